@@ -1,0 +1,210 @@
+/// @file
+/// trap::Builder and trap::Trapper: how layers, accessors, tests and capture
+/// strategies are registered (Perl's Test::Trap::Builder).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <source_location>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <trap/errors.hpp>
+#include <trap/trap_object.hpp>
+#include <trap/value.hpp>
+
+namespace trap {
+
+namespace detail {
+struct TrapperData;
+struct Registry;
+}  // namespace detail
+
+/// A layer: applied around the code, it calls `self.next()` (or, if it is
+/// terminating, `self.run()`). @p arg is the text in the spec's parentheses,
+/// empty without them.
+using LayerFn = std::function<void(Trap& self, std::string_view arg)>;
+/// A flexible accessor: computes its value from the trap.
+using AccessorFn = std::function<Value(const Trap& self)>;
+/// A test callback: @p args holds the argspec's values in order, except
+/// `trap`, which is @p self. Returns the verdict; add diagnostics with
+/// Trap::diag().
+using TestFn = std::function<bool(Trap& self, std::span<const Value> args)>;
+/// A capture strategy: diverts descriptor @p fd for the output layer whose
+/// accessor is @p name, calls `self.next()`, and arranges (with a teardown)
+/// to restore the stream and `self.set(name, captured)`.
+using StrategyFn =
+    std::function<void(Trap& self, std::string_view name, int fd)>;
+/// A layer bound to its argument, as layer_implementation() returns it.
+using LayerImpl = std::function<void(Trap& self)>;
+/// A plain method of a trapper (such as `quiet` or `diag_all`), callable by
+/// name with Trap::test() and usable by the `on_fail` layer. It reports its
+/// own results and returns whether it passed.
+using MethodFn = std::function<bool(Trap& self, std::span<const Value> args,
+                                    std::source_location where)>;
+
+/// What Builder::accessor() registers (Perl's named arguments).
+struct AccessorSpec {
+  /// Names of accessors that read the value a layer set with Trap::set().
+  std::vector<std::string> simple{};
+  /// Names of accessors computed by a function.
+  std::map<std::string, AccessorFn> flexible{};
+  /// A flow accessor: its tests first check that the trap was left by it,
+  /// and a `did_NAME` test method is generated.
+  bool is_leaveby = false;
+  /// An array accessor: its element tests take an index first.
+  bool is_array = false;
+};
+
+/// A named registration scope with an optional parent: it inherits the
+/// parent's layers, accessors and tests (Perl's trapper package, `use base`).
+///
+/// Construct one as a function-local static so it outlives every trap; see
+/// Builder for an example. trap::standard() is Test::Trap itself.
+class Trapper {
+ public:
+  /// @param name a name for diagnostics, e.g. "my::trap"
+  /// @param parent the trapper to inherit from (null for none)
+  explicit Trapper(std::string name, const Trapper* parent = nullptr);
+  ~Trapper();
+  Trapper(const Trapper&) = delete;
+  Trapper& operator=(const Trapper&) = delete;
+
+  /// The trapper's name.
+  const std::string& name() const;
+  /// The parent trapper, or null.
+  const Trapper* parent() const;
+  /// Every test method this trapper has (registered or inherited), sorted.
+  std::vector<std::string> methods() const;
+  /// Whether it has test method @p method.
+  bool can(std::string_view method) const;
+  /// Whether it has (or inherits) layer @p layer.
+  bool has_layer(std::string_view layer) const;
+
+  /// Springs a trap with the `default` layers around @p fn.
+  template <class F>
+  Trap trap(F&& fn) const {
+    return trap(std::string_view(), std::forward<F>(fn));
+  }
+  /// Springs a trap with @p spec pushed on top of `default`, e.g.
+  /// `":flow:stderr"`. @throws UsageError for a bad spec.
+  template <class F>
+  Trap trap(std::string_view spec, F&& fn) const;
+
+ private:
+  friend class Builder;
+  friend struct detail::Registry;
+  friend class Trap;
+  friend struct detail::TrapState;
+  Trap spring_(std::string_view spec, std::function<Value(Trap&)> code) const;
+  std::unique_ptr<detail::TrapperData> d_;
+};
+
+/// The standard trapper: Test::Trap's layers (raw, die, exit, flow, stdout,
+/// stderr, warn, default, output, on_fail), accessors and tests.
+const Trapper& standard();
+
+/// The registry (a true singleton): Perl's `Test::Trap::Builder->new`.
+///
+/// @code
+/// trap::Trapper& my_trapper() {
+///   static trap::Trapper t("my::trap", &trap::standard());
+///   static bool once = [] {
+///     auto& B = trap::Builder::instance();
+///     B.layer(t, "simpletee", [](trap::Trap& self, std::string_view) {
+///       self.teardown([&self] { std::cout << self.out(); });
+///       self.next();
+///     });
+///     B.accessor(t, {.simple = {"timeout"}, .is_leaveby = true});
+///     return true;
+///   }();
+///   (void)once;
+///   return t;
+/// }
+/// @endcode
+/// Registration is thread-safe; a name registered again replaces the old
+/// definition for later traps.
+class Builder {
+ public:
+  /// The one instance.
+  static Builder& instance();
+  Builder(const Builder&) = delete;
+  Builder& operator=(const Builder&) = delete;
+
+  /// Registers layer @p name on @p trapper.
+  /// @throws UsageError for an empty name or one with `:`, `(`, `)` or
+  /// white space.
+  void layer(Trapper& trapper, std::string_view name, LayerFn fn);
+  /// Registers @p name as the list @p layers (each a name, possibly with an
+  /// argument, known to @p trapper now: Perl resolves them at registration).
+  /// @throws UsageError `Unknown trap layer "x"` for an unknown member.
+  void multi_layer(Trapper& trapper, std::string_view name,
+                   const std::vector<std::string>& layers);
+  /// Registers an output layer @p name capturing descriptor @p fd, and a
+  /// simple accessor @p name for what it captured. Its argument is a list of
+  /// strategies, e.g. `stdout(pipe;tempfile)`.
+  void output_layer(Trapper& trapper, std::string_view name, int fd);
+  /// Registers capture strategy @p name (globally).
+  void capture_strategy(std::string_view name, StrategyFn fn);
+  /// The strategy registered as @p name, or null.
+  const StrategyFn* capture_strategy(std::string_view name) const;
+  /// The first registered strategy among @p spec's names (separated by `,`
+  /// or `;`); null for an empty spec.
+  /// @throws UsageError `No capture strategy found for "a", "b"` when none is.
+  const StrategyFn* first_capture_strategy(std::string_view spec) const;
+  /// The functions implementing the layers of @p specs (e.g. "stdout(pipe)"),
+  /// in order, multi-layers expanded.
+  /// @throws UsageError `Unknown trap layer "x"`, or for a malformed spec.
+  std::vector<LayerImpl> layer_implementation(
+      const Trapper& trapper, std::span<const std::string> specs) const;
+  /// Registers accessors on @p trapper, and the test methods they make with
+  /// every test the trapper has.
+  void accessor(Trapper& trapper, const AccessorSpec& spec);
+  /// Registers test @p name with @p argspec (words `trap`, `entirety`,
+  /// `element`, `predicate`, `name`, separated by anything else).
+  /// @throws UsageError `Unrecognized identifier x in argspec`.
+  void test(Trapper& trapper, std::string_view name, std::string_view argspec,
+            TestFn fn);
+  /// Registers plain method @p name on @p trapper (Perl: a method of the
+  /// trapper package), e.g. a diagnostic routine for `on_fail(NAME)`.
+  void method(Trapper& trapper, std::string_view name, MethodFn fn);
+
+ private:
+  Builder();
+  friend struct detail::Registry;
+};
+
+template <class F>
+Trap Trapper::trap(std::string_view spec, F&& fn) const {
+  std::function<Value(Trap&)> code;
+  if constexpr (std::is_invocable_v<F&, Trap&>) {
+    using R = std::invoke_result_t<F&, Trap&>;
+    code = [&fn](Trap& t) -> Value {
+      if constexpr (std::is_void_v<R>) {
+        fn(t);
+        return Value();
+      } else {
+        return Value::from(fn(t));
+      }
+    };
+  } else {
+    static_assert(std::is_invocable_v<F&>,
+                  "trap: the code must be callable with no argument or with "
+                  "trap::Trap&");
+    using R = std::invoke_result_t<F&>;
+    code = [&fn](Trap&) -> Value {
+      if constexpr (std::is_void_v<R>) {
+        fn();
+        return Value();
+      } else {
+        return Value::from(fn());
+      }
+    };
+  }
+  return spring_(spec, std::move(code));
+}
+
+}  // namespace trap

@@ -1,0 +1,59 @@
+/// @file
+/// The umbrella header of trap's core: trap::trap() and everything it needs.
+///
+/// @code
+/// #include <trap/trap.hpp>
+///
+/// auto r = trap::trap([] { std::cerr << "Bad parameters; exiting\n"; std::exit(1); });
+/// r.exit_is(1, "exits with 1");
+/// r.stdout_is("");
+/// r.stderr_like(R"(^Bad parameters; exiting\b)");
+/// @endcode
+#pragma once
+
+#include <source_location>
+#include <string_view>
+
+#include <trap/builder.hpp>
+#include <trap/detail/fixed_string.hpp>
+#include <trap/errors.hpp>
+#include <trap/hub.hpp>
+#include <trap/trap_object.hpp>
+#include <trap/value.hpp>
+
+namespace trap {
+
+/// Runs @p fn inside a trap with the `default` layers (flow, stdout, stderr,
+/// warn) and returns what it recorded. @p fn takes no argument or a Trap&.
+/// @throws UsageError, TrapError only; everything @p fn does is trapped.
+template <class F>
+Trap trap(F&& fn) {
+  return standard().trap(std::forward<F>(fn));
+}
+
+/// Runs @p fn inside a trap with the layers of @p spec pushed on top of
+/// `default`, e.g. `":flow:stdout(pipe)"`.
+/// @throws UsageError for a bad spec or an unknown layer or strategy.
+template <class F>
+Trap trap(std::string_view spec, F&& fn) {
+  return standard().trap(spec, std::forward<F>(fn));
+}
+
+/// As trap(spec, fn) with the spec as a template argument; its parentheses
+/// are checked at compile time.
+template <detail::FixedString Spec, class F>
+Trap trap(F&& fn) {
+  return standard().trap(Spec.view(), std::forward<F>(fn));
+}
+
+/// The latest trap sprung on this thread (Perl's `$trap`); an empty trap if
+/// none was.
+Trap& last();
+
+/// Warns: writes @p message to std::clog, where a `warn` layer traps it as one
+/// element (and tees it to stderr). As Perl's `warn`, a message without a
+/// trailing newline gets " at FILE line N.\n" appended.
+void warn(std::string_view message,
+          std::source_location where = std::source_location::current());
+
+}  // namespace trap

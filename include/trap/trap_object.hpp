@@ -1,0 +1,344 @@
+/// @file
+/// trap::Trap, the trap object: the record of one run, the test methods that
+/// assert on it, and the handle layers work on while it springs.
+#pragma once
+
+#include <any>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <source_location>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <trap/errors.hpp>
+#include <trap/value.hpp>
+
+namespace trap {
+
+class Trapper;
+
+namespace detail {
+struct TrapState;
+struct Registry;
+std::string type_name_of_exception(const std::exception_ptr& e);
+}  // namespace detail
+
+/// Tag-on properties of one namespace on one trap (Perl's `Prop`).
+using Props = std::map<std::string, std::any, std::less<>>;
+
+/// The name of a test method, with the caller's source location; lets
+/// Trap::test() take the location although its arguments are variadic.
+struct MethodName {
+  /// @param n the method's name, e.g. "timeout_is"
+  /// @param w the caller's location (leave the default)
+  MethodName(const char* n,
+             std::source_location w = std::source_location::current())
+      : name(n), where(w) {}
+  /// @copydoc MethodName(const char*, std::source_location)
+  MethodName(std::string_view n,
+             std::source_location w = std::source_location::current())
+      : name(n), where(w) {}
+  /// @copydoc MethodName(const char*, std::source_location)
+  MethodName(const std::string& n,
+             std::source_location w = std::source_location::current())
+      : name(n), where(w) {}
+  std::string_view name;       ///< the method's name
+  std::source_location where;  ///< where it was called
+};
+
+/// The trap object: what one trap recorded, and its test methods.
+///
+/// Returned by trap::trap(). Copies share the same record. Every test method
+/// takes an optional test name last, reports exactly one result to the
+/// current hub at the caller's file and line, and returns whether it passed.
+/// A test on a flow accessor (`return`, `die`, `exit`, or any accessor
+/// registered with `is_leaveby`) first checks that the trap left that way,
+/// and otherwise fails with Perl's diagnostic
+/// `Expecting to exit(), but instead die()ed with "boom"`.
+/// Test methods leave `errno` as they found it.
+///
+/// While the trap springs, layers use the second half of the interface:
+/// next(), run(), teardown(), exception(), set(), ...
+class Trap {
+ public:
+  using Loc = std::source_location;  ///< the caller's location
+
+  /// An empty trap, as if nothing had been trapped.
+  Trap();
+  /// @cond INTERNAL
+  explicit Trap(std::shared_ptr<detail::TrapState> state);
+  /// @endcond
+  ~Trap();
+  Trap(const Trap&);             ///< shares the record
+  Trap& operator=(const Trap&);  ///< shares the record
+  Trap(Trap&&) noexcept;              ///< takes the record
+  Trap& operator=(Trap&&) noexcept;   ///< takes the record
+
+  /// @name Accessors
+  /// What the trap recorded. Anything not trapped (no layer for it, or the
+  /// code left another way) is null in get() and empty here.
+  ///@{
+  /// How the trap was left: "return", "die", "exit", or what a custom layer
+  /// set ("timeout", "signal", ...). Empty before the trap has sprung.
+  std::string leaveby() const;
+  /// The trapped stdout ("" when not trapped).
+  std::string out() const;
+  /// The trapped stderr ("" when not trapped).
+  std::string err() const;
+  /// The code passed to exit(), if the trap was left by exit.
+  std::optional<int> exit_code() const;
+  /// The message of the exception that left the trap ("" if none): `what()`
+  /// for std::exception, the value for a thrown string or number.
+  std::string die() const;
+  /// The demangled type of that exception, e.g. "std::runtime_error".
+  std::string die_type() const;
+  /// That exception itself (null if none).
+  std::exception_ptr exception() const;
+  /// The warnings: each line written to std::clog and each trap::warn().
+  std::vector<std::string> warn() const;
+  /// The signal that ended the code (set by the fork layer).
+  std::optional<int> signal() const;
+  /// The returned value converted to T (see Value::as()).
+  /// @throws UsageError if the trap did not return or T does not fit.
+  template <class T>
+  T return_value() const;
+  /// Any accessor by name: null where nothing was trapped (Perl's undef).
+  /// Flexible accessors are computed; their result lives until the next
+  /// call of get() on this trap.
+  const Value* get(std::string_view accessor) const;
+  /// Whether the accessor holds a trapped value.
+  bool has(std::string_view accessor) const;
+  /// The trapper this trap was sprung with.
+  const Trapper& trapper() const;
+  ///@}
+
+  /// @name Tests on stdout
+  /// `_ok`/`_nok`: the value is true/false in Perl's sense; `_is`/`_isnt`:
+  /// equal or not to @p expected (see Value's equality); `_like`/`_unlike`:
+  /// the Perl-syntax regular expression @p pattern matches somewhere in it,
+  /// or not, as Perl's `=~`.
+  ///@{
+  bool stdout_ok(std::string_view name = {}, Loc where = Loc::current());
+  bool stdout_nok(std::string_view name = {}, Loc where = Loc::current());
+  bool stdout_is(const Value& expected, std::string_view name = {},
+                 Loc where = Loc::current());
+  bool stdout_isnt(const Value& expected, std::string_view name = {},
+                   Loc where = Loc::current());
+  bool stdout_like(std::string_view pattern, std::string_view name = {},
+                   Loc where = Loc::current());
+  bool stdout_unlike(std::string_view pattern, std::string_view name = {},
+                     Loc where = Loc::current());
+  ///@}
+
+  /// @name Tests on stderr
+  /// As the tests on stdout.
+  ///@{
+  bool stderr_ok(std::string_view name = {}, Loc where = Loc::current());
+  bool stderr_nok(std::string_view name = {}, Loc where = Loc::current());
+  bool stderr_is(const Value& expected, std::string_view name = {},
+                 Loc where = Loc::current());
+  bool stderr_isnt(const Value& expected, std::string_view name = {},
+                   Loc where = Loc::current());
+  bool stderr_like(std::string_view pattern, std::string_view name = {},
+                   Loc where = Loc::current());
+  bool stderr_unlike(std::string_view pattern, std::string_view name = {},
+                     Loc where = Loc::current());
+  ///@}
+
+  /// @name Tests on the exception (flow: the trap must have died)
+  /// As the tests on stdout, on the exception's message.
+  ///@{
+  bool die_ok(std::string_view name = {}, Loc where = Loc::current());
+  bool die_nok(std::string_view name = {}, Loc where = Loc::current());
+  bool die_is(const Value& expected, std::string_view name = {},
+              Loc where = Loc::current());
+  bool die_isnt(const Value& expected, std::string_view name = {},
+                Loc where = Loc::current());
+  bool die_like(std::string_view pattern, std::string_view name = {},
+                Loc where = Loc::current());
+  bool die_unlike(std::string_view pattern, std::string_view name = {},
+                  Loc where = Loc::current());
+  ///@}
+
+  /// Passes if the trap died with an exception of type @p E (or derived from
+  /// it): Perl's `die_isa_ok`.
+  template <class E>
+  bool die_isa(std::string_view name = {}, Loc where = Loc::current());
+
+  /// @name Tests on the exit code (flow: the trap must have exited)
+  /// As the tests on stdout, on the code passed to exit().
+  ///@{
+  bool exit_ok(std::string_view name = {}, Loc where = Loc::current());
+  bool exit_nok(std::string_view name = {}, Loc where = Loc::current());
+  bool exit_is(const Value& expected, std::string_view name = {},
+               Loc where = Loc::current());
+  bool exit_isnt(const Value& expected, std::string_view name = {},
+                 Loc where = Loc::current());
+  bool exit_like(std::string_view pattern, std::string_view name = {},
+                 Loc where = Loc::current());
+  bool exit_unlike(std::string_view pattern, std::string_view name = {},
+                   Loc where = Loc::current());
+  ///@}
+
+  /// @name Tests on the return value (flow: the trap must have returned)
+  /// As the tests on stdout, on the value the code returned (null for void).
+  ///@{
+  bool return_ok(std::string_view name = {}, Loc where = Loc::current());
+  bool return_nok(std::string_view name = {}, Loc where = Loc::current());
+  bool return_is(const Value& expected, std::string_view name = {},
+                 Loc where = Loc::current());
+  bool return_isnt(const Value& expected, std::string_view name = {},
+                   Loc where = Loc::current());
+  bool return_like(std::string_view pattern, std::string_view name = {},
+                   Loc where = Loc::current());
+  bool return_unlike(std::string_view pattern, std::string_view name = {},
+                     Loc where = Loc::current());
+  ///@}
+
+  /// @name Tests on how the trap was left
+  /// As the tests on stdout, on leaveby().
+  ///@{
+  bool leaveby_ok(std::string_view name = {}, Loc where = Loc::current());
+  bool leaveby_nok(std::string_view name = {}, Loc where = Loc::current());
+  bool leaveby_is(const Value& expected, std::string_view name = {},
+                  Loc where = Loc::current());
+  bool leaveby_isnt(const Value& expected, std::string_view name = {},
+                    Loc where = Loc::current());
+  bool leaveby_like(std::string_view pattern, std::string_view name = {},
+                    Loc where = Loc::current());
+  bool leaveby_unlike(std::string_view pattern, std::string_view name = {},
+                      Loc where = Loc::current());
+  ///@}
+
+  /// @name Tests on the warnings (an array: an index comes first)
+  /// As the tests on stdout, on warning number @p index (null when there is
+  /// no such warning); `warn_is_deeply` compares the whole array.
+  ///@{
+  bool warn_ok(std::size_t index, std::string_view name = {},
+               Loc where = Loc::current());
+  bool warn_nok(std::size_t index, std::string_view name = {},
+                Loc where = Loc::current());
+  bool warn_is(std::size_t index, const Value& expected,
+               std::string_view name = {}, Loc where = Loc::current());
+  bool warn_isnt(std::size_t index, const Value& expected,
+                 std::string_view name = {}, Loc where = Loc::current());
+  bool warn_like(std::size_t index, std::string_view pattern,
+                 std::string_view name = {}, Loc where = Loc::current());
+  bool warn_unlike(std::size_t index, std::string_view pattern,
+                   std::string_view name = {}, Loc where = Loc::current());
+  bool warn_is_deeply(const Array& expected, std::string_view name = {},
+                      Loc where = Loc::current());
+  ///@}
+
+  /// @name Flow and output conveniences
+  /// `did_X` passes if the trap was left by X (with Perl's diagnostic
+  /// otherwise); `quiet` passes if nothing was written to stdout or stderr.
+  ///@{
+  bool did_return(std::string_view name = {}, Loc where = Loc::current());
+  bool did_die(std::string_view name = {}, Loc where = Loc::current());
+  bool did_exit(std::string_view name = {}, Loc where = Loc::current());
+  bool quiet(std::string_view name = {}, Loc where = Loc::current());
+  ///@}
+
+  /// Sends the whole trap as one diagnostic, in a stable, Data::Dump-like
+  /// form: every trapped accessor, sorted by name.
+  void diag_all(Loc where = Loc::current());
+  /// As diag_all(), but the second and later calls on the same trap send
+  /// "(as above)".
+  void diag_all_once(Loc where = Loc::current());
+
+  /// Calls any test method by name, including those made from accessors and
+  /// tests registered at run time: `r.test("timeout_is", true, "timed out")`.
+  /// Arguments are as for the typed methods: an index first for array
+  /// accessors, then the predicates, then the optional test name.
+  /// @throws UsageError naming the method and listing the trapper's methods
+  /// when it has no such method.
+  template <class... Args>
+  bool test(MethodName method, Args&&... args) {
+    const Value values[] = {Value(), Value::from(std::forward<Args>(args))...};
+    return call(method.name, std::span<const Value>(values + 1, sizeof...(Args)),
+                method.where);
+  }
+  /// test() with the arguments already made Values.
+  bool call(std::string_view method, std::span<const Value> args,
+            Loc where = Loc::current());
+
+  /// @name For layer authors
+  /// Only meaningful while the trap springs (inside a layer, the code, or a
+  /// teardown), except where said.
+  ///@{
+  /// Applies the next layer down the stack. Every non-terminating layer
+  /// calls it (or arranges not to, if it means to cut the stack).
+  void next();
+  /// Runs the trapped code and returns what it returned (null for void). A
+  /// terminating layer (such as `raw`) calls it instead of next().
+  Value run();
+  /// Registers @p fn to run after the code, in reverse order of
+  /// registration; each one runs even if an earlier one threw.
+  void teardown(std::function<void()> fn);
+  /// @copydoc teardown(std::function<void()>)
+  void teardown(std::function<void(Trap&)> fn);
+  /// Fails the whole trap with @p message: no layer (not even `die`) and no
+  /// user code can catch it; the trap call throws TrapError with the message.
+  [[noreturn]] void exception(std::string message);
+  /// A function with the effect of exception(), for closures that should not
+  /// hold on to the trap.
+  std::function<void(std::string)> exception_function();
+  /// Inside a test callback: "NAME(INDEX)" of the accessor being tested,
+  /// e.g. "stdout()" or "warn(0)".
+  std::string test_accessor() const;
+  /// Runs the on-test-failure callback, if a layer (e.g. on_fail) set one.
+  void test_failure();
+  /// Sets the on-test-failure callback that test_failure() runs.
+  void on_test_failure(std::function<void(Trap&)> fn);
+  /// The tag-on properties of namespace @p ns, created empty on first use and
+  /// freed with the trap.
+  Props& prop(std::string_view ns);
+  /// Sets accessor @p name to @p value.
+  void set(std::string_view name, Value value);
+  /// Removes accessor @p name (it reads as null again).
+  void unset(std::string_view name);
+  /// Sets leaveby (how the trap was left).
+  void set_leaveby(std::string_view name);
+  /// Inside a test callback: adds a line to the diagnostics of the result
+  /// being reported. Elsewhere: sends it as a diag event.
+  void diag(std::string line);
+  ///@}
+
+ private:
+  friend struct detail::TrapState;
+  friend struct detail::Registry;
+  bool check_(std::string_view accessor, std::string_view test,
+              std::initializer_list<Value> args, Loc where);
+  bool report_isa_(bool is, const std::string& type, std::string_view name,
+                   Loc where);
+  const Value& require_return_() const;
+  std::shared_ptr<detail::TrapState> s_;
+};
+
+template <class T>
+T Trap::return_value() const {
+  return require_return_().as<T>();
+}
+
+template <class E>
+bool Trap::die_isa(std::string_view name, Loc where) {
+  bool is = false;
+  if (auto e = exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const E&) {
+      is = true;
+    } catch (...) {
+    }
+  }
+  return report_isa_(is, detail::demangle(typeid(E).name()), name, where);
+}
+
+}  // namespace trap

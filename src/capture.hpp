@@ -1,0 +1,101 @@
+// What every capture strategy shares: the Capture base class with its
+// begin/end protocol, the pool of reusable capture files, stream flushing,
+// and the record of which descriptor stands for the original stdout/stderr.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <trap/builder.hpp>
+
+#include "posix/fd.hpp"
+
+namespace trap::detail {
+
+/// Flushes what C stdio and the iostreams hold for descriptor @p fd (1 or 2),
+/// so that nothing lands on the wrong side of a diversion.
+void flush_streams(int fd);
+
+/// While fd-level captures divert @p fd, the descriptor that still reaches
+/// where @p fd went before the outermost one; @p fd itself otherwise.
+/// Formatters write there, so test output never lands in a capture.
+int original_fd(int fd);
+/// Records that @p saved now holds what @p fd pointed to.
+void push_diversion(int fd, int saved);
+/// Forgets a diversion recorded by push_diversion().
+void pop_diversion(int fd, int saved);
+
+/// A reusable, empty capture file. Returned to its pool on destruction.
+class PooledFile {
+ public:
+  PooledFile() = default;
+  PooledFile(posix::Fd fd, std::string dir) : fd_(std::move(fd)), dir_(std::move(dir)) {}
+  ~PooledFile();
+  PooledFile(PooledFile&& o) noexcept
+      : fd_(std::move(o.fd_)), dir_(std::move(o.dir_)), clean_(o.clean_) {}
+  PooledFile& operator=(PooledFile&&) noexcept;
+  int fd() const { return fd_.get(); }
+  /// Appends the file's contents to @p out and empties the file.
+  void take(std::string& out);
+
+  /// An in-memory file (memfd; a temp file where memfd is missing).
+  static PooledFile memory();
+  /// An unlinked temp file in $TMPDIR (or /tmp).
+  /// @throws std::system_error `cannot create temp file in "DIR": ...`
+  static PooledFile in_temp_dir();
+
+ private:
+  void release() noexcept;
+  posix::Fd fd_;
+  std::string dir_;     // empty for memory files
+  bool clean_ = false;  // emptied by take(): fit to reuse
+};
+
+/// One diversion of one stream. begin() and end() check the protocol and
+/// call the strategy's private virtuals; end() always restores the stream
+/// before it reads what was captured.
+class Capture {
+ public:
+  explicit Capture(int fd) : fd_(fd) {}
+  virtual ~Capture() = default;
+  Capture(const Capture&) = delete;
+  Capture& operator=(const Capture&) = delete;
+
+  /// Starts diverting. On failure nothing stays diverted.
+  void begin();
+  /// Restores the stream and returns what was written meanwhile.
+  std::string end();
+  int fd() const { return fd_; }
+
+ private:
+  virtual void do_begin() = 0;
+  virtual std::string do_end() = 0;
+  enum class State { idle, active, done };
+  int fd_;
+  State state_ = State::idle;
+};
+
+/// The StrategyFn of a Capture type: begins it, registers the teardown that
+/// ends it and sets the accessor, then applies the next layer. A failure to
+/// begin is the trap's untrappable exception.
+template <class C, class... Args>
+StrategyFn strategy_of(Args... args) {
+  return [=](Trap& self, std::string_view name, int fd) {
+    auto capture = std::make_shared<C>(fd, args...);
+    try {
+      capture->begin();
+    } catch (const std::exception& e) {
+      self.exception(e.what());
+    }
+    self.teardown([capture, accessor = std::string(name)](Trap& t) {
+      t.set(accessor, Value(capture->end()));
+    });
+    self.next();
+  };
+}
+
+/// The ostream that stands for descriptor @p fd (std::cout or std::cerr).
+/// @throws UsageError for another descriptor.
+std::ostream& stream_for(int fd, const char* strategy);
+
+}  // namespace trap::detail

@@ -1,0 +1,75 @@
+// Rendering for diagnostics: escaping, Data::Dump-like dumps, exception
+// messages and type names.
+#include <cxxabi.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+
+#include <trap/value.hpp>
+
+#include "state.hpp"
+
+namespace trap::detail {
+
+std::string demangle(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(mangled);
+}
+
+std::string escape(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (unsigned char c : bytes) {
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '\f': out += "\\f"; break;
+      case '\b': out += "\\b"; break;
+      case '\a': out += "\\a"; break;
+      case 0x1b: out += "\\e"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02X", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);  // UTF-8 passes through as it is
+        }
+    }
+  }
+  return out;
+}
+
+std::string dump(const Value& v) { return v.str(); }
+
+std::string current_exception_type() {
+  const std::type_info* t = abi::__cxa_current_exception_type();
+  return t ? demangle(t->name()) : std::string("unknown");
+}
+
+std::string current_exception_message() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (const std::string& s) {
+    return s;
+  } catch (const char* s) {
+    return s ? s : "(null)";
+  } catch (int i) {
+    return std::to_string(i);
+  } catch (long i) {
+    return std::to_string(i);
+  } catch (...) {
+    return "exception of type " + current_exception_type();
+  }
+}
+
+}  // namespace trap::detail

@@ -1,0 +1,83 @@
+// In-process trapping of exit(), std::exit() and quick_exit().
+//
+// trap defines `exit` and `quick_exit` itself; the program's calls bind to
+// these definitions ahead of the C library's. Called on a thread with a
+// springing `exit` layer, in the process that sprang it, they record the code
+// and jump back (siglongjmp) to that layer, as Perl's Test::Trap leaves the
+// block with `last`. Elsewhere they run the C library's function.
+//
+// What a trapped exit skips, exactly as a real exit would: destructors of
+// the objects on the stack between the trap and the exit() call (memory they
+// own leaks, locks they hold stay held), and a `catch` block being executed
+// is left without ending its exception. Unlike a real exit, atexit handlers,
+// static destructors and the stdio flush at exit do not run, and the process
+// goes on.
+#include <dlfcn.h>
+#include <setjmp.h>
+#include <unistd.h>
+
+#include "exit.hpp"
+#include "state.hpp"
+
+extern "C" {
+[[noreturn]] void exit(int code) noexcept;
+[[noreturn]] void quick_exit(int code) noexcept;
+}
+
+namespace trap::detail {
+namespace {
+
+thread_local ExitFrame* current_frame = nullptr;
+
+using ExitFn = void (*)(int);
+
+[[noreturn]] void call_real(const char* name, int code) {
+  auto fn = reinterpret_cast<ExitFn>(::dlsym(RTLD_NEXT, name));
+  if (fn) fn(code);
+  ::_exit(code);
+}
+
+// Restores what the traps of this thread diverted, so that output after a
+// real exit (TAP's plan, atexit handlers) goes where it belongs.
+void restore_before_real_exit() noexcept {
+  try {
+    abandon_traps_above(0);
+  } catch (...) {
+  }
+}
+
+[[noreturn]] void leave(const char* name, int code) {
+  ExitFrame* frame = current_frame;
+  if (frame && frame->pid == ::getpid()) {
+    frame->code = code;
+    abandon_traps_above(frame->depth);
+    ::siglongjmp(frame->env, 1);
+  }
+  // A forked child's exit really exits the child, untouched.
+  auto& active = active_traps();
+  if (!frame && !active.empty() && active.front()->pid == ::getpid())
+    restore_before_real_exit();
+  call_real(name, code);
+}
+
+}  // namespace
+
+ExitFrame* push_exit_frame(ExitFrame& frame) {
+  frame.prev = current_frame;
+  frame.pid = ::getpid();
+  frame.depth = active_traps().size();
+  current_frame = &frame;
+  return frame.prev;
+}
+
+void pop_exit_frame(ExitFrame& frame) { current_frame = frame.prev; }
+
+}  // namespace trap::detail
+
+extern "C" {
+
+void exit(int code) noexcept { trap::detail::leave("exit", code); }
+
+void quick_exit(int code) noexcept { trap::detail::leave("quick_exit", code); }
+
+}

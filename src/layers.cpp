@@ -1,0 +1,235 @@
+// The standard trapper: Test::Trap's layers and accessors.
+#include <cxxabi.h>
+
+#include <iostream>
+#include <mutex>
+#include <streambuf>
+
+#include <trap/trap.hpp>
+
+#include "exit.hpp"
+#include "posix/fd.hpp"
+#include "state.hpp"
+#include "strategies.hpp"
+
+namespace trap {
+namespace detail {
+namespace {
+
+// std::clog's buffer while a warn layer is active: every line (and every
+// trap::warn() message) is one warning, and every byte is teed to std::cerr
+// as it comes, so a stderr layer sees it too.
+class WarnBuf final : public std::streambuf {
+ public:
+  void add_whole(std::string_view message) {
+    finish();
+    warnings_.emplace_back(message);
+    tee(message.data(), message.size());
+  }
+  // Turns a last unterminated line into a warning.
+  void finish() {
+    if (!partial_.empty()) warnings_.push_back(std::move(partial_));
+    partial_.clear();
+  }
+  Array take() {
+    finish();
+    Array out;
+    for (auto& w : warnings_) out.emplace_back(std::move(w));
+    warnings_.clear();
+    return out;
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    char ch = traits_type::to_char_type(c);
+    xsputn(&ch, 1);
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    std::string_view text(s, static_cast<std::size_t>(n));
+    tee(s, text.size());
+    while (!text.empty()) {
+      auto nl = text.find('\n');
+      if (nl == std::string_view::npos) {
+        partial_ += text;
+        break;
+      }
+      partial_ += text.substr(0, nl + 1);
+      warnings_.push_back(std::move(partial_));
+      partial_.clear();
+      text.remove_prefix(nl + 1);
+    }
+    return n;
+  }
+
+ private:
+  // Perl prints a warning on STDERR only if STDERR is open; a failed write
+  // must not leave std::cerr failed for the code after the trap.
+  static void tee(const char* s, std::size_t n) {
+    auto state = std::cerr.rdstate();
+    std::cerr.write(s, static_cast<std::streamsize>(n));
+    std::cerr.flush();
+    std::cerr.clear(state);
+  }
+  std::vector<std::string> warnings_;
+  std::string partial_;
+};
+
+void raw_layer(Trap& self, std::string_view) {
+  Value v = self.run();
+  self.set("return", std::move(v));
+  self.set_leaveby("return");
+}
+
+void die_layer(Trap& self, std::string_view) {
+  try {
+    self.next();
+  } catch (const InternalException&) {
+    throw;
+  } catch (abi::__forced_unwind&) {
+    throw;  // thread cancellation must go on
+  } catch (...) {
+    auto* st = Registry::state(self);
+    st->exception = std::current_exception();
+    st->die_type = current_exception_type();
+    self.set("die", Value(current_exception_message()));
+    self.set_leaveby("die");
+  }
+}
+
+void exit_layer(Trap& self, std::string_view) {
+  ExitFrame frame;
+  push_exit_frame(frame);
+  if (sigsetjmp(frame.env, 0) == 0) {
+    try {
+      self.next();
+    } catch (...) {
+      pop_exit_frame(frame);
+      throw;
+    }
+  } else {
+    self.set("exit", Value(frame.code));
+    self.set_leaveby("exit");
+  }
+  pop_exit_frame(frame);
+}
+
+void warn_layer(Trap& self, std::string_view) {
+  auto buf = std::make_shared<WarnBuf>();
+  std::clog.flush();
+  std::streambuf* saved = std::clog.rdbuf(buf.get());
+  self.set("warn", Array{});
+  self.teardown([buf, saved](Trap& t) {
+    std::clog.rdbuf(saved);
+    t.set("warn", buf->take());
+  });
+  self.next();
+}
+
+void on_fail_layer(Trap& self, std::string_view method) {
+  std::string m(method);
+  if (!self.trapper().can(m))
+    self.exception("on_fail: the trapper " + self.trapper().name() + " has no method \"" + m + "\"");
+  self.on_test_failure([m](Trap& t) { t.call(m, {}); });
+  self.next();
+}
+
+// Registered by hand rather than with Builder::layer: its argument is
+// checked when the spec is resolved, like an output layer's.
+void register_output_layer(Trapper& t) {
+  auto& reg = Registry::get();
+  std::unique_lock lock(reg.mutex);
+  Registry::data(t).layers.insert_or_assign(
+      "output", LayerDef{[](std::string_view arg) {
+        auto chosen = arg.empty() ? nullptr : find_strategy_locked(arg);
+        return std::vector<LayerImpl>{[chosen](Trap& self) {
+          Registry::state(self)->default_strategy = chosen;
+          self.next();
+        }};
+      }});
+  ++reg.generation;
+}
+
+void register_standard(Trapper& t) {
+  auto& B = Builder::instance();
+  B.layer(t, "raw", raw_layer);
+  B.layer(t, "die", die_layer);
+  B.layer(t, "exit", exit_layer);
+  B.output_layer(t, "stdout", 1);
+  B.output_layer(t, "stderr", 2);
+  B.layer(t, "warn", warn_layer);
+  B.layer(t, "on_fail", on_fail_layer);
+  register_output_layer(t);
+  B.multi_layer(t, "flow", {"raw", "die", "exit"});
+  B.multi_layer(t, "default", {"flow", "stdout", "stderr", "warn"});
+  B.accessor(t, {.simple = {"leaveby", "stdout", "stderr"}});
+  B.accessor(t, {.simple = {"exit", "die"}, .is_leaveby = true});
+  B.accessor(t, {.simple = {"warn"}, .is_array = true});
+  B.accessor(t, {.simple = {"return"}, .is_leaveby = true});
+  register_standard_tests(t);
+}
+
+}  // namespace
+
+std::shared_ptr<const StrategyFn> find_strategy_locked(std::string_view spec) {
+  const StrategyFn* s = find_strategy_ptr_locked(spec);
+  return s ? std::make_shared<const StrategyFn>(*s) : nullptr;
+}
+
+const StrategyFn* find_strategy_ptr_locked(std::string_view spec) {
+  if (spec.empty()) return nullptr;
+  auto& reg = Registry::get();
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= spec.size(); ++i) {
+    if (i == spec.size() || spec[i] == ',' || spec[i] == ';') {
+      names.emplace_back(spec.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  for (auto& n : names)
+    if (auto it = reg.strategies.find(n); it != reg.strategies.end()) return &it->second;
+  std::string list;
+  for (std::size_t i = 0; i < names.size(); ++i) list += (i ? ", \"" : "\"") + names[i] + "\"";
+  throw UsageError("No capture strategy found for " + list);
+}
+
+void apply_output_layer(Trap& self, const std::string& name, int fd,
+                        const StrategyFn* chosen) {
+  self.set(name, Value(""));
+  if (!posix::is_open(fd)) {
+    self.next();  // Perl: a closed handle is not trapped
+    return;
+  }
+  const StrategyFn* s = chosen;
+  if (!s) s = Registry::state(self)->default_strategy.get();
+  if (!s) {
+    static const StrategyFn fallback = dup2_strategy();
+    s = &fallback;
+  }
+  (*s)(self, name, fd);
+}
+
+}  // namespace detail
+
+const Trapper& standard() {
+  static Trapper t("trap::standard");
+  static std::once_flag once;
+  std::call_once(once, [] { detail::register_standard(t); });
+  return t;
+}
+
+void warn(std::string_view message, std::source_location where) {
+  std::string text(message);
+  if (text.empty() || text.back() != '\n')
+    text += " at " + std::string(where.file_name()) + " line " +
+            std::to_string(where.line()) + ".\n";
+  if (auto* buf = dynamic_cast<detail::WarnBuf*>(std::clog.rdbuf())) {
+    buf->add_whole(text);
+    return;
+  }
+  std::clog << text << std::flush;
+}
+
+}  // namespace trap

@@ -1,0 +1,136 @@
+// Private data behind Trapper, Builder and Trap.
+#pragma once
+
+#include <trap/builder.hpp>
+#include <trap/trap_object.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace trap::detail {
+
+/// Thrown by Trap::exception(); never caught by a layer.
+struct InternalException {};
+
+/// One argspec word.
+enum class ArgWord { trap, entirety, element, predicate, name };
+
+struct LayerDef {
+  // Makes the implementation of the layer for one argument. Called when a
+  // spec is resolved, so argument errors surface before anything runs.
+  std::function<std::vector<LayerImpl>(std::string_view arg)> make;
+};
+
+struct AccessorDef {
+  std::string name;
+  bool is_leaveby = false;
+  bool is_array = false;
+  AccessorFn flexible;  // empty for a simple accessor
+};
+
+struct TestDef {
+  std::string name;
+  std::vector<ArgWord> argspec;
+  TestFn fn;
+};
+
+struct TrapperData {
+  std::string name;
+  const Trapper* parent = nullptr;
+  std::map<std::string, LayerDef, std::less<>> layers;
+  std::map<std::string, AccessorDef, std::less<>> accessors;
+  std::map<std::string, TestDef, std::less<>> tests;
+  std::map<std::string, MethodFn, std::less<>> methods;  // quiet, diag_all, ...
+};
+
+/// A resolved layer stack, outermost last (applied from the back).
+using LayerStack = std::vector<LayerImpl>;
+
+/// The Builder's tables. Lookups take the shared lock, registration the
+/// exclusive one.
+struct Registry {
+  static Registry& get();
+
+  mutable std::shared_mutex mutex;
+  std::map<std::string, StrategyFn, std::less<>> strategies;
+  std::uint64_t generation = 0;  // bumped by every registration
+  struct CacheEntry {
+    std::uint64_t generation;
+    std::shared_ptr<const LayerStack> stack;
+  };
+  std::mutex cache_mutex;
+  std::map<const Trapper*, std::map<std::string, CacheEntry, std::less<>>> cache;
+
+  // Lookups walk the trapper's ancestry; callers hold `mutex`.
+  static const LayerDef* find_layer(const Trapper& t, std::string_view name);
+  static const AccessorDef* find_accessor(const Trapper& t, std::string_view name);
+  static const TestDef* find_test(const Trapper& t, std::string_view name);
+  static const MethodFn* find_method(const Trapper& t, std::string_view name);
+  static TrapperData& data(const Trapper& t) { return *t.d_; }
+  static TrapState* state(const Trap& t) { return t.s_.get(); }
+
+  // The resolved stack for `default` + spec, cached per trapper and spec.
+  std::shared_ptr<const LayerStack> resolve(const Trapper& t, std::string_view spec);
+  // Resolves a list of layer specs; callers hold `mutex`.
+  LayerStack resolve_locked(const Trapper& t, std::span<const std::string> specs) const;
+};
+
+/// The record of one trap and, while it springs, its machinery.
+struct TrapState {
+  const Trapper* trapper = nullptr;
+  std::vector<std::pair<std::string, Value>> values;
+  std::string leaveby;
+  std::string die_type;
+  std::exception_ptr exception;
+
+  // While springing.
+  std::shared_ptr<const LayerStack> layers;
+  std::size_t pos = 0;
+  std::function<Value(Trap&)>* code = nullptr;
+  std::vector<std::function<void(Trap&)>> teardowns;
+  std::vector<std::string> exceptions;
+  bool springing = false;
+  int pid = 0;  // the process that sprang it
+
+  std::shared_ptr<const StrategyFn> default_strategy;  // set by `output`
+  std::map<std::string, Props, std::less<>> props;
+  std::function<void(Trap&)> on_test_failure;
+  std::string test_accessor;
+  std::vector<std::string>* test_diagnostics = nullptr;
+  bool diag_all_done = false;
+  Value flexible_cache;
+
+  Value* find(std::string_view name);
+  const Value* find(std::string_view name) const;
+};
+
+/// The traps springing on this thread, outermost first.
+std::vector<TrapState*>& active_traps();
+/// Runs the teardowns of @p st that have not run yet, innermost first,
+/// collecting their errors in st.exceptions.
+void run_teardowns(Trap& trap);
+/// Runs the teardowns of every trap springing on this thread above
+/// @p depth (innermost first): the way out when exit() jumps past them.
+void abandon_traps_above(std::size_t depth);
+
+/// Renders a Value as Data::Dump would (for diagnostics).
+std::string dump(const Value& v);
+/// Escapes bytes for display inside double quotes.
+std::string escape(std::string_view bytes);
+/// The message of the exception being handled (inside a catch block).
+std::string current_exception_message();
+/// The demangled type of the exception being handled.
+std::string current_exception_type();
+
+/// Registers the standard tests and methods (ok, is, like, quiet, ...).
+void register_standard_tests(Trapper& t);
+
+}  // namespace trap::detail

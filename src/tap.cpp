@@ -1,0 +1,96 @@
+// The TAP formatter. Lines go to the original stdout and stderr even while a
+// capture diverts descriptors 1 and 2, so a test's own report is never
+// trapped.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <trap/hub.hpp>
+
+#include "capture.hpp"
+#include "posix/fd.hpp"
+
+namespace trap {
+namespace {
+
+void put(int fd, const std::string& text) {
+  int target = detail::original_fd(fd);
+  // Undiverted: keep the program's own buffered output in order before ours.
+  if (target == fd) detail::flush_streams(fd);
+  try {
+    posix::write_all(target, text.data(), text.size());
+  } catch (...) {
+  }
+}
+
+// "# " before every line, as Test::More's diag does.
+std::string commented(const std::string& text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t nl = text.find('\n', start);
+    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+    out += line.empty() ? "#\n" : "# " + line + "\n";
+    if (nl == std::string::npos || nl + 1 == text.size()) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
+std::string escaped_name(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '#') out += "\\#";
+    else if (c == '\n') out += "\n# ";
+    else out += c;
+  }
+  return out;
+}
+
+class TapFormatter final : public Formatter {
+ public:
+  void write(const Event& e) override {
+    switch (e.kind) {
+      case Event::Kind::ok: return write_ok(e);
+      case Event::Kind::diag: return put(2, commented(e.name));
+      case Event::Kind::note: return put(1, commented(e.name));
+      case Event::Kind::plan:
+        planned_ = true;
+        return put(1, "1.." + std::to_string(e.count) + "\n");
+      case Event::Kind::bail: return put(1, "Bail out!  " + e.name + "\n");
+    }
+  }
+
+  void finish(const Hub& hub) override {
+    if (!planned_ && hub.count() > 0) put(1, "1.." + std::to_string(hub.count()) + "\n");
+    if (hub.failed() > 0)
+      put(2, "# Looks like you failed " + std::to_string(hub.failed()) + " test" +
+                 (hub.failed() == 1 ? "" : "s") + " of " + std::to_string(hub.count()) + ".\n");
+  }
+
+ private:
+  void write_ok(const Event& e) {
+    std::string line = e.pass ? "ok " : "not ok ";
+    line += std::to_string(e.number);
+    if (!e.name.empty()) line += " - " + escaped_name(e.name);
+    put(1, line + "\n");
+    if (e.pass) return;
+    std::string d;
+    std::string at = std::string("at ") + e.where.file_name() + " line " +
+                     std::to_string(e.where.line()) + ".";
+    if (e.name.empty())
+      d = "#   Failed test " + at + "\n";
+    else
+      d = "#   Failed test '" + e.name + "'\n#   " + at + "\n";
+    for (auto& line : e.diagnostics) d += commented(line);
+    put(2, d);
+  }
+
+  bool planned_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Formatter> make_tap_formatter() { return std::make_unique<TapFormatter>(); }
+
+}  // namespace trap

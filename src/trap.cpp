@@ -1,0 +1,262 @@
+// The trap engine: springing a trap through its layer stack, the layer
+// author's API on trap::Trap, and the accessors.
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <trap/trap.hpp>
+
+#include "state.hpp"
+
+namespace trap {
+namespace detail {
+
+Value* TrapState::find(std::string_view name) {
+  for (auto& [k, v] : values)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+const Value* TrapState::find(std::string_view name) const {
+  return const_cast<TrapState*>(this)->find(name);
+}
+
+std::vector<TrapState*>& active_traps() {
+  thread_local std::vector<TrapState*> active;
+  return active;
+}
+
+void run_teardowns(Trap& trap) {
+  auto& st = *Registry::state(trap);
+  while (!st.teardowns.empty()) {
+    auto fn = std::move(st.teardowns.back());
+    st.teardowns.pop_back();
+    try {
+      fn(trap);
+    } catch (const InternalException&) {
+      // its message is already recorded
+    } catch (...) {
+      st.exceptions.push_back("Rethrowing teardown exception: " +
+                              current_exception_message());
+    }
+  }
+}
+
+void abandon_traps_above(std::size_t depth) {
+  auto& active = active_traps();
+  while (active.size() > depth) {
+    TrapState* st = active.back();
+    active.pop_back();
+    // Only shares ownership for the teardowns: the trap is never returned.
+    Trap handle(std::shared_ptr<TrapState>(std::shared_ptr<TrapState>(), st));
+    run_teardowns(handle);
+    st->springing = false;
+  }
+}
+
+namespace {
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += sep;
+    out += parts[i];
+  }
+  return out;
+}
+
+}  // namespace
+}  // namespace detail
+
+using detail::TrapState;
+
+Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) const {
+  auto stack = detail::Registry::get().resolve(*this, spec);
+  const int saved_errno = errno;
+  auto st = std::make_shared<TrapState>();
+  st->trapper = this;
+  st->layers = std::move(stack);
+  st->pos = st->layers->size();
+  st->code = &code;
+  st->springing = true;
+  st->pid = ::getpid();
+  Trap trap(st);
+  auto& active = detail::active_traps();
+  const std::size_t depth = active.size();
+  active.push_back(st.get());
+  try {
+    trap.next();
+  } catch (const detail::InternalException&) {
+  } catch (...) {
+    st->exceptions.push_back("Rethrowing internal exception: " +
+                             detail::current_exception_message());
+  }
+  detail::run_teardowns(trap);
+  active.resize(depth);
+  st->springing = false;
+  st->layers.reset();
+  st->code = nullptr;
+  if (!st->exceptions.empty()) throw TrapError(detail::join(st->exceptions, "\n"));
+  last() = trap;
+  errno = saved_errno;
+  return trap;
+}
+
+Trap& last() {
+  thread_local Trap latest;
+  return latest;
+}
+
+// ------------------------------------------------------------ construction
+
+Trap::Trap() : s_(std::make_shared<TrapState>()) { s_->trapper = &standard(); }
+Trap::Trap(std::shared_ptr<detail::TrapState> state) : s_(std::move(state)) {}
+Trap::~Trap() = default;
+Trap::Trap(const Trap&) = default;
+Trap& Trap::operator=(const Trap&) = default;
+Trap::Trap(Trap&&) noexcept = default;
+Trap& Trap::operator=(Trap&&) noexcept = default;
+
+// --------------------------------------------------------------- accessors
+
+namespace {
+std::string string_of(const Value* v) {
+  return v && v->is_string() ? v->string() : std::string();
+}
+}  // namespace
+
+std::string Trap::leaveby() const { return string_of(s_->find("leaveby")); }
+std::string Trap::out() const { return string_of(s_->find("stdout")); }
+std::string Trap::err() const { return string_of(s_->find("stderr")); }
+std::string Trap::die() const { return string_of(s_->find("die")); }
+std::string Trap::die_type() const { return s_->die_type; }
+std::exception_ptr Trap::exception() const { return s_->exception; }
+
+std::optional<int> Trap::exit_code() const {
+  const Value* v = s_->find("exit");
+  if (!v || !v->is_number()) return std::nullopt;
+  return v->as<int>();
+}
+
+std::optional<int> Trap::signal() const {
+  const Value* v = s_->find("signal");
+  if (!v || !v->is_number()) return std::nullopt;
+  return v->as<int>();
+}
+
+std::vector<std::string> Trap::warn() const {
+  std::vector<std::string> out;
+  if (const Value* v = s_->find("warn"); v && v->is_array())
+    for (auto& w : v->array()) out.push_back(w.is_string() ? w.string() : w.str());
+  return out;
+}
+
+const Value& Trap::require_return_() const {
+  const Value* v = s_->find("return");
+  if (!v || leaveby() != "return")
+    throw UsageError("return_value(): the trap did not return (it left by " +
+                     (leaveby().empty() ? std::string("nothing yet") : leaveby()) + ")");
+  return *v;
+}
+
+const Value* Trap::get(std::string_view accessor) const {
+  const detail::AccessorDef* def = nullptr;
+  {
+    auto& reg = detail::Registry::get();
+    std::shared_lock lock(reg.mutex);
+    def = detail::Registry::find_accessor(*s_->trapper, accessor);
+    if (def && def->flexible) {
+      auto fn = def->flexible;
+      lock.unlock();
+      s_->flexible_cache = fn(*this);
+      return s_->flexible_cache.is_null() ? nullptr : &s_->flexible_cache;
+    }
+  }
+  return s_->find(accessor);
+}
+
+bool Trap::has(std::string_view accessor) const { return get(accessor) != nullptr; }
+
+const Trapper& Trap::trapper() const { return *s_->trapper; }
+
+// ------------------------------------------------------ layer author's API
+
+void Trap::next() {
+  if (!s_->springing || !s_->layers)
+    throw UsageError("next() called outside a springing trap");
+  if (s_->pos == 0)
+    exception("The layer stack has no terminating layer (such as raw) at its bottom");
+  const LayerImpl& layer = (*s_->layers)[--s_->pos];
+  layer(*this);
+}
+
+Value Trap::run() {
+  if (!s_->springing || !s_->code) throw UsageError("run() called outside a springing trap");
+  return (*s_->code)(*this);
+}
+
+void Trap::teardown(std::function<void()> fn) {
+  teardown(std::function<void(Trap&)>([f = std::move(fn)](Trap&) { f(); }));
+}
+
+void Trap::teardown(std::function<void(Trap&)> fn) {
+  if (!s_->springing) throw UsageError("teardown() called outside a springing trap");
+  s_->teardowns.push_back(std::move(fn));
+}
+
+void Trap::exception(std::string message) {
+  exception_function()(std::move(message));
+  std::terminate();  // not reached: the function always throws
+}
+
+std::function<void(std::string)> Trap::exception_function() {
+  return [w = std::weak_ptr<TrapState>(s_)](std::string message) {
+    auto st = w.lock();
+    // Outside the regular flow (after the trap ended): an ordinary error.
+    if (!st || !st->springing) throw TrapError(message);
+    st->exceptions.push_back(std::move(message));
+    throw detail::InternalException{};
+  };
+}
+
+std::string Trap::test_accessor() const { return s_->test_accessor; }
+
+void Trap::test_failure() {
+  if (s_->on_test_failure) {
+    auto fn = s_->on_test_failure;  // it may replace itself
+    fn(*this);
+  }
+}
+
+void Trap::on_test_failure(std::function<void(Trap&)> fn) {
+  s_->on_test_failure = std::move(fn);
+}
+
+Props& Trap::prop(std::string_view ns) {
+  auto it = s_->props.find(ns);
+  if (it == s_->props.end()) it = s_->props.emplace(std::string(ns), Props{}).first;
+  return it->second;
+}
+
+void Trap::set(std::string_view name, Value value) {
+  if (Value* v = s_->find(name))
+    *v = std::move(value);
+  else
+    s_->values.emplace_back(std::string(name), std::move(value));
+}
+
+void Trap::unset(std::string_view name) {
+  std::erase_if(s_->values, [&](auto& kv) { return kv.first == name; });
+}
+
+void Trap::set_leaveby(std::string_view name) { set("leaveby", Value(name)); }
+
+void Trap::diag(std::string line) {
+  if (s_->test_diagnostics) {
+    s_->test_diagnostics->push_back(std::move(line));
+    return;
+  }
+  trap::diag(line);
+}
+
+}  // namespace trap

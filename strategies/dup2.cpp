@@ -1,0 +1,41 @@
+// dup2 (the default): an unlinked temp file dup2'ed onto the descriptor.
+// Captures everything written to it, child processes included. The file is
+// an in-memory one from a pool, so a trap creates no file.
+#include "capture.hpp"
+#include "strategies.hpp"
+
+namespace trap::detail {
+namespace {
+
+class Dup2Capture final : public Capture {
+ public:
+  using Capture::Capture;
+
+ private:
+  void do_begin() override {
+    flush_streams(fd());
+    file_ = PooledFile::memory();
+    saved_ = posix::dup(fd());
+    posix::dup2(file_.fd(), fd());
+    push_diversion(fd(), saved_.get());
+  }
+
+  std::string do_end() override {
+    flush_streams(fd());
+    pop_diversion(fd(), saved_.get());
+    posix::dup2(saved_.get(), fd());
+    saved_.reset();
+    std::string out;
+    file_.take(out);
+    return out;
+  }
+
+  PooledFile file_;
+  posix::Fd saved_;
+};
+
+}  // namespace
+
+StrategyFn dup2_strategy() { return strategy_of<Dup2Capture>(); }
+
+}  // namespace trap::detail

@@ -1,0 +1,112 @@
+// pipe: a pipe dup2'ed onto the descriptor, drained by a reader thread into
+// memory. Captures what dup2 captures, without touching the disk, and any
+// amount without deadlock. With `tee`, the reader also copies every chunk to
+// the original descriptor as it arrives.
+#include <poll.h>
+
+#include <cerrno>
+#include <exception>
+#include <system_error>
+#include <thread>
+
+#include "capture.hpp"
+#include "strategies.hpp"
+
+namespace trap::detail {
+namespace {
+
+class PipeCapture final : public Capture {
+ public:
+  PipeCapture(int fd, bool tee) : Capture(fd), tee_(tee) {}
+  ~PipeCapture() override { stop_reader(); }
+
+ private:
+  void do_begin() override {
+    flush_streams(fd());
+    auto [read_end, write_end] = posix::pipe();
+    auto [stop_read, stop_write] = posix::pipe();
+    read_ = std::move(read_end);
+    stop_read_ = std::move(stop_read);
+    stop_write_ = std::move(stop_write);
+    saved_ = posix::dup(fd());
+    reader_ = std::thread([this] { drain(); });
+    posix::dup2(write_end.get(), fd());
+    push_diversion(fd(), saved_.get());
+  }
+
+  std::string do_end() override {
+    flush_streams(fd());
+    pop_diversion(fd(), saved_.get());
+    posix::dup2(saved_.get(), fd());
+    stop_reader();
+    saved_.reset();
+    if (error_) std::rethrow_exception(error_);
+    return std::move(data_);
+  }
+
+  // Tells the reader to take what is left and stop: a child process that
+  // still holds the write end must not keep the trap open.
+  void stop_reader() noexcept {
+    if (!reader_.joinable()) return;
+    try {
+      posix::write_all(stop_write_.get(), "x", 1);
+    } catch (...) {
+      stop_write_.reset();  // the reader sees the stop pipe's end of file
+    }
+    reader_.join();
+  }
+
+  void drain() noexcept {
+    try {
+      pollfd fds[2] = {{read_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
+      for (;;) {
+        if (::poll(fds, 2, -1) < 0) {
+          if (errno == EINTR) continue;
+          throw std::system_error(errno, std::generic_category(), "poll");
+        }
+        if (fds[0].revents != 0) {
+          if (!read_chunk()) return;  // end of file: every writer is gone
+          continue;
+        }
+        if (fds[1].revents != 0) {
+          posix::set_nonblocking(read_.get());
+          while (read_chunk()) {
+          }
+          return;
+        }
+      }
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+  }
+
+  // Reads one chunk; false at end of file or when nothing is left.
+  bool read_chunk() {
+    char buf[65536];
+    ssize_t n = posix::read_some(read_.get(), buf, sizeof buf);
+    if (n <= 0) return false;
+    data_.append(buf, static_cast<std::size_t>(n));
+    if (tee_) {
+      try {
+        posix::write_all(saved_.get(), buf, static_cast<std::size_t>(n));
+      } catch (const std::system_error&) {
+        // The original stream is gone (closed, or a reader that left):
+        // keep capturing, as writing there directly would have failed too.
+      }
+    }
+    return true;
+  }
+
+  bool tee_;
+  posix::Fd read_, stop_read_, stop_write_, saved_;
+  std::thread reader_;
+  std::string data_;
+  std::exception_ptr error_;
+};
+
+}  // namespace
+
+StrategyFn pipe_like_strategy(bool tee) { return strategy_of<PipeCapture>(tee); }
+StrategyFn pipe_strategy() { return pipe_like_strategy(false); }
+
+}  // namespace trap::detail

@@ -1,0 +1,67 @@
+// tempfile: C stdio (stdout/stderr) and the iostreams (std::cout/std::cerr)
+// write to an unlinked temp file in $TMPDIR; descriptors 1 and 2 are left
+// alone, so raw write(2) calls and child processes are not captured.
+// Perl's Test::Trap::Builder::TempFile.
+#include <ext/stdio_sync_filebuf.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <ostream>
+#include <system_error>
+
+#include "capture.hpp"
+#include "strategies.hpp"
+
+namespace trap::detail {
+namespace {
+
+class TempfileCapture final : public Capture {
+ public:
+  using Capture::Capture;
+  ~TempfileCapture() override {
+    if (stream_) std::fclose(stream_);
+  }
+
+ private:
+  std::FILE*& c_stream() { return fd() == 1 ? stdout : stderr; }
+
+  void do_begin() override {
+    std::ostream& os = stream_for(fd(), "tempfile");
+    flush_streams(fd());
+    file_ = PooledFile::in_temp_dir();
+    posix::Fd writer = posix::dup(file_.fd());
+    stream_ = ::fdopen(writer.get(), "w");
+    if (!stream_) throw std::system_error(errno, std::generic_category(), "fdopen");
+    writer.release();
+    // One FILE* for both: printf and std::cout stay in the order written.
+    buf_ = std::make_unique<__gnu_cxx::stdio_sync_filebuf<char>>(stream_);
+    saved_stream_ = c_stream();
+    c_stream() = stream_;
+    saved_buf_ = os.rdbuf(buf_.get());
+  }
+
+  std::string do_end() override {
+    std::ostream& os = stream_for(fd(), "tempfile");
+    os.flush();
+    std::fflush(stream_);
+    os.rdbuf(saved_buf_);
+    c_stream() = saved_stream_;
+    std::fclose(stream_);
+    stream_ = nullptr;
+    std::string out;
+    file_.take(out);
+    return out;
+  }
+
+  PooledFile file_;
+  std::FILE* stream_ = nullptr;
+  std::FILE* saved_stream_ = nullptr;
+  std::unique_ptr<__gnu_cxx::stdio_sync_filebuf<char>> buf_;
+  std::streambuf* saved_buf_ = nullptr;
+};
+
+}  // namespace
+
+StrategyFn tempfile_strategy() { return strategy_of<TempfileCapture>(); }
+
+}  // namespace trap::detail
