@@ -305,10 +305,44 @@ std::string subject_of(const Value& v) {
   return v.str();
 }
 
+// Perl's `$` (without /m) also matches before a final newline; Boost's
+// matches only at the very end. Every bare `$` becomes "end, or before a
+// final newline", which under (?m) still means what Perl's /m `$` means.
+std::string perl_dollars(const std::string& pattern) {
+  std::string out;
+  bool in_class = false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      out += c;
+      out += pattern[++i];
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      out += c;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out += c;
+      // A ']' right after '[' or '[^' is a literal.
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+      if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];
+      continue;
+    }
+    if (c == '$')
+      out += "(?:$|(?=\\n\\z))";
+    else
+      out += c;
+  }
+  return out;
+}
+
 bool matches(const std::string& pattern, const std::string& subject) {
   boost::regex re;
   try {
-    re.assign(pattern, boost::regex::perl | boost::regex::no_mod_m | boost::regex::no_mod_s);
+    re.assign(perl_dollars(pattern), boost::regex::perl | boost::regex::no_mod_m | boost::regex::no_mod_s);
   } catch (const boost::regex_error& e) {
     throw UsageError("Invalid regular expression \"" + pattern + "\": " + e.what());
   }
@@ -376,8 +410,8 @@ bool deep_diff(const Value& got, const Value& want, const std::string& path,
       std::string p = path + "->[" + std::to_string(i) + "]";
       if (i >= g.size() || i >= w.size()) {
         out.push_back("    Structures begin differing at:");
-        out.push_back("          $got" + p + " = " + (i < g.size() ? g[i].str() : "Does not exist"));
-        out.push_back("     $expected" + p + " = " + (i < w.size() ? w[i].str() : "Does not exist"));
+        out.push_back("         $got" + p + " = " + (i < g.size() ? g[i].str() : "Does not exist"));
+        out.push_back("    $expected" + p + " = " + (i < w.size() ? w[i].str() : "Does not exist"));
         return false;
       }
       if (!deep_diff(g[i], w[i], p, out)) return false;
@@ -386,8 +420,8 @@ bool deep_diff(const Value& got, const Value& want, const std::string& path,
   }
   if (got == want && got.is_array() == want.is_array()) return true;
   out.push_back("    Structures begin differing at:");
-  out.push_back("          $got" + path + " = " + got.str());
-  out.push_back("     $expected" + path + " = " + want.str());
+  out.push_back("         $got" + path + " = " + got.str());
+  out.push_back("    $expected" + path + " = " + want.str());
   return false;
 }
 

@@ -17,6 +17,20 @@ const Array& Value::array() const {
   bad_conversion("trap::Array");
 }
 
+std::optional<double> Value::numeric_string() const {
+  auto* s = std::get_if<std::string>(&v_);
+  if (!s) return std::nullopt;
+  std::string_view t(*s);
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!t.empty() && space(t.front())) t.remove_prefix(1);
+  while (!t.empty() && space(t.back())) t.remove_suffix(1);
+  if (!t.empty() && t.front() == '+') t.remove_prefix(1);
+  double d = 0;
+  auto r = std::from_chars(t.data(), t.data() + t.size(), d);
+  if (t.empty() || r.ec != std::errc() || r.ptr != t.data() + t.size()) return std::nullopt;
+  return d;
+}
+
 void Value::bad_conversion(const char* to) const {
   throw UsageError("Cannot convert " + str() + " (" + type_name() + ") to " + to);
 }

@@ -149,10 +149,16 @@ class Value {
 
  private:
   [[noreturn]] void bad_conversion(const char* to) const;
+  // A string that is a number (white space around it allowed), as Perl
+  // numifies "42\n".
+  std::optional<double> numeric_string() const;
   std::variant<std::monostate, bool, std::int64_t, double, std::string, Array,
                detail::Opaque>
       v_;
 };
+
+/// Writes Value::str() to @p os, so values print in any test framework.
+inline std::ostream& operator<<(std::ostream& os, const Value& v) { return os << v.str(); }
 
 template <class T>
 Value Value::from(T&& object) {
@@ -197,6 +203,7 @@ T Value::as() const {
     if (auto* i = std::get_if<std::int64_t>(&v_)) return static_cast<T>(*i);
     if (auto* d = std::get_if<double>(&v_)) return static_cast<T>(*d);
     if (auto* b = std::get_if<bool>(&v_)) return static_cast<T>(*b);
+    if (auto d = numeric_string()) return static_cast<T>(*d);
     bad_conversion("a number");
   } else if constexpr (std::is_same_v<T, std::string> ||
                        std::is_same_v<T, std::string_view>) {

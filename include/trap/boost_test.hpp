@@ -1,0 +1,77 @@
+/// @file
+/// Reports trap's test methods as Boost.Test assertions.
+///
+/// Include it in a Boost.Test program (after defining BOOST_TEST_MODULE where
+/// you do) and link `trap::boost_test`: every test method (`r.stdout_is(...)`)
+/// becomes one Boost.Test check at the caller's file and line, and a failure
+/// carries trap's diagnostics. trap::diag() and trap::note() become log
+/// messages.
+/// @code
+/// #define BOOST_TEST_MODULE my_tests
+/// #include <boost/test/unit_test.hpp>
+/// #include <trap/boost_test.hpp>
+///
+/// BOOST_AUTO_TEST_CASE(exits) {
+///   auto r = trap::trap([] { std::exit(3); });
+///   r.exit_is(3, "exit code");
+/// }
+/// @endcode
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+#include <string>
+
+#include <trap/trap.hpp>
+
+namespace trap {
+
+/// A Formatter that turns events into Boost.Test assertions and log messages.
+class BoostTestFormatter final : public Formatter {
+ public:
+  /// Reports @p event to Boost.Test's framework and log.
+  void write(const Event& event) override {
+    namespace tt = boost::test_tools::tt_detail;
+    const boost::unit_test::const_string file(event.where.file_name());
+    const std::size_t line = event.where.line();
+    switch (event.kind) {
+      case Event::Kind::ok: {
+        boost::test_tools::assertion_result result(event.pass);
+        for (const auto& d : event.diagnostics) result.message() << "\n" << d;
+        const std::string what = event.name.empty() ? std::string("trap test") : event.name;
+        tt::report_assertion(result, BOOST_TEST_LAZY_MSG(what), file, line, tt::CHECK,
+                             tt::CHECK_MSG, 0);
+        return;
+      }
+      case Event::Kind::diag:
+      case Event::Kind::note:
+        boost::unit_test::unit_test_log << boost::unit_test::log::begin(file, line)
+                                        << boost::unit_test::log_messages << event.name
+                                        << boost::unit_test::log::end();
+        return;
+      case Event::Kind::bail: {
+        boost::test_tools::assertion_result result(false);
+        tt::report_assertion(result, BOOST_TEST_LAZY_MSG("Bail out! " << event.name), file,
+                             line, tt::REQUIRE, tt::CHECK_MSG, 0);
+        return;
+      }
+      case Event::Kind::plan:
+        return;
+    }
+  }
+};
+
+/// A new BoostTestFormatter.
+inline std::unique_ptr<Formatter> make_boost_test_formatter() {
+  return std::make_unique<BoostTestFormatter>();
+}
+
+namespace detail {
+/// Installs the Boost.Test formatter on the root hub when the program
+/// starts, so including this header is all it takes.
+inline const bool boost_test_formatter_installed =
+    (hub().format(make_boost_test_formatter()), true);
+}  // namespace detail
+
+}  // namespace trap

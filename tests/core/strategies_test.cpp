@@ -1,0 +1,264 @@
+// The five capture strategies: what each captures, binary safety, nesting,
+// large output, closed descriptors, temp-dir failure, and that 10,000 traps
+// of each leave nothing behind.
+#define BOOST_TEST_MODULE strategies
+#include <boost/test/unit_test.hpp>
+#include <boost/test/data/test_case.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include <trap/boost_test.hpp>
+#include <trap/trap.hpp>
+
+#include "test_support.hpp"
+
+namespace bdata = boost::unit_test::data;
+using test_support::identity;
+
+namespace {
+
+const char* const kAll[] = {"tempfile", "dup2", "pipe", "memory", "tee"};
+const char* const kFdLevel[] = {"dup2", "pipe", "tee"};
+
+std::string spec_for(const std::string& strategy) {
+  return ":flow:stdout(" + strategy + "):stderr(" + strategy + ")";
+}
+
+// Writes through every path: iostreams, stdio, raw write, a child process.
+void write_every_way() {
+  std::cout << "cout ";
+  std::fputs("stdio ", stdout);
+  std::fflush(stdout);
+  BOOST_TEST_REQUIRE(::write(1, "raw ", 4) == 4);
+  BOOST_TEST_REQUIRE(std::system("printf child") == 0);
+  std::cerr << "cerr";
+}
+
+// Runs @p fn inside an outer dup2 trap: what escapes the inner trap lands
+// in the outer one instead of the test's output.
+trap::Trap contained(const std::function<void()>& fn) {
+  return trap::trap(":flow:stdout(dup2):stderr(dup2)", fn);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(what_each_strategy_captures) {
+  struct Row {
+    const char* name;
+    const char* inner_out;
+    const char* outer_out;
+  };
+  const Row rows[] = {
+      {"tempfile", "cout stdio ", "raw child"},
+      {"dup2", "cout stdio raw child", ""},
+      {"pipe", "cout stdio raw child", ""},
+      {"memory", "cout ", "stdio raw child"},
+      {"tee", "cout stdio raw child", "cout stdio raw child"},
+  };
+  for (const auto& row : rows) {
+    BOOST_TEST_CONTEXT(row.name) {
+      trap::Trap inner;
+      auto outer = contained([&] { inner = trap::trap(spec_for(row.name), write_every_way); });
+      BOOST_TEST(inner.out() == row.inner_out);
+      BOOST_TEST(inner.err() == "cerr");
+      BOOST_TEST(outer.out() == row.outer_out);
+    }
+  }
+}
+
+BOOST_DATA_TEST_CASE(binary_output_comes_back_byte_for_byte, bdata::make(kAll), strategy) {
+  const std::string bytes("a\0b\xff\xfe\x80\n\r\x1b end", 13);
+  auto r = contained([&] {
+    auto inner = trap::trap(spec_for(strategy), [&] {
+      std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      std::cerr.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    });
+    BOOST_TEST(inner.out() == bytes);
+    BOOST_TEST(inner.err() == bytes);
+  });
+  (void)r;
+}
+
+BOOST_DATA_TEST_CASE(nested_traps_capture_their_own_output, bdata::make(kAll), strategy) {
+  auto outer = contained([&] {
+    trap::Trap inner;
+    auto mid = trap::trap(spec_for(strategy), [&] {
+      std::cout << "before ";
+      inner = trap::trap(spec_for(strategy), [] {
+        std::cout << "inner";
+        std::cerr << "inner err";
+      });
+      std::cout << "after";
+    });
+    BOOST_TEST(inner.out() == "inner");
+    BOOST_TEST(inner.err() == "inner err");
+    // tee shows the inner output to the trap around it, and so on out.
+    const bool tee = std::string(strategy) == "tee";
+    BOOST_TEST(mid.out() == (tee ? "before innerafter" : "before after"));
+    BOOST_TEST(mid.err() == (tee ? "inner err" : ""));
+  });
+  BOOST_TEST(outer.out() == (std::string(strategy) == "tee" ? "before innerafter" : ""));
+}
+
+BOOST_DATA_TEST_CASE(large_output_does_not_deadlock, bdata::make(kAll), strategy) {
+  const std::string chunk(64 * 1024, 'x');
+  constexpr int kChunks = 128;  // 8 MiB, far more than a pipe holds
+  auto outer = contained([&] {
+    auto r = trap::trap(spec_for(strategy), [&] {
+      for (int i = 0; i < kChunks; ++i) std::cout << chunk;
+      std::cerr << "done";
+    });
+    BOOST_TEST(r.out().size() == chunk.size() * kChunks);
+    BOOST_TEST(r.err() == "done");
+  });
+  (void)outer;
+}
+
+BOOST_AUTO_TEST_CASE(tee_shows_output_while_capturing) {
+  auto outer = contained([] {
+    auto r = trap::trap(":flow:stdout(tee)", [] {
+      std::cout << "seen twice" << std::flush;
+      BOOST_TEST_REQUIRE(std::system("echo child") == 0);
+    });
+    BOOST_TEST(r.out() == "seen twice" "child\n");
+  });
+  BOOST_TEST(outer.out() == "seen twice" "child\n");
+}
+
+BOOST_AUTO_TEST_CASE(strategy_lists_take_the_first_known) {
+  auto r = trap::trap(":flow:stdout(nosuch;memory,pipe)", [] {
+    std::fputs("stdio", stdout);
+    std::fflush(stdout);
+    std::cout << "cout";
+  });
+  (void)r;
+  // memory was chosen: only the iostream part is captured.
+  auto outer = contained([] {
+    auto inner = trap::trap(":flow:stdout(nosuch;memory,pipe)", [] {
+      std::fputs("stdio", stdout);
+      std::fflush(stdout);
+      std::cout << "cout";
+    });
+    BOOST_TEST(inner.out() == "cout");
+  });
+  BOOST_TEST(outer.out() == "stdio");
+}
+
+BOOST_DATA_TEST_CASE(closed_descriptor_is_not_trapped, bdata::make(kAll), strategy) {
+  // As Perl: a closed handle reads "" and nothing is captured; the
+  // descriptor is still closed afterwards.
+  auto outer = contained([&] {
+    int saved = ::dup(1);
+    std::fflush(stdout);
+    ::close(1);
+    auto r = trap::trap(spec_for(strategy), [] {
+      std::cerr << "err";
+      return 1;
+    });
+    bool still_closed = !test_support::is_open_fd(1);
+    ::dup2(saved, 1);
+    ::close(saved);
+    std::cout.clear();
+    BOOST_TEST(still_closed);
+    BOOST_TEST(r.has("stdout"));
+    BOOST_TEST(r.out() == "");
+    BOOST_TEST(r.err() == "err");
+  });
+  (void)outer;
+}
+
+BOOST_DATA_TEST_CASE(code_closing_the_descriptor_is_undone, bdata::make(kFdLevel), strategy) {
+  auto before = identity(1);
+  auto outer = contained([&] {
+    auto r = trap::trap(spec_for(strategy), [] {
+      std::cout << "before close" << std::flush;
+      ::close(1);
+      std::cout << "lost" << std::flush;
+    });
+    std::cout.clear();
+    BOOST_TEST(r.out() == "before close");
+    std::cout << "outer again";
+  });
+  const bool tee = std::string(strategy) == "tee";
+  BOOST_TEST(outer.out() == (tee ? "before closeouter again" : "outer again"));
+  BOOST_TEST((identity(1) == before));
+}
+
+BOOST_AUTO_TEST_CASE(no_writable_temp_dir_is_a_clear_error) {
+  auto out_before = identity(1);
+  auto err_before = identity(2);
+  const char* old = std::getenv("TMPDIR");
+  std::string saved = old ? old : "";
+  ::setenv("TMPDIR", "/nonexistent/dir", 1);
+  try {
+    trap::trap(spec_for("tempfile"), [] { std::cout << "x"; });
+    BOOST_FAIL("no error");
+  } catch (const trap::TrapError& e) {
+    BOOST_TEST(std::string(e.what()).starts_with(
+        "cannot create temp file in \"/nonexistent/dir\": No such file or directory"));
+  }
+  // dup2 needs no temp dir.
+  auto r = trap::trap([] { std::cout << "still works"; });
+  if (old)
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
+  BOOST_TEST(r.out() == "still works");
+  BOOST_TEST((identity(1) == out_before));
+  BOOST_TEST((identity(2) == err_before));
+}
+
+BOOST_AUTO_TEST_CASE(memory_strategy_only_for_fd_1_and_2) {
+  static trap::Trapper t("TT::fd5", &trap::standard());
+  trap::Builder::instance().output_layer(t, "fd5", 5);
+  BOOST_REQUIRE(::dup2(2, 5) == 5);
+  auto bad = [] { t.trap(":flow:fd5(memory)", [] {}); };
+  BOOST_CHECK_EXCEPTION(bad(), trap::TrapError, [](const trap::TrapError& e) {
+    return std::string(e.what()) ==
+           "The memory capture strategy captures only descriptors 1 and 2, not 5";
+  });
+  // fd-level strategies capture any descriptor.
+  auto r = t.trap(":flow:fd5(pipe)", [] { BOOST_TEST_REQUIRE(::write(5, "five", 4) == 4); });
+  ::close(5);
+  BOOST_TEST(r.get("fd5")->as<std::string>() == "five");
+}
+
+BOOST_DATA_TEST_CASE(ten_thousand_traps_leave_nothing_behind, bdata::make(kAll), strategy) {
+  const std::string dir = "/tmp/trap-leak-" + std::to_string(::getpid());
+  ::mkdir(dir.c_str(), 0700);
+  const char* old = std::getenv("TMPDIR");
+  std::string saved = old ? old : "";
+  ::setenv("TMPDIR", dir.c_str(), 1);
+  const std::string spec = spec_for(strategy) + ":warn";
+  auto run = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      auto r = trap::trap(spec, [] {
+        std::cout << "out";
+        std::cerr << "err";
+        std::clog << "warn\n";
+      });
+      if (r.out() != "out" || r.err() != "errwarn\n") BOOST_FAIL("capture " << i << " broke");
+    }
+  };
+  // tee shows what it captures: keep that out of the test's output.
+  auto outer = contained([&] {
+    run(200);  // warm up pools and allocators
+    const int fds = test_support::count_fds();
+    const int threads = test_support::settled_thread_count(1);
+    const long rss = test_support::rss_kib();
+    run(10000);
+    const long grown = test_support::rss_kib() - rss;
+    BOOST_TEST(test_support::count_fds() == fds);
+    BOOST_TEST(test_support::settled_thread_count(threads) == threads);
+    BOOST_TEST(grown < 2048, "resident memory grew by " << grown << " KiB");
+  });
+  BOOST_TEST(test_support::count_entries(dir) == 0);
+  if (old)
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  else
+    ::unsetenv("TMPDIR");
+  ::rmdir(dir.c_str());
+}

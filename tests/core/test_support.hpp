@@ -1,0 +1,141 @@
+// Helpers shared by the core tests: descriptor and temp-file accounting,
+// and running a piece of code in a child process with its output collected.
+#pragma once
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include <optional>
+
+#include <trap/trap.hpp>
+
+BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<int>)
+
+namespace test_support {
+
+/// The number of open descriptors of this process.
+inline int count_fds() {
+  int n = 0;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+    --n;  // the directory stream itself
+  }
+  return n;
+}
+
+/// The number of entries in @p dir.
+inline int count_entries(const std::string& dir) {
+  int n = 0;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+  }
+  return n;
+}
+
+/// The number of threads of this process.
+inline int count_threads() { return count_entries("/proc/self/task"); }
+
+/// The thread count once threads that were joined have left /proc (the
+/// kernel removes a joined thread's entry a moment after pthread_join()
+/// returns; there is no event to wait for, so this polls, boundedly).
+inline int settled_thread_count(int at_most) {
+  int n = count_threads();
+  for (int i = 0; i < 2000 && n > at_most; ++i) {
+    ::usleep(500);
+    n = count_threads();
+  }
+  return n;
+}
+
+/// Device and inode of what descriptor @p fd points to.
+inline std::pair<dev_t, ino_t> identity(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return {0, 0};
+  return {st.st_dev, st.st_ino};
+}
+
+/// Resident memory in KiB.
+inline long rss_kib() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/// What a child process did: its exit status and what it wrote.
+struct ChildResult {
+  int status = -1;  ///< raw waitpid status
+  std::string out, err;
+  bool exited(int code) const { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
+};
+
+inline std::string slurp(int fd) {
+  std::string s;
+  char buf[4096];
+  ::lseek(fd, 0, SEEK_SET);
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) s.append(buf, static_cast<std::size_t>(n));
+  return s;
+}
+
+/// Runs @p fn in a forked child with stdout and stderr in temp files; the
+/// child ends with _exit(0) after fn unless fn ends it first.
+inline ChildResult in_child(const std::function<void()>& fn) {
+  std::fflush(nullptr);
+  std::cout.flush();
+  std::cerr.flush();
+  int out = ::open("/tmp", O_TMPFILE | O_RDWR, 0600);
+  int err = ::open("/tmp", O_TMPFILE | O_RDWR, 0600);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    fn();
+    std::fflush(nullptr);
+    std::cout.flush();
+    ::_exit(0);
+  }
+  ChildResult r;
+  ::waitpid(pid, &r.status, 0);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  ::close(out);
+  ::close(err);
+  return r;
+}
+
+/// The events the code sent, and a short way to read one.
+inline std::vector<trap::Event> events_of(const std::function<void()>& fn) {
+  return trap::intercept(fn);
+}
+
+/// All diagnostic lines of an event, joined with newlines.
+inline std::string diagnostics(const trap::Event& e) {
+  std::string s;
+  for (auto& d : e.diagnostics) s += d + "\n";
+  return s;
+}
+
+}  // namespace test_support
+
+namespace test_support {
+/// Whether descriptor @p fd is open.
+inline bool is_open_fd(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+}  // namespace test_support
