@@ -436,8 +436,9 @@ bool test_is_deeply(Trap& self, std::span<const Value> a) {
 std::string dump_trap(const Trap& trap) {
   auto* st = Registry::state(trap);
   std::vector<std::pair<std::string, std::string>> rows;
-  for (auto& [k, v] : st->values) rows.emplace_back(k, v.str());
-  if (!st->die_type.empty()) rows.emplace_back("die_type", Value(st->die_type).str());
+  // Keys quoted as Data::Dump quotes them.
+  for (auto& [k, v] : st->values) rows.emplace_back(Value(k).str(), v.str());
+  if (!st->die_type.empty()) rows.emplace_back("\"die_type\"", Value(st->die_type).str());
   std::sort(rows.begin(), rows.end());
   std::size_t width = 0;
   for (auto& r : rows) width = std::max(width, r.first.size());

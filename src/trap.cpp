@@ -222,10 +222,18 @@ std::function<void(std::string)> Trap::exception_function() {
 std::string Trap::test_accessor() const { return s_->test_accessor; }
 
 void Trap::test_failure() {
-  if (s_->on_test_failure) {
-    auto fn = s_->on_test_failure;  // it may replace itself
+  // A callback whose own test fails (on_fail(quiet) on a noisy trap) would
+  // call itself for ever: a failure inside the callback does not recurse.
+  if (!s_->on_test_failure || s_->in_test_failure) return;
+  auto fn = s_->on_test_failure;  // it may replace itself
+  s_->in_test_failure = true;
+  try {
     fn(*this);
+  } catch (...) {
+    s_->in_test_failure = false;
+    throw;
   }
+  s_->in_test_failure = false;
 }
 
 void Trap::on_test_failure(std::function<void(Trap&)> fn) {

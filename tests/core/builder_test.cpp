@@ -385,6 +385,16 @@ BOOST_AUTO_TEST_CASE(on_fail_runs_the_method_on_each_failure) {
   BOOST_TEST(events[4].name == "(as above)");
 }
 
+BOOST_AUTO_TEST_CASE(on_fail_with_a_failing_method_does_not_recurse) {
+  // Perl recurses for ever here; we report the method's own failure once.
+  auto r = trap::trap(":on_fail(quiet)", [] { std::cout << "noise"; });
+  auto events = events_of([&] { r.stdout_is("quiet"); });
+  BOOST_REQUIRE_EQUAL(events.size(), 2u);
+  BOOST_TEST(!events[0].pass);
+  BOOST_TEST(!events[1].pass);
+  BOOST_TEST(test_support::diagnostics(events[1]) == "Expecting no STDOUT, but got \"noise\"\n");
+}
+
 BOOST_AUTO_TEST_CASE(on_fail_with_a_custom_method) {
   static trap::Trapper t("TT::onfail", &trap::standard());
   static int calls = 0;

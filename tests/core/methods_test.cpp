@@ -290,14 +290,14 @@ BOOST_AUTO_TEST_CASE(diag_all_dumps_the_trap) {
   BOOST_TEST((e.kind == trap::Event::Kind::diag));
   BOOST_TEST(e.name ==
              "bless({\n"
-             "  leaveby => \"return\",\n"
-             "  return  => 42,\n"
-             "  stderr  => \"w\\n\",\n"
-             "  stdout  => \"hi\",\n"
-             "  warn    => [\"w\\n\"],\n"
+             "  \"leaveby\" => \"return\",\n"
+             "  \"return\"  => 42,\n"
+             "  \"stderr\"  => \"w\\n\",\n"
+             "  \"stdout\"  => \"hi\",\n"
+             "  \"warn\"    => [\"w\\n\"],\n"
              "}, \"trap::standard\")");
   auto x = trap::trap([] { std::exit(3); });
-  BOOST_TEST(one([&] { x.diag_all(); }).name.find("  exit    => 3,\n") != std::string::npos);
+  BOOST_TEST(one([&] { x.diag_all(); }).name.find("  \"exit\"    => 3,\n") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(diag_all_once_says_as_above_the_second_time) {
