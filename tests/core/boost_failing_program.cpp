@@ -1,0 +1,15 @@
+// A Boost.Test program with one deliberately failing trap check: ctest
+// checks that Boost.Test reports it at this file's line with trap's
+// diagnostics, and that the passing ones count as assertions.
+#define BOOST_TEST_MODULE boost_failing
+#include <boost/test/unit_test.hpp>
+
+#include <iostream>
+
+#include <trap/boost_test.hpp>
+
+BOOST_AUTO_TEST_CASE(fails_with_diagnostics) {
+  auto r = trap::trap([] { std::cout << "actual output\n"; });
+  r.stdout_is("actual output\n", "passing check");
+  r.stdout_is("expected output\n", "deliberately failing check");
+}
