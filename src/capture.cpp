@@ -27,27 +27,32 @@ std::vector<Diversion>& diversions() {
 // Reusable capture files, per directory ("" for memory files). Kept small:
 // traps nest only a few deep.
 struct Pool {
+  struct Entry {
+    std::string dir;
+    posix::Fd fd;
+    std::size_t offset;
+  };
   std::mutex mutex;
-  std::vector<std::pair<std::string, posix::Fd>> free;
+  std::vector<Entry> free;
   static constexpr std::size_t kMax = 8;
   static Pool& get() {
     static Pool* p = new Pool;  // never destroyed: used from exit paths
     return *p;
   }
-  posix::Fd take(const std::string& dir) {
+  bool take(const std::string& dir, PooledFile& out) {
     std::lock_guard lock(mutex);
     for (auto it = free.rbegin(); it != free.rend(); ++it) {
-      if (it->first == dir) {
-        posix::Fd fd = std::move(it->second);
+      if (it->dir == dir) {
+        out = PooledFile(std::move(it->fd), std::move(it->dir), it->offset);
         free.erase(std::next(it).base());
-        return fd;
+        return true;
       }
     }
-    return {};
+    return false;
   }
-  void give(std::string dir, posix::Fd fd) {
+  void give(std::string dir, posix::Fd fd, std::size_t offset) {
     std::lock_guard lock(mutex);
-    if (free.size() < kMax) free.emplace_back(std::move(dir), std::move(fd));
+    if (free.size() < kMax) free.push_back({std::move(dir), std::move(fd), offset});
   }
 };
 
@@ -56,14 +61,6 @@ std::string temp_dir() {
   return d && *d ? d : "/tmp";
 }
 
-posix::Fd reuse(const std::string& dir) {
-  // A pooled file that is no longer empty was written to after its trap
-  // ended (a background process still holds it): do not hand it out.
-  while (posix::Fd fd = Pool::get().take(dir)) {
-    if (posix::file_size(fd.get()) == 0) return fd;
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -109,43 +106,47 @@ PooledFile& PooledFile::operator=(PooledFile&& o) noexcept {
     release();
     fd_ = std::move(o.fd_);
     dir_ = std::move(o.dir_);
+    offset_ = o.offset_;
     clean_ = o.clean_;
   }
   return *this;
 }
 
 void PooledFile::release() noexcept {
-  if (fd_ && clean_) Pool::get().give(std::move(dir_), std::move(fd_));
+  if (fd_ && clean_) Pool::get().give(std::move(dir_), std::move(fd_), offset_);
   fd_.reset();
 }
 
 void PooledFile::take(std::string& out) {
   clean_ = false;
-  std::size_t size = posix::file_size(fd_.get());
-  if (size > 0) {
-    posix::read_all_at(fd_.get(), size, out);
+  offset_ += posix::read_from(fd_.get(), offset_, out);
+  if (offset_ > kKeep) {
     posix::truncate_rewind(fd_.get());
+    offset_ = 0;
   }
   clean_ = true;
 }
 
 PooledFile PooledFile::memory() {
-  if (posix::Fd fd = reuse("")) return {std::move(fd), ""};
+  PooledFile f;
+  if (Pool::get().take("", f)) return f;
   if (posix::Fd fd = posix::memfd("trap-capture")) return {std::move(fd), ""};
   return in_temp_dir();
 }
 
 PooledFile PooledFile::in_temp_dir() {
   std::string dir = temp_dir();
-  if (posix::Fd fd = reuse(dir)) return {std::move(fd), dir};
+  PooledFile f;
+  if (Pool::get().take(dir, f)) return f;
   posix::Fd fd = posix::temp_file(dir);
   return {std::move(fd), std::move(dir)};
 }
 
-void Capture::begin() {
+bool Capture::begin() {
   if (state_ != State::idle) throw TrapError("capture of fd " + std::to_string(fd_) + " begun twice");
-  do_begin();
+  if (!do_begin()) return false;
   state_ = State::active;
+  return true;
 }
 
 std::string Capture::end() {

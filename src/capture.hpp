@@ -25,17 +25,23 @@ void push_diversion(int fd, int saved);
 /// Forgets a diversion recorded by push_diversion().
 void pop_diversion(int fd, int saved);
 
-/// A reusable, empty capture file. Returned to its pool on destruction.
+/// A reusable capture file. Returned to its pool on destruction.
+///
+/// A trap's output is appended after what earlier traps left, from offset(),
+/// and read back from there: no truncation (two system calls) per trap. The
+/// file is emptied once it holds more than kKeep bytes.
 class PooledFile {
  public:
+  static constexpr std::size_t kKeep = 256 * 1024;
   PooledFile() = default;
-  PooledFile(posix::Fd fd, std::string dir) : fd_(std::move(fd)), dir_(std::move(dir)) {}
+  PooledFile(posix::Fd fd, std::string dir, std::size_t offset = 0)
+      : fd_(std::move(fd)), dir_(std::move(dir)), offset_(offset) {}
   ~PooledFile();
   PooledFile(PooledFile&& o) noexcept
-      : fd_(std::move(o.fd_)), dir_(std::move(o.dir_)), clean_(o.clean_) {}
+      : fd_(std::move(o.fd_)), dir_(std::move(o.dir_)), offset_(o.offset_), clean_(o.clean_) {}
   PooledFile& operator=(PooledFile&&) noexcept;
   int fd() const { return fd_.get(); }
-  /// Appends the file's contents to @p out and empties the file.
+  /// Appends what was written since the capture began to @p out.
   void take(std::string& out);
 
   /// An in-memory file (memfd; a temp file where memfd is missing).
@@ -47,8 +53,9 @@ class PooledFile {
  private:
   void release() noexcept;
   posix::Fd fd_;
-  std::string dir_;     // empty for memory files
-  bool clean_ = false;  // emptied by take(): fit to reuse
+  std::string dir_;          // empty for memory files
+  std::size_t offset_ = 0;   // where this capture's bytes begin
+  bool clean_ = false;       // read to its end by take(): fit to reuse
 };
 
 /// One diversion of one stream. begin() and end() check the protocol and
@@ -61,18 +68,28 @@ class Capture {
   Capture(const Capture&) = delete;
   Capture& operator=(const Capture&) = delete;
 
-  /// Starts diverting. On failure nothing stays diverted.
-  void begin();
+  /// Starts diverting; false (and nothing diverted) if the descriptor is
+  /// closed, which Perl does not trap either. On failure nothing stays
+  /// diverted.
+  bool begin();
   /// Restores the stream and returns what was written meanwhile.
   std::string end();
   int fd() const { return fd_; }
 
  private:
-  virtual void do_begin() = 0;
+  virtual bool do_begin() = 0;
   virtual std::string do_end() = 0;
   enum class State { idle, active, done };
   int fd_;
   State state_ = State::idle;
+};
+
+/// The callable of a built-in strategy. Its type tells the output layer
+/// that the strategy handles a closed descriptor itself (a user's strategy
+/// is not called for one, as in Perl).
+struct BuiltinStrategy {
+  std::function<void(Trap&, std::string_view, int)> impl;
+  void operator()(Trap& self, std::string_view name, int fd) const { impl(self, name, fd); }
 };
 
 /// The StrategyFn of a Capture type: begins it, registers the teardown that
@@ -80,18 +97,23 @@ class Capture {
 /// begin is the trap's untrappable exception.
 template <class C, class... Args>
 StrategyFn strategy_of(Args... args) {
-  return [=](Trap& self, std::string_view name, int fd) {
+  return BuiltinStrategy{[=](Trap& self, std::string_view name, int fd) {
     auto capture = std::make_shared<C>(fd, args...);
+    bool active = false;
     try {
-      capture->begin();
+      active = capture->begin();
     } catch (const std::exception& e) {
       self.exception(e.what());
+    }
+    if (!active) {
+      self.next();
+      return;
     }
     self.teardown([capture, accessor = std::string(name)](Trap& t) {
       t.set(accessor, Value(capture->end()));
     });
     self.next();
-  };
+  }};
 }
 
 /// The ostream that stands for descriptor @p fd (std::cout or std::cerr).

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "exit.hpp"
+#include "posix/fd.hpp"
 #include "state.hpp"
 
 extern "C" {
@@ -48,14 +49,14 @@ void restore_before_real_exit() noexcept {
 
 [[noreturn]] void leave(const char* name, int code) {
   ExitFrame* frame = current_frame;
-  if (frame && frame->pid == ::getpid()) {
+  if (frame && frame->pid == posix::self_pid()) {
     frame->code = code;
     abandon_traps_above(frame->depth);
     ::siglongjmp(frame->env, 1);
   }
   // A forked child's exit really exits the child, untouched.
   auto& active = active_traps();
-  if (!frame && !active.empty() && active.front()->pid == ::getpid())
+  if (!frame && !active.empty() && active.front()->pid == posix::self_pid())
     restore_before_real_exit();
   call_real(name, code);
 }
@@ -64,7 +65,7 @@ void restore_before_real_exit() noexcept {
 
 ExitFrame* push_exit_frame(ExitFrame& frame) {
   frame.prev = current_frame;
-  frame.pid = ::getpid();
+  frame.pid = posix::self_pid();
   frame.depth = active_traps().size();
   current_frame = &frame;
   return frame.prev;

@@ -10,6 +10,7 @@
 #include "exit.hpp"
 #include "posix/fd.hpp"
 #include "state.hpp"
+#include "capture.hpp"
 #include "strategies.hpp"
 
 namespace trap {
@@ -198,15 +199,17 @@ const StrategyFn* find_strategy_ptr_locked(std::string_view spec) {
 void apply_output_layer(Trap& self, const std::string& name, int fd,
                         const StrategyFn* chosen) {
   self.set(name, Value(""));
-  if (!posix::is_open(fd)) {
-    self.next();  // Perl: a closed handle is not trapped
-    return;
-  }
   const StrategyFn* s = chosen;
   if (!s) s = Registry::state(self)->default_strategy.get();
   if (!s) {
     static const StrategyFn fallback = dup2_strategy();
     s = &fallback;
+  }
+  // Perl: a closed handle is not trapped. Built-in strategies find that
+  // out on their own, without an extra system call.
+  if (!s->target<BuiltinStrategy>() && !posix::is_open(fd)) {
+    self.next();
+    return;
   }
   (*s)(self, name, fd);
 }

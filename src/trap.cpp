@@ -6,6 +6,7 @@
 
 #include <trap/trap.hpp>
 
+#include "posix/fd.hpp"
 #include "state.hpp"
 
 namespace trap {
@@ -79,7 +80,7 @@ Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) c
   st->pos = st->layers->size();
   st->code = &code;
   st->springing = true;
-  st->pid = ::getpid();
+  st->pid = posix::self_pid();
   Trap trap(st);
   auto& active = detail::active_traps();
   const std::size_t depth = active.size();

@@ -12,12 +12,14 @@ class Dup2Capture final : public Capture {
   using Capture::Capture;
 
  private:
-  void do_begin() override {
+  bool do_begin() override {
     flush_streams(fd());
+    saved_ = posix::dup_if_open(fd());
+    if (!saved_) return false;
     file_ = PooledFile::memory();
-    saved_ = posix::dup(fd());
     posix::dup2(file_.fd(), fd());
     push_diversion(fd(), saved_.get());
+    return true;
   }
 
   std::string do_end() override {

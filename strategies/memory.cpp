@@ -15,10 +15,12 @@ class MemoryCapture final : public Capture {
   using Capture::Capture;
 
  private:
-  void do_begin() override {
+  bool do_begin() override {
     std::ostream& os = stream_for(fd(), "memory");
+    if (!posix::is_open(fd())) return false;
     os.flush();
     saved_ = os.rdbuf(&buf_);
+    return true;
   }
 
   std::string do_end() override {

@@ -21,17 +21,19 @@ class PipeCapture final : public Capture {
   ~PipeCapture() override { stop_reader(); }
 
  private:
-  void do_begin() override {
+  bool do_begin() override {
     flush_streams(fd());
+    saved_ = posix::dup_if_open(fd());
+    if (!saved_) return false;
     auto [read_end, write_end] = posix::pipe();
     auto [stop_read, stop_write] = posix::pipe();
     read_ = std::move(read_end);
     stop_read_ = std::move(stop_read);
     stop_write_ = std::move(stop_write);
-    saved_ = posix::dup(fd());
     reader_ = std::thread([this] { drain(); });
     posix::dup2(write_end.get(), fd());
     push_diversion(fd(), saved_.get());
+    return true;
   }
 
   std::string do_end() override {

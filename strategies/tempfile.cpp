@@ -25,8 +25,9 @@ class TempfileCapture final : public Capture {
  private:
   std::FILE*& c_stream() { return fd() == 1 ? stdout : stderr; }
 
-  void do_begin() override {
+  bool do_begin() override {
     std::ostream& os = stream_for(fd(), "tempfile");
+    if (!posix::is_open(fd())) return false;
     flush_streams(fd());
     file_ = PooledFile::in_temp_dir();
     posix::Fd writer = posix::dup(file_.fd());
@@ -38,6 +39,7 @@ class TempfileCapture final : public Capture {
     saved_stream_ = c_stream();
     c_stream() = stream_;
     saved_buf_ = os.rdbuf(buf_.get());
+    return true;
   }
 
   std::string do_end() override {

@@ -1,6 +1,7 @@
 #include "posix/fd.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,6 +83,29 @@ Fd dup(int fd) {
   int r = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (r < 0) fail(errno, call_text("dup", fd));
   return Fd(r);
+}
+
+Fd dup_if_open(int fd) {
+  if (int e = take_fault("dup"); e > 0) fail(e, call_text("dup", fd));
+  int r = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (r < 0 && errno == EBADF) return Fd();
+  if (r < 0) fail(errno, call_text("dup", fd));
+  return Fd(r);
+}
+
+namespace {
+std::atomic<int> cached_pid{0};
+void refresh_pid() { cached_pid = ::getpid(); }
+}  // namespace
+
+int self_pid() {
+  static const bool registered = [] {
+    refresh_pid();
+    ::pthread_atfork(nullptr, nullptr, refresh_pid);
+    return true;
+  }();
+  (void)registered;
+  return cached_pid.load(std::memory_order_relaxed);
 }
 
 void dup2(int from, int to) {
@@ -176,6 +200,34 @@ void read_all_at(int fd, std::size_t size, std::string& out) {
     done += static_cast<std::size_t>(r);
   }
   out.resize(base + done);
+}
+
+std::size_t read_from(int fd, std::size_t offset, std::string& out) {
+  const std::size_t base = out.size();
+  std::size_t chunk = 4096, done = 0;
+  for (;;) {
+    int e = take_fault("read");
+    if (e > 0) {
+      out.resize(base);
+      fail(e, call_text("pread", fd));
+    }
+    const std::size_t want = e < 0 ? 1 : chunk;
+    out.resize(base + done + want);
+    ssize_t r = ::pread(fd, out.data() + base + done, want, static_cast<off_t>(offset + done));
+    if (r < 0 && errno == EINTR) {
+      out.resize(base + done);
+      continue;
+    }
+    if (r < 0) {
+      out.resize(base);
+      fail(errno, call_text("pread", fd));
+    }
+    done += static_cast<std::size_t>(r);
+    out.resize(base + done);
+    // A regular file reads short only at its end.
+    if (r == 0 || (static_cast<std::size_t>(r) < want && e == 0)) return done;
+    if (chunk < (1u << 20)) chunk *= 2;
+  }
 }
 
 std::size_t file_size(int fd) {

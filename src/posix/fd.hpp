@@ -48,6 +48,10 @@ void inject_fault(std::string_view call, int nth, int err);
 bool is_open(int fd);
 /// A close-on-exec duplicate of @p fd.
 Fd dup(int fd);
+/// As dup(), but an invalid Fd when @p fd is not open (EBADF).
+Fd dup_if_open(int fd);
+/// This process's id, without a system call (kept up to date across fork).
+int self_pid();
 /// dup2(from, to).
 void dup2(int from, int to);
 /// close(fd) for a descriptor not owned by an Fd (e.g. fd 1 itself).
@@ -66,6 +70,9 @@ ssize_t read_some(int fd, char* buf, std::size_t n);
 void write_all(int fd, const char* data, std::size_t n);
 /// Appends the first @p size bytes of @p fd (read with pread) to @p out.
 void read_all_at(int fd, std::size_t size, std::string& out);
+/// Appends everything from @p offset to the end of file @p fd to @p out
+/// (pread); returns how many bytes that was.
+std::size_t read_from(int fd, std::size_t offset, std::string& out);
 /// The size of the file behind @p fd.
 std::size_t file_size(int fd);
 /// Empties the file behind @p fd and moves its offset to 0.
