@@ -124,14 +124,20 @@ class Trap {
   /// the Perl-syntax regular expression @p pattern matches somewhere in it,
   /// or not, as Perl's `=~`.
   ///@{
+  /// Passes if the trapped stdout is true in Perl's sense.
   bool stdout_ok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the trapped stdout is false in Perl's sense.
   bool stdout_nok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the trapped stdout equals @p expected.
   bool stdout_is(const Value& expected, std::string_view name = {},
                  Loc where = Loc::current());
+  /// Passes unless the trapped stdout equals @p expected.
   bool stdout_isnt(const Value& expected, std::string_view name = {},
                    Loc where = Loc::current());
+  /// Passes if the Perl-syntax regex @p pattern matches the trapped stdout.
   bool stdout_like(std::string_view pattern, std::string_view name = {},
                    Loc where = Loc::current());
+  /// Passes unless the Perl-syntax regex @p pattern matches the trapped stdout.
   bool stdout_unlike(std::string_view pattern, std::string_view name = {},
                      Loc where = Loc::current());
   ///@}
@@ -139,14 +145,20 @@ class Trap {
   /// @name Tests on stderr
   /// As the tests on stdout.
   ///@{
+  /// Passes if the trapped stderr is true in Perl's sense.
   bool stderr_ok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the trapped stderr is false in Perl's sense.
   bool stderr_nok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the trapped stderr equals @p expected.
   bool stderr_is(const Value& expected, std::string_view name = {},
                  Loc where = Loc::current());
+  /// Passes unless the trapped stderr equals @p expected.
   bool stderr_isnt(const Value& expected, std::string_view name = {},
                    Loc where = Loc::current());
+  /// Passes if the Perl-syntax regex @p pattern matches the trapped stderr.
   bool stderr_like(std::string_view pattern, std::string_view name = {},
                    Loc where = Loc::current());
+  /// Passes unless the Perl-syntax regex @p pattern matches the trapped stderr.
   bool stderr_unlike(std::string_view pattern, std::string_view name = {},
                      Loc where = Loc::current());
   ///@}
@@ -154,14 +166,20 @@ class Trap {
   /// @name Tests on the exception (flow: the trap must have died)
   /// As the tests on stdout, on the exception's message.
   ///@{
+  /// Passes if the exception's message is true in Perl's sense.
   bool die_ok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the exception's message is false in Perl's sense.
   bool die_nok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the exception's message equals @p expected.
   bool die_is(const Value& expected, std::string_view name = {},
               Loc where = Loc::current());
+  /// Passes unless the exception's message equals @p expected.
   bool die_isnt(const Value& expected, std::string_view name = {},
                 Loc where = Loc::current());
+  /// Passes if the Perl-syntax regex @p pattern matches the exception's message.
   bool die_like(std::string_view pattern, std::string_view name = {},
                 Loc where = Loc::current());
+  /// Passes unless the Perl-syntax regex @p pattern matches the exception's message.
   bool die_unlike(std::string_view pattern, std::string_view name = {},
                   Loc where = Loc::current());
   ///@}
@@ -174,14 +192,20 @@ class Trap {
   /// @name Tests on the exit code (flow: the trap must have exited)
   /// As the tests on stdout, on the code passed to exit().
   ///@{
+  /// Passes if the exit code is true in Perl's sense.
   bool exit_ok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the exit code is false in Perl's sense.
   bool exit_nok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the exit code equals @p expected.
   bool exit_is(const Value& expected, std::string_view name = {},
                Loc where = Loc::current());
+  /// Passes unless the exit code equals @p expected.
   bool exit_isnt(const Value& expected, std::string_view name = {},
                  Loc where = Loc::current());
+  /// Passes if the Perl-syntax regex @p pattern matches the exit code.
   bool exit_like(std::string_view pattern, std::string_view name = {},
                  Loc where = Loc::current());
+  /// Passes unless the Perl-syntax regex @p pattern matches the exit code.
   bool exit_unlike(std::string_view pattern, std::string_view name = {},
                    Loc where = Loc::current());
   ///@}
@@ -189,14 +213,20 @@ class Trap {
   /// @name Tests on the return value (flow: the trap must have returned)
   /// As the tests on stdout, on the value the code returned (null for void).
   ///@{
+  /// Passes if the returned value is true in Perl's sense.
   bool return_ok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the returned value is false in Perl's sense.
   bool return_nok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the returned value equals @p expected.
   bool return_is(const Value& expected, std::string_view name = {},
                  Loc where = Loc::current());
+  /// Passes unless the returned value equals @p expected.
   bool return_isnt(const Value& expected, std::string_view name = {},
                    Loc where = Loc::current());
+  /// Passes if the Perl-syntax regex @p pattern matches the returned value.
   bool return_like(std::string_view pattern, std::string_view name = {},
                    Loc where = Loc::current());
+  /// Passes unless the Perl-syntax regex @p pattern matches the returned value.
   bool return_unlike(std::string_view pattern, std::string_view name = {},
                      Loc where = Loc::current());
   ///@}
@@ -204,14 +234,20 @@ class Trap {
   /// @name Tests on how the trap was left
   /// As the tests on stdout, on leaveby().
   ///@{
+  /// Passes if how the trap was left (leaveby()) is true in Perl's sense.
   bool leaveby_ok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if how the trap was left (leaveby()) is false in Perl's sense.
   bool leaveby_nok(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if how the trap was left (leaveby()) equals @p expected.
   bool leaveby_is(const Value& expected, std::string_view name = {},
                   Loc where = Loc::current());
+  /// Passes unless how the trap was left (leaveby()) equals @p expected.
   bool leaveby_isnt(const Value& expected, std::string_view name = {},
                     Loc where = Loc::current());
+  /// Passes if the Perl-syntax regex @p pattern matches how the trap was left (leaveby()).
   bool leaveby_like(std::string_view pattern, std::string_view name = {},
                     Loc where = Loc::current());
+  /// Passes unless the Perl-syntax regex @p pattern matches how the trap was left (leaveby()).
   bool leaveby_unlike(std::string_view pattern, std::string_view name = {},
                       Loc where = Loc::current());
   ///@}
@@ -220,18 +256,25 @@ class Trap {
   /// As the tests on stdout, on warning number @p index (null when there is
   /// no such warning); `warn_is_deeply` compares the whole array.
   ///@{
+  /// Passes if warning number @p index is true in Perl's sense.
   bool warn_ok(std::size_t index, std::string_view name = {},
                Loc where = Loc::current());
+  /// Passes if warning number @p index is false in Perl's sense.
   bool warn_nok(std::size_t index, std::string_view name = {},
                 Loc where = Loc::current());
+  /// Passes if warning number @p index equals @p expected.
   bool warn_is(std::size_t index, const Value& expected,
                std::string_view name = {}, Loc where = Loc::current());
+  /// Passes unless warning number @p index equals @p expected.
   bool warn_isnt(std::size_t index, const Value& expected,
                  std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the Perl-syntax regex @p pattern matches warning number @p index.
   bool warn_like(std::size_t index, std::string_view pattern,
                  std::string_view name = {}, Loc where = Loc::current());
+  /// Passes unless the Perl-syntax regex @p pattern matches warning number @p index.
   bool warn_unlike(std::size_t index, std::string_view pattern,
                    std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the whole warn array equals @p expected element by element.
   bool warn_is_deeply(const Array& expected, std::string_view name = {},
                       Loc where = Loc::current());
   ///@}
@@ -240,9 +283,13 @@ class Trap {
   /// `did_X` passes if the trap was left by X (with Perl's diagnostic
   /// otherwise); `quiet` passes if nothing was written to stdout or stderr.
   ///@{
+  /// Passes if the trap was left by returning.
   bool did_return(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the trap was left by an exception.
   bool did_die(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the trap was left by exit().
   bool did_exit(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if nothing was written to stdout or stderr.
   bool quiet(std::string_view name = {}, Loc where = Loc::current());
   ///@}
 
