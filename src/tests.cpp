@@ -104,6 +104,10 @@ bool Trap::call(std::string_view method, std::span<const Value> args, Loc where)
   using namespace detail;
   ErrnoGuard errno_guard;
   Resolved r;
+  // Copies, so that a registration on another thread cannot change them
+  // under the running test.
+  AccessorDef a;
+  TestDef t;
   {
     auto& reg = Registry::get();
     std::shared_lock lock(reg.mutex);
@@ -117,8 +121,9 @@ bool Trap::call(std::string_view method, std::span<const Value> args, Loc where)
       lock.unlock();
       unknown_method(*s_->trapper, method);
     }
+    a = *r.accessor;
+    if (r.test) t = *r.test;
   }
-  const AccessorDef& a = *r.accessor;
   if (r.did) {
     if (args.size() > 1)
       throw UsageError(std::string(method) + ": takes at most a test name");
@@ -127,7 +132,6 @@ bool Trap::call(std::string_view method, std::span<const Value> args, Loc where)
     send_result(true, name, {}, where);
     return true;
   }
-  const TestDef& t = *r.test;
   const bool need_index =
       a.is_array && std::count(t.argspec.begin(), t.argspec.end(), ArgWord::element) > 0;
   // Consume the caller's arguments in argspec order, as Perl does.
