@@ -216,7 +216,7 @@ void apply_output_layer(Trap& self, const std::string& name, int fd,
 
 }  // namespace detail
 
-const Trapper& standard() {
+Trapper& standard() {
   static Trapper t("trap::standard");
   static std::once_flag once;
   std::call_once(once, [] { detail::register_standard(t); });

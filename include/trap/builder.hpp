@@ -105,7 +105,7 @@ class Trapper {
 
 /// The standard trapper: Test::Trap's layers (raw, die, exit, flow, stdout,
 /// stderr, warn, default, output, on_fail), accessors and tests.
-const Trapper& standard();
+Trapper& standard();
 
 /// The registry (a true singleton): Perl's `Test::Trap::Builder->new`.
 ///

@@ -423,3 +423,16 @@ BOOST_AUTO_TEST_CASE(code_may_take_the_trap) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(the_standard_trapper_can_be_extended) {
+  // t/07-subclass.t inserts s'mores into Test::Trap itself.
+  auto& B = trap::Builder::instance();
+  B.accessor(trap::standard(), {.flexible = {{"leavewith", [](const trap::Trap& t) {
+                                                const trap::Value* v = t.get(t.leaveby());
+                                                return v ? *v : trap::Value();
+                                              }}}});
+  auto r = trap::trap([] { std::exit(4); });
+  BOOST_TEST(one([&] { r.test("leavewith_is", 4); }).pass);
+  auto d = trap::trap([] { throw std::runtime_error("gone"); });
+  BOOST_TEST(one([&] { d.test("leavewith_like", "^gone$"); }).pass);
+}
