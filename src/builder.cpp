@@ -33,6 +33,17 @@ std::set<std::string> names_up(const Trapper& t, Map TrapperData::*table) {
   return out;
 }
 
+// The elements of several specs, each of which must name a layer.
+std::vector<std::string> split_each(std::span<const std::string> specs) {
+  std::vector<std::string> elements;
+  for (auto& spec : specs) {
+    auto parts = split_spec(spec);
+    if (parts.empty()) throw UsageError("Unknown trap layer \"" + spec + "\"");
+    elements.insert(elements.end(), parts.begin(), parts.end());
+  }
+  return elements;
+}
+
 }  // namespace
 
 Registry& Registry::get() {
@@ -168,13 +179,7 @@ void Builder::multi_layer(Trapper& trapper, std::string_view name,
   detail::check_layer_name(name);
   auto& reg = Registry::get();
   std::unique_lock lock(reg.mutex);
-  std::vector<std::string> elements;
-  for (auto& l : layers) {
-    auto parts = detail::split_spec(l);
-    if (parts.empty()) throw UsageError("Unknown trap layer \"" + l + "\"");
-    elements.insert(elements.end(), parts.begin(), parts.end());
-  }
-  auto impls = reg.resolve_locked(trapper, elements);
+  auto impls = reg.resolve_locked(trapper, detail::split_each(layers));
   Registry::data(trapper).layers.insert_or_assign(
       std::string(name),
       detail::LayerDef{[impls](std::string_view) { return impls; }});
@@ -231,13 +236,7 @@ std::vector<LayerImpl> Builder::layer_implementation(
     const Trapper& trapper, std::span<const std::string> specs) const {
   auto& reg = Registry::get();
   std::shared_lock lock(reg.mutex);
-  std::vector<std::string> elements;
-  for (auto& s : specs) {
-    auto parts = detail::split_spec(s);
-    if (parts.empty()) throw UsageError("Unknown trap layer \"" + s + "\"");
-    elements.insert(elements.end(), parts.begin(), parts.end());
-  }
-  return reg.resolve_locked(trapper, elements);
+  return reg.resolve_locked(trapper, detail::split_each(specs));
 }
 
 void Builder::accessor(Trapper& trapper, const AccessorSpec& spec) {

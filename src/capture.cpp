@@ -99,6 +99,17 @@ void pop_diversion(int fd, int saved) {
   }
 }
 
+void divert(int fd, int target, int saved) {
+  posix::dup2(target, fd);
+  push_diversion(fd, saved);
+}
+
+void restore(int fd, int saved) {
+  flush_streams(fd);
+  pop_diversion(fd, saved);
+  posix::dup2(saved, fd);
+}
+
 PooledFile::~PooledFile() { release(); }
 
 PooledFile& PooledFile::operator=(PooledFile&& o) noexcept {

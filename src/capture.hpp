@@ -25,6 +25,11 @@ void push_diversion(int fd, int saved);
 /// Forgets a diversion recorded by push_diversion().
 void pop_diversion(int fd, int saved);
 
+/// Points @p fd at @p target, @p saved holding what it pointed to.
+void divert(int fd, int target, int saved);
+/// Flushes what was written to @p fd and points it back at @p saved.
+void restore(int fd, int saved);
+
 /// A reusable capture file. Returned to its pool on destruction.
 ///
 /// A trap's output is appended after what earlier traps left, from offset(),

@@ -17,15 +17,12 @@ class Dup2Capture final : public Capture {
     saved_ = posix::dup_if_open(fd());
     if (!saved_) return false;
     file_ = PooledFile::memory();
-    posix::dup2(file_.fd(), fd());
-    push_diversion(fd(), saved_.get());
+    divert(fd(), file_.fd(), saved_.get());
     return true;
   }
 
   std::string do_end() override {
-    flush_streams(fd());
-    pop_diversion(fd(), saved_.get());
-    posix::dup2(saved_.get(), fd());
+    restore(fd(), saved_.get());
     saved_.reset();
     std::string out;
     file_.take(out);

@@ -31,15 +31,12 @@ class PipeCapture final : public Capture {
     stop_read_ = std::move(stop_read);
     stop_write_ = std::move(stop_write);
     reader_ = std::thread([this] { drain(); });
-    posix::dup2(write_end.get(), fd());
-    push_diversion(fd(), saved_.get());
+    divert(fd(), write_end.get(), saved_.get());
     return true;
   }
 
   std::string do_end() override {
-    flush_streams(fd());
-    pop_diversion(fd(), saved_.get());
-    posix::dup2(saved_.get(), fd());
+    restore(fd(), saved_.get());
     stop_reader();
     saved_.reset();
     if (error_) std::rethrow_exception(error_);

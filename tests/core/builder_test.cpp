@@ -15,14 +15,9 @@
 
 using test_support::diagnostics;
 using test_support::events_of;
+using test_support::one;
 
 namespace {
-
-trap::Event one(const std::function<void()>& fn) {
-  auto events = events_of(fn);
-  BOOST_REQUIRE_EQUAL(events.size(), 1u);
-  return events[0];
-}
 
 // cmp_ok from the Builder documentation: element, predicate, predicate, name.
 bool cmp_ok(trap::Trap& self, std::span<const trap::Value> a) {

@@ -15,17 +15,7 @@
 
 using test_support::diagnostics;
 using test_support::events_of;
-
-namespace {
-
-// One event: the verdict, name and diagnostics of a single test method call.
-trap::Event one(const std::function<void()>& fn) {
-  auto events = events_of(fn);
-  BOOST_REQUIRE_EQUAL(events.size(), 1u);
-  return events[0];
-}
-
-}  // namespace
+using test_support::one;
 
 BOOST_AUTO_TEST_SUITE(tester_port)
 

@@ -126,6 +126,13 @@ inline std::vector<trap::Event> events_of(const std::function<void()>& fn) {
   return trap::intercept(fn);
 }
 
+/// The one event that @p fn sends (fails the test case otherwise).
+inline trap::Event one(const std::function<void()>& fn) {
+  auto events = trap::intercept(fn);
+  BOOST_REQUIRE_EQUAL(events.size(), 1u);
+  return events[0];
+}
+
 /// All diagnostic lines of an event, joined with newlines.
 inline std::string diagnostics(const trap::Event& e) {
   std::string s;
