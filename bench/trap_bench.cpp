@@ -1,0 +1,206 @@
+// What one trap costs: each benchmark captures one tiny write per operation,
+// with trap's strategies, with GoogleTest's CaptureStdout/CaptureStderr, and
+// with the raw system calls a naive capture makes (the floor).
+//
+// Every operation checks the text it captured (a compare of one or two
+// bytes), so a capture that loses output fails the benchmark instead of
+// looking fast. Run through scripts/bench, pinned to one CPU; never by ctest.
+#include <benchmark/benchmark.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <trap/trap.hpp>
+
+namespace {
+
+/// What one operation captured from stdout and stderr.
+struct Captured {
+  std::string out;
+  std::string err;
+};
+
+int checked(int rc, const char* call) {
+  if (rc < 0) throw std::system_error(errno, std::generic_category(), call);
+  return rc;
+}
+
+/// Runs @p op once per iteration and fails the benchmark, naming what was
+/// captured, the first time it does not capture @p want_out / @p want_err.
+template <class Op>
+void run_checked(benchmark::State& state, Op op, std::string_view want_out,
+                 std::string_view want_err) {
+  try {
+    for (auto _ : state) {
+      Captured got = op();
+      if (got.out != want_out || got.err != want_err) {
+        std::string msg = "captured stdout \"" + got.out + "\", stderr \"" + got.err +
+                          "\"; expected \"" + std::string(want_out) + "\", \"" +
+                          std::string(want_err) + "\"";
+        state.SkipWithError(msg.c_str());
+        break;
+      }
+    }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+}
+
+// ---- raw floors -------------------------------------------------------------
+
+/// A naive capture of one descriptor: the file it writes to and the saved
+/// original, restored by end().
+class RawCapture {
+ public:
+  RawCapture(int fd, std::FILE* stream, int file) : fd_(fd), file_(file) {
+    checked(std::fflush(stream), "fflush");
+    saved_ = checked(::dup(fd_), "dup");
+    checked(::dup2(file_, fd_), "dup2");
+  }
+
+  std::string end() {
+    checked(::dup2(saved_, fd_), "dup2");
+    checked(::close(saved_), "close");
+    char buf[64];
+    ssize_t n = checked(static_cast<int>(::pread(file_, buf, sizeof buf, 0)), "pread");
+    checked(::close(file_), "close");
+    return std::string(buf, static_cast<size_t>(n));
+  }
+
+ private:
+  int fd_;
+  int file_;
+  int saved_;
+};
+
+int open_tmpfile() { return checked(::open("/tmp", O_TMPFILE | O_RDWR, 0600), "open O_TMPFILE"); }
+int open_memfd() { return checked(::memfd_create("bench", MFD_CLOEXEC), "memfd_create"); }
+
+void write_all(int fd, std::string_view s) {
+  if (checked(static_cast<int>(::write(fd, s.data(), s.size())), "write") !=
+      static_cast<int>(s.size()))
+    throw std::runtime_error("short write");
+}
+
+/// Both descriptors captured at once, as a test capturing stdout and
+/// stderr does: divert 1 and 2, write to each, restore both, read.
+template <int (*Open)()>
+Captured raw_pair() {
+  RawCapture out(1, stdout, Open());
+  RawCapture err(2, stderr, Open());
+  write_all(1, "x");
+  write_all(2, "y");
+  Captured got;
+  got.out = out.end();
+  got.err = err.end();
+  return got;
+}
+
+void BM_raw_dup2_tempfile_pair(benchmark::State& state) {
+  run_checked(state, raw_pair<open_tmpfile>, "x", "y");
+}
+BENCHMARK(BM_raw_dup2_tempfile_pair);
+
+void BM_raw_memfd_pair(benchmark::State& state) {
+  run_checked(state, raw_pair<open_memfd>, "x", "y");
+}
+BENCHMARK(BM_raw_memfd_pair);
+
+// ---- GoogleTest ---------------------------------------------------------------
+
+void BM_gtest_capture_pair(benchmark::State& state) {
+  run_checked(
+      state,
+      [] {
+        testing::internal::CaptureStdout();
+        testing::internal::CaptureStderr();
+        std::fputs("x", stdout);
+        std::fputs("y", stderr);
+        Captured got;
+        got.out = testing::internal::GetCapturedStdout();
+        got.err = testing::internal::GetCapturedStderr();
+        return got;
+      },
+      "x", "y");
+}
+BENCHMARK(BM_gtest_capture_pair);
+
+// ---- trap -----------------------------------------------------------------------
+
+/// The plain trap of the docs: default layers, one write to stdout.
+void BM_trap_default(benchmark::State& state) {
+  run_checked(
+      state,
+      [] {
+        trap::Trap r = trap::trap([] { std::fputs("x", stdout); });
+        return Captured{r.out(), r.err()};
+      },
+      "x", "");
+}
+BENCHMARK(BM_trap_default);
+
+/// The default trap doing what the GoogleTest pair does: a write to each.
+void BM_trap_default_pair(benchmark::State& state) {
+  run_checked(
+      state,
+      [] {
+        trap::Trap r = trap::trap([] {
+          std::fputs("x", stdout);
+          std::fputs("y", stderr);
+        });
+        return Captured{r.out(), r.err()};
+      },
+      "x", "y");
+}
+BENCHMARK(BM_trap_default_pair);
+
+/// stdout and stderr with one strategy. memory sees only the iostreams;
+/// the others are given C stdio, which they all capture.
+void BM_trap_strategy(benchmark::State& state, std::string name) {
+  const std::string spec = ":flow:stdout(" + name + "):stderr(" + name + ")";
+  const bool iostreams = name == "memory";
+  run_checked(
+      state,
+      [&] {
+        trap::Trap r = trap::trap(spec, [iostreams] {
+          if (iostreams) {
+            std::cout << 'x';
+            std::cerr << 'y';
+          } else {
+            std::fputs("x", stdout);
+            std::fputs("y", stderr);
+          }
+        });
+        return Captured{r.out(), r.err()};
+      },
+      "x", "y");
+}
+BENCHMARK_CAPTURE(BM_trap_strategy, dup2, std::string("dup2"));
+BENCHMARK_CAPTURE(BM_trap_strategy, tempfile, std::string("tempfile"));
+BENCHMARK_CAPTURE(BM_trap_strategy, pipe, std::string("pipe"));
+BENCHMARK_CAPTURE(BM_trap_strategy, memory, std::string("memory"));
+BENCHMARK_CAPTURE(BM_trap_strategy, tee, std::string("tee"));
+
+/// The engine alone: flow layers, nothing captured.
+void BM_trap_flow_only(benchmark::State& state) {
+  run_checked(
+      state,
+      [] {
+        trap::Trap r = trap::trap(":flow", [] { return 42; });
+        return Captured{r.return_value<int>() == 42 ? "" : "wrong return", ""};
+      },
+      "", "");
+}
+BENCHMARK(BM_trap_flow_only);
+
+}  // namespace
+
+BENCHMARK_MAIN();
