@@ -82,6 +82,15 @@ int original_fd(int fd) {
   return fd;
 }
 
+void write_original(int fd, std::string_view text) {
+  int target = original_fd(fd);
+  if (target == fd) flush_streams(fd);
+  try {
+    posix::write_all(target, text.data(), text.size());
+  } catch (...) {
+  }
+}
+
 void push_diversion(int fd, int saved) {
   std::lock_guard lock(diversions_mutex());
   diversions().push_back({fd, saved});

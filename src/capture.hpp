@@ -20,6 +20,10 @@ void flush_streams(int fd);
 /// where @p fd went before the outermost one; @p fd itself otherwise.
 /// Formatters write there, so test output never lands in a capture.
 int original_fd(int fd);
+/// Writes @p text where @p fd pointed before the outermost capture (after
+/// flushing the program's own buffered output when nothing diverts it).
+/// Errors are ignored: this is for reports, which must not fail a trap.
+void write_original(int fd, std::string_view text);
 /// Records that @p saved now holds what @p fd pointed to.
 void push_diversion(int fd, int saved);
 /// Forgets a diversion recorded by push_diversion().
@@ -114,7 +118,8 @@ StrategyFn strategy_of(Args... args) {
       self.next();
       return;
     }
-    self.teardown([capture, accessor = std::string(name)](Trap& t) {
+    // Moved into the teardown: a trapped exit below skips this frame.
+    self.teardown([capture = std::move(capture), accessor = std::string(name)](Trap& t) {
       t.set(accessor, Value(capture->end()));
     });
     self.next();

@@ -117,11 +117,13 @@ void exit_layer(Trap& self, std::string_view) {
 }
 
 void warn_layer(Trap& self, std::string_view) {
+  // The teardown owns the buffer: a trapped exit below this layer skips this
+  // frame, so nothing here may own anything across next().
   auto buf = std::make_shared<WarnBuf>();
   std::clog.flush();
   std::streambuf* saved = std::clog.rdbuf(buf.get());
   self.set("warn", Array{});
-  self.teardown([buf, saved](Trap& t) {
+  self.teardown([buf = std::move(buf), saved](Trap& t) {
     std::clog.rdbuf(saved);
     t.set("warn", buf->take());
   });

@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 
+#include <trap/detail/original_stream.hpp>
 #include <trap/hub.hpp>
 
 #include "capture.hpp"
@@ -13,15 +14,7 @@
 namespace trap {
 namespace {
 
-void put(int fd, const std::string& text) {
-  int target = detail::original_fd(fd);
-  // Undiverted: keep the program's own buffered output in order before ours.
-  if (target == fd) detail::flush_streams(fd);
-  try {
-    posix::write_all(target, text.data(), text.size());
-  } catch (...) {
-  }
-}
+void put(int fd, const std::string& text) { detail::write_original(fd, text); }
 
 // "# " before every line, as Test::More's diag does.
 std::string commented(const std::string& text) {
@@ -92,5 +85,44 @@ class TapFormatter final : public Formatter {
 }  // namespace
 
 std::unique_ptr<Formatter> make_tap_formatter() { return std::make_unique<TapFormatter>(); }
+
+namespace detail {
+namespace {
+
+// Buffers a line or so, then writes it past the captures.
+class OriginalBuf final : public std::streambuf {
+ public:
+  explicit OriginalBuf(int fd) : fd_(fd) { setp(buf_, buf_ + sizeof buf_); }
+
+ protected:
+  int_type overflow(int_type c) override {
+    sync();
+    if (!traits_type::eq_int_type(c, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(c);
+      pbump(1);
+    }
+    return traits_type::not_eof(c);
+  }
+  int sync() override {
+    if (pptr() != pbase()) write_original(fd_, std::string_view(pbase(), pptr() - pbase()));
+    setp(buf_, buf_ + sizeof buf_);
+    return 0;
+  }
+
+ private:
+  int fd_;
+  char buf_[4096];
+};
+
+}  // namespace
+
+std::ostream& original_ostream(int fd) {
+  // Never destroyed: test frameworks log until the very end.
+  static auto* out = new std::ostream(new OriginalBuf(1));
+  static auto* err = new std::ostream(new OriginalBuf(2));
+  return fd == 2 ? *err : *out;
+}
+
+}  // namespace detail
 
 }  // namespace trap

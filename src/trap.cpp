@@ -52,6 +52,14 @@ void abandon_traps_above(std::size_t depth) {
     Trap handle(std::shared_ptr<TrapState>(std::shared_ptr<TrapState>(), st));
     run_teardowns(handle);
     st->springing = false;
+    // Its spring frame is skipped and keeps the state alive for ever: let
+    // go of everything it holds.
+    st->layers.reset();
+    st->code = nullptr;
+    st->values.clear();
+    st->props.clear();
+    st->exceptions.clear();
+    st->on_test_failure = nullptr;
   }
 }
 

@@ -8,7 +8,9 @@
 /// messages.
 /// @code
 /// #define BOOST_TEST_MODULE my_tests
-/// #include <boost/test/unit_test.hpp>
+/// #include <boost/test/tree/global_fixture.hpp>
+#include <boost/test/unit_test.hpp>
+#include <boost/test/unit_test_parameters.hpp>
 /// #include <trap/boost_test.hpp>
 ///
 /// BOOST_AUTO_TEST_CASE(exits) {
@@ -18,11 +20,15 @@
 /// @endcode
 #pragma once
 
+#include <boost/test/tree/global_fixture.hpp>
 #include <boost/test/unit_test.hpp>
+#include <boost/test/unit_test_parameters.hpp>
 
+#include <iostream>
 #include <memory>
 #include <string>
 
+#include <trap/detail/original_stream.hpp>
 #include <trap/trap.hpp>
 
 namespace trap {
@@ -72,6 +78,25 @@ namespace detail {
 /// starts, so including this header is all it takes.
 inline const bool boost_test_formatter_installed =
     (hub().format(make_boost_test_formatter()), true);
+
+/// Points Boost.Test's log, when it goes to stdout or stderr (the default),
+/// past trap's captures: a BOOST_TEST inside trapped code is reported, not
+/// trapped. Runs when testing starts, after Boost.Test read its options.
+struct BoostLogPastCaptures {
+  BoostLogPastCaptures() {
+    using boost::unit_test::output_format;
+    auto& log = boost::unit_test::unit_test_log;
+    for (output_format f : {boost::unit_test::OF_CLF, boost::unit_test::OF_XML,
+                            boost::unit_test::OF_JUNIT, boost::unit_test::OF_CUSTOM_LOGGER}) {
+      std::ostream* s = log.get_stream(f);
+      if (s == &std::cout) log.set_stream(f, original_ostream(1));
+      if (s == &std::cerr) log.set_stream(f, original_ostream(2));
+    }
+  }
+};
+/// Registers BoostLogPastCaptures with Boost.Test.
+inline const boost::unit_test::ut_detail::global_configuration_impl<BoostLogPastCaptures>
+    boost_log_past_captures;
 }  // namespace detail
 
 }  // namespace trap

@@ -322,6 +322,10 @@ class Trap {
   ///@{
   /// Applies the next layer down the stack. Every non-terminating layer
   /// calls it (or arranges not to, if it means to cut the stack).
+  ///
+  /// A trapped exit() below the layer jumps over the layer's frame, as a real
+  /// exit would: keep what the layer owns in its teardown() closure, not in
+  /// local variables that live across next().
   void next();
   /// Runs the trapped code and returns what it returned (null for void). A
   /// terminating layer (such as `raw`) calls it instead of next().

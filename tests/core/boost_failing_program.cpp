@@ -13,3 +13,13 @@ BOOST_AUTO_TEST_CASE(fails_with_diagnostics) {
   r.stdout_is("actual output\n", "passing check");
   r.stdout_is("expected output\n", "deliberately failing check");
 }
+
+BOOST_AUTO_TEST_CASE(fails_inside_a_trap) {
+  // Boost.Test's own log goes past the capture: this failure is shown,
+  // and the trap's stdout holds only what the code printed.
+  auto r = trap::trap([] {
+    std::cout << "code output";
+    BOOST_TEST(1 == 2);
+  });
+  r.stdout_is("code output", "the log did not land in the capture");
+}
