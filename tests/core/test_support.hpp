@@ -23,6 +23,14 @@
 
 BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<int>)
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TRAP_TEST_ASAN 1  // freed memory sits in quarantine: RSS says nothing
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TRAP_TEST_ASAN 1
+#endif
+#endif
+
 namespace test_support {
 
 /// The number of open descriptors of this process.
