@@ -1,5 +1,6 @@
 #include "capture.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -91,32 +92,38 @@ void write_original(int fd, std::string_view text) {
   }
 }
 
-void push_diversion(int fd, int saved) {
+posix::Fd divert(int fd, int target) {
   std::lock_guard lock(diversions_mutex());
-  diversions().push_back({fd, saved});
-}
-
-void pop_diversion(int fd, int saved) {
-  std::lock_guard lock(diversions_mutex());
-  auto& d = diversions();
-  for (auto it = d.end(); it != d.begin();) {
-    --it;
-    if (it->fd == fd && it->saved == saved) {
-      d.erase(it);
-      return;
-    }
-  }
-}
-
-void divert(int fd, int target, int saved) {
+  posix::Fd saved = posix::dup_if_open(fd);
+  if (!saved) return saved;
   posix::dup2(target, fd);
-  push_diversion(fd, saved);
+  diversions().push_back({fd, saved.get()});
+  return saved;
 }
 
 void restore(int fd, int saved) {
   flush_streams(fd);
-  pop_diversion(fd, saved);
-  posix::dup2(saved, fd);
+  std::lock_guard lock(diversions_mutex());
+  auto& d = diversions();
+  auto mine = std::find_if(d.begin(), d.end(),
+                           [&](const Diversion& x) { return x.fd == fd && x.saved == saved; });
+  auto later = mine == d.end() ? d.end()
+                               : std::find_if(std::next(mine), d.end(),
+                                              [&](const Diversion& x) { return x.fd == fd; });
+  // A later diversion still active owns the descriptor now: it will restore
+  // what we saved when it ends.
+  posix::dup2(saved, later != d.end() ? later->saved : fd);
+  if (mine != d.end()) d.erase(mine);
+}
+
+SwapChain<std::streambuf*>& buffer_chain(int fd) {
+  static auto* chains = new SwapChain<std::streambuf*>[2];  // never destroyed
+  return chains[fd == 2 ? 1 : 0];
+}
+
+SwapChain<std::FILE*>& file_chain(int fd) {
+  static auto* chains = new SwapChain<std::FILE*>[2];  // never destroyed
+  return chains[fd == 2 ? 1 : 0];
 }
 
 PooledFile::~PooledFile() { release(); }

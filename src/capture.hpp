@@ -3,8 +3,12 @@
 // and the record of which descriptor stands for the original stdout/stderr.
 #pragma once
 
+#include <cstdio>
 #include <memory>
+#include <mutex>
+#include <streambuf>
 #include <string>
+#include <vector>
 
 #include <trap/builder.hpp>
 
@@ -24,15 +28,55 @@ int original_fd(int fd);
 /// flushing the program's own buffered output when nothing diverts it).
 /// Errors are ignored: this is for reports, which must not fail a trap.
 void write_original(int fd, std::string_view text);
-/// Records that @p saved now holds what @p fd pointed to.
-void push_diversion(int fd, int saved);
-/// Forgets a diversion recorded by push_diversion().
-void pop_diversion(int fd, int saved);
-
-/// Points @p fd at @p target, @p saved holding what it pointed to.
-void divert(int fd, int target, int saved);
-/// Flushes what was written to @p fd and points it back at @p saved.
+/// Points @p fd at @p target and returns a descriptor for what @p fd pointed
+/// to; an invalid one, diverting nothing, if @p fd is closed. Atomic with
+/// respect to the diversions of other threads.
+posix::Fd divert(int fd, int target);
+/// Ends a diversion made by divert(). If it is the latest diversion of
+/// @p fd, @p fd points back at @p saved; if a later one (another thread's
+/// trap) is still active, that one's saved descriptor is pointed there
+/// instead. Either way, once every diversion has ended, @p fd points where it
+/// pointed before the first, whatever order they end in. The caller closes
+/// @p saved when it no longer writes to it.
 void restore(int fd, int saved);
+
+/// The same for a process-wide pointer: a stream's buffer, or the FILE* that
+/// `stdout` or `stderr` names. enter() keeps the live value in *slot and
+/// makes @p mine live; leave() puts *slot back, or hands it to the next
+/// later swap still active.
+template <class T>
+class SwapChain {
+ public:
+  template <class Get, class Set>
+  void enter(T* slot, T mine, Get get, Set set) {
+    std::lock_guard lock(mutex_);
+    *slot = get();
+    set(mine);
+    slots_.push_back(slot);
+  }
+  template <class Set>
+  void leave(T* slot, Set set) {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i] != slot) continue;
+      if (i + 1 < slots_.size())
+        *slots_[i + 1] = *slot;
+      else
+        set(*slot);
+      slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<T*> slots_;
+};
+
+/// The chain of buffer swaps of std::cout (fd 1) or std::cerr (fd 2).
+SwapChain<std::streambuf*>& buffer_chain(int fd);
+/// The chain of swaps of the FILE* that `stdout` (fd 1) or `stderr` names.
+SwapChain<std::FILE*>& file_chain(int fd);
 
 /// A reusable capture file. Returned to its pool on destruction.
 ///
@@ -64,7 +108,7 @@ class PooledFile {
   posix::Fd fd_;
   std::string dir_;          // empty for memory files
   std::size_t offset_ = 0;   // where this capture's bytes begin
-  bool clean_ = false;       // read to its end by take(): fit to reuse
+  bool clean_ = true;        // not left half read: fit to reuse
 };
 
 /// One diversion of one stream. begin() and end() check the protocol and

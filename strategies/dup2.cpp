@@ -14,11 +14,9 @@ class Dup2Capture final : public Capture {
  private:
   bool do_begin() override {
     flush_streams(fd());
-    saved_ = posix::dup_if_open(fd());
-    if (!saved_) return false;
     file_ = PooledFile::memory();
-    divert(fd(), file_.fd(), saved_.get());
-    return true;
+    saved_ = divert(fd(), file_.fd());
+    return static_cast<bool>(saved_);
   }
 
   std::string do_end() override {

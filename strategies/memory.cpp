@@ -19,12 +19,15 @@ class MemoryCapture final : public Capture {
     std::ostream& os = stream_for(fd(), "memory");
     if (!posix::is_open(fd())) return false;
     os.flush();
-    saved_ = os.rdbuf(&buf_);
+    buffer_chain(fd()).enter(
+        &saved_, static_cast<std::streambuf*>(&buf_), [&] { return os.rdbuf(); },
+        [&](std::streambuf* b) { os.rdbuf(b); });
     return true;
   }
 
   std::string do_end() override {
-    stream_for(fd(), "memory").rdbuf(saved_);
+    std::ostream& os = stream_for(fd(), "memory");
+    buffer_chain(fd()).leave(&saved_, [&](std::streambuf* b) { os.rdbuf(b); });
     return std::move(buf_).str();
   }
 

@@ -3,6 +3,8 @@
 // amount without deadlock. With `tee`, the reader also copies every chunk to
 // the original descriptor as it arrives.
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <cerrno>
 #include <exception>
@@ -23,15 +25,21 @@ class PipeCapture final : public Capture {
  private:
   bool do_begin() override {
     flush_streams(fd());
-    saved_ = posix::dup_if_open(fd());
-    if (!saved_) return false;
     auto [read_end, write_end] = posix::pipe();
     auto [stop_read, stop_write] = posix::pipe();
     read_ = std::move(read_end);
     stop_read_ = std::move(stop_read);
     stop_write_ = std::move(stop_write);
-    reader_ = std::thread([this] { drain(); });
-    divert(fd(), write_end.get(), saved_.get());
+    saved_ = divert(fd(), write_end.get());
+    if (!saved_) return false;
+    // The reader starts once the stream is diverted (tee writes to saved_);
+    // a writer that fills the pipe meanwhile only waits.
+    try {
+      reader_ = start_reader();
+    } catch (...) {
+      restore(fd(), saved_.get());
+      throw;
+    }
     return true;
   }
 
@@ -41,6 +49,19 @@ class PipeCapture final : public Capture {
     saved_.reset();
     if (error_) std::rethrow_exception(error_);
     return std::move(data_);
+  }
+
+  // The reader takes no signal meant for the program, and a tee into a
+  // closed pipe gets EPIPE rather than killing the process with SIGPIPE.
+  std::thread start_reader() {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    struct RestoreMask {
+      sigset_t* mask;
+      ~RestoreMask() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
+    } restore_mask{&old};
+    return std::thread([this] { drain(); });
   }
 
   // Tells the reader to take what is left and stop: a child process that

@@ -36,9 +36,11 @@ class TempfileCapture final : public Capture {
     writer.release();
     // One FILE* for both: printf and std::cout stay in the order written.
     buf_ = std::make_unique<__gnu_cxx::stdio_sync_filebuf<char>>(stream_);
-    saved_stream_ = c_stream();
-    c_stream() = stream_;
-    saved_buf_ = os.rdbuf(buf_.get());
+    file_chain(fd()).enter(
+        &saved_stream_, stream_, [&] { return c_stream(); }, [&](std::FILE* f) { c_stream() = f; });
+    buffer_chain(fd()).enter(
+        &saved_buf_, static_cast<std::streambuf*>(buf_.get()), [&] { return os.rdbuf(); },
+        [&](std::streambuf* b) { os.rdbuf(b); });
     return true;
   }
 
@@ -46,8 +48,8 @@ class TempfileCapture final : public Capture {
     std::ostream& os = stream_for(fd(), "tempfile");
     os.flush();
     std::fflush(stream_);
-    os.rdbuf(saved_buf_);
-    c_stream() = saved_stream_;
+    buffer_chain(fd()).leave(&saved_buf_, [&](std::streambuf* b) { os.rdbuf(b); });
+    file_chain(fd()).leave(&saved_stream_, [&](std::FILE* f) { c_stream() = f; });
     std::fclose(stream_);
     stream_ = nullptr;
     std::string out;

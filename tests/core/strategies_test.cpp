@@ -5,7 +5,9 @@
 #include <boost/test/unit_test.hpp>
 #include <boost/test/data/test_case.hpp>
 
+#include <atomic>
 #include <cstdio>
+#include <thread>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -13,6 +15,8 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
+#include "capture.hpp"
+#include "posix/fd.hpp"
 #include "test_support.hpp"
 
 namespace bdata = boost::unit_test::data;
@@ -224,6 +228,79 @@ BOOST_AUTO_TEST_CASE(memory_strategy_only_for_fd_1_and_2) {
   auto r = t.trap(":flow:fd5(pipe)", [] { BOOST_TEST_REQUIRE(::write(5, "five", 4) == 4); });
   ::close(5);
   BOOST_TEST(r.get("fd5")->as<std::string>() == "five");
+}
+
+// tempfile and memory swap std::cout's buffer, which no thread may do while
+// another writes to it: they are for single-threaded output.
+const char* const kThreadSafe[] = {"dup2", "pipe", "tee"};
+
+BOOST_DATA_TEST_CASE(traps_on_several_threads_lose_nothing, bdata::make(kThreadSafe), strategy) {
+  // Captures are process-wide, so traps on two threads at once may see each
+  // other's output; but they may end in any order, every byte lands in
+  // exactly one of them, and the streams end up where they were.
+  const auto out_before = identity(1);
+  const auto err_before = identity(2);
+  std::atomic<std::size_t> out_bytes{0}, err_bytes{0};
+  auto worker = [&](char tag) {
+    for (int i = 0; i < 300; ++i) {
+      auto r = trap::trap(spec_for(strategy), [&] {
+        std::cout << tag << std::flush;
+        std::cerr << tag << std::flush;
+      });
+      out_bytes += r.out().size();
+      err_bytes += r.err().size();
+    }
+  };
+  auto outer = contained([&] {
+    std::thread a(worker, 'a'), b(worker, 'b');
+    a.join();
+    b.join();
+  });
+  if (std::string(strategy) == "tee") {
+    // tee copies what it takes to the stream it diverted, which may be the
+    // other thread's capture: bytes can be seen twice, but each is captured.
+    BOOST_TEST(out_bytes.load() >= 600u);
+    BOOST_TEST(err_bytes.load() >= 600u);
+  } else {
+    BOOST_TEST(out_bytes.load() == 600u);
+    BOOST_TEST(err_bytes.load() == 600u);
+    BOOST_TEST(outer.out().size() == 0u);
+  }
+  BOOST_TEST((identity(1) == out_before));
+  BOOST_TEST((identity(2) == err_before));
+  auto after = trap::trap([] { std::cout << "after"; });
+  BOOST_TEST(after.out() == "after");
+}
+
+BOOST_AUTO_TEST_CASE(diversions_ending_out_of_order_restore_the_descriptor) {
+  // What two threads' captures do when the first one ends first.
+  int fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  BOOST_REQUIRE(fd >= 0);
+  const auto original = identity(fd);
+  auto [r1, w1] = trap::posix::pipe();
+  auto [r2, w2] = trap::posix::pipe();
+  trap::posix::Fd first = trap::detail::divert(fd, w1.get());
+  trap::posix::Fd second = trap::detail::divert(fd, w2.get());
+  trap::detail::restore(fd, first.get());  // not the latest: the second inherits
+  BOOST_TEST((identity(fd) == identity(w2.get())));
+  BOOST_TEST((identity(second.get()) == original));
+  trap::detail::restore(fd, second.get());
+  BOOST_TEST((identity(fd) == original));
+  BOOST_TEST(trap::detail::original_fd(fd) == fd);
+  ::close(fd);
+}
+
+BOOST_AUTO_TEST_CASE(swaps_ending_out_of_order_restore_the_pointer) {
+  trap::detail::SwapChain<int> chain;
+  int live = 0, first = -1, second = -1;
+  auto get = [&] { return live; };
+  auto set = [&](int v) { live = v; };
+  chain.enter(&first, 1, get, set);
+  chain.enter(&second, 2, get, set);
+  chain.leave(&first, set);
+  BOOST_TEST(live == 2);  // the second swap is still on
+  chain.leave(&second, set);
+  BOOST_TEST(live == 0);
 }
 
 BOOST_DATA_TEST_CASE(ten_thousand_traps_leave_nothing_behind, bdata::make(kAll), strategy) {
