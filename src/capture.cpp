@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <system_error>
 #include <vector>
 
 namespace trap::detail {
@@ -112,8 +113,15 @@ void restore(int fd, int saved) {
                                               [&](const Diversion& x) { return x.fd == fd; });
   // A later diversion still active owns the descriptor now: it will restore
   // what we saved when it ends.
-  posix::dup2(saved, later != d.end() ? later->saved : fd);
+  const int target = later != d.end() ? later->saved : fd;
   if (mine != d.end()) d.erase(mine);
+  try {
+    posix::dup2(saved, target);
+  } catch (const std::system_error&) {
+    // A stream left diverted would swallow everything after it: one more
+    // try before giving up (dup2 retries EINTR and EBUSY by itself).
+    posix::dup2(saved, target);
+  }
 }
 
 SwapChain<std::streambuf*>& buffer_chain(int fd) {

@@ -96,12 +96,24 @@ class OriginalBuf final : public std::streambuf {
 
  protected:
   int_type overflow(int_type c) override {
-    sync();
     if (!traits_type::eq_int_type(c, traits_type::eof())) {
-      *pptr() = traits_type::to_char_type(c);
-      pbump(1);
+      const char ch = traits_type::to_char_type(c);
+      xsputn(&ch, 1);
+    } else {
+      sync();
     }
     return traits_type::not_eof(c);
+  }
+  // Line buffered: a log line shows as soon as it is complete, even if the
+  // framework never flushes at the end.
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    for (std::streamsize i = 0; i < n; ++i) {
+      if (pptr() == epptr()) sync();
+      *pptr() = s[i];
+      pbump(1);
+      if (s[i] == '\n') sync();
+    }
+    return n;
   }
   int sync() override {
     if (pptr() != pbase()) write_original(fd_, std::string_view(pbase(), pptr() - pbase()));
