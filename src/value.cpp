@@ -79,7 +79,10 @@ std::string Value::str() const {
     case 5: {
       std::string out = "[";
       auto& a = std::get<Array>(v_);
-      for (std::size_t i = 0; i < a.size(); ++i) out += (i ? ", " : "") + a[i].str();
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (i) out += ", ";
+        out += a[i].str();
+      }
       return out + "]";
     }
     default: return std::get<detail::Opaque>(v_).rendering;
