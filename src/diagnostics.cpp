@@ -1,4 +1,4 @@
-// Rendering for diagnostics: escaping, Data::Dump-like dumps, exception
+// Rendering for diagnostics: escaping, demangled type names, exception
 // messages and type names.
 #include <cxxabi.h>
 
@@ -46,8 +46,6 @@ std::string escape(std::string_view bytes) {
   }
   return out;
 }
-
-std::string dump(const Value& v) { return v.str(); }
 
 std::string current_exception_type() {
   const std::type_info* t = abi::__cxa_current_exception_type();

@@ -122,8 +122,6 @@ void run_teardowns(Trap& trap);
 /// @p depth (innermost first): the way out when exit() jumps past them.
 void abandon_traps_above(std::size_t depth);
 
-/// Renders a Value as Data::Dump would (for diagnostics).
-std::string dump(const Value& v);
 /// Escapes bytes for display inside double quotes.
 std::string escape(std::string_view bytes);
 /// The message of the exception being handled (inside a catch block).

@@ -115,10 +115,6 @@ void dup2(int from, int to) {
   }
 }
 
-void close(int fd) {
-  if (::close(fd) < 0 && errno != EINTR) fail(errno, call_text("close", fd));
-}
-
 std::pair<Fd, Fd> pipe() {
   if (int e = take_fault("pipe2"); e > 0) fail(e, "pipe2");
   int p[2];
@@ -178,30 +174,6 @@ void write_all(int fd, const char* data, std::size_t n) {
   }
 }
 
-void read_all_at(int fd, std::size_t size, std::string& out) {
-  std::size_t base = out.size();
-  out.resize(base + size);
-  std::size_t done = 0;
-  while (done < size) {
-    int e = take_fault("read");
-    if (e > 0) {
-      out.resize(base);
-      fail(e, call_text("pread", fd));
-    }
-    std::size_t want = e < 0 ? 1 : size - done;
-    ssize_t r = ::pread(fd, out.data() + base + done, want,
-                        static_cast<off_t>(done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      out.resize(base);
-      fail(errno, call_text("pread", fd));
-    }
-    if (r == 0) break;  // the file shrank under us
-    done += static_cast<std::size_t>(r);
-  }
-  out.resize(base + done);
-}
-
 std::size_t read_from(int fd, std::size_t offset, std::string& out) {
   const std::size_t base = out.size();
   std::size_t chunk = 4096, done = 0;
@@ -228,12 +200,6 @@ std::size_t read_from(int fd, std::size_t offset, std::string& out) {
     if (r == 0 || (static_cast<std::size_t>(r) < want && e == 0)) return done;
     if (chunk < (1u << 20)) chunk *= 2;
   }
-}
-
-std::size_t file_size(int fd) {
-  struct stat st;
-  if (::fstat(fd, &st) < 0) fail(errno, call_text("fstat", fd));
-  return static_cast<std::size_t>(st.st_size);
 }
 
 void truncate_rewind(int fd) {

@@ -54,8 +54,6 @@ Fd dup_if_open(int fd);
 int self_pid();
 /// dup2(from, to).
 void dup2(int from, int to);
-/// close(fd) for a descriptor not owned by an Fd (e.g. fd 1 itself).
-void close(int fd);
 /// A close-on-exec pipe: {read end, write end}.
 std::pair<Fd, Fd> pipe();
 /// An anonymous in-memory file (memfd), or an invalid Fd where unsupported.
@@ -68,13 +66,9 @@ Fd temp_file(const std::string& dir);
 ssize_t read_some(int fd, char* buf, std::size_t n);
 /// Writes all of [data, data+n).
 void write_all(int fd, const char* data, std::size_t n);
-/// Appends the first @p size bytes of @p fd (read with pread) to @p out.
-void read_all_at(int fd, std::size_t size, std::string& out);
 /// Appends everything from @p offset to the end of file @p fd to @p out
 /// (pread); returns how many bytes that was.
 std::size_t read_from(int fd, std::size_t offset, std::string& out);
-/// The size of the file behind @p fd.
-std::size_t file_size(int fd);
 /// Empties the file behind @p fd and moves its offset to 0.
 void truncate_rewind(int fd);
 /// Sets O_NONBLOCK on @p fd.
