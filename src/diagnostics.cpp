@@ -1,5 +1,5 @@
 // Rendering for diagnostics: escaping, demangled type names, exception
-// messages and type names.
+// messages.
 #include <cxxabi.h>
 
 #include <cstdio>

@@ -1,0 +1,255 @@
+// Test methods: dispatch of ACCESSOR_TEST names with Perl's argument rules
+// and leaveby check, and the typed methods of trap::Trap.
+#include <algorithm>
+#include <cerrno>
+
+#include <trap/trap.hpp>
+
+#include "report.hpp"
+#include "state.hpp"
+
+namespace trap {
+namespace detail {
+namespace {
+
+struct Resolved {
+  const AccessorDef* accessor = nullptr;
+  const TestDef* test = nullptr;
+  const MethodFn* method = nullptr;
+  bool did = false;  // did_ACCESSOR
+};
+
+Resolved resolve_method(const Trapper& t, std::string_view name) {
+  Resolved r;
+  if (auto* m = Registry::find_method(t, name)) {
+    r.method = m;
+    return r;
+  }
+  if (name.starts_with("did_")) {
+    if (auto* a = Registry::find_accessor(t, name.substr(4)); a && a->is_leaveby) {
+      r.accessor = a;
+      r.did = true;
+      return r;
+    }
+  }
+  // ACCESSOR_TEST: the longest accessor name that fits wins.
+  for (std::size_t us = name.rfind('_'); us != std::string_view::npos && us > 0;
+       us = name.rfind('_', us - 1)) {
+    auto* a = Registry::find_accessor(t, name.substr(0, us));
+    auto* test = a ? Registry::find_test(t, name.substr(us + 1)) : nullptr;
+    if (a && test) {
+      r.accessor = a;
+      r.test = test;
+      return r;
+    }
+    if (us == 0) break;
+  }
+  return r;
+}
+
+[[noreturn]] void unknown_method(const Trapper& t, std::string_view name) {
+  std::string list;
+  for (auto& m : t.methods()) list += (list.empty() ? "" : ", ") + m;
+  throw UsageError("Can't locate test method \"" + std::string(name) + "\" via trapper " +
+                   t.name() + "; its methods are: " + list);
+}
+
+}  // namespace
+}  // namespace detail
+
+bool Trap::call(std::string_view method, std::span<const Value> args, Loc where) {
+  using namespace detail;
+  ErrnoGuard errno_guard;
+  Resolved r;
+  // Copies, so that a registration on another thread cannot change them
+  // under the running test.
+  AccessorDef a;
+  TestDef t;
+  {
+    auto& reg = Registry::get();
+    std::shared_lock lock(reg.mutex);
+    r = resolve_method(*s_->trapper, method);
+    if (r.method) {
+      auto fn = *r.method;
+      lock.unlock();
+      return fn(*this, args, where);
+    }
+    if (!r.accessor) {
+      lock.unlock();
+      unknown_method(*s_->trapper, method);
+    }
+    a = *r.accessor;
+    if (r.test) t = *r.test;
+  }
+  if (r.did) {
+    if (args.size() > 1)
+      throw UsageError(std::string(method) + ": takes at most a test name");
+    Value name = args.empty() ? Value() : args[0];
+    if (leaveby() != a.name) return wrong_leaveby(*this, a, name, where);
+    send_result(true, name, {}, where);
+    return true;
+  }
+  const bool need_index =
+      a.is_array && std::count(t.argspec.begin(), t.argspec.end(), ArgWord::element) > 0;
+  // Consume the caller's arguments in argspec order, as Perl does.
+  std::size_t next_arg = 0;
+  auto take = [&]() -> Value { return next_arg < args.size() ? args[next_arg++] : Value(); };
+  std::optional<std::int64_t> index;
+  Value name;
+  std::vector<Value> predicates;
+  for (ArgWord w : t.argspec) {
+    if (w == ArgWord::element && need_index) {
+      Value i = take();
+      if (!i.is_integer() || i.as<std::int64_t>() < 0)
+        throw UsageError(std::string(method) + ": " + a.name +
+                         " is an array accessor: the first argument must be an index, not " +
+                         i.str());
+      index = i.as<std::int64_t>();
+    } else if (w == ArgWord::predicate) {
+      predicates.push_back(take());
+    } else if (w == ArgWord::name) {
+      name = take();
+    }
+  }
+  if (next_arg < args.size())
+    throw UsageError(std::string(method) + ": too many arguments (" +
+                     std::to_string(args.size()) + ")");
+  if (a.is_leaveby && leaveby() != a.name) return wrong_leaveby(*this, a, name, where);
+
+  const Value* whole = get(a.name);
+  Value entirety = whole ? *whole : Value();
+  Value element = entirety;
+  if (index) {
+    element = entirety.is_array() && static_cast<std::size_t>(*index) < entirety.array().size()
+                  ? entirety.array()[static_cast<std::size_t>(*index)]
+                  : Value();
+  }
+  std::vector<Value> cb;
+  std::size_t p = 0;
+  for (ArgWord w : t.argspec) {
+    switch (w) {
+      case ArgWord::trap: break;
+      case ArgWord::entirety: cb.push_back(entirety); break;
+      case ArgWord::element: cb.push_back(element); break;
+      case ArgWord::predicate: cb.push_back(predicates[p++]); break;
+      case ArgWord::name: cb.push_back(name); break;
+    }
+  }
+  std::vector<std::string> diagnostics;
+  s_->test_accessor = a.name + "(" + (index ? std::to_string(*index) : std::string()) + ")";
+  s_->test_diagnostics = &diagnostics;
+  bool ok = false;
+  try {
+    ok = t.fn(*this, cb);
+  } catch (...) {
+    s_->test_diagnostics = nullptr;
+    s_->test_accessor.clear();
+    throw;
+  }
+  s_->test_diagnostics = nullptr;
+  s_->test_accessor.clear();
+  send_result(ok, name, std::move(diagnostics), where);
+  if (!ok) test_failure();
+  return ok;
+}
+
+bool Trap::check_(std::string_view accessor, std::string_view test,
+                  std::initializer_list<Value> args, Loc where) {
+  std::string method;
+  method.reserve(accessor.size() + 1 + test.size());
+  method.append(accessor).append("_").append(test);
+  return call(method, std::span<const Value>(args.begin(), args.size()), where);
+}
+
+bool Trap::report_isa_(bool is, const std::string& type, std::string_view name, Loc where) {
+  detail::ErrnoGuard errno_guard;
+  const detail::AccessorDef* die_def;
+  {
+    auto& reg = detail::Registry::get();
+    std::shared_lock lock(reg.mutex);
+    die_def = detail::Registry::find_accessor(*s_->trapper, "die");
+  }
+  Value n = name.empty() ? Value() : Value(name);
+  if (die_def && leaveby() != "die") return detail::wrong_leaveby(*this, *die_def, n, where);
+  std::vector<std::string> diagnostics;
+  if (!is)
+    diagnostics.push_back("    The exception isn't a '" + type + "'; it is a '" + die_type() +
+                          "': " + Value(die()).str());
+  detail::send_result(is, n, std::move(diagnostics), where);
+  if (!is) test_failure();
+  return is;
+}
+
+// --------------------------------------------------------- typed methods
+
+#define TRAP_SCALAR_TESTS(acc)                                                    \
+  bool Trap::acc##_ok(std::string_view name, Loc where) {                         \
+    return check_(#acc, "ok", {Value(name)}, where);                              \
+  }                                                                               \
+  bool Trap::acc##_nok(std::string_view name, Loc where) {                        \
+    return check_(#acc, "nok", {Value(name)}, where);                             \
+  }                                                                               \
+  bool Trap::acc##_is(const Value& expected, std::string_view name, Loc where) {  \
+    return check_(#acc, "is", {expected, Value(name)}, where);                    \
+  }                                                                               \
+  bool Trap::acc##_isnt(const Value& expected, std::string_view name, Loc where) { \
+    return check_(#acc, "isnt", {expected, Value(name)}, where);                  \
+  }                                                                               \
+  bool Trap::acc##_like(std::string_view pattern, std::string_view name, Loc where) { \
+    return check_(#acc, "like", {Value(pattern), Value(name)}, where);            \
+  }                                                                               \
+  bool Trap::acc##_unlike(std::string_view pattern, std::string_view name, Loc where) { \
+    return check_(#acc, "unlike", {Value(pattern), Value(name)}, where);          \
+  }
+
+TRAP_SCALAR_TESTS(stdout)
+TRAP_SCALAR_TESTS(stderr)
+TRAP_SCALAR_TESTS(die)
+TRAP_SCALAR_TESTS(exit)
+TRAP_SCALAR_TESTS(return)
+TRAP_SCALAR_TESTS(leaveby)
+#undef TRAP_SCALAR_TESTS
+
+bool Trap::warn_ok(std::size_t i, std::string_view name, Loc where) {
+  return check_("warn", "ok", {Value(i), Value(name)}, where);
+}
+bool Trap::warn_nok(std::size_t i, std::string_view name, Loc where) {
+  return check_("warn", "nok", {Value(i), Value(name)}, where);
+}
+bool Trap::warn_is(std::size_t i, const Value& expected, std::string_view name, Loc where) {
+  return check_("warn", "is", {Value(i), expected, Value(name)}, where);
+}
+bool Trap::warn_isnt(std::size_t i, const Value& expected, std::string_view name, Loc where) {
+  return check_("warn", "isnt", {Value(i), expected, Value(name)}, where);
+}
+bool Trap::warn_like(std::size_t i, std::string_view pattern, std::string_view name, Loc where) {
+  return check_("warn", "like", {Value(i), Value(pattern), Value(name)}, where);
+}
+bool Trap::warn_unlike(std::size_t i, std::string_view pattern, std::string_view name,
+                       Loc where) {
+  return check_("warn", "unlike", {Value(i), Value(pattern), Value(name)}, where);
+}
+bool Trap::warn_is_deeply(const Array& expected, std::string_view name, Loc where) {
+  return check_("warn", "is_deeply", {Value(expected), Value(name)}, where);
+}
+
+bool Trap::did_return(std::string_view name, Loc where) {
+  const Value n(name);
+  return call("did_return", std::span<const Value>(&n, 1), where);
+}
+bool Trap::did_die(std::string_view name, Loc where) {
+  const Value n(name);
+  return call("did_die", std::span<const Value>(&n, 1), where);
+}
+bool Trap::did_exit(std::string_view name, Loc where) {
+  const Value n(name);
+  return call("did_exit", std::span<const Value>(&n, 1), where);
+}
+bool Trap::quiet(std::string_view name, Loc where) {
+  const Value n(name);
+  return call("quiet", std::span<const Value>(&n, 1), where);
+}
+void Trap::diag_all(Loc where) { call("diag_all", {}, where); }
+void Trap::diag_all_once(Loc where) { call("diag_all_once", {}, where); }
+
+}  // namespace trap

@@ -1,0 +1,49 @@
+#include "report.hpp"
+
+#include <trap/hub.hpp>
+
+namespace trap::detail {
+namespace {
+
+std::string arg_text(const Value& v) {
+  if (v.is_null()) return {};
+  return v.is_string() ? v.string() : v.str();
+}
+
+}  // namespace
+
+void send_result(bool pass, const Value& name, std::vector<std::string> diagnostics,
+                 std::source_location where) {
+  Event e;
+  e.kind = Event::Kind::ok;
+  e.pass = pass;
+  e.name = arg_text(name);
+  e.diagnostics = std::move(diagnostics);
+  e.where = where;
+  current_hub().send(std::move(e));
+}
+
+namespace {
+
+// The value the leaveby diagnostic shows: what the trap left with.
+std::string left_with(const Trap& trap) {
+  std::string how = trap.leaveby();
+  const Value* v = how.empty() ? nullptr : trap.get(how);
+  return v ? v->str() : std::string("undef");
+}
+
+}  // namespace
+
+bool wrong_leaveby(Trap& trap, const AccessorDef& a, const Value& name,
+                   std::source_location where) {
+  std::string how = trap.leaveby();
+  send_result(false, name,
+              {"    Expecting to " + a.name + "(), but instead " +
+               (how.empty() ? std::string("never left") : how + "()ed") + " with " +
+               left_with(trap)},
+              where);
+  trap.test_failure();
+  return false;
+}
+
+}  // namespace trap::detail
