@@ -26,6 +26,12 @@ namespace trap {
 /// Runs @p fn inside a trap with the `default` layers (flow, stdout, stderr,
 /// warn) and returns what it recorded. @p fn takes no argument or a Trap&.
 /// @throws UsageError, TrapError only; everything @p fn does is trapped.
+///
+/// An exit(), std::exit() or quick_exit() called by @p fn on this thread
+/// returns to the trap (leaveby "exit"). Like a real exit it skips the
+/// destructors of the objects on the stack between the trap and the call;
+/// unlike one, atexit handlers and static destructors do not run and the
+/// program goes on. exit() on other threads or in forked children is real.
 template <class F>
 Trap trap(F&& fn) {
   return standard().trap(std::forward<F>(fn));
