@@ -13,6 +13,7 @@
 // static destructors and the stdio flush at exit do not run, and the process
 // goes on.
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <unistd.h>
 
@@ -20,10 +21,6 @@
 #include "posix/fd.hpp"
 #include "state.hpp"
 
-extern "C" {
-[[noreturn]] void exit(int code) noexcept;
-[[noreturn]] void quick_exit(int code) noexcept;
-}
 
 namespace trap::detail {
 namespace {

@@ -118,7 +118,7 @@ class Recorder final : public Formatter {
   std::vector<Event>& out_;
 };
 
-void send_text(Event::Kind kind, std::string_view message, std::source_location where) {
+void send_text(Event::Kind kind, std::string_view message, trap::source_location where) {
   Event e;
   e.kind = kind;
   e.name = std::string(message);
@@ -150,11 +150,11 @@ std::vector<Event> intercept(const std::function<void()>& fn) {
   return events;
 }
 
-void diag(std::string_view message, std::source_location where) {
+void diag(std::string_view message, trap::source_location where) {
   send_text(Event::Kind::diag, message, where);
 }
 
-void note(std::string_view message, std::source_location where) {
+void note(std::string_view message, trap::source_location where) {
   send_text(Event::Kind::note, message, where);
 }
 

@@ -225,7 +225,7 @@ Trapper& standard() {
   return t;
 }
 
-void warn(std::string_view message, std::source_location where) {
+void warn(std::string_view message, trap::source_location where) {
   std::string text(message);
   if (text.empty() || text.back() != '\n')
     text += " at " + std::string(where.file_name()) + " line " +

@@ -13,7 +13,7 @@ std::string arg_text(const Value& v) {
 }  // namespace
 
 void send_result(bool pass, const Value& name, std::vector<std::string> diagnostics,
-                 std::source_location where) {
+                 trap::source_location where) {
   Event e;
   e.kind = Event::Kind::ok;
   e.pass = pass;
@@ -35,7 +35,7 @@ std::string left_with(const Trap& trap) {
 }  // namespace
 
 bool wrong_leaveby(Trap& trap, const AccessorDef& a, const Value& name,
-                   std::source_location where) {
+                   trap::source_location where) {
   std::string how = trap.leaveby();
   send_result(false, name,
               {"    Expecting to " + a.name + "(), but instead " +

@@ -3,7 +3,7 @@
 #pragma once
 
 #include <cerrno>
-#include <source_location>
+#include <trap/source_location.hpp>
 #include <string>
 #include <vector>
 
@@ -21,11 +21,11 @@ struct ErrnoGuard {
 
 /// Sends one test result to the current hub.
 void send_result(bool pass, const Value& name, std::vector<std::string> diagnostics,
-                 std::source_location where);
+                 trap::source_location where);
 
 /// Fails a test on flow accessor @p a because the trap left another way:
 /// "Expecting to exit(), but instead die()ed with ...".
 bool wrong_leaveby(Trap& trap, const AccessorDef& a, const Value& name,
-                   std::source_location where);
+                   trap::source_location where);
 
 }  // namespace trap::detail

@@ -164,7 +164,7 @@ std::string dump_trap(const Trap& trap) {
   return out + "}, \"" + trap.trapper().name() + "\")";
 }
 
-bool method_quiet(Trap& self, std::span<const Value> args, std::source_location where) {
+bool method_quiet(Trap& self, std::span<const Value> args, trap::source_location where) {
   if (args.size() > 1) throw UsageError("quiet: takes at most a test name");
   std::vector<std::string> fails;
   for (auto [acc, label] : {std::pair{"stdout", "STDOUT"}, std::pair{"stderr", "STDERR"}}) {
@@ -179,12 +179,12 @@ bool method_quiet(Trap& self, std::span<const Value> args, std::source_location 
   return ok;
 }
 
-bool method_diag_all(Trap& self, std::span<const Value>, std::source_location where) {
+bool method_diag_all(Trap& self, std::span<const Value>, trap::source_location where) {
   diag(dump_trap(self), where);
   return true;
 }
 
-bool method_diag_all_once(Trap& self, std::span<const Value>, std::source_location where) {
+bool method_diag_all_once(Trap& self, std::span<const Value>, trap::source_location where) {
   auto* st = Registry::state(self);
   diag(st->diag_all_done ? std::string("(as above)") : dump_trap(self), where);
   st->diag_all_done = true;

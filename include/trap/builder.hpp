@@ -6,7 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <source_location>
+#include <trap/source_location.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,7 +44,7 @@ using LayerImpl = std::function<void(Trap& self)>;
 /// name with Trap::test() and usable by the `on_fail` layer. It reports its
 /// own results and returns whether it passed.
 using MethodFn = std::function<bool(Trap& self, std::span<const Value> args,
-                                    std::source_location where)>;
+                                    trap::source_location where)>;
 
 /// What Builder::accessor() registers (Perl's named arguments).
 struct AccessorSpec {

@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
-#include <source_location>
+#include <trap/source_location.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,7 +27,7 @@ struct Event {
   bool pass = true;                       ///< for `ok`: did the test pass
   std::string name;                       ///< the test's name, or the message
   std::vector<std::string> diagnostics;   ///< lines explaining a failure
-  std::source_location where;             ///< the caller of the test method
+  trap::source_location where;             ///< the caller of the test method
   std::size_t number = 0;                 ///< the hub's running number for `ok`
   std::size_t count = 0;                  ///< for `plan`: the number of tests
 };
@@ -113,10 +113,10 @@ std::vector<Event> intercept(const std::function<void()>& fn);
 
 /// Sends a diagnostic message (one event; the text may span lines).
 void diag(std::string_view message,
-          std::source_location where = std::source_location::current());
+          trap::source_location where = trap::source_location::current());
 /// Sends a note (one event; the text may span lines).
 void note(std::string_view message,
-          std::source_location where = std::source_location::current());
+          trap::source_location where = trap::source_location::current());
 
 /// Finishes the root hub (prints the trailing plan under TAP) and returns the
 /// number of failed tests, capped at 254, as Test::More's exit status:

@@ -11,7 +11,7 @@
 /// @endcode
 #pragma once
 
-#include <source_location>
+#include <trap/source_location.hpp>
 #include <string_view>
 
 #include <trap/builder.hpp>
@@ -60,6 +60,6 @@ Trap& last();
 /// element (and tees it to stderr). As Perl's `warn`, a message without a
 /// trailing newline gets " at FILE line N.\n" appended.
 void warn(std::string_view message,
-          std::source_location where = std::source_location::current());
+          trap::source_location where = trap::source_location::current());
 
 }  // namespace trap

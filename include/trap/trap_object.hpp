@@ -10,7 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <source_location>
+#include <trap/source_location.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,18 +38,18 @@ struct MethodName {
   /// @param n the method's name, e.g. "timeout_is"
   /// @param w the caller's location (leave the default)
   MethodName(const char* n,
-             std::source_location w = std::source_location::current())
+             trap::source_location w = trap::source_location::current())
       : name(n), where(w) {}
-  /// @copydoc MethodName(const char*, std::source_location)
+  /// @copydoc MethodName(const char*, trap::source_location)
   MethodName(std::string_view n,
-             std::source_location w = std::source_location::current())
+             trap::source_location w = trap::source_location::current())
       : name(n), where(w) {}
-  /// @copydoc MethodName(const char*, std::source_location)
+  /// @copydoc MethodName(const char*, trap::source_location)
   MethodName(const std::string& n,
-             std::source_location w = std::source_location::current())
+             trap::source_location w = trap::source_location::current())
       : name(n), where(w) {}
   std::string_view name;       ///< the method's name
-  std::source_location where;  ///< where it was called
+  trap::source_location where;  ///< where it was called
 };
 
 /// The trap object: what one trap recorded, and its test methods.
@@ -67,7 +67,7 @@ struct MethodName {
 /// next(), run(), teardown(), exception(), set(), ...
 class Trap {
  public:
-  using Loc = std::source_location;  ///< the caller's location
+  using Loc = trap::source_location;  ///< the caller's location
 
   /// An empty trap, as if nothing had been trapped.
   Trap();

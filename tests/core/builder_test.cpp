@@ -394,7 +394,7 @@ BOOST_AUTO_TEST_CASE(on_fail_with_a_custom_method) {
   static trap::Trapper t("TT::onfail", &trap::standard());
   static int calls = 0;
   trap::Builder::instance().method(
-      t, "count_failure", [](trap::Trap&, std::span<const trap::Value>, std::source_location) {
+      t, "count_failure", [](trap::Trap&, std::span<const trap::Value>, trap::source_location) {
         ++calls;
         return true;
       });
