@@ -100,7 +100,7 @@ bool Trap::call(std::string_view method, std::span<const Value> args, Loc where)
   for (ArgWord w : t.argspec) {
     if (w == ArgWord::element && need_index) {
       Value i = take();
-      if (!i.is_integer() || i.as<std::int64_t>() < 0)
+      if (!i.is_integer())
         throw UsageError(std::string(method) + ": " + a.name +
                          " is an array accessor: the first argument must be an index, not " +
                          i.str());
@@ -120,9 +120,11 @@ bool Trap::call(std::string_view method, std::span<const Value> args, Loc where)
   Value entirety = whole ? *whole : Value();
   Value element = entirety;
   if (index) {
-    element = entirety.is_array() && static_cast<std::size_t>(*index) < entirety.array().size()
-                  ? entirety.array()[static_cast<std::size_t>(*index)]
-                  : Value();
+    // As Perl: a negative index counts from the end; a missing element is
+    // undef.
+    const auto size = entirety.is_array() ? static_cast<std::int64_t>(entirety.array().size()) : 0;
+    const std::int64_t at = *index < 0 ? size + *index : *index;
+    element = at >= 0 && at < size ? entirety.array()[static_cast<std::size_t>(at)] : Value();
   }
   std::vector<Value> cb;
   std::size_t p = 0;

@@ -310,6 +310,22 @@ BOOST_AUTO_TEST_CASE(inner_trap_takes_its_own_warnings) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_CASE(reentrant_traps) {
+  // t/02-reentrant.t: inside the outer trap, last() is the inner trap once
+  // it has sprung; the outer trap returns it.
+  auto outer = trap::trap([] {
+    trap::trap([] { std::exit(0); });
+    if (trap::last().leaveby() != "exit") throw std::logic_error("not the inner trap");
+    return trap::last();
+  });
+  BOOST_TEST(outer.leaveby() == "return");
+  auto inner = outer.return_value<trap::Trap>();
+  BOOST_TEST(inner.leaveby() == "exit");
+  BOOST_TEST(inner.exit_code() == 0);
+  BOOST_TEST(inner.get("return") == nullptr);
+  BOOST_TEST(trap::last().leaveby() == "return");  // the outer one now
+}
+
 BOOST_AUTO_TEST_CASE(last_is_the_latest_trap_on_this_thread) {
   trap::trap([] { return 1; });
   auto r = trap::trap([] { return 2; });

@@ -192,6 +192,18 @@ BOOST_AUTO_TEST_CASE(array_accessor_tests_take_an_index) {
              "    $expected->[1] = \"other\\n\"\n");
 }
 
+BOOST_AUTO_TEST_CASE(array_indices_follow_perl) {
+  // t/09-array-accessor.t: a missing element is undef, a negative index
+  // counts from the end.
+  auto r = trap::trap([] { std::clog << "10\n" << "20\n" << "30\n"; });
+  BOOST_TEST(one([&] { r.test("warn_is", -1, "30\n"); }).pass);
+  BOOST_TEST(one([&] { r.test("warn_is", -3, "10\n"); }).pass);
+  BOOST_TEST(one([&] { r.test("warn_is", 7, nullptr); }).pass);
+  BOOST_TEST(one([&] { r.test("warn_ok", -4); }).pass == false);
+  BOOST_TEST(diagnostics(one([&] { r.warn_is(5, "x"); })) ==
+             "         got: undef\n    expected: \"x\"\n");
+}
+
 BOOST_AUTO_TEST_CASE(array_test_without_index_is_a_usage_error) {
   auto r = trap::trap([] { std::clog << "w\n"; });
   BOOST_CHECK_THROW(r.test("warn_is", "w\n"), trap::UsageError);
