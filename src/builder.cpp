@@ -57,6 +57,9 @@ Registry& Registry::get() {
     r.strategies.emplace("pipe", pipe_strategy());
     r.strategies.emplace("memory", memory_strategy());
     r.strategies.emplace("tee", tee_strategy());
+    // Test::Trap's names for the same behaviour, for tests ported from Perl.
+    r.strategies.emplace("systemsafe", dup2_strategy());
+    r.strategies.emplace("perlio", memory_strategy());
   });
   return r;
 }

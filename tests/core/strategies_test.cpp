@@ -132,6 +132,29 @@ BOOST_AUTO_TEST_CASE(tee_shows_output_while_capturing) {
   BOOST_TEST(outer.out() == "seen twice" "child\n");
 }
 
+BOOST_AUTO_TEST_CASE(perl_strategy_names_are_aliases) {
+  // t/11-systemsafe-basic.pl: systemsafe traps a child process's output;
+  // perlio, like memory, sees only the iostreams.
+  trap::Trap safe, perlio;
+  auto outer = contained([&] {
+    safe = trap::trap(":flow:stderr(systemsafe):stdout(systemsafe):warn", [] {
+      std::fflush(nullptr);
+      BOOST_TEST_REQUIRE(std::system("echo Printing; echo 0123456789Warning >&2") == 0);
+      std::exit(1);
+    });
+    perlio = trap::trap(":flow:stdout(perlio)", [] {
+      std::cout << "cout";
+      BOOST_TEST_REQUIRE(std::system("echo child") == 0);
+    });
+  });
+  BOOST_TEST(safe.exit_code() == 1);
+  BOOST_TEST(safe.out() == "Printing\n");
+  BOOST_TEST(safe.err() == "0123456789Warning\n");
+  BOOST_TEST(safe.warn().empty());
+  BOOST_TEST(perlio.out() == "cout");
+  BOOST_TEST(outer.out() == "child\n");
+}
+
 BOOST_AUTO_TEST_CASE(strategy_lists_take_the_first_known) {
   auto r = trap::trap(":flow:stdout(nosuch;memory,pipe)", [] {
     std::fputs("stdio", stdout);
