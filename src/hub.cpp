@@ -4,8 +4,12 @@
 #include <cstdlib>
 #include <mutex>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <trap/errors.hpp>
+
+#include "capture.hpp"
 
 namespace trap {
 
@@ -13,14 +17,56 @@ Formatter::~Formatter() = default;
 void Formatter::finish(const Hub&) {}
 
 struct Hub::State {
+  template <class Fn>
+  struct Entry {
+    std::uint64_t id;
+    Fn fn;
+    bool inherit;
+  };
   mutable std::recursive_mutex mutex;
   std::unique_ptr<Formatter> formatter;
+  std::vector<Entry<EventFilter>> pre_filters, filters;
+  std::vector<Entry<EventListener>> listeners;
+  std::vector<FollowUp> follow_ups;
+  std::uint64_t next_id = 0;
   std::size_t count = 0;
   std::size_t failed = 0;
-  std::size_t planned = 0;
-  bool has_plan = false;
+  std::optional<std::size_t> planned;
+  std::string plan_word;  // "SKIP" or "NO PLAN"
   bool ended = false;
+  bool failing = false;  // set by is_passing(false)
+  bool no_ending = false;
+  bool active = false;
 };
+
+namespace {
+
+// What a throwing filter, formatter or listener did: printed past every
+// capture, and counted as a failure.
+void report_error(const char* what) {
+  std::string message = "# trap: ";
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    message += std::string(what) + " threw: " + e.what();
+  } catch (...) {
+    message += std::string(what) + " threw an exception";
+  }
+  detail::write_original(2, message + "\n");
+}
+
+template <class Entries>
+bool remove_entry(Entries& entries, HubHandle h) {
+  for (auto it = entries.begin(); it != entries.end(); ++it) {
+    if (it->id == h.id) {
+      entries.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 Hub::Hub() : Hub(make_tap_formatter()) {}
 
@@ -32,16 +78,90 @@ Hub::~Hub() = default;
 
 void Hub::send(Event event) {
   std::lock_guard lock(s_->mutex);
+  s_->active = true;
+  for (auto* chain : {&s_->pre_filters, &s_->filters}) {
+    // A copy: a filter may add or remove filters.
+    auto filters = *chain;
+    for (auto& f : filters) {
+      try {
+        std::optional<Event> kept = f.fn(*this, std::move(event));
+        if (!kept) return;  // dropped
+        event = std::move(*kept);
+      } catch (...) {
+        report_error("a filter");
+        ++s_->failed;
+        return;
+      }
+    }
+  }
   if (event.kind == Event::Kind::ok) {
     event.number = ++s_->count;
     if (!event.pass) ++s_->failed;
   }
-  if (!s_->formatter) return;
-  try {
-    s_->formatter->write(event);
-  } catch (...) {
-    // A formatter that throws must not lose the count or crash the run.
+  if (s_->formatter) {
+    try {
+      s_->formatter->write(event);
+    } catch (...) {
+      report_error("the formatter");
+      ++s_->failed;
+    }
   }
+  auto listeners = s_->listeners;
+  for (auto& l : listeners) {
+    try {
+      l.fn(*this, event, s_->count);
+    } catch (...) {
+      report_error("a listener");
+      ++s_->failed;
+    }
+  }
+}
+
+HubHandle Hub::filter(EventFilter f, bool inherit) {
+  if (!f) throw UsageError("filter(): no function");
+  std::lock_guard lock(s_->mutex);
+  s_->filters.push_back({++s_->next_id, std::move(f), inherit});
+  return {s_->next_id};
+}
+
+HubHandle Hub::pre_filter(EventFilter f, bool inherit) {
+  if (!f) throw UsageError("pre_filter(): no function");
+  std::lock_guard lock(s_->mutex);
+  s_->pre_filters.push_back({++s_->next_id, std::move(f), inherit});
+  return {s_->next_id};
+}
+
+void Hub::unfilter(HubHandle h) {
+  std::lock_guard lock(s_->mutex);
+  if (!remove_entry(s_->filters, h))
+    throw UsageError("unfilter(): no filter with handle " + std::to_string(h.id) + " on this hub");
+}
+
+void Hub::pre_unfilter(HubHandle h) {
+  std::lock_guard lock(s_->mutex);
+  if (!remove_entry(s_->pre_filters, h))
+    throw UsageError("pre_unfilter(): no pre-filter with handle " + std::to_string(h.id) +
+                     " on this hub");
+}
+
+HubHandle Hub::listen(EventListener l, bool inherit) {
+  if (!l) throw UsageError("listen(): no function");
+  std::lock_guard lock(s_->mutex);
+  s_->listeners.push_back({++s_->next_id, std::move(l), inherit});
+  return {s_->next_id};
+}
+
+void Hub::unlisten(HubHandle h) {
+  std::lock_guard lock(s_->mutex);
+  if (!remove_entry(s_->listeners, h))
+    throw UsageError("unlisten(): no listener with handle " + std::to_string(h.id) +
+                     " on this hub");
+}
+
+void Hub::follow_up(FollowUp f) {
+  if (!f) throw UsageError("follow_up(): no function");
+  std::lock_guard lock(s_->mutex);
+  s_->follow_ups.push_back(std::move(f));
 }
 
 std::unique_ptr<Formatter> Hub::format(std::unique_ptr<Formatter> formatter) {
@@ -62,14 +182,20 @@ std::size_t Hub::failed() const {
 
 bool Hub::is_passing() const {
   std::lock_guard lock(s_->mutex);
-  return s_->failed == 0 && (!s_->has_plan || !s_->ended || s_->planned == s_->count);
+  if (s_->failing || s_->failed > 0) return false;
+  auto plan_ok = check_plan();
+  return !plan_ok || *plan_ok;
+}
+
+void Hub::is_passing(bool passing) {
+  std::lock_guard lock(s_->mutex);
+  s_->failing = !passing;
 }
 
 void Hub::plan(std::size_t tests) {
   {
     std::lock_guard lock(s_->mutex);
-    if (s_->has_plan) throw UsageError("You tried to plan twice");
-    s_->has_plan = true;
+    if (s_->planned || !s_->plan_word.empty()) throw UsageError("You tried to plan twice");
     s_->planned = tests;
   }
   Event e;
@@ -78,33 +204,98 @@ void Hub::plan(std::size_t tests) {
   send(std::move(e));
 }
 
+void Hub::plan(std::string_view directive) {
+  if (directive != "SKIP" && directive != "NO PLAN")
+    throw UsageError("plan(): \"" + std::string(directive) +
+                     "\" is not a plan; use a number, \"SKIP\" or \"NO PLAN\"");
+  {
+    std::lock_guard lock(s_->mutex);
+    if (s_->planned || !s_->plan_word.empty()) throw UsageError("You tried to plan twice");
+    s_->plan_word = std::string(directive);
+  }
+  if (directive == "SKIP") {
+    Event e;
+    e.kind = Event::Kind::plan;
+    e.count = 0;
+    e.name = "SKIP";
+    send(std::move(e));
+  }
+}
+
+std::optional<std::size_t> Hub::planned() const {
+  std::lock_guard lock(s_->mutex);
+  return s_->planned;
+}
+
+std::optional<bool> Hub::check_plan() const {
+  std::lock_guard lock(s_->mutex);
+  if (!s_->ended) return std::nullopt;
+  if (s_->plan_word == "SKIP") return s_->count == 0;
+  if (!s_->planned) return std::nullopt;
+  return *s_->planned == s_->count;
+}
+
 bool Hub::ended() const {
   std::lock_guard lock(s_->mutex);
   return s_->ended;
+}
+
+void Hub::set_no_ending(bool no_ending) {
+  std::lock_guard lock(s_->mutex);
+  s_->no_ending = no_ending;
+}
+
+bool Hub::no_ending() const {
+  std::lock_guard lock(s_->mutex);
+  return s_->no_ending;
+}
+
+void Hub::set_active(bool active) {
+  std::lock_guard lock(s_->mutex);
+  s_->active = active;
+}
+
+bool Hub::active() const {
+  std::lock_guard lock(s_->mutex);
+  return s_->active;
 }
 
 void Hub::finish() {
   std::lock_guard lock(s_->mutex);
   if (s_->ended) return;
   s_->ended = true;
+  auto follow_ups = std::move(s_->follow_ups);
+  for (auto& f : follow_ups) {
+    try {
+      f(*this);
+    } catch (...) {
+      report_error("a follow-up");
+      ++s_->failed;
+    }
+  }
   if (!s_->formatter) return;
   try {
     s_->formatter->finish(*this);
   } catch (...) {
+    report_error("the formatter");
   }
 }
 
 void Hub::reset_state() {
   std::lock_guard lock(s_->mutex);
-  s_->count = s_->failed = s_->planned = 0;
-  s_->has_plan = s_->ended = false;
+  s_->count = s_->failed = 0;
+  s_->planned.reset();
+  s_->plan_word.clear();
+  s_->ended = s_->failing = false;
 }
 
 namespace {
 
 struct RootHub {
   Hub hub;
-  ~RootHub() { hub.finish(); }
+  ~RootHub() {
+    if (hub.active() && !hub.no_ending()) hub.finish();
+  }
 };
 
 thread_local Hub* private_hub = nullptr;

@@ -49,7 +49,8 @@ class TapFormatter final : public Formatter {
       case Event::Kind::note: return put(1, commented(e.name));
       case Event::Kind::plan:
         planned_ = true;
-        return put(1, "1.." + std::to_string(e.count) + "\n");
+        return put(1, "1.." + std::to_string(e.count) + (e.name.empty() ? "" : " # " + e.name) +
+                          "\n");
       case Event::Kind::bail: return put(1, "Bail out!  " + e.name + "\n");
     }
   }

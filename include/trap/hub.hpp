@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <trap/source_location.hpp>
@@ -33,6 +35,20 @@ struct Event {
 };
 
 class Hub;
+
+/// Names a filter or listener registered on a hub, to remove it later.
+struct HubHandle {
+  std::uint64_t id = 0;  ///< unique per hub; 0 is never issued
+};
+
+/// A filter: returns the event (as it came, changed, or another one) to let
+/// it through, or nothing to drop it.
+using EventFilter = std::function<std::optional<Event>(Hub& hub, Event event)>;
+/// A listener: sees every event after the formatter, with the hub's running
+/// number of test results. Its return is ignored.
+using EventListener = std::function<void(Hub& hub, const Event& event, std::size_t number)>;
+/// Runs once when testing ends (done_testing() or program end).
+using FollowUp = std::function<void(Hub& hub)>;
 
 /// Turns events into output. Derive and override write().
 ///
@@ -65,9 +81,31 @@ class Hub {
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
-  /// Numbers an `ok` event, updates the counts and passes it to the
-  /// formatter. Thread-safe.
+  /// Passes @p event through the pre-filters and filters (each may change or
+  /// drop it), numbers it if it is a test result, updates the counts, hands
+  /// it to the formatter and then to every listener. A filter, formatter or
+  /// listener that throws loses no event: the error is printed on the
+  /// original stderr and counts as a failure. Thread-safe.
   void send(Event event);
+
+  /// Adds a filter, run on every event after the pre-filters. With
+  /// @p inherit, subtests' hubs get it too.
+  HubHandle filter(EventFilter f, bool inherit = false);
+  /// Adds a pre-filter: run first, and in a forked child before the event
+  /// leaves it (Test2's rule).
+  HubHandle pre_filter(EventFilter f, bool inherit = false);
+  /// Removes a filter. @throws UsageError for a handle this hub did not issue.
+  void unfilter(HubHandle handle);
+  /// Removes a pre-filter. @throws UsageError for a handle this hub did not
+  /// issue.
+  void pre_unfilter(HubHandle handle);
+  /// Adds a listener. With @p inherit, subtests' hubs get it too.
+  HubHandle listen(EventListener l, bool inherit = false);
+  /// Removes a listener. @throws UsageError for a handle this hub did not
+  /// issue.
+  void unlisten(HubHandle handle);
+  /// Adds a function run once when testing ends.
+  void follow_up(FollowUp f);
 
   /// Installs @p formatter (null: no output) and returns the previous one.
   std::unique_ptr<Formatter> format(std::unique_ptr<Formatter> formatter);
@@ -76,13 +114,34 @@ class Hub {
   std::size_t count() const;
   /// The number of failed test results seen.
   std::size_t failed() const;
-  /// True while no test has failed.
+  /// True while no test has failed (and, once ended, the plan was met).
   bool is_passing() const;
+  /// Sets whether the run counts as passing, e.g. false after an error that
+  /// is not a test result.
+  void is_passing(bool passing);
   /// Declares that @p tests tests are expected and sends a plan event.
   /// @throws UsageError if a plan was already set.
   void plan(std::size_t tests);
+  /// Declares a plan by word: "SKIP" (the whole run is skipped) or
+  /// "NO PLAN". @throws UsageError "You tried to plan twice", or for
+  /// another word.
+  void plan(std::string_view directive);
+  /// The number of tests planned, if a numeric plan was set.
+  std::optional<std::size_t> planned() const;
+  /// Null until testing ended with a plan; then whether the plan was met.
+  std::optional<bool> check_plan() const;
   /// True once finish() has run.
   bool ended() const;
+  /// With true, the end of the program does not finish this hub (no
+  /// trailing plan, no follow-ups).
+  void set_no_ending(bool no_ending);
+  /// Whether set_no_ending(true) was called.
+  bool no_ending() const;
+  /// Marks the hub as in use (sending an event does it too); only an active
+  /// hub is finished at program end.
+  void set_active(bool active);
+  /// Whether the hub is in use.
+  bool active() const;
   /// Ends testing: sends the trailing plan if none was set and lets the
   /// formatter finish. Runs once; later calls do nothing.
   void finish();

@@ -22,6 +22,8 @@
 #include <trap/trap.hpp>
 
 BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<int>)
+BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<std::size_t>)
+BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<bool>)
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TRAP_TEST_ASAN 1  // freed memory sits in quarantine: RSS says nothing
