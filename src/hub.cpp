@@ -300,10 +300,14 @@ struct RootHub {
 
 thread_local Hub* private_hub = nullptr;
 
+// intercept()'s formatter: keeps its hub's own events; a subtest's events
+// arrive inside the subtest's result.
 class Recorder final : public Formatter {
  public:
   explicit Recorder(std::vector<Event>& out) : out_(out) {}
-  void write(const Event& e) override { out_.push_back(e); }
+  void write(const Event& e) override {
+    if (e.nesting == 0) out_.push_back(e);
+  }
 
  private:
   std::vector<Event>& out_;
@@ -339,6 +343,95 @@ std::vector<Event> intercept(const std::function<void()>& fn) {
   }
   private_hub = outer;
   return events;
+}
+
+namespace {
+
+// A subtest hub's formatter: shows its events through the parent hub's
+// formatter, one level deeper, and keeps them for the subtest's result.
+class Nested final : public Formatter {
+ public:
+  Nested(std::function<void(const Event&)> show, std::vector<Event>& kept)
+      : show_(std::move(show)), kept_(kept) {}
+  void write(const Event& e) override {
+    Event deeper = e;
+    ++deeper.nesting;
+    if (e.nesting == 0) kept_.push_back(e);
+    show_(deeper);
+  }
+
+ private:
+  std::function<void(const Event&)> show_;
+  std::vector<Event>& kept_;
+};
+
+}  // namespace
+
+void Hub::format_only(const Event& event) {
+  std::lock_guard lock(s_->mutex);
+  if (!s_->formatter) return;
+  try {
+    s_->formatter->write(event);
+  } catch (...) {
+    report_error("the formatter");
+    ++s_->failed;
+  }
+}
+
+void Hub::inherit_from(const Hub& parent) {
+  std::scoped_lock lock(s_->mutex, parent.s_->mutex);
+  for (auto& f : parent.s_->pre_filters)
+    if (f.inherit) s_->pre_filters.push_back({++s_->next_id, f.fn, true});
+  for (auto& f : parent.s_->filters)
+    if (f.inherit) s_->filters.push_back({++s_->next_id, f.fn, true});
+  for (auto& l : parent.s_->listeners)
+    if (l.inherit) s_->listeners.push_back({++s_->next_id, l.fn, true});
+}
+
+bool subtest(std::string_view name, const std::function<void()>& fn,
+             trap::source_location where) {
+  Hub& parent = current_hub();
+  Event start;
+  start.kind = Event::Kind::note;
+  start.name = "Subtest: " + std::string(name);
+  start.where = where;
+  parent.send(start);
+
+  std::vector<Event> kept;
+  Hub child(std::make_unique<Nested>([&parent](const Event& e) { parent.format_only(e); }, kept));
+  child.inherit_from(parent);
+  Hub* outer = private_hub;
+  private_hub = &child;
+  std::vector<std::string> problems;
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    problems.push_back("    The subtest threw: " + std::string(e.what()));
+  } catch (...) {
+    problems.push_back("    The subtest threw an exception");
+  }
+  private_hub = outer;
+  const bool skipped = child.s_->plan_word == "SKIP";
+  if (!child.planned() && !skipped) {
+    Event plan;
+    plan.kind = Event::Kind::plan;
+    plan.count = child.count();
+    plan.where = where;
+    child.send(plan);  // the subtest's trailing plan
+  }
+  child.finish();
+  if (child.count() == 0 && !skipped)
+    problems.push_back("    No tests run for subtest \"" + std::string(name) + "\"");
+  const bool pass = problems.empty() && child.is_passing();
+
+  Event result;
+  result.pass = pass;
+  result.name = std::string(name);
+  result.diagnostics = std::move(problems);
+  result.where = where;
+  result.subevents = std::move(kept);
+  parent.send(std::move(result));
+  return pass;
 }
 
 void diag(std::string_view message, trap::source_location where) {

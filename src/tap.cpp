@@ -40,18 +40,35 @@ std::string escaped_name(const std::string& name) {
   return out;
 }
 
+// Four spaces per subtest level before every line, as TAP 14 nests.
+std::string indented(const std::string& text, std::size_t nesting) {
+  if (nesting == 0) return text;
+  const std::string pad(4 * nesting, ' ');
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t nl = text.find('\n', start);
+    std::size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    out += pad + text.substr(start, end - start);
+    start = end;
+  }
+  return out;
+}
+
 class TapFormatter final : public Formatter {
  public:
   void write(const Event& e) override {
+    const std::size_t n = e.nesting;
     switch (e.kind) {
       case Event::Kind::ok: return write_ok(e);
-      case Event::Kind::diag: return put(2, commented(e.name));
-      case Event::Kind::note: return put(1, commented(e.name));
+      case Event::Kind::diag: return put(2, indented(commented(e.name), n));
+      case Event::Kind::note: return put(1, indented(commented(e.name), n));
       case Event::Kind::plan:
-        planned_ = true;
-        return put(1, "1.." + std::to_string(e.count) + (e.name.empty() ? "" : " # " + e.name) +
-                          "\n");
-      case Event::Kind::bail: return put(1, "Bail out!  " + e.name + "\n");
+        if (n == 0) planned_ = true;
+        return put(1, indented("1.." + std::to_string(e.count) +
+                                   (e.name.empty() ? "" : " # " + e.name) + "\n",
+                               n));
+      case Event::Kind::bail: return put(1, indented("Bail out!  " + e.name + "\n", n));
     }
   }
 
@@ -67,7 +84,7 @@ class TapFormatter final : public Formatter {
     std::string line = e.pass ? "ok " : "not ok ";
     line += std::to_string(e.number);
     if (!e.name.empty()) line += " - " + escaped_name(e.name);
-    put(1, line + "\n");
+    put(1, indented(line + "\n", e.nesting));
     if (e.pass) return;
     std::string d;
     std::string at = std::string("at ") + e.where.file_name() + " line " +
@@ -77,7 +94,7 @@ class TapFormatter final : public Formatter {
     else
       d = "#   Failed test '" + e.name + "'\n#   " + at + "\n";
     for (auto& line : e.diagnostics) d += commented(line);
-    put(2, d);
+    put(2, indented(d, e.nesting));
   }
 
   bool planned_ = false;

@@ -32,6 +32,8 @@ struct Event {
   trap::source_location where;             ///< the caller of the test method
   std::size_t number = 0;                 ///< the hub's running number for `ok`
   std::size_t count = 0;                  ///< for `plan`: the number of tests
+  std::size_t nesting = 0;                ///< 0 at the top, 1 inside a subtest, ...
+  std::vector<Event> subevents;           ///< for a subtest's result: its events
 };
 
 class Hub;
@@ -149,6 +151,12 @@ class Hub {
   void reset_state();
 
  private:
+  friend bool subtest(std::string_view, const std::function<void()>&, trap::source_location);
+  // Writes @p event with this hub's formatter only (a subtest's events).
+  void format_only(const Event& event);
+  // Takes the filters and listeners of @p parent marked `inherit`.
+  void inherit_from(const Hub& parent);
+
   struct State;
   std::unique_ptr<State> s_;
 };
@@ -169,6 +177,16 @@ Hub& current_hub();
 /// assert(!events.at(0).pass);
 /// @endcode
 std::vector<Event> intercept(const std::function<void()>& fn);
+
+/// Runs @p fn as a subtest: its test results go to a child hub, which
+/// inherits the current hub's filters and listeners marked `inherit`; the
+/// current hub then gets one result named @p name, passing if every test in
+/// the subtest passed, at least one ran (or it planned "SKIP") and its plan,
+/// if any, was met. Formatters show the subtest's own results nested (TAP 14:
+/// indented, with their own plan). An exception from @p fn fails the subtest
+/// and is reported in its diagnostics. Returns whether it passed.
+bool subtest(std::string_view name, const std::function<void()>& fn,
+             trap::source_location where = trap::source_location::current());
 
 /// Sends a diagnostic message (one event; the text may span lines).
 void diag(std::string_view message,

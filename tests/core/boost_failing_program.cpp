@@ -23,3 +23,11 @@ BOOST_AUTO_TEST_CASE(fails_inside_a_trap) {
   });
   r.stdout_is("code output", "the log did not land in the capture");
 }
+
+BOOST_AUTO_TEST_CASE(subtest_reports_nested_checks) {
+  auto r = trap::trap([] { return 3; });
+  trap::subtest("a subtest", [&] {
+    r.return_is(3, "nested passing check");
+    r.return_is(4, "nested failing check");
+  });
+}
