@@ -8,6 +8,7 @@
 
 #include "report.hpp"
 #include "state.hpp"
+#include "text_diff.hpp"
 
 namespace trap {
 namespace detail {
@@ -91,11 +92,19 @@ bool test_nok(Trap& self, std::span<const Value> a) {
 
 bool test_is(Trap& self, std::span<const Value> a) {
   bool ok = a[0] == a[1];
-  if (!ok) {
-    self.diag("         got: " + a[0].str());
-    self.diag("    expected: " + a[1].str());
+  if (ok) return true;
+  self.diag("         got: " + truncated(a[0]));
+  self.diag("    expected: " + truncated(a[1]));
+  if (!a[0].is_string() || !a[1].is_string()) return false;
+  // Long texts: show where they differ, not only what they are.
+  const std::string& got = a[0].string();
+  const std::string& want = a[1].string();
+  if (got.find('\n') != std::string::npos || want.find('\n') != std::string::npos) {
+    for (auto& line : unified_diff(want, got)) self.diag(line);
+  } else if (got.size() > 60 || want.size() > 60) {
+    for (auto& line : first_difference(got, want)) self.diag(line);
   }
-  return ok;
+  return false;
 }
 
 bool test_isnt(Trap& self, std::span<const Value> a) {

@@ -131,12 +131,44 @@ BOOST_AUTO_TEST_CASE(scalar_accessor_tests_pass_and_fail) {
 }
 
 BOOST_AUTO_TEST_CASE(is_failure_shows_got_and_expected_escaped) {
-  auto r = trap::trap([] { std::cout << "a\tb\n\x01"; });
-  auto e = one([&] { r.stdout_is("a b\n", "tabs"); });
+  auto r = trap::trap([] { std::cout << "a\tb\x01"; });
+  auto e = one([&] { r.stdout_is("a b", "tabs"); });
   BOOST_TEST(!e.pass);
   BOOST_TEST(diagnostics(e) ==
-             "         got: \"a\\tb\\n\\x01\"\n"
-             "    expected: \"a b\\n\"\n");
+             "         got: \"a\\tb\\x01\"\n"
+             "    expected: \"a b\"\n");
+}
+
+BOOST_AUTO_TEST_CASE(multi_line_is_shows_a_unified_diff) {
+  auto r = trap::trap([] { std::cout << "one\ntwo\nthree\nfour\nfive\nsix\nseven\n"; });
+  auto e = one([&] { r.stdout_is("one\ntwo\nTHREE\nfour\nfive\nsix\nseven\n"); });
+  BOOST_TEST(!e.pass);
+  BOOST_TEST(diagnostics(e) ==
+             "         got: \"one\\ntwo\\nthree\\nfour\\nfive\\nsix\\nseven\\n\"\n"
+             "    expected: \"one\\ntwo\\nTHREE\\nfour\\nfive\\nsix\\nseven\\n\"\n"
+             "    --- expected\n"
+             "    +++ got\n"
+             "    @@ -1,6 +1,6 @@\n"
+             "     one\\n\n"
+             "     two\\n\n"
+             "    -THREE\\n\n"
+             "    +three\\n\n"
+             "     four\\n\n"
+             "     five\\n\n"
+             "     six\\n\n");
+}
+
+BOOST_AUTO_TEST_CASE(long_line_is_shows_the_first_difference) {
+  const std::string base(100, 'x');
+  auto r = trap::trap([&] { std::cout << base << "A" << base; });
+  auto e = one([&] { r.stdout_is(base + "B" + base); });
+  BOOST_TEST(!e.pass);
+  const std::string around = std::string(30, 'x');
+  BOOST_TEST(test_support::diagnostics(e).find(
+                 "    first difference at offset 100:\n"
+                 "         got: ...\"" + around + "A" + std::string(29, 'x') + "\"...\n"
+                 "    expected: ...\"" + around + "B" + std::string(29, 'x') + "\"...\n") !=
+             std::string::npos, test_support::diagnostics(e));
 }
 
 BOOST_AUTO_TEST_CASE(isnt_and_like_diagnostics) {
