@@ -99,7 +99,11 @@ bool test_is(Trap& self, std::span<const Value> a) {
   // Long texts: show where they differ, not only what they are.
   const std::string& got = a[0].string();
   const std::string& want = a[1].string();
-  if (got.find('\n') != std::string::npos || want.find('\n') != std::string::npos) {
+  auto multi_line = [](const std::string& t) {
+    auto nl = t.find('\n');
+    return nl != std::string::npos && nl + 1 < t.size();
+  };
+  if (multi_line(got) || multi_line(want)) {
     for (auto& line : unified_diff(want, got)) self.diag(line);
   } else if (got.size() > 60 || want.size() > 60) {
     for (auto& line : first_difference(got, want)) self.diag(line);
