@@ -10,6 +10,9 @@
 #include <trap/errors.hpp>
 
 #include "capture.hpp"
+#include "event_codec.hpp"
+#include "hub_access.hpp"
+#include "posix/fd.hpp"
 
 namespace trap {
 
@@ -37,9 +40,23 @@ struct Hub::State {
   bool failing = false;  // set by is_passing(false)
   bool no_ending = false;
   bool active = false;
+  // Results from forked children: they append records to this file, the
+  // hub's own process reads them in at its next look (Test2's IPC).
+  int owner_pid = 0;
+  posix::Fd ipc;
+  std::size_t ipc_offset = 0;
+
+  void process(Hub& hub, Event event, bool pre_filtered);
+  void read_children(Hub& hub);
+  void send_to_parent(Hub& hub, Event event);
 };
 
 namespace {
+
+std::string temp_dir_for_hub() {
+  const char* d = std::getenv("TMPDIR");
+  return d && *d ? d : "/tmp";
+}
 
 // What a throwing filter, formatter or listener did: printed past every
 // capture, and counted as a failure.
@@ -72,49 +89,117 @@ Hub::Hub() : Hub(make_tap_formatter()) {}
 
 Hub::Hub(std::unique_ptr<Formatter> formatter) : s_(std::make_unique<State>()) {
   s_->formatter = std::move(formatter);
+  s_->owner_pid = posix::self_pid();
+  try {
+    s_->ipc = posix::memfd("trap-hub");
+    if (!s_->ipc) s_->ipc = posix::temp_file(temp_dir_for_hub());
+    posix::set_append(s_->ipc.get());
+  } catch (const std::exception&) {
+    s_->ipc.reset();  // no results from children then; everything else works
+  }
 }
 
 Hub::~Hub() = default;
 
 void Hub::send(Event event) {
   std::lock_guard lock(s_->mutex);
-  s_->active = true;
-  for (auto* chain : {&s_->pre_filters, &s_->filters}) {
+  if (posix::self_pid() != s_->owner_pid) {
+    s_->send_to_parent(*this, std::move(event));
+    return;
+  }
+  s_->read_children(*this);
+  s_->process(*this, std::move(event), false);
+}
+
+void Hub::State::send_to_parent(Hub& hub, Event event) {
+  // Test2's rule: pre-filters run here, in the child; filters in the parent.
+  auto filters = pre_filters;
+  for (auto& f : filters) {
+    try {
+      std::optional<Event> kept = f.fn(hub, std::move(event));
+      if (!kept) return;
+      event = std::move(*kept);
+    } catch (...) {
+      report_error("a filter");
+      return;
+    }
+  }
+  if (!ipc) return;
+  try {
+    std::string record = detail::encode_event(event);
+    posix::write_all(ipc.get(), record.data(), record.size());  // one append
+  } catch (...) {
+    report_error("sending a result to the parent process");
+  }
+}
+
+void Hub::State::read_children(Hub& hub) {
+  if (!ipc) return;
+  std::string bytes;
+  try {
+    posix::read_from(ipc.get(), ipc_offset, bytes);
+  } catch (...) {
+    return;
+  }
+  if (bytes.empty()) return;
+  detail::Decoded d = detail::decode_events(bytes);
+  ipc_offset += d.consumed;
+  for (auto& e : d.events) process(hub, std::move(e), true);
+  if (d.malformed) {
+    ipc_offset += bytes.size() - d.consumed;  // cannot find the next record
+    Event error;
+    error.pass = false;
+    error.name = "a result from a child process";
+    error.diagnostics.push_back("    A child process wrote a malformed event record (" +
+                                std::to_string(bytes.size() - d.consumed) + " bytes dropped)");
+    process(hub, std::move(error), true);
+  }
+}
+
+void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
+  active = true;
+  for (auto* chain : {&pre_filters, &filters}) {
+    if (pre_filtered && chain == &pre_filters) continue;
     // A copy: a filter may add or remove filters.
-    auto filters = *chain;
-    for (auto& f : filters) {
+    auto copy = *chain;
+    for (auto& f : copy) {
       try {
-        std::optional<Event> kept = f.fn(*this, std::move(event));
+        std::optional<Event> kept = f.fn(hub, std::move(event));
         if (!kept) return;  // dropped
         event = std::move(*kept);
       } catch (...) {
         report_error("a filter");
-        ++s_->failed;
+        ++failed;
         return;
       }
     }
   }
   if (event.kind == Event::Kind::ok) {
-    event.number = ++s_->count;
-    if (!event.pass) ++s_->failed;
+    event.number = ++count;
+    if (!event.pass) ++failed;
   }
-  if (s_->formatter) {
+  if (formatter) {
     try {
-      s_->formatter->write(event);
+      formatter->write(event);
     } catch (...) {
       report_error("the formatter");
-      ++s_->failed;
+      ++failed;
     }
   }
-  auto listeners = s_->listeners;
-  for (auto& l : listeners) {
+  auto copy = listeners;
+  for (auto& l : copy) {
     try {
-      l.fn(*this, event, s_->count);
+      l.fn(hub, event, count);
     } catch (...) {
       report_error("a listener");
-      ++s_->failed;
+      ++failed;
     }
   }
+}
+
+void Hub::collect_() {
+  std::lock_guard lock(s_->mutex);
+  if (posix::self_pid() == s_->owner_pid) s_->read_children(*this);
 }
 
 HubHandle Hub::filter(EventFilter f, bool inherit) {
@@ -166,22 +251,38 @@ void Hub::follow_up(FollowUp f) {
 
 std::unique_ptr<Formatter> Hub::format(std::unique_ptr<Formatter> formatter) {
   std::lock_guard lock(s_->mutex);
+  if (posix::self_pid() != s_->owner_pid) {
+    // A forked child that sets a formatter reports for itself from now on;
+    // its own children report to it.
+    s_->owner_pid = posix::self_pid();
+    s_->ipc.reset();
+    s_->ipc_offset = 0;
+    try {
+      s_->ipc = posix::memfd("trap-hub");
+      if (s_->ipc) posix::set_append(s_->ipc.get());
+    } catch (const std::exception&) {
+      s_->ipc.reset();
+    }
+  }
   std::swap(formatter, s_->formatter);
   return formatter;
 }
 
 std::size_t Hub::count() const {
   std::lock_guard lock(s_->mutex);
+  const_cast<Hub*>(this)->collect_();
   return s_->count;
 }
 
 std::size_t Hub::failed() const {
   std::lock_guard lock(s_->mutex);
+  const_cast<Hub*>(this)->collect_();
   return s_->failed;
 }
 
 bool Hub::is_passing() const {
   std::lock_guard lock(s_->mutex);
+  const_cast<Hub*>(this)->collect_();
   if (s_->failing || s_->failed > 0) return false;
   auto plan_ok = check_plan();
   return !plan_ok || *plan_ok;
@@ -263,6 +364,7 @@ bool Hub::active() const {
 void Hub::finish() {
   std::lock_guard lock(s_->mutex);
   if (s_->ended) return;
+  collect_();
   s_->ended = true;
   auto follow_ups = std::move(s_->follow_ups);
   for (auto& f : follow_ups) {
@@ -450,3 +552,9 @@ int done_testing() {
 }
 
 }  // namespace trap
+
+namespace trap::detail {
+
+int HubAccess::ipc_fd(const Hub& hub) { return hub.s_->ipc.get(); }
+
+}  // namespace trap::detail

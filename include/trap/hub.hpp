@@ -15,6 +15,10 @@
 
 namespace trap {
 
+namespace detail {
+struct HubAccess;
+}  // namespace detail
+
 /// One result or message on its way to the formatter.
 struct Event {
   /// What the event is.
@@ -88,6 +92,12 @@ class Hub {
   /// it to the formatter and then to every listener. A filter, formatter or
   /// listener that throws loses no event: the error is printed on the
   /// original stderr and counts as a failure. Thread-safe.
+  ///
+  /// Sent in a forked child of the process that made the hub, the event
+  /// goes through the pre-filters there and is then appended to a file the
+  /// hub reads at its next send(), count(), failed(), is_passing() or
+  /// finish(): it reaches the parent exactly once and in order, even if the
+  /// child crashes afterwards (Test2's IPC).
   void send(Event event);
 
   /// Adds a filter, run on every event after the pre-filters. With
@@ -110,6 +120,8 @@ class Hub {
   void follow_up(FollowUp f);
 
   /// Installs @p formatter (null: no output) and returns the previous one.
+  /// In a forked child, whose results otherwise go to the parent's hub, it
+  /// also makes the hub report in the child from then on.
   std::unique_ptr<Formatter> format(std::unique_ptr<Formatter> formatter);
 
   /// The number of test results seen.
@@ -156,6 +168,9 @@ class Hub {
   void format_only(const Event& event);
   // Takes the filters and listeners of @p parent marked `inherit`.
   void inherit_from(const Hub& parent);
+  // Takes in the results forked children sent.
+  void collect_();
+  friend struct detail::HubAccess;
 
   struct State;
   std::unique_ptr<State> s_;

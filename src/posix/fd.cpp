@@ -209,6 +209,12 @@ void truncate_rewind(int fd) {
   if (::lseek(fd, 0, SEEK_SET) < 0) fail(errno, call_text("lseek", fd));
 }
 
+void set_append(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_APPEND) < 0)
+    fail(errno, call_text("fcntl", fd));
+}
+
 void set_nonblocking(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)

@@ -73,5 +73,7 @@ std::size_t read_from(int fd, std::size_t offset, std::string& out);
 void truncate_rewind(int fd);
 /// Sets O_NONBLOCK on @p fd.
 void set_nonblocking(int fd);
+/// Sets O_APPEND on @p fd: every write goes to the end, whole.
+void set_append(int fd);
 
 }  // namespace trap::posix

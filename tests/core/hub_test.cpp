@@ -10,6 +10,11 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
+#include <signal.h>
+#include <sys/resource.h>
+
+#include "event_codec.hpp"
+#include "hub_access.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -165,14 +170,16 @@ BOOST_AUTO_TEST_CASE(done_testing_returns_failures_capped) {
   BOOST_TEST(child.exited(254));
 }
 
-BOOST_AUTO_TEST_SUITE(hub_api)
-
+namespace {
 trap::Event ok(bool pass, const std::string& name) {
   trap::Event e;
   e.pass = pass;
   e.name = name;
   return e;
 }
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(hub_api)
 
 BOOST_AUTO_TEST_CASE(filters_change_replace_or_drop_events) {
   std::vector<trap::Event> seen;
@@ -435,6 +442,118 @@ BOOST_AUTO_TEST_CASE(tap_shows_subtests_indented) {
              "    1..2\n"
              "not ok 2 - outer\n"
              "1..2\n");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(results_from_children)
+
+BOOST_AUTO_TEST_CASE(a_forked_childs_results_reach_the_parent_in_order_once) {
+  std::vector<std::string> seen;
+  trap::Hub h(nullptr);
+  h.listen([&](trap::Hub&, const trap::Event& e, std::size_t n) {
+    seen.push_back(e.name + "#" + std::to_string(n));
+  });
+  // Test2's rule: pre-filters in the child, filters in the parent.
+  h.pre_filter([](trap::Hub&, trap::Event e) -> std::optional<trap::Event> {
+    e.name = "pre(" + e.name + ")";
+    return e;
+  });
+  h.filter([](trap::Hub&, trap::Event e) -> std::optional<trap::Event> {
+    e.name = "post(" + e.name + ")";
+    return e;
+  });
+  h.send(ok(true, "parent before"));
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    h.send(ok(true, "child one"));
+    h.send(ok(false, "child two"));
+    std::_Exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  h.send(ok(true, "parent after"));
+  BOOST_TEST(seen == (std::vector<std::string>{
+                         "post(pre(parent before))#1", "post(pre(child one))#2",
+                         "post(pre(child two))#3", "post(pre(parent after))#4"}));
+  BOOST_TEST(h.count() == 4u);
+  BOOST_TEST(h.failed() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(results_sent_before_a_crash_still_arrive) {
+  trap::Hub h(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::signal(SIGABRT, SIG_DFL);
+    h.send(ok(true, "before the crash"));
+    h.send(ok(false, "also before"));
+    struct rlimit none = {0, 0};
+    ::setrlimit(RLIMIT_CORE, &none);
+    std::abort();
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  BOOST_TEST(WIFSIGNALED(status));
+  BOOST_TEST(h.count() == 2u);  // read in by count()
+  BOOST_TEST(h.failed() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(results_from_children_reach_intercept) {
+  auto events = trap::intercept([] {
+    auto r = trap::trap([] { return 1; });
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      r.return_is(1, "in the child");
+      std::_Exit(0);
+    }
+    ::waitpid(pid, nullptr, 0);
+    r.did_return("in the parent");
+  });
+  BOOST_REQUIRE_EQUAL(events.size(), 2u);
+  BOOST_TEST(events[0].name == "in the child");
+  BOOST_TEST(events[0].where.line() > 0u);
+  BOOST_TEST(std::string(events[0].where.file_name()).find("hub_test.cpp") != std::string::npos);
+  BOOST_TEST(events[1].name == "in the parent");
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_record_is_a_clear_error) {
+  std::vector<trap::Event> seen;
+  trap::Hub h(nullptr);
+  h.listen([&](trap::Hub&, const trap::Event& e, std::size_t) { seen.push_back(e); });
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    const char junk[] = "this is not an event record\n";
+    (void)!::write(trap::detail::HubAccess::ipc_fd(h), junk, sizeof junk - 1);
+    std::_Exit(0);
+  }
+  ::waitpid(pid, nullptr, 0);
+  h.send(ok(true, "after"));
+  BOOST_REQUIRE_EQUAL(seen.size(), 2u);
+  BOOST_TEST(!seen[0].pass);
+  BOOST_TEST(test_support::diagnostics(seen[0]) ==
+             "    A child process wrote a malformed event record (28 bytes dropped)\n");
+  BOOST_TEST(seen[1].name == "after");
+  BOOST_TEST(h.failed() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(event_records_round_trip) {
+  trap::Event e;
+  e.kind = trap::Event::Kind::diag;
+  e.pass = false;
+  e.name = "multi\nline \\ name";
+  e.diagnostics = {"a", "b\nc"};
+  e.count = 7;
+  e.nesting = 2;
+  auto record = trap::detail::encode_event(e);
+  auto d = trap::detail::decode_events(record + record.substr(0, 5));
+  BOOST_TEST(!d.malformed);
+  BOOST_TEST(d.consumed == record.size());  // the partial second record waits
+  BOOST_REQUIRE_EQUAL(d.events.size(), 1u);
+  BOOST_TEST(d.events[0].name == e.name);
+  BOOST_TEST(d.events[0].diagnostics == e.diagnostics);
+  BOOST_TEST(d.events[0].count == 7u);
+  BOOST_TEST(d.events[0].nesting == 2u);
+  BOOST_TEST((d.events[0].kind == trap::Event::Kind::diag));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,28 @@
+// Events as records in a file, so that a forked child's test results reach
+// the parent's hub: one record per event, written with one append.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <trap/hub.hpp>
+
+namespace trap::detail {
+
+/// One event as a record: "TRAPEV1 <length>\n" and `key=value` lines.
+std::string encode_event(const Event& e);
+
+/// What decode_events() found.
+struct Decoded {
+  std::vector<Event> events;   ///< complete, well-formed records, in order
+  std::size_t consumed = 0;    ///< bytes used up (an incomplete tail is kept)
+  bool malformed = false;      ///< a record that is not one: the rest is dropped
+};
+
+/// Decodes the records in @p bytes. Strings of locations are kept for the
+/// life of the program.
+Decoded decode_events(std::string_view bytes);
+
+}  // namespace trap::detail

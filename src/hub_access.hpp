@@ -1,0 +1,13 @@
+// A hub's insides, for tests that play a misbehaving child process.
+#pragma once
+
+#include <trap/hub.hpp>
+
+namespace trap::detail {
+
+struct HubAccess {
+  /// The file forked children append their results to.
+  static int ipc_fd(const Hub& hub);
+};
+
+}  // namespace trap::detail
