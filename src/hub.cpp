@@ -134,7 +134,8 @@ void Hub::State::send_to_parent(Hub& hub, Event event) {
 }
 
 void Hub::State::read_children(Hub& hub) {
-  if (!ipc) return;
+  // Nothing to read until this process has forked at least once.
+  if (!ipc || posix::fork_count() == 0) return;
   std::string bytes;
   try {
     posix::read_from(ipc.get(), ipc_offset, bytes);

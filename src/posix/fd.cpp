@@ -95,17 +95,27 @@ Fd dup_if_open(int fd) {
 
 namespace {
 std::atomic<int> cached_pid{0};
+std::atomic<unsigned long> forks{0};
 void refresh_pid() { cached_pid = ::getpid(); }
-}  // namespace
-
-int self_pid() {
+void count_fork() { ++forks; }
+void watch_forks() {
   static const bool registered = [] {
     refresh_pid();
-    ::pthread_atfork(nullptr, nullptr, refresh_pid);
+    ::pthread_atfork(nullptr, count_fork, refresh_pid);
     return true;
   }();
   (void)registered;
+}
+}  // namespace
+
+int self_pid() {
+  watch_forks();
   return cached_pid.load(std::memory_order_relaxed);
+}
+
+unsigned long fork_count() {
+  watch_forks();
+  return forks.load(std::memory_order_relaxed);
 }
 
 void dup2(int from, int to) {

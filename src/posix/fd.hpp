@@ -52,6 +52,9 @@ Fd dup(int fd);
 Fd dup_if_open(int fd);
 /// This process's id, without a system call (kept up to date across fork).
 int self_pid();
+/// How many times this process has forked (through fork(), which runs the
+/// atfork handlers); 0 means no child can have inherited anything.
+unsigned long fork_count();
 /// dup2(from, to).
 void dup2(int from, int to);
 /// A close-on-exec pipe: {read end, write end}.
