@@ -13,6 +13,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <functional>
+#include <optional>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -200,6 +202,51 @@ void BM_trap_flow_only(benchmark::State& state) {
       "", "");
 }
 BENCHMARK(BM_trap_flow_only);
+
+// ---- the hub ------------------------------------------------------------
+
+/// The floor for one event: a std::function call taking an event.
+void BM_std_function_call(benchmark::State& state) {
+  std::size_t seen = 0;
+  std::function<void(const trap::Event&)> fn = [&](const trap::Event& e) { seen += e.pass; };
+  for (auto _ : state) {
+    trap::Event e;
+    e.name = "a test";
+    fn(e);
+    benchmark::DoNotOptimize(seen);
+  }
+}
+BENCHMARK(BM_std_function_call);
+
+/// One test result through a hub with no formatter and nothing attached.
+void BM_hub_event(benchmark::State& state) {
+  trap::Hub hub(nullptr);
+  for (auto _ : state) {
+    trap::Event e;
+    e.name = "a test";
+    hub.send(std::move(e));
+  }
+  if (hub.count() != static_cast<std::size_t>(state.iterations()))
+    state.SkipWithError("events were lost");
+}
+BENCHMARK(BM_hub_event);
+
+/// The same with a filter and three listeners.
+void BM_hub_event_3_listeners_filter(benchmark::State& state) {
+  trap::Hub hub(nullptr);
+  std::size_t seen = 0;
+  hub.filter([](trap::Hub&, trap::Event e) -> std::optional<trap::Event> { return e; });
+  for (int i = 0; i < 3; ++i)
+    hub.listen([&](trap::Hub&, const trap::Event&, std::size_t) { ++seen; });
+  for (auto _ : state) {
+    trap::Event e;
+    e.name = "a test";
+    hub.send(std::move(e));
+  }
+  if (seen != 3 * static_cast<std::size_t>(state.iterations()))
+    state.SkipWithError("listeners missed events");
+}
+BENCHMARK(BM_hub_event_3_listeners_filter);
 
 }  // namespace
 
