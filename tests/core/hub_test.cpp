@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <trap/boost_test.hpp>
+#include <trap/junit.hpp>
 #include <trap/trap.hpp>
 
 #include <signal.h>
@@ -554,6 +555,61 @@ BOOST_AUTO_TEST_CASE(event_records_round_trip) {
   BOOST_TEST(d.events[0].count == 7u);
   BOOST_TEST(d.events[0].nesting == 2u);
   BOOST_TEST((d.events[0].kind == trap::Event::Kind::diag));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(junit)
+
+std::string slurp_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+BOOST_AUTO_TEST_CASE(writes_results_as_junit_xml_beside_the_formatter) {
+  const std::string path = "/tmp/trap-junit-" + std::to_string(::getpid()) + ".xml";
+  int formatted = 0;
+  trap::Hub h(std::make_unique<Counter>(formatted));
+  trap::junit_report(h, path, "my <suite>");
+  h.send(ok(true, "passes"));
+  trap::Event bad = ok(false, "fails & \"quotes\"");
+  bad.diagnostics = {"         got: \"a\\x01\"", "    expected: <b>"};
+  h.send(bad);
+  trap::Event note;
+  note.kind = trap::Event::Kind::note;
+  note.name = "not a result";
+  h.send(note);
+  h.finish();
+  BOOST_TEST(formatted == 3);  // the formatter saw everything too
+  const std::string xml = slurp_file(path);
+  ::unlink(path.c_str());
+  BOOST_TEST(xml.find("<testsuites tests=\"2\" failures=\"1\">") != std::string::npos, xml);
+  BOOST_TEST(xml.find("<testsuite name=\"my &lt;suite&gt;\" tests=\"2\" failures=\"1\">") !=
+             std::string::npos, xml);
+  BOOST_TEST(xml.find("name=\"passes\"") != std::string::npos);
+  BOOST_TEST(xml.find("<failure message=\"fails &amp; &quot;quotes&quot;\">") != std::string::npos,
+             xml);
+  BOOST_TEST(xml.find("expected: &lt;b&gt;") != std::string::npos, xml);
+  BOOST_TEST(xml.find("not a result") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_unwritable_report_is_reported) {
+  auto child = test_support::in_child([] {
+    trap::Hub h(nullptr);
+    trap::junit_report(h, "/nonexistent/dir/results.xml");
+    h.send(ok(true, "x"));
+    h.finish();
+    std::printf("failed=%zu\n", h.failed());
+    std::fflush(stdout);
+    std::_Exit(0);
+  });
+  BOOST_TEST(child.out == "failed=1\n");
+  BOOST_TEST(child.err ==
+             "# trap: a follow-up threw: cannot write \"/nonexistent/dir/results.xml\": No such "
+             "file or directory\n");
+  BOOST_CHECK_THROW(trap::junit_report(trap::hub(), ""), trap::UsageError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
