@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE hub
 #include <boost/test/unit_test.hpp>
 
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -27,12 +28,20 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// Replaces this file's path with "FILE", so the pinned text does not
-// depend on where the tree is checked out.
+// Replaces this file's path with "FILE" and its line numbers with "N", so
+// the pinned text does not depend on where the tree is checked out or on
+// edits above the session below.
 std::string normalised(std::string text) {
   const std::string file = __FILE__;
   for (std::size_t at; (at = text.find(file)) != std::string::npos;)
     text.replace(at, file.size(), "FILE");
+  const std::string marker = "FILE line ";
+  for (std::size_t at = text.find(marker); at != std::string::npos;
+       at = text.find(marker, at + 1)) {
+    std::size_t digits = at + marker.size(), end = digits;
+    while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+    text.replace(digits, end - digits, "N");
+  }
   return text;
 }
 
