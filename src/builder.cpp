@@ -90,22 +90,22 @@ LayerStack Registry::resolve_locked(const Trapper& t,
   return out;
 }
 
-std::shared_ptr<const LayerStack> Registry::resolve(const Trapper& t,
-                                                    std::string_view spec) {
+Registry::Resolved Registry::resolve(const Trapper& t, std::string_view spec) {
   std::shared_lock lock(mutex);
   {
     std::lock_guard c(cache_mutex);
     auto& per = cache[&t];
     if (auto it = per.find(spec); it != per.end() && it->second.generation == generation)
-      return it->second.stack;
+      return it->second.resolved;
   }
   std::vector<std::string> elements{"default"};
   auto rest = split_spec(spec);
   elements.insert(elements.end(), rest.begin(), rest.end());
-  auto stack = std::make_shared<const LayerStack>(resolve_locked(t, elements));
+  Resolved r{std::make_shared<const LayerStack>(resolve_locked(t, elements)),
+             std::make_shared<const std::vector<std::string>>(std::move(elements))};
   std::lock_guard c(cache_mutex);
-  cache[&t].insert_or_assign(std::string(spec), CacheEntry{generation, stack});
-  return stack;
+  cache[&t].insert_or_assign(std::string(spec), CacheEntry{generation, r});
+  return r;
 }
 
 }  // namespace detail

@@ -62,9 +62,14 @@ struct Registry {
   mutable std::shared_mutex mutex;
   std::map<std::string, StrategyFn, std::less<>> strategies;
   std::uint64_t generation = 0;  // bumped by every registration
+  /// A spec resolved: the layers to apply and the names they came from.
+  struct Resolved {
+    std::shared_ptr<const LayerStack> stack;
+    std::shared_ptr<const std::vector<std::string>> names;  // "default", then the spec's
+  };
   struct CacheEntry {
     std::uint64_t generation;
-    std::shared_ptr<const LayerStack> stack;
+    Resolved resolved;
   };
   std::mutex cache_mutex;
   std::map<const Trapper*, std::map<std::string, CacheEntry, std::less<>>> cache;
@@ -78,7 +83,7 @@ struct Registry {
   static TrapState* state(const Trap& t) { return t.s_.get(); }
 
   // The resolved stack for `default` + spec, cached per trapper and spec.
-  std::shared_ptr<const LayerStack> resolve(const Trapper& t, std::string_view spec);
+  Resolved resolve(const Trapper& t, std::string_view spec);
   // Resolves a list of layer specs; callers hold `mutex`.
   LayerStack resolve_locked(const Trapper& t, std::span<const std::string> specs) const;
 };
@@ -93,6 +98,7 @@ struct TrapState {
 
   // While springing.
   std::shared_ptr<const LayerStack> layers;
+  std::shared_ptr<const std::vector<std::string>> layer_names;  // kept for diag_all
   std::size_t pos = 0;
   std::function<Value(Trap&)>* code = nullptr;
   std::vector<std::function<void(Trap&)>> teardowns;

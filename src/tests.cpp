@@ -169,6 +169,11 @@ std::string dump_trap(const Trap& trap) {
   // Keys quoted as Data::Dump quotes them.
   for (auto& [k, v] : st->values) rows.emplace_back(Value(k).str(), v.str());
   if (!st->die_type.empty()) rows.emplace_back("\"die_type\"", Value(st->die_type).str());
+  if (st->layer_names) {
+    // The stack as it was asked for: `default`, then the spec, outermost last.
+    Array names(st->layer_names->begin(), st->layer_names->end());
+    rows.emplace_back("\"layers\"", Value(std::move(names)).str());
+  }
   std::sort(rows.begin(), rows.end());
   std::size_t width = 0;
   for (auto& r : rows) width = std::max(width, r.first.size());

@@ -80,11 +80,12 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 using detail::TrapState;
 
 Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) const {
-  auto stack = detail::Registry::get().resolve(*this, spec);
+  auto resolved = detail::Registry::get().resolve(*this, spec);
   const int saved_errno = errno;
   auto st = std::make_shared<TrapState>();
   st->trapper = this;
-  st->layers = std::move(stack);
+  st->layers = std::move(resolved.stack);
+  st->layer_names = std::move(resolved.names);
   st->pos = st->layers->size();
   st->code = &code;
   st->springing = true;

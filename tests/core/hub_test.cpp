@@ -3,7 +3,9 @@
 #define BOOST_TEST_MODULE hub
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <cctype>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -30,7 +32,7 @@ std::string read_file(const std::string& path) {
 
 // Replaces this file's path with "FILE" and its line numbers with "N", so
 // the pinned text does not depend on where the tree is checked out or on
-// edits above the session below.
+// edits above tap_session().
 std::string normalised(std::string text) {
   const std::string file = __FILE__;
   for (std::size_t at; (at = text.find(file)) != std::string::npos;)
@@ -275,6 +277,31 @@ BOOST_AUTO_TEST_CASE(a_throwing_listener_or_filter_loses_no_event) {
   });
   BOOST_TEST(child.out == "seen=1 count=1 failed=1 passing=0\n");
   BOOST_TEST(child.err == "# trap: a listener threw: listener broke\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_formatter_replaced_while_events_are_in_flight) {
+  // Every event is written by exactly one formatter, and a formatter handed
+  // back by format() is no longer in use.
+  class Counting final : public trap::Formatter {
+   public:
+    explicit Counting(std::atomic<int>& n) : n_(n) {}
+    void write(const trap::Event&) override { ++n_; }
+
+   private:
+    std::atomic<int>& n_;
+  };
+  std::atomic<int> written{0};
+  trap::Hub h(std::make_unique<Counting>(written));
+  std::thread sender([&] {
+    for (int i = 0; i < 2000; ++i) h.send(ok(true, "e"));
+  });
+  for (int i = 0; i < 200; ++i) {
+    auto old = h.format(std::make_unique<Counting>(written));
+    old.reset();  // destroyed at once: must not be in use
+  }
+  sender.join();
+  BOOST_TEST(written.load() == 2000);
+  BOOST_TEST(h.count() == 2000u);
 }
 
 BOOST_AUTO_TEST_CASE(follow_ups_run_once_at_the_end) {

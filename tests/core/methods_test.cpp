@@ -324,14 +324,19 @@ BOOST_AUTO_TEST_CASE(diag_all_dumps_the_trap) {
   BOOST_TEST((e.kind == trap::Event::Kind::diag));
   BOOST_TEST(e.name ==
              "bless({\n"
+             "  \"layers\"  => [\"default\"],\n"
              "  \"leaveby\" => \"return\",\n"
              "  \"return\"  => 42,\n"
              "  \"stderr\"  => \"w\\n\",\n"
              "  \"stdout\"  => \"hi\",\n"
              "  \"warn\"    => [\"w\\n\"],\n"
              "}, \"trap::standard\")");
-  auto x = trap::trap([] { std::exit(3); });
-  BOOST_TEST(one([&] { x.diag_all(); }).name.find("  \"exit\"    => 3,\n") != std::string::npos);
+  auto x = trap::trap(":flow:stdout(pipe)", [] { std::exit(3); });
+  auto dump = one([&] { x.diag_all(); }).name;
+  BOOST_TEST(dump.find("  \"exit\"    => 3,\n") != std::string::npos, dump);
+  BOOST_TEST(dump.find("  \"layers\"  => [\"default\", \"flow\", \"stdout(pipe)\"],\n") !=
+                 std::string::npos,
+             dump);
 }
 
 BOOST_AUTO_TEST_CASE(diag_all_once_says_as_above_the_second_time) {
