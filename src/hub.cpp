@@ -177,7 +177,7 @@ void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
   }
   if (event.kind == Event::Kind::ok) {
     event.number = ++count;
-    if (!event.pass) ++failed;
+    if (!event.pass && event.todo.empty()) ++failed;
   }
   if (formatter) {
     try {
@@ -535,6 +535,31 @@ bool subtest(std::string_view name, const std::function<void()>& fn,
   result.subevents = std::move(kept);
   parent.send(std::move(result));
   return pass;
+}
+
+void skip(std::string_view reason, std::size_t count, trap::source_location where) {
+  for (std::size_t i = 0; i < count; ++i) {
+    Event e;
+    e.skip = reason.empty() ? std::string("skipped") : std::string(reason);
+    e.where = where;
+    current_hub().send(std::move(e));
+  }
+}
+
+void todo(std::string_view reason, const std::function<void()>& fn) {
+  Hub& h = current_hub();
+  const std::string why = reason.empty() ? std::string("not done yet") : std::string(reason);
+  HubHandle mark = h.filter([why](Hub&, Event e) -> std::optional<Event> {
+    if (e.kind == Event::Kind::ok && e.todo.empty()) e.todo = why;
+    return e;
+  });
+  try {
+    fn();
+  } catch (...) {
+    h.unfilter(mark);
+    throw;
+  }
+  h.unfilter(mark);
 }
 
 void diag(std::string_view message, trap::source_location where) {

@@ -84,17 +84,21 @@ class TapFormatter final : public Formatter {
     std::string line = e.pass ? "ok " : "not ok ";
     line += std::to_string(e.number);
     if (!e.name.empty()) line += " - " + escaped_name(e.name);
+    if (!e.skip.empty()) line += " # skip " + e.skip;
+    if (!e.todo.empty()) line += " # TODO " + e.todo;
     put(1, indented(line + "\n", e.nesting));
     if (e.pass) return;
+    // As Test::More: a TODO failure is explained on stdout, not stderr.
+    const std::string failed = e.todo.empty() ? "Failed test" : "Failed (TODO) test";
     std::string d;
     std::string at = std::string("at ") + e.where.file_name() + " line " +
                      std::to_string(e.where.line()) + ".";
     if (e.name.empty())
-      d = "#   Failed test " + at + "\n";
+      d = "#   " + failed + " " + at + "\n";
     else
-      d = "#   Failed test '" + e.name + "'\n#   " + at + "\n";
+      d = "#   " + failed + " '" + e.name + "'\n#   " + at + "\n";
     for (auto& line : e.diagnostics) d += commented(line);
-    put(2, indented(d, e.nesting));
+    put(e.todo.empty() ? 2 : 1, indented(d, e.nesting));
   }
 
   bool planned_ = false;

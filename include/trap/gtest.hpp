@@ -40,8 +40,9 @@ class GTestFormatter final : public Formatter {
         if (event.kind == Event::Kind::bail) message = "Bail out! " + message;
         for (const auto& d : event.diagnostics) message += "\n" + d;
         const auto type = event.kind == Event::Kind::bail ? testing::TestPartResult::kFatalFailure
-                          : event.pass ? testing::TestPartResult::kSuccess
-                                       : testing::TestPartResult::kNonFatalFailure;
+                          : event.pass || !event.todo.empty()  // TODO: expected to fail
+                              ? testing::TestPartResult::kSuccess
+                              : testing::TestPartResult::kNonFatalFailure;
         testing::internal::AssertHelper(type, event.where.file_name(),
                                         static_cast<int>(event.where.line()), message.c_str()) =
             testing::Message();

@@ -38,6 +38,8 @@ struct Event {
   std::size_t count = 0;                  ///< for `plan`: the number of tests
   std::size_t nesting = 0;                ///< 0 at the top, 1 inside a subtest, ...
   std::vector<Event> subevents;           ///< for a subtest's result: its events
+  std::string skip;  ///< for `ok`: why the test was skipped (empty: it was not)
+  std::string todo;  ///< for `ok`: why it is expected to fail; a failure then does not count
 };
 
 class Hub;
@@ -202,6 +204,16 @@ std::vector<Event> intercept(const std::function<void()>& fn);
 /// and is reported in its diagnostics. Returns whether it passed.
 bool subtest(std::string_view name, const std::function<void()>& fn,
              trap::source_location where = trap::source_location::current());
+
+/// Reports @p count tests as skipped, for @p reason (TAP: `ok N # skip
+/// reason`): code that cannot run here, counted as passing.
+void skip(std::string_view reason, std::size_t count = 1,
+          trap::source_location where = trap::source_location::current());
+
+/// Runs @p fn with its test results marked TODO, for @p reason: they are
+/// expected to fail, and a failure does not fail the run (TAP: `not ok N -
+/// name # TODO reason`).
+void todo(std::string_view reason, const std::function<void()>& fn);
 
 /// Sends a diagnostic message (one event; the text may span lines).
 void diag(std::string_view message,

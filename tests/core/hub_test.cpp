@@ -595,6 +595,33 @@ BOOST_AUTO_TEST_CASE(event_records_round_trip) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_CASE(skip_and_todo_in_tap) {
+  auto child = test_support::in_child([] {
+    trap::hub().format(trap::make_tap_formatter());
+    auto r = trap::trap([] { return 1; });
+    r.did_return("runs");
+    trap::skip("no network here", 2);
+    trap::todo("not written yet", [&] {
+      r.return_is(2, "future behaviour");
+      r.did_return("already works");
+    });
+    std::exit(trap::done_testing());
+  });
+  BOOST_TEST(child.exited(0));  // the TODO failure does not count
+  BOOST_TEST(child.out ==
+             "ok 1 - runs\n"
+             "ok 2 # skip no network here\n"
+             "ok 3 # skip no network here\n"
+             "not ok 4 - future behaviour # TODO not written yet\n"
+             "#   Failed (TODO) test 'future behaviour'\n"
+             "#   at " + std::string(__FILE__) + " line " + std::to_string(__LINE__ - 12) + ".\n"
+             "#          got: 1\n"
+             "#     expected: 2\n"
+             "ok 5 - already works # TODO not written yet\n"
+             "1..5\n");
+  BOOST_TEST(child.err == "");
+}
+
 BOOST_AUTO_TEST_SUITE(junit)
 
 std::string slurp_file(const std::string& path) {
