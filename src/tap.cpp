@@ -10,6 +10,7 @@
 
 #include "capture.hpp"
 #include "posix/fd.hpp"
+#include "state.hpp"
 
 namespace trap {
 namespace {
@@ -55,10 +56,23 @@ std::string indented(const std::string& text, std::size_t nesting) {
   return out;
 }
 
+// A YAML double-quoted scalar.
+std::string yaml_quoted(const std::string& text) { return "\"" + detail::escape(text) + "\""; }
+
 class TapFormatter final : public Formatter {
  public:
+  explicit TapFormatter(bool tap14) : tap14_(tap14) {}
+
   void write(const Event& e) override {
     const std::size_t n = e.nesting;
+    if (tap14_ && !started_) {
+      // TAP 14 documents may say "version 13", which every TAP 14 consumer
+      // reads; Test::Harness 3.44 (prove on Debian 12) rejects "version 14".
+      // The YAML blocks are version 13's; the subtests are 14's indented
+      // form, which older consumers skip.
+      started_ = true;
+      put(1, "TAP version 13\n");
+    }
     switch (e.kind) {
       case Event::Kind::ok: return write_ok(e);
       case Event::Kind::diag: return put(2, indented(commented(e.name), n));
@@ -88,6 +102,7 @@ class TapFormatter final : public Formatter {
     if (!e.todo.empty()) line += " # TODO " + e.todo;
     put(1, indented(line + "\n", e.nesting));
     if (e.pass) return;
+    if (tap14_) return write_yaml(e);
     // As Test::More: a TODO failure is explained on stdout, not stderr.
     const std::string failed = e.todo.empty() ? "Failed test" : "Failed (TODO) test";
     std::string d;
@@ -101,12 +116,32 @@ class TapFormatter final : public Formatter {
     put(e.todo.empty() ? 2 : 1, indented(d, e.nesting));
   }
 
+  // TAP 14: the failure's details as a YAML block under its test line.
+  void write_yaml(const Event& e) {
+    std::string y = "  ---\n";
+    y += "  message: " + yaml_quoted(e.name.empty() ? std::string("Failed test") : e.name) + "\n";
+    y += std::string("  severity: ") + (e.todo.empty() ? "fail" : "todo") + "\n";
+    y += "  at:\n";
+    y += "    file: " + yaml_quoted(e.where.file_name()) + "\n";
+    y += "    line: " + std::to_string(e.where.line()) + "\n";
+    if (!e.diagnostics.empty()) {
+      y += "  diagnostics: |\n";
+      for (auto& d : e.diagnostics) y += "    " + d + "\n";
+    }
+    y += "  ...\n";
+    put(1, indented(y, e.nesting));
+  }
+
+  bool tap14_;
+  bool started_ = false;
   bool planned_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<Formatter> make_tap_formatter() { return std::make_unique<TapFormatter>(); }
+std::unique_ptr<Formatter> make_tap_formatter() { return std::make_unique<TapFormatter>(false); }
+
+std::unique_ptr<Formatter> make_tap14_formatter() { return std::make_unique<TapFormatter>(true); }
 
 namespace detail {
 namespace {

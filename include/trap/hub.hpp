@@ -78,6 +78,16 @@ class Formatter {
 /// `# ` lines on the original stderr, as Test::More does.
 std::unique_ptr<Formatter> make_tap_formatter();
 
+/// A TAP 14 formatter: a `TAP version 13` line first (TAP 14 consumers read
+/// it, and prove 3.44 refuses "14"), and each failure's
+/// details as a YAML block (message, severity, file and line, diagnostics)
+/// under its `not ok` line on stdout, instead of Test::More's `#` lines.
+/// Subtests, SKIP and TODO as in make_tap_formatter().
+/// @code
+/// trap::hub().format(trap::make_tap14_formatter());
+/// @endcode
+std::unique_ptr<Formatter> make_tap14_formatter();
+
 /// Where test results go. trap::hub() is the root hub; see trap::intercept()
 /// for a private one.
 class Hub {

@@ -37,12 +37,13 @@ std::string normalised(std::string text) {
   const std::string file = __FILE__;
   for (std::size_t at; (at = text.find(file)) != std::string::npos;)
     text.replace(at, file.size(), "FILE");
-  const std::string marker = "FILE line ";
-  for (std::size_t at = text.find(marker); at != std::string::npos;
-       at = text.find(marker, at + 1)) {
-    std::size_t digits = at + marker.size(), end = digits;
-    while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
-    text.replace(digits, end - digits, "N");
+  for (const std::string marker : {"FILE line ", "    line: "}) {
+    for (std::size_t at = text.find(marker); at != std::string::npos;
+         at = text.find(marker, at + 1)) {
+      std::size_t digits = at + marker.size(), end = digits;
+      while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+      text.replace(digits, end - digits, "N");
+    }
   }
   return text;
 }
@@ -620,6 +621,38 @@ BOOST_AUTO_TEST_CASE(skip_and_todo_in_tap) {
              "ok 5 - already works # TODO not written yet\n"
              "1..5\n");
   BOOST_TEST(child.err == "");
+}
+
+BOOST_AUTO_TEST_CASE(tap14_puts_failures_in_yaml_blocks) {
+  auto child = test_support::in_child([] {
+    trap::hub().format(trap::make_tap14_formatter());
+    auto r = trap::trap([] {
+      std::cout << "y";
+      return 1;
+    });
+    r.stdout_is("x", "stdout is x");
+    trap::subtest("sub", [&] { r.did_return("returned"); });
+    std::exit(trap::done_testing());
+  });
+  BOOST_TEST(child.exited(1));
+  BOOST_TEST(normalised(child.out) ==
+             "TAP version 13\n"
+             "not ok 1 - stdout is x\n"
+             "  ---\n"
+             "  message: \"stdout is x\"\n"
+             "  severity: fail\n"
+             "  at:\n"
+             "    file: \"FILE\"\n"
+             "    line: N\n"
+             "  diagnostics: |\n"
+             "             got: \"y\"\n"
+             "        expected: \"x\"\n"
+             "  ...\n"
+             "# Subtest: sub\n"
+             "    ok 1 - returned\n"
+             "    1..1\n"
+             "ok 2 - sub\n"
+             "1..2\n");
 }
 
 BOOST_AUTO_TEST_SUITE(junit)
