@@ -1,6 +1,7 @@
 // The hub: numbering, counts, the formatter, intercept().
 #include <trap/hub.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <sstream>
@@ -19,17 +20,47 @@ namespace trap {
 Formatter::~Formatter() = default;
 void Formatter::finish(const Hub&) {}
 
-struct Hub::State {
-  template <class Fn>
+namespace {
+
+// Filters or listeners, copied on write: sending an event takes a snapshot
+// (one reference count) rather than a copy, and a filter or listener may
+// still add or remove others while it runs.
+template <class Fn>
+class Chain {
+ public:
   struct Entry {
     std::uint64_t id;
     Fn fn;
     bool inherit;
   };
+  using List = std::vector<Entry>;
+  std::shared_ptr<const List> snapshot() const { return list_; }
+  const List& entries() const { return *list_; }
+  void add(Entry e) {
+    auto next = std::make_shared<List>(*list_);
+    next->push_back(std::move(e));
+    list_ = std::move(next);
+  }
+  bool remove(HubHandle h) {
+    auto next = std::make_shared<List>(*list_);
+    auto it = std::find_if(next->begin(), next->end(), [&](const Entry& e) { return e.id == h.id; });
+    if (it == next->end()) return false;
+    next->erase(it);
+    list_ = std::move(next);
+    return true;
+  }
+
+ private:
+  std::shared_ptr<const List> list_ = std::make_shared<const List>();
+};
+
+}  // namespace
+
+struct Hub::State {
   mutable std::recursive_mutex mutex;
   std::unique_ptr<Formatter> formatter;
-  std::vector<Entry<EventFilter>> pre_filters, filters;
-  std::vector<Entry<EventListener>> listeners;
+  Chain<EventFilter> pre_filters, filters;
+  Chain<EventListener> listeners;
   std::vector<FollowUp> follow_ups;
   std::uint64_t next_id = 0;
   std::size_t count = 0;
@@ -72,17 +103,6 @@ void report_error(const char* what) {
   detail::write_original(2, message + "\n");
 }
 
-template <class Entries>
-bool remove_entry(Entries& entries, HubHandle h) {
-  for (auto it = entries.begin(); it != entries.end(); ++it) {
-    if (it->id == h.id) {
-      entries.erase(it);
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 Hub::Hub() : Hub(make_tap_formatter()) {}
@@ -113,8 +133,8 @@ void Hub::send(Event event) {
 
 void Hub::State::send_to_parent(Hub& hub, Event event) {
   // Test2's rule: pre-filters run here, in the child; filters in the parent.
-  auto filters = pre_filters;
-  for (auto& f : filters) {
+  auto chain = pre_filters.snapshot();
+  for (auto& f : *chain) {
     try {
       std::optional<Event> kept = f.fn(hub, std::move(event));
       if (!kept) return;
@@ -161,9 +181,8 @@ void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
   active = true;
   for (auto* chain : {&pre_filters, &filters}) {
     if (pre_filtered && chain == &pre_filters) continue;
-    // A copy: a filter may add or remove filters.
-    auto copy = *chain;
-    for (auto& f : copy) {
+    auto snapshot = chain->snapshot();
+    for (auto& f : *snapshot) {
       try {
         std::optional<Event> kept = f.fn(hub, std::move(event));
         if (!kept) return;  // dropped
@@ -187,8 +206,8 @@ void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
       ++failed;
     }
   }
-  auto copy = listeners;
-  for (auto& l : copy) {
+  auto snapshot = listeners.snapshot();
+  for (auto& l : *snapshot) {
     try {
       l.fn(hub, event, count);
     } catch (...) {
@@ -206,26 +225,26 @@ void Hub::collect_() {
 HubHandle Hub::filter(EventFilter f, bool inherit) {
   if (!f) throw UsageError("filter(): no function");
   std::lock_guard lock(s_->mutex);
-  s_->filters.push_back({++s_->next_id, std::move(f), inherit});
+  s_->filters.add({++s_->next_id, std::move(f), inherit});
   return {s_->next_id};
 }
 
 HubHandle Hub::pre_filter(EventFilter f, bool inherit) {
   if (!f) throw UsageError("pre_filter(): no function");
   std::lock_guard lock(s_->mutex);
-  s_->pre_filters.push_back({++s_->next_id, std::move(f), inherit});
+  s_->pre_filters.add({++s_->next_id, std::move(f), inherit});
   return {s_->next_id};
 }
 
 void Hub::unfilter(HubHandle h) {
   std::lock_guard lock(s_->mutex);
-  if (!remove_entry(s_->filters, h))
+  if (!s_->filters.remove(h))
     throw UsageError("unfilter(): no filter with handle " + std::to_string(h.id) + " on this hub");
 }
 
 void Hub::pre_unfilter(HubHandle h) {
   std::lock_guard lock(s_->mutex);
-  if (!remove_entry(s_->pre_filters, h))
+  if (!s_->pre_filters.remove(h))
     throw UsageError("pre_unfilter(): no pre-filter with handle " + std::to_string(h.id) +
                      " on this hub");
 }
@@ -233,13 +252,13 @@ void Hub::pre_unfilter(HubHandle h) {
 HubHandle Hub::listen(EventListener l, bool inherit) {
   if (!l) throw UsageError("listen(): no function");
   std::lock_guard lock(s_->mutex);
-  s_->listeners.push_back({++s_->next_id, std::move(l), inherit});
+  s_->listeners.add({++s_->next_id, std::move(l), inherit});
   return {s_->next_id};
 }
 
 void Hub::unlisten(HubHandle h) {
   std::lock_guard lock(s_->mutex);
-  if (!remove_entry(s_->listeners, h))
+  if (!s_->listeners.remove(h))
     throw UsageError("unlisten(): no listener with handle " + std::to_string(h.id) +
                      " on this hub");
 }
@@ -483,12 +502,12 @@ void Hub::format_only(const Event& event) {
 
 void Hub::inherit_from(const Hub& parent) {
   std::scoped_lock lock(s_->mutex, parent.s_->mutex);
-  for (auto& f : parent.s_->pre_filters)
-    if (f.inherit) s_->pre_filters.push_back({++s_->next_id, f.fn, true});
-  for (auto& f : parent.s_->filters)
-    if (f.inherit) s_->filters.push_back({++s_->next_id, f.fn, true});
-  for (auto& l : parent.s_->listeners)
-    if (l.inherit) s_->listeners.push_back({++s_->next_id, l.fn, true});
+  for (auto& f : parent.s_->pre_filters.entries())
+    if (f.inherit) s_->pre_filters.add({++s_->next_id, f.fn, true});
+  for (auto& f : parent.s_->filters.entries())
+    if (f.inherit) s_->filters.add({++s_->next_id, f.fn, true});
+  for (auto& l : parent.s_->listeners.entries())
+    if (l.inherit) s_->listeners.add({++s_->next_id, l.fn, true});
 }
 
 bool subtest(std::string_view name, const std::function<void()>& fn,
