@@ -180,7 +180,7 @@ void Hub::State::read_children(Hub& hub) {
 void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
   active = true;
   for (auto* chain : {&pre_filters, &filters}) {
-    if (pre_filtered && chain == &pre_filters) continue;
+    if ((pre_filtered && chain == &pre_filters) || chain->entries().empty()) continue;
     auto snapshot = chain->snapshot();
     for (auto& f : *snapshot) {
       try {
@@ -206,6 +206,7 @@ void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
       ++failed;
     }
   }
+  if (listeners.entries().empty()) return;
   auto snapshot = listeners.snapshot();
   for (auto& l : *snapshot) {
     try {
