@@ -1,4 +1,5 @@
-// The hub: numbering, counts, the formatter, intercept().
+// The hub: filters, numbering, counts, the formatter, listeners, plans, and
+// results from forked children.
 #include <trap/hub.hpp>
 
 #include <algorithm>
@@ -12,7 +13,7 @@
 
 #include "capture.hpp"
 #include "event_codec.hpp"
-#include "hub_access.hpp"
+#include "hub_state.hpp"
 #include "posix/fd.hpp"
 
 namespace trap {
@@ -22,76 +23,16 @@ void Formatter::finish(const Hub&) {}
 
 namespace {
 
-// Filters or listeners, copied on write: sending an event takes a snapshot
-// (one reference count) rather than a copy, and a filter or listener may
-// still add or remove others while it runs.
-template <class Fn>
-class Chain {
- public:
-  struct Entry {
-    std::uint64_t id;
-    Fn fn;
-    bool inherit;
-  };
-  using List = std::vector<Entry>;
-  std::shared_ptr<const List> snapshot() const { return list_; }
-  const List& entries() const { return *list_; }
-  void add(Entry e) {
-    auto next = std::make_shared<List>(*list_);
-    next->push_back(std::move(e));
-    list_ = std::move(next);
-  }
-  bool remove(HubHandle h) {
-    auto next = std::make_shared<List>(*list_);
-    auto it = std::find_if(next->begin(), next->end(), [&](const Entry& e) { return e.id == h.id; });
-    if (it == next->end()) return false;
-    next->erase(it);
-    list_ = std::move(next);
-    return true;
-  }
-
- private:
-  std::shared_ptr<const List> list_ = std::make_shared<const List>();
-};
-
-}  // namespace
-
-struct Hub::State {
-  mutable std::recursive_mutex mutex;
-  std::unique_ptr<Formatter> formatter;
-  Chain<EventFilter> pre_filters, filters;
-  Chain<EventListener> listeners;
-  std::vector<FollowUp> follow_ups;
-  std::uint64_t next_id = 0;
-  std::size_t count = 0;
-  std::size_t failed = 0;
-  std::optional<std::size_t> planned;
-  std::string plan_word;  // "SKIP" or "NO PLAN"
-  bool ended = false;
-  bool failing = false;  // set by is_passing(false)
-  bool no_ending = false;
-  bool active = false;
-  // Results from forked children: they append records to this file, the
-  // hub's own process reads them in at its next look (Test2's IPC).
-  int owner_pid = 0;
-  posix::Fd ipc;
-  std::size_t ipc_offset = 0;
-
-  void process(Hub& hub, Event event, bool pre_filtered);
-  void read_children(Hub& hub);
-  void send_to_parent(Hub& hub, Event event);
-};
-
-namespace {
-
 std::string temp_dir_for_hub() {
   const char* d = std::getenv("TMPDIR");
   return d && *d ? d : "/tmp";
 }
 
-// What a throwing filter, formatter or listener did: printed past every
-// capture, and counted as a failure.
-void report_error(const char* what) {
+}  // namespace
+
+namespace detail {
+
+void report_hub_error(const char* what) {
   std::string message = "# trap: ";
   try {
     throw;
@@ -100,10 +41,10 @@ void report_error(const char* what) {
   } catch (...) {
     message += std::string(what) + " threw an exception";
   }
-  detail::write_original(2, message + "\n");
+  write_original(2, message + "\n");
 }
 
-}  // namespace
+}  // namespace detail
 
 Hub::Hub() : Hub(make_tap_formatter()) {}
 
@@ -140,7 +81,7 @@ void Hub::State::send_to_parent(Hub& hub, Event event) {
       if (!kept) return;
       event = std::move(*kept);
     } catch (...) {
-      report_error("a filter");
+      detail::report_hub_error("a filter");
       return;
     }
   }
@@ -149,7 +90,7 @@ void Hub::State::send_to_parent(Hub& hub, Event event) {
     std::string record = detail::encode_event(event);
     posix::write_all(ipc.get(), record.data(), record.size());  // one append
   } catch (...) {
-    report_error("sending a result to the parent process");
+    detail::report_hub_error("sending a result to the parent process");
   }
 }
 
@@ -188,7 +129,7 @@ void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
         if (!kept) return;  // dropped
         event = std::move(*kept);
       } catch (...) {
-        report_error("a filter");
+        detail::report_hub_error("a filter");
         ++failed;
         return;
       }
@@ -202,7 +143,7 @@ void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
     try {
       formatter->write(event);
     } catch (...) {
-      report_error("the formatter");
+      detail::report_hub_error("the formatter");
       ++failed;
     }
   }
@@ -212,7 +153,7 @@ void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
     try {
       l.fn(hub, event, count);
     } catch (...) {
-      report_error("a listener");
+      detail::report_hub_error("a listener");
       ++failed;
     }
   }
@@ -392,7 +333,7 @@ void Hub::finish() {
     try {
       f(*this);
     } catch (...) {
-      report_error("a follow-up");
+      detail::report_hub_error("a follow-up");
       ++s_->failed;
     }
   }
@@ -400,7 +341,7 @@ void Hub::finish() {
   try {
     s_->formatter->finish(*this);
   } catch (...) {
-    report_error("the formatter");
+    detail::report_hub_error("the formatter");
   }
 }
 
@@ -412,195 +353,4 @@ void Hub::reset_state() {
   s_->ended = s_->failing = false;
 }
 
-namespace {
-
-struct RootHub {
-  Hub hub;
-  ~RootHub() {
-    if (hub.active() && !hub.no_ending()) hub.finish();
-  }
-};
-
-thread_local Hub* private_hub = nullptr;
-
-// intercept()'s formatter: keeps its hub's own events; a subtest's events
-// arrive inside the subtest's result.
-class Recorder final : public Formatter {
- public:
-  explicit Recorder(std::vector<Event>& out) : out_(out) {}
-  void write(const Event& e) override {
-    if (e.nesting == 0) out_.push_back(e);
-  }
-
- private:
-  std::vector<Event>& out_;
-};
-
-void send_text(Event::Kind kind, std::string_view message, trap::source_location where) {
-  Event e;
-  e.kind = kind;
-  e.name = std::string(message);
-  e.where = where;
-  current_hub().send(std::move(e));
-}
-
-}  // namespace
-
-Hub& hub() {
-  static RootHub root;
-  return root.hub;
-}
-
-Hub& current_hub() { return private_hub ? *private_hub : hub(); }
-
-std::vector<Event> intercept(const std::function<void()>& fn) {
-  std::vector<Event> events;
-  Hub local(std::make_unique<Recorder>(events));
-  Hub* outer = private_hub;
-  private_hub = &local;
-  try {
-    fn();
-  } catch (...) {
-    private_hub = outer;
-    throw;
-  }
-  private_hub = outer;
-  return events;
-}
-
-namespace {
-
-// A subtest hub's formatter: shows its events through the parent hub's
-// formatter, one level deeper, and keeps them for the subtest's result.
-class Nested final : public Formatter {
- public:
-  Nested(std::function<void(const Event&)> show, std::vector<Event>& kept)
-      : show_(std::move(show)), kept_(kept) {}
-  void write(const Event& e) override {
-    Event deeper = e;
-    ++deeper.nesting;
-    if (e.nesting == 0) kept_.push_back(e);
-    show_(deeper);
-  }
-
- private:
-  std::function<void(const Event&)> show_;
-  std::vector<Event>& kept_;
-};
-
-}  // namespace
-
-void Hub::format_only(const Event& event) {
-  std::lock_guard lock(s_->mutex);
-  if (!s_->formatter) return;
-  try {
-    s_->formatter->write(event);
-  } catch (...) {
-    report_error("the formatter");
-    ++s_->failed;
-  }
-}
-
-void Hub::inherit_from(const Hub& parent) {
-  std::scoped_lock lock(s_->mutex, parent.s_->mutex);
-  for (auto& f : parent.s_->pre_filters.entries())
-    if (f.inherit) s_->pre_filters.add({++s_->next_id, f.fn, true});
-  for (auto& f : parent.s_->filters.entries())
-    if (f.inherit) s_->filters.add({++s_->next_id, f.fn, true});
-  for (auto& l : parent.s_->listeners.entries())
-    if (l.inherit) s_->listeners.add({++s_->next_id, l.fn, true});
-}
-
-bool subtest(std::string_view name, const std::function<void()>& fn,
-             trap::source_location where) {
-  Hub& parent = current_hub();
-  Event start;
-  start.kind = Event::Kind::note;
-  start.name = "Subtest: " + std::string(name);
-  start.where = where;
-  parent.send(start);
-
-  std::vector<Event> kept;
-  Hub child(std::make_unique<Nested>([&parent](const Event& e) { parent.format_only(e); }, kept));
-  child.inherit_from(parent);
-  Hub* outer = private_hub;
-  private_hub = &child;
-  std::vector<std::string> problems;
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    problems.push_back("    The subtest threw: " + std::string(e.what()));
-  } catch (...) {
-    problems.push_back("    The subtest threw an exception");
-  }
-  private_hub = outer;
-  const bool skipped = child.s_->plan_word == "SKIP";
-  if (!child.planned() && !skipped) {
-    Event plan;
-    plan.kind = Event::Kind::plan;
-    plan.count = child.count();
-    plan.where = where;
-    child.send(plan);  // the subtest's trailing plan
-  }
-  child.finish();
-  if (child.count() == 0 && !skipped)
-    problems.push_back("    No tests run for subtest \"" + std::string(name) + "\"");
-  const bool pass = problems.empty() && child.is_passing();
-
-  Event result;
-  result.pass = pass;
-  result.name = std::string(name);
-  result.diagnostics = std::move(problems);
-  result.where = where;
-  result.subevents = std::move(kept);
-  parent.send(std::move(result));
-  return pass;
-}
-
-void skip(std::string_view reason, std::size_t count, trap::source_location where) {
-  for (std::size_t i = 0; i < count; ++i) {
-    Event e;
-    e.skip = reason.empty() ? std::string("skipped") : std::string(reason);
-    e.where = where;
-    current_hub().send(std::move(e));
-  }
-}
-
-void todo(std::string_view reason, const std::function<void()>& fn) {
-  Hub& h = current_hub();
-  const std::string why = reason.empty() ? std::string("not done yet") : std::string(reason);
-  HubHandle mark = h.filter([why](Hub&, Event e) -> std::optional<Event> {
-    if (e.kind == Event::Kind::ok && e.todo.empty()) e.todo = why;
-    return e;
-  });
-  try {
-    fn();
-  } catch (...) {
-    h.unfilter(mark);
-    throw;
-  }
-  h.unfilter(mark);
-}
-
-void diag(std::string_view message, trap::source_location where) {
-  send_text(Event::Kind::diag, message, where);
-}
-
-void note(std::string_view message, trap::source_location where) {
-  send_text(Event::Kind::note, message, where);
-}
-
-int done_testing() {
-  Hub& h = hub();
-  h.finish();
-  std::size_t failed = h.failed();
-  return static_cast<int>(failed > 254 ? 254 : failed);
-}
-
 }  // namespace trap
-
-namespace trap::detail {
-
-int HubAccess::ipc_fd(const Hub& hub) { return hub.s_->ipc.get(); }
-
-}  // namespace trap::detail
