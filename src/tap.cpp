@@ -88,6 +88,9 @@ class TapFormatter final : public Formatter {
 
   void finish(const Hub& hub) override {
     if (!planned_ && hub.count() > 0) put(1, "1.." + std::to_string(hub.count()) + "\n");
+    if (auto planned = hub.planned(); planned && *planned != hub.count())
+      put(2, "# Looks like you planned " + std::to_string(*planned) + " test" +
+                 (*planned == 1 ? "" : "s") + " but ran " + std::to_string(hub.count()) + ".\n");
     if (hub.failed() > 0)
       put(2, "# Looks like you failed " + std::to_string(hub.failed()) + " test" +
                  (hub.failed() == 1 ? "" : "s") + " of " + std::to_string(hub.count()) + ".\n");

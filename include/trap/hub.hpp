@@ -232,9 +232,10 @@ void diag(std::string_view message,
 void note(std::string_view message,
           trap::source_location where = trap::source_location::current());
 
-/// Finishes the root hub (prints the trailing plan under TAP) and returns the
-/// number of failed tests, capped at 254, as Test::More's exit status:
-/// `return trap::done_testing();` at the end of main.
+/// Finishes the root hub (prints the trailing plan under TAP) and returns
+/// Test::More's exit status: the number of failed tests, capped at 254; 255
+/// if none failed but the plan was not met; else 0. End main with
+/// `return trap::done_testing();`.
 int done_testing();
 
 }  // namespace trap

@@ -346,6 +346,18 @@ BOOST_AUTO_TEST_CASE(plans_and_check_plan) {
   BOOST_TEST(none.is_passing());
 }
 
+BOOST_AUTO_TEST_CASE(tap_says_when_the_plan_was_not_met) {
+  auto child = test_support::in_child([] {
+    trap::hub().format(trap::make_tap_formatter());
+    trap::hub().plan(2);
+    trap::hub().send(ok(true, "only one"));
+    std::exit(trap::done_testing());
+  });
+  BOOST_TEST(child.exited(255));
+  BOOST_TEST(child.out == "1..2\nok 1 - only one\n");
+  BOOST_TEST(child.err == "# Looks like you planned 2 tests but ran 1.\n");
+}
+
 BOOST_AUTO_TEST_CASE(is_passing_can_be_set) {
   trap::Hub h(nullptr);
   BOOST_TEST(h.is_passing());
