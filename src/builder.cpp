@@ -77,6 +77,34 @@ const MethodFn* Registry::find_method(const Trapper& t, std::string_view name) {
   return find_up(t, &TrapperData::methods, name);
 }
 
+Registry::Resolution Registry::resolve_method(const Trapper& t, std::string_view name) {
+  Resolution r;
+  if (auto* m = Registry::find_method(t, name)) {
+    r.method = m;
+    return r;
+  }
+  if (name.starts_with("did_")) {
+    if (auto* a = Registry::find_accessor(t, name.substr(4)); a && a->is_leaveby) {
+      r.accessor = a;
+      r.did = true;
+      return r;
+    }
+  }
+  // ACCESSOR_TEST: the longest accessor name that fits wins.
+  for (std::size_t us = name.rfind('_'); us != std::string_view::npos && us > 0;
+       us = name.rfind('_', us - 1)) {
+    auto* a = Registry::find_accessor(t, name.substr(0, us));
+    auto* test = a ? Registry::find_test(t, name.substr(us + 1)) : nullptr;
+    if (a && test) {
+      r.accessor = a;
+      r.test = test;
+      return r;
+    }
+    if (us == 0) break;
+  }
+  return r;
+}
+
 LayerStack Registry::resolve_locked(const Trapper& t,
                                     std::span<const std::string> specs) const {
   LayerStack out;
@@ -144,8 +172,9 @@ std::vector<std::string> Trapper::methods() const {
 }
 
 bool Trapper::can(std::string_view method) const {
-  auto m = methods();
-  return std::binary_search(m.begin(), m.end(), std::string(method));
+  auto& reg = Registry::get();
+  std::shared_lock lock(reg.mutex);
+  return static_cast<bool>(Registry::resolve_method(*this, method));
 }
 
 bool Trapper::has_layer(std::string_view layer) const {

@@ -58,13 +58,13 @@ struct Pool {
   }
 };
 
+
+}  // namespace
+
 std::string temp_dir() {
   const char* d = std::getenv("TMPDIR");
   return d && *d ? d : "/tmp";
 }
-
-
-}  // namespace
 
 void flush_streams(int fd) {
   if (fd == 1) {

@@ -78,6 +78,9 @@ SwapChain<std::streambuf*>& buffer_chain(int fd);
 /// The chain of swaps of the FILE* that `stdout` (fd 1) or `stderr` names.
 SwapChain<std::FILE*>& file_chain(int fd);
 
+/// The directory for temp files: $TMPDIR, or /tmp.
+std::string temp_dir();
+
 /// A reusable capture file. Returned to its pool on destruction.
 ///
 /// A trap's output is appended after what earlier traps left, from offset(),

@@ -21,15 +21,6 @@ namespace trap {
 Formatter::~Formatter() = default;
 void Formatter::finish(const Hub&) {}
 
-namespace {
-
-std::string temp_dir_for_hub() {
-  const char* d = std::getenv("TMPDIR");
-  return d && *d ? d : "/tmp";
-}
-
-}  // namespace
-
 namespace detail {
 
 void report_hub_error(const char* what) {
@@ -53,7 +44,7 @@ Hub::Hub(std::unique_ptr<Formatter> formatter) : s_(std::make_unique<State>()) {
   s_->owner_pid = posix::self_pid();
   try {
     s_->ipc = posix::memfd("trap-hub");
-    if (!s_->ipc) s_->ipc = posix::temp_file(temp_dir_for_hub());
+    if (!s_->ipc) s_->ipc = posix::temp_file(detail::temp_dir());
     posix::set_append(s_->ipc.get());
   } catch (const std::exception&) {
     s_->ipc.reset();  // no results from children then; everything else works

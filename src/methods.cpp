@@ -12,41 +12,6 @@ namespace trap {
 namespace detail {
 namespace {
 
-struct Resolved {
-  const AccessorDef* accessor = nullptr;
-  const TestDef* test = nullptr;
-  const MethodFn* method = nullptr;
-  bool did = false;  // did_ACCESSOR
-};
-
-Resolved resolve_method(const Trapper& t, std::string_view name) {
-  Resolved r;
-  if (auto* m = Registry::find_method(t, name)) {
-    r.method = m;
-    return r;
-  }
-  if (name.starts_with("did_")) {
-    if (auto* a = Registry::find_accessor(t, name.substr(4)); a && a->is_leaveby) {
-      r.accessor = a;
-      r.did = true;
-      return r;
-    }
-  }
-  // ACCESSOR_TEST: the longest accessor name that fits wins.
-  for (std::size_t us = name.rfind('_'); us != std::string_view::npos && us > 0;
-       us = name.rfind('_', us - 1)) {
-    auto* a = Registry::find_accessor(t, name.substr(0, us));
-    auto* test = a ? Registry::find_test(t, name.substr(us + 1)) : nullptr;
-    if (a && test) {
-      r.accessor = a;
-      r.test = test;
-      return r;
-    }
-    if (us == 0) break;
-  }
-  return r;
-}
-
 [[noreturn]] void unknown_method(const Trapper& t, std::string_view name) {
   std::string list;
   for (auto& m : t.methods()) list += (list.empty() ? "" : ", ") + m;
@@ -60,7 +25,7 @@ Resolved resolve_method(const Trapper& t, std::string_view name) {
 bool Trap::call(std::string_view method, std::span<const Value> args, Loc where) {
   using namespace detail;
   ErrnoGuard errno_guard;
-  Resolved r;
+  Registry::Resolution r;
   // Copies, so that a registration on another thread cannot change them
   // under the running test.
   AccessorDef a;
@@ -68,7 +33,7 @@ bool Trap::call(std::string_view method, std::span<const Value> args, Loc where)
   {
     auto& reg = Registry::get();
     std::shared_lock lock(reg.mutex);
-    r = resolve_method(*s_->trapper, method);
+    r = Registry::resolve_method(*s_->trapper, method);
     if (r.method) {
       auto fn = *r.method;
       lock.unlock();

@@ -3,21 +3,12 @@
 #include <trap/hub.hpp>
 
 namespace trap::detail {
-namespace {
-
-std::string arg_text(const Value& v) {
-  if (v.is_null()) return {};
-  return v.is_string() ? v.string() : v.str();
-}
-
-}  // namespace
-
 void send_result(bool pass, const Value& name, std::vector<std::string> diagnostics,
                  trap::source_location where) {
   Event e;
   e.kind = Event::Kind::ok;
   e.pass = pass;
-  e.name = arg_text(name);
+  e.name = plain_text(name);
   e.diagnostics = std::move(diagnostics);
   e.where = where;
   current_hub().send(std::move(e));

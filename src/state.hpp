@@ -79,6 +79,17 @@ struct Registry {
   static const AccessorDef* find_accessor(const Trapper& t, std::string_view name);
   static const TestDef* find_test(const Trapper& t, std::string_view name);
   static const MethodFn* find_method(const Trapper& t, std::string_view name);
+  /// What a test method name stands for on a trapper: a plain method,
+  /// did_ACCESSOR, or ACCESSOR_TEST (the longest accessor name that fits).
+  /// All null if nothing. Callers hold `mutex`.
+  struct Resolution {
+    const AccessorDef* accessor = nullptr;
+    const TestDef* test = nullptr;
+    const MethodFn* method = nullptr;
+    bool did = false;  // did_ACCESSOR
+    explicit operator bool() const { return method || accessor; }
+  };
+  static Resolution resolve_method(const Trapper& t, std::string_view name);
   static TrapperData& data(const Trapper& t) { return *t.d_; }
   static TrapState* state(const Trap& t) { return t.s_.get(); }
 
@@ -128,6 +139,9 @@ void run_teardowns(Trap& trap);
 /// @p depth (innermost first): the way out when exit() jumps past them.
 void abandon_traps_above(std::size_t depth);
 
+/// The plain text of a scalar, as Perl's string interpolation gives it:
+/// a string as it is, undef as "", true as "1", anything else rendered.
+std::string plain_text(const Value& v);
 /// Escapes bytes for display inside double quotes.
 std::string escape(std::string_view bytes);
 /// The message of the exception being handled (inside a catch block).

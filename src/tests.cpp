@@ -14,15 +14,6 @@ namespace trap {
 namespace detail {
 namespace {
 
-// The subject of a regex test: a string as it is, anything else as Perl
-// would interpolate it.
-std::string subject_of(const Value& v) {
-  if (v.is_string()) return v.string();
-  if (v.is_null()) return {};
-  if (v.is_bool()) return v.as<bool>() ? "1" : "";
-  return v.str();
-}
-
 // Perl's `$` (without /m) also matches before a final newline; Boost's
 // matches only at the very end. Every bare `$` becomes "end, or before a
 // final newline", which under (?m) still means what Perl's /m `$` means.
@@ -121,8 +112,8 @@ bool test_isnt(Trap& self, std::span<const Value> a) {
 }
 
 bool regex_test(Trap& self, std::span<const Value> a, bool want) {
-  std::string pattern = subject_of(a[1]);
-  bool ok = !a[0].is_null() && matches(pattern, subject_of(a[0])) == want;
+  std::string pattern = plain_text(a[1]);
+  bool ok = !a[0].is_null() && matches(pattern, plain_text(a[0])) == want;
   if (!ok) {
     self.diag("                  " + truncated(a[0]));
     self.diag(std::string(want ? "    doesn't match" : "          matches") + " /" + pattern + "/");
@@ -187,7 +178,7 @@ bool method_quiet(Trap& self, std::span<const Value> args, trap::source_location
   std::vector<std::string> fails;
   for (auto [acc, label] : {std::pair{"stdout", "STDOUT"}, std::pair{"stderr", "STDERR"}}) {
     const Value* v = self.get(acc);
-    std::string text = v ? subject_of(*v) : std::string();
+    std::string text = v ? plain_text(*v) : std::string();
     if (!text.empty())
       fails.push_back(std::string("Expecting no ") + label + ", but got " + Value(text).str());
   }

@@ -7,6 +7,17 @@
 
 namespace trap {
 
+namespace detail {
+
+std::string plain_text(const Value& v) {
+  if (v.is_string()) return v.string();
+  if (v.is_null()) return "";
+  if (v.is_bool()) return v.as<bool>() ? "1" : "";
+  return v.str();
+}
+
+}  // namespace detail
+
 const std::string& Value::string() const {
   if (auto* s = std::get_if<std::string>(&v_)) return *s;
   bad_conversion("std::string");
@@ -59,14 +70,6 @@ std::string number_text(double d) {
   return std::string(buf, r.ptr);
 }
 
-// The plain text of a scalar, as Perl's string interpolation gives it.
-std::string plain(const Value& v) {
-  if (v.is_string()) return v.string();
-  if (v.is_null()) return "";
-  if (v.is_bool()) return v.as<bool>() ? "1" : "";
-  return v.str();
-}
-
 }  // namespace
 
 std::string Value::str() const {
@@ -117,7 +120,7 @@ bool operator==(const Value& a, const Value& b) {
     if (x.object == y.object) return true;
   }
   if (a.is_array() || b.is_array()) return false;
-  return plain(a) == plain(b);  // Perl's eq
+  return detail::plain_text(a) == detail::plain_text(b);  // Perl's eq
 }
 
 }  // namespace trap
