@@ -134,6 +134,12 @@ SwapChain<std::FILE*>& file_chain(int fd) {
   return chains[fd == 2 ? 1 : 0];
 }
 
+void forget_capture_pool() noexcept {
+  // The child of a fork shares these files' offsets with its parent: it
+  // must not write into them. Only the forking thread runs here, so no lock.
+  Pool::get().free.clear();
+}
+
 PooledFile::~PooledFile() { release(); }
 
 PooledFile& PooledFile::operator=(PooledFile&& o) noexcept {

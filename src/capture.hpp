@@ -6,12 +6,15 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <utility>
 #include <streambuf>
 #include <string>
 #include <vector>
 
 #include <trap/builder.hpp>
 
+#include "fork.hpp"
 #include "posix/fd.hpp"
 
 namespace trap::detail {
@@ -81,6 +84,10 @@ SwapChain<std::FILE*>& file_chain(int fd);
 /// The directory for temp files: $TMPDIR, or /tmp.
 std::string temp_dir();
 
+/// In a forked child: closes the pooled capture files inherited from the
+/// parent, whose offsets the parent still uses.
+void forget_capture_pool() noexcept;
+
 /// A reusable capture file. Returned to its pool on destruction.
 ///
 /// A trap's output is appended after what earlier traps left, from offset(),
@@ -97,6 +104,8 @@ class PooledFile {
       : fd_(std::move(o.fd_)), dir_(std::move(o.dir_)), offset_(o.offset_), clean_(o.clean_) {}
   PooledFile& operator=(PooledFile&&) noexcept;
   int fd() const { return fd_.get(); }
+  /// Where this capture's bytes begin in the file.
+  std::size_t offset() const { return offset_; }
   /// Appends what was written since the capture began to @p out.
   void take(std::string& out);
 
@@ -131,6 +140,9 @@ class Capture {
   /// Restores the stream and returns what was written meanwhile.
   std::string end();
   int fd() const { return fd_; }
+  /// The file and offset this capture's bytes go to, if they go to a file
+  /// (a forked child that dies can then still hand them over).
+  virtual std::optional<std::pair<int, off_t>> file_region() const { return std::nullopt; }
 
  private:
   virtual bool do_begin() = 0;
@@ -165,8 +177,12 @@ StrategyFn strategy_of(Args... args) {
       self.next();
       return;
     }
+    auto region = capture->file_region();
+    int slot = salvage_register(self, name, region ? region->first : -1,
+                                region ? region->second : 0);
     // Moved into the teardown: a trapped exit below skips this frame.
-    self.teardown([capture = std::move(capture), accessor = std::string(name)](Trap& t) {
+    self.teardown([capture = std::move(capture), accessor = std::string(name), slot](Trap& t) {
+      salvage_unregister(slot);
       t.set(accessor, Value(capture->end()));
     });
     self.next();

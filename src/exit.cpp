@@ -1,6 +1,7 @@
-// In-process trapping of exit(), std::exit() and quick_exit().
+// In-process trapping of exit(), std::exit() and quick_exit(), and of
+// _exit() and _Exit() in the child of a fork layer.
 //
-// trap defines `exit` and `quick_exit` itself; the program's calls bind to
+// trap defines `exit`, `quick_exit`, `_exit` and `_Exit` itself; the program's calls bind to
 // these definitions ahead of the C library's. Called on a thread with a
 // springing `exit` layer, in the process that sprang it, they record the code
 // and jump back (siglongjmp) to that layer, as Perl's Test::Trap leaves the
@@ -19,6 +20,7 @@
 
 #include "exit.hpp"
 #include "posix/fd.hpp"
+#include "posix/process.hpp"
 #include "state.hpp"
 
 
@@ -32,7 +34,7 @@ using ExitFn = void (*)(int);
 [[noreturn]] void call_real(const char* name, int code) {
   auto fn = reinterpret_cast<ExitFn>(::dlsym(RTLD_NEXT, name));
   if (fn) fn(code);
-  ::_exit(code);
+  posix::exit_now(code);
 }
 
 // Restores what the traps of this thread diverted, so that output after a
@@ -58,7 +60,24 @@ void restore_before_real_exit() noexcept {
   call_real(name, code);
 }
 
+// _exit() skips exit layers: only a fork layer's child frame takes it.
+[[noreturn]] void leave_now(int code) {
+  for (ExitFrame* frame = current_frame; frame; frame = frame->prev) {
+    if (frame->catches_underscore_exit && frame->pid == posix::self_pid()) {
+      frame->code = code;
+      current_frame = frame;
+      abandon_traps_above(frame->depth);
+      ::siglongjmp(frame->env, 1);
+    }
+  }
+  posix::exit_now(code);
+}
+
 }  // namespace
+
+ExitFrame* current_exit_frame() { return current_frame; }
+
+void reset_exit_frame(ExitFrame* frame) { current_frame = frame; }
 
 ExitFrame* push_exit_frame(ExitFrame& frame) {
   frame.prev = current_frame;
@@ -72,10 +91,29 @@ void pop_exit_frame(ExitFrame& frame) { current_frame = frame.prev; }
 
 }  // namespace trap::detail
 
+namespace trap {
+
+UnwindPoint::UnwindPoint()
+    : depth_(detail::active_traps().size()), exit_target_(detail::current_exit_frame()) {}
+
+void UnwindPoint::unwind() noexcept {
+  try {
+    detail::abandon_traps_above(depth_);
+  } catch (...) {
+  }
+  detail::reset_exit_frame(static_cast<detail::ExitFrame*>(exit_target_));
+}
+
+}  // namespace trap
+
 extern "C" {
 
 void exit(int code) noexcept { trap::detail::leave("exit", code); }
 
 void quick_exit(int code) noexcept { trap::detail::leave("quick_exit", code); }
+
+void _exit(int code) { trap::detail::leave_now(code); }
+
+void _Exit(int code) noexcept { trap::detail::leave_now(code); }
 
 }

@@ -14,6 +14,7 @@ struct ExitFrame {
   int code = 0;
   pid_t pid = 0;
   std::size_t depth = 0;  // traps springing on this thread when it was set
+  bool catches_underscore_exit = false;  // the fork layer's frame in its child
   ExitFrame* prev = nullptr;
 };
 
@@ -21,5 +22,9 @@ struct ExitFrame {
 ExitFrame* push_exit_frame(ExitFrame& frame);
 /// Makes the previous frame the target again.
 void pop_exit_frame(ExitFrame& frame);
+/// The innermost frame of this thread, for UnwindPoint.
+ExitFrame* current_exit_frame();
+/// Makes @p frame the innermost one again (frames above it were skipped).
+void reset_exit_frame(ExitFrame* frame);
 
 }  // namespace trap::detail

@@ -8,6 +8,8 @@ namespace trap::detail {
 struct HubAccess {
   /// The file forked children append their results to.
   static int ipc_fd(const Hub& hub);
+  /// Takes in the results forked children have sent so far, in order.
+  static void collect_children(Hub& hub);
 };
 
 }  // namespace trap::detail

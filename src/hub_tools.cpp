@@ -9,6 +9,7 @@
 #include <trap/errors.hpp>
 
 #include "hub_access.hpp"
+#include "posix/fd.hpp"
 #include "hub_state.hpp"
 
 namespace trap {
@@ -206,5 +207,10 @@ int done_testing() {
 namespace trap::detail {
 
 int HubAccess::ipc_fd(const Hub& hub) { return hub.s_->ipc.get(); }
+
+void HubAccess::collect_children(Hub& hub) {
+  std::lock_guard lock(hub.s_->mutex);
+  if (posix::self_pid() == hub.s_->owner_pid) hub.s_->read_children(hub);
+}
 
 }  // namespace trap::detail

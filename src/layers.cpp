@@ -8,6 +8,7 @@
 #include <trap/trap.hpp>
 
 #include "exit.hpp"
+#include "fork.hpp"
 #include "posix/fd.hpp"
 #include "state.hpp"
 #include "capture.hpp"
@@ -164,6 +165,8 @@ void register_standard(Trapper& t) {
   B.layer(t, "warn", warn_layer);
   B.layer(t, "on_fail", on_fail_layer);
   register_output_layer(t);
+  register_fork_layer(t);
+  register_timeout_layer(t);
   B.multi_layer(t, "flow", {"raw", "die", "exit"});
   B.multi_layer(t, "default", {"flow", "stdout", "stderr", "warn"});
   B.accessor(t, {.simple = {"leaveby", "stdout", "stderr"}});

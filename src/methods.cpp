@@ -212,6 +212,20 @@ bool Trap::did_exit(std::string_view name, Loc where) {
   const Value n(name);
   return call("did_exit", std::span<const Value>(&n, 1), where);
 }
+bool Trap::did_signal(std::string_view name, Loc where) {
+  const Value n(name);
+  return call("did_signal", std::span<const Value>(&n, 1), where);
+}
+bool Trap::did_timeout(std::string_view name, Loc where) {
+  const Value n(name);
+  return call("did_timeout", std::span<const Value>(&n, 1), where);
+}
+bool Trap::signal_is(int expected, std::string_view name, Loc where) {
+  return check_("signal", "is", {Value(expected), Value(name)}, where);
+}
+bool Trap::timeout_ok(std::string_view name, Loc where) {
+  return check_("timeout", "ok", {Value(name)}, where);
+}
 bool Trap::quiet(std::string_view name, Loc where) {
   const Value n(name);
   return call("quiet", std::span<const Value>(&n, 1), where);

@@ -2,6 +2,8 @@
 
 #include <trap/hub.hpp>
 
+#include "posix/process.hpp"
+
 namespace trap::detail {
 void send_result(bool pass, const Value& name, std::vector<std::string> diagnostics,
                  trap::source_location where) {
@@ -20,7 +22,10 @@ namespace {
 std::string left_with(const Trap& trap) {
   std::string how = trap.leaveby();
   const Value* v = how.empty() ? nullptr : trap.get(how);
-  return v ? v->str() : std::string("undef");
+  if (!v) return "undef";
+  if (how == "signal" && v->is_integer())
+    return v->str() + " (" + posix::signal_name(v->as<int>()) + ")";
+  return v->str();
 }
 
 }  // namespace

@@ -94,9 +94,12 @@ Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) c
   auto& active = detail::active_traps();
   const std::size_t depth = active.size();
   active.push_back(st.get());
+  std::exception_ptr usage_error;
   try {
     trap.next();
   } catch (const detail::InternalException&) {
+  } catch (const UsageError&) {
+    usage_error = std::current_exception();  // the caller's mistake, as it is
   } catch (...) {
     st->exceptions.push_back("Rethrowing internal exception: " +
                              detail::current_exception_message());
@@ -106,6 +109,7 @@ Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) c
   st->springing = false;
   st->layers.reset();
   st->code = nullptr;
+  if (usage_error) std::rethrow_exception(usage_error);
   if (!st->exceptions.empty()) throw TrapError(detail::join(st->exceptions, "\n"));
   last() = trap;
   errno = saved_errno;

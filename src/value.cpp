@@ -100,7 +100,10 @@ std::string Value::type_name() const {
     case 3: return "number";
     case 4: return "string";
     case 5: return "array";
-    default: return detail::demangle(std::get<detail::Opaque>(v_).type->name());
+    default: {
+      auto& o = std::get<detail::Opaque>(v_);
+      return detail::demangle(o.type ? o.type->name() : o.type_key.c_str());
+    }
   }
 }
 
@@ -116,8 +119,21 @@ bool operator==(const Value& a, const Value& b) {
     if (a.is_array()) return a.array() == b.array();
     auto& x = std::get<detail::Opaque>(a.v_);
     auto& y = std::get<detail::Opaque>(b.v_);
-    if (*x.type == *y.type && x.equal) return x.equal(x.object.get(), y.object.get());
-    if (x.object == y.object) return true;
+    if (x.type && y.type && *x.type == *y.type && x.equal)
+      return x.equal(x.object.get(), y.object.get());
+    if (x.object == y.object && x.object) return true;
+    // A value back from a forked child has only its codec bytes.
+    auto bytes = [](const detail::Opaque& o) -> std::optional<std::string> {
+      if (o.object) return o.encode ? std::optional(o.encode(o.object.get())) : std::nullopt;
+      return o.encoded;
+    };
+    auto key = [](const detail::Opaque& o) {
+      return o.type ? std::string(o.type->name()) : o.type_key;
+    };
+    if (key(x) == key(y)) {
+      auto bx = bytes(x), by = bytes(y);
+      if (bx && by) return *bx == *by;
+    }
   }
   if (a.is_array() || b.is_array()) return false;
   return detail::plain_text(a) == detail::plain_text(b);  // Perl's eq

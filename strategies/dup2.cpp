@@ -10,6 +10,9 @@ namespace {
 class Dup2Capture final : public Capture {
  public:
   using Capture::Capture;
+  std::optional<std::pair<int, off_t>> file_region() const override {
+    return std::pair<int, off_t>(file_.fd(), static_cast<off_t>(file_.offset()));
+  }
 
  private:
   bool do_begin() override {

@@ -18,6 +18,9 @@ namespace {
 class TempfileCapture final : public Capture {
  public:
   using Capture::Capture;
+  std::optional<std::pair<int, off_t>> file_region() const override {
+    return std::pair<int, off_t>(file_.fd(), static_cast<off_t>(file_.offset()));
+  }
   ~TempfileCapture() override {
     if (stream_) std::fclose(stream_);
   }

@@ -103,6 +103,35 @@ class Trapper {
   std::unique_ptr<detail::TrapperData> d_;
 };
 
+/// A point a layer may come back to with `siglongjmp`, as the `timeout`
+/// layer does when its deadline passes (and the `exit` layer when the code
+/// calls exit()).
+///
+/// Jumping back skips the frames of the layers and code in between; trap
+/// keeps per-thread records of the traps springing and of where exit() goes,
+/// and those still name the skipped frames. Make an UnwindPoint before
+/// `sigsetjmp`, and call unwind() after jumping back: it tears down the
+/// traps sprung since (running their teardowns) and forgets the exit
+/// targets set since. The layer's own trap and its teardowns are untouched:
+/// they run when the trap ends, as usual.
+///
+/// @code
+/// trap::UnwindPoint point;
+/// if (sigsetjmp(env, 1) == 0) { self.next(); }
+/// else { point.unwind(); self.set_leaveby("timeout"); }
+/// @endcode
+class UnwindPoint {
+ public:
+  /// Records this thread's traps and exit targets as they are now.
+  UnwindPoint();
+  /// After a jump back: puts them back as recorded.
+  void unwind() noexcept;
+
+ private:
+  std::size_t depth_;
+  void* exit_target_;
+};
+
 /// The standard trapper: Test::Trap's layers (raw, die, exit, flow, stdout,
 /// stderr, warn, default, output, on_fail), accessors and tests.
 Trapper& standard();

@@ -13,6 +13,7 @@
 
 #include <trap/source_location.hpp>
 #include <string_view>
+#include <type_traits>
 
 #include <trap/builder.hpp>
 #include <trap/detail/fixed_string.hpp>
@@ -45,10 +46,29 @@ Trap trap(std::string_view spec, F&& fn) {
   return standard().trap(spec, std::forward<F>(fn));
 }
 
+namespace detail {
+template <class F>
+struct code_result {
+  using type = std::invoke_result_t<F&>;
+};
+template <class F>
+  requires std::is_invocable_v<F&, Trap&>
+struct code_result<F> {
+  using type = std::invoke_result_t<F&, Trap&>;
+};
+}  // namespace detail
+
 /// As trap(spec, fn) with the spec as a template argument; its parentheses
-/// are checked at compile time.
+/// are checked at compile time, and so is the return type of code under a
+/// `fork` layer (it needs a trap::codec to come back from the child).
 template <detail::FixedString Spec, class F>
 Trap trap(F&& fn) {
+  using R = typename detail::code_result<std::remove_cvref_t<F>>::type;
+  static_assert(!detail::spec_names_layer(Spec.view(), "fork") || detail::transferable<R>,
+                "trap: code trapped under a fork layer returns a type that cannot come back "
+                "from the child process: specialise trap::codec<T> for it (static "
+                "std::string encode(const T&); static T decode(std::string_view)), or return "
+                "a built-in type");
   return standard().trap(Spec.view(), std::forward<F>(fn));
 }
 

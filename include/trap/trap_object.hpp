@@ -291,6 +291,15 @@ class Trap {
   bool did_exit(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if nothing was written to stdout or stderr.
   bool quiet(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if a signal ended the code (fork layer, trap::run).
+  bool did_signal(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the code was stopped at its deadline (timeout layer).
+  bool did_timeout(std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if a signal ended the code and it was @p expected, e.g. SIGSEGV.
+  bool signal_is(int expected, std::string_view name = {}, Loc where = Loc::current());
+  /// Passes if the code was stopped at its deadline (the timeout accessor
+  /// holds the limit in milliseconds).
+  bool timeout_ok(std::string_view name = {}, Loc where = Loc::current());
   ///@}
 
   /// Sends the whole trap as one diagnostic, in a stable, Data::Dump-like

@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include <trap/codec.hpp>
 #include <trap/errors.hpp>
 
 namespace trap {
@@ -42,12 +43,19 @@ std::string render_opaque(const T& object) {
 }
 
 /// A value of any other type, kept with its rendering and its equality.
+/// One that came back from a forked child has no object: it keeps the
+/// type's mangled name and, if the type has a trap::codec, its bytes.
 struct Opaque {
   std::shared_ptr<const void> object;
   const std::type_info* type = nullptr;
   std::string rendering;
   bool (*equal)(const void*, const void*) = nullptr;
+  std::string (*encode)(const void*) = nullptr;  ///< codec<T>::encode, if any
+  std::string type_key;                          ///< mangled name, without object
+  std::optional<std::string> encoded;            ///< codec bytes, without object
 };
+
+struct ValueCodec;
 
 template <class T>
 struct is_vector : std::false_type {};
@@ -148,6 +156,7 @@ class Value {
   friend bool operator==(const Value& a, const Value& b);
 
  private:
+  friend struct detail::ValueCodec;
   [[noreturn]] void bad_conversion(const char* to) const;
   // A string that is a number (white space around it allowed), as Perl
   // numifies "42\n".
@@ -186,6 +195,11 @@ Value Value::from(T&& object) {
         return *static_cast<const U*>(x) == *static_cast<const U*>(y);
       };
     }
+    if constexpr (has_codec<U>) {
+      o.encode = [](const void* x) -> std::string {
+        return codec<U>::encode(*static_cast<const U*>(x));
+      };
+    }
     v.v_ = std::move(o);
     return v;
   }
@@ -216,8 +230,17 @@ T Value::as() const {
     for (const auto& e : array()) out.push_back(e.as<typename T::value_type>());
     return out;
   } else {
-    if (auto* o = std::get_if<detail::Opaque>(&v_); o && *o->type == typeid(T))
-      return *static_cast<const T*>(o->object.get());
+    if (auto* o = std::get_if<detail::Opaque>(&v_)) {
+      if (o->object && *o->type == typeid(T)) return *static_cast<const T*>(o->object.get());
+      if (!o->object && o->type_key == typeid(T).name()) {
+        if constexpr (has_codec<T>) {
+          if (o->encoded) return codec<T>::decode(*o->encoded);
+        }
+        throw UsageError("the " + detail::demangle(typeid(T).name()) +
+                         " came back from a forked child as its rendering only; "
+                         "specialise trap::codec<T> to get the object");
+      }
+    }
     bad_conversion(detail::demangle(typeid(T).name()).c_str());
   }
 }

@@ -30,7 +30,8 @@ std::vector<Fault>& faults() {
   return f;
 }
 
-// 0: no fault; >0: fail with that errno; <0: short transfer.
+}  // namespace
+
 int take_fault(const char* call) {
   if (!faults_armed.load(std::memory_order_relaxed)) return 0;
   std::lock_guard lock(faults_mutex);
@@ -44,6 +45,8 @@ int take_fault(const char* call) {
   }
   return 0;
 }
+
+namespace {
 
 [[noreturn]] void fail(int err, const std::string& what) {
   throw std::system_error(err, std::generic_category(), what);

@@ -44,6 +44,10 @@ class Fd {
 /// nth = 0 clears every injection.
 void inject_fault(std::string_view call, int nth, int err);
 
+/// The fault injected into this use of @p call: 0 for none, an errno to
+/// fail with, or a negative number for a short transfer.
+int take_fault(const char* call);
+
 /// Whether descriptor @p fd is open.
 bool is_open(int fd);
 /// A close-on-exec duplicate of @p fd.

@@ -1,0 +1,162 @@
+/// @file
+/// trap::codec<T>: how a value travels from a forked child to the parent.
+///
+/// Under the `fork` layer the trapped code returns in another process; its
+/// return value reaches the parent's trap as bytes. Built-in types (bool,
+/// arithmetic types, std::string, and std::vector / std::optional of
+/// transferable types) travel on their own. For any other type, specialise
+/// trap::codec:
+///
+/// @code
+/// template <> struct trap::codec<Point> {
+///   static std::string encode(const Point& p) {
+///     return std::to_string(p.x) + "," + std::to_string(p.y);
+///   }
+///   static Point decode(std::string_view s) { return parse_point(s); }
+/// };
+/// auto r = trap::trap<":fork">([] { return Point{1, 2}; });
+/// r.return_value<Point>();  // decoded in the parent
+/// @endcode
+///
+/// Returning a type without a codec from code trapped with a compile-time
+/// spec that names `fork` (trap::trap<":fork">) does not compile.
+#pragma once
+
+#include <charconv>
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+namespace trap {
+
+/// Encodes a T to bytes and decodes it back. Not defined for arbitrary
+/// types: specialise it with `static std::string encode(const T&)` and
+/// `static T decode(std::string_view)`. decode may throw on malformed bytes.
+template <class T>
+struct codec;
+
+/// Whether codec<T> is usable.
+template <class T>
+concept has_codec = requires(const T& t, std::string_view bytes) {
+  { codec<T>::encode(t) } -> std::convertible_to<std::string>;
+  { codec<T>::decode(bytes) } -> std::convertible_to<T>;
+};
+
+/// Arithmetic types and bool, as text (shortest round trip for floats).
+template <class T>
+  requires std::is_arithmetic_v<T>
+struct codec<T> {
+  /// The decimal text of @p v.
+  static std::string encode(const T& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      return v ? "1" : "0";
+    } else {
+      char buf[64];
+      auto r = std::to_chars(buf, buf + sizeof buf, v);
+      return std::string(buf, r.ptr);
+    }
+  }
+  /// Parses what encode() wrote. @throws std::invalid_argument otherwise.
+  static T decode(std::string_view s) {
+    if constexpr (std::is_same_v<T, bool>) {
+      if (s == "1") return true;
+      if (s == "0") return false;
+    } else {
+      T v{};
+      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return v;
+    }
+    throw std::invalid_argument("trap::codec: malformed number \"" + std::string(s) + "\"");
+  }
+};
+
+/// std::string, as itself.
+template <>
+struct codec<std::string> {
+  /// The bytes of @p s.
+  static std::string encode(const std::string& s) { return s; }
+  /// The bytes, as a string.
+  static std::string decode(std::string_view s) { return std::string(s); }
+};
+
+/// std::vector of an encodable type: each element as "LENGTH:" then bytes.
+template <class T, class A>
+  requires has_codec<T>
+struct codec<std::vector<T, A>> {
+  /// The elements, each length-prefixed.
+  static std::string encode(const std::vector<T, A>& v) {
+    std::string out;
+    for (const auto& e : v) {
+      std::string b = codec<T>::encode(e);
+      out += std::to_string(b.size()) + ':' + b;
+    }
+    return out;
+  }
+  /// Parses what encode() wrote. @throws std::invalid_argument otherwise.
+  static std::vector<T, A> decode(std::string_view s) {
+    std::vector<T, A> out;
+    while (!s.empty()) {
+      std::size_t n = 0;
+      auto r = std::from_chars(s.data(), s.data() + s.size(), n);
+      if (r.ec != std::errc() || r.ptr == s.data() + s.size() || *r.ptr != ':' ||
+          static_cast<std::size_t>(s.data() + s.size() - r.ptr - 1) < n)
+        throw std::invalid_argument("trap::codec: malformed vector");
+      s.remove_prefix(static_cast<std::size_t>(r.ptr - s.data()) + 1);
+      out.push_back(codec<T>::decode(s.substr(0, n)));
+      s.remove_prefix(n);
+    }
+    return out;
+  }
+};
+
+/// std::optional of an encodable type: "" for none, "=" then the value.
+template <class T>
+  requires has_codec<T>
+struct codec<std::optional<T>> {
+  /// Empty for none.
+  static std::string encode(const std::optional<T>& v) {
+    return v ? "=" + codec<T>::encode(*v) : std::string();
+  }
+  /// Parses what encode() wrote. @throws std::invalid_argument otherwise.
+  static std::optional<T> decode(std::string_view s) {
+    if (s.empty()) return std::nullopt;
+    if (s.front() != '=') throw std::invalid_argument("trap::codec: malformed optional");
+    return codec<T>::decode(s.substr(1));
+  }
+};
+
+class Value;
+
+namespace detail {
+
+/// Whether a value of type T (the trapped code's return type) can come back
+/// from a forked child: void, trap::Value, C strings, or a type with a codec.
+template <class T>
+concept transferable =
+    std::is_void_v<T> || std::is_same_v<std::remove_cvref_t<T>, Value> ||
+    std::is_convertible_v<T, std::string_view> || has_codec<std::remove_cvref_t<T>>;
+
+/// Whether the layer spec names layer @p name (a word between colons,
+/// possibly followed by an argument in parentheses).
+constexpr bool spec_names_layer(std::string_view spec, std::string_view name) {
+  std::size_t i = 0;
+  while (i < spec.size()) {
+    while (i < spec.size() && spec[i] == ':') ++i;
+    std::size_t start = i;
+    while (i < spec.size() && spec[i] != ':' && spec[i] != '(') ++i;
+    if (spec.substr(start, i - start) == name) return true;
+    if (i < spec.size() && spec[i] == '(')
+      while (i < spec.size() && spec[i] != ')') ++i;
+    while (i < spec.size() && spec[i] != ':') ++i;
+  }
+  return false;
+}
+
+}  // namespace detail
+}  // namespace trap

@@ -1,0 +1,332 @@
+// The fork layer: the layers below it and the code run in a child process;
+// the parent waits for it and rebuilds the trap from what the child sends.
+//
+// The child runs the rest of the stack as the parent would, then writes the
+// whole state of the trap (fork_record.hpp) to a file the parent created,
+// and ends with the _exit system call: no atexit handler, no stdio flush of
+// buffers it inherited (the parent flushed them before forking). exit(),
+// _exit() and quick_exit() in the child come back to this layer (exit.cpp).
+// If the child dies by a signal, a handler copies what its file-backed
+// captures hold so far into the same file before the signal takes effect.
+//
+// An outer timeout layer hands its deadline down through prop("timeout"):
+// then this layer waits only until the deadline, asks the child to hand over
+// its captures and die, and kills the child's process group.
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+
+#include <any>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+#include <trap/trap.hpp>
+
+#include "capture.hpp"
+#include "exit.hpp"
+#include "fork.hpp"
+#include "fork_record.hpp"
+#include "hub_access.hpp"
+#include "posix/fd.hpp"
+#include "posix/process.hpp"
+#include "state.hpp"
+
+namespace trap::detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ------------------------------------------------ rescue of a dying child
+
+struct SalvageSlot {
+  std::atomic<bool> used{false};
+  const void* owner = nullptr;
+  char name[48] = {};
+  int fd = -1;
+  off_t offset = 0;
+};
+
+constexpr int kSlots = 32;
+SalvageSlot slots[kSlots];
+
+// Set in a child; read by the signal handler.
+struct ChildContext {
+  volatile sig_atomic_t active = 0;
+  const void* owner = nullptr;
+  int result_fd = -1;
+} child;
+
+constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGTRAP,
+                                 SIGSYS,  SIGTERM, SIGINT,  SIGQUIT, SIGHUP,  SIGPIPE,
+                                 SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ};
+
+// The signal the parent sends at a timeout deadline. A real-time signal:
+// no program expects it, and its default action ends the process.
+int rescue_signal() { return SIGRTMIN + 4; }
+
+void flush_if_free(FILE* f) {
+  // Not async-signal-safe in general; safe when the stream's lock is free,
+  // which is what a crash outside stdio leaves.
+  if (f && ::ftrylockfile(f) == 0) {
+    ::fflush_unlocked(f);
+    ::funlockfile(f);
+  }
+}
+
+void rescue_and_die(int sig) {
+  static std::atomic<bool> rescued{false};
+  if (child.active && !rescued.exchange(true)) {
+    int saved_errno = errno;
+    flush_if_free(stdout);
+    flush_if_free(stderr);
+    for (auto& s : slots) {
+      if (!s.used.load() || s.owner != child.owner) continue;
+      posix::copy_region_signal_safe(s.fd, s.offset, child.result_fd, kSalvageHeader, s.name);
+    }
+    errno = saved_errno;
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);  // SA_NODEFER: takes effect now, with its own status
+}
+
+void install_rescue() {
+  alignas(16) static char altstack[64 * 1024];  // for a stack overflow
+  stack_t ss = {};
+  ss.ss_sp = altstack;
+  ss.ss_size = sizeof altstack;
+  ::sigaltstack(&ss, nullptr);
+  struct sigaction sa = {};
+  sa.sa_handler = rescue_and_die;
+  sa.sa_flags = SA_ONSTACK | SA_NODEFER | SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  // Replaces handlers inherited from the parent (a test framework's, which
+  // would carry on running the framework in the child); keeps ignored ones.
+  auto install = [&](int sig) {
+    struct sigaction old = {};
+    ::sigaction(sig, nullptr, &old);
+    if (old.sa_handler != SIG_IGN) ::sigaction(sig, &sa, nullptr);
+  };
+  for (int sig : kFatalSignals) install(sig);
+  install(rescue_signal());
+  sigset_t fatal;
+  sigemptyset(&fatal);
+  for (int sig : kFatalSignals) sigaddset(&fatal, sig);
+  sigaddset(&fatal, rescue_signal());
+  ::sigprocmask(SIG_UNBLOCK, &fatal, nullptr);
+}
+
+// ------------------------------------------------------------ the child
+
+void run_teardowns_from(Trap& self, std::size_t first) {
+  auto& st = *Registry::state(self);
+  while (st.teardowns.size() > first) {
+    auto fn = std::move(st.teardowns.back());
+    st.teardowns.pop_back();
+    try {
+      fn(self);
+    } catch (const InternalException&) {
+    } catch (...) {
+      st.exceptions.push_back("Rethrowing teardown exception: " + current_exception_message());
+    }
+  }
+}
+
+constexpr int kRecordFailed = 125;
+
+[[noreturn]] void run_child(Trap& self, int result_fd, std::size_t teardowns_before) {
+  auto* st = Registry::state(self);
+  posix::own_process_group();
+  posix::no_core_files();
+  forget_capture_pool();
+  const std::size_t exceptions_before = st->exceptions.size();
+  child.owner = st;
+  child.result_fd = result_fd;
+  child.active = 1;
+  install_rescue();
+  ExitFrame frame;
+  frame.catches_underscore_exit = true;
+  push_exit_frame(frame);
+  if (sigsetjmp(frame.env, 1) == 0) {
+    try {
+      self.next();
+    } catch (const InternalException&) {
+    } catch (...) {
+      st->exceptions.push_back(
+          "fork layer: an exception escaped the child process (no die layer below fork): " +
+          current_exception_type() + ": " + current_exception_message());
+    }
+  } else {
+    self.set("exit", Value(frame.code));
+    self.set_leaveby("exit");
+  }
+  pop_exit_frame(frame);
+  run_teardowns_from(self, teardowns_before);
+  flush_streams(1);
+  flush_streams(2);
+  child.active = 0;  // from here on the record says it all
+  ForkResult r;
+  r.leaveby = st->leaveby;
+  r.die_type = st->die_type;
+  r.exceptions.assign(st->exceptions.begin() + static_cast<std::ptrdiff_t>(exceptions_before),
+                      st->exceptions.end());
+  r.values = st->values;
+  try {
+    std::string record = encode_fork_result(r);
+    posix::write_all(result_fd, record.data(), record.size());
+  } catch (...) {
+    posix::exit_now(kRecordFailed);
+  }
+  posix::exit_now(0);
+}
+
+// ------------------------------------------------------------ the parent
+
+bool fork_disabled() {
+  const char* v = std::getenv("TRAP_NO_FORK");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
+void warn_if_threaded() {
+  static std::atomic<bool> warned{false};
+  int n = posix::thread_count();
+  if (n <= 1 || warned.exchange(true)) return;
+  write_original(2, "# trap: the fork layer forks a process that runs " + std::to_string(n) +
+                        " threads; only the forking thread goes on in the child, and a lock "
+                        "another thread held stays locked there. Use fork(exec), or start "
+                        "the threads later.\n");
+}
+
+// The deadline of an outer timeout layer, which this layer then keeps.
+struct Deadline {
+  Clock::time_point when;
+  std::shared_ptr<std::atomic<int>> state;  // 1: kept by fork, 2: passed
+};
+
+std::optional<Deadline> take_deadline(Trap& self) {
+  Props& p = self.prop("timeout");
+  auto when = p.find("deadline");
+  auto state = p.find("state");
+  if (when == p.end() || state == p.end()) return std::nullopt;
+  auto* tp = std::any_cast<Clock::time_point>(&when->second);
+  auto* sp = std::any_cast<std::shared_ptr<std::atomic<int>>>(&state->second);
+  if (!tp || !sp || !*sp) return std::nullopt;
+  int expected = 0;
+  if (!(*sp)->compare_exchange_strong(expected, 1)) return std::nullopt;
+  return Deadline{*tp, *sp};
+}
+
+// Waits for the child; at the deadline asks it to hand over its captures and
+// end, then kills its process group. Returns the wait status.
+int wait_for_child(pid_t pid, const std::optional<Deadline>& deadline, bool& timed_out) {
+  std::optional<int> status =
+      posix::wait_until(pid, deadline ? std::optional(deadline->when) : std::nullopt);
+  if (status) return *status;
+  timed_out = true;
+  posix::kill(pid, rescue_signal());
+  status = posix::wait_until(pid, Clock::now() + std::chrono::seconds(1));
+  posix::kill(-pid, SIGKILL);  // with the grandchildren that kept running
+  if (!status) status = posix::wait_until(pid, std::nullopt);
+  return *status;
+}
+
+void apply(Trap& self, ForkResult& r, int status, bool timed_out,
+           const std::optional<Deadline>& deadline) {
+  auto* st = Registry::state(self);
+  if (r.complete) {
+    st->values = std::move(r.values);
+    st->leaveby = std::move(r.leaveby);
+    st->die_type = std::move(r.die_type);
+    for (auto& e : r.exceptions) st->exceptions.push_back(std::move(e));
+    return;
+  }
+  for (auto& [name, bytes] : r.salvaged) self.set(name, Value(std::move(bytes)));
+  if (timed_out && deadline) {
+    deadline->state->store(2);  // the timeout layer records it
+  } else if (WIFSIGNALED(status)) {
+    self.set("signal", Value(WTERMSIG(status)));
+    self.set_leaveby("signal");
+  } else if (WIFEXITED(status)) {
+    self.set("exit", Value(WEXITSTATUS(status)));
+    self.set_leaveby("exit");
+  }
+}
+
+void fork_layer(Trap& self, std::string_view style) {
+  if (!style.empty())
+    self.exception("fork: unknown style \"" + std::string(style) + "\"");
+  if (fork_disabled()) {
+    self.next();
+    return;
+  }
+  warn_if_threaded();
+  flush_streams(1);
+  flush_streams(2);
+  posix::Fd result;
+  pid_t pid = -1;
+  auto deadline = take_deadline(self);
+  const std::size_t teardowns_before = Registry::state(self)->teardowns.size();
+  try {
+    result = posix::memfd("trap-fork");
+    if (!result) result = posix::temp_file(temp_dir());
+    pid = posix::fork();
+  } catch (const std::exception& e) {
+    if (deadline) deadline->state->store(0);
+    self.exception(std::string("fork layer: ") + e.what());
+  }
+  if (pid == 0) run_child(self, result.get(), teardowns_before);
+  posix::set_process_group(pid);
+  bool timed_out = false;
+  int status = 0;
+  try {
+    status = wait_for_child(pid, deadline, timed_out);
+  } catch (const std::exception& e) {
+    posix::kill_and_reap(pid);
+    self.exception(std::string("fork layer: ") + e.what());
+  }
+  HubAccess::collect_children(current_hub());
+  ForkResult r;
+  try {
+    std::string bytes;
+    posix::read_from(result.get(), 0, bytes);
+    r = decode_fork_result(bytes);
+  } catch (const std::exception& e) {
+    self.exception(e.what());
+  }
+  apply(self, r, status, timed_out, deadline);
+}
+
+}  // namespace
+
+int salvage_register(const Trap& owner, std::string_view accessor, int fd,
+                     off_t offset) noexcept {
+  if (!child.active) return -1;
+  for (int i = 0; i < kSlots; ++i) {
+    auto& s = slots[i];
+    if (s.used.load()) continue;
+    s.owner = Registry::state(owner);
+    std::size_t n = std::min(accessor.size(), sizeof s.name - 1);
+    std::memcpy(s.name, accessor.data(), n);
+    s.name[n] = '\0';
+    s.fd = fd;
+    s.offset = offset;
+    s.used.store(true);
+    return i;
+  }
+  return -1;
+}
+
+void salvage_unregister(int slot) noexcept {
+  if (slot >= 0 && slot < kSlots) slots[slot].used.store(false);
+}
+
+void register_fork_layer(Trapper& t) {
+  auto& B = Builder::instance();
+  B.layer(t, "fork", fork_layer);
+  B.accessor(t, {.simple = {"signal"}, .is_leaveby = true});
+}
+
+}  // namespace trap::detail

@@ -1,0 +1,44 @@
+// The record a fork layer's child writes for its parent: the whole state of
+// the trap after the code (values, leaveby, exception type, errors), and,
+// when the child dies first, the bytes of its captures rescued by a signal
+// handler. Binary safe; the decoder checks every length.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <trap/value.hpp>
+
+namespace trap::detail {
+
+struct ForkResult {
+  bool complete = false;  // a whole state record was found
+  std::string leaveby;
+  std::string die_type;
+  std::vector<std::string> exceptions;
+  std::vector<std::pair<std::string, Value>> values;
+  // Rescued captures: accessor, bytes (from a child that died).
+  std::vector<std::pair<std::string, std::string>> salvaged;
+};
+
+/// The header word of a rescued capture.
+inline constexpr const char* kSalvageHeader = "TRAPSALVAGE";
+
+/// The state record for @p r (its salvaged part is not written).
+std::string encode_fork_result(const ForkResult& r);
+
+/// Parses what a child wrote: a state record and/or rescued captures.
+/// @throws TrapError naming the problem for a truncated or malformed record.
+ForkResult decode_fork_result(std::string_view bytes);
+
+/// Value <-> bytes, with Value's private parts.
+struct ValueCodec {
+  static void encode(const Value& v, std::string& out);
+  static Value decode(std::string_view& in);
+  static void set_opaque(Value& v, Opaque o);
+};
+
+}  // namespace trap::detail

@@ -1,0 +1,189 @@
+#include "posix/process.hpp"
+
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "posix/fd.hpp"
+
+namespace trap::posix {
+namespace {
+
+[[noreturn]] void fail(int err, const std::string& what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+// A pidfd becomes readable when the child ends: a wait with a deadline
+// without signals or polling. Linux 5.3; nothing where unsupported.
+Fd open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  long r = ::syscall(SYS_pidfd_open, pid, 0);
+  if (r >= 0) return Fd(static_cast<int>(r));
+#endif
+  (void)pid;
+  return Fd();
+}
+
+// Milliseconds left until the deadline, rounded up, for poll().
+int millis_left(std::chrono::steady_clock::time_point deadline) {
+  auto left = deadline - std::chrono::steady_clock::now();
+  if (left <= std::chrono::steady_clock::duration::zero()) return 0;
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return ms > 1'000'000'000 ? 1'000'000'000 : static_cast<int>(ms);
+}
+
+std::optional<int> reap(pid_t pid, int flags) {
+  if (int e = take_fault("waitpid"); e > 0) fail(e, "waitpid(" + std::to_string(pid) + ")");
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(pid, &status, flags);
+    if (r == pid) return status;
+    if (r == 0) return std::nullopt;
+    if (errno != EINTR) fail(errno, "waitpid(" + std::to_string(pid) + ")");
+  }
+}
+
+}  // namespace
+
+pid_t fork() {
+  if (int e = take_fault("fork"); e > 0) fail(e, "fork");
+  pid_t pid = ::fork();
+  if (pid < 0) fail(errno, "fork");
+  return pid;
+}
+
+std::optional<int> wait_until(pid_t pid,
+                              std::optional<std::chrono::steady_clock::time_point> deadline) {
+  if (!deadline) return reap(pid, 0);
+  if (Fd pidfd = open_pidfd(pid)) {
+    for (;;) {
+      struct pollfd p = {pidfd.get(), POLLIN, 0};
+      int r = ::poll(&p, 1, millis_left(*deadline));
+      if (r > 0) return reap(pid, 0);
+      if (r == 0) return reap(pid, WNOHANG);  // it may have ended just now
+      if (errno != EINTR) fail(errno, "poll(pidfd)");
+    }
+  }
+  // Without pidfd: check at growing intervals, at most 10 ms apart.
+  auto pause = std::chrono::microseconds(100);
+  for (;;) {
+    if (auto status = reap(pid, WNOHANG)) return status;
+    if (std::chrono::steady_clock::now() >= *deadline) return std::nullopt;
+    struct timespec ts = {0, static_cast<long>(pause.count()) * 1000};
+    ::nanosleep(&ts, nullptr);
+    if (pause < std::chrono::milliseconds(10)) pause *= 2;
+  }
+}
+
+void kill(pid_t pid, int sig) {
+  if (int e = take_fault("kill"); e > 0) fail(e, "kill(" + std::to_string(pid) + ")");
+  if (::kill(pid, sig) != 0 && errno != ESRCH)
+    fail(errno, "kill(" + std::to_string(pid) + ", " + std::to_string(sig) + ")");
+}
+
+void own_process_group() noexcept { ::setpgid(0, 0); }
+
+int thread_count() noexcept {
+  DIR* d = ::opendir("/proc/self/task");
+  if (!d) return 1;
+  int n = 0;
+  while (struct dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  ::closedir(d);
+  return n > 0 ? n : 1;
+}
+
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  if (abbrev) return std::string("SIG") + abbrev;
+  return "signal " + std::to_string(sig);
+}
+
+void no_core_files() noexcept {
+  struct rlimit none = {0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
+}
+
+bool write_signal_safe(int fd, const char* data, std::size_t n) noexcept {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+bool copy_region_signal_safe(int from, off_t offset, int to, const char* kind,
+                             const char* name) noexcept {
+  off_t length = 0;  // a capture kept elsewhere than a file: known to be empty
+  if (from >= 0) {
+    struct stat st;
+    if (::fstat(from, &st) != 0) return false;
+    length = st.st_size > offset ? st.st_size - offset : 0;
+  }
+  // The header, formatted by hand: no stdio in a signal handler.
+  char digits[24];
+  int nd = 0;
+  unsigned long long v = static_cast<unsigned long long>(length);
+  do {
+    digits[nd++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  char header[128];
+  std::size_t h = 0;
+  auto put = [&](const char* s) {
+    while (*s && h < sizeof header - 2) header[h++] = *s++;
+  };
+  put(kind);
+  put(" ");
+  put(name);
+  put(" ");
+  while (nd > 0 && h < sizeof header - 1) header[h++] = digits[--nd];
+  header[h++] = '\n';
+  if (!write_signal_safe(to, header, h)) return false;
+  char buf[16384];
+  while (length > 0) {
+    std::size_t want = length < static_cast<off_t>(sizeof buf) ? static_cast<std::size_t>(length)
+                                                                : sizeof buf;
+    ssize_t r = ::pread(from, buf, want, offset);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    if (!write_signal_safe(to, buf, static_cast<std::size_t>(r))) return false;
+    offset += r;
+    length -= r;
+  }
+  return true;
+}
+
+void exit_now(int code) noexcept {
+  ::syscall(SYS_exit_group, code);
+  for (;;) ::pause();
+}
+
+}  // namespace trap::posix
+
+namespace trap::posix {
+
+void set_process_group(pid_t pid) noexcept { ::setpgid(pid, pid); }
+
+void kill_and_reap(pid_t pid) noexcept {
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace trap::posix

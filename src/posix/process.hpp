@@ -1,0 +1,63 @@
+// Process calls: fork, waiting with a deadline, signals, and what a signal
+// handler may use. Like fd.hpp, every call retries on EINTR, throws
+// std::system_error naming the call, and can be made to fail by
+// inject_fault() ("fork", "waitpid", "kill").
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace trap::posix {
+
+/// fork(); 0 in the child. @throws std::system_error "fork"
+pid_t fork();
+
+/// Waits for child @p pid until @p deadline (none: for ever) and reaps it.
+/// @returns its wait status, or nothing if the deadline passed first.
+std::optional<int> wait_until(pid_t pid,
+                              std::optional<std::chrono::steady_clock::time_point> deadline);
+
+/// kill(@p pid, @p sig); a process that is gone already is not an error.
+void kill(pid_t pid, int sig);
+
+/// Puts the calling process in a process group of its own.
+void own_process_group() noexcept;
+
+/// How many threads this process runs (from /proc; 1 if unknown).
+int thread_count() noexcept;
+
+/// The name of signal @p sig ("SIGSEGV"), or "signal N".
+std::string signal_name(int sig);
+
+/// No core file for this process (RLIMIT_CORE 0).
+void no_core_files() noexcept;
+
+/// Async-signal-safe: copies everything from @p offset to the end of file
+/// @p from to @p to, after a header line "KIND NAME LENGTH\n" (a negative
+/// @p from gives an empty region). Returns false
+/// if a call failed.
+bool copy_region_signal_safe(int from, off_t offset, int to, const char* kind,
+                             const char* name) noexcept;
+
+/// Async-signal-safe write of all of [data, data+n).
+bool write_signal_safe(int fd, const char* data, std::size_t n) noexcept;
+
+/// The real _exit, whatever the program defines: ends the process now.
+[[noreturn]] void exit_now(int code) noexcept;
+
+}  // namespace trap::posix
+
+namespace trap::posix {
+
+/// Puts child @p pid in a process group of its own (the parent's side of
+/// own_process_group(), so neither waits for the other).
+void set_process_group(pid_t pid) noexcept;
+
+/// Last resort after a failed wait: kills @p pid's process group and reaps
+/// @p pid, ignoring every error.
+void kill_and_reap(pid_t pid) noexcept;
+
+}  // namespace trap::posix

@@ -1,0 +1,145 @@
+// The timeout layer: in process (the code is stopped on its own thread) and
+// above a fork layer (the child's process group is killed at the deadline).
+#define BOOST_TEST_MODULE timeout
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include <trap/boost_test.hpp>
+#include <trap/trap.hpp>
+
+#include "../core/test_support.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void spin_forever() {
+  volatile unsigned long n = 0;
+  for (;;) n = n + 1;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(in_process)
+
+BOOST_AUTO_TEST_CASE(busy_loop_is_stopped_and_output_kept) {
+  trap::trap([] {});  // the capture files' pool is filled
+  const int fds = test_support::count_fds();
+  auto start = Clock::now();
+  auto r = trap::trap<":timeout(100)">([] {
+    std::cout << "started\n";
+    spin_forever();
+  });
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(r.did_timeout());
+  BOOST_TEST(r.timeout_ok());
+  BOOST_TEST(r.get("timeout")->as<int>() == 100);
+  BOOST_TEST(r.out() == "started\n");
+  BOOST_TEST((Clock::now() - start >= std::chrono::milliseconds(100)));
+  BOOST_TEST(test_support::count_fds() == fds);
+  // The streams are back: output after the trap is not captured.
+  auto after = trap::trap([] { std::cout << "after"; });
+  BOOST_TEST(after.out() == "after");
+}
+
+BOOST_AUTO_TEST_CASE(sleeping_code_is_stopped) {
+  auto r = trap::trap<":timeout(50)">([] { ::sleep(30); });
+  BOOST_TEST(r.leaveby() == "timeout");
+}
+
+BOOST_AUTO_TEST_CASE(code_that_finishes_in_time_is_untouched) {
+  for (int i = 0; i < 200; ++i) {
+    auto r = trap::trap<":timeout(10000)">([] { return 7; });
+    BOOST_REQUIRE(r.leaveby() == "return");
+    BOOST_REQUIRE(r.return_value<int>() == 7);
+    BOOST_REQUIRE(!r.has("timeout"));
+  }
+  BOOST_TEST(test_support::settled_thread_count(1) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(nested_traps_and_exit_targets_are_unwound) {
+  auto r = trap::trap<":timeout(100)">([] {
+    trap::trap([] {
+      std::cout << "inner";
+      spin_forever();
+    });
+  });
+  BOOST_TEST(r.leaveby() == "timeout");
+  // exit() after the jump must not go to a frame that is gone.
+  auto e = trap::trap([] { std::exit(9); });
+  BOOST_TEST(e.exit_code() == 9);
+  auto o = trap::trap([] { std::cout << "clean"; });
+  BOOST_TEST(o.out() == "clean");
+}
+
+BOOST_AUTO_TEST_CASE(bad_limits_are_usage_errors) {
+  BOOST_CHECK_EXCEPTION(trap::trap(":timeout(0)", [] {}), trap::UsageError,
+                        [](const trap::UsageError& e) {
+                          return std::string(e.what()).find("not \"0\"") != std::string::npos;
+                        });
+  BOOST_CHECK_THROW(trap::trap(":timeout(-5)", [] {}), trap::UsageError);
+  BOOST_CHECK_THROW(trap::trap(":timeout(soon)", [] {}), trap::UsageError);
+  BOOST_CHECK_THROW(trap::trap(":timeout", [] {}), trap::UsageError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(with_fork)
+
+BOOST_AUTO_TEST_CASE(hanging_child_is_killed_and_output_kept) {
+  auto r = trap::trap<":fork:timeout(200)">([] {
+    std::cout << "working" << std::endl;
+    std::cerr << "still working\n";
+    for (;;) ::pause();
+  });
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(r.get("timeout")->as<int>() == 200);
+  BOOST_TEST(r.out() == "working\n");
+  BOOST_TEST(r.err() == "still working\n");
+}
+
+BOOST_AUTO_TEST_CASE(child_that_ignores_the_request_is_killed) {
+  auto start = Clock::now();
+  auto r = trap::trap<":fork:timeout(100)">([] {
+    sigset_t all;
+    sigfillset(&all);
+    ::sigprocmask(SIG_BLOCK, &all, nullptr);
+    spin_forever();
+  });
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST((Clock::now() - start < std::chrono::seconds(10)));
+}
+
+BOOST_AUTO_TEST_CASE(grandchild_holding_the_output_is_killed_with_the_group) {
+  int pipefd[2];
+  BOOST_REQUIRE(::pipe(pipefd) == 0);
+  auto r = trap::trap<":fork:timeout(200)">([&] {
+    if (::fork() == 0) {
+      // The grandchild: holds the pipe's write end and sleeps.
+      for (;;) ::pause();
+    }
+    for (;;) ::pause();
+  });
+  ::close(pipefd[1]);
+  // Every holder of the write end is gone: read sees end of file.
+  char c;
+  BOOST_TEST(::read(pipefd[0], &c, 1) == 0);
+  ::close(pipefd[0]);
+  BOOST_TEST(r.leaveby() == "timeout");
+}
+
+BOOST_AUTO_TEST_CASE(fast_child_is_not_a_timeout) {
+  auto r = trap::trap<":fork:timeout(10000)">([] { return 5; });
+  BOOST_TEST(r.leaveby() == "return");
+  BOOST_TEST(r.return_value<int>() == 5);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
