@@ -47,6 +47,9 @@ void restore_before_real_exit() noexcept {
 }
 
 [[noreturn]] void leave(const char* name, int code) {
+  // A vforked child (a launcher that failed to exec) shares our memory: it
+  // may only end, at once.
+  if (posix::in_vfork_child()) posix::exit_now(code);
   ExitFrame* frame = current_frame;
   if (frame && frame->pid == posix::self_pid()) {
     frame->code = code;

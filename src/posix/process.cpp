@@ -55,6 +55,8 @@ std::optional<int> reap(pid_t pid, int flags) {
 
 }  // namespace
 
+Fd pidfd(pid_t pid) { return open_pidfd(pid); }
+
 pid_t fork() {
   if (int e = take_fault("fork"); e > 0) fail(e, "fork");
   pid_t pid = ::fork();
@@ -90,6 +92,8 @@ void kill(pid_t pid, int sig) {
   if (::kill(pid, sig) != 0 && errno != ESRCH)
     fail(errno, "kill(" + std::to_string(pid) + ", " + std::to_string(sig) + ")");
 }
+
+bool in_vfork_child() noexcept { return ::getpid() != self_pid(); }
 
 void own_process_group() noexcept { ::setpgid(0, 0); }
 

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "posix/fd.hpp"
+
 namespace trap::posix {
 
 /// fork(); 0 in the child. @throws std::system_error "fork"
@@ -20,8 +22,16 @@ pid_t fork();
 std::optional<int> wait_until(pid_t pid,
                               std::optional<std::chrono::steady_clock::time_point> deadline);
 
+/// A descriptor that becomes readable when child @p pid ends (pidfd_open);
+/// invalid where the kernel has none.
+Fd pidfd(pid_t pid);
+
 /// kill(@p pid, @p sig); a process that is gone already is not an error.
 void kill(pid_t pid, int sig);
+
+/// Whether this is a child made by vfork (or any fork that ran no atfork
+/// handler): its pid differs from the one self_pid() keeps.
+bool in_vfork_child() noexcept;
 
 /// Puts the calling process in a process group of its own.
 void own_process_group() noexcept;

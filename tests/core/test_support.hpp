@@ -58,6 +58,27 @@ inline int count_entries(const std::string& dir) {
   return n;
 }
 
+/// Live and zombie children of this process, from /proc.
+inline int count_children() {
+  int n = 0;
+  std::string me = std::to_string(::getpid());
+  if (DIR* d = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(d)) {
+      std::string stat = std::string("/proc/") + e->d_name + "/stat";
+      if (FILE* f = std::fopen(stat.c_str(), "r")) {
+        int pid = 0, ppid = 0;
+        char state = 0;
+        if (std::fscanf(f, "%d %*s %c %d", &pid, &state, &ppid) == 3 &&
+            std::to_string(ppid) == me)
+          ++n;
+        std::fclose(f);
+      }
+    }
+    ::closedir(d);
+  }
+  return n;
+}
+
 /// The number of threads of this process.
 inline int count_threads() { return count_entries("/proc/self/task"); }
 

@@ -42,27 +42,6 @@ struct Opaque {
   int v = 0;
 };
 
-int count_children() {
-  // Zombies and live children of this process, from /proc.
-  int n = 0;
-  std::string me = std::to_string(::getpid());
-  if (DIR* d = ::opendir("/proc")) {
-    while (dirent* e = ::readdir(d)) {
-      std::string stat = std::string("/proc/") + e->d_name + "/stat";
-      if (FILE* f = std::fopen(stat.c_str(), "r")) {
-        int pid = 0, ppid = 0;
-        char state = 0;
-        if (std::fscanf(f, "%d %*s %c %d", &pid, &state, &ppid) == 3 &&
-            std::to_string(ppid) == me)
-          ++n;
-        std::fclose(f);
-      }
-    }
-    ::closedir(d);
-  }
-  return n;
-}
-
 [[noreturn]] void segfault() {
   volatile int* p = nullptr;
   *p = 1;
@@ -354,7 +333,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_fork_traps_leave_nothing_behind) {
     BOOST_REQUIRE(r.out() == std::to_string(i));
   }
   BOOST_TEST(test_support::count_fds() == fds);
-  BOOST_TEST(count_children() == 0);
+  BOOST_TEST(test_support::count_children() == 0);
   BOOST_TEST(test_support::count_entries("/tmp") <= temp);
 }
 
@@ -390,7 +369,7 @@ BOOST_AUTO_TEST_CASE(truncated_result_record_is_a_trap_error) {
     trap::posix::inject_fault("", 0, 0);
     BOOST_TEST(std::string(e.what()).find("result record is truncated (1 bytes") != std::string::npos);
   }
-  BOOST_TEST(count_children() == 0);
+  BOOST_TEST(test_support::count_children() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(exception_without_die_below_is_a_trap_error) {

@@ -1,0 +1,79 @@
+/// @file
+/// trap::run: a trap around an external program (target trap::process).
+///
+/// @code
+/// #include <trap/process.hpp>
+/// auto r = trap::run({"grep", "-c", "x"}, {.input = "x\ny\nx\n"});
+/// r.exit_is(0);
+/// r.stdout_is("2\n");
+/// @endcode
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include <trap/trap.hpp>
+
+namespace trap {
+
+/// How trap::run starts a program.
+struct RunOptions {
+  /// Written to the program's standard input, which is then closed. A
+  /// program that never reads it, or closes it early, is fine.
+  std::string input{};
+  /// Start from this process's environment (else from an empty one).
+  bool inherit_environment = true;
+  /// Variables to set (over the inherited ones).
+  std::map<std::string, std::string> environment{};
+  /// Variables to remove.
+  std::vector<std::string> unset_environment{};
+  /// Where the program starts; empty: this process's working directory.
+  std::string working_directory{};
+  /// Stop the program (and every process in its process group) after this
+  /// long: leaveby "timeout", the output written until then kept.
+  std::optional<std::chrono::milliseconds> timeout{};
+  /// Search PATH for a program name without a slash, as a shell does.
+  bool path_lookup = true;
+};
+
+/// Runs the program @p argv (argv[0] is the program) and waits for it.
+///
+/// The returned trap has `stdout` and `stderr` (read concurrently, any
+/// size), and is left by "exit" (exit_code()), "signal" (signal()),
+/// "timeout", or "die" when the program could not be started (the message
+/// names the program and the OS error). Every test method works:
+/// `r.exit_is(0)`, `r.stdout_like("^ok")`, `r.did_signal()`.
+///
+/// The program runs in a process group of its own, started with vfork and
+/// exec (posix_spawn's technique), so starting it costs the same however
+/// large this process is.
+/// @throws UsageError if @p argv is empty.
+Trap run(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+namespace detail {
+Trap run_under(std::string_view spec, const std::vector<std::string>& argv,
+               const RunOptions& options);
+}  // namespace detail
+
+/// As run(argv, options), under the layers of @p spec as well, e.g.
+/// `":timeout(500)"` or `":tcp_server"`. A timeout layer's deadline stops
+/// the program as options.timeout would. (A template only so that a braced
+/// argv, `run({"ls"}, {...})`, is never taken for a spec.)
+template <class Spec>
+  requires std::is_convertible_v<const Spec&, std::string_view>
+Trap run(const Spec& spec, const std::vector<std::string>& argv,
+         const RunOptions& options = {}) {
+  return detail::run_under(std::string_view(spec), argv, options);
+}
+
+/// The trapper trap::run uses: the standard one, with a `default` that runs
+/// a program rather than trapping in-process code ("die" only, so that a
+/// program that cannot be started is a die).
+Trapper& process_trapper();
+
+}  // namespace trap
