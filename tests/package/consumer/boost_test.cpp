@@ -10,3 +10,13 @@ BOOST_AUTO_TEST_CASE(traps_stdout) {
   BOOST_TEST(r.out() == "hi");
   r.stdout_is("hi", "stdout_is reports as a Boost.Test check");
 }
+
+BOOST_AUTO_TEST_CASE(death_test_with_the_fork_layer) {
+  auto r = trap::trap<":fork">([] {
+    std::cerr << "giving up\n";
+    std::abort();
+  });
+  r.did_signal();
+  r.signal_is(6);
+  r.stderr_is("giving up\n");
+}
