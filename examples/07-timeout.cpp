@@ -1,0 +1,38 @@
+// 07-timeout: code that hangs is stopped. Under `:fork:timeout(200)` the
+// child is killed at the deadline and the output it wrote until then is
+// kept; `:timeout(ms)` alone stops code in process.
+#include <unistd.h>
+
+#include <iostream>
+
+#include <trap/trap.hpp>
+
+namespace {
+
+// The code under test: waits for an answer that never comes.
+void wait_for_reply() {
+  std::cout << "request sent" << std::endl;
+  for (;;) ::pause();
+}
+
+// Computes for ever.
+unsigned long spin() {
+  volatile unsigned long n = 0;
+  for (;;) n = n + 1;
+  return n;
+}
+
+}  // namespace
+
+int main() {
+  auto hung = trap::trap<":fork:timeout(200)">(wait_for_reply);
+  hung.did_timeout("the child is stopped at its deadline");
+  hung.stdout_is("request sent\n", "what it wrote until then is kept");
+
+  auto busy = trap::trap<":timeout(100)">(spin);
+  busy.did_timeout("a busy loop is stopped in process");
+
+  auto quick = trap::trap<":fork:timeout(5000)">([] { return 42; });
+  quick.return_is(42, "code that finishes in time is untouched");
+  return trap::done_testing();
+}

@@ -1,0 +1,73 @@
+// 08-custom-layer: a layer of our own, composed with timeout and fork. The
+// `in_dir(PATH)` layer runs the code in another working directory and puts
+// the old one back in its teardown; `env(NAME=VALUE)` sets a variable for
+// the code. Both are written with the public Builder API only, as the
+// timeout layer itself is.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include <trap/trap.hpp>
+
+namespace {
+
+void in_dir_layer(trap::Trap& self, std::string_view dir) {
+  std::error_code ec;
+  auto old = std::filesystem::current_path();
+  std::filesystem::current_path(std::string(dir), ec);
+  if (ec) self.exception("in_dir: cannot enter \"" + std::string(dir) + "\": " + ec.message());
+  self.teardown([old] { std::filesystem::current_path(old); });
+  self.next();
+}
+
+void env_layer(trap::Trap& self, std::string_view assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string_view::npos) self.exception("env: expected NAME=VALUE");
+  std::string name(assignment.substr(0, eq));
+  const char* old = std::getenv(name.c_str());
+  std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
+  ::setenv(name.c_str(), std::string(assignment.substr(eq + 1)).c_str(), 1);
+  self.teardown([name, saved] {
+    if (saved) ::setenv(name.c_str(), saved->c_str(), 1);
+    else ::unsetenv(name.c_str());
+  });
+  self.next();
+}
+
+}  // namespace
+
+int main() {
+  trap::Trapper mine("mine", &trap::standard());
+  auto& B = trap::Builder::instance();
+  B.layer(mine, "in_dir", in_dir_layer);
+  B.layer(mine, "env", env_layer);
+
+  // Layers to the right wrap those to their left: in_dir and env apply
+  // around the code, timeout around them.
+  auto r = mine.trap(":env(GREETING=hello):in_dir(/):timeout(1000)", [] {
+    std::cout << std::getenv("GREETING") << " from "
+              << std::filesystem::current_path().string() << "\n";
+    for (;;) ::pause();  // and then it hangs
+  });
+  r.did_timeout("stopped at the deadline");
+  r.stdout_is("hello from /\n", "ran with our directory and variable");
+
+  // The teardowns put the directory and the variable back.
+  auto after = trap::trap([] {
+    std::cout << (std::getenv("GREETING") ? "set" : "unset") << " in "
+              << std::filesystem::current_path().string();
+  });
+  after.stdout_is("unset in " + std::filesystem::current_path().string(),
+                  "GREETING is unset again, the directory is ours");
+
+  // The same under fork: the layers run in the child only.
+  auto child = mine.trap(":env(GREETING=hi):fork:timeout(1000)", [] {
+    return std::string(std::getenv("GREETING"));
+  });
+  child.return_is("hi", "the variable reaches the code in the child");
+  return trap::done_testing();
+}
