@@ -91,7 +91,7 @@ void fill_resident(const benchmark::State& state) {
 
 void free_resident(const benchmark::State&) { std::vector<char>().swap(resident); }
 
-/// Registers @p fn at 0 and 200 MiB resident, timed by the wall clock.
+/// Runs a benchmark at 0 and at 200 MiB resident, timed by the wall clock.
 void at_each_rss(benchmark::internal::Benchmark* b) {
   b->Arg(0)->Arg(200)->Setup(fill_resident)->Teardown(free_resident)->UseRealTime();
 }
@@ -179,6 +179,18 @@ void BM_raw_posix_spawn_true(benchmark::State& state) {
 }
 BENCHMARK(BM_raw_posix_spawn_true)->Apply(at_each_rss);
 
+#ifdef TRAP_BENCH_PROCESS
+/// One trap::run: stdin, stdout and stderr on pipes, own process group.
+void BM_trap_run_true(benchmark::State& state) {
+  static const std::vector<std::string> argv{"/bin/true"};
+  run_checked(state, [] {
+    trap::Trap r = trap::run(argv);
+    return r.exit_code() == 0 ? std::string() : "left by " + r.leaveby() + ": " + r.die();
+  });
+}
+BENCHMARK(BM_trap_run_true)->Apply(at_each_rss);
+#endif
+
 // ---- 256 MiB through stdout -------------------------------------------------
 
 constexpr long stream_bytes = 256L << 20;
@@ -189,7 +201,7 @@ std::string unless_size(std::size_t got) {
   return "read " + std::to_string(got) + " bytes";
 }
 
-/// Registers a 256 MiB benchmark: few iterations, wall clock, bytes/s.
+/// Runs a 256 MiB benchmark: few iterations, wall clock, bytes/s.
 void streaming(benchmark::internal::Benchmark* b) { b->Iterations(2)->UseRealTime(); }
 
 void BM_raw_spawn_pipe_256MiB(benchmark::State& state) {
@@ -203,15 +215,7 @@ void BM_raw_spawn_pipe_256MiB(benchmark::State& state) {
 BENCHMARK(BM_raw_spawn_pipe_256MiB)->Apply(streaming);
 
 #ifdef TRAP_BENCH_PROCESS
-void BM_trap_run_true(benchmark::State& state) {
-  static const std::vector<std::string> argv{"/bin/true"};
-  run_checked(state, [] {
-    trap::Trap r = trap::run(argv);
-    return r.exit_code() == 0 ? std::string() : "left by " + r.leaveby() + ": " + r.die();
-  });
-}
-BENCHMARK(BM_trap_run_true)->Apply(at_each_rss);
-
+/// Includes out(), which returns a copy of the 256 MiB.
 void BM_trap_run_256MiB(benchmark::State& state) {
   static const std::vector<std::string> argv(head_argv, head_argv + 4);
   run_checked(state, [] {
