@@ -23,7 +23,10 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
+#include <trap/detail/reexec.hpp>
 #include <trap/trap.hpp>
 
 #include "capture.hpp"
@@ -34,6 +37,8 @@
 #include "posix/fd.hpp"
 #include "posix/process.hpp"
 #include "state.hpp"
+
+extern char** environ;
 
 namespace trap::detail {
 namespace {
@@ -255,30 +260,10 @@ void apply(Trap& self, ForkResult& r, int status, bool timed_out,
   }
 }
 
-void fork_layer(Trap& self, std::string_view style) {
-  if (!style.empty())
-    self.exception("fork: unknown style \"" + std::string(style) + "\"");
-  if (fork_disabled()) {
-    self.next();
-    return;
-  }
-  warn_if_threaded();
-  flush_streams(1);
-  flush_streams(2);
-  posix::Fd result;
-  pid_t pid = -1;
-  auto deadline = take_deadline(self);
-  const std::size_t teardowns_before = Registry::state(self)->teardowns.size();
-  try {
-    result = posix::memfd("trap-fork");
-    if (!result) result = posix::temp_file(temp_dir());
-    pid = posix::fork();
-  } catch (const std::exception& e) {
-    if (deadline) deadline->state->store(0);
-    self.exception(std::string("fork layer: ") + e.what());
-  }
-  if (pid == 0) run_child(self, result.get(), teardowns_before);
-  posix::set_process_group(pid);
+// The parent's side, once the child runs: waits, takes in the results it
+// reported and the record it wrote, and completes the trap.
+void finish_in_parent(Trap& self, pid_t pid, posix::Fd& result,
+                      const std::optional<Deadline>& deadline, bool exec_style) {
   bool timed_out = false;
   int status = 0;
   try {
@@ -296,7 +281,127 @@ void fork_layer(Trap& self, std::string_view style) {
   } catch (const std::exception& e) {
     self.exception(e.what());
   }
+  if (exec_style && !r.complete && !timed_out && WIFEXITED(status) && r.salvaged.empty())
+    self.exception("fork(exec): the test, run again in a new process, ended (exit " +
+                   std::to_string(WEXITSTATUS(status)) +
+                   ") without reaching this trap: the code before it must take the same "
+                   "path each time");
   apply(self, r, status, timed_out, deadline);
+}
+
+posix::Fd result_file(Trap& self) {
+  try {
+    posix::Fd result = posix::memfd("trap-fork");
+    if (!result) result = posix::temp_file(temp_dir());
+    return result;
+  } catch (const std::exception& e) {
+    self.exception(std::string("fork layer: ") + e.what());
+  }
+}
+
+// ---------------------------------------------------------- fork(exec)
+
+void fork_plain(Trap& self, bool warn);
+
+// How the framework re-runs the current test, and which fork(exec) trap of
+// the test this is.
+std::atomic<ReexecArguments> reexec{nullptr};
+std::atomic<int> exec_traps{0};
+
+// The descriptors a re-run process finds its result file and hub file on.
+constexpr int kExecResultFd = 198;
+constexpr int kExecHubFd = 199;
+constexpr const char* kExecVariable = "TRAP_FORK_EXEC";
+
+// In a process started by a fork(exec) trap: the number of the trap to run.
+int exec_target() {
+  static const int target = [] {
+    const char* v = std::getenv(kExecVariable);
+    return v ? std::atoi(v) : 0;
+  }();
+  return target;
+}
+
+std::vector<std::string> current_environment(int trap_number) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e)
+    if (std::strncmp(*e, "TRAP_FORK_EXEC=", 15) != 0) env.emplace_back(*e);
+  env.push_back(std::string(kExecVariable) + "=" + std::to_string(trap_number));
+  return env;
+}
+
+void fork_exec_layer(Trap& self) {
+  const int number = ++exec_traps;
+  if (int target = exec_target()) {
+    // This process runs the test again for trap number `target`: that one
+    // runs here and ends the process. The ones before it run as plain fork
+    // traps, so that the test takes the same path as in the parent (their
+    // results may decide it); inside it, fork(exec) does not nest either.
+    if (number != target) {
+      fork_plain(self, false);
+      return;
+    }
+    HubAccess::forward_to_parent(kExecHubFd);
+    run_child(self, kExecResultFd, Registry::state(self)->teardowns.size());
+  }
+  ReexecArguments arguments = reexec.load();
+  if (!arguments)
+    self.exception("fork(exec): no test framework can run this test again in a new process; "
+                   "include <trap/boost_test.hpp> in a Boost.Test program");
+  flush_streams(1);
+  flush_streams(2);
+  posix::Fd result = result_file(self);
+  auto deadline = take_deadline(self);
+  std::vector<std::string> argv{"/proc/self/exe"};
+  for (auto& a : arguments()) argv.push_back(std::move(a));
+  std::vector<posix::Redirect> redirects{{-1, 0}, {-1, 1}, {-1, 2}, {result.get(), kExecResultFd}};
+  if (int hub_fd = HubAccess::ipc_fd(current_hub()); hub_fd >= 0)
+    redirects.push_back({hub_fd, kExecHubFd});
+  pid_t pid = -1;
+  try {
+    pid = posix::spawn("/proc/self/exe", argv, current_environment(number), redirects);
+  } catch (const std::exception& e) {
+    if (deadline) deadline->state->store(0);
+    self.exception(std::string("fork(exec): ") + e.what());
+  }
+  finish_in_parent(self, pid, result, deadline, true);
+}
+
+// ---------------------------------------------------------------- fork
+
+void fork_layer(Trap& self, std::string_view style) {
+  if (style == "exec") {
+    if (fork_disabled()) self.next();
+    else fork_exec_layer(self);
+    return;
+  }
+  if (!style.empty())
+    self.exception("fork: unknown style \"" + std::string(style) +
+                   "\" (the styles are fork and fork(exec))");
+  if (fork_disabled()) {
+    self.next();
+    return;
+  }
+  fork_plain(self, true);
+}
+
+void fork_plain(Trap& self, bool warn) {
+  if (warn) warn_if_threaded();
+  flush_streams(1);
+  flush_streams(2);
+  posix::Fd result = result_file(self);
+  auto deadline = take_deadline(self);
+  const std::size_t teardowns_before = Registry::state(self)->teardowns.size();
+  pid_t pid = -1;
+  try {
+    pid = posix::fork();
+  } catch (const std::exception& e) {
+    if (deadline) deadline->state->store(0);
+    self.exception(std::string("fork layer: ") + e.what());
+  }
+  if (pid == 0) run_child(self, result.get(), teardowns_before);
+  posix::set_process_group(pid);
+  finish_in_parent(self, pid, result, deadline, false);
 }
 
 }  // namespace
@@ -322,6 +427,10 @@ int salvage_register(const Trap& owner, std::string_view accessor, int fd,
 void salvage_unregister(int slot) noexcept {
   if (slot >= 0 && slot < kSlots) slots[slot].used.store(false);
 }
+
+void set_reexec_arguments(ReexecArguments fn) noexcept { reexec.store(fn); }
+
+void new_test_started() noexcept { exec_traps.store(0); }
 
 void register_fork_layer(Trapper& t) {
   auto& B = Builder::instance();

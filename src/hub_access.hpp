@@ -10,6 +10,9 @@ struct HubAccess {
   static int ipc_fd(const Hub& hub);
   /// Takes in the results forked children have sent so far, in order.
   static void collect_children(Hub& hub);
+  /// In a process started by a fork(exec) trap: from now on, results on
+  /// this thread go to the parent's hub through @p fd (its children file).
+  static void forward_to_parent(int fd);
 };
 
 }  // namespace trap::detail

@@ -208,6 +208,13 @@ namespace trap::detail {
 
 int HubAccess::ipc_fd(const Hub& hub) { return hub.s_->ipc.get(); }
 
+void HubAccess::forward_to_parent(int fd) {
+  static Hub* forwarder = new Hub(nullptr);  // lives until the process ends
+  forwarder->s_->ipc = posix::Fd(fd);
+  forwarder->s_->owner_pid = -1;  // never this process: every event is sent on
+  private_hub = forwarder;
+}
+
 void HubAccess::collect_children(Hub& hub) {
   std::lock_guard lock(hub.s_->mutex);
   if (posix::self_pid() == hub.s_->owner_pid) hub.s_->read_children(hub);

@@ -27,8 +27,10 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <trap/detail/original_stream.hpp>
+#include <trap/detail/reexec.hpp>
 #include <trap/trap.hpp>
 
 namespace trap {
@@ -99,6 +101,21 @@ struct BoostLogPastCaptures {
 /// Registers BoostLogPastCaptures with Boost.Test.
 inline const boost::unit_test::ut_detail::global_configuration_impl<BoostLogPastCaptures>
     boost_log_past_captures;
+
+// fork(exec): a trap re-runs the current test alone, with Boost.Test
+// silent, in a new process; trap counts fork(exec) traps per test case.
+struct BoostForkExec : boost::unit_test::global_configuration {
+  BoostForkExec() { set_reexec_arguments(&arguments); }
+  void test_unit_start(const boost::unit_test::test_unit& unit) override {
+    if (unit.p_type == boost::unit_test::TUT_CASE) new_test_started();
+  }
+  static std::vector<std::string> arguments() {
+    const auto& test = boost::unit_test::framework::current_test_case();
+    return {"--run_test=" + test.full_name(), "--log_level=nothing", "--report_level=no",
+            "--catch_system_errors=no", "--color_output=no"};
+  }
+};
+inline BoostForkExec boost_fork_exec;
 }  // namespace detail
 
 }  // namespace trap

@@ -116,6 +116,8 @@ int self_pid() {
   return cached_pid.load(std::memory_order_relaxed);
 }
 
+void count_spawn() noexcept { ++forks; }
+
 unsigned long fork_count() {
   watch_forks();
   return forks.load(std::memory_order_relaxed);

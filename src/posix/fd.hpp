@@ -59,6 +59,9 @@ int self_pid();
 /// How many times this process has forked (through fork(), which runs the
 /// atfork handlers); 0 means no child can have inherited anything.
 unsigned long fork_count();
+/// Counts a child started without fork() (posix_spawn), which may have
+/// inherited descriptors just the same.
+void count_spawn() noexcept;
 /// dup2(from, to).
 void dup2(int from, int to);
 /// A close-on-exec pipe: {read end, write end}.

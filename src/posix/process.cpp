@@ -1,7 +1,9 @@
 #include "posix/process.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <spawn.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -188,6 +190,43 @@ void kill_and_reap(pid_t pid) noexcept {
   int status;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+}
+
+}  // namespace trap::posix
+
+namespace trap::posix {
+
+pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
+            const std::vector<std::string>& env, const std::vector<Redirect>& redirects) {
+  const std::string what = "posix_spawn \"" + path + "\"";
+  if (int e = take_fault("posix_spawn"); e > 0) fail(e, what);
+  std::vector<char*> args, vars;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  for (auto& v : env) vars.push_back(const_cast<char*>(v.c_str()));
+  vars.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawnattr_init(&attr);
+  for (auto& r : redirects) {
+    if (r.from < 0)
+      ::posix_spawn_file_actions_addopen(&actions, r.to, "/dev/null", O_RDWR, 0);
+    else
+      ::posix_spawn_file_actions_adddup2(&actions, r.from, r.to);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::posix_spawnattr_setsigmask(&attr, &none);
+  ::posix_spawnattr_setpgroup(&attr, 0);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+  pid_t pid = -1;
+  count_spawn();
+  int rc = ::posix_spawn(&pid, path.c_str(), &actions, &attr, args.data(), vars.data());
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::posix_spawnattr_destroy(&attr);
+  if (rc != 0) fail(rc, what);
+  return pid;
 }
 
 }  // namespace trap::posix

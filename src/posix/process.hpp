@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "posix/fd.hpp"
 
@@ -69,5 +70,22 @@ void set_process_group(pid_t pid) noexcept;
 /// Last resort after a failed wait: kills @p pid's process group and reaps
 /// @p pid, ignoring every error.
 void kill_and_reap(pid_t pid) noexcept;
+
+}  // namespace trap::posix
+
+namespace trap::posix {
+
+/// Where a spawned program's descriptor @p to comes from: descriptor
+/// @p from, or /dev/null when @p from is negative.
+struct Redirect {
+  int from;
+  int to;
+};
+
+/// posix_spawn(): starts @p path with @p argv and @p env (each "K=V"), with
+/// @p redirects applied, an empty signal mask, and in a process group of its
+/// own. @throws std::system_error "posix_spawn "PATH""
+pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
+            const std::vector<std::string>& env, const std::vector<Redirect>& redirects);
 
 }  // namespace trap::posix

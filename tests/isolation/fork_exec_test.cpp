@@ -1,0 +1,129 @@
+// fork(exec): the child re-executes the test program, runs the current test
+// again up to the trap, runs only that trap, and hands the result back, as
+// GoogleTest's "threadsafe" death tests do. For programs that run threads.
+#define BOOST_TEST_MODULE fork_exec
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <trap/boost_test.hpp>
+#include <trap/trap.hpp>
+
+#include "../core/test_support.hpp"
+
+namespace {
+
+// A thread that runs for the whole test, as a program's worker would.
+class Worker {
+ public:
+  Worker() : thread_([this] {
+    std::unique_lock lock(m_);
+    cv_.wait(lock, [this] { return done_; });
+  }) {}
+  ~Worker() {
+    {
+      std::lock_guard lock(m_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(death_test_in_a_threaded_program) {
+  Worker worker;
+  const int parent = ::getpid();
+  auto r = trap::trap<":fork(exec)">([] {
+    std::cout << "in pid " << ::getpid() << "\n";
+    std::fprintf(stderr, "fatal\n");
+    std::abort();
+  });
+  BOOST_TEST(r.leaveby() == "signal");
+  BOOST_TEST(r.signal() == SIGABRT);
+  BOOST_TEST(r.out().find("in pid ") == 0u);
+  BOOST_TEST(r.out() != "in pid " + std::to_string(parent) + "\n");
+  BOOST_TEST(r.err() == "fatal\n");
+}
+
+BOOST_AUTO_TEST_CASE(each_trap_of_a_test_runs_its_own_code) {
+  Worker worker;
+  auto first = trap::trap<":fork(exec)">([] { return 1; });
+  auto second = trap::trap<":fork(exec)">([] {
+    std::cout << "second";
+    std::exit(7);
+  });
+  auto third = trap::trap<":fork(exec)">([] { throw std::runtime_error("third"); });
+  BOOST_TEST(first.return_value<int>() == 1);
+  BOOST_TEST(second.exit_code() == 7);
+  BOOST_TEST(second.out() == "second");
+  BOOST_TEST(third.die() == "third");
+}
+
+BOOST_AUTO_TEST_CASE(results_reported_in_the_child_reach_the_parent) {
+  auto events = trap::intercept([] {
+    trap::trap<":fork(exec)">([] {
+      auto inner = trap::trap([] { std::cout << "x"; });
+      inner.stdout_is("x", "reported from the re-run process");
+    });
+  });
+  BOOST_REQUIRE_EQUAL(events.size(), 1u);
+  BOOST_TEST(events[0].name == "reported from the re-run process");
+  BOOST_TEST(events[0].pass);
+}
+
+BOOST_AUTO_TEST_CASE(timeout_above_fork_exec) {
+  auto r = trap::trap<":fork(exec):timeout(300)">([] {
+    std::cout << "waiting" << std::endl;
+    for (;;) ::pause();
+  });
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(r.out() == "waiting\n");
+}
+
+BOOST_AUTO_TEST_CASE(without_a_framework_hook_it_is_a_trap_error) {
+  trap::detail::set_reexec_arguments(nullptr);
+  BOOST_CHECK_EXCEPTION(trap::trap<":fork(exec)">([] {}), trap::TrapError,
+                        [](const trap::TrapError& e) {
+                          return std::string(e.what()).find("fork(exec): no test framework") !=
+                                 std::string::npos;
+                        });
+  trap::detail::set_reexec_arguments(&trap::detail::BoostForkExec::arguments);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_style_is_a_trap_error) {
+  BOOST_CHECK_EXCEPTION(trap::trap(":fork(spoon)", [] {}), trap::TrapError,
+                        [](const trap::TrapError& e) {
+                          return std::string(e.what()).find("fork: unknown style \"spoon\"") !=
+                                 std::string::npos;
+                        });
+}
+
+BOOST_AUTO_TEST_CASE(fifty_fork_exec_traps_leave_nothing_behind) {
+  trap::trap<":fork(exec)">([] {});
+  const int fds = test_support::count_fds();
+  // Each re-run runs the traps before its own as plain fork traps: keep
+  // the count moderate.
+  for (int i = 0; i < 50; ++i) {
+    auto r = trap::trap<":fork(exec)">([] { return 3; });
+    BOOST_REQUIRE(r.return_value<int>() == 3);
+  }
+  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::count_children() == 0);
+}
