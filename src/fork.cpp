@@ -201,8 +201,8 @@ void warn_if_threaded() {
   if (n <= 1 || warned.exchange(true)) return;
   write_original(2, "# trap: the fork layer forks a process that runs " + std::to_string(n) +
                         " threads; only the forking thread goes on in the child, and a lock "
-                        "another thread held stays locked there. Start the threads after "
-                        "the fork traps, or test a separate program with trap::run.\n");
+                        "another thread held stays locked there. Use fork(exec) under "
+                        "Boost.Test, or start the threads after the fork traps.\n");
 }
 
 // The deadline of an outer timeout layer, which this layer then keeps.
