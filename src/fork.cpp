@@ -112,8 +112,8 @@ void install_rescue() {
   // would carry on running the framework in the child); keeps ignored ones.
   auto install = [&](int sig) {
     struct sigaction old = {};
-    ::sigaction(sig, nullptr, &old);
-    if (old.sa_handler != SIG_IGN) ::sigaction(sig, &sa, nullptr);
+    ::sigaction(sig, &sa, &old);
+    if (old.sa_handler == SIG_IGN) ::sigaction(sig, &old, nullptr);
   };
   for (int sig : kFatalSignals) install(sig);
   install(rescue_signal());

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <condition_variable>
 #include <exception>
@@ -263,6 +264,19 @@ BOOST_AUTO_TEST_CASE(atexit_handlers_do_not_run_in_the_child) {
     trap::trap<":fork">([] {});
   });
   BOOST_TEST(outer.out() == "");
+}
+
+BOOST_AUTO_TEST_CASE(ignored_signals_stay_ignored_in_the_child) {
+  auto old = ::signal(SIGPIPE, SIG_IGN);
+  auto r = trap::trap<":fork">([] {
+    int p[2];
+    if (::pipe(p) != 0) return false;
+    ::close(p[0]);
+    return ::write(p[1], "x", 1) < 0 && errno == EPIPE;  // no SIGPIPE death
+  });
+  ::signal(SIGPIPE, old);
+  BOOST_TEST(r.leaveby() == "return");
+  BOOST_TEST(r.return_value<bool>());
 }
 
 BOOST_AUTO_TEST_CASE(fork_inside_fork) {
