@@ -126,20 +126,6 @@ void install_rescue() {
 
 // ------------------------------------------------------------ the child
 
-void run_teardowns_from(Trap& self, std::size_t first) {
-  auto& st = *Registry::state(self);
-  while (st.teardowns.size() > first) {
-    auto fn = std::move(st.teardowns.back());
-    st.teardowns.pop_back();
-    try {
-      fn(self);
-    } catch (const InternalException&) {
-    } catch (...) {
-      st.exceptions.push_back("Rethrowing teardown exception: " + current_exception_message());
-    }
-  }
-}
-
 constexpr int kRecordFailed = 125;
 
 [[noreturn]] void run_child(Trap& self, int result_fd, std::size_t teardowns_before) {
@@ -169,7 +155,7 @@ constexpr int kRecordFailed = 125;
     self.set_leaveby("exit");
   }
   pop_exit_frame(frame);
-  run_teardowns_from(self, teardowns_before);
+  run_teardowns(self, teardowns_before);
   flush_streams(1);
   flush_streams(2);
   child.active = 0;  // from here on the record says it all
@@ -205,24 +191,7 @@ void warn_if_threaded() {
                         "Boost.Test, or start the threads after the fork traps.\n");
 }
 
-// The deadline of an outer timeout layer, which this layer then keeps.
-struct Deadline {
-  Clock::time_point when;
-  std::shared_ptr<std::atomic<int>> state;  // 1: kept by fork, 2: passed
-};
-
-std::optional<Deadline> take_deadline(Trap& self) {
-  Props& p = self.prop("timeout");
-  auto when = p.find("deadline");
-  auto state = p.find("state");
-  if (when == p.end() || state == p.end()) return std::nullopt;
-  auto* tp = std::any_cast<Clock::time_point>(&when->second);
-  auto* sp = std::any_cast<std::shared_ptr<std::atomic<int>>>(&state->second);
-  if (!tp || !sp || !*sp) return std::nullopt;
-  int expected = 0;
-  if (!(*sp)->compare_exchange_strong(expected, 1)) return std::nullopt;
-  return Deadline{*tp, *sp};
-}
+using Deadline = TimeoutDeadline;
 
 // Waits for the child; at the deadline asks it to hand over its captures and
 // end, then kills its process group. Returns the wait status.
@@ -351,7 +320,7 @@ void fork_exec_layer(Trap& self) {
   flush_streams(1);
   flush_streams(2);
   posix::Fd result = result_file(self);
-  auto deadline = take_deadline(self);
+  auto deadline = claim_timeout_deadline(self);
   std::vector<std::string> argv{"/proc/self/exe"};
   for (auto& a : arguments()) argv.push_back(std::move(a));
   std::vector<posix::Redirect> redirects{{-1, 0}, {-1, 1}, {-1, 2}, {result.get(), kExecResultFd}};
@@ -390,7 +359,7 @@ void fork_plain(Trap& self, bool warn) {
   flush_streams(1);
   flush_streams(2);
   posix::Fd result = result_file(self);
-  auto deadline = take_deadline(self);
+  auto deadline = claim_timeout_deadline(self);
   const std::size_t teardowns_before = Registry::state(self)->teardowns.size();
   pid_t pid = -1;
   try {
@@ -405,6 +374,19 @@ void fork_plain(Trap& self, bool warn) {
 }
 
 }  // namespace
+
+std::optional<TimeoutDeadline> claim_timeout_deadline(Trap& self) {
+  Props& p = self.prop("timeout");
+  auto when = p.find("deadline");
+  auto state = p.find("state");
+  if (when == p.end() || state == p.end()) return std::nullopt;
+  auto* tp = std::any_cast<Clock::time_point>(&when->second);
+  auto* sp = std::any_cast<std::shared_ptr<std::atomic<int>>>(&state->second);
+  if (!tp || !sp || !*sp) return std::nullopt;
+  int expected = 0;
+  if (!(*sp)->compare_exchange_strong(expected, 1)) return std::nullopt;
+  return TimeoutDeadline{*tp, *sp};
+}
 
 int salvage_register(const Trap& owner, std::string_view accessor, int fd,
                      off_t offset) noexcept {

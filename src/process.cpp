@@ -44,6 +44,7 @@
 // undefined unless its implementation file is included.
 #include <boost/process/v2/impl/environment.ipp>
 
+#include "fork.hpp"
 #include "posix/fd.hpp"
 #include "posix/process.hpp"
 
@@ -160,19 +161,12 @@ struct Deadline {
 Deadline deadline_of(Trap& t, const RunOptions& o) {
   Deadline d;
   if (o.timeout) d.when = Clock::now() + *o.timeout;
-  Props& p = t.prop("timeout");
-  auto when = p.find("deadline");
-  auto state = p.find("state");
-  if (when == p.end() || state == p.end()) return d;
-  auto* tp = std::any_cast<Clock::time_point>(&when->second);
-  auto* sp = std::any_cast<std::shared_ptr<std::atomic<int>>>(&state->second);
-  int expected = 0;
-  if (tp && sp && *sp && (*sp)->compare_exchange_strong(expected, 1)) {
-    if (!d.when || *tp < *d.when) {
-      d.when = *tp;
-      d.layer_state = *sp;
-    } else {
-      (*sp)->store(0);
+  // Kept even when ours comes first: the layer must not stop this thread
+  // while it waits for the program.
+  if (auto layer = detail::claim_timeout_deadline(t)) {
+    if (!d.when || layer->when <= *d.when) {
+      d.when = layer->when;
+      d.layer_state = layer->state;
     }
   }
   return d;

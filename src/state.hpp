@@ -132,9 +132,10 @@ struct TrapState {
 
 /// The traps springing on this thread, outermost first.
 std::vector<TrapState*>& active_traps();
-/// Runs the teardowns of @p st that have not run yet, innermost first,
-/// collecting their errors in st.exceptions.
-void run_teardowns(Trap& trap);
+/// Runs the teardowns of @p trap that have not run yet, innermost first,
+/// down to the first @p first ones (kept), collecting their errors in
+/// exceptions.
+void run_teardowns(Trap& trap, std::size_t first = 0);
 /// Runs the teardowns of every trap springing on this thread above
 /// @p depth (innermost first): the way out when exit() jumps past them.
 void abandon_traps_above(std::size_t depth);

@@ -27,9 +27,9 @@ std::vector<TrapState*>& active_traps() {
   return active;
 }
 
-void run_teardowns(Trap& trap) {
+void run_teardowns(Trap& trap, std::size_t first) {
   auto& st = *Registry::state(trap);
-  while (!st.teardowns.empty()) {
+  while (st.teardowns.size() > first) {
     auto fn = std::move(st.teardowns.back());
     st.teardowns.pop_back();
     try {
