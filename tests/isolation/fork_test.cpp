@@ -390,6 +390,19 @@ BOOST_AUTO_TEST_CASE(truncated_result_record_is_a_trap_error) {
   BOOST_TEST(test_support::count_children() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(failed_wait_kills_and_reaps_the_child) {
+  const int fds = test_support::count_fds();
+  trap::posix::inject_fault("waitpid", 1, ECHILD);
+  try {
+    trap::trap<":fork">([] { for (;;) ::pause(); });
+    BOOST_FAIL("no TrapError");
+  } catch (const trap::TrapError& e) {
+    BOOST_TEST(std::string(e.what()).find("fork layer: waitpid(") != std::string::npos);
+  }
+  BOOST_TEST(test_support::count_children() == 0);
+  BOOST_TEST(test_support::count_fds() == fds);
+}
+
 BOOST_AUTO_TEST_CASE(exception_without_die_below_is_a_trap_error) {
   trap::Trapper bare("bare", &trap::standard());
   trap::Builder::instance().multi_layer(bare, "default", {"raw"});
