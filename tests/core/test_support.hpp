@@ -79,6 +79,32 @@ inline int count_children() {
   return n;
 }
 
+/// A fresh, empty directory made TMPDIR for as long as it lives, so a test
+/// can count the temp files left behind without seeing other tests' files.
+class PrivateTmpdir {
+ public:
+  PrivateTmpdir() {
+    char templ[] = "/tmp/trap-test-XXXXXX";
+    if (::mkdtemp(templ)) path_ = templ;
+    const char* old = std::getenv("TMPDIR");
+    if (old) old_ = old;
+    had_ = old != nullptr;
+    ::setenv("TMPDIR", path_.c_str(), 1);
+  }
+  ~PrivateTmpdir() {
+    if (had_) ::setenv("TMPDIR", old_.c_str(), 1);
+    else ::unsetenv("TMPDIR");
+    ::rmdir(path_.c_str());
+  }
+  PrivateTmpdir(const PrivateTmpdir&) = delete;
+  PrivateTmpdir& operator=(const PrivateTmpdir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_, old_;
+  bool had_ = false;
+};
+
 /// The number of threads of this process.
 inline int count_threads() { return count_entries("/proc/self/task"); }
 
