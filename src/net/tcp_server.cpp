@@ -1,0 +1,664 @@
+// trap::net::TcpServer on Boost.Asio. All socket state lives on the
+// server's I/O thread; the public functions run their work there (call())
+// and wait for it, so the test's thread never races the sockets. Events are
+// logged under a mutex the wait_for_... helpers sleep on.
+#include <trap/net.hpp>
+
+#include <array>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <trap/errors.hpp>
+
+namespace trap::net {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+struct Client {
+  explicit Client(asio::io_context& ctx) : socket(ctx), timer(ctx) {}
+  ClientId id = 0;
+  tcp::socket socket;
+  asio::steady_timer timer;  // the policy's delays
+  ClientInfo info;
+  std::unique_ptr<Filter> in, out;
+  std::array<char, 65536> buf{};
+  std::deque<std::string> queue;
+  std::string held;  // read while the policy said stop reading
+  std::size_t queued = 0;
+  std::size_t written = 0;
+  bool writing = false;
+  bool reading = false;
+  bool disconnect_pending = false;
+  bool closed = false;
+  ClientPolicy policy;
+};
+
+}  // namespace
+
+class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
+ public:
+  explicit Impl(TcpServerOptions o) : opt(std::move(o)) {
+    if (opt.context) {
+      ctx = opt.context;
+    } else {
+      own = std::make_unique<asio::io_context>(1);
+      ctx = own.get();
+    }
+    work.emplace(asio::make_work_guard(*ctx));
+  }
+
+  // ------------------------------------------------------------ threads
+
+  // Runs @p f on the server's thread and returns its result (or throws
+  // what it threw).
+  template <class F>
+  auto call(F f) -> decltype(f()) {
+    using R = decltype(f());
+    if (ctx->get_executor().running_in_this_thread()) return f();
+    {
+      std::lock_guard lock(m);
+      if (finished) throw UsageError(opt.prefix + ": the server has shut down");
+    }
+    std::packaged_task<R()> task(std::move(f));
+    auto result = task.get_future();
+    asio::post(*ctx, [&task] { task(); });
+    return result.get();
+  }
+
+  void start_thread() {
+    if (own) thread = std::thread([this] { own->run(); });
+  }
+
+  // -------------------------------------------------------------- events
+
+  void deliver(Event e) {
+    e.name = opt.prefix + "_" + e.kind;
+    std::vector<std::function<void(const Event&)>> targets;
+    {
+      std::lock_guard lock(m);
+      e.sequence = events.size() + 1;
+      events.push_back(e);
+      for (auto& r : regs)
+        if (r.all || r.names.count(e.kind)) targets.push_back(r.fn);
+    }
+    cv.notify_all();
+    if (opt.handler) targets.insert(targets.begin(), opt.handler);
+    for (auto& fn : targets) {
+      try {
+        fn(e);
+      } catch (const std::exception& ex) {
+        std::cerr << opt.prefix << ": a handler of " << e.name << " threw: " << ex.what() << "\n";
+      }
+    }
+  }
+
+  void listener_failed(const char* operation, const error_code& ec) {
+    Event e;
+    e.kind = "listener_failed";
+    e.operation = operation;
+    e.error = ec.value();
+    e.message = ec.message();
+    deliver(std::move(e));
+  }
+
+  void client_error(Client& c, const char* operation, std::string message) {
+    Event e;
+    e.kind = "client_error";
+    e.client = c.id;
+    e.info = c.info;
+    e.operation = operation;
+    e.message = std::move(message);
+    deliver(std::move(e));
+  }
+
+  // ----------------------------------------------------------- listeners
+
+  struct Listener {
+    tcp::acceptor acceptor;
+    tcp::endpoint where;
+    std::vector<std::shared_ptr<Client>> held;  // accepted while paused
+  };
+
+  void plan_listeners() {
+    const bool v6 = opt.ipv6;
+    auto add = [&](asio::ip::address a) {
+      listeners.push_back(std::make_unique<Listener>(
+          Listener{tcp::acceptor(*ctx), tcp::endpoint(a, opt.port), {}}));
+    };
+    if (opt.address.empty() || opt.address == "localhost") {
+      add(asio::ip::address_v4::loopback());
+      if (v6) add(asio::ip::address_v6::loopback());
+    } else if (opt.address == "any") {
+      add(asio::ip::address_v4::any());
+      if (v6) add(asio::ip::address_v6::any());
+    } else {
+      error_code ec;
+      auto a = asio::ip::make_address(opt.address, ec);
+      if (ec) throw UsageError(opt.prefix + ": not an address: \"" + opt.address + "\"");
+      if (a.is_v6() && !v6)
+        throw UsageError(opt.prefix + ": address " + opt.address + " is IPv6, and ipv6 is off");
+      add(a);
+    }
+  }
+
+  // Opens, binds and listens; false (with a listener_failed event) if not.
+  bool open(Listener& l) {
+    if (l.acceptor.is_open()) return true;
+    error_code ec;
+    l.acceptor.open(l.where.protocol(), ec);
+    if (ec) return listener_failed("socket", ec), false;
+    l.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (l.where.address().is_v6()) l.acceptor.set_option(asio::ip::v6_only(true), ec);
+    l.acceptor.bind(l.where, ec);
+    if (ec) return close(l), listener_failed("bind", ec), false;
+    l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return close(l), listener_failed("listen", ec), false;
+    if (!paused) accept(l);
+    return true;
+  }
+
+  static void close(Listener& l) {
+    error_code ignored;
+    l.acceptor.close(ignored);
+  }
+
+  void accept(Listener& l) {
+    auto c = std::make_shared<Client>(*ctx);
+    l.acceptor.async_accept(c->socket, [this, self = shared_from_this(), &l, c](error_code ec) {
+      if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) return;
+      if (ec) {
+        listener_failed("accept", ec);
+      } else if (paused) {
+        l.held.push_back(c);  // completed as we paused: shown on resume
+        return;
+      } else {
+        add_client(c);
+      }
+      if (!paused) accept(l);
+    });
+  }
+
+  std::uint16_t port_of(bool v6) const {
+    for (auto& l : listeners) {
+      error_code ec;
+      if (l->acceptor.is_open() && l->where.address().is_v6() == v6) {
+        auto ep = l->acceptor.local_endpoint(ec);
+        if (!ec) return ep.port();
+      }
+    }
+    return 0;
+  }
+
+  std::pair<std::string, std::uint16_t> name_of(bool v6) const {
+    for (auto& l : listeners) {
+      error_code ec;
+      if (l->acceptor.is_open() && l->where.address().is_v6() == v6) {
+        auto ep = l->acceptor.local_endpoint(ec);
+        if (!ec) return {ep.address().to_string(), ep.port()};
+      }
+    }
+    return {"", 0};
+  }
+
+  // ------------------------------------------------------------- clients
+
+  std::unique_ptr<Filter> make_filter(const std::shared_ptr<const Filter>& chosen) const {
+    if (chosen) return chosen->clone();
+    if (opt.filter == "line") return line_filter(opt.max_message);
+    if (opt.filter == "block") return block_filter(opt.max_message);
+    return filter_named(opt.filter);
+  }
+
+  void add_client(const std::shared_ptr<Client>& c) {
+    error_code ec;
+    auto peer = c->socket.remote_endpoint(ec);
+    auto local = c->socket.local_endpoint(ec);
+    c->id = next_id++;
+    c->info = {peer.address().to_string(), peer.port(), local.address().to_string(), local.port()};
+    c->in = make_filter(opt.input_filter);
+    c->out = make_filter(opt.output_filter);
+    clients[c->id] = c;
+    Event e;
+    e.kind = "connected";
+    e.client = c->id;
+    e.info = c->info;
+    deliver(std::move(e));
+    read(c);
+  }
+
+  std::shared_ptr<Client> find(ClientId id) const {
+    auto it = clients.find(id);
+    if (it == clients.end())
+      throw UsageError(opt.prefix + ": no client " + std::to_string(id) +
+                       " (it never connected, or it is disconnected)");
+    return it->second;
+  }
+
+  void read(const std::shared_ptr<Client>& c) {
+    if (c->closed || c->reading || c->policy.stop_reading) return;
+    c->reading = true;
+    c->socket.async_read_some(
+        asio::buffer(c->buf), [this, self = shared_from_this(), c](error_code ec, std::size_t n) {
+          c->reading = false;
+          if (c->closed) return;
+          if (ec) return close_client(c, false);  // end of file, reset, ...
+          if (c->policy.stop_reading) {
+            c->held.append(c->buf.data(), n);  // a read already under way
+            return;
+          }
+          if (take_input(c, std::string_view(c->buf.data(), n))) read(c);
+        });
+  }
+
+  // Cuts @p bytes into messages and delivers them; false if the client is
+  // gone afterwards.
+  bool take_input(const std::shared_ptr<Client>& c, std::string_view bytes) {
+    std::vector<std::string> messages;
+    try {
+      messages = c->in->get(bytes);
+    } catch (const FilterError& e) {
+      client_error(*c, "read", e.what());
+      close_client(c, false);
+      return false;
+    }
+    for (auto& m : messages) {
+      Event e;
+      e.kind = "client_input";
+      e.client = c->id;
+      e.info = c->info;
+      e.input = std::move(m);
+      deliver(std::move(e));
+      if (c->closed) return false;  // a handler terminated it
+    }
+    return true;
+  }
+
+  void set_policy(const std::shared_ptr<Client>& c, const ClientPolicy& policy) {
+    c->policy = policy;
+    if (policy.stop_reading) return;
+    if (!c->held.empty()) {
+      std::string held = std::move(c->held);
+      c->held.clear();
+      if (!take_input(c, held)) return;
+    }
+    read(c);
+  }
+
+  void send(const std::shared_ptr<Client>& c, const std::vector<std::string>& messages) {
+    for (auto& m : messages) {
+      std::string bytes = c->out->put(m);
+      c->queued += bytes.size();
+      c->queue.push_back(std::move(bytes));
+    }
+    if (c->queued > opt.max_queued) {
+      client_error(*c, "write",
+                   "more than " + std::to_string(opt.max_queued) +
+                       " bytes queued for the client: it is not reading");
+      return close_client(c, false);
+    }
+    flush(c);
+  }
+
+  // How much of the queue's front the next write takes, under the policy.
+  std::size_t next_chunk(const Client& c) const {
+    std::size_t n = c.queue.front().size();
+    if (c.policy.throttle_bytes_per_second)
+      n = std::min(n, std::max<std::size_t>(1, c.policy.throttle_bytes_per_second / 10));
+    if (c.policy.close_after_bytes)
+      n = std::min(n, *c.policy.close_after_bytes - std::min(*c.policy.close_after_bytes, c.written));
+    return n;
+  }
+
+  void flush(const std::shared_ptr<Client>& c) {
+    if (c->closed || c->writing || c->queue.empty()) return;
+    if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
+      return close_client(c, c->policy.reset);
+    c->writing = true;
+    auto pause = c->policy.delay;
+    if (c->policy.throttle_bytes_per_second && c->written > 0)
+      pause += std::chrono::milliseconds(100);
+    if (pause.count() > 0) {
+      c->timer.expires_after(pause);
+      c->timer.async_wait([this, self = shared_from_this(), c](error_code ec) {
+        if (ec || c->closed) return;
+        write(c);
+      });
+    } else {
+      write(c);
+    }
+  }
+
+  void write(const std::shared_ptr<Client>& c) {
+    const std::size_t n = next_chunk(*c);
+    asio::async_write(c->socket, asio::buffer(c->queue.front().data(), n),
+                      [this, self = shared_from_this(), c](error_code ec, std::size_t done) {
+                        c->writing = false;
+                        if (c->closed) return;
+                        if (ec) return close_client(c, false);
+                        c->written += done;
+                        c->queued -= done;
+                        auto& front = c->queue.front();
+                        if (done == front.size()) c->queue.pop_front();
+                        else front.erase(0, done);
+                        if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
+                          return close_client(c, c->policy.reset);
+                        if (!c->queue.empty()) return flush(c);
+                        Event e;
+                        e.kind = "client_flushed";
+                        e.client = c->id;
+                        e.info = c->info;
+                        deliver(std::move(e));
+                        if (c->disconnect_pending) close_client(c, c->policy.reset);
+                      });
+  }
+
+  void close_client(const std::shared_ptr<Client>& c, bool reset) {
+    if (c->closed) return;
+    c->closed = true;
+    error_code ignored;
+    if (reset || c->policy.reset) c->socket.set_option(asio::socket_base::linger(true, 0), ignored);
+    c->timer.cancel();
+    c->socket.close(ignored);
+    c->queue.clear();
+    clients.erase(c->id);
+    Event e;
+    e.kind = "disconnected";
+    e.client = c->id;
+    e.info = c->info;
+    deliver(std::move(e));
+  }
+
+  // ---------------------------------------------------------------- waits
+
+  std::optional<Event> wait_for(std::string_view kind, std::optional<ClientId> client,
+                                std::chrono::milliseconds timeout) {
+    const std::string key = std::string(kind) + "/" + (client ? std::to_string(*client) : "*");
+    const auto deadline = Clock::now() + timeout;
+    std::unique_lock lock(m);
+    for (;;) {
+      std::size_t& from = cursors[key];
+      for (std::size_t i = from; i < events.size(); ++i) {
+        const Event& e = events[i];
+        if (e.kind == kind && (!client || e.client == *client)) {
+          from = i + 1;
+          return e;
+        }
+      }
+      from = events.size();
+      if (cv.wait_until(lock, deadline) == std::cv_status::timeout) {
+        // One last look: an event may have come as the time ran out.
+        for (std::size_t i = from; i < events.size(); ++i) {
+          const Event& e = events[i];
+          if (e.kind == kind && (!client || e.client == *client)) {
+            cursors[key] = i + 1;
+            return e;
+          }
+        }
+        return std::nullopt;
+      }
+    }
+  }
+
+  // -------------------------------------------------------------- shutdown
+
+  ShutdownReport shutdown(std::chrono::milliseconds deadline) {
+    {
+      std::lock_guard lock(m);
+      if (report) return *report;
+    }
+    const bool on_own_thread = ctx->get_executor().running_in_this_thread();
+    call([&] {
+      for (auto& l : listeners) close(*l);
+      for (auto& [id, c] : clients) {
+        error_code ignored;
+        c->socket.shutdown(tcp::socket::shutdown_send, ignored);  // our side, now
+        c->disconnect_pending = true;
+      }
+    });
+    // Each client gets until the deadline to close its side: its end of
+    // file closes the connection (and delivers disconnected).
+    const auto until = Clock::now() + (on_own_thread ? std::chrono::milliseconds(0) : deadline);
+    std::unique_lock lock(m);
+    while (!on_own_thread) {
+      lock.unlock();
+      bool empty = call([&] { return clients.empty(); });
+      lock.lock();
+      if (empty || cv.wait_until(lock, until) == std::cv_status::timeout) break;
+    }
+    lock.unlock();
+    ShutdownReport r = call([&] {
+      ShutdownReport rep;
+      auto left = clients;
+      for (auto& [id, c] : left) {
+        rep.unclosed.push_back(c->info);
+        close_client(c, false);
+      }
+      for (auto& l : listeners) l->held.clear();
+      return rep;
+    });
+    {
+      std::lock_guard l(m);
+      report = r;
+      finished = true;
+    }
+    // Every socket, acceptor and timer is closed: the handlers still queued
+    // finish (aborted), releasing what they hold, and the thread ends.
+    work.reset();
+    if (thread.joinable() && std::this_thread::get_id() != thread.get_id()) thread.join();
+    return r;
+  }
+
+  struct Registration {
+    int id;
+    bool all = false;
+    std::set<std::string> names;
+    std::function<void(const Event&)> fn;
+  };
+
+  TcpServerOptions opt;
+  std::unique_ptr<asio::io_context> own;
+  asio::io_context* ctx = nullptr;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread thread;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  bool paused = false;
+  std::map<ClientId, std::shared_ptr<Client>> clients;
+  ClientId next_id = 1;
+
+  mutable std::mutex m;  // guards what follows
+  std::condition_variable cv;
+  std::vector<Event> events;
+  std::map<std::string, std::size_t> cursors;
+  std::vector<Registration> regs;
+  int next_reg = 1;
+  std::optional<ShutdownReport> report;
+  bool finished = false;
+};
+
+// ------------------------------------------------------------------ TcpServer
+
+TcpServer::TcpServer(TcpServerOptions options)
+    : impl_(std::make_shared<Impl>(std::move(options))) {
+  if (impl_->opt.prefix.empty()) throw UsageError("TcpServer: the prefix is empty");
+  if (impl_->opt.filter != "line" && impl_->opt.filter != "block")
+    (void)filter_named(impl_->opt.filter);  // throws for an unknown name
+  impl_->plan_listeners();
+  impl_->start_thread();
+  impl_->call([this] {
+    for (auto& l : impl_->listeners) impl_->open(*l);
+    Event e;
+    e.kind = "registered";
+    impl_->deliver(std::move(e));
+  });
+}
+
+TcpServer::~TcpServer() {
+  try {
+    impl_->shutdown(std::chrono::milliseconds(0));
+  } catch (...) {
+  }
+}
+
+std::uint16_t TcpServer::port() const {
+  return impl_->call([this] { return impl_->port_of(false); });
+}
+std::uint16_t TcpServer::port6() const {
+  return impl_->call([this] { return impl_->port_of(true); });
+}
+std::pair<std::string, std::uint16_t> TcpServer::getsockname() const {
+  return impl_->call([this] { return impl_->name_of(false); });
+}
+std::pair<std::string, std::uint16_t> TcpServer::getsockname6() const {
+  return impl_->call([this] { return impl_->name_of(true); });
+}
+
+void TcpServer::send_to_client(ClientId id, std::string_view message) {
+  send_to_client(id, std::vector<std::string>{std::string(message)});
+}
+void TcpServer::send_to_client(ClientId id, const std::vector<std::string>& messages) {
+  impl_->call([&] { impl_->send(impl_->find(id), messages); });
+}
+void TcpServer::send_to_all_clients(std::string_view message) {
+  send_to_all_clients(std::vector<std::string>{std::string(message)});
+}
+void TcpServer::send_to_all_clients(const std::vector<std::string>& messages) {
+  impl_->call([&] {
+    auto all = impl_->clients;
+    for (auto& [id, c] : all) impl_->send(c, messages);
+  });
+}
+ClientInfo TcpServer::client_info(ClientId id) const {
+  return impl_->call([&] { return impl_->find(id)->info; });
+}
+std::vector<ClientId> TcpServer::clients() const {
+  return impl_->call([&] {
+    std::vector<ClientId> ids;
+    for (auto& [id, c] : impl_->clients) ids.push_back(id);
+    return ids;
+  });
+}
+void TcpServer::set_client_filter(ClientId id, std::unique_ptr<Filter> input,
+                                  std::unique_ptr<Filter> output) {
+  impl_->call([&] {
+    auto c = impl_->find(id);
+    if (input) c->in = std::move(input);
+    if (output) c->out = std::move(output);
+  });
+}
+void TcpServer::set_client_policy(ClientId id, const ClientPolicy& policy) {
+  impl_->call([&] {
+    impl_->set_policy(impl_->find(id), policy);
+  });
+}
+void TcpServer::disconnect(ClientId id) {
+  impl_->call([&] {
+    auto c = impl_->find(id);
+    c->disconnect_pending = true;
+    if (!c->writing && c->queue.empty()) impl_->close_client(c, false);
+  });
+}
+void TcpServer::terminate(ClientId id) {
+  impl_->call([&] { impl_->close_client(impl_->find(id), false); });
+}
+void TcpServer::pause_listening() {
+  impl_->call([&] {
+    impl_->paused = true;
+    for (auto& l : impl_->listeners) {
+      error_code ignored;
+      if (l->acceptor.is_open()) l->acceptor.cancel(ignored);
+    }
+  });
+}
+void TcpServer::resume_listening() {
+  impl_->call([&] {
+    if (!impl_->paused) return;
+    impl_->paused = false;
+    for (auto& l : impl_->listeners) {
+      auto held = std::move(l->held);
+      l->held.clear();
+      for (auto& c : held) impl_->add_client(c);
+      if (l->acceptor.is_open()) impl_->accept(*l);
+    }
+  });
+}
+bool TcpServer::start_listener() {
+  return impl_->call([&] {
+    bool all = true;
+    for (auto& l : impl_->listeners) all = impl_->open(*l) && all;
+    return all;
+  });
+}
+ShutdownReport TcpServer::shutdown(std::chrono::milliseconds deadline) {
+  return impl_->shutdown(deadline);
+}
+
+int TcpServer::register_events(const std::vector<std::string>& events,
+                               std::function<void(const Event&)> fn) {
+  std::lock_guard lock(impl_->m);
+  Impl::Registration r;
+  r.id = impl_->next_reg++;
+  for (auto& e : events) {
+    if (e == "all") r.all = true;
+    else r.names.insert(e);
+  }
+  r.fn = std::move(fn);
+  impl_->regs.push_back(std::move(r));
+  return impl_->regs.back().id;
+}
+
+void TcpServer::unregister_events(int id, const std::vector<std::string>& events) {
+  std::lock_guard lock(impl_->m);
+  auto& regs = impl_->regs;
+  for (auto it = regs.begin(); it != regs.end(); ++it) {
+    if (it->id != id) continue;
+    if (events.empty()) {
+      regs.erase(it);
+      return;
+    }
+    for (auto& e : events) {
+      if (e == "all") it->all = false;
+      it->names.erase(e);
+    }
+    return;
+  }
+}
+
+std::optional<Event> TcpServer::wait_for_connection(std::chrono::milliseconds timeout) {
+  return impl_->wait_for("connected", std::nullopt, timeout);
+}
+std::optional<Event> TcpServer::wait_for_input(std::optional<ClientId> client,
+                                               std::chrono::milliseconds timeout) {
+  return impl_->wait_for("client_input", client, timeout);
+}
+std::optional<Event> TcpServer::wait_for_disconnection(std::optional<ClientId> client,
+                                                       std::chrono::milliseconds timeout) {
+  return impl_->wait_for("disconnected", client, timeout);
+}
+std::optional<Event> TcpServer::wait_for(std::string_view kind, std::optional<ClientId> client,
+                                         std::chrono::milliseconds timeout) {
+  return impl_->wait_for(kind, client, timeout);
+}
+std::vector<Event> TcpServer::log() const {
+  std::lock_guard lock(impl_->m);
+  return impl_->events;
+}
+
+}  // namespace trap::net

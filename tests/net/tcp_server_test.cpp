@@ -1,0 +1,486 @@
+// trap::net::TcpServer with real clients (plain POSIX sockets): the
+// Test::POE::Server::TCP synopsis, events, operations, filters, clean
+// teardown, and misbehaving clients. Only 127.0.0.1 and ::1; every wait is
+// bounded.
+#define BOOST_TEST_MODULE tcp_server
+#include <boost/test/unit_test.hpp>
+
+#include <sys/resource.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <trap/boost_test.hpp>
+#include <trap/errors.hpp>
+#include <trap/net.hpp>
+
+#include "../core/test_support.hpp"
+#include "client.hpp"
+
+using namespace std::chrono_literals;
+using test_net::Client;
+using trap::net::TcpServer;
+using trap::net::TcpServerOptions;
+
+namespace {
+
+// The seed's echo server: every line a client sends comes back to it.
+TcpServerOptions echo_options() {
+  TcpServerOptions o;
+  return o;
+}
+
+void echo(TcpServer& server) {
+  server.register_events({"client_input"}, [&server](const trap::net::Event& e) {
+    server.send_to_client(e.client, e.input);
+  });
+}
+
+std::vector<std::string> kinds(const std::vector<trap::net::Event>& log) {
+  std::vector<std::string> out;
+  for (auto& e : log) out.push_back(e.kind);
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(synopsis)
+
+// Test::POE::Server::TCP's SYNOPSIS as a test: three lines echoed and
+// matched, then the client goes away and the server shuts down.
+BOOST_AUTO_TEST_CASE(echo_server_from_the_seed) {
+  TcpServer server(echo_options());
+  echo(server);
+  const std::vector<std::string> data{"This is a test", "This is another test",
+                                      "This is the last test"};
+  Client client("127.0.0.1", server.port());
+  for (auto& line : data) {
+    client.send(line + "\n");
+    BOOST_TEST(client.read_line().value_or("<nothing>") == line, "Data matched");
+  }
+  client.close();
+  auto gone = server.wait_for_disconnection();
+  BOOST_REQUIRE(gone);
+  auto report = server.shutdown();
+  BOOST_TEST(report.clean());
+  std::vector<std::string> seen;
+  for (auto& e : server.log())
+    if (e.kind != "client_flushed") seen.push_back(e.name);
+  BOOST_TEST(seen == (std::vector<std::string>{"testd_registered", "testd_connected",
+                                               "testd_client_input", "testd_client_input",
+                                               "testd_client_input", "testd_disconnected"}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(listening)
+
+BOOST_AUTO_TEST_CASE(ready_when_constructed_on_both_families) {
+  TcpServer server;
+  BOOST_TEST(server.log().at(0).kind == "registered");
+  BOOST_TEST(server.port() != 0);
+  BOOST_TEST(server.port6() != 0);
+  BOOST_TEST(server.getsockname().first == "127.0.0.1");
+  BOOST_TEST(server.getsockname6().first == "::1");
+  Client v4("127.0.0.1", server.port());
+  Client v6("::1", server.port6());
+  auto a = server.wait_for_connection();
+  auto b = server.wait_for_connection();
+  BOOST_REQUIRE(a);
+  BOOST_REQUIRE(b);
+  BOOST_TEST(a->info.peeraddr == "127.0.0.1");
+  BOOST_TEST(b->info.peeraddr == "::1");
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_off_and_a_single_address) {
+  TcpServerOptions o;
+  o.ipv6 = false;
+  TcpServer server(o);
+  BOOST_TEST(server.port6() == 0);
+  TcpServerOptions only6;
+  only6.address = "::1";
+  TcpServer server6(only6);
+  BOOST_TEST(server6.port() == 0);
+  BOOST_TEST(server6.port6() != 0);
+  BOOST_CHECK_THROW(TcpServer(TcpServerOptions{.address = "not an address"}), trap::UsageError);
+  BOOST_CHECK_THROW(TcpServer(TcpServerOptions{.filter = "morse"}), trap::UsageError);
+}
+
+BOOST_AUTO_TEST_CASE(port_in_use_fails_and_start_listener_recovers) {
+  // Take a port with a plain socket, then ask the server for it.
+  int blocker = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(blocker, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  BOOST_REQUIRE(::listen(blocker, 1) == 0);
+  socklen_t n = sizeof a;
+  ::getsockname(blocker, reinterpret_cast<sockaddr*>(&a), &n);
+  const std::uint16_t taken = ntohs(a.sin_port);
+
+  TcpServerOptions o;
+  o.address = "127.0.0.1";
+  o.port = taken;
+  TcpServer server(o);
+  auto failed = server.wait_for("listener_failed", std::nullopt, 0ms);
+  BOOST_REQUIRE(failed);
+  BOOST_TEST(failed->operation == "bind");
+  BOOST_TEST(failed->error == EADDRINUSE);
+  BOOST_TEST(server.port() == 0);
+  ::close(blocker);
+  BOOST_TEST(server.start_listener());
+  BOOST_TEST(server.port() == taken);
+  Client client("127.0.0.1", taken);
+  BOOST_TEST(server.wait_for_connection().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(paused_listener_accepts_nothing_until_resumed) {
+  TcpServer server;
+  server.pause_listening();
+  Client client("127.0.0.1", server.port());  // completes in the backlog
+  client.send("early\n");
+  BOOST_TEST(!server.wait_for_connection(200ms).has_value());
+  server.resume_listening();
+  auto c = server.wait_for_connection();
+  BOOST_REQUIRE(c);
+  BOOST_TEST(server.wait_for_input(c->client)->input == "early");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(operations)
+
+BOOST_AUTO_TEST_CASE(events_carry_both_ends) {
+  TcpServer server;
+  Client client("127.0.0.1", server.port());
+  auto c = server.wait_for_connection();
+  BOOST_REQUIRE(c);
+  BOOST_TEST(c->name == "testd_connected");
+  BOOST_TEST(c->info.peeraddr == "127.0.0.1");
+  BOOST_TEST(c->info.peerport == client.local_port());
+  BOOST_TEST(c->info.sockport == server.port());
+  auto info = server.client_info(c->client);
+  BOOST_TEST(info.peerport == client.local_port());
+  BOOST_TEST(server.clients() == std::vector<trap::net::ClientId>{c->client});
+  server.send_to_client(c->client, "hi");
+  BOOST_TEST(client.read_line().value_or("") == "hi");
+  BOOST_TEST(server.wait_for("client_flushed", c->client).has_value());
+  client.close();
+  auto d = server.wait_for_disconnection(c->client);
+  BOOST_REQUIRE(d);
+  BOOST_TEST(d->info.peerport == info.peerport);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_or_closed_client_is_a_usage_error) {
+  TcpServer server;
+  BOOST_CHECK_EXCEPTION(server.send_to_client(42, "x"), trap::UsageError,
+                        [](const trap::UsageError& e) {
+                          return std::string(e.what()).find("testd: no client 42") == 0;
+                        });
+  Client client("127.0.0.1", server.port());
+  auto c = server.wait_for_connection();
+  client.close();
+  server.wait_for_disconnection();
+  BOOST_CHECK_THROW(server.send_to_client(c->client, "late"), trap::UsageError);
+  BOOST_CHECK_THROW(server.client_info(c->client), trap::UsageError);
+  BOOST_CHECK_THROW(server.terminate(c->client), trap::UsageError);
+}
+
+BOOST_AUTO_TEST_CASE(send_to_all_clients_and_lists_of_messages) {
+  TcpServer server;
+  std::vector<Client> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.emplace_back("127.0.0.1", server.port());
+    server.wait_for_connection();
+  }
+  server.send_to_all_clients(std::vector<std::string>{"one", "two"});
+  for (auto& c : clients) {
+    BOOST_TEST(c.read_line().value_or("") == "one");
+    BOOST_TEST(c.read_line().value_or("") == "two");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(disconnect_flushes_first_terminate_does_not) {
+  TcpServer server;
+  Client a("127.0.0.1", server.port());
+  auto ca = server.wait_for_connection();
+  server.send_to_client(ca->client, "bye");
+  server.disconnect(ca->client);
+  BOOST_TEST(a.read_line().value_or("") == "bye");
+  BOOST_TEST(a.closed_by_server());
+  BOOST_TEST(server.wait_for_disconnection(ca->client).has_value());
+
+  Client b("127.0.0.1", server.port());
+  auto cb = server.wait_for_connection();
+  server.terminate(cb->client);
+  BOOST_TEST(b.closed_by_server());
+  BOOST_TEST(server.wait_for_disconnection(cb->client).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(registrations_receive_what_they_asked_for) {
+  TcpServer server;
+  std::atomic<int> all{0}, inputs{0};
+  int everything = server.register_events({"all"}, [&](const trap::net::Event&) { ++all; });
+  int input_only = server.register_events({"client_input"}, [&](const trap::net::Event&) { ++inputs; });
+  Client client("127.0.0.1", server.port());
+  client.send("a\nb\n");
+  server.wait_for_input();
+  server.wait_for_input();
+  server.unregister_events(input_only);
+  client.send("c\n");
+  server.wait_for_input();
+  server.unregister_events(everything, {"all"});
+  client.close();
+  server.wait_for_disconnection();
+  BOOST_TEST(inputs == 2);
+  BOOST_TEST(all == 4);  // connected, three inputs; not the disconnection
+}
+
+BOOST_AUTO_TEST_CASE(switching_a_client_filter) {
+  TcpServer server;
+  Client client("127.0.0.1", server.port());
+  auto c = server.wait_for_connection();
+  server.set_client_filter(c->client, trap::net::raw_filter(), trap::net::raw_filter());
+  client.send("no newline");
+  BOOST_TEST(server.wait_for_input(c->client)->input == "no newline");
+  server.send_to_client(c->client, "raw");
+  BOOST_TEST(client.read_bytes(3) == "raw");
+}
+
+BOOST_AUTO_TEST_CASE(waits_return_nothing_when_nothing_comes) {
+  TcpServer server;
+  BOOST_TEST(!server.wait_for_connection(50ms).has_value());
+  BOOST_TEST(!server.wait_for_input(std::nullopt, 50ms).has_value());
+  BOOST_TEST(!server.wait_for_disconnection(std::nullopt, 50ms).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(runs_on_a_context_the_test_passes) {
+  boost::asio::io_context ctx;
+  auto guard = boost::asio::make_work_guard(ctx);
+  std::thread runner([&] { ctx.run(); });
+  std::atomic<bool> on_runner{false};
+  {
+    TcpServerOptions o;
+    o.context = &ctx;
+    o.handler = [&](const trap::net::Event& e) {
+      if (e.kind == "client_input") on_runner = std::this_thread::get_id() == runner.get_id();
+    };
+    TcpServer server(o);
+    Client client("127.0.0.1", server.port());
+    client.send("x\n");
+    BOOST_TEST(server.wait_for_input().has_value());
+    client.close();
+    server.wait_for_disconnection();
+  }
+  guard.reset();
+  runner.join();
+  BOOST_TEST(on_runner.load());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(filters)
+
+BOOST_AUTO_TEST_CASE(line_filter_takes_crlf_and_lf) {
+  TcpServer server;
+  Client client("127.0.0.1", server.port());
+  client.send("dos\r\nunix\npart");
+  client.send("ial\n");
+  BOOST_TEST(server.wait_for_input()->input == "dos");
+  BOOST_TEST(server.wait_for_input()->input == "unix");
+  BOOST_TEST(server.wait_for_input()->input == "partial");
+}
+
+BOOST_AUTO_TEST_CASE(raw_filter_is_byte_for_byte) {
+  TcpServerOptions o;
+  o.filter = "raw";
+  TcpServer server(o);
+  echo(server);
+  std::string garbage;
+  for (int i = 0; i < 256; ++i) garbage += static_cast<char>(i);
+  garbage += std::string(3, '\0');
+  Client client("127.0.0.1", server.port());
+  client.send(garbage);
+  BOOST_TEST(client.read_bytes(garbage.size()) == garbage);
+}
+
+BOOST_AUTO_TEST_CASE(block_filter_frames_messages) {
+  TcpServerOptions o;
+  o.filter = "block";
+  TcpServer server(o);
+  echo(server);
+  Client client("127.0.0.1", server.port());
+  std::string two = std::string("5\0hello", 7) + std::string("3\0a\nb", 5);
+  client.send(two);
+  BOOST_TEST(server.wait_for_input()->input == "hello");
+  BOOST_TEST(server.wait_for_input()->input == "a\nb");
+  BOOST_TEST(client.read_bytes(12) == two);
+}
+
+BOOST_AUTO_TEST_CASE(a_line_over_the_maximum_drops_only_that_client) {
+  TcpServerOptions o;
+  o.max_message = 1024;
+  TcpServer server(o);
+  Client good("127.0.0.1", server.port());
+  auto cg = server.wait_for_connection();
+  Client bad("127.0.0.1", server.port());
+  auto cb = server.wait_for_connection();
+  bad.send(std::string(4096, 'x'));
+  auto error = server.wait_for("client_error", cb->client);
+  BOOST_REQUIRE(error);
+  BOOST_TEST(error->message == "a line longer than 1024 bytes");
+  BOOST_TEST(server.wait_for_disconnection(cb->client).has_value());
+  good.send("still here\n");
+  BOOST_TEST(server.wait_for_input(cg->client)->input == "still here");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(teardown)
+
+BOOST_AUTO_TEST_CASE(shutdown_reports_clients_left_open) {
+  TcpServer server;
+  Client client("127.0.0.1", server.port());
+  server.wait_for_connection();
+  auto report = server.shutdown(100ms);
+  BOOST_TEST(!report.clean());
+  BOOST_TEST(report.describe() == "unclean teardown: 1 client connection still open from "
+                                  "127.0.0.1:" + std::to_string(client.local_port()));
+  BOOST_TEST(client.closed_by_server());
+  BOOST_TEST(server.shutdown().describe() == report.describe());  // idempotent
+  BOOST_CHECK_THROW(server.send_to_all_clients("x"), trap::UsageError);
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_waits_for_a_client_that_closes) {
+  TcpServer server;
+  Client client("127.0.0.1", server.port());
+  server.wait_for_connection();
+  // The client closes when it sees the server's end of file.
+  std::thread closer([&] {
+    client.closed_by_server();
+    client.close();
+  });
+  auto report = server.shutdown(5000ms);
+  closer.join();
+  BOOST_TEST(report.clean());
+  BOOST_TEST(kinds(server.log()).back() == "disconnected");
+}
+
+BOOST_AUTO_TEST_CASE(a_thousand_start_shutdown_cycles_leave_nothing) {
+  { TcpServer warm; }
+  const int fds = test_support::count_fds();
+  const int threads = test_support::count_threads();
+  for (int i = 0; i < 1000; ++i) {
+    TcpServer server;
+    BOOST_REQUIRE(server.port() != 0);
+  }
+  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_thread_count(threads) == threads);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(misbehaving_clients)
+
+BOOST_AUTO_TEST_CASE(client_reset_mid_message) {
+  TcpServer server;
+  Client client("127.0.0.1", server.port());
+  auto c = server.wait_for_connection();
+  client.send("half a li");
+  client.reset();
+  BOOST_TEST(server.wait_for_disconnection(c->client).has_value());
+  BOOST_TEST(!server.wait_for_input(c->client, 0ms).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(client_that_never_reads_is_dropped_at_the_queue_limit) {
+  TcpServerOptions o;
+  o.max_queued = 8 << 20;
+  TcpServer server(o);
+  Client client("127.0.0.1", server.port());
+  auto c = server.wait_for_connection();
+  const std::string mib(1 << 20, 'x');
+  bool dropped = false;
+  for (int i = 0; i < 100 && !dropped; ++i) {
+    try {
+      server.send_to_client(c->client, mib);
+    } catch (const trap::UsageError&) {
+      dropped = true;  // gone already
+    }
+  }
+  auto error = server.wait_for("client_error", c->client);
+  BOOST_REQUIRE(error);
+  BOOST_TEST(error->message.find("it is not reading") != std::string::npos);
+  BOOST_TEST(server.wait_for_disconnection(c->client).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_thousand_clients_at_once_every_line_in_order) {
+  TcpServer server;
+  constexpr int kClients = 1000, kLines = 100;
+  std::vector<Client> clients(kClients);
+  for (auto& c : clients) c.connect("127.0.0.1", server.port());
+  for (int line = 0; line < kLines; ++line)
+    for (int i = 0; i < kClients; ++i) clients[i].send(std::to_string(i) + ":" + std::to_string(line) + "\n");
+  for (auto& c : clients) c.close();
+  for (int i = 0; i < kClients; ++i) BOOST_REQUIRE(server.wait_for_disconnection().has_value());
+  std::map<trap::net::ClientId, int> next_line;
+  std::map<trap::net::ClientId, std::string> sender;
+  int total = 0;
+  for (auto& e : server.log()) {
+    if (e.kind != "client_input") continue;
+    ++total;
+    auto colon = e.input.find(':');
+    std::string who = e.input.substr(0, colon);
+    auto [it, fresh] = sender.emplace(e.client, who);
+    BOOST_REQUIRE(it->second == who);  // one client, one sender
+    BOOST_REQUIRE(std::stoi(e.input.substr(colon + 1)) == next_line[e.client]++);
+  }
+  BOOST_TEST(total == kClients * kLines);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(policies)
+
+BOOST_AUTO_TEST_CASE(close_after_bytes_and_reset) {
+  TcpServer server;
+  Client client("127.0.0.1", server.port());
+  auto c = server.wait_for_connection();
+  server.set_client_policy(c->client, {.close_after_bytes = 4});
+  server.send_to_client(c->client, "abcdefgh");
+  BOOST_TEST(client.read_bytes(100, 2s) == "abcd");
+  BOOST_TEST(client.closed_by_server());
+
+  Client rude("127.0.0.1", server.port());
+  auto r = server.wait_for_connection();
+  server.set_client_policy(r->client, {.reset = true});
+  server.terminate(r->client);
+  bool was_reset = false;
+  BOOST_TEST(rude.closed_by_server(5s, &was_reset));
+  BOOST_TEST(was_reset);
+}
+
+BOOST_AUTO_TEST_CASE(delay_and_stop_reading) {
+  TcpServer server;
+  Client client("127.0.0.1", server.port());
+  auto c = server.wait_for_connection();
+  server.set_client_policy(c->client, {.delay = 150ms});
+  const auto start = std::chrono::steady_clock::now();
+  server.send_to_client(c->client, "late");
+  BOOST_TEST(client.read_line().value_or("") == "late");
+  BOOST_TEST((std::chrono::steady_clock::now() - start >= 150ms));
+
+  server.set_client_policy(c->client, {.stop_reading = true});
+  client.send("ignored for now\n");
+  BOOST_TEST(!server.wait_for_input(c->client, 100ms).has_value());
+  server.set_client_policy(c->client, {});
+  BOOST_TEST(server.wait_for_input(c->client)->input == "ignored for now");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
