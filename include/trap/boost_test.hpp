@@ -47,7 +47,7 @@ class BoostTestFormatter final : public Formatter {
       case Event::Kind::ok: {
         // A TODO test's failure is expected: it passes, with a note.
         boost::test_tools::assertion_result result(event.pass || !event.todo.empty());
-        if (!event.pass) result.message() << " (TODO: " << event.todo << ")";
+        if (!event.pass && !event.todo.empty()) result.message() << " (TODO: " << event.todo << ")";
         for (const auto& d : event.diagnostics) result.message() << "\n" << d;
         const std::string what = event.name.empty() ? std::string("trap test") : event.name;
         tt::report_assertion(result, BOOST_TEST_LAZY_MSG(what), file, line, tt::CHECK,

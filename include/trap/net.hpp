@@ -17,6 +17,17 @@
 /// logged in order, delivered to the handler and to registered callbacks on
 /// the server's thread, and can be waited for from the test's thread with a
 /// timeout that returns nothing rather than hanging.
+///
+/// The `tcp_server(...)` layer runs one for the trapped code: options in
+/// its argument (`tcp_server(filter=raw,address=::1)`), the server through
+/// trap::net::server(t), and after the trap the accessors `received` (every
+/// client_input, in order) and `connections` (one record per connection:
+/// id, peer address, peer port, our address, our port). Its teardown shuts
+/// the server down; a client connection the code left open makes the trap
+/// throw TrapError ("unclean teardown: 1 client connection still open from
+/// 127.0.0.1:54321"), unless the layer is `lenient`. While the trap runs,
+/// the environment has TRAP_TCP_SERVER_PORT (and _PORT6) for programs
+/// started by trap::run.
 #pragma once
 
 #include <chrono>
@@ -30,6 +41,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <trap/trap.hpp>
 
 namespace boost::asio {
 class io_context;
@@ -244,5 +257,24 @@ class TcpServer {
  private:
   std::shared_ptr<Impl> impl_;
 };
+
+/// The server of the `tcp_server` layer of @p t, for code that takes
+/// trap::Trap&:
+/// @code
+/// auto r = trap::trap(":tcp_server", [](trap::Trap& t) {
+///   auto& server = trap::net::server(t);
+///   run_client("127.0.0.1", server.port());
+/// });
+/// r.received_is(0, "HELLO");
+/// @endcode
+/// @throws trap::UsageError if @p t has no tcp_server layer.
+TcpServer& server(Trap& t);
+
+namespace detail {
+/// Registers the `tcp_server` layer and its accessors (`received`,
+/// `connections`) on the standard trapper; done by including this header.
+bool register_tcp_server_layer();
+inline const bool tcp_server_layer_registered = register_tcp_server_layer();
+}  // namespace detail
 
 }  // namespace trap::net

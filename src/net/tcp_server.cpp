@@ -426,7 +426,22 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     }
     const bool on_own_thread = ctx->get_executor().running_in_this_thread();
     call([&] {
-      for (auto& l : listeners) close(*l);
+      // Connections the kernel completed but we have not accepted yet are
+      // clients too: take them in (their input is read, their end waited
+      // for), then stop listening.
+      for (auto& l : listeners) {
+        for (auto& c : l->held) add_client(c);
+        l->held.clear();
+        error_code ec;
+        if (l->acceptor.is_open()) l->acceptor.non_blocking(true, ec);
+        while (l->acceptor.is_open()) {
+          auto c = std::make_shared<Client>(*ctx);
+          l->acceptor.accept(c->socket, ec);
+          if (ec) break;
+          add_client(c);
+        }
+        close(*l);
+      }
       for (auto& [id, c] : clients) {
         error_code ignored;
         c->socket.shutdown(tcp::socket::shutdown_send, ignored);  // our side, now

@@ -1,0 +1,131 @@
+// The tcp_server layer: a TcpServer for the trapped code, torn down with
+// the trap, with what the clients sent and who connected as accessors.
+// Written with the public Builder API, as a user's layer would be.
+#include <cstdlib>
+#include <mutex>
+
+#include <trap/net.hpp>
+
+namespace trap::net {
+namespace {
+
+struct LayerSettings {
+  TcpServerOptions options;
+  bool lenient = false;
+  std::chrono::milliseconds wait{200};  // for clients to close at the end
+};
+
+std::size_t parse_size(std::string_view key, std::string_view value) {
+  std::size_t n = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9')
+      throw UsageError("tcp_server: " + std::string(key) + " must be a number, not \"" +
+                       std::string(value) + "\"");
+    n = n * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (value.empty()) throw UsageError("tcp_server: " + std::string(key) + " has no value");
+  return n;
+}
+
+void apply(LayerSettings& s, std::string_view key, std::string_view value) {
+  auto& o = s.options;
+  if (key == "filter") {
+    (void)filter_named(value);  // checks the name
+    o.filter = std::string(value);
+  } else if (key == "address") {
+    o.address = std::string(value);
+  } else if (key == "port") {
+    std::size_t p = parse_size(key, value);
+    if (p > 65535) throw UsageError("tcp_server: port " + std::string(value) + " is out of range");
+    o.port = static_cast<std::uint16_t>(p);
+  } else if (key == "prefix") {
+    o.prefix = std::string(value);
+  } else if (key == "ipv6") {
+    o.ipv6 = !(value == "off" || value == "0" || value == "no");
+  } else if (key == "max_message") {
+    o.max_message = parse_size(key, value);
+  } else if (key == "wait") {
+    s.wait = std::chrono::milliseconds(parse_size(key, value));
+  } else if (key == "lenient" && value.empty()) {
+    s.lenient = true;
+  } else {
+    throw UsageError("tcp_server: unknown option \"" + std::string(key) +
+                     "\" (the options are filter, address, port, prefix, ipv6, max_message, "
+                     "wait, lenient)");
+  }
+}
+
+LayerSettings parse(std::string_view arg) {
+  LayerSettings s;
+  while (!arg.empty()) {
+    auto comma = arg.find_first_of(",;");
+    std::string_view item = arg.substr(0, comma);
+    arg = comma == std::string_view::npos ? std::string_view() : arg.substr(comma + 1);
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    apply(s, item.substr(0, eq), eq == std::string_view::npos ? "" : item.substr(eq + 1));
+  }
+  return s;
+}
+
+// Sets an environment variable for the trap's duration.
+void export_for_trap(Trap& self, const char* name, std::uint16_t port) {
+  const char* old = std::getenv(name);
+  std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
+  ::setenv(name, std::to_string(port).c_str(), 1);
+  self.teardown([name, saved] {
+    if (saved) ::setenv(name, saved->c_str(), 1);
+    else ::unsetenv(name);
+  });
+}
+
+void tcp_server_layer(Trap& self, std::string_view arg) {
+  LayerSettings settings = parse(arg);
+  auto server = std::make_shared<TcpServer>(settings.options);
+  self.prop("tcp_server")["server"] = server;
+  self.set("received", Array{});
+  self.set("connections", Array{});
+  // Registered first, so that it runs last: after the code's own teardowns.
+  self.teardown([server, settings](Trap& t) {
+    ShutdownReport report = server->shutdown(settings.wait);
+    Array received, connections;
+    for (const Event& e : server->log()) {
+      if (e.kind == "client_input") received.emplace_back(e.input);
+      if (e.kind == "connected")
+        connections.emplace_back(Array{Value(e.client), Value(e.info.peeraddr),
+                                       Value(e.info.peerport), Value(e.info.sockaddr),
+                                       Value(e.info.sockport)});
+    }
+    t.set("received", Value(std::move(received)));
+    t.set("connections", Value(std::move(connections)));
+    if (!report.clean() && !settings.lenient) throw TrapError(report.describe());
+  });
+  export_for_trap(self, "TRAP_TCP_SERVER_PORT", server->port());
+  export_for_trap(self, "TRAP_TCP_SERVER_PORT6", server->port6());
+  self.next();
+}
+
+}  // namespace
+
+TcpServer& server(Trap& t) {
+  Props& p = t.prop("tcp_server");
+  auto it = p.find("server");
+  if (it != p.end())
+    if (auto* s = std::any_cast<std::shared_ptr<TcpServer>>(&it->second)) return **s;
+  throw UsageError("trap::net::server: this trap has no tcp_server layer");
+}
+
+namespace detail {
+
+bool register_tcp_server_layer() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    auto& B = Builder::instance();
+    B.layer(standard(), "tcp_server", tcp_server_layer);
+    B.accessor(standard(), {.simple = {"received", "connections"}, .is_array = true});
+  });
+  return true;
+}
+
+}  // namespace detail
+}  // namespace trap::net
