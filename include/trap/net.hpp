@@ -274,6 +274,7 @@ namespace detail {
 /// Registers the `tcp_server` layer and its accessors (`received`,
 /// `connections`) on the standard trapper; done by including this header.
 bool register_tcp_server_layer();
+/// Makes every program that includes this header register the layer.
 inline const bool tcp_server_layer_registered = register_tcp_server_layer();
 }  // namespace detail
 
