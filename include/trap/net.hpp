@@ -258,6 +258,61 @@ class TcpServer {
   std::shared_ptr<Impl> impl_;
 };
 
+/// One datagram a UdpServer received.
+struct Datagram {
+  std::string data;            ///< its bytes
+  std::string peeraddr;        ///< the sender's address
+  std::uint16_t peerport = 0;  ///< the sender's port
+  std::uint64_t sequence = 0;  ///< its place in the log, from 1
+};
+
+/// Options of a UdpServer.
+struct UdpServerOptions {
+  /// As TcpServerOptions::address: "" or "localhost" for 127.0.0.1 and ::1.
+  std::string address{};
+  /// The port; 0: the system picks one (per family).
+  std::uint16_t port = 0;
+  /// Listen on IPv6 as well, where the address covers it.
+  bool ipv6 = true;
+  /// Called on the server's thread for every datagram, after it is logged.
+  std::function<void(const Datagram&)> handler{};
+};
+
+/// A UDP server for tests: bound when constructed, logs every datagram
+/// with its sender, sends datagrams, and is gone after shutdown() (or its
+/// destructor): its sockets closed and its thread joined.
+class UdpServer {
+ public:
+  /// Binds. @throws trap::UsageError for a bad address,
+  /// std::system_error if a socket cannot be bound.
+  explicit UdpServer(UdpServerOptions options = {});
+  /// shutdown().
+  ~UdpServer();
+  UdpServer(const UdpServer&) = delete;
+  UdpServer& operator=(const UdpServer&) = delete;
+
+  /// The IPv4 port (0 if none).
+  std::uint16_t port() const;
+  /// The IPv6 port (0 if none).
+  std::uint16_t port6() const;
+  /// Sends @p data to @p address : @p port from the matching socket.
+  /// @throws trap::UsageError if there is no socket of that family.
+  void send_to(std::string_view data, const std::string& address, std::uint16_t port);
+  /// The next datagram not yet returned by this helper, waiting up to
+  /// @p timeout for it.
+  std::optional<Datagram> wait_for_datagram(
+      std::chrono::milliseconds timeout = TcpServer::kDefaultWait);
+  /// Every datagram so far, in order.
+  std::vector<Datagram> log() const;
+  /// Closes the sockets and joins the thread. Idempotent.
+  void shutdown();
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
 /// The server of the `tcp_server` layer of @p t, for code that takes
 /// trap::Trap&:
 /// @code

@@ -1,0 +1,184 @@
+// trap::net::UdpServer on Boost.Asio: one socket per family, a receive loop
+// on the server's thread, a log the test's thread waits on.
+#include <trap/net.hpp>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+
+#include <trap/errors.hpp>
+
+namespace trap::net {
+namespace {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+using error_code = boost::system::error_code;
+
+struct Socket {
+  explicit Socket(asio::io_context& ctx) : socket(ctx) {}
+  udp::socket socket;
+  bool v6 = false;
+  std::uint16_t port = 0;  // kept when bound: read from the test's thread
+  udp::endpoint from;
+  std::array<char, 65536> buf{};
+};
+
+}  // namespace
+
+class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
+ public:
+  explicit Impl(UdpServerOptions o) : opt(std::move(o)), work(asio::make_work_guard(ctx)) {}
+
+  void bind_all() {
+    std::vector<asio::ip::address> where;
+    if (opt.address.empty() || opt.address == "localhost") {
+      where.push_back(asio::ip::address_v4::loopback());
+      if (opt.ipv6) where.push_back(asio::ip::address_v6::loopback());
+    } else if (opt.address == "any") {
+      where.push_back(asio::ip::address_v4::any());
+      if (opt.ipv6) where.push_back(asio::ip::address_v6::any());
+    } else {
+      error_code ec;
+      auto a = asio::ip::make_address(opt.address, ec);
+      if (ec) throw UsageError("UdpServer: not an address: \"" + opt.address + "\"");
+      where.push_back(a);
+    }
+    for (auto& a : where) {
+      auto s = std::make_unique<Socket>(ctx);
+      error_code ec;
+      s->socket.open(a.is_v6() ? udp::v6() : udp::v4(), ec);
+      if (!ec && a.is_v6()) s->socket.set_option(asio::ip::v6_only(true), ec);
+      if (!ec) s->socket.bind(udp::endpoint(a, opt.port), ec);
+      if (ec)
+        throw std::system_error(ec.value(), std::generic_category(),
+                                "UdpServer: cannot bind " + a.to_string() + " port " +
+                                    std::to_string(opt.port));
+      s->v6 = a.is_v6();
+      s->port = s->socket.local_endpoint(ec).port();
+      sockets.push_back(std::move(s));
+    }
+  }
+
+  void receive(Socket& s) {
+    s.socket.async_receive_from(asio::buffer(s.buf), s.from,
+                                [this, self = shared_from_this(), &s](error_code ec, std::size_t n) {
+                                  if (ec == asio::error::operation_aborted || !s.socket.is_open())
+                                    return;
+                                  if (!ec) deliver(s, n);
+                                  receive(s);
+                                });
+  }
+
+  void deliver(Socket& s, std::size_t n) {
+    Datagram d;
+    d.data.assign(s.buf.data(), n);
+    d.peeraddr = s.from.address().to_string();
+    d.peerport = s.from.port();
+    {
+      std::lock_guard lock(m);
+      d.sequence = log.size() + 1;
+      log.push_back(d);
+    }
+    cv.notify_all();
+    if (opt.handler) opt.handler(d);
+  }
+
+  std::uint16_t port_of(bool v6) const {
+    for (auto& s : sockets)
+      if (s->v6 == v6) return s->port;
+    return 0;
+  }
+
+  void shutdown() {
+    {
+      std::lock_guard lock(m);
+      if (finished) return;
+      finished = true;
+    }
+    asio::post(ctx, [this, self = shared_from_this()] {
+      for (auto& s : sockets) {
+        error_code ignored;
+        s->socket.close(ignored);
+      }
+    });
+    work.reset();
+    if (thread.joinable() && std::this_thread::get_id() != thread.get_id()) thread.join();
+  }
+
+  UdpServerOptions opt;
+  asio::io_context ctx{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::vector<std::unique_ptr<Socket>> sockets;
+  std::thread thread;
+  mutable std::mutex m;
+  std::condition_variable cv;
+  std::vector<Datagram> log;
+  std::size_t cursor = 0;
+  bool finished = false;
+};
+
+UdpServer::UdpServer(UdpServerOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
+  impl_->bind_all();
+  for (auto& s : impl_->sockets) impl_->receive(*s);
+  impl_->thread = std::thread([impl = impl_.get()] { impl->ctx.run(); });
+}
+
+UdpServer::~UdpServer() { impl_->shutdown(); }
+
+std::uint16_t UdpServer::port() const { return impl_->port_of(false); }
+std::uint16_t UdpServer::port6() const { return impl_->port_of(true); }
+
+void UdpServer::send_to(std::string_view data, const std::string& address, std::uint16_t port) {
+  error_code ec;
+  auto a = asio::ip::make_address(address, ec);
+  if (ec) throw UsageError("UdpServer::send_to: not an address: \"" + address + "\"");
+  Socket* from = nullptr;
+  for (auto& s : impl_->sockets)
+    if (s->v6 == a.is_v6()) from = s.get();
+  if (!from) throw UsageError("UdpServer::send_to: no socket for " + address + "'s family");
+  {
+    std::lock_guard lock(impl_->m);
+    if (impl_->finished) throw UsageError("UdpServer::send_to: the server has shut down");
+  }
+  // On the server's thread, which owns the socket (at once from a handler).
+  if (impl_->ctx.get_executor().running_in_this_thread()) {
+    from->socket.send_to(asio::buffer(data.data(), data.size()), udp::endpoint(a, port), 0, ec);
+    if (ec)
+      throw std::system_error(ec.value(), std::generic_category(), "UdpServer::send_to " + address);
+    return;
+  }
+  std::promise<error_code> sent;
+  auto result = sent.get_future();
+  asio::post(impl_->ctx, [&] {
+    error_code e;
+    from->socket.send_to(asio::buffer(data.data(), data.size()), udp::endpoint(a, port), 0, e);
+    sent.set_value(e);
+  });
+  if (auto e = result.get())
+    throw std::system_error(e.value(), std::generic_category(), "UdpServer::send_to " + address);
+}
+
+std::optional<Datagram> UdpServer::wait_for_datagram(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->m);
+  if (!impl_->cv.wait_for(lock, timeout, [&] { return impl_->cursor < impl_->log.size(); }))
+    return std::nullopt;
+  return impl_->log[impl_->cursor++];
+}
+
+std::vector<Datagram> UdpServer::log() const {
+  std::lock_guard lock(impl_->m);
+  return impl_->log;
+}
+
+void UdpServer::shutdown() { impl_->shutdown(); }
+
+}  // namespace trap::net

@@ -1,0 +1,132 @@
+// trap::net::UdpServer with plain POSIX datagram sockets.
+#define BOOST_TEST_MODULE udp_server
+#include <boost/test/unit_test.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <trap/boost_test.hpp>
+#include <trap/net.hpp>
+
+#include "../core/test_support.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// A UDP client socket on loopback; its port, sends, and a bounded receive.
+struct UdpClient {
+  explicit UdpClient(bool v6 = false) : v6_(v6) {
+    fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (v6) {
+      sockaddr_in6 a{};
+      a.sin6_family = AF_INET6;
+      a.sin6_addr = in6addr_loopback;
+      ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    } else {
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    }
+  }
+  ~UdpClient() { ::close(fd); }
+  std::uint16_t port() const {
+    sockaddr_storage a{};
+    socklen_t n = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &n);
+    return v6_ ? ntohs(reinterpret_cast<sockaddr_in6*>(&a)->sin6_port)
+               : ntohs(reinterpret_cast<sockaddr_in*>(&a)->sin_port);
+  }
+  void send(const std::string& data, std::uint16_t to) {
+    if (v6_) {
+      sockaddr_in6 a{};
+      a.sin6_family = AF_INET6;
+      a.sin6_addr = in6addr_loopback;
+      a.sin6_port = htons(to);
+      ::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    } else {
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(to);
+      ::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    }
+  }
+  std::optional<std::string> receive(int ms = 5000) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, ms) != 1) return std::nullopt;
+    char buf[65536];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0) return std::nullopt;
+    return std::string(buf, static_cast<std::size_t>(n));
+  }
+  int fd;
+  bool v6_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(datagrams_logged_with_their_senders) {
+  trap::net::UdpServer server;
+  BOOST_TEST(server.port() != 0);
+  BOOST_TEST(server.port6() != 0);
+  UdpClient client;
+  client.send(std::string("one\0two", 7), server.port());
+  auto d = server.wait_for_datagram();
+  BOOST_REQUIRE(d);
+  BOOST_TEST(d->data == std::string("one\0two", 7));
+  BOOST_TEST(d->peeraddr == "127.0.0.1");
+  BOOST_TEST(d->peerport == client.port());
+  UdpClient client6(true);
+  client6.send("six", server.port6());
+  auto d6 = server.wait_for_datagram();
+  BOOST_REQUIRE(d6);
+  BOOST_TEST(d6->peeraddr == "::1");
+  BOOST_TEST(server.log().size() == 2u);
+  BOOST_TEST(!server.wait_for_datagram(50ms).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(send_to_answers_a_client) {
+  trap::net::UdpServer server;
+  UdpClient client;
+  server.send_to("pong", "127.0.0.1", client.port());
+  BOOST_TEST(client.receive().value_or("") == "pong");
+  BOOST_CHECK_THROW(server.send_to("x", "not an address", 1), trap::UsageError);
+  trap::net::UdpServer only4({.ipv6 = false});
+  BOOST_CHECK_THROW(only4.send_to("x", "::1", 1), trap::UsageError);
+}
+
+BOOST_AUTO_TEST_CASE(handler_echoes) {
+  trap::net::UdpServer* self = nullptr;
+  trap::net::UdpServerOptions o;
+  o.handler = [&self](const trap::net::Datagram& d) {
+    self->send_to(d.data, d.peeraddr, d.peerport);
+  };
+  trap::net::UdpServer server(o);
+  self = &server;
+  UdpClient client;
+  client.send("echo me", server.port());
+  BOOST_TEST(client.receive().value_or("") == "echo me");
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_leaves_nothing) {
+  { trap::net::UdpServer warm; }
+  const int fds = test_support::count_fds();
+  const int threads = test_support::count_threads();
+  for (int i = 0; i < 500; ++i) {
+    trap::net::UdpServer server;
+    BOOST_REQUIRE(server.port() != 0);
+  }
+  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_thread_count(threads) == threads);
+  trap::net::UdpServer server;
+  server.shutdown();
+  server.shutdown();  // idempotent
+  BOOST_CHECK_THROW(server.send_to("x", "127.0.0.1", 9), trap::UsageError);
+}
