@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cctype>
 #include <map>
 #include <string>
 #include <thread>
@@ -341,6 +342,43 @@ BOOST_AUTO_TEST_CASE(a_line_over_the_maximum_drops_only_that_client) {
   BOOST_TEST(server.wait_for_input(cg->client)->input == "still here");
 }
 
+// A filter of our own through the public interface: messages end with ';'
+// and go out upper-cased.
+class SemicolonFilter final : public trap::net::Filter {
+ public:
+  std::vector<std::string> get(std::string_view bytes) override {
+    std::vector<std::string> out;
+    for (char c : bytes) {
+      if (c == ';') out.push_back(std::exchange(partial_, {}));
+      else partial_ += c;
+    }
+    return out;
+  }
+  std::string put(std::string_view message) override {
+    std::string out(message);
+    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out + ";";
+  }
+  std::unique_ptr<Filter> clone() const override { return std::make_unique<SemicolonFilter>(); }
+
+ private:
+  std::string partial_;
+};
+
+BOOST_AUTO_TEST_CASE(a_custom_filter_for_input_and_output) {
+  TcpServerOptions o;
+  o.input_filter = std::make_shared<SemicolonFilter>();
+  o.output_filter = std::make_shared<SemicolonFilter>();
+  TcpServer server(o);
+  echo(server);
+  Client client("127.0.0.1", server.port());
+  client.send("ab;c");
+  client.send("d;");
+  BOOST_TEST(server.wait_for_input()->input == "ab");
+  BOOST_TEST(server.wait_for_input()->input == "cd");
+  BOOST_TEST(client.read_bytes(6) == "AB;CD;");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(teardown)
@@ -464,6 +502,18 @@ BOOST_AUTO_TEST_CASE(close_after_bytes_and_reset) {
   bool was_reset = false;
   BOOST_TEST(rude.closed_by_server(5s, &was_reset));
   BOOST_TEST(was_reset);
+}
+
+BOOST_AUTO_TEST_CASE(throttled_output_arrives_whole_and_slowly) {
+  TcpServer server;
+  Client client("127.0.0.1", server.port());
+  auto c = server.wait_for_connection();
+  server.set_client_policy(c->client, {.throttle_bytes_per_second = 1000});
+  const auto start = std::chrono::steady_clock::now();
+  server.send_to_client(c->client, std::string(299, 'x'));  // 300 bytes with "\n"
+  BOOST_TEST(client.read_bytes(300).size() == 300u);
+  // 100 bytes per 100 ms: at least two pauses between three writes.
+  BOOST_TEST((std::chrono::steady_clock::now() - start >= 200ms));
 }
 
 BOOST_AUTO_TEST_CASE(delay_and_stop_reading) {
