@@ -60,7 +60,7 @@ step("build the consumer" "${CMAKE_COMMAND}" --build "${build}" ${config_args})
 
 # Single-config generators put executables in the build directory,
 # multi-config ones in a per-configuration subdirectory.
-foreach(exe consumer consumer_boost_test consumer_process)
+foreach(exe consumer consumer_boost_test consumer_process consumer_net)
   set(path "${build}/${exe}")
   if(NOT EXISTS "${path}" AND CONFIG)
     set(path "${build}/${CONFIG}/${exe}")
