@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
 
 #include <trap/boost_test.hpp>
@@ -103,10 +104,10 @@ BOOST_AUTO_TEST_CASE(send_to_answers_a_client) {
 }
 
 BOOST_AUTO_TEST_CASE(handler_echoes) {
-  trap::net::UdpServer* self = nullptr;
+  std::atomic<trap::net::UdpServer*> self{nullptr};  // set before any datagram
   trap::net::UdpServerOptions o;
   o.handler = [&self](const trap::net::Datagram& d) {
-    self->send_to(d.data, d.peeraddr, d.peerport);
+    self.load()->send_to(d.data, d.peeraddr, d.peerport);
   };
   trap::net::UdpServer server(o);
   self = &server;
