@@ -210,7 +210,11 @@ class TcpServer {
                          std::unique_ptr<Filter> output = nullptr);
   /// Sets how the server treats client @p id from now on. @throws trap::UsageError
   void set_client_policy(ClientId id, const ClientPolicy& policy);
-  /// Closes client @p id's connection once its queued output is written.
+  /// Puts client @p id in pending-disconnect state, as POE does: the
+  /// connection closes once its output is written, including output sent
+  /// after this call (send a farewell, and it goes after it); the flush
+  /// then gives a `disconnected` event instead of `client_flushed`. With
+  /// nothing sent it stays open: terminate() closes at once.
   /// @throws trap::UsageError
   void disconnect(ClientId id);
   /// Closes client @p id's connection now, dropping queued output.

@@ -361,12 +361,14 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
                         if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
                           return close_client(c, c->policy.reset);
                         if (!c->queue.empty()) return flush(c);
+                        // POE: a client asked to disconnect goes once its
+                        // output is written, with no client_flushed event.
+                        if (c->disconnect_pending) return close_client(c, c->policy.reset);
                         Event e;
                         e.kind = "client_flushed";
                         e.client = c->id;
                         e.info = c->info;
                         deliver(std::move(e));
-                        if (c->disconnect_pending) close_client(c, c->policy.reset);
                       });
   }
 
@@ -584,11 +586,9 @@ void TcpServer::set_client_policy(ClientId id, const ClientPolicy& policy) {
   });
 }
 void TcpServer::disconnect(ClientId id) {
-  impl_->call([&] {
-    auto c = impl_->find(id);
-    c->disconnect_pending = true;
-    if (!c->writing && c->queue.empty()) impl_->close_client(c, false);
-  });
+  // As POE's: pending until the client's output is written, including
+  // output sent after this call.
+  impl_->call([&] { impl_->find(id)->disconnect_pending = true; });
 }
 void TcpServer::terminate(ClientId id) {
   impl_->call([&] { impl_->close_client(impl_->find(id), false); });

@@ -212,11 +212,14 @@ BOOST_AUTO_TEST_CASE(disconnect_flushes_first_terminate_does_not) {
   TcpServer server;
   Client a("127.0.0.1", server.port());
   auto ca = server.wait_for_connection();
-  server.send_to_client(ca->client, "bye");
+  // POE's order: disconnect, then the farewell; it closes once that is out.
   server.disconnect(ca->client);
+  BOOST_TEST(!a.closed_by_server(100ms));  // nothing sent yet: still open
+  server.send_to_client(ca->client, "bye");
   BOOST_TEST(a.read_line().value_or("") == "bye");
   BOOST_TEST(a.closed_by_server());
   BOOST_TEST(server.wait_for_disconnection(ca->client).has_value());
+  BOOST_TEST(!server.wait_for("client_flushed", ca->client, 0ms).has_value());
 
   Client b("127.0.0.1", server.port());
   auto cb = server.wait_for_connection();
