@@ -39,7 +39,7 @@ struct Client {
   asio::steady_timer timer;  // the policy's delays
   ClientInfo info;
   std::unique_ptr<Filter> in, out;
-  std::array<char, 65536> buf{};
+  std::array<char, 65536> buf;  // not zeroed: written before it is read
   std::deque<std::string> queue;
   std::string held;  // read while the policy said stop reading
   std::size_t queued = 0;
@@ -90,24 +90,35 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // -------------------------------------------------------------- events
 
   void deliver(Event e) {
-    e.name = opt.prefix + "_" + e.kind;
-    std::vector<std::function<void(const Event&)>> targets;
+    e.name = name_of_kind(e.kind);
+    std::shared_ptr<const std::vector<Registration>> targets;
+    const Event* logged;
     {
       std::lock_guard lock(m);
       e.sequence = events.size() + 1;
-      events.push_back(e);
-      for (auto& r : regs)
-        if (r.all || r.names.count(e.kind)) targets.push_back(r.fn);
+      events.push_back(std::move(e));
+      logged = &events.back();  // a deque: stays where it is
+      targets = regs;
     }
     cv.notify_all();
-    if (opt.handler) targets.insert(targets.begin(), opt.handler);
-    for (auto& fn : targets) {
-      try {
-        fn(e);
-      } catch (const std::exception& ex) {
-        std::cerr << opt.prefix << ": a handler of " << e.name << " threw: " << ex.what() << "\n";
-      }
+    if (opt.handler) run_handler(opt.handler, *logged);
+    for (auto& r : *targets)
+      if (r.all || r.names.count(logged->kind)) run_handler(r.fn, *logged);
+  }
+
+  void run_handler(const std::function<void(const Event&)>& fn, const Event& e) {
+    try {
+      fn(e);
+    } catch (const std::exception& ex) {
+      std::cerr << opt.prefix << ": a handler of " << e.name << " threw: " << ex.what() << "\n";
     }
+  }
+
+  // "testd_connected" and the like, made once per kind.
+  const std::string& name_of_kind(const std::string& kind) {
+    auto it = names.find(kind);
+    if (it == names.end()) it = names.emplace(kind, opt.prefix + "_" + kind).first;
+    return it->second;
   }
 
   void listener_failed(const char* operation, const error_code& ec) {
@@ -236,6 +247,10 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     c->in = make_filter(opt.input_filter);
     c->out = make_filter(opt.output_filter);
     clients[c->id] = c;
+    {
+      std::lock_guard lock(m);
+      ++open_clients;
+    }
     Event e;
     e.kind = "connected";
     e.client = c->id;
@@ -303,11 +318,22 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   }
 
   void send(const std::shared_ptr<Client>& c, const std::vector<std::string>& messages) {
-    for (auto& m : messages) {
-      std::string bytes = c->out->put(m);
-      c->queued += bytes.size();
-      c->queue.push_back(std::move(bytes));
-    }
+    for (auto& m : messages) enqueue(*c, m);
+    after_enqueue(c);
+  }
+
+  void send_one(const std::shared_ptr<Client>& c, std::string_view message) {
+    enqueue(*c, message);
+    after_enqueue(c);
+  }
+
+  static void enqueue(Client& c, std::string_view message) {
+    std::string bytes = c.out->put(message);
+    c.queued += bytes.size();
+    c.queue.push_back(std::move(bytes));
+  }
+
+  void after_enqueue(const std::shared_ptr<Client>& c) {
     if (c->queued > opt.max_queued) {
       client_error(*c, "write",
                    "more than " + std::to_string(opt.max_queued) +
@@ -381,6 +407,10 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     c->socket.close(ignored);
     c->queue.clear();
     clients.erase(c->id);
+    {
+      std::lock_guard lock(m);
+      --open_clients;
+    }
     Event e;
     e.kind = "disconnected";
     e.client = c->id;
@@ -426,61 +456,70 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
       std::lock_guard lock(m);
       if (report) return *report;
     }
-    const bool on_own_thread = ctx->get_executor().running_in_this_thread();
-    call([&] {
-      // Connections the kernel completed but we have not accepted yet are
-      // clients too: take them in (their input is read, their end waited
-      // for), then stop listening.
-      for (auto& l : listeners) {
-        for (auto& c : l->held) add_client(c);
-        l->held.clear();
-        error_code ec;
-        if (l->acceptor.is_open()) l->acceptor.non_blocking(true, ec);
-        while (l->acceptor.is_open()) {
-          auto c = std::make_shared<Client>(*ctx);
-          l->acceptor.accept(c->socket, ec);
-          if (ec) break;
-          add_client(c);
-        }
-        close(*l);
-      }
+    // No time to give, or no other thread to wait on: close everything at
+    // once (clients still read end of file).
+    const bool at_once =
+        deadline.count() <= 0 || ctx->get_executor().running_in_this_thread();
+    std::optional<ShutdownReport> r = call([&]() -> std::optional<ShutdownReport> {
+      take_in_backlog();
       for (auto& [id, c] : clients) {
         error_code ignored;
         c->socket.shutdown(tcp::socket::shutdown_send, ignored);  // our side, now
         c->disconnect_pending = true;
       }
+      if (at_once) return close_all();
+      return std::nullopt;
     });
-    // Each client gets until the deadline to close its side: its end of
-    // file closes the connection (and delivers disconnected).
-    const auto until = Clock::now() + (on_own_thread ? std::chrono::milliseconds(0) : deadline);
-    std::unique_lock lock(m);
-    while (!on_own_thread) {
+    if (!r) {
+      // Each client gets until the deadline to close its side: its end of
+      // file closes the connection (and delivers disconnected).
+      std::unique_lock lock(m);
+      cv.wait_until(lock, Clock::now() + deadline, [&] { return open_clients == 0; });
       lock.unlock();
-      bool empty = call([&] { return clients.empty(); });
-      lock.lock();
-      if (empty || cv.wait_until(lock, until) == std::cv_status::timeout) break;
+      r = call([&] { return close_all(); });
     }
-    lock.unlock();
-    ShutdownReport r = call([&] {
-      ShutdownReport rep;
-      auto left = clients;
-      for (auto& [id, c] : left) {
-        rep.unclosed.push_back(c->info);
-        close_client(c, false);
-      }
-      for (auto& l : listeners) l->held.clear();
-      return rep;
-    });
     {
       std::lock_guard l(m);
-      report = r;
+      report = *r;
       finished = true;
     }
     // Every socket, acceptor and timer is closed: the handlers still queued
     // finish (aborted), releasing what they hold, and the thread ends.
     work.reset();
     if (thread.joinable() && std::this_thread::get_id() != thread.get_id()) thread.join();
-    return r;
+    return *r;
+  }
+
+  // Connections the kernel completed but we have not accepted yet are
+  // clients too: take them in (their input is read, their end waited for),
+  // then stop listening.
+  void take_in_backlog() {
+    for (auto& l : listeners) {
+      for (auto& c : l->held) add_client(c);
+      l->held.clear();
+      error_code ec;
+      if (l->acceptor.is_open()) l->acceptor.non_blocking(true, ec);
+      while (l->acceptor.is_open()) {
+        tcp::socket socket(*ctx);
+        l->acceptor.accept(socket, ec);
+        if (ec) break;
+        auto c = std::make_shared<Client>(*ctx);
+        c->socket = std::move(socket);
+        add_client(c);
+      }
+      close(*l);
+    }
+  }
+
+  // Closes the clients still open; they are the report's unclosed ones.
+  ShutdownReport close_all() {
+    ShutdownReport rep;
+    auto left = clients;
+    for (auto& [id, c] : left) {
+      rep.unclosed.push_back(c->info);
+      close_client(c, false);
+    }
+    return rep;
   }
 
   struct Registration {
@@ -502,12 +541,16 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   mutable std::mutex m;  // guards what follows
   std::condition_variable cv;
-  std::vector<Event> events;
+  std::deque<Event> events;
   std::map<std::string, std::size_t> cursors;
-  std::vector<Registration> regs;
+  // Copied on write: deliver() takes a snapshot, not a copy.
+  std::shared_ptr<const std::vector<Registration>> regs =
+      std::make_shared<const std::vector<Registration>>();
+  std::map<std::string, std::string> names;  // server thread only
   int next_reg = 1;
   std::optional<ShutdownReport> report;
   bool finished = false;
+  std::size_t open_clients = 0;
 };
 
 // ------------------------------------------------------------------ TcpServer
@@ -548,7 +591,7 @@ std::pair<std::string, std::uint16_t> TcpServer::getsockname6() const {
 }
 
 void TcpServer::send_to_client(ClientId id, std::string_view message) {
-  send_to_client(id, std::vector<std::string>{std::string(message)});
+  impl_->call([&] { impl_->send_one(impl_->find(id), message); });
 }
 void TcpServer::send_to_client(ClientId id, const std::vector<std::string>& messages) {
   impl_->call([&] { impl_->send(impl_->find(id), messages); });
@@ -627,33 +670,36 @@ ShutdownReport TcpServer::shutdown(std::chrono::milliseconds deadline) {
 
 int TcpServer::register_events(const std::vector<std::string>& events,
                                std::function<void(const Event&)> fn) {
-  std::lock_guard lock(impl_->m);
   Impl::Registration r;
-  r.id = impl_->next_reg++;
   for (auto& e : events) {
     if (e == "all") r.all = true;
     else r.names.insert(e);
   }
   r.fn = std::move(fn);
-  impl_->regs.push_back(std::move(r));
-  return impl_->regs.back().id;
+  std::lock_guard lock(impl_->m);
+  r.id = impl_->next_reg++;
+  auto next = std::make_shared<std::vector<Impl::Registration>>(*impl_->regs);
+  next->push_back(std::move(r));
+  impl_->regs = std::move(next);
+  return impl_->regs->back().id;
 }
 
 void TcpServer::unregister_events(int id, const std::vector<std::string>& events) {
   std::lock_guard lock(impl_->m);
-  auto& regs = impl_->regs;
-  for (auto it = regs.begin(); it != regs.end(); ++it) {
+  auto next = std::make_shared<std::vector<Impl::Registration>>(*impl_->regs);
+  for (auto it = next->begin(); it != next->end(); ++it) {
     if (it->id != id) continue;
     if (events.empty()) {
-      regs.erase(it);
-      return;
+      next->erase(it);
+    } else {
+      for (auto& e : events) {
+        if (e == "all") it->all = false;
+        it->names.erase(e);
+      }
     }
-    for (auto& e : events) {
-      if (e == "all") it->all = false;
-      it->names.erase(e);
-    }
-    return;
+    break;
   }
+  impl_->regs = std::move(next);
 }
 
 std::optional<Event> TcpServer::wait_for_connection(std::chrono::milliseconds timeout) {
@@ -673,7 +719,7 @@ std::optional<Event> TcpServer::wait_for(std::string_view kind, std::optional<Cl
 }
 std::vector<Event> TcpServer::log() const {
   std::lock_guard lock(impl_->m);
-  return impl_->events;
+  return std::vector<Event>(impl_->events.begin(), impl_->events.end());
 }
 
 }  // namespace trap::net
