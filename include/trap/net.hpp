@@ -160,6 +160,10 @@ struct TcpServerOptions {
   std::size_t max_queued = 64 << 20;
   /// Listen on IPv6 as well, where the address covers it.
   bool ipv6 = true;
+  /// The most events the log keeps: beyond it the oldest go (log() and the
+  /// wait_for_... helpers see the ones kept), so a long-running server's
+  /// memory stays flat. Registrations and the handler see every event.
+  std::size_t max_log = 100'000;
   /// Called on the server's thread for every event, after it is logged.
   std::function<void(const Event&)> handler{};
   /// Run on this context (its thread runs the handlers) instead of a thread
@@ -253,7 +257,7 @@ class TcpServer {
   /// The next event of kind @p kind (of client @p client, if given).
   std::optional<Event> wait_for(std::string_view kind, std::optional<ClientId> client = std::nullopt,
                                 std::chrono::milliseconds timeout = kDefaultWait);
-  /// Every event so far, in order.
+  /// The events the log keeps (every one, up to max_log), in order.
   std::vector<Event> log() const;
 
   class Impl;

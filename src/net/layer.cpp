@@ -82,22 +82,29 @@ void export_for_trap(Trap& self, const char* name, std::uint16_t port) {
 void tcp_server_layer(Trap& self, std::string_view arg) {
   LayerSettings settings = parse(arg);
   auto server = std::make_shared<TcpServer>(settings.options);
+  // Collected as they come, so that a log that drops its oldest events
+  // loses none of them.
+  struct Seen {
+    std::mutex m;
+    Array received, connections;
+  };
+  auto seen = std::make_shared<Seen>();
+  server->register_events({"client_input", "connected"}, [seen](const Event& e) {
+    std::lock_guard lock(seen->m);
+    if (e.kind == "client_input") seen->received.emplace_back(e.input);
+    else
+      seen->connections.emplace_back(Array{Value(e.client), Value(e.info.peeraddr),
+                                           Value(e.info.peerport), Value(e.info.sockaddr),
+                                           Value(e.info.sockport)});
+  });
   self.prop("tcp_server")["server"] = server;
   self.set("received", Array{});
   self.set("connections", Array{});
   // Registered first, so that it runs last: after the code's own teardowns.
-  self.teardown([server, settings](Trap& t) {
-    ShutdownReport report = server->shutdown(settings.wait);
-    Array received, connections;
-    for (const Event& e : server->log()) {
-      if (e.kind == "client_input") received.emplace_back(e.input);
-      if (e.kind == "connected")
-        connections.emplace_back(Array{Value(e.client), Value(e.info.peeraddr),
-                                       Value(e.info.peerport), Value(e.info.sockaddr),
-                                       Value(e.info.sockport)});
-    }
-    t.set("received", Value(std::move(received)));
-    t.set("connections", Value(std::move(connections)));
+  self.teardown([server, settings, seen](Trap& t) {
+    ShutdownReport report = server->shutdown(settings.wait);  // the thread is gone after
+    t.set("received", Value(std::move(seen->received)));
+    t.set("connections", Value(std::move(seen->connections)));
     if (!report.clean() && !settings.lenient) throw TrapError(report.describe());
   });
   export_for_trap(self, "TRAP_TCP_SERVER_PORT", server->port());

@@ -95,9 +95,13 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     const Event* logged;
     {
       std::lock_guard lock(m);
-      e.sequence = events.size() + 1;
+      e.sequence = first_sequence + events.size();
       events.push_back(std::move(e));
       logged = &events.back();  // a deque: stays where it is
+      if (events.size() > opt.max_log) {  // the oldest goes
+        events.pop_front();
+        ++first_sequence;
+      }
       targets = regs;
     }
     cv.notify_all();
@@ -425,27 +429,24 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     const std::string key = std::string(kind) + "/" + (client ? std::to_string(*client) : "*");
     const auto deadline = Clock::now() + timeout;
     std::unique_lock lock(m);
-    for (;;) {
-      std::size_t& from = cursors[key];
-      for (std::size_t i = from; i < events.size(); ++i) {
+    // Cursors are sequence numbers: the log may have dropped its oldest.
+    auto scan = [&]() -> std::optional<Event> {
+      std::uint64_t& next = cursors[key];
+      next = std::max(next, first_sequence);
+      for (std::size_t i = next - first_sequence; i < events.size(); ++i) {
         const Event& e = events[i];
         if (e.kind == kind && (!client || e.client == *client)) {
-          from = i + 1;
+          next = e.sequence + 1;
           return e;
         }
       }
-      from = events.size();
-      if (cv.wait_until(lock, deadline) == std::cv_status::timeout) {
-        // One last look: an event may have come as the time ran out.
-        for (std::size_t i = from; i < events.size(); ++i) {
-          const Event& e = events[i];
-          if (e.kind == kind && (!client || e.client == *client)) {
-            cursors[key] = i + 1;
-            return e;
-          }
-        }
-        return std::nullopt;
-      }
+      next = first_sequence + events.size();
+      return std::nullopt;
+    };
+    for (;;) {
+      if (auto e = scan()) return e;
+      // One last look after the time runs out: an event may have just come.
+      if (cv.wait_until(lock, deadline) == std::cv_status::timeout) return scan();
     }
   }
 
@@ -541,8 +542,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   mutable std::mutex m;  // guards what follows
   std::condition_variable cv;
-  std::deque<Event> events;
-  std::map<std::string, std::size_t> cursors;
+  std::deque<Event> events;              // the newest opt.max_log ones
+  std::uint64_t first_sequence = 1;      // the sequence of events.front()
+  std::map<std::string, std::uint64_t> cursors;  // next sequence to look at
   // Copied on write: deliver() takes a snapshot, not a copy.
   std::shared_ptr<const std::vector<Registration>> regs =
       std::make_shared<const std::vector<Registration>>();
@@ -558,6 +560,7 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 TcpServer::TcpServer(TcpServerOptions options)
     : impl_(std::make_shared<Impl>(std::move(options))) {
   if (impl_->opt.prefix.empty()) throw UsageError("TcpServer: the prefix is empty");
+  if (impl_->opt.max_log == 0) throw UsageError("TcpServer: max_log must be at least 1");
   if (impl_->opt.filter != "line" && impl_->opt.filter != "block")
     (void)filter_named(impl_->opt.filter);  // throws for an unknown name
   impl_->plan_listeners();

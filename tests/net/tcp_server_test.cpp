@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cctype>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -258,6 +259,28 @@ BOOST_AUTO_TEST_CASE(switching_a_client_filter) {
   BOOST_TEST(client.read_bytes(3) == "raw");
 }
 
+BOOST_AUTO_TEST_CASE(the_log_keeps_the_newest_events_only) {
+  TcpServerOptions o;
+  o.max_log = 10;
+  TcpServer server(o);
+  std::atomic<int> seen{0};
+  server.register_events({"client_input"}, [&](const trap::net::Event&) { ++seen; });
+  Client client("127.0.0.1", server.port());
+  for (int i = 0; i < 50; ++i) client.send("line " + std::to_string(i) + "\n");
+  client.close();
+  BOOST_REQUIRE(server.wait_for_disconnection().has_value());
+  BOOST_TEST(seen == 50);  // registrations see every event
+  auto log = server.log();
+  BOOST_TEST(log.size() == 10u);
+  BOOST_TEST(log.back().kind == "disconnected");
+  BOOST_TEST(log.back().sequence == 53u);  // registered, connected, 50 inputs, disconnected
+  // A wait that starts late gets the oldest input still kept.
+  auto first = server.wait_for_input(std::nullopt, 0ms);
+  BOOST_REQUIRE(first);
+  BOOST_TEST(first->input == "line 41");
+  BOOST_CHECK_THROW(TcpServer(TcpServerOptions{.max_log = 0}), trap::UsageError);
+}
+
 BOOST_AUTO_TEST_CASE(waits_return_nothing_when_nothing_comes) {
   TcpServer server;
   BOOST_TEST(!server.wait_for_connection(50ms).has_value());
@@ -463,6 +486,13 @@ BOOST_AUTO_TEST_CASE(client_that_never_reads_is_dropped_at_the_queue_limit) {
 
 BOOST_AUTO_TEST_CASE(a_thousand_clients_at_once_every_line_in_order) {
   TcpServer server;
+  // Collected as they come: 100,000 lines are more than the log keeps.
+  std::mutex m;
+  std::vector<trap::net::Event> inputs;
+  server.register_events({"client_input"}, [&](const trap::net::Event& e) {
+    std::lock_guard lock(m);
+    inputs.push_back(e);
+  });
   constexpr int kClients = 1000, kLines = 100;
   std::vector<Client> clients(kClients);
   for (auto& c : clients) c.connect("127.0.0.1", server.port());
@@ -473,8 +503,8 @@ BOOST_AUTO_TEST_CASE(a_thousand_clients_at_once_every_line_in_order) {
   std::map<trap::net::ClientId, int> next_line;
   std::map<trap::net::ClientId, std::string> sender;
   int total = 0;
-  for (auto& e : server.log()) {
-    if (e.kind != "client_input") continue;
+  std::lock_guard lock(m);
+  for (auto& e : inputs) {
     ++total;
     auto colon = e.input.find(':');
     std::string who = e.input.substr(0, colon);
