@@ -310,6 +310,10 @@ void fork_exec_layer(Trap& self) {
       fork_plain(self, false);
       return;
     }
+    // Programs the code starts are not re-runs, and inherit nothing of it.
+    ::unsetenv(kExecVariable);
+    posix::set_cloexec(kExecResultFd);
+    posix::set_cloexec(kExecHubFd);
     HubAccess::forward_to_parent(kExecHubFd);
     run_child(self, kExecResultFd, Registry::state(self)->teardowns.size());
   }

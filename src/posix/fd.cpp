@@ -236,4 +236,9 @@ void set_nonblocking(int fd) {
     fail(errno, call_text("fcntl", fd));
 }
 
+void set_cloexec(int fd) noexcept {
+  int flags = ::fcntl(fd, F_GETFD);
+  if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
 }  // namespace trap::posix

@@ -85,5 +85,7 @@ void truncate_rewind(int fd);
 void set_nonblocking(int fd);
 /// Sets O_APPEND on @p fd: every write goes to the end, whole.
 void set_append(int fd);
+/// Sets FD_CLOEXEC on @p fd (no error if it is not open).
+void set_cloexec(int fd) noexcept;
 
 }  // namespace trap::posix

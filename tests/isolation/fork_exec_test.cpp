@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE fork_exec
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -105,6 +106,15 @@ BOOST_AUTO_TEST_CASE(without_a_framework_hook_it_is_a_trap_error) {
                                  std::string::npos;
                         });
   trap::detail::set_reexec_arguments(&trap::detail::BoostForkExec::arguments);
+}
+
+BOOST_AUTO_TEST_CASE(programs_the_trapped_code_starts_inherit_nothing_of_it) {
+  auto r = trap::trap<":fork(exec)">([] {
+    const bool variable = std::getenv("TRAP_FORK_EXEC") != nullptr;
+    const bool result_fd_inherited = (::fcntl(198, F_GETFD) & FD_CLOEXEC) == 0;
+    return !variable && !result_fd_inherited;
+  });
+  BOOST_TEST(r.return_value<bool>());
 }
 
 BOOST_AUTO_TEST_CASE(unknown_style_is_a_trap_error) {
