@@ -332,7 +332,9 @@ BOOST_AUTO_TEST_CASE(forking_with_threads_warns_once) {
   std::rewind(sink);
   text.resize(std::fread(text.data(), 1, text.size(), sink));
   std::fclose(sink);
-  BOOST_TEST(text.find("runs 2 threads") != std::string::npos);
+  // Two here; more under a sanitizer that runs threads of its own.
+  BOOST_TEST(text.find("the fork layer forks a process that runs ") != std::string::npos);
+  BOOST_TEST(text.find("runs 1 threads") == std::string::npos);
   const std::string warning = "# trap: the fork layer forks";
   BOOST_TEST(text.find(warning) == text.rfind(warning));  // once
 }
