@@ -169,7 +169,7 @@ void timeout_layer(Trap& self, std::string_view arg) {
     stopped = true;
   }
   if (stopped || state->load() == 2) {
-    self.set("timeout", Value(ms));
+    self.set("timeout", Value(true));  // r.test("timeout_is", true), as DESIGN.md shows
     self.set_leaveby("timeout");
   }
 }

@@ -298,7 +298,7 @@ class Trap {
   /// Passes if a signal ended the code and it was @p expected, e.g. SIGSEGV.
   bool signal_is(int expected, std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the code was stopped at its deadline (the timeout accessor
-  /// holds the limit in milliseconds).
+  /// is true then: `r.test("timeout_is", true)` says the same).
   bool timeout_ok(std::string_view name = {}, Loc where = Loc::current());
   ///@}
 
