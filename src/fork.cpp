@@ -183,6 +183,7 @@ bool fork_disabled() {
 
 void warn_if_threaded() {
   static std::atomic<bool> warned{false};
+  if (warned.load()) return;  // once: no /proc scan on later traps
   int n = posix::thread_count();
   if (n <= 1 || warned.exchange(true)) return;
   write_original(2, "# trap: the fork layer forks a process that runs " + std::to_string(n) +

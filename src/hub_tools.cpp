@@ -215,9 +215,6 @@ void HubAccess::forward_to_parent(int fd) {
   private_hub = forwarder;
 }
 
-void HubAccess::collect_children(Hub& hub) {
-  std::lock_guard lock(hub.s_->mutex);
-  if (posix::self_pid() == hub.s_->owner_pid) hub.s_->read_children(hub);
-}
+void HubAccess::collect_children(Hub& hub) { hub.collect_(); }
 
 }  // namespace trap::detail
