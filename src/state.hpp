@@ -132,6 +132,9 @@ struct TrapState {
 
 /// The traps springing on this thread, outermost first.
 std::vector<TrapState*>& active_traps();
+/// The owning reference to @p st if it is springing on this thread (the
+/// spring frame's own handle does not own it); nullptr otherwise.
+std::shared_ptr<TrapState> owner_of(const TrapState* st);
 /// Runs the teardowns of @p trap that have not run yet, innermost first,
 /// down to the first @p first ones (kept), collecting their errors in
 /// exceptions.

@@ -27,6 +27,19 @@ std::vector<TrapState*>& active_traps() {
   return active;
 }
 
+namespace {
+
+// Owns the state of each springing trap of this thread, beside
+// active_traps(). The spring frame's own handle does not: a jump past that
+// frame (a trapped exit, an in-process timeout) never destroys it, and
+// abandon_traps_above() frees the state from here instead.
+std::vector<std::shared_ptr<TrapState>>& springing_owners() {
+  thread_local std::vector<std::shared_ptr<TrapState>> owners;
+  return owners;
+}
+
+}  // namespace
+
 void run_teardowns(Trap& trap, std::size_t first) {
   auto& st = *Registry::state(trap);
   while (st.teardowns.size() > first) {
@@ -43,23 +56,24 @@ void run_teardowns(Trap& trap, std::size_t first) {
   }
 }
 
+std::shared_ptr<TrapState> owner_of(const TrapState* st) {
+  for (auto& o : springing_owners())
+    if (o.get() == st) return o;
+  return nullptr;
+}
+
 void abandon_traps_above(std::size_t depth) {
   auto& active = active_traps();
+  auto& owners = springing_owners();
   while (active.size() > depth) {
     TrapState* st = active.back();
-    active.pop_back();
-    // Only shares ownership for the teardowns: the trap is never returned.
     Trap handle(std::shared_ptr<TrapState>(std::shared_ptr<TrapState>(), st));
     run_teardowns(handle);
     st->springing = false;
-    // Its spring frame is skipped and keeps the state alive for ever: let
-    // go of everything it holds.
-    st->layers.reset();
-    st->code = nullptr;
-    st->values.clear();
-    st->props.clear();
-    st->exceptions.clear();
-    st->on_test_failure = nullptr;
+    active.pop_back();
+    // Its spring frame is skipped: this list's reference is the last one
+    // (the trap is never returned).
+    if (owners.size() > active.size()) owners.resize(active.size());
   }
 }
 
@@ -82,7 +96,8 @@ using detail::TrapState;
 Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) const {
   auto resolved = detail::Registry::get().resolve(*this, spec);
   const int saved_errno = errno;
-  auto st = std::make_shared<TrapState>();
+  auto owner = std::make_shared<TrapState>();
+  TrapState* st = owner.get();
   st->trapper = this;
   st->layers = std::move(resolved.stack);
   st->layer_names = std::move(resolved.names);
@@ -90,10 +105,14 @@ Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) c
   st->code = &code;
   st->springing = true;
   st->pid = posix::self_pid();
-  Trap trap(st);
   auto& active = detail::active_traps();
+  auto& owners = detail::springing_owners();
   const std::size_t depth = active.size();
-  active.push_back(st.get());
+  owners.resize(depth);  // (entries of traps a jump skipped without unwinding)
+  active.push_back(st);
+  owners.push_back(std::move(owner));
+  // Does not own the state: springing_owners() does, until it ends.
+  Trap trap(std::shared_ptr<TrapState>(std::shared_ptr<TrapState>(), st));
   std::exception_ptr usage_error;
   try {
     trap.next();
@@ -105,15 +124,17 @@ Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) c
                              detail::current_exception_message());
   }
   detail::run_teardowns(trap);
+  Trap result(std::move(owners[depth]));
   active.resize(depth);
+  owners.resize(depth);
   st->springing = false;
   st->layers.reset();
   st->code = nullptr;
   if (usage_error) std::rethrow_exception(usage_error);
   if (!st->exceptions.empty()) throw TrapError(detail::join(st->exceptions, "\n"));
-  last() = trap;
+  last() = result;
   errno = saved_errno;
-  return trap;
+  return result;
 }
 
 Trap& last() {
@@ -224,7 +245,11 @@ void Trap::exception(std::string message) {
 }
 
 std::function<void(std::string)> Trap::exception_function() {
-  return [w = std::weak_ptr<TrapState>(s_)](std::string message) {
+  // While the trap springs, this handle may be the spring frame's, which
+  // does not own the state: watch the owning reference instead.
+  std::weak_ptr<TrapState> watched = s_;
+  if (s_.use_count() == 0) watched = detail::owner_of(s_.get());
+  return [w = std::move(watched)](std::string message) {
     auto st = w.lock();
     // Outside the regular flow (after the trap ended): an ordinary error.
     if (!st || !st->springing) throw TrapError(message);
