@@ -1,11 +1,18 @@
 #include "capture.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <new>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace trap::detail {
@@ -183,9 +190,100 @@ PooledFile PooledFile::in_temp_dir() {
   return {std::move(fd), std::move(dir)};
 }
 
+namespace {
+
+// The owner and depth of the process-wide capture lock. A condition
+// variable rather than a recursive mutex: the fork child must be able to
+// take it over (see after_fork_in_child).
+struct CaptureLock {
+  std::mutex mutex;
+  std::condition_variable free;
+  std::thread::id owner;
+  int depth = 0;
+};
+
+// Never destroyed: exit paths may still end captures.
+alignas(CaptureLock) unsigned char capture_lock_storage[sizeof(CaptureLock)];
+
+CaptureLock* stored_capture_lock() {
+  return std::launder(reinterpret_cast<CaptureLock*>(capture_lock_storage));
+}
+
+// In the child of a fork only the forking thread exists: a lock another
+// thread held is free there, and one the forking thread held stays its own.
+// Its mutex may have been held mid-update by another thread: the child
+// builds the lock afresh in place (nothing to free: the old one owns no
+// memory).
+void after_fork_in_child() {
+  const std::thread::id owner = stored_capture_lock()->owner;
+  const int depth = stored_capture_lock()->depth;
+  auto* fresh = new (capture_lock_storage) CaptureLock;
+  if (owner == std::this_thread::get_id()) {
+    fresh->owner = owner;
+    fresh->depth = depth;
+  }
+}
+
+CaptureLock& capture_lock() {
+  static CaptureLock* const lock = [] {
+    auto* l = new (capture_lock_storage) CaptureLock;
+    ::pthread_atfork(nullptr, nullptr, after_fork_in_child);
+    return l;
+  }();
+  (void)lock;
+  return *stored_capture_lock();
+}
+
+}  // namespace
+
+void lock_process_wide_captures() {
+  CaptureLock& l = capture_lock();
+  std::unique_lock lock(l.mutex);
+  const auto me = std::this_thread::get_id();
+  if (l.depth > 0 && l.owner == me) {
+    ++l.depth;
+    return;
+  }
+  auto is_free = [&] { return l.depth == 0; };
+  if (!l.free.wait_for(lock, std::chrono::seconds(10), is_free)) {
+    // Most likely a trap waiting (join) for this thread: say so once.
+    static std::atomic<bool> said{false};
+    if (!said.exchange(true))
+      write_original(2,
+                     "# trap: a trap has waited 10 s for another thread's trap to end: "
+                     "captures with dup2, pipe, tee and tempfile are process-wide and run "
+                     "one thread at a time (use memory for traps on several threads)\n");
+    l.free.wait(lock, is_free);
+  }
+  l.owner = me;
+  l.depth = 1;
+}
+
+void unlock_process_wide_captures() noexcept {
+  CaptureLock& l = capture_lock();
+  std::lock_guard lock(l.mutex);
+  if (l.depth == 0 || l.owner != std::this_thread::get_id()) return;
+  if (--l.depth == 0) {
+    l.owner = {};
+    l.free.notify_one();
+  }
+}
+
 bool Capture::begin() {
   if (state_ != State::idle) throw TrapError("capture of fd " + std::to_string(fd_) + " begun twice");
-  if (!do_begin()) return false;
+  const bool shared = !per_thread();
+  if (shared) lock_process_wide_captures();
+  bool began = false;
+  try {
+    began = do_begin();
+  } catch (...) {
+    if (shared) unlock_process_wide_captures();
+    throw;
+  }
+  if (!began) {
+    if (shared) unlock_process_wide_captures();
+    return false;
+  }
   state_ = State::active;
   return true;
 }
@@ -193,6 +291,12 @@ bool Capture::begin() {
 std::string Capture::end() {
   if (state_ != State::active) return {};
   state_ = State::done;
+  struct Unlock {
+    bool shared;
+    ~Unlock() {
+      if (shared) unlock_process_wide_captures();
+    }
+  } unlock{!per_thread()};
   return do_end();
 }
 

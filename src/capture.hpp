@@ -70,6 +70,11 @@ class SwapChain {
       return;
     }
   }
+  /// What *slot holds now (leave() may update a slot of another swap).
+  T read(const T* slot) {
+    std::lock_guard lock(mutex_);
+    return *slot;
+  }
 
  private:
   std::mutex mutex_;
@@ -144,6 +149,11 @@ class Capture {
   /// (a forked child that dies can then still hand them over).
   virtual std::optional<std::pair<int, off_t>> file_region() const { return std::nullopt; }
 
+ protected:
+  /// Whether this capture sees only its own thread's output (memory); the
+  /// others divert something process-wide and run one thread at a time.
+  virtual bool per_thread() const { return false; }
+
  private:
   virtual bool do_begin() = 0;
   virtual std::string do_end() = 0;
@@ -159,6 +169,14 @@ struct BuiltinStrategy {
   std::function<void(Trap&, std::string_view, int)> impl;
   void operator()(Trap& self, std::string_view name, int fd) const { impl(self, name, fd); }
 };
+
+/// Process-wide captures (descriptors, `stdout`, std::cout's buffer) of
+/// different threads run one after another: begin() of a thread's outermost
+/// one waits until no other thread has one active. A thread's own captures
+/// nest freely. Held from begin() to end(), so a trap that waits for
+/// another thread's process-wide trap waits for ever: documented.
+void lock_process_wide_captures();
+void unlock_process_wide_captures() noexcept;
 
 /// The StrategyFn of a Capture type: begins it, registers the teardown that
 /// ends it and sets the accessor, then applies the next layer. A failure to

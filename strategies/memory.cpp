@@ -1,8 +1,19 @@
-// memory: std::cout (descriptor 1) or std::cerr (descriptor 2) write into a
-// string buffer. Touches no descriptor and no FILE*: C stdio, raw writes and
-// child processes are not captured. Perl's Test::Trap::Builder::PerlIO.
+// memory: what a thread writes to std::cout (descriptor 1) or std::cerr
+// (descriptor 2) goes into a string buffer of that thread's trap. Touches no
+// descriptor and no FILE*: C stdio, raw writes and child processes are not
+// captured. Perl's Test::Trap::Builder::PerlIO.
+//
+// Per thread: while any memory capture of a stream is active, the stream's
+// buffer is a Router, which sends each thread's output to that thread's
+// innermost memory capture, and the output of threads that capture nothing
+// to the buffer it replaced. So traps on several threads at once each see
+// only their own thread's output, and the stream's buffer pointer is
+// swapped only when the first capture begins and the last one ends.
+#include <memory>
+#include <mutex>
 #include <ostream>
 #include <sstream>
+#include <vector>
 
 #include "capture.hpp"
 #include "strategies.hpp"
@@ -10,29 +21,124 @@
 namespace trap::detail {
 namespace {
 
+// This thread's innermost memory capture of fd 1 and fd 2.
+thread_local std::streambuf* route[2] = {nullptr, nullptr};
+// How many memory captures this thread has active, per stream.
+thread_local int mine[2] = {0, 0};
+
+int index_of(int fd) { return fd == 2 ? 1 : 0; }
+
+class Router final : public std::streambuf {
+ public:
+  explicit Router(int fd) : fd_(fd) {}
+
+  // Makes the router live on its stream if it is not: a swap made after it
+  // (a tempfile capture) took the stream over. Returns the chain slot, or
+  // nullptr if the router was live already.
+  std::streambuf** enter(std::ostream& os) {
+    std::lock_guard lock(mutex_);
+    ++users_;
+    if (os.rdbuf() == this) return nullptr;
+    links_.push_back(std::make_unique<std::streambuf*>(nullptr));
+    std::streambuf** slot = links_.back().get();
+    buffer_chain(fd_).enter(
+        slot, static_cast<std::streambuf*>(this), [&] { return os.rdbuf(); },
+        [&](std::streambuf* b) { os.rdbuf(b); });
+    return slot;
+  }
+
+  // Ends one capture. Its own link goes now if no other thread captures
+  // (this keeps nesting with tempfile in order on one thread); otherwise
+  // the router must stay live for them, and the link goes with the last.
+  void leave(std::ostream& os, std::streambuf** slot, int still_mine) {
+    std::lock_guard lock(mutex_);
+    --users_;
+    const bool others = users_ > still_mine;
+    auto set = [&](std::streambuf* b) { os.rdbuf(b); };
+    if (slot && !others) {
+      buffer_chain(fd_).leave(slot, set);
+      std::erase_if(links_, [&](const auto& p) { return p.get() == slot; });
+    }
+    if (users_ == 0) {
+      while (!links_.empty()) {
+        buffer_chain(fd_).leave(links_.back().get(), set);
+        links_.pop_back();
+      }
+    }
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    char ch = traits_type::to_char_type(c);
+    return xsputn(&ch, 1) == 1 ? c : traits_type::eof();
+  }
+
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (std::streambuf* to = route[index_of(fd_)]) return to->sputn(s, n);
+    std::lock_guard lock(mutex_);
+    std::streambuf* to = fallback_locked();
+    return to ? to->sputn(s, n) : 0;
+  }
+
+  int sync() override {
+    if (std::streambuf* to = route[index_of(fd_)]) return to->pubsync();
+    std::lock_guard lock(mutex_);
+    std::streambuf* to = fallback_locked();
+    return to ? to->pubsync() : 0;
+  }
+
+ private:
+  // What the router replaced at its newest link, for threads that capture
+  // nothing.
+  std::streambuf* fallback_locked() {
+    return links_.empty() ? nullptr : buffer_chain(fd_).read(links_.back().get());
+  }
+
+  const int fd_;
+  std::mutex mutex_;
+  int users_ = 0;
+  std::vector<std::unique_ptr<std::streambuf*>> links_;
+};
+
+Router& router(int fd) {
+  static auto* out = new Router(1);  // never destroyed: used on exit paths
+  static auto* err = new Router(2);
+  return fd == 2 ? *err : *out;
+}
+
 class MemoryCapture final : public Capture {
  public:
   using Capture::Capture;
+
+ protected:
+  bool per_thread() const override { return true; }
 
  private:
   bool do_begin() override {
     std::ostream& os = stream_for(fd(), "memory");
     if (!posix::is_open(fd())) return false;
     os.flush();
-    buffer_chain(fd()).enter(
-        &saved_, static_cast<std::streambuf*>(&buf_), [&] { return os.rdbuf(); },
-        [&](std::streambuf* b) { os.rdbuf(b); });
+    const int i = index_of(fd());
+    slot_ = router(fd()).enter(os);
+    outer_ = route[i];
+    route[i] = &buf_;
+    ++mine[i];
     return true;
   }
 
   std::string do_end() override {
     std::ostream& os = stream_for(fd(), "memory");
-    buffer_chain(fd()).leave(&saved_, [&](std::streambuf* b) { os.rdbuf(b); });
+    const int i = index_of(fd());
+    route[i] = outer_;
+    --mine[i];
+    router(fd()).leave(os, slot_, mine[i]);
     return std::move(buf_).str();
   }
 
   std::stringbuf buf_;
-  std::streambuf* saved_ = nullptr;
+  std::streambuf* outer_ = nullptr;
+  std::streambuf** slot_ = nullptr;
 };
 
 }  // namespace
