@@ -85,14 +85,17 @@ class PipeCapture final : public Capture {
           throw std::system_error(errno, std::generic_category(), "poll");
         }
         if (fds[0].revents != 0) {
-          if (!read_chunk()) return;  // end of file: every writer is gone
+          // 0: end of file, every writer is gone; < 0 (EAGAIN): nothing
+          // after all, poll again.
+          if (read_chunk() == 0) return;
           continue;
         }
         if (fds[1].revents != 0) {
           posix::set_nonblocking(read_.get());
-          while (read_chunk()) {
+          for (;;) {
+            long n = read_chunk();
+            if (n == 0 || (n < 0 && !readable_now())) return;
           }
-          return;
         }
       }
     } catch (...) {
@@ -100,11 +103,22 @@ class PipeCapture final : public Capture {
     }
   }
 
-  // Reads one chunk; false at end of file or when nothing is left.
-  bool read_chunk() {
+  // Whether the pipe holds something to read: the drain after the stop
+  // trusts it rather than an EAGAIN alone.
+  bool readable_now() const {
+    pollfd p = {read_.get(), POLLIN, 0};
+    while (::poll(&p, 1, 0) < 0) {
+      if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
+    }
+    return (p.revents & POLLIN) != 0;
+  }
+
+  // Reads one chunk: its size, 0 at end of file, < 0 if there was nothing
+  // to read (EAGAIN).
+  long read_chunk() {
     char buf[65536];
     ssize_t n = posix::read_some(read_.get(), buf, sizeof buf);
-    if (n <= 0) return false;
+    if (n <= 0) return n;
     data_.append(buf, static_cast<std::size_t>(n));
     if (tee_) {
       try {
@@ -114,7 +128,7 @@ class PipeCapture final : public Capture {
         // keep capturing, as writing there directly would have failed too.
       }
     }
-    return true;
+    return n;
   }
 
   bool tee_;

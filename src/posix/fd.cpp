@@ -1,6 +1,7 @@
 #include "posix/fd.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -9,43 +10,11 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
-#include <mutex>
 #include <string>
 #include <system_error>
 #include <vector>
 
 namespace trap::posix {
-namespace {
-
-struct Fault {
-  std::string call;
-  int countdown;
-  int err;
-};
-
-std::atomic<bool> faults_armed{false};
-std::mutex faults_mutex;
-std::vector<Fault>& faults() {
-  static std::vector<Fault> f;
-  return f;
-}
-
-}  // namespace
-
-int take_fault(const char* call) {
-  if (!faults_armed.load(std::memory_order_relaxed)) return 0;
-  std::lock_guard lock(faults_mutex);
-  for (auto it = faults().begin(); it != faults().end(); ++it) {
-    if (it->call == call && --it->countdown == 0) {
-      int err = it->err;
-      faults().erase(it);
-      if (faults().empty()) faults_armed = false;
-      return err;
-    }
-  }
-  return 0;
-}
-
 namespace {
 
 [[noreturn]] void fail(int err, const std::string& what) {
@@ -61,18 +30,29 @@ std::string call_text(const char* call, int a, int b) {
          std::to_string(b) + ")";
 }
 
-}  // namespace
-
-void inject_fault(std::string_view call, int nth, int err) {
-  std::lock_guard lock(faults_mutex);
-  if (nth <= 0) {
-    faults().clear();
-    faults_armed = false;
-    return;
+// One attempt at @p call through the seam: an injected fault comes back as
+// the call's own failure (-1, errno set), so that the error handling and
+// the EINTR retry around the attempt run as they would for a real one.
+template <class F>
+auto attempt(const char* call, F f) -> decltype(f()) {
+  if (int e = take_fault(call); e > 0) {
+    errno = e;
+    return -1;
   }
-  faults().push_back({std::string(call), nth, err});
-  faults_armed = true;
+  return f();
 }
+
+// Waits until @p fd can take a write: a descriptor someone made
+// non-blocking (a terminal, a pipe shared with another program) says
+// EAGAIN where a blocking one would wait.
+void wait_writable(int fd) {
+  struct pollfd p = {fd, POLLOUT, 0};
+  while (::poll(&p, 1, -1) < 0) {
+    if (errno != EINTR) fail(errno, call_text("poll", fd));
+  }
+}
+
+}  // namespace
 
 void Fd::reset() noexcept {
   if (fd_ >= 0) ::close(fd_);  // close is not retried: the fd is gone anyway
@@ -82,18 +62,20 @@ void Fd::reset() noexcept {
 bool is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
 
 Fd dup(int fd) {
-  if (int e = take_fault("dup"); e > 0) fail(e, call_text("dup", fd));
-  int r = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  if (r < 0) fail(errno, call_text("dup", fd));
-  return Fd(r);
+  for (;;) {
+    int r = attempt("dup", [&] { return ::fcntl(fd, F_DUPFD_CLOEXEC, 3); });
+    if (r >= 0) return Fd(r);
+    if (errno != EINTR) fail(errno, call_text("dup", fd));
+  }
 }
 
 Fd dup_if_open(int fd) {
-  if (int e = take_fault("dup"); e > 0) fail(e, call_text("dup", fd));
-  int r = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  if (r < 0 && errno == EBADF) return Fd();
-  if (r < 0) fail(errno, call_text("dup", fd));
-  return Fd(r);
+  for (;;) {
+    int r = attempt("dup", [&] { return ::fcntl(fd, F_DUPFD_CLOEXEC, 3); });
+    if (r >= 0) return Fd(r);
+    if (errno == EBADF) return Fd();
+    if (errno != EINTR) fail(errno, call_text("dup", fd));
+  }
 }
 
 namespace {
@@ -124,48 +106,56 @@ unsigned long fork_count() {
 }
 
 void dup2(int from, int to) {
-  if (int e = take_fault("dup2"); e > 0) fail(e, call_text("dup2", from, to));
-  while (::dup2(from, to) < 0) {
+  while (attempt("dup2", [&] { return ::dup2(from, to); }) < 0) {
     if (errno != EINTR && errno != EBUSY) fail(errno, call_text("dup2", from, to));
   }
 }
 
 std::pair<Fd, Fd> pipe() {
-  if (int e = take_fault("pipe2"); e > 0) fail(e, "pipe2");
   int p[2];
-  if (::pipe2(p, O_CLOEXEC) < 0) fail(errno, "pipe2");
+  while (attempt("pipe2", [&] { return ::pipe2(p, O_CLOEXEC); }) < 0) {
+    if (errno != EINTR) fail(errno, "pipe2");
+  }
   return {Fd(p[0]), Fd(p[1])};
 }
 
 Fd memfd(const char* name) {
-  if (int e = take_fault("memfd_create"); e > 0) fail(e, "memfd_create");
-  int r = ::memfd_create(name, MFD_CLOEXEC);
-  if (r < 0) {
+  for (;;) {
+    int r = attempt("memfd_create", [&] { return ::memfd_create(name, MFD_CLOEXEC); });
+    if (r >= 0) return Fd(r);
     if (errno == ENOSYS || errno == EINVAL) return Fd();
-    fail(errno, "memfd_create");
+    if (errno != EINTR) fail(errno, "memfd_create");
   }
-  return Fd(r);
 }
 
 Fd temp_file(const std::string& dir) {
   const std::string what = "cannot create temp file in \"" + dir + "\"";
-  if (int e = take_fault("open"); e > 0) fail(e, what);
-  int r = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  int r;
+  do {
+    r = attempt("open", [&] { return ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); });
+  } while (r < 0 && errno == EINTR);
   if (r >= 0) return Fd(r);
-  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) fail(errno, what);
-  std::string path = dir + "/trap-XXXXXX";
-  r = ::mkostemp(path.data(), O_CLOEXEC);
-  if (r < 0) fail(errno, what);
-  ::unlink(path.c_str());
-  return Fd(r);
+  if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) fail(errno, what + " (open)");
+  // No O_TMPFILE here: a named file, unlinked at once.
+  std::string path;
+  do {
+    path = dir + "/trap-XXXXXX";
+    r = attempt("mkstemp", [&] { return ::mkostemp(path.data(), O_CLOEXEC); });
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) fail(errno, what + " (mkstemp)");
+  Fd file(r);
+  if (::unlink(path.c_str()) != 0) fail(errno, what + " (unlink \"" + path + "\")");
+  return file;
 }
 
 ssize_t read_some(int fd, char* buf, std::size_t n) {
-  int e = take_fault("read");
-  if (e > 0) fail(e, call_text("read", fd));
-  if (e < 0 && n > 1) n = 1;
   for (;;) {
-    ssize_t r = ::read(fd, buf, n);
+    const int e = take_fault("read");
+    ssize_t r = -1;
+    if (e > 0)
+      errno = e;
+    else
+      r = ::read(fd, buf, e < 0 && n > 1 ? 1 : n);
     if (r >= 0) return r;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return -1;
@@ -175,13 +165,18 @@ ssize_t read_some(int fd, char* buf, std::size_t n) {
 
 void write_all(int fd, const char* data, std::size_t n) {
   while (n > 0) {
-    std::size_t chunk = n;
-    int e = take_fault("write");
-    if (e > 0) fail(e, call_text("write", fd));
-    if (e < 0) chunk = 1;
-    ssize_t r = ::write(fd, data, chunk);
+    const int e = take_fault("write");
+    ssize_t r = -1;
+    if (e > 0)
+      errno = e;
+    else
+      r = ::write(fd, data, e < 0 ? 1 : n);
     if (r < 0) {
       if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        wait_writable(fd);
+        continue;
+      }
       fail(errno, call_text("write", fd));
     }
     data += r;
@@ -193,14 +188,14 @@ std::size_t read_from(int fd, std::size_t offset, std::string& out) {
   const std::size_t base = out.size();
   std::size_t chunk = 4096, done = 0;
   for (;;) {
-    int e = take_fault("read");
-    if (e > 0) {
-      out.resize(base);
-      fail(e, call_text("pread", fd));
-    }
+    const int e = take_fault("pread");
     const std::size_t want = e < 0 ? 1 : chunk;
     out.resize(base + done + want);
-    ssize_t r = ::pread(fd, out.data() + base + done, want, static_cast<off_t>(offset + done));
+    ssize_t r = -1;
+    if (e > 0)
+      errno = e;
+    else
+      r = ::pread(fd, out.data() + base + done, want, static_cast<off_t>(offset + done));
     if (r < 0 && errno == EINTR) {
       out.resize(base + done);
       continue;
@@ -218,7 +213,7 @@ std::size_t read_from(int fd, std::size_t offset, std::string& out) {
 }
 
 void truncate_rewind(int fd) {
-  while (::ftruncate(fd, 0) < 0) {
+  while (attempt("ftruncate", [&] { return ::ftruncate(fd, 0); }) < 0) {
     if (errno != EINTR) fail(errno, call_text("ftruncate", fd));
   }
   if (::lseek(fd, 0, SEEK_SET) < 0) fail(errno, call_text("lseek", fd));

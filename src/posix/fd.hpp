@@ -1,11 +1,26 @@
 // The one place trap makes POSIX calls on descriptors. Every call retries on
 // EINTR, checks its result and throws std::system_error naming the call.
-// Tests make any call fail at its Nth use through inject_fault().
+//
+// It is also the fault-injection seam (faults.cpp): tests make the Nth use
+// of a call fail. The seam points, by the name inject_fault() takes:
+//   here          open (O_TMPFILE), mkstemp (its fallback), memfd_create,
+//                 dup, dup2, pipe2, read, pread, write, ftruncate
+//   process.hpp   fork, waitpid, kill, posix_spawn
+//   in front of a library call that makes the system call itself:
+//                 pipe2, posix_spawn (the launch) and waitpid in trap::run;
+//                 socket, bind, listen, accept in the TCP and UDP servers.
+// The kinds of fault: any errno (EMFILE, ENOSPC, ... : the call fails with
+// it, and the error names the call); EINTR (the call is retried, as a real
+// interrupted one is); EAGAIN (waited out where a non-blocking descriptor
+// can really say it: write, read of a drained pipe, accept; an error
+// elsewhere); and, for read, pread and write, a negative number: a short
+// transfer of one byte, which the loops complete.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,15 +53,32 @@ class Fd {
   int fd_ = -1;
 };
 
-/// Makes the Nth next call (1 = the next one) of @p call ("dup", "dup2",
-/// "pipe2", "read", "write", "memfd_create", "open", ...) fail with @p err.
-/// A negative err makes a read or write short instead (one byte). Passing
-/// nth = 0 clears every injection.
+/// Makes the Nth next use (1 = the next one) of seam point @p call (see
+/// the file comment) fail with errno @p err; a negative err makes a read,
+/// pread or write short instead (one byte). Faults pending on one call are
+/// counted together, in the order injected. A child made by fork() shares
+/// the table: it counts and takes the same faults. nth = 0 clears every
+/// pending fault.
+/// @throws std::invalid_argument for a name that is no seam point.
 void inject_fault(std::string_view call, int nth, int err);
 
-/// The fault injected into this use of @p call: 0 for none, an errno to
-/// fail with, or a negative number for a short transfer.
+/// Called by a wrapper right before it makes @p call: the fault injected
+/// into this use, 0 for none, an errno, or a negative number for a short
+/// transfer. Cheap when no test injects or counts.
 int take_fault(const char* call);
+
+/// For a seam point in front of a library call that makes @p call itself:
+/// the errno the library call is to fail with, 0 for none. EINTR, and
+/// @p also_retried if given, are what the library retries on its own:
+/// such a fault is taken and the call counted again, as that retry would.
+int take_library_fault(const char* call, int also_retried = 0);
+
+/// Starts (from zero) or stops counting the uses of every seam point, in
+/// this process and the children it forks.
+void count_calls(bool on);
+/// How many times each seam point was used since count_calls(true); the
+/// ones never used are left out.
+std::map<std::string, int> call_counts();
 
 /// Whether descriptor @p fd is open.
 bool is_open(int fd);
@@ -69,12 +101,14 @@ std::pair<Fd, Fd> pipe();
 /// An anonymous in-memory file (memfd), or an invalid Fd where unsupported.
 Fd memfd(const char* name);
 /// An unlinked temp file in @p dir (O_TMPFILE, else mkstemp + unlink).
-/// @throws std::system_error "cannot create temp file in "DIR""
+/// @throws std::system_error `cannot create temp file in "DIR" (open)` (or
+/// (mkstemp))
 Fd temp_file(const std::string& dir);
-/// One read(); 0 at end of file; -1 with errno EAGAIN for a non-blocking
-/// descriptor with nothing to read.
+/// One read(); 0 at end of file; -1 for a non-blocking descriptor with
+/// nothing to read (EAGAIN).
 ssize_t read_some(int fd, char* buf, std::size_t n);
-/// Writes all of [data, data+n).
+/// Writes all of [data, data+n), waiting whenever a non-blocking @p fd is
+/// full.
 void write_all(int fd, const char* data, std::size_t n);
 /// Appends everything from @p offset to the end of file @p fd to @p out
 /// (pread); returns how many bytes that was.

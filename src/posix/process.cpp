@@ -45,10 +45,13 @@ int millis_left(std::chrono::steady_clock::time_point deadline) {
 }
 
 std::optional<int> reap(pid_t pid, int flags) {
-  if (int e = take_fault("waitpid"); e > 0) fail(e, "waitpid(" + std::to_string(pid) + ")");
   int status = 0;
   for (;;) {
-    pid_t r = ::waitpid(pid, &status, flags);
+    pid_t r = -1;
+    if (int e = take_fault("waitpid"); e > 0)
+      errno = e;
+    else
+      r = ::waitpid(pid, &status, flags);
     if (r == pid) return status;
     if (r == 0) return std::nullopt;
     if (errno != EINTR) fail(errno, "waitpid(" + std::to_string(pid) + ")");
@@ -60,10 +63,15 @@ std::optional<int> reap(pid_t pid, int flags) {
 Fd pidfd(pid_t pid) { return open_pidfd(pid); }
 
 pid_t fork() {
-  if (int e = take_fault("fork"); e > 0) fail(e, "fork");
-  pid_t pid = ::fork();
-  if (pid < 0) fail(errno, "fork");
-  return pid;
+  for (;;) {
+    pid_t pid = -1;
+    if (int e = take_fault("fork"); e > 0)
+      errno = e;
+    else
+      pid = ::fork();
+    if (pid >= 0) return pid;
+    if (errno != EINTR) fail(errno, "fork");  // EAGAIN: a process limit, not worth a retry
+  }
 }
 
 std::optional<int> wait_until(pid_t pid,
@@ -90,9 +98,16 @@ std::optional<int> wait_until(pid_t pid,
 }
 
 void kill(pid_t pid, int sig) {
-  if (int e = take_fault("kill"); e > 0) fail(e, "kill(" + std::to_string(pid) + ")");
-  if (::kill(pid, sig) != 0 && errno != ESRCH)
-    fail(errno, "kill(" + std::to_string(pid) + ", " + std::to_string(sig) + ")");
+  for (;;) {
+    int r = -1;
+    if (int e = take_fault("kill"); e > 0)
+      errno = e;
+    else
+      r = ::kill(pid, sig);
+    if (r == 0 || errno == ESRCH) return;
+    if (errno != EINTR)
+      fail(errno, "kill(" + std::to_string(pid) + ", " + std::to_string(sig) + ")");
+  }
 }
 
 bool in_vfork_child() noexcept { return ::getpid() != self_pid(); }
@@ -199,7 +214,6 @@ namespace trap::posix {
 pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
             const std::vector<std::string>& env, const std::vector<Redirect>& redirects) {
   const std::string what = "posix_spawn \"" + path + "\"";
-  if (int e = take_fault("posix_spawn"); e > 0) fail(e, what);
   std::vector<char*> args, vars;
   for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -222,7 +236,11 @@ pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
   ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
   pid_t pid = -1;
   count_spawn();
-  int rc = ::posix_spawn(&pid, path.c_str(), &actions, &attr, args.data(), vars.data());
+  int rc;
+  do {
+    rc = take_fault("posix_spawn");
+    if (rc <= 0) rc = ::posix_spawn(&pid, path.c_str(), &actions, &attr, args.data(), vars.data());
+  } while (rc == EINTR);
   ::posix_spawn_file_actions_destroy(&actions);
   ::posix_spawnattr_destroy(&attr);
   if (rc != 0) fail(rc, what);

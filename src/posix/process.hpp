@@ -1,7 +1,10 @@
 // Process calls: fork, waiting with a deadline, signals, and what a signal
 // handler may use. Like fd.hpp, every call retries on EINTR, throws
 // std::system_error naming the call, and can be made to fail by
-// inject_fault() ("fork", "waitpid", "kill").
+// inject_fault() (see fd.hpp): "fork", "waitpid" (wait_until), "kill",
+// "posix_spawn" (spawn). An injected EINTR is retried; EAGAIN from fork or
+// posix_spawn (a process limit) is an error like any other. The
+// async-signal-safe helpers take no fault.
 #pragma once
 
 #include <sys/types.h>

@@ -1,125 +1,165 @@
 // Failed system calls: every call a trap makes, made to fail at its Nth
-// use, ends in a clear TrapError naming the call (or is retried), and leaves
-// descriptors 1 and 2 where they were, no descriptor behind, and a next trap
-// that works.
+// use (fault_walk.hpp), ends in a clear TrapError naming the call (or is
+// retried), and leaves descriptors 1 and 2 where they were, nothing behind,
+// and a next trap that works.
 #define BOOST_TEST_MODULE faults
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
+#include "fault_walk.hpp"
 #include "posix/fd.hpp"
 #include "test_support.hpp"
 
-using test_support::identity;
+using fault_walk::Outcome;
 
 namespace {
 
-struct Outcome {
-  bool failed = false;
-  std::string message;
-};
-
+// A trap with @p spec around code that writes to both streams; on success
+// it must have captured both whole.
 Outcome spring(const std::string& spec) {
   try {
     auto r = trap::trap(spec, [] {
-      std::cout << "out";
-      std::cerr << "err";
+      std::cout << "out" << std::flush;
+      std::cerr << "err" << std::flush;
     });
+    BOOST_TEST(r.out() == "out");
+    BOOST_TEST(r.err() == "err");
     return {};
   } catch (const trap::TrapError& e) {
     return {true, e.what()};
   }
 }
 
-// Makes the Nth use of each call fail in turn, until a trap runs without
-// reaching it. Returns how many injection points were walked.
-int walk(const std::string& spec, const char* call, int err) {
-  const auto out = identity(1), errfd = identity(2);
-  const int fds = test_support::count_fds();
-  int points = 0;
-  for (int nth = 1; nth < 20; ++nth) {
-    trap::posix::inject_fault(call, nth, err);
-    Outcome o = spring(spec);
-    trap::posix::inject_fault("", 0, 0);  // clear what was not reached
-    BOOST_TEST_CONTEXT(spec << " " << call << " #" << nth) {
-      BOOST_TEST((identity(1) == out));
-      BOOST_TEST((identity(2) == errfd));
-      // No descriptor left behind (a capture file whose read failed is
-      // dropped from the pool, so there may be one fewer).
-      BOOST_TEST(test_support::count_fds() <= fds);
-      if (o.failed) {
-        BOOST_TEST(o.message.find(std::string(call == std::string("read") ? "pread" : call)) !=
-                       std::string::npos,
-                   "message names the call: " << o.message);
-        BOOST_TEST(o.message.find(std::strerror(err)) != std::string::npos, o.message);
-      }
-      auto next = trap::trap(spec, [] { std::cout << "next"; });
-      BOOST_TEST(next.out() == "next");
-    }
-    if (!o.failed) break;
-    ++points;
-  }
-  return points;
+fault_walk::Coverage walk_trap(const std::string& spec) {
+  auto c =
+      fault_walk::walk([&] { return spring(spec); }, [&] { BOOST_TEST(!spring(spec).failed); });
+  BOOST_TEST_MESSAGE("\"" << spec << "\": " << fault_walk::describe(c));
+  return c;
 }
+
+// Points descriptor 2 at /dev/null while it lives: what tee copies to the
+// original stderr does not clutter the test's output.
+struct QuietStderr {
+  int saved = ::fcntl(2, F_DUPFD_CLOEXEC, 3);
+  QuietStderr() {
+    int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    ::dup2(null, 2);
+    ::close(null);
+  }
+  ~QuietStderr() {
+    ::dup2(saved, 2);
+    ::close(saved);
+  }
+};
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(default_trap_fails_cleanly_at_every_dup) {
-  // The fds are taken before any trap, so the pools are warm and the walk
-  // meets the calls every trap makes.
-  spring("");
-  BOOST_TEST(walk("", "dup", EMFILE) >= 2);
-  BOOST_TEST(walk("", "dup2", EBADF) >= 2);
-  BOOST_TEST(walk("", "read", EIO) >= 1);
+BOOST_AUTO_TEST_CASE(default_trap_walk) {
+  auto c = walk_trap("");
+  // Two captures: each saves its stream (dup), diverts and restores it
+  // (dup2 twice) and reads its file back (pread).
+  BOOST_TEST(c.counts["dup"] >= 2);
+  BOOST_TEST(c.counts["dup2"] >= 4);
+  BOOST_TEST(c.counts["pread"] >= 2);
+  BOOST_TEST(c.points >= 8);
 }
 
-BOOST_AUTO_TEST_CASE(pipe_trap_fails_cleanly) {
-  // Inside a trap of its own: tee shows what it captures.
-  auto outer = trap::trap(":flow:stderr(pipe)", [] {
-    spring(":flow:stdout(pipe):stderr(tee)");
-    BOOST_TEST(walk(":flow:stdout(pipe):stderr(tee)", "pipe2", EMFILE) >= 2);
-    BOOST_TEST(walk(":flow:stdout(pipe):stderr(tee)", "dup", EMFILE) >= 2);
-    BOOST_TEST(walk(":flow:stdout(pipe):stderr(tee)", "dup2", EBADF) >= 2);
-  });
-  BOOST_TEST(outer.err().find("err") != std::string::npos);
+BOOST_AUTO_TEST_CASE(pipe_and_tee_walk) {
+  QuietStderr quiet;
+  auto c = walk_trap(":flow:stdout(pipe):stderr(tee)");
+  // Per capture two pipes (data, stop), a stop byte written, reads until
+  // end of file; tee writes what it reads to the original too.
+  BOOST_TEST(c.counts["pipe2"] >= 4);
+  BOOST_TEST(c.counts["read"] >= 4);
+  BOOST_TEST(c.counts["write"] >= 3);
+  BOOST_TEST(c.counts["dup"] >= 2);
+  BOOST_TEST(c.counts["dup2"] >= 4);
+  BOOST_TEST(c.points >= 17);
 }
 
-BOOST_AUTO_TEST_CASE(tempfile_trap_fails_cleanly) {
-  const char* old = std::getenv("TMPDIR");
-  std::string dir = "/tmp/trap-faults-" + std::to_string(::getpid());
-  ::mkdir(dir.c_str(), 0700);
-  ::setenv("TMPDIR", dir.c_str(), 1);
+BOOST_AUTO_TEST_CASE(tempfile_walk) {
+  auto c = walk_trap(":flow:stdout(tempfile):stderr(tempfile)");
+  // The pooled files are reused: a writer's dup and the read back each.
+  BOOST_TEST(c.counts["dup"] >= 2);
+  BOOST_TEST(c.counts["pread"] >= 2);
+  BOOST_TEST(c.points >= 4);
+}
+
+BOOST_AUTO_TEST_CASE(tempfile_creation_failure_names_directory_and_call) {
   // A fresh directory has no pooled file: the first capture creates one.
+  test_support::PrivateTmpdir tmp;
   const int fds = test_support::count_fds();
   trap::posix::inject_fault("open", 1, ENOSPC);
   Outcome o = spring(":flow:stdout(tempfile):stderr(tempfile)");
   trap::posix::inject_fault("", 0, 0);
   BOOST_TEST(o.failed);
-  BOOST_TEST(o.message == "cannot create temp file in \"" + dir + "\": No space left on device");
+  BOOST_TEST(o.message ==
+             "cannot create temp file in \"" + tmp.path() + "\" (open): No space left on device");
   BOOST_TEST(test_support::count_fds() == fds);
-  spring(":flow:stdout(tempfile):stderr(tempfile)");  // fills the pool
-  BOOST_TEST(walk(":flow:stdout(tempfile):stderr(tempfile)", "dup", EMFILE) >= 2);
-  if (old) ::setenv("TMPDIR", old, 1); else ::unsetenv("TMPDIR");
-  BOOST_TEST(test_support::count_entries(dir) == 0);
-  ::rmdir(dir.c_str());
+  // Without O_TMPFILE, mkstemp: its failure is named too, and no file stays.
+  trap::posix::inject_fault("open", 1, EOPNOTSUPP);
+  trap::posix::inject_fault("mkstemp", 1, EMFILE);
+  o = spring(":flow:stdout(tempfile):stderr(tempfile)");
+  trap::posix::inject_fault("", 0, 0);
+  BOOST_TEST(o.message ==
+             "cannot create temp file in \"" + tmp.path() + "\" (mkstemp): Too many open files");
+  trap::posix::inject_fault("open", 1, EOPNOTSUPP);
+  BOOST_TEST(!spring(":flow:stdout(tempfile):stderr(tempfile)").failed);  // the fallback works
+  trap::posix::inject_fault("", 0, 0);
+  BOOST_TEST(test_support::count_entries(tmp.path()) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(short_reads_and_writes_are_retried) {
+BOOST_AUTO_TEST_CASE(short_reads_and_writes_are_completed) {
   auto r = trap::trap(":flow:stdout(pipe)", [] {
     trap::posix::inject_fault("read", 1, -1);  // one short read
     std::cout << "complete text";
   });
   BOOST_TEST(r.out() == "complete text");
-  trap::posix::inject_fault("read", 1, -1);
+  trap::posix::inject_fault("pread", 1, -1);
   auto d = trap::trap([] { std::cout << "via dup2"; });
   BOOST_TEST(d.out() == "via dup2");
   trap::posix::inject_fault("", 0, 0);
+}
+
+BOOST_AUTO_TEST_CASE(interrupted_calls_are_retried) {
+  for (const char* call : {"dup", "dup2", "pread"}) {
+    trap::posix::inject_fault(call, 1, EINTR);
+    trap::posix::inject_fault(call, 1, EINTR);  // the retry, interrupted again
+    auto r = trap::trap([] { std::cout << "through"; });
+    trap::posix::inject_fault("", 0, 0);
+    BOOST_TEST(r.out() == "through", call);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(counting_sees_every_use_and_stops) {
+  trap::trap([] {});  // warm
+  trap::posix::count_calls(true);
+  trap::trap([] {});
+  trap::trap([] {});
+  auto two = trap::posix::call_counts();
+  trap::posix::count_calls(false);
+  trap::trap([] {});
+  BOOST_TEST((trap::posix::call_counts() == two));  // stopped
+  trap::posix::count_calls(true);
+  trap::trap([] {});
+  auto one = trap::posix::call_counts();
+  trap::posix::count_calls(false);
+  BOOST_TEST(!one.empty());
+  for (auto& [call, n] : one) BOOST_TEST(two[call] == 2 * n, call);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_seam_point_is_an_error) {
+  BOOST_CHECK_THROW(trap::posix::inject_fault("dupp", 1, EMFILE), std::invalid_argument);
 }

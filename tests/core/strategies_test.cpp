@@ -225,7 +225,7 @@ BOOST_AUTO_TEST_CASE(no_writable_temp_dir_is_a_clear_error) {
     BOOST_FAIL("no error");
   } catch (const trap::TrapError& e) {
     BOOST_TEST(std::string(e.what()).starts_with(
-        "cannot create temp file in \"/nonexistent/dir\": No such file or directory"));
+        "cannot create temp file in \"/nonexistent/dir\" (open): No such file or directory"));
   }
   // dup2 needs no temp dir.
   auto r = trap::trap([] { std::cout << "still works"; });

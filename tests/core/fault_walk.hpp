@@ -1,0 +1,118 @@
+// The walk over every injection point of a scenario: run it once clean,
+// counting how often it makes each call through the seam (posix/fd.hpp),
+// then once for every (call, Nth use, fault), and check after each run that
+// it ended well and left nothing behind.
+#pragma once
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "posix/fd.hpp"
+#include "test_support.hpp"
+
+namespace fault_walk {
+
+/// How a scenario ended: it worked, or an error (its message) stopped it.
+struct Outcome {
+  bool failed = false;
+  std::string message;
+};
+
+/// The faults tried at each use of @p call: EINTR (must be retried),
+/// EAGAIN, an error the call can really meet, and a short transfer where
+/// the call moves bytes.
+inline std::vector<int> faults_for(const std::string& call) {
+  std::vector<int> errs{EINTR, EAGAIN};
+  if (call == "write" || call == "open" || call == "mkstemp" || call == "ftruncate")
+    errs.push_back(ENOSPC);
+  else
+    errs.push_back(EMFILE);
+  if (call == "read" || call == "pread" || call == "write") errs.push_back(-1);
+  return errs;
+}
+
+/// The word an error about @p call must contain.
+inline std::string named(const std::string& call) { return call == "posix_spawn" ? "spawn" : call; }
+
+inline std::string fault_name(int err) { return err < 0 ? "short" : std::strerror(err); }
+
+/// What the walk covered.
+struct Coverage {
+  int points = 0;                     ///< (call, nth) pairs
+  int runs = 0;                       ///< scenario runs with a fault
+  int errors = 0;                     ///< runs that ended in an error
+  std::map<std::string, int> counts;  ///< uses per call in the clean run
+};
+
+/// Walks every injection point of @p scenario whose call is in @p calls
+/// (all when empty). After each run: an error names the call and the
+/// errno's text, an EINTR or a short transfer is no error at all, fds 1
+/// and 2 are where they were, and once @p next (a clean scenario that
+/// checks its own result) has run, no descriptor, temp file, thread or
+/// child process is left over.
+inline Coverage walk(const std::function<Outcome()>& scenario, const std::function<void()>& next,
+                     const std::set<std::string>& calls = {}) {
+  test_support::PrivateTmpdir tmp;
+  next();  // pools and lazily made state exist from here on
+  const auto out = test_support::identity(1), err = test_support::identity(2);
+  const int fds = test_support::count_fds();
+  const int threads = test_support::count_threads();
+  const int children = test_support::count_children();
+
+  Coverage c;
+  trap::posix::count_calls(true);
+  Outcome clean = scenario();
+  c.counts = trap::posix::call_counts();
+  trap::posix::count_calls(false);
+  BOOST_TEST_REQUIRE(!clean.failed, "the scenario works without faults: " << clean.message);
+
+  for (const auto& [call, uses] : c.counts) {
+    if (!calls.empty() && !calls.count(call)) continue;
+    for (int nth = 1; nth <= uses; ++nth) {
+      ++c.points;
+      for (int fault : faults_for(call)) {
+        ++c.runs;
+        BOOST_TEST_CONTEXT(call << " #" << nth << " " << fault_name(fault)) {
+          trap::posix::inject_fault(call, nth, fault);
+          Outcome o = scenario();
+          trap::posix::inject_fault("", 0, 0);  // what was not reached
+          c.errors += o.failed;
+          if (fault == EINTR || fault < 0) {
+            BOOST_TEST(!o.failed, "retried, not an error: " << o.message);
+          } else if (o.failed) {
+            BOOST_TEST(o.message.find(named(call)) != std::string::npos,
+                       "names the call: " << o.message);
+            BOOST_TEST(o.message.find(std::strerror(fault)) != std::string::npos,
+                       "gives the error: " << o.message);
+          }
+          BOOST_TEST((test_support::identity(1) == out));
+          BOOST_TEST((test_support::identity(2) == err));
+          next();
+          BOOST_TEST(test_support::count_fds() == fds);
+          BOOST_TEST(test_support::settled_thread_count(threads) == threads);
+          BOOST_TEST(test_support::count_children() == children);
+          BOOST_TEST(test_support::count_entries(tmp.path()) == 0);
+        }
+      }
+    }
+  }
+  return c;
+}
+
+/// "dup 2, dup2 4, ..." for a test's log.
+inline std::string describe(const Coverage& c) {
+  std::string s;
+  for (const auto& [call, n] : c.counts)
+    s += (s.empty() ? "" : ", ") + call + " " + std::to_string(n);
+  return s + " (" + std::to_string(c.points) + " points, " + std::to_string(c.runs) + " runs, " +
+         std::to_string(c.errors) + " ended in an error)";
+}
+
+}  // namespace fault_walk
