@@ -128,6 +128,22 @@ void install_rescue() {
 
 constexpr int kRecordFailed = 125;
 
+// The record could not be written whole: in its place, a short one that
+// says why (the parent then throws it); if even that fails, an exit status
+// the parent reports.
+[[noreturn]] void send_failure(int result_fd, const std::string& why) noexcept {
+  try {
+    ForkResult failed;
+    failed.exceptions.push_back("fork layer: the child process could not send its results: " + why);
+    std::string record = encode_fork_result(failed);
+    posix::truncate_rewind(result_fd);
+    posix::write_all(result_fd, record.data(), record.size());
+  } catch (...) {
+    posix::exit_now(kRecordFailed);
+  }
+  posix::exit_now(0);
+}
+
 [[noreturn]] void run_child(Trap& self, int result_fd, std::size_t teardowns_before) {
   auto* st = Registry::state(self);
   posix::own_process_group();
@@ -168,8 +184,8 @@ constexpr int kRecordFailed = 125;
   try {
     std::string record = encode_fork_result(r);
     posix::write_all(result_fd, record.data(), record.size());
-  } catch (...) {
-    posix::exit_now(kRecordFailed);
+  } catch (const std::exception& e) {
+    send_failure(result_fd, e.what());
   }
   posix::exit_now(0);
 }
@@ -251,6 +267,10 @@ void finish_in_parent(Trap& self, pid_t pid, posix::Fd& result,
   } catch (const std::exception& e) {
     self.exception(e.what());
   }
+  if (!r.complete && !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == kRecordFailed &&
+      r.salvaged.empty())
+    self.exception("fork layer: the child process could not send its results (exit " +
+                   std::to_string(kRecordFailed) + ")");
   if (exec_style && !r.complete && !timed_out && WIFEXITED(status) && r.salvaged.empty())
     self.exception("fork(exec): the test, run again in a new process, ended (exit " +
                    std::to_string(WEXITSTATUS(status)) +

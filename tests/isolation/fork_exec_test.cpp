@@ -19,6 +19,8 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
+#include "posix/fd.hpp"
+
 #include "../core/test_support.hpp"
 
 namespace {
@@ -123,6 +125,29 @@ BOOST_AUTO_TEST_CASE(unknown_style_is_a_trap_error) {
                           return std::string(e.what()).find("fork: unknown style \"spoon\"") !=
                                  std::string::npos;
                         });
+}
+
+BOOST_AUTO_TEST_CASE(interrupted_spawn_is_retried_failed_one_is_a_trap_error) {
+  trap::posix::inject_fault("posix_spawn", 1, EINTR);
+  auto r = trap::trap<":fork(exec)">([] { return 5; });
+  trap::posix::inject_fault("", 0, 0);
+  BOOST_TEST(r.return_value<int>() == 5);
+  const int fds = test_support::count_fds();
+  trap::posix::inject_fault("posix_spawn", 1, EAGAIN);
+  try {
+    trap::trap<":fork(exec)">([] {});
+    trap::posix::inject_fault("", 0, 0);
+    BOOST_FAIL("no TrapError");
+  } catch (const trap::TrapError& e) {
+    trap::posix::inject_fault("", 0, 0);
+    BOOST_TEST(
+        std::string(e.what()).find(
+            "fork(exec): posix_spawn \"/proc/self/exe\": Resource temporarily unavailable") !=
+            std::string::npos,
+        e.what());
+  }
+  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::count_children() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(fifty_fork_exec_traps_leave_nothing_behind) {

@@ -378,9 +378,10 @@ BOOST_AUTO_TEST_CASE(fork_failure_is_a_trap_error_and_leaks_nothing) {
 
 BOOST_AUTO_TEST_CASE(truncated_result_record_is_a_trap_error) {
   // The child's first write through the seam is its result record: make it
-  // short, then fail the rest.
+  // short, then fail the rest, and the short record that would say why.
   trap::posix::inject_fault("write", 1, -1);
   trap::posix::inject_fault("write", 1, EIO);  // counted after the first
+  trap::posix::inject_fault("ftruncate", 1, EIO);
   try {
     trap::trap<":fork">([] { return 42; });
     trap::posix::inject_fault("", 0, 0);

@@ -1,0 +1,102 @@
+// Failed system calls in fork traps: every use of every call, in the parent
+// and in the child (which shares the fault table), made to fail in turn.
+#define BOOST_TEST_MODULE fork_faults
+#include <boost/test/unit_test.hpp>
+
+#include <cerrno>
+#include <iostream>
+#include <string>
+
+#include <trap/boost_test.hpp>
+#include <trap/trap.hpp>
+
+#include "../core/fault_walk.hpp"
+
+using fault_walk::Outcome;
+
+namespace {
+
+Outcome fork_trap() {
+  try {
+    auto r = trap::trap<":fork">([] {
+      std::cout << "out" << std::flush;
+      std::cerr << "err" << std::flush;
+      return 7;
+    });
+    BOOST_TEST(r.leaveby() == "return");
+    BOOST_TEST(r.return_value<int>() == 7);
+    BOOST_TEST(r.out() == "out");
+    BOOST_TEST(r.err() == "err");
+    return {};
+  } catch (const trap::TrapError& e) {
+    return {true, e.what()};
+  }
+}
+
+// Captures in the child's own temp files: a child forgets the pool it
+// inherited, so it creates them.
+Outcome tempfile_fork_trap(bool without_tmpfile) {
+  if (without_tmpfile) trap::posix::inject_fault("open", 1, EOPNOTSUPP);
+  try {
+    auto r = trap::trap(":flow:stdout(tempfile):stderr(tempfile):fork", [] {
+      std::cout << "out";
+      std::cerr << "err";
+    });
+    BOOST_TEST(r.out() == "out");
+    BOOST_TEST(r.err() == "err");
+    return {};
+  } catch (const trap::TrapError& e) {
+    return {true, e.what()};
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(fork_trap_walk) {
+  auto c = fault_walk::walk(fork_trap, [] { BOOST_TEST(!fork_trap().failed); });
+  BOOST_TEST_MESSAGE("fork trap: " << fault_walk::describe(c));
+  // The parent: a result file, the fork, the wait, the record read back.
+  // The child: its own capture files and the captures, the record written.
+  BOOST_TEST(c.counts["memfd_create"] >= 3);
+  BOOST_TEST(c.counts["fork"] == 1);
+  BOOST_TEST(c.counts["waitpid"] >= 1);
+  BOOST_TEST(c.counts["write"] >= 1);
+  BOOST_TEST(c.counts["dup"] >= 2);
+  BOOST_TEST(c.counts["dup2"] >= 4);
+  BOOST_TEST(c.counts["pread"] >= 3);
+  BOOST_TEST(c.points >= 15);
+}
+
+BOOST_AUTO_TEST_CASE(fork_trap_with_tempfile_captures_walk) {
+  auto c = fault_walk::walk([] { return tempfile_fork_trap(false); },
+                            [] { BOOST_TEST(!tempfile_fork_trap(false).failed); });
+  BOOST_TEST_MESSAGE("tempfile fork trap: " << fault_walk::describe(c));
+  BOOST_TEST(c.counts["open"] >= 2);
+  BOOST_TEST(c.points >= 10);
+}
+
+BOOST_AUTO_TEST_CASE(fork_trap_without_tmpfile_walks_mkstemp) {
+  auto c = fault_walk::walk([] { return tempfile_fork_trap(true); },
+                            [] { BOOST_TEST(!tempfile_fork_trap(false).failed); }, {"mkstemp"});
+  BOOST_TEST_MESSAGE("mkstemp fallback: " << fault_walk::describe(c));
+  BOOST_TEST(c.counts["mkstemp"] >= 1);
+  BOOST_TEST(c.points >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_record_that_cannot_be_written_at_all_is_reported) {
+  // The record and the short one that would say why both fail: the exit
+  // status the child ends with is reported.
+  trap::posix::inject_fault("write", 1, ENOSPC);
+  trap::posix::inject_fault("ftruncate", 1, EIO);
+  try {
+    trap::trap<":fork">([] { return 1; });
+    trap::posix::inject_fault("", 0, 0);
+    BOOST_FAIL("no TrapError");
+  } catch (const trap::TrapError& e) {
+    trap::posix::inject_fault("", 0, 0);
+    BOOST_TEST(
+        std::string(e.what()).find("could not send its results (exit 125)") != std::string::npos,
+        e.what());
+  }
+  BOOST_TEST(test_support::count_children() == 0);
+}
