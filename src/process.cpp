@@ -187,15 +187,18 @@ void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions
   bp::posix::vfork_launcher launcher;
   bp::error_code ec;
   std::vector<std::string> args(argv.begin() + 1, argv.end());
-  auto proc = launcher(launch_ctx, ec, exe, args,
-                       bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
-                       bp::process_environment(environment_of(o)), ChildSetup{&o.working_directory});
+  // Through the executor: Boost.Process 1.81 drops the error_code of the
+  // io_context overload and throws its own "default_launcher" error.
+  auto exec = launch_ctx.get_executor();
+  bp::basic_process<decltype(exec)> proc(exec);
+  if (int e = posix::take_library_fault("posix_spawn"))
+    ec.assign(e, bp::system_category());
+  else
+    proc = launcher(exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
+                    bp::process_environment(environment_of(o)), ChildSetup{&o.working_directory});
   if (ec) {
-    if (launcher.pid > 0) {
-      int status;
-      ::waitpid(launcher.pid, &status, 0);  // the child that could not exec
-    }
-    cannot_start(argv.front(), ec.value());
+    if (launcher.pid > 0) posix::kill_and_reap(launcher.pid);  // the child that could not exec
+    cannot_start(argv.front(), ec.value(), " (spawn)");
   }
   const pid_t pid = proc.id();
   posix::set_process_group(pid);
@@ -246,7 +249,16 @@ void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions
   // What it left running in its group goes with it (before it is reaped,
   // so the group id cannot have been reused).
   posix::kill(-pid, SIGKILL);
-  proc.wait();
+  bp::error_code wait_ec;
+  if (int e = posix::take_library_fault("waitpid"))
+    wait_ec.assign(e, bp::system_category());
+  else
+    proc.wait(wait_ec);
+  if (wait_ec) {
+    posix::kill_and_reap(pid);  // no zombie left behind
+    throw std::system_error(wait_ec.value(), std::generic_category(),
+                            "waitpid(" + std::to_string(pid) + ")");
+  }
   const int status = proc.native_exit_code();
 
   t.set("stdout", Value(std::move(out_text)));
