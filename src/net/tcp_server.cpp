@@ -24,6 +24,8 @@
 
 #include <trap/errors.hpp>
 
+#include "posix/fd.hpp"
+
 namespace trap::net {
 namespace {
 
@@ -31,6 +33,18 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using Clock = std::chrono::steady_clock;
+
+// The error a fault injected into @p call stands for, as Asio would report
+// it (see posix/fd.hpp); none if no fault is pending.
+error_code injected(const char* call) {
+  error_code ec;
+  if (int e = posix::take_library_fault(call)) ec.assign(e, boost::system::system_category());
+  return ec;
+}
+
+// How long a listener waits after a failed accept: the connection stays
+// queued, and accepting again at once (out of descriptors) fails at once.
+constexpr std::chrono::milliseconds kAcceptRetry{50};
 
 struct Client {
   explicit Client(asio::io_context& ctx) : socket(ctx), timer(ctx) {}
@@ -147,16 +161,17 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // ----------------------------------------------------------- listeners
 
   struct Listener {
+    Listener(asio::io_context& ctx, tcp::endpoint e) : acceptor(ctx), where(e), retry(ctx) {}
     tcp::acceptor acceptor;
     tcp::endpoint where;
     std::vector<std::shared_ptr<Client>> held;  // accepted while paused
+    asio::steady_timer retry;                   // after a failed accept
   };
 
   void plan_listeners() {
     const bool v6 = opt.ipv6;
     auto add = [&](asio::ip::address a) {
-      listeners.push_back(std::make_unique<Listener>(
-          Listener{tcp::acceptor(*ctx), tcp::endpoint(a, opt.port), {}}));
+      listeners.push_back(std::make_unique<Listener>(*ctx, tcp::endpoint(a, opt.port)));
     };
     if (opt.address.empty() || opt.address == "localhost") {
       add(asio::ip::address_v4::loopback());
@@ -177,14 +192,16 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // Opens, binds and listens; false (with a listener_failed event) if not.
   bool open(Listener& l) {
     if (l.acceptor.is_open()) return true;
-    error_code ec;
-    l.acceptor.open(l.where.protocol(), ec);
+    error_code ec = injected("socket");
+    if (!ec) l.acceptor.open(l.where.protocol(), ec);
     if (ec) return listener_failed("socket", ec), false;
     l.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
     if (l.where.address().is_v6()) l.acceptor.set_option(asio::ip::v6_only(true), ec);
-    l.acceptor.bind(l.where, ec);
+    ec = injected("bind");
+    if (!ec) l.acceptor.bind(l.where, ec);
     if (ec) return close(l), listener_failed("bind", ec), false;
-    l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    ec = injected("listen");
+    if (!ec) l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return close(l), listener_failed("listen", ec), false;
     if (!paused) accept(l);
     return true;
@@ -193,22 +210,42 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   static void close(Listener& l) {
     error_code ignored;
     l.acceptor.close(ignored);
+    l.retry.cancel();
   }
 
   void accept(Listener& l) {
     auto c = std::make_shared<Client>(*ctx);
-    l.acceptor.async_accept(c->socket, [this, self = shared_from_this(), &l, c](error_code ec) {
+    auto done = [this, self = shared_from_this(), &l, c](error_code ec) {
       if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) return;
       if (ec) {
         listener_failed("accept", ec);
-      } else if (paused) {
+        l.retry.expires_after(kAcceptRetry);
+        l.retry.async_wait([this, self, &l](error_code e) {
+          if (!e && !paused && l.acceptor.is_open()) accept(l);
+        });
+        return;
+      }
+      if (paused) {
         l.held.push_back(c);  // completed as we paused: shown on resume
         return;
-      } else {
-        add_client(c);
       }
-      if (!paused) accept(l);
-    });
+      add_client(c);
+      accept(l);
+    };
+    // Asio retries EINTR and EAGAIN itself; another error reaches the
+    // handler, as an injected one does.
+    if (error_code ec = injected_accept()) {
+      asio::post(*ctx, [done, ec] { done(ec); });
+      return;
+    }
+    l.acceptor.async_accept(c->socket, std::move(done));
+  }
+
+  static error_code injected_accept() {
+    error_code ec;
+    if (int e = posix::take_library_fault("accept", EAGAIN))
+      ec.assign(e, boost::system::system_category());
+    return ec;
   }
 
   std::uint16_t port_of(bool v6) const {
@@ -502,8 +539,13 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
       if (l->acceptor.is_open()) l->acceptor.non_blocking(true, ec);
       while (l->acceptor.is_open()) {
         tcp::socket socket(*ctx);
-        l->acceptor.accept(socket, ec);
-        if (ec) break;
+        ec = injected("accept");
+        if (!ec) l->acceptor.accept(socket, ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+        if (ec) {
+          listener_failed("accept", ec);  // what is still queued is reset
+          break;
+        }
         auto c = std::make_shared<Client>(*ctx);
         c->socket = std::move(socket);
         add_client(c);
@@ -645,6 +687,7 @@ void TcpServer::pause_listening() {
     for (auto& l : impl_->listeners) {
       error_code ignored;
       if (l->acceptor.is_open()) l->acceptor.cancel(ignored);
+      l->retry.cancel();
     }
   });
 }

@@ -16,6 +16,8 @@
 
 #include <trap/errors.hpp>
 
+#include "posix/fd.hpp"
+
 namespace trap::net {
 namespace {
 
@@ -55,9 +57,18 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
     for (auto& a : where) {
       auto s = std::make_unique<Socket>(ctx);
       error_code ec;
-      s->socket.open(a.is_v6() ? udp::v6() : udp::v4(), ec);
-      if (!ec && a.is_v6()) s->socket.set_option(asio::ip::v6_only(true), ec);
-      if (!ec) s->socket.bind(udp::endpoint(a, opt.port), ec);
+      if (int e = posix::take_library_fault("socket"))
+        ec.assign(e, boost::system::system_category());
+      else
+        s->socket.open(a.is_v6() ? udp::v6() : udp::v4(), ec);
+      if (ec)
+        throw std::system_error(ec.value(), std::generic_category(),
+                                "UdpServer: cannot open a socket for " + a.to_string());
+      if (a.is_v6()) s->socket.set_option(asio::ip::v6_only(true), ec);
+      if (int e = posix::take_library_fault("bind"))
+        ec.assign(e, boost::system::system_category());
+      else if (!ec)
+        s->socket.bind(udp::endpoint(a, opt.port), ec);
       if (ec)
         throw std::system_error(ec.value(), std::generic_category(),
                                 "UdpServer: cannot bind " + a.to_string() + " port " +
