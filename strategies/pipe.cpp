@@ -76,30 +76,36 @@ class PipeCapture final : public Capture {
     reader_.join();
   }
 
+  // A read that fails is reported when the capture ends; the reader goes
+  // on draining meanwhile, or the code would block on a full pipe. A second
+  // failure in a row ends it.
   void drain() noexcept {
-    try {
-      pollfd fds[2] = {{read_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
-      for (;;) {
-        if (::poll(fds, 2, -1) < 0) {
-          if (errno == EINTR) continue;
-          throw std::system_error(errno, std::generic_category(), "poll");
-        }
-        if (fds[0].revents != 0) {
-          // 0: end of file, every writer is gone; < 0 (EAGAIN): nothing
-          // after all, poll again.
-          if (read_chunk() == 0) return;
-          continue;
-        }
-        if (fds[1].revents != 0) {
-          posix::set_nonblocking(read_.get());
-          for (;;) {
-            long n = read_chunk();
-            if (n == 0 || (n < 0 && !readable_now())) return;
-          }
-        }
+    for (int failures = 0;;) {
+      try {
+        if (drain_once()) return;
+        failures = 0;
+      } catch (...) {
+        if (!error_) error_ = std::current_exception();
+        if (++failures > 1) return;
       }
-    } catch (...) {
-      error_ = std::current_exception();
+    }
+  }
+
+  // Waits for data or the stop and takes it; true when the reader is done.
+  bool drain_once() {
+    pollfd fds[2] = {{read_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) return false;
+      throw std::system_error(errno, std::generic_category(), "poll");
+    }
+    // 0: end of file, every writer is gone; < 0 (EAGAIN): nothing after
+    // all, poll again.
+    if (fds[0].revents != 0) return read_chunk() == 0;
+    if (fds[1].revents == 0) return false;
+    posix::set_nonblocking(read_.get());
+    for (;;) {
+      long n = read_chunk();
+      if (n == 0 || (n < 0 && !readable_now())) return true;
     }
   }
 

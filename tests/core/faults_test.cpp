@@ -163,3 +163,19 @@ BOOST_AUTO_TEST_CASE(counting_sees_every_use_and_stops) {
 BOOST_AUTO_TEST_CASE(unknown_seam_point_is_an_error) {
   BOOST_CHECK_THROW(trap::posix::inject_fault("dupp", 1, EMFILE), std::invalid_argument);
 }
+
+BOOST_AUTO_TEST_CASE(a_failed_pipe_read_does_not_block_the_writer) {
+  // More than a pipe holds: if the reader stopped at its error, the code
+  // would wait for ever to write the rest.
+  trap::posix::inject_fault("read", 1, EIO);
+  try {
+    trap::trap(":flow:stdout(pipe)", [] { std::cout << std::string(1 << 20, 'x') << std::flush; });
+    BOOST_FAIL("no TrapError");
+  } catch (const trap::TrapError& e) {
+    BOOST_TEST(std::string(e.what()).find("read(") != std::string::npos, e.what());
+    BOOST_TEST(std::string(e.what()).find("Input/output error") != std::string::npos, e.what());
+  }
+  trap::posix::inject_fault("", 0, 0);
+  auto r = trap::trap(":flow:stdout(pipe)", [] { std::cout << "next"; });
+  BOOST_TEST(r.out() == "next");
+}
