@@ -61,6 +61,7 @@ struct Client {
   bool writing = false;
   bool reading = false;
   bool disconnect_pending = false;
+  bool shutting_down = false;  // our side is shut: only the client's EOF closes
   bool closed = false;
   ClientPolicy policy;
 };
@@ -418,7 +419,10 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     asio::async_write(c->socket, asio::buffer(c->queue.front().data(), n),
                       [this, self = shared_from_this(), c](error_code ec, std::size_t done) {
                         c->writing = false;
-                        if (c->closed) return;
+                        // After shutdown() only the client's end of file (or
+                        // the deadline) closes: a write finishing now must
+                        // not count as the client having closed.
+                        if (c->closed || c->shutting_down) return;
                         if (ec) return close_client(c, false);
                         c->written += done;
                         c->queued -= done;
@@ -503,7 +507,7 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
       for (auto& [id, c] : clients) {
         error_code ignored;
         c->socket.shutdown(tcp::socket::shutdown_send, ignored);  // our side, now
-        c->disconnect_pending = true;
+        c->shutting_down = true;
       }
       if (at_once) return close_all();
       return std::nullopt;

@@ -422,6 +422,24 @@ BOOST_AUTO_TEST_CASE(shutdown_reports_clients_left_open) {
   BOOST_CHECK_THROW(server.send_to_all_clients("x"), trap::UsageError);
 }
 
+BOOST_AUTO_TEST_CASE(a_write_finishing_during_shutdown_does_not_hide_an_open_client) {
+  // The reply's write may complete after shutdown() shut our side: the
+  // client, which never closes, must still be reported.
+  int hidden = 0;
+  for (int i = 0; i < 50; ++i) {
+    TcpServer server;
+    Client client("127.0.0.1", server.port());
+    auto connected = server.wait_for_connection();
+    BOOST_REQUIRE(connected);
+    client.send("ping\n");
+    BOOST_REQUIRE(server.wait_for_input(connected->client));
+    server.send_to_client(connected->client, "pong");
+    BOOST_REQUIRE(client.read_line() == "pong");
+    if (server.shutdown(20ms).clean()) ++hidden;
+  }
+  BOOST_TEST(hidden == 0);
+}
+
 BOOST_AUTO_TEST_CASE(shutdown_waits_for_a_client_that_closes) {
   TcpServer server;
   Client client("127.0.0.1", server.port());
