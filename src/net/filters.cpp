@@ -58,17 +58,21 @@ class RawFilter final : public Filter {
 
 class BlockFilter final : public Filter {
  public:
+  static constexpr std::size_t kMaxDigits = 20;
   explicit BlockFilter(std::size_t max) : max_(max) {}
   std::vector<std::string> get(std::string_view bytes) override {
     buffer_ += bytes;
     std::vector<std::string> blocks;
     std::string_view rest(buffer_);
     for (;;) {
+      // A length has at most 20 digits (the largest std::size_t), leading
+      // zeros included: refused past that whether its NUL has come or not,
+      // so that where the reads were cut does not matter.
       auto nul = rest.find('\0');
-      if (nul == std::string_view::npos) {
-        if (rest.size() > 20) throw FilterError("a block length that does not end");
-        break;
-      }
+      if ((nul == std::string_view::npos ? rest.size() : nul) > kMaxDigits)
+        throw FilterError("a block length of more than " + std::to_string(kMaxDigits) +
+                          " digits");
+      if (nul == std::string_view::npos) break;
       std::size_t n = 0;
       auto r = std::from_chars(rest.data(), rest.data() + nul, n);
       if (nul == 0 || r.ec != std::errc() || r.ptr != rest.data() + nul)
