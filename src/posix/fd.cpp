@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -225,6 +227,13 @@ void set_append(int fd) {
     fail(errno, call_text("fcntl", fd));
 }
 
+std::size_t readable_bytes(int fd) {
+  if (int e = take_fault("ioctl"); e > 0) fail(e, call_text("ioctl", fd));
+  int n = 0;
+  if (::ioctl(fd, FIONREAD, &n) < 0) fail(errno, call_text("ioctl", fd));
+  return static_cast<std::size_t>(n);
+}
+
 void set_nonblocking(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
@@ -234,6 +243,46 @@ void set_nonblocking(int fd) {
 void set_cloexec(int fd) noexcept {
   int flags = ::fcntl(fd, F_GETFD);
   if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
+bool set_pipe_size(int fd, int bytes) noexcept { return ::fcntl(fd, F_SETPIPE_SZ, bytes) >= 0; }
+
+FileId file_id(int fd) noexcept {
+  struct stat st;
+  if (::fstat(fd, &st) < 0) return {};
+  return {static_cast<unsigned long>(st.st_dev), static_cast<unsigned long>(st.st_ino)};
+}
+
+Fd epoll() {
+  if (int e = take_fault("epoll_create1"); e > 0) fail(e, "epoll_create1");
+  int r = ::epoll_create1(EPOLL_CLOEXEC);
+  if (r < 0) fail(errno, "epoll_create1");
+  return Fd(r);
+}
+
+void epoll_add(int ep, int fd, std::uint64_t key) {
+  if (int e = take_fault("epoll_ctl"); e > 0) fail(e, call_text("epoll_ctl", ep, fd));
+  epoll_event ev = {};
+  ev.events = EPOLLIN;
+  ev.data.u64 = key;
+  if (::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) fail(errno, call_text("epoll_ctl", ep, fd));
+}
+
+void epoll_remove(int ep, int fd) noexcept {
+  epoll_event ev = {};  // ignored, but kernels before 2.6.9 wanted one
+  ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, &ev);
+}
+
+int epoll_wait_keys(int ep, EpollReady* ready, int n, int timeout_ms) {
+  epoll_event ev[16];
+  if (n > 16) n = 16;
+  for (;;) {
+    int r = ::epoll_wait(ep, ev, n, timeout_ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail(errno, call_text("epoll_wait", ep));
+    for (int i = 0; i < r; ++i) ready[i] = {ev[i].data.u64, (ev[i].events & EPOLLHUP) != 0};
+    return r;
+  }
 }
 
 }  // namespace trap::posix

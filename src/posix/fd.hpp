@@ -20,6 +20,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -115,11 +116,45 @@ void write_all(int fd, const char* data, std::size_t n);
 std::size_t read_from(int fd, std::size_t offset, std::string& out);
 /// Empties the file behind @p fd and moves its offset to 0.
 void truncate_rewind(int fd);
+/// How many bytes a pipe holds, ready to read (FIONREAD).
+/// @throws std::system_error "ioctl(FD)"
+std::size_t readable_bytes(int fd);
 /// Sets O_NONBLOCK on @p fd.
 void set_nonblocking(int fd);
 /// Sets O_APPEND on @p fd: every write goes to the end, whole.
 void set_append(int fd);
 /// Sets FD_CLOEXEC on @p fd (no error if it is not open).
 void set_cloexec(int fd) noexcept;
+/// Asks for a pipe buffer of @p bytes (F_SETPIPE_SZ); false if refused
+/// (above /proc/sys/fs/pipe-max-size, or the user's pipe quota spent).
+bool set_pipe_size(int fd, int bytes) noexcept;
+
+/// What a descriptor refers to: both ends of a pipe give the same one.
+struct FileId {
+  unsigned long dev = 0;
+  unsigned long ino = 0;
+  bool operator==(const FileId&) const = default;
+};
+/// The FileId of @p fd (fstat); ino 0 when it cannot be had.
+FileId file_id(int fd) noexcept;
+
+/// A close-on-exec epoll instance. @throws std::system_error "epoll_create1"
+Fd epoll();
+/// Watches @p fd for input in epoll set @p ep; epoll_wait_keys() reports
+/// it as @p key (level-triggered). @throws std::system_error "epoll_ctl(EP, FD)"
+void epoll_add(int ep, int fd, std::uint64_t key);
+/// Stops watching @p fd; errors (one not watched) are ignored.
+void epoll_remove(int ep, int fd) noexcept;
+/// A descriptor epoll_wait_keys() found ready: its key, and whether it is
+/// at its end (a pipe with no writer left: EPOLLHUP).
+struct EpollReady {
+  std::uint64_t key;
+  bool hangup;
+};
+/// Waits until a watched descriptor is ready or @p timeout_ms pass (-1: for
+/// ever) and stores up to @p n of them (at most 16) in @p ready; returns
+/// how many (0 at the timeout). Retries EINTR.
+/// @throws std::system_error "epoll_wait(EP)"
+int epoll_wait_keys(int ep, EpollReady* ready, int n, int timeout_ms);
 
 }  // namespace trap::posix
