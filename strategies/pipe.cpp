@@ -1,15 +1,32 @@
-// pipe: a pipe dup2'ed onto the descriptor, drained by a reader thread into
-// memory. Captures what dup2 captures, without touching the disk, and any
-// amount without deadlock. With `tee`, the reader also copies every chunk to
-// the original descriptor as it arrives.
-#include <poll.h>
+// pipe: a pipe dup2'ed onto the descriptor, drained into memory while the
+// code runs. Captures what dup2 captures, without touching the disk, and any
+// amount without deadlock. With `tee`, every chunk is also copied to the
+// original descriptor as it arrives.
+//
+// One drainer thread serves every pipe capture of the process. It starts
+// with the first capture and lives as long as the process: a reader thread
+// started and joined per capture cost ~100 µs a trap, thirty times the pipe
+// itself. The drainer watches the captures' pipes with epoll and reads what
+// arrives, so a writer that fills a pipe does not wait for ever, and tee's
+// copies go out as the data comes. At the end a capture restores the
+// descriptor, withdraws its pipe and reads the rest itself: ending costs no
+// round trip to the drainer.
+//
+// A pipe capture (not tee) is watched only from the drainer's next tick,
+// within a millisecond: most traps end before that, so their writes wake no
+// thread and cost no epoll_ctl; a writer that fills the pipe first waits
+// until the tick. The drainer ticks while captures come and go, and sleeps
+// once none has for a while.
 #include <pthread.h>
 #include <signal.h>
 
-#include <cerrno>
+#include <algorithm>
+#include <cstdint>
 #include <exception>
+#include <mutex>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include "capture.hpp"
 #include "strategies.hpp"
@@ -17,131 +34,377 @@
 namespace trap::detail {
 namespace {
 
+// The pipe buffer a capture gets once it has filled the default one (64
+// KiB): fewer wake-ups of writer and drainer per MiB.
+constexpr int kBigPipe = 1 << 20;
+constexpr std::size_t kFull = 32 * 1024;
+constexpr int kTickMs = 1;
+// Ticks without any capture before the drainer sleeps until the next one.
+constexpr int kIdleTicks = 200;
+
+// One capture's pipe and what has been read from it. The drainer and the
+// capture's own thread take turns under `m`. Locks are taken in one order:
+// a channel's `m`, then the channel it tees into (older), then the
+// drainer's mutex; never the other way.
+struct Channel {
+  posix::Fd read;         // the read end (reads are sized by FIONREAD)
+  int tee_to = -1;        // the original descriptor, for tee
+  posix::FileId pipe;     // known once a tee has looked for it
+  std::uint64_t key = 0;  // its key in the drainer's epoll set
+  bool watched = false;   // in the epoll set (under the drainer's mutex)
+  int owner_pid = 0;      // the process that registered it
+  std::mutex m;
+  std::string data;
+  std::exception_ptr error;
+  bool done = false;   // ended, at end of file or failed: no more reads
+  bool grown = false;  // pipe buffer raised (or refused)
+  int failures = 0;    // reads failed in a row
+};
+
+thread_local bool on_drainer = false;
+
+std::size_t pump(Channel& c, bool until_empty);
+
+// SIGPIPE from a tee into a reader that left must not end the test: blocked
+// on this thread around the write, and a pending one taken afterwards.
+class NoSigpipe {
+ public:
+  NoSigpipe() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &set_, &old_);
+  }
+  ~NoSigpipe() {
+    if (!sigismember(&old_, SIGPIPE)) {
+      struct timespec zero = {0, 0};
+      while (::sigtimedwait(&set_, nullptr, &zero) > 0) {
+      }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  NoSigpipe(const NoSigpipe&) = delete;
+  NoSigpipe& operator=(const NoSigpipe&) = delete;
+
+ private:
+  sigset_t set_, old_;
+};
+
+class Drainer {
+ public:
+  // Never destroyed: its thread runs until the process ends.
+  static Drainer& get() {
+    static auto* d = new Drainer;
+    return *d;
+  }
+
+  // Registers @p c, starting the drainer thread on first use. A tee is
+  // watched at once; a pipe from the next tick.
+  void add(const std::shared_ptr<Channel>& c) {
+    int wake = -1;
+    {
+      std::lock_guard lock(mutex_);
+      if (!running_) start_locked();
+      c->key = next_key_++;
+      c->owner_pid = posix::self_pid();
+      if (c->tee_to >= 0) {
+        posix::epoll_add(ep_.get(), c->read.get(), c->key);
+        c->watched = true;
+      } else if (!ticking_) {
+        ticking_ = true;  // asleep without a timeout: woken to tick
+        wake = wake_write_.get();
+      }
+      channels_.push_back(c);
+      idle_ticks_ = 0;
+    }
+    if (wake < 0) return;
+    try {
+      posix::write_all(wake, "t", 1);
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      ticking_ = false;
+      withdraw_locked(*c);
+      throw;
+    }
+  }
+
+  // Stops serving @p c; the drainer may still be reading it (under c.m).
+  void withdraw(const Channel& c) noexcept {
+    std::lock_guard lock(mutex_);
+    withdraw_locked(c);
+  }
+
+  // The active capture whose pipe is @p id, if any.
+  std::shared_ptr<Channel> find_pipe(posix::FileId id) {
+    if (id.ino == 0) return nullptr;
+    std::lock_guard lock(mutex_);
+    for (auto& c : channels_) {
+      if (c->pipe.ino == 0) c->pipe = posix::file_id(c->read.get());
+      if (c->pipe == id) return c;
+    }
+    return nullptr;
+  }
+
+ private:
+  Drainer() { ::pthread_atfork(&before_fork, &after_fork_parent, &after_fork_child); }
+
+  // The thread takes no signal meant for the program, and its tee writes
+  // into a closed pipe fail with EPIPE instead of raising SIGPIPE.
+  void start_locked() {
+    posix::Fd ep = posix::epoll();
+    auto [wake_read, wake_write] = posix::pipe();
+    posix::epoll_add(ep.get(), wake_read.get(), 0);
+    sigset_t all, old;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &old);
+    struct RestoreMask {
+      sigset_t* mask;
+      ~RestoreMask() { ::pthread_sigmask(SIG_SETMASK, mask, nullptr); }
+    } restore_mask{&old};
+    std::thread([this, fd = ep.get()] { run(fd); }).detach();
+    ep_ = std::move(ep);
+    wake_read_ = std::move(wake_read);
+    wake_write_ = std::move(wake_write);
+    running_ = true;
+    ticking_ = false;
+  }
+
+  void withdraw_locked(const Channel& c) noexcept {
+    auto it = std::find_if(channels_.begin(), channels_.end(),
+                           [&](const auto& x) { return x.get() == &c; });
+    if (it == channels_.end()) return;
+    if (ep_ && c.watched) posix::epoll_remove(ep_.get(), c.read.get());
+    channels_.erase(it);
+  }
+
+  void run(int ep) noexcept {
+    on_drainer = true;
+    posix::EpollReady ready[16];
+    for (;;) {
+      int n = 0;
+      try {
+        n = posix::epoll_wait_keys(ep, ready, 16, tick() ? kTickMs : -1);
+      } catch (...) {
+        return fail_all(std::current_exception());
+      }
+      for (int i = 0; i < n; ++i) {
+        if (ready[i].key == 0) {
+          char buf[64];
+          (void)posix::read_some(wake_read_.get(), buf, sizeof buf);
+        } else {
+          serve(ready[i].key, ready[i].hangup);
+        }
+      }
+    }
+  }
+
+  // Watches every capture not watched yet; false once none has come for
+  // kIdleTicks ticks (then only add() wakes the drainer).
+  bool tick() noexcept {
+    std::lock_guard lock(mutex_);
+    if (channels_.empty() && ++idle_ticks_ > kIdleTicks) ticking_ = false;
+    for (auto& c : channels_) {
+      if (c->watched) continue;
+      try {
+        posix::epoll_add(ep_.get(), c->read.get(), c->key);
+        c->watched = true;
+      } catch (...) {
+        // Out of kernel memory: tried again at the next tick.
+      }
+    }
+    return ticking_;
+  }
+
+  void serve(std::uint64_t key, bool hangup) noexcept {
+    std::shared_ptr<Channel> c = find(key);
+    if (!c) return;  // withdrawn since epoll_wait reported it
+    {
+      std::lock_guard lock(c->m);
+      if (c->done) return;
+      try {
+        // Empty and hung up: every writer is gone, nothing more will come.
+        if (pump(*c, false) > 0 || !hangup) {
+          c->failures = 0;
+          return;
+        }
+      } catch (...) {
+        // Reported when the capture ends; meanwhile the pipe is drained
+        // on, or the code would block on a full pipe. A second failure in
+        // a row ends it.
+        if (!c->error) c->error = std::current_exception();
+        if (++c->failures < 2) return;
+      }
+      c->done = true;  // at end of file, or failed
+    }
+    withdraw(*c);
+  }
+
+  std::shared_ptr<Channel> find(std::uint64_t key) {
+    std::lock_guard lock(mutex_);
+    for (auto& c : channels_)
+      if (c->key == key) return c;
+    return nullptr;
+  }
+
+  // epoll_wait failed (it cannot, short of a kernel bug): every capture
+  // reports it, and the next one starts a new drainer.
+  void fail_all(std::exception_ptr e) noexcept {
+    std::vector<std::shared_ptr<Channel>> served;
+    {
+      std::lock_guard lock(mutex_);
+      served.swap(channels_);
+      running_ = false;
+      ep_.reset();
+      wake_read_.reset();
+      wake_write_.reset();
+    }
+    for (auto& c : served) {
+      std::lock_guard lock(c->m);
+      if (!c->error) c->error = e;
+      c->done = true;
+    }
+  }
+
+  // A forked child has no drainer thread and shares the parent's epoll set:
+  // it forgets both, and its first pipe capture starts its own.
+  static void before_fork() { get().mutex_.lock(); }
+  static void after_fork_parent() { get().mutex_.unlock(); }
+  static void after_fork_child() {
+    Drainer& d = get();
+    d.ep_.reset();
+    d.wake_read_.reset();
+    d.wake_write_.reset();
+    d.running_ = false;
+    d.channels_.clear();
+    d.mutex_.unlock();
+  }
+
+  std::mutex mutex_;
+  posix::Fd ep_, wake_read_, wake_write_;
+  bool running_ = false;
+  bool ticking_ = false;
+  int idle_ticks_ = 0;
+  std::uint64_t next_key_ = 1;
+  std::vector<std::shared_ptr<Channel>> channels_;
+};
+
+// Copies tee output to the original descriptor. When that is the pipe of
+// another capture of this process (a tee inside a tee, or another thread's
+// capture), the bytes are handed to that capture directly: the drainer must
+// not block writing into a pipe that only it drains.
+void tee_out(Channel& c, const char* data, std::size_t n) {
+  for (int tries = 0; tries < 3; ++tries) {
+    std::shared_ptr<Channel> into = Drainer::get().find_pipe(posix::file_id(c.tee_to));
+    if (!into) break;
+    std::lock_guard lock(into->m);
+    if (into->done) continue;  // it ended: the descriptor now points elsewhere
+    // What that pipe holds was written before these bytes.
+    pump(*into, true);
+    into->data.append(data, n);
+    if (into->tee_to >= 0) tee_out(*into, data, n);
+    return;
+  }
+  try {
+    if (on_drainer) {
+      posix::write_all(c.tee_to, data, n);
+    } else {
+      NoSigpipe no_sigpipe;
+      posix::write_all(c.tee_to, data, n);
+    }
+  } catch (const std::system_error&) {
+    // The original stream is gone (closed, or a reader that left): keep
+    // capturing, as writing there directly would have failed too.
+  }
+}
+
+// Reads what the pipe holds into c.data, teeing it: one read of what it
+// holds now, or (@p until_empty) until it is empty. Returns how many bytes.
+// Reads are sized by FIONREAD, so they never wait and the read end needs no
+// O_NONBLOCK (no fcntl per capture).
+std::size_t pump(Channel& c, bool until_empty) {
+  const int fd = c.read.get();
+  std::size_t taken = 0;
+  do {
+    const std::size_t want = posix::readable_bytes(fd);
+    if (want == 0) break;
+    if (want >= kFull && !c.grown) {
+      c.grown = true;
+      posix::set_pipe_size(fd, kBigPipe);  // an optimisation: refusal is fine
+    }
+    const std::size_t old = c.data.size();
+    c.data.resize(old + want);
+    ssize_t n = posix::read_some(fd, c.data.data() + old, want);
+    c.data.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    if (n < 0) continue;  // EAGAIN although FIONREAD saw bytes: ask again
+    if (n == 0) break;
+    if (c.tee_to >= 0) tee_out(c, c.data.data() + old, static_cast<std::size_t>(n));
+    taken += static_cast<std::size_t>(n);
+  } while (until_empty);
+  return taken;
+}
+
 class PipeCapture final : public Capture {
  public:
   PipeCapture(int fd, bool tee) : Capture(fd), tee_(tee) {}
-  ~PipeCapture() override { stop_reader(); }
+  ~PipeCapture() override {
+    if (channel_) close_channel(false);
+  }
 
  private:
   bool do_begin() override {
     flush_streams(fd());
     auto [read_end, write_end] = posix::pipe();
-    auto [stop_read, stop_write] = posix::pipe();
-    read_ = std::move(read_end);
-    stop_read_ = std::move(stop_read);
-    stop_write_ = std::move(stop_write);
+    auto c = std::make_shared<Channel>();
+    c->read = std::move(read_end);
     saved_ = divert(fd(), write_end.get());
     if (!saved_) return false;
-    // The reader starts once the stream is diverted (tee writes to saved_);
-    // a writer that fills the pipe meanwhile only waits.
+    if (tee_) c->tee_to = saved_.get();
+    // Registered once the stream is diverted (tee writes to saved_); a
+    // writer that fills the pipe meanwhile only waits.
     try {
-      reader_ = start_reader();
+      Drainer::get().add(c);
     } catch (...) {
       restore(fd(), saved_.get());
       throw;
     }
+    channel_ = std::move(c);
     return true;
   }
 
   std::string do_end() override {
     restore(fd(), saved_.get());
-    stop_reader();
+    close_channel(true);
     saved_.reset();
-    if (error_) std::rethrow_exception(error_);
-    return std::move(data_);
+    Channel& c = *channel_;
+    if (c.error) std::rethrow_exception(c.error);
+    return std::move(c.data);
   }
 
-  // The reader takes no signal meant for the program, and a tee into a
-  // closed pipe gets EPIPE rather than killing the process with SIGPIPE.
-  std::thread start_reader() {
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    struct RestoreMask {
-      sigset_t* mask;
-      ~RestoreMask() { pthread_sigmask(SIG_SETMASK, mask, nullptr); }
-    } restore_mask{&old};
-    return std::thread([this] { drain(); });
-  }
-
-  // Tells the reader to take what is left and stop: a child process that
-  // still holds the write end must not keep the trap open.
-  void stop_reader() noexcept {
-    if (!reader_.joinable()) return;
-    try {
-      posix::write_all(stop_write_.get(), "x", 1);
-    } catch (...) {
-      stop_write_.reset();  // the reader sees the stop pipe's end of file
-    }
-    reader_.join();
-  }
-
-  // A read that fails is reported when the capture ends; the reader goes
-  // on draining meanwhile, or the code would block on a full pipe. A second
-  // failure in a row ends it.
-  void drain() noexcept {
-    for (int failures = 0;;) {
+  // Withdraws the pipe from the drainer, takes what is left in it (with
+  // @p take_rest) and closes it, here and now: the drainer may still hold
+  // the channel, but not the descriptor, whose number the program may reuse.
+  void close_channel(bool take_rest) noexcept {
+    Channel& c = *channel_;
+    Drainer::get().withdraw(c);
+    // In a forked child the drainer is gone: no one else takes the lock,
+    // and it may have been held when the process forked.
+    std::unique_lock lock(c.m, std::defer_lock);
+    if (c.owner_pid == posix::self_pid()) lock.lock();
+    // What the pipe holds now; a child process that still holds the write
+    // end does not keep the trap open.
+    if (take_rest && !c.done && !c.error) {
       try {
-        if (drain_once()) return;
-        failures = 0;
+        pump(c, true);
       } catch (...) {
-        if (!error_) error_ = std::current_exception();
-        if (++failures > 1) return;
+        c.error = std::current_exception();
       }
     }
-  }
-
-  // Waits for data or the stop and takes it; true when the reader is done.
-  bool drain_once() {
-    pollfd fds[2] = {{read_.get(), POLLIN, 0}, {stop_read_.get(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) return false;
-      throw std::system_error(errno, std::generic_category(), "poll");
-    }
-    // 0: end of file, every writer is gone; < 0 (EAGAIN): nothing after
-    // all, poll again.
-    if (fds[0].revents != 0) return read_chunk() == 0;
-    if (fds[1].revents == 0) return false;
-    posix::set_nonblocking(read_.get());
-    for (;;) {
-      long n = read_chunk();
-      if (n == 0 || (n < 0 && !readable_now())) return true;
-    }
-  }
-
-  // Whether the pipe holds something to read: the drain after the stop
-  // trusts it rather than an EAGAIN alone.
-  bool readable_now() const {
-    pollfd p = {read_.get(), POLLIN, 0};
-    while (::poll(&p, 1, 0) < 0) {
-      if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
-    }
-    return (p.revents & POLLIN) != 0;
-  }
-
-  // Reads one chunk: its size, 0 at end of file, < 0 if there was nothing
-  // to read (EAGAIN).
-  long read_chunk() {
-    char buf[65536];
-    ssize_t n = posix::read_some(read_.get(), buf, sizeof buf);
-    if (n <= 0) return n;
-    data_.append(buf, static_cast<std::size_t>(n));
-    if (tee_) {
-      try {
-        posix::write_all(saved_.get(), buf, static_cast<std::size_t>(n));
-      } catch (const std::system_error&) {
-        // The original stream is gone (closed, or a reader that left):
-        // keep capturing, as writing there directly would have failed too.
-      }
-    }
-    return n;
+    c.done = true;
+    c.read.reset();
   }
 
   bool tee_;
-  posix::Fd read_, stop_read_, stop_write_, saved_;
-  std::thread reader_;
-  std::string data_;
-  std::exception_ptr error_;
+  posix::Fd saved_;
+  std::shared_ptr<Channel> channel_;
 };
 
 }  // namespace
