@@ -14,8 +14,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <functional>
-#include <optional>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -115,6 +116,74 @@ void BM_raw_memfd_pair(benchmark::State& state) {
   run_checked(state, raw_pair<open_memfd>, "x", "y");
 }
 BENCHMARK(BM_raw_memfd_pair);
+
+/// The pipe strategy's floor: for each descriptor a fresh pipe (pipe2), the
+/// write end dup2'ed onto it and closed; after the writes, the descriptor
+/// restored and the pipe drained to its end of file.
+class RawPipeCapture {
+ public:
+  RawPipeCapture(int fd, std::FILE* stream) : fd_(fd) {
+    checked(std::fflush(stream), "fflush");
+    int p[2];
+    checked(::pipe2(p, O_CLOEXEC), "pipe2");
+    read_ = p[0];
+    saved_ = checked(::dup(fd_), "dup");
+    checked(::dup2(p[1], fd_), "dup2");
+    checked(::close(p[1]), "close");
+  }
+
+  std::string end() {
+    checked(::dup2(saved_, fd_), "dup2");
+    checked(::close(saved_), "close");
+    std::string out;
+    char buf[64];
+    while (ssize_t n = checked(static_cast<int>(::read(read_, buf, sizeof buf)), "read"))
+      out.append(buf, static_cast<size_t>(n));
+    checked(::close(read_), "close");
+    return out;
+  }
+
+ private:
+  int fd_;
+  int read_;
+  int saved_;
+};
+
+void BM_raw_pipe_pair(benchmark::State& state) {
+  run_checked(
+      state,
+      [] {
+        RawPipeCapture out(1, stdout);
+        RawPipeCapture err(2, stderr);
+        write_all(1, "x");
+        write_all(2, "y");
+        Captured got;
+        got.out = out.end();
+        got.err = err.end();
+        return got;
+      },
+      "x", "y");
+}
+BENCHMARK(BM_raw_pipe_pair);
+
+/// The memory strategy's floor: std::cout's and std::cerr's buffers swapped
+/// for fresh std::ostringstream ones, and back.
+void BM_raw_rdbuf_pair(benchmark::State& state) {
+  run_checked(
+      state,
+      [] {
+        std::ostringstream out, err;
+        std::streambuf* old_out = std::cout.rdbuf(out.rdbuf());
+        std::streambuf* old_err = std::cerr.rdbuf(err.rdbuf());
+        std::cout << 'x';
+        std::cerr << 'y';
+        std::cout.rdbuf(old_out);
+        std::cerr.rdbuf(old_err);
+        return Captured{out.str(), err.str()};
+      },
+      "x", "y");
+}
+BENCHMARK(BM_raw_rdbuf_pair);
 
 // ---- GoogleTest ---------------------------------------------------------------
 
@@ -250,4 +319,5 @@ BENCHMARK(BM_hub_event_3_listeners_filter);
 
 }  // namespace
 
+// The 256 MiB rows (MiB/s) are in capture_throughput.cpp.
 BENCHMARK_MAIN();
