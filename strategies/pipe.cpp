@@ -21,6 +21,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <mutex>
@@ -127,6 +128,9 @@ class Drainer {
     }
   }
 
+  // 1 while the drainer thread runs in this process, else 0.
+  static int threads() noexcept { return alive_.load() ? 1 : 0; }
+
   // Stops serving @p c; the drainer may still be reading it (under c.m).
   void withdraw(const Channel& c) noexcept {
     std::lock_guard lock(mutex_);
@@ -165,6 +169,7 @@ class Drainer {
     wake_read_ = std::move(wake_read);
     wake_write_ = std::move(wake_write);
     running_ = true;
+    alive_ = true;
     ticking_ = false;
   }
 
@@ -253,6 +258,7 @@ class Drainer {
       std::lock_guard lock(mutex_);
       served.swap(channels_);
       running_ = false;
+      alive_ = false;
       ep_.reset();
       wake_read_.reset();
       wake_write_.reset();
@@ -274,6 +280,7 @@ class Drainer {
     d.wake_read_.reset();
     d.wake_write_.reset();
     d.running_ = false;
+    alive_ = false;
     d.channels_.clear();
     d.mutex_.unlock();
   }
@@ -281,6 +288,7 @@ class Drainer {
   std::mutex mutex_;
   posix::Fd ep_, wake_read_, wake_write_;
   bool running_ = false;
+  static inline std::atomic<bool> alive_{false};  // running_, for readers without the lock
   bool ticking_ = false;
   int idle_ticks_ = 0;
   std::uint64_t next_key_ = 1;
@@ -408,6 +416,8 @@ class PipeCapture final : public Capture {
 };
 
 }  // namespace
+
+int pipe_drainer_threads() noexcept { return Drainer::threads(); }
 
 StrategyFn pipe_like_strategy(bool tee) { return strategy_of<PipeCapture>(tee); }
 StrategyFn pipe_strategy() { return pipe_like_strategy(false); }

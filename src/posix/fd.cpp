@@ -228,10 +228,13 @@ void set_append(int fd) {
 }
 
 std::size_t readable_bytes(int fd) {
-  if (int e = take_fault("ioctl"); e > 0) fail(e, call_text("ioctl", fd));
   int n = 0;
-  if (::ioctl(fd, FIONREAD, &n) < 0) fail(errno, call_text("ioctl", fd));
-  return static_cast<std::size_t>(n);
+  for (;;) {
+    int e = take_fault("ioctl");
+    int r = e > 0 ? (errno = e, -1) : ::ioctl(fd, FIONREAD, &n);
+    if (r == 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) fail(errno, call_text("ioctl", fd));
+  }
 }
 
 void set_nonblocking(int fd) {
@@ -261,11 +264,15 @@ Fd epoll() {
 }
 
 void epoll_add(int ep, int fd, std::uint64_t key) {
-  if (int e = take_fault("epoll_ctl"); e > 0) fail(e, call_text("epoll_ctl", ep, fd));
   epoll_event ev = {};
   ev.events = EPOLLIN;
   ev.data.u64 = key;
-  if (::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) fail(errno, call_text("epoll_ctl", ep, fd));
+  for (;;) {
+    int e = take_fault("epoll_ctl");
+    int r = e > 0 ? (errno = e, -1) : ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    if (r == 0) return;
+    if (errno != EINTR) fail(errno, call_text("epoll_ctl", ep, fd));
+  }
 }
 
 void epoll_remove(int ep, int fd) noexcept {
