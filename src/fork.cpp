@@ -37,6 +37,7 @@
 #include "posix/fd.hpp"
 #include "posix/process.hpp"
 #include "state.hpp"
+#include "strategies.hpp"
 
 extern char** environ;
 
@@ -200,7 +201,7 @@ bool fork_disabled() {
 void warn_if_threaded() {
   static std::atomic<bool> warned{false};
   if (warned.load()) return;  // once: no /proc scan on later traps
-  int n = posix::thread_count();
+  int n = posix::thread_count() - pipe_drainer_threads();
   if (n <= 1 || warned.exchange(true)) return;
   write_original(2, "# trap: the fork layer forks a process that runs " + std::to_string(n) +
                         " threads; only the forking thread goes on in the child, and a lock "

@@ -15,6 +15,10 @@ StrategyFn dup2_strategy();
 StrategyFn pipe_strategy();
 StrategyFn memory_strategy();
 StrategyFn tee_strategy();
+/// How many threads of its own trap runs for pipe and tee captures (their
+/// drainer: 0 or 1). The fork layer leaves it out of its thread count: the
+/// drainer is safe across fork.
+int pipe_drainer_threads() noexcept;
 /// pipe (tee = false) or tee (tee = true).
 StrategyFn pipe_like_strategy(bool tee);
 
