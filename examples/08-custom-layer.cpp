@@ -15,26 +15,30 @@
 
 namespace {
 
+// A layer below a timeout keeps nothing on its own stack while the code
+// runs: an in-process timeout jumps past its frame. What it must give back
+// belongs to its teardown, which always runs.
 void in_dir_layer(trap::Trap& self, std::string_view dir) {
+  self.teardown([old = std::filesystem::current_path()] { std::filesystem::current_path(old); });
   std::error_code ec;
-  auto old = std::filesystem::current_path();
   std::filesystem::current_path(std::string(dir), ec);
   if (ec) self.exception("in_dir: cannot enter \"" + std::string(dir) + "\": " + ec.message());
-  self.teardown([old] { std::filesystem::current_path(old); });
   self.next();
 }
 
 void env_layer(trap::Trap& self, std::string_view assignment) {
   auto eq = assignment.find('=');
   if (eq == std::string_view::npos) self.exception("env: expected NAME=VALUE");
-  std::string name(assignment.substr(0, eq));
-  const char* old = std::getenv(name.c_str());
-  std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
-  ::setenv(name.c_str(), std::string(assignment.substr(eq + 1)).c_str(), 1);
-  self.teardown([name, saved] {
-    if (saved) ::setenv(name.c_str(), saved->c_str(), 1);
-    else ::unsetenv(name.c_str());
-  });
+  {  // nothing of this block is left on the stack while the code runs
+    std::string name(assignment.substr(0, eq));
+    const char* old = std::getenv(name.c_str());
+    std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
+    ::setenv(name.c_str(), std::string(assignment.substr(eq + 1)).c_str(), 1);
+    self.teardown([name = std::move(name), saved = std::move(saved)] {
+      if (saved) ::setenv(name.c_str(), saved->c_str(), 1);
+      else ::unsetenv(name.c_str());
+    });
+  }
   self.next();
 }
 
