@@ -40,6 +40,7 @@ struct Pool {
     std::string dir;
     posix::Fd fd;
     std::size_t offset;
+    int pid;  // the process that pooled it
   };
   std::mutex mutex;
   std::vector<Entry> free;
@@ -50,6 +51,10 @@ struct Pool {
   }
   bool take(const std::string& dir, PooledFile& out) {
     std::lock_guard lock(mutex);
+    // A child forked by other means than the fork layer shares these files
+    // (and their offsets) with its parent: it must not write into them.
+    const int self = posix::self_pid();
+    std::erase_if(free, [&](const Entry& e) { return e.pid != self; });
     for (auto it = free.rbegin(); it != free.rend(); ++it) {
       if (it->dir == dir) {
         out = PooledFile(std::move(it->fd), std::move(it->dir), it->offset);
@@ -61,7 +66,7 @@ struct Pool {
   }
   void give(std::string dir, posix::Fd fd, std::size_t offset) {
     std::lock_guard lock(mutex);
-    if (free.size() < kMax) free.push_back({std::move(dir), std::move(fd), offset});
+    if (free.size() < kMax) free.push_back({std::move(dir), std::move(fd), offset, posix::self_pid()});
   }
 };
 
@@ -156,12 +161,15 @@ PooledFile& PooledFile::operator=(PooledFile&& o) noexcept {
     dir_ = std::move(o.dir_);
     offset_ = o.offset_;
     clean_ = o.clean_;
+    pid_ = o.pid_;
   }
   return *this;
 }
 
 void PooledFile::release() noexcept {
-  if (fd_ && clean_) Pool::get().give(std::move(dir_), std::move(fd_), offset_);
+  // Only the process that took it pools it: a forked child shares it.
+  if (fd_ && clean_ && pid_ == posix::self_pid())
+    Pool::get().give(std::move(dir_), std::move(fd_), offset_);
   fd_.reset();
 }
 

@@ -103,10 +103,11 @@ class PooledFile {
   static constexpr std::size_t kKeep = 256 * 1024;
   PooledFile() = default;
   PooledFile(posix::Fd fd, std::string dir, std::size_t offset = 0)
-      : fd_(std::move(fd)), dir_(std::move(dir)), offset_(offset) {}
+      : fd_(std::move(fd)), dir_(std::move(dir)), offset_(offset), pid_(posix::self_pid()) {}
   ~PooledFile();
   PooledFile(PooledFile&& o) noexcept
-      : fd_(std::move(o.fd_)), dir_(std::move(o.dir_)), offset_(o.offset_), clean_(o.clean_) {}
+      : fd_(std::move(o.fd_)), dir_(std::move(o.dir_)), offset_(o.offset_), clean_(o.clean_),
+        pid_(o.pid_) {}
   PooledFile& operator=(PooledFile&&) noexcept;
   int fd() const { return fd_.get(); }
   /// Where this capture's bytes begin in the file.
@@ -126,6 +127,7 @@ class PooledFile {
   std::string dir_;          // empty for memory files
   std::size_t offset_ = 0;   // where this capture's bytes begin
   bool clean_ = true;        // not left half read: fit to reuse
+  int pid_ = 0;              // the process that made or took it
 };
 
 /// One diversion of one stream. begin() and end() check the protocol and

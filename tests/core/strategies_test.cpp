@@ -374,3 +374,25 @@ BOOST_DATA_TEST_CASE(ten_thousand_traps_leave_nothing_behind, bdata::make(kAll),
     ::unsetenv("TMPDIR");
   ::rmdir(dir.c_str());
 }
+
+BOOST_AUTO_TEST_CASE(a_child_forked_by_hand_does_not_write_into_the_parents_capture_files) {
+  // A child made by fork() (not the fork layer) shares the parent's pooled
+  // capture files and their offsets: its own traps must take fresh ones,
+  // or what it writes lands in the parent's next capture.
+  auto warm = trap::trap([] { std::cerr << "warm"; });
+  BOOST_REQUIRE(warm.err() == "warm");
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    trap::trap([] {
+      std::cerr << "from the child" << std::flush;
+      ::_exit(0);  // ends the child inside its trap
+    });
+    ::_exit(1);
+  }
+  int status = -1;
+  BOOST_REQUIRE(::waitpid(pid, &status, 0) == pid);
+  BOOST_TEST(WIFEXITED(status));
+  auto r = trap::trap([] { std::cerr << "parent"; });
+  BOOST_TEST(r.err() == "parent");
+}
