@@ -33,6 +33,14 @@ BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<bool>)
 #endif
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+#define TRAP_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TRAP_TEST_TSAN 1
+#endif
+#endif
+
 // Resident memory says nothing about our leaks under ASan (quarantine) or
 // TSan (shadow memory grows with every address touched).
 #if defined(TRAP_TEST_ASAN) || defined(__SANITIZE_THREAD__)
