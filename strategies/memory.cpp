@@ -39,6 +39,7 @@ class Router final : public std::streambuf {
     std::lock_guard lock(mutex_);
     ++users_;
     if (os.rdbuf() == this) return nullptr;
+    os.flush();  // what the replaced buffer holds goes where it was going
     links_.push_back(std::make_unique<std::streambuf*>(nullptr));
     std::streambuf** slot = links_.back().get();
     buffer_chain(fd_).enter(
@@ -118,8 +119,9 @@ class MemoryCapture final : public Capture {
   bool do_begin() override {
     std::ostream& os = stream_for(fd(), "memory");
     if (!posix::is_open(fd())) return false;
-    os.flush();
     const int i = index_of(fd());
+    // The stream is touched under the router's lock only: another thread
+    // may be making the router live on it.
     slot_ = router(fd()).enter(os);
     outer_ = route[i];
     route[i] = &buf_;
