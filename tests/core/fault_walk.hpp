@@ -96,7 +96,9 @@ inline Coverage walk(const std::function<Outcome()>& scenario, const std::functi
           BOOST_TEST((test_support::identity(2) == err));
           next();
           BOOST_TEST(test_support::count_fds() == fds);
-          BOOST_TEST(test_support::settled_thread_count(threads) == threads);
+          // No more threads than before (a thread joined just before the
+          // count may still be listed then: the count may be lower).
+          BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
           BOOST_TEST(test_support::count_children() == children);
           BOOST_TEST(test_support::count_entries(tmp.path()) == 0);
         }
