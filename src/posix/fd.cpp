@@ -188,10 +188,12 @@ void write_all(int fd, const char* data, std::size_t n) {
 
 std::size_t read_from(int fd, std::size_t offset, std::string& out) {
   const std::size_t base = out.size();
-  std::size_t chunk = 4096, done = 0;
+  constexpr std::size_t kMaxChunk = 1u << 20;
+  std::size_t chunk = 4096, done = 0, expected = 0;
+  bool sized = false;
   for (;;) {
     const int e = take_fault("pread");
-    const std::size_t want = e < 0 ? 1 : chunk;
+    const std::size_t want = e < 0 ? 1 : done < expected ? expected - done : chunk;
     out.resize(base + done + want);
     ssize_t r = -1;
     if (e > 0)
@@ -210,7 +212,19 @@ std::size_t read_from(int fd, std::size_t offset, std::string& out) {
     out.resize(base + done);
     // A regular file reads short only at its end.
     if (r == 0 || (static_cast<std::size_t>(r) < want && e == 0)) return done;
-    if (chunk < (1u << 20)) chunk *= 2;
+    // More than a first chunk: make room for the whole file at once, and
+    // for one more read that finds its end (or what was appended since). A
+    // string grown as it fills is copied, and its fresh pages faulted in,
+    // at each doubling, which costs more than the reads.
+    if (!sized) {
+      sized = true;
+      struct stat st {};
+      if (::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) > offset + done) {
+        expected = static_cast<std::size_t>(st.st_size) - offset;
+        out.reserve(base + expected + kMaxChunk);
+      }
+    }
+    if (chunk < kMaxChunk) chunk *= 2;
   }
 }
 
