@@ -47,6 +47,15 @@ std::string escape(std::string_view bytes) {
   return out;
 }
 
+std::string quoted(std::string_view bytes) {
+  // Built by appending: `"\"" + escape(bytes) + "\""` draws a false
+  // -Wrestrict warning from g++ 12 at -O2 and above.
+  std::string out = "\"";
+  out += escape(bytes);
+  out += '"';
+  return out;
+}
+
 std::string current_exception_type() {
   const std::type_info* t = abi::__cxa_current_exception_type();
   return t ? demangle(t->name()) : std::string("unknown");

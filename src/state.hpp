@@ -148,6 +148,8 @@ void abandon_traps_above(std::size_t depth);
 std::string plain_text(const Value& v);
 /// Escapes bytes for display inside double quotes.
 std::string escape(std::string_view bytes);
+/// escape(), inside double quotes.
+std::string quoted(std::string_view bytes);
 /// The message of the exception being handled (inside a catch block).
 std::string current_exception_message();
 /// The demangled type of the exception being handled.

@@ -57,7 +57,7 @@ std::string indented(const std::string& text, std::size_t nesting) {
 }
 
 // A YAML double-quoted scalar.
-std::string yaml_quoted(const std::string& text) { return "\"" + detail::escape(text) + "\""; }
+std::string yaml_quoted(const std::string& text) { return detail::quoted(text); }
 
 class TapFormatter final : public Formatter {
  public:

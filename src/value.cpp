@@ -78,7 +78,7 @@ std::string Value::str() const {
     case 1: return std::get<bool>(v_) ? "true" : "false";
     case 2: return std::to_string(std::get<std::int64_t>(v_));
     case 3: return number_text(std::get<double>(v_));
-    case 4: return "\"" + detail::escape(std::get<std::string>(v_)) + "\"";
+    case 4: return detail::quoted(std::get<std::string>(v_));
     case 5: {
       std::string out = "[";
       auto& a = std::get<Array>(v_);
