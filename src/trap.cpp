@@ -100,6 +100,11 @@ Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) c
   TrapState* st = owner.get();
   st->trapper = this;
   st->layers = std::move(resolved.stack);
+  // Room for what the layers record (leaveby, return or die or exit,
+  // stdout, stderr, warn, ...) and for about one teardown each: no
+  // reallocation while springing.
+  st->values.reserve(8);
+  st->teardowns.reserve(st->layers->size());
   st->layer_names = std::move(resolved.names);
   st->pos = st->layers->size();
   st->code = &code;
