@@ -87,7 +87,8 @@ class Trap {
   /// How the trap was left: "return", "die", "exit", or what a custom layer
   /// set ("timeout", "signal", ...). Empty before the trap has sprung.
   std::string leaveby() const;
-  /// The trapped stdout ("" when not trapped).
+  /// The trapped stdout ("" when not trapped), as a copy: for output of
+  /// many MiB, `get("stdout")->string()` reads it where the trap keeps it.
   std::string out() const;
   /// The trapped stderr ("" when not trapped).
   std::string err() const;
