@@ -3,6 +3,8 @@
 #define BOOST_TEST_MODULE fork_faults
 #include <boost/test/unit_test.hpp>
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <iostream>
 #include <string>
@@ -50,7 +52,35 @@ Outcome tempfile_fork_trap(bool without_tmpfile) {
   }
 }
 
+// A child that outlives its deadline: the parent asks it for its captures
+// (the rescue signal), waits, then kills its process group.
+Outcome timed_out_fork_trap() {
+  try {
+    auto r = trap::trap<":fork:timeout(200)">([] {
+      std::cout << "working" << std::flush;
+      for (;;) ::pause();
+    });
+    BOOST_TEST(r.leaveby() == "timeout");
+    BOOST_TEST(r.out() == "working");
+    return {};
+  } catch (const trap::TrapError& e) {
+    return {true, e.what()};
+  }
+}
+
 }  // namespace
+
+BOOST_AUTO_TEST_CASE(timed_out_fork_trap_walk) {
+  // Only the calls the timeout adds: the fork trap's others are walked
+  // above, and each run here waits out the deadline.
+  auto c = fault_walk::walk(timed_out_fork_trap,
+                            [] { BOOST_TEST(!timed_out_fork_trap().failed); },
+                            {"kill", "waitpid"});
+  BOOST_TEST_MESSAGE("timed-out fork trap: " << fault_walk::describe(c));
+  // The rescue signal to the child, then SIGKILL to its group.
+  BOOST_TEST(c.counts["kill"] >= 2);
+  BOOST_TEST(c.points >= 2);
+}
 
 BOOST_AUTO_TEST_CASE(fork_trap_walk) {
   auto c = fault_walk::walk(fork_trap, [] { BOOST_TEST(!fork_trap().failed); });
