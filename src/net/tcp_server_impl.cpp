@@ -1,0 +1,478 @@
+// The work of a trap::net::TcpServer on its I/O thread: events,
+// listeners, clients, waits and shutdown (tcp_server_impl.hpp).
+#include "net/tcp_server_impl.hpp"
+
+#include <algorithm>
+#include <iostream>
+
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/write.hpp>
+
+#include "posix/fd.hpp"
+
+namespace trap::net {
+
+namespace tcp_detail {
+
+error_code injected(const char* call) {
+  error_code ec;
+  if (int e = posix::take_library_fault(call)) ec.assign(e, boost::system::system_category());
+  return ec;
+}
+
+}  // namespace tcp_detail
+
+// -------------------------------------------------------------- events
+
+void TcpServer::Impl::deliver(Event e) {
+  e.name = name_of_kind(e.kind);
+  std::shared_ptr<const std::vector<Registration>> targets;
+  const Event* logged;
+  {
+    std::lock_guard lock(m);
+    e.sequence = first_sequence + events.size();
+    events.push_back(std::move(e));
+    logged = &events.back();  // a deque: stays where it is
+    if (events.size() > opt.max_log) {  // the oldest goes
+      events.pop_front();
+      ++first_sequence;
+    }
+    targets = regs;
+  }
+  cv.notify_all();
+  if (opt.handler) run_handler(opt.handler, *logged);
+  for (auto& r : *targets)
+    if (r.all || r.names.count(logged->kind)) run_handler(r.fn, *logged);
+}
+
+void TcpServer::Impl::run_handler(const std::function<void(const Event&)>& fn, const Event& e) {
+  try {
+    fn(e);
+  } catch (const std::exception& ex) {
+    std::cerr << opt.prefix << ": a handler of " << e.name << " threw: " << ex.what() << "\n";
+  }
+}
+
+const std::string& TcpServer::Impl::name_of_kind(const std::string& kind) {
+  auto it = names.find(kind);
+  if (it == names.end()) it = names.emplace(kind, opt.prefix + "_" + kind).first;
+  return it->second;
+}
+
+void TcpServer::Impl::listener_failed(const char* operation, const error_code& ec) {
+  Event e;
+  e.kind = "listener_failed";
+  e.operation = operation;
+  e.error = ec.value();
+  e.message = ec.message();
+  deliver(std::move(e));
+}
+
+void TcpServer::Impl::client_error(Client& c, const char* operation, std::string message) {
+  Event e;
+  e.kind = "client_error";
+  e.client = c.id;
+  e.info = c.info;
+  e.operation = operation;
+  e.message = std::move(message);
+  deliver(std::move(e));
+}
+
+// --------------------------------------------------------- listeners
+
+void TcpServer::Impl::plan_listeners() {
+  const bool v6 = opt.ipv6;
+  auto add = [&](asio::ip::address a) {
+    listeners.push_back(std::make_unique<Listener>(*ctx, tcp::endpoint(a, opt.port)));
+  };
+  if (opt.address.empty() || opt.address == "localhost") {
+    add(asio::ip::address_v4::loopback());
+    if (v6) add(asio::ip::address_v6::loopback());
+  } else if (opt.address == "any") {
+    add(asio::ip::address_v4::any());
+    if (v6) add(asio::ip::address_v6::any());
+  } else {
+    error_code ec;
+    auto a = asio::ip::make_address(opt.address, ec);
+    if (ec) throw UsageError(opt.prefix + ": not an address: \"" + opt.address + "\"");
+    if (a.is_v6() && !v6)
+      throw UsageError(opt.prefix + ": address " + opt.address + " is IPv6, and ipv6 is off");
+    add(a);
+  }
+}
+
+bool TcpServer::Impl::open(Listener& l) {
+  if (l.acceptor.is_open()) return true;
+  error_code ec = injected("socket");
+  if (!ec) l.acceptor.open(l.where.protocol(), ec);
+  if (ec) return listener_failed("socket", ec), false;
+  l.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (l.where.address().is_v6()) l.acceptor.set_option(asio::ip::v6_only(true), ec);
+  ec = injected("bind");
+  if (!ec) l.acceptor.bind(l.where, ec);
+  if (ec) return close(l), listener_failed("bind", ec), false;
+  ec = injected("listen");
+  if (!ec) l.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return close(l), listener_failed("listen", ec), false;
+  if (!paused) accept(l);
+  return true;
+}
+
+void TcpServer::Impl::close(Listener& l) {
+  error_code ignored;
+  l.acceptor.close(ignored);
+  l.retry.cancel();
+}
+
+void TcpServer::Impl::accept(Listener& l) {
+  auto c = std::make_shared<Client>(*ctx);
+  auto done = [this, self = shared_from_this(), &l, c](error_code ec) {
+    if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) return;
+    if (ec) {
+      listener_failed("accept", ec);
+      l.retry.expires_after(kAcceptRetry);
+      l.retry.async_wait([this, self, &l](error_code e) {
+        if (!e && !paused && l.acceptor.is_open()) accept(l);
+      });
+      return;
+    }
+    if (paused) {
+      l.held.push_back(c);  // completed as we paused: shown on resume
+      return;
+    }
+    add_client(c);
+    accept(l);
+  };
+  // Asio retries EINTR and EAGAIN itself; another error reaches the
+  // handler, as an injected one does.
+  if (error_code ec = injected_accept()) {
+    asio::post(*ctx, [done, ec] { done(ec); });
+    return;
+  }
+  l.acceptor.async_accept(c->socket, std::move(done));
+}
+
+error_code TcpServer::Impl::injected_accept() {
+  error_code ec;
+  if (int e = posix::take_library_fault("accept", EAGAIN))
+    ec.assign(e, boost::system::system_category());
+  return ec;
+}
+
+std::uint16_t TcpServer::Impl::port_of(bool v6) const {
+  for (auto& l : listeners) {
+    error_code ec;
+    if (l->acceptor.is_open() && l->where.address().is_v6() == v6) {
+      auto ep = l->acceptor.local_endpoint(ec);
+      if (!ec) return ep.port();
+    }
+  }
+  return 0;
+}
+
+std::pair<std::string, std::uint16_t> TcpServer::Impl::name_of(bool v6) const {
+  for (auto& l : listeners) {
+    error_code ec;
+    if (l->acceptor.is_open() && l->where.address().is_v6() == v6) {
+      auto ep = l->acceptor.local_endpoint(ec);
+      if (!ec) return {ep.address().to_string(), ep.port()};
+    }
+  }
+  return {"", 0};
+}
+
+// ----------------------------------------------------------- clients
+
+std::unique_ptr<Filter> TcpServer::Impl::make_filter(
+    const std::shared_ptr<const Filter>& chosen) const {
+  if (chosen) return chosen->clone();
+  if (opt.filter == "line") return line_filter(opt.max_message);
+  if (opt.filter == "block") return block_filter(opt.max_message);
+  return filter_named(opt.filter);
+}
+
+void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
+  error_code ec;
+  auto peer = c->socket.remote_endpoint(ec);
+  auto local = c->socket.local_endpoint(ec);
+  c->id = next_id++;
+  c->info = {peer.address().to_string(), peer.port(), local.address().to_string(), local.port()};
+  c->in = make_filter(opt.input_filter);
+  c->out = make_filter(opt.output_filter);
+  clients[c->id] = c;
+  {
+    std::lock_guard lock(m);
+    ++open_clients;
+  }
+  Event e;
+  e.kind = "connected";
+  e.client = c->id;
+  e.info = c->info;
+  deliver(std::move(e));
+  read(c);
+}
+
+std::shared_ptr<Client> TcpServer::Impl::find(ClientId id) const {
+  auto it = clients.find(id);
+  if (it == clients.end())
+    throw UsageError(opt.prefix + ": no client " + std::to_string(id) +
+                     " (it never connected, or it is disconnected)");
+  return it->second;
+}
+
+void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
+  if (c->closed || c->reading || c->policy.stop_reading) return;
+  c->reading = true;
+  c->socket.async_read_some(
+      asio::buffer(c->buf), [this, self = shared_from_this(), c](error_code ec, std::size_t n) {
+        c->reading = false;
+        if (c->closed) return;
+        if (ec) return close_client(c, false);  // end of file, reset, ...
+        if (c->policy.stop_reading) {
+          c->held.append(c->buf.data(), n);  // a read already under way
+          return;
+        }
+        if (take_input(c, std::string_view(c->buf.data(), n))) read(c);
+      });
+}
+
+bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_view bytes) {
+  std::vector<std::string> messages;
+  try {
+    messages = c->in->get(bytes);
+  } catch (const FilterError& e) {
+    client_error(*c, "read", e.what());
+    close_client(c, false);
+    return false;
+  }
+  for (auto& m : messages) {
+    Event e;
+    e.kind = "client_input";
+    e.client = c->id;
+    e.info = c->info;
+    e.input = std::move(m);
+    deliver(std::move(e));
+    if (c->closed) return false;  // a handler terminated it
+  }
+  return true;
+}
+
+void TcpServer::Impl::set_policy(const std::shared_ptr<Client>& c, const ClientPolicy& policy) {
+  c->policy = policy;
+  if (policy.stop_reading) return;
+  if (!c->held.empty()) {
+    std::string held = std::move(c->held);
+    c->held.clear();
+    if (!take_input(c, held)) return;
+  }
+  read(c);
+}
+
+void TcpServer::Impl::send(const std::shared_ptr<Client>& c,
+                           const std::vector<std::string>& messages) {
+  for (auto& m : messages) enqueue(*c, m);
+  after_enqueue(c);
+}
+
+void TcpServer::Impl::send_one(const std::shared_ptr<Client>& c, std::string_view message) {
+  enqueue(*c, message);
+  after_enqueue(c);
+}
+
+void TcpServer::Impl::enqueue(Client& c, std::string_view message) {
+  std::string bytes = c.out->put(message);
+  c.queued += bytes.size();
+  c.queue.push_back(std::move(bytes));
+}
+
+void TcpServer::Impl::after_enqueue(const std::shared_ptr<Client>& c) {
+  if (c->queued > opt.max_queued) {
+    client_error(*c, "write",
+                 "more than " + std::to_string(opt.max_queued) +
+                     " bytes queued for the client: it is not reading");
+    return close_client(c, false);
+  }
+  flush(c);
+}
+
+std::size_t TcpServer::Impl::next_chunk(const Client& c) const {
+  std::size_t n = c.queue.front().size();
+  if (c.policy.throttle_bytes_per_second)
+    n = std::min(n, std::max<std::size_t>(1, c.policy.throttle_bytes_per_second / 10));
+  if (c.policy.close_after_bytes)
+    n = std::min(n, *c.policy.close_after_bytes - std::min(*c.policy.close_after_bytes, c.written));
+  return n;
+}
+
+void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
+  if (c->closed || c->writing || c->queue.empty()) return;
+  if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
+    return close_client(c, c->policy.reset);
+  c->writing = true;
+  auto pause = c->policy.delay;
+  if (c->policy.throttle_bytes_per_second && c->written > 0)
+    pause += std::chrono::milliseconds(100);
+  if (pause.count() > 0) {
+    c->timer.expires_after(pause);
+    c->timer.async_wait([this, self = shared_from_this(), c](error_code ec) {
+      if (ec || c->closed) return;
+      write(c);
+    });
+  } else {
+    write(c);
+  }
+}
+
+void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
+  const std::size_t n = next_chunk(*c);
+  asio::async_write(c->socket, asio::buffer(c->queue.front().data(), n),
+                    [this, self = shared_from_this(), c](error_code ec, std::size_t done) {
+                      c->writing = false;
+                      // After shutdown() only the client's end of file (or
+                      // the deadline) closes: a write finishing now must
+                      // not count as the client having closed.
+                      if (c->closed || c->shutting_down) return;
+                      if (ec) return close_client(c, false);
+                      c->written += done;
+                      c->queued -= done;
+                      auto& front = c->queue.front();
+                      if (done == front.size()) c->queue.pop_front();
+                      else front.erase(0, done);
+                      if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
+                        return close_client(c, c->policy.reset);
+                      if (!c->queue.empty()) return flush(c);
+                      // POE: a client asked to disconnect goes once its
+                      // output is written, with no client_flushed event.
+                      if (c->disconnect_pending) return close_client(c, c->policy.reset);
+                      Event e;
+                      e.kind = "client_flushed";
+                      e.client = c->id;
+                      e.info = c->info;
+                      deliver(std::move(e));
+                    });
+}
+
+void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset) {
+  if (c->closed) return;
+  c->closed = true;
+  error_code ignored;
+  if (reset || c->policy.reset) c->socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  c->timer.cancel();
+  c->socket.close(ignored);
+  c->queue.clear();
+  clients.erase(c->id);
+  {
+    std::lock_guard lock(m);
+    --open_clients;
+  }
+  Event e;
+  e.kind = "disconnected";
+  e.client = c->id;
+  e.info = c->info;
+  deliver(std::move(e));
+}
+
+// ------------------------------------------------------------- waits
+
+std::optional<Event> TcpServer::Impl::wait_for(std::string_view kind,
+                                               std::optional<ClientId> client,
+                                               std::chrono::milliseconds timeout) {
+  const std::string key = std::string(kind) + "/" + (client ? std::to_string(*client) : "*");
+  const auto deadline = Clock::now() + timeout;
+  std::unique_lock lock(m);
+  // Cursors are sequence numbers: the log may have dropped its oldest.
+  auto scan = [&]() -> std::optional<Event> {
+    std::uint64_t& next = cursors[key];
+    next = std::max(next, first_sequence);
+    for (std::size_t i = next - first_sequence; i < events.size(); ++i) {
+      const Event& e = events[i];
+      if (e.kind == kind && (!client || e.client == *client)) {
+        next = e.sequence + 1;
+        return e;
+      }
+    }
+    next = first_sequence + events.size();
+    return std::nullopt;
+  };
+  for (;;) {
+    if (auto e = scan()) return e;
+    // One last look after the time runs out: an event may have just come.
+    if (cv.wait_until(lock, deadline) == std::cv_status::timeout) return scan();
+  }
+}
+
+// ---------------------------------------------------------- shutdown
+
+ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
+  {
+    std::lock_guard lock(m);
+    if (report) return *report;
+  }
+  // No time to give, or no other thread to wait on: close everything at
+  // once (clients still read end of file).
+  const bool at_once =
+      deadline.count() <= 0 || ctx->get_executor().running_in_this_thread();
+  std::optional<ShutdownReport> r = call([&]() -> std::optional<ShutdownReport> {
+    take_in_backlog();
+    for (auto& [id, c] : clients) {
+      error_code ignored;
+      c->socket.shutdown(tcp::socket::shutdown_send, ignored);  // our side, now
+      c->shutting_down = true;
+    }
+    if (at_once) return close_all();
+    return std::nullopt;
+  });
+  if (!r) {
+    // Each client gets until the deadline to close its side: its end of
+    // file closes the connection (and delivers disconnected).
+    std::unique_lock lock(m);
+    cv.wait_until(lock, Clock::now() + deadline, [&] { return open_clients == 0; });
+    lock.unlock();
+    r = call([&] { return close_all(); });
+  }
+  {
+    std::lock_guard l(m);
+    report = *r;
+    finished = true;
+  }
+  // Every socket, acceptor and timer is closed: the handlers still queued
+  // finish (aborted), releasing what they hold, and the thread ends.
+  work.reset();
+  if (thread.joinable() && std::this_thread::get_id() != thread.get_id()) thread.join();
+  return *r;
+}
+
+void TcpServer::Impl::take_in_backlog() {
+  for (auto& l : listeners) {
+    for (auto& c : l->held) add_client(c);
+    l->held.clear();
+    error_code ec;
+    if (l->acceptor.is_open()) l->acceptor.non_blocking(true, ec);
+    while (l->acceptor.is_open()) {
+      tcp::socket socket(*ctx);
+      ec = injected("accept");
+      if (!ec) l->acceptor.accept(socket, ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec) {
+        listener_failed("accept", ec);  // what is still queued is reset
+        break;
+      }
+      auto c = std::make_shared<Client>(*ctx);
+      c->socket = std::move(socket);
+      add_client(c);
+    }
+    close(*l);
+  }
+}
+
+ShutdownReport TcpServer::Impl::close_all() {
+  ShutdownReport rep;
+  auto left = clients;
+  for (auto& [id, c] : left) {
+    rep.unclosed.push_back(c->info);
+    close_client(c, false);
+  }
+  return rep;
+}
+
+}  // namespace trap::net

@@ -1,0 +1,230 @@
+// What trap::net::TcpServer is made of, shared by tcp_server.cpp (the
+// public functions) and tcp_server_impl.cpp (the server's own work). All
+// socket state lives on the server's I/O thread; the public functions run
+// their work there (call()) and wait for it, so the test's thread never
+// races the sockets. Events are logged under a mutex the wait_for_...
+// helpers sleep on. Private to those two files: it brings Boost.Asio in.
+#pragma once
+
+#include <trap/net.hpp>
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <trap/errors.hpp>
+
+namespace trap::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+namespace tcp_detail {
+
+// The error a fault injected into @p call stands for, as Asio would report
+// it (see posix/fd.hpp); none if no fault is pending.
+error_code injected(const char* call);
+
+// How long a listener waits after a failed accept: the connection stays
+// queued, and accepting again at once (out of descriptors) fails at once.
+inline constexpr std::chrono::milliseconds kAcceptRetry{50};
+
+struct Client {
+  explicit Client(asio::io_context& ctx) : socket(ctx), timer(ctx) {}
+  ClientId id = 0;
+  tcp::socket socket;
+  asio::steady_timer timer;  // the policy's delays
+  ClientInfo info;
+  std::unique_ptr<Filter> in, out;
+  std::array<char, 65536> buf;  // not zeroed: written before it is read
+  std::deque<std::string> queue;
+  std::string held;  // read while the policy said stop reading
+  std::size_t queued = 0;
+  std::size_t written = 0;
+  bool writing = false;
+  bool reading = false;
+  bool disconnect_pending = false;
+  bool shutting_down = false;  // our side is shut: only the client's EOF closes
+  bool closed = false;
+  ClientPolicy policy;
+};
+
+}  // namespace tcp_detail
+
+using tcp_detail::Client;
+using tcp_detail::injected;
+using tcp_detail::kAcceptRetry;
+
+class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
+ public:
+  explicit Impl(TcpServerOptions o) : opt(std::move(o)) {
+    if (opt.context) {
+      ctx = opt.context;
+    } else {
+      own = std::make_unique<asio::io_context>(1);
+      ctx = own.get();
+    }
+    work.emplace(asio::make_work_guard(*ctx));
+  }
+
+  // ------------------------------------------------------------ threads
+
+  // Runs @p f on the server's thread and returns its result (or throws
+  // what it threw).
+  template <class F>
+  auto call(F f) -> decltype(f()) {
+    using R = decltype(f());
+    if (ctx->get_executor().running_in_this_thread()) return f();
+    {
+      std::lock_guard lock(m);
+      if (finished) throw UsageError(opt.prefix + ": the server has shut down");
+    }
+    std::packaged_task<R()> task(std::move(f));
+    auto result = task.get_future();
+    asio::post(*ctx, [&task] { task(); });
+    return result.get();
+  }
+
+  void start_thread() {
+    if (own) thread = std::thread([this] { own->run(); });
+  }
+
+  // -------------------------------------------------------------- events
+
+  void deliver(Event e);
+
+  void run_handler(const std::function<void(const Event&)>& fn, const Event& e);
+
+  // "testd_connected" and the like, made once per kind.
+  const std::string& name_of_kind(const std::string& kind);
+
+  void listener_failed(const char* operation, const error_code& ec);
+
+  void client_error(Client& c, const char* operation, std::string message);
+
+  // ----------------------------------------------------------- listeners
+
+  struct Listener {
+    Listener(asio::io_context& ctx, tcp::endpoint e) : acceptor(ctx), where(e), retry(ctx) {}
+    tcp::acceptor acceptor;
+    tcp::endpoint where;
+    std::vector<std::shared_ptr<Client>> held;  // accepted while paused
+    asio::steady_timer retry;                   // after a failed accept
+  };
+
+  void plan_listeners();
+
+  // Opens, binds and listens; false (with a listener_failed event) if not.
+  bool open(Listener& l);
+
+  static void close(Listener& l);
+
+  void accept(Listener& l);
+
+  static error_code injected_accept();
+
+  std::uint16_t port_of(bool v6) const;
+
+  std::pair<std::string, std::uint16_t> name_of(bool v6) const;
+
+  // ------------------------------------------------------------- clients
+
+  std::unique_ptr<Filter> make_filter(const std::shared_ptr<const Filter>& chosen) const;
+
+  void add_client(const std::shared_ptr<Client>& c);
+
+  std::shared_ptr<Client> find(ClientId id) const;
+
+  void read(const std::shared_ptr<Client>& c);
+
+  // Cuts @p bytes into messages and delivers them; false if the client is
+  // gone afterwards.
+  bool take_input(const std::shared_ptr<Client>& c, std::string_view bytes);
+
+  void set_policy(const std::shared_ptr<Client>& c, const ClientPolicy& policy);
+
+  void send(const std::shared_ptr<Client>& c, const std::vector<std::string>& messages);
+
+  void send_one(const std::shared_ptr<Client>& c, std::string_view message);
+
+  static void enqueue(Client& c, std::string_view message);
+
+  void after_enqueue(const std::shared_ptr<Client>& c);
+
+  // How much of the queue's front the next write takes, under the policy.
+  std::size_t next_chunk(const Client& c) const;
+
+  void flush(const std::shared_ptr<Client>& c);
+
+  void write(const std::shared_ptr<Client>& c);
+
+  void close_client(const std::shared_ptr<Client>& c, bool reset);
+
+  // ---------------------------------------------------------------- waits
+
+  std::optional<Event> wait_for(std::string_view kind, std::optional<ClientId> client,
+                                std::chrono::milliseconds timeout);
+
+  // -------------------------------------------------------------- shutdown
+
+  ShutdownReport shutdown(std::chrono::milliseconds deadline);
+
+  // Connections the kernel completed but we have not accepted yet are
+  // clients too: take them in (their input is read, their end waited for),
+  // then stop listening.
+  void take_in_backlog();
+
+  // Closes the clients still open; they are the report's unclosed ones.
+  ShutdownReport close_all();
+
+  struct Registration {
+    int id;
+    bool all = false;
+    std::set<std::string> names;
+    std::function<void(const Event&)> fn;
+  };
+
+  TcpServerOptions opt;
+  std::unique_ptr<asio::io_context> own;
+  asio::io_context* ctx = nullptr;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread thread;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  bool paused = false;
+  std::map<ClientId, std::shared_ptr<Client>> clients;
+  ClientId next_id = 1;
+
+  mutable std::mutex m;  // guards what follows
+  std::condition_variable cv;
+  std::deque<Event> events;              // the newest opt.max_log ones
+  std::uint64_t first_sequence = 1;      // the sequence of events.front()
+  std::map<std::string, std::uint64_t> cursors;  // next sequence to look at
+  // Copied on write: deliver() takes a snapshot, not a copy.
+  std::shared_ptr<const std::vector<Registration>> regs =
+      std::make_shared<const std::vector<Registration>>();
+  std::map<std::string, std::string> names;  // server thread only
+  int next_reg = 1;
+  std::optional<ShutdownReport> report;
+  bool finished = false;
+  std::size_t open_clients = 0;
+};
+
+}  // namespace trap::net
