@@ -396,3 +396,36 @@ BOOST_AUTO_TEST_CASE(a_child_forked_by_hand_does_not_write_into_the_parents_capt
   auto r = trap::trap([] { std::cerr << "parent"; });
   BOOST_TEST(r.err() == "parent");
 }
+
+// Reading a capture file back: past a first chunk the string is sized from
+// the file once. Every size around the chunk boundaries, from the start
+// and from an offset (a pooled file is read from where the last trap
+// ended), appended to what the string already holds.
+BOOST_DATA_TEST_CASE(a_capture_file_reads_back_whole,
+                     bdata::make({0, 1, 4095, 4096, 4097, 8192, (1 << 20) + 3, (3 << 20) + 5}) *
+                         bdata::make({0, 100}),
+                     size, offset) {
+  trap::posix::Fd f = trap::posix::memfd("read-back");
+  BOOST_REQUIRE(f);
+  std::string text(static_cast<std::size_t>(size), '\0');
+  for (std::size_t i = 0; i < text.size(); ++i) text[i] = static_cast<char>('a' + i % 23);
+  const std::string skipped(static_cast<std::size_t>(offset), '-');
+  trap::posix::write_all(f.get(), skipped.data(), skipped.size());
+  trap::posix::write_all(f.get(), text.data(), text.size());
+  std::string out = "before:";
+  BOOST_TEST(trap::posix::read_from(f.get(), static_cast<std::size_t>(offset), out) == text.size());
+  BOOST_TEST((out == "before:" + text));
+}
+
+BOOST_AUTO_TEST_CASE(a_short_read_after_sizing_is_completed) {
+  trap::posix::Fd f = trap::posix::memfd("read-back");
+  BOOST_REQUIRE(f);
+  const std::string text((2 << 20) + 7, 'z');
+  trap::posix::write_all(f.get(), text.data(), text.size());
+  trap::posix::inject_fault("pread", 2, -1);  // the sized read comes back short
+  std::string out;
+  const std::size_t n = trap::posix::read_from(f.get(), 0, out);
+  trap::posix::inject_fault("", 0, 0);
+  BOOST_TEST(n == text.size());
+  BOOST_TEST((out == text));
+}
