@@ -12,15 +12,23 @@
 
 namespace trap::net {
 
-namespace tcp_detail {
+namespace {
 
+using Clock = std::chrono::steady_clock;
+
+// The error a fault injected into @p call stands for, as Asio would report
+// it (see posix/fd.hpp); none if no fault is pending.
 error_code injected(const char* call) {
   error_code ec;
   if (int e = posix::take_library_fault(call)) ec.assign(e, boost::system::system_category());
   return ec;
 }
 
-}  // namespace tcp_detail
+// How long a listener waits after a failed accept: the connection stays
+// queued, and accepting again at once (out of descriptors) fails at once.
+constexpr std::chrono::milliseconds kAcceptRetry{50};
+
+}  // namespace
 
 // -------------------------------------------------------------- events
 

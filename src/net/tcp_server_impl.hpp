@@ -35,17 +35,8 @@ namespace trap::net {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
-using Clock = std::chrono::steady_clock;
 
 namespace tcp_detail {
-
-// The error a fault injected into @p call stands for, as Asio would report
-// it (see posix/fd.hpp); none if no fault is pending.
-error_code injected(const char* call);
-
-// How long a listener waits after a failed accept: the connection stays
-// queued, and accepting again at once (out of descriptors) fails at once.
-inline constexpr std::chrono::milliseconds kAcceptRetry{50};
 
 struct Client {
   explicit Client(asio::io_context& ctx) : socket(ctx), timer(ctx) {}
@@ -70,8 +61,6 @@ struct Client {
 }  // namespace tcp_detail
 
 using tcp_detail::Client;
-using tcp_detail::injected;
-using tcp_detail::kAcceptRetry;
 
 class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
  public:
