@@ -62,6 +62,7 @@ int main() {
   hello.warn_is(0, "warning: greeting world\n", "the warning is trapped");
   hello.stderr_is("warning: greeting world\n", "... and teed to stderr");
 
-  const int failures = trap::done_testing();
-  std::exit(failures);  // a real exit, outside any trap
+  // A real exit, outside any trap: the plan is printed then, and the status
+  // becomes the number of failed tests if any failed.
+  std::exit(0);
 }

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
-#include <sstream>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -20,19 +20,57 @@ namespace trap {
 
 Formatter::~Formatter() = default;
 void Formatter::finish(const Hub&) {}
+bool Formatter::hub_error(std::string_view) { return false; }
+bool Formatter::host_framework() const { return false; }
 
 namespace detail {
 
-void report_hub_error(const char* what) {
-  std::string message = "# trap: ";
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    message += std::string(what) + " threw: " + e.what();
-  } catch (...) {
-    message += std::string(what) + " threw an exception";
+HubLock::HubLock() : pid_(posix::self_pid()) {}
+
+void HubLock::renew_after_fork() {
+  const std::thread::id owner = owner_;
+  const int depth = depth_;
+  new (&mutex_) std::mutex;
+  new (&free_) std::condition_variable;
+  owner_ = {};
+  depth_ = 0;
+  if (owner == std::this_thread::get_id()) {
+    owner_ = owner;
+    depth_ = depth;
   }
-  write_original(2, message + "\n");
+  pid_ = posix::self_pid();
+}
+
+void HubLock::lock() {
+  if (pid_ != posix::self_pid()) renew_after_fork();
+  const auto me = std::this_thread::get_id();
+  std::unique_lock guard(mutex_);
+  if (depth_ > 0 && owner_ == me) {
+    ++depth_;
+    return;
+  }
+  free_.wait(guard, [&] { return depth_ == 0; });
+  owner_ = me;
+  depth_ = 1;
+}
+
+bool HubLock::try_lock() {
+  if (pid_ != posix::self_pid()) renew_after_fork();
+  const auto me = std::this_thread::get_id();
+  std::lock_guard guard(mutex_);
+  if (depth_ > 0 && owner_ != me) return false;
+  owner_ = me;
+  ++depth_;
+  return true;
+}
+
+void HubLock::unlock() noexcept {
+  std::lock_guard guard(mutex_);
+  if (depth_ == 0 || owner_ != std::this_thread::get_id()) return;
+  if (--depth_ == 0) {
+    owner_ = {};
+    free_.notify_one();
+  }
 }
 
 }  // namespace detail
@@ -316,7 +354,9 @@ bool Hub::active() const {
 
 void Hub::finish() {
   std::lock_guard lock(s_->mutex);
-  if (s_->ended) return;
+  // Only the process that made the hub (or took it over with format())
+  // ends it: a forked child's copy prints no plan and runs no follow-up.
+  if (s_->ended || posix::self_pid() != s_->owner_pid) return;
   collect_();
   s_->ended = true;
   auto follow_ups = std::move(s_->follow_ups);

@@ -6,6 +6,10 @@
 namespace trap::detail {
 
 struct HubAccess {
+  /// The hub's state, for the hub's own files.
+  static Hub::State& state(const Hub& hub);
+  /// Whether this process made the hub (or took it over with format()).
+  static bool owned_here(const Hub& hub);
   /// The file forked children append their results to.
   static int ipc_fd(const Hub& hub);
   /// Takes in the results forked children have sent so far, in order.

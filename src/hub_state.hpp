@@ -4,9 +4,11 @@
 #include <trap/hub.hpp>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,9 +18,37 @@
 namespace trap {
 namespace detail {
 
-/// Prints what a throwing filter, formatter, listener or follow-up did, past
-/// every capture (call it inside a catch block).
+/// Reports what a throwing filter, formatter, listener or follow-up did
+/// (call it inside a catch block): to the root hub's formatter while a host
+/// framework can record it, else as a `# trap:` line past every capture,
+/// counted so that the exit status shows it.
 void report_hub_error(const char* what);
+
+/// Hub errors that no host framework recorded (see Formatter::hub_error).
+std::size_t unrecorded_hub_errors();
+
+/// A hub's lock: recursive for the thread that holds it, and safe across
+/// fork(). In a forked child only the forking thread exists, so a lock that
+/// another thread held at the fork is free there (and its mutex may have
+/// been caught mid-update): the child builds the lock afresh the first time
+/// it takes it, keeping only what the forking thread itself held. A
+/// recursive std::mutex cannot do this: it names its owner by kernel thread
+/// id, which the forking thread does not keep in the child.
+class HubLock {
+ public:
+  HubLock();
+  void lock();
+  bool try_lock();
+  void unlock() noexcept;
+
+ private:
+  void renew_after_fork();
+  std::mutex mutex_;  // guards owner_ and depth_, held only briefly
+  std::condition_variable free_;
+  std::thread::id owner_;
+  int depth_ = 0;
+  int pid_;  // the process this lock was built in
+};
 
 // Filters or listeners, copied on write: sending an event takes a snapshot
 // (one reference count) rather than a copy, and a filter or listener may
@@ -55,7 +85,8 @@ class Chain {
 }  // namespace detail
 
 struct Hub::State {
-  mutable std::recursive_mutex mutex;
+  mutable detail::HubLock mutex;
+  bool done_testing = false;  // trap::done_testing() was called
   std::unique_ptr<Formatter> formatter;
   detail::Chain<EventFilter> pre_filters, filters;
   detail::Chain<EventListener> listeners;

@@ -2,12 +2,16 @@
 // done_testing().
 #include <trap/hub.hpp>
 
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include <trap/errors.hpp>
 
+#include "capture.hpp"
 #include "hub_access.hpp"
 #include "posix/fd.hpp"
 #include "hub_state.hpp"
@@ -16,12 +20,28 @@ namespace trap {
 
 namespace {
 
-struct RootHub {
-  Hub hub;
-  ~RootHub() {
-    if (hub.active() && !hub.no_ending()) hub.finish();
-  }
-};
+// Set once the program is ending: host frameworks are torn down by then, so
+// hub errors are no longer handed to their formatters.
+std::atomic<bool> program_ending{false};
+std::atomic<std::size_t> unrecorded_errors{0};
+
+void end_of_program();
+
+Hub& root_hub() {
+  // Never destroyed: code running at exit (static destructors, other atexit
+  // handlers, threads) may still report.
+  static Hub* const root = [] {
+    auto* h = new Hub;
+    std::atexit(end_of_program);
+    return h;
+  }();
+  return *root;
+}
+
+// Made when the program starts, so that the process that owns it is the one
+// that started, as Test::Builder's singleton: a child forked before the
+// first result must send its results to its parent, not report them itself.
+Hub& root_at_start = root_hub();
 
 thread_local Hub* private_hub = nullptr;
 
@@ -48,10 +68,7 @@ void send_text(Event::Kind kind, std::string_view message, trap::source_location
 
 }  // namespace
 
-Hub& hub() {
-  static RootHub root;
-  return root.hub;
-}
+Hub& hub() { return root_hub(); }
 
 Hub& current_hub() { return private_hub ? *private_hub : hub(); }
 
@@ -192,19 +209,114 @@ void note(std::string_view message, trap::source_location where) {
   send_text(Event::Kind::note, message, where);
 }
 
+namespace {
+
+bool owned_here(const Hub& h) { return detail::HubAccess::owned_here(h); }
+
+bool host_framework(const Hub& h) {
+  std::lock_guard lock(detail::HubAccess::state(h).mutex);
+  auto& f = detail::HubAccess::state(h).formatter;
+  return f && f->host_framework();
+}
+
+// Test::More's "No tests run!": a plan was declared or done_testing() was
+// called, and no test ran (a SKIP plan aside).
+bool no_tests_run(const Hub& h) {
+  auto& s = detail::HubAccess::state(h);
+  std::lock_guard lock(s.mutex);
+  if (s.count > 0 || s.plan_word == "SKIP") return false;
+  return s.planned.has_value() || s.done_testing;
+}
+
+// Finishes the root hub, saying first that no test ran if so.
+void end_testing(Hub& h) {
+  if (h.ended()) return;
+  if (!host_framework(h) && no_tests_run(h)) {
+    Event e;
+    e.kind = Event::Kind::diag;
+    e.name = "No tests run!";
+    h.send(std::move(e));
+  }
+  h.finish();
+}
+
+// Test::More's exit status for the root hub's results.
+int exit_status(const Hub& h) {
+  if (host_framework(h)) return detail::unrecorded_hub_errors() > 0 ? 255 : 0;
+  const std::size_t failed = h.failed();
+  if (failed > 0) return static_cast<int>(failed > 254 ? 254 : failed);
+  auto plan_met = h.check_plan();
+  if (plan_met && !*plan_met) return 255;
+  if (no_tests_run(h) || detail::unrecorded_hub_errors() > 0) return 255;
+  return 0;
+}
+
+// The root hub's END block, run by exit() (and so after main returns).
+void end_of_program() {
+  Hub& h = root_hub();
+  if (!owned_here(h)) return;  // a forked child: its parent ends the hub
+  program_ending = true;
+  if (h.no_ending()) return;
+  if (h.active()) end_testing(h);
+  const int status = h.active() || detail::unrecorded_hub_errors() > 0 ? exit_status(h) : 0;
+  if (status == 0) return;
+  // exit() again from its own handler: glibc runs the handlers still due
+  // (static destructors, the stdio flush) and then ends with this status.
+  std::fflush(nullptr);
+  std::exit(status);
+}
+
+}  // namespace
+
 int done_testing() {
   Hub& h = hub();
-  h.finish();
-  std::size_t failed = h.failed();
-  if (failed > 0) return static_cast<int>(failed > 254 ? 254 : failed);
-  // As Test::More: a run that did not match its plan exits 255.
-  auto plan_met = h.check_plan();
-  return plan_met && !*plan_met ? 255 : 0;
+  {
+    auto& s = detail::HubAccess::state(h);
+    std::lock_guard lock(s.mutex);
+    s.done_testing = true;
+    s.active = true;
+  }
+  // As Test::More's done_testing: the plan is what ran, unless one was set.
+  if (!h.ended() && !h.planned() && detail::HubAccess::state(h).plan_word.empty())
+    h.plan(h.count());
+  end_testing(h);
+  return exit_status(h);
 }
 
 }  // namespace trap
 
 namespace trap::detail {
+
+void report_hub_error(const char* what) {
+  std::string message;
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    message = std::string(what) + " threw: " + e.what();
+  } catch (...) {
+    message = std::string(what) + " threw an exception";
+  }
+  Hub& root = root_hub();
+  // A host framework records the error while it runs, in its own process.
+  if (!program_ending && HubAccess::owned_here(root)) {
+    auto& s = HubAccess::state(root);
+    std::lock_guard lock(s.mutex);
+    try {
+      if (s.formatter && s.formatter->hub_error(message)) return;
+    } catch (...) {
+    }
+  }
+  ++unrecorded_errors;
+  write_original(2, "# trap: " + message + "\n");
+}
+
+std::size_t unrecorded_hub_errors() { return unrecorded_errors; }
+
+Hub::State& HubAccess::state(const Hub& hub) { return *hub.s_; }
+
+bool HubAccess::owned_here(const Hub& hub) {
+  return posix::self_pid() == hub.s_->owner_pid;
+}
 
 int HubAccess::ipc_fd(const Hub& hub) { return hub.s_->ipc.get(); }
 

@@ -71,6 +71,20 @@ class Formatter {
   /// Called once when testing is done (trap::done_testing() or program end)
   /// with the hub's final state; TAP prints its trailing plan here.
   virtual void finish(const Hub& hub);
+  /// Reports an error of the hub itself: a filter, listener, follow-up or
+  /// formatter that threw, or a report file that could not be written.
+  /// Returns true if the error was recorded as a failure of a host test
+  /// framework's run (the Boost.Test and GoogleTest formatters do so while a
+  /// test case runs); otherwise, as by default, the message is printed as a
+  /// `# trap:` line on the original stderr and the program's exit status
+  /// shows the error.
+  virtual bool hub_error(std::string_view message);
+  /// True for a formatter that reports to a host test framework (Boost.Test,
+  /// GoogleTest): the framework then decides the program's exit status, and
+  /// trap changes it only for hub errors the framework could not record.
+  /// False by default: a standalone program's exit status follows
+  /// Test::More's rules (see trap::done_testing()).
+  virtual bool host_framework() const;
 };
 
 /// A formatter that prints TAP: `ok N - name` / `not ok N - name` on the
@@ -189,7 +203,15 @@ class Hub {
 };
 
 /// The root hub. Its formatter is TAP unless another was installed (e.g. by
-/// including `<trap/boost_test.hpp>`). At program end it finishes by itself.
+/// including `<trap/boost_test.hpp>`).
+///
+/// At program end (`exit()` or a return from `main`), in the process that
+/// made it and unless set_no_ending(true) was called, it finishes by itself
+/// as Test::More's END block does: an active hub prints its trailing plan
+/// and runs its follow-ups, and, under a formatter that is not a host
+/// framework's, the exit status becomes the one trap::done_testing() gives
+/// whenever that is not 0, whatever `main` returned. A forked child never
+/// finishes its parent's hub.
 Hub& hub();
 
 /// The hub test methods currently report to on this thread: the root hub, or
@@ -232,10 +254,15 @@ void diag(std::string_view message,
 void note(std::string_view message,
           trap::source_location where = trap::source_location::current());
 
-/// Finishes the root hub (prints the trailing plan under TAP) and returns
-/// Test::More's exit status: the number of failed tests, capped at 254; 255
-/// if none failed but the plan was not met; else 0. End main with
-/// `return trap::done_testing();`.
+/// Declares that testing is done: prints the plan if none was declared
+/// (`1..N` under TAP), finishes the root hub and returns Test::More's exit
+/// status: the number of failed tests, capped at 254; else 255 if the plan
+/// was not met, if no test ran ("# No tests run!"), or if a hub error could
+/// not be counted as a failure; else 0.
+///
+/// A standalone program need not return it: at program end, the root hub
+/// finishes by itself and sets the same status (see trap::hub()); calling it
+/// is how to say that every planned test ran, as Test::More's done_testing.
 int done_testing();
 
 }  // namespace trap

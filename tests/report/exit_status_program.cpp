@@ -1,0 +1,84 @@
+// A standalone TAP program whose exit status is what the test checks: each
+// scenario (argv[1]) reports some results and then ends the way a user's
+// program might, usually without done_testing(). The exit status must follow
+// Test::More's END rules whatever main returned.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include <trap/junit.hpp>
+#include <trap/trap.hpp>
+
+namespace {
+
+trap::Trap returned() {
+  return trap::trap(":flow", [] { return 1; });
+}
+void pass(const std::string& name) { returned().did_return(name); }
+void fail(const std::string& name) { returned().did_exit(name); }
+
+const std::map<std::string, std::function<int()>> scenarios = {
+    {"passes", [] { pass("a"); pass("b"); return 0; }},
+    {"fails", [] { pass("a"); fail("b"); return 0; }},
+    {"fails_300", [] { for (int i = 0; i < 300; ++i) fail("f"); return 0; }},
+    {"fails_after_done_testing", [] { fail("a"); trap::done_testing(); return 0; }},
+    {"returns_done_testing", [] { pass("a"); fail("b"); return trap::done_testing(); }},
+    {"plan_not_met", [] { trap::hub().plan(3); pass("a"); return 0; }},
+    {"plan_without_tests", [] { trap::hub().plan(2); return 0; }},
+    {"done_testing_without_tests", [] { trap::done_testing(); return 0; }},
+    {"skip_all", [] { trap::hub().plan("SKIP"); return 0; }},
+    {"exit_7_after_passing", []() -> int { pass("a"); std::exit(7); }},
+    {"nothing", [] { return 0; }},
+    {"no_ending", [] { fail("a"); trap::hub().set_no_ending(true); return 0; }},
+    {"todo_failure", [] { trap::todo("later", [] { fail("a"); }); pass("b"); return 0; }},
+    // A plain fork() child that ends normally: only the parent ends the hub.
+    {"forked_child_exits", [] {
+       pass("before the fork");
+       pid_t pid = ::fork();
+       if (pid == 0) std::exit(0);
+       int status = 0;
+       ::waitpid(pid, &status, 0);
+       pass("after the fork");
+       return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 99;
+     }},
+    // A result reported in a forked child reaches the parent and counts.
+    {"forked_child_fails", [] {
+       pid_t pid = ::fork();
+       if (pid == 0) {
+         fail("in the child");
+         std::exit(0);
+       }
+       int status = 0;
+       ::waitpid(pid, &status, 0);
+       pass("in the parent");
+       return 0;
+     }},
+    {"junit_unwritable", [] {
+       trap::junit_report(trap::hub(), "/nonexistent-dir/results.xml");
+       pass("a");
+       return 0;
+     }},
+    {"listener_throws_in_intercept", [] {
+       pass("a");
+       trap::intercept([] {
+         trap::current_hub().listen([](trap::Hub&, const trap::Event&, std::size_t) {
+           throw std::runtime_error("listener broke");
+         });
+         pass("intercepted");
+       });
+       return 0;
+     }},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2 || !scenarios.count(argv[1])) return 100;
+  return scenarios.at(argv[1])();
+}

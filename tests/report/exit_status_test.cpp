@@ -1,0 +1,131 @@
+// A standalone program's exit status follows Test::More's END rules without
+// done_testing(), and prove judges each scenario as Test::More's would be.
+#define BOOST_TEST_MODULE exit_status
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+#include "run_program.hpp"
+
+using report_test::run;
+
+namespace {
+report_test::Ran scenario(const std::string& name) { return run({EXIT_STATUS_PROGRAM, name}); }
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(all_passed_without_done_testing_prints_the_plan_and_exits_0) {
+  auto r = scenario("passes");
+  BOOST_TEST(r.exited(0));
+  BOOST_TEST(r.out == "ok 1 - a\nok 2 - b\n1..2\n");
+  BOOST_TEST(r.err == "");
+}
+
+BOOST_AUTO_TEST_CASE(a_failure_fails_the_program_even_when_main_returns_0) {
+  auto r = scenario("fails");
+  BOOST_TEST(r.exited(1));
+  BOOST_TEST(r.out == "ok 1 - a\nnot ok 2 - b\n1..2\n");
+  BOOST_TEST(r.err.find("# Looks like you failed 1 test of 2.") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(failures_are_capped_at_254) {
+  BOOST_TEST(scenario("fails_300").exited(254));
+}
+
+BOOST_AUTO_TEST_CASE(a_result_of_done_testing_that_main_ignores_still_counts) {
+  BOOST_TEST(scenario("fails_after_done_testing").exited(1));
+  auto r = scenario("returns_done_testing");
+  BOOST_TEST(r.exited(1));
+  BOOST_TEST(r.out == "ok 1 - a\nnot ok 2 - b\n1..2\n");  // one plan
+}
+
+BOOST_AUTO_TEST_CASE(a_plan_not_met_exits_255) {
+  auto r = scenario("plan_not_met");
+  BOOST_TEST(r.exited(255));
+  BOOST_TEST(r.out == "1..3\nok 1 - a\n");
+  BOOST_TEST(r.err == "# Looks like you planned 3 tests but ran 1.\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_plan_with_no_test_is_no_tests_run) {
+  auto r = scenario("plan_without_tests");
+  BOOST_TEST(r.exited(255));
+  BOOST_TEST(r.out == "1..2\n");
+  BOOST_TEST(r.err.find("# No tests run!\n") != std::string::npos, r.err);
+}
+
+BOOST_AUTO_TEST_CASE(done_testing_with_no_test_is_no_tests_run) {
+  auto r = scenario("done_testing_without_tests");
+  BOOST_TEST(r.exited(255));
+  BOOST_TEST(r.out == "1..0\n");
+  BOOST_TEST(r.err == "# No tests run!\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_skipped_run_and_an_unused_hub_exit_0) {
+  auto skip = scenario("skip_all");
+  BOOST_TEST(skip.exited(0));
+  BOOST_TEST(skip.out == "1..0 # SKIP\n");
+  auto nothing = scenario("nothing");
+  BOOST_TEST(nothing.exited(0));
+  BOOST_TEST(nothing.out == "");
+  BOOST_TEST(nothing.err == "");
+}
+
+BOOST_AUTO_TEST_CASE(a_passing_run_keeps_the_status_the_program_chose) {
+  auto r = scenario("exit_7_after_passing");
+  BOOST_TEST(r.exited(7));
+  BOOST_TEST(r.out == "ok 1 - a\n1..1\n");
+}
+
+BOOST_AUTO_TEST_CASE(no_ending_leaves_the_end_alone) {
+  auto r = scenario("no_ending");
+  BOOST_TEST(r.exited(0));
+  BOOST_TEST(r.out == "not ok 1 - a\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_todo_failure_does_not_fail_the_run) {
+  auto r = scenario("todo_failure");
+  BOOST_TEST(r.exited(0));
+  BOOST_TEST(r.out.find("not ok 1 - a # TODO later\n") == 0u, r.out);
+}
+
+BOOST_AUTO_TEST_CASE(a_forked_child_does_not_end_its_parents_hub) {
+  auto r = scenario("forked_child_exits");
+  BOOST_TEST(r.exited(0));  // 99: the child did not exit 0
+  BOOST_TEST(r.out == "ok 1 - before the fork\nok 2 - after the fork\n1..2\n");
+  BOOST_TEST(r.err == "");
+}
+
+BOOST_AUTO_TEST_CASE(a_forked_childs_failure_fails_the_parent) {
+  auto r = scenario("forked_child_fails");
+  BOOST_TEST(r.exited(1));
+  BOOST_TEST(r.out == "not ok 1 - in the child\nok 2 - in the parent\n1..2\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_report_that_cannot_be_written_fails_the_program) {
+  auto r = scenario("junit_unwritable");
+  BOOST_TEST(!r.exited(0));
+  BOOST_TEST(r.err.find("# trap: a follow-up threw: cannot write \"/nonexistent-dir/results.xml\"") !=
+                 std::string::npos,
+             r.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_hub_error_in_a_private_hub_fails_the_program) {
+  auto r = scenario("listener_throws_in_intercept");
+  BOOST_TEST(r.exited(255));
+  BOOST_TEST(r.out == "ok 1 - a\n1..1\n");
+  BOOST_TEST(r.err.find("# trap: a listener threw: listener broke") != std::string::npos, r.err);
+}
+
+// prove reads the program as a CI would: green exactly when Test::More's
+// program would be.
+BOOST_AUTO_TEST_CASE(prove_agrees) {
+  for (const char* green : {"passes", "skip_all", "todo_failure", "forked_child_exits"}) {
+    auto r = run({PROVE_PROGRAM, "--exec", EXIT_STATUS_PROGRAM, green});
+    BOOST_TEST(r.exited(0), green << ":\n" << r.out << r.err);
+  }
+  for (const char* red : {"fails", "fails_after_done_testing", "plan_not_met",
+                          "plan_without_tests", "done_testing_without_tests",
+                          "forked_child_fails", "junit_unwritable"}) {
+    auto r = run({PROVE_PROGRAM, "--exec", EXIT_STATUS_PROGRAM, red});
+    BOOST_TEST(!r.exited(0), red << ":\n" << r.out << r.err);
+  }
+}
