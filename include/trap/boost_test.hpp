@@ -8,9 +8,7 @@
 /// messages.
 /// @code
 /// #define BOOST_TEST_MODULE my_tests
-/// #include <boost/test/tree/global_fixture.hpp>
-#include <boost/test/unit_test.hpp>
-#include <boost/test/unit_test_parameters.hpp>
+/// #include <boost/test/unit_test.hpp>
 /// #include <trap/boost_test.hpp>
 ///
 /// BOOST_AUTO_TEST_CASE(exits) {
@@ -27,6 +25,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <trap/detail/original_stream.hpp>
@@ -70,6 +69,21 @@ class BoostTestFormatter final : public Formatter {
         return;
     }
   }
+
+  /// Records an error of the hub as a failed check of the running test
+  /// case; returns false when no test case runs.
+  bool hub_error(std::string_view message) override {
+    if (!boost::unit_test::framework::test_in_progress()) return false;
+    namespace tt = boost::test_tools::tt_detail;
+    tt::report_assertion(boost::test_tools::assertion_result(false),
+                         BOOST_TEST_LAZY_MSG("trap: " << message),
+                         boost::unit_test::const_string("trap hub"), 0, tt::CHECK, tt::CHECK_MSG,
+                         0);
+    return true;
+  }
+
+  /// Boost.Test decides the exit status.
+  bool host_framework() const override { return true; }
 };
 
 /// A new BoostTestFormatter.

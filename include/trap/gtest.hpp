@@ -5,7 +5,9 @@
 /// method (`r.stdout_is(...)`) becomes one GoogleTest assertion at the
 /// caller's file and line (a non-fatal failure, like EXPECT_*), and a failure
 /// carries trap's diagnostics. trap::diag() and trap::note() are printed as
-/// `# ` lines past any capture.
+/// `# ` lines past any capture, and so is the failure message of any
+/// GoogleTest assertion (`EXPECT_EQ`...) that fails inside trapped code: it
+/// is never captured into the trap's `out()`.
 /// @code
 /// #include <gtest/gtest.h>
 /// #include <trap/gtest.hpp>
@@ -22,6 +24,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include <trap/detail/original_stream.hpp>
 #include <trap/trap.hpp>
@@ -66,6 +69,19 @@ class GTestFormatter final : public Formatter {
         return;
     }
   }
+
+  /// Records an error of the hub as a failure of the running test; returns
+  /// false when no test runs.
+  bool hub_error(std::string_view message) override {
+    if (!testing::UnitTest::GetInstance()->current_test_info()) return false;
+    const std::string text = "trap: " + std::string(message);
+    testing::internal::AssertHelper(testing::TestPartResult::kNonFatalFailure, "trap hub", -1,
+                                    text.c_str()) = testing::Message();
+    return true;
+  }
+
+  /// GoogleTest decides the exit status.
+  bool host_framework() const override { return true; }
 };
 
 /// A new GTestFormatter.
@@ -77,6 +93,76 @@ namespace detail {
 /// Installs the GoogleTest formatter on the root hub when the program
 /// starts, so including this header is all it takes.
 inline const bool gtest_formatter_installed = (hub().format(make_gtest_formatter()), true);
+
+/// GoogleTest's result printer, with its failure messages written past
+/// trap's captures: GoogleTest prints them on stdout, which a trap around
+/// the failing code would otherwise capture. Everything else is the
+/// printer's own.
+class PrinterPastCaptures final : public testing::EmptyTestEventListener {
+ public:
+  /// Wraps @p printer, which this object then owns.
+  explicit PrinterPastCaptures(testing::TestEventListener* printer) : printer_(printer) {}
+  /// Prints a failure as GoogleTest does ("file:line: Failure" and the
+  /// message), on the original stdout.
+  void OnTestPartResult(const testing::TestPartResult& result) override {
+    if (result.type() == testing::TestPartResult::kSuccess) return;
+    std::ostream& os = original_ostream(1);
+    os << testing::internal::FormatFileLocation(result.file_name(), result.line_number()) << ' '
+       << (result.skipped() ? "Skipped\n" : "Failure\n") << result.message() << '\n';
+    os.flush();
+  }
+  // The rest goes to the printer as it is.
+  void OnTestProgramStart(const testing::UnitTest& u) override { printer_->OnTestProgramStart(u); }
+  void OnTestIterationStart(const testing::UnitTest& u, int i) override {
+    printer_->OnTestIterationStart(u, i);
+  }
+  void OnEnvironmentsSetUpStart(const testing::UnitTest& u) override {
+    printer_->OnEnvironmentsSetUpStart(u);
+  }
+  void OnEnvironmentsSetUpEnd(const testing::UnitTest& u) override {
+    printer_->OnEnvironmentsSetUpEnd(u);
+  }
+  void OnTestSuiteStart(const testing::TestSuite& s) override { printer_->OnTestSuiteStart(s); }
+#ifndef GTEST_REMOVE_LEGACY_TEST_CASEAPI_
+  void OnTestCaseStart(const testing::TestCase& c) override { printer_->OnTestCaseStart(c); }
+  void OnTestCaseEnd(const testing::TestCase& c) override { printer_->OnTestCaseEnd(c); }
+#endif
+  void OnTestStart(const testing::TestInfo& t) override { printer_->OnTestStart(t); }
+  void OnTestDisabled(const testing::TestInfo& t) override { printer_->OnTestDisabled(t); }
+  void OnTestEnd(const testing::TestInfo& t) override { printer_->OnTestEnd(t); }
+  void OnTestSuiteEnd(const testing::TestSuite& s) override { printer_->OnTestSuiteEnd(s); }
+  void OnEnvironmentsTearDownStart(const testing::UnitTest& u) override {
+    printer_->OnEnvironmentsTearDownStart(u);
+  }
+  void OnEnvironmentsTearDownEnd(const testing::UnitTest& u) override {
+    printer_->OnEnvironmentsTearDownEnd(u);
+  }
+  void OnTestIterationEnd(const testing::UnitTest& u, int i) override {
+    printer_->OnTestIterationEnd(u, i);
+  }
+  void OnTestProgramEnd(const testing::UnitTest& u) override { printer_->OnTestProgramEnd(u); }
+
+ private:
+  std::unique_ptr<testing::TestEventListener> printer_;
+};
+
+/// Puts PrinterPastCaptures in place of GoogleTest's result printer. An
+/// environment, so that it runs after GoogleTest read its flags (which may
+/// choose another printer) and outside its listener loops.
+class PrinterSwap final : public testing::Environment {
+ public:
+  /// Swaps the printers, once.
+  void SetUp() override {
+    auto& listeners = testing::UnitTest::GetInstance()->listeners();
+    testing::TestEventListener* printer = listeners.default_result_printer();
+    if (!printer) return;  // swapped already, or the program removed it
+    listeners.Release(printer);
+    listeners.Append(new PrinterPastCaptures(printer));
+  }
+};
+/// Registers PrinterSwap with GoogleTest.
+inline testing::Environment* const gtest_printer_swap =
+    testing::AddGlobalTestEnvironment(new PrinterSwap);
 }  // namespace detail
 
 }  // namespace trap
