@@ -9,6 +9,7 @@
 
 #include <trap/value.hpp>
 
+#include "report_text.hpp"
 #include "state.hpp"
 
 namespace trap::detail {
@@ -23,7 +24,15 @@ std::string demangle(const char* mangled) {
 std::string escape(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());
-  for (unsigned char c : bytes) {
+  for (std::size_t at = 0; at < bytes.size(); ++at) {
+    const auto c = static_cast<unsigned char>(bytes[at]);
+    // Valid UTF-8 passes through as it is; a byte that is not shows as
+    // "\xNN" below, so every report that quotes a value stays valid UTF-8.
+    if (const std::size_t n = c >= 0x80 ? utf8_length(bytes, at) : 0; n > 0) {
+      out.append(bytes.substr(at, n));
+      at += n - 1;
+      continue;
+    }
     switch (c) {
       case '\n': out += "\\n"; break;
       case '\t': out += "\\t"; break;
@@ -35,12 +44,12 @@ std::string escape(std::string_view bytes) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       default:
-        if (c < 0x20 || c == 0x7f) {
+        if (c < 0x20 || c >= 0x7f) {
           char buf[8];
           std::snprintf(buf, sizeof buf, "\\x%02X", c);
           out += buf;
         } else {
-          out += static_cast<char>(c);  // UTF-8 passes through as it is
+          out += static_cast<char>(c);
         }
     }
   }

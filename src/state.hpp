@@ -146,7 +146,8 @@ void abandon_traps_above(std::size_t depth);
 /// The plain text of a scalar, as Perl's string interpolation gives it:
 /// a string as it is, undef as "", true as "1", anything else rendered.
 std::string plain_text(const Value& v);
-/// Escapes bytes for display inside double quotes.
+/// Escapes bytes for display inside double quotes: control characters and
+/// bytes that are not valid UTF-8 as "\xNN" (or "\n", "\t", ...).
 std::string escape(std::string_view bytes);
 /// escape(), inside double quotes.
 std::string quoted(std::string_view bytes);

@@ -4,12 +4,12 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
-
 #include <trap/detail/original_stream.hpp>
 #include <trap/hub.hpp>
 
 #include "capture.hpp"
 #include "posix/fd.hpp"
+#include "report_text.hpp"
 #include "state.hpp"
 
 namespace trap {
@@ -17,27 +17,58 @@ namespace {
 
 void put(int fd, const std::string& text) { detail::write_original(fd, text); }
 
-// "# " before every line, as Test::More's diag does.
-std::string commented(const std::string& text) {
+// "# " before every line, as Test::More's diag does; every line made
+// visible (control characters and bytes that are not UTF-8 as "\xNN"), so
+// nothing in the text can end the comment or look like a test line.
+std::string commented(std::string_view text) {
   std::string out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t nl = text.find('\n', start);
-    std::string line = text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-    out += line.empty() ? "#\n" : "# " + line + "\n";
-    if (nl == std::string::npos || nl + 1 == text.size()) break;
-    start = nl + 1;
-  }
+  for (auto line : detail::text_lines(text))
+    out += line.empty() ? "#\n" : "# " + detail::tap_visible(line) + "\n";
   return out;
 }
 
-std::string escaped_name(const std::string& name) {
+// The first line of a test's name on its test line, as Test2's TAP
+// formatter writes it: "#" as "\#" (and then "\" as "\\") so the name can
+// never start a directive.
+std::string escaped_name(std::string_view first_line) {
   std::string out;
-  for (char c : name) {
-    if (c == '#') out += "\\#";
-    else if (c == '\n') out += "\n# ";
-    else out += c;
+  const bool escape = first_line.find('#') != std::string_view::npos ||
+                      (!first_line.empty() && first_line.back() == '\\');
+  for (char c : first_line) {
+    if (escape && (c == '#' || c == '\\')) out += '\\';
+    out += c;
   }
+  return detail::tap_visible(out);
+}
+
+// A test line with its directive (SKIP, TODO) on the first line, and what
+// is left of a multi-line name or reason as "# " lines to follow it (after
+// the YAML block in TAP 14), as Test2 writes a multi-line name: the test
+// stays one test, and keeps its directive.
+struct TestLine {
+  std::string line, rest;
+};
+TestLine test_line(const Event& e) {
+  TestLine t{e.pass ? "ok " : "not ok ", ""};
+  t.line += std::to_string(e.number);
+  auto first_and_rest = [&t](std::string_view text) {
+    auto lines = detail::text_lines(text);
+    for (std::size_t i = 1; i < lines.size(); ++i) t.rest += commented(lines[i]);
+    return lines.front();
+  };
+  if (!e.name.empty()) t.line += " - " + escaped_name(first_and_rest(e.name));
+  if (!e.skip.empty()) t.line += " # skip " + detail::tap_visible(first_and_rest(e.skip));
+  if (!e.todo.empty()) t.line += " # TODO " + detail::tap_visible(first_and_rest(e.todo));
+  t.line += "\n";
+  return t;
+}
+
+// A line that carries text after a fixed start ("1..0 # ", "Bail out!  "):
+// the text's first line there, the rest as "# " lines.
+std::string line_with_text(const std::string& start, std::string_view text) {
+  auto lines = detail::text_lines(text);
+  std::string out = start + detail::tap_visible(lines.front()) + "\n";
+  for (std::size_t i = 1; i < lines.size(); ++i) out += commented(lines[i]);
   return out;
 }
 
@@ -56,9 +87,6 @@ std::string indented(const std::string& text, std::size_t nesting) {
   return out;
 }
 
-// A YAML double-quoted scalar.
-std::string yaml_quoted(const std::string& text) { return detail::quoted(text); }
-
 class TapFormatter final : public Formatter {
  public:
   explicit TapFormatter(bool tap14) : tap14_(tap14) {}
@@ -74,15 +102,21 @@ class TapFormatter final : public Formatter {
       put(1, "TAP version 13\n");
     }
     switch (e.kind) {
-      case Event::Kind::ok: return write_ok(e);
-      case Event::Kind::diag: return put(2, indented(commented(e.name), n));
-      case Event::Kind::note: return put(1, indented(commented(e.name), n));
+      case Event::Kind::ok:
+        return write_ok(e);
+      case Event::Kind::diag:
+        return put(2, indented(commented(e.name), n));
+      case Event::Kind::note:
+        return put(1, indented(commented(e.name), n));
       case Event::Kind::plan:
         if (n == 0) planned_ = true;
-        return put(1, indented("1.." + std::to_string(e.count) +
-                                   (e.name.empty() ? "" : " # " + e.name) + "\n",
-                               n));
-      case Event::Kind::bail: return put(1, indented("Bail out!  " + e.name + "\n", n));
+        return put(1,
+                   indented(e.name.empty()
+                                ? "1.." + std::to_string(e.count) + "\n"
+                                : line_with_text("1.." + std::to_string(e.count) + " # ", e.name),
+                            n));
+      case Event::Kind::bail:
+        return put(1, indented(line_with_text("Bail out!  ", e.name), n));
     }
   }
 
@@ -98,23 +132,17 @@ class TapFormatter final : public Formatter {
 
  private:
   void write_ok(const Event& e) {
-    std::string line = e.pass ? "ok " : "not ok ";
-    line += std::to_string(e.number);
-    if (!e.name.empty()) line += " - " + escaped_name(e.name);
-    if (!e.skip.empty()) line += " # skip " + e.skip;
-    if (!e.todo.empty()) line += " # TODO " + e.todo;
-    put(1, indented(line + "\n", e.nesting));
-    if (e.pass) return;
-    if (tap14_) return write_yaml(e);
+    const TestLine t = test_line(e);
+    put(1, indented(t.line, e.nesting));
+    if (tap14_ && !e.pass) write_yaml(e);
+    if (!t.rest.empty()) put(1, indented(t.rest, e.nesting));
+    if (e.pass || tap14_) return;
     // As Test::More: a TODO failure is explained on stdout, not stderr.
     const std::string failed = e.todo.empty() ? "Failed test" : "Failed (TODO) test";
-    std::string d;
-    std::string at = std::string("at ") + e.where.file_name() + " line " +
-                     std::to_string(e.where.line()) + ".";
-    if (e.name.empty())
-      d = "#   " + failed + " " + at + "\n";
-    else
-      d = "#   " + failed + " '" + e.name + "'\n#   " + at + "\n";
+    const std::string at =
+        std::string("at ") + e.where.file_name() + " line " + std::to_string(e.where.line()) + ".";
+    std::string d = commented(e.name.empty() ? "  " + failed + " " + at
+                                             : "  " + failed + " '" + e.name + "'\n  " + at);
     for (auto& line : e.diagnostics) d += commented(line);
     put(e.todo.empty() ? 2 : 1, indented(d, e.nesting));
   }
@@ -122,14 +150,16 @@ class TapFormatter final : public Formatter {
   // TAP 14: the failure's details as a YAML block under its test line.
   void write_yaml(const Event& e) {
     std::string y = "  ---\n";
-    y += "  message: " + yaml_quoted(e.name.empty() ? std::string("Failed test") : e.name) + "\n";
+    y += "  message: " + detail::yaml_quoted(e.name.empty() ? "Failed test" : e.name) + "\n";
     y += std::string("  severity: ") + (e.todo.empty() ? "fail" : "todo") + "\n";
     y += "  at:\n";
-    y += "    file: " + yaml_quoted(e.where.file_name()) + "\n";
+    y += "    file: " + detail::yaml_quoted(e.where.file_name()) + "\n";
     y += "    line: " + std::to_string(e.where.line()) + "\n";
     if (!e.diagnostics.empty()) {
-      y += "  diagnostics: |\n";
-      for (auto& d : e.diagnostics) y += "    " + d + "\n";
+      // One quoted scalar per line: valid YAML whatever the lines hold
+      // (indentation, "#", ": ", binary), and read back by YAMLish too.
+      y += "  diagnostics:\n";
+      for (auto& d : e.diagnostics) y += "    - " + detail::yaml_sequence_item(d) + "\n";
     }
     y += "  ...\n";
     put(1, indented(y, e.nesting));

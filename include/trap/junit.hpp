@@ -9,10 +9,26 @@
 namespace trap {
 
 /// Listens to @p hub and, when testing ends (done_testing() or program end),
-/// writes its test results to @p path as JUnit XML: one `<testcase>` per
-/// result, a `<failure>` with the diagnostics for each failed one, in one
+/// writes its top-level test results to @p path as JUnit XML, in one
 /// `<testsuite>` named @p suite. CI servers read it; the formatter is
 /// untouched.
+///
+/// The counts are TAP's: `tests` is every result, `failures` the failed
+/// ones that are not TODO, `skipped` the skipped ones, `errors` 0. Each
+/// result is a `<testcase>` (unnamed ones are called "test N") with:
+/// - `<failure message="name">` and the diagnostics when it failed; a failed
+///   subtest's message names its failing tests, and the text lists them
+///   with their diagnostics;
+/// - `<skipped message="reason"/>` when it was skipped;
+/// - nothing but a `<system-out>` saying "TODO failed: reason" (or "TODO
+///   passed") for a TODO test, which TAP counts as passing either way.
+///
+/// A testcase's `time` is the time since the previous result (or since
+/// this call), in seconds; the testsuite's `time` is from this call to the
+/// end, with a UTC `timestamp` of this call and the `hostname`. The file is
+/// well-formed XML 1.0 in UTF-8 whatever the strings hold: control
+/// characters XML cannot hold and bytes that are not UTF-8 are written
+/// `\xNN`.
 /// @code
 /// trap::junit_report(trap::hub(), "results.xml");
 /// @endcode

@@ -1,12 +1,20 @@
 // A standalone TAP 14 program: prove must accept it; with --fail it adds one
-// deliberately failing check, whose YAML block ctest inspects.
+// deliberately failing check, whose YAML block ctest inspects; with --junit
+// FILE it also writes a JUnit report.
 #include <cstring>
 #include <iostream>
 
+#include <trap/junit.hpp>
 #include <trap/trap.hpp>
 
 int main(int argc, char** argv) {
   trap::hub().format(trap::make_tap14_formatter());
+  bool fail = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--fail") == 0) fail = true;
+    if (std::strcmp(argv[i], "--junit") == 0 && i + 1 < argc)
+      trap::junit_report(trap::hub(), argv[++i]);
+  }
   auto r = trap::trap([] {
     std::cout << "actual output\n";
     return 1;
@@ -18,7 +26,6 @@ int main(int argc, char** argv) {
   });
   trap::todo("later", [&] { r.return_is(2, "not yet"); });
   trap::skip("not on this machine");
-  if (argc > 1 && std::strcmp(argv[1], "--fail") == 0)
-    r.stdout_is("expected output\n", "deliberately failing check");
+  if (fail) r.stdout_is("expected output\n", "deliberately failing check");
   return trap::done_testing();
 }
