@@ -149,31 +149,31 @@ bool Trap::report_isa_(bool is, const std::string& type, std::string_view name, 
 
 // --------------------------------------------------------- typed methods
 
-#define TRAP_SCALAR_TESTS(acc)                                                    \
-  bool Trap::acc##_ok(std::string_view name, Loc where) {                         \
-    return check_(#acc, "ok", {Value(name)}, where);                              \
-  }                                                                               \
-  bool Trap::acc##_nok(std::string_view name, Loc where) {                        \
-    return check_(#acc, "nok", {Value(name)}, where);                             \
-  }                                                                               \
-  bool Trap::acc##_is(const Value& expected, std::string_view name, Loc where) {  \
-    return check_(#acc, "is", {expected, Value(name)}, where);                    \
-  }                                                                               \
-  bool Trap::acc##_isnt(const Value& expected, std::string_view name, Loc where) { \
-    return check_(#acc, "isnt", {expected, Value(name)}, where);                  \
-  }                                                                               \
-  bool Trap::acc##_like(std::string_view pattern, std::string_view name, Loc where) { \
-    return check_(#acc, "like", {Value(pattern), Value(name)}, where);            \
-  }                                                                               \
+#define TRAP_SCALAR_TESTS(acc)                                                          \
+  bool Trap::acc##_ok(std::string_view name, Loc where) {                               \
+    return check_(#acc, "ok", {Value(name)}, where);                                    \
+  }                                                                                     \
+  bool Trap::acc##_nok(std::string_view name, Loc where) {                              \
+    return check_(#acc, "nok", {Value(name)}, where);                                   \
+  }                                                                                     \
+  bool Trap::acc##_is(const Expected& expected, std::string_view name, Loc where) {     \
+    return check_(#acc, "is", {expected.value(), Value(name)}, where);                  \
+  }                                                                                     \
+  bool Trap::acc##_isnt(const Expected& expected, std::string_view name, Loc where) {   \
+    return check_(#acc, "isnt", {expected.value(), Value(name)}, where);                \
+  }                                                                                     \
+  bool Trap::acc##_like(std::string_view pattern, std::string_view name, Loc where) {   \
+    return check_(#acc, "like", {Value(pattern), Value(name)}, where);                  \
+  }                                                                                     \
   bool Trap::acc##_unlike(std::string_view pattern, std::string_view name, Loc where) { \
-    return check_(#acc, "unlike", {Value(pattern), Value(name)}, where);          \
+    return check_(#acc, "unlike", {Value(pattern), Value(name)}, where);                \
   }
 
 TRAP_SCALAR_TESTS(stdout)
 TRAP_SCALAR_TESTS(stderr)
 TRAP_SCALAR_TESTS(die)
 TRAP_SCALAR_TESTS(exit)
-TRAP_SCALAR_TESTS(return)
+TRAP_SCALAR_TESTS(return )
 TRAP_SCALAR_TESTS(leaveby)
 #undef TRAP_SCALAR_TESTS
 
@@ -183,17 +183,16 @@ bool Trap::warn_ok(std::size_t i, std::string_view name, Loc where) {
 bool Trap::warn_nok(std::size_t i, std::string_view name, Loc where) {
   return check_("warn", "nok", {Value(i), Value(name)}, where);
 }
-bool Trap::warn_is(std::size_t i, const Value& expected, std::string_view name, Loc where) {
-  return check_("warn", "is", {Value(i), expected, Value(name)}, where);
+bool Trap::warn_is(std::size_t i, const Expected& expected, std::string_view name, Loc where) {
+  return check_("warn", "is", {Value(i), expected.value(), Value(name)}, where);
 }
-bool Trap::warn_isnt(std::size_t i, const Value& expected, std::string_view name, Loc where) {
-  return check_("warn", "isnt", {Value(i), expected, Value(name)}, where);
+bool Trap::warn_isnt(std::size_t i, const Expected& expected, std::string_view name, Loc where) {
+  return check_("warn", "isnt", {Value(i), expected.value(), Value(name)}, where);
 }
 bool Trap::warn_like(std::size_t i, std::string_view pattern, std::string_view name, Loc where) {
   return check_("warn", "like", {Value(i), Value(pattern), Value(name)}, where);
 }
-bool Trap::warn_unlike(std::size_t i, std::string_view pattern, std::string_view name,
-                       Loc where) {
+bool Trap::warn_unlike(std::size_t i, std::string_view pattern, std::string_view name, Loc where) {
   return check_("warn", "unlike", {Value(i), Value(pattern), Value(name)}, where);
 }
 bool Trap::warn_is_deeply(const Array& expected, std::string_view name, Loc where) {
