@@ -46,6 +46,11 @@ std::vector<std::string> split_each(std::span<const std::string> specs) {
 
 }  // namespace
 
+void bad_layer_argument(std::string_view layer, std::string_view arg, std::string_view accepted) {
+  throw UsageError("Layer \"" + std::string(layer) + "\" takes " + std::string(accepted) +
+                   ", not \"" + std::string(arg) + "\"");
+}
+
 Registry& Registry::get() {
   // Never destroyed: static trappers unregister from it while the program
   // exits, in an order no one controls.
@@ -112,7 +117,7 @@ LayerStack Registry::resolve_locked(const Trapper& t,
     auto [name, arg] = parse_element(element);
     const LayerDef* def = name.empty() ? nullptr : find_layer(t, name);
     if (!def) throw UsageError("Unknown trap layer \"" + element + "\"");
-    auto impls = def->make(arg);
+    auto impls = def->make(t, arg);
     out.insert(out.end(), impls.begin(), impls.end());
   }
   return out;
@@ -185,6 +190,12 @@ bool Trapper::has_layer(std::string_view layer) const {
 
 // ---------------------------------------------------------------- Builder
 
+LayerArgCheck no_layer_argument(std::string_view layer) {
+  return [name = std::string(layer)](std::string_view arg) {
+    if (!arg.empty()) detail::bad_layer_argument(name, arg, "no argument");
+  };
+}
+
 Builder::Builder() = default;
 
 Builder& Builder::instance() {
@@ -193,13 +204,19 @@ Builder& Builder::instance() {
 }
 
 void Builder::layer(Trapper& trapper, std::string_view name, LayerFn fn) {
+  layer(trapper, name, std::move(fn), LayerArgCheck());
+}
+
+void Builder::layer(Trapper& trapper, std::string_view name, LayerFn fn, LayerArgCheck check) {
   detail::check_layer_name(name);
   if (!fn) throw UsageError("Layer \"" + std::string(name) + "\" has no implementation");
   auto& reg = Registry::get();
   std::unique_lock lock(reg.mutex);
   auto shared = std::make_shared<const LayerFn>(std::move(fn));
   Registry::data(trapper).layers.insert_or_assign(
-      std::string(name), detail::LayerDef{[shared](std::string_view arg) {
+      std::string(name),
+      detail::LayerDef{[shared, check = std::move(check)](const Trapper&, std::string_view arg) {
+        if (check) check(arg);
         return std::vector<LayerImpl>{
             [shared, a = std::string(arg)](Trap& self) { (*shared)(self, a); }};
       }});
@@ -214,7 +231,11 @@ void Builder::multi_layer(Trapper& trapper, std::string_view name,
   auto impls = reg.resolve_locked(trapper, detail::split_each(layers));
   Registry::data(trapper).layers.insert_or_assign(
       std::string(name),
-      detail::LayerDef{[impls](std::string_view) { return impls; }});
+      detail::LayerDef{[impls, n = std::string(name)](const Trapper&, std::string_view arg) {
+        // Its layers have their arguments already.
+        if (!arg.empty()) detail::bad_layer_argument(n, arg, "no argument");
+        return impls;
+      }});
   ++reg.generation;
 }
 
@@ -226,7 +247,7 @@ void Builder::output_layer(Trapper& trapper, std::string_view name, int fd) {
     std::unique_lock lock(reg.mutex);
     std::string accessor(name);
     Registry::data(trapper).layers.insert_or_assign(
-        accessor, detail::LayerDef{[accessor, fd](std::string_view arg) {
+        accessor, detail::LayerDef{[accessor, fd](const Trapper&, std::string_view arg) {
           // Resolved now (Perl does too), so a bad strategy is a usage error
           // before anything runs. Callers hold the registry lock.
           std::shared_ptr<const StrategyFn> chosen;
@@ -236,7 +257,7 @@ void Builder::output_layer(Trapper& trapper, std::string_view name, int fd) {
           }};
         }});
     Registry::data(trapper).accessors.insert_or_assign(
-        accessor, detail::AccessorDef{accessor, false, false, {}});
+        accessor, detail::AccessorDef{accessor, false, false, {}, {}});
     ++reg.generation;
   }
 }
@@ -277,12 +298,12 @@ void Builder::accessor(Trapper& trapper, const AccessorSpec& spec) {
   auto& table = Registry::data(trapper).accessors;
   for (auto& name : spec.simple) {
     if (name.empty()) throw UsageError("Accessor with an empty name");
-    table.insert_or_assign(name, detail::AccessorDef{name, spec.is_leaveby, spec.is_array, {}});
+    table.insert_or_assign(name, detail::AccessorDef{name, spec.is_leaveby, spec.is_array, {}, spec.layer});
   }
   for (auto& [name, fn] : spec.flexible) {
     if (name.empty()) throw UsageError("Accessor with an empty name");
     if (!fn) throw UsageError("Flexible accessor \"" + name + "\" has no implementation");
-    table.insert_or_assign(name, detail::AccessorDef{name, spec.is_leaveby, spec.is_array, fn});
+    table.insert_or_assign(name, detail::AccessorDef{name, spec.is_leaveby, spec.is_array, fn, spec.layer});
   }
   ++reg.generation;
 }

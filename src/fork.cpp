@@ -370,9 +370,7 @@ void fork_layer(Trap& self, std::string_view style) {
     else fork_exec_layer(self);
     return;
   }
-  if (!style.empty())
-    self.exception("fork: unknown style \"" + std::string(style) +
-                   "\" (the styles are fork and fork(exec))");
+  // Any other style was refused when the spec was read (check_fork_style).
   if (fork_disabled()) {
     self.next();
     return;
@@ -442,7 +440,9 @@ void new_test_started() noexcept { exec_traps.store(0); }
 
 void register_fork_layer(Trapper& t) {
   auto& B = Builder::instance();
-  B.layer(t, "fork", fork_layer);
+  B.layer(t, "fork", fork_layer, [](std::string_view style) {
+    if (!style.empty() && style != "exec") bad_layer_argument("fork", style, "no argument or \"exec\"");
+  });
   B.accessor(t, {.simple = {"signal"}, .is_leaveby = true});
 }
 

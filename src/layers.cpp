@@ -3,6 +3,7 @@
 
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <streambuf>
 
 #include <trap/trap.hpp>
@@ -131,12 +132,33 @@ void warn_layer(Trap& self, std::string_view) {
   self.next();
 }
 
-void on_fail_layer(Trap& self, std::string_view method) {
-  std::string m(method);
-  if (!self.trapper().can(m))
-    self.exception("on_fail: the trapper " + self.trapper().name() + " has no method \"" + m + "\"");
-  self.on_test_failure([m](Trap& t) { t.call(m, {}); });
-  self.next();
+// The plain methods of trapper t, for a message. Callers hold the
+// registry lock.
+std::string plain_methods(const Trapper& t) {
+  std::set<std::string> names;
+  for (const Trapper* p = &t; p; p = p->parent())
+    for (auto& [name, fn] : Registry::data(*p).methods) names.insert(name);
+  std::string out;
+  for (auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// Its method is looked up when the spec is read, on the trap's trapper.
+void register_on_fail_layer(Trapper& t) {
+  auto& reg = Registry::get();
+  std::unique_lock lock(reg.mutex);
+  Registry::data(t).layers.insert_or_assign(
+      "on_fail", LayerDef{[](const Trapper& trapper, std::string_view method) {
+        if (method.empty() || !Registry::resolve_method(trapper, method))
+          bad_layer_argument("on_fail", method,
+                             "the name of a test method of trapper " + trapper.name() +
+                                 " (such as " + plain_methods(trapper) + ")");
+        return std::vector<LayerImpl>{[m = std::string(method)](Trap& self) {
+          self.on_test_failure([m](Trap& t) { t.call(m, {}); });
+          self.next();
+        }};
+      }});
+  ++reg.generation;
 }
 
 // Registered by hand rather than with Builder::layer: its argument is
@@ -145,7 +167,7 @@ void register_output_layer(Trapper& t) {
   auto& reg = Registry::get();
   std::unique_lock lock(reg.mutex);
   Registry::data(t).layers.insert_or_assign(
-      "output", LayerDef{[](std::string_view arg) {
+      "output", LayerDef{[](const Trapper&, std::string_view arg) {
         auto chosen = arg.empty() ? nullptr : find_strategy_locked(arg);
         return std::vector<LayerImpl>{[chosen](Trap& self) {
           Registry::state(self)->default_strategy = chosen;
@@ -157,13 +179,13 @@ void register_output_layer(Trapper& t) {
 
 void register_standard(Trapper& t) {
   auto& B = Builder::instance();
-  B.layer(t, "raw", raw_layer);
-  B.layer(t, "die", die_layer);
-  B.layer(t, "exit", exit_layer);
+  B.layer(t, "raw", raw_layer, no_layer_argument("raw"));
+  B.layer(t, "die", die_layer, no_layer_argument("die"));
+  B.layer(t, "exit", exit_layer, no_layer_argument("exit"));
   B.output_layer(t, "stdout", 1);
   B.output_layer(t, "stderr", 2);
-  B.layer(t, "warn", warn_layer);
-  B.layer(t, "on_fail", on_fail_layer);
+  B.layer(t, "warn", warn_layer, no_layer_argument("warn"));
+  register_on_fail_layer(t);
   register_output_layer(t);
   register_fork_layer(t);
   register_timeout_layer(t);

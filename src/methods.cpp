@@ -19,6 +19,37 @@ namespace {
                    t.name() + "; its methods are: " + list);
 }
 
+// What a test method takes, in the caller's words: "an index, a
+// predicate, and an optional test name".
+std::string takes(const TestDef& t, bool need_index) {
+  std::vector<std::string> words;
+  for (ArgWord w : t.argspec) {
+    if (w == ArgWord::element && need_index) words.push_back("an index");
+    if (w == ArgWord::predicate) words.push_back("a predicate");
+    if (w == ArgWord::name) words.push_back("an optional test name");
+  }
+  if (words.empty()) return "no argument";
+  std::string out;
+  for (std::size_t i = 0; i < words.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == words.size() ? ", and " : ", ") + words[i];
+  return out;
+}
+
+[[noreturn]] void missing_argument(std::string_view method, const TestDef& t, bool need_index,
+                                   std::size_t position, const char* what) {
+  throw UsageError(std::string(method) + ": missing argument " + std::to_string(position) +
+                   " (" + what + "): it takes " + takes(t, need_index));
+}
+
+// A test on an accessor that a layer sets whenever it runs, on a trap
+// that holds nothing in it: the trap did not run that layer.
+void require_providing_layer(const Trap& trap, std::string_view method, const AccessorDef& a) {
+  if (a.layer.empty() || trap.has(a.name)) return;
+  throw UsageError(std::string(method) + ": the accessor \"" + a.name +
+                   "\" is set by layer \"" + a.layer +
+                   "\", which this trap did not run: add :" + a.layer + " to its layer spec");
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -58,27 +89,32 @@ bool Trap::call(std::string_view method, std::span<const Value> args, Loc where)
       a.is_array && std::count(t.argspec.begin(), t.argspec.end(), ArgWord::element) > 0;
   // Consume the caller's arguments in argspec order, as Perl does.
   std::size_t next_arg = 0;
-  auto take = [&]() -> Value { return next_arg < args.size() ? args[next_arg++] : Value(); };
+  // The index and the predicates are required; the test name is not.
+  auto take = [&](const char* what) -> Value {
+    if (next_arg >= args.size()) missing_argument(method, t, need_index, next_arg + 1, what);
+    return args[next_arg++];
+  };
   std::optional<std::int64_t> index;
   Value name;
   std::vector<Value> predicates;
   for (ArgWord w : t.argspec) {
     if (w == ArgWord::element && need_index) {
-      Value i = take();
+      Value i = take("an index");
       if (!i.is_integer())
         throw UsageError(std::string(method) + ": " + a.name +
                          " is an array accessor: the first argument must be an index, not " +
                          i.str());
       index = i.as<std::int64_t>();
     } else if (w == ArgWord::predicate) {
-      predicates.push_back(take());
-    } else if (w == ArgWord::name) {
-      name = take();
+      predicates.push_back(take("a predicate"));
+    } else if (w == ArgWord::name && next_arg < args.size()) {
+      name = args[next_arg++];
     }
   }
   if (next_arg < args.size())
     throw UsageError(std::string(method) + ": too many arguments (" +
                      std::to_string(args.size()) + ")");
+  require_providing_layer(*this, method, a);
   if (a.is_leaveby && leaveby() != a.name) return wrong_leaveby(*this, a, name, where);
 
   const Value* whole = get(a.name);
@@ -156,11 +192,11 @@ bool Trap::report_isa_(bool is, const std::string& type, std::string_view name, 
   bool Trap::acc##_nok(std::string_view name, Loc where) {                        \
     return check_(#acc, "nok", {Value(name)}, where);                             \
   }                                                                               \
-  bool Trap::acc##_is(const Value& expected, std::string_view name, Loc where) {  \
-    return check_(#acc, "is", {expected, Value(name)}, where);                    \
+  bool Trap::acc##_is(const Expected& expected, std::string_view name, Loc where) {  \
+    return check_(#acc, "is", {expected.value(), Value(name)}, where);                    \
   }                                                                               \
-  bool Trap::acc##_isnt(const Value& expected, std::string_view name, Loc where) { \
-    return check_(#acc, "isnt", {expected, Value(name)}, where);                  \
+  bool Trap::acc##_isnt(const Expected& expected, std::string_view name, Loc where) { \
+    return check_(#acc, "isnt", {expected.value(), Value(name)}, where);                  \
   }                                                                               \
   bool Trap::acc##_like(std::string_view pattern, std::string_view name, Loc where) { \
     return check_(#acc, "like", {Value(pattern), Value(name)}, where);            \
@@ -183,11 +219,11 @@ bool Trap::warn_ok(std::size_t i, std::string_view name, Loc where) {
 bool Trap::warn_nok(std::size_t i, std::string_view name, Loc where) {
   return check_("warn", "nok", {Value(i), Value(name)}, where);
 }
-bool Trap::warn_is(std::size_t i, const Value& expected, std::string_view name, Loc where) {
-  return check_("warn", "is", {Value(i), expected, Value(name)}, where);
+bool Trap::warn_is(std::size_t i, const Expected& expected, std::string_view name, Loc where) {
+  return check_("warn", "is", {Value(i), expected.value(), Value(name)}, where);
 }
-bool Trap::warn_isnt(std::size_t i, const Value& expected, std::string_view name, Loc where) {
-  return check_("warn", "isnt", {Value(i), expected, Value(name)}, where);
+bool Trap::warn_isnt(std::size_t i, const Expected& expected, std::string_view name, Loc where) {
+  return check_("warn", "isnt", {Value(i), expected.value(), Value(name)}, where);
 }
 bool Trap::warn_like(std::size_t i, std::string_view pattern, std::string_view name, Loc where) {
   return check_("warn", "like", {Value(i), Value(pattern), Value(name)}, where);

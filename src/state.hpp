@@ -24,16 +24,22 @@ struct InternalException {};
 enum class ArgWord { trap, entirety, element, predicate, name };
 
 struct LayerDef {
-  // Makes the implementation of the layer for one argument. Called when a
-  // spec is resolved, so argument errors surface before anything runs.
-  std::function<std::vector<LayerImpl>(std::string_view arg)> make;
+  // Makes the implementation of the layer for one argument, for a trap of
+  // trapper `t`. Called when a spec is resolved, so argument errors surface
+  // before anything runs. Callers hold the registry lock.
+  std::function<std::vector<LayerImpl>(const Trapper& t, std::string_view arg)> make;
 };
+
+/// The message for a layer given an argument it does not take.
+[[noreturn]] void bad_layer_argument(std::string_view layer, std::string_view arg,
+                                     std::string_view accepted);
 
 struct AccessorDef {
   std::string name;
   bool is_leaveby = false;
   bool is_array = false;
   AccessorFn flexible;  // empty for a simple accessor
+  std::string layer;    // the layer that always sets it, if declared
 };
 
 struct TestDef {

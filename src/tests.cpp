@@ -81,7 +81,26 @@ bool test_nok(Trap& self, std::span<const Value> a) {
   return ok;
 }
 
+// A kind and a value, for the message of a comparison that cannot be made.
+std::string described(const Value& v) {
+  if (v.is_array()) return "an array";
+  return v.type_name() + " " + truncated(v);
+}
+
+// is, isnt and is_deeply compare like with like: a comparison of different
+// kinds is the caller's mistake, not a failure (nor, for isnt, a pass).
+void require_same_kind(Trap& self, const Value& got, const Value& want,
+                       const std::string& path = {}) {
+  if (got.is_null() || want.is_null() || Value::same_kind(got, want)) return;
+  throw UsageError("Cannot compare " + described(got) + " in " + self.test_accessor() + path +
+                   " with " + described(want) +
+                   ": values of different kinds are never equal (a bool compares with a "
+                   "bool, a number with a number, a string with a string, any other type "
+                   "with the same type)");
+}
+
 bool test_is(Trap& self, std::span<const Value> a) {
+  require_same_kind(self, a[0], a[1]);
   bool ok = a[0] == a[1];
   if (ok) return true;
   self.diag("         got: " + truncated(a[0]));
@@ -103,6 +122,7 @@ bool test_is(Trap& self, std::span<const Value> a) {
 }
 
 bool test_isnt(Trap& self, std::span<const Value> a) {
+  require_same_kind(self, a[0], a[1]);
   bool ok = !(a[0] == a[1]);
   if (!ok) {
     self.diag("         got: " + a[0].str());
@@ -122,7 +142,7 @@ bool regex_test(Trap& self, std::span<const Value> a, bool want) {
 }
 
 // Where two structures first differ, as Test::More's is_deeply says it.
-bool deep_diff(const Value& got, const Value& want, const std::string& path,
+bool deep_diff(Trap& self, const Value& got, const Value& want, const std::string& path,
                std::vector<std::string>& out) {
   if (got.is_array() && want.is_array()) {
     auto& g = got.array();
@@ -135,11 +155,12 @@ bool deep_diff(const Value& got, const Value& want, const std::string& path,
         out.push_back("    $expected" + p + " = " + (i < w.size() ? w[i].str() : "Does not exist"));
         return false;
       }
-      if (!deep_diff(g[i], w[i], p, out)) return false;
+      if (!deep_diff(self, g[i], w[i], p, out)) return false;
     }
     return true;
   }
-  if (got == want && got.is_array() == want.is_array()) return true;
+  require_same_kind(self, got, want, path);
+  if (got == want) return true;
   out.push_back("    Structures begin differing at:");
   out.push_back("         $got" + path + " = " + got.str());
   out.push_back("    $expected" + path + " = " + want.str());
@@ -148,7 +169,7 @@ bool deep_diff(const Value& got, const Value& want, const std::string& path,
 
 bool test_is_deeply(Trap& self, std::span<const Value> a) {
   std::vector<std::string> out;
-  bool ok = deep_diff(a[0], a[1], "", out);
+  bool ok = deep_diff(self, a[0], a[1], "", out);
   for (auto& line : out) self.diag(line);
   return ok;
 }

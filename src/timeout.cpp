@@ -178,7 +178,7 @@ void timeout_layer(Trap& self, std::string_view arg) {
 
 void register_timeout_layer(Trapper& t) {
   auto& B = Builder::instance();
-  B.layer(t, "timeout", timeout_layer);
+  B.layer(t, "timeout", timeout_layer, [](std::string_view arg) { (void)parse_millis(arg); });
   B.accessor(t, {.simple = {"timeout"}, .is_leaveby = true});
 }
 

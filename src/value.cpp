@@ -42,6 +42,23 @@ std::optional<double> Value::numeric_string() const {
   return d;
 }
 
+std::int64_t Value::integer_in(std::int64_t min, std::uint64_t max, const char* to) const {
+  std::int64_t i = 0;
+  std::optional<double> d;
+  if (auto* p = std::get_if<std::int64_t>(&v_)) {
+    i = *p;
+  } else if ((d = std::get_if<double>(&v_) ? std::optional(std::get<double>(v_))
+                                             : numeric_string())) {
+    // Only a whole number in int64's range; NaN fails the first test.
+    if (!(std::trunc(*d) == *d) || *d < -0x1p63 || *d >= 0x1p63) bad_conversion(to);
+    i = static_cast<std::int64_t>(*d);
+  } else {
+    bad_conversion(to);
+  }
+  if (i < min || (i > 0 && static_cast<std::uint64_t>(i) > max)) bad_conversion(to);
+  return i;
+}
+
 void Value::bad_conversion(const char* to) const {
   throw UsageError("Cannot convert " + str() + " (" + type_name() + ") to " + to);
 }
@@ -107,36 +124,77 @@ std::string Value::type_name() const {
   }
 }
 
+namespace {
+
+// An integer and a double, exactly: no rounding of the integer to a double.
+bool same_number(std::int64_t i, double d) {
+  if (!(std::trunc(d) == d) || d < -0x1p63 || d >= 0x1p63) return false;
+  return static_cast<std::int64_t>(d) == i;
+}
+
+std::string type_key(const detail::Opaque& o) {
+  return o.type ? std::string(o.type->name()) : o.type_key;
+}
+
+[[noreturn]] void cannot_compare(const detail::Opaque& o, const std::string& why) {
+  throw UsageError("Cannot compare values of type " +
+                   detail::demangle(type_key(o).c_str()) + ": " + why);
+}
+
+// Two values of the same type that from() made, or that came back from a
+// forked child.
+bool opaque_equal(const detail::Opaque& x, const detail::Opaque& y) {
+  if (x.object && y.object) {
+    if (!x.equal) cannot_compare(x, "it has no operator==");
+    return x.equal(x.object.get(), y.object.get());
+  }
+  if (!x.object && !y.object) {
+    if (!x.encoded || !y.encoded)
+      cannot_compare(x, "one came back from a forked child as its rendering only; "
+                        "specialise trap::codec<T> for it");
+    return *x.encoded == *y.encoded;
+  }
+  const detail::Opaque& live = x.object ? x : y;
+  const detail::Opaque& back = x.object ? y : x;
+  if (!live.equal) cannot_compare(live, "it has no operator==");
+  if (!back.encoded || !live.equal_encoded)
+    cannot_compare(live, "one came back from a forked child as its rendering only; "
+                         "specialise trap::codec<T> for it");
+  try {
+    return live.equal_encoded(live.object.get(), *back.encoded);
+  } catch (const std::exception& e) {
+    cannot_compare(live, std::string("its trap::codec cannot decode what came back: ") + e.what());
+  }
+}
+
+}  // namespace
+
+bool Value::same_kind(const Value& a, const Value& b) {
+  if (a.is_number() && b.is_number()) return true;
+  if (a.v_.index() != b.v_.index()) return false;
+  if (a.v_.index() != 6) return true;
+  return type_key(std::get<detail::Opaque>(a.v_)) == type_key(std::get<detail::Opaque>(b.v_));
+}
+
 bool operator==(const Value& a, const Value& b) {
-  if (a.is_null() || b.is_null()) return a.is_null() && b.is_null();
-  if (a.is_number() && b.is_number()) {
-    if (a.is_integer() && b.is_integer()) return a.as<std::int64_t>() == b.as<std::int64_t>();
-    return a.as<double>() == b.as<double>();
-  }
-  if (a.v_.index() == b.v_.index()) {
-    if (a.is_bool()) return a.as<bool>() == b.as<bool>();
-    if (a.is_string()) return a.string() == b.string();
-    if (a.is_array()) return a.array() == b.array();
-    auto& x = std::get<detail::Opaque>(a.v_);
-    auto& y = std::get<detail::Opaque>(b.v_);
-    if (x.type && y.type && *x.type == *y.type && x.equal)
-      return x.equal(x.object.get(), y.object.get());
-    if (x.object == y.object && x.object) return true;
-    // A value back from a forked child has only its codec bytes.
-    auto bytes = [](const detail::Opaque& o) -> std::optional<std::string> {
-      if (o.object) return o.encode ? std::optional(o.encode(o.object.get())) : std::nullopt;
-      return o.encoded;
-    };
-    auto key = [](const detail::Opaque& o) {
-      return o.type ? std::string(o.type->name()) : o.type_key;
-    };
-    if (key(x) == key(y)) {
-      auto bx = bytes(x), by = bytes(y);
-      if (bx && by) return *bx == *by;
+  if (!Value::same_kind(a, b)) return false;
+  switch (a.v_.index()) {
+    case 0: return true;
+    case 1: return std::get<bool>(a.v_) == std::get<bool>(b.v_);
+    case 2:
+    case 3: {
+      auto* ai = std::get_if<std::int64_t>(&a.v_);
+      auto* bi = std::get_if<std::int64_t>(&b.v_);
+      if (ai && bi) return *ai == *bi;
+      if (ai) return same_number(*ai, std::get<double>(b.v_));
+      if (bi) return same_number(*bi, std::get<double>(a.v_));
+      return std::get<double>(a.v_) == std::get<double>(b.v_);
     }
+    case 4: return a.string() == b.string();
+    case 5: return a.array() == b.array();
+    default:
+      return opaque_equal(std::get<detail::Opaque>(a.v_), std::get<detail::Opaque>(b.v_));
   }
-  if (a.is_array() || b.is_array()) return false;
-  return detail::plain_text(a) == detail::plain_text(b);  // Perl's eq
 }
 
 }  // namespace trap

@@ -38,6 +38,14 @@ using TestFn = std::function<bool(Trap& self, std::span<const Value> args)>;
 /// to restore the stream and `self.set(name, captured)`.
 using StrategyFn =
     std::function<void(Trap& self, std::string_view name, int fd)>;
+/// Checks a layer's argument (the text in the spec's parentheses, empty
+/// without them) when a spec is read, before anything runs: throws
+/// UsageError, naming the layer, the argument and what it takes, for an
+/// argument the layer does not understand.
+using LayerArgCheck = std::function<void(std::string_view arg)>;
+/// A LayerArgCheck for a layer that takes no argument: `:die(x)` is then
+/// `Layer "die" takes no argument, not "x"`.
+LayerArgCheck no_layer_argument(std::string_view layer);
 /// A layer bound to its argument, as layer_implementation() returns it.
 using LayerImpl = std::function<void(Trap& self)>;
 /// A plain method of a trapper (such as `quiet` or `diag_all`), callable by
@@ -57,6 +65,11 @@ struct AccessorSpec {
   bool is_leaveby = false;
   /// An array accessor: its element tests take an index first.
   bool is_array = false;
+  /// The layer that sets these accessors every time it runs (e.g.
+  /// "tcp_server"), or empty. A test method on such an accessor of a trap
+  /// that holds nothing in it (the trap did not run the layer) throws
+  /// UsageError naming the layer, rather than comparing with null.
+  std::string layer{};
 };
 
 /// A named registration scope with an optional parent: it inherits the
@@ -163,12 +176,21 @@ class Builder {
   Builder(const Builder&) = delete;
   Builder& operator=(const Builder&) = delete;
 
-  /// Registers layer @p name on @p trapper.
+  /// Registers layer @p name on @p trapper. It gets whatever argument a
+  /// spec gives it; to have bad arguments rejected when the spec is read,
+  /// register it with a LayerArgCheck.
   /// @throws UsageError for an empty name or one with `:`, `(`, `)` or
   /// white space.
   void layer(Trapper& trapper, std::string_view name, LayerFn fn);
+  /// Registers layer @p name on @p trapper, with @p check run on its
+  /// argument whenever a spec naming it is read (trap::trap() then throws
+  /// the check's UsageError before running anything), e.g.
+  /// `B.layer(t, "simpletee", fn, trap::no_layer_argument("simpletee"))`.
+  /// @throws UsageError as the other overload.
+  void layer(Trapper& trapper, std::string_view name, LayerFn fn, LayerArgCheck check);
   /// Registers @p name as the list @p layers (each a name, possibly with an
   /// argument, known to @p trapper now: Perl resolves them at registration).
+  /// The multi-layer itself takes no argument.
   /// @throws UsageError `Unknown trap layer "x"` for an unknown member.
   void multi_layer(Trapper& trapper, std::string_view name,
                    const std::vector<std::string>& layers);

@@ -59,11 +59,14 @@ struct code_result<F> {
 }  // namespace detail
 
 /// As trap(spec, fn) with the spec as a template argument; its parentheses
-/// are checked at compile time, and so is the return type of code under a
-/// `fork` layer (it needs a trap::codec to come back from the child).
+/// are checked at compile time, and so are the arguments of the built-in
+/// layers (`:die(x)`, `:fork(blah)` and `:timeout(soon)` do not compile) and
+/// the return type of code under a `fork` layer (it needs a trap::codec to
+/// come back from the child).
 template <detail::FixedString Spec, class F>
 Trap trap(F&& fn) {
   using R = typename detail::code_result<std::remove_cvref_t<F>>::type;
+  static_assert(detail::builtin_layer_arguments_ok(Spec.view()));
   static_assert(!detail::spec_names_layer(Spec.view(), "fork") || detail::transferable<R>,
                 "trap: code trapped under a fork layer returns a type that cannot come back "
                 "from the child process: specialise trap::codec<T> for it (static "

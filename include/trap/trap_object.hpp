@@ -121,7 +121,10 @@ class Trap {
 
   /// @name Tests on stdout
   /// `_ok`/`_nok`: the value is true/false in Perl's sense; `_is`/`_isnt`:
-  /// equal or not to @p expected (see Value's equality); `_like`/`_unlike`:
+  /// equal or not to @p expected, which is of the same kind (see Value's
+  /// equality: a string is not a number, a type without `operator==` does
+  /// not compile, and a comparison of different kinds throws UsageError);
+  /// `_like`/`_unlike`:
   /// the Perl-syntax regular expression @p pattern matches somewhere in it,
   /// or not, as Perl's `=~`.
   ///@{
@@ -130,10 +133,10 @@ class Trap {
   /// Passes if the trapped stdout is false in Perl's sense.
   bool stdout_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the trapped stdout equals @p expected.
-  bool stdout_is(const Value& expected, std::string_view name = {},
+  bool stdout_is(const Expected& expected, std::string_view name = {},
                  Loc where = Loc::current());
   /// Passes unless the trapped stdout equals @p expected.
-  bool stdout_isnt(const Value& expected, std::string_view name = {},
+  bool stdout_isnt(const Expected& expected, std::string_view name = {},
                    Loc where = Loc::current());
   /// Passes if the Perl-syntax regex @p pattern matches the trapped stdout.
   bool stdout_like(std::string_view pattern, std::string_view name = {},
@@ -151,10 +154,10 @@ class Trap {
   /// Passes if the trapped stderr is false in Perl's sense.
   bool stderr_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the trapped stderr equals @p expected.
-  bool stderr_is(const Value& expected, std::string_view name = {},
+  bool stderr_is(const Expected& expected, std::string_view name = {},
                  Loc where = Loc::current());
   /// Passes unless the trapped stderr equals @p expected.
-  bool stderr_isnt(const Value& expected, std::string_view name = {},
+  bool stderr_isnt(const Expected& expected, std::string_view name = {},
                    Loc where = Loc::current());
   /// Passes if the Perl-syntax regex @p pattern matches the trapped stderr.
   bool stderr_like(std::string_view pattern, std::string_view name = {},
@@ -172,10 +175,10 @@ class Trap {
   /// Passes if the exception's message is false in Perl's sense.
   bool die_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the exception's message equals @p expected.
-  bool die_is(const Value& expected, std::string_view name = {},
+  bool die_is(const Expected& expected, std::string_view name = {},
               Loc where = Loc::current());
   /// Passes unless the exception's message equals @p expected.
-  bool die_isnt(const Value& expected, std::string_view name = {},
+  bool die_isnt(const Expected& expected, std::string_view name = {},
                 Loc where = Loc::current());
   /// Passes if the Perl-syntax regex @p pattern matches the exception's message.
   bool die_like(std::string_view pattern, std::string_view name = {},
@@ -198,10 +201,10 @@ class Trap {
   /// Passes if the exit code is false in Perl's sense.
   bool exit_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the exit code equals @p expected.
-  bool exit_is(const Value& expected, std::string_view name = {},
+  bool exit_is(const Expected& expected, std::string_view name = {},
                Loc where = Loc::current());
   /// Passes unless the exit code equals @p expected.
-  bool exit_isnt(const Value& expected, std::string_view name = {},
+  bool exit_isnt(const Expected& expected, std::string_view name = {},
                  Loc where = Loc::current());
   /// Passes if the Perl-syntax regex @p pattern matches the exit code.
   bool exit_like(std::string_view pattern, std::string_view name = {},
@@ -219,10 +222,10 @@ class Trap {
   /// Passes if the returned value is false in Perl's sense.
   bool return_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the returned value equals @p expected.
-  bool return_is(const Value& expected, std::string_view name = {},
+  bool return_is(const Expected& expected, std::string_view name = {},
                  Loc where = Loc::current());
   /// Passes unless the returned value equals @p expected.
-  bool return_isnt(const Value& expected, std::string_view name = {},
+  bool return_isnt(const Expected& expected, std::string_view name = {},
                    Loc where = Loc::current());
   /// Passes if the Perl-syntax regex @p pattern matches the returned value.
   bool return_like(std::string_view pattern, std::string_view name = {},
@@ -240,10 +243,10 @@ class Trap {
   /// Passes if how the trap was left (leaveby()) is false in Perl's sense.
   bool leaveby_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if how the trap was left (leaveby()) equals @p expected.
-  bool leaveby_is(const Value& expected, std::string_view name = {},
+  bool leaveby_is(const Expected& expected, std::string_view name = {},
                   Loc where = Loc::current());
   /// Passes unless how the trap was left (leaveby()) equals @p expected.
-  bool leaveby_isnt(const Value& expected, std::string_view name = {},
+  bool leaveby_isnt(const Expected& expected, std::string_view name = {},
                     Loc where = Loc::current());
   /// Passes if the Perl-syntax regex @p pattern matches how the trap was left (leaveby()).
   bool leaveby_like(std::string_view pattern, std::string_view name = {},
@@ -264,10 +267,10 @@ class Trap {
   bool warn_nok(std::size_t index, std::string_view name = {},
                 Loc where = Loc::current());
   /// Passes if warning number @p index equals @p expected.
-  bool warn_is(std::size_t index, const Value& expected,
+  bool warn_is(std::size_t index, const Expected& expected,
                std::string_view name = {}, Loc where = Loc::current());
   /// Passes unless warning number @p index equals @p expected.
-  bool warn_isnt(std::size_t index, const Value& expected,
+  bool warn_isnt(std::size_t index, const Expected& expected,
                  std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the Perl-syntax regex @p pattern matches warning number @p index.
   bool warn_like(std::size_t index, std::string_view pattern,

@@ -5,6 +5,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -51,11 +52,25 @@ struct Opaque {
   std::string rendering;
   bool (*equal)(const void*, const void*) = nullptr;
   std::string (*encode)(const void*) = nullptr;  ///< codec<T>::encode, if any
+  /// Decodes codec bytes and compares them with the object with `==`, if
+  /// the type has a codec and `==`.
+  bool (*equal_encoded)(const void*, std::string_view) = nullptr;
   std::string type_key;                          ///< mangled name, without object
   std::optional<std::string> encoded;            ///< codec bytes, without object
 };
 
 struct ValueCodec;
+
+/// Instantiated for every type a typed test method compares: a type
+/// without `operator==` stops the build here, with its name in the
+/// instantiation (`comparison_needs_operator_eq<MyType>`).
+template <class T>
+struct comparison_needs_operator_eq {
+  static_assert(std::equality_comparable<T>,
+                "trap: a test method compares values with operator==, and this type has "
+                "none: give it one (e.g. bool operator==(const T&) const = default;)");
+  static constexpr bool value = true;
+};
 
 template <class T>
 struct is_vector : std::false_type {};
@@ -72,15 +87,34 @@ struct is_optional<std::optional<T>> : std::true_type {};
 ///
 /// Holds null (Perl's undef), a bool, an integer, a floating-point number, a
 /// string (any bytes), an Array, or any other copyable type together with its
-/// rendering. Equality follows Perl's `eq` where types differ: numbers compare
-/// numerically, strings byte for byte, arrays element by element, other types
-/// with their own `==`, and mixed kinds by their renderings.
+/// rendering.
+///
+/// Equality is C++'s, not Perl's `eq`: only values that really are equal
+/// compare equal, and values of different kinds never do.
+/// - null equals null only;
+/// - a bool equals a bool only (`true` is not `1`, nor `"1"`);
+/// - numbers, integer or floating point, compare numerically and exactly
+///   (`1 == 1.0`; 2^53 + 1 is not the double 2^53);
+/// - a string equals a string with the same bytes (`"1"` is not `1`);
+/// - arrays compare element by element, by these rules;
+/// - any other type compares with its own `operator==`, and only with a
+///   value of the same type: a value of another type is unequal. A type
+///   without `operator==` cannot be compared: `==` throws UsageError naming
+///   it (the typed test methods refuse it at compile time). A value that came
+///   back from a forked child compares through its trap::codec: decoded and
+///   compared with `==`, or byte for byte with another such value; one that
+///   came back as its rendering only throws UsageError.
+///
+/// The `is`, `isnt` and `is_deeply` tests go one step further: a comparison
+/// of different kinds (null aside) is a UsageError naming both, so that
+/// `return_isnt("42")` cannot pass on a return value of 42 by accident.
 ///
 /// @code
 /// trap::Value v = 42;
-/// v.as<int>();          // 42
-/// v == trap::Value(42.0) // true
-/// v.str();              // "42"
+/// v.as<int>();            // 42
+/// v == trap::Value(42.0); // true
+/// v == trap::Value("42"); // false: a string is not a number
+/// v.str();                // "42"
 /// @endcode
 class Value {
  public:
@@ -114,6 +148,12 @@ class Value {
   template <class T>
   static Value from(T&& object);
 
+  /// As from(), for a value that will be compared: a type (or an element
+  /// type) with no `operator==` is a compile-time error naming it, not a
+  /// value that could never be compared.
+  template <class T>
+  static Value from_comparable(T&& object);
+
   /// True for null (Perl's undef).
   bool is_null() const { return v_.index() == 0; }
   /// True for a boolean.
@@ -144,26 +184,59 @@ class Value {
   /// The name of the kind or type held, e.g. "string" or "MyType".
   std::string type_name() const;
 
-  /// Converts to T: an arithmetic type from a number or bool, `std::string`
-  /// or `std::string_view` from a string, `std::vector<U>` from an array,
-  /// `std::optional<U>` (empty for null), or the exact type of a value made
-  /// with from().
+  /// Converts to T: `bool` from a bool; an integer type from a whole number
+  /// (integer or floating point) that T holds exactly; a floating-point
+  /// type from any number; either of them also from a string that is such a
+  /// number, white space around it allowed, as Perl numifies `"42\n"` (so
+  /// that a `cmp_ok`-like test can compare a captured line numerically);
+  /// `std::string` or `std::string_view` from a string; `std::vector<U>`
+  /// from an array; `std::optional<U>` (empty for null); or the exact type
+  /// of a value made with from(). Nothing else converts: not a number to a
+  /// bool or a string, not 2.5 to an int.
   /// @throws UsageError naming both types when the value does not convert.
   template <class T>
   T as() const;
 
-  /// Perl-`eq`-like equality; see the class description.
+  /// Whether @p a and @p b are of the same kind, so that comparing them
+  /// means something: both null, bool, number (integer or floating point),
+  /// string or array, or both of the same other type.
+  static bool same_kind(const Value& a, const Value& b);
+
+  /// Equality; see the class description.
+  /// @throws UsageError for a type without `operator==`, naming it.
   friend bool operator==(const Value& a, const Value& b);
 
  private:
   friend struct detail::ValueCodec;
   [[noreturn]] void bad_conversion(const char* to) const;
+  std::int64_t integer_in(std::int64_t min, std::uint64_t max, const char* to) const;
   // A string that is a number (white space around it allowed), as Perl
   // numifies "42\n".
   std::optional<double> numeric_string() const;
   std::variant<std::monostate, bool, std::int64_t, double, std::string, Array,
                detail::Opaque>
       v_;
+};
+
+/// What a typed test method (`return_is`, `stdout_isnt`, `warn_is`, ...)
+/// compares with: any value Value::from_comparable() takes, so a type
+/// without `operator==` is a compile-time error naming it.
+///
+/// @code
+/// r.return_is(Point{1, 2});   // compares with Point's operator==
+/// @endcode
+class Expected {
+ public:
+  /// Makes the value to compare with from @p object.
+  template <class T>
+    requires(!std::same_as<std::remove_cvref_t<T>, Expected>)
+  Expected(T&& object)  // NOLINT: implicit, as the methods' argument
+      : value_(Value::from_comparable(std::forward<T>(object))) {}
+  /// The value to compare with.
+  const Value& value() const { return value_; }
+
+ private:
+  Value value_;
 };
 
 /// Writes Value::str() to @p os, so values print in any test framework.
@@ -199,9 +272,32 @@ Value Value::from(T&& object) {
       o.encode = [](const void* x) -> std::string {
         return codec<U>::encode(*static_cast<const U*>(x));
       };
+      if constexpr (std::equality_comparable<U>) {
+        o.equal_encoded = [](const void* x, std::string_view bytes) {
+          return *static_cast<const U*>(x) == codec<U>::decode(bytes);
+        };
+      }
     }
     v.v_ = std::move(o);
     return v;
+  }
+}
+
+template <class T>
+Value Value::from_comparable(T&& object) {
+  using U = std::remove_cvref_t<T>;
+  if constexpr (std::is_constructible_v<Value, const U&> && !detail::is_vector<U>::value) {
+    return Value::from(std::forward<T>(object));
+  } else if constexpr (detail::is_vector<U>::value) {
+    Array a;
+    a.reserve(object.size());
+    for (const auto& e : object) a.push_back(Value::from_comparable(e));
+    return Value(std::move(a));
+  } else if constexpr (detail::is_optional<U>::value) {
+    return object ? Value::from_comparable(*object) : Value();
+  } else {
+    static_assert(detail::comparison_needs_operator_eq<U>::value);
+    return Value::from(std::forward<T>(object));
   }
 }
 
@@ -211,14 +307,16 @@ T Value::as() const {
     return *this;
   } else if constexpr (std::is_same_v<T, bool>) {
     if (auto* b = std::get_if<bool>(&v_)) return *b;
-    if (is_number()) return as<double>() != 0;
     bad_conversion("bool");
-  } else if constexpr (std::is_arithmetic_v<T>) {
+  } else if constexpr (std::is_integral_v<T>) {
+    return static_cast<T>(integer_in(static_cast<std::int64_t>(std::numeric_limits<T>::min()),
+                                     static_cast<std::uint64_t>(std::numeric_limits<T>::max()),
+                                     detail::demangle(typeid(T).name()).c_str()));
+  } else if constexpr (std::is_floating_point_v<T>) {
     if (auto* i = std::get_if<std::int64_t>(&v_)) return static_cast<T>(*i);
     if (auto* d = std::get_if<double>(&v_)) return static_cast<T>(*d);
-    if (auto* b = std::get_if<bool>(&v_)) return static_cast<T>(*b);
     if (auto d = numeric_string()) return static_cast<T>(*d);
-    bad_conversion("a number");
+    bad_conversion(detail::demangle(typeid(T).name()).c_str());
   } else if constexpr (std::is_same_v<T, std::string> ||
                        std::is_same_v<T, std::string_view>) {
     return T(string());

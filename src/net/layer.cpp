@@ -128,8 +128,10 @@ bool register_tcp_server_layer() {
   static std::once_flag once;
   std::call_once(once, [] {
     auto& B = Builder::instance();
-    B.layer(standard(), "tcp_server", tcp_server_layer);
-    B.accessor(standard(), {.simple = {"received", "connections"}, .is_array = true});
+    B.layer(standard(), "tcp_server", tcp_server_layer,
+            [](std::string_view arg) { (void)parse(arg); });
+    B.accessor(standard(),
+               {.simple = {"received", "connections"}, .is_array = true, .layer = "tcp_server"});
   });
   return true;
 }

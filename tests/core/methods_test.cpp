@@ -121,7 +121,9 @@ BOOST_AUTO_TEST_CASE(scalar_accessor_tests_pass_and_fail) {
   BOOST_TEST(one([&] { r.stderr_like("e.r"); }).pass);
   BOOST_TEST(one([&] { r.return_is(42); }).pass);
   BOOST_TEST(one([&] { r.return_is(42.0); }).pass);
-  BOOST_TEST(one([&] { r.return_is("42"); }).pass);  // Perl's eq
+  // Not Perl's eq: a string is not a number, for is and isnt alike.
+  BOOST_CHECK_THROW(r.return_is("42"), trap::UsageError);
+  BOOST_CHECK_THROW(r.return_isnt("42"), trap::UsageError);
   BOOST_TEST(one([&] { r.return_isnt(41); }).pass);
   BOOST_TEST(one([&] { r.return_ok(); }).pass);
   BOOST_TEST(one([&] { r.return_like("^4\\d$"); }).pass);

@@ -47,14 +47,15 @@ BOOST_AUTO_TEST_CASE(kinds_and_rendering) {
   BOOST_TEST(trap::Value(static_cast<const char*>(nullptr)).is_null());
 }
 
-BOOST_AUTO_TEST_CASE(equality_is_perls_eq) {
+BOOST_AUTO_TEST_CASE(equality_compares_like_with_like) {
   BOOST_TEST(trap::Value(1) == trap::Value(1.0));
-  BOOST_TEST(trap::Value(1) == trap::Value("1"));
+  BOOST_TEST(!(trap::Value(1) == trap::Value("1")));
   BOOST_TEST(!(trap::Value(1) == trap::Value("1.0")));
   BOOST_TEST(!(trap::Value() == trap::Value("")));
   BOOST_TEST(trap::Value() == trap::Value());
-  BOOST_TEST(trap::Value(true) == trap::Value(1));
-  BOOST_TEST(trap::Value(trap::Array{1, 2}) == trap::Value(trap::Array{1.0, "2"}));
+  BOOST_TEST(!(trap::Value(true) == trap::Value(1)));
+  BOOST_TEST(trap::Value(trap::Array{1, 2}) == trap::Value(trap::Array{1.0, 2}));
+  BOOST_TEST(!(trap::Value(trap::Array{1, 2}) == trap::Value(trap::Array{1.0, "2"})));
   BOOST_TEST(!(trap::Value(trap::Array{1}) == trap::Value("1")));
   BOOST_TEST(trap::Value::from(Point{1, 2}) == trap::Value::from(Point{1, 2}));
   BOOST_TEST(!(trap::Value::from(Point{1, 2}) == trap::Value::from(Point{2, 1})));
