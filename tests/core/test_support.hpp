@@ -5,10 +5,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -222,6 +224,19 @@ inline std::string diagnostics(const trap::Event& e) {
 namespace test_support {
 /// Whether descriptor @p fd is open.
 inline bool is_open_fd(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+
+/// Raises this process's soft limit on open descriptors to @p needed when
+/// it is lower (up to the hard limit, which an unprivileged process cannot
+/// pass); says whether the limit now allows @p needed.
+inline bool allow_descriptors(rlim_t needed) {
+  struct rlimit lim {};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return false;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < needed) {
+    lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? needed : std::min(needed, lim.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) return false;
+  }
+  return lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= needed;
+}
 
 /// What read_byte_within() saw, other than a byte.
 constexpr int kEndOfFile = -1, kNothingInTime = -2;
