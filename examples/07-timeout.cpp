@@ -1,4 +1,4 @@
-// 07-timeout: code that hangs is stopped. Under `:fork:timeout(200)` the
+// 07-timeout: code that hangs is stopped. Under `:fork:timeout(2000)` the
 // child is killed at the deadline and the output it wrote until then is
 // kept; `:timeout(ms)` alone stops code in process.
 #include <unistd.h>
@@ -38,14 +38,16 @@ unsigned long spin() {
 }  // namespace
 
 int main() {
-  auto hung = trap::trap<":fork:timeout(200)">(wait_for_reply);
+  // A deadline is counted from the start of the trap: leave the child time
+  // to start and write before it (2 s is plenty, even on a busy machine).
+  auto hung = trap::trap<":fork:timeout(2000)">(wait_for_reply);
   hung.did_timeout("the child is stopped at its deadline");
   hung.stdout_is("request sent\n", "what it wrote until then is kept");
 
   auto busy = trap::trap<":timeout(100)">(spin);
   busy.did_timeout("a busy loop is stopped in process");
 
-  auto quick = trap::trap<":fork:timeout(5000)">([] { return 42; });
+  auto quick = trap::trap<":fork:timeout(30000)">([] { return 42; });
   quick.return_is(42, "code that finishes in time is untouched");
   return trap::done_testing();
 }

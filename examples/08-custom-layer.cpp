@@ -50,26 +50,30 @@ int main() {
   B.layer(mine, "in_dir", in_dir_layer);
   B.layer(mine, "env", env_layer);
 
+  // Where we are now, and a directory that is not it.
+  const std::string home = std::filesystem::current_path().string();
+  const std::string elsewhere = home == "/" ? "/tmp" : "/";
+  ::unsetenv("GREETING");
+
   // Layers to the right wrap those to their left: in_dir and env apply
   // around the code, timeout around them.
-  auto r = mine.trap(":env(GREETING=hello):in_dir(/):timeout(1000)", [] {
+  auto r = mine.trap(":env(GREETING=hello):in_dir(" + elsewhere + "):timeout(2000)", [] {
     std::cout << std::getenv("GREETING") << " from "
               << std::filesystem::current_path().string() << "\n";
     for (;;) ::pause();  // and then it hangs
   });
   r.did_timeout("stopped at the deadline");
-  r.stdout_is("hello from /\n", "ran with our directory and variable");
+  r.stdout_is("hello from " + elsewhere + "\n", "ran with our directory and variable");
 
   // The teardowns put the directory and the variable back.
   auto after = trap::trap([] {
     std::cout << (std::getenv("GREETING") ? "set" : "unset") << " in "
               << std::filesystem::current_path().string();
   });
-  after.stdout_is("unset in " + std::filesystem::current_path().string(),
-                  "GREETING is unset again, the directory is ours");
+  after.stdout_is("unset in " + home, "GREETING is unset again, the directory is ours");
 
   // The same under fork: the layers run in the child only.
-  auto child = mine.trap(":env(GREETING=hi):fork:timeout(1000)", [] {
+  auto child = mine.trap(":env(GREETING=hi):fork:timeout(30000)", [] {
     return std::string(std::getenv("GREETING"));
   });
   child.return_is("hi", "the variable reaches the code in the child");

@@ -242,7 +242,19 @@ CaptureLock& capture_lock() {
   return *stored_capture_lock();
 }
 
+std::atomic<int> capture_waiters{0};
+
+// Counts this thread among the waiters while it waits.
+struct WaiterCount {
+  WaiterCount() { ++capture_waiters; }
+  ~WaiterCount() { --capture_waiters; }
+  WaiterCount(const WaiterCount&) = delete;
+  WaiterCount& operator=(const WaiterCount&) = delete;
+};
+
 }  // namespace
+
+int process_wide_capture_waiters() noexcept { return capture_waiters.load(); }
 
 void lock_process_wide_captures() {
   CaptureLock& l = capture_lock();
@@ -253,15 +265,18 @@ void lock_process_wide_captures() {
     return;
   }
   auto is_free = [&] { return l.depth == 0; };
-  if (!l.free.wait_for(lock, std::chrono::seconds(10), is_free)) {
-    // Most likely a trap waiting (join) for this thread: say so once.
-    static std::atomic<bool> said{false};
-    if (!said.exchange(true))
-      write_original(2,
-                     "# trap: a trap has waited 10 s for another thread's trap to end: "
-                     "captures with dup2, pipe, tee and tempfile are process-wide and run "
-                     "one thread at a time (use memory for traps on several threads)\n");
-    l.free.wait(lock, is_free);
+  if (!is_free()) {
+    WaiterCount counted;
+    if (!l.free.wait_for(lock, std::chrono::seconds(10), is_free)) {
+      // Most likely a trap waiting (join) for this thread: say so once.
+      static std::atomic<bool> said{false};
+      if (!said.exchange(true))
+        write_original(2,
+                       "# trap: a trap has waited 10 s for another thread's trap to end: "
+                       "captures with dup2, pipe, tee and tempfile are process-wide and run "
+                       "one thread at a time (use memory for traps on several threads)\n");
+      l.free.wait(lock, is_free);
+    }
   }
   l.owner = me;
   l.depth = 1;

@@ -179,6 +179,9 @@ struct BuiltinStrategy {
 /// another thread's process-wide trap waits for ever: documented.
 void lock_process_wide_captures();
 void unlock_process_wide_captures() noexcept;
+/// How many threads are waiting in lock_process_wide_captures() for another
+/// thread's capture to end (lets a test see that a thread waits there).
+int process_wide_capture_waiters() noexcept;
 
 /// The StrategyFn of a Capture type: begins it, registers the teardown that
 /// ends it and sets the accessor, then applies the next layer. A failure to

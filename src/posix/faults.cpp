@@ -112,6 +112,15 @@ int take_fault(const char* call) {
   return 0;
 }
 
+int pending_faults() {
+  Table* t = table.load(std::memory_order_acquire);
+  if (!t) return 0;
+  int n = 0;
+  const int used = t->used.load();
+  for (int i = 0; i < used && i < kSlots; ++i) n += t->slots[i].countdown.load() > 0;
+  return n;
+}
+
 int take_library_fault(const char* call, int also_retried) {
   for (;;) {
     int e = take_fault(call);

@@ -63,6 +63,11 @@ class Fd {
 /// @throws std::invalid_argument for a name that is no seam point.
 void inject_fault(std::string_view call, int nth, int err);
 
+/// How many injected faults are still pending: not yet taken by a use of
+/// their call (in this process or a forked child). Tests check that a fault
+/// they injected was hit.
+int pending_faults();
+
 /// Called by a wrapper right before it makes @p call: the fault injected
 /// into this use, 0 for none, an errno, or a negative number for a short
 /// transfer. Cheap when no test injects or counts.

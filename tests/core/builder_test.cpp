@@ -4,9 +4,12 @@
 #define BOOST_TEST_MODULE builder
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <thread>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
@@ -58,8 +61,30 @@ trap::Trapper& examples() {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(builder_is_a_singleton) {
-  BOOST_TEST(&trap::Builder::instance() == &trap::Builder::instance());
+BOOST_AUTO_TEST_CASE(what_is_registered_through_instance_is_seen_everywhere) {
+  // The one Builder is where registrations live: what another thread
+  // registers through instance() is found through instance() here, and
+  // the traps sprung here use it.
+  const trap::StrategyFn* memory = trap::Builder::instance().capture_strategy("memory");
+  BOOST_REQUIRE(memory);
+  BOOST_TEST(!trap::Builder::instance().capture_strategy("builder_test_memory"));
+  static trap::Trapper t("TT::instance", &trap::standard());
+  static std::atomic<int> layer_runs{0};
+  std::thread([&] {
+    auto& B = trap::Builder::instance();
+    B.capture_strategy("builder_test_memory", *memory);
+    B.layer(t, "counted", [](trap::Trap& self, std::string_view) {
+      ++layer_runs;
+      self.next();
+    });
+  }).join();
+  auto& B = trap::Builder::instance();
+  const trap::StrategyFn* renamed = B.capture_strategy("builder_test_memory");
+  BOOST_TEST(renamed != nullptr);
+  BOOST_TEST(B.first_capture_strategy("no_such_strategy;builder_test_memory") == renamed);
+  auto r = t.trap(":flow:stdout(builder_test_memory):counted", [] { std::cout << "hello"; });
+  BOOST_TEST(r.out() == "hello");
+  BOOST_TEST(layer_runs.load() == 1);
 }
 
 BOOST_AUTO_TEST_CASE(simpletee_prints_after_the_trap) {

@@ -8,8 +8,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <barrier>
+#include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -21,6 +22,7 @@
 #include <trap/hub.hpp>
 #include <trap/trap.hpp>
 
+#include "capture.hpp"
 #include "posix/fd.hpp"
 #include "test_support.hpp"
 
@@ -34,7 +36,12 @@ std::string line_of(int thread, int i) {
   return "thread " + std::to_string(thread) + " line " + std::to_string(i) + "\n";
 }
 
-// A one-shot gate: threads wait until it opens.
+// How long a thread waits for another before the test gives up on it: far
+// more than any step here takes, and reached only when something is wrong.
+constexpr auto kPatience = std::chrono::seconds(30);
+
+// A one-shot gate: threads wait until it opens, or kPatience (then wait()
+// says false).
 class Gate {
  public:
   void open() {
@@ -44,9 +51,9 @@ class Gate {
     }
     cv_.notify_all();
   }
-  void wait() {
+  bool wait() {
     std::unique_lock lock(m_);
-    cv_.wait(lock, [&] { return open_; });
+    return cv_.wait_for(lock, kPatience, [&] { return open_; });
   }
 
  private:
@@ -55,36 +62,82 @@ class Gate {
   bool open_ = false;
 };
 
+// A reusable barrier for a fixed number of threads, as std::barrier, but
+// one that gives up: when a thread does not arrive within kPatience, every
+// wait (then and after) says false, so the others end and the test fails
+// instead of hanging until ctest's timeout.
+class Barrier {
+ public:
+  explicit Barrier(int count) : count_(count) {}
+  bool arrive_and_wait() {
+    std::unique_lock lock(m_);
+    if (broken_) return false;
+    const long phase = phase_;
+    if (++arrived_ == count_) {
+      arrived_ = 0;
+      ++phase_;
+      cv_.notify_all();
+      return true;
+    }
+    if (cv_.wait_for(lock, kPatience, [&] { return phase_ != phase || broken_; }) && !broken_)
+      return true;
+    broken_ = true;
+    cv_.notify_all();
+    return false;
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  const int count_;
+  int arrived_ = 0;
+  long phase_ = 0;
+  bool broken_ = false;
+};
+
+// Polls @p done until it holds or kPatience passes; says which.
+bool eventually(const std::function<bool()>& done) {
+  const auto give_up = std::chrono::steady_clock::now() + kPatience;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(memory_traps_on_eight_threads_capture_only_their_own_thread) {
   // All eight are inside their traps at once (the barrier inside the code)
   // and write interleaved; each capture holds exactly its thread's lines.
-  std::barrier all_inside(kThreads);
+  // A thread whose capture is wrong keeps taking part in every round: the
+  // others never wait for it in vain.
+  Barrier all_inside(kThreads);
+  std::atomic<int> gave_up{0};
   std::vector<std::string> out(kThreads), err(kThreads);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int round = 0; round < 20; ++round) {
         auto r = trap::trap(":flow:stdout(memory):stderr(memory)", [&] {
-          all_inside.arrive_and_wait();
+          if (!all_inside.arrive_and_wait()) ++gave_up;
           for (int i = 0; i < 50; ++i) {
             std::cout << line_of(t, i);
             std::cerr << line_of(t, i) << std::flush;
           }
-          all_inside.arrive_and_wait();  // nobody ends before all wrote
+          if (!all_inside.arrive_and_wait()) ++gave_up;  // nobody ends before all wrote
         });
         std::string want;
         for (int i = 0; i < 50; ++i) want += line_of(t, i);
-        if (r.out() != want || r.err() != want) {
-          out[t] = r.out();
-          err[t] = r.err();
-          return;
+        if ((r.out() != want || r.err() != want) && out[t].empty() && err[t].empty()) {
+          out[t] = r.out() == want ? "" : r.out();
+          err[t] = r.err() == want ? "" : r.err();
         }
       }
     });
   }
   for (auto& th : threads) th.join();
+  BOOST_TEST(gave_up.load() == 0);
   for (int t = 0; t < kThreads; ++t) {
     BOOST_TEST_CONTEXT("thread " << t) {
       BOOST_TEST(out[t].empty(), "captured " << out[t].size() << " bytes of the wrong text");
@@ -101,6 +154,7 @@ BOOST_AUTO_TEST_CASE(a_thread_that_captures_nothing_writes_where_the_stream_went
   // output reaches stdout (here an outer dup2 trap of this thread), not the
   // other thread's capture.
   Gate inside, written;
+  std::atomic<bool> gave_up{false};
   trap::Trap other;
   std::thread capturer;
   auto outer = trap::trap(":flow:stdout(dup2)", [&] {
@@ -108,21 +162,22 @@ BOOST_AUTO_TEST_CASE(a_thread_that_captures_nothing_writes_where_the_stream_went
       other = trap::trap(":flow:stdout(memory)", [&] {
         std::cout << "mine ";
         inside.open();
-        written.wait();
+        if (!written.wait()) gave_up = true;
         std::cout << "still mine";
       });
     });
-    inside.wait();
+    if (!inside.wait()) gave_up = true;
     std::cout << "not theirs" << std::flush;
     written.open();
     capturer.join();
   });
+  BOOST_TEST(!gave_up.load());
   BOOST_TEST(other.out() == "mine still mine");
   BOOST_TEST(outer.out() == "not theirs");
 }
 
 BOOST_AUTO_TEST_CASE(memory_traps_nest_on_each_thread_while_others_capture) {
-  std::barrier all_inside(kThreads);
+  Barrier all_inside(kThreads);
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -131,7 +186,7 @@ BOOST_AUTO_TEST_CASE(memory_traps_nest_on_each_thread_while_others_capture) {
       auto outer = trap::trap(":flow:stdout(memory)", [&] {
         std::cout << "outer " << t << ";";
         inner = trap::trap(":flow:stdout(memory)", [&] {
-          all_inside.arrive_and_wait();
+          if (!all_inside.arrive_and_wait()) ++wrong;
           std::cout << "inner " << t << ";";
         });
         std::cout << "outer again " << t << ";";
@@ -149,16 +204,16 @@ BOOST_AUTO_TEST_CASE(memory_and_process_wide_traps_on_different_threads) {
   // A dup2 trap on one thread and memory traps on others at the same time:
   // the memory traps keep their thread's iostream output, the dup2 trap
   // gets its own.
-  std::barrier all_inside(kThreads);
+  Barrier all_inside(kThreads);
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       const std::string spec = t == 0 ? ":flow:stdout(dup2)" : ":flow:stdout(memory)";
       auto r = trap::trap(spec, [&] {
-        all_inside.arrive_and_wait();
+        if (!all_inside.arrive_and_wait()) ++wrong;
         std::cout << line_of(t, 0) << std::flush;
-        all_inside.arrive_and_wait();
+        if (!all_inside.arrive_and_wait()) ++wrong;
       });
       if (r.out() != line_of(t, 0)) ++wrong;
     });
@@ -169,29 +224,37 @@ BOOST_AUTO_TEST_CASE(memory_and_process_wide_traps_on_different_threads) {
 
 BOOST_AUTO_TEST_CASE(a_thread_waits_for_another_threads_process_wide_trap) {
   // The second thread's dup2 trap begins only once the first one's ended:
-  // its code never runs while the first one's does.
-  Gate first_inside, second_started;
-  std::atomic<bool> first_done{false}, second_ran_early{false};
+  // its code never runs while the first one's does. The order is forced:
+  // the first thread stays inside its trap until the second is seen waiting
+  // for it, or (were it not made to wait) until the second's code has run.
+  Gate first_inside;
+  std::atomic<bool> first_done{false}, second_ran{false}, second_ran_early{false};
+  bool second_waited = false, first_inside_in_time = false;
   trap::Trap first, second;
   std::thread a([&] {
     first = trap::trap(":flow:stdout(dup2)", [&] {
       std::cout << "first";
       first_inside.open();
-      second_started.wait();
+      second_waited = eventually([&] {
+        return trap::detail::process_wide_capture_waiters() == 1 || second_ran.load();
+      });
+      second_waited = second_waited && !second_ran.load();
       std::cout << " still first" << std::flush;
       first_done = true;
     });
   });
-  first_inside.wait();
+  first_inside_in_time = first_inside.wait();
   std::thread b([&] {
-    second_started.open();
     second = trap::trap(":flow:stdout(dup2)", [&] {
       if (!first_done) second_ran_early = true;
+      second_ran = true;
       std::cout << "second";
     });
   });
   a.join();
   b.join();
+  BOOST_TEST(first_inside_in_time);
+  BOOST_TEST(second_waited, "the second trap was seen waiting for the first");
   BOOST_TEST(!second_ran_early.load());
   BOOST_TEST(first.out() == "first still first");
   BOOST_TEST(second.out() == "second");
@@ -201,16 +264,18 @@ BOOST_AUTO_TEST_CASE(a_fork_trap_captures_while_another_thread_holds_a_capture) 
   // The child of a fork has only the forking thread: a process-wide capture
   // another thread held at the fork does not make the child wait.
   Gate inside, done;
+  std::atomic<bool> gave_up{false};
   std::thread holder([&] {
     trap::trap(":flow:stdout(pipe)", [&] {
       inside.open();
-      done.wait();
+      if (!done.wait()) gave_up = true;
     });
   });
-  inside.wait();
+  if (!inside.wait()) gave_up = true;
   auto r = trap::trap(":fork:timeout(20000)", [] { std::cout << "child"; });
   done.open();
   holder.join();
+  BOOST_TEST(!gave_up.load());
   BOOST_TEST(r.leaveby() == "return");
   BOOST_TEST(r.out() == "child");
 }
@@ -229,11 +294,12 @@ BOOST_AUTO_TEST_CASE(the_hub_delivers_every_event_once_under_concurrent_senders)
     if (!seen.numbers.insert(number).second) ++seen.duplicate_numbers;
   });
   constexpr int kEach = 2000;
-  std::barrier start(kThreads);
+  Barrier start(kThreads);
+  std::atomic<int> gave_up{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      start.arrive_and_wait();
+      if (!start.arrive_and_wait()) ++gave_up;
       for (int i = 0; i < kEach; ++i) {
         trap::Event e;
         e.kind = trap::Event::Kind::ok;
@@ -244,6 +310,7 @@ BOOST_AUTO_TEST_CASE(the_hub_delivers_every_event_once_under_concurrent_senders)
     });
   }
   for (auto& th : threads) th.join();
+  BOOST_TEST(gave_up.load() == 0);
   const std::size_t total = kThreads * kEach;
   BOOST_TEST(hub.count() == total);
   BOOST_TEST(seen.names.size() == total);

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -42,9 +43,10 @@ Outcome spring(const std::string& spec) {
   }
 }
 
-fault_walk::Coverage walk_trap(const std::string& spec) {
-  auto c =
-      fault_walk::walk([&] { return spring(spec); }, [&] { BOOST_TEST(!spring(spec).failed); });
+fault_walk::Coverage walk_trap(const std::string& spec,
+                               const std::set<std::string>& tolerated = {}) {
+  auto c = fault_walk::walk([&] { return spring(spec); }, [&] { BOOST_TEST(!spring(spec).failed); },
+                            {}, tolerated);
   BOOST_TEST_MESSAGE("\"" << spec << "\": " << fault_walk::describe(c));
   return c;
 }
@@ -78,7 +80,9 @@ BOOST_AUTO_TEST_CASE(default_trap_walk) {
 
 BOOST_AUTO_TEST_CASE(pipe_and_tee_walk) {
   QuietStderr quiet;
-  auto c = walk_trap(":flow:stdout(pipe):stderr(tee)");
+  // tee's copy to the original stream is best effort (strategies/pipe.cpp,
+  // tee_out): a write there that fails leaves the capture whole.
+  auto c = walk_trap(":flow:stdout(pipe):stderr(tee)", {"write No space left on device"});
   // Per capture a pipe, its size asked (FIONREAD) and read; tee's pipe is
   // watched by the drainer at once (epoll_ctl), and what it reads is
   // written to the original too.

@@ -4,10 +4,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -220,4 +224,38 @@ inline std::string diagnostics(const trap::Event& e) {
 namespace test_support {
 /// Whether descriptor @p fd is open.
 inline bool is_open_fd(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+
+/// Raises this process's soft limit on open descriptors to @p needed when
+/// it is lower (up to the hard limit, which an unprivileged process cannot
+/// pass); says whether the limit now allows @p needed.
+inline bool allow_descriptors(rlim_t needed) {
+  struct rlimit lim {};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return false;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < needed) {
+    lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? needed : std::min(needed, lim.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) return false;
+  }
+  return lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= needed;
+}
+
+/// What read_byte_within() saw, other than a byte.
+constexpr int kEndOfFile = -1, kNothingInTime = -2;
+
+/// Reads one byte from @p fd, waiting at most @p ms for it: the byte (0 to
+/// 255), kEndOfFile, or kNothingInTime (also for a failed poll or read). A
+/// test that waits for a child's byte with it fails at the deadline, which
+/// is never reached on success, instead of hanging until ctest's timeout.
+inline int read_byte_within(int fd, int ms = 30000) {
+  struct pollfd p = {fd, POLLIN, 0};
+  int r;
+  do r = ::poll(&p, 1, ms);
+  while (r < 0 && errno == EINTR);
+  if (r != 1) return kNothingInTime;
+  unsigned char c;
+  ssize_t n;
+  do n = ::read(fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n == 1) return c;
+  return n == 0 ? kEndOfFile : kNothingInTime;
+}
 }  // namespace test_support

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -38,11 +39,15 @@ using Clock = std::chrono::steady_clock;
 
 BOOST_AUTO_TEST_SUITE(in_process)
 
+// A deadline the code must reach its point of interest before (print,
+// block signals, fork) is 2 s: far beyond what that takes even on a loaded
+// machine or under a sanitizer. Only what needs nothing first is shorter.
+
 BOOST_AUTO_TEST_CASE(busy_loop_is_stopped_and_output_kept) {
   trap::trap([] {});  // the capture files' pool is filled
   const int fds = test_support::count_fds();
   auto start = Clock::now();
-  auto r = trap::trap<":timeout(100)">([] {
+  auto r = trap::trap<":timeout(2000)">([] {
     std::cout << "started\n";
     spin_forever();
   });
@@ -51,7 +56,7 @@ BOOST_AUTO_TEST_CASE(busy_loop_is_stopped_and_output_kept) {
   BOOST_TEST(r.timeout_ok());
   BOOST_TEST(r.test("timeout_is", true, "timed out"));
   BOOST_TEST(r.out() == "started\n");
-  BOOST_TEST((Clock::now() - start >= std::chrono::milliseconds(100)));
+  BOOST_TEST((Clock::now() - start >= std::chrono::milliseconds(2000)));
   BOOST_TEST(test_support::count_fds() == fds);
   // The streams are back: output after the trap is not captured.
   auto after = trap::trap([] { std::cout << "after"; });
@@ -74,13 +79,16 @@ BOOST_AUTO_TEST_CASE(code_that_finishes_in_time_is_untouched) {
 }
 
 BOOST_AUTO_TEST_CASE(nested_traps_and_exit_targets_are_unwound) {
-  auto r = trap::trap<":timeout(100)">([] {
+  static std::atomic<bool> inner_entered{false};
+  auto r = trap::trap<":timeout(2000)">([] {
     trap::trap([] {
+      inner_entered = true;
       std::cout << "inner";
       spin_forever();
     });
   });
   BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(inner_entered.load(), "the deadline came inside the inner trap");
   // exit() after the jump must not go to a frame that is gone.
   auto e = trap::trap([] { std::exit(9); });
   BOOST_TEST(e.exit_code() == 9);
@@ -103,7 +111,7 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(with_fork)
 
 BOOST_AUTO_TEST_CASE(hanging_child_is_killed_and_output_kept) {
-  auto r = trap::trap<":fork:timeout(200)">([] {
+  auto r = trap::trap<":fork:timeout(2000)">([] {
     std::cout << "working" << std::endl;
     std::cerr << "still working\n";
     for (;;) ::pause();
@@ -115,31 +123,42 @@ BOOST_AUTO_TEST_CASE(hanging_child_is_killed_and_output_kept) {
 }
 
 BOOST_AUTO_TEST_CASE(child_that_ignores_the_request_is_killed) {
+  // The child says (one byte on a pipe) when it blocks every signal: the
+  // deadline must find it so, or the test proves nothing.
+  int ready[2];
+  BOOST_REQUIRE(::pipe(ready) == 0);
   auto start = Clock::now();
-  auto r = trap::trap<":fork:timeout(100)">([] {
+  auto r = trap::trap<":fork:timeout(2000)">([&] {
     sigset_t all;
     sigfillset(&all);
     ::sigprocmask(SIG_BLOCK, &all, nullptr);
+    if (::write(ready[1], "b", 1) != 1) std::abort();
     spin_forever();
   });
+  ::close(ready[1]);
   BOOST_TEST(r.leaveby() == "timeout");
-  BOOST_TEST((Clock::now() - start < std::chrono::seconds(10)));
+  BOOST_TEST(test_support::read_byte_within(ready[0]) == 'b', "it blocked signals in time");
+  ::close(ready[0]);
+  BOOST_TEST((Clock::now() - start < std::chrono::seconds(20)));
 }
 
 BOOST_AUTO_TEST_CASE(grandchild_holding_the_output_is_killed_with_the_group) {
   int pipefd[2];
   BOOST_REQUIRE(::pipe(pipefd) == 0);
-  auto r = trap::trap<":fork:timeout(200)">([&] {
+  auto r = trap::trap<":fork:timeout(2000)">([&] {
     if (::fork() == 0) {
-      // The grandchild: holds the pipe's write end and sleeps.
+      // The grandchild: says it is there, holds the pipe's write end and
+      // sleeps.
+      if (::write(pipefd[1], "g", 1) != 1) std::abort();
       for (;;) ::pause();
     }
     for (;;) ::pause();
   });
   ::close(pipefd[1]);
-  // Every holder of the write end is gone: read sees end of file.
-  char c;
-  BOOST_TEST(::read(pipefd[0], &c, 1) == 0);
+  BOOST_TEST(test_support::read_byte_within(pipefd[0]) == 'g', "the grandchild ran in time");
+  // Every holder of the write end is gone: read sees end of file (and a
+  // grandchild left running fails the test at the deadline, not ctest's).
+  BOOST_TEST(test_support::read_byte_within(pipefd[0]) == test_support::kEndOfFile);
   ::close(pipefd[0]);
   BOOST_TEST(r.leaveby() == "timeout");
 }

@@ -98,7 +98,7 @@ BOOST_AUTO_TEST_CASE(a_real_external_client_through_trap_run) {
       "my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ENV{TRAP_TCP_SERVER_PORT})"
       " or die qq(connect: $!\\n);"
       "print $s qq(hello from perl\\n); close $s; print qq(sent\\n);";
-  auto r = trap::run(":tcp_server", {"perl", "-e", script});
+  auto r = trap::run(":tcp_server", {TRAP_TEST_PERL, "-e", script});
   r.exit_is(0);
   r.stdout_is("sent\n");
   r.test("received_is", 0, "hello from perl");
