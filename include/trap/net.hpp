@@ -236,6 +236,19 @@ class TcpServer {
   /// listeners and each connection are closed and every `disconnected`
   /// event is delivered. Clients get until @p deadline to close their side.
   /// Idempotent: later calls return the first report.
+  ///
+  /// Once it returns, nothing of the server is left: its thread is joined
+  /// and its io_context (with its descriptors) destroyed. log(), the
+  /// wait_for_... helpers and register_events() still work; the other
+  /// functions throw trap::UsageError ("testd: the server has shut down").
+  ///
+  /// From a handler (the server's thread, which cannot wait for itself nor
+  /// join itself; Test::POE::Server::TCP's synopsis shuts down in its
+  /// `disconnected` handler) it does not wait: it reads what has come from
+  /// each client, and the report lists the clients whose end of file had
+  /// not come yet. The thread ends after the handler returns and is joined
+  /// by the next shutdown() from another thread, or by the destructor.
+  /// Do not destroy the server from its own handler.
   ShutdownReport shutdown(std::chrono::milliseconds deadline = std::chrono::milliseconds(1000));
 
   /// Calls @p fn on the server's thread for each event named in @p events
