@@ -312,12 +312,13 @@ class UdpServer {
   UdpServer(const UdpServer&) = delete;
   UdpServer& operator=(const UdpServer&) = delete;
 
-  /// The IPv4 port (0 if none).
+  /// The IPv4 port (0 if none); after shutdown(), the one it had.
   std::uint16_t port() const;
-  /// The IPv6 port (0 if none).
+  /// The IPv6 port (0 if none); after shutdown(), the one it had.
   std::uint16_t port6() const;
   /// Sends @p data to @p address : @p port from the matching socket.
-  /// @throws trap::UsageError if there is no socket of that family.
+  /// @throws trap::UsageError if there is no socket of that family, or
+  /// after shutdown().
   void send_to(std::string_view data, const std::string& address, std::uint16_t port);
   /// The next datagram not yet returned by this helper, waiting up to
   /// @p timeout for it.
@@ -325,7 +326,11 @@ class UdpServer {
       std::chrono::milliseconds timeout = TcpServer::kDefaultWait);
   /// Every datagram so far, in order.
   std::vector<Datagram> log() const;
-  /// Closes the sockets and joins the thread. Idempotent.
+  /// Closes the sockets, joins the thread and destroys the io_context (its
+  /// descriptors): once it returns nothing of the server is left, but
+  /// port(), log() and wait_for_datagram() still answer. Idempotent. From
+  /// the handler it closes the sockets only; the next shutdown() from
+  /// another thread, or the destructor, joins the thread.
   void shutdown();
 
   class Impl;

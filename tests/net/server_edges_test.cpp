@@ -1,4 +1,4 @@
-// The TCP test server at its edges: shut down from its own handler (as
+// The test servers at their edges: shut down from their own handler (as
 // Test::POE::Server::TCP's synopsis does in its disconnected handler) and
 // destroyed afterwards; nothing of a server left once shutdown() returns;
 // and what the public API does after it.
@@ -29,6 +29,8 @@ using namespace std::chrono_literals;
 using test_net::Client;
 using trap::net::TcpServer;
 using trap::net::TcpServerOptions;
+using trap::net::UdpServer;
+using trap::net::UdpServerOptions;
 
 namespace {
 
@@ -68,6 +70,18 @@ void synopsis_client(std::uint16_t port) {
     client.send(line + "\n");
     BOOST_TEST(client.read_line().value_or("<none>") == line);
   }
+}
+
+// A UDP socket on 127.0.0.1 that sends one datagram.
+void send_datagram(const std::string& data, std::uint16_t to) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  BOOST_REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(to);
+  ::sendto(fd, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::close(fd);
 }
 
 // Whether @p done() becomes true within five seconds (it watches another
@@ -182,6 +196,34 @@ BOOST_AUTO_TEST_CASE(test_thread_waiting_in_shutdown_while_a_handler_shuts_down)
   BOOST_TEST(seen.report->clean());
 }
 
+BOOST_AUTO_TEST_CASE(udp_handler_shuts_down_then_the_server_is_destroyed) {
+  { UdpServer warm; }
+  const int fds = test_support::count_fds();
+  const int threads = test_support::count_threads();
+  std::atomic<UdpServer*> self{nullptr};
+  std::atomic<bool> send_threw{false};
+  UdpServerOptions o;
+  o.handler = [&](const trap::net::Datagram& d) {
+    if (d.data != "stop") return;
+    self.load()->shutdown();
+    try {
+      self.load()->send_to("late", d.peeraddr, d.peerport);
+    } catch (const trap::UsageError&) {
+      send_threw = true;
+    }
+  };
+  {
+    auto server = std::make_unique<UdpServer>(o);
+    self = server.get();
+    send_datagram("stop", server->port());
+    BOOST_REQUIRE(server->wait_for_datagram());
+    server.reset();
+  }
+  BOOST_TEST(send_threw.load());
+  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(nothing_left_after_shutdown)
@@ -227,6 +269,28 @@ BOOST_AUTO_TEST_CASE(tcp_server_after_shutdown_logs_and_waits_or_says_it_is_gone
   BOOST_CHECK_EXCEPTION(server.start_listener(), trap::UsageError, says_gone);
   BOOST_CHECK_EXCEPTION(server.send_to_all_clients("x"), trap::UsageError, says_gone);
   BOOST_CHECK_THROW(Client("127.0.0.1", port), std::runtime_error);  // nobody listens
+}
+
+BOOST_AUTO_TEST_CASE(udp_server_descriptors_and_thread_gone_when_shutdown_returns) {
+  { UdpServer warm; }
+  const int fds = test_support::count_fds();
+  const int threads = test_support::count_threads();
+  UdpServer server;
+  const std::uint16_t port = server.port();
+  send_datagram("ping", port);
+  BOOST_REQUIRE(server.wait_for_datagram());
+  server.shutdown();
+  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
+  // Still answers what it can: its ports, its log, its waits.
+  BOOST_TEST(server.port() == port);
+  BOOST_TEST(server.log().size() == 1u);
+  BOOST_TEST(!server.wait_for_datagram(0ms).has_value());
+  BOOST_CHECK_EXCEPTION(server.send_to("x", "127.0.0.1", 9), trap::UsageError,
+                        [](const trap::UsageError& e) {
+                          return std::string(e.what()) ==
+                                 "UdpServer::send_to: the server has shut down";
+                        });
 }
 
 BOOST_AUTO_TEST_SUITE_END()
