@@ -25,7 +25,9 @@
 /// id, peer address, peer port, our address, our port). Its teardown shuts
 /// the server down; a client connection the code left open makes the trap
 /// throw TrapError ("unclean teardown: 1 client connection still open from
-/// 127.0.0.1:54321"), unless the layer is `lenient`. While the trap runs,
+/// 127.0.0.1:54321"), unless the layer is `lenient`: then the accessor
+/// `teardown` holds that report (it is "" after a clean teardown), for
+/// `r.test("teardown_like", "^unclean")`. While the trap runs,
 /// the environment has TRAP_TCP_SERVER_PORT (and _PORT6) for programs
 /// started by trap::run.
 #pragma once
@@ -353,7 +355,8 @@ TcpServer& server(Trap& t);
 
 namespace detail {
 /// Registers the `tcp_server` layer and its accessors (`received`,
-/// `connections`) on the standard trapper; done by including this header.
+/// `connections`, `teardown`) on the standard trapper; done by including
+/// this header.
 bool register_tcp_server_layer();
 /// Makes every program that includes this header register the layer.
 inline const bool tcp_server_layer_registered = register_tcp_server_layer();

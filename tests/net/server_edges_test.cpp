@@ -1,7 +1,8 @@
 // The test servers at their edges: shut down from their own handler (as
 // Test::POE::Server::TCP's synopsis does in its disconnected handler) and
 // destroyed afterwards; nothing of a server left once shutdown() returns;
-// and what the public API does after it.
+// what the public API does after it; and the tcp_server layer's lenient
+// teardown kept as the `teardown` accessor.
 #define BOOST_TEST_MODULE server_edges
 #include <boost/test/unit_test.hpp>
 
@@ -291,6 +292,33 @@ BOOST_AUTO_TEST_CASE(udp_server_descriptors_and_thread_gone_when_shutdown_return
                           return std::string(e.what()) ==
                                  "UdpServer::send_to: the server has shut down";
                         });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(lenient_layer)
+
+BOOST_AUTO_TEST_CASE(lenient_keeps_the_unclean_teardown_report) {
+  Client leftover;
+  auto r = trap::trap(":tcp_server(lenient,wait=0)", [&](trap::Trap& t) {
+    leftover.connect("127.0.0.1", trap::net::server(t).port());
+    trap::net::server(t).wait_for_connection();
+  });
+  BOOST_TEST(r.leaveby() == "return");
+  r.test("teardown_is", "unclean teardown: 1 client connection still open from 127.0.0.1:" +
+                            std::to_string(leftover.local_port()));
+  r.test("teardown_like", "^unclean teardown: 1 client");
+}
+
+BOOST_AUTO_TEST_CASE(a_clean_teardown_is_an_empty_report) {
+  auto r = trap::trap(":tcp_server(lenient)", [](trap::Trap& t) {
+    Client client("127.0.0.1", trap::net::server(t).port());
+    client.close();
+    trap::net::server(t).wait_for_disconnection();
+  });
+  r.test("teardown_is", "");
+  auto strict = trap::trap(":tcp_server", [] {});
+  strict.test("teardown_is", "");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
