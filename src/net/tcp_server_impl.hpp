@@ -1,9 +1,10 @@
 // What trap::net::TcpServer is made of, shared by tcp_server.cpp (the
-// public functions) and tcp_server_impl.cpp (the server's own work). All
-// socket state lives on the server's I/O thread; the public functions run
-// their work there (call()) and wait for it, so the test's thread never
-// races the sockets. Events are logged under a mutex the wait_for_...
-// helpers sleep on. Private to those two files: it brings Boost.Asio in.
+// public functions), tcp_server_impl.cpp (the server's own work) and
+// tcp_server_lifetime.cpp (its thread and its end). All socket state lives
+// on the server's I/O thread; the public functions run their work there
+// (call()) and wait for it, so the test's thread never races the sockets.
+// Events are logged under a mutex the wait_for_... helpers sleep on.
+// Private to those files: it brings Boost.Asio in.
 #pragma once
 
 #include <trap/net.hpp>
