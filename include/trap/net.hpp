@@ -25,7 +25,9 @@
 /// id, peer address, peer port, our address, our port). Its teardown shuts
 /// the server down; a client connection the code left open makes the trap
 /// throw TrapError ("unclean teardown: 1 client connection still open from
-/// 127.0.0.1:54321"), unless the layer is `lenient`. While the trap runs,
+/// 127.0.0.1:54321"), unless the layer is `lenient`: then the accessor
+/// `teardown` holds that report (it is "" after a clean teardown), for
+/// `r.test("teardown_like", "^unclean")`. While the trap runs,
 /// the environment has TRAP_TCP_SERVER_PORT (and _PORT6) for programs
 /// started by trap::run.
 #pragma once
@@ -236,6 +238,19 @@ class TcpServer {
   /// listeners and each connection are closed and every `disconnected`
   /// event is delivered. Clients get until @p deadline to close their side.
   /// Idempotent: later calls return the first report.
+  ///
+  /// Once it returns, nothing of the server is left: its thread is joined
+  /// and its io_context (with its descriptors) destroyed. log(), the
+  /// wait_for_... helpers and register_events() still work; the other
+  /// functions throw trap::UsageError ("testd: the server has shut down").
+  ///
+  /// From a handler (the server's thread, which cannot wait for itself nor
+  /// join itself; Test::POE::Server::TCP's synopsis shuts down in its
+  /// `disconnected` handler) it does not wait: it reads what has come from
+  /// each client, and the report lists the clients whose end of file had
+  /// not come yet. The thread ends after the handler returns and is joined
+  /// by the next shutdown() from another thread, or by the destructor.
+  /// Do not destroy the server from its own handler.
   ShutdownReport shutdown(std::chrono::milliseconds deadline = std::chrono::milliseconds(1000));
 
   /// Calls @p fn on the server's thread for each event named in @p events
@@ -299,12 +314,13 @@ class UdpServer {
   UdpServer(const UdpServer&) = delete;
   UdpServer& operator=(const UdpServer&) = delete;
 
-  /// The IPv4 port (0 if none).
+  /// The IPv4 port (0 if none); after shutdown(), the one it had.
   std::uint16_t port() const;
-  /// The IPv6 port (0 if none).
+  /// The IPv6 port (0 if none); after shutdown(), the one it had.
   std::uint16_t port6() const;
   /// Sends @p data to @p address : @p port from the matching socket.
-  /// @throws trap::UsageError if there is no socket of that family.
+  /// @throws trap::UsageError if there is no socket of that family, or
+  /// after shutdown().
   void send_to(std::string_view data, const std::string& address, std::uint16_t port);
   /// The next datagram not yet returned by this helper, waiting up to
   /// @p timeout for it.
@@ -312,7 +328,11 @@ class UdpServer {
       std::chrono::milliseconds timeout = TcpServer::kDefaultWait);
   /// Every datagram so far, in order.
   std::vector<Datagram> log() const;
-  /// Closes the sockets and joins the thread. Idempotent.
+  /// Closes the sockets, joins the thread and destroys the io_context (its
+  /// descriptors): once it returns nothing of the server is left, but
+  /// port(), log() and wait_for_datagram() still answer. Idempotent. From
+  /// the handler it closes the sockets only; the next shutdown() from
+  /// another thread, or the destructor, joins the thread.
   void shutdown();
 
   class Impl;
@@ -335,7 +355,8 @@ TcpServer& server(Trap& t);
 
 namespace detail {
 /// Registers the `tcp_server` layer and its accessors (`received`,
-/// `connections`) on the standard trapper; done by including this header.
+/// `connections`, `teardown`) on the standard trapper; done by including
+/// this header.
 bool register_tcp_server_layer();
 /// Makes every program that includes this header register the layer.
 inline const bool tcp_server_layer_registered = register_tcp_server_layer();

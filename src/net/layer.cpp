@@ -100,11 +100,13 @@ void tcp_server_layer(Trap& self, std::string_view arg) {
   self.prop("tcp_server")["server"] = server;
   self.set("received", Array{});
   self.set("connections", Array{});
+  self.set("teardown", "");
   // Registered first, so that it runs last: after the code's own teardowns.
   self.teardown([server, settings, seen](Trap& t) {
     ShutdownReport report = server->shutdown(settings.wait);  // the thread is gone after
     t.set("received", Value(std::move(seen->received)));
     t.set("connections", Value(std::move(seen->connections)));
+    t.set("teardown", report.describe());  // kept for a lenient layer's tests
     if (!report.clean() && !settings.lenient) throw TrapError(report.describe());
   });
   export_for_trap(self, "TRAP_TCP_SERVER_PORT", server->port());
@@ -132,6 +134,7 @@ bool register_tcp_server_layer() {
             [](std::string_view arg) { (void)parse(arg); });
     B.accessor(standard(),
                {.simple = {"received", "connections"}, .is_array = true, .layer = "tcp_server"});
+    B.accessor(standard(), {.simple = {"teardown"}, .layer = "tcp_server"});
   });
   return true;
 }

@@ -410,45 +410,7 @@ std::optional<Event> TcpServer::Impl::wait_for(std::string_view kind,
 }
 
 // ---------------------------------------------------------- shutdown
-
-ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
-  {
-    std::lock_guard lock(m);
-    if (report) return *report;
-  }
-  // No time to give, or no other thread to wait on: close everything at
-  // once (clients still read end of file).
-  const bool at_once =
-      deadline.count() <= 0 || ctx->get_executor().running_in_this_thread();
-  std::optional<ShutdownReport> r = call([&]() -> std::optional<ShutdownReport> {
-    take_in_backlog();
-    for (auto& [id, c] : clients) {
-      error_code ignored;
-      c->socket.shutdown(tcp::socket::shutdown_send, ignored);  // our side, now
-      c->shutting_down = true;
-    }
-    if (at_once) return close_all();
-    return std::nullopt;
-  });
-  if (!r) {
-    // Each client gets until the deadline to close its side: its end of
-    // file closes the connection (and delivers disconnected).
-    std::unique_lock lock(m);
-    cv.wait_until(lock, Clock::now() + deadline, [&] { return open_clients == 0; });
-    lock.unlock();
-    r = call([&] { return close_all(); });
-  }
-  {
-    std::lock_guard l(m);
-    report = *r;
-    finished = true;
-  }
-  // Every socket, acceptor and timer is closed: the handlers still queued
-  // finish (aborted), releasing what they hold, and the thread ends.
-  work.reset();
-  if (thread.joinable() && std::this_thread::get_id() != thread.get_id()) thread.join();
-  return *r;
-}
+// (the rest is in tcp_server_lifetime.cpp)
 
 void TcpServer::Impl::take_in_backlog() {
   for (auto& l : listeners) {

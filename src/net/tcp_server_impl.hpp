@@ -1,9 +1,10 @@
 // What trap::net::TcpServer is made of, shared by tcp_server.cpp (the
-// public functions) and tcp_server_impl.cpp (the server's own work). All
-// socket state lives on the server's I/O thread; the public functions run
-// their work there (call()) and wait for it, so the test's thread never
-// races the sockets. Events are logged under a mutex the wait_for_...
-// helpers sleep on. Private to those two files: it brings Boost.Asio in.
+// public functions), tcp_server_impl.cpp (the server's own work) and
+// tcp_server_lifetime.cpp (its thread and its end). All socket state lives
+// on the server's I/O thread; the public functions run their work there
+// (call()) and wait for it, so the test's thread never races the sockets.
+// Events are logged under a mutex the wait_for_... helpers sleep on.
+// Private to those files: it brings Boost.Asio in.
 #pragma once
 
 #include <trap/net.hpp>
@@ -20,6 +21,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -70,31 +73,53 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     } else {
       own = std::make_unique<asio::io_context>(1);
       ctx = own.get();
+      owned = true;
     }
     work.emplace(asio::make_work_guard(*ctx));
   }
 
   // ------------------------------------------------------------ threads
 
+  // Runs @p f on the server's thread (at once if this is it) and waits for
+  // it, rethrowing what it threw; false, without running it, once the
+  // server has shut down. A task posted before then runs before the thread
+  // ends: the work guard goes only after `finished` is set, under the lock.
+  template <class F>
+  bool run_on_thread(F&& f) {
+    std::packaged_task<void()> task(std::forward<F>(f));
+    auto done = task.get_future();
+    bool here;
+    {
+      std::lock_guard lock(m);
+      if (finished) return false;
+      here = on_server_thread();
+      if (!here) asio::post(*ctx, [&task] { task(); });
+    }
+    if (here) task();
+    done.get();
+    return true;
+  }
+
   // Runs @p f on the server's thread and returns its result (or throws
-  // what it threw).
+  // what it threw). @throws UsageError once the server has shut down.
   template <class F>
   auto call(F f) -> decltype(f()) {
     using R = decltype(f());
-    if (ctx->get_executor().running_in_this_thread()) return f();
-    {
-      std::lock_guard lock(m);
-      if (finished) throw UsageError(opt.prefix + ": the server has shut down");
+    if constexpr (std::is_void_v<R>) {
+      if (!run_on_thread(std::move(f))) throw gone();
+    } else {
+      std::optional<R> result;
+      if (!run_on_thread([&] { result.emplace(f()); })) throw gone();
+      return std::move(*result);
     }
-    std::packaged_task<R()> task(std::move(f));
-    auto result = task.get_future();
-    asio::post(*ctx, [&task] { task(); });
-    return result.get();
   }
 
-  void start_thread() {
-    if (own) thread = std::thread([this] { own->run(); });
-  }
+  UsageError gone() const { return UsageError(opt.prefix + ": the server has shut down"); }
+
+  // Whether this is the thread that runs the server's handlers.
+  bool on_server_thread() const;
+
+  void start_thread();
 
   // -------------------------------------------------------------- events
 
@@ -176,6 +201,23 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   ShutdownReport shutdown(std::chrono::milliseconds deadline);
 
+  // Takes in the backlog, stops listening and shuts our side of every
+  // connection (server's thread).
+  void begin_shutdown();
+
+  // Reads what a client sent before its end of file, if that has come
+  // already: the client closes (disconnected), not being left open.
+  // Never waits (server's thread).
+  void drain(const std::shared_ptr<Client>& c);
+
+  // Keeps the first report and marks the server finished; @returns it.
+  ShutdownReport settle(const std::optional<ShutdownReport>& r);
+
+  // Joins the server's thread and destroys its io_context, sockets and
+  // timers (not on that thread, which cannot join itself: a later call
+  // from another thread, or the destructor, does it). Idempotent.
+  void release();
+
   // Connections the kernel completed but we have not accepted yet are
   // clients too: take them in (their input is read, their end waited for),
   // then stop listening.
@@ -192,10 +234,12 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   };
 
   TcpServerOptions opt;
-  std::unique_ptr<asio::io_context> own;
+  std::unique_ptr<asio::io_context> own;  // gone after release()
+  bool owned = false;                     // whether own was set: never changes
   asio::io_context* ctx = nullptr;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
+  std::mutex release_m;  // one release() at a time
   std::vector<std::unique_ptr<Listener>> listeners;
   bool paused = false;
   std::map<ClientId, std::shared_ptr<Client>> clients;

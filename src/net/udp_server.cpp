@@ -2,8 +2,10 @@
 // on the server's thread, a log the test's thread waits on.
 #include <trap/net.hpp>
 
+#include <array>
 #include <condition_variable>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -34,11 +36,17 @@ struct Socket {
   std::array<char, 65536> buf{};
 };
 
+// The server whose own thread this is (null on other threads).
+thread_local const void* serving = nullptr;
+
 }  // namespace
 
 class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
  public:
-  explicit Impl(UdpServerOptions o) : opt(std::move(o)), work(asio::make_work_guard(ctx)) {}
+  explicit Impl(UdpServerOptions o)
+      : opt(std::move(o)),
+        ctx(std::make_unique<asio::io_context>(1)),
+        work(asio::make_work_guard(*ctx)) {}
 
   void bind_all() {
     std::vector<asio::ip::address> where;
@@ -55,7 +63,7 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
       where.push_back(a);
     }
     for (auto& a : where) {
-      auto s = std::make_unique<Socket>(ctx);
+      auto s = std::make_unique<Socket>(*ctx);
       error_code ec;
       if (int e = posix::take_library_fault("socket"))
         ec.assign(e, boost::system::system_category());
@@ -75,6 +83,7 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
                                     std::to_string(opt.port));
       s->v6 = a.is_v6();
       s->port = s->socket.local_endpoint(ec).port();
+      (s->v6 ? port6 : port4) = s->port;
       sockets.push_back(std::move(s));
     }
   }
@@ -103,34 +112,56 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
     if (opt.handler) opt.handler(d);
   }
 
-  std::uint16_t port_of(bool v6) const {
-    for (auto& s : sockets)
-      if (s->v6 == v6) return s->port;
-    return 0;
+  void start_thread() {
+    thread = std::thread([this] {
+      serving = this;
+      ctx->run();
+    });
   }
 
+  bool on_server_thread() const { return serving == this; }
+
+  // Closes the sockets and lets the thread end; from another thread, also
+  // joins it and destroys the io_context (its epoll, eventfd, timerfd).
+  // From a handler the thread cannot join itself: a later call does.
   void shutdown() {
+    bool here;
     {
       std::lock_guard lock(m);
-      if (finished) return;
-      finished = true;
-    }
-    asio::post(ctx, [this, self = shared_from_this()] {
-      for (auto& s : sockets) {
-        error_code ignored;
-        s->socket.close(ignored);
+      here = on_server_thread();
+      if (!finished) {
+        finished = true;
+        // The thread closes its sockets; a handler calling does it now.
+        if (here) close_sockets();
+        else asio::post(*ctx, [this, self = shared_from_this()] { close_sockets(); });
+        work.reset();
       }
-    });
-    work.reset();
-    if (thread.joinable() && std::this_thread::get_id() != thread.get_id()) thread.join();
+    }
+    if (!here) release();
+  }
+
+  void close_sockets() {
+    for (auto& s : sockets) {
+      error_code ignored;
+      s->socket.close(ignored);
+    }
+  }
+
+  void release() {
+    std::lock_guard lock(release_m);
+    if (thread.joinable()) thread.join();
+    sockets.clear();  // before the context they were made on
+    ctx.reset();
   }
 
   UdpServerOptions opt;
-  asio::io_context ctx{1};
+  std::unique_ptr<asio::io_context> ctx;  // gone after shutdown() returns
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::unique_ptr<Socket>> sockets;
   std::thread thread;
-  mutable std::mutex m;
+  std::mutex release_m;  // one release() at a time
+  std::uint16_t port4 = 0, port6 = 0;  // kept after shutdown
+  mutable std::mutex m;  // guards what follows
   std::condition_variable cv;
   std::vector<Datagram> log;
   std::size_t cursor = 0;
@@ -140,40 +171,38 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
 UdpServer::UdpServer(UdpServerOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
   impl_->bind_all();
   for (auto& s : impl_->sockets) impl_->receive(*s);
-  impl_->thread = std::thread([impl = impl_.get()] { impl->ctx.run(); });
+  impl_->start_thread();
 }
 
 UdpServer::~UdpServer() { impl_->shutdown(); }
 
-std::uint16_t UdpServer::port() const { return impl_->port_of(false); }
-std::uint16_t UdpServer::port6() const { return impl_->port_of(true); }
+std::uint16_t UdpServer::port() const { return impl_->port4; }
+std::uint16_t UdpServer::port6() const { return impl_->port6; }
 
 void UdpServer::send_to(std::string_view data, const std::string& address, std::uint16_t port) {
   error_code ec;
   auto a = asio::ip::make_address(address, ec);
   if (ec) throw UsageError("UdpServer::send_to: not an address: \"" + address + "\"");
-  Socket* from = nullptr;
-  for (auto& s : impl_->sockets)
-    if (s->v6 == a.is_v6()) from = s.get();
-  if (!from) throw UsageError("UdpServer::send_to: no socket for " + address + "'s family");
-  {
-    std::lock_guard lock(impl_->m);
-    if (impl_->finished) throw UsageError("UdpServer::send_to: the server has shut down");
-  }
-  // On the server's thread, which owns the socket (at once from a handler).
-  if (impl_->ctx.get_executor().running_in_this_thread()) {
-    from->socket.send_to(asio::buffer(data.data(), data.size()), udp::endpoint(a, port), 0, ec);
-    if (ec)
-      throw std::system_error(ec.value(), std::generic_category(), "UdpServer::send_to " + address);
-    return;
-  }
   std::promise<error_code> sent;
   auto result = sent.get_future();
-  asio::post(impl_->ctx, [&] {
+  Socket* from = nullptr;
+  auto send = [&] {
     error_code e;
     from->socket.send_to(asio::buffer(data.data(), data.size()), udp::endpoint(a, port), 0, e);
     sent.set_value(e);
-  });
+  };
+  bool here;
+  {
+    // Checked and posted under the lock: the thread runs it before ending.
+    std::lock_guard lock(impl_->m);
+    if (impl_->finished) throw UsageError("UdpServer::send_to: the server has shut down");
+    for (auto& s : impl_->sockets)
+      if (s->v6 == a.is_v6()) from = s.get();
+    if (!from) throw UsageError("UdpServer::send_to: no socket for " + address + "'s family");
+    here = impl_->on_server_thread();
+    if (!here) asio::post(*impl_->ctx, send);
+  }
+  if (here) send();  // on the server's thread, which owns the socket
   if (auto e = result.get())
     throw std::system_error(e.value(), std::generic_category(), "UdpServer::send_to " + address);
 }

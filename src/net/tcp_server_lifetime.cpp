@@ -1,0 +1,118 @@
+// How a trap::net::TcpServer ends (tcp_server_impl.hpp): shutdown() from
+// the test's thread or from a handler, the first report kept, and the
+// thread and io_context released once nothing runs on them.
+#include "net/tcp_server_impl.hpp"
+
+namespace trap::net {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The server whose own thread this is (null on other threads): known even
+// after its io_context is gone.
+thread_local const TcpServer::Impl* serving = nullptr;
+
+}  // namespace
+
+bool TcpServer::Impl::on_server_thread() const {
+  if (owned) return serving == this;
+  return ctx->get_executor().running_in_this_thread();
+}
+
+void TcpServer::Impl::start_thread() {
+  if (!owned) return;
+  thread = std::thread([this] {
+    serving = this;
+    own->run();
+  });
+}
+
+// ---------------------------------------------------------- shutdown
+
+ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
+  {
+    std::unique_lock lock(m);
+    if (report) {
+      ShutdownReport first = *report;
+      lock.unlock();
+      release();
+      return first;
+    }
+  }
+  // No time to give, or no other thread to wait on (a handler calls): close
+  // everything at once, with what has come from the clients so far.
+  const bool at_once = deadline.count() <= 0 || on_server_thread();
+  std::optional<ShutdownReport> r;
+  bool ours = run_on_thread([&] {
+    begin_shutdown();
+    if (at_once) {
+      for (auto left = clients; auto& [id, c] : left) drain(c);
+      r = close_all();
+    }
+  });
+  if (ours && !r) {
+    // Each client gets until the deadline to close its side: its end of
+    // file closes the connection (and delivers disconnected). A handler
+    // may shut the server down meanwhile: its report is the first.
+    {
+      std::unique_lock lock(m);
+      cv.wait_until(lock, Clock::now() + deadline, [&] { return open_clients == 0 || finished; });
+    }
+    run_on_thread([&] { r = close_all(); });
+  }
+  ShutdownReport first = settle(r);
+  release();
+  return first;
+}
+
+void TcpServer::Impl::begin_shutdown() {
+  take_in_backlog();
+  for (auto& [id, c] : clients) {
+    error_code ignored;
+    c->socket.shutdown(tcp::socket::shutdown_send, ignored);  // our side, now
+    c->shutting_down = true;
+  }
+}
+
+void TcpServer::Impl::drain(const std::shared_ptr<Client>& c) {
+  if (c->closed || c->policy.stop_reading) return;
+  error_code ec;
+  c->socket.non_blocking(true, ec);
+  while (!ec && !c->closed) {
+    std::size_t n = c->socket.read_some(asio::buffer(c->buf), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return;
+    if (ec) return close_client(c, false);  // its end of file: it closed
+    if (!take_input(c, std::string_view(c->buf.data(), n))) return;
+  }
+}
+
+ShutdownReport TcpServer::Impl::settle(const std::optional<ShutdownReport>& r) {
+  ShutdownReport first;
+  {
+    std::lock_guard lock(m);
+    if (!report) report = r.value_or(ShutdownReport{});
+    finished = true;
+    first = *report;
+    // Every socket, acceptor and timer is closed: the handlers still
+    // queued finish (aborted), releasing what they hold, and the thread
+    // ends. Under the lock: no task is posted after this.
+    work.reset();
+  }
+  cv.notify_all();
+  return first;
+}
+
+void TcpServer::Impl::release() {
+  if (on_server_thread()) return;
+  std::lock_guard lock(release_m);
+  if (thread.joinable()) thread.join();
+  if (!owned) return;  // a context of the caller's: its thread may still run our handlers
+  // The thread is gone, and no handler is left: what used the context
+  // goes first, then the context (its epoll, eventfd and timerfd).
+  listeners.clear();
+  clients.clear();
+  own.reset();
+}
+
+}  // namespace trap::net
