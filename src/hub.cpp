@@ -123,13 +123,16 @@ void Hub::State::send_to_parent(Hub& hub, Event event) {
   }
 }
 
-void Hub::State::read_children(Hub& hub) {
+void Hub::State::read_children(Hub& hub, bool last) {
   // Nothing to read until this process has forked at least once.
   if (!ipc || posix::fork_count() == 0) return;
   std::string bytes;
   try {
     posix::read_from(ipc.get(), ipc_offset, bytes);
   } catch (...) {
+    // What is not read now stays in the file for the next look; at the end
+    // there is none, and the results would be lost without a word.
+    if (last) detail::report_hub_error("reading the results of forked children");
     return;
   }
   if (bytes.empty()) return;
@@ -357,7 +360,7 @@ void Hub::finish() {
   // Only the process that made the hub (or took it over with format())
   // ends it: a forked child's copy prints no plan and runs no follow-up.
   if (s_->ended || posix::self_pid() != s_->owner_pid) return;
-  collect_();
+  s_->read_children(*this, true);
   s_->ended = true;
   auto follow_ups = std::move(s_->follow_ups);
   for (auto& f : follow_ups) {

@@ -10,6 +10,8 @@ struct HubAccess {
   static Hub::State& state(const Hub& hub);
   /// Whether this process made the hub (or took it over with format()).
   static bool owned_here(const Hub& hub);
+  /// Whether forked children sent results this process has not read yet.
+  static bool children_results_pending(const Hub& hub);
   /// The file forked children append their results to.
   static int ipc_fd(const Hub& hub);
   /// Takes in the results forked children have sent so far, in order.

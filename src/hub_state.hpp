@@ -107,7 +107,8 @@ struct Hub::State {
   std::size_t ipc_offset = 0;
 
   void process(Hub& hub, Event event, bool pre_filtered);
-  void read_children(Hub& hub);
+  // Takes in what forked children sent; @p last: no later look will come.
+  void read_children(Hub& hub, bool last = false);
   void send_to_parent(Hub& hub, Event event);
 };
 

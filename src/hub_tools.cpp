@@ -257,7 +257,11 @@ void end_of_program() {
   if (!owned_here(h)) return;  // a forked child: its parent ends the hub
   program_ending = true;
   if (h.no_ending()) return;
-  if (h.active()) end_testing(h);
+  // Results that only forked children sent make the hub active too.
+  if (h.active() || detail::HubAccess::children_results_pending(h)) {
+    h.set_active(true);
+    end_testing(h);
+  }
   const int status = h.active() || detail::unrecorded_hub_errors() > 0 ? exit_status(h) : 0;
   if (status == 0) return;
   // exit() again from its own handler: glibc runs the handlers still due
@@ -316,6 +320,12 @@ Hub::State& HubAccess::state(const Hub& hub) { return *hub.s_; }
 
 bool HubAccess::owned_here(const Hub& hub) {
   return posix::self_pid() == hub.s_->owner_pid;
+}
+
+bool HubAccess::children_results_pending(const Hub& hub) {
+  std::lock_guard lock(hub.s_->mutex);
+  if (!hub.s_->ipc || posix::fork_count() == 0) return false;
+  return posix::file_size(hub.s_->ipc.get()) > static_cast<long long>(hub.s_->ipc_offset);
 }
 
 int HubAccess::ipc_fd(const Hub& hub) { return hub.s_->ipc.get(); }

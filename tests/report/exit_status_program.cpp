@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -14,6 +15,8 @@
 
 #include <trap/junit.hpp>
 #include <trap/trap.hpp>
+
+#include "posix/fd.hpp"
 
 namespace {
 
@@ -57,6 +60,30 @@ const std::map<std::string, std::function<int()>> scenarios = {
        int status = 0;
        ::waitpid(pid, &status, 0);
        pass("in the parent");
+       return 0;
+     }},
+    // The only results come from a forked child: the parent ends the hub.
+    {"only_a_child_reports", [] {
+       pid_t pid = ::fork();
+       if (pid == 0) {
+         fail("in the child");
+         std::exit(0);
+       }
+       int status = 0;
+       ::waitpid(pid, &status, 0);
+       return 0;
+     }},
+    // The results a child sent cannot be read when the hub ends: said, and
+    // the program fails rather than losing them without a word.
+    {"child_results_unreadable", [] {
+       pid_t pid = ::fork();
+       if (pid == 0) {
+         pass("in the child");
+         std::exit(0);
+       }
+       int status = 0;
+       ::waitpid(pid, &status, 0);
+       trap::posix::inject_fault("pread", 1, EIO);
        return 0;
      }},
     {"junit_unwritable", [] {

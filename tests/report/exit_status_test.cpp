@@ -108,6 +108,20 @@ BOOST_AUTO_TEST_CASE(a_report_that_cannot_be_written_fails_the_program) {
              r.err);
 }
 
+BOOST_AUTO_TEST_CASE(a_parent_whose_only_results_come_from_a_child_ends_the_hub) {
+  auto r = scenario("only_a_child_reports");
+  BOOST_TEST(r.exited(1));
+  BOOST_TEST(r.out == "not ok 1 - in the child\n1..1\n");
+}
+
+BOOST_AUTO_TEST_CASE(results_of_children_that_cannot_be_read_at_the_end_are_not_lost_silently) {
+  auto r = scenario("child_results_unreadable");
+  BOOST_TEST(r.exited(255));
+  BOOST_TEST(r.err.find("# trap: reading the results of forked children threw: ") !=
+                 std::string::npos,
+             r.err);
+}
+
 BOOST_AUTO_TEST_CASE(a_hub_error_in_a_private_hub_fails_the_program) {
   auto r = scenario("listener_throws_in_intercept");
   BOOST_TEST(r.exited(255));
