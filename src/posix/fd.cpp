@@ -56,6 +56,18 @@ void wait_writable(int fd) {
 
 }  // namespace
 
+Fd off_standard_fds(Fd fd) {
+  // A new descriptor takes the lowest free number: with stdin, stdout or
+  // stderr closed, that is the closed stream's, and the program's writes to
+  // it (or a later open()'s number) would meet trap's file.
+  if (!fd || fd.get() > 2) return fd;
+  for (;;) {
+    int r = attempt("dup", [&] { return ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 3); });
+    if (r >= 0) return Fd(r);  // the low one is closed as fd goes
+    if (errno != EINTR) fail(errno, call_text("dup", fd.get()));
+  }
+}
+
 void Fd::reset() noexcept {
   if (fd_ >= 0) ::close(fd_);  // close is not retried: the fd is gone anyway
   fd_ = -1;
@@ -118,13 +130,14 @@ std::pair<Fd, Fd> pipe() {
   while (attempt("pipe2", [&] { return ::pipe2(p, O_CLOEXEC); }) < 0) {
     if (errno != EINTR) fail(errno, "pipe2");
   }
-  return {Fd(p[0]), Fd(p[1])};
+  Fd read_end(p[0]), write_end(p[1]);
+  return {off_standard_fds(std::move(read_end)), off_standard_fds(std::move(write_end))};
 }
 
 Fd memfd(const char* name) {
   for (;;) {
     int r = attempt("memfd_create", [&] { return ::memfd_create(name, MFD_CLOEXEC); });
-    if (r >= 0) return Fd(r);
+    if (r >= 0) return off_standard_fds(Fd(r));
     if (errno == ENOSYS || errno == EINVAL) return Fd();
     if (errno != EINTR) fail(errno, "memfd_create");
   }
@@ -136,7 +149,7 @@ Fd temp_file(const std::string& dir) {
   do {
     r = attempt("open", [&] { return ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); });
   } while (r < 0 && errno == EINTR);
-  if (r >= 0) return Fd(r);
+  if (r >= 0) return off_standard_fds(Fd(r));
   if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) fail(errno, what + " (open)");
   // No O_TMPFILE here: a named file, unlinked at once.
   std::string path;
@@ -147,7 +160,7 @@ Fd temp_file(const std::string& dir) {
   if (r < 0) fail(errno, what + " (mkstemp)");
   Fd file(r);
   if (::unlink(path.c_str()) != 0) fail(errno, what + " (unlink \"" + path + "\")");
-  return file;
+  return off_standard_fds(std::move(file));
 }
 
 ssize_t read_some(int fd, char* buf, std::size_t n) {
@@ -274,7 +287,7 @@ Fd epoll() {
   if (int e = take_fault("epoll_create1"); e > 0) fail(e, "epoll_create1");
   int r = ::epoll_create1(EPOLL_CLOEXEC);
   if (r < 0) fail(errno, "epoll_create1");
-  return Fd(r);
+  return off_standard_fds(Fd(r));
 }
 
 void epoll_add(int ep, int fd, std::uint64_t key) {

@@ -81,6 +81,12 @@ void count_calls(bool on);
 /// ones never used are left out.
 std::map<std::string, int> call_counts();
 
+/// @p fd itself if it is above 2 (or invalid); else a close-on-exec
+/// duplicate numbered 3 or more, @p fd being closed. Every descriptor trap
+/// makes goes through it: none may take the number of a closed stdin,
+/// stdout or stderr. A seam point: it is a "dup".
+/// @throws std::system_error "dup(FD)"
+Fd off_standard_fds(Fd fd);
 /// Whether descriptor @p fd is open.
 bool is_open(int fd);
 /// A close-on-exec duplicate of @p fd.
