@@ -96,8 +96,16 @@ void forget_capture_pool() noexcept;
 /// A reusable capture file. Returned to its pool on destruction.
 ///
 /// A trap's output is appended after what earlier traps left, from offset(),
-/// and read back from there: no truncation (two system calls) per trap. The
-/// file is emptied once it holds more than kKeep bytes.
+/// and read back from there: no truncation (two system calls) per trap. A
+/// file that holds more than kKeep bytes is not reused.
+///
+/// The code may move the file's offset (lseek, pwrite on the descriptor):
+/// the file is opened O_APPEND, so every write still lands at its end and
+/// nothing written is lost (the capture holds the bytes in the order they
+/// were written). A memory file is sealed against shrinking: the code's
+/// ftruncate() fails with EPERM, as it fails (EINVAL) on a pipe or a
+/// terminal, and cuts nothing. A file whose size is not what its last trap
+/// left (a process that inherited it wrote on) is not reused.
 class PooledFile {
  public:
   static constexpr std::size_t kKeep = 256 * 1024;
@@ -114,6 +122,9 @@ class PooledFile {
   std::size_t offset() const { return offset_; }
   /// Appends what was written since the capture began to @p out.
   void take(std::string& out);
+  /// Closes the file instead of pooling it: another process may hold it
+  /// (a child started during the capture inherited it) and write on.
+  void keep_out_of_pool() noexcept { clean_ = false; }
 
   /// An in-memory file (memfd; a temp file where memfd is missing).
   static PooledFile memory();
@@ -126,7 +137,7 @@ class PooledFile {
   posix::Fd fd_;
   std::string dir_;          // empty for memory files
   std::size_t offset_ = 0;   // where this capture's bytes begin
-  bool clean_ = true;        // not left half read: fit to reuse
+  bool clean_ = true;        // read whole, held by no other process: fit to reuse
   int pid_ = 0;              // the process that made or took it
 };
 

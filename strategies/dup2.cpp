@@ -18,6 +18,7 @@ class Dup2Capture final : public Capture {
   bool do_begin() override {
     flush_streams(fd());
     file_ = PooledFile::memory();
+    forks_ = posix::fork_count();
     saved_ = divert(fd(), file_.fd());
     return static_cast<bool>(saved_);
   }
@@ -25,6 +26,9 @@ class Dup2Capture final : public Capture {
   std::string do_end() override {
     restore(fd(), saved_.get());
     saved_.reset();
+    // A child started meanwhile holds the file as its stdout and may write
+    // on after the trap: the file must not serve a later one.
+    if (posix::fork_count() != forks_) file_.keep_out_of_pool();
     std::string out;
     file_.take(out);
     return out;
@@ -32,6 +36,7 @@ class Dup2Capture final : public Capture {
 
   PooledFile file_;
   posix::Fd saved_;
+  unsigned long forks_ = 0;
 };
 
 }  // namespace

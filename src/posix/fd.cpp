@@ -136,7 +136,7 @@ std::pair<Fd, Fd> pipe() {
 
 Fd memfd(const char* name) {
   for (;;) {
-    int r = attempt("memfd_create", [&] { return ::memfd_create(name, MFD_CLOEXEC); });
+    int r = attempt("memfd_create", [&] { return ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING); });
     if (r >= 0) return off_standard_fds(Fd(r));
     if (errno == ENOSYS || errno == EINVAL) return Fd();
     if (errno != EINTR) fail(errno, "memfd_create");
@@ -246,6 +246,14 @@ void truncate_rewind(int fd) {
     if (errno != EINTR) fail(errno, call_text("ftruncate", fd));
   }
   if (::lseek(fd, 0, SEEK_SET) < 0) fail(errno, call_text("lseek", fd));
+}
+
+bool seal_shrink(int fd) noexcept { return ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0; }
+
+std::size_t file_size(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(errno, call_text("fstat", fd));
+  return static_cast<std::size_t>(st.st_size);
 }
 
 void set_append(int fd) {

@@ -105,7 +105,8 @@ void count_spawn() noexcept;
 void dup2(int from, int to);
 /// A close-on-exec pipe: {read end, write end}.
 std::pair<Fd, Fd> pipe();
-/// An anonymous in-memory file (memfd), or an invalid Fd where unsupported.
+/// An anonymous in-memory file (memfd) that may be sealed, or an invalid Fd
+/// where unsupported.
 Fd memfd(const char* name);
 /// An unlinked temp file in @p dir (O_TMPFILE, else mkstemp + unlink).
 /// @throws std::system_error `cannot create temp file in "DIR" (open)` (or
@@ -127,6 +128,12 @@ void truncate_rewind(int fd);
 std::size_t readable_bytes(int fd);
 /// Sets O_NONBLOCK on @p fd.
 void set_nonblocking(int fd);
+/// Seals memfd @p fd against shrinking (F_SEAL_SHRINK): ftruncate() to a
+/// smaller size fails with EPERM, for every process, for ever. False where
+/// unsupported (a file that is no memfd, an old kernel).
+bool seal_shrink(int fd) noexcept;
+/// The size of file @p fd. @throws std::system_error "fstat(FD)"
+std::size_t file_size(int fd);
 /// Sets O_APPEND on @p fd: every write goes to the end, whole.
 void set_append(int fd);
 /// Sets FD_CLOEXEC on @p fd (no error if it is not open).
