@@ -195,9 +195,9 @@ void PooledFile::take(std::string& out) {
   clean_ = reusable && offset_ <= kKeep;
 }
 
-PooledFile PooledFile::memory() {
+PooledFile PooledFile::memory(bool reuse) {
   PooledFile f;
-  if (Pool::get().take("", f)) return f;
+  if (reuse && Pool::get().take("", f)) return f;
   if (posix::Fd fd = posix::memfd("trap-capture")) {
     // Not sealed (an old kernel): the code's ftruncate() cuts the file.
     (void)posix::seal_shrink(fd.get());
@@ -207,10 +207,10 @@ PooledFile PooledFile::memory() {
   return in_temp_dir();
 }
 
-PooledFile PooledFile::in_temp_dir() {
+PooledFile PooledFile::in_temp_dir(bool reuse) {
   std::string dir = temp_dir();
   PooledFile f;
-  if (Pool::get().take(dir, f)) return f;
+  if (reuse && Pool::get().take(dir, f)) return f;
   posix::Fd fd = posix::temp_file(dir);
   posix::set_append(fd.get());
   return {std::move(fd), std::move(dir)};
@@ -295,6 +295,27 @@ void unlock_process_wide_captures() noexcept {
   }
 }
 
+namespace {
+
+bool streams_good(int fd) {
+  if (fd == 1) return std::cout.good() && !std::ferror(stdout);
+  if (fd == 2) return std::cerr.good() && std::clog.good() && !std::ferror(stderr);
+  return false;
+}
+
+void clear_stream_errors(int fd) {
+  if (fd == 1) {
+    std::cout.clear();
+    std::clearerr(stdout);
+  } else if (fd == 2) {
+    std::cerr.clear();
+    std::clog.clear();
+    std::clearerr(stderr);
+  }
+}
+
+}  // namespace
+
 bool Capture::begin() {
   if (state_ != State::idle) throw TrapError("capture of fd " + std::to_string(fd_) + " begun twice");
   const bool shared = !per_thread();
@@ -311,6 +332,7 @@ bool Capture::begin() {
     return false;
   }
   state_ = State::active;
+  streams_were_good_ = shared && streams_good(fd_);
   return true;
 }
 
@@ -318,11 +340,15 @@ std::string Capture::end() {
   if (state_ != State::active) return {};
   state_ = State::done;
   struct Unlock {
-    bool shared;
+    Capture& c;
     ~Unlock() {
-      if (shared) unlock_process_wide_captures();
+      if (c.per_thread()) return;
+      // A write that failed into the capture (a file-size limit, a
+      // descriptor the code closed) leaves no error on the streams after it.
+      if (c.streams_were_good_) clear_stream_errors(c.fd_);
+      unlock_process_wide_captures();
     }
-  } unlock{!per_thread()};
+  } unlock{*this};
   return do_end();
 }
 

@@ -17,7 +17,7 @@ class Dup2Capture final : public Capture {
  private:
   bool do_begin() override {
     flush_streams(fd());
-    file_ = PooledFile::memory();
+    file_ = PooledFile::memory(!limit_.engage());
     forks_ = posix::fork_count();
     saved_ = divert(fd(), file_.fd());
     return static_cast<bool>(saved_);
@@ -31,12 +31,14 @@ class Dup2Capture final : public Capture {
     if (posix::fork_count() != forks_) file_.keep_out_of_pool();
     std::string out;
     file_.take(out);
+    limit_.release();
     return out;
   }
 
   PooledFile file_;
   posix::Fd saved_;
   unsigned long forks_ = 0;
+  FileSizeLimitGuard limit_;
 };
 
 }  // namespace

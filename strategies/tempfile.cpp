@@ -32,7 +32,7 @@ class TempfileCapture final : public Capture {
     std::ostream& os = stream_for(fd(), "tempfile");
     if (!posix::is_open(fd())) return false;
     flush_streams(fd());
-    file_ = PooledFile::in_temp_dir();
+    file_ = PooledFile::in_temp_dir(!limit_.engage());
     forks_ = posix::fork_count();
     posix::Fd writer = posix::dup(file_.fd());
     stream_ = ::fdopen(writer.get(), "w");
@@ -60,6 +60,7 @@ class TempfileCapture final : public Capture {
     if (posix::fork_count() != forks_) file_.keep_out_of_pool();
     std::string out;
     file_.take(out);
+    limit_.release();
     return out;
   }
 
@@ -69,6 +70,7 @@ class TempfileCapture final : public Capture {
   std::unique_ptr<__gnu_cxx::stdio_sync_filebuf<char>> buf_;
   std::streambuf* saved_buf_ = nullptr;
   unsigned long forks_ = 0;
+  FileSizeLimitGuard limit_;
 };
 
 }  // namespace

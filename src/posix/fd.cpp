@@ -3,13 +3,16 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <cerrno>
 #include <cstdlib>
 #include <string>
@@ -254,6 +257,52 @@ std::size_t file_size(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) fail(errno, call_text("fstat", fd));
   return static_cast<std::size_t>(st.st_size);
+}
+
+std::optional<std::size_t> file_size_limit() noexcept {
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return std::nullopt;
+  return static_cast<std::size_t>(rl.rlim_cur);
+}
+
+namespace {
+struct SigxfszHold {
+  std::mutex mutex;
+  int holders = 0;
+  bool ignored_here = false;  // SIG_IGN is ours, to undo
+};
+SigxfszHold& sigxfsz_hold() {
+  static auto* h = new SigxfszHold;  // never destroyed: exit paths end captures
+  return *h;
+}
+}  // namespace
+
+void hold_sigxfsz() noexcept {
+  SigxfszHold& h = sigxfsz_hold();
+  std::lock_guard lock(h.mutex);
+  if (h.holders++ > 0) return;
+  struct sigaction old {};
+  if (::sigaction(SIGXFSZ, nullptr, &old) != 0 || old.sa_handler != SIG_DFL ||
+      (old.sa_flags & SA_SIGINFO))
+    return;  // the program handles or ignores it: its choice stands
+  struct sigaction ign {};
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  h.ignored_here = ::sigaction(SIGXFSZ, &ign, nullptr) == 0;
+}
+
+void release_sigxfsz() noexcept {
+  SigxfszHold& h = sigxfsz_hold();
+  std::lock_guard lock(h.mutex);
+  if (h.holders == 0 || --h.holders > 0 || !h.ignored_here) return;
+  h.ignored_here = false;
+  struct sigaction now {};
+  // Set otherwise meanwhile (by the code): left as the code set it.
+  if (::sigaction(SIGXFSZ, nullptr, &now) != 0 || now.sa_handler != SIG_IGN) return;
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ::sigaction(SIGXFSZ, &dfl, nullptr);
 }
 
 void set_append(int fd) {

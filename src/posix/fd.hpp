@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -134,6 +135,16 @@ void set_nonblocking(int fd);
 bool seal_shrink(int fd) noexcept;
 /// The size of file @p fd. @throws std::system_error "fstat(FD)"
 std::size_t file_size(int fd);
+/// The soft file-size limit (RLIMIT_FSIZE) in bytes; nullopt if there is
+/// none.
+std::optional<std::size_t> file_size_limit() noexcept;
+/// While held (calls nest, across threads), SIGXFSZ is ignored if its
+/// action was the default, so that a write past the file-size limit fails
+/// with EFBIG instead of killing the process. release_sigxfsz() puts the
+/// default back unless the program set another action meanwhile.
+void hold_sigxfsz() noexcept;
+/// Ends one hold_sigxfsz().
+void release_sigxfsz() noexcept;
 /// Sets O_APPEND on @p fd: every write goes to the end, whole.
 void set_append(int fd);
 /// Sets FD_CLOEXEC on @p fd (no error if it is not open).
