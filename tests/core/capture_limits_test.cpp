@@ -30,6 +30,16 @@ void set_soft_limit(int resource, rlim_t value) {
   ::setrlimit(resource, &rl);
 }
 
+// The size of this process's address space, in bytes.
+rlim_t address_space() {
+  long pages = 0;
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld", &pages) != 1) pages = 0;
+    std::fclose(f);
+  }
+  return static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE));
+}
+
 bool sigxfsz_is_default() {
   struct sigaction now {};
   ::sigaction(SIGXFSZ, nullptr, &now);
@@ -76,4 +86,44 @@ BOOST_AUTO_TEST_CASE(a_handler_of_the_program_for_sigxfsz_is_kept) {
     f.expect(now.sa_handler != SIG_DFL && now.sa_handler != SIG_IGN, "handler replaced");
   });
   BOOST_TEST(failures == "", failures);
+}
+
+BOOST_DATA_TEST_CASE(a_pipe_capture_out_of_memory_ends_in_error_without_blocking_the_writer,
+                     bdata::make({"pipe", "tee"}), strategy) {
+  std::string failures = fresh_child::run([&](fresh_child::Failures& f) {
+    ::dup2(::open("/dev/null", O_WRONLY | O_CLOEXEC), 1);  // where tee copies to
+    const std::string spec = ":flow:stdout(" + std::string(strategy) + ")";
+    trap::trap(spec, [] { std::cout << "warm" << std::flush; });  // the drainer runs
+    const std::string chunk(1 << 20, 'm');
+    // Room for some 64 MiB of capture, not for the 256 MiB written.
+    set_soft_limit(RLIMIT_AS, address_space() + (96 << 20));
+    std::string message;
+    try {
+      trap::trap(spec, [&] {
+        for (int i = 0; i < 256; ++i)
+          for (std::size_t done = 0; done < chunk.size();) {
+            ssize_t n = ::write(1, chunk.data() + done, chunk.size() - done);
+            if (n <= 0) return;
+            done += static_cast<std::size_t>(n);
+          }
+      });
+      f.expect(false, "no error");
+    } catch (const trap::TrapError& e) {
+      message = e.what();
+    }
+    set_soft_limit(RLIMIT_AS, RLIM_INFINITY);
+    // Every byte accounted for: kept until memory ran out, then discarded.
+    const std::size_t at = message.find("pipe capture of fd 1 ran out of memory after ");
+    unsigned long long kept = 0, discarded = 0;
+    f.expect(at != std::string::npos &&
+                 std::sscanf(message.c_str() + at,
+                             "pipe capture of fd 1 ran out of memory after %llu bytes: the %llu "
+                             "bytes written after them were read and discarded",
+                             &kept, &discarded) == 2,
+             message);
+    f.expect(kept + discarded == 256ull << 20, message);
+    auto after = trap::trap(spec, [] { std::cout << "after" << std::flush; });
+    f.expect(after.out() == "after", "after: \"" + after.out() + "\"");
+  });
+  BOOST_TEST(failures == "", strategy << ":\n" << failures);
 }
