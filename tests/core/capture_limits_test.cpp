@@ -40,6 +40,14 @@ rlim_t address_space() {
   return static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE));
 }
 
+// The lowest descriptor number not in use: with the limit there, the only
+// descriptor that can be made is one closed later.
+rlim_t lowest_free_fd() {
+  int fd = 0;
+  while (::fcntl(fd, F_GETFD) != -1) ++fd;
+  return static_cast<rlim_t>(fd);
+}
+
 bool sigxfsz_is_default() {
   struct sigaction now {};
   ::sigaction(SIGXFSZ, nullptr, &now);
@@ -126,4 +134,46 @@ BOOST_DATA_TEST_CASE(a_pipe_capture_out_of_memory_ends_in_error_without_blocking
     f.expect(after.out() == "after", "after: \"" + after.out() + "\"");
   });
   BOOST_TEST(failures == "", strategy << ":\n" << failures);
+}
+
+BOOST_DATA_TEST_CASE(no_descriptor_left_is_a_clear_error, bdata::make(kStrategies), strategy) {
+  std::string failures = fresh_child::run([&](fresh_child::Failures& f) {
+    ::dup2(::open("/dev/null", O_WRONLY | O_CLOEXEC), 1);
+    const std::string spec = ":flow:stdout(" + std::string(strategy) + ")";
+    struct rlimit old {};
+    ::getrlimit(RLIMIT_NOFILE, &old);
+    set_soft_limit(RLIMIT_NOFILE, lowest_free_fd());  // no descriptor can be made
+    std::string message;
+    try {
+      trap::trap(spec, [] { std::cout << "x" << std::flush; });
+      f.expect(false, "no error");
+    } catch (const trap::TrapError& e) {
+      message = e.what();
+    }
+    set_soft_limit(RLIMIT_NOFILE, old.rlim_cur);
+    f.expect(message.find("Too many open files") != std::string::npos, "error: " + message);
+    f.expect(std::cout.good(), "std::cout left in error");
+    auto after = trap::trap(spec, [] { std::cout << "after" << std::flush; });
+    f.expect(after.out() == "after", "after: \"" + after.out() + "\"");
+  });
+  BOOST_TEST(failures == "", strategy << ":\n" << failures);
+}
+
+BOOST_AUTO_TEST_CASE(no_descriptor_above_2_with_stdout_closed_is_a_clear_error) {
+  // The capture file lands on the closed fd 1 and cannot be moved up: an
+  // error, and fd 1 is closed again.
+  std::string failures = fresh_child::run([&](fresh_child::Failures& f) {
+    set_soft_limit(RLIMIT_NOFILE, lowest_free_fd());
+    ::close(1);
+    std::string message;
+    try {
+      trap::trap(":flow:stderr", [] { std::cerr << "x" << std::flush; });
+      f.expect(false, "no error");
+    } catch (const trap::TrapError& e) {
+      message = e.what();
+    }
+    f.expect(message.find("dup(1): Too many open files") != std::string::npos, "error: " + message);
+    f.expect(::fcntl(1, F_GETFD) == -1, "fd 1 left open");
+  });
+  BOOST_TEST(failures == "", failures);
 }
