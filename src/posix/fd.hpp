@@ -4,7 +4,9 @@
 // It is also the fault-injection seam (faults.cpp): tests make the Nth use
 // of a call fail. The seam points, by the name inject_fault() takes:
 //   here          open (O_TMPFILE), mkstemp (its fallback), memfd_create,
-//                 dup, dup2, pipe2, read, pread, write, ftruncate
+//                 dup (also moving a new descriptor above 2: see
+//                 off_standard_fds), dup2, pipe2, read, pread, write,
+//                 ftruncate
 //   process.hpp   fork, waitpid, kill, posix_spawn
 //   in front of a library call that makes the system call itself:
 //                 pipe2, posix_spawn (the launch) and waitpid in trap::run;
