@@ -28,6 +28,7 @@ const char* const kSpecs[] = {
     ":flow:stdout(memory):stderr(memory)",
     ":flow:output(pipe):stdout:stderr",
     ":flow:stdout:stderr",
+    ":fork",
 };
 const int kStreams[] = {0, 1, 2};
 
