@@ -59,6 +59,10 @@ void check_one_trap(fresh_child::Failures& f, const std::string& spec, int close
 BOOST_DATA_TEST_CASE(closed_stream_is_not_trapped_and_stays_closed,
                      bdata::make(kSpecs) * bdata::make(kStreams), spec, closed) {
   std::string failures = fresh_child::run([&](fresh_child::Failures& f) {
+    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);  // where tee copies to
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::close(null);
     ::close(closed);
     // A new capture file or pipe, then one taken from the pool.
     check_one_trap(f, spec, closed, "first trap");
