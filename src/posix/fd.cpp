@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <mutex>
 #include <cerrno>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -139,7 +139,8 @@ std::pair<Fd, Fd> pipe() {
 
 Fd memfd(const char* name) {
   for (;;) {
-    int r = attempt("memfd_create", [&] { return ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING); });
+    int r = attempt("memfd_create",
+                    [&] { return ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING); });
     if (r >= 0) return off_standard_fds(Fd(r));
     if (errno == ENOSYS || errno == EINVAL) return Fd();
     if (errno != EINTR) fail(errno, "memfd_create");
