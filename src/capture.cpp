@@ -55,14 +55,27 @@ struct Pool {
     // (and their offsets) with its parent: it must not write into them.
     const int self = posix::self_pid();
     std::erase_if(free, [&](const Entry& e) { return e.pid != self; });
-    for (auto it = free.rbegin(); it != free.rend(); ++it) {
-      if (it->dir == dir) {
+    for (auto it = free.rbegin(); it != free.rend();) {
+      if (it->dir != dir) {
+        ++it;
+      } else if (written_since(*it)) {
+        it = std::make_reverse_iterator(free.erase(std::next(it).base()));
+      } else {
         out = PooledFile(std::move(it->fd), std::move(it->dir), it->offset);
         free.erase(std::next(it).base());
         return true;
       }
     }
     return false;
+  }
+  // A process that inherited the file during its capture and outlived it
+  // has written on: what it writes later would land in another trap.
+  static bool written_since(const Entry& e) noexcept {
+    try {
+      return posix::file_size(e.fd.get()) != e.offset;
+    } catch (const std::system_error&) {
+      return true;
+    }
   }
   void give(std::string dir, posix::Fd fd, std::size_t offset) {
     std::lock_guard lock(mutex);
@@ -174,27 +187,32 @@ void PooledFile::release() noexcept {
 }
 
 void PooledFile::take(std::string& out) {
-  clean_ = false;
+  const bool reusable = clean_;
+  clean_ = false;  // until it is read whole
   offset_ += posix::read_from(fd_.get(), offset_, out);
-  if (offset_ > kKeep) {
-    posix::truncate_rewind(fd_.get());
-    offset_ = 0;
-  }
-  clean_ = true;
+  // Emptying it would take a truncation, which the seal forbids: a fresh
+  // file costs less than 256 KiB of traps.
+  clean_ = reusable && offset_ <= kKeep;
 }
 
-PooledFile PooledFile::memory() {
+PooledFile PooledFile::memory(bool reuse) {
   PooledFile f;
-  if (Pool::get().take("", f)) return f;
-  if (posix::Fd fd = posix::memfd("trap-capture")) return {std::move(fd), ""};
+  if (reuse && Pool::get().take("", f)) return f;
+  if (posix::Fd fd = posix::memfd("trap-capture")) {
+    // Not sealed (an old kernel): the code's ftruncate() cuts the file.
+    (void)posix::seal_shrink(fd.get());
+    posix::set_append(fd.get());
+    return {std::move(fd), ""};
+  }
   return in_temp_dir();
 }
 
-PooledFile PooledFile::in_temp_dir() {
+PooledFile PooledFile::in_temp_dir(bool reuse) {
   std::string dir = temp_dir();
   PooledFile f;
-  if (Pool::get().take(dir, f)) return f;
+  if (reuse && Pool::get().take(dir, f)) return f;
   posix::Fd fd = posix::temp_file(dir);
+  posix::set_append(fd.get());
   return {std::move(fd), std::move(dir)};
 }
 
@@ -292,6 +310,27 @@ void unlock_process_wide_captures() noexcept {
   }
 }
 
+namespace {
+
+bool streams_good(int fd) {
+  if (fd == 1) return std::cout.good() && !std::ferror(stdout);
+  if (fd == 2) return std::cerr.good() && std::clog.good() && !std::ferror(stderr);
+  return false;
+}
+
+void clear_stream_errors(int fd) {
+  if (fd == 1) {
+    std::cout.clear();
+    std::clearerr(stdout);
+  } else if (fd == 2) {
+    std::cerr.clear();
+    std::clog.clear();
+    std::clearerr(stderr);
+  }
+}
+
+}  // namespace
+
 bool Capture::begin() {
   if (state_ != State::idle) throw TrapError("capture of fd " + std::to_string(fd_) + " begun twice");
   const bool shared = !per_thread();
@@ -308,6 +347,7 @@ bool Capture::begin() {
     return false;
   }
   state_ = State::active;
+  streams_were_good_ = shared && streams_good(fd_);
   return true;
 }
 
@@ -315,11 +355,15 @@ std::string Capture::end() {
   if (state_ != State::active) return {};
   state_ = State::done;
   struct Unlock {
-    bool shared;
+    Capture& c;
     ~Unlock() {
-      if (shared) unlock_process_wide_captures();
+      if (c.per_thread()) return;
+      // A write that failed into the capture (a file-size limit, a
+      // descriptor the code closed) leaves no error on the streams after it.
+      if (c.streams_were_good_) clear_stream_errors(c.fd_);
+      unlock_process_wide_captures();
     }
-  } unlock{!per_thread()};
+  } unlock{*this};
   return do_end();
 }
 

@@ -96,8 +96,16 @@ void forget_capture_pool() noexcept;
 /// A reusable capture file. Returned to its pool on destruction.
 ///
 /// A trap's output is appended after what earlier traps left, from offset(),
-/// and read back from there: no truncation (two system calls) per trap. The
-/// file is emptied once it holds more than kKeep bytes.
+/// and read back from there: no truncation (two system calls) per trap. A
+/// file that holds more than kKeep bytes is not reused.
+///
+/// The code may move the file's offset (lseek, pwrite on the descriptor):
+/// the file is opened O_APPEND, so every write still lands at its end and
+/// nothing written is lost (the capture holds the bytes in the order they
+/// were written). A memory file is sealed against shrinking: the code's
+/// ftruncate() fails with EPERM, as it fails (EINVAL) on a pipe or a
+/// terminal, and cuts nothing. A file whose size is not what its last trap
+/// left (a process that inherited it wrote on) is not reused.
 class PooledFile {
  public:
   static constexpr std::size_t kKeep = 256 * 1024;
@@ -114,20 +122,50 @@ class PooledFile {
   std::size_t offset() const { return offset_; }
   /// Appends what was written since the capture began to @p out.
   void take(std::string& out);
+  /// Closes the file instead of pooling it: another process may hold it
+  /// (a child started during the capture inherited it) and write on.
+  void keep_out_of_pool() noexcept { clean_ = false; }
 
-  /// An in-memory file (memfd; a temp file where memfd is missing).
-  static PooledFile memory();
-  /// An unlinked temp file in $TMPDIR (or /tmp).
+  /// An in-memory file (memfd; a temp file where memfd is missing): a new
+  /// one unless @p reuse, else one from the pool if there is one.
+  static PooledFile memory(bool reuse = true);
+  /// An unlinked temp file in $TMPDIR (or /tmp), new unless @p reuse.
   /// @throws std::system_error `cannot create temp file in "DIR": ...`
-  static PooledFile in_temp_dir();
+  static PooledFile in_temp_dir(bool reuse = true);
 
  private:
   void release() noexcept;
   posix::Fd fd_;
   std::string dir_;          // empty for memory files
   std::size_t offset_ = 0;   // where this capture's bytes begin
-  bool clean_ = true;        // not left half read: fit to reuse
+  bool clean_ = true;        // read whole, held by no other process: fit to reuse
   int pid_ = 0;              // the process that made or took it
+};
+
+/// For a capture into a file, under a file-size limit (RLIMIT_FSIZE): a
+/// write past the limit fails with EFBIG instead of killing the process
+/// (SIGXFSZ), and the capture can start in a new, empty file, so that it
+/// keeps as much as the limit allows. Output past the limit is lost, as on
+/// any file.
+class FileSizeLimitGuard {
+ public:
+  FileSizeLimitGuard() = default;
+  ~FileSizeLimitGuard() { release(); }
+  FileSizeLimitGuard(const FileSizeLimitGuard&) = delete;
+  FileSizeLimitGuard& operator=(const FileSizeLimitGuard&) = delete;
+  /// Takes effect if a limit is set now; returns whether one is.
+  bool engage() noexcept {
+    if (engaged_ || !posix::file_size_limit()) return engaged_;
+    posix::hold_sigxfsz();
+    return engaged_ = true;
+  }
+  void release() noexcept {
+    if (engaged_) posix::release_sigxfsz();
+    engaged_ = false;
+  }
+
+ private:
+  bool engaged_ = false;
 };
 
 /// One diversion of one stream. begin() and end() check the protocol and
@@ -162,6 +200,7 @@ class Capture {
   enum class State { idle, active, done };
   int fd_;
   State state_ = State::idle;
+  bool streams_were_good_ = false;  // no error on the streams at begin()
 };
 
 /// The callable of a built-in strategy. Its type tells the output layer

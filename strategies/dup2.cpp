@@ -17,7 +17,8 @@ class Dup2Capture final : public Capture {
  private:
   bool do_begin() override {
     flush_streams(fd());
-    file_ = PooledFile::memory();
+    file_ = PooledFile::memory(!limit_.engage());
+    forks_ = posix::fork_count();
     saved_ = divert(fd(), file_.fd());
     return static_cast<bool>(saved_);
   }
@@ -25,13 +26,19 @@ class Dup2Capture final : public Capture {
   std::string do_end() override {
     restore(fd(), saved_.get());
     saved_.reset();
+    // A child started meanwhile holds the file as its stdout and may write
+    // on after the trap: the file must not serve a later one.
+    if (posix::fork_count() != forks_) file_.keep_out_of_pool();
     std::string out;
     file_.take(out);
+    limit_.release();
     return out;
   }
 
   PooledFile file_;
   posix::Fd saved_;
+  unsigned long forks_ = 0;
+  FileSizeLimitGuard limit_;
 };
 
 }  // namespace

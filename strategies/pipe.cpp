@@ -25,6 +25,8 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -60,7 +62,19 @@ struct Channel {
   bool done = false;   // ended, at end of file or failed: no more reads
   bool grown = false;  // pipe buffer raised (or refused)
   int failures = 0;    // reads failed in a row
+  // Out of memory: what came since was read and thrown away, so that the
+  // writer never waits for ever on a full pipe; the capture ends in error.
+  bool discarding = false;
+  std::size_t kept = 0;       // bytes held when memory ran out
+  std::size_t discarded = 0;  // bytes thrown away since
 };
+
+// Switches @p c to discarding: its data is freed, for the program's sake.
+void out_of_memory(Channel& c) noexcept {
+  c.discarding = true;
+  c.kept = c.data.size();
+  std::string().swap(c.data);
+}
 
 thread_local bool on_drainer = false;
 
@@ -307,7 +321,14 @@ void tee_out(Channel& c, const char* data, std::size_t n) {
     if (into->done) continue;  // it ended: the descriptor now points elsewhere
     // What that pipe holds was written before these bytes.
     pump(*into, true);
-    into->data.append(data, n);
+    if (!into->discarding) {
+      try {
+        into->data.append(data, n);
+      } catch (const std::bad_alloc&) {
+        out_of_memory(*into);
+      }
+    }
+    if (into->discarding) into->discarded += n;
     if (into->tee_to >= 0) tee_out(*into, data, n);
     return;
   }
@@ -324,6 +345,37 @@ void tee_out(Channel& c, const char* data, std::size_t n) {
   }
 }
 
+// One read of up to @p want bytes into c.data, teed; once memory has run
+// out, into a buffer on the stack, thrown away. Returns read_some()'s.
+ssize_t take_some(Channel& c, int fd, std::size_t want) {
+  const std::size_t old = c.data.size();
+  if (!c.discarding) {
+    try {
+      c.data.resize(old + want);
+    } catch (const std::bad_alloc&) {
+      out_of_memory(c);
+    }
+  }
+  if (!c.discarding) {
+    ssize_t n = -1;
+    try {
+      n = posix::read_some(fd, c.data.data() + old, want);
+    } catch (...) {
+      c.data.resize(old);
+      throw;
+    }
+    c.data.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    if (n > 0 && c.tee_to >= 0) tee_out(c, c.data.data() + old, static_cast<std::size_t>(n));
+    return n;
+  }
+  char buf[64 * 1024];
+  ssize_t n = posix::read_some(fd, buf, std::min(want, sizeof buf));
+  if (n <= 0) return n;
+  c.discarded += static_cast<std::size_t>(n);
+  if (c.tee_to >= 0) tee_out(c, buf, static_cast<std::size_t>(n));
+  return n;
+}
+
 // Reads what the pipe holds into c.data, teeing it: one read of what it
 // holds now, or (@p until_empty) until it is empty. Returns how many bytes.
 // Reads are sized by FIONREAD, so they never wait and the read end needs no
@@ -338,13 +390,9 @@ std::size_t pump(Channel& c, bool until_empty) {
       c.grown = true;
       posix::set_pipe_size(fd, kBigPipe);  // an optimisation: refusal is fine
     }
-    const std::size_t old = c.data.size();
-    c.data.resize(old + want);
-    ssize_t n = posix::read_some(fd, c.data.data() + old, want);
-    c.data.resize(old + static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+    ssize_t n = take_some(c, fd, want);
     if (n < 0) continue;  // EAGAIN although FIONREAD saw bytes: ask again
     if (n == 0) break;
-    if (c.tee_to >= 0) tee_out(c, c.data.data() + old, static_cast<std::size_t>(n));
     taken += static_cast<std::size_t>(n);
   } while (until_empty);
   return taken;
@@ -384,6 +432,11 @@ class PipeCapture final : public Capture {
     saved_.reset();
     Channel& c = *channel_;
     if (c.error) std::rethrow_exception(c.error);
+    if (c.discarding)
+      throw std::runtime_error("pipe capture of fd " + std::to_string(fd()) +
+                               " ran out of memory after " + std::to_string(c.kept) +
+                               " bytes: the " + std::to_string(c.discarded) +
+                               " bytes written after them were read and discarded");
     return std::move(c.data);
   }
 

@@ -32,7 +32,8 @@ class TempfileCapture final : public Capture {
     std::ostream& os = stream_for(fd(), "tempfile");
     if (!posix::is_open(fd())) return false;
     flush_streams(fd());
-    file_ = PooledFile::in_temp_dir();
+    file_ = PooledFile::in_temp_dir(!limit_.engage());
+    forks_ = posix::fork_count();
     posix::Fd writer = posix::dup(file_.fd());
     stream_ = ::fdopen(writer.get(), "w");
     if (!stream_) throw std::system_error(errno, std::generic_category(), "fdopen");
@@ -55,8 +56,11 @@ class TempfileCapture final : public Capture {
     file_chain(fd()).leave(&saved_stream_, [&](std::FILE* f) { c_stream() = f; });
     std::fclose(stream_);
     stream_ = nullptr;
+    // A child forked meanwhile has the FILE* and may write on.
+    if (posix::fork_count() != forks_) file_.keep_out_of_pool();
     std::string out;
     file_.take(out);
+    limit_.release();
     return out;
   }
 
@@ -65,6 +69,8 @@ class TempfileCapture final : public Capture {
   std::FILE* saved_stream_ = nullptr;
   std::unique_ptr<__gnu_cxx::stdio_sync_filebuf<char>> buf_;
   std::streambuf* saved_buf_ = nullptr;
+  unsigned long forks_ = 0;
+  FileSizeLimitGuard limit_;
 };
 
 }  // namespace

@@ -3,15 +3,18 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -55,6 +58,18 @@ void wait_writable(int fd) {
 }
 
 }  // namespace
+
+Fd off_standard_fds(Fd fd) {
+  // A new descriptor takes the lowest free number: with stdin, stdout or
+  // stderr closed, that is the closed stream's, and the program's writes to
+  // it (or a later open()'s number) would meet trap's file.
+  if (!fd || fd.get() > 2) return fd;
+  for (;;) {
+    int r = attempt("dup", [&] { return ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 3); });
+    if (r >= 0) return Fd(r);  // the low one is closed as fd goes
+    if (errno != EINTR) fail(errno, call_text("dup", fd.get()));
+  }
+}
 
 void Fd::reset() noexcept {
   if (fd_ >= 0) ::close(fd_);  // close is not retried: the fd is gone anyway
@@ -118,13 +133,15 @@ std::pair<Fd, Fd> pipe() {
   while (attempt("pipe2", [&] { return ::pipe2(p, O_CLOEXEC); }) < 0) {
     if (errno != EINTR) fail(errno, "pipe2");
   }
-  return {Fd(p[0]), Fd(p[1])};
+  Fd read_end(p[0]), write_end(p[1]);
+  return {off_standard_fds(std::move(read_end)), off_standard_fds(std::move(write_end))};
 }
 
 Fd memfd(const char* name) {
   for (;;) {
-    int r = attempt("memfd_create", [&] { return ::memfd_create(name, MFD_CLOEXEC); });
-    if (r >= 0) return Fd(r);
+    int r = attempt("memfd_create",
+                    [&] { return ::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING); });
+    if (r >= 0) return off_standard_fds(Fd(r));
     if (errno == ENOSYS || errno == EINVAL) return Fd();
     if (errno != EINTR) fail(errno, "memfd_create");
   }
@@ -136,7 +153,7 @@ Fd temp_file(const std::string& dir) {
   do {
     r = attempt("open", [&] { return ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); });
   } while (r < 0 && errno == EINTR);
-  if (r >= 0) return Fd(r);
+  if (r >= 0) return off_standard_fds(Fd(r));
   if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) fail(errno, what + " (open)");
   // No O_TMPFILE here: a named file, unlinked at once.
   std::string path;
@@ -147,7 +164,7 @@ Fd temp_file(const std::string& dir) {
   if (r < 0) fail(errno, what + " (mkstemp)");
   Fd file(r);
   if (::unlink(path.c_str()) != 0) fail(errno, what + " (unlink \"" + path + "\")");
-  return file;
+  return off_standard_fds(std::move(file));
 }
 
 ssize_t read_some(int fd, char* buf, std::size_t n) {
@@ -235,6 +252,60 @@ void truncate_rewind(int fd) {
   if (::lseek(fd, 0, SEEK_SET) < 0) fail(errno, call_text("lseek", fd));
 }
 
+bool seal_shrink(int fd) noexcept { return ::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0; }
+
+std::size_t file_size(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(errno, call_text("fstat", fd));
+  return static_cast<std::size_t>(st.st_size);
+}
+
+std::optional<std::size_t> file_size_limit() noexcept {
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return std::nullopt;
+  return static_cast<std::size_t>(rl.rlim_cur);
+}
+
+namespace {
+struct SigxfszHold {
+  std::mutex mutex;
+  int holders = 0;
+  bool ignored_here = false;  // SIG_IGN is ours, to undo
+};
+SigxfszHold& sigxfsz_hold() {
+  static auto* h = new SigxfszHold;  // never destroyed: exit paths end captures
+  return *h;
+}
+}  // namespace
+
+void hold_sigxfsz() noexcept {
+  SigxfszHold& h = sigxfsz_hold();
+  std::lock_guard lock(h.mutex);
+  if (h.holders++ > 0) return;
+  struct sigaction old {};
+  if (::sigaction(SIGXFSZ, nullptr, &old) != 0 || old.sa_handler != SIG_DFL ||
+      (old.sa_flags & SA_SIGINFO))
+    return;  // the program handles or ignores it: its choice stands
+  struct sigaction ign {};
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  h.ignored_here = ::sigaction(SIGXFSZ, &ign, nullptr) == 0;
+}
+
+void release_sigxfsz() noexcept {
+  SigxfszHold& h = sigxfsz_hold();
+  std::lock_guard lock(h.mutex);
+  if (h.holders == 0 || --h.holders > 0 || !h.ignored_here) return;
+  h.ignored_here = false;
+  struct sigaction now {};
+  // Set otherwise meanwhile (by the code): left as the code set it.
+  if (::sigaction(SIGXFSZ, nullptr, &now) != 0 || now.sa_handler != SIG_IGN) return;
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ::sigaction(SIGXFSZ, &dfl, nullptr);
+}
+
 void set_append(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_APPEND) < 0)
@@ -274,7 +345,7 @@ Fd epoll() {
   if (int e = take_fault("epoll_create1"); e > 0) fail(e, "epoll_create1");
   int r = ::epoll_create1(EPOLL_CLOEXEC);
   if (r < 0) fail(errno, "epoll_create1");
-  return Fd(r);
+  return off_standard_fds(Fd(r));
 }
 
 void epoll_add(int ep, int fd, std::uint64_t key) {

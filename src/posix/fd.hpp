@@ -4,7 +4,9 @@
 // It is also the fault-injection seam (faults.cpp): tests make the Nth use
 // of a call fail. The seam points, by the name inject_fault() takes:
 //   here          open (O_TMPFILE), mkstemp (its fallback), memfd_create,
-//                 dup, dup2, pipe2, read, pread, write, ftruncate
+//                 dup (also moving a new descriptor above 2: see
+//                 off_standard_fds), dup2, pipe2, read, pread, write,
+//                 ftruncate
 //   process.hpp   fork, waitpid, kill, posix_spawn
 //   in front of a library call that makes the system call itself:
 //                 pipe2, posix_spawn (the launch) and waitpid in trap::run;
@@ -22,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -86,6 +89,12 @@ void count_calls(bool on);
 /// ones never used are left out.
 std::map<std::string, int> call_counts();
 
+/// @p fd itself if it is above 2 (or invalid); else a close-on-exec
+/// duplicate numbered 3 or more, @p fd being closed. Every descriptor trap
+/// makes goes through it: none may take the number of a closed stdin,
+/// stdout or stderr. A seam point: it is a "dup".
+/// @throws std::system_error "dup(FD)"
+Fd off_standard_fds(Fd fd);
 /// Whether descriptor @p fd is open.
 bool is_open(int fd);
 /// A close-on-exec duplicate of @p fd.
@@ -104,7 +113,8 @@ void count_spawn() noexcept;
 void dup2(int from, int to);
 /// A close-on-exec pipe: {read end, write end}.
 std::pair<Fd, Fd> pipe();
-/// An anonymous in-memory file (memfd), or an invalid Fd where unsupported.
+/// An anonymous in-memory file (memfd) that may be sealed, or an invalid Fd
+/// where unsupported.
 Fd memfd(const char* name);
 /// An unlinked temp file in @p dir (O_TMPFILE, else mkstemp + unlink).
 /// @throws std::system_error `cannot create temp file in "DIR" (open)` (or
@@ -126,6 +136,22 @@ void truncate_rewind(int fd);
 std::size_t readable_bytes(int fd);
 /// Sets O_NONBLOCK on @p fd.
 void set_nonblocking(int fd);
+/// Seals memfd @p fd against shrinking (F_SEAL_SHRINK): ftruncate() to a
+/// smaller size fails with EPERM, for every process, for ever. False where
+/// unsupported (a file that is no memfd, an old kernel).
+bool seal_shrink(int fd) noexcept;
+/// The size of file @p fd. @throws std::system_error "fstat(FD)"
+std::size_t file_size(int fd);
+/// The soft file-size limit (RLIMIT_FSIZE) in bytes; nullopt if there is
+/// none.
+std::optional<std::size_t> file_size_limit() noexcept;
+/// While held (calls nest, across threads), SIGXFSZ is ignored if its
+/// action was the default, so that a write past the file-size limit fails
+/// with EFBIG instead of killing the process. release_sigxfsz() puts the
+/// default back unless the program set another action meanwhile.
+void hold_sigxfsz() noexcept;
+/// Ends one hold_sigxfsz().
+void release_sigxfsz() noexcept;
 /// Sets O_APPEND on @p fd: every write goes to the end, whole.
 void set_append(int fd);
 /// Sets FD_CLOEXEC on @p fd (no error if it is not open).

@@ -30,7 +30,7 @@ namespace {
 Fd open_pidfd(pid_t pid) {
 #ifdef SYS_pidfd_open
   long r = ::syscall(SYS_pidfd_open, pid, 0);
-  if (r >= 0) return Fd(static_cast<int>(r));
+  if (r >= 0) return off_standard_fds(Fd(static_cast<int>(r)));
 #endif
   (void)pid;
   return Fd();
