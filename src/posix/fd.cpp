@@ -377,10 +377,4 @@ int epoll_wait_keys(int ep, EpollReady* ready, int n, int timeout_ms) {
   }
 }
 
-long long file_size(int fd) noexcept {
-  struct stat st;
-  if (::fstat(fd, &st) < 0) return -1;
-  return static_cast<long long>(st.st_size);
-}
-
 }  // namespace trap::posix

@@ -188,7 +188,4 @@ struct EpollReady {
 /// @throws std::system_error "epoll_wait(EP)"
 int epoll_wait_keys(int ep, EpollReady* ready, int n, int timeout_ms);
 
-/// The size of the file @p fd refers to (fstat); -1 when it cannot be had.
-long long file_size(int fd) noexcept;
-
 }  // namespace trap::posix
