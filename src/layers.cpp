@@ -103,7 +103,7 @@ void die_layer(Trap& self, std::string_view) {
 void exit_layer(Trap& self, std::string_view) {
   ExitFrame frame;
   push_exit_frame(frame);
-  if (sigsetjmp(frame.env, 0) == 0) {
+  if (sigsetjmp(frame.env, 1) == 0) {  // 1: exit() from a signal handler
     try {
       self.next();
     } catch (...) {
