@@ -1,5 +1,6 @@
 // The trap engine: springing a trap through its layer stack, the layer
 // author's API on trap::Trap, and the accessors.
+#include <cxxabi.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -170,6 +171,10 @@ Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) c
   } catch (const detail::InternalException&) {
   } catch (const UsageError&) {
     usage_error = std::current_exception();  // the caller's mistake, as it is
+  } catch (abi::__forced_unwind&) {
+    // pthread_exit() or pthread_cancel(): the thread ends, the trap first.
+    detail::end_springing(trap, depth);
+    throw;
   } catch (...) {
     st->exceptions.push_back("Rethrowing internal exception: " +
                              detail::current_exception_message());
