@@ -39,9 +39,7 @@ struct EhGlobals {
   unsigned int uncaught_exceptions;
 };
 
-EhGlobals* eh_globals() noexcept {
-  return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
-}
+EhGlobals* eh_globals() noexcept { return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
 
 using ExitFn = void (*)(int);
 

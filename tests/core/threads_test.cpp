@@ -68,8 +68,7 @@ int wrong_traps(const std::string& spec, int rounds) {
           std::cout << line("out", t, i) << std::flush;
         });
         const std::vector<std::string> want{line("clog", t, i), line("warn", t, i)};
-        if (r.warn() != want || r.out() != line("out", t, i) ||
-            r.err() != want[0] + want[1])
+        if (r.warn() != want || r.out() != line("out", t, i) || r.err() != want[0] + want[1])
           ++wrong;
       }
     });

@@ -209,6 +209,14 @@ BOOST_AUTO_TEST_CASE(a_failing_teardown_a_timeout_jumps_past_is_reported) {
       });
 }
 
+BOOST_AUTO_TEST_CASE(a_failing_teardown_on_the_way_to_a_real_exit_is_printed) {
+  // No exit layer: exit() is the real one, after the trap's teardowns.
+  auto child = test_support::in_child([] { failing().trap(":raw:bad", [] { std::exit(3); }); });
+  BOOST_TEST(child.exited(3));
+  BOOST_TEST(child.err.find("# trap: Rethrowing teardown exception: cannot undo\n") !=
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(exit_inside_a_catch_block_leaves_no_current_exception) {
   auto r = trap::trap(":flow", [] {
     try {
