@@ -103,6 +103,7 @@ class Alarm {
       ::timer_delete(timer_);
       throw std::system_error(err, std::generic_category(), "timer_settime");
     }
+    live_ = true;
   }
   ~Alarm() { cancel(); }
   Alarm(const Alarm&) = delete;
@@ -113,7 +114,7 @@ class Alarm {
   // the signal was blocked meanwhile (by the code, or by trap while it
   // tore down the layers below).
   bool cancel() noexcept {
-    if (!timer_) return false;
+    if (!live_) return false;
     // A one-shot timer that has gone off has nothing left to run.
     struct itimerspec left = {};
     const bool fired = ::timer_gettime(timer_, &left) == 0 && left.it_value.tv_sec == 0 &&
@@ -123,7 +124,7 @@ class Alarm {
     sigaddset(&set, stop_signal());
     ::pthread_sigmask(SIG_BLOCK, &set, &old);
     ::timer_delete(timer_);
-    timer_ = nullptr;
+    live_ = false;
     // Take this alarm's signal if it is still pending (some kernels keep it
     // past timer_delete), so it cannot hit later code; an outer alarm's is
     // deferred, not late: it goes back.
@@ -146,6 +147,7 @@ class Alarm {
 
  private:
   timer_t timer_ = nullptr;
+  bool live_ = false;  // (a timer's id may be 0: the first one a process makes)
   void* armed_;
 };
 
