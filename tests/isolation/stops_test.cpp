@@ -92,33 +92,31 @@ trap::Trapper& failing() {
 
 void exit_seven(int) { std::exit(7); }
 
-}  // namespace
-
-BOOST_AUTO_TEST_CASE(timeouts_never_land_inside_traps_own_locks) {
-  // The code springs traps and reports to a hub without end; other threads
-  // do the same meanwhile. Tiny deadlines stop it anywhere: a stop that
-  // landed while trap held the hub's or a capture's lock would leave it
-  // held, and the other threads, or the next trap, would wait for ever.
-  // (The stopped code itself stays out of stdio and malloc, whose locks a
-  // stop may leave held, as documented: its output goes to memory captures
-  // and raw writes, its events are empty.)
+// The code springs traps and reports to a hub without end; other threads
+// do the same meanwhile. Tiny deadlines stop it anywhere: a stop that
+// landed while trap held the hub's or a capture's lock would leave it held,
+// and the other threads, or the next trap, would wait for ever. (The
+// stopped code itself stays out of stdio and malloc, whose locks a stop
+// may leave held, as documented: its output goes to memory captures and
+// raw writes, its events are empty.) Returns 0 if every trap timed out and
+// the next ones work, 1 or 2 if not; ends the process with 3 on a deadlock.
+int stopped_everywhere() {
   trap::Hub hub(nullptr);
   std::atomic<bool> stop{false};
   std::atomic<int> not_timeout{0};
-  auto report = [&](const char*) { hub.send(trap::Event{}); };
   within_bounds("the stopped traps and the reporting threads", [&] {
     std::vector<std::thread> others;
     for (int t = 0; t < 2; ++t)
       others.emplace_back([&] {
         while (!stop.load()) {
-          report("other");
+          hub.send(trap::Event{});
           trap::trap(":flow:stdout(memory):stderr(dup2)", [] { std::cout << "o"; });
         }
       });
     for (int i = 0; i < 300; ++i) {
       auto r = trap::trap(":timeout(1)", [&] {
         for (;;) {
-          report("stopped");
+          hub.send(trap::Event{});
           trap::trap(":flow:stdout(dup2)", [] { (void)!::write(1, "x", 1); });
           trap::trap(":flow:stdout(memory):stderr(memory):warn", [] {
             std::cout << "m";
@@ -131,14 +129,24 @@ BOOST_AUTO_TEST_CASE(timeouts_never_land_inside_traps_own_locks) {
     stop = true;
     for (auto& th : others) th.join();
   });
-  BOOST_TEST(not_timeout.load() == 0);
+  if (not_timeout.load() != 0) return 1;
+  bool next_ok = false;
   within_bounds("the next trap and report on a new thread", [&] {
     auto r = trap::trap([] { std::cout << "next"; });
-    BOOST_TEST(r.out() == "next");
-    report("next");
+    hub.send(trap::Event{});
+    next_ok = r.out() == "next" && hub.count() > 0;
   });
   auto r = trap::trap([] { std::cout << "here too"; });
-  BOOST_TEST(r.out() == "here too");
+  return next_ok && r.out() == "here too" ? 0 : 2;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(timeouts_never_land_inside_traps_own_locks) {
+  // In a child process: each stop leaks what the stopped code held (its
+  // Trap handles, as documented), which is the child's to lose.
+  auto child = test_support::in_child([] { ::_exit(stopped_everywhere()); });
+  BOOST_TEST(child.exited(0), "status " << child.status << ", stderr: " << child.err);
 }
 
 BOOST_AUTO_TEST_CASE(exit_from_a_signal_handler_leaves_that_signal_unblocked) {
@@ -256,19 +264,23 @@ BOOST_AUTO_TEST_CASE(exit_inside_a_catch_block_leaves_no_current_exception) {
 }
 
 BOOST_AUTO_TEST_CASE(exit_during_stack_unwinding_leaves_no_exception_in_flight) {
-  struct ExitsOnDestruction {
-    ~ExitsOnDestruction() { std::exit(5); }
-  };
-  auto r = trap::trap(":flow", [] {
-    try {
-      ExitsOnDestruction e;
-      throw 1;
-    } catch (...) {
-    }
+  // In a child process: the exception abandoned in flight is lost memory.
+  auto child = test_support::in_child([] {
+    struct ExitsOnDestruction {
+      ~ExitsOnDestruction() { std::exit(5); }
+    };
+    auto r = trap::trap(":flow", [] {
+      try {
+        ExitsOnDestruction e;
+        throw 1;
+      } catch (...) {
+      }
+    });
+    const bool clean = r.exit_code() == std::optional<int>(5) &&
+                       std::uncaught_exceptions() == 0 && !std::current_exception();
+    ::_exit(clean ? 0 : 1);
   });
-  BOOST_TEST(r.exit_code() == std::optional<int>(5));
-  BOOST_TEST(std::uncaught_exceptions() == 0);
-  BOOST_TEST(!std::current_exception());
+  BOOST_TEST(child.exited(0));
 }
 
 BOOST_AUTO_TEST_CASE(a_timeout_inside_a_catch_block_leaves_no_current_exception) {
