@@ -22,8 +22,29 @@ namespace {
 // std::clog's buffer while a warn layer is active: every line (and every
 // trap::warn() message) is one warning, and every byte is teed to std::cerr
 // as it comes, so a stderr layer sees it too.
+class WarnBuf;
+// This thread's innermost active warn layer's buffer.
+thread_local WarnBuf* warn_route = nullptr;
+
 class WarnBuf final : public std::streambuf {
  public:
+  explicit WarnBuf(WarnBuf* outer) : outer_(outer) {}
+  // Freed without its teardown (a forked child's exit frees the traps it
+  // inherited): no route may lead here any more.
+  ~WarnBuf() override {
+    if (warn_route == this) {
+      warn_route = outer_;
+      return;
+    }
+    for (WarnBuf* b = warn_route; b; b = b->outer_) {
+      if (b->outer_ == this) {
+        b->outer_ = outer_;
+        return;
+      }
+    }
+  }
+  WarnBuf* outer() const { return outer_; }
+
   // Shielded: a stop must not land halfway through recording a warning.
   void add_whole(std::string_view message) {
     StopShield shield;
@@ -82,12 +103,10 @@ class WarnBuf final : public std::streambuf {
     std::cerr.flush();
     std::cerr.clear(state);
   }
+  WarnBuf* outer_;
   std::vector<std::string> warnings_;
   std::string partial_;
 };
-
-// This thread's innermost active warn layer's buffer.
-thread_local WarnBuf* warn_route = nullptr;
 
 // std::clog's buffer while a warn layer is active on any thread: each
 // thread's output goes to its own innermost warn layer, and that of a
@@ -182,14 +201,13 @@ void exit_layer(Trap& self, std::string_view) {
 void warn_layer(Trap& self, std::string_view) {
   // The teardown owns the buffer: a trapped exit below this layer skips this
   // frame, so nothing here may own anything across next().
-  auto buf = std::make_shared<WarnBuf>();
-  WarnBuf* outer = warn_route;
+  auto buf = std::make_shared<WarnBuf>(warn_route);
   std::clog.flush();
   warn_router().enter();
   warn_route = buf.get();
   self.set("warn", Array{});
-  self.teardown([buf = std::move(buf), outer](Trap& t) {
-    warn_route = outer;
+  self.teardown([buf = std::move(buf)](Trap& t) {
+    warn_route = buf->outer();
     warn_router().leave();
     t.set("warn", buf->take());
   });

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <pthread.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -248,4 +249,23 @@ BOOST_AUTO_TEST_CASE(pthread_cancel_inside_a_trap_ends_the_thread_after_the_tear
   BOOST_TEST((test_support::identity(2) == err_before));
   auto r = trap::trap([] { std::cout << "next"; });
   BOOST_TEST(r.out() == "next");
+}
+
+BOOST_AUTO_TEST_CASE(a_child_forked_inside_nested_warn_layers_exits_cleanly) {
+  // The child's exit frees the traps it inherited (their teardowns never
+  // run there), then flushes std::clog: no route may lead to a freed
+  // buffer, whichever of the two is freed first.
+  int status = -1;
+  trap::trap([&] {
+    trap::trap([&] {
+      pid_t pid = ::fork();
+      if (pid == 0) {
+        std::clog << "in the child\n";
+        std::exit(3);
+      }
+      ::waitpid(pid, &status, 0);
+    });
+  });
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 3);
 }
