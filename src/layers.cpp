@@ -201,9 +201,12 @@ void exit_layer(Trap& self, std::string_view) {
 void warn_layer(Trap& self, std::string_view) {
   // The teardown owns the buffer: a trapped exit below this layer skips this
   // frame, so nothing here may own anything across next().
+  // The router first: std::clog may lead to it already (made by another
+  // thread), and this thread must see it made.
+  WarnRouter& router = warn_router();
   auto buf = std::make_shared<WarnBuf>(warn_route);
   std::clog.flush();
-  warn_router().enter();
+  router.enter();
   warn_route = buf.get();
   self.set("warn", Array{});
   self.teardown([buf = std::move(buf)](Trap& t) {
