@@ -9,10 +9,13 @@
 //
 // What a trapped exit skips, exactly as a real exit would: destructors of
 // the objects on the stack between the trap and the exit() call (memory they
-// own leaks, locks they hold stay held), and a `catch` block being executed
-// is left without ending its exception. Unlike a real exit, atexit handlers,
+// own leaks, locks they hold stay held). A `catch` block being executed is
+// ended (std::current_exception() is null after the jump), and the signal
+// mask is the exit layer's again (exit() from a signal handler leaves that
+// signal unblocked). Unlike a real exit, atexit handlers,
 // static destructors and the stdio flush at exit do not run, and the process
 // goes on.
+#include <cxxabi.h>
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <setjmp.h>
@@ -28,6 +31,15 @@ namespace trap::detail {
 namespace {
 
 thread_local ExitFrame* current_frame = nullptr;
+
+// The Itanium C++ ABI's per-thread exception globals (what
+// abi::__cxa_get_globals() returns, opaque in <cxxabi.h>).
+struct EhGlobals {
+  void* caught_exceptions;
+  unsigned int uncaught_exceptions;
+};
+
+EhGlobals* eh_globals() noexcept { return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
 
 using ExitFn = void (*)(int);
 
@@ -54,6 +66,8 @@ void restore_before_real_exit() noexcept {
   if (frame && frame->pid == posix::self_pid()) {
     frame->code = code;
     abandon_traps_above(frame->depth);
+    end_catches_since(frame->caught, frame->uncaught);
+    reset_shield(frame->shield);
     ::siglongjmp(frame->env, 1);
   }
   // A forked child's exit really exits the child, untouched.
@@ -70,6 +84,8 @@ void restore_before_real_exit() noexcept {
       frame->code = code;
       current_frame = frame;
       abandon_traps_above(frame->depth);
+      end_catches_since(frame->caught, frame->uncaught);
+      reset_shield(frame->shield);
       ::siglongjmp(frame->env, 1);
     }
   }
@@ -77,6 +93,19 @@ void restore_before_real_exit() noexcept {
 }
 
 }  // namespace
+
+void* caught_exception() noexcept { return eh_globals()->caught_exceptions; }
+
+unsigned int uncaught_count() noexcept { return eh_globals()->uncaught_exceptions; }
+
+void end_catches_since(void* caught, unsigned int uncaught) noexcept {
+  EhGlobals* g = eh_globals();
+  // Each call ends one handler of the innermost caught exception (several
+  // if it was caught again after a rethrow), then drops it.
+  while (g->caught_exceptions && g->caught_exceptions != caught) abi::__cxa_end_catch();
+  // The exceptions in flight past the jump were abandoned with their unwind.
+  g->uncaught_exceptions = uncaught;
+}
 
 ExitFrame* current_exit_frame() { return current_frame; }
 
@@ -86,6 +115,9 @@ ExitFrame* push_exit_frame(ExitFrame& frame) {
   frame.prev = current_frame;
   frame.pid = posix::self_pid();
   frame.depth = active_traps().size();
+  frame.shield = shield_state();
+  frame.caught = caught_exception();
+  frame.uncaught = uncaught_count();
   current_frame = &frame;
   return frame.prev;
 }
@@ -97,9 +129,16 @@ void pop_exit_frame(ExitFrame& frame) { current_frame = frame.prev; }
 namespace trap {
 
 UnwindPoint::UnwindPoint()
-    : depth_(detail::active_traps().size()), exit_target_(detail::current_exit_frame()) {}
+    : depth_(detail::active_traps().size()),
+      exit_target_(detail::current_exit_frame()),
+      shield_depth_(detail::shield_state().depth),
+      shield_blocked_(detail::shield_state().blocked),
+      caught_(detail::caught_exception()),
+      uncaught_(detail::uncaught_count()) {}
 
 void UnwindPoint::unwind() noexcept {
+  detail::reset_shield({shield_depth_, shield_blocked_});
+  detail::end_catches_since(caught_, uncaught_);
   try {
     detail::abandon_traps_above(depth_);
   } catch (...) {

@@ -15,6 +15,7 @@
 #include "event_codec.hpp"
 #include "hub_state.hpp"
 #include "posix/fd.hpp"
+#include "stop_shield.hpp"
 
 namespace trap {
 
@@ -41,7 +42,10 @@ void HubLock::renew_after_fork() {
   pid_ = posix::self_pid();
 }
 
+// Each hold is a critical section: a stop (in-process timeout) must not
+// leave the hub locked for ever.
 void HubLock::lock() {
+  enter_shield();
   if (pid_ != posix::self_pid()) renew_after_fork();
   const auto me = std::this_thread::get_id();
   std::unique_lock guard(mutex_);
@@ -55,22 +59,31 @@ void HubLock::lock() {
 }
 
 bool HubLock::try_lock() {
+  enter_shield();
   if (pid_ != posix::self_pid()) renew_after_fork();
   const auto me = std::this_thread::get_id();
-  std::lock_guard guard(mutex_);
-  if (depth_ > 0 && owner_ != me) return false;
-  owner_ = me;
-  ++depth_;
-  return true;
+  {
+    std::lock_guard guard(mutex_);
+    if (depth_ == 0 || owner_ == me) {
+      owner_ = me;
+      ++depth_;
+      return true;
+    }
+  }
+  leave_shield();
+  return false;
 }
 
 void HubLock::unlock() noexcept {
-  std::lock_guard guard(mutex_);
-  if (depth_ == 0 || owner_ != std::this_thread::get_id()) return;
-  if (--depth_ == 0) {
-    owner_ = {};
-    free_.notify_one();
+  {
+    std::lock_guard guard(mutex_);
+    if (depth_ == 0 || owner_ != std::this_thread::get_id()) return;
+    if (--depth_ == 0) {
+      owner_ = {};
+      free_.notify_one();
+    }
   }
+  leave_shield();  // a stop deferred meanwhile lands here, the hub unlocked
 }
 
 }  // namespace detail

@@ -13,6 +13,7 @@
 #include "posix/fd.hpp"
 #include "state.hpp"
 #include "capture.hpp"
+#include "stop_shield.hpp"
 #include "strategies.hpp"
 
 namespace trap {
@@ -22,9 +23,32 @@ namespace {
 // std::clog's buffer while a warn layer is active: every line (and every
 // trap::warn() message) is one warning, and every byte is teed to std::cerr
 // as it comes, so a stderr layer sees it too.
+class WarnBuf;
+// This thread's innermost active warn layer's buffer.
+thread_local WarnBuf* warn_route = nullptr;
+
 class WarnBuf final : public std::streambuf {
  public:
+  explicit WarnBuf(WarnBuf* outer) : outer_(outer) {}
+  // Freed without its teardown (a forked child's exit frees the traps it
+  // inherited): no route may lead here any more.
+  ~WarnBuf() override {
+    if (warn_route == this) {
+      warn_route = outer_;
+      return;
+    }
+    for (WarnBuf* b = warn_route; b; b = b->outer_) {
+      if (b->outer_ == this) {
+        b->outer_ = outer_;
+        return;
+      }
+    }
+  }
+  WarnBuf* outer() const { return outer_; }
+
+  // Shielded: a stop must not land halfway through recording a warning.
   void add_whole(std::string_view message) {
+    StopShield shield;
     finish();
     warnings_.emplace_back(message);
     tee(message.data(), message.size());
@@ -50,6 +74,7 @@ class WarnBuf final : public std::streambuf {
     return c;
   }
   std::streamsize xsputn(const char* s, std::streamsize n) override {
+    StopShield shield;
     std::string_view text(s, static_cast<std::size_t>(n));
     tee(s, text.size());
     while (!text.empty()) {
@@ -68,16 +93,72 @@ class WarnBuf final : public std::streambuf {
 
  private:
   // Perl prints a warning on STDERR only if STDERR is open; a failed write
-  // must not leave std::cerr failed for the code after the trap.
+  // must not leave std::cerr failed for the code after the trap. Threads
+  // take turns: std::cerr's state is one for all.
   static void tee(const char* s, std::size_t n) {
+    static std::mutex tee_mutex;
+    StopShield shield;
+    std::lock_guard lock(tee_mutex);
     auto state = std::cerr.rdstate();
     std::cerr.write(s, static_cast<std::streamsize>(n));
     std::cerr.flush();
     std::cerr.clear(state);
   }
+  WarnBuf* outer_;
   std::vector<std::string> warnings_;
   std::string partial_;
 };
+
+// std::clog's buffer while a warn layer is active on any thread: each
+// thread's output goes to its own innermost warn layer, and that of a
+// thread without one where std::clog went before. So warn layers on
+// several threads at once each see only their thread's warnings, and
+// std::clog's buffer is swapped only by the first to begin and the last to
+// end (never to a buffer another thread has freed).
+class WarnRouter final : public std::streambuf {
+ public:
+  void enter() {
+    std::lock_guard lock(mutex_);
+    if (users_++ > 0) return;
+    std::clog.flush();
+    saved_ = std::clog.rdbuf(this);
+  }
+  void leave() {
+    std::lock_guard lock(mutex_);
+    if (--users_ > 0) return;
+    std::clog.rdbuf(saved_);
+    saved_ = nullptr;
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    char ch = traits_type::to_char_type(c);
+    return xsputn(&ch, 1) == 1 ? c : traits_type::eof();
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (warn_route) return warn_route->sputn(s, n);
+    StopShield shield;  // before the lock: a stop lands after it is released
+    std::lock_guard lock(mutex_);
+    return saved_ ? saved_->sputn(s, n) : 0;
+  }
+  int sync() override {
+    if (warn_route) return warn_route->pubsync();
+    StopShield shield;
+    std::lock_guard lock(mutex_);
+    return saved_ ? saved_->pubsync() : 0;
+  }
+
+ private:
+  std::mutex mutex_;
+  int users_ = 0;
+  std::streambuf* saved_ = nullptr;
+};
+
+WarnRouter& warn_router() {
+  static auto* router = new WarnRouter;  // never destroyed: used on exit paths
+  return *router;
+}
 
 void raw_layer(Trap& self, std::string_view) {
   Value v = self.run();
@@ -104,7 +185,7 @@ void die_layer(Trap& self, std::string_view) {
 void exit_layer(Trap& self, std::string_view) {
   ExitFrame frame;
   push_exit_frame(frame);
-  if (sigsetjmp(frame.env, 0) == 0) {
+  if (sigsetjmp(frame.env, 1) == 0) {  // 1: exit() from a signal handler
     try {
       self.next();
     } catch (...) {
@@ -121,12 +202,17 @@ void exit_layer(Trap& self, std::string_view) {
 void warn_layer(Trap& self, std::string_view) {
   // The teardown owns the buffer: a trapped exit below this layer skips this
   // frame, so nothing here may own anything across next().
-  auto buf = std::make_shared<WarnBuf>();
+  // The router first: std::clog may lead to it already (made by another
+  // thread), and this thread must see it made.
+  WarnRouter& router = warn_router();
+  auto buf = std::make_shared<WarnBuf>(warn_route);
   std::clog.flush();
-  std::streambuf* saved = std::clog.rdbuf(buf.get());
+  router.enter();
+  warn_route = buf.get();
   self.set("warn", Array{});
-  self.teardown([buf = std::move(buf), saved](Trap& t) {
-    std::clog.rdbuf(saved);
+  self.teardown([buf = std::move(buf)](Trap& t) {
+    warn_route = buf->outer();
+    warn_router().leave();
     t.set("warn", buf->take());
   });
   self.next();
@@ -255,7 +341,7 @@ void warn(std::string_view message, trap::source_location where) {
   if (text.empty() || text.back() != '\n')
     text += " at " + std::string(where.file_name()) + " line " +
             std::to_string(where.line()) + ".\n";
-  if (auto* buf = dynamic_cast<detail::WarnBuf*>(std::clog.rdbuf())) {
+  if (detail::WarnBuf* buf = detail::warn_route) {
     buf->add_whole(text);
     return;
   }

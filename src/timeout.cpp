@@ -87,7 +87,7 @@ int parse_millis(std::string_view arg) {
 // A one-shot timer that signals this thread at the deadline.
 class Alarm {
  public:
-  Alarm(std::chrono::milliseconds after, Armed* armed) {
+  Alarm(std::chrono::milliseconds after, Armed* armed) : armed_(armed) {
     struct sigevent ev = {};
     ev.sigev_notify = SIGEV_THREAD_ID;
     ev.sigev_signo = stop_signal();
@@ -103,31 +103,52 @@ class Alarm {
       ::timer_delete(timer_);
       throw std::system_error(err, std::generic_category(), "timer_settime");
     }
+    live_ = true;
   }
   ~Alarm() { cancel(); }
   Alarm(const Alarm&) = delete;
   Alarm& operator=(const Alarm&) = delete;
 
   // Afterwards no signal of this alarm is on its way to this thread.
-  void cancel() noexcept {
-    if (!timer_) return;
-    ::timer_delete(timer_);
-    timer_ = nullptr;
-    // One sent just before may be pending: take it, so it cannot hit
-    // later code. (A pending one of another alarm is ignored by the
-    // handler anyway.)
+  // Returns whether the deadline had passed: if the code was not stopped,
+  // the signal was blocked meanwhile (by the code, or by trap while it
+  // tore down the layers below).
+  bool cancel() noexcept {
+    if (!live_) return false;
+    // A one-shot timer that has gone off has nothing left to run.
+    struct itimerspec left = {};
+    const bool fired = ::timer_gettime(timer_, &left) == 0 && left.it_value.tv_sec == 0 &&
+                       left.it_value.tv_nsec == 0;
     sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, stop_signal());
     ::pthread_sigmask(SIG_BLOCK, &set, &old);
+    ::timer_delete(timer_);
+    live_ = false;
+    // Take this alarm's signal if it is still pending (some kernels keep it
+    // past timer_delete), so it cannot hit later code; an outer alarm's is
+    // deferred, not late: it goes back.
+    void* others[8];
+    int n_others = 0;
+    siginfo_t info;
     struct timespec zero = {0, 0};
-    while (::sigtimedwait(&set, nullptr, &zero) > 0) {
+    while (::sigtimedwait(&set, &info, &zero) > 0) {
+      if (info.si_value.sival_ptr != armed_ && n_others < 8)
+        others[n_others++] = info.si_value.sival_ptr;
+    }
+    for (int i = 0; i < n_others; ++i) {
+      union sigval v;
+      v.sival_ptr = others[i];
+      ::pthread_sigqueue(::pthread_self(), stop_signal(), v);
     }
     ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    return fired;
   }
 
  private:
   timer_t timer_ = nullptr;
+  bool live_ = false;  // (a timer's id may be 0: the first one a process makes)
+  void* armed_;
 };
 
 void timeout_layer(Trap& self, std::string_view arg) {
@@ -137,6 +158,11 @@ void timeout_layer(Trap& self, std::string_view arg) {
   props["deadline"] = Clock::now() + std::chrono::milliseconds(ms);
   props["state"] = state;
   install_handler_once();
+  // Never delivered inside trap's own code (a lock held), only in the
+  // code under test or between trap's critical sections.
+  defer_stop_signal(stop_signal());
+  sigset_t entry_mask;
+  ::pthread_sigmask(SIG_SETMASK, nullptr, &entry_mask);
 
   // Owned by a teardown: if an outer timeout jumps past this frame, the
   // timer still goes when the trap ends.
@@ -162,7 +188,12 @@ void timeout_layer(Trap& self, std::string_view arg) {
       throw;
     }
     innermost = armed->outer;
-    alarm->cancel();
+    // The code ran past the deadline with the signal blocked: a timeout
+    // too, and the mask is the one the code began with.
+    if (alarm->cancel() && state->load() == 0) {
+      stopped = true;
+      ::pthread_sigmask(SIG_SETMASK, &entry_mask, nullptr);
+    }
   } else {
     alarm->cancel();
     point.unwind();

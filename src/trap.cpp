@@ -1,13 +1,16 @@
 // The trap engine: springing a trap through its layer stack, the layer
 // author's API on trap::Trap, and the accessors.
+#include <cxxabi.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include <trap/trap.hpp>
 
+#include "capture.hpp"
 #include "posix/fd.hpp"
 #include "state.hpp"
+#include "stop_shield.hpp"
 
 namespace trap {
 namespace detail {
@@ -62,6 +65,25 @@ std::shared_ptr<TrapState> owner_of(const TrapState* st) {
   return nullptr;
 }
 
+namespace {
+
+// The errors of an abandoned trap's teardowns would vanish with it: they
+// become the errors of the trap the jump lands in (a TrapError when it
+// ends), or, on the way to a real exit, are printed.
+void hand_over_errors(TrapState& st, std::size_t depth) {
+  if (st.exceptions.empty()) return;
+  auto& active = active_traps();
+  if (depth > 0 && depth <= active.size()) {
+    auto& to = active[depth - 1]->exceptions;
+    to.insert(to.end(), st.exceptions.begin(), st.exceptions.end());
+  } else {
+    for (auto& e : st.exceptions) write_original(2, "# trap: " + e + "\n");
+  }
+  st.exceptions.clear();
+}
+
+}  // namespace
+
 void abandon_traps_above(std::size_t depth) {
   auto& active = active_traps();
   auto& owners = springing_owners();
@@ -69,6 +91,7 @@ void abandon_traps_above(std::size_t depth) {
     TrapState* st = active.back();
     Trap handle(std::shared_ptr<TrapState>(std::shared_ptr<TrapState>(), st));
     run_teardowns(handle);
+    hand_over_errors(*st, depth);
     st->springing = false;
     active.pop_back();
     // Its spring frame is skipped: this list's reference is the last one
@@ -93,7 +116,31 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 
 using detail::TrapState;
 
+namespace detail {
+namespace {
+
+// Ends the springing of the trap at @p depth of this thread's list: runs
+// its remaining teardowns and takes it off the lists. Returns the owning
+// handle.
+Trap end_springing(Trap& trap, std::size_t depth) {
+  run_teardowns(trap);
+  auto& owners = springing_owners();
+  Trap result(std::move(owners[depth]));
+  active_traps().resize(depth);
+  owners.resize(depth);
+  TrapState* st = Registry::state(trap);
+  st->springing = false;
+  st->layers.reset();
+  st->code = nullptr;
+  return result;
+}
+
+}  // namespace
+}  // namespace detail
+
 Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) const {
+  // First, so that it ends last: a stop deferred meanwhile lands after it.
+  detail::StopShield shield;
   auto resolved = detail::Registry::get().resolve(*this, spec);
   const int saved_errno = errno;
   auto owner = std::make_shared<TrapState>();
@@ -124,17 +171,15 @@ Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) c
   } catch (const detail::InternalException&) {
   } catch (const UsageError&) {
     usage_error = std::current_exception();  // the caller's mistake, as it is
+  } catch (abi::__forced_unwind&) {
+    // pthread_exit() or pthread_cancel(): the thread ends, the trap first.
+    detail::end_springing(trap, depth);
+    throw;
   } catch (...) {
     st->exceptions.push_back("Rethrowing internal exception: " +
                              detail::current_exception_message());
   }
-  detail::run_teardowns(trap);
-  Trap result(std::move(owners[depth]));
-  active.resize(depth);
-  owners.resize(depth);
-  st->springing = false;
-  st->layers.reset();
-  st->code = nullptr;
+  Trap result = detail::end_springing(trap, depth);
   if (usage_error) std::rethrow_exception(usage_error);
   if (!st->exceptions.empty()) throw TrapError(detail::join(st->exceptions, "\n"));
   last() = result;
@@ -232,6 +277,7 @@ void Trap::next() {
 
 Value Trap::run() {
   if (!s_->springing || !s_->code) throw UsageError("run() called outside a springing trap");
+  detail::StopGap gap;  // the code may be stopped; trap's own code may not
   return (*s_->code)(*this);
 }
 

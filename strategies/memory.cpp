@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "capture.hpp"
+#include "stop_shield.hpp"
 #include "strategies.hpp"
 
 namespace trap::detail {
@@ -75,7 +76,10 @@ class Router final : public std::streambuf {
     return xsputn(&ch, 1) == 1 ? c : traits_type::eof();
   }
 
+  // The shields come before the locks: a stop deferred while one is held
+  // lands after it is released.
   std::streamsize xsputn(const char* s, std::streamsize n) override {
+    StopShield shield;  // a stop must not land halfway through a string's growth
     if (std::streambuf* to = route[index_of(fd_)]) return to->sputn(s, n);
     std::lock_guard lock(mutex_);
     std::streambuf* to = fallback_locked();
@@ -83,6 +87,7 @@ class Router final : public std::streambuf {
   }
 
   int sync() override {
+    StopShield shield;
     if (std::streambuf* to = route[index_of(fd_)]) return to->pubsync();
     std::lock_guard lock(mutex_);
     std::streambuf* to = fallback_locked();

@@ -6,8 +6,10 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <mutex>
 #include <ostream>
 #include <system_error>
+#include <vector>
 
 #include "capture.hpp"
 #include "strategies.hpp"
@@ -15,14 +17,73 @@
 namespace trap::detail {
 namespace {
 
+// The FILE* and the iostream buffer that stand for stdout or stderr during
+// a capture, writing to a descriptor of their own. Never freed: another
+// thread may have read `stdout` or std::cout's buffer just before the
+// capture ended and still be writing through them. Between captures they
+// wait in a pool, their descriptor pointing where the stream went.
+struct Sink {
+  explicit Sink(std::FILE* f) : stream(f), buf(f) {}
+  std::FILE* stream;
+  __gnu_cxx::stdio_sync_filebuf<char> buf;
+};
+
+class SinkPool {
+ public:
+  static SinkPool& get() {
+    static auto* pool = new SinkPool;  // never destroyed, like its sinks
+    return *pool;
+  }
+  // A sink writing to @p fd.
+  Sink* take(int fd) {
+    if (Sink* s = pop()) {
+      // A late writer's bytes still buffered go where they were going.
+      ::flockfile(s->stream);
+      std::fflush(s->stream);
+      std::clearerr(s->stream);
+      try {
+        point(s, fd);
+      } catch (...) {
+        ::funlockfile(s->stream);
+        give(s);
+        throw;
+      }
+      ::funlockfile(s->stream);
+      return s;
+    }
+    posix::Fd writer = posix::dup(fd);
+    std::FILE* f = ::fdopen(writer.get(), "w");
+    if (!f) throw std::system_error(errno, std::generic_category(), "fdopen");
+    writer.release();
+    return new Sink(f);
+  }
+  void give(Sink* s) {
+    std::lock_guard lock(mutex_);
+    free_.push_back(s);
+  }
+  // Points the sink's descriptor at @p fd (dup2 does not keep O_CLOEXEC).
+  static void point(Sink* s, int fd) {
+    posix::dup2(fd, ::fileno(s->stream));
+    posix::set_cloexec(::fileno(s->stream));
+  }
+
+ private:
+  Sink* pop() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return nullptr;
+    Sink* s = free_.back();
+    free_.pop_back();
+    return s;
+  }
+  std::mutex mutex_;
+  std::vector<Sink*> free_;
+};
+
 class TempfileCapture final : public Capture {
  public:
   using Capture::Capture;
   std::optional<std::pair<int, off_t>> file_region() const override {
     return std::pair<int, off_t>(file_.fd(), static_cast<off_t>(file_.offset()));
-  }
-  ~TempfileCapture() override {
-    if (stream_) std::fclose(stream_);
   }
 
  private:
@@ -34,16 +95,13 @@ class TempfileCapture final : public Capture {
     flush_streams(fd());
     file_ = PooledFile::in_temp_dir(!limit_.engage());
     forks_ = posix::fork_count();
-    posix::Fd writer = posix::dup(file_.fd());
-    stream_ = ::fdopen(writer.get(), "w");
-    if (!stream_) throw std::system_error(errno, std::generic_category(), "fdopen");
-    writer.release();
     // One FILE* for both: printf and std::cout stay in the order written.
-    buf_ = std::make_unique<__gnu_cxx::stdio_sync_filebuf<char>>(stream_);
+    sink_ = SinkPool::get().take(file_.fd());
     file_chain(fd()).enter(
-        &saved_stream_, stream_, [&] { return c_stream(); }, [&](std::FILE* f) { c_stream() = f; });
+        &saved_stream_, sink_->stream, [&] { return c_stream(); },
+        [&](std::FILE* f) { c_stream() = f; });
     buffer_chain(fd()).enter(
-        &saved_buf_, static_cast<std::streambuf*>(buf_.get()), [&] { return os.rdbuf(); },
+        &saved_buf_, static_cast<std::streambuf*>(&sink_->buf), [&] { return os.rdbuf(); },
         [&](std::streambuf* b) { os.rdbuf(b); });
     return true;
   }
@@ -51,11 +109,9 @@ class TempfileCapture final : public Capture {
   std::string do_end() override {
     std::ostream& os = stream_for(fd(), "tempfile");
     os.flush();
-    std::fflush(stream_);
     buffer_chain(fd()).leave(&saved_buf_, [&](std::streambuf* b) { os.rdbuf(b); });
     file_chain(fd()).leave(&saved_stream_, [&](std::FILE* f) { c_stream() = f; });
-    std::fclose(stream_);
-    stream_ = nullptr;
+    park_sink();
     // A child forked meanwhile has the FILE* and may write on.
     if (posix::fork_count() != forks_) file_.keep_out_of_pool();
     std::string out;
@@ -64,10 +120,40 @@ class TempfileCapture final : public Capture {
     return out;
   }
 
+  // Takes what threads wrote through the sink until now, then points it
+  // where the stream goes, for a late writer. The lock waits for a write
+  // in progress.
+  void park_sink() {
+    Sink* s = std::exchange(sink_, nullptr);
+    ::flockfile(s->stream);
+    std::fflush(s->stream);
+    try {
+      try {
+        SinkPool::point(s, fd());
+      } catch (const std::system_error&) {
+        SinkPool::point(s, fd());  // one more try: a sink left here is lost
+      }
+    } catch (...) {
+      // Still writing into the capture file: neither may be reused.
+      ::funlockfile(s->stream);
+      lose(s, std::move(file_));
+      throw;
+    }
+    ::funlockfile(s->stream);
+    SinkPool::get().give(s);
+  }
+
+  // Keeps @p sink and @p file out of their pools for good.
+  static void lose(Sink* sink, PooledFile file) {
+    static std::mutex mutex;
+    static auto* lost = new std::vector<std::pair<Sink*, PooledFile>>;  // never destroyed
+    std::lock_guard lock(mutex);
+    lost->emplace_back(sink, std::move(file));
+  }
+
   PooledFile file_;
-  std::FILE* stream_ = nullptr;
+  Sink* sink_ = nullptr;
   std::FILE* saved_stream_ = nullptr;
-  std::unique_ptr<__gnu_cxx::stdio_sync_filebuf<char>> buf_;
   std::streambuf* saved_buf_ = nullptr;
   unsigned long forks_ = 0;
   FileSizeLimitGuard limit_;

@@ -126,7 +126,9 @@ class Trapper {
 /// `sigsetjmp`, and call unwind() after jumping back: it tears down the
 /// traps sprung since (running their teardowns) and forgets the exit
 /// targets set since. The layer's own trap and its teardowns are untouched:
-/// they run when the trap ends, as usual.
+/// they run when the trap ends, as usual. Errors of the teardowns it runs
+/// are the layer's trap's (a TrapError when that trap ends). Jump with
+/// `sigsetjmp(env, 1)`, so that the signal mask comes back too.
 ///
 /// @code
 /// trap::UnwindPoint point;
@@ -143,7 +145,25 @@ class UnwindPoint {
  private:
   std::size_t depth_;
   void* exit_target_;
+  int shield_depth_;
+  bool shield_blocked_;
+  void* caught_;
+  unsigned int uncaught_;
 };
+
+/// Makes @p signo a *stop signal* on the calling thread: one whose handler
+/// may jump out of the code it interrupts (with an UnwindPoint), as the
+/// `timeout` layer's does. trap then keeps it blocked on this thread while
+/// the thread runs trap's own code (springing or tearing down a trap,
+/// reporting to a hub, holding a lock, recording a capture's output), and
+/// lets it in again as the thread leaves, so that a jump never lands where
+/// trap holds a lock or is halfway through its bookkeeping. The trapped code
+/// itself (Trap::run()) may be stopped. Call it on the thread that will
+/// receive the signal, before arming it (from a layer, say); calling it
+/// again is harmless. Threads that never call it pay nothing.
+///
+/// @throws UsageError if @p signo is not a signal number (1 to 64).
+void defer_stop_signal(int signo);
 
 /// The standard trapper: Test::Trap's layers (raw, die, exit, flow, stdout,
 /// stderr, warn, default, output, on_fail), accessors and tests.
