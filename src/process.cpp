@@ -11,7 +11,9 @@
 
 #include <trap/process.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include <filesystem>
 #include <memory>
 #include <system_error>
+#include <utility>
 
 // Boost.Process 1.81 with BOOST_PROCESS_USE_STD_FS names boost::optional
 // and boost::is_constructible / remove_pointer without including them.
@@ -58,12 +61,17 @@ namespace bp = boost::process::v2;
 using Clock = std::chrono::steady_clock;
 
 // Runs in the vforked child before exec: its own process group (so a
-// timeout kills its children too) and its working directory.
+// timeout kills its children too), killed if this process dies first (the
+// parent's pid checked after, in case it died before), and its working
+// directory.
 struct ChildSetup {
   const std::string* dir;
+  pid_t parent;
   template <class Launcher>
   bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
     ::setpgid(0, 0);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)
+      return bp::error_code(ECHILD, bp::system_category());
     if (!dir->empty() && ::chdir(dir->c_str()) != 0)
       return bp::error_code(errno, bp::system_category());
     return {};
@@ -87,7 +95,8 @@ std::vector<std::string> environment_of(const RunOptions& o) {
   return out;
 }
 
-[[noreturn]] void cannot_start(const std::string& program, int err, const std::string& detail = {}) {
+[[noreturn]] void cannot_start(const std::string& program, int err,
+                               const std::string& detail = {}) {
   throw std::system_error(err, std::generic_category(),
                           "cannot start \"" + program + "\"" + detail);
 }
@@ -137,7 +146,8 @@ class NoSigpipe {
   sigset_t set_, old_;
 };
 
-// Reads @p pipe to its end into @p out, then calls @p done.
+// Reads @p pipe into @p out until its end, an error, or a cancel (which
+// leaves the pipe open for read_buffered()), then calls @p done.
 template <class Done>
 void drain(asio::readable_pipe& pipe, std::string& out, Done done,
            std::shared_ptr<char[]> buf = std::shared_ptr<char[]>(new char[65536])) {
@@ -146,9 +156,58 @@ void drain(asio::readable_pipe& pipe, std::string& out, Done done,
                          out.append(buf.get(), n);
                          if (!ec) return drain(pipe, out, done, buf);
                          bp::error_code ignored;
-                         pipe.close(ignored);
+                         if (ec != asio::error::operation_aborted) pipe.close(ignored);
                          done();
                        });
+}
+
+// Appends what @p pipe holds now, without waiting for more: a background
+// child of the program may keep its write end open for ever.
+void read_buffered(asio::readable_pipe& pipe, std::string& out) {
+  if (!pipe.is_open()) return;
+  const int fd = pipe.native_handle();
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;  // end of file, or nothing more buffered (EAGAIN)
+  }
+  bp::error_code ignored;
+  pipe.close(ignored);
+}
+
+// A NUL byte cuts a C string short, and "=" in a name splits it elsewhere:
+// neither can reach the program as given.
+// @p s with each NUL byte shown as "\0", for a message.
+std::string shown(std::string s) {
+  for (auto at = s.find('\0'); at != std::string::npos; at = s.find('\0', at + 2))
+    s.replace(at, 1, "\\0");
+  return s;
+}
+
+void check_passable(const std::vector<std::string>& argv, const RunOptions& o) {
+  using namespace std::string_literals;
+  for (std::size_t i = 0; i < argv.size(); ++i)
+    if (argv[i].find('\0') != std::string::npos)
+      throw UsageError("trap::run: argument " + std::to_string(i) + " (\"" + shown(argv[i]) +
+                       "\") contains a NUL byte, which cannot be passed to a program");
+  auto check_name = [](const std::string& name, const char* what) {
+    if (name.empty() || name.find_first_of("="s + '\0') != std::string::npos)
+      throw UsageError("trap::run: " + std::string(what) + " name \"" + shown(name) +
+                       "\" is empty or contains \"=\" or a NUL byte, which cannot be passed");
+  };
+  for (auto& [k, v] : o.environment) {
+    check_name(k, "environment variable");
+    if (v.find('\0') != std::string::npos)
+      throw UsageError("trap::run: the value of environment variable \"" + k +
+                       "\" contains a NUL byte, which cannot be passed");
+  }
+  for (auto& k : o.unset_environment) check_name(k, "unset_environment variable");
 }
 
 // The deadline: the program's own, or an outer timeout layer's, which this
@@ -172,12 +231,74 @@ Deadline deadline_of(Trap& t, const RunOptions& o) {
   return d;
 }
 
+struct Outcome {
+  std::string out, err;
+  bool timed_out = false;
+};
+
+// Feeds the program its input and reads its output until it exits (or the
+// deadline kills it), then takes what is already buffered and returns: a
+// background child holding the pipes open does not delay the call.
+Outcome follow(pid_t pid, posix::Fd in_w, posix::Fd out_r, posix::Fd err_r,
+               const std::string& input, std::optional<Clock::time_point> deadline) {
+  NoSigpipe no_sigpipe;
+  asio::io_context ctx;
+  asio::writable_pipe in(ctx, in_w.release());
+  asio::readable_pipe out(ctx, out_r.release()), err(ctx, err_r.release());
+  Outcome result;
+  if (input.empty()) {
+    in.close();
+  } else {
+    asio::async_write(in, asio::buffer(input), [&in](const bp::error_code&, std::size_t) {
+      bp::error_code ignored;
+      in.close(ignored);  // a program that stops reading is fine
+    });
+  }
+  asio::steady_timer timer(ctx);
+  asio::posix::stream_descriptor exited(ctx);
+  bool ended = false;
+  auto end = [&] {  // the program has exited, or was killed
+    if (std::exchange(ended, true)) return;
+    bp::error_code ignored;
+    timer.cancel();
+    exited.close(ignored);
+    in.close(ignored);
+    out.cancel(ignored);
+    err.cancel(ignored);
+  };
+  int outputs = 2;
+  auto output_done = [&] {
+    if (--outputs == 0 && !exited.is_open()) end();  // no pidfd: their end stands for its end
+  };
+  drain(out, result.out, output_done);
+  drain(err, result.err, output_done);
+  if (posix::Fd fd = posix::pidfd(pid)) {
+    exited.assign(fd.release());
+    exited.async_wait(asio::posix::stream_descriptor::wait_read, [&](const bp::error_code& e) {
+      if (e != asio::error::operation_aborted) end();
+    });
+  }
+  if (deadline) {
+    timer.expires_at(*deadline);
+    timer.async_wait([&](const bp::error_code& e) {
+      if (e) return;
+      result.timed_out = true;
+      posix::kill(-pid, SIGKILL);  // the whole group: grandchildren too
+      posix::kill(pid, SIGKILL);   // and the program, had it left the group
+      end();
+    });
+  }
+  ctx.run();
+  read_buffered(out, result.out);
+  read_buffered(err, result.err);
+  return result;
+}
+
 void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions& o) {
   const std::filesystem::path exe = executable(argv.front(), o);
   std::error_code dir_ec;
   if (!o.working_directory.empty() && !std::filesystem::is_directory(o.working_directory, dir_ec))
-    cannot_start(argv.front(), ENOENT,
-                 " in working directory \"" + o.working_directory + "\"");
+    cannot_start(argv.front(), ENOENT, " in working directory \"" + o.working_directory + "\"");
   const Deadline deadline = deadline_of(t, o);
   auto [in_r, in_w] = posix::pipe();
   auto [out_r, out_w] = posix::pipe();
@@ -195,7 +316,8 @@ void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions
     ec.assign(e, bp::system_category());
   else
     proc = launcher(exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
-                    bp::process_environment(environment_of(o)), ChildSetup{&o.working_directory});
+                    bp::process_environment(environment_of(o)),
+                    ChildSetup{&o.working_directory, ::getpid()});
   if (ec) {
     if (launcher.pid > 0) posix::kill_and_reap(launcher.pid);  // the child that could not exec
     cannot_start(argv.front(), ec.value(), " (spawn)");
@@ -206,48 +328,10 @@ void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions
   out_w.reset();
   err_w.reset();
 
-  NoSigpipe no_sigpipe;
-  asio::io_context ctx;
-  asio::writable_pipe in(ctx, in_w.release());
-  asio::readable_pipe out(ctx, out_r.release()), err(ctx, err_r.release());
-  std::string out_text, err_text;
-  if (o.input.empty()) {
-    in.close();
-  } else {
-    asio::async_write(in, asio::buffer(o.input), [&in](const bp::error_code&, std::size_t) {
-      bp::error_code ignored;
-      in.close(ignored);  // a program that stops reading is fine
-    });
-  }
-  // Done when both outputs have ended and the program has exited; the
-  // deadline's kill ends all three.
-  bool timed_out = false;
-  int pending = 3;
-  asio::steady_timer timer(ctx);
-  auto one_done = [&] {
-    if (--pending == 0) timer.cancel();
-  };
-  drain(out, out_text, one_done);
-  drain(err, err_text, one_done);
-  asio::posix::stream_descriptor exited(ctx);
-  if (posix::Fd fd = posix::pidfd(pid)) {
-    exited.assign(fd.release());
-    exited.async_wait(asio::posix::stream_descriptor::wait_read,
-                      [&](const bp::error_code&) { one_done(); });
-  } else {
-    one_done();  // no pidfd: the end of its output stands for its end
-  }
-  if (deadline.when) {
-    timer.expires_at(*deadline.when);
-    timer.async_wait([&](const bp::error_code& e) {
-      if (e) return;
-      timed_out = true;
-      posix::kill(-pid, SIGKILL);  // the whole group: grandchildren too
-    });
-  }
-  ctx.run();
-  // What it left running in its group goes with it (before it is reaped,
-  // so the group id cannot have been reused).
+  Outcome outcome =
+      follow(pid, std::move(in_w), std::move(out_r), std::move(err_r), o.input, deadline.when);
+  // Gone with the program: what it left running in its group (before it
+  // is reaped, so that the group id cannot have been reused).
   posix::kill(-pid, SIGKILL);
   bp::error_code wait_ec;
   if (int e = posix::take_library_fault("waitpid"))
@@ -261,11 +345,11 @@ void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions
   }
   const int status = proc.native_exit_code();
 
-  t.set("stdout", Value(std::move(out_text)));
-  t.set("stderr", Value(std::move(err_text)));
-  if (timed_out && deadline.layer_state) {
+  t.set("stdout", Value(std::move(outcome.out)));
+  t.set("stderr", Value(std::move(outcome.err)));
+  if (outcome.timed_out && deadline.layer_state) {
     deadline.layer_state->store(2);  // the timeout layer records it
-  } else if (timed_out) {
+  } else if (outcome.timed_out) {
     t.set("timeout", Value(true));
     t.set_leaveby("timeout");
   } else if (WIFSIGNALED(status)) {
@@ -294,6 +378,7 @@ Trapper& process_trapper() {
 Trap detail::run_under(std::string_view spec, const std::vector<std::string>& argv,
                        const RunOptions& options) {
   if (argv.empty()) throw UsageError("trap::run: argv is empty (argv[0] names the program)");
+  check_passable(argv, options);
   if (options.timeout && options.timeout->count() <= 0)
     throw UsageError("trap::run: the timeout must be positive, not " +
                      std::to_string(options.timeout->count()) + " ms");
