@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <any>
 #include <atomic>
@@ -128,6 +129,7 @@ void install_rescue() {
 // ------------------------------------------------------------ the child
 
 constexpr int kRecordFailed = 125;
+constexpr int kOrphaned = 126;  // no parent waits for it any more
 
 // The record could not be written whole: in its place, a short one that
 // says why (the parent then throws it); if even that fails, an exit status
@@ -304,6 +306,17 @@ constexpr int kExecResultFd = 198;
 constexpr int kExecHubFd = 199;
 constexpr const char* kExecVariable = "TRAP_FORK_EXEC";
 
+// A re-run dies with the process that started it, from its first moment:
+// the variable is "NUMBER:PID", PID that process's.
+[[maybe_unused]] const bool exec_rerun_dies_with_parent = [] {
+  const char* v = std::getenv(kExecVariable);
+  const char* colon = v ? std::strchr(v, ':') : nullptr;
+  if (!colon) return false;
+  if (!posix::die_with_parent(static_cast<pid_t>(std::atol(colon + 1))))
+    posix::exit_now(kOrphaned);
+  return true;
+}();
+
 // In a process started by a fork(exec) trap: the number of the trap to run.
 int exec_target() {
   static const int target = [] {
@@ -317,7 +330,8 @@ std::vector<std::string> current_environment(int trap_number) {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e)
     if (std::strncmp(*e, "TRAP_FORK_EXEC=", 15) != 0) env.emplace_back(*e);
-  env.push_back(std::string(kExecVariable) + "=" + std::to_string(trap_number));
+  env.push_back(std::string(kExecVariable) + "=" + std::to_string(trap_number) + ":" +
+                std::to_string(::getpid()));
   return env;
 }
 
@@ -385,6 +399,7 @@ void fork_plain(Trap& self, bool warn) {
   posix::Fd result = result_file(self);
   auto deadline = claim_timeout_deadline(self);
   const std::size_t teardowns_before = Registry::state(self)->teardowns.size();
+  const pid_t parent = ::getpid();
   pid_t pid = -1;
   try {
     pid = posix::fork();
@@ -392,7 +407,11 @@ void fork_plain(Trap& self, bool warn) {
     if (deadline) deadline->state->store(0);
     self.exception(std::string("fork layer: ") + e.what());
   }
-  if (pid == 0) run_child(self, result.get(), teardowns_before);
+  if (pid == 0) {
+    // Not one moment without a parent, even if a timeout kills this one.
+    if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
+    run_child(self, result.get(), teardowns_before);
+  }
   posix::set_process_group(pid);
   finish_in_parent(self, pid, result, deadline, false);
 }

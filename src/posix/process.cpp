@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -113,6 +114,10 @@ void kill(pid_t pid, int sig) {
 bool in_vfork_child() noexcept { return ::getpid() != self_pid(); }
 
 void own_process_group() noexcept { ::setpgid(0, 0); }
+
+bool die_with_parent(pid_t parent) noexcept {
+  return ::prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && ::getppid() == parent;
+}
 
 int thread_count() noexcept {
   DIR* d = ::opendir("/proc/self/task");

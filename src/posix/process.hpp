@@ -40,6 +40,12 @@ bool in_vfork_child() noexcept;
 /// Puts the calling process in a process group of its own.
 void own_process_group() noexcept;
 
+/// Has the calling process killed (SIGKILL) when the thread that made it
+/// ends, and checks that @p parent is still its parent (it may have died
+/// before the request was made). Returns false if it is not, or if the
+/// request failed.
+bool die_with_parent(pid_t parent) noexcept;
+
 /// How many threads this process runs (from /proc; 1 if unknown).
 int thread_count() noexcept;
 
