@@ -34,6 +34,7 @@
 #include "exit.hpp"
 #include "fork.hpp"
 #include "fork_record.hpp"
+#include "fork_replay.hpp"
 #include "hub_access.hpp"
 #include "posix/fd.hpp"
 #include "posix/process.hpp"
@@ -178,14 +179,8 @@ constexpr int kOrphaned = 126;  // no parent waits for it any more
   flush_streams(1);
   flush_streams(2);
   child.active = 0;  // from here on the record says it all
-  ForkResult r;
-  r.leaveby = st->leaveby;
-  r.die_type = st->die_type;
-  r.exceptions.assign(st->exceptions.begin() + static_cast<std::ptrdiff_t>(exceptions_before),
-                      st->exceptions.end());
-  r.values = st->values;
   try {
-    std::string record = encode_fork_result(r);
+    std::string record = encode_fork_result(state_record(self, exceptions_before));
     posix::write_all(result_fd, record.data(), record.size());
   } catch (const std::exception& e) {
     send_failure(result_fd, e.what());
@@ -314,6 +309,7 @@ constexpr const char* kExecVariable = "TRAP_FORK_EXEC";
   if (!colon) return false;
   if (!posix::die_with_parent(static_cast<pid_t>(std::atol(colon + 1))))
     posix::exit_now(kOrphaned);
+  load_replay();
   return true;
 }();
 
@@ -335,24 +331,45 @@ std::vector<std::string> current_environment(int trap_number) {
   return env;
 }
 
+// In a re-run, a trap before the one it is for: the result the parent saw.
+void replay(Trap& self, int number) {
+  ForkResult r;
+  bool timed_out = false;
+  try {
+    const ReplayedTrap& t = replayed_trap(number);
+    r = decode_fork_result(t.record);
+    timed_out = t.timed_out;
+  } catch (const std::exception& e) {
+    self.exception(e.what());
+  }
+  auto deadline = claim_timeout_deadline(self);
+  if (timed_out && deadline) deadline->state->store(2);  // the timeout layer records it
+  apply(self, r, 0, false, std::nullopt);
+}
+
+// In a re-run, the trap it is for: runs here and ends the process.
+[[noreturn]] void run_exec_target(Trap& self) {
+  // Programs the code starts are not re-runs, and inherit nothing of it.
+  ::unsetenv(kExecVariable);
+  posix::set_cloexec(kExecResultFd);
+  posix::set_cloexec(kExecHubFd);
+  HubAccess::forward_to_parent(kExecHubFd);
+  run_child(self, kExecResultFd, Registry::state(self)->teardowns.size());
+}
+
 void fork_exec_layer(Trap& self) {
   const int number = ++exec_traps;
   if (int target = exec_target()) {
-    // This process runs the test again for trap number `target`: that one
-    // runs here and ends the process. The ones before it run as plain fork
-    // traps, so that the test takes the same path as in the parent (their
-    // results may decide it); inside it, fork(exec) does not nest either.
-    if (number != target) {
-      fork_plain(self, false);
-      return;
-    }
-    // Programs the code starts are not re-runs, and inherit nothing of it.
-    ::unsetenv(kExecVariable);
-    posix::set_cloexec(kExecResultFd);
-    posix::set_cloexec(kExecHubFd);
-    HubAccess::forward_to_parent(kExecHubFd);
-    run_child(self, kExecResultFd, Registry::state(self)->teardowns.size());
+    // This process runs the test again for trap number `target`. The
+    // traps before it return what they returned in the parent, so that the
+    // test takes the same path without running their code again; inside
+    // it, fork(exec) does not nest, and runs as a plain fork.
+    if (number < target) return replay(self, number);
+    if (number > target) return fork_plain(self, false);
+    run_exec_target(self);
   }
+  std::optional<Deadline> deadline;
+  KeepForReplay keep(self, number, [&deadline] { return deadline && deadline->state->load() == 2; });
   ReexecArguments arguments = reexec.load();
   if (!arguments)
     self.exception("fork(exec): no test framework can run this test again in a new process; "
@@ -360,10 +377,21 @@ void fork_exec_layer(Trap& self) {
   flush_streams(1);
   flush_streams(2);
   posix::Fd result = result_file(self);
-  auto deadline = claim_timeout_deadline(self);
+  posix::Fd earlier = result_file(self);
+  try {
+    const std::string bytes = replay_before(number);
+    posix::write_all(earlier.get(), bytes.data(), bytes.size());
+  } catch (const std::exception& e) {
+    self.exception(std::string("fork(exec): ") + e.what());
+  }
+  deadline = claim_timeout_deadline(self);
   std::vector<std::string> argv{"/proc/self/exe"};
   for (auto& a : arguments()) argv.push_back(std::move(a));
-  std::vector<posix::Redirect> redirects{{-1, 0}, {-1, 1}, {-1, 2}, {result.get(), kExecResultFd}};
+  std::vector<posix::Redirect> redirects{{-1, 0},
+                                         {-1, 1},
+                                         {-1, 2},
+                                         {earlier.get(), kExecReplayFd},
+                                         {result.get(), kExecResultFd}};
   if (int hub_fd = HubAccess::ipc_fd(current_hub()); hub_fd >= 0)
     redirects.push_back({hub_fd, kExecHubFd});
   pid_t pid = -1;
@@ -455,7 +483,10 @@ void salvage_unregister(int slot) noexcept {
 
 void set_reexec_arguments(ReexecArguments fn) noexcept { reexec.store(fn); }
 
-void new_test_started() noexcept { exec_traps.store(0); }
+void new_test_started() noexcept {
+  exec_traps.store(0);
+  forget_exec_traps();
+}
 
 void register_fork_layer(Trapper& t) {
   auto& B = Builder::instance();
