@@ -8,6 +8,9 @@
 // _exit() and quick_exit() in the child come back to this layer (exit.cpp).
 // If the child dies by a signal, a handler copies what its file-backed
 // captures hold so far into the same file before the signal takes effect.
+// The child also hands the parent a copy of each capture file's descriptor
+// as the capture begins: if it ends with no record at all (it called exec,
+// and the program it became exited; or SIGKILL), the parent reads them.
 //
 // An outer timeout layer hands its deadline down through prop("timeout"):
 // then this layer waits only until the deadline, asks the child to hand over
@@ -25,23 +28,22 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
-#include <trap/detail/reexec.hpp>
 #include <trap/trap.hpp>
 
 #include "capture.hpp"
 #include "exit.hpp"
 #include "fork.hpp"
 #include "fork_record.hpp"
+#include "fork_child.hpp"
 #include "fork_replay.hpp"
 #include "hub_access.hpp"
 #include "posix/fd.hpp"
 #include "posix/process.hpp"
 #include "state.hpp"
 #include "strategies.hpp"
-
-extern char** environ;
 
 namespace trap::detail {
 namespace {
@@ -66,6 +68,7 @@ struct ChildContext {
   volatile sig_atomic_t active = 0;
   const void* owner = nullptr;
   int result_fd = -1;
+  int handover_fd = -1;  // to hand the parent the capture files (see salvage_register)
 } child;
 
 constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGTRAP,
@@ -130,7 +133,6 @@ void install_rescue() {
 // ------------------------------------------------------------ the child
 
 constexpr int kRecordFailed = 125;
-constexpr int kOrphaned = 126;  // no parent waits for it any more
 
 // The record could not be written whole: in its place, a short one that
 // says why (the parent then throws it); if even that fails, an exit status
@@ -148,7 +150,9 @@ constexpr int kOrphaned = 126;  // no parent waits for it any more
   posix::exit_now(0);
 }
 
-[[noreturn]] void run_child(Trap& self, int result_fd, std::size_t teardowns_before) {
+}  // namespace
+
+void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int handover_fd) {
   auto* st = Registry::state(self);
   posix::own_process_group();
   posix::no_core_files();
@@ -156,6 +160,7 @@ constexpr int kOrphaned = 126;  // no parent waits for it any more
   const std::size_t exceptions_before = st->exceptions.size();
   child.owner = st;
   child.result_fd = result_fd;
+  child.handover_fd = handover_fd;
   child.active = 1;
   install_rescue();
   ExitFrame frame;
@@ -188,6 +193,8 @@ constexpr int kOrphaned = 126;  // no parent waits for it any more
   posix::exit_now(0);
 }
 
+namespace {
+
 // ------------------------------------------------------------ the parent
 
 bool fork_disabled() {
@@ -206,8 +213,6 @@ void warn_if_threaded() {
                         "Boost.Test, or start the threads after the fork traps.\n");
 }
 
-using Deadline = TimeoutDeadline;
-
 // Waits for the child; at the deadline asks it to hand over its captures and
 // end, then kills its process group. Returns the wait status.
 int wait_for_child(pid_t pid, const std::optional<Deadline>& deadline, bool& timed_out) {
@@ -221,6 +226,8 @@ int wait_for_child(pid_t pid, const std::optional<Deadline>& deadline, bool& tim
   if (!status) status = posix::wait_until(pid, std::nullopt);
   return *status;
 }
+
+}  // namespace
 
 void apply(Trap& self, ForkResult& r, int status, bool timed_out,
            const std::optional<Deadline>& deadline) {
@@ -244,10 +251,30 @@ void apply(Trap& self, ForkResult& r, int status, bool timed_out,
   }
 }
 
+namespace {
+
+// A child that ended without a record (it called exec, or was killed
+// outright): its captures are in the files it handed over.
+void take_capture_files(Trap& self, int handover, ForkResult& r) {
+  try {
+    for (auto& [label, fd] : posix::take_handed_over(handover)) {
+      const auto space = label.rfind(' ');
+      if (space == std::string::npos) continue;
+      std::string bytes;
+      posix::read_from(fd.get(), std::stoull(label.substr(space + 1)), bytes);
+      r.salvaged.emplace_back(label.substr(0, space), std::move(bytes));
+    }
+  } catch (const std::exception& e) {
+    self.exception(std::string("fork layer: ") + e.what());
+  }
+}
+
 // The parent's side, once the child runs: waits, takes in the results it
 // reported and the record it wrote, and completes the trap.
+}  // namespace
+
 void finish_in_parent(Trap& self, pid_t pid, posix::Fd& result,
-                      const std::optional<Deadline>& deadline, bool exec_style) {
+                      const std::optional<Deadline>& deadline, bool exec_style, int handover) {
   bool timed_out = false;
   int status = 0;
   try {
@@ -269,6 +296,7 @@ void finish_in_parent(Trap& self, pid_t pid, posix::Fd& result,
       r.salvaged.empty())
     self.exception("fork layer: the child process could not send its results (exit " +
                    std::to_string(kRecordFailed) + ")");
+  if (!r.complete && r.salvaged.empty() && handover >= 0) take_capture_files(self, handover, r);
   if (exec_style && !r.complete && !timed_out && WIFEXITED(status) && r.salvaged.empty())
     self.exception("fork(exec): the test, run again in a new process, ended (exit " +
                    std::to_string(WEXITSTATUS(status)) +
@@ -287,122 +315,7 @@ posix::Fd result_file(Trap& self) {
   }
 }
 
-// ---------------------------------------------------------- fork(exec)
-
-void fork_plain(Trap& self, bool warn);
-
-// How the framework re-runs the current test, and which fork(exec) trap of
-// the test this is.
-std::atomic<ReexecArguments> reexec{nullptr};
-std::atomic<int> exec_traps{0};
-
-// The descriptors a re-run process finds its result file and hub file on.
-constexpr int kExecResultFd = 198;
-constexpr int kExecHubFd = 199;
-constexpr const char* kExecVariable = "TRAP_FORK_EXEC";
-
-// A re-run dies with the process that started it, from its first moment:
-// the variable is "NUMBER:PID", PID that process's.
-[[maybe_unused]] const bool exec_rerun_dies_with_parent = [] {
-  const char* v = std::getenv(kExecVariable);
-  const char* colon = v ? std::strchr(v, ':') : nullptr;
-  if (!colon) return false;
-  if (!posix::die_with_parent(static_cast<pid_t>(std::atol(colon + 1))))
-    posix::exit_now(kOrphaned);
-  load_replay();
-  return true;
-}();
-
-// In a process started by a fork(exec) trap: the number of the trap to run.
-int exec_target() {
-  static const int target = [] {
-    const char* v = std::getenv(kExecVariable);
-    return v ? std::atoi(v) : 0;
-  }();
-  return target;
-}
-
-std::vector<std::string> current_environment(int trap_number) {
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e)
-    if (std::strncmp(*e, "TRAP_FORK_EXEC=", 15) != 0) env.emplace_back(*e);
-  env.push_back(std::string(kExecVariable) + "=" + std::to_string(trap_number) + ":" +
-                std::to_string(::getpid()));
-  return env;
-}
-
-// In a re-run, a trap before the one it is for: the result the parent saw.
-void replay(Trap& self, int number) {
-  ForkResult r;
-  bool timed_out = false;
-  try {
-    const ReplayedTrap& t = replayed_trap(number);
-    r = decode_fork_result(t.record);
-    timed_out = t.timed_out;
-  } catch (const std::exception& e) {
-    self.exception(e.what());
-  }
-  auto deadline = claim_timeout_deadline(self);
-  if (timed_out && deadline) deadline->state->store(2);  // the timeout layer records it
-  apply(self, r, 0, false, std::nullopt);
-}
-
-// In a re-run, the trap it is for: runs here and ends the process.
-[[noreturn]] void run_exec_target(Trap& self) {
-  // Programs the code starts are not re-runs, and inherit nothing of it.
-  ::unsetenv(kExecVariable);
-  posix::set_cloexec(kExecResultFd);
-  posix::set_cloexec(kExecHubFd);
-  HubAccess::forward_to_parent(kExecHubFd);
-  run_child(self, kExecResultFd, Registry::state(self)->teardowns.size());
-}
-
-void fork_exec_layer(Trap& self) {
-  const int number = ++exec_traps;
-  if (int target = exec_target()) {
-    // This process runs the test again for trap number `target`. The
-    // traps before it return what they returned in the parent, so that the
-    // test takes the same path without running their code again; inside
-    // it, fork(exec) does not nest, and runs as a plain fork.
-    if (number < target) return replay(self, number);
-    if (number > target) return fork_plain(self, false);
-    run_exec_target(self);
-  }
-  std::optional<Deadline> deadline;
-  KeepForReplay keep(self, number, [&deadline] { return deadline && deadline->state->load() == 2; });
-  ReexecArguments arguments = reexec.load();
-  if (!arguments)
-    self.exception("fork(exec): no test framework can run this test again in a new process; "
-                   "include <trap/boost_test.hpp> in a Boost.Test program");
-  flush_streams(1);
-  flush_streams(2);
-  posix::Fd result = result_file(self);
-  posix::Fd earlier = result_file(self);
-  try {
-    const std::string bytes = replay_before(number);
-    posix::write_all(earlier.get(), bytes.data(), bytes.size());
-  } catch (const std::exception& e) {
-    self.exception(std::string("fork(exec): ") + e.what());
-  }
-  deadline = claim_timeout_deadline(self);
-  std::vector<std::string> argv{"/proc/self/exe"};
-  for (auto& a : arguments()) argv.push_back(std::move(a));
-  std::vector<posix::Redirect> redirects{{-1, 0},
-                                         {-1, 1},
-                                         {-1, 2},
-                                         {earlier.get(), kExecReplayFd},
-                                         {result.get(), kExecResultFd}};
-  if (int hub_fd = HubAccess::ipc_fd(current_hub()); hub_fd >= 0)
-    redirects.push_back({hub_fd, kExecHubFd});
-  pid_t pid = -1;
-  try {
-    pid = posix::spawn("/proc/self/exe", argv, current_environment(number), redirects);
-  } catch (const std::exception& e) {
-    if (deadline) deadline->state->store(0);
-    self.exception(std::string("fork(exec): ") + e.what());
-  }
-  finish_in_parent(self, pid, result, deadline, true);
-}
+namespace {
 
 // ---------------------------------------------------------------- fork
 
@@ -420,6 +333,8 @@ void fork_layer(Trap& self, std::string_view style) {
   fork_plain(self, true);
 }
 
+}  // namespace
+
 void fork_plain(Trap& self, bool warn) {
   if (warn) warn_if_threaded();
   flush_streams(1);
@@ -429,7 +344,9 @@ void fork_plain(Trap& self, bool warn) {
   const std::size_t teardowns_before = Registry::state(self)->teardowns.size();
   const pid_t parent = ::getpid();
   pid_t pid = -1;
+  posix::Fd handover, handover_child;
   try {
+    std::tie(handover, handover_child) = posix::handover_socket();
     pid = posix::fork();
   } catch (const std::exception& e) {
     if (deadline) deadline->state->store(0);
@@ -438,13 +355,13 @@ void fork_plain(Trap& self, bool warn) {
   if (pid == 0) {
     // Not one moment without a parent, even if a timeout kills this one.
     if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
-    run_child(self, result.get(), teardowns_before);
+    run_child(self, result.get(), teardowns_before, handover_child.get());
   }
+  handover_child.reset();
   posix::set_process_group(pid);
-  finish_in_parent(self, pid, result, deadline, false);
+  finish_in_parent(self, pid, result, deadline, false, handover.get());
 }
 
-}  // namespace
 
 std::optional<TimeoutDeadline> claim_timeout_deadline(Trap& self) {
   Props& p = self.prop("timeout");
@@ -472,6 +389,13 @@ int salvage_register(const Trap& owner, std::string_view accessor, int fd,
     s.fd = fd;
     s.offset = offset;
     s.used.store(true);
+    // A copy for the parent, which reads it if the child execs another
+    // program (which writes on into it) or is killed before it can rescue.
+    if (child.handover_fd >= 0 && s.owner == child.owner && fd >= 0) {
+      char label[sizeof s.name + 24];
+      std::snprintf(label, sizeof label, "%s %lld", s.name, static_cast<long long>(offset));
+      posix::hand_over(child.handover_fd, fd, label);
+    }
     return i;
   }
   return -1;
@@ -479,13 +403,6 @@ int salvage_register(const Trap& owner, std::string_view accessor, int fd,
 
 void salvage_unregister(int slot) noexcept {
   if (slot >= 0 && slot < kSlots) slots[slot].used.store(false);
-}
-
-void set_reexec_arguments(ReexecArguments fn) noexcept { reexec.store(fn); }
-
-void new_test_started() noexcept {
-  exec_traps.store(0);
-  forget_exec_traps();
 }
 
 void register_fork_layer(Trapper& t) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -250,6 +251,58 @@ pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
   ::posix_spawnattr_destroy(&attr);
   if (rc != 0) fail(rc, what);
   return pid;
+}
+
+}  // namespace trap::posix
+
+namespace trap::posix {
+
+std::pair<Fd, Fd> handover_socket() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) fail(errno, "socketpair");
+  return {Fd(sv[0]), Fd(sv[1])};
+}
+
+bool hand_over(int socket, int fd, const char* label) noexcept {
+  struct iovec iov = {const_cast<char*>(label), ::strnlen(label, 200)};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  ::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  ssize_t r;
+  do r = ::sendmsg(socket, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  return r >= 0;
+}
+
+std::vector<HandedOver> take_handed_over(int socket) {
+  std::vector<HandedOver> got;
+  for (;;) {
+    char label[256];
+    struct iovec iov = {label, sizeof label};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(socket, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return got;
+    if (n < 0) fail(errno, "recvmsg");
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_type != SCM_RIGHTS) continue;  // a label without its descriptor
+    int fd;
+    ::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    got.push_back({std::string(label, static_cast<std::size_t>(n)), Fd(fd)});
+  }
 }
 
 }  // namespace trap::posix

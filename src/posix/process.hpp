@@ -12,6 +12,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "posix/fd.hpp"
@@ -96,5 +97,28 @@ struct Redirect {
 /// own. @throws std::system_error "posix_spawn "PATH""
 pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
             const std::vector<std::string>& env, const std::vector<Redirect>& redirects);
+
+}  // namespace trap::posix
+
+namespace trap::posix {
+
+/// A connected pair of datagram sockets (close-on-exec) over which a child
+/// hands descriptors to its parent: [parent's end, child's end].
+/// @throws std::system_error "socketpair"
+std::pair<Fd, Fd> handover_socket();
+
+/// Sends a copy of descriptor @p fd with the label @p label (at most 200
+/// bytes) over @p socket, without blocking. Async-signal-safe; false if it
+/// could not be sent.
+bool hand_over(int socket, int fd, const char* label) noexcept;
+
+/// A descriptor received by take_handed_over(), with its label.
+struct HandedOver {
+  std::string label;
+  Fd fd;
+};
+
+/// Everything queued on @p socket now, without waiting.
+std::vector<HandedOver> take_handed_over(int socket);
 
 }  // namespace trap::posix

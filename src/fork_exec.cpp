@@ -1,0 +1,153 @@
+// The fork layer's fork(exec) style: the child re-executes the test
+// program, which runs the current test again (through the framework's hook,
+// reexec.hpp) up to this trap, and runs only its code. The traps before it
+// replay the results they had in the parent (fork_replay.hpp); the re-run
+// dies with the process that started it.
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <trap/detail/reexec.hpp>
+#include <trap/trap.hpp>
+
+#include "capture.hpp"
+#include "fork_child.hpp"
+#include "fork_replay.hpp"
+#include "hub_access.hpp"
+#include "posix/fd.hpp"
+#include "posix/process.hpp"
+#include "state.hpp"
+
+extern char** environ;
+
+namespace trap::detail {
+namespace {
+
+// How the framework re-runs the current test, and which fork(exec) trap of
+// the test this is.
+std::atomic<ReexecArguments> reexec{nullptr};
+std::atomic<int> exec_traps{0};
+
+// The descriptors a re-run process finds its result file and hub file on.
+constexpr int kExecResultFd = 198;
+constexpr int kExecHubFd = 199;
+constexpr const char* kExecVariable = "TRAP_FORK_EXEC";
+
+// A re-run dies with the process that started it, from its first moment:
+// the variable is "NUMBER:PID", PID that process's.
+[[maybe_unused]] const bool exec_rerun_dies_with_parent = [] {
+  const char* v = std::getenv(kExecVariable);
+  const char* colon = v ? std::strchr(v, ':') : nullptr;
+  if (!colon) return false;
+  if (!posix::die_with_parent(static_cast<pid_t>(std::atol(colon + 1))))
+    posix::exit_now(kOrphaned);
+  load_replay();
+  return true;
+}();
+
+// In a process started by a fork(exec) trap: the number of the trap to run.
+int exec_target() {
+  static const int target = [] {
+    const char* v = std::getenv(kExecVariable);
+    return v ? std::atoi(v) : 0;
+  }();
+  return target;
+}
+
+std::vector<std::string> current_environment(int trap_number) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e)
+    if (std::strncmp(*e, "TRAP_FORK_EXEC=", 15) != 0) env.emplace_back(*e);
+  env.push_back(std::string(kExecVariable) + "=" + std::to_string(trap_number) + ":" +
+                std::to_string(::getpid()));
+  return env;
+}
+
+// In a re-run, a trap before the one it is for: the result the parent saw.
+void replay(Trap& self, int number) {
+  ForkResult r;
+  bool timed_out = false;
+  try {
+    const ReplayedTrap& t = replayed_trap(number);
+    r = decode_fork_result(t.record);
+    timed_out = t.timed_out;
+  } catch (const std::exception& e) {
+    self.exception(e.what());
+  }
+  auto deadline = claim_timeout_deadline(self);
+  if (timed_out && deadline) deadline->state->store(2);  // the timeout layer records it
+  apply(self, r, 0, false, std::nullopt);
+}
+
+// In a re-run, the trap it is for: runs here and ends the process.
+[[noreturn]] void run_exec_target(Trap& self) {
+  // Programs the code starts are not re-runs, and inherit nothing of it.
+  ::unsetenv(kExecVariable);
+  posix::set_cloexec(kExecResultFd);
+  posix::set_cloexec(kExecHubFd);
+  HubAccess::forward_to_parent(kExecHubFd);
+  run_child(self, kExecResultFd, Registry::state(self)->teardowns.size());
+}
+
+}  // namespace
+
+void fork_exec_layer(Trap& self) {
+  const int number = ++exec_traps;
+  if (int target = exec_target()) {
+    // This process runs the test again for trap number `target`. The
+    // traps before it return what they returned in the parent, so that the
+    // test takes the same path without running their code again; inside
+    // it, fork(exec) does not nest, and runs as a plain fork.
+    if (number < target) return replay(self, number);
+    if (number > target) return fork_plain(self, false);
+    run_exec_target(self);
+  }
+  std::optional<Deadline> deadline;
+  KeepForReplay keep(self, number, [&deadline] { return deadline && deadline->state->load() == 2; });
+  ReexecArguments arguments = reexec.load();
+  if (!arguments)
+    self.exception("fork(exec): no test framework can run this test again in a new process; "
+                   "include <trap/boost_test.hpp> in a Boost.Test program");
+  flush_streams(1);
+  flush_streams(2);
+  posix::Fd result = result_file(self);
+  posix::Fd earlier = result_file(self);
+  try {
+    const std::string bytes = replay_before(number);
+    posix::write_all(earlier.get(), bytes.data(), bytes.size());
+  } catch (const std::exception& e) {
+    self.exception(std::string("fork(exec): ") + e.what());
+  }
+  deadline = claim_timeout_deadline(self);
+  std::vector<std::string> argv{"/proc/self/exe"};
+  for (auto& a : arguments()) argv.push_back(std::move(a));
+  std::vector<posix::Redirect> redirects{{-1, 0},
+                                         {-1, 1},
+                                         {-1, 2},
+                                         {earlier.get(), kExecReplayFd},
+                                         {result.get(), kExecResultFd}};
+  if (int hub_fd = HubAccess::ipc_fd(current_hub()); hub_fd >= 0)
+    redirects.push_back({hub_fd, kExecHubFd});
+  pid_t pid = -1;
+  try {
+    pid = posix::spawn("/proc/self/exe", argv, current_environment(number), redirects);
+  } catch (const std::exception& e) {
+    if (deadline) deadline->state->store(0);
+    self.exception(std::string("fork(exec): ") + e.what());
+  }
+  finish_in_parent(self, pid, result, deadline, true);
+}
+
+void set_reexec_arguments(ReexecArguments fn) noexcept { reexec.store(fn); }
+
+void new_test_started() noexcept {
+  exec_traps.store(0);
+  forget_exec_traps();
+}
+
+}  // namespace trap::detail
