@@ -215,13 +215,15 @@ void warn_if_threaded() {
 
 // Waits for the child; at the deadline asks it to hand over its captures and
 // end, then kills its process group. Returns the wait status.
-int wait_for_child(pid_t pid, const std::optional<Deadline>& deadline, bool& timed_out) {
-  std::optional<int> status =
-      posix::wait_until(pid, deadline ? std::optional(deadline->when) : std::nullopt);
+int wait_for_child(const ForkedChild& c, const std::optional<Deadline>& deadline,
+                   bool& timed_out) {
+  const pid_t pid = c.pid;
+  std::optional<int> status = posix::wait_until(
+      pid, deadline ? std::optional(deadline->when) : std::nullopt, c.exited.get());
   if (status) return *status;
   timed_out = true;
   posix::kill(pid, rescue_signal());
-  status = posix::wait_until(pid, Clock::now() + std::chrono::seconds(1));
+  status = posix::wait_until(pid, Clock::now() + std::chrono::seconds(1), c.exited.get());
   posix::kill(-pid, SIGKILL);  // with the grandchildren that kept running
   if (!status) status = posix::wait_until(pid, std::nullopt);
   return *status;
@@ -273,21 +275,24 @@ void take_capture_files(Trap& self, int handover, ForkResult& r) {
 // reported and the record it wrote, and completes the trap.
 }  // namespace
 
-void finish_in_parent(Trap& self, pid_t pid, posix::Fd& result,
-                      const std::optional<Deadline>& deadline, bool exec_style, int handover) {
+void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>& deadline,
+                      bool exec_style) {
   bool timed_out = false;
   int status = 0;
   try {
-    status = wait_for_child(pid, deadline, timed_out);
+    status = wait_for_child(c, deadline, timed_out);
+    c.reaped = true;
   } catch (const std::exception& e) {
-    posix::kill_and_reap(pid);
+    posix::kill_and_reap(c.pid);
+    c.reaped = true;
     self.exception(std::string("fork layer: ") + e.what());
   }
+  c.exited.reset();
   HubAccess::collect_children(current_hub());
   ForkResult r;
   try {
     std::string bytes;
-    posix::read_from(result.get(), 0, bytes);
+    posix::read_from(c.result.get(), 0, bytes);
     r = decode_fork_result(bytes);
   } catch (const std::exception& e) {
     self.exception(e.what());
@@ -296,7 +301,8 @@ void finish_in_parent(Trap& self, pid_t pid, posix::Fd& result,
       r.salvaged.empty())
     self.exception("fork layer: the child process could not send its results (exit " +
                    std::to_string(kRecordFailed) + ")");
-  if (!r.complete && r.salvaged.empty() && handover >= 0) take_capture_files(self, handover, r);
+  if (!r.complete && r.salvaged.empty() && c.handover)
+    take_capture_files(self, c.handover.get(), r);
   if (exec_style && !r.complete && !timed_out && WIFEXITED(status) && r.salvaged.empty())
     self.exception("fork(exec): the test, run again in a new process, ended (exit " +
                    std::to_string(WEXITSTATUS(status)) +
@@ -305,14 +311,19 @@ void finish_in_parent(Trap& self, pid_t pid, posix::Fd& result,
   apply(self, r, status, timed_out, deadline);
 }
 
-posix::Fd result_file(Trap& self) {
+ForkedChild& forked_child(Trap& self) {
+  // Only the teardown holds it: an outer timeout's jump past the layer
+  // leaves no reference behind on the stack.
+  auto owned = std::make_shared<ForkedChild>();
+  ForkedChild& c = *owned;
+  self.teardown([owned] { owned->release(); });
   try {
-    posix::Fd result = posix::memfd("trap-fork");
-    if (!result) result = posix::temp_file(temp_dir());
-    return result;
+    c.result = posix::memfd("trap-fork");
+    if (!c.result) c.result = posix::temp_file(temp_dir());
   } catch (const std::exception& e) {
     self.exception(std::string("fork layer: ") + e.what());
   }
+  return c;
 }
 
 namespace {
@@ -339,14 +350,14 @@ void fork_plain(Trap& self, bool warn) {
   if (warn) warn_if_threaded();
   flush_streams(1);
   flush_streams(2);
-  posix::Fd result = result_file(self);
+  ForkedChild& c = forked_child(self);
   auto deadline = claim_timeout_deadline(self);
   const std::size_t teardowns_before = Registry::state(self)->teardowns.size();
   const pid_t parent = ::getpid();
   pid_t pid = -1;
-  posix::Fd handover, handover_child;
+  posix::Fd handover_child;
   try {
-    std::tie(handover, handover_child) = posix::handover_socket();
+    std::tie(c.handover, handover_child) = posix::handover_socket();
     pid = posix::fork();
   } catch (const std::exception& e) {
     if (deadline) deadline->state->store(0);
@@ -355,11 +366,13 @@ void fork_plain(Trap& self, bool warn) {
   if (pid == 0) {
     // Not one moment without a parent, even if a timeout kills this one.
     if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
-    run_child(self, result.get(), teardowns_before, handover_child.get());
+    run_child(self, c.result.get(), teardowns_before, handover_child.get());
   }
+  c.pid = pid;
+  c.exited = posix::pidfd(pid);
   handover_child.reset();
   posix::set_process_group(pid);
-  finish_in_parent(self, pid, result, deadline, false, handover.get());
+  finish_in_parent(self, c, deadline, false);
 }
 
 

@@ -10,6 +10,7 @@
 #include "fork.hpp"
 #include "fork_record.hpp"
 #include "posix/fd.hpp"
+#include "posix/process.hpp"
 
 namespace trap {
 class Trap;
@@ -33,16 +34,40 @@ inline constexpr int kOrphaned = 126;
 void apply(Trap& self, ForkResult& r, int status, bool timed_out,
            const std::optional<Deadline>& deadline);
 
-/// In the parent: waits for child @p pid (until @p deadline), reads its
-/// record from @p result (and, without one, the capture files it handed
-/// over on @p handover) and completes the trap. @p exec_style: the child
-/// is a fork(exec) re-run.
-void finish_in_parent(Trap& self, pid_t pid, posix::Fd& result,
-                      const std::optional<Deadline>& deadline, bool exec_style,
-                      int handover = -1);
+/// What the parent holds while its child runs. On the heap, and dropped by
+/// a teardown of the trap: if an outer in-process timeout jumps past the
+/// fork layer, the child is still killed and reaped, and these closed.
+struct ForkedChild {
+  pid_t pid = -1;
+  bool reaped = false;
+  posix::Fd result;    ///< the file the child writes its record to
+  posix::Fd handover;  ///< where it hands over its capture files (plain fork)
+  posix::Fd exited;    ///< its pidfd (invalid where unsupported)
 
-/// A new file for a child's record (memfd, else a temp file).
-posix::Fd result_file(Trap& self);
+  ForkedChild() = default;
+  ForkedChild(const ForkedChild&) = delete;
+  ForkedChild& operator=(const ForkedChild&) = delete;
+  ~ForkedChild() { release(); }
+  /// Kills and reaps the child unless it was reaped, closes the files.
+  void release() noexcept {
+    if (pid > 0 && !reaped) posix::kill_and_reap(pid);
+    reaped = true;
+    result.reset();
+    handover.reset();
+    exited.reset();
+  }
+};
+
+/// A ForkedChild for @p self, with its result file, owned by a teardown of
+/// @p self that releases it (registered here: count the child's teardowns
+/// after this call).
+ForkedChild& forked_child(Trap& self);
+
+/// In the parent: waits for child @p c (until @p deadline), reads its
+/// record (and, without one, the capture files it handed over) and
+/// completes the trap. @p exec_style: the child is a fork(exec) re-run.
+void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>& deadline,
+                      bool exec_style);
 
 /// A plain fork trap; @p warn: warn once if this process runs threads.
 void fork_plain(Trap& self, bool warn);

@@ -115,9 +115,11 @@ void fork_exec_layer(Trap& self) {
                    "include <trap/boost_test.hpp> in a Boost.Test program");
   flush_streams(1);
   flush_streams(2);
-  posix::Fd result = result_file(self);
-  posix::Fd earlier = result_file(self);
+  ForkedChild& c = forked_child(self);
+  posix::Fd earlier;
   try {
+    earlier = posix::memfd("trap-replay");
+    if (!earlier) earlier = posix::temp_file(temp_dir());
     const std::string bytes = replay_before(number);
     posix::write_all(earlier.get(), bytes.data(), bytes.size());
   } catch (const std::exception& e) {
@@ -130,7 +132,7 @@ void fork_exec_layer(Trap& self) {
                                          {-1, 1},
                                          {-1, 2},
                                          {earlier.get(), kExecReplayFd},
-                                         {result.get(), kExecResultFd}};
+                                         {c.result.get(), kExecResultFd}};
   if (int hub_fd = HubAccess::ipc_fd(current_hub()); hub_fd >= 0)
     redirects.push_back({hub_fd, kExecHubFd});
   pid_t pid = -1;
@@ -140,7 +142,10 @@ void fork_exec_layer(Trap& self) {
     if (deadline) deadline->state->store(0);
     self.exception(std::string("fork(exec): ") + e.what());
   }
-  finish_in_parent(self, pid, result, deadline, true);
+  c.pid = pid;
+  c.exited = posix::pidfd(pid);
+  earlier.reset();
+  finish_in_parent(self, c, deadline, true);
 }
 
 void set_reexec_arguments(ReexecArguments fn) noexcept { reexec.store(fn); }

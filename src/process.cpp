@@ -1,17 +1,17 @@
 // trap::run: an external program in a trap. Boost.Process v2 starts it
-// (vfork launcher: the cost does not grow with this process's size) and
-// Boost.Asio feeds its stdin and drains its stdout and stderr at once, so
-// no amount of output on both can deadlock.
+// (vfork launcher: the cost does not grow with this process's size);
+// process_io.cpp feeds its stdin and drains its stdout and stderr at once
+// with poll(), so no amount of output on both can deadlock, and no Asio
+// state sits on the stack for an outer timeout's jump to leave dangling.
 //
-// The launcher runs on an io_context of its own, with no I/O object: a
-// vforked child shares our memory, and Asio's fork notification in the
-// child would otherwise re-create the reactor of the context our pipes live
-// in. The pipes are plain descriptors until the child has started.
+// The launcher runs on an io_context of its own. What the call holds (that
+// context, the process, the pipes) lives on the heap, owned by the trap's
+// teardown too: if an outer in-process timeout jumps past the call, the
+// teardown kills and reaps the program and closes its descriptors.
 #define BOOST_PROCESS_USE_STD_FS 1
 
 #include <trap/process.hpp>
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -33,12 +33,6 @@
 #include <boost/type_traits/remove_pointer.hpp>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/readable_pipe.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/writable_pipe.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/posix/vfork_launcher.hpp>
 #include <boost/process/v2/process.hpp>
@@ -50,6 +44,7 @@
 #include "fork.hpp"
 #include "posix/fd.hpp"
 #include "posix/process.hpp"
+#include "process_io.hpp"
 
 extern char** environ;
 
@@ -121,66 +116,6 @@ std::filesystem::path executable(const std::string& name, const RunOptions& o) {
   return exe;
 }
 
-// SIGPIPE from writing to a program that does not read its input must not
-// end the test: blocked on this thread while the program runs, and any
-// pending one taken afterwards.
-class NoSigpipe {
- public:
-  NoSigpipe() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGPIPE);
-    ::pthread_sigmask(SIG_BLOCK, &set_, &old_);
-  }
-  ~NoSigpipe() {
-    if (!sigismember(&old_, SIGPIPE)) {
-      struct timespec zero = {0, 0};
-      while (::sigtimedwait(&set_, nullptr, &zero) > 0) {
-      }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  NoSigpipe(const NoSigpipe&) = delete;
-  NoSigpipe& operator=(const NoSigpipe&) = delete;
-
- private:
-  sigset_t set_, old_;
-};
-
-// Reads @p pipe into @p out until its end, an error, or a cancel (which
-// leaves the pipe open for read_buffered()), then calls @p done.
-template <class Done>
-void drain(asio::readable_pipe& pipe, std::string& out, Done done,
-           std::shared_ptr<char[]> buf = std::shared_ptr<char[]>(new char[65536])) {
-  pipe.async_read_some(asio::buffer(buf.get(), 65536),
-                       [&pipe, &out, done, buf](const bp::error_code& ec, std::size_t n) {
-                         out.append(buf.get(), n);
-                         if (!ec) return drain(pipe, out, done, buf);
-                         bp::error_code ignored;
-                         if (ec != asio::error::operation_aborted) pipe.close(ignored);
-                         done();
-                       });
-}
-
-// Appends what @p pipe holds now, without waiting for more: a background
-// child of the program may keep its write end open for ever.
-void read_buffered(asio::readable_pipe& pipe, std::string& out) {
-  if (!pipe.is_open()) return;
-  const int fd = pipe.native_handle();
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n > 0) {
-      out.append(buf, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    break;  // end of file, or nothing more buffered (EAGAIN)
-  }
-  bp::error_code ignored;
-  pipe.close(ignored);
-}
-
 // A NUL byte cuts a C string short, and "=" in a name splits it elsewhere:
 // neither can reach the program as given.
 // @p s with each NUL byte shown as "\0", for a message.
@@ -231,119 +166,102 @@ Deadline deadline_of(Trap& t, const RunOptions& o) {
   return d;
 }
 
-struct Outcome {
-  std::string out, err;
-  bool timed_out = false;
+// What a trap::run holds while the program runs, owned by the trap's
+// teardown alone: if an outer in-process timeout jumps past the call, the
+// teardown kills the program's group and the program (basic_process's
+// destructor kills and reaps it), closes its pipes, restores the SIGPIPE
+// mask and frees the launcher's io_context.
+struct Launched {
+  std::optional<asio::io_context> launch_ctx{std::in_place};
+  std::optional<bp::basic_process<asio::io_context::executor_type>> proc{
+      std::in_place, launch_ctx->get_executor()};
+  detail::ProgramPipes pipes;
+  pid_t pid = -1;
+  bool reaped = false;
+
+  Launched() = default;
+  Launched(const Launched&) = delete;
+  Launched& operator=(const Launched&) = delete;
+  ~Launched() { release(); }
+  void release() noexcept {
+    if (pid > 0 && !reaped) ::kill(-pid, SIGKILL);
+    proc.reset();
+    launch_ctx.reset();
+    pipes.in.reset();
+    pipes.out.reset();
+    pipes.err.reset();
+    pipes.exited.reset();
+    pipes.allow_sigpipe();
+  }
 };
 
-// Feeds the program its input and reads its output until it exits (or the
-// deadline kills it), then takes what is already buffered and returns: a
-// background child holding the pipes open does not delay the call.
-Outcome follow(pid_t pid, posix::Fd in_w, posix::Fd out_r, posix::Fd err_r,
-               const std::string& input, std::optional<Clock::time_point> deadline) {
-  NoSigpipe no_sigpipe;
-  asio::io_context ctx;
-  asio::writable_pipe in(ctx, in_w.release());
-  asio::readable_pipe out(ctx, out_r.release()), err(ctx, err_r.release());
-  Outcome result;
-  if (input.empty()) {
-    in.close();
-  } else {
-    asio::async_write(in, asio::buffer(input), [&in](const bp::error_code&, std::size_t) {
-      bp::error_code ignored;
-      in.close(ignored);  // a program that stops reading is fine
-    });
-  }
-  asio::steady_timer timer(ctx);
-  asio::posix::stream_descriptor exited(ctx);
-  bool ended = false;
-  auto end = [&] {  // the program has exited, or was killed
-    if (std::exchange(ended, true)) return;
-    bp::error_code ignored;
-    timer.cancel();
-    exited.close(ignored);
-    in.close(ignored);
-    out.cancel(ignored);
-    err.cancel(ignored);
-  };
-  int outputs = 2;
-  auto output_done = [&] {
-    if (--outputs == 0 && !exited.is_open()) end();  // no pidfd: their end stands for its end
-  };
-  drain(out, result.out, output_done);
-  drain(err, result.err, output_done);
-  if (posix::Fd fd = posix::pidfd(pid)) {
-    exited.assign(fd.release());
-    exited.async_wait(asio::posix::stream_descriptor::wait_read, [&](const bp::error_code& e) {
-      if (e != asio::error::operation_aborted) end();
-    });
-  }
-  if (deadline) {
-    timer.expires_at(*deadline);
-    timer.async_wait([&](const bp::error_code& e) {
-      if (e) return;
-      result.timed_out = true;
-      posix::kill(-pid, SIGKILL);  // the whole group: grandchildren too
-      posix::kill(pid, SIGKILL);   // and the program, had it left the group
-      end();
-    });
-  }
-  ctx.run();
-  read_buffered(out, result.out);
-  read_buffered(err, result.err);
-  return result;
+// A Launched that only @p t's teardown holds: an outer timeout's jump past
+// the call leaves no reference to it behind on the stack.
+Launched& launched_for(Trap& t) {
+  auto owned = std::make_shared<Launched>();
+  Launched& l = *owned;
+  t.teardown([owned] { owned->release(); });
+  return l;
 }
 
-void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions& o) {
+void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions& o) {
   const std::filesystem::path exe = executable(argv.front(), o);
   std::error_code dir_ec;
   if (!o.working_directory.empty() && !std::filesystem::is_directory(o.working_directory, dir_ec))
     cannot_start(argv.front(), ENOENT, " in working directory \"" + o.working_directory + "\"");
-  const Deadline deadline = deadline_of(t, o);
   auto [in_r, in_w] = posix::pipe();
   auto [out_r, out_w] = posix::pipe();
   auto [err_r, err_w] = posix::pipe();
-
-  asio::io_context launch_ctx;  // see the file comment
   bp::posix::vfork_launcher launcher;
   bp::error_code ec;
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   // Through the executor: Boost.Process 1.81 drops the error_code of the
   // io_context overload and throws its own "default_launcher" error.
-  auto exec = launch_ctx.get_executor();
-  bp::basic_process<decltype(exec)> proc(exec);
+  auto exec = l.launch_ctx->get_executor();
   if (int e = posix::take_library_fault("posix_spawn"))
     ec.assign(e, bp::system_category());
   else
-    proc = launcher(exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
-                    bp::process_environment(environment_of(o)),
-                    ChildSetup{&o.working_directory, ::getpid()});
+    *l.proc = launcher(exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
+                      bp::process_environment(environment_of(o)),
+                      ChildSetup{&o.working_directory, ::getpid()});
   if (ec) {
     if (launcher.pid > 0) posix::kill_and_reap(launcher.pid);  // the child that could not exec
     cannot_start(argv.front(), ec.value(), " (spawn)");
   }
-  const pid_t pid = proc.id();
-  posix::set_process_group(pid);
-  in_r.reset();
-  out_w.reset();
-  err_w.reset();
+  l.pid = l.proc->id();
+  posix::set_process_group(l.pid);
+  l.pipes.in = std::move(in_w);
+  l.pipes.out = std::move(out_r);
+  l.pipes.err = std::move(err_r);
+  l.pipes.exited = posix::pidfd(l.pid);
+}
 
-  Outcome outcome =
-      follow(pid, std::move(in_w), std::move(out_r), std::move(err_r), o.input, deadline.when);
+// Reaps the program; its status.
+int reap(Launched& l) {
   // Gone with the program: what it left running in its group (before it
   // is reaped, so that the group id cannot have been reused).
-  posix::kill(-pid, SIGKILL);
+  posix::kill(-l.pid, SIGKILL);
   bp::error_code wait_ec;
   if (int e = posix::take_library_fault("waitpid"))
     wait_ec.assign(e, bp::system_category());
   else
-    proc.wait(wait_ec);
+    l.proc->wait(wait_ec);
+  l.reaped = true;
   if (wait_ec) {
-    posix::kill_and_reap(pid);  // no zombie left behind
+    posix::kill_and_reap(l.pid);  // no zombie left behind
     throw std::system_error(wait_ec.value(), std::generic_category(),
-                            "waitpid(" + std::to_string(pid) + ")");
+                            "waitpid(" + std::to_string(l.pid) + ")");
   }
-  const int status = proc.native_exit_code();
+  return l.proc->native_exit_code();
+}
+
+void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions& o) {
+  Launched& launched = launched_for(t);
+  const Deadline deadline = deadline_of(t, o);
+  launch(launched, argv, o);
+  detail::ProgramOutput outcome =
+      detail::follow_program(launched.pipes, launched.pid, o.input, deadline.when);
+  const int status = reap(launched);
 
   t.set("stdout", Value(std::move(outcome.out)));
   t.set("stderr", Value(std::move(outcome.err)));

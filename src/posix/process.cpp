@@ -77,11 +77,13 @@ pid_t fork() {
 }
 
 std::optional<int> wait_until(pid_t pid,
-                              std::optional<std::chrono::steady_clock::time_point> deadline) {
+                              std::optional<std::chrono::steady_clock::time_point> deadline,
+                              int given_pidfd) {
   if (!deadline) return reap(pid, 0);
-  if (Fd pidfd = open_pidfd(pid)) {
+  Fd own = given_pidfd >= 0 ? Fd() : open_pidfd(pid);
+  if (const int pidfd = given_pidfd >= 0 ? given_pidfd : own.get(); pidfd >= 0) {
     for (;;) {
-      struct pollfd p = {pidfd.get(), POLLIN, 0};
+      struct pollfd p = {pidfd, POLLIN, 0};
       int r = ::poll(&p, 1, millis_left(*deadline));
       if (r > 0) return reap(pid, 0);
       if (r == 0) return reap(pid, WNOHANG);  // it may have ended just now

@@ -22,10 +22,12 @@ namespace trap::posix {
 /// fork(); 0 in the child. @throws std::system_error "fork"
 pid_t fork();
 
-/// Waits for child @p pid until @p deadline (none: for ever) and reaps it.
+/// Waits for child @p pid until @p deadline (none: for ever) and reaps it,
+/// with @p pidfd (its pidfd) if given, else with one of its own.
 /// @returns its wait status, or nothing if the deadline passed first.
 std::optional<int> wait_until(pid_t pid,
-                              std::optional<std::chrono::steady_clock::time_point> deadline);
+                              std::optional<std::chrono::steady_clock::time_point> deadline,
+                              int pidfd = -1);
 
 /// A descriptor that becomes readable when child @p pid ends (pidfd_open);
 /// invalid where the kernel has none.
