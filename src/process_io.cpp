@@ -92,6 +92,14 @@ ProgramOutput follow_program(ProgramPipes& p, pid_t pid, const std::string& inpu
   set_nonblocking(p.err);
   // Without a pidfd, the end of both outputs stands for the program's.
   while (p.exited || p.out || p.err) {
+    // Checked on every round: a program that writes without pause keeps
+    // poll() from ever timing out.
+    if (deadline && Clock::now() >= *deadline) {
+      result.timed_out = true;
+      posix::kill(-pid, SIGKILL);  // the whole group: grandchildren too
+      posix::kill(pid, SIGKILL);   // and the program, had it left the group
+      break;
+    }
     struct pollfd fds[4];
     nfds_t n = 0;
     auto watch = [&](const posix::Fd& fd, short events) {
@@ -104,12 +112,7 @@ ProgramOutput follow_program(ProgramPipes& p, pid_t pid, const std::string& inpu
     int r = ::poll(fds, n, poll_timeout(deadline));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) throw std::system_error(errno, std::generic_category(), "poll");
-    if (r == 0) {
-      result.timed_out = true;
-      posix::kill(-pid, SIGKILL);  // the whole group: grandchildren too
-      posix::kill(pid, SIGKILL);   // and the program, had it left the group
-      break;
-    }
+    if (r == 0) continue;  // the deadline: see above
     if (fds[0].revents) write_available(p.in, input, written);
     if (fds[1].revents) read_available(p.out, result.out);
     if (fds[2].revents) read_available(p.err, result.err);

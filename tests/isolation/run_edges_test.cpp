@@ -96,6 +96,14 @@ BOOST_AUTO_TEST_CASE(a_timeout_bounds_the_call_past_a_child_holding_the_pipes) {
   BOOST_TEST(daemon.pid > 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_timeout_stops_a_program_that_writes_without_pause) {
+  const auto start = Clock::now();
+  auto r = trap::run({"yes"}, {.timeout = 300ms});
+  BOOST_TEST((Clock::now() - start < 10s));
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(r.out().substr(0, 4) == "y\ny\n");
+}
+
 BOOST_AUTO_TEST_CASE(a_timeout_layer_bounds_the_call_too) {
   const auto start = Clock::now();
   auto r = trap::run(":timeout(300)", {"sh", "-c", "setsid sleep 30 & echo $!; exec sleep 30"});
