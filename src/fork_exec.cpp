@@ -108,7 +108,8 @@ void fork_exec_layer(Trap& self) {
     run_exec_target(self);
   }
   std::optional<Deadline> deadline;
-  KeepForReplay keep(self, number, [&deadline] { return deadline && deadline->state->load() == 2; });
+  KeepForReplay keep(self, number,
+                     [&deadline] { return deadline && deadline->state->load() == 2; });
   ReexecArguments arguments = reexec.load();
   if (!arguments)
     self.exception("fork(exec): no test framework can run this test again in a new process; "

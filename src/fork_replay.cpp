@@ -50,7 +50,8 @@ KeepForReplay::KeepForReplay(const Trap& self, int number, std::function<bool()>
 
 KeepForReplay::~KeepForReplay() {
   try {
-    keep_exec_trap(number_, {timed_out_(), encode_fork_result(state_record(self_, exceptions_before_))});
+    keep_exec_trap(number_,
+                   {timed_out_(), encode_fork_result(state_record(self_, exceptions_before_))});
   } catch (...) {
     // Not kept: a later trap's re-run says that it is missing.
   }
