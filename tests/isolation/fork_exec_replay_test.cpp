@@ -21,6 +21,8 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
+#include "fork_record.hpp"
+
 #include "../core/test_support.hpp"
 
 namespace {
@@ -179,4 +181,32 @@ BOOST_AUTO_TEST_CASE(the_rerun_gets_the_program_arguments) {
   auto r = trap::trap<":fork(exec)">([] { return program_arguments(); });
   BOOST_TEST(r.return_value<std::vector<std::string>>() == mine,
              boost::test_tools::per_element());
+}
+
+// The list the parent hands over reads back, and a damaged one is refused.
+BOOST_AUTO_TEST_CASE(the_handed_over_list_reads_back_and_a_damaged_one_is_an_error) {
+  using trap::detail::decode_replay;
+  using trap::detail::encode_replay;
+  using trap::detail::ReplayedTrap;
+  const std::string bytes = encode_replay({{false, "first\nrecord"}, {true, std::string("\0", 1)}});
+  auto traps = decode_replay(bytes);
+  BOOST_REQUIRE(traps.size() == 2u);
+  BOOST_TEST(!traps[0].timed_out);
+  BOOST_TEST(traps[0].record == "first\nrecord");
+  BOOST_TEST(traps[1].timed_out);
+  BOOST_TEST(traps[1].record == std::string("\0", 1));
+  BOOST_TEST(decode_replay(encode_replay({})).empty());
+  auto refused = [](const std::string& damaged) {
+    try {
+      decode_replay(damaged);
+    } catch (const trap::TrapError& e) {
+      return std::string(e.what()).find("fork(exec): the earlier traps' results") == 0;
+    }
+    return false;
+  };
+  BOOST_TEST(refused(""));
+  BOOST_TEST(refused(bytes.substr(0, bytes.size() - 1)));  // cut short
+  BOOST_TEST(refused(bytes + "x"));                         // bytes after the last
+  BOOST_TEST(refused("1:11:X1:r"));                         // an unknown flag
+  BOOST_TEST(refused("99:1"));                              // more traps than bytes
 }
