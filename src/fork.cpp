@@ -271,10 +271,10 @@ void take_capture_files(Trap& self, int handover, ForkResult& r) {
   }
 }
 
-// The parent's side, once the child runs: waits, takes in the results it
-// reported and the record it wrote, and completes the trap.
 }  // namespace
 
+// The parent's side, once the child runs: waits, takes in the results it
+// reported and the record it wrote, and completes the trap.
 void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>& deadline,
                       bool exec_style) {
   bool timed_out = false;
@@ -374,7 +374,6 @@ void fork_plain(Trap& self, bool warn) {
   posix::set_process_group(pid);
   finish_in_parent(self, c, deadline, false);
 }
-
 
 std::optional<TimeoutDeadline> claim_timeout_deadline(Trap& self) {
   Props& p = self.prop("timeout");

@@ -116,8 +116,6 @@ std::filesystem::path executable(const std::string& name, const RunOptions& o) {
   return exe;
 }
 
-// A NUL byte cuts a C string short, and "=" in a name splits it elsewhere:
-// neither can reach the program as given.
 // @p s with each NUL byte shown as "\0", for a message.
 std::string shown(std::string s) {
   for (auto at = s.find('\0'); at != std::string::npos; at = s.find('\0', at + 2))
@@ -125,6 +123,8 @@ std::string shown(std::string s) {
   return s;
 }
 
+// A NUL byte cuts a C string short, and "=" in a name splits it elsewhere:
+// neither can reach the program as given.
 void check_passable(const std::vector<std::string>& argv, const RunOptions& o) {
   using namespace std::string_literals;
   for (std::size_t i = 0; i < argv.size(); ++i)
