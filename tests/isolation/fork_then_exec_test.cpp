@@ -60,10 +60,22 @@ BOOST_AUTO_TEST_CASE(a_child_killed_outright_keeps_what_reached_its_captures) {
   BOOST_TEST(r.out() == "flushed");
 }
 
-BOOST_AUTO_TEST_CASE(memory_captures_cannot_survive_exec) {
-  auto r = trap::trap(":fork:stdout(memory)", [] { write_then_exec("lost", "echo lost too"); });
-  BOOST_TEST((r.exit_code() == 0));
-  BOOST_TEST(r.out() == "");
+// Captures kept in this process's memory, or read by one of its threads,
+// end with it: the exec'd program's status is kept, its output is not.
+BOOST_AUTO_TEST_CASE(memory_and_pipe_captures_cannot_survive_exec) {
+  for (const char* spec : {":fork:stdout(memory)", ":fork:stdout(pipe)", ":fork:stdout(tee)"}) {
+    auto r = trap::trap(spec, [] { write_then_exec("lost", "echo lost too; exit 2"); });
+    BOOST_TEST((r.exit_code() == 2), spec);
+    BOOST_TEST(r.out() == "", spec);
+  }
+}
+
+// tempfile diverts the streams, not the descriptor: what went through them
+// before exec is kept.
+BOOST_AUTO_TEST_CASE(a_tempfile_capture_keeps_what_was_written_before_exec) {
+  auto r = trap::trap(":fork:stdout(tempfile)", [] { write_then_exec("kept", "exit 3"); });
+  BOOST_TEST((r.exit_code() == 3));
+  BOOST_TEST(r.out() == "kept");
 }
 
 BOOST_AUTO_TEST_CASE(a_fork_child_that_execs_inside_a_nested_trap) {
