@@ -38,26 +38,27 @@ constexpr int kExecResultFd = 198;
 constexpr int kExecHubFd = 199;
 constexpr const char* kExecVariable = "TRAP_FORK_EXEC";
 
-// A re-run dies with the process that started it, from its first moment:
-// the variable is "NUMBER:PID", PID that process's.
-[[maybe_unused]] const bool exec_rerun_dies_with_parent = [] {
-  const char* v = std::getenv(kExecVariable);
-  const char* colon = v ? std::strchr(v, ':') : nullptr;
-  if (!colon) return false;
-  if (!posix::die_with_parent(static_cast<pid_t>(std::atol(colon + 1))))
-    posix::exit_now(kOrphaned);
-  load_replay();
-  return true;
-}();
-
-// In a process started by a fork(exec) trap: the number of the trap to run.
+// In a process started by a fork(exec) trap: the number of the trap to run
+// (0 in any other). Read at start-up, from the variable "NUMBER:PID", PID
+// the process that started this one: the re-run dies with it from its
+// first moment, takes over the earlier traps' results, and removes the
+// variable, so that no program it starts takes itself for a re-run.
 int exec_target() {
   static const int target = [] {
     const char* v = std::getenv(kExecVariable);
-    return v ? std::atoi(v) : 0;
+    if (!v) return 0;
+    const int number = std::atoi(v);
+    const char* colon = std::strchr(v, ':');
+    const auto parent = static_cast<pid_t>(colon ? std::atol(colon + 1) : 0);
+    ::unsetenv(kExecVariable);
+    if (parent <= 0) return 0;
+    if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
+    load_replay();
+    return number;
   }();
   return target;
 }
+[[maybe_unused]] const int exec_target_at_start_up = exec_target();
 
 std::vector<std::string> current_environment(int trap_number) {
   std::vector<std::string> env;
@@ -86,8 +87,7 @@ void replay(Trap& self, int number) {
 
 // In a re-run, the trap it is for: runs here and ends the process.
 [[noreturn]] void run_exec_target(Trap& self) {
-  // Programs the code starts are not re-runs, and inherit nothing of it.
-  ::unsetenv(kExecVariable);
+  // Programs the code starts inherit nothing of it.
   posix::set_cloexec(kExecResultFd);
   posix::set_cloexec(kExecHubFd);
   HubAccess::forward_to_parent(kExecHubFd);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <trap/boost_test.hpp>
+#include <trap/process.hpp>
 #include <trap/trap.hpp>
 
 #include "fork_record.hpp"
@@ -181,6 +182,16 @@ BOOST_AUTO_TEST_CASE(the_rerun_gets_the_program_arguments) {
   auto r = trap::trap<":fork(exec)">([] { return program_arguments(); });
   BOOST_TEST(r.return_value<std::vector<std::string>>() == mine,
              boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_program_the_rerun_starts_before_its_trap_is_no_rerun) {
+  trap::trap<":fork(exec)">([] {});
+  // In the second trap's re-run, this program starts before that trap.
+  const std::string seen =
+      trap::run({"sh", "-c", "printf %s \"${TRAP_FORK_EXEC-unset}\""}).out();
+  auto second = trap::trap<":fork(exec)">([seen] { return seen; });
+  BOOST_TEST(seen == "unset");
+  BOOST_TEST(second.return_value<std::string>() == "unset");
 }
 
 // The list the parent hands over reads back, and a damaged one is refused.
