@@ -133,6 +133,9 @@ void install_rescue() {
 // ------------------------------------------------------------ the child
 
 constexpr int kRecordFailed = 125;
+// Said on the handover socket before that exit: the program exec'd in the
+// child may exit with 125 too.
+constexpr const char* kRecordFailedLabel = "record-failed";
 
 // The record could not be written whole: in its place, a short one that
 // says why (the parent then throws it); if even that fails, an exit status
@@ -145,6 +148,7 @@ constexpr int kRecordFailed = 125;
     posix::truncate_rewind(result_fd);
     posix::write_all(result_fd, record.data(), record.size());
   } catch (...) {
+    if (child.handover_fd >= 0) posix::hand_over(child.handover_fd, -1, kRecordFailedLabel);
     posix::exit_now(kRecordFailed);
   }
   posix::exit_now(0);
@@ -256,12 +260,15 @@ void apply(Trap& self, ForkResult& r, int status, bool timed_out,
 namespace {
 
 // A child that ended without a record (it called exec, or was killed
-// outright): its captures are in the files it handed over.
-void take_capture_files(Trap& self, int handover, ForkResult& r) {
+// outright): its captures are in the files it handed over. Returns whether
+// it said that its record could not be written.
+bool take_capture_files(Trap& self, int handover, ForkResult& r) {
+  bool record_failed = false;
   try {
     for (auto& [label, fd] : posix::take_handed_over(handover)) {
       const auto space = label.rfind(' ');
-      if (space == std::string::npos) continue;
+      if (label == kRecordFailedLabel) record_failed = true;
+      if (!fd || space == std::string::npos) continue;
       std::string bytes;
       posix::read_from(fd.get(), std::stoull(label.substr(space + 1)), bytes);
       r.salvaged.emplace_back(label.substr(0, space), std::move(bytes));
@@ -269,6 +276,7 @@ void take_capture_files(Trap& self, int handover, ForkResult& r) {
   } catch (const std::exception& e) {
     self.exception(std::string("fork layer: ") + e.what());
   }
+  return record_failed;
 }
 
 }  // namespace
@@ -297,12 +305,17 @@ void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>&
   } catch (const std::exception& e) {
     self.exception(e.what());
   }
-  if (!r.complete && !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == kRecordFailed &&
-      r.salvaged.empty())
+  // Without a record or a rescue: a plain child says on the handover
+  // socket whether its record failed (else it exec'd, or was killed); a
+  // fork(exec) re-run has only its exit status to say it.
+  const bool rescued = !r.salvaged.empty();
+  bool record_failed = !c.handover;
+  if (!r.complete && !rescued && c.handover)
+    record_failed = take_capture_files(self, c.handover.get(), r);
+  if (record_failed && !r.complete && !rescued && !timed_out && WIFEXITED(status) &&
+      WEXITSTATUS(status) == kRecordFailed)
     self.exception("fork layer: the child process could not send its results (exit " +
                    std::to_string(kRecordFailed) + ")");
-  if (!r.complete && r.salvaged.empty() && c.handover)
-    take_capture_files(self, c.handover.get(), r);
   if (exec_style && !r.complete && !timed_out && WIFEXITED(status) && r.salvaged.empty())
     self.exception("fork(exec): the test, run again in a new process, ended (exit " +
                    std::to_string(WEXITSTATUS(status)) +

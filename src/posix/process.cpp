@@ -271,13 +271,15 @@ bool hand_over(int socket, int fd, const char* label) noexcept {
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  ::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  if (fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    ::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
   ssize_t r;
   do r = ::sendmsg(socket, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);
@@ -299,10 +301,9 @@ std::vector<HandedOver> take_handed_over(int socket) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return got;
     if (n < 0) fail(errno, "recvmsg");
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (!c || c->cmsg_type != SCM_RIGHTS) continue;  // a label without its descriptor
-    int fd;
-    ::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    int fd = -1;
+    if (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c && c->cmsg_type == SCM_RIGHTS)
+      ::memcpy(&fd, CMSG_DATA(c), sizeof(int));
     got.push_back({std::string(label, static_cast<std::size_t>(n)), Fd(fd)});
   }
 }

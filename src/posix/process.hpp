@@ -109,12 +109,13 @@ namespace trap::posix {
 /// @throws std::system_error "socketpair"
 std::pair<Fd, Fd> handover_socket();
 
-/// Sends a copy of descriptor @p fd with the label @p label (at most 200
-/// bytes) over @p socket, without blocking. Async-signal-safe; false if it
-/// could not be sent.
+/// Sends a copy of descriptor @p fd (none if it is negative) with the label
+/// @p label (at most 200 bytes) over @p socket, without blocking.
+/// Async-signal-safe; false if it could not be sent.
 bool hand_over(int socket, int fd, const char* label) noexcept;
 
-/// A descriptor received by take_handed_over(), with its label.
+/// A descriptor received by take_handed_over() (invalid if none came),
+/// with its label.
 struct HandedOver {
   std::string label;
   Fd fd;

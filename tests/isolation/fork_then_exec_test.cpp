@@ -43,6 +43,13 @@ BOOST_AUTO_TEST_CASE(an_exec_program_that_exits_zero) {
   BOOST_TEST(r.out() == "done");
 }
 
+// 125 is also what a child whose record could not be written exits with.
+BOOST_AUTO_TEST_CASE(an_exec_program_that_exits_125) {
+  auto r = trap::trap<":fork">([] { write_then_exec("", "exit 125"); });
+  BOOST_TEST(r.leaveby() == "exit");
+  BOOST_TEST((r.exit_code() == 125));
+}
+
 BOOST_AUTO_TEST_CASE(an_exec_program_killed_by_a_signal) {
   auto r = trap::trap<":fork">([] { write_then_exec("x", "echo dying; kill -TERM $$"); });
   BOOST_TEST(r.leaveby() == "signal");
