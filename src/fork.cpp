@@ -8,6 +8,9 @@
 // _exit() and quick_exit() in the child come back to this layer (exit.cpp).
 // If the child dies by a signal, a handler copies what its file-backed
 // captures hold so far into the same file before the signal takes effect.
+// The child also hands the parent a copy of each capture file's descriptor
+// as the capture begins: if it ends with no record at all (it called exec,
+// and the program it became exited; or SIGKILL), the parent reads them.
 //
 // An outer timeout layer hands its deadline down through prop("timeout"):
 // then this layer waits only until the deadline, asks the child to hand over
@@ -15,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <any>
 #include <atomic>
@@ -24,22 +28,22 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
-#include <trap/detail/reexec.hpp>
 #include <trap/trap.hpp>
 
 #include "capture.hpp"
 #include "exit.hpp"
 #include "fork.hpp"
 #include "fork_record.hpp"
+#include "fork_child.hpp"
+#include "fork_replay.hpp"
 #include "hub_access.hpp"
 #include "posix/fd.hpp"
 #include "posix/process.hpp"
 #include "state.hpp"
 #include "strategies.hpp"
-
-extern char** environ;
 
 namespace trap::detail {
 namespace {
@@ -64,6 +68,7 @@ struct ChildContext {
   volatile sig_atomic_t active = 0;
   const void* owner = nullptr;
   int result_fd = -1;
+  int handover_fd = -1;  // to hand the parent the capture files (see salvage_register)
 } child;
 
 constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGTRAP,
@@ -128,6 +133,9 @@ void install_rescue() {
 // ------------------------------------------------------------ the child
 
 constexpr int kRecordFailed = 125;
+// Said on the handover socket before that exit: the program exec'd in the
+// child may exit with 125 too.
+constexpr const char* kRecordFailedLabel = "record-failed";
 
 // The record could not be written whole: in its place, a short one that
 // says why (the parent then throws it); if even that fails, an exit status
@@ -140,12 +148,15 @@ constexpr int kRecordFailed = 125;
     posix::truncate_rewind(result_fd);
     posix::write_all(result_fd, record.data(), record.size());
   } catch (...) {
+    if (child.handover_fd >= 0) posix::hand_over(child.handover_fd, -1, kRecordFailedLabel);
     posix::exit_now(kRecordFailed);
   }
   posix::exit_now(0);
 }
 
-[[noreturn]] void run_child(Trap& self, int result_fd, std::size_t teardowns_before) {
+}  // namespace
+
+void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int handover_fd) {
   auto* st = Registry::state(self);
   posix::own_process_group();
   posix::no_core_files();
@@ -153,6 +164,7 @@ constexpr int kRecordFailed = 125;
   const std::size_t exceptions_before = st->exceptions.size();
   child.owner = st;
   child.result_fd = result_fd;
+  child.handover_fd = handover_fd;
   child.active = 1;
   install_rescue();
   ExitFrame frame;
@@ -176,20 +188,16 @@ constexpr int kRecordFailed = 125;
   flush_streams(1);
   flush_streams(2);
   child.active = 0;  // from here on the record says it all
-  ForkResult r;
-  r.leaveby = st->leaveby;
-  r.die_type = st->die_type;
-  r.exceptions.assign(st->exceptions.begin() + static_cast<std::ptrdiff_t>(exceptions_before),
-                      st->exceptions.end());
-  r.values = st->values;
   try {
-    std::string record = encode_fork_result(r);
+    std::string record = encode_fork_result(state_record(self, exceptions_before));
     posix::write_all(result_fd, record.data(), record.size());
   } catch (const std::exception& e) {
     send_failure(result_fd, e.what());
   }
   posix::exit_now(0);
 }
+
+namespace {
 
 // ------------------------------------------------------------ the parent
 
@@ -209,21 +217,23 @@ void warn_if_threaded() {
                         "Boost.Test, or start the threads after the fork traps.\n");
 }
 
-using Deadline = TimeoutDeadline;
-
 // Waits for the child; at the deadline asks it to hand over its captures and
 // end, then kills its process group. Returns the wait status.
-int wait_for_child(pid_t pid, const std::optional<Deadline>& deadline, bool& timed_out) {
-  std::optional<int> status =
-      posix::wait_until(pid, deadline ? std::optional(deadline->when) : std::nullopt);
+int wait_for_child(const ForkedChild& c, const std::optional<Deadline>& deadline,
+                   bool& timed_out) {
+  const pid_t pid = c.pid;
+  std::optional<int> status = posix::wait_until(
+      pid, deadline ? std::optional(deadline->when) : std::nullopt, c.exited.get());
   if (status) return *status;
   timed_out = true;
   posix::kill(pid, rescue_signal());
-  status = posix::wait_until(pid, Clock::now() + std::chrono::seconds(1));
+  status = posix::wait_until(pid, Clock::now() + std::chrono::seconds(1), c.exited.get());
   posix::kill(-pid, SIGKILL);  // with the grandchildren that kept running
   if (!status) status = posix::wait_until(pid, std::nullopt);
   return *status;
 }
+
+}  // namespace
 
 void apply(Trap& self, ForkResult& r, int status, bool timed_out,
            const std::optional<Deadline>& deadline) {
@@ -247,29 +257,63 @@ void apply(Trap& self, ForkResult& r, int status, bool timed_out,
   }
 }
 
+namespace {
+
+// A child that ended without a record (it called exec, or was killed
+// outright): its captures are in the files it handed over. Returns whether
+// it said that its record could not be written.
+bool take_capture_files(Trap& self, int handover, ForkResult& r) {
+  bool record_failed = false;
+  try {
+    for (auto& [label, fd] : posix::take_handed_over(handover)) {
+      const auto space = label.rfind(' ');
+      if (label == kRecordFailedLabel) record_failed = true;
+      if (!fd || space == std::string::npos) continue;
+      std::string bytes;
+      posix::read_from(fd.get(), std::stoull(label.substr(space + 1)), bytes);
+      r.salvaged.emplace_back(label.substr(0, space), std::move(bytes));
+    }
+  } catch (const std::exception& e) {
+    self.exception(std::string("fork layer: ") + e.what());
+  }
+  return record_failed;
+}
+
+}  // namespace
+
 // The parent's side, once the child runs: waits, takes in the results it
 // reported and the record it wrote, and completes the trap.
-void finish_in_parent(Trap& self, pid_t pid, posix::Fd& result,
-                      const std::optional<Deadline>& deadline, bool exec_style) {
+void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>& deadline,
+                      bool exec_style) {
   bool timed_out = false;
   int status = 0;
   try {
-    status = wait_for_child(pid, deadline, timed_out);
+    status = wait_for_child(c, deadline, timed_out);
+    c.reaped = true;
   } catch (const std::exception& e) {
-    posix::kill_and_reap(pid);
+    posix::kill_and_reap(c.pid);
+    c.reaped = true;
     self.exception(std::string("fork layer: ") + e.what());
   }
+  c.exited.reset();
   HubAccess::collect_children(current_hub());
   ForkResult r;
   try {
     std::string bytes;
-    posix::read_from(result.get(), 0, bytes);
+    posix::read_from(c.result.get(), 0, bytes);
     r = decode_fork_result(bytes);
   } catch (const std::exception& e) {
     self.exception(e.what());
   }
-  if (!r.complete && !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == kRecordFailed &&
-      r.salvaged.empty())
+  // Without a record or a rescue: a plain child says on the handover
+  // socket whether its record failed (else it exec'd, or was killed); a
+  // fork(exec) re-run has only its exit status to say it.
+  const bool rescued = !r.salvaged.empty();
+  bool record_failed = !c.handover;
+  if (!r.complete && !rescued && c.handover)
+    record_failed = take_capture_files(self, c.handover.get(), r);
+  if (record_failed && !r.complete && !rescued && !timed_out && WIFEXITED(status) &&
+      WEXITSTATUS(status) == kRecordFailed)
     self.exception("fork layer: the child process could not send its results (exit " +
                    std::to_string(kRecordFailed) + ")");
   if (exec_style && !r.complete && !timed_out && WIFEXITED(status) && r.salvaged.empty())
@@ -280,87 +324,22 @@ void finish_in_parent(Trap& self, pid_t pid, posix::Fd& result,
   apply(self, r, status, timed_out, deadline);
 }
 
-posix::Fd result_file(Trap& self) {
+ForkedChild& forked_child(Trap& self) {
+  // Only the teardown holds it: an outer timeout's jump past the layer
+  // leaves no reference behind on the stack.
+  auto owned = std::make_shared<ForkedChild>();
+  ForkedChild& c = *owned;
+  self.teardown([owned] { owned->release(); });
   try {
-    posix::Fd result = posix::memfd("trap-fork");
-    if (!result) result = posix::temp_file(temp_dir());
-    return result;
+    c.result = posix::memfd("trap-fork");
+    if (!c.result) c.result = posix::temp_file(temp_dir());
   } catch (const std::exception& e) {
     self.exception(std::string("fork layer: ") + e.what());
   }
+  return c;
 }
 
-// ---------------------------------------------------------- fork(exec)
-
-void fork_plain(Trap& self, bool warn);
-
-// How the framework re-runs the current test, and which fork(exec) trap of
-// the test this is.
-std::atomic<ReexecArguments> reexec{nullptr};
-std::atomic<int> exec_traps{0};
-
-// The descriptors a re-run process finds its result file and hub file on.
-constexpr int kExecResultFd = 198;
-constexpr int kExecHubFd = 199;
-constexpr const char* kExecVariable = "TRAP_FORK_EXEC";
-
-// In a process started by a fork(exec) trap: the number of the trap to run.
-int exec_target() {
-  static const int target = [] {
-    const char* v = std::getenv(kExecVariable);
-    return v ? std::atoi(v) : 0;
-  }();
-  return target;
-}
-
-std::vector<std::string> current_environment(int trap_number) {
-  std::vector<std::string> env;
-  for (char** e = environ; e && *e; ++e)
-    if (std::strncmp(*e, "TRAP_FORK_EXEC=", 15) != 0) env.emplace_back(*e);
-  env.push_back(std::string(kExecVariable) + "=" + std::to_string(trap_number));
-  return env;
-}
-
-void fork_exec_layer(Trap& self) {
-  const int number = ++exec_traps;
-  if (int target = exec_target()) {
-    // This process runs the test again for trap number `target`: that one
-    // runs here and ends the process. The ones before it run as plain fork
-    // traps, so that the test takes the same path as in the parent (their
-    // results may decide it); inside it, fork(exec) does not nest either.
-    if (number != target) {
-      fork_plain(self, false);
-      return;
-    }
-    // Programs the code starts are not re-runs, and inherit nothing of it.
-    ::unsetenv(kExecVariable);
-    posix::set_cloexec(kExecResultFd);
-    posix::set_cloexec(kExecHubFd);
-    HubAccess::forward_to_parent(kExecHubFd);
-    run_child(self, kExecResultFd, Registry::state(self)->teardowns.size());
-  }
-  ReexecArguments arguments = reexec.load();
-  if (!arguments)
-    self.exception("fork(exec): no test framework can run this test again in a new process; "
-                   "include <trap/boost_test.hpp> in a Boost.Test program");
-  flush_streams(1);
-  flush_streams(2);
-  posix::Fd result = result_file(self);
-  auto deadline = claim_timeout_deadline(self);
-  std::vector<std::string> argv{"/proc/self/exe"};
-  for (auto& a : arguments()) argv.push_back(std::move(a));
-  std::vector<posix::Redirect> redirects{{-1, 0}, {-1, 1}, {-1, 2}, {result.get(), kExecResultFd}};
-  if (int hub_fd = HubAccess::ipc_fd(current_hub()); hub_fd >= 0)
-    redirects.push_back({hub_fd, kExecHubFd});
-  pid_t pid = -1;
-  try {
-    pid = posix::spawn("/proc/self/exe", argv, current_environment(number), redirects);
-  } catch (const std::exception& e) {
-    if (deadline) deadline->state->store(0);
-    self.exception(std::string("fork(exec): ") + e.what());
-  }
-  finish_in_parent(self, pid, result, deadline, true);
-}
+namespace {
 
 // ---------------------------------------------------------------- fork
 
@@ -378,26 +357,36 @@ void fork_layer(Trap& self, std::string_view style) {
   fork_plain(self, true);
 }
 
+}  // namespace
+
 void fork_plain(Trap& self, bool warn) {
   if (warn) warn_if_threaded();
   flush_streams(1);
   flush_streams(2);
-  posix::Fd result = result_file(self);
+  ForkedChild& c = forked_child(self);
   auto deadline = claim_timeout_deadline(self);
   const std::size_t teardowns_before = Registry::state(self)->teardowns.size();
+  const pid_t parent = ::getpid();
   pid_t pid = -1;
+  posix::Fd handover_child;
   try {
+    std::tie(c.handover, handover_child) = posix::handover_socket();
     pid = posix::fork();
   } catch (const std::exception& e) {
     if (deadline) deadline->state->store(0);
     self.exception(std::string("fork layer: ") + e.what());
   }
-  if (pid == 0) run_child(self, result.get(), teardowns_before);
+  if (pid == 0) {
+    // Not one moment without a parent, even if a timeout kills this one.
+    if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
+    run_child(self, c.result.get(), teardowns_before, handover_child.get());
+  }
+  c.pid = pid;
+  c.exited = posix::pidfd(pid);
+  handover_child.reset();
   posix::set_process_group(pid);
-  finish_in_parent(self, pid, result, deadline, false);
+  finish_in_parent(self, c, deadline, false);
 }
-
-}  // namespace
 
 std::optional<TimeoutDeadline> claim_timeout_deadline(Trap& self) {
   Props& p = self.prop("timeout");
@@ -425,6 +414,13 @@ int salvage_register(const Trap& owner, std::string_view accessor, int fd,
     s.fd = fd;
     s.offset = offset;
     s.used.store(true);
+    // A copy for the parent, which reads it if the child execs another
+    // program (which writes on into it) or is killed before it can rescue.
+    if (child.handover_fd >= 0 && s.owner == child.owner && fd >= 0) {
+      char label[sizeof s.name + 24];
+      std::snprintf(label, sizeof label, "%s %lld", s.name, static_cast<long long>(offset));
+      posix::hand_over(child.handover_fd, fd, label);
+    }
     return i;
   }
   return -1;
@@ -433,10 +429,6 @@ int salvage_register(const Trap& owner, std::string_view accessor, int fd,
 void salvage_unregister(int slot) noexcept {
   if (slot >= 0 && slot < kSlots) slots[slot].used.store(false);
 }
-
-void set_reexec_arguments(ReexecArguments fn) noexcept { reexec.store(fn); }
-
-void new_test_started() noexcept { exec_traps.store(0); }
 
 void register_fork_layer(Trapper& t) {
   auto& B = Builder::instance();

@@ -218,4 +218,33 @@ ForkResult decode_fork_result(std::string_view bytes) {
   return r;
 }
 
+std::string encode_replay(const std::vector<ReplayedTrap>& traps) {
+  std::string out;
+  put_number(out, traps.size());
+  for (auto& t : traps) {
+    put(out, t.timed_out ? "T" : "-");
+    put(out, t.record);
+  }
+  return out;
+}
+
+std::vector<ReplayedTrap> decode_replay(std::string_view bytes) {
+  std::vector<ReplayedTrap> traps;
+  try {
+    auto n = take_number<std::size_t>(bytes);
+    if (n > bytes.size()) throw Malformed("more traps than bytes");
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string_view flag = take(bytes);
+      if (flag != "T" && flag != "-") throw Malformed("a trap's flag is malformed");
+      traps.push_back({flag == "T", std::string(take(bytes))});
+    }
+    if (!bytes.empty()) throw Malformed("bytes follow the last trap");
+  } catch (const Malformed& e) {
+    throw TrapError(std::string("fork(exec): the earlier traps' results handed to the re-run "
+                                "are malformed: ") +
+                    e.what());
+  }
+  return traps;
+}
+
 }  // namespace trap::detail

@@ -34,6 +34,21 @@ std::string encode_fork_result(const ForkResult& r);
 /// @throws TrapError naming the problem for a truncated or malformed record.
 ForkResult decode_fork_result(std::string_view bytes);
 
+/// What the re-run for a test's Nth fork(exec) trap gets from its parent:
+/// the results of the test's earlier fork(exec) traps as the parent saw
+/// them, replayed there instead of running their code again.
+struct ReplayedTrap {
+  bool timed_out = false;  // an outer timeout layer's deadline passed in it
+  std::string record;      // encode_fork_result() of the trap's state
+};
+
+/// The bytes that hand @p traps over to a re-run.
+std::string encode_replay(const std::vector<ReplayedTrap>& traps);
+
+/// Reads what encode_replay() wrote.
+/// @throws TrapError naming the problem for a truncated or malformed list.
+std::vector<ReplayedTrap> decode_replay(std::string_view bytes);
+
 /// Value <-> bytes, with Value's private parts.
 struct ValueCodec {
   static void encode(const Value& v, std::string& out);

@@ -1,17 +1,19 @@
 // trap::run: an external program in a trap. Boost.Process v2 starts it
-// (vfork launcher: the cost does not grow with this process's size) and
-// Boost.Asio feeds its stdin and drains its stdout and stderr at once, so
-// no amount of output on both can deadlock.
+// (vfork launcher: the cost does not grow with this process's size);
+// process_io.cpp feeds its stdin and drains its stdout and stderr at once
+// with poll(), so no amount of output on both can deadlock, and no Asio
+// state sits on the stack for an outer timeout's jump to leave dangling.
 //
-// The launcher runs on an io_context of its own, with no I/O object: a
-// vforked child shares our memory, and Asio's fork notification in the
-// child would otherwise re-create the reactor of the context our pipes live
-// in. The pipes are plain descriptors until the child has started.
+// The launcher runs on an io_context of its own. What the call holds (that
+// context, the process, the pipes) lives on the heap, owned by the trap's
+// teardown too: if an outer in-process timeout jumps past the call, the
+// teardown kills and reaps the program and closes its descriptors.
 #define BOOST_PROCESS_USE_STD_FS 1
 
 #include <trap/process.hpp>
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include <filesystem>
 #include <memory>
 #include <system_error>
+#include <utility>
 
 // Boost.Process 1.81 with BOOST_PROCESS_USE_STD_FS names boost::optional
 // and boost::is_constructible / remove_pointer without including them.
@@ -30,12 +33,6 @@
 #include <boost/type_traits/remove_pointer.hpp>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/readable_pipe.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/writable_pipe.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/process/v2/environment.hpp>
 #include <boost/process/v2/posix/vfork_launcher.hpp>
 #include <boost/process/v2/process.hpp>
@@ -47,6 +44,7 @@
 #include "fork.hpp"
 #include "posix/fd.hpp"
 #include "posix/process.hpp"
+#include "process_io.hpp"
 
 extern char** environ;
 
@@ -58,12 +56,17 @@ namespace bp = boost::process::v2;
 using Clock = std::chrono::steady_clock;
 
 // Runs in the vforked child before exec: its own process group (so a
-// timeout kills its children too) and its working directory.
+// timeout kills its children too), killed if this process dies first (the
+// parent's pid checked after, in case it died before), and its working
+// directory.
 struct ChildSetup {
   const std::string* dir;
+  pid_t parent;
   template <class Launcher>
   bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
     ::setpgid(0, 0);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)
+      return bp::error_code(ECHILD, bp::system_category());
     if (!dir->empty() && ::chdir(dir->c_str()) != 0)
       return bp::error_code(errno, bp::system_category());
     return {};
@@ -87,7 +90,8 @@ std::vector<std::string> environment_of(const RunOptions& o) {
   return out;
 }
 
-[[noreturn]] void cannot_start(const std::string& program, int err, const std::string& detail = {}) {
+[[noreturn]] void cannot_start(const std::string& program, int err,
+                               const std::string& detail = {}) {
   throw std::system_error(err, std::generic_category(),
                           "cannot start \"" + program + "\"" + detail);
 }
@@ -112,43 +116,33 @@ std::filesystem::path executable(const std::string& name, const RunOptions& o) {
   return exe;
 }
 
-// SIGPIPE from writing to a program that does not read its input must not
-// end the test: blocked on this thread while the program runs, and any
-// pending one taken afterwards.
-class NoSigpipe {
- public:
-  NoSigpipe() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGPIPE);
-    ::pthread_sigmask(SIG_BLOCK, &set_, &old_);
-  }
-  ~NoSigpipe() {
-    if (!sigismember(&old_, SIGPIPE)) {
-      struct timespec zero = {0, 0};
-      while (::sigtimedwait(&set_, nullptr, &zero) > 0) {
-      }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  NoSigpipe(const NoSigpipe&) = delete;
-  NoSigpipe& operator=(const NoSigpipe&) = delete;
+// @p s with each NUL byte shown as "\0", for a message.
+std::string shown(std::string s) {
+  for (auto at = s.find('\0'); at != std::string::npos; at = s.find('\0', at + 2))
+    s.replace(at, 1, "\\0");
+  return s;
+}
 
- private:
-  sigset_t set_, old_;
-};
-
-// Reads @p pipe to its end into @p out, then calls @p done.
-template <class Done>
-void drain(asio::readable_pipe& pipe, std::string& out, Done done,
-           std::shared_ptr<char[]> buf = std::shared_ptr<char[]>(new char[65536])) {
-  pipe.async_read_some(asio::buffer(buf.get(), 65536),
-                       [&pipe, &out, done, buf](const bp::error_code& ec, std::size_t n) {
-                         out.append(buf.get(), n);
-                         if (!ec) return drain(pipe, out, done, buf);
-                         bp::error_code ignored;
-                         pipe.close(ignored);
-                         done();
-                       });
+// A NUL byte cuts a C string short, and "=" in a name splits it elsewhere:
+// neither can reach the program as given.
+void check_passable(const std::vector<std::string>& argv, const RunOptions& o) {
+  using namespace std::string_literals;
+  for (std::size_t i = 0; i < argv.size(); ++i)
+    if (argv[i].find('\0') != std::string::npos)
+      throw UsageError("trap::run: argument " + std::to_string(i) + " (\"" + shown(argv[i]) +
+                       "\") contains a NUL byte, which cannot be passed to a program");
+  auto check_name = [](const std::string& name, const char* what) {
+    if (name.empty() || name.find_first_of("="s + '\0') != std::string::npos)
+      throw UsageError("trap::run: " + std::string(what) + " name \"" + shown(name) +
+                       "\" is empty or contains \"=\" or a NUL byte, which cannot be passed");
+  };
+  for (auto& [k, v] : o.environment) {
+    check_name(k, "environment variable");
+    if (v.find('\0') != std::string::npos)
+      throw UsageError("trap::run: the value of environment variable \"" + k +
+                       "\" contains a NUL byte, which cannot be passed");
+  }
+  for (auto& k : o.unset_environment) check_name(k, "unset_environment variable");
 }
 
 // The deadline: the program's own, or an outer timeout layer's, which this
@@ -172,100 +166,108 @@ Deadline deadline_of(Trap& t, const RunOptions& o) {
   return d;
 }
 
-void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions& o) {
+// What a trap::run holds while the program runs, owned by the trap's
+// teardown alone: if an outer in-process timeout jumps past the call, the
+// teardown kills the program's group and the program (basic_process's
+// destructor kills and reaps it), closes its pipes, restores the SIGPIPE
+// mask and frees the launcher's io_context.
+struct Launched {
+  std::optional<asio::io_context> launch_ctx{std::in_place};
+  std::optional<bp::basic_process<asio::io_context::executor_type>> proc{
+      std::in_place, launch_ctx->get_executor()};
+  detail::ProgramPipes pipes;
+  pid_t pid = -1;
+  bool reaped = false;
+
+  Launched() = default;
+  Launched(const Launched&) = delete;
+  Launched& operator=(const Launched&) = delete;
+  ~Launched() { release(); }
+  void release() noexcept {
+    if (pid > 0 && !reaped) ::kill(-pid, SIGKILL);
+    proc.reset();
+    launch_ctx.reset();
+    pipes.in.reset();
+    pipes.out.reset();
+    pipes.err.reset();
+    pipes.exited.reset();
+    pipes.allow_sigpipe();
+  }
+};
+
+// A Launched that only @p t's teardown holds: an outer timeout's jump past
+// the call leaves no reference to it behind on the stack.
+Launched& launched_for(Trap& t) {
+  auto owned = std::make_shared<Launched>();
+  Launched& l = *owned;
+  t.teardown([owned] { owned->release(); });
+  return l;
+}
+
+void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions& o) {
   const std::filesystem::path exe = executable(argv.front(), o);
   std::error_code dir_ec;
   if (!o.working_directory.empty() && !std::filesystem::is_directory(o.working_directory, dir_ec))
-    cannot_start(argv.front(), ENOENT,
-                 " in working directory \"" + o.working_directory + "\"");
-  const Deadline deadline = deadline_of(t, o);
+    cannot_start(argv.front(), ENOENT, " in working directory \"" + o.working_directory + "\"");
   auto [in_r, in_w] = posix::pipe();
   auto [out_r, out_w] = posix::pipe();
   auto [err_r, err_w] = posix::pipe();
-
-  asio::io_context launch_ctx;  // see the file comment
   bp::posix::vfork_launcher launcher;
   bp::error_code ec;
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   // Through the executor: Boost.Process 1.81 drops the error_code of the
   // io_context overload and throws its own "default_launcher" error.
-  auto exec = launch_ctx.get_executor();
-  bp::basic_process<decltype(exec)> proc(exec);
+  auto exec = l.launch_ctx->get_executor();
   if (int e = posix::take_library_fault("posix_spawn"))
     ec.assign(e, bp::system_category());
   else
-    proc = launcher(exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
-                    bp::process_environment(environment_of(o)), ChildSetup{&o.working_directory});
+    *l.proc = launcher(exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
+                      bp::process_environment(environment_of(o)),
+                      ChildSetup{&o.working_directory, ::getpid()});
   if (ec) {
     if (launcher.pid > 0) posix::kill_and_reap(launcher.pid);  // the child that could not exec
     cannot_start(argv.front(), ec.value(), " (spawn)");
   }
-  const pid_t pid = proc.id();
-  posix::set_process_group(pid);
-  in_r.reset();
-  out_w.reset();
-  err_w.reset();
+  l.pid = l.proc->id();
+  posix::set_process_group(l.pid);
+  l.pipes.in = std::move(in_w);
+  l.pipes.out = std::move(out_r);
+  l.pipes.err = std::move(err_r);
+  l.pipes.exited = posix::pidfd(l.pid);
+}
 
-  NoSigpipe no_sigpipe;
-  asio::io_context ctx;
-  asio::writable_pipe in(ctx, in_w.release());
-  asio::readable_pipe out(ctx, out_r.release()), err(ctx, err_r.release());
-  std::string out_text, err_text;
-  if (o.input.empty()) {
-    in.close();
-  } else {
-    asio::async_write(in, asio::buffer(o.input), [&in](const bp::error_code&, std::size_t) {
-      bp::error_code ignored;
-      in.close(ignored);  // a program that stops reading is fine
-    });
-  }
-  // Done when both outputs have ended and the program has exited; the
-  // deadline's kill ends all three.
-  bool timed_out = false;
-  int pending = 3;
-  asio::steady_timer timer(ctx);
-  auto one_done = [&] {
-    if (--pending == 0) timer.cancel();
-  };
-  drain(out, out_text, one_done);
-  drain(err, err_text, one_done);
-  asio::posix::stream_descriptor exited(ctx);
-  if (posix::Fd fd = posix::pidfd(pid)) {
-    exited.assign(fd.release());
-    exited.async_wait(asio::posix::stream_descriptor::wait_read,
-                      [&](const bp::error_code&) { one_done(); });
-  } else {
-    one_done();  // no pidfd: the end of its output stands for its end
-  }
-  if (deadline.when) {
-    timer.expires_at(*deadline.when);
-    timer.async_wait([&](const bp::error_code& e) {
-      if (e) return;
-      timed_out = true;
-      posix::kill(-pid, SIGKILL);  // the whole group: grandchildren too
-    });
-  }
-  ctx.run();
-  // What it left running in its group goes with it (before it is reaped,
-  // so the group id cannot have been reused).
-  posix::kill(-pid, SIGKILL);
+// Reaps the program; its status.
+int reap(Launched& l) {
+  // Gone with the program: what it left running in its group (before it
+  // is reaped, so that the group id cannot have been reused).
+  posix::kill(-l.pid, SIGKILL);
   bp::error_code wait_ec;
   if (int e = posix::take_library_fault("waitpid"))
     wait_ec.assign(e, bp::system_category());
   else
-    proc.wait(wait_ec);
+    l.proc->wait(wait_ec);
+  l.reaped = true;
   if (wait_ec) {
-    posix::kill_and_reap(pid);  // no zombie left behind
+    posix::kill_and_reap(l.pid);  // no zombie left behind
     throw std::system_error(wait_ec.value(), std::generic_category(),
-                            "waitpid(" + std::to_string(pid) + ")");
+                            "waitpid(" + std::to_string(l.pid) + ")");
   }
-  const int status = proc.native_exit_code();
+  return l.proc->native_exit_code();
+}
 
-  t.set("stdout", Value(std::move(out_text)));
-  t.set("stderr", Value(std::move(err_text)));
-  if (timed_out && deadline.layer_state) {
+void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions& o) {
+  Launched& launched = launched_for(t);
+  const Deadline deadline = deadline_of(t, o);
+  launch(launched, argv, o);
+  detail::ProgramOutput outcome =
+      detail::follow_program(launched.pipes, launched.pid, o.input, deadline.when);
+  const int status = reap(launched);
+
+  t.set("stdout", Value(std::move(outcome.out)));
+  t.set("stderr", Value(std::move(outcome.err)));
+  if (outcome.timed_out && deadline.layer_state) {
     deadline.layer_state->store(2);  // the timeout layer records it
-  } else if (timed_out) {
+  } else if (outcome.timed_out) {
     t.set("timeout", Value(true));
     t.set_leaveby("timeout");
   } else if (WIFSIGNALED(status)) {
@@ -294,6 +296,7 @@ Trapper& process_trapper() {
 Trap detail::run_under(std::string_view spec, const std::vector<std::string>& argv,
                        const RunOptions& options) {
   if (argv.empty()) throw UsageError("trap::run: argv is empty (argv[0] names the program)");
+  check_passable(argv, options);
   if (options.timeout && options.timeout->count() <= 0)
     throw UsageError("trap::run: the timeout must be positive, not " +
                      std::to_string(options.timeout->count()) + " ms");

@@ -117,7 +117,9 @@ inline const boost::unit_test::ut_detail::global_configuration_impl<BoostLogPast
     boost_log_past_captures;
 
 // fork(exec): a trap re-runs the current test alone, with Boost.Test
-// silent, in a new process; trap counts fork(exec) traps per test case.
+// silent, in a new process, with the program's own arguments (those after
+// "--", which Boost.Test leaves to the master test suite); trap counts
+// fork(exec) traps per test case.
 struct BoostForkExec : boost::unit_test::global_configuration {
   BoostForkExec() { set_reexec_arguments(&arguments); }
   void test_unit_start(const boost::unit_test::test_unit& unit) override {
@@ -125,8 +127,15 @@ struct BoostForkExec : boost::unit_test::global_configuration {
   }
   static std::vector<std::string> arguments() {
     const auto& test = boost::unit_test::framework::current_test_case();
-    return {"--run_test=" + test.full_name(), "--log_level=nothing", "--report_level=no",
-            "--catch_system_errors=no", "--color_output=no"};
+    std::vector<std::string> args{"--run_test=" + test.full_name(), "--log_level=nothing",
+                                  "--report_level=no", "--catch_system_errors=no",
+                                  "--color_output=no"};
+    const auto& master = boost::unit_test::framework::master_test_suite();
+    if (master.argc > 1) {
+      args.emplace_back("--");
+      for (int i = 1; i < master.argc; ++i) args.emplace_back(master.argv[i]);
+    }
+    return args;
   }
 };
 inline BoostForkExec boost_fork_exec;

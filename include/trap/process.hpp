@@ -51,8 +51,14 @@ struct RunOptions {
 ///
 /// The program runs in a process group of its own, started with vfork and
 /// exec (posix_spawn's technique), so starting it costs the same however
-/// large this process is.
-/// @throws UsageError if @p argv is empty.
+/// large this process is. The call returns when the program exits (or the
+/// timeout kills it), with what it wrote until then; what it left running
+/// in its group is killed, and a process that left the group and keeps the
+/// output pipes open does not delay the call. The program is killed if
+/// this process dies first.
+/// @throws UsageError if @p argv is empty, or if an argument, an
+/// environment name or value cannot be passed (a NUL byte; an empty name
+/// or "=" in a name); the message names it.
 Trap run(const std::vector<std::string>& argv, const RunOptions& options = {});
 
 namespace detail {

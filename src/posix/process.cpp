@@ -6,7 +6,9 @@
 #include <spawn.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -75,11 +77,13 @@ pid_t fork() {
 }
 
 std::optional<int> wait_until(pid_t pid,
-                              std::optional<std::chrono::steady_clock::time_point> deadline) {
+                              std::optional<std::chrono::steady_clock::time_point> deadline,
+                              int given_pidfd) {
   if (!deadline) return reap(pid, 0);
-  if (Fd pidfd = open_pidfd(pid)) {
+  Fd own = given_pidfd >= 0 ? Fd() : open_pidfd(pid);
+  if (const int pidfd = given_pidfd >= 0 ? given_pidfd : own.get(); pidfd >= 0) {
     for (;;) {
-      struct pollfd p = {pidfd.get(), POLLIN, 0};
+      struct pollfd p = {pidfd, POLLIN, 0};
       int r = ::poll(&p, 1, millis_left(*deadline));
       if (r > 0) return reap(pid, 0);
       if (r == 0) return reap(pid, WNOHANG);  // it may have ended just now
@@ -113,6 +117,10 @@ void kill(pid_t pid, int sig) {
 bool in_vfork_child() noexcept { return ::getpid() != self_pid(); }
 
 void own_process_group() noexcept { ::setpgid(0, 0); }
+
+bool die_with_parent(pid_t parent) noexcept {
+  return ::prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && ::getppid() == parent;
+}
 
 int thread_count() noexcept {
   DIR* d = ::opendir("/proc/self/task");
@@ -245,6 +253,59 @@ pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
   ::posix_spawnattr_destroy(&attr);
   if (rc != 0) fail(rc, what);
   return pid;
+}
+
+}  // namespace trap::posix
+
+namespace trap::posix {
+
+std::pair<Fd, Fd> handover_socket() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) fail(errno, "socketpair");
+  return {Fd(sv[0]), Fd(sv[1])};
+}
+
+bool hand_over(int socket, int fd, const char* label) noexcept {
+  struct iovec iov = {const_cast<char*>(label), ::strnlen(label, 200)};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    ::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
+  ssize_t r;
+  do r = ::sendmsg(socket, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  return r >= 0;
+}
+
+std::vector<HandedOver> take_handed_over(int socket) {
+  std::vector<HandedOver> got;
+  for (;;) {
+    char label[256];
+    struct iovec iov = {label, sizeof label};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(socket, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return got;
+    if (n < 0) fail(errno, "recvmsg");
+    int fd = -1;
+    if (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c && c->cmsg_type == SCM_RIGHTS)
+      ::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    got.push_back({std::string(label, static_cast<std::size_t>(n)), Fd(fd)});
+  }
 }
 
 }  // namespace trap::posix

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "posix/fd.hpp"
@@ -21,10 +22,12 @@ namespace trap::posix {
 /// fork(); 0 in the child. @throws std::system_error "fork"
 pid_t fork();
 
-/// Waits for child @p pid until @p deadline (none: for ever) and reaps it.
+/// Waits for child @p pid until @p deadline (none: for ever) and reaps it,
+/// with @p pidfd (its pidfd) if given, else with one of its own.
 /// @returns its wait status, or nothing if the deadline passed first.
 std::optional<int> wait_until(pid_t pid,
-                              std::optional<std::chrono::steady_clock::time_point> deadline);
+                              std::optional<std::chrono::steady_clock::time_point> deadline,
+                              int pidfd = -1);
 
 /// A descriptor that becomes readable when child @p pid ends (pidfd_open);
 /// invalid where the kernel has none.
@@ -39,6 +42,12 @@ bool in_vfork_child() noexcept;
 
 /// Puts the calling process in a process group of its own.
 void own_process_group() noexcept;
+
+/// Has the calling process killed (SIGKILL) when the thread that made it
+/// ends, and checks that @p parent is still its parent (it may have died
+/// before the request was made). Returns false if it is not, or if the
+/// request failed.
+bool die_with_parent(pid_t parent) noexcept;
 
 /// How many threads this process runs (from /proc; 1 if unknown).
 int thread_count() noexcept;
@@ -90,5 +99,29 @@ struct Redirect {
 /// own. @throws std::system_error "posix_spawn "PATH""
 pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
             const std::vector<std::string>& env, const std::vector<Redirect>& redirects);
+
+}  // namespace trap::posix
+
+namespace trap::posix {
+
+/// A connected pair of datagram sockets (close-on-exec) over which a child
+/// hands descriptors to its parent: [parent's end, child's end].
+/// @throws std::system_error "socketpair"
+std::pair<Fd, Fd> handover_socket();
+
+/// Sends a copy of descriptor @p fd (none if it is negative) with the label
+/// @p label (at most 200 bytes) over @p socket, without blocking.
+/// Async-signal-safe; false if it could not be sent.
+bool hand_over(int socket, int fd, const char* label) noexcept;
+
+/// A descriptor received by take_handed_over() (invalid if none came),
+/// with its label.
+struct HandedOver {
+  std::string label;
+  Fd fd;
+};
+
+/// Everything queued on @p socket now, without waiting.
+std::vector<HandedOver> take_handed_over(int socket);
 
 }  // namespace trap::posix
