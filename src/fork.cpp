@@ -40,6 +40,7 @@
 #include "fork_child.hpp"
 #include "fork_replay.hpp"
 #include "hub_access.hpp"
+#include "stop_shield.hpp"
 #include "posix/fd.hpp"
 #include "posix/process.hpp"
 #include "state.hpp"
@@ -288,6 +289,9 @@ void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>&
   bool timed_out = false;
   int status = 0;
   try {
+    // The wait may be stopped by an outer timeout: what it needs is the
+    // teardown's (the child is killed and reaped there), not this frame's.
+    StopGap open_to_stops;
     status = wait_for_child(c, deadline, timed_out);
     c.reaped = true;
   } catch (const std::exception& e) {

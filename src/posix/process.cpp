@@ -262,7 +262,7 @@ namespace trap::posix {
 std::pair<Fd, Fd> handover_socket() {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) fail(errno, "socketpair");
-  return {Fd(sv[0]), Fd(sv[1])};
+  return {off_standard_fds(Fd(sv[0])), off_standard_fds(Fd(sv[1]))};
 }
 
 bool hand_over(int socket, int fd, const char* label) noexcept {
@@ -304,7 +304,8 @@ std::vector<HandedOver> take_handed_over(int socket) {
     int fd = -1;
     if (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c && c->cmsg_type == SCM_RIGHTS)
       ::memcpy(&fd, CMSG_DATA(c), sizeof(int));
-    got.push_back({std::string(label, static_cast<std::size_t>(n)), Fd(fd)});
+    got.push_back({std::string(label, static_cast<std::size_t>(n)),
+                   fd >= 0 ? off_standard_fds(Fd(fd)) : Fd(fd)});
   }
 }
 
