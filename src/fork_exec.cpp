@@ -127,21 +127,24 @@ void fork_exec_layer(Trap& self) {
     self.exception(std::string("fork(exec): ") + e.what());
   }
   deadline = claim_timeout_deadline(self);
-  std::vector<std::string> argv{"/proc/self/exe"};
-  for (auto& a : arguments()) argv.push_back(std::move(a));
-  std::vector<posix::Redirect> redirects{{-1, 0},
-                                         {-1, 1},
-                                         {-1, 2},
-                                         {earlier.get(), kExecReplayFd},
-                                         {c.result.get(), kExecResultFd}};
-  if (int hub_fd = HubAccess::ipc_fd(current_hub()); hub_fd >= 0)
-    redirects.push_back({hub_fd, kExecHubFd});
   pid_t pid = -1;
-  try {
-    pid = posix::spawn("/proc/self/exe", argv, current_environment(number), redirects);
-  } catch (const std::exception& e) {
-    if (deadline) deadline->state->store(0);
-    self.exception(std::string("fork(exec): ") + e.what());
+  {
+    // Gone before the wait below, which an outer timeout may jump out of.
+    std::vector<std::string> argv{"/proc/self/exe"};
+    for (auto& a : arguments()) argv.push_back(std::move(a));
+    std::vector<posix::Redirect> redirects{{-1, 0},
+                                           {-1, 1},
+                                           {-1, 2},
+                                           {earlier.get(), kExecReplayFd},
+                                           {c.result.get(), kExecResultFd}};
+    if (int hub_fd = HubAccess::ipc_fd(current_hub()); hub_fd >= 0)
+      redirects.push_back({hub_fd, kExecHubFd});
+    try {
+      pid = posix::spawn("/proc/self/exe", argv, current_environment(number), redirects);
+    } catch (const std::exception& e) {
+      if (deadline) deadline->state->store(0);
+      self.exception(std::string("fork(exec): ") + e.what());
+    }
   }
   c.pid = pid;
   c.exited = posix::pidfd(pid);
