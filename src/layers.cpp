@@ -160,6 +160,11 @@ WarnRouter& warn_router() {
   return *router;
 }
 
+// Made when the program starts, before any thread: a thread that finds it
+// in std::clog (installed by another thread's warn layer) and flushes
+// through it must see it fully made.
+[[maybe_unused]] WarnRouter& router_at_start = warn_router();
+
 void raw_layer(Trap& self, std::string_view) {
   Value v = self.run();
   self.set("return", std::move(v));
