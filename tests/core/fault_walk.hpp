@@ -109,7 +109,10 @@ inline Coverage walk(const std::function<Outcome()>& scenario, const std::functi
           trap::posix::count_calls(false);
           const int missed = trap::posix::pending_faults();
           trap::posix::inject_fault("", 0, 0);  // what was not reached
-          BOOST_TEST(missed == 0, "the fault was hit");
+          // "<call> unreached" in @p tolerated: a call made by another
+          // thread on its own time (the pipe drainer's tick), which a run
+          // may end before.
+          if (!tolerated.count(call + " unreached")) BOOST_TEST(missed == 0, "the fault was hit");
           c.errors += o.failed;
           if (fault == EINTR || fault < 0) {
             BOOST_TEST(!o.failed, "retried, not an error: " << o.message);
