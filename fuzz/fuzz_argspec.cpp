@@ -10,8 +10,8 @@
 #include <trap/builder.hpp>
 
 #include "fuzz_check.hpp"
-#include "spec.hpp"
-#include "state.hpp"
+#include "engine/spec.hpp"
+#include "engine/state.hpp"
 
 namespace {
 

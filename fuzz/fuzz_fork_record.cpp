@@ -5,7 +5,7 @@
 // any read past the input: it is a heap block of exactly its size.)
 #include <trap/errors.hpp>
 
-#include "fork_record.hpp"
+#include "isolation/fork_record.hpp"
 #include "fuzz_check.hpp"
 
 namespace {

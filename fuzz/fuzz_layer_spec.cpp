@@ -8,7 +8,7 @@
 #include <trap/net.hpp>  // registers tcp_server on the standard trapper
 
 #include "fuzz_check.hpp"
-#include "spec.hpp"
+#include "engine/spec.hpp"
 
 namespace {
 

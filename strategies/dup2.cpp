@@ -1,8 +1,8 @@
 // dup2 (the default): an unlinked temp file dup2'ed onto the descriptor.
 // Captures everything written to it, child processes included. The file is
 // an in-memory one from a pool, so a trap creates no file.
-#include "capture.hpp"
-#include "strategies.hpp"
+#include "capture/capture.hpp"
+#include "capture/strategies.hpp"
 
 namespace trap::detail {
 namespace {

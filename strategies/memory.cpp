@@ -15,9 +15,9 @@
 #include <sstream>
 #include <vector>
 
-#include "capture.hpp"
-#include "stop_shield.hpp"
-#include "strategies.hpp"
+#include "capture/capture.hpp"
+#include "isolation/stop_shield.hpp"
+#include "capture/strategies.hpp"
 
 namespace trap::detail {
 namespace {

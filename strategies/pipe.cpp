@@ -31,8 +31,8 @@
 #include <thread>
 #include <vector>
 
-#include "capture.hpp"
-#include "strategies.hpp"
+#include "capture/capture.hpp"
+#include "capture/strategies.hpp"
 
 namespace trap::detail {
 namespace {

@@ -1,7 +1,7 @@
 // tee: as pipe, and every byte is also copied live to the original
 // descriptor as it arrives (pytest's capteesys, Capture::Tiny's tee): the
 // output is captured and still shows.
-#include "strategies.hpp"
+#include "capture/strategies.hpp"
 
 namespace trap::detail {
 

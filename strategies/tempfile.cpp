@@ -11,8 +11,8 @@
 #include <system_error>
 #include <vector>
 
-#include "capture.hpp"
-#include "strategies.hpp"
+#include "capture/capture.hpp"
+#include "capture/strategies.hpp"
 
 namespace trap::detail {
 namespace {

@@ -16,7 +16,7 @@
 namespace trap {
 
 namespace detail {
-struct HubAccess;
+struct HubInternals;
 }  // namespace detail
 
 /// One result or message on its way to the formatter.
@@ -196,7 +196,7 @@ class Hub {
   void inherit_from(const Hub& parent);
   // Takes in the results forked children sent.
   void collect_();
-  friend struct detail::HubAccess;
+  friend struct detail::HubInternals;
 
   struct State;
   std::unique_ptr<State> s_;

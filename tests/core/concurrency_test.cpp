@@ -22,7 +22,7 @@
 #include <trap/hub.hpp>
 #include <trap/trap.hpp>
 
-#include "capture.hpp"
+#include "capture/capture.hpp"
 #include "posix/fd.hpp"
 #include "test_support.hpp"
 

@@ -17,8 +17,8 @@
 #include <signal.h>
 #include <sys/resource.h>
 
-#include "event_codec.hpp"
-#include "hub_access.hpp"
+#include "report/event_codec.hpp"
+#include "report/hub_internals.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -580,7 +580,7 @@ BOOST_AUTO_TEST_CASE(a_malformed_record_is_a_clear_error) {
   pid_t pid = ::fork();
   if (pid == 0) {
     const char junk[] = "this is not an event record\n";
-    (void)!::write(trap::detail::HubAccess::ipc_fd(h), junk, sizeof junk - 1);
+    (void)!::write(trap::detail::HubInternals::ipc_fd(h), junk, sizeof junk - 1);
     std::_Exit(0);
   }
   ::waitpid(pid, nullptr, 0);

@@ -11,8 +11,8 @@
 #include <string>
 #include <trap/junit.hpp>
 
-#include "report_text.hpp"
-#include "state.hpp"
+#include "report/report_text.hpp"
+#include "engine/state.hpp"
 #include "test_support.hpp"
 
 using namespace std::string_literals;

@@ -15,7 +15,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
-#include "capture.hpp"
+#include "capture/capture.hpp"
 #include "posix/fd.hpp"
 #include "test_support.hpp"
 

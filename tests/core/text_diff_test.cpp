@@ -1,7 +1,7 @@
 // The line diff of failed `is` tests: shortest, in diff -u's form, and
 // bounded in time and size however large the texts are.
 #define BOOST_TEST_MODULE text_diff
-#include "text_diff.hpp"
+#include "report/text_diff.hpp"
 
 #include <algorithm>
 #include <boost/test/unit_test.hpp>

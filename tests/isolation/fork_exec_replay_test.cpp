@@ -22,7 +22,7 @@
 #include <trap/process.hpp>
 #include <trap/trap.hpp>
 
-#include "fork_record.hpp"
+#include "isolation/fork_record.hpp"
 
 #include "../core/test_support.hpp"
 

@@ -1,0 +1,258 @@
+// What every capture strategy shares: the Capture base class with its
+// begin/end protocol, the pool of reusable capture files, stream flushing,
+// and the record of which descriptor stands for the original stdout/stderr.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <streambuf>
+#include <string>
+#include <vector>
+
+#include <trap/builder.hpp>
+
+#include "isolation/fork.hpp"
+#include "posix/fd.hpp"
+
+namespace trap::detail {
+
+/// Flushes what C stdio and the iostreams hold for descriptor @p fd (1 or 2),
+/// so that nothing lands on the wrong side of a diversion.
+void flush_streams(int fd);
+
+/// While fd-level captures divert @p fd, the descriptor that still reaches
+/// where @p fd went before the outermost one; @p fd itself otherwise.
+/// Formatters write there, so test output never lands in a capture.
+int original_fd(int fd);
+/// Writes @p text where @p fd pointed before the outermost capture (after
+/// flushing the program's own buffered output when nothing diverts it).
+/// Errors are ignored: this is for reports, which must not fail a trap.
+void write_original(int fd, std::string_view text);
+/// Points @p fd at @p target and returns a descriptor for what @p fd pointed
+/// to; an invalid one, diverting nothing, if @p fd is closed. Atomic with
+/// respect to the diversions of other threads.
+posix::Fd divert(int fd, int target);
+/// Ends a diversion made by divert(). If it is the latest diversion of
+/// @p fd, @p fd points back at @p saved; if a later one (another thread's
+/// trap) is still active, that one's saved descriptor is pointed there
+/// instead. Either way, once every diversion has ended, @p fd points where it
+/// pointed before the first, whatever order they end in. The caller closes
+/// @p saved when it no longer writes to it.
+void restore(int fd, int saved);
+
+/// The same for a process-wide pointer: a stream's buffer, or the FILE* that
+/// `stdout` or `stderr` names. enter() keeps the live value in *slot and
+/// makes @p mine live; leave() puts *slot back, or hands it to the next
+/// later swap still active.
+template <class T>
+class SwapChain {
+ public:
+  template <class Get, class Set>
+  void enter(T* slot, T mine, Get get, Set set) {
+    std::lock_guard lock(mutex_);
+    *slot = get();
+    set(mine);
+    slots_.push_back(slot);
+  }
+  template <class Set>
+  void leave(T* slot, Set set) {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i] != slot) continue;
+      if (i + 1 < slots_.size())
+        *slots_[i + 1] = *slot;
+      else
+        set(*slot);
+      slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(i));
+      return;
+    }
+  }
+  /// What *slot holds now (leave() may update a slot of another swap).
+  T read(const T* slot) {
+    std::lock_guard lock(mutex_);
+    return *slot;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<T*> slots_;
+};
+
+/// The chain of buffer swaps of std::cout (fd 1) or std::cerr (fd 2).
+SwapChain<std::streambuf*>& buffer_chain(int fd);
+/// The chain of swaps of the FILE* that `stdout` (fd 1) or `stderr` names.
+SwapChain<std::FILE*>& file_chain(int fd);
+
+/// The directory for temp files: $TMPDIR, or /tmp.
+std::string temp_dir();
+
+/// In a forked child: closes the pooled capture files inherited from the
+/// parent, whose offsets the parent still uses.
+void forget_capture_pool() noexcept;
+
+/// A reusable capture file. Returned to its pool on destruction.
+///
+/// A trap's output is appended after what earlier traps left, from offset(),
+/// and read back from there: no truncation (two system calls) per trap. A
+/// file that holds more than kKeep bytes is not reused.
+///
+/// The code may move the file's offset (lseek, pwrite on the descriptor):
+/// the file is opened O_APPEND, so every write still lands at its end and
+/// nothing written is lost (the capture holds the bytes in the order they
+/// were written). A memory file is sealed against shrinking: the code's
+/// ftruncate() fails with EPERM, as it fails (EINVAL) on a pipe or a
+/// terminal, and cuts nothing. A file whose size is not what its last trap
+/// left (a process that inherited it wrote on) is not reused.
+class PooledFile {
+ public:
+  static constexpr std::size_t kKeep = 256 * 1024;
+  PooledFile() = default;
+  PooledFile(posix::Fd fd, std::string dir, std::size_t offset = 0)
+      : fd_(std::move(fd)), dir_(std::move(dir)), offset_(offset), pid_(posix::self_pid()) {}
+  ~PooledFile();
+  PooledFile(PooledFile&& o) noexcept
+      : fd_(std::move(o.fd_)), dir_(std::move(o.dir_)), offset_(o.offset_), clean_(o.clean_),
+        pid_(o.pid_) {}
+  PooledFile& operator=(PooledFile&&) noexcept;
+  int fd() const { return fd_.get(); }
+  /// Where this capture's bytes begin in the file.
+  std::size_t offset() const { return offset_; }
+  /// Appends what was written since the capture began to @p out.
+  void take(std::string& out);
+  /// Closes the file instead of pooling it: another process may hold it
+  /// (a child started during the capture inherited it) and write on.
+  void keep_out_of_pool() noexcept { clean_ = false; }
+
+  /// An in-memory file (memfd; a temp file where memfd is missing): a new
+  /// one unless @p reuse, else one from the pool if there is one.
+  static PooledFile memory(bool reuse = true);
+  /// An unlinked temp file in $TMPDIR (or /tmp), new unless @p reuse.
+  /// @throws std::system_error `cannot create temp file in "DIR": ...`
+  static PooledFile in_temp_dir(bool reuse = true);
+
+ private:
+  void release() noexcept;
+  posix::Fd fd_;
+  std::string dir_;          // empty for memory files
+  std::size_t offset_ = 0;   // where this capture's bytes begin
+  bool clean_ = true;        // read whole, held by no other process: fit to reuse
+  int pid_ = 0;              // the process that made or took it
+};
+
+/// For a capture into a file, under a file-size limit (RLIMIT_FSIZE): a
+/// write past the limit fails with EFBIG instead of killing the process
+/// (SIGXFSZ), and the capture can start in a new, empty file, so that it
+/// keeps as much as the limit allows. Output past the limit is lost, as on
+/// any file.
+class FileSizeLimitGuard {
+ public:
+  FileSizeLimitGuard() = default;
+  ~FileSizeLimitGuard() { release(); }
+  FileSizeLimitGuard(const FileSizeLimitGuard&) = delete;
+  FileSizeLimitGuard& operator=(const FileSizeLimitGuard&) = delete;
+  /// Takes effect if a limit is set now; returns whether one is.
+  bool engage() noexcept {
+    if (engaged_ || !posix::file_size_limit()) return engaged_;
+    posix::hold_sigxfsz();
+    return engaged_ = true;
+  }
+  void release() noexcept {
+    if (engaged_) posix::release_sigxfsz();
+    engaged_ = false;
+  }
+
+ private:
+  bool engaged_ = false;
+};
+
+/// One diversion of one stream. begin() and end() check the protocol and
+/// call the strategy's private virtuals; end() always restores the stream
+/// before it reads what was captured.
+class Capture {
+ public:
+  explicit Capture(int fd) : fd_(fd) {}
+  virtual ~Capture() = default;
+  Capture(const Capture&) = delete;
+  Capture& operator=(const Capture&) = delete;
+
+  /// Starts diverting; false (and nothing diverted) if the descriptor is
+  /// closed, which Perl does not trap either. On failure nothing stays
+  /// diverted.
+  bool begin();
+  /// Restores the stream and returns what was written meanwhile.
+  std::string end();
+  int fd() const { return fd_; }
+  /// The file and offset this capture's bytes go to, if they go to a file
+  /// (a forked child that dies can then still hand them over).
+  virtual std::optional<std::pair<int, off_t>> file_region() const { return std::nullopt; }
+
+ protected:
+  /// Whether this capture sees only its own thread's output (memory); the
+  /// others divert something process-wide and run one thread at a time.
+  virtual bool per_thread() const { return false; }
+
+ private:
+  virtual bool do_begin() = 0;
+  virtual std::string do_end() = 0;
+  enum class State { idle, active, done };
+  int fd_;
+  State state_ = State::idle;
+  bool streams_were_good_ = false;  // no error on the streams at begin()
+};
+
+/// The callable of a built-in strategy. Its type tells the output layer
+/// that the strategy handles a closed descriptor itself (a user's strategy
+/// is not called for one, as in Perl).
+struct BuiltinStrategy {
+  std::function<void(Trap&, std::string_view, int)> impl;
+  void operator()(Trap& self, std::string_view name, int fd) const { impl(self, name, fd); }
+};
+
+/// Process-wide captures (descriptors, `stdout`, std::cout's buffer) of
+/// different threads run one after another: begin() of a thread's outermost
+/// one waits until no other thread has one active. A thread's own captures
+/// nest freely. Held from begin() to end(), so a trap that waits for
+/// another thread's process-wide trap waits for ever: documented.
+void lock_process_wide_captures();
+void unlock_process_wide_captures() noexcept;
+/// How many threads are waiting in lock_process_wide_captures() for another
+/// thread's capture to end (lets a test see that a thread waits there).
+int process_wide_capture_waiters() noexcept;
+
+/// The StrategyFn of a Capture type: begins it, registers the teardown that
+/// ends it and sets the accessor, then applies the next layer. A failure to
+/// begin is the trap's untrappable exception.
+template <class C, class... Args>
+StrategyFn strategy_of(Args... args) {
+  return BuiltinStrategy{[=](Trap& self, std::string_view name, int fd) {
+    auto capture = std::make_shared<C>(fd, args...);
+    bool active = false;
+    try {
+      active = capture->begin();
+    } catch (const std::exception& e) {
+      self.exception(e.what());
+    }
+    if (!active) {
+      self.next();
+      return;
+    }
+    auto region = capture->file_region();
+    int slot = salvage_register(self, name, region ? region->first : -1,
+                                region ? region->second : 0);
+    // Moved into the teardown: a trapped exit below skips this frame.
+    self.teardown([capture = std::move(capture), accessor = std::string(name), slot](Trap& t) {
+      salvage_unregister(slot);
+      t.set(accessor, Value(capture->end()));
+    });
+    self.next();
+  }};
+}
+
+/// The ostream that stands for descriptor @p fd (std::cout or std::cerr).
+/// @throws UsageError for another descriptor.
+std::ostream& stream_for(int fd, const char* strategy);
+
+}  // namespace trap::detail

@@ -1,0 +1,356 @@
+// The standard trapper: Test::Trap's layers and accessors.
+#include <cxxabi.h>
+
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <streambuf>
+
+#include <trap/trap.hpp>
+
+#include "isolation/exit.hpp"
+#include "isolation/fork.hpp"
+#include "posix/fd.hpp"
+#include "engine/state.hpp"
+#include "capture/capture.hpp"
+#include "isolation/stop_shield.hpp"
+#include "capture/strategies.hpp"
+
+namespace trap {
+namespace detail {
+namespace {
+
+// std::clog's buffer while a warn layer is active: every line (and every
+// trap::warn() message) is one warning, and every byte is teed to std::cerr
+// as it comes, so a stderr layer sees it too.
+class WarnBuf;
+// This thread's innermost active warn layer's buffer.
+thread_local WarnBuf* warn_route = nullptr;
+
+class WarnBuf final : public std::streambuf {
+ public:
+  explicit WarnBuf(WarnBuf* outer) : outer_(outer) {}
+  // Freed without its teardown (a forked child's exit frees the traps it
+  // inherited): no route may lead here any more.
+  ~WarnBuf() override {
+    if (warn_route == this) {
+      warn_route = outer_;
+      return;
+    }
+    for (WarnBuf* b = warn_route; b; b = b->outer_) {
+      if (b->outer_ == this) {
+        b->outer_ = outer_;
+        return;
+      }
+    }
+  }
+  WarnBuf* outer() const { return outer_; }
+
+  // Shielded: a stop must not land halfway through recording a warning.
+  void add_whole(std::string_view message) {
+    StopShield shield;
+    finish();
+    warnings_.emplace_back(message);
+    tee(message.data(), message.size());
+  }
+  // Turns a last unterminated line into a warning.
+  void finish() {
+    if (!partial_.empty()) warnings_.push_back(std::move(partial_));
+    partial_.clear();
+  }
+  Array take() {
+    finish();
+    Array out;
+    for (auto& w : warnings_) out.emplace_back(std::move(w));
+    warnings_.clear();
+    return out;
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    char ch = traits_type::to_char_type(c);
+    xsputn(&ch, 1);
+    return c;
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    StopShield shield;
+    std::string_view text(s, static_cast<std::size_t>(n));
+    tee(s, text.size());
+    while (!text.empty()) {
+      auto nl = text.find('\n');
+      if (nl == std::string_view::npos) {
+        partial_ += text;
+        break;
+      }
+      partial_ += text.substr(0, nl + 1);
+      warnings_.push_back(std::move(partial_));
+      partial_.clear();
+      text.remove_prefix(nl + 1);
+    }
+    return n;
+  }
+
+ private:
+  // Perl prints a warning on STDERR only if STDERR is open; a failed write
+  // must not leave std::cerr failed for the code after the trap. Threads
+  // take turns: std::cerr's state is one for all.
+  static void tee(const char* s, std::size_t n) {
+    static std::mutex tee_mutex;
+    StopShield shield;
+    std::lock_guard lock(tee_mutex);
+    auto state = std::cerr.rdstate();
+    std::cerr.write(s, static_cast<std::streamsize>(n));
+    std::cerr.flush();
+    std::cerr.clear(state);
+  }
+  WarnBuf* outer_;
+  std::vector<std::string> warnings_;
+  std::string partial_;
+};
+
+// std::clog's buffer while a warn layer is active on any thread: each
+// thread's output goes to its own innermost warn layer, and that of a
+// thread without one where std::clog went before. So warn layers on
+// several threads at once each see only their thread's warnings, and
+// std::clog's buffer is swapped only by the first to begin and the last to
+// end (never to a buffer another thread has freed).
+class WarnRouter final : public std::streambuf {
+ public:
+  void enter() {
+    std::lock_guard lock(mutex_);
+    if (users_++ > 0) return;
+    std::clog.flush();
+    saved_ = std::clog.rdbuf(this);
+  }
+  void leave() {
+    std::lock_guard lock(mutex_);
+    if (--users_ > 0) return;
+    std::clog.rdbuf(saved_);
+    saved_ = nullptr;
+  }
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+    char ch = traits_type::to_char_type(c);
+    return xsputn(&ch, 1) == 1 ? c : traits_type::eof();
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (warn_route) return warn_route->sputn(s, n);
+    StopShield shield;  // before the lock: a stop lands after it is released
+    std::lock_guard lock(mutex_);
+    return saved_ ? saved_->sputn(s, n) : 0;
+  }
+  int sync() override {
+    if (warn_route) return warn_route->pubsync();
+    StopShield shield;
+    std::lock_guard lock(mutex_);
+    return saved_ ? saved_->pubsync() : 0;
+  }
+
+ private:
+  std::mutex mutex_;
+  int users_ = 0;
+  std::streambuf* saved_ = nullptr;
+};
+
+WarnRouter& warn_router() {
+  static auto* router = new WarnRouter;  // never destroyed: used on exit paths
+  return *router;
+}
+
+// Made when the program starts, before any thread: a thread that finds it
+// in std::clog (installed by another thread's warn layer) and flushes
+// through it must see it fully made.
+[[maybe_unused]] WarnRouter& router_at_start = warn_router();
+
+void raw_layer(Trap& self, std::string_view) {
+  Value v = self.run();
+  self.set("return", std::move(v));
+  self.set_leaveby("return");
+}
+
+void die_layer(Trap& self, std::string_view) {
+  try {
+    self.next();
+  } catch (const InternalException&) {
+    throw;
+  } catch (abi::__forced_unwind&) {
+    throw;  // thread cancellation must go on
+  } catch (...) {
+    auto* st = Registry::state(self);
+    st->exception = std::current_exception();
+    st->die_type = current_exception_type();
+    self.set("die", Value(current_exception_message()));
+    self.set_leaveby("die");
+  }
+}
+
+void exit_layer(Trap& self, std::string_view) {
+  ExitFrame frame;
+  push_exit_frame(frame);
+  if (sigsetjmp(frame.env, 1) == 0) {  // 1: exit() from a signal handler
+    try {
+      self.next();
+    } catch (...) {
+      pop_exit_frame(frame);
+      throw;
+    }
+  } else {
+    self.set("exit", Value(frame.code));
+    self.set_leaveby("exit");
+  }
+  pop_exit_frame(frame);
+}
+
+void warn_layer(Trap& self, std::string_view) {
+  // The teardown owns the buffer: a trapped exit below this layer skips this
+  // frame, so nothing here may own anything across next().
+  // The router first: std::clog may lead to it already (made by another
+  // thread), and this thread must see it made.
+  WarnRouter& router = warn_router();
+  auto buf = std::make_shared<WarnBuf>(warn_route);
+  std::clog.flush();
+  router.enter();
+  warn_route = buf.get();
+  self.set("warn", Array{});
+  self.teardown([buf = std::move(buf)](Trap& t) {
+    warn_route = buf->outer();
+    warn_router().leave();
+    t.set("warn", buf->take());
+  });
+  self.next();
+}
+
+// The plain methods of trapper t, for a message. Callers hold the
+// registry lock.
+std::string plain_methods(const Trapper& t) {
+  std::set<std::string> names;
+  for (const Trapper* p = &t; p; p = p->parent())
+    for (auto& [name, fn] : Registry::data(*p).methods) names.insert(name);
+  std::string out;
+  for (auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// Its method is looked up when the spec is read, on the trap's trapper.
+void register_on_fail_layer(Trapper& t) {
+  auto& reg = Registry::get();
+  std::unique_lock lock(reg.mutex);
+  Registry::data(t).layers.insert_or_assign(
+      "on_fail", LayerDef{[](const Trapper& trapper, std::string_view method) {
+        if (method.empty() || !Registry::resolve_method(trapper, method))
+          bad_layer_argument("on_fail", method,
+                             "the name of a test method of trapper " + trapper.name() +
+                                 " (such as " + plain_methods(trapper) + ")");
+        return std::vector<LayerImpl>{[m = std::string(method)](Trap& self) {
+          self.on_test_failure([m](Trap& t) { t.call(m, {}); });
+          self.next();
+        }};
+      }});
+  ++reg.generation;
+}
+
+// Registered by hand rather than with Builder::layer: its argument is
+// checked when the spec is resolved, like an output layer's.
+void register_output_layer(Trapper& t) {
+  auto& reg = Registry::get();
+  std::unique_lock lock(reg.mutex);
+  Registry::data(t).layers.insert_or_assign(
+      "output", LayerDef{[](const Trapper&, std::string_view arg) {
+        auto chosen = arg.empty() ? nullptr : find_strategy_locked(arg);
+        return std::vector<LayerImpl>{[chosen](Trap& self) {
+          Registry::state(self)->default_strategy = chosen;
+          self.next();
+        }};
+      }});
+  ++reg.generation;
+}
+
+void register_standard(Trapper& t) {
+  auto& B = Builder::instance();
+  B.layer(t, "raw", raw_layer, no_layer_argument("raw"));
+  B.layer(t, "die", die_layer, no_layer_argument("die"));
+  B.layer(t, "exit", exit_layer, no_layer_argument("exit"));
+  B.output_layer(t, "stdout", 1);
+  B.output_layer(t, "stderr", 2);
+  B.layer(t, "warn", warn_layer, no_layer_argument("warn"));
+  register_on_fail_layer(t);
+  register_output_layer(t);
+  register_fork_layer(t);
+  register_timeout_layer(t);
+  B.multi_layer(t, "flow", {"raw", "die", "exit"});
+  B.multi_layer(t, "default", {"flow", "stdout", "stderr", "warn"});
+  B.accessor(t, {.simple = {"leaveby", "stdout", "stderr"}});
+  B.accessor(t, {.simple = {"exit", "die"}, .is_leaveby = true});
+  B.accessor(t, {.simple = {"warn"}, .is_array = true});
+  B.accessor(t, {.simple = {"return"}, .is_leaveby = true});
+  register_standard_tests(t);
+}
+
+}  // namespace
+
+std::shared_ptr<const StrategyFn> find_strategy_locked(std::string_view spec) {
+  const StrategyFn* s = find_strategy_ptr_locked(spec);
+  return s ? std::make_shared<const StrategyFn>(*s) : nullptr;
+}
+
+const StrategyFn* find_strategy_ptr_locked(std::string_view spec) {
+  if (spec.empty()) return nullptr;
+  auto& reg = Registry::get();
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= spec.size(); ++i) {
+    if (i == spec.size() || spec[i] == ',' || spec[i] == ';') {
+      names.emplace_back(spec.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  for (auto& n : names)
+    if (auto it = reg.strategies.find(n); it != reg.strategies.end()) return &it->second;
+  std::string list;
+  for (std::size_t i = 0; i < names.size(); ++i) list += (i ? ", \"" : "\"") + names[i] + "\"";
+  throw UsageError("No capture strategy found for " + list);
+}
+
+void apply_output_layer(Trap& self, const std::string& name, int fd,
+                        const StrategyFn* chosen) {
+  self.set(name, Value(""));
+  const StrategyFn* s = chosen;
+  if (!s) s = Registry::state(self)->default_strategy.get();
+  if (!s) {
+    static const StrategyFn fallback = dup2_strategy();
+    s = &fallback;
+  }
+  // Perl: a closed handle is not trapped. Built-in strategies find that
+  // out on their own, without an extra system call.
+  if (!s->target<BuiltinStrategy>() && !posix::is_open(fd)) {
+    self.next();
+    return;
+  }
+  (*s)(self, name, fd);
+}
+
+}  // namespace detail
+
+Trapper& standard() {
+  static Trapper t("trap::standard");
+  static std::once_flag once;
+  std::call_once(once, [] { detail::register_standard(t); });
+  return t;
+}
+
+void warn(std::string_view message, trap::source_location where) {
+  std::string text(message);
+  if (text.empty() || text.back() != '\n')
+    text += " at " + std::string(where.file_name()) + " line " +
+            std::to_string(where.line()) + ".\n";
+  if (detail::WarnBuf* buf = detail::warn_route) {
+    buf->add_whole(text);
+    return;
+  }
+  std::clog << text << std::flush;
+}
+
+}  // namespace trap

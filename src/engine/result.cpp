@@ -1,0 +1,45 @@
+#include "engine/result.hpp"
+
+#include <trap/hub.hpp>
+
+#include "posix/children.hpp"
+
+namespace trap::detail {
+void send_result(bool pass, const Value& name, std::vector<std::string> diagnostics,
+                 trap::source_location where) {
+  Event e;
+  e.kind = Event::Kind::ok;
+  e.pass = pass;
+  e.name = plain_text(name);
+  e.diagnostics = std::move(diagnostics);
+  e.where = where;
+  current_hub().send(std::move(e));
+}
+
+namespace {
+
+// The value the leaveby diagnostic shows: what the trap left with.
+std::string left_with(const Trap& trap) {
+  std::string how = trap.leaveby();
+  const Value* v = how.empty() ? nullptr : trap.get(how);
+  if (!v) return "undef";
+  if (how == "signal" && v->is_integer())
+    return v->str() + " (" + posix::signal_name(v->as<int>()) + ")";
+  return v->str();
+}
+
+}  // namespace
+
+bool wrong_leaveby(Trap& trap, const AccessorDef& a, const Value& name,
+                   trap::source_location where) {
+  std::string how = trap.leaveby();
+  send_result(false, name,
+              {"    Expecting to " + a.name + "(), but instead " +
+               (how.empty() ? std::string("never left") : how + "()ed") + " with " +
+               left_with(trap)},
+              where);
+  trap.test_failure();
+  return false;
+}
+
+}  // namespace trap::detail

@@ -1,0 +1,445 @@
+// The fork layer: the layers below it and the code run in a child process;
+// the parent waits for it and rebuilds the trap from what the child sends.
+//
+// The child runs the rest of the stack as the parent would, then writes the
+// whole state of the trap (fork_record.hpp) to a file the parent created,
+// and ends with the _exit system call: no atexit handler, no stdio flush of
+// buffers it inherited (the parent flushed them before forking). exit(),
+// _exit() and quick_exit() in the child come back to this layer (exit.cpp).
+// If the child dies by a signal, a handler copies what its file-backed
+// captures hold so far into the same file before the signal takes effect.
+// The child also hands the parent a copy of each capture file's descriptor
+// as the capture begins: if it ends with no record at all (it called exec,
+// and the program it became exited; or SIGKILL), the parent reads them.
+//
+// An outer timeout layer hands its deadline down through prop("timeout"):
+// then this layer waits only until the deadline, asks the child to hand over
+// its captures and die, and kills the child's process group.
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <any>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <trap/trap.hpp>
+
+#include "capture/capture.hpp"
+#include "isolation/exit.hpp"
+#include "isolation/fork.hpp"
+#include "isolation/fork_record.hpp"
+#include "isolation/fork_child.hpp"
+#include "isolation/fork_replay.hpp"
+#include "report/hub_internals.hpp"
+#include "isolation/stop_shield.hpp"
+#include "posix/fd.hpp"
+#include "posix/children.hpp"
+#include "engine/state.hpp"
+#include "capture/strategies.hpp"
+
+namespace trap::detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ------------------------------------------------ rescue of a dying child
+
+struct SalvageSlot {
+  std::atomic<bool> used{false};
+  const void* owner = nullptr;
+  char name[48] = {};
+  int fd = -1;
+  off_t offset = 0;
+};
+
+constexpr int kSlots = 32;
+SalvageSlot slots[kSlots];
+
+// Set in a child; read by the signal handler.
+struct ChildContext {
+  volatile sig_atomic_t active = 0;
+  const void* owner = nullptr;
+  int result_fd = -1;
+  int handover_fd = -1;  // to hand the parent the capture files (see salvage_register)
+} child;
+
+constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGTRAP,
+                                 SIGSYS,  SIGTERM, SIGINT,  SIGQUIT, SIGHUP,  SIGPIPE,
+                                 SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ};
+
+// The signal the parent sends at a timeout deadline. A real-time signal:
+// no program expects it, and its default action ends the process.
+int rescue_signal() { return SIGRTMIN + 4; }
+
+void flush_if_free(FILE* f) {
+  // Not async-signal-safe in general; safe when the stream's lock is free,
+  // which is what a crash outside stdio leaves.
+  if (f && ::ftrylockfile(f) == 0) {
+    ::fflush_unlocked(f);
+    ::funlockfile(f);
+  }
+}
+
+void rescue_and_die(int sig) {
+  static std::atomic<bool> rescued{false};
+  if (child.active && !rescued.exchange(true)) {
+    int saved_errno = errno;
+    flush_if_free(stdout);
+    flush_if_free(stderr);
+    for (auto& s : slots) {
+      if (!s.used.load() || s.owner != child.owner) continue;
+      posix::copy_region_signal_safe(s.fd, s.offset, child.result_fd, kSalvageHeader, s.name);
+    }
+    errno = saved_errno;
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);  // SA_NODEFER: takes effect now, with its own status
+}
+
+void install_rescue() {
+  alignas(16) static char altstack[64 * 1024];  // for a stack overflow
+  stack_t ss = {};
+  ss.ss_sp = altstack;
+  ss.ss_size = sizeof altstack;
+  ::sigaltstack(&ss, nullptr);
+  struct sigaction sa = {};
+  sa.sa_handler = rescue_and_die;
+  sa.sa_flags = SA_ONSTACK | SA_NODEFER | SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  // Replaces handlers inherited from the parent (a test framework's, which
+  // would carry on running the framework in the child); keeps ignored ones.
+  auto install = [&](int sig) {
+    struct sigaction old = {};
+    ::sigaction(sig, &sa, &old);
+    if (old.sa_handler == SIG_IGN) ::sigaction(sig, &old, nullptr);
+  };
+  for (int sig : kFatalSignals) install(sig);
+  install(rescue_signal());
+  sigset_t fatal;
+  sigemptyset(&fatal);
+  for (int sig : kFatalSignals) sigaddset(&fatal, sig);
+  sigaddset(&fatal, rescue_signal());
+  ::sigprocmask(SIG_UNBLOCK, &fatal, nullptr);
+}
+
+// ------------------------------------------------------------ the child
+
+constexpr int kRecordFailed = 125;
+// Said on the handover socket before that exit: the program exec'd in the
+// child may exit with 125 too.
+constexpr const char* kRecordFailedLabel = "record-failed";
+
+// The record could not be written whole: in its place, a short one that
+// says why (the parent then throws it); if even that fails, an exit status
+// the parent reports.
+[[noreturn]] void send_failure(int result_fd, const std::string& why) noexcept {
+  try {
+    ForkResult failed;
+    failed.exceptions.push_back("fork layer: the child process could not send its results: " + why);
+    std::string record = encode_fork_result(failed);
+    posix::truncate_rewind(result_fd);
+    posix::write_all(result_fd, record.data(), record.size());
+  } catch (...) {
+    if (child.handover_fd >= 0) posix::hand_over(child.handover_fd, -1, kRecordFailedLabel);
+    posix::exit_now(kRecordFailed);
+  }
+  posix::exit_now(0);
+}
+
+}  // namespace
+
+void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int handover_fd) {
+  auto* st = Registry::state(self);
+  posix::own_process_group();
+  posix::no_core_files();
+  forget_capture_pool();
+  const std::size_t exceptions_before = st->exceptions.size();
+  child.owner = st;
+  child.result_fd = result_fd;
+  child.handover_fd = handover_fd;
+  child.active = 1;
+  install_rescue();
+  ExitFrame frame;
+  frame.catches_underscore_exit = true;
+  push_exit_frame(frame);
+  if (sigsetjmp(frame.env, 1) == 0) {
+    try {
+      self.next();
+    } catch (const InternalException&) {
+    } catch (...) {
+      st->exceptions.push_back(
+          "fork layer: an exception escaped the child process (no die layer below fork): " +
+          current_exception_type() + ": " + current_exception_message());
+    }
+  } else {
+    self.set("exit", Value(frame.code));
+    self.set_leaveby("exit");
+  }
+  pop_exit_frame(frame);
+  run_teardowns(self, teardowns_before);
+  flush_streams(1);
+  flush_streams(2);
+  child.active = 0;  // from here on the record says it all
+  try {
+    std::string record = encode_fork_result(state_record(self, exceptions_before));
+    posix::write_all(result_fd, record.data(), record.size());
+  } catch (const std::exception& e) {
+    send_failure(result_fd, e.what());
+  }
+  posix::exit_now(0);
+}
+
+namespace {
+
+// ------------------------------------------------------------ the parent
+
+bool fork_disabled() {
+  const char* v = std::getenv("TRAP_NO_FORK");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
+void warn_if_threaded() {
+  static std::atomic<bool> warned{false};
+  if (warned.load()) return;  // once: no /proc scan on later traps
+  int n = posix::thread_count() - pipe_drainer_threads();
+  if (n <= 1 || warned.exchange(true)) return;
+  write_original(2, "# trap: the fork layer forks a process that runs " + std::to_string(n) +
+                        " threads; only the forking thread goes on in the child, and a lock "
+                        "another thread held stays locked there. Use fork(exec) under "
+                        "Boost.Test, or start the threads after the fork traps.\n");
+}
+
+// Waits for the child; at the deadline asks it to hand over its captures and
+// end, then kills its process group. Returns the wait status.
+int wait_for_child(const ForkedChild& c, const std::optional<Deadline>& deadline,
+                   bool& timed_out) {
+  const pid_t pid = c.pid;
+  std::optional<int> status = posix::wait_until(
+      pid, deadline ? std::optional(deadline->when) : std::nullopt, c.exited.get());
+  if (status) return *status;
+  timed_out = true;
+  posix::kill(pid, rescue_signal());
+  status = posix::wait_until(pid, Clock::now() + std::chrono::seconds(1), c.exited.get());
+  posix::kill(-pid, SIGKILL);  // with the grandchildren that kept running
+  if (!status) status = posix::wait_until(pid, std::nullopt);
+  return *status;
+}
+
+}  // namespace
+
+void apply(Trap& self, ForkResult& r, int status, bool timed_out,
+           const std::optional<Deadline>& deadline) {
+  auto* st = Registry::state(self);
+  if (r.complete) {
+    st->values = std::move(r.values);
+    st->leaveby = std::move(r.leaveby);
+    st->die_type = std::move(r.die_type);
+    for (auto& e : r.exceptions) st->exceptions.push_back(std::move(e));
+    return;
+  }
+  for (auto& [name, bytes] : r.salvaged) self.set(name, Value(std::move(bytes)));
+  if (timed_out && deadline) {
+    deadline->state->store(2);  // the timeout layer records it
+  } else if (WIFSIGNALED(status)) {
+    self.set("signal", Value(WTERMSIG(status)));
+    self.set_leaveby("signal");
+  } else if (WIFEXITED(status)) {
+    self.set("exit", Value(WEXITSTATUS(status)));
+    self.set_leaveby("exit");
+  }
+}
+
+namespace {
+
+// A child that ended without a record (it called exec, or was killed
+// outright): its captures are in the files it handed over. Returns whether
+// it said that its record could not be written.
+bool take_capture_files(Trap& self, int handover, ForkResult& r) {
+  bool record_failed = false;
+  try {
+    for (auto& [label, fd] : posix::take_handed_over(handover)) {
+      const auto space = label.rfind(' ');
+      if (label == kRecordFailedLabel) record_failed = true;
+      if (!fd || space == std::string::npos) continue;
+      std::string bytes;
+      posix::read_from(fd.get(), std::stoull(label.substr(space + 1)), bytes);
+      r.salvaged.emplace_back(label.substr(0, space), std::move(bytes));
+    }
+  } catch (const std::exception& e) {
+    self.exception(std::string("fork layer: ") + e.what());
+  }
+  return record_failed;
+}
+
+}  // namespace
+
+// The parent's side, once the child runs: waits, takes in the results it
+// reported and the record it wrote, and completes the trap.
+void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>& deadline,
+                      bool exec_style) {
+  bool timed_out = false;
+  int status = 0;
+  try {
+    // The wait may be stopped by an outer timeout: what it needs is the
+    // teardown's (the child is killed and reaped there), not this frame's.
+    StopGap open_to_stops;
+    status = wait_for_child(c, deadline, timed_out);
+    c.reaped = true;
+  } catch (const std::exception& e) {
+    posix::kill_and_reap(c.pid);
+    c.reaped = true;
+    self.exception(std::string("fork layer: ") + e.what());
+  }
+  c.exited.reset();
+  HubInternals::collect_children(current_hub());
+  ForkResult r;
+  try {
+    std::string bytes;
+    posix::read_from(c.result.get(), 0, bytes);
+    r = decode_fork_result(bytes);
+  } catch (const std::exception& e) {
+    self.exception(e.what());
+  }
+  // Without a record or a rescue: a plain child says on the handover
+  // socket whether its record failed (else it exec'd, or was killed); a
+  // fork(exec) re-run has only its exit status to say it.
+  const bool rescued = !r.salvaged.empty();
+  bool record_failed = !c.handover;
+  if (!r.complete && !rescued && c.handover)
+    record_failed = take_capture_files(self, c.handover.get(), r);
+  if (record_failed && !r.complete && !rescued && !timed_out && WIFEXITED(status) &&
+      WEXITSTATUS(status) == kRecordFailed)
+    self.exception("fork layer: the child process could not send its results (exit " +
+                   std::to_string(kRecordFailed) + ")");
+  if (exec_style && !r.complete && !timed_out && WIFEXITED(status) && r.salvaged.empty())
+    self.exception("fork(exec): the test, run again in a new process, ended (exit " +
+                   std::to_string(WEXITSTATUS(status)) +
+                   ") without reaching this trap: the code before it must take the same "
+                   "path each time");
+  apply(self, r, status, timed_out, deadline);
+}
+
+ForkedChild& forked_child(Trap& self) {
+  // Only the teardown holds it: an outer timeout's jump past the layer
+  // leaves no reference behind on the stack.
+  auto owned = std::make_shared<ForkedChild>();
+  ForkedChild& c = *owned;
+  self.teardown([owned] { owned->release(); });
+  try {
+    c.result = posix::memfd("trap-fork");
+    if (!c.result) c.result = posix::temp_file(temp_dir());
+  } catch (const std::exception& e) {
+    self.exception(std::string("fork layer: ") + e.what());
+  }
+  return c;
+}
+
+namespace {
+
+// ---------------------------------------------------------------- fork
+
+void fork_layer(Trap& self, std::string_view style) {
+  if (style == "exec") {
+    if (fork_disabled()) self.next();
+    else fork_exec_layer(self);
+    return;
+  }
+  // Any other style was refused when the spec was read (check_fork_style).
+  if (fork_disabled()) {
+    self.next();
+    return;
+  }
+  fork_plain(self, true);
+}
+
+}  // namespace
+
+void fork_plain(Trap& self, bool warn) {
+  if (warn) warn_if_threaded();
+  flush_streams(1);
+  flush_streams(2);
+  ForkedChild& c = forked_child(self);
+  auto deadline = claim_timeout_deadline(self);
+  const std::size_t teardowns_before = Registry::state(self)->teardowns.size();
+  const pid_t parent = ::getpid();
+  pid_t pid = -1;
+  posix::Fd handover_child;
+  try {
+    std::tie(c.handover, handover_child) = posix::handover_socket();
+    pid = posix::fork();
+  } catch (const std::exception& e) {
+    if (deadline) deadline->state->store(0);
+    self.exception(std::string("fork layer: ") + e.what());
+  }
+  if (pid == 0) {
+    // Not one moment without a parent, even if a timeout kills this one.
+    if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
+    run_child(self, c.result.get(), teardowns_before, handover_child.get());
+  }
+  c.pid = pid;
+  c.exited = posix::pidfd(pid);
+  handover_child.reset();
+  posix::set_process_group(pid);
+  finish_in_parent(self, c, deadline, false);
+}
+
+std::optional<TimeoutDeadline> claim_timeout_deadline(Trap& self) {
+  Props& p = self.prop("timeout");
+  auto when = p.find("deadline");
+  auto state = p.find("state");
+  if (when == p.end() || state == p.end()) return std::nullopt;
+  auto* tp = std::any_cast<Clock::time_point>(&when->second);
+  auto* sp = std::any_cast<std::shared_ptr<std::atomic<int>>>(&state->second);
+  if (!tp || !sp || !*sp) return std::nullopt;
+  int expected = 0;
+  if (!(*sp)->compare_exchange_strong(expected, 1)) return std::nullopt;
+  return TimeoutDeadline{*tp, *sp};
+}
+
+int salvage_register(const Trap& owner, std::string_view accessor, int fd,
+                     off_t offset) noexcept {
+  if (!child.active) return -1;
+  for (int i = 0; i < kSlots; ++i) {
+    auto& s = slots[i];
+    if (s.used.load()) continue;
+    s.owner = Registry::state(owner);
+    std::size_t n = std::min(accessor.size(), sizeof s.name - 1);
+    std::memcpy(s.name, accessor.data(), n);
+    s.name[n] = '\0';
+    s.fd = fd;
+    s.offset = offset;
+    s.used.store(true);
+    // A copy for the parent, which reads it if the child execs another
+    // program (which writes on into it) or is killed before it can rescue.
+    if (child.handover_fd >= 0 && s.owner == child.owner && fd >= 0) {
+      char label[sizeof s.name + 24];
+      std::snprintf(label, sizeof label, "%s %lld", s.name, static_cast<long long>(offset));
+      posix::hand_over(child.handover_fd, fd, label);
+    }
+    return i;
+  }
+  return -1;
+}
+
+void salvage_unregister(int slot) noexcept {
+  if (slot >= 0 && slot < kSlots) slots[slot].used.store(false);
+}
+
+void register_fork_layer(Trapper& t) {
+  auto& B = Builder::instance();
+  B.layer(t, "fork", fork_layer, [](std::string_view style) {
+    if (!style.empty() && style != "exec") bad_layer_argument("fork", style, "no argument or \"exec\"");
+  });
+  B.accessor(t, {.simple = {"signal"}, .is_leaveby = true});
+}
+
+}  // namespace trap::detail

@@ -1,0 +1,78 @@
+// The fork layer's parts that its fork(exec) style (fork_exec.cpp) shares
+// with the plain one (fork.cpp): the child's run, the parent's wait.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <optional>
+
+#include "isolation/fork.hpp"
+#include "isolation/fork_record.hpp"
+#include "posix/fd.hpp"
+#include "posix/children.hpp"
+
+namespace trap {
+class Trap;
+}  // namespace trap
+
+namespace trap::detail {
+
+using Deadline = TimeoutDeadline;
+
+/// The exit status of a child whose parent died before it could ask to
+/// die with it: nobody reads it.
+inline constexpr int kOrphaned = 126;
+
+/// In the child: runs the layers below and the code, writes the record to
+/// @p result_fd and ends the process. The captures' files are handed over
+/// on @p handover_fd (see posix::hand_over) when it is not -1.
+[[noreturn]] void run_child(Trap& self, int result_fd, std::size_t teardowns_before,
+                            int handover_fd = -1);
+
+/// Completes @p self from the record @p r, or from the wait @p status.
+void apply(Trap& self, ForkResult& r, int status, bool timed_out,
+           const std::optional<Deadline>& deadline);
+
+/// What the parent holds while its child runs. On the heap, and dropped by
+/// a teardown of the trap: if an outer in-process timeout jumps past the
+/// fork layer, the child is still killed and reaped, and these closed.
+struct ForkedChild {
+  pid_t pid = -1;
+  bool reaped = false;
+  posix::Fd result;    ///< the file the child writes its record to
+  posix::Fd handover;  ///< where it hands over its capture files (plain fork)
+  posix::Fd exited;    ///< its pidfd (invalid where unsupported)
+
+  ForkedChild() = default;
+  ForkedChild(const ForkedChild&) = delete;
+  ForkedChild& operator=(const ForkedChild&) = delete;
+  ~ForkedChild() { release(); }
+  /// Kills and reaps the child unless it was reaped, closes the files.
+  void release() noexcept {
+    if (pid > 0 && !reaped) posix::kill_and_reap(pid);
+    reaped = true;
+    result.reset();
+    handover.reset();
+    exited.reset();
+  }
+};
+
+/// A ForkedChild for @p self, with its result file, owned by a teardown of
+/// @p self that releases it (registered here: count the child's teardowns
+/// after this call).
+ForkedChild& forked_child(Trap& self);
+
+/// In the parent: waits for child @p c (until @p deadline), reads its
+/// record (and, without one, the capture files it handed over) and
+/// completes the trap. @p exec_style: the child is a fork(exec) re-run.
+void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>& deadline,
+                      bool exec_style);
+
+/// A plain fork trap; @p warn: warn once if this process runs threads.
+void fork_plain(Trap& self, bool warn);
+
+/// The fork(exec) style (fork_exec.cpp).
+void fork_exec_layer(Trap& self);
+
+}  // namespace trap::detail

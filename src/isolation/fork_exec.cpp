@@ -1,0 +1,162 @@
+// The fork layer's fork(exec) style: the child re-executes the test
+// program, which runs the current test again (through the framework's hook,
+// reexec.hpp) up to this trap, and runs only its code. The traps before it
+// replay the results they had in the parent (fork_replay.hpp); the re-run
+// dies with the process that started it.
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <trap/detail/reexec.hpp>
+#include <trap/trap.hpp>
+
+#include "capture/capture.hpp"
+#include "isolation/fork_child.hpp"
+#include "isolation/fork_replay.hpp"
+#include "report/hub_internals.hpp"
+#include "posix/fd.hpp"
+#include "posix/children.hpp"
+#include "engine/state.hpp"
+
+extern char** environ;
+
+namespace trap::detail {
+namespace {
+
+// How the framework re-runs the current test, and which fork(exec) trap of
+// the test this is.
+std::atomic<ReexecArguments> reexec{nullptr};
+std::atomic<int> exec_traps{0};
+
+// The descriptors a re-run process finds its result file and hub file on.
+constexpr int kExecResultFd = 198;
+constexpr int kExecHubFd = 199;
+constexpr const char* kExecVariable = "TRAP_FORK_EXEC";
+
+// In a process started by a fork(exec) trap: the number of the trap to run
+// (0 in any other). Read at start-up, from the variable "NUMBER:PID", PID
+// the process that started this one: the re-run dies with it from its
+// first moment, takes over the earlier traps' results, and removes the
+// variable, so that no program it starts takes itself for a re-run.
+int exec_target() {
+  static const int target = [] {
+    const char* v = std::getenv(kExecVariable);
+    if (!v) return 0;
+    const int number = std::atoi(v);
+    const char* colon = std::strchr(v, ':');
+    const auto parent = static_cast<pid_t>(colon ? std::atol(colon + 1) : 0);
+    ::unsetenv(kExecVariable);
+    if (parent <= 0) return 0;
+    if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
+    load_replay();
+    return number;
+  }();
+  return target;
+}
+[[maybe_unused]] const int exec_target_at_start_up = exec_target();
+
+std::vector<std::string> current_environment(int trap_number) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e)
+    if (std::strncmp(*e, "TRAP_FORK_EXEC=", 15) != 0) env.emplace_back(*e);
+  env.push_back(std::string(kExecVariable) + "=" + std::to_string(trap_number) + ":" +
+                std::to_string(::getpid()));
+  return env;
+}
+
+// In a re-run, a trap before the one it is for: the result the parent saw.
+void replay(Trap& self, int number) {
+  ForkResult r;
+  bool timed_out = false;
+  try {
+    const ReplayedTrap& t = replayed_trap(number);
+    r = decode_fork_result(t.record);
+    timed_out = t.timed_out;
+  } catch (const std::exception& e) {
+    self.exception(e.what());
+  }
+  auto deadline = claim_timeout_deadline(self);
+  if (timed_out && deadline) deadline->state->store(2);  // the timeout layer records it
+  apply(self, r, 0, false, std::nullopt);
+}
+
+// In a re-run, the trap it is for: runs here and ends the process.
+[[noreturn]] void run_exec_target(Trap& self) {
+  // Programs the code starts inherit nothing of it.
+  posix::set_cloexec(kExecResultFd);
+  posix::set_cloexec(kExecHubFd);
+  HubInternals::forward_to_parent(kExecHubFd);
+  run_child(self, kExecResultFd, Registry::state(self)->teardowns.size());
+}
+
+}  // namespace
+
+void fork_exec_layer(Trap& self) {
+  const int number = ++exec_traps;
+  if (int target = exec_target()) {
+    // This process runs the test again for trap number `target`. The
+    // traps before it return what they returned in the parent, so that the
+    // test takes the same path without running their code again; inside
+    // it, fork(exec) does not nest, and runs as a plain fork.
+    if (number < target) return replay(self, number);
+    if (number > target) return fork_plain(self, false);
+    run_exec_target(self);
+  }
+  std::optional<Deadline> deadline;
+  KeepForReplay keep(self, number,
+                     [&deadline] { return deadline && deadline->state->load() == 2; });
+  ReexecArguments arguments = reexec.load();
+  if (!arguments)
+    self.exception("fork(exec): no test framework can run this test again in a new process; "
+                   "include <trap/boost_test.hpp> in a Boost.Test program");
+  flush_streams(1);
+  flush_streams(2);
+  ForkedChild& c = forked_child(self);
+  posix::Fd earlier;
+  try {
+    earlier = posix::memfd("trap-replay");
+    if (!earlier) earlier = posix::temp_file(temp_dir());
+    const std::string bytes = replay_before(number);
+    posix::write_all(earlier.get(), bytes.data(), bytes.size());
+  } catch (const std::exception& e) {
+    self.exception(std::string("fork(exec): ") + e.what());
+  }
+  deadline = claim_timeout_deadline(self);
+  pid_t pid = -1;
+  {
+    // Gone before the wait below, which an outer timeout may jump out of.
+    std::vector<std::string> argv{"/proc/self/exe"};
+    for (auto& a : arguments()) argv.push_back(std::move(a));
+    std::vector<posix::Redirect> redirects{{-1, 0},
+                                           {-1, 1},
+                                           {-1, 2},
+                                           {earlier.get(), kExecReplayFd},
+                                           {c.result.get(), kExecResultFd}};
+    if (int hub_fd = HubInternals::ipc_fd(current_hub()); hub_fd >= 0)
+      redirects.push_back({hub_fd, kExecHubFd});
+    try {
+      pid = posix::spawn("/proc/self/exe", argv, current_environment(number), redirects);
+    } catch (const std::exception& e) {
+      if (deadline) deadline->state->store(0);
+      self.exception(std::string("fork(exec): ") + e.what());
+    }
+  }
+  c.pid = pid;
+  c.exited = posix::pidfd(pid);
+  earlier.reset();
+  finish_in_parent(self, c, deadline, true);
+}
+
+void set_reexec_arguments(ReexecArguments fn) noexcept { reexec.store(fn); }
+
+void new_test_started() noexcept {
+  exec_traps.store(0);
+  forget_exec_traps();
+}
+
+}  // namespace trap::detail

@@ -1,0 +1,312 @@
+#include "posix/children.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "posix/fd.hpp"
+
+namespace trap::posix {
+namespace {
+
+[[noreturn]] void fail(int err, const std::string& what) {
+  throw std::system_error(err, std::generic_category(), what);
+}
+
+// A pidfd becomes readable when the child ends: a wait with a deadline
+// without signals or polling. Linux 5.3; nothing where unsupported.
+Fd open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  long r = ::syscall(SYS_pidfd_open, pid, 0);
+  if (r >= 0) return off_standard_fds(Fd(static_cast<int>(r)));
+#endif
+  (void)pid;
+  return Fd();
+}
+
+// Milliseconds left until the deadline, rounded up, for poll().
+int millis_left(std::chrono::steady_clock::time_point deadline) {
+  auto left = deadline - std::chrono::steady_clock::now();
+  if (left <= std::chrono::steady_clock::duration::zero()) return 0;
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return ms > 1'000'000'000 ? 1'000'000'000 : static_cast<int>(ms);
+}
+
+std::optional<int> reap(pid_t pid, int flags) {
+  int status = 0;
+  for (;;) {
+    pid_t r = -1;
+    if (int e = take_fault("waitpid"); e > 0)
+      errno = e;
+    else
+      r = ::waitpid(pid, &status, flags);
+    if (r == pid) return status;
+    if (r == 0) return std::nullopt;
+    if (errno != EINTR) fail(errno, "waitpid(" + std::to_string(pid) + ")");
+  }
+}
+
+}  // namespace
+
+Fd pidfd(pid_t pid) { return open_pidfd(pid); }
+
+pid_t fork() {
+  for (;;) {
+    pid_t pid = -1;
+    if (int e = take_fault("fork"); e > 0)
+      errno = e;
+    else
+      pid = ::fork();
+    if (pid >= 0) return pid;
+    if (errno != EINTR) fail(errno, "fork");  // EAGAIN: a process limit, not worth a retry
+  }
+}
+
+std::optional<int> wait_until(pid_t pid,
+                              std::optional<std::chrono::steady_clock::time_point> deadline,
+                              int given_pidfd) {
+  if (!deadline) return reap(pid, 0);
+  Fd own = given_pidfd >= 0 ? Fd() : open_pidfd(pid);
+  if (const int pidfd = given_pidfd >= 0 ? given_pidfd : own.get(); pidfd >= 0) {
+    for (;;) {
+      struct pollfd p = {pidfd, POLLIN, 0};
+      int r = ::poll(&p, 1, millis_left(*deadline));
+      if (r > 0) return reap(pid, 0);
+      if (r == 0) return reap(pid, WNOHANG);  // it may have ended just now
+      if (errno != EINTR) fail(errno, "poll(pidfd)");
+    }
+  }
+  // Without pidfd: check at growing intervals, at most 10 ms apart.
+  auto pause = std::chrono::microseconds(100);
+  for (;;) {
+    if (auto status = reap(pid, WNOHANG)) return status;
+    if (std::chrono::steady_clock::now() >= *deadline) return std::nullopt;
+    struct timespec ts = {0, static_cast<long>(pause.count()) * 1000};
+    ::nanosleep(&ts, nullptr);
+    if (pause < std::chrono::milliseconds(10)) pause *= 2;
+  }
+}
+
+void kill(pid_t pid, int sig) {
+  for (;;) {
+    int r = -1;
+    if (int e = take_fault("kill"); e > 0)
+      errno = e;
+    else
+      r = ::kill(pid, sig);
+    if (r == 0 || errno == ESRCH) return;
+    if (errno != EINTR)
+      fail(errno, "kill(" + std::to_string(pid) + ", " + std::to_string(sig) + ")");
+  }
+}
+
+bool in_vfork_child() noexcept { return ::getpid() != self_pid(); }
+
+void own_process_group() noexcept { ::setpgid(0, 0); }
+
+bool die_with_parent(pid_t parent) noexcept {
+  return ::prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && ::getppid() == parent;
+}
+
+int thread_count() noexcept {
+  DIR* d = ::opendir("/proc/self/task");
+  if (!d) return 1;
+  int n = 0;
+  while (struct dirent* e = ::readdir(d))
+    if (e->d_name[0] != '.') ++n;
+  ::closedir(d);
+  return n > 0 ? n : 1;
+}
+
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  if (abbrev) return std::string("SIG") + abbrev;
+  return "signal " + std::to_string(sig);
+}
+
+void no_core_files() noexcept {
+  struct rlimit none = {0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
+}
+
+bool write_signal_safe(int fd, const char* data, std::size_t n) noexcept {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    data += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+bool copy_region_signal_safe(int from, off_t offset, int to, const char* kind,
+                             const char* name) noexcept {
+  off_t length = 0;  // a capture kept elsewhere than a file: known to be empty
+  if (from >= 0) {
+    struct stat st;
+    if (::fstat(from, &st) != 0) return false;
+    length = st.st_size > offset ? st.st_size - offset : 0;
+  }
+  // The header, formatted by hand: no stdio in a signal handler.
+  char digits[24];
+  int nd = 0;
+  unsigned long long v = static_cast<unsigned long long>(length);
+  do {
+    digits[nd++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  char header[128];
+  std::size_t h = 0;
+  auto put = [&](const char* s) {
+    while (*s && h < sizeof header - 2) header[h++] = *s++;
+  };
+  put(kind);
+  put(" ");
+  put(name);
+  put(" ");
+  while (nd > 0 && h < sizeof header - 1) header[h++] = digits[--nd];
+  header[h++] = '\n';
+  if (!write_signal_safe(to, header, h)) return false;
+  char buf[16384];
+  while (length > 0) {
+    std::size_t want = length < static_cast<off_t>(sizeof buf) ? static_cast<std::size_t>(length)
+                                                                : sizeof buf;
+    ssize_t r = ::pread(from, buf, want, offset);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    if (!write_signal_safe(to, buf, static_cast<std::size_t>(r))) return false;
+    offset += r;
+    length -= r;
+  }
+  return true;
+}
+
+void exit_now(int code) noexcept {
+  ::syscall(SYS_exit_group, code);
+  for (;;) ::pause();
+}
+
+}  // namespace trap::posix
+
+namespace trap::posix {
+
+void set_process_group(pid_t pid) noexcept { ::setpgid(pid, pid); }
+
+void kill_and_reap(pid_t pid) noexcept {
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace trap::posix
+
+namespace trap::posix {
+
+pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
+            const std::vector<std::string>& env, const std::vector<Redirect>& redirects) {
+  const std::string what = "posix_spawn \"" + path + "\"";
+  std::vector<char*> args, vars;
+  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  for (auto& v : env) vars.push_back(const_cast<char*>(v.c_str()));
+  vars.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  ::posix_spawn_file_actions_init(&actions);
+  ::posix_spawnattr_init(&attr);
+  for (auto& r : redirects) {
+    if (r.from < 0)
+      ::posix_spawn_file_actions_addopen(&actions, r.to, "/dev/null", O_RDWR, 0);
+    else
+      ::posix_spawn_file_actions_adddup2(&actions, r.from, r.to);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  ::posix_spawnattr_setsigmask(&attr, &none);
+  ::posix_spawnattr_setpgroup(&attr, 0);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
+  pid_t pid = -1;
+  count_spawn();
+  int rc;
+  do {
+    rc = take_fault("posix_spawn");
+    if (rc <= 0) rc = ::posix_spawn(&pid, path.c_str(), &actions, &attr, args.data(), vars.data());
+  } while (rc == EINTR);
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::posix_spawnattr_destroy(&attr);
+  if (rc != 0) fail(rc, what);
+  return pid;
+}
+
+}  // namespace trap::posix
+
+namespace trap::posix {
+
+std::pair<Fd, Fd> handover_socket() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0) fail(errno, "socketpair");
+  return {off_standard_fds(Fd(sv[0])), off_standard_fds(Fd(sv[1]))};
+}
+
+bool hand_over(int socket, int fd, const char* label) noexcept {
+  struct iovec iov = {const_cast<char*>(label), ::strnlen(label, 200)};
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    ::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  }
+  ssize_t r;
+  do r = ::sendmsg(socket, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (r < 0 && errno == EINTR);
+  return r >= 0;
+}
+
+std::vector<HandedOver> take_handed_over(int socket) {
+  std::vector<HandedOver> got;
+  for (;;) {
+    char label[256];
+    struct iovec iov = {label, sizeof label};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(socket, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return got;
+    if (n < 0) fail(errno, "recvmsg");
+    int fd = -1;
+    if (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c && c->cmsg_type == SCM_RIGHTS)
+      ::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    got.push_back({std::string(label, static_cast<std::size_t>(n)),
+                   fd >= 0 ? off_standard_fds(Fd(fd)) : Fd(fd)});
+  }
+}
+
+}  // namespace trap::posix

@@ -1,0 +1,310 @@
+// trap::run: an external program in a trap. Boost.Process v2 starts it
+// (vfork launcher: the cost does not grow with this process's size);
+// process_io.cpp feeds its stdin and drains its stdout and stderr at once
+// with poll(), so no amount of output on both can deadlock, and no Asio
+// state sits on the stack for an outer timeout's jump to leave dangling.
+//
+// The launcher runs on an io_context of its own. What the call holds (that
+// context, the process, the pipes) lives on the heap, owned by the trap's
+// teardown too: if an outer in-process timeout jumps past the call, the
+// teardown kills and reaps the program and closes its descriptors.
+#define BOOST_PROCESS_USE_STD_FS 1
+
+#include <trap/process.hpp>
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <any>
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+#include <utility>
+
+// Boost.Process 1.81 with BOOST_PROCESS_USE_STD_FS names boost::optional
+// and boost::is_constructible / remove_pointer without including them.
+#include <type_traits>
+
+#include <boost/optional.hpp>
+#include <boost/type_traits/is_constructible.hpp>
+#include <boost/type_traits/remove_pointer.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/process/v2/environment.hpp>
+#include <boost/process/v2/posix/vfork_launcher.hpp>
+#include <boost/process/v2/process.hpp>
+#include <boost/process/v2/stdio.hpp>
+// Header-only Boost.Process 1.81 leaves process_environment::on_setup
+// undefined unless its implementation file is included.
+#include <boost/process/v2/impl/environment.ipp>
+
+#include "isolation/fork.hpp"
+#include "posix/fd.hpp"
+#include "posix/children.hpp"
+#include "process/io.hpp"
+
+extern char** environ;
+
+namespace trap {
+namespace {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+using Clock = std::chrono::steady_clock;
+
+// Runs in the vforked child before exec: its own process group (so a
+// timeout kills its children too), killed if this process dies first (the
+// parent's pid checked after, in case it died before), and its working
+// directory.
+struct ChildSetup {
+  const std::string* dir;
+  pid_t parent;
+  template <class Launcher>
+  bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
+    ::setpgid(0, 0);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)
+      return bp::error_code(ECHILD, bp::system_category());
+    if (!dir->empty() && ::chdir(dir->c_str()) != 0)
+      return bp::error_code(errno, bp::system_category());
+    return {};
+  }
+};
+
+std::vector<std::string> environment_of(const RunOptions& o) {
+  std::map<std::string, std::string> env;
+  if (o.inherit_environment) {
+    for (char** e = environ; e && *e; ++e) {
+      std::string_view kv(*e);
+      auto eq = kv.find('=');
+      if (eq != std::string_view::npos) env[std::string(kv.substr(0, eq))] = kv.substr(eq + 1);
+    }
+  }
+  for (auto& [k, v] : o.environment) env[k] = v;
+  for (auto& k : o.unset_environment) env.erase(k);
+  std::vector<std::string> out;
+  out.reserve(env.size());
+  for (auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+[[noreturn]] void cannot_start(const std::string& program, int err,
+                               const std::string& detail = {}) {
+  throw std::system_error(err, std::generic_category(),
+                          "cannot start \"" + program + "\"" + detail);
+}
+
+// The program to execute: argv[0], looked up in PATH if it has no slash.
+std::filesystem::path executable(const std::string& name, const RunOptions& o) {
+  std::filesystem::path exe = name;
+  if (o.path_lookup && name.find('/') == std::string::npos) {
+    if (auto p = o.environment.find("PATH"); p != o.environment.end()) {
+      std::vector<bp::environment::key_value_pair> env{{"PATH", p->second}};
+      exe = bp::environment::find_executable(name, env);
+    } else {
+      exe = bp::environment::find_executable(name);
+    }
+    if (exe.empty()) cannot_start(name, ENOENT, " (not found in PATH)");
+  }
+  // Checked here, so that the child fails to exec only in a race.
+  std::error_code ec;
+  if (!std::filesystem::exists(exe, ec)) cannot_start(name, ENOENT);
+  if (std::filesystem::is_directory(exe, ec)) cannot_start(name, EISDIR);
+  if (::access(exe.c_str(), X_OK) != 0) cannot_start(name, errno);
+  return exe;
+}
+
+// @p s with each NUL byte shown as "\0", for a message.
+std::string shown(std::string s) {
+  for (auto at = s.find('\0'); at != std::string::npos; at = s.find('\0', at + 2))
+    s.replace(at, 1, "\\0");
+  return s;
+}
+
+// A NUL byte cuts a C string short, and "=" in a name splits it elsewhere:
+// neither can reach the program as given.
+void check_passable(const std::vector<std::string>& argv, const RunOptions& o) {
+  using namespace std::string_literals;
+  for (std::size_t i = 0; i < argv.size(); ++i)
+    if (argv[i].find('\0') != std::string::npos)
+      throw UsageError("trap::run: argument " + std::to_string(i) + " (\"" + shown(argv[i]) +
+                       "\") contains a NUL byte, which cannot be passed to a program");
+  auto check_name = [](const std::string& name, const char* what) {
+    if (name.empty() || name.find_first_of("="s + '\0') != std::string::npos)
+      throw UsageError("trap::run: " + std::string(what) + " name \"" + shown(name) +
+                       "\" is empty or contains \"=\" or a NUL byte, which cannot be passed");
+  };
+  for (auto& [k, v] : o.environment) {
+    check_name(k, "environment variable");
+    if (v.find('\0') != std::string::npos)
+      throw UsageError("trap::run: the value of environment variable \"" + k +
+                       "\" contains a NUL byte, which cannot be passed");
+  }
+  for (auto& k : o.unset_environment) check_name(k, "unset_environment variable");
+}
+
+// The deadline: the program's own, or an outer timeout layer's, which this
+// code then keeps (its state: 1 kept, 2 passed; see timeout.cpp).
+struct Deadline {
+  std::optional<Clock::time_point> when;
+  std::shared_ptr<std::atomic<int>> layer_state;
+};
+
+Deadline deadline_of(Trap& t, const RunOptions& o) {
+  Deadline d;
+  if (o.timeout) d.when = Clock::now() + *o.timeout;
+  // Kept even when ours comes first: the layer must not stop this thread
+  // while it waits for the program.
+  if (auto layer = detail::claim_timeout_deadline(t)) {
+    if (!d.when || layer->when <= *d.when) {
+      d.when = layer->when;
+      d.layer_state = layer->state;
+    }
+  }
+  return d;
+}
+
+// What a trap::run holds while the program runs, owned by the trap's
+// teardown alone: if an outer in-process timeout jumps past the call, the
+// teardown kills the program's group and the program (basic_process's
+// destructor kills and reaps it), closes its pipes, restores the SIGPIPE
+// mask and frees the launcher's io_context.
+struct Launched {
+  std::optional<asio::io_context> launch_ctx{std::in_place};
+  std::optional<bp::basic_process<asio::io_context::executor_type>> proc{
+      std::in_place, launch_ctx->get_executor()};
+  detail::ProgramPipes pipes;
+  pid_t pid = -1;
+  bool reaped = false;
+
+  Launched() = default;
+  Launched(const Launched&) = delete;
+  Launched& operator=(const Launched&) = delete;
+  ~Launched() { release(); }
+  void release() noexcept {
+    if (pid > 0 && !reaped) ::kill(-pid, SIGKILL);
+    proc.reset();
+    launch_ctx.reset();
+    pipes.in.reset();
+    pipes.out.reset();
+    pipes.err.reset();
+    pipes.exited.reset();
+    pipes.allow_sigpipe();
+  }
+};
+
+// A Launched that only @p t's teardown holds: an outer timeout's jump past
+// the call leaves no reference to it behind on the stack.
+Launched& launched_for(Trap& t) {
+  auto owned = std::make_shared<Launched>();
+  Launched& l = *owned;
+  t.teardown([owned] { owned->release(); });
+  return l;
+}
+
+void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions& o) {
+  const std::filesystem::path exe = executable(argv.front(), o);
+  std::error_code dir_ec;
+  if (!o.working_directory.empty() && !std::filesystem::is_directory(o.working_directory, dir_ec))
+    cannot_start(argv.front(), ENOENT, " in working directory \"" + o.working_directory + "\"");
+  auto [in_r, in_w] = posix::pipe();
+  auto [out_r, out_w] = posix::pipe();
+  auto [err_r, err_w] = posix::pipe();
+  bp::posix::vfork_launcher launcher;
+  bp::error_code ec;
+  std::vector<std::string> args(argv.begin() + 1, argv.end());
+  // Through the executor: Boost.Process 1.81 drops the error_code of the
+  // io_context overload and throws its own "default_launcher" error.
+  auto exec = l.launch_ctx->get_executor();
+  if (int e = posix::take_library_fault("posix_spawn"))
+    ec.assign(e, bp::system_category());
+  else
+    *l.proc = launcher(exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
+                      bp::process_environment(environment_of(o)),
+                      ChildSetup{&o.working_directory, ::getpid()});
+  if (ec) {
+    if (launcher.pid > 0) posix::kill_and_reap(launcher.pid);  // the child that could not exec
+    cannot_start(argv.front(), ec.value(), " (spawn)");
+  }
+  l.pid = l.proc->id();
+  posix::set_process_group(l.pid);
+  l.pipes.in = std::move(in_w);
+  l.pipes.out = std::move(out_r);
+  l.pipes.err = std::move(err_r);
+  l.pipes.exited = posix::pidfd(l.pid);
+}
+
+// Reaps the program; its status.
+int reap(Launched& l) {
+  // Gone with the program: what it left running in its group (before it
+  // is reaped, so that the group id cannot have been reused).
+  posix::kill(-l.pid, SIGKILL);
+  bp::error_code wait_ec;
+  if (int e = posix::take_library_fault("waitpid"))
+    wait_ec.assign(e, bp::system_category());
+  else
+    l.proc->wait(wait_ec);
+  l.reaped = true;
+  if (wait_ec) {
+    posix::kill_and_reap(l.pid);  // no zombie left behind
+    throw std::system_error(wait_ec.value(), std::generic_category(),
+                            "waitpid(" + std::to_string(l.pid) + ")");
+  }
+  return l.proc->native_exit_code();
+}
+
+void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions& o) {
+  Launched& launched = launched_for(t);
+  const Deadline deadline = deadline_of(t, o);
+  launch(launched, argv, o);
+  detail::ProgramOutput outcome =
+      detail::follow_program(launched.pipes, launched.pid, o.input, deadline.when);
+  const int status = reap(launched);
+
+  t.set("stdout", Value(std::move(outcome.out)));
+  t.set("stderr", Value(std::move(outcome.err)));
+  if (outcome.timed_out && deadline.layer_state) {
+    deadline.layer_state->store(2);  // the timeout layer records it
+  } else if (outcome.timed_out) {
+    t.set("timeout", Value(true));
+    t.set_leaveby("timeout");
+  } else if (WIFSIGNALED(status)) {
+    t.set("signal", Value(WTERMSIG(status)));
+    t.set_leaveby("signal");
+  } else {
+    t.set("exit", Value(WEXITSTATUS(status)));
+    t.set_leaveby("exit");
+  }
+}
+
+}  // namespace
+
+Trapper& process_trapper() {
+  static Trapper t("trap::process", &standard());
+  static std::once_flag once;
+  std::call_once(once, [] {
+    auto& B = Builder::instance();
+    // Terminating, like raw, but the program's code sets the leaveby.
+    B.layer(t, "program", [](Trap& self, std::string_view) { self.run(); });
+    B.multi_layer(t, "default", {"program", "die"});
+  });
+  return t;
+}
+
+Trap detail::run_under(std::string_view spec, const std::vector<std::string>& argv,
+                       const RunOptions& options) {
+  if (argv.empty()) throw UsageError("trap::run: argv is empty (argv[0] names the program)");
+  check_passable(argv, options);
+  if (options.timeout && options.timeout->count() <= 0)
+    throw UsageError("trap::run: the timeout must be positive, not " +
+                     std::to_string(options.timeout->count()) + " ms");
+  return process_trapper().trap(spec, [&](Trap& t) { run_program(t, argv, options); });
+}
+
+Trap run(const std::vector<std::string>& argv, const RunOptions& options) {
+  return detail::run_under(std::string_view(), argv, options);
+}
+
+}  // namespace trap

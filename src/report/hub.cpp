@@ -1,0 +1,403 @@
+// The hub: filters, numbering, counts, the formatter, listeners, plans, and
+// results from forked children.
+#include <trap/hub.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <trap/errors.hpp>
+
+#include "capture/capture.hpp"
+#include "report/event_codec.hpp"
+#include "report/hub_state.hpp"
+#include "posix/fd.hpp"
+#include "isolation/stop_shield.hpp"
+
+namespace trap {
+
+Formatter::~Formatter() = default;
+void Formatter::finish(const Hub&) {}
+bool Formatter::hub_error(std::string_view) { return false; }
+bool Formatter::host_framework() const { return false; }
+
+namespace detail {
+
+HubLock::HubLock() : pid_(posix::self_pid()) {}
+
+void HubLock::renew_after_fork() {
+  const std::thread::id owner = owner_;
+  const int depth = depth_;
+  new (&mutex_) std::mutex;
+  new (&free_) std::condition_variable;
+  owner_ = {};
+  depth_ = 0;
+  if (owner == std::this_thread::get_id()) {
+    owner_ = owner;
+    depth_ = depth;
+  }
+  pid_ = posix::self_pid();
+}
+
+// Each hold is a critical section: a stop (in-process timeout) must not
+// leave the hub locked for ever.
+void HubLock::lock() {
+  enter_shield();
+  if (pid_ != posix::self_pid()) renew_after_fork();
+  const auto me = std::this_thread::get_id();
+  std::unique_lock guard(mutex_);
+  if (depth_ > 0 && owner_ == me) {
+    ++depth_;
+    return;
+  }
+  free_.wait(guard, [&] { return depth_ == 0; });
+  owner_ = me;
+  depth_ = 1;
+}
+
+bool HubLock::try_lock() {
+  enter_shield();
+  if (pid_ != posix::self_pid()) renew_after_fork();
+  const auto me = std::this_thread::get_id();
+  {
+    std::lock_guard guard(mutex_);
+    if (depth_ == 0 || owner_ == me) {
+      owner_ = me;
+      ++depth_;
+      return true;
+    }
+  }
+  leave_shield();
+  return false;
+}
+
+void HubLock::unlock() noexcept {
+  {
+    std::lock_guard guard(mutex_);
+    if (depth_ == 0 || owner_ != std::this_thread::get_id()) return;
+    if (--depth_ == 0) {
+      owner_ = {};
+      free_.notify_one();
+    }
+  }
+  leave_shield();  // a stop deferred meanwhile lands here, the hub unlocked
+}
+
+}  // namespace detail
+
+Hub::Hub() : Hub(make_tap_formatter()) {}
+
+Hub::Hub(std::unique_ptr<Formatter> formatter) : s_(std::make_unique<State>()) {
+  s_->formatter = std::move(formatter);
+  s_->owner_pid = posix::self_pid();
+  try {
+    s_->ipc = posix::memfd("trap-hub");
+    if (!s_->ipc) s_->ipc = posix::temp_file(detail::temp_dir());
+    posix::set_append(s_->ipc.get());
+  } catch (const std::exception&) {
+    s_->ipc.reset();  // no results from children then; everything else works
+  }
+}
+
+Hub::~Hub() = default;
+
+void Hub::send(Event event) {
+  std::lock_guard lock(s_->mutex);
+  if (posix::self_pid() != s_->owner_pid) {
+    s_->send_to_parent(*this, std::move(event));
+    return;
+  }
+  s_->read_children(*this);
+  s_->process(*this, std::move(event), false);
+}
+
+void Hub::State::send_to_parent(Hub& hub, Event event) {
+  // Test2's rule: pre-filters run here, in the child; filters in the parent.
+  auto chain = pre_filters.snapshot();
+  for (auto& f : *chain) {
+    try {
+      std::optional<Event> kept = f.fn(hub, std::move(event));
+      if (!kept) return;
+      event = std::move(*kept);
+    } catch (...) {
+      detail::report_hub_error("a filter");
+      return;
+    }
+  }
+  if (!ipc) return;
+  try {
+    std::string record = detail::encode_event(event);
+    posix::write_all(ipc.get(), record.data(), record.size());  // one append
+  } catch (...) {
+    detail::report_hub_error("sending a result to the parent process");
+  }
+}
+
+void Hub::State::read_children(Hub& hub, bool last) {
+  // Nothing to read until this process has forked at least once.
+  if (!ipc || posix::fork_count() == 0) return;
+  std::string bytes;
+  try {
+    posix::read_from(ipc.get(), ipc_offset, bytes);
+  } catch (...) {
+    // What is not read now stays in the file for the next look; at the end
+    // there is none, and the results would be lost without a word.
+    if (last) detail::report_hub_error("reading the results of forked children");
+    return;
+  }
+  if (bytes.empty()) return;
+  detail::Decoded d = detail::decode_events(bytes);
+  ipc_offset += d.consumed;
+  for (auto& e : d.events) process(hub, std::move(e), true);
+  if (d.malformed) {
+    ipc_offset += bytes.size() - d.consumed;  // cannot find the next record
+    Event error;
+    error.pass = false;
+    error.name = "a result from a child process";
+    error.diagnostics.push_back("    A child process wrote a malformed event record (" +
+                                std::to_string(bytes.size() - d.consumed) + " bytes dropped)");
+    process(hub, std::move(error), true);
+  }
+}
+
+void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
+  active = true;
+  for (auto* chain : {&pre_filters, &filters}) {
+    if ((pre_filtered && chain == &pre_filters) || chain->entries().empty()) continue;
+    auto snapshot = chain->snapshot();
+    for (auto& f : *snapshot) {
+      try {
+        std::optional<Event> kept = f.fn(hub, std::move(event));
+        if (!kept) return;  // dropped
+        event = std::move(*kept);
+      } catch (...) {
+        detail::report_hub_error("a filter");
+        ++failed;
+        return;
+      }
+    }
+  }
+  if (event.kind == Event::Kind::ok) {
+    event.number = ++count;
+    if (!event.pass && event.todo.empty()) ++failed;
+  }
+  if (formatter) {
+    try {
+      formatter->write(event);
+    } catch (...) {
+      detail::report_hub_error("the formatter");
+      ++failed;
+    }
+  }
+  if (listeners.entries().empty()) return;
+  auto snapshot = listeners.snapshot();
+  for (auto& l : *snapshot) {
+    try {
+      l.fn(hub, event, count);
+    } catch (...) {
+      detail::report_hub_error("a listener");
+      ++failed;
+    }
+  }
+}
+
+void Hub::collect_() {
+  std::lock_guard lock(s_->mutex);
+  if (posix::self_pid() == s_->owner_pid) s_->read_children(*this);
+}
+
+HubHandle Hub::filter(EventFilter f, bool inherit) {
+  if (!f) throw UsageError("filter(): no function");
+  std::lock_guard lock(s_->mutex);
+  s_->filters.add({++s_->next_id, std::move(f), inherit});
+  return {s_->next_id};
+}
+
+HubHandle Hub::pre_filter(EventFilter f, bool inherit) {
+  if (!f) throw UsageError("pre_filter(): no function");
+  std::lock_guard lock(s_->mutex);
+  s_->pre_filters.add({++s_->next_id, std::move(f), inherit});
+  return {s_->next_id};
+}
+
+void Hub::unfilter(HubHandle h) {
+  std::lock_guard lock(s_->mutex);
+  if (!s_->filters.remove(h))
+    throw UsageError("unfilter(): no filter with handle " + std::to_string(h.id) + " on this hub");
+}
+
+void Hub::pre_unfilter(HubHandle h) {
+  std::lock_guard lock(s_->mutex);
+  if (!s_->pre_filters.remove(h))
+    throw UsageError("pre_unfilter(): no pre-filter with handle " + std::to_string(h.id) +
+                     " on this hub");
+}
+
+HubHandle Hub::listen(EventListener l, bool inherit) {
+  if (!l) throw UsageError("listen(): no function");
+  std::lock_guard lock(s_->mutex);
+  s_->listeners.add({++s_->next_id, std::move(l), inherit});
+  return {s_->next_id};
+}
+
+void Hub::unlisten(HubHandle h) {
+  std::lock_guard lock(s_->mutex);
+  if (!s_->listeners.remove(h))
+    throw UsageError("unlisten(): no listener with handle " + std::to_string(h.id) +
+                     " on this hub");
+}
+
+void Hub::follow_up(FollowUp f) {
+  if (!f) throw UsageError("follow_up(): no function");
+  std::lock_guard lock(s_->mutex);
+  s_->follow_ups.push_back(std::move(f));
+}
+
+std::unique_ptr<Formatter> Hub::format(std::unique_ptr<Formatter> formatter) {
+  std::lock_guard lock(s_->mutex);
+  if (posix::self_pid() != s_->owner_pid) {
+    // A forked child that sets a formatter reports for itself from now on;
+    // its own children report to it.
+    s_->owner_pid = posix::self_pid();
+    s_->ipc.reset();
+    s_->ipc_offset = 0;
+    try {
+      s_->ipc = posix::memfd("trap-hub");
+      if (s_->ipc) posix::set_append(s_->ipc.get());
+    } catch (const std::exception&) {
+      s_->ipc.reset();
+    }
+  }
+  std::swap(formatter, s_->formatter);
+  return formatter;
+}
+
+std::size_t Hub::count() const {
+  std::lock_guard lock(s_->mutex);
+  const_cast<Hub*>(this)->collect_();
+  return s_->count;
+}
+
+std::size_t Hub::failed() const {
+  std::lock_guard lock(s_->mutex);
+  const_cast<Hub*>(this)->collect_();
+  return s_->failed;
+}
+
+bool Hub::is_passing() const {
+  std::lock_guard lock(s_->mutex);
+  const_cast<Hub*>(this)->collect_();
+  if (s_->failing || s_->failed > 0) return false;
+  auto plan_ok = check_plan();
+  return !plan_ok || *plan_ok;
+}
+
+void Hub::is_passing(bool passing) {
+  std::lock_guard lock(s_->mutex);
+  s_->failing = !passing;
+}
+
+void Hub::plan(std::size_t tests) {
+  {
+    std::lock_guard lock(s_->mutex);
+    if (s_->planned || !s_->plan_word.empty()) throw UsageError("You tried to plan twice");
+    s_->planned = tests;
+  }
+  Event e;
+  e.kind = Event::Kind::plan;
+  e.count = tests;
+  send(std::move(e));
+}
+
+void Hub::plan(std::string_view directive) {
+  if (directive != "SKIP" && directive != "NO PLAN")
+    throw UsageError("plan(): \"" + std::string(directive) +
+                     "\" is not a plan; use a number, \"SKIP\" or \"NO PLAN\"");
+  {
+    std::lock_guard lock(s_->mutex);
+    if (s_->planned || !s_->plan_word.empty()) throw UsageError("You tried to plan twice");
+    s_->plan_word = std::string(directive);
+  }
+  if (directive == "SKIP") {
+    Event e;
+    e.kind = Event::Kind::plan;
+    e.count = 0;
+    e.name = "SKIP";
+    send(std::move(e));
+  }
+}
+
+std::optional<std::size_t> Hub::planned() const {
+  std::lock_guard lock(s_->mutex);
+  return s_->planned;
+}
+
+std::optional<bool> Hub::check_plan() const {
+  std::lock_guard lock(s_->mutex);
+  if (!s_->ended) return std::nullopt;
+  if (s_->plan_word == "SKIP") return s_->count == 0;
+  if (!s_->planned) return std::nullopt;
+  return *s_->planned == s_->count;
+}
+
+bool Hub::ended() const {
+  std::lock_guard lock(s_->mutex);
+  return s_->ended;
+}
+
+void Hub::set_no_ending(bool no_ending) {
+  std::lock_guard lock(s_->mutex);
+  s_->no_ending = no_ending;
+}
+
+bool Hub::no_ending() const {
+  std::lock_guard lock(s_->mutex);
+  return s_->no_ending;
+}
+
+void Hub::set_active(bool active) {
+  std::lock_guard lock(s_->mutex);
+  s_->active = active;
+}
+
+bool Hub::active() const {
+  std::lock_guard lock(s_->mutex);
+  return s_->active;
+}
+
+void Hub::finish() {
+  std::lock_guard lock(s_->mutex);
+  // Only the process that made the hub (or took it over with format())
+  // ends it: a forked child's copy prints no plan and runs no follow-up.
+  if (s_->ended || posix::self_pid() != s_->owner_pid) return;
+  s_->read_children(*this, true);
+  s_->ended = true;
+  auto follow_ups = std::move(s_->follow_ups);
+  for (auto& f : follow_ups) {
+    try {
+      f(*this);
+    } catch (...) {
+      detail::report_hub_error("a follow-up");
+      ++s_->failed;
+    }
+  }
+  if (!s_->formatter) return;
+  try {
+    s_->formatter->finish(*this);
+  } catch (...) {
+    detail::report_hub_error("the formatter");
+  }
+}
+
+void Hub::reset_state() {
+  std::lock_guard lock(s_->mutex);
+  s_->count = s_->failed = 0;
+  s_->planned.reset();
+  s_->plan_word.clear();
+  s_->ended = s_->failing = false;
+}
+
+}  // namespace trap

@@ -1,0 +1,26 @@
+// The parts of a hub that trap's own isolation and reporting code reaches:
+// its state, the children file forked traps append results to, and the hand-over
+// of results from a re-executed child. Tests use it to play a misbehaving child.
+#pragma once
+
+#include <trap/hub.hpp>
+
+namespace trap::detail {
+
+struct HubInternals {
+  /// The hub's state, for the hub's own files.
+  static Hub::State& state(const Hub& hub);
+  /// Whether this process made the hub (or took it over with format()).
+  static bool owned_here(const Hub& hub);
+  /// Whether forked children sent results this process has not read yet.
+  static bool children_results_pending(const Hub& hub);
+  /// The file forked children append their results to.
+  static int ipc_fd(const Hub& hub);
+  /// Takes in the results forked children have sent so far, in order.
+  static void collect_children(Hub& hub);
+  /// In a process started by a fork(exec) trap: from now on, results on
+  /// this thread go to the parent's hub through @p fd (its children file).
+  static void forward_to_parent(int fd);
+};
+
+}  // namespace trap::detail

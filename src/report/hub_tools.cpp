@@ -1,0 +1,346 @@
+// Using hubs: the root hub, intercept(), subtests, skip and todo, messages,
+// done_testing().
+#include <trap/hub.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <trap/errors.hpp>
+
+#include "capture/capture.hpp"
+#include "report/hub_internals.hpp"
+#include "posix/fd.hpp"
+#include "report/hub_state.hpp"
+
+namespace trap {
+
+namespace {
+
+// Set once the program is ending: host frameworks are torn down by then, so
+// hub errors are no longer handed to their formatters.
+std::atomic<bool> program_ending{false};
+std::atomic<std::size_t> unrecorded_errors{0};
+
+void end_of_program();
+
+Hub& root_hub() {
+  // Never destroyed: code running at exit (static destructors, other atexit
+  // handlers, threads) may still report.
+  static Hub* const root = [] {
+    auto* h = new Hub;
+    std::atexit(end_of_program);
+    return h;
+  }();
+  return *root;
+}
+
+// Made when the program starts, so that the process that owns it is the one
+// that started, as Test::Builder's singleton: a child forked before the
+// first result must send its results to its parent, not report them itself.
+Hub& root_at_start = root_hub();
+
+thread_local Hub* private_hub = nullptr;
+
+// intercept()'s formatter: keeps its hub's own events; a subtest's events
+// arrive inside the subtest's result.
+class Recorder final : public Formatter {
+ public:
+  explicit Recorder(std::vector<Event>& out) : out_(out) {}
+  void write(const Event& e) override {
+    if (e.nesting == 0) out_.push_back(e);
+  }
+
+ private:
+  std::vector<Event>& out_;
+};
+
+void send_text(Event::Kind kind, std::string_view message, trap::source_location where) {
+  Event e;
+  e.kind = kind;
+  e.name = std::string(message);
+  e.where = where;
+  current_hub().send(std::move(e));
+}
+
+}  // namespace
+
+Hub& hub() { return root_hub(); }
+
+Hub& current_hub() { return private_hub ? *private_hub : hub(); }
+
+std::vector<Event> intercept(const std::function<void()>& fn) {
+  std::vector<Event> events;
+  Hub local(std::make_unique<Recorder>(events));
+  Hub* outer = private_hub;
+  private_hub = &local;
+  try {
+    fn();
+  } catch (...) {
+    private_hub = outer;
+    throw;
+  }
+  private_hub = outer;
+  return events;
+}
+
+namespace {
+
+// A subtest hub's formatter: shows its events through the parent hub's
+// formatter, one level deeper, and keeps them for the subtest's result.
+class Nested final : public Formatter {
+ public:
+  Nested(std::function<void(const Event&)> show, std::vector<Event>& kept)
+      : show_(std::move(show)), kept_(kept) {}
+  void write(const Event& e) override {
+    Event deeper = e;
+    ++deeper.nesting;
+    if (e.nesting == 0) kept_.push_back(e);
+    show_(deeper);
+  }
+
+ private:
+  std::function<void(const Event&)> show_;
+  std::vector<Event>& kept_;
+};
+
+}  // namespace
+
+void Hub::format_only(const Event& event) {
+  std::lock_guard lock(s_->mutex);
+  if (!s_->formatter) return;
+  try {
+    s_->formatter->write(event);
+  } catch (...) {
+    detail::report_hub_error("the formatter");
+    ++s_->failed;
+  }
+}
+
+void Hub::inherit_from(const Hub& parent) {
+  std::scoped_lock lock(s_->mutex, parent.s_->mutex);
+  for (auto& f : parent.s_->pre_filters.entries())
+    if (f.inherit) s_->pre_filters.add({++s_->next_id, f.fn, true});
+  for (auto& f : parent.s_->filters.entries())
+    if (f.inherit) s_->filters.add({++s_->next_id, f.fn, true});
+  for (auto& l : parent.s_->listeners.entries())
+    if (l.inherit) s_->listeners.add({++s_->next_id, l.fn, true});
+}
+
+bool subtest(std::string_view name, const std::function<void()>& fn,
+             trap::source_location where) {
+  Hub& parent = current_hub();
+  Event start;
+  start.kind = Event::Kind::note;
+  start.name = "Subtest: " + std::string(name);
+  start.where = where;
+  parent.send(start);
+
+  std::vector<Event> kept;
+  Hub child(std::make_unique<Nested>([&parent](const Event& e) { parent.format_only(e); }, kept));
+  child.inherit_from(parent);
+  Hub* outer = private_hub;
+  private_hub = &child;
+  std::vector<std::string> problems;
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    problems.push_back("    The subtest threw: " + std::string(e.what()));
+  } catch (...) {
+    problems.push_back("    The subtest threw an exception");
+  }
+  private_hub = outer;
+  const bool skipped = child.s_->plan_word == "SKIP";
+  if (!child.planned() && !skipped) {
+    Event plan;
+    plan.kind = Event::Kind::plan;
+    plan.count = child.count();
+    plan.where = where;
+    child.send(plan);  // the subtest's trailing plan
+  }
+  child.finish();
+  if (child.count() == 0 && !skipped)
+    problems.push_back("    No tests run for subtest \"" + std::string(name) + "\"");
+  const bool pass = problems.empty() && child.is_passing();
+
+  Event result;
+  result.pass = pass;
+  result.name = std::string(name);
+  result.diagnostics = std::move(problems);
+  result.where = where;
+  result.subevents = std::move(kept);
+  parent.send(std::move(result));
+  return pass;
+}
+
+void skip(std::string_view reason, std::size_t count, trap::source_location where) {
+  for (std::size_t i = 0; i < count; ++i) {
+    Event e;
+    e.skip = reason.empty() ? std::string("skipped") : std::string(reason);
+    e.where = where;
+    current_hub().send(std::move(e));
+  }
+}
+
+void todo(std::string_view reason, const std::function<void()>& fn) {
+  Hub& h = current_hub();
+  const std::string why = reason.empty() ? std::string("not done yet") : std::string(reason);
+  HubHandle mark = h.filter([why](Hub&, Event e) -> std::optional<Event> {
+    if (e.kind == Event::Kind::ok && e.todo.empty()) e.todo = why;
+    return e;
+  });
+  try {
+    fn();
+  } catch (...) {
+    h.unfilter(mark);
+    throw;
+  }
+  h.unfilter(mark);
+}
+
+void diag(std::string_view message, trap::source_location where) {
+  send_text(Event::Kind::diag, message, where);
+}
+
+void note(std::string_view message, trap::source_location where) {
+  send_text(Event::Kind::note, message, where);
+}
+
+namespace {
+
+bool owned_here(const Hub& h) { return detail::HubInternals::owned_here(h); }
+
+bool host_framework(const Hub& h) {
+  std::lock_guard lock(detail::HubInternals::state(h).mutex);
+  auto& f = detail::HubInternals::state(h).formatter;
+  return f && f->host_framework();
+}
+
+// Test::More's "No tests run!": a plan was declared or done_testing() was
+// called, and no test ran (a SKIP plan aside).
+bool no_tests_run(const Hub& h) {
+  auto& s = detail::HubInternals::state(h);
+  std::lock_guard lock(s.mutex);
+  if (s.count > 0 || s.plan_word == "SKIP") return false;
+  return s.planned.has_value() || s.done_testing;
+}
+
+// Finishes the root hub, saying first that no test ran if so.
+void end_testing(Hub& h) {
+  if (h.ended()) return;
+  if (!host_framework(h) && no_tests_run(h)) {
+    Event e;
+    e.kind = Event::Kind::diag;
+    e.name = "No tests run!";
+    h.send(std::move(e));
+  }
+  h.finish();
+}
+
+// Test::More's exit status for the root hub's results.
+int exit_status(const Hub& h) {
+  if (host_framework(h)) return detail::unrecorded_hub_errors() > 0 ? 255 : 0;
+  const std::size_t failed = h.failed();
+  if (failed > 0) return static_cast<int>(failed > 254 ? 254 : failed);
+  auto plan_met = h.check_plan();
+  if (plan_met && !*plan_met) return 255;
+  if (no_tests_run(h) || detail::unrecorded_hub_errors() > 0) return 255;
+  return 0;
+}
+
+// The root hub's END block, run by exit() (and so after main returns).
+void end_of_program() {
+  Hub& h = root_hub();
+  if (!owned_here(h)) return;  // a forked child: its parent ends the hub
+  program_ending = true;
+  if (h.no_ending()) return;
+  // Results that only forked children sent make the hub active too.
+  if (h.active() || detail::HubInternals::children_results_pending(h)) {
+    h.set_active(true);
+    end_testing(h);
+  }
+  const int status = h.active() || detail::unrecorded_hub_errors() > 0 ? exit_status(h) : 0;
+  if (status == 0) return;
+  // exit() again from its own handler: glibc runs the handlers still due
+  // (static destructors, the stdio flush) and then ends with this status.
+  std::fflush(nullptr);
+  std::exit(status);
+}
+
+}  // namespace
+
+int done_testing() {
+  Hub& h = hub();
+  {
+    auto& s = detail::HubInternals::state(h);
+    std::lock_guard lock(s.mutex);
+    s.done_testing = true;
+    s.active = true;
+  }
+  // As Test::More's done_testing: the plan is what ran, unless one was set.
+  if (!h.ended() && !h.planned() && detail::HubInternals::state(h).plan_word.empty())
+    h.plan(h.count());
+  end_testing(h);
+  return exit_status(h);
+}
+
+}  // namespace trap
+
+namespace trap::detail {
+
+void report_hub_error(const char* what) {
+  std::string message;
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    message = std::string(what) + " threw: " + e.what();
+  } catch (...) {
+    message = std::string(what) + " threw an exception";
+  }
+  Hub& root = root_hub();
+  // A host framework records the error while it runs, in its own process.
+  if (!program_ending && HubInternals::owned_here(root)) {
+    auto& s = HubInternals::state(root);
+    std::lock_guard lock(s.mutex);
+    try {
+      if (s.formatter && s.formatter->hub_error(message)) return;
+    } catch (...) {
+    }
+  }
+  ++unrecorded_errors;
+  write_original(2, "# trap: " + message + "\n");
+}
+
+std::size_t unrecorded_hub_errors() { return unrecorded_errors; }
+
+Hub::State& HubInternals::state(const Hub& hub) { return *hub.s_; }
+
+bool HubInternals::owned_here(const Hub& hub) {
+  return posix::self_pid() == hub.s_->owner_pid;
+}
+
+bool HubInternals::children_results_pending(const Hub& hub) {
+  std::lock_guard lock(hub.s_->mutex);
+  if (!hub.s_->ipc || posix::fork_count() == 0) return false;
+  try {
+    return posix::file_size(hub.s_->ipc.get()) > hub.s_->ipc_offset;
+  } catch (const std::exception&) {
+    return true;  // let the end try, and say what fails
+  }
+}
+
+int HubInternals::ipc_fd(const Hub& hub) { return hub.s_->ipc.get(); }
+
+void HubInternals::forward_to_parent(int fd) {
+  static Hub* forwarder = new Hub(nullptr);  // lives until the process ends
+  forwarder->s_->ipc = posix::Fd(fd);
+  forwarder->s_->owner_pid = -1;  // never this process: every event is sent on
+  private_hub = forwarder;
+}
+
+void HubInternals::collect_children(Hub& hub) { hub.collect_(); }
+
+}  // namespace trap::detail

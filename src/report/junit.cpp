@@ -1,0 +1,154 @@
+// The JUnit XML report: one <testcase> per top-level result, counted as TAP
+// counts them (a TODO failure is not a failure, a skip is <skipped>), and
+// always well-formed whatever bytes the names and diagnostics hold.
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <system_error>
+#include <trap/errors.hpp>
+#include <trap/junit.hpp>
+#include <vector>
+
+#include "report/report_text.hpp"
+
+namespace trap {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Result {
+  Event event;           // nesting 0, kind ok
+  Clock::duration time;  // since the previous result (or the report's start)
+};
+
+struct Run {
+  std::mutex mutex;
+  Clock::time_point start = Clock::now();
+  Clock::time_point last = start;
+  std::time_t timestamp = std::time(nullptr);
+  std::vector<Result> results;
+};
+
+std::string attr(std::string_view text) { return detail::xml_text(text, true); }
+
+std::string seconds(Clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6f", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+std::string iso8601(std::time_t t) {
+  std::tm tm{};
+  char buf[32];
+  if (!::gmtime_r(&t, &tm) || std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+    return "1970-01-01T00:00:00";
+  return buf;
+}
+
+std::string hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+bool failed(const Event& e) { return !e.pass && e.todo.empty(); }
+
+// The diagnostics of @p e, then, for a subtest, each failing result inside
+// it (its TAP line and its own diagnostics), deeper ones indented.
+void explain(const Event& e, std::string& out, const std::string& pad) {
+  for (auto& d : e.diagnostics) out += pad + d + "\n";
+  for (auto& sub : e.subevents) {
+    if (sub.kind != Event::Kind::ok || !failed(sub)) continue;
+    out += pad + "not ok " + std::to_string(sub.number) +
+           (sub.name.empty() ? "" : " - " + sub.name) + "\n";
+    explain(sub, out, pad + "    ");
+  }
+}
+
+std::string failure_message(const Event& e) {
+  std::string failing;
+  for (auto& sub : e.subevents)
+    if (sub.kind == Event::Kind::ok && failed(sub))
+      failing += (failing.empty() ? "" : ", ") +
+                 (sub.name.empty() ? "test " + std::to_string(sub.number) : sub.name);
+  const std::string name = e.name.empty() ? "Failed test" : e.name;
+  return failing.empty() ? name : name + " (failed: " + failing + ")";
+}
+
+void write_case(std::ostream& out, const std::string& suite, const Result& r) {
+  const Event& e = r.event;
+  const std::string name = e.name.empty() ? "test " + std::to_string(e.number) : e.name;
+  out << "    <testcase classname=\"" << attr(suite) << "\" name=\"" << attr(name) << "\" time=\""
+      << seconds(r.time) << "\" file=\"" << attr(e.where.file_name()) << "\" line=\""
+      << e.where.line() << "\"";
+  std::string body;
+  if (!e.skip.empty()) {
+    body = "      <skipped message=\"" + attr(e.skip) + "\"/>\n";
+  } else if (failed(e)) {
+    std::string text;
+    explain(e, text, "");
+    body = "      <failure message=\"" + attr(failure_message(e)) + "\">" + detail::xml_text(text) +
+           "</failure>\n";
+  } else if (!e.todo.empty()) {
+    // TAP counts a TODO test as passing, failed or not: so does the report.
+    std::string text = std::string(e.pass ? "TODO passed: " : "TODO failed: ") + e.todo + "\n";
+    explain(e, text, "");
+    body = "      <system-out>" + detail::xml_text(text) + "</system-out>\n";
+  }
+  if (body.empty()) {
+    out << "/>\n";
+    return;
+  }
+  out << ">\n" << body << "    </testcase>\n";
+}
+
+void write_report(const std::string& path, const std::string& suite, const Run& run) {
+  std::size_t failures = 0, skipped = 0;
+  for (auto& r : run.results) {
+    failures += failed(r.event);
+    skipped += !r.event.skip.empty();
+  }
+  const std::string counts = "tests=\"" + std::to_string(run.results.size()) + "\" failures=\"" +
+                             std::to_string(failures) + "\" errors=\"0\" skipped=\"" +
+                             std::to_string(skipped) + "\" time=\"" +
+                             seconds(Clock::now() - run.start) + "\"";
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out)
+    throw std::system_error(errno, std::generic_category(), "cannot write \"" + path + "\"");
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+      << "<testsuites " << counts << ">\n"
+      << "  <testsuite name=\"" << attr(suite) << "\" " << counts << " timestamp=\""
+      << iso8601(run.timestamp) << "\" hostname=\"" << attr(hostname()) << "\">\n";
+  for (auto& r : run.results) write_case(out, suite, r);
+  out << "  </testsuite>\n</testsuites>\n";
+  out.flush();
+  if (!out)
+    throw std::system_error(errno, std::generic_category(), "cannot write \"" + path + "\"");
+}
+
+}  // namespace
+
+HubHandle junit_report(Hub& hub, std::string path, std::string suite) {
+  if (path.empty()) throw UsageError("junit_report(): no file name");
+  auto run = std::make_shared<Run>();
+  HubHandle handle = hub.listen([run](Hub&, const Event& e, std::size_t) {
+    if (e.kind != Event::Kind::ok || e.nesting != 0) return;
+    std::lock_guard lock(run->mutex);
+    const auto now = Clock::now();
+    run->results.push_back({e, now - run->last});
+    run->last = now;
+  });
+  hub.follow_up([run, path = std::move(path), suite = std::move(suite)](Hub&) {
+    std::lock_guard lock(run->mutex);
+    write_report(path, suite, *run);
+  });
+  return handle;
+}
+
+}  // namespace trap
