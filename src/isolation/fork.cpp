@@ -12,7 +12,7 @@
 // as the capture begins: if it ends with no record at all (it called exec,
 // and the program it became exited; or SIGKILL), the parent reads them.
 //
-// An outer timeout layer hands its deadline down through prop("timeout"):
+// An outer timeout layer hands its deadline down (trap/detail/timeout_deadline.hpp):
 // then this layer waits only until the deadline, asks the child to hand over
 // its captures and die, and kills the child's process group.
 #include <signal.h>
@@ -248,7 +248,7 @@ void apply(Trap& self, ForkResult& r, int status, bool timed_out,
   }
   for (auto& [name, bytes] : r.salvaged) self.set(name, Value(std::move(bytes)));
   if (timed_out && deadline) {
-    deadline->state->store(2);  // the timeout layer records it
+    deadline->state->mark_passed();  // the timeout layer records it
   } else if (WIFSIGNALED(status)) {
     self.set("signal", Value(WTERMSIG(status)));
     self.set_leaveby("signal");
@@ -377,7 +377,7 @@ void fork_plain(Trap& self, bool warn) {
     std::tie(c.handover, handover_child) = posix::handover_socket();
     pid = posix::fork();
   } catch (const std::exception& e) {
-    if (deadline) deadline->state->store(0);
+    if (deadline) deadline->state->give_back();
     self.exception(std::string("fork layer: ") + e.what());
   }
   if (pid == 0) {
@@ -390,19 +390,6 @@ void fork_plain(Trap& self, bool warn) {
   handover_child.reset();
   posix::set_process_group(pid);
   finish_in_parent(self, c, deadline, false);
-}
-
-std::optional<TimeoutDeadline> claim_timeout_deadline(Trap& self) {
-  Props& p = self.prop("timeout");
-  auto when = p.find("deadline");
-  auto state = p.find("state");
-  if (when == p.end() || state == p.end()) return std::nullopt;
-  auto* tp = std::any_cast<Clock::time_point>(&when->second);
-  auto* sp = std::any_cast<std::shared_ptr<std::atomic<int>>>(&state->second);
-  if (!tp || !sp || !*sp) return std::nullopt;
-  int expected = 0;
-  if (!(*sp)->compare_exchange_strong(expected, 1)) return std::nullopt;
-  return TimeoutDeadline{*tp, *sp};
 }
 
 int salvage_register(const Trap& owner, std::string_view accessor, int fd,

@@ -3,10 +3,6 @@
 
 #include <sys/types.h>
 
-#include <atomic>
-#include <chrono>
-#include <memory>
-#include <optional>
 #include <string_view>
 
 namespace trap {
@@ -23,17 +19,6 @@ namespace trap::detail {
 int salvage_register(const Trap& owner, std::string_view accessor, int fd, off_t offset) noexcept;
 /// The capture in @p slot has ended.
 void salvage_unregister(int slot) noexcept;
-
-/// The deadline of an outer timeout layer, handed down through
-/// prop("timeout") (see timeout.cpp): `state` is 1 once a layer below keeps
-/// it, 2 when it passed.
-struct TimeoutDeadline {
-  std::chrono::steady_clock::time_point when;
-  std::shared_ptr<std::atomic<int>> state;
-};
-/// Takes over the deadline of an outer timeout layer of @p self, if there
-/// is one no other layer has taken.
-std::optional<TimeoutDeadline> claim_timeout_deadline(Trap& self);
 
 /// Registers the fork layer and the signal accessor on @p t.
 void register_fork_layer(Trapper& t);

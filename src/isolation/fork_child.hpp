@@ -7,7 +7,8 @@
 #include <cstddef>
 #include <optional>
 
-#include "isolation/fork.hpp"
+#include <trap/detail/timeout_deadline.hpp>
+
 #include "isolation/fork_record.hpp"
 #include "posix/fd.hpp"
 #include "posix/children.hpp"

@@ -81,7 +81,7 @@ void replay(Trap& self, int number) {
     self.exception(e.what());
   }
   auto deadline = claim_timeout_deadline(self);
-  if (timed_out && deadline) deadline->state->store(2);  // the timeout layer records it
+  if (timed_out && deadline) deadline->state->mark_passed();  // the timeout layer records it
   apply(self, r, 0, false, std::nullopt);
 }
 
@@ -108,8 +108,9 @@ void fork_exec_layer(Trap& self) {
     run_exec_target(self);
   }
   std::optional<Deadline> deadline;
-  KeepForReplay keep(self, number,
-                     [&deadline] { return deadline && deadline->state->load() == 2; });
+  KeepForReplay keep(self, number, [&deadline] {
+    return deadline && deadline->state->get() == DeadlineState::passed;
+  });
   ReexecArguments arguments = reexec.load();
   if (!arguments)
     self.exception("fork(exec): no test framework can run this test again in a new process; "
@@ -142,7 +143,7 @@ void fork_exec_layer(Trap& self) {
     try {
       pid = posix::spawn("/proc/self/exe", argv, current_environment(number), redirects);
     } catch (const std::exception& e) {
-      if (deadline) deadline->state->store(0);
+      if (deadline) deadline->state->give_back();
       self.exception(std::string("fork(exec): ") + e.what());
     }
   }

@@ -1,10 +1,10 @@
 // The timeout(ms) layer, written as a user's layer would be: with nothing
 // but trap's public Builder API (trap/trap.hpp) and POSIX.
 //
-// With a fork layer below it, the deadline is handed down through
-// prop("timeout") ("deadline": a steady_clock time point, "state": a shared
-// atomic the fork layer sets to 1 when it keeps the deadline and to 2 when
-// the deadline passed); the fork layer's parent then stops the child.
+// With a fork layer (or trap::run) below it, the deadline is handed down
+// (trap/detail/timeout_deadline.hpp): the layer that keeps it stops the
+// code (the fork layer's parent kills the child) and says whether the
+// deadline passed.
 //
 // Without one, the code is stopped on its own thread, the technique of
 // Boost.Test's execution_monitor: a POSIX timer sends the trapping thread a
@@ -29,6 +29,7 @@
 #include <string>
 #include <system_error>
 
+#include <trap/detail/timeout_deadline.hpp>
 #include <trap/trap.hpp>
 
 #include "isolation/fork.hpp"  // only for the declaration of register_timeout_layer
@@ -43,7 +44,7 @@ int stop_signal() { return SIGRTMIN + 3; }
 // One armed in-process timeout on this thread; they nest.
 struct Armed {
   sigjmp_buf env;
-  std::atomic<int>* state;  // != 0: a fork layer below keeps the deadline
+  DeadlineHandshake* state;  // not offered: a layer below keeps the deadline
   Armed* outer;
 };
 
@@ -57,7 +58,7 @@ void on_stop_signal(int, siginfo_t* info, void*) {
   // keeps; a late signal of a finished one finds nothing.
   for (Armed* a = innermost; a; a = a->outer) {
     if (a != fired) continue;
-    if (a->state->load() != 0) return;
+    if (a->state->get() != DeadlineState::offered) return;
     innermost = a->outer;
     siglongjmp(a->env, 1);
   }
@@ -153,10 +154,7 @@ class Alarm {
 
 void timeout_layer(Trap& self, std::string_view arg) {
   const int ms = parse_millis(arg);
-  auto state = std::make_shared<std::atomic<int>>(0);
-  Props& props = self.prop("timeout");
-  props["deadline"] = Clock::now() + std::chrono::milliseconds(ms);
-  props["state"] = state;
+  auto state = offer_timeout_deadline(self, Clock::now() + std::chrono::milliseconds(ms));
   install_handler_once();
   // Never delivered inside trap's own code (a lock held), only in the
   // code under test or between trap's critical sections.
@@ -190,7 +188,7 @@ void timeout_layer(Trap& self, std::string_view arg) {
     innermost = armed->outer;
     // The code ran past the deadline with the signal blocked: a timeout
     // too, and the mask is the one the code began with.
-    if (alarm->cancel() && state->load() == 0) {
+    if (alarm->cancel() && state->get() == DeadlineState::offered) {
       stopped = true;
       ::pthread_sigmask(SIG_SETMASK, &entry_mask, nullptr);
     }
@@ -199,7 +197,7 @@ void timeout_layer(Trap& self, std::string_view arg) {
     point.unwind();
     stopped = true;
   }
-  if (stopped || state->load() == 2) {
+  if (stopped || state->get() == DeadlineState::passed) {
     self.set("timeout", Value(true));  // r.test("timeout_is", true), as DESIGN.md shows
     self.set_leaveby("timeout");
   }

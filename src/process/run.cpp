@@ -12,6 +12,8 @@
 
 #include <trap/process.hpp>
 
+#include <trap/detail/timeout_deadline.hpp>
+
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -41,7 +43,6 @@
 // undefined unless its implementation file is included.
 #include <boost/process/v2/impl/environment.ipp>
 
-#include "isolation/fork.hpp"
 #include "posix/fd.hpp"
 #include "posix/children.hpp"
 #include "process/io.hpp"
@@ -146,10 +147,10 @@ void check_passable(const std::vector<std::string>& argv, const RunOptions& o) {
 }
 
 // The deadline: the program's own, or an outer timeout layer's, which this
-// code then keeps (its state: 1 kept, 2 passed; see timeout.cpp).
+// code then keeps (trap/detail/timeout_deadline.hpp).
 struct Deadline {
   std::optional<Clock::time_point> when;
-  std::shared_ptr<std::atomic<int>> layer_state;
+  std::shared_ptr<detail::DeadlineHandshake> layer_state;
 };
 
 Deadline deadline_of(Trap& t, const RunOptions& o) {
@@ -266,7 +267,7 @@ void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions
   t.set("stdout", Value(std::move(outcome.out)));
   t.set("stderr", Value(std::move(outcome.err)));
   if (outcome.timed_out && deadline.layer_state) {
-    deadline.layer_state->store(2);  // the timeout layer records it
+    deadline.layer_state->mark_passed();  // the timeout layer records it
   } else if (outcome.timed_out) {
     t.set("timeout", Value(true));
     t.set_leaveby("timeout");
