@@ -274,6 +274,14 @@ struct WaiterCount {
 
 int process_wide_capture_waiters() noexcept { return capture_waiters.load(); }
 
+namespace {
+std::atomic<CaptureSalvage*> installed_salvage{nullptr};
+}  // namespace
+
+void set_capture_salvage(CaptureSalvage* salvage) noexcept { installed_salvage.store(salvage); }
+
+CaptureSalvage* capture_salvage() noexcept { return installed_salvage.load(); }
+
 void lock_process_wide_captures() {
   CaptureLock& l = capture_lock();
   std::unique_lock lock(l.mutex);

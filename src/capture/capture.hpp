@@ -14,7 +14,7 @@
 
 #include <trap/builder.hpp>
 
-#include "isolation/fork.hpp"
+#include "capture/salvage.hpp"
 #include "posix/fd.hpp"
 
 namespace trap::detail {
@@ -240,13 +240,16 @@ StrategyFn strategy_of(Args... args) {
       return;
     }
     auto region = capture->file_region();
-    int slot = salvage_register(self, name, region ? region->first : -1,
-                                region ? region->second : 0);
+    CaptureSalvage* salvage = capture_salvage();
+    int slot = salvage ? salvage->keep(self, name, region ? region->first : -1,
+                                       region ? region->second : 0)
+                       : -1;
     // Moved into the teardown: a trapped exit below skips this frame.
-    self.teardown([capture = std::move(capture), accessor = std::string(name), slot](Trap& t) {
-      salvage_unregister(slot);
-      t.set(accessor, Value(capture->end()));
-    });
+    self.teardown(
+        [capture = std::move(capture), accessor = std::string(name), salvage, slot](Trap& t) {
+          if (salvage) salvage->forget(slot);
+          t.set(accessor, Value(capture->end()));
+        });
     self.next();
   }};
 }

@@ -69,8 +69,16 @@ struct ChildContext {
   volatile sig_atomic_t active = 0;
   const void* owner = nullptr;
   int result_fd = -1;
-  int handover_fd = -1;  // to hand the parent the capture files (see salvage_register)
+  int handover_fd = -1;  // to hand the parent the capture files (see ChildSalvage)
 } child;
+
+// What a child's captures announce (capture/salvage.hpp): fills the slots
+// its signal handler copies from. Installed as the child starts.
+class ChildSalvage final : public CaptureSalvage {
+ public:
+  int keep(const Trap& owner, std::string_view accessor, int fd, off_t offset) noexcept override;
+  void forget(int slot) noexcept override;
+} child_salvage;
 
 constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGTRAP,
                                  SIGSYS,  SIGTERM, SIGINT,  SIGQUIT, SIGHUP,  SIGPIPE,
@@ -167,6 +175,7 @@ void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int hand
   child.result_fd = result_fd;
   child.handover_fd = handover_fd;
   child.active = 1;
+  set_capture_salvage(&child_salvage);
   install_rescue();
   ExitFrame frame;
   frame.catches_underscore_exit = true;
@@ -392,8 +401,10 @@ void fork_plain(Trap& self, bool warn) {
   finish_in_parent(self, c, deadline, false);
 }
 
-int salvage_register(const Trap& owner, std::string_view accessor, int fd,
-                     off_t offset) noexcept {
+namespace {
+
+int ChildSalvage::keep(const Trap& owner, std::string_view accessor, int fd,
+                       off_t offset) noexcept {
   if (!child.active) return -1;
   for (int i = 0; i < kSlots; ++i) {
     auto& s = slots[i];
@@ -417,9 +428,11 @@ int salvage_register(const Trap& owner, std::string_view accessor, int fd,
   return -1;
 }
 
-void salvage_unregister(int slot) noexcept {
+void ChildSalvage::forget(int slot) noexcept {
   if (slot >= 0 && slot < kSlots) slots[slot].used.store(false);
 }
+
+}  // namespace
 
 void register_fork_layer(Trapper& t) {
   auto& B = Builder::instance();
