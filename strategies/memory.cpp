@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "capture/capture.hpp"
-#include "isolation/stop_shield.hpp"
+#include "posix/stop_shield.hpp"
 #include "capture/strategies.hpp"
 
 namespace trap::detail {

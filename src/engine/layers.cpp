@@ -8,12 +8,10 @@
 
 #include <trap/trap.hpp>
 
-#include "isolation/exit.hpp"
-#include "isolation/fork.hpp"
 #include "posix/fd.hpp"
 #include "engine/state.hpp"
 #include "capture/capture.hpp"
-#include "isolation/stop_shield.hpp"
+#include "posix/stop_shield.hpp"
 #include "capture/strategies.hpp"
 
 namespace trap {
@@ -187,23 +185,6 @@ void die_layer(Trap& self, std::string_view) {
   }
 }
 
-void exit_layer(Trap& self, std::string_view) {
-  ExitFrame frame;
-  push_exit_frame(frame);
-  if (sigsetjmp(frame.env, 1) == 0) {  // 1: exit() from a signal handler
-    try {
-      self.next();
-    } catch (...) {
-      pop_exit_frame(frame);
-      throw;
-    }
-  } else {
-    self.set("exit", Value(frame.code));
-    self.set_leaveby("exit");
-  }
-  pop_exit_frame(frame);
-}
-
 void warn_layer(Trap& self, std::string_view) {
   // The teardown owns the buffer: a trapped exit below this layer skips this
   // frame, so nothing here may own anything across next().
@@ -272,14 +253,12 @@ void register_standard(Trapper& t) {
   auto& B = Builder::instance();
   B.layer(t, "raw", raw_layer, no_layer_argument("raw"));
   B.layer(t, "die", die_layer, no_layer_argument("die"));
-  B.layer(t, "exit", exit_layer, no_layer_argument("exit"));
+  register_isolation_layers(t);  // exit, fork, timeout
   B.output_layer(t, "stdout", 1);
   B.output_layer(t, "stderr", 2);
   B.layer(t, "warn", warn_layer, no_layer_argument("warn"));
   register_on_fail_layer(t);
   register_output_layer(t);
-  register_fork_layer(t);
-  register_timeout_layer(t);
   B.multi_layer(t, "flow", {"raw", "die", "exit"});
   B.multi_layer(t, "default", {"flow", "stdout", "stderr", "warn"});
   B.accessor(t, {.simple = {"leaveby", "stdout", "stderr"}});

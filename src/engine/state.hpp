@@ -15,6 +15,10 @@
 #include <unordered_map>
 #include <vector>
 
+// escape(), quoted(), current_exception_*(): the engine's code uses them
+// throughout.
+#include "report/diagnostics.hpp"
+
 namespace trap::detail {
 
 /// Thrown by Trap::exception(); never caught by a layer.
@@ -152,17 +156,12 @@ void abandon_traps_above(std::size_t depth);
 /// The plain text of a scalar, as Perl's string interpolation gives it:
 /// a string as it is, undef as "", true as "1", anything else rendered.
 std::string plain_text(const Value& v);
-/// Escapes bytes for display inside double quotes: control characters and
-/// bytes that are not valid UTF-8 as "\xNN" (or "\n", "\t", ...).
-std::string escape(std::string_view bytes);
-/// escape(), inside double quotes.
-std::string quoted(std::string_view bytes);
-/// The message of the exception being handled (inside a catch block).
-std::string current_exception_message();
-/// The demangled type of the exception being handled.
-std::string current_exception_type();
 
 /// Registers the standard tests and methods (ok, is, like, quiet, ...).
 void register_standard_tests(Trapper& t);
+/// Registers the layers of src/isolation/ (exit, fork, timeout) and their
+/// accessors on @p t. Defined there (exit.cpp): the engine calls it and
+/// includes nothing of isolation, which is built on the engine.
+void register_isolation_layers(Trapper& t);
 
 }  // namespace trap::detail

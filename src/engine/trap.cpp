@@ -10,7 +10,7 @@
 #include "capture/capture.hpp"
 #include "posix/fd.hpp"
 #include "engine/state.hpp"
-#include "isolation/stop_shield.hpp"
+#include "posix/stop_shield.hpp"
 
 namespace trap {
 namespace detail {

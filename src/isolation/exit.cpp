@@ -21,11 +21,13 @@
 #include <setjmp.h>
 #include <unistd.h>
 
-#include "isolation/exit.hpp"
-#include "posix/fd.hpp"
-#include "posix/children.hpp"
-#include "engine/state.hpp"
+#include <trap/builder.hpp>
 
+#include "engine/state.hpp"
+#include "isolation/exit.hpp"
+#include "isolation/fork.hpp"
+#include "posix/children.hpp"
+#include "posix/fd.hpp"
 
 namespace trap::detail {
 namespace {
@@ -123,6 +125,33 @@ ExitFrame* push_exit_frame(ExitFrame& frame) {
 }
 
 void pop_exit_frame(ExitFrame& frame) { current_frame = frame.prev; }
+
+namespace {
+
+void exit_layer(Trap& self, std::string_view) {
+  ExitFrame frame;
+  push_exit_frame(frame);
+  if (sigsetjmp(frame.env, 1) == 0) {  // 1: exit() from a signal handler
+    try {
+      self.next();
+    } catch (...) {
+      pop_exit_frame(frame);
+      throw;
+    }
+  } else {
+    self.set("exit", Value(frame.code));
+    self.set_leaveby("exit");
+  }
+  pop_exit_frame(frame);
+}
+
+}  // namespace
+
+void register_isolation_layers(Trapper& t) {
+  Builder::instance().layer(t, "exit", exit_layer, no_layer_argument("exit"));
+  register_fork_layer(t);
+  register_timeout_layer(t);
+}
 
 }  // namespace trap::detail
 

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-#include "isolation/stop_shield.hpp"
+#include "posix/stop_shield.hpp"
 
 namespace trap::detail {
 

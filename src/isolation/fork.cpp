@@ -40,7 +40,7 @@
 #include "isolation/fork_child.hpp"
 #include "isolation/fork_replay.hpp"
 #include "report/hub_internals.hpp"
-#include "isolation/stop_shield.hpp"
+#include "posix/stop_shield.hpp"
 #include "posix/fd.hpp"
 #include "posix/children.hpp"
 #include "engine/state.hpp"

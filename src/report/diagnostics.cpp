@@ -9,8 +9,8 @@
 
 #include <trap/value.hpp>
 
+#include "report/diagnostics.hpp"
 #include "report/report_text.hpp"
-#include "engine/state.hpp"
 
 namespace trap::detail {
 

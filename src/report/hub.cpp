@@ -15,7 +15,7 @@
 #include "report/event_codec.hpp"
 #include "report/hub_state.hpp"
 #include "posix/fd.hpp"
-#include "isolation/stop_shield.hpp"
+#include "posix/stop_shield.hpp"
 
 namespace trap {
 

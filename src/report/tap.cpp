@@ -8,9 +8,9 @@
 #include <trap/hub.hpp>
 
 #include "capture/capture.hpp"
+#include "report/diagnostics.hpp"
 #include "posix/fd.hpp"
 #include "report/report_text.hpp"
-#include "engine/state.hpp"
 
 namespace trap {
 namespace {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "engine/state.hpp"
+#include "report/diagnostics.hpp"
 
 namespace trap::detail {
 namespace {

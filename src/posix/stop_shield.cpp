@@ -1,4 +1,4 @@
-#include "isolation/stop_shield.hpp"
+#include "posix/stop_shield.hpp"
 
 #include <pthread.h>
 #include <signal.h>
