@@ -345,7 +345,7 @@ struct TrapEcho {
   trap::net::TcpServer server;
   std::uint16_t port = server.port();
   TrapEcho() {
-    server.register_events({"client_input"}, [this](const trap::net::Event& e) {
+    server.register_events({"client_input"}, [this](const trap::net::ServerEvent& e) {
       server.send_to_client(e.client, e.input);
     });
   }

@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(echo_server) {
   std::map<trap::net::ClientId, std::vector<std::string>> clients;
 
   // testd_client_input: log the line per client, and echo it.
-  testd.register_events({"client_input"}, [&](const trap::net::Event& e) {
+  testd.register_events({"client_input"}, [&](const trap::net::ServerEvent& e) {
     clients[e.client].push_back(e.input);
     testd.send_to_client(e.client, e.input);
   });

@@ -41,7 +41,7 @@ std::optional<std::string> fetch_greeting(std::uint16_t port, const std::string&
 int main() {
   auto r = trap::trap(":tcp_server", [](trap::Trap& t) {
     auto& server = trap::net::server(t);
-    server.register_events({"client_input"}, [&server](const trap::net::Event& e) {
+    server.register_events({"client_input"}, [&server](const trap::net::ServerEvent& e) {
       server.send_to_client(e.client, "Hi, " + e.input.substr(6) + "!");
     });
     return fetch_greeting(server.port(), "Ada").value_or("no answer");

@@ -40,7 +40,8 @@ std::string make_line(long tag, long seq) {
 class CheckingEchoServer {
  public:
   CheckingEchoServer() {
-    server_.register_events({"client_input"}, [this](const trap::net::Event& e) { on_input(e); });
+    server_.register_events({"client_input"},
+                            [this](const trap::net::ServerEvent& e) { on_input(e); });
   }
   trap::net::TcpServer& server() { return server_; }
   long received() const { return received_.load(); }
@@ -57,7 +58,7 @@ class CheckingEchoServer {
   };
 
   // Runs on the server's thread only: expected_ needs no lock.
-  void on_input(const trap::net::Event& e) {
+  void on_input(const trap::net::ServerEvent& e) {
     received_.fetch_add(1);
     Expect& x = expected_[e.client];
     if (x.tag < 0 && e.input.size() > 1 && e.input[0] == 'c')

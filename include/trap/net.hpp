@@ -98,7 +98,7 @@ struct ClientInfo {
 };
 
 /// Something that happened on the server, in the order it happened.
-struct Event {
+struct ServerEvent {
   /// "registered", "connected", "disconnected", "client_input",
   /// "client_flushed", "client_error", "listener_failed".
   std::string kind;
@@ -112,6 +112,9 @@ struct Event {
   std::string message;     ///< listener_failed, client_error: what went wrong
   std::uint64_t sequence = 0;  ///< its place in the log, from 1
 };
+
+/// The former name of ServerEvent (trap::Event is the hub's event).
+using Event [[deprecated("use ServerEvent")]] = ServerEvent;
 
 /// What shutdown() found.
 struct ShutdownReport {
@@ -167,7 +170,7 @@ struct TcpServerOptions {
   /// memory stays flat. Registrations and the handler see every event.
   std::size_t max_log = 100'000;
   /// Called on the server's thread for every event, after it is logged.
-  std::function<void(const Event&)> handler{};
+  std::function<void(const ServerEvent&)> handler{};
   /// Run on this context (its thread runs the handlers) instead of a thread
   /// of the server's own. It must outlive the server and be run by someone.
   boost::asio::io_context* context = nullptr;
@@ -256,24 +259,26 @@ class TcpServer {
   /// Calls @p fn on the server's thread for each event named in @p events
   /// (without prefix, or "all"). @returns a registration for unregister().
   int register_events(const std::vector<std::string>& events,
-                      std::function<void(const Event&)> fn);
+                      std::function<void(const ServerEvent&)> fn);
   /// Stops delivering @p events (all of them if empty) to registration @p id.
   void unregister_events(int id, const std::vector<std::string>& events = {});
 
   /// The next `connected` event not yet returned by this helper, waiting up
   /// to @p timeout for it.
-  std::optional<Event> wait_for_connection(std::chrono::milliseconds timeout = kDefaultWait);
+  std::optional<ServerEvent> wait_for_connection(std::chrono::milliseconds timeout = kDefaultWait);
   /// The next `client_input` event (of client @p client, if given).
-  std::optional<Event> wait_for_input(std::optional<ClientId> client = std::nullopt,
-                                      std::chrono::milliseconds timeout = kDefaultWait);
+  std::optional<ServerEvent> wait_for_input(std::optional<ClientId> client = std::nullopt,
+                                            std::chrono::milliseconds timeout = kDefaultWait);
   /// The next `disconnected` event (of client @p client, if given).
-  std::optional<Event> wait_for_disconnection(std::optional<ClientId> client = std::nullopt,
-                                              std::chrono::milliseconds timeout = kDefaultWait);
+  std::optional<ServerEvent> wait_for_disconnection(
+      std::optional<ClientId> client = std::nullopt,
+      std::chrono::milliseconds timeout = kDefaultWait);
   /// The next event of kind @p kind (of client @p client, if given).
-  std::optional<Event> wait_for(std::string_view kind, std::optional<ClientId> client = std::nullopt,
-                                std::chrono::milliseconds timeout = kDefaultWait);
+  std::optional<ServerEvent> wait_for(std::string_view kind,
+                                      std::optional<ClientId> client = std::nullopt,
+                                      std::chrono::milliseconds timeout = kDefaultWait);
   /// The events the log keeps (every one, up to max_log), in order.
-  std::vector<Event> log() const;
+  std::vector<ServerEvent> log() const;
 
   class Impl;
 

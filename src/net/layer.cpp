@@ -89,7 +89,7 @@ void tcp_server_layer(Trap& self, std::string_view arg) {
     Array received, connections;
   };
   auto seen = std::make_shared<Seen>();
-  server->register_events({"client_input", "connected"}, [seen](const Event& e) {
+  server->register_events({"client_input", "connected"}, [seen](const ServerEvent& e) {
     std::lock_guard lock(seen->m);
     if (e.kind == "client_input") seen->received.emplace_back(e.input);
     else

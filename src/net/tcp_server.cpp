@@ -16,7 +16,7 @@ TcpServer::TcpServer(TcpServerOptions options)
   impl_->start_thread();
   impl_->call([this] {
     for (auto& l : impl_->listeners) impl_->open(*l);
-    Event e;
+    ServerEvent e;
     e.kind = "registered";
     impl_->deliver(std::move(e));
   });
@@ -122,7 +122,7 @@ ShutdownReport TcpServer::shutdown(std::chrono::milliseconds deadline) {
 }
 
 int TcpServer::register_events(const std::vector<std::string>& events,
-                               std::function<void(const Event&)> fn) {
+                               std::function<void(const ServerEvent&)> fn) {
   Impl::Registration r;
   for (auto& e : events) {
     if (e == "all") r.all = true;
@@ -155,24 +155,25 @@ void TcpServer::unregister_events(int id, const std::vector<std::string>& events
   impl_->regs = std::move(next);
 }
 
-std::optional<Event> TcpServer::wait_for_connection(std::chrono::milliseconds timeout) {
+std::optional<ServerEvent> TcpServer::wait_for_connection(std::chrono::milliseconds timeout) {
   return impl_->wait_for("connected", std::nullopt, timeout);
 }
-std::optional<Event> TcpServer::wait_for_input(std::optional<ClientId> client,
-                                               std::chrono::milliseconds timeout) {
+std::optional<ServerEvent> TcpServer::wait_for_input(std::optional<ClientId> client,
+                                                     std::chrono::milliseconds timeout) {
   return impl_->wait_for("client_input", client, timeout);
 }
-std::optional<Event> TcpServer::wait_for_disconnection(std::optional<ClientId> client,
-                                                       std::chrono::milliseconds timeout) {
+std::optional<ServerEvent> TcpServer::wait_for_disconnection(std::optional<ClientId> client,
+                                                             std::chrono::milliseconds timeout) {
   return impl_->wait_for("disconnected", client, timeout);
 }
-std::optional<Event> TcpServer::wait_for(std::string_view kind, std::optional<ClientId> client,
-                                         std::chrono::milliseconds timeout) {
+std::optional<ServerEvent> TcpServer::wait_for(std::string_view kind,
+                                               std::optional<ClientId> client,
+                                               std::chrono::milliseconds timeout) {
   return impl_->wait_for(kind, client, timeout);
 }
-std::vector<Event> TcpServer::log() const {
+std::vector<ServerEvent> TcpServer::log() const {
   std::lock_guard lock(impl_->m);
-  return std::vector<Event>(impl_->events.begin(), impl_->events.end());
+  return std::vector<ServerEvent>(impl_->events.begin(), impl_->events.end());
 }
 
 }  // namespace trap::net

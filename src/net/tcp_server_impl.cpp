@@ -32,10 +32,10 @@ constexpr std::chrono::milliseconds kAcceptRetry{50};
 
 // -------------------------------------------------------------- events
 
-void TcpServer::Impl::deliver(Event e) {
+void TcpServer::Impl::deliver(ServerEvent e) {
   e.name = name_of_kind(e.kind);
   std::shared_ptr<const std::vector<Registration>> targets;
-  const Event* logged;
+  const ServerEvent* logged;
   {
     std::lock_guard lock(m);
     e.sequence = first_sequence + events.size();
@@ -53,7 +53,8 @@ void TcpServer::Impl::deliver(Event e) {
     if (r.all || r.names.count(logged->kind)) run_handler(r.fn, *logged);
 }
 
-void TcpServer::Impl::run_handler(const std::function<void(const Event&)>& fn, const Event& e) {
+void TcpServer::Impl::run_handler(const std::function<void(const ServerEvent&)>& fn,
+                                  const ServerEvent& e) {
   try {
     fn(e);
   } catch (const std::exception& ex) {
@@ -68,7 +69,7 @@ const std::string& TcpServer::Impl::name_of_kind(const std::string& kind) {
 }
 
 void TcpServer::Impl::listener_failed(const char* operation, const error_code& ec) {
-  Event e;
+  ServerEvent e;
   e.kind = "listener_failed";
   e.operation = operation;
   e.error = ec.value();
@@ -77,7 +78,7 @@ void TcpServer::Impl::listener_failed(const char* operation, const error_code& e
 }
 
 void TcpServer::Impl::client_error(Client& c, const char* operation, std::string message) {
-  Event e;
+  ServerEvent e;
   e.kind = "client_error";
   e.client = c.id;
   e.info = c.info;
@@ -212,7 +213,7 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
     std::lock_guard lock(m);
     ++open_clients;
   }
-  Event e;
+  ServerEvent e;
   e.kind = "connected";
   e.client = c->id;
   e.info = c->info;
@@ -254,7 +255,7 @@ bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_v
     return false;
   }
   for (auto& m : messages) {
-    Event e;
+    ServerEvent e;
     e.kind = "client_input";
     e.client = c->id;
     e.info = c->info;
@@ -352,7 +353,7 @@ void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
                       // POE: a client asked to disconnect goes once its
                       // output is written, with no client_flushed event.
                       if (c->disconnect_pending) return close_client(c, c->policy.reset);
-                      Event e;
+                      ServerEvent e;
                       e.kind = "client_flushed";
                       e.client = c->id;
                       e.info = c->info;
@@ -373,7 +374,7 @@ void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset)
     std::lock_guard lock(m);
     --open_clients;
   }
-  Event e;
+  ServerEvent e;
   e.kind = "disconnected";
   e.client = c->id;
   e.info = c->info;
@@ -382,18 +383,18 @@ void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset)
 
 // ------------------------------------------------------------- waits
 
-std::optional<Event> TcpServer::Impl::wait_for(std::string_view kind,
-                                               std::optional<ClientId> client,
-                                               std::chrono::milliseconds timeout) {
+std::optional<ServerEvent> TcpServer::Impl::wait_for(std::string_view kind,
+                                                     std::optional<ClientId> client,
+                                                     std::chrono::milliseconds timeout) {
   const std::string key = std::string(kind) + "/" + (client ? std::to_string(*client) : "*");
   const auto deadline = Clock::now() + timeout;
   std::unique_lock lock(m);
   // Cursors are sequence numbers: the log may have dropped its oldest.
-  auto scan = [&]() -> std::optional<Event> {
+  auto scan = [&]() -> std::optional<ServerEvent> {
     std::uint64_t& next = cursors[key];
     next = std::max(next, first_sequence);
     for (std::size_t i = next - first_sequence; i < events.size(); ++i) {
-      const Event& e = events[i];
+      const ServerEvent& e = events[i];
       if (e.kind == kind && (!client || e.client == *client)) {
         next = e.sequence + 1;
         return e;

@@ -123,9 +123,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   // -------------------------------------------------------------- events
 
-  void deliver(Event e);
+  void deliver(ServerEvent e);
 
-  void run_handler(const std::function<void(const Event&)>& fn, const Event& e);
+  void run_handler(const std::function<void(const ServerEvent&)>& fn, const ServerEvent& e);
 
   // "testd_connected" and the like, made once per kind.
   const std::string& name_of_kind(const std::string& kind);
@@ -194,8 +194,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   // ---------------------------------------------------------------- waits
 
-  std::optional<Event> wait_for(std::string_view kind, std::optional<ClientId> client,
-                                std::chrono::milliseconds timeout);
+  std::optional<ServerEvent> wait_for(std::string_view kind, std::optional<ClientId> client,
+                                      std::chrono::milliseconds timeout);
 
   // -------------------------------------------------------------- shutdown
 
@@ -230,7 +230,7 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     int id;
     bool all = false;
     std::set<std::string> names;
-    std::function<void(const Event&)> fn;
+    std::function<void(const ServerEvent&)> fn;
   };
 
   TcpServerOptions opt;
@@ -247,7 +247,7 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   mutable std::mutex m;  // guards what follows
   std::condition_variable cv;
-  std::deque<Event> events;              // the newest opt.max_log ones
+  std::deque<ServerEvent> events;        // the newest opt.max_log ones
   std::uint64_t first_sequence = 1;      // the sequence of events.front()
   std::map<std::string, std::uint64_t> cursors;  // next sequence to look at
   // Copied on write: deliver() takes a snapshot, not a copy.

@@ -48,10 +48,10 @@ struct HandlerShutdown {
 std::unique_ptr<TcpServer> self_stopping_echo(HandlerShutdown& out) {
   auto server = std::make_unique<TcpServer>();
   TcpServer* s = server.get();
-  s->register_events({"client_input"}, [s](const trap::net::Event& e) {
+  s->register_events({"client_input"}, [s](const trap::net::ServerEvent& e) {
     s->send_to_client(e.client, e.input);
   });
-  s->register_events({"disconnected"}, [s, &out](const trap::net::Event& e) {
+  s->register_events({"disconnected"}, [s, &out](const trap::net::ServerEvent& e) {
     if (out.stopping) return;
     out.stopping = true;
     out.report = s->shutdown();
@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(a_client_already_gone_is_not_reported_open) {
   BOOST_REQUIRE(server.wait_for_connection());
   BOOST_REQUIRE(server.wait_for_connection());
   std::atomic<bool> in_handler{false}, second_gone{false};
-  server.register_events({"client_input"}, [&](const trap::net::Event&) {
+  server.register_events({"client_input"}, [&](const trap::net::ServerEvent&) {
     in_handler = true;
     eventually([&] { return second_gone.load(); });  // the test's thread sets it
     report = server.shutdown();
@@ -260,7 +260,7 @@ BOOST_AUTO_TEST_CASE(tcp_server_after_shutdown_logs_and_waits_or_says_it_is_gone
   BOOST_TEST(server.wait_for_connection(0ms).has_value());
   BOOST_TEST(!server.wait_for_connection(0ms).has_value());  // none came after
   BOOST_TEST(server.wait_for_disconnection(std::nullopt, 0ms).has_value());
-  int id = server.register_events({"all"}, [](const trap::net::Event&) {});
+  int id = server.register_events({"all"}, [](const trap::net::ServerEvent&) {});
   server.unregister_events(id);
   auto says_gone = [](const trap::UsageError& e) {
     return std::string(e.what()) == "testd: the server has shut down";

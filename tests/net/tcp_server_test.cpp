@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -27,6 +28,13 @@
 #include "client.hpp"
 
 using namespace std::chrono_literals;
+
+// Code written against the former name of trap::net::ServerEvent still
+// compiles (with a deprecation warning).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static_assert(std::is_same_v<trap::net::Event, trap::net::ServerEvent>);
+#pragma GCC diagnostic pop
 using test_net::Client;
 using trap::net::TcpServer;
 using trap::net::TcpServerOptions;
@@ -40,12 +48,12 @@ TcpServerOptions echo_options() {
 }
 
 void echo(TcpServer& server) {
-  server.register_events({"client_input"}, [&server](const trap::net::Event& e) {
+  server.register_events({"client_input"}, [&server](const trap::net::ServerEvent& e) {
     server.send_to_client(e.client, e.input);
   });
 }
 
-std::vector<std::string> kinds(const std::vector<trap::net::Event>& log) {
+std::vector<std::string> kinds(const std::vector<trap::net::ServerEvent>& log) {
   std::vector<std::string> out;
   for (auto& e : log) out.push_back(e.kind);
   return out;
@@ -232,8 +240,9 @@ BOOST_AUTO_TEST_CASE(disconnect_flushes_first_terminate_does_not) {
 BOOST_AUTO_TEST_CASE(registrations_receive_what_they_asked_for) {
   TcpServer server;
   std::atomic<int> all{0}, inputs{0};
-  int everything = server.register_events({"all"}, [&](const trap::net::Event&) { ++all; });
-  int input_only = server.register_events({"client_input"}, [&](const trap::net::Event&) { ++inputs; });
+  int everything = server.register_events({"all"}, [&](const trap::net::ServerEvent&) { ++all; });
+  int input_only =
+      server.register_events({"client_input"}, [&](const trap::net::ServerEvent&) { ++inputs; });
   Client client("127.0.0.1", server.port());
   client.send("a\nb\n");
   server.wait_for_input();
@@ -264,7 +273,7 @@ BOOST_AUTO_TEST_CASE(the_log_keeps_the_newest_events_only) {
   o.max_log = 10;
   TcpServer server(o);
   std::atomic<int> seen{0};
-  server.register_events({"client_input"}, [&](const trap::net::Event&) { ++seen; });
+  server.register_events({"client_input"}, [&](const trap::net::ServerEvent&) { ++seen; });
   Client client("127.0.0.1", server.port());
   for (int i = 0; i < 50; ++i) client.send("line " + std::to_string(i) + "\n");
   client.close();
@@ -296,7 +305,7 @@ BOOST_AUTO_TEST_CASE(runs_on_a_context_the_test_passes) {
   {
     TcpServerOptions o;
     o.context = &ctx;
-    o.handler = [&](const trap::net::Event& e) {
+    o.handler = [&](const trap::net::ServerEvent& e) {
       if (e.kind == "client_input") on_runner = std::this_thread::get_id() == runner.get_id();
     };
     TcpServer server(o);
@@ -507,8 +516,8 @@ BOOST_AUTO_TEST_CASE(a_thousand_clients_at_once_every_line_in_order) {
   TcpServer server;
   // Collected as they come: 100,000 lines are more than the log keeps.
   std::mutex m;
-  std::vector<trap::net::Event> inputs;
-  server.register_events({"client_input"}, [&](const trap::net::Event& e) {
+  std::vector<trap::net::ServerEvent> inputs;
+  server.register_events({"client_input"}, [&](const trap::net::ServerEvent& e) {
     std::lock_guard lock(m);
     inputs.push_back(e);
   });
