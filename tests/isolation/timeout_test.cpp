@@ -10,10 +10,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include <trap/boost_test.hpp>
+#include <trap/detail/timeout_deadline.hpp>
 #include <trap/trap.hpp>
 
 #include "../core/test_support.hpp"
@@ -167,6 +169,44 @@ BOOST_AUTO_TEST_CASE(fast_child_is_not_a_timeout) {
   auto r = trap::trap<":fork:timeout(10000)">([] { return 5; });
   BOOST_TEST(r.leaveby() == "return");
   BOOST_TEST(r.return_value<int>() == 5);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// The hand-over between a timeout layer and the layer below that keeps its
+// deadline (trap/detail/timeout_deadline.hpp), on the trap the code runs in.
+BOOST_AUTO_TEST_SUITE(deadline_handover)
+
+BOOST_AUTO_TEST_CASE(one_layer_keeps_an_offered_deadline) {
+  using trap::detail::DeadlineState;
+  trap::trap([](trap::Trap& t) {
+    BOOST_TEST(!trap::detail::claim_timeout_deadline(t), "nothing offered, nothing to claim");
+    const auto when = Clock::now() + std::chrono::seconds(5);
+    auto state = trap::detail::offer_timeout_deadline(t, when);
+    BOOST_TEST((state->get() == DeadlineState::offered));
+    auto kept = trap::detail::claim_timeout_deadline(t);
+    BOOST_REQUIRE(kept);
+    BOOST_TEST((kept->when == when));
+    BOOST_TEST((kept->state == state));
+    BOOST_TEST((state->get() == DeadlineState::kept));
+    BOOST_TEST(!trap::detail::claim_timeout_deadline(t), "a kept deadline is not claimed twice");
+    kept->state->give_back();
+    BOOST_TEST((state->get() == DeadlineState::offered));
+    auto again = trap::detail::claim_timeout_deadline(t);
+    BOOST_REQUIRE(again);
+    again->state->mark_passed();
+    BOOST_TEST((state->get() == DeadlineState::passed));
+    BOOST_TEST(!trap::detail::claim_timeout_deadline(t), "a passed deadline is not claimed");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_deadline_of_another_type_is_not_claimed) {
+  trap::trap([](trap::Trap& t) {
+    trap::Props& props = t.prop("timeout");
+    props["deadline"] = 5;  // not a time point
+    props["state"] = std::make_shared<trap::detail::DeadlineHandshake>();
+    BOOST_TEST(!trap::detail::claim_timeout_deadline(t));
+  });
 }
 
 BOOST_AUTO_TEST_SUITE_END()
