@@ -1,7 +1,7 @@
 // What any string becomes in a report: TAP lines that keep their count and
 // directive, YAML scalars, XML text, and the JUnit file's counts. The real
 // consumers (prove, PyYAML, xmllint, junitparser) read the same output in
-// the core_reports_* tests.
+// the report_reports_* tests.
 #define BOOST_TEST_MODULE reports
 #include <unistd.h>
 
@@ -13,7 +13,7 @@
 
 #include "report/report_text.hpp"
 #include "engine/state.hpp"
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 
 using namespace std::string_literals;
 namespace d = trap::detail;

@@ -21,7 +21,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 

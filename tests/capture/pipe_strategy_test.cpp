@@ -20,7 +20,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 
 namespace bdata = boost::unit_test::data;
 

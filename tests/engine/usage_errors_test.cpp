@@ -10,7 +10,7 @@
 #include <trap/net.hpp>
 #include <trap/trap.hpp>
 
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 
 using test_support::one;
 

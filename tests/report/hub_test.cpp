@@ -1,5 +1,5 @@
 // The hub and the TAP formatter: numbering, counts, formatter swaps, and the
-// exact TAP text (compared with tests/core/expected/).
+// exact TAP text (compared with tests/report/expected/).
 #define BOOST_TEST_MODULE hub
 #include <boost/test/unit_test.hpp>
 
@@ -19,7 +19,7 @@
 
 #include "report/event_codec.hpp"
 #include "report/hub_internals.hpp"
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 

@@ -17,7 +17,7 @@
 
 #include "capture/capture.hpp"
 #include "posix/fd.hpp"
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 
 namespace bdata = boost::unit_test::data;
 using test_support::identity;

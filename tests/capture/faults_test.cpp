@@ -19,9 +19,9 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
-#include "fault_walk.hpp"
+#include "support/fault_walk.hpp"
 #include "posix/fd.hpp"
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 
 using fault_walk::Outcome;
 

@@ -17,24 +17,9 @@
 #include <trap/boost_test.hpp>
 #include <trap/process.hpp>
 
-#include "../core/test_support.hpp"
+#include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
-
-namespace {
-
-// Whether process @p pid (not necessarily our child) ends within 5 s:
-// a pidfd becomes readable when it does; none can be opened once it is gone.
-bool ends_soon(int pid) {
-  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;
-  struct pollfd p = {fd, POLLIN, 0};
-  int r = ::poll(&p, 1, 5000);
-  ::close(fd);
-  return r == 1;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(outcomes)
 
@@ -170,7 +155,7 @@ BOOST_AUTO_TEST_CASE(grandchild_keeping_the_pipe_open_is_killed_with_the_group) 
   BOOST_TEST(r.leaveby() == "timeout");
   BOOST_REQUIRE_MESSAGE(!r.out().empty(), "the program started its grandchild in time");
   int grandchild = std::stoi(r.out());
-  BOOST_TEST(ends_soon(grandchild));  // killed, not left running
+  BOOST_TEST(test_support::ends_soon(grandchild));  // killed, not left running
 }
 
 BOOST_AUTO_TEST_CASE(timeout_layer_stops_a_program) {

@@ -16,22 +16,12 @@
 #include <trap/boost_test.hpp>
 #include <trap/process.hpp>
 
+#include "support/child.hpp"
+
 using namespace std::chrono_literals;
 using std::string_literals::operator""s;
 
 namespace {
-
-// Whether process @p pid (not necessarily our child) has ended or ends
-// within 5 s: a pidfd becomes readable when it does; none opens once it is
-// gone.
-bool ends_soon(int pid) {
-  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;
-  struct pollfd p = {fd, POLLIN, 0};
-  int r = ::poll(&p, 1, 5000);
-  ::close(fd);
-  return r == 1;
-}
 
 // The first line of @p text as a pid (0 if there is none).
 int first_line_pid(const std::string& text) {
@@ -67,7 +57,7 @@ BOOST_AUTO_TEST_CASE(returns_when_the_program_exits_and_kills_its_group) {
   const int sleeper = first_line_pid(r.out());
   BOOST_REQUIRE(sleeper > 0);
   BOOST_TEST(r.out() == std::to_string(sleeper) + "\nstarted\n");
-  BOOST_TEST(ends_soon(sleeper));  // killed with the group, then reaped by init
+  BOOST_TEST(test_support::ends_soon(sleeper));  // killed with the group, then reaped by init
 }
 
 BOOST_AUTO_TEST_CASE(all_that_was_written_before_the_exit_is_kept) {

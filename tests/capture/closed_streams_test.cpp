@@ -13,7 +13,7 @@
 #include <string>
 #include <trap/trap.hpp>
 
-#include "fresh_child.hpp"
+#include "support/fresh_child.hpp"
 #include "posix/fd.hpp"
 
 namespace bdata = boost::unit_test::data;

@@ -1,5 +1,5 @@
-// Helpers shared by the core tests: descriptor and temp-file accounting,
-// and running a piece of code in a child process with its output collected.
+// Helpers shared by the tests: descriptor, thread and temp-file accounting,
+// events a piece of code sends, and (child.hpp) code run in a child process.
 #pragma once
 
 #include <dirent.h>
@@ -24,6 +24,8 @@
 #include <optional>
 
 #include <trap/trap.hpp>
+
+#include "support/child.hpp"
 
 BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<int>)
 BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<std::size_t>)
@@ -159,47 +161,6 @@ inline long rss_kib() {
   return resident * (::sysconf(_SC_PAGESIZE) / 1024);
 }
 
-/// What a child process did: its exit status and what it wrote.
-struct ChildResult {
-  int status = -1;  ///< raw waitpid status
-  std::string out, err;
-  bool exited(int code) const { return WIFEXITED(status) && WEXITSTATUS(status) == code; }
-};
-
-inline std::string slurp(int fd) {
-  std::string s;
-  char buf[4096];
-  ::lseek(fd, 0, SEEK_SET);
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) s.append(buf, static_cast<std::size_t>(n));
-  return s;
-}
-
-/// Runs @p fn in a forked child with stdout and stderr in temp files; the
-/// child ends with _exit(0) after fn unless fn ends it first.
-inline ChildResult in_child(const std::function<void()>& fn) {
-  std::fflush(nullptr);
-  std::cout.flush();
-  std::cerr.flush();
-  int out = ::open("/tmp", O_TMPFILE | O_RDWR, 0600);
-  int err = ::open("/tmp", O_TMPFILE | O_RDWR, 0600);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    fn();
-    std::fflush(nullptr);
-    std::cout.flush();
-    ::_exit(0);
-  }
-  ChildResult r;
-  ::waitpid(pid, &r.status, 0);
-  r.out = slurp(out);
-  r.err = slurp(err);
-  ::close(out);
-  ::close(err);
-  return r;
-}
-
 /// The events the code sent, and a short way to read one.
 inline std::vector<trap::Event> events_of(const std::function<void()>& fn) {
   return trap::intercept(fn);
@@ -258,4 +219,5 @@ inline int read_byte_within(int fd, int ms = 30000) {
   if (n == 1) return c;
   return n == 0 ? kEndOfFile : kNothingInTime;
 }
+
 }  // namespace test_support

@@ -24,7 +24,7 @@
 
 #include "capture/capture.hpp"
 #include "posix/fd.hpp"
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 
 using test_support::identity;
 

@@ -11,7 +11,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 
 using test_support::diagnostics;
 using test_support::events_of;

@@ -15,7 +15,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "posix/fd.hpp"
-#include "test_support.hpp"
+#include "support/test_support.hpp"
 
 namespace fault_walk {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <trap/trap.hpp>
 
-#include "fresh_child.hpp"
+#include "support/fresh_child.hpp"
 
 // ASan's and TSan's operator new end the process with a report where
 // libc's throws std::bad_alloc (allocator_may_return_null does not change

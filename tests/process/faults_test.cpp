@@ -8,7 +8,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/process.hpp>
 
-#include "../core/fault_walk.hpp"
+#include "support/fault_walk.hpp"
 
 using fault_walk::Outcome;
 
