@@ -220,4 +220,22 @@ inline int read_byte_within(int fd, int ms = 30000) {
   return n == 0 ? kEndOfFile : kNothingInTime;
 }
 
+/// A result event, as a test method would send it.
+inline trap::Event ok(bool pass, const std::string& name) {
+  trap::Event e;
+  e.pass = pass;
+  e.name = name;
+  return e;
+}
+
+/// A formatter that only counts what it is given to write.
+class CountingFormatter final : public trap::Formatter {
+ public:
+  explicit CountingFormatter(int& writes) : writes_(writes) {}
+  void write(const trap::Event&) override { ++writes_; }
+
+ private:
+  int& writes_;
+};
+
 }  // namespace test_support
