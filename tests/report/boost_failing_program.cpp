@@ -1,6 +1,7 @@
-// A Boost.Test program with one deliberately failing trap check: ctest
-// checks that Boost.Test reports it at this file's line with trap's
-// diagnostics, and that the passing ones count as assertions.
+// A Boost.Test program with deliberately failing trap checks: its whole
+// output, pinned by golden/boost_test.out and .err, shows each failure at
+// the line marked "golden: NAME" with trap's diagnostics, and the passing
+// checks counted as assertions.
 #define BOOST_TEST_MODULE boost_failing
 #include <boost/test/unit_test.hpp>
 
@@ -11,7 +12,7 @@
 BOOST_AUTO_TEST_CASE(fails_with_diagnostics) {
   auto r = trap::trap([] { std::cout << "actual output\n"; });
   r.stdout_is("actual output\n", "passing check");
-  r.stdout_is("expected output\n", "deliberately failing check");
+  r.stdout_is("expected output\n", "deliberately failing check");  // golden: failing_check
 }
 
 BOOST_AUTO_TEST_CASE(fails_inside_a_trap) {
@@ -19,15 +20,15 @@ BOOST_AUTO_TEST_CASE(fails_inside_a_trap) {
   // and the trap's stdout holds only what the code printed.
   auto r = trap::trap([] {
     std::cout << "code output";
-    BOOST_TEST(1 == 2);
+    BOOST_TEST(1 == 2);  // golden: failing_boost_test
   });
   r.stdout_is("code output", "the log did not land in the capture");
 }
 
 BOOST_AUTO_TEST_CASE(subtest_reports_nested_checks) {
   auto r = trap::trap([] { return 3; });
-  trap::subtest("a subtest", [&] {
+  trap::subtest("a subtest", [&] {  // golden: subtest
     r.return_is(3, "nested passing check");
-    r.return_is(4, "nested failing check");
+    r.return_is(4, "nested failing check");  // golden: nested_failing_check
   });
 }

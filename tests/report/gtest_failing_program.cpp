@@ -1,6 +1,7 @@
-// A GoogleTest program with one deliberately failing trap check: ctest
-// checks that GoogleTest reports it at this file's line with trap's
-// diagnostics, and that the passing checks pass.
+// A GoogleTest program with one deliberately failing trap check: its whole
+// output, pinned by golden/gtest.out and .err, shows the failure at the
+// line marked "golden: failing_check" with trap's diagnostics, and the
+// passing checks pass.
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -10,7 +11,7 @@
 TEST(Trap, FailsWithDiagnostics) {
   auto r = trap::trap([] { std::cout << "actual output\n"; });
   r.stdout_is("actual output\n", "passing check");
-  r.stdout_is("expected output\n", "deliberately failing check");
+  r.stdout_is("expected output\n", "deliberately failing check");  // golden: failing_check
 }
 
 TEST(Trap, Passes) {

@@ -1,6 +1,7 @@
 // A standalone TAP 14 program: prove must accept it; with --fail it adds one
-// deliberately failing check, whose YAML block ctest inspects; with --junit
-// FILE it also writes a JUnit report.
+// deliberately failing check; with --junit FILE it also writes a JUnit
+// report. With --fail --junit, golden/tap14.out and golden/junit.xml pin
+// what it writes (the YAML blocks and the report name the marked lines).
 #include <cstring>
 #include <iostream>
 
@@ -24,8 +25,10 @@ int main(int argc, char** argv) {
     r.did_return("returned");
     r.return_is(1, "one");
   });
-  trap::todo("later", [&] { r.return_is(2, "not yet"); });
+  trap::todo("later", [&] { r.return_is(2, "not yet"); });  // golden: todo
   trap::skip("not on this machine");
-  if (fail) r.stdout_is("expected output\n", "deliberately failing check");
+  if (fail) {
+    r.stdout_is("expected output\n", "deliberately failing check");  // golden: failing_check
+  }
   return trap::done_testing();
 }
