@@ -1,6 +1,6 @@
 // What the soak checks measure about this process: open descriptors, files
 // left in the private TMPDIR, children (live or zombie), threads and
-// resident memory, all read from /proc. Taken from tests/core/test_support.hpp,
+// resident memory, all read from /proc. Taken from tests/support/test_support.hpp,
 // which is tied to Boost.Test.
 #pragma once
 

@@ -12,7 +12,7 @@
 #include <trap/process.hpp>
 #include <trap/trap.hpp>
 
-#include "../core/test_support.hpp"
+#include "support/test_support.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TRAP_TEST_LSAN 1

@@ -24,7 +24,7 @@
 
 #include "isolation/fork_record.hpp"
 
-#include "../core/test_support.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 

@@ -22,7 +22,7 @@
 
 #include "posix/fd.hpp"
 
-#include "../core/test_support.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
-#include "../core/fault_walk.hpp"
+#include "support/fault_walk.hpp"
 
 using fault_walk::Outcome;
 

@@ -24,7 +24,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
-#include "../core/test_support.hpp"
+#include "support/test_support.hpp"
 #include "posix/fd.hpp"
 
 namespace {

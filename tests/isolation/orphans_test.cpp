@@ -25,19 +25,9 @@
 #include <trap/process.hpp>
 #include <trap/trap.hpp>
 
-#include "../core/test_support.hpp"
+#include "support/test_support.hpp"
 
 namespace {
-
-// Whether process @p pid (not our child) has ended or ends within 5 s.
-bool ends_soon(int pid) {
-  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  if (fd < 0) return errno == ESRCH;
-  struct pollfd p = {fd, POLLIN, 0};
-  int r = ::poll(&p, 1, 5000);
-  ::close(fd);
-  return r == 1;
-}
 
 // Reads a decimal pid ended by a newline from @p fd, waiting at most 30 s
 // for each byte; 0 if none came.
@@ -78,7 +68,7 @@ bool outlives_nothing(const std::function<void()>& trapping, int report_r, int r
   ::waitpid(helper, &status, 0);
   BOOST_REQUIRE_MESSAGE(child > 0, "the trapped process reported its pid");
   BOOST_TEST(child != helper);
-  const bool ended = ends_soon(child);
+  const bool ended = test_support::ends_soon(child);
   if (!ended) ::kill(child, SIGKILL);
   return ended;
 }

@@ -25,7 +25,7 @@
 #include <trap/hub.hpp>
 #include <trap/trap.hpp>
 
-#include "../core/test_support.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 

@@ -18,7 +18,7 @@
 #include <trap/detail/timeout_deadline.hpp>
 #include <trap/trap.hpp>
 
-#include "../core/test_support.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 

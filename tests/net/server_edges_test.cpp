@@ -23,8 +23,8 @@
 #include <trap/errors.hpp>
 #include <trap/net.hpp>
 
-#include "../core/test_support.hpp"
-#include "client.hpp"
+#include "support/test_support.hpp"
+#include "support/client.hpp"
 
 using namespace std::chrono_literals;
 using test_net::Client;

@@ -17,8 +17,8 @@
 #include <trap/boost_test.hpp>
 #include <trap/net.hpp>
 
-#include "../core/fault_walk.hpp"
-#include "client.hpp"
+#include "support/fault_walk.hpp"
+#include "support/client.hpp"
 
 using fault_walk::Outcome;
 using namespace std::chrono_literals;

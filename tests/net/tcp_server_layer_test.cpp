@@ -10,8 +10,8 @@
 #include <trap/net.hpp>
 #include <trap/process.hpp>
 
-#include "../core/test_support.hpp"
-#include "client.hpp"
+#include "support/test_support.hpp"
+#include "support/client.hpp"
 
 using test_net::Client;
 

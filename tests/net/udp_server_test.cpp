@@ -14,7 +14,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/net.hpp>
 
-#include "../core/test_support.hpp"
+#include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
 

@@ -5,12 +5,14 @@
 
 #include <string>
 
-#include "run_program.hpp"
+#include "support/child.hpp"
 
-using report_test::run;
+using test_support::run_program;
 
 namespace {
-report_test::Ran scenario(const std::string& name) { return run({EXIT_STATUS_PROGRAM, name}); }
+test_support::ChildResult scenario(const std::string& name) {
+  return run_program({EXIT_STATUS_PROGRAM, name});
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(all_passed_without_done_testing_prints_the_plan_and_exits_0) {
@@ -133,13 +135,13 @@ BOOST_AUTO_TEST_CASE(a_hub_error_in_a_private_hub_fails_the_program) {
 // program would be.
 BOOST_AUTO_TEST_CASE(prove_agrees) {
   for (const char* green : {"passes", "skip_all", "todo_failure", "forked_child_exits"}) {
-    auto r = run({PROVE_PROGRAM, "--exec", EXIT_STATUS_PROGRAM, green});
+    auto r = run_program({PROVE_PROGRAM, "--exec", EXIT_STATUS_PROGRAM, green});
     BOOST_TEST(r.exited(0), green << ":\n" << r.out << r.err);
   }
   for (const char* red : {"fails", "fails_after_done_testing", "plan_not_met",
                           "plan_without_tests", "done_testing_without_tests",
                           "forked_child_fails", "junit_unwritable"}) {
-    auto r = run({PROVE_PROGRAM, "--exec", EXIT_STATUS_PROGRAM, red});
+    auto r = run_program({PROVE_PROGRAM, "--exec", EXIT_STATUS_PROGRAM, red});
     BOOST_TEST(!r.exited(0), red << ":\n" << r.out << r.err);
   }
 }

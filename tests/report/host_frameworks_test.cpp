@@ -6,19 +6,19 @@
 
 #include <string>
 
-#include "run_program.hpp"
+#include "support/child.hpp"
 
-using report_test::run;
+using test_support::run_program;
 
 namespace {
 bool has(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
-report_test::Ran gtest(const std::string& test) {
-  return run({GTEST_HOST_PROGRAM, "--gtest_color=no", "--gtest_filter=Host." + test});
+test_support::ChildResult gtest(const std::string& test) {
+  return run_program({GTEST_HOST_PROGRAM, "--gtest_color=no", "--gtest_filter=Host." + test});
 }
-report_test::Ran boost_test(const std::string& test) {
-  return run({BOOST_HOST_PROGRAM, "--run_test=" + test, "--color_output=no"});
+test_support::ChildResult boost_test(const std::string& test) {
+  return run_program({BOOST_HOST_PROGRAM, "--run_test=" + test, "--color_output=no"});
 }
 }  // namespace
 
@@ -33,7 +33,7 @@ BOOST_AUTO_TEST_CASE(gtest_failure_inside_a_trap_is_shown_and_counted) {
 }
 
 BOOST_AUTO_TEST_CASE(gtest_brief_printer_too) {
-  auto r = run({GTEST_HOST_PROGRAM, "--gtest_color=no", "--gtest_brief=1",
+  auto r = run_program({GTEST_HOST_PROGRAM, "--gtest_color=no", "--gtest_brief=1",
                 "--gtest_filter=Host.ExpectInsideTrapIsShown"});
   BOOST_TEST(r.exited(1), r.out << r.err);
   BOOST_TEST(has(r.out, "a failure inside the trap"), r.out);

@@ -1,9 +1,14 @@
-// The hub across fork(): a fork trap taken while another thread holds the
-// root hub's lock (reporting a result) must not deadlock in the child.
+// The hub across fork(): results sent in a forked child reach the parent's
+// hub once and in order (even if the child then crashes), the records they
+// travel in, and a fork trap taken while another thread holds the root
+// hub's lock (reporting a result), which must not deadlock in the child.
 #define BOOST_TEST_MODULE hub_fork
 #include <boost/test/unit_test.hpp>
 
 #include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,6 +17,12 @@
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
+
+#include "report/event_codec.hpp"
+#include "report/hub_internals.hpp"
+#include "support/test_support.hpp"
+
+using test_support::ok;
 
 BOOST_AUTO_TEST_CASE(fork_trap_while_another_thread_reports) {
   int wake[2];
@@ -46,3 +57,116 @@ BOOST_AUTO_TEST_CASE(fork_trap_while_another_thread_reports) {
   ::close(wake[0]);
   ::close(wake[1]);
 }
+
+BOOST_AUTO_TEST_SUITE(results_from_children)
+
+BOOST_AUTO_TEST_CASE(a_forked_childs_results_reach_the_parent_in_order_once) {
+  std::vector<std::string> seen;
+  trap::Hub h(nullptr);
+  h.listen([&](trap::Hub&, const trap::Event& e, std::size_t n) {
+    seen.push_back(e.name + "#" + std::to_string(n));
+  });
+  // Test2's rule: pre-filters in the child, filters in the parent.
+  h.pre_filter([](trap::Hub&, trap::Event e) -> std::optional<trap::Event> {
+    e.name = "pre(" + e.name + ")";
+    return e;
+  });
+  h.filter([](trap::Hub&, trap::Event e) -> std::optional<trap::Event> {
+    e.name = "post(" + e.name + ")";
+    return e;
+  });
+  h.send(ok(true, "parent before"));
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    h.send(ok(true, "child one"));
+    h.send(ok(false, "child two"));
+    std::_Exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  h.send(ok(true, "parent after"));
+  BOOST_TEST(seen == (std::vector<std::string>{
+                         "post(pre(parent before))#1", "post(pre(child one))#2",
+                         "post(pre(child two))#3", "post(pre(parent after))#4"}));
+  BOOST_TEST(h.count() == 4u);
+  BOOST_TEST(h.failed() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(results_sent_before_a_crash_still_arrive) {
+  trap::Hub h(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::signal(SIGABRT, SIG_DFL);
+    h.send(ok(true, "before the crash"));
+    h.send(ok(false, "also before"));
+    struct rlimit none = {0, 0};
+    ::setrlimit(RLIMIT_CORE, &none);
+    std::abort();
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  BOOST_TEST(WIFSIGNALED(status));
+  BOOST_TEST(h.count() == 2u);  // read in by count()
+  BOOST_TEST(h.failed() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(results_from_children_reach_intercept) {
+  auto events = trap::intercept([] {
+    auto r = trap::trap([] { return 1; });
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      r.return_is(1, "in the child");
+      std::_Exit(0);
+    }
+    ::waitpid(pid, nullptr, 0);
+    r.did_return("in the parent");
+  });
+  BOOST_REQUIRE_EQUAL(events.size(), 2u);
+  BOOST_TEST(events[0].name == "in the child");
+  BOOST_TEST(events[0].where.line() > 0u);
+  BOOST_TEST(std::string(events[0].where.file_name()).find("hub_fork_test.cpp") !=
+             std::string::npos);
+  BOOST_TEST(events[1].name == "in the parent");
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_record_is_a_clear_error) {
+  std::vector<trap::Event> seen;
+  trap::Hub h(nullptr);
+  h.listen([&](trap::Hub&, const trap::Event& e, std::size_t) { seen.push_back(e); });
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    const char junk[] = "this is not an event record\n";
+    (void)!::write(trap::detail::HubInternals::ipc_fd(h), junk, sizeof junk - 1);
+    std::_Exit(0);
+  }
+  ::waitpid(pid, nullptr, 0);
+  h.send(ok(true, "after"));
+  BOOST_REQUIRE_EQUAL(seen.size(), 2u);
+  BOOST_TEST(!seen[0].pass);
+  BOOST_TEST(test_support::diagnostics(seen[0]) ==
+             "    A child process wrote a malformed event record (28 bytes dropped)\n");
+  BOOST_TEST(seen[1].name == "after");
+  BOOST_TEST(h.failed() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(event_records_round_trip) {
+  trap::Event e;
+  e.kind = trap::Event::Kind::diag;
+  e.pass = false;
+  e.name = "multi\nline \\ name";
+  e.diagnostics = {"a", "b\nc"};
+  e.count = 7;
+  e.nesting = 2;
+  auto record = trap::detail::encode_event(e);
+  auto d = trap::detail::decode_events(record + record.substr(0, 5));
+  BOOST_TEST(!d.malformed);
+  BOOST_TEST(d.consumed == record.size());  // the partial second record waits
+  BOOST_REQUIRE_EQUAL(d.events.size(), 1u);
+  BOOST_TEST(d.events[0].name == e.name);
+  BOOST_TEST(d.events[0].diagnostics == e.diagnostics);
+  BOOST_TEST(d.events[0].count == 7u);
+  BOOST_TEST(d.events[0].nesting == 2u);
+  BOOST_TEST((d.events[0].kind == trap::Event::Kind::diag));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,228 @@
+// The pipe and tee strategies share one drainer thread per process: what
+// that design could get wrong. Output far beyond a pipe's buffer (in one
+// write, before the drainer watches the pipe), tee inside tee, two threads
+// capturing at once, a child process that keeps the write end, a forked
+// child's own captures, signals, and a tee into a reader that left.
+#define BOOST_TEST_MODULE pipe_strategy
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <atomic>
+#include <string>
+#include <thread>
+#include <trap/boost_test.hpp>
+#include <trap/trap.hpp>
+
+#include "support/test_support.hpp"
+
+namespace bdata = boost::unit_test::data;
+
+namespace {
+
+const char* const kPipes[] = {"pipe", "tee"};
+
+// @p n bytes that are not all alike, so a lost or reordered chunk shows.
+std::string pattern(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i / 4093) % 26);
+  return s;
+}
+
+void write_fd(int fd, const std::string& s) {
+  std::size_t done = 0;
+  while (done < s.size()) {
+    ssize_t n = ::write(fd, s.data() + done, s.size() - done);
+    BOOST_TEST_REQUIRE(n > 0);
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+// Runs @p fn inside an outer dup2 trap: tee's copies land there.
+trap::Trap contained(const std::function<void()>& fn) {
+  return trap::trap(":flow:stdout(dup2):stderr(dup2)", fn);
+}
+
+}  // namespace
+
+BOOST_DATA_TEST_CASE(one_write_far_beyond_the_pipe_buffer, bdata::make(kPipes), strategy) {
+  const std::string big = pattern(4 << 20);
+  trap::Trap r;
+  auto outer = contained([&] {
+    r = trap::trap(":flow:stdout(" + std::string(strategy) + ")", [&] { write_fd(1, big); });
+  });
+  BOOST_TEST((r.out() == big));
+  BOOST_TEST(outer.out().size() == (std::string(strategy) == "tee" ? big.size() : 0u));
+}
+
+BOOST_AUTO_TEST_CASE(tee_inside_tee_beyond_the_pipe_buffer) {
+  // One thread drains both pipes: the inner tee's copies into the outer pipe
+  // must not wait for that thread.
+  const std::string big = pattern(3 << 20);
+  trap::Trap inner, middle;
+  auto outer = contained([&] {
+    middle = trap::trap(":flow:stdout(tee)", [&] {
+      std::cout << "before " << std::flush;
+      inner = trap::trap(":flow:stdout(tee)", [&] { write_fd(1, big); });
+      std::cout << " after" << std::flush;
+    });
+  });
+  BOOST_TEST((inner.out() == big));
+  BOOST_TEST((middle.out() == "before " + big + " after"));
+  BOOST_TEST((outer.out() == "before " + big + " after"));
+}
+
+BOOST_AUTO_TEST_CASE(pipe_inside_tee_and_tee_inside_pipe) {
+  const std::string big = pattern(1 << 20);
+  trap::Trap a, b;
+  auto pipe_in_tee = contained([&] {
+    a = trap::trap(":flow:stdout(tee)", [&] {
+      auto inner = trap::trap(":flow:stdout(pipe)", [&] { write_fd(1, big); });
+      BOOST_TEST((inner.out() == big));
+      std::cout << "tee" << std::flush;
+    });
+  });
+  BOOST_TEST(a.out() == "tee");
+  BOOST_TEST(pipe_in_tee.out() == "tee");
+  b = trap::trap(":flow:stdout(pipe)", [&] {
+    auto inner = trap::trap(":flow:stdout(tee)", [&] { write_fd(1, big); });
+    BOOST_TEST((inner.out() == big));
+  });
+  BOOST_TEST((b.out() == big));
+}
+
+BOOST_AUTO_TEST_CASE(two_threads_capture_in_turn) {
+  // Two descriptors (numbers no capture file takes), one capture each, on
+  // two threads at once: pipe captures are process-wide, so one waits for
+  // the other, and each gets exactly its own bytes.
+  static trap::Trapper t("TT::two", &trap::standard());
+  trap::Builder::instance().output_layer(t, "fd50", 50);
+  trap::Builder::instance().output_layer(t, "fd51", 51);
+  BOOST_REQUIRE(::dup2(2, 50) == 50);
+  BOOST_REQUIRE(::dup2(2, 51) == 51);
+  const std::string five = pattern(2 << 20), six = std::string(2 << 20, '6');
+  std::atomic<int> inside{0};
+  std::atomic<bool> overlapped{false};
+  auto write_alone = [&](int fd, const std::string& bytes) {
+    if (++inside > 1) overlapped = true;
+    write_fd(fd, bytes);
+    --inside;
+  };
+  trap::Trap r5, r6;
+  std::thread other([&] { r6 = t.trap(":flow:fd51(pipe)", [&] { write_alone(51, six); }); });
+  r5 = t.trap(":flow:fd50(pipe)", [&] { write_alone(50, five); });
+  other.join();
+  BOOST_TEST(!overlapped.load());
+  ::close(50);
+  ::close(51);
+  BOOST_TEST((r5.get("fd50")->as<std::string>() == five));
+  BOOST_TEST((r6.get("fd51")->as<std::string>() == six));
+}
+
+BOOST_DATA_TEST_CASE(a_child_keeping_the_write_end_does_not_hold_the_trap, bdata::make(kPipes),
+                     strategy) {
+  // As before the drainer was shared: the trap takes what the pipe holds
+  // when the code returns, and does not wait for the child's end of file.
+  int ready[2], go[2];
+  BOOST_REQUIRE(::pipe(ready) == 0);
+  BOOST_REQUIRE(::pipe(go) == 0);
+  pid_t child = -1;
+  auto outer = contained([&] {
+    auto r = trap::trap(":flow:stdout(" + std::string(strategy) + ")", [&] {
+      std::fflush(stdout);
+      child = ::fork();
+      if (child == 0) {
+        ::signal(SIGPIPE, SIG_IGN);
+        ::close(ready[0]);
+        ::close(go[1]);
+        bool ok = ::write(1, "early", 5) == 5 && ::write(ready[1], "r", 1) == 1;
+        char c;
+        (void)::read(go[0], &c, 1);  // until the test lets it go
+        (void)::write(1, "late", 4);
+        ::_exit(ok ? 0 : 1);
+      }
+      char c;
+      BOOST_TEST_REQUIRE(::read(ready[0], &c, 1) == 1);
+    });
+    BOOST_TEST(r.out() == "early");
+  });
+  ::close(go[1]);  // the child writes "late" and exits
+  int status = 0;
+  BOOST_TEST_REQUIRE(::waitpid(child, &status, 0) == child);
+  BOOST_TEST(WIFEXITED(status));
+  BOOST_TEST(WEXITSTATUS(status) == 0);
+  for (int fd : {ready[0], ready[1], go[0]}) ::close(fd);
+  (void)outer;
+}
+
+BOOST_AUTO_TEST_CASE(a_forked_child_drains_its_own_captures) {
+  // The parent's drainer thread does not exist in a child: the child's
+  // first pipe capture must start one of its own.
+  auto warm = trap::trap(":flow:stdout(pipe)", [] { std::cout << "warm"; });
+  BOOST_TEST(warm.out() == "warm");
+  auto child = test_support::in_child([] {
+    ::alarm(60);  // a child that hangs fails the test instead
+    const std::string big = pattern(2 << 20);
+    auto r = trap::trap(":flow:stdout(pipe)", [&] { write_fd(1, big); });
+    std::_Exit(r.out() == big ? 0 : 1);
+  });
+  BOOST_TEST(child.exited(0));
+}
+
+namespace {
+// The signals thread @p tid blocks (/proc/self/task/TID/status, SigBlk).
+unsigned long long blocked_signals(const std::string& tid) {
+  std::FILE* f = std::fopen(("/proc/self/task/" + tid + "/status").c_str(), "r");
+  if (!f) return 0;
+  char line[256];
+  unsigned long long mask = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "SigBlk: %llx", &mask) == 1) break;
+  std::fclose(f);
+  return mask;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_drainer_takes_no_signal) {
+  // Every thread but this one is trap's: each blocks the signals a program
+  // would handle, so none of them is ever picked to run a handler.
+  auto r = trap::trap(":flow:stdout(pipe)", [] { std::cout << "x"; });
+  BOOST_TEST(r.out() == "x");
+  const std::string self = std::to_string(::gettid());
+  int others = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    const std::string tid = e.path().filename();
+    if (tid == self) continue;
+    ++others;
+    const unsigned long long mask = blocked_signals(tid);
+    for (int sig : {SIGINT, SIGTERM, SIGUSR1, SIGPIPE, SIGALRM, SIGCHLD})
+      BOOST_TEST((mask >> (sig - 1) & 1) == 1, "thread " << tid << " takes signal " << sig);
+  }
+  BOOST_TEST(others >= 1);
+}
+
+BOOST_AUTO_TEST_CASE(tee_into_a_reader_that_left_gets_epipe) {
+  // SIGPIPE's default action would end the test: the copies fail quietly
+  // and the capture goes on, for small output (copied by the trap's own
+  // thread at the end) and large (copied by the drainer).
+  int p[2];
+  BOOST_REQUIRE(::pipe(p) == 0);
+  ::close(p[0]);
+  std::fflush(stdout);
+  int saved = ::dup(1);
+  ::dup2(p[1], 1);
+  ::close(p[1]);
+  const std::string big = pattern(1 << 20);
+  auto small = trap::trap(":flow:stdout(tee)", [] { std::cout << "small" << std::flush; });
+  auto large = trap::trap(":flow:stdout(tee)", [&] { write_fd(1, big); });
+  ::dup2(saved, 1);
+  ::close(saved);
+  BOOST_TEST(small.out() == "small");
+  BOOST_TEST((large.out() == big));
+}

@@ -1,0 +1,150 @@
+// trap::run at its edges: a program that leaves a background child returns
+// when the program exits, a timeout bounds the whole call, and what cannot
+// be passed to a program is refused.
+#define BOOST_TEST_MODULE run_edges
+#include <boost/test/unit_test.hpp>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <string>
+
+#include <trap/boost_test.hpp>
+#include <trap/process.hpp>
+
+#include "support/child.hpp"
+
+using namespace std::chrono_literals;
+using std::string_literals::operator""s;
+
+namespace {
+
+// The first line of @p text as a pid (0 if there is none).
+int first_line_pid(const std::string& text) {
+  try {
+    return std::stoi(text.substr(0, text.find('\n')));
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// Kills a process the test started outside the program's group.
+struct KillAtEnd {
+  int pid = 0;
+  ~KillAtEnd() {
+    if (pid > 0) ::kill(pid, SIGKILL);
+  }
+};
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(background_children)
+
+// The hang guard (10 s against the child's 30) is not a timing claim: the
+// call used to return only when the background child ended.
+BOOST_AUTO_TEST_CASE(returns_when_the_program_exits_and_kills_its_group) {
+  const auto start = Clock::now();
+  auto r = trap::run({"sh", "-c", "sleep 30 & echo $!; echo started"});
+  BOOST_TEST((Clock::now() - start < 10s));
+  BOOST_TEST(r.leaveby() == "exit");
+  BOOST_TEST((r.exit_code() == 0));
+  const int sleeper = first_line_pid(r.out());
+  BOOST_REQUIRE(sleeper > 0);
+  BOOST_TEST(r.out() == std::to_string(sleeper) + "\nstarted\n");
+  BOOST_TEST(test_support::ends_soon(sleeper));  // killed with the group, then reaped by init
+}
+
+BOOST_AUTO_TEST_CASE(all_that_was_written_before_the_exit_is_kept) {
+  auto r = trap::run({"sh", "-c", "sleep 30 & head -c 300000 /dev/zero; echo err >&2"});
+  BOOST_TEST((r.exit_code() == 0));
+  BOOST_TEST(r.out().size() == 300000u);
+  BOOST_TEST(r.err() == "err\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_child_that_left_the_group_does_not_delay_the_call) {
+  const auto start = Clock::now();
+  auto r = trap::run({"sh", "-c", "setsid sleep 30 & echo $!"});
+  KillAtEnd daemon{first_line_pid(r.out())};
+  BOOST_TEST((Clock::now() - start < 10s));
+  BOOST_TEST(r.leaveby() == "exit");
+  BOOST_TEST(daemon.pid > 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_timeout_bounds_the_call_past_a_child_holding_the_pipes) {
+  const auto start = Clock::now();
+  auto r = trap::run({"sh", "-c", "setsid sleep 30 & echo $!; exec sleep 30"},
+                     {.timeout = 300ms});
+  KillAtEnd daemon{first_line_pid(r.out())};
+  BOOST_TEST((Clock::now() - start < 10s));
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(daemon.pid > 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_timeout_stops_a_program_that_writes_without_pause) {
+  const auto start = Clock::now();
+  auto r = trap::run({"yes"}, {.timeout = 300ms});
+  BOOST_TEST((Clock::now() - start < 10s));
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(r.out().substr(0, 4) == "y\ny\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_timeout_layer_bounds_the_call_too) {
+  const auto start = Clock::now();
+  auto r = trap::run(":timeout(300)", {"sh", "-c", "setsid sleep 30 & echo $!; exec sleep 30"});
+  KillAtEnd daemon{first_line_pid(r.out())};
+  BOOST_TEST((Clock::now() - start < 10s));
+  BOOST_TEST(r.leaveby() == "timeout");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(what_cannot_be_passed)
+
+// The message of the UsageError that @p fn throws ("" if none).
+template <class Fn>
+std::string usage_error_of(Fn fn) {
+  try {
+    fn();
+  } catch (const trap::UsageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+BOOST_AUTO_TEST_CASE(an_argument_with_a_nul_byte) {
+  auto m = usage_error_of([] { trap::run({"echo", "ok", "a\0b"s}); });
+  BOOST_TEST(m.find("argument 2") != std::string::npos, m);
+  BOOST_TEST(m.find("NUL") != std::string::npos, m);
+  m = usage_error_of([] { trap::run({"ec\0ho"s}); });
+  BOOST_TEST(m.find("argument 0") != std::string::npos, m);
+}
+
+BOOST_AUTO_TEST_CASE(an_environment_name_with_an_equals_sign_or_nul) {
+  auto m = usage_error_of([] { trap::run({"true"}, {.environment = {{"A=B", "c"}}}); });
+  BOOST_TEST(m.find("\"A=B\"") != std::string::npos, m);
+  m = usage_error_of([] { trap::run({"true"}, {.environment = {{"A\0B"s, "c"}}}); });
+  BOOST_TEST(m.find("environment variable name") != std::string::npos, m);
+  m = usage_error_of([] { trap::run({"true"}, {.environment = {{"", "c"}}}); });
+  BOOST_TEST(m.find("environment variable name \"\"") != std::string::npos, m);
+  m = usage_error_of([] { trap::run({"true"}, {.unset_environment = {"X=Y"}}); });
+  BOOST_TEST(m.find("\"X=Y\"") != std::string::npos, m);
+}
+
+BOOST_AUTO_TEST_CASE(an_environment_value_with_a_nul_byte) {
+  auto m = usage_error_of([] { trap::run({"true"}, {.environment = {{"NAME", "a\0b"s}}}); });
+  BOOST_TEST(m.find("\"NAME\"") != std::string::npos, m);
+  BOOST_TEST(m.find("NUL") != std::string::npos, m);
+}
+
+BOOST_AUTO_TEST_CASE(an_equals_sign_in_a_value_is_passed) {
+  auto r = trap::run({"sh", "-c", "printf %s \"$NAME\""}, {.environment = {{"NAME", "a=b"}}});
+  BOOST_TEST(r.out() == "a=b");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,182 @@
+// trap::run: external programs in a trap, with the same accessors and test
+// methods as in-process code.
+#define BOOST_TEST_MODULE process
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <string>
+
+#include <trap/boost_test.hpp>
+#include <trap/process.hpp>
+
+#include "support/test_support.hpp"
+
+using namespace std::chrono_literals;
+
+BOOST_AUTO_TEST_SUITE(outcomes)
+
+BOOST_AUTO_TEST_CASE(exit_code_stdout_and_stderr) {
+  auto r = trap::run({"sh", "-c", "echo out; echo err >&2; exit 3"});
+  BOOST_TEST(r.leaveby() == "exit");
+  BOOST_TEST(r.exit_code() == 3);
+  BOOST_TEST(r.out() == "out\n");
+  BOOST_TEST(r.err() == "err\n");
+  r.exit_is(3);
+  r.stdout_like("^out$");
+  r.did_exit();
+}
+
+BOOST_AUTO_TEST_CASE(signal_ends_the_program) {
+  auto r = trap::run({"sh", "-c", "echo dying; kill -SEGV $$"});
+  BOOST_TEST(r.leaveby() == "signal");
+  BOOST_TEST(r.signal() == SIGSEGV);
+  BOOST_TEST(r.out() == "dying\n");
+  r.did_signal();
+  r.signal_is(SIGSEGV);
+}
+
+BOOST_AUTO_TEST_CASE(stdin_is_fed_and_closed) {
+  auto r = trap::run({"cat"}, {.input = "line one\nline two\n"});
+  BOOST_TEST(r.out() == "line one\nline two\n");
+  BOOST_TEST(r.exit_code() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_program_that_never_reads_its_input) {
+  auto r = trap::run({"true"}, {.input = std::string(8 << 20, 'x')});
+  BOOST_TEST(r.leaveby() == "exit");
+  BOOST_TEST(r.exit_code() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_program_that_closes_stdout_early) {
+  auto r = trap::run({"sh", "-c", "exec >&-; echo still here >&2; exit 2"});
+  BOOST_TEST(r.exit_code() == 2);
+  BOOST_TEST(r.out() == "");
+  BOOST_TEST(r.err() == "still here\n");
+}
+
+BOOST_AUTO_TEST_CASE(much_output_on_both_streams_at_once) {
+  // Both streams written at the same time, each far beyond a pipe's buffer.
+  auto r = trap::run(
+      {"sh", "-c", "head -c 33554432 /dev/zero & head -c 33554432 /dev/zero >&2; wait"});
+  BOOST_TEST(r.exit_code() == 0);
+  BOOST_TEST(r.out().size() == 33554432u);
+  BOOST_TEST(r.err().size() == 33554432u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(options)
+
+BOOST_AUTO_TEST_CASE(environment_added_removed_and_replaced) {
+  ::setenv("TRAP_TEST_INHERITED", "yes", 1);
+  auto r = trap::run({"sh", "-c", "echo \"$TRAP_TEST_INHERITED-$FOO-$HOME\""},
+                     {.environment = {{"FOO", "bar"}}, .unset_environment = {"HOME"}});
+  BOOST_TEST(r.out() == "yes-bar-\n");
+  auto empty = trap::run({"/usr/bin/env"},
+                         {.inherit_environment = false, .environment = {{"ONLY", "1"}}});
+  BOOST_TEST(empty.out() == "ONLY=1\n");
+  ::unsetenv("TRAP_TEST_INHERITED");
+}
+
+BOOST_AUTO_TEST_CASE(working_directory) {
+  auto r = trap::run({"pwd"}, {.working_directory = "/"});
+  BOOST_TEST(r.out() == "/\n");
+  auto missing = trap::run({"pwd"}, {.working_directory = "/no/such/dir"});
+  BOOST_TEST(missing.leaveby() == "die");
+  BOOST_TEST(missing.die().find("working directory \"/no/such/dir\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(path_lookup) {
+  BOOST_TEST(trap::run({"true"}).exit_code() == 0);
+  auto none = trap::run({"true"}, {.path_lookup = false});
+  BOOST_TEST(none.leaveby() == "die");
+  auto custom = trap::run({"true"}, {.environment = {{"PATH", "/nonexistent"}}});
+  BOOST_TEST(custom.leaveby() == "die");
+  BOOST_TEST(custom.die().find("not found in PATH") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(failures)
+
+BOOST_AUTO_TEST_CASE(unknown_program_is_a_die_naming_it) {
+  auto r = trap::run({"no-such-program-for-trap"});
+  BOOST_TEST(r.leaveby() == "die");
+  BOOST_TEST(r.die() ==
+             "cannot start \"no-such-program-for-trap\" (not found in PATH): No such file or "
+             "directory");
+  r.did_die();
+}
+
+BOOST_AUTO_TEST_CASE(not_executable_is_a_die_with_the_os_error) {
+  std::string path = "/tmp/trap-not-executable-" + std::to_string(::getpid());
+  std::ofstream(path) << "#!/bin/sh\necho hi\n";
+  ::chmod(path.c_str(), 0644);
+  auto r = trap::run({path});
+  ::unlink(path.c_str());
+  BOOST_TEST(r.leaveby() == "die");
+  BOOST_TEST(r.die() == "cannot start \"" + path + "\": Permission denied");
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_are_usage_errors) {
+  BOOST_CHECK_THROW(trap::run({}), trap::UsageError);
+  BOOST_CHECK_THROW(trap::run({"true"}, {.timeout = 0ms}), trap::UsageError);
+  BOOST_CHECK_THROW(trap::run({"true"}, {.timeout = -5ms}), trap::UsageError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(timeouts)
+
+// A program must start and print before its deadline: 3 s, far beyond what
+// that takes on a loaded machine or under a sanitizer. Only a deadline that
+// needs nothing first is shorter.
+
+BOOST_AUTO_TEST_CASE(hanging_program_is_killed_with_its_output_kept) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = trap::run({"sh", "-c", "echo started; exec sleep 30"}, {.timeout = 3000ms});
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(r.test("timeout_is", true, "timed out"));
+  BOOST_TEST(r.out() == "started\n");
+  BOOST_TEST((std::chrono::steady_clock::now() - start < 20s));
+  r.did_timeout();
+}
+
+BOOST_AUTO_TEST_CASE(grandchild_keeping_the_pipe_open_is_killed_with_the_group) {
+  auto r = trap::run({"sh", "-c", "sleep 30 & echo $!; wait"}, {.timeout = 3000ms});
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_REQUIRE_MESSAGE(!r.out().empty(), "the program started its grandchild in time");
+  int grandchild = std::stoi(r.out());
+  BOOST_TEST(test_support::ends_soon(grandchild));  // killed, not left running
+}
+
+BOOST_AUTO_TEST_CASE(timeout_layer_stops_a_program) {
+  auto r = trap::run(":timeout(200)", {"sleep", "30"});
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(r.test("timeout_is", true, "timed out"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(a_thousand_runs_leave_nothing_behind) {
+  test_support::PrivateTmpdir tmp;
+  trap::run({"/bin/true"});
+  const int fds = test_support::count_fds();
+  const int threads = test_support::count_threads();
+  for (int i = 0; i < 1000; ++i) {
+    auto r = trap::run({"/bin/true"});
+    BOOST_REQUIRE(r.exit_code() == 0);
+  }
+  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::count_children() == 0);
+  BOOST_TEST(test_support::count_threads() == threads);
+  BOOST_TEST(test_support::count_entries(tmp.path()) == 0);
+}
