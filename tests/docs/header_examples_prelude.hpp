@@ -5,14 +5,13 @@
 // the functions are declared and not defined.
 #pragma once
 
-#include <csetjmp>
 #include <cassert>
+#include <csetjmp>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <string_view>
-
 #include <trap/trap.hpp>
 
 /// A user's type, returned from forked code and compared by test methods.
