@@ -1,6 +1,7 @@
 // 04-boost-test: trap inside a Boost.Test program. Including
 // <trap/boost_test.hpp> turns every test method into a Boost.Test check at
 // the caller's line; failures carry trap's diagnostics.
+//! [synopsis]
 #define BOOST_TEST_MODULE trap_example
 #include <boost/test/unit_test.hpp>
 
@@ -18,6 +19,7 @@ BOOST_AUTO_TEST_CASE(output_and_exit) {
   r.exit_is(0);
   r.stdout_is("working\n");
 }
+//! [synopsis]
 
 BOOST_AUTO_TEST_CASE(exceptions) {
   auto r = trap::trap([] { throw std::out_of_range("index 7"); });

@@ -1,6 +1,7 @@
 // 05-gtest: trap inside a GoogleTest program. Including <trap/gtest.hpp>
 // turns every test method into a GoogleTest assertion at the caller's line;
 // failures carry trap's diagnostics.
+//! [synopsis]
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -19,6 +20,7 @@ TEST(Tool, ExitsWithUsage) {
   r.stderr_like("^usage: ");
   EXPECT_EQ(r.out(), "");  // accessors work with GoogleTest's own macros
 }
+//! [synopsis]
 
 TEST(Tool, ThrowsOnBadInput) {
   auto r = trap::trap([] { throw std::invalid_argument("bad input"); });

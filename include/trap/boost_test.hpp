@@ -5,17 +5,8 @@
 /// you do) and link `trap::boost_test`: every test method (`r.stdout_is(...)`)
 /// becomes one Boost.Test check at the caller's file and line, and a failure
 /// carries trap's diagnostics. trap::diag() and trap::note() become log
-/// messages.
-/// @code
-/// #define BOOST_TEST_MODULE my_tests
-/// #include <boost/test/unit_test.hpp>
-/// #include <trap/boost_test.hpp>
-///
-/// BOOST_AUTO_TEST_CASE(exits) {
-///   auto r = trap::trap([] { std::exit(3); });
-///   r.exit_is(3, "exit code");
-/// }
-/// @endcode
+/// messages. From examples/04-boost-test.cpp:
+/// @snippet 04-boost-test.cpp synopsis
 #pragma once
 
 #include <boost/test/tree/global_fixture.hpp>

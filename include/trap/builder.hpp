@@ -171,7 +171,7 @@ Trapper& standard();
 
 /// The registry (a true singleton): Perl's `Test::Trap::Builder->new`.
 ///
-/// @code
+/// @code{.cpp}
 /// trap::Trapper& my_trapper() {
 ///   static trap::Trapper t("my::trap", &trap::standard());
 ///   static bool once = [] {

@@ -7,13 +7,16 @@
 /// transferable types) travel on their own. For any other type, specialise
 /// trap::codec:
 ///
-/// @code
+/// @code{.cpp}
 /// template <> struct trap::codec<Point> {
 ///   static std::string encode(const Point& p) {
 ///     return std::to_string(p.x) + "," + std::to_string(p.y);
 ///   }
 ///   static Point decode(std::string_view s) { return parse_point(s); }
 /// };
+/// @endcode
+/// Then a Point comes back from a child:
+/// @code
 /// auto r = trap::trap<":fork">([] { return Point{1, 2}; });
 /// r.return_value<Point>();  // decoded in the parent
 /// @endcode

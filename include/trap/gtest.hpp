@@ -7,16 +7,8 @@
 /// carries trap's diagnostics. trap::diag() and trap::note() are printed as
 /// `# ` lines past any capture, and so is the failure message of any
 /// GoogleTest assertion (`EXPECT_EQ`...) that fails inside trapped code: it
-/// is never captured into the trap's `out()`.
-/// @code
-/// #include <gtest/gtest.h>
-/// #include <trap/gtest.hpp>
-///
-/// TEST(Tool, ExitsOnBadArguments) {
-///   auto r = trap::trap([] { std::exit(2); });
-///   r.exit_is(2, "exit code");
-/// }
-/// @endcode
+/// is never captured into the trap's `out()`. From examples/05-gtest.cpp:
+/// @snippet 05-gtest.cpp synopsis
 #pragma once
 
 #include <gtest/gtest.h>

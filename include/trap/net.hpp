@@ -353,7 +353,7 @@ class UdpServer {
 ///   auto& server = trap::net::server(t);
 ///   run_client("127.0.0.1", server.port());
 /// });
-/// r.received_is(0, "HELLO");
+/// r.test("received_is", 0, "HELLO");
 /// @endcode
 /// @throws trap::UsageError if @p t has no tcp_server layer.
 TcpServer& server(Trap& t);

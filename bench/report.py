@@ -1,0 +1,354 @@
+#!/usr/bin/env python3
+"""Prints the tables of scripts/bench from a Google Benchmark JSON report.
+
+Usage: bench/report.py trap_bench|isolation_bench|net_bench REPORT.json MEASURED
+  MEASURED names what was measured (the commit, and whether the library's
+  sources differ from it); it heads the tables.
+Exits 1 if a benchmark in the report failed, 2 on bad arguments.
+"""
+import json
+import re
+import sys
+
+
+def trap_table(report, measured):
+    """Prints trap_bench's tables; returns 1 if a benchmark failed."""
+    SCALE = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+    medians, cvs, errors = {}, {}, {}
+    for b in report["benchmarks"]:
+        # BM_x/pipe/real_time -> BM_x/pipe
+        name = re.sub(r"/(real_time|iterations:\d+)", "", b.get("run_name", b["name"]))
+        if b.get("error_occurred"):
+            errors[name] = b.get("error_message", "error")
+            continue
+        if b.get("run_type") != "aggregate":
+            continue
+        scale = SCALE[b.get("time_unit", "ns")]
+        if b["aggregate_name"] == "median":
+            medians[name] = (b["real_time"] * scale, b["cpu_time"] * scale)
+        elif b["aggregate_name"] == "cv":
+            cvs[name] = b["real_time"]  # a fraction, not a time
+
+    GTEST, RAW = "BM_gtest_capture_pair", "BM_raw_dup2_tempfile_pair"
+    # Each row's own floor: the raw system calls of what it does.
+    FLOOR = {
+        "BM_raw_dup2_tempfile_pair": RAW, "BM_raw_memfd_pair": "BM_raw_memfd_pair",
+        "BM_raw_pipe_pair": "BM_raw_pipe_pair", "BM_raw_rdbuf_pair": "BM_raw_rdbuf_pair",
+        GTEST: RAW,
+        "BM_trap_default": "BM_raw_memfd_pair", "BM_trap_default_pair": "BM_raw_memfd_pair",
+        "BM_trap_strategy/dup2": "BM_raw_memfd_pair", "BM_trap_strategy/tempfile": RAW,
+        "BM_trap_strategy/pipe": "BM_raw_pipe_pair", "BM_trap_strategy/tee": "BM_raw_pipe_pair",
+        "BM_trap_strategy/memory": "BM_raw_rdbuf_pair",
+    }
+    SHORT = {RAW: "raw tmpfile", "BM_raw_memfd_pair": "raw memfd", "BM_raw_pipe_pair": "raw pipe",
+             "BM_raw_rdbuf_pair": "raw rdbuf"}
+    MIB, BIG_GTEST = 256, "BM_gtest_capture_256MiB"
+    BIG_FLOOR = {
+        "BM_raw_tempfile_256MiB": "BM_raw_tempfile_256MiB",
+        "BM_raw_pipe_drainer_256MiB": "BM_raw_pipe_drainer_256MiB",
+        "BM_raw_ostringstream_256MiB": "BM_raw_ostringstream_256MiB",
+        BIG_GTEST: "BM_raw_tempfile_256MiB",
+        "BM_trap_256MiB/dup2": "BM_raw_tempfile_256MiB",
+        "BM_trap_256MiB/tempfile": "BM_raw_tempfile_256MiB",
+        "BM_trap_256MiB/pipe": "BM_raw_pipe_drainer_256MiB",
+        "BM_trap_256MiB/tee": "BM_raw_pipe_drainer_256MiB",
+        "BM_trap_256MiB/memory": "BM_raw_ostringstream_256MiB",
+    }
+    ORDER = [
+        "BM_raw_dup2_tempfile_pair", "BM_raw_memfd_pair", "BM_raw_pipe_pair",
+        "BM_raw_rdbuf_pair", "BM_gtest_capture_pair",
+        "BM_trap_default", "BM_trap_default_pair",
+        "BM_trap_strategy/dup2", "BM_trap_strategy/tempfile",
+        "BM_trap_strategy/pipe", "BM_trap_strategy/memory",
+        "BM_trap_strategy/tee", "BM_trap_flow_only",
+    ]
+    HUB_BASE = "BM_std_function_call"
+    HUB_ROWS = [HUB_BASE, "BM_hub_event", "BM_hub_event_3_listeners_filter"]
+    names = [n for n in ORDER if n in medians or n in errors]
+    names += sorted(n for n in set(medians) | set(errors)
+                    if n not in ORDER + HUB_ROWS + list(BIG_FLOOR))
+
+    def ratio(name, base):
+        if name not in medians or base not in medians:
+            return "-"
+        return "%.3f" % (medians[name][0] / medians[base][0])
+
+    ctx = report["context"]
+    print("%s, trap %s, %d CPUs at %.0f MHz, load average %s" % (
+        ctx["date"], measured, ctx["num_cpus"], ctx["mhz_per_cpu"],
+        ", ".join("%.2f" % x for x in ctx.get("load_avg", []))))
+    print()
+    print("| benchmark | median wall µs | median CPU µs | cv | floor | / floor | / gtest pair | / raw dup2+tmpfile pair |")
+    print("|---|---:|---:|---:|---|---:|---:|---:|")
+    for n in names:
+        if n in errors:
+            print("| %s | FAILED: %s | | | | | | |" % (n, errors[n]))
+            continue
+        wall, cpu = medians[n]
+        cv = "%.1f%%" % (100 * cvs[n]) if n in cvs else "-"
+        floor = FLOOR.get(n)
+        print("| %s | %.2f | %.2f | %s | %s | %s | %s | %s |" % (
+            n, wall, cpu, cv, SHORT.get(floor, "-") if floor else "-",
+            ratio(n, floor) if floor else "-", ratio(n, GTEST), ratio(n, RAW)))
+
+    def rate(n):
+        return MIB / (medians[n][0] / 1e6)
+
+    def speed(n, base):  # MiB/s over the base's MiB/s
+        if n not in medians or base not in medians:
+            return "-"
+        return "%.2f" % (medians[base][0] / medians[n][0])
+
+    big = [n for n in BIG_FLOOR if n in medians or n in errors]
+    if big:
+        print()
+        print("| 256 MiB, 1 MiB writes | median wall ms | MiB/s | cv | floor | / floor MiB/s | / gtest MiB/s |")
+        print("|---|---:|---:|---:|---|---:|---:|")
+    for n in big:
+        if n in errors:
+            print("| %s | FAILED: %s | | | | | |" % (n, errors[n]))
+            continue
+        cv = "%.1f%%" % (100 * cvs[n]) if n in cvs else "-"
+        print("| %s | %.0f | %.0f | %s | %s | %s | %s |" % (
+            n, medians[n][0] / 1000, rate(n), cv,
+            BIG_FLOOR[n].replace("_256MiB", "").replace("BM_", ""),
+            speed(n, BIG_FLOOR[n]), speed(n, BIG_GTEST)))
+
+    print()
+    print("| hub | median wall ns | median CPU ns | cv | / std::function call |")
+    print("|---|---:|---:|---:|---:|")
+    for n in HUB_ROWS:
+        if n in errors:
+            print("| %s | FAILED: %s | | | |" % (n, errors[n]))
+        elif n in medians:
+            wall, cpu = medians[n]
+            cv = "%.1f%%" % (100 * cvs[n]) if n in cvs else "-"
+            print("| %s | %.1f | %.1f | %s | %s |" % (
+                n, wall * 1000, cpu * 1000, cv, ratio(n, HUB_BASE)))
+
+    TARGET, DEFAULT = 0.3, "BM_trap_default"
+    print()
+    def target(what, value, ok):
+        print("target: %s: %s, %s" % (what, value, "met" if ok else "NOT met"))
+    if DEFAULT in medians and GTEST in medians:
+        r = medians[DEFAULT][0] / medians[GTEST][0]
+        target("one default trap <= %.1fx the GoogleTest pair" % TARGET, "%.3fx" % r, r <= TARGET)
+    MEMORY = "BM_trap_strategy/memory"
+    if MEMORY in medians:
+        v = medians[MEMORY][0]
+        target("memory strategy <= 1 µs per trap", "%.2f µs" % v, v <= 1.0)
+    PIPE, RAW_PIPE = "BM_trap_strategy/pipe", "BM_raw_pipe_pair"
+    if PIPE in medians and RAW_PIPE in medians:
+        r = medians[PIPE][0] / medians[RAW_PIPE][0]
+        target("pipe strategy <= 1.5x a fresh raw pipe per fd", "%.2fx" % r, r <= 1.5)
+    for n, floor in (("BM_trap_256MiB/dup2", "BM_raw_tempfile_256MiB"),
+                     ("BM_trap_256MiB/pipe", "BM_raw_pipe_drainer_256MiB")):
+        if n in medians and floor in medians:
+            r = medians[floor][0] / medians[n][0]
+            target("%s >= 0.9x %s in MiB/s" % (n, floor), "%.2fx" % r, r >= 0.9)
+        if n in medians and BIG_GTEST in medians:
+            target("%s above GoogleTest's capture" % n, "%.0f against %.0f MiB/s" % (
+                rate(n), rate(BIG_GTEST)), rate(n) > rate(BIG_GTEST))
+    return 1 if errors else 0
+
+
+def isolation_table(report, measured):
+    """Prints isolation_bench's tables; returns 1 if a benchmark failed."""
+    SCALE = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+    medians, cvs, rss, errors = {}, {}, {}, {}
+    for b in report["benchmarks"]:
+        # BM_x/200/real_time -> BM_x/200; BM_x/iterations:2/real_time -> BM_x
+        name = re.sub(r"/(real_time|iterations:\d+)", "", b.get("run_name", b["name"]))
+        if b.get("error_occurred"):
+            errors[name] = b.get("error_message", "error")
+            continue
+        if b.get("run_type") != "aggregate":
+            continue
+        if b["aggregate_name"] == "median":
+            medians[name] = b["real_time"] * SCALE[b.get("time_unit", "ns")]
+            rss[name] = b.get("rss_MiB")
+        elif b["aggregate_name"] == "cv":
+            cvs[name] = b["real_time"]  # a fraction, not a time
+
+    def ratio(name, base):
+        if name not in medians or base not in medians:
+            return "-"
+        return "%.2f" % (medians[name] / medians[base])
+
+    def added(row):
+        small, big = row + "/0", row + "/200"
+        if small not in medians or big not in medians:
+            return "-"
+        return "%+.0f" % (medians[big] - medians[small])
+
+    def cv(name):
+        return "%.1f%%" % (100 * cvs[name]) if name in cvs else "-"
+
+    ctx = report["context"]
+    print("%s, trap %s, %d CPUs at %.0f MHz, load average %s" % (
+        ctx["date"], measured, ctx["num_cpus"], ctx["mhz_per_cpu"],
+        ", ".join("%.2f" % x for x in ctx.get("load_avg", []))))
+    print()
+    print("| benchmark | resident MiB | median wall µs | cv | / raw | / EXPECT_EXIT | µs added by 200 MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    ROWS = [  # each row, its raw baseline, its GoogleTest peer
+        ("BM_raw_fork_waitpid", "BM_raw_fork_waitpid", "BM_gtest_expect_exit"),
+        ("BM_gtest_expect_exit", "BM_raw_fork_waitpid", "BM_gtest_expect_exit"),
+        ("BM_trap_fork", "BM_raw_fork_waitpid", "BM_gtest_expect_exit"),
+        ("BM_raw_posix_spawn_true", "BM_raw_posix_spawn_true", None),
+        ("BM_trap_run_true", "BM_raw_posix_spawn_true", None),
+    ]
+    for mib in ("0", "200"):
+        for row, raw, peer in ROWS:
+            n = "%s/%s" % (row, mib)
+            if n in errors:
+                print("| %s | | FAILED: %s | | | | |" % (n, errors[n]))
+            elif n in medians:
+                print("| %s | %s | %.1f | %s | %s | %s | %s |" % (
+                    n, "-" if rss[n] is None else "%.0f" % rss[n], medians[n], cv(n),
+                    ratio(n, "%s/%s" % (raw, mib)),
+                    ratio(n, "%s/%s" % (peer, mib)) if peer else "",
+                    added(row) if mib == "200" else ""))
+
+    print()
+    def target(what, shown, met):
+        print("target: %s: %s, %s" % (what, shown, "met" if met else "NOT met"))
+    for mib in ("0", "200"):
+        fork, raw, gtest = ("%s/%s" % (n, mib) for n in (
+            "BM_trap_fork", "BM_raw_fork_waitpid", "BM_gtest_expect_exit"))
+        if fork in medians and raw in medians:
+            r = medians[fork] / medians[raw]
+            target("fork trap <= 1.3x raw fork+waitpid at %s MiB" % mib, "%.2fx" % r, r <= 1.3)
+        if fork in medians and gtest in medians:
+            r = medians[fork] / medians[gtest]
+            target("fork trap below EXPECT_EXIT at %s MiB" % mib, "%.2fx" % r, r < 1)
+        run, spawn = "BM_trap_run_true/" + mib, "BM_raw_posix_spawn_true/" + mib
+        if run in medians and spawn in medians:
+            r = medians[run] / medians[spawn]
+            target("trap::run <= 1.15x raw posix_spawn at %s MiB" % mib, "%.2fx" % r, r <= 1.15)
+
+    RAW, MIB = "BM_raw_spawn_pipe_256MiB", 256
+    print()
+    print("| 256 MiB through stdout | median wall ms | MiB/s | cv | / raw MiB/s |")
+    print("|---|---:|---:|---:|---:|")
+    for n in (RAW, "BM_trap_run_256MiB"):
+        if n in errors:
+            print("| %s | FAILED: %s | | | |" % (n, errors[n]))
+        elif n in medians:
+            print("| %s | %.0f | %.0f | %s | %s |" % (
+                n, medians[n] / 1000, MIB / (medians[n] / 1e6), cv(n),
+                "%.2f" % (medians[RAW] / medians[n]) if RAW in medians else "-"))
+    return 1 if errors else 0
+
+
+def net_table(report, measured):
+    """Prints net_bench's tables; returns 1 if a benchmark failed."""
+    SCALE = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+    medians, cvs, errors, counters = {}, {}, {}, {}
+    for b in report["benchmarks"]:
+        # BM_x/iterations:50/manual_time -> BM_x
+        name = re.sub(r"/(real_time|manual_time|iterations:\d+)", "", b.get("run_name", b["name"]))
+        if b.get("error_occurred"):
+            errors[name] = b.get("error_message", "error")
+            continue
+        if b.get("run_type") != "aggregate":
+            continue
+        if b["aggregate_name"] == "median":
+            medians[name] = b["real_time"] * SCALE[b.get("time_unit", "ns")]
+            counters[name] = {k: b[k] for k in ("server_cpu_us", "client_waits") if k in b}
+        elif b["aggregate_name"] == "cv":
+            cvs[name] = b["real_time"]  # a fraction, not a time
+
+    def cv(name):
+        return "%.1f%%" % (100 * cvs[name]) if name in cvs else "-"
+
+    def counter(name, key, fmt):
+        v = counters.get(name, {}).get(key)
+        return "-" if v is None else fmt % v
+
+    def us(name):
+        if name in errors:
+            return "FAILED: %s" % errors[name]
+        return "%.1f" % medians[name] if name in medians else "-"
+
+    def ratio(a, b):
+        if a not in medians or b not in medians:
+            return "-"
+        return "%.2f" % (medians[a] / medians[b])
+
+    ctx = report["context"]
+    print("%s, trap %s, %d CPUs at %.0f MHz, load average %s" % (
+        ctx["date"], measured, ctx["num_cpus"], ctx["mhz_per_cpu"],
+        ", ".join("%.2f" % x for x in ctx.get("load_avg", []))))
+    print()
+    print("| operation | raw Asio µs | cv | trap µs | cv | trap / raw | Test::POE µs | trap / POE |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    ROWS = [  # what, raw row, trap row, Test::POE row
+        ("ready (construct → listening)", "BM_raw_asio_ready", "BM_trap_ready", None),
+        ("ready, trap on IPv4 only", "BM_raw_asio_ready", "BM_trap_ready_v4", None),
+        ("ready + stop, no client", "BM_raw_asio_ready_stop", "BM_trap_ready_stop", None),
+        ("stop with 100 open connections", "BM_raw_asio_stop_100", "BM_trap_shutdown_100", None),
+        ("connect → accepted", "BM_raw_asio_connect_accept", "BM_trap_connect_accept", None),
+        ("echo round trip", "BM_raw_asio_echo", "BM_trap_echo", "BM_poe_echo"),
+    ]
+    for what, raw, trap, poe in ROWS:
+        if not any(n in medians or n in errors for n in (raw, trap)):
+            continue
+        print("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            what, us(raw), cv(raw), us(trap), cv(trap), ratio(trap, raw),
+            us(poe) if poe else "", ratio(trap, poe) if poe else ""))
+
+    CLIENTS = 100
+    RAW, TRAP, POE = "BM_raw_asio_100_clients", "BM_trap_100_clients", "BM_poe_100_clients"
+    def rate(name):
+        return CLIENTS / (medians[name] / 1e6)
+    if any(n in medians or n in errors for n in (RAW, TRAP, POE)):
+        print()
+        print("| 100 clients, rounds of 100 requests | median µs per round | requests/s | cv | / raw Asio | / Test::POE | server CPU µs per request | client waits per request |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for n in (RAW, TRAP, POE):
+        if n in errors:
+            print("| %s | FAILED: %s | | | | | | |" % (n, errors[n]))
+        elif n in medians:
+            print("| %s | %.0f | %.0f | %s | %s | %s | %s | %s |" % (
+                n, medians[n], rate(n), cv(n),
+                "%.2f" % (rate(n) / rate(RAW)) if RAW in medians else "-",
+                "%.1f" % (rate(n) / rate(POE)) if POE in medians else "-",
+                counter(n, "server_cpu_us", "%.2f"), counter(n, "client_waits", "%.2f")))
+
+    print()
+    def target(what, shown, met):
+        print("target: %s: %s, %s" % (what, shown, "met" if met else "NOT met"))
+
+    if "BM_trap_echo" in medians and "BM_raw_asio_echo" in medians:
+        r = medians["BM_trap_echo"] / medians["BM_raw_asio_echo"]
+        target("echo round trip <= 1.5x raw Asio", "%.2fx" % r, r <= 1.5)
+    if TRAP in medians and RAW in medians:
+        r = rate(TRAP) / rate(RAW)
+        target("100 clients >= 0.9x raw Asio's requests/s", "%.2fx" % r, r >= 0.9)
+    if TRAP in medians and POE in medians:
+        r = rate(TRAP) / rate(POE)
+        target("100 clients >= 10x Test::POE::Server::TCP's requests/s", "%.1fx" % r, r >= 10)
+    if "BM_trap_ready" in medians:
+        v = medians["BM_trap_ready"]
+        target("ready <= 100 µs", "%.1f µs" % v, v <= 100)
+    if "BM_trap_shutdown_100" in medians:
+        v = medians["BM_trap_shutdown_100"]
+        target("shutdown with 100 open connections <= 1 ms", "%.0f µs" % v, v <= 1000)
+    return 1 if errors else 0
+
+
+TABLES = {"trap_bench": trap_table, "isolation_bench": isolation_table, "net_bench": net_table}
+
+
+def main(argv):
+    if len(argv) != 4 or argv[1] not in TABLES:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    with open(argv[2]) as f:
+        report = json.load(f)
+    return TABLES[argv[1]](report, argv[3])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,41 @@
+# Checks that header examples that are wrong are caught (the ctest entry
+# header_examples_catch_errors):
+# - extract_examples.py fails, naming the line, on a @code block left open;
+# - the extracted examples of a fixture header whose example calls a missing
+#   method fail to compile, with the error on the header's line and none on
+#   its good examples.
+#
+#   cmake -DPYTHON=python3 -DCXX=c++ -DSOURCE_DIR=<repo> -DOUTPUT_DIR=<dir> \
+#     -P check_extraction.cmake
+foreach(var PYTHON CXX SOURCE_DIR OUTPUT_DIR)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "check_extraction.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+set(docs ${SOURCE_DIR}/tests/docs)
+set(extract ${PYTHON} ${docs}/extract_examples.py --include-dir ${docs} --out ${OUTPUT_DIR})
+file(REMOVE_RECURSE ${OUTPUT_DIR})
+
+execute_process(COMMAND ${extract} ${docs}/fixtures/unclosed.hpp
+  RESULT_VARIABLE result ERROR_VARIABLE error)
+if(result EQUAL 0 OR NOT error MATCHES "unclosed.hpp:6: the @code block of line 4 ends")
+  message(FATAL_ERROR "an unclosed @code block was not reported (exit ${result}): ${error}")
+endif()
+
+execute_process(COMMAND ${extract} ${docs}/fixtures/missing_method.hpp
+  RESULT_VARIABLE result ERROR_VARIABLE error)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "extraction failed (${result}): ${error}")
+endif()
+execute_process(
+  COMMAND ${CXX} -std=c++20 -fsyntax-only -I${SOURCE_DIR}/include -I${docs}
+    ${OUTPUT_DIR}/missing_method_examples.cpp
+  RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
+if(result EQUAL 0)
+  message(FATAL_ERROR "the example calling a missing method compiled")
+endif()
+string(REGEX MATCHALL "missing_method.hpp:[0-9]+:[0-9]+: error" errors "${output}")
+if(NOT errors MATCHES "missing_method.hpp:14:" OR errors MATCHES "hpp:(1[0-3]|[0-9]):")
+  message(FATAL_ERROR "expected one error, on line 14 of the fixture; got:\n${output}")
+endif()
+message(STATUS "the open block and the missing method were both caught")
