@@ -139,8 +139,8 @@ Value element_at(const Value& array, std::int64_t index) {
 }
 
 // The test callback's arguments, in argspec order.
-std::vector<Value> callback_arguments(const TestDef& t, const Value& entirety,
-                                      const Value& element, const BoundArgs& bound) {
+std::vector<Value> callback_arguments(const TestDef& t, const Value& entirety, const Value& element,
+                                      const BoundArgs& bound) {
   std::vector<Value> cb;
   std::size_t p = 0;
   for (ArgWord w : t.argspec) {

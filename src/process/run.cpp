@@ -256,8 +256,7 @@ int reap(Launched& l) {
 }
 
 // Sets what the program wrote, and how it ended, on @p t.
-void record_outcome(Trap& t, detail::ProgramOutput& outcome, const Deadline& deadline,
-                    int status) {
+void record_outcome(Trap& t, detail::ProgramOutput& outcome, const Deadline& deadline, int status) {
   t.set("stdout", Value(std::move(outcome.out)));
   t.set("stderr", Value(std::move(outcome.err)));
   if (outcome.timed_out && deadline.layer_state) {

@@ -119,8 +119,8 @@ void remove_locked(State& s, Chain State::*chain, HubHandle h, const char* calle
                    const char* what) {
   std::lock_guard lock(s.mutex);
   if (!(s.*chain).remove(h))
-    throw UsageError(std::string(caller) + ": no " + what + " with handle " +
-                     std::to_string(h.id) + " on this hub");
+    throw UsageError(std::string(caller) + ": no " + what + " with handle " + std::to_string(h.id) +
+                     " on this hub");
 }
 
 }  // namespace
