@@ -1,24 +1,20 @@
 // dup2 (the default): an unlinked temp file dup2'ed onto the descriptor.
 // Captures everything written to it, child processes included. The file is
 // an in-memory one from a pool, so a trap creates no file.
-#include "capture/capture.hpp"
+#include "capture/file_capture.hpp"
 #include "capture/strategies.hpp"
 
 namespace trap::detail {
 namespace {
 
-class Dup2Capture final : public Capture {
+class Dup2Capture final : public FileCapture {
  public:
-  using Capture::Capture;
-  std::optional<std::pair<int, off_t>> file_region() const override {
-    return std::pair<int, off_t>(file_.fd(), static_cast<off_t>(file_.offset()));
-  }
+  using FileCapture::FileCapture;
 
  private:
   bool do_begin() override {
     flush_streams(fd());
-    file_ = PooledFile::memory(!limit_.engage());
-    forks_ = posix::fork_count();
+    open_file(&PooledFile::memory);
     saved_ = divert(fd(), file_.fd());
     return static_cast<bool>(saved_);
   }
@@ -26,19 +22,10 @@ class Dup2Capture final : public Capture {
   std::string do_end() override {
     restore(fd(), saved_.get());
     saved_.reset();
-    // A child started meanwhile holds the file as its stdout and may write
-    // on after the trap: the file must not serve a later one.
-    if (posix::fork_count() != forks_) file_.keep_out_of_pool();
-    std::string out;
-    file_.take(out);
-    limit_.release();
-    return out;
+    return take_file();
   }
 
-  PooledFile file_;
   posix::Fd saved_;
-  unsigned long forks_ = 0;
-  FileSizeLimitGuard limit_;
 };
 
 }  // namespace

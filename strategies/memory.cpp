@@ -18,6 +18,7 @@
 #include "capture/capture.hpp"
 #include "posix/stop_shield.hpp"
 #include "capture/strategies.hpp"
+#include "capture/unbuffered_streambuf.hpp"
 
 namespace trap::detail {
 namespace {
@@ -29,7 +30,7 @@ thread_local int mine[2] = {0, 0};
 
 int index_of(int fd) { return fd == 2 ? 1 : 0; }
 
-class Router final : public std::streambuf {
+class Router final : public UnbufferedStreambuf {
  public:
   explicit Router(int fd) : fd_(fd) {}
 
@@ -70,12 +71,6 @@ class Router final : public std::streambuf {
   }
 
  protected:
-  int_type overflow(int_type c) override {
-    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
-    char ch = traits_type::to_char_type(c);
-    return xsputn(&ch, 1) == 1 ? c : traits_type::eof();
-  }
-
   // The shields come before the locks: a stop deferred while one is held
   // lands after it is released.
   std::streamsize xsputn(const char* s, std::streamsize n) override {

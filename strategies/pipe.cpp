@@ -33,6 +33,7 @@
 
 #include "capture/capture.hpp"
 #include "capture/strategies.hpp"
+#include "posix/children.hpp"
 
 namespace trap::detail {
 namespace {
@@ -79,30 +80,6 @@ void out_of_memory(Channel& c) noexcept {
 thread_local bool on_drainer = false;
 
 std::size_t pump(Channel& c, bool until_empty);
-
-// SIGPIPE from a tee into a reader that left must not end the test: blocked
-// on this thread around the write, and a pending one taken afterwards.
-class NoSigpipe {
- public:
-  NoSigpipe() {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGPIPE);
-    ::pthread_sigmask(SIG_BLOCK, &set_, &old_);
-  }
-  ~NoSigpipe() {
-    if (!sigismember(&old_, SIGPIPE)) {
-      struct timespec zero = {0, 0};
-      while (::sigtimedwait(&set_, nullptr, &zero) > 0) {
-      }
-    }
-    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  NoSigpipe(const NoSigpipe&) = delete;
-  NoSigpipe& operator=(const NoSigpipe&) = delete;
-
- private:
-  sigset_t set_, old_;
-};
 
 class Drainer {
  public:
@@ -336,7 +313,8 @@ void tee_out(Channel& c, const char* data, std::size_t n) {
     if (on_drainer) {
       posix::write_all(c.tee_to, data, n);
     } else {
-      NoSigpipe no_sigpipe;
+      // SIGPIPE from a tee into a reader that left must not end the test.
+      posix::NoSigpipe no_sigpipe;
       posix::write_all(c.tee_to, data, n);
     }
   } catch (const std::system_error&) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "capture/capture.hpp"
+#include "capture/file_capture.hpp"
 #include "capture/strategies.hpp"
 
 namespace trap::detail {
@@ -79,12 +80,9 @@ class SinkPool {
   std::vector<Sink*> free_;
 };
 
-class TempfileCapture final : public Capture {
+class TempfileCapture final : public FileCapture {
  public:
-  using Capture::Capture;
-  std::optional<std::pair<int, off_t>> file_region() const override {
-    return std::pair<int, off_t>(file_.fd(), static_cast<off_t>(file_.offset()));
-  }
+  using FileCapture::FileCapture;
 
  private:
   std::FILE*& c_stream() { return fd() == 1 ? stdout : stderr; }
@@ -93,8 +91,7 @@ class TempfileCapture final : public Capture {
     std::ostream& os = stream_for(fd(), "tempfile");
     if (!posix::is_open(fd())) return false;
     flush_streams(fd());
-    file_ = PooledFile::in_temp_dir(!limit_.engage());
-    forks_ = posix::fork_count();
+    open_file(&PooledFile::in_temp_dir);
     // One FILE* for both: printf and std::cout stay in the order written.
     sink_ = SinkPool::get().take(file_.fd());
     file_chain(fd()).enter(
@@ -112,12 +109,7 @@ class TempfileCapture final : public Capture {
     buffer_chain(fd()).leave(&saved_buf_, [&](std::streambuf* b) { os.rdbuf(b); });
     file_chain(fd()).leave(&saved_stream_, [&](std::FILE* f) { c_stream() = f; });
     park_sink();
-    // A child forked meanwhile has the FILE* and may write on.
-    if (posix::fork_count() != forks_) file_.keep_out_of_pool();
-    std::string out;
-    file_.take(out);
-    limit_.release();
-    return out;
+    return take_file();
   }
 
   // Takes what threads wrote through the sink until now, then points it
@@ -151,12 +143,9 @@ class TempfileCapture final : public Capture {
     lost->emplace_back(sink, std::move(file));
   }
 
-  PooledFile file_;
   Sink* sink_ = nullptr;
   std::FILE* saved_stream_ = nullptr;
   std::streambuf* saved_buf_ = nullptr;
-  unsigned long forks_ = 0;
-  FileSizeLimitGuard limit_;
 };
 
 }  // namespace

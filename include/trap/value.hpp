@@ -242,6 +242,17 @@ class Expected {
 /// Writes Value::str() to @p os, so values print in any test framework.
 inline std::ostream& operator<<(std::ostream& os, const Value& v) { return os << v.str(); }
 
+namespace detail {
+/// An array Value of each element of @p vector passed through @p convert.
+template <class Vector, class Convert>
+Value array_of(const Vector& vector, Convert convert) {
+  Array a;
+  a.reserve(vector.size());
+  for (const auto& e : vector) a.push_back(convert(e));
+  return Value(std::move(a));
+}
+}  // namespace detail
+
 template <class T>
 Value Value::from(T&& object) {
   using U = std::remove_cvref_t<T>;
@@ -251,10 +262,7 @@ Value Value::from(T&& object) {
   } else if constexpr (std::is_same_v<U, Value>) {
     return object;
   } else if constexpr (detail::is_vector<U>::value) {
-    Array a;
-    a.reserve(object.size());
-    for (const auto& e : object) a.push_back(Value::from(e));
-    return Value(std::move(a));
+    return detail::array_of(object, [](const auto& e) { return Value::from(e); });
   } else if constexpr (detail::is_optional<U>::value) {
     return object ? Value::from(*object) : Value();
   } else {
@@ -289,10 +297,7 @@ Value Value::from_comparable(T&& object) {
   if constexpr (std::is_constructible_v<Value, const U&> && !detail::is_vector<U>::value) {
     return Value::from(std::forward<T>(object));
   } else if constexpr (detail::is_vector<U>::value) {
-    Array a;
-    a.reserve(object.size());
-    for (const auto& e : object) a.push_back(Value::from_comparable(e));
-    return Value(std::move(a));
+    return detail::array_of(object, [](const auto& e) { return Value::from_comparable(e); });
   } else if constexpr (detail::is_optional<U>::value) {
     return object ? Value::from_comparable(*object) : Value();
   } else {

@@ -83,6 +83,19 @@ struct Pool {
   }
 };
 
+// Calls @p on_stream with each C++ stream that writes to descriptor @p fd
+// (1 or 2), then @p on_file with its C stream.
+template <class OnStream, class OnFile>
+void for_streams(int fd, OnStream on_stream, OnFile on_file) {
+  if (fd == 1) {
+    on_stream(std::cout);
+    on_file(stdout);
+  } else if (fd == 2) {
+    on_stream(std::cerr);
+    on_stream(std::clog);
+    on_file(stderr);
+  }
+}
 
 }  // namespace
 
@@ -92,14 +105,8 @@ std::string temp_dir() {
 }
 
 void flush_streams(int fd) {
-  if (fd == 1) {
-    std::cout.flush();
-    std::fflush(stdout);
-  } else if (fd == 2) {
-    std::cerr.flush();
-    std::clog.flush();
-    std::fflush(stderr);
-  }
+  for_streams(
+      fd, [](std::ostream& os) { os.flush(); }, [](std::FILE* f) { std::fflush(f); });
 }
 
 int original_fd(int fd) {
@@ -327,14 +334,8 @@ bool streams_good(int fd) {
 }
 
 void clear_stream_errors(int fd) {
-  if (fd == 1) {
-    std::cout.clear();
-    std::clearerr(stdout);
-  } else if (fd == 2) {
-    std::cerr.clear();
-    std::clog.clear();
-    std::clearerr(stderr);
-  }
+  for_streams(
+      fd, [](std::ostream& os) { os.clear(); }, [](std::FILE* f) { std::clearerr(f); });
 }
 
 }  // namespace

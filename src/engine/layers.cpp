@@ -13,6 +13,7 @@
 #include "capture/capture.hpp"
 #include "posix/stop_shield.hpp"
 #include "capture/strategies.hpp"
+#include "capture/unbuffered_streambuf.hpp"
 
 namespace trap {
 namespace detail {
@@ -25,7 +26,7 @@ class WarnBuf;
 // This thread's innermost active warn layer's buffer.
 thread_local WarnBuf* warn_route = nullptr;
 
-class WarnBuf final : public std::streambuf {
+class WarnBuf final : public UnbufferedStreambuf {
  public:
   explicit WarnBuf(WarnBuf* outer) : outer_(outer) {}
   // Freed without its teardown (a forked child's exit frees the traps it
@@ -65,12 +66,6 @@ class WarnBuf final : public std::streambuf {
   }
 
  protected:
-  int_type overflow(int_type c) override {
-    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
-    char ch = traits_type::to_char_type(c);
-    xsputn(&ch, 1);
-    return c;
-  }
   std::streamsize xsputn(const char* s, std::streamsize n) override {
     StopShield shield;
     std::string_view text(s, static_cast<std::size_t>(n));
@@ -113,7 +108,7 @@ class WarnBuf final : public std::streambuf {
 // several threads at once each see only their thread's warnings, and
 // std::clog's buffer is swapped only by the first to begin and the last to
 // end (never to a buffer another thread has freed).
-class WarnRouter final : public std::streambuf {
+class WarnRouter final : public UnbufferedStreambuf {
  public:
   void enter() {
     std::lock_guard lock(mutex_);
@@ -129,11 +124,6 @@ class WarnRouter final : public std::streambuf {
   }
 
  protected:
-  int_type overflow(int_type c) override {
-    if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
-    char ch = traits_type::to_char_type(c);
-    return xsputn(&ch, 1) == 1 ? c : traits_type::eof();
-  }
   std::streamsize xsputn(const char* s, std::streamsize n) override {
     if (warn_route) return warn_route->sputn(s, n);
     StopShield shield;  // before the lock: a stop lands after it is released

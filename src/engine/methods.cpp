@@ -50,53 +50,66 @@ void require_providing_layer(const Trap& trap, std::string_view method, const Ac
                    "\", which this trap did not run: add :" + a.layer + " to its layer spec");
 }
 
-}  // namespace
-}  // namespace detail
+// What a method name stands for on a trapper, copied out of the registry
+// so that a registration on another thread cannot change it under the
+// running test.
+struct Lookup {
+  std::optional<MethodFn> method;  ///< a plain method (quiet, diag_all, ...)
+  AccessorDef accessor;
+  TestDef test;
+  bool did = false;  ///< did_ACCESSOR: a leaveby check
+};
 
-bool Trap::call(std::string_view method, std::span<const Value> args, Loc where) {
-  using namespace detail;
-  ErrnoGuard errno_guard;
-  Registry::Resolution r;
-  // Copies, so that a registration on another thread cannot change them
-  // under the running test.
-  AccessorDef a;
-  TestDef t;
+// @throws UsageError naming the trapper's methods if @p method is none.
+Lookup look_up(const Trapper& trapper, std::string_view method) {
+  Lookup found;
   {
     auto& reg = Registry::get();
     std::shared_lock lock(reg.mutex);
-    r = Registry::resolve_method(*s_->trapper, method);
+    const Registry::Resolution r = Registry::resolve_method(trapper, method);
     if (r.method) {
-      auto fn = *r.method;
-      lock.unlock();
-      return fn(*this, args, where);
+      found.method = *r.method;
+      return found;
     }
-    if (!r.accessor) {
-      lock.unlock();
-      unknown_method(*s_->trapper, method);
+    if (r.accessor) {
+      found.accessor = *r.accessor;
+      if (r.test) found.test = *r.test;
+      found.did = r.did;
+      return found;
     }
-    a = *r.accessor;
-    if (r.test) t = *r.test;
   }
-  if (r.did) {
-    if (args.size() > 1)
-      throw UsageError(std::string(method) + ": takes at most a test name");
-    Value name = args.empty() ? Value() : args[0];
-    if (leaveby() != a.name) return wrong_leaveby(*this, a, name, where);
-    send_result(true, name, {}, where);
-    return true;
-  }
+  unknown_method(trapper, method);
+}
+
+// did_ACCESSOR: passes if the trap left by that accessor's way.
+bool did_test(Trap& trap, std::string_view method, const AccessorDef& a,
+              std::span<const Value> args, trap::source_location where) {
+  if (args.size() > 1) throw UsageError(std::string(method) + ": takes at most a test name");
+  Value name = args.empty() ? Value() : args[0];
+  if (trap.leaveby() != a.name) return wrong_leaveby(trap, a, name, where);
+  send_result(true, name, {}, where);
+  return true;
+}
+
+// The caller's arguments, taken in argspec order as Perl does.
+struct BoundArgs {
+  std::optional<std::int64_t> index;
+  Value name;
+  std::vector<Value> predicates;
+};
+
+// Binds @p args to test @p t on accessor @p a: the index (array accessors
+// only) and the predicates are required; the test name is not.
+BoundArgs bind_arguments(std::string_view method, const AccessorDef& a, const TestDef& t,
+                         std::span<const Value> args) {
   const bool need_index =
       a.is_array && std::count(t.argspec.begin(), t.argspec.end(), ArgWord::element) > 0;
-  // Consume the caller's arguments in argspec order, as Perl does.
   std::size_t next_arg = 0;
-  // The index and the predicates are required; the test name is not.
   auto take = [&](const char* what) -> Value {
     if (next_arg >= args.size()) missing_argument(method, t, need_index, next_arg + 1, what);
     return args[next_arg++];
   };
-  std::optional<std::int64_t> index;
-  Value name;
-  std::vector<Value> predicates;
+  BoundArgs bound;
   for (ArgWord w : t.argspec) {
     if (w == ArgWord::element && need_index) {
       Value i = take("an index");
@@ -104,29 +117,30 @@ bool Trap::call(std::string_view method, std::span<const Value> args, Loc where)
         throw UsageError(std::string(method) + ": " + a.name +
                          " is an array accessor: the first argument must be an index, not " +
                          i.str());
-      index = i.as<std::int64_t>();
+      bound.index = i.as<std::int64_t>();
     } else if (w == ArgWord::predicate) {
-      predicates.push_back(take("a predicate"));
+      bound.predicates.push_back(take("a predicate"));
     } else if (w == ArgWord::name && next_arg < args.size()) {
-      name = args[next_arg++];
+      bound.name = args[next_arg++];
     }
   }
   if (next_arg < args.size())
     throw UsageError(std::string(method) + ": too many arguments (" +
                      std::to_string(args.size()) + ")");
-  require_providing_layer(*this, method, a);
-  if (a.is_leaveby && leaveby() != a.name) return wrong_leaveby(*this, a, name, where);
+  return bound;
+}
 
-  const Value* whole = get(a.name);
-  Value entirety = whole ? *whole : Value();
-  Value element = entirety;
-  if (index) {
-    // As Perl: a negative index counts from the end; a missing element is
-    // undef.
-    const auto size = entirety.is_array() ? static_cast<std::int64_t>(entirety.array().size()) : 0;
-    const std::int64_t at = *index < 0 ? size + *index : *index;
-    element = at >= 0 && at < size ? entirety.array()[static_cast<std::size_t>(at)] : Value();
-  }
+// Element @p index of @p array as Perl indexes: a negative index counts
+// from the end; a missing element is undef.
+Value element_at(const Value& array, std::int64_t index) {
+  const auto size = array.is_array() ? static_cast<std::int64_t>(array.array().size()) : 0;
+  const std::int64_t at = index < 0 ? size + index : index;
+  return at >= 0 && at < size ? array.array()[static_cast<std::size_t>(at)] : Value();
+}
+
+// The test callback's arguments, in argspec order.
+std::vector<Value> callback_arguments(const TestDef& t, const Value& entirety, const Value& element,
+                                      const BoundArgs& bound) {
   std::vector<Value> cb;
   std::size_t p = 0;
   for (ArgWord w : t.argspec) {
@@ -134,26 +148,68 @@ bool Trap::call(std::string_view method, std::span<const Value> args, Loc where)
       case ArgWord::trap: break;
       case ArgWord::entirety: cb.push_back(entirety); break;
       case ArgWord::element: cb.push_back(element); break;
-      case ArgWord::predicate: cb.push_back(predicates[p++]); break;
-      case ArgWord::name: cb.push_back(name); break;
+      case ArgWord::predicate: cb.push_back(bound.predicates[p++]); break;
+      case ArgWord::name: cb.push_back(bound.name); break;
     }
   }
-  std::vector<std::string> diagnostics;
-  s_->test_accessor = a.name + "(" + (index ? std::to_string(*index) : std::string()) + ")";
-  s_->test_diagnostics = &diagnostics;
-  bool ok = false;
-  try {
-    ok = t.fn(*this, cb);
-  } catch (...) {
-    s_->test_diagnostics = nullptr;
-    s_->test_accessor.clear();
-    throw;
+  return cb;
+}
+
+// While a test callback runs: the accessor it tests, and where its
+// diagnostics go (Trap::test_accessor(), Trap::diag()); cleared however the
+// callback ends.
+class TestScope {
+ public:
+  TestScope(TrapState& state, std::string accessor, std::vector<std::string>& diagnostics)
+      : state_(state) {
+    state_.test_accessor = std::move(accessor);
+    state_.test_diagnostics = &diagnostics;
   }
-  s_->test_diagnostics = nullptr;
-  s_->test_accessor.clear();
-  send_result(ok, name, std::move(diagnostics), where);
-  if (!ok) test_failure();
+  ~TestScope() {
+    state_.test_diagnostics = nullptr;
+    state_.test_accessor.clear();
+  }
+  TestScope(const TestScope&) = delete;
+  TestScope& operator=(const TestScope&) = delete;
+
+ private:
+  TrapState& state_;
+};
+
+// Runs test @p t on accessor @p a with the bound arguments and reports it.
+bool run_test(Trap& trap, const AccessorDef& a, const TestDef& t, const BoundArgs& bound,
+              trap::source_location where) {
+  const Value* whole = trap.get(a.name);
+  const Value entirety = whole ? *whole : Value();
+  const Value element = bound.index ? element_at(entirety, *bound.index) : entirety;
+  const std::vector<Value> cb = callback_arguments(t, entirety, element, bound);
+  std::vector<std::string> diagnostics;
+  bool ok = false;
+  {
+    TestScope scope(*Registry::state(trap),
+                    a.name + "(" + (bound.index ? std::to_string(*bound.index) : "") + ")",
+                    diagnostics);
+    ok = t.fn(trap, cb);
+  }
+  send_result(ok, bound.name, std::move(diagnostics), where);
+  if (!ok) trap.test_failure();
   return ok;
+}
+
+}  // namespace
+}  // namespace detail
+
+bool Trap::call(std::string_view method, std::span<const Value> args, Loc where) {
+  using namespace detail;
+  ErrnoGuard errno_guard;
+  const Lookup found = look_up(*s_->trapper, method);
+  if (found.method) return (*found.method)(*this, args, where);
+  const AccessorDef& a = found.accessor;
+  if (found.did) return did_test(*this, method, a, args, where);
+  const BoundArgs bound = bind_arguments(method, a, found.test, args);
+  require_providing_layer(*this, method, a);
+  if (a.is_leaveby && leaveby() != a.name) return wrong_leaveby(*this, a, bound.name, where);
+  return run_test(*this, a, found.test, bound, where);
 }
 
 bool Trap::check_(std::string_view accessor, std::string_view test,
@@ -184,6 +240,17 @@ bool Trap::report_isa_(bool is, const std::string& type, std::string_view name, 
 }
 
 // --------------------------------------------------------- typed methods
+
+namespace {
+
+// Calls @p method with the test name @p name as its only argument.
+bool call_with_name(Trap& trap, std::string_view method, std::string_view name,
+                    trap::source_location where) {
+  const Value n(name);
+  return trap.call(method, std::span<const Value>(&n, 1), where);
+}
+
+}  // namespace
 
 #define TRAP_SCALAR_TESTS(acc)                                                    \
   bool Trap::acc##_ok(std::string_view name, Loc where) {                         \
@@ -237,24 +304,19 @@ bool Trap::warn_is_deeply(const Array& expected, std::string_view name, Loc wher
 }
 
 bool Trap::did_return(std::string_view name, Loc where) {
-  const Value n(name);
-  return call("did_return", std::span<const Value>(&n, 1), where);
+  return call_with_name(*this, "did_return", name, where);
 }
 bool Trap::did_die(std::string_view name, Loc where) {
-  const Value n(name);
-  return call("did_die", std::span<const Value>(&n, 1), where);
+  return call_with_name(*this, "did_die", name, where);
 }
 bool Trap::did_exit(std::string_view name, Loc where) {
-  const Value n(name);
-  return call("did_exit", std::span<const Value>(&n, 1), where);
+  return call_with_name(*this, "did_exit", name, where);
 }
 bool Trap::did_signal(std::string_view name, Loc where) {
-  const Value n(name);
-  return call("did_signal", std::span<const Value>(&n, 1), where);
+  return call_with_name(*this, "did_signal", name, where);
 }
 bool Trap::did_timeout(std::string_view name, Loc where) {
-  const Value n(name);
-  return call("did_timeout", std::span<const Value>(&n, 1), where);
+  return call_with_name(*this, "did_timeout", name, where);
 }
 bool Trap::signal_is(int expected, std::string_view name, Loc where) {
   return check_("signal", "is", {Value(expected), Value(name)}, where);
@@ -263,8 +325,7 @@ bool Trap::timeout_ok(std::string_view name, Loc where) {
   return check_("timeout", "ok", {Value(name)}, where);
 }
 bool Trap::quiet(std::string_view name, Loc where) {
-  const Value n(name);
-  return call("quiet", std::span<const Value>(&n, 1), where);
+  return call_with_name(*this, "quiet", name, where);
 }
 void Trap::diag_all(Loc where) { call("diag_all", {}, where); }
 void Trap::diag_all_once(Loc where) { call("diag_all_once", {}, where); }

@@ -258,12 +258,9 @@ void apply(Trap& self, ForkResult& r, int status, bool timed_out,
   for (auto& [name, bytes] : r.salvaged) self.set(name, Value(std::move(bytes)));
   if (timed_out && deadline) {
     deadline->state->mark_passed();  // the timeout layer records it
-  } else if (WIFSIGNALED(status)) {
-    self.set("signal", Value(WTERMSIG(status)));
-    self.set_leaveby("signal");
-  } else if (WIFEXITED(status)) {
-    self.set("exit", Value(WEXITSTATUS(status)));
-    self.set_leaveby("exit");
+  } else if (auto end = posix::child_end(status)) {
+    self.set(end->how, Value(end->value));
+    self.set_leaveby(end->how);
   }
 }
 

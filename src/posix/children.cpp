@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <signal.h>
 #include <string.h>
@@ -130,6 +131,34 @@ int thread_count() noexcept {
     if (e->d_name[0] != '.') ++n;
   ::closedir(d);
   return n > 0 ? n : 1;
+}
+
+std::optional<ChildEnd> child_end(int wait_status) noexcept {
+  if (WIFSIGNALED(wait_status)) return ChildEnd{"signal", WTERMSIG(wait_status)};
+  if (WIFEXITED(wait_status)) return ChildEnd{"exit", WEXITSTATUS(wait_status)};
+  return std::nullopt;
+}
+
+void SigpipeBlock::block() noexcept {
+  if (blocked_) return;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  blocked_ = ::pthread_sigmask(SIG_BLOCK, &set, &old_) == 0;
+}
+
+void SigpipeBlock::restore() noexcept {
+  if (!blocked_) return;
+  blocked_ = false;
+  if (!sigismember(&old_, SIGPIPE)) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    struct timespec zero = {0, 0};
+    while (::sigtimedwait(&set, nullptr, &zero) > 0) {
+    }
+  }
+  ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
 }
 
 std::string signal_name(int sig) {

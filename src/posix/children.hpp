@@ -7,6 +7,7 @@
 // async-signal-safe helpers take no fault.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -51,6 +52,44 @@ bool die_with_parent(pid_t parent) noexcept;
 
 /// How many threads this process runs (from /proc; 1 if unknown).
 int thread_count() noexcept;
+
+/// How a child ended, read from its wait status.
+struct ChildEnd {
+  const char* how;  ///< "exit" or "signal": the trap's accessor and leaveby
+  int value;        ///< its exit code, or the number of the signal that ended it
+};
+
+/// How the child whose wait status is @p wait_status ended; nothing if it
+/// neither exited nor was killed by a signal.
+std::optional<ChildEnd> child_end(int wait_status) noexcept;
+
+/// Blocks SIGPIPE on the calling thread, so that a write to a pipe whose
+/// reader left fails with EPIPE instead of ending the test; restore()
+/// undoes it, taking any SIGPIPE held back meanwhile. Not tied to a scope,
+/// for owners that release it apart from the stack (see NoSigpipe).
+class SigpipeBlock {
+ public:
+  /// Blocks SIGPIPE on this thread (nothing if it is blocked by this already).
+  void block() noexcept;
+  /// Puts back the mask block() found; a no-op if block() did nothing.
+  void restore() noexcept;
+
+ private:
+  sigset_t old_{};
+  bool blocked_ = false;
+};
+
+/// SIGPIPE blocked on this thread for the life of the object.
+class NoSigpipe {
+ public:
+  NoSigpipe() noexcept { block_.block(); }
+  ~NoSigpipe() { block_.restore(); }
+  NoSigpipe(const NoSigpipe&) = delete;
+  NoSigpipe& operator=(const NoSigpipe&) = delete;
+
+ private:
+  SigpipeBlock block_;
+};
 
 /// The name of signal @p sig ("SIGSEGV"), or "signal N".
 std::string signal_name(int sig);

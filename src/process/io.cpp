@@ -59,28 +59,6 @@ int poll_timeout(std::optional<Clock::time_point> deadline) {
 
 }  // namespace
 
-void ProgramPipes::block_sigpipe() noexcept {
-  if (blocked_) return;
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGPIPE);
-  blocked_ = ::pthread_sigmask(SIG_BLOCK, &set, &old_mask_) == 0;
-}
-
-void ProgramPipes::allow_sigpipe() noexcept {
-  if (!blocked_) return;
-  blocked_ = false;
-  if (!sigismember(&old_mask_, SIGPIPE)) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    struct timespec zero = {0, 0};
-    while (::sigtimedwait(&set, nullptr, &zero) > 0) {
-    }
-  }
-  ::pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
-}
-
 ProgramOutput follow_program(ProgramPipes& p, pid_t pid, const std::string& input,
                              std::optional<Clock::time_point> deadline) {
   ProgramOutput result;

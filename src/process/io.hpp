@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "posix/children.hpp"
 #include "posix/fd.hpp"
 
 namespace trap::detail {
@@ -29,13 +30,12 @@ class ProgramPipes {
 
   /// Blocks SIGPIPE on this thread: writing to a program that does not
   /// read its input must not end the test.
-  void block_sigpipe() noexcept;
+  void block_sigpipe() noexcept { sigpipe_.block(); }
   /// Undoes block_sigpipe(), taking any SIGPIPE it held back.
-  void allow_sigpipe() noexcept;
+  void allow_sigpipe() noexcept { sigpipe_.restore(); }
 
  private:
-  sigset_t old_mask_{};
-  bool blocked_ = false;
+  posix::SigpipeBlock sigpipe_;
 };
 
 /// What the program wrote, and whether the deadline stopped it.

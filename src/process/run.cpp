@@ -256,14 +256,8 @@ int reap(Launched& l) {
   return l.proc->native_exit_code();
 }
 
-void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions& o) {
-  Launched& launched = launched_for(t);
-  const Deadline deadline = deadline_of(t, o);
-  launch(launched, argv, o);
-  detail::ProgramOutput outcome =
-      detail::follow_program(launched.pipes, launched.pid, o.input, deadline.when);
-  const int status = reap(launched);
-
+// Sets what the program wrote, and how it ended, on @p t.
+void record_outcome(Trap& t, detail::ProgramOutput& outcome, const Deadline& deadline, int status) {
   t.set("stdout", Value(std::move(outcome.out)));
   t.set("stderr", Value(std::move(outcome.err)));
   if (outcome.timed_out && deadline.layer_state) {
@@ -271,13 +265,20 @@ void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions
   } else if (outcome.timed_out) {
     t.set("timeout", Value(true));
     t.set_leaveby("timeout");
-  } else if (WIFSIGNALED(status)) {
-    t.set("signal", Value(WTERMSIG(status)));
-    t.set_leaveby("signal");
-  } else {
-    t.set("exit", Value(WEXITSTATUS(status)));
-    t.set_leaveby("exit");
+  } else if (auto end = posix::child_end(status)) {
+    t.set(end->how, Value(end->value));
+    t.set_leaveby(end->how);
   }
+}
+
+void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions& o) {
+  Launched& launched = launched_for(t);
+  const Deadline deadline = deadline_of(t, o);
+  launch(launched, argv, o);
+  detail::ProgramOutput outcome =
+      detail::follow_program(launched.pipes, launched.pid, o.input, deadline.when);
+  const int status = reap(launched);
+  record_outcome(t, outcome, deadline, status);
 }
 
 }  // namespace

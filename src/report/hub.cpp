@@ -88,6 +88,43 @@ void HubLock::unlock() noexcept {
 
 }  // namespace detail
 
+namespace {
+
+// A member of the hub's state, read or set under the state's lock.
+template <class State, class T>
+T read_locked(const State& s, T State::*member) {
+  std::lock_guard lock(s.mutex);
+  return s.*member;
+}
+template <class State, class T>
+void write_locked(State& s, T State::*member, T value) {
+  std::lock_guard lock(s.mutex);
+  s.*member = std::move(value);
+}
+
+// Adds @p fn (a filter or listener) to @p chain; its handle. @p caller
+// names the Hub method for the error. @throws UsageError if @p fn is empty.
+template <class State, class Chain, class Fn>
+HubHandle add_locked(State& s, Chain State::*chain, Fn fn, bool inherit, const char* caller) {
+  if (!fn) throw UsageError(std::string(caller) + ": no function");
+  std::lock_guard lock(s.mutex);
+  (s.*chain).add({++s.next_id, std::move(fn), inherit});
+  return {s.next_id};
+}
+
+// Removes handle @p h from @p chain, whose entries are @p what.
+// @throws UsageError if it is not there.
+template <class State, class Chain>
+void remove_locked(State& s, Chain State::*chain, HubHandle h, const char* caller,
+                   const char* what) {
+  std::lock_guard lock(s.mutex);
+  if (!(s.*chain).remove(h))
+    throw UsageError(std::string(caller) + ": no " + what + " with handle " + std::to_string(h.id) +
+                     " on this hub");
+}
+
+}  // namespace
+
 Hub::Hub() : Hub(make_tap_formatter()) {}
 
 Hub::Hub(std::unique_ptr<Formatter> formatter) : s_(std::make_unique<State>()) {
@@ -210,44 +247,25 @@ void Hub::collect_() {
 }
 
 HubHandle Hub::filter(EventFilter f, bool inherit) {
-  if (!f) throw UsageError("filter(): no function");
-  std::lock_guard lock(s_->mutex);
-  s_->filters.add({++s_->next_id, std::move(f), inherit});
-  return {s_->next_id};
+  return add_locked(*s_, &State::filters, std::move(f), inherit, "filter()");
 }
 
 HubHandle Hub::pre_filter(EventFilter f, bool inherit) {
-  if (!f) throw UsageError("pre_filter(): no function");
-  std::lock_guard lock(s_->mutex);
-  s_->pre_filters.add({++s_->next_id, std::move(f), inherit});
-  return {s_->next_id};
+  return add_locked(*s_, &State::pre_filters, std::move(f), inherit, "pre_filter()");
 }
 
-void Hub::unfilter(HubHandle h) {
-  std::lock_guard lock(s_->mutex);
-  if (!s_->filters.remove(h))
-    throw UsageError("unfilter(): no filter with handle " + std::to_string(h.id) + " on this hub");
-}
+void Hub::unfilter(HubHandle h) { remove_locked(*s_, &State::filters, h, "unfilter()", "filter"); }
 
 void Hub::pre_unfilter(HubHandle h) {
-  std::lock_guard lock(s_->mutex);
-  if (!s_->pre_filters.remove(h))
-    throw UsageError("pre_unfilter(): no pre-filter with handle " + std::to_string(h.id) +
-                     " on this hub");
+  remove_locked(*s_, &State::pre_filters, h, "pre_unfilter()", "pre-filter");
 }
 
 HubHandle Hub::listen(EventListener l, bool inherit) {
-  if (!l) throw UsageError("listen(): no function");
-  std::lock_guard lock(s_->mutex);
-  s_->listeners.add({++s_->next_id, std::move(l), inherit});
-  return {s_->next_id};
+  return add_locked(*s_, &State::listeners, std::move(l), inherit, "listen()");
 }
 
 void Hub::unlisten(HubHandle h) {
-  std::lock_guard lock(s_->mutex);
-  if (!s_->listeners.remove(h))
-    throw UsageError("unlisten(): no listener with handle " + std::to_string(h.id) +
-                     " on this hub");
+  remove_locked(*s_, &State::listeners, h, "unlisten()", "listener");
 }
 
 void Hub::follow_up(FollowUp f) {
@@ -295,10 +313,7 @@ bool Hub::is_passing() const {
   return !plan_ok || *plan_ok;
 }
 
-void Hub::is_passing(bool passing) {
-  std::lock_guard lock(s_->mutex);
-  s_->failing = !passing;
-}
+void Hub::is_passing(bool passing) { write_locked(*s_, &State::failing, !passing); }
 
 void Hub::plan(std::size_t tests) {
   {
@@ -330,10 +345,7 @@ void Hub::plan(std::string_view directive) {
   }
 }
 
-std::optional<std::size_t> Hub::planned() const {
-  std::lock_guard lock(s_->mutex);
-  return s_->planned;
-}
+std::optional<std::size_t> Hub::planned() const { return read_locked(*s_, &State::planned); }
 
 std::optional<bool> Hub::check_plan() const {
   std::lock_guard lock(s_->mutex);
@@ -343,30 +355,15 @@ std::optional<bool> Hub::check_plan() const {
   return *s_->planned == s_->count;
 }
 
-bool Hub::ended() const {
-  std::lock_guard lock(s_->mutex);
-  return s_->ended;
-}
+bool Hub::ended() const { return read_locked(*s_, &State::ended); }
 
-void Hub::set_no_ending(bool no_ending) {
-  std::lock_guard lock(s_->mutex);
-  s_->no_ending = no_ending;
-}
+void Hub::set_no_ending(bool no_ending) { write_locked(*s_, &State::no_ending, no_ending); }
 
-bool Hub::no_ending() const {
-  std::lock_guard lock(s_->mutex);
-  return s_->no_ending;
-}
+bool Hub::no_ending() const { return read_locked(*s_, &State::no_ending); }
 
-void Hub::set_active(bool active) {
-  std::lock_guard lock(s_->mutex);
-  s_->active = active;
-}
+void Hub::set_active(bool active) { write_locked(*s_, &State::active, active); }
 
-bool Hub::active() const {
-  std::lock_guard lock(s_->mutex);
-  return s_->active;
-}
+bool Hub::active() const { return read_locked(*s_, &State::active); }
 
 void Hub::finish() {
   std::lock_guard lock(s_->mutex);

@@ -20,6 +20,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
+#include "posix/children.hpp"
 #include "support/test_support.hpp"
 
 namespace bdata = boost::unit_test::data;
@@ -225,4 +226,43 @@ BOOST_AUTO_TEST_CASE(tee_into_a_reader_that_left_gets_epipe) {
   ::close(saved);
   BOOST_TEST(small.out() == "small");
   BOOST_TEST((large.out() == big));
+}
+
+namespace {
+
+bool sigpipe_in(int how) {
+  sigset_t set;
+  if (how == SIG_BLOCK)
+    ::pthread_sigmask(SIG_SETMASK, nullptr, &set);
+  else
+    ::sigpending(&set);
+  return sigismember(&set, SIGPIPE) == 1;
+}
+
+}  // namespace
+
+// What the pipe strategy's tee and trap::run write under: SIGPIPE held
+// back, taken when the outermost block ends, and the mask as it was.
+BOOST_AUTO_TEST_CASE(no_sigpipe_holds_back_sigpipe_and_restores_the_mask) {
+  BOOST_TEST_REQUIRE(!sigpipe_in(SIG_BLOCK));
+  int fds[2];
+  BOOST_TEST_REQUIRE(::pipe(fds) == 0);
+  ::close(fds[0]);
+  {
+    trap::posix::NoSigpipe outer;
+    {
+      trap::posix::SigpipeBlock inner;
+      inner.block();
+      errno = 0;
+      BOOST_TEST(::write(fds[1], "x", 1) == -1);
+      BOOST_TEST(errno == EPIPE);
+      inner.restore();
+    }
+    // The inner block found SIGPIPE blocked: it leaves it so, and pending.
+    BOOST_TEST(sigpipe_in(SIG_BLOCK));
+    BOOST_TEST(sigpipe_in(SIG_UNBLOCK));
+  }
+  ::close(fds[1]);
+  BOOST_TEST(!sigpipe_in(SIG_UNBLOCK));  // taken, not delivered: we are still here
+  BOOST_TEST(!sigpipe_in(SIG_BLOCK));
 }

@@ -6,6 +6,7 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
+#include "posix/children.hpp"
 #include "support/test_support.hpp"
 #include "posix/fd.hpp"
 
@@ -417,3 +419,39 @@ BOOST_AUTO_TEST_CASE(exception_without_die_below_is_a_trap_error) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// Forks a child that runs @p child (then exits 0); its pid and the wait
+// status waitpid(@p options) gives.
+template <class Child>
+std::pair<pid_t, int> wait_status_of(Child child, int options) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    child();
+    ::_exit(0);
+  }
+  int status = 0;
+  BOOST_TEST_REQUIRE(::waitpid(pid, &status, options) == pid);
+  return {pid, status};
+}
+
+}  // namespace
+
+// The one reading of a wait status that fork and trap::run share.
+BOOST_AUTO_TEST_CASE(child_end_reads_an_exit_or_a_signal_from_a_wait_status) {
+  auto exited = trap::posix::child_end(wait_status_of([] { ::_exit(3); }, 0).second);
+  BOOST_TEST_REQUIRE(exited.has_value());
+  BOOST_TEST(std::string(exited->how) == "exit");
+  BOOST_TEST(exited->value == 3);
+
+  auto killed = trap::posix::child_end(wait_status_of([] { ::raise(SIGKILL); }, 0).second);
+  BOOST_TEST_REQUIRE(killed.has_value());
+  BOOST_TEST(std::string(killed->how) == "signal");
+  BOOST_TEST(killed->value == SIGKILL);
+
+  auto [pid, status] = wait_status_of([] { ::raise(SIGSTOP); }, WUNTRACED);
+  BOOST_TEST(!trap::posix::child_end(status).has_value());  // stopped: not ended
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
