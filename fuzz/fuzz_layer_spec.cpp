@@ -137,6 +137,7 @@ void check_grammar_agrees(const std::string& spec, const RunTime& run) {
       compile_time_refusal([&] { trap::detail::check_spec_syntax(spec); });
   FUZZ_CHECK((refusal == nullptr) == run.ok);
   if (!run.ok) {
+    if (spec.find('\0') != std::string::npos) return;  // what() stops at the NUL
     FUZZ_CHECK(run.error.ends_with(" at position " + std::to_string(parse.position)));
     if (parse.fault != trap::detail::SpecFault::junk_after_close)
       FUZZ_CHECK(run.error.find(trap::detail::spec_fault_text(parse.fault)) != std::string::npos);
@@ -178,8 +179,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string spec(trap::fuzz::as_text(data, size));
   const RunTime run = run_time_split(spec);
   const RunTime reference = reference_split(spec);
+  // what() ends at a NUL in the spec, as any C string does.
   FUZZ_CHECK(run.ok == reference.ok && run.elements == reference.elements &&
-             run.error == reference.error);
+             run.error == reference.error.c_str());
   if (run.ok) check_elements(run.elements);
   check_grammar_agrees(spec, run);
 

@@ -41,6 +41,7 @@ struct SpecElement {
 struct SpecParse {
   SpecFault fault = SpecFault::none;
   std::size_t position = 0;
+  /// Whether the spec is well formed.
   constexpr explicit operator bool() const { return fault == SpecFault::none; }
 };
 
