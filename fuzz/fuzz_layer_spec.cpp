@@ -13,7 +13,6 @@
 // built-in layer's argument refused at compile time is refused at run time
 // too (and accepted when run time accepts it, for layers it fully checks).
 #include <cctype>
-
 #include <trap/builder.hpp>
 #include <trap/detail/fixed_string.hpp>
 #include <trap/detail/spec_grammar.hpp>
@@ -133,8 +132,7 @@ void check_grammar_agrees(const std::string& spec, const RunTime& run) {
   const SpecParse parse =
       trap::detail::parse_layer_spec(spec, [&](const SpecElement& e) { elements.push_back(e); });
   FUZZ_CHECK(static_cast<bool>(parse) == run.ok);
-  const char* refusal =
-      compile_time_refusal([&] { trap::detail::check_spec_syntax(spec); });
+  const char* refusal = compile_time_refusal([&] { trap::detail::check_spec_syntax(spec); });
   FUZZ_CHECK((refusal == nullptr) == run.ok);
   if (!run.ok) {
     if (spec.find('\0') != std::string::npos) return;  // what() stops at the NUL
@@ -164,12 +162,12 @@ bool fully_checked_at_compile_time(std::string_view name) {
 
 void check_compile_time_arguments(const std::string& spec, const RunTime& run, bool resolved) {
   if (!run.ok || run.elements.empty()) return;
-  const bool accepted = compile_time_refusal([&] {
-                          trap::detail::builtin_layer_arguments_ok(spec);
-                        }) == nullptr;
+  const bool accepted =
+      compile_time_refusal([&] { trap::detail::builtin_layer_arguments_ok(spec); }) == nullptr;
   if (!accepted) FUZZ_CHECK(!resolved);
   bool fully = true;
-  for (auto& e : run.elements) fully = fully && fully_checked_at_compile_time(parse_element(e).name);
+  for (auto& e : run.elements)
+    fully = fully && fully_checked_at_compile_time(parse_element(e).name);
   if (fully) FUZZ_CHECK(accepted == resolved);
 }
 

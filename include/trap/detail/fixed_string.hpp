@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <string_view>
-
 #include <trap/detail/spec_grammar.hpp>
 
 namespace trap::detail {
@@ -52,8 +51,7 @@ constexpr void check_builtin_layer_argument(std::string_view name, std::string_v
 /// Layers it does not know are left to run time. Evaluated at run time, it
 /// throws that message (a const char*).
 constexpr bool builtin_layer_arguments_ok(std::string_view spec) {
-  parse_layer_spec(spec,
-                   [](const SpecElement& e) { check_builtin_layer_argument(e.name, e.arg); });
+  parse_layer_spec(spec, [](const SpecElement& e) { check_builtin_layer_argument(e.name, e.arg); });
   return true;
 }
 

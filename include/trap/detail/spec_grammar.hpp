@@ -72,8 +72,7 @@ constexpr SpecParse read_argument(std::string_view spec, std::size_t open, std::
     if (spec[j] == '(') return {SpecFault::nested_open, j};
   if (j == spec.size()) return {SpecFault::unclosed_open, open};
   end = j + 1;
-  if (end < spec.size() && !is_spec_separator(spec[end]))
-    return {SpecFault::junk_after_close, end};
+  if (end < spec.size() && !is_spec_separator(spec[end])) return {SpecFault::junk_after_close, end};
   return {};
 }
 
