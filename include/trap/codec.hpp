@@ -145,21 +145,5 @@ concept transferable =
     std::is_void_v<T> || std::is_same_v<std::remove_cvref_t<T>, Value> ||
     std::is_convertible_v<T, std::string_view> || has_codec<std::remove_cvref_t<T>>;
 
-/// Whether the layer spec names layer @p name (a word between colons,
-/// possibly followed by an argument in parentheses).
-constexpr bool spec_names_layer(std::string_view spec, std::string_view name) {
-  std::size_t i = 0;
-  while (i < spec.size()) {
-    while (i < spec.size() && spec[i] == ':') ++i;
-    std::size_t start = i;
-    while (i < spec.size() && spec[i] != ':' && spec[i] != '(') ++i;
-    if (spec.substr(start, i - start) == name) return true;
-    if (i < spec.size() && spec[i] == '(')
-      while (i < spec.size() && spec[i] != ')') ++i;
-    while (i < spec.size() && spec[i] != ':') ++i;
-  }
-  return false;
-}
-
 }  // namespace detail
 }  // namespace trap

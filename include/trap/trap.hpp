@@ -58,8 +58,8 @@ struct code_result<F> {
 };
 }  // namespace detail
 
-/// As trap(spec, fn) with the spec as a template argument; its parentheses
-/// are checked at compile time, and so are the arguments of the built-in
+/// As trap(spec, fn) with the spec as a template argument; its syntax
+/// is checked at compile time, and so are the arguments of the built-in
 /// layers (`:die(x)`, `:fork(blah)` and `:timeout(soon)` do not compile) and
 /// the return type of code under a `fork` layer (it needs a trap::codec to
 /// come back from the child).

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <set>
 
+#include <trap/detail/spec_grammar.hpp>
+
 #include "engine/spec.hpp"
 #include "engine/state.hpp"
 #include "capture/strategies.hpp"
@@ -11,7 +13,7 @@ namespace detail {
 namespace {
 
 void check_layer_name(std::string_view name) {
-  if (name.empty() || name.find_first_of(":() \t\n") != std::string_view::npos)
+  if (!is_layer_name(name))
     throw UsageError("Invalid layer name \"" + std::string(name) + "\"");
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <streambuf>
 
+#include <trap/detail/spec_grammar.hpp>
 #include <trap/trap.hpp>
 
 #include "posix/fd.hpp"
@@ -269,13 +270,7 @@ const StrategyFn* find_strategy_ptr_locked(std::string_view spec) {
   if (spec.empty()) return nullptr;
   auto& reg = Registry::get();
   std::vector<std::string> names;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= spec.size(); ++i) {
-    if (i == spec.size() || spec[i] == ',' || spec[i] == ';') {
-      names.emplace_back(spec.substr(start, i - start));
-      start = i + 1;
-    }
-  }
+  for_each_strategy_name(spec, [&](std::string_view name) { names.emplace_back(name); });
   for (auto& n : names)
     if (auto it = reg.strategies.find(n); it != reg.strategies.end()) return &it->second;
   std::string list;

@@ -7,10 +7,9 @@
 
 namespace trap::detail {
 
-/// Splits @p spec into its elements ("flow", "stderr(tempfile)"). Names are
-/// separated by ':' or white space; a leading or trailing ':' is allowed.
-/// @throws UsageError naming the position of an empty name or an unbalanced
-/// parenthesis.
+/// Splits @p spec into its elements ("flow", "stderr(tempfile)"), as the
+/// grammar in trap/detail/spec_grammar.hpp reads them.
+/// @throws UsageError naming the fault and its position in a malformed spec.
 std::vector<std::string> split_spec(std::string_view spec);
 
 /// A layer element split into its name and argument.
@@ -19,8 +18,8 @@ struct LayerElement {
   std::string_view arg;
 };
 
-/// Splits "name(arg)" (as Perl does: a name of anything but '(', an optional
-/// argument of anything but ')'). Returns an empty name for a malformed one.
+/// Splits one element "name(arg)" as the grammar reads it. Returns an empty
+/// name unless @p element is exactly one well-formed element.
 LayerElement parse_element(std::string_view element);
 
 /// Splits an argspec into its words (runs of word characters).

@@ -4,10 +4,14 @@
 
 #include <optional>
 #include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
+#include "engine/spec.hpp"
 #include "support/test_support.hpp"
 
 namespace {
@@ -21,6 +25,17 @@ std::ostream& operator<<(std::ostream& os, const Point& p) {
 struct Opaque {
   int v;
 };
+
+// The message a compile-time check throws when evaluated at run time.
+template <class F>
+std::string compile_time_error(F check) {
+  try {
+    check();
+  } catch (const char* message) {
+    return message;
+  }
+  return "(no error)";
+}
 
 std::string usage_error(const std::string& spec) {
   try {
@@ -116,6 +131,65 @@ BOOST_AUTO_TEST_CASE(lenient_where_perl_is) {
   BOOST_TEST(usage_error("flow") == "(no error)");
   BOOST_TEST(usage_error(":flow:") == "(no error)");
   BOOST_TEST(usage_error("  :flow   stdout  ") == "(no error)");
+}
+
+BOOST_AUTO_TEST_CASE(white_space_separates_as_well_as_colons) {
+  using V = std::vector<std::string>;
+  BOOST_TEST(trap::detail::split_spec(" \v:flow\r\fstdout(pipe;tee)\n") ==
+             (V{"flow", "stdout(pipe;tee)"}));
+  BOOST_TEST(trap::detail::split_spec("stderr(a b):\twarn") == (V{"stderr(a b)", "warn"}));
+  BOOST_TEST(usage_error(": :flow") ==
+             "Malformed layer spec \": :flow\": empty layer name at position 2");
+  BOOST_TEST(usage_error("flow stdout (pipe)") ==
+             "Malformed layer spec \"flow stdout (pipe)\": \"(\" without a layer name at "
+             "position 12");
+}
+
+BOOST_AUTO_TEST_CASE(one_element_at_a_time) {
+  auto e = trap::detail::parse_element("stderr(tempfile)");
+  BOOST_TEST(e.name == "stderr");
+  BOOST_TEST(e.arg == "tempfile");
+  BOOST_TEST(trap::detail::parse_element("flow").name == "flow");
+  BOOST_TEST(trap::detail::parse_element("flow stdout").name.empty());
+  BOOST_TEST(trap::detail::parse_element(":flow").name.empty());
+  BOOST_TEST(trap::detail::parse_element("a(b)c").name.empty());
+}
+
+// The compile-time checks read a spec as the run-time parser does: white
+// space separates layers there too (trap<"flow fork"> is checked as a fork).
+BOOST_AUTO_TEST_CASE(compile_time_checks_share_the_grammar) {
+  using trap::detail::spec_names_layer;
+  constexpr bool spaced = spec_names_layer("flow fork", "fork");
+  constexpr bool tabbed = spec_names_layer(":flow\t\tfork(exec)", "fork");
+  constexpr bool line = spec_names_layer(" \nflow\r\nfork ", "fork");
+  constexpr bool in_argument = spec_names_layer(":forked:stdout(fork)", "fork");
+  BOOST_TEST(spaced);
+  BOOST_TEST(tabbed);
+  BOOST_TEST(line);
+  BOOST_TEST(!in_argument);
+  constexpr bool checked = trap::detail::builtin_layer_arguments_ok("flow  timeout(5)\tfork");
+  BOOST_TEST(checked);
+  BOOST_TEST(compile_time_error([] { trap::detail::builtin_layer_arguments_ok("flow fork(x)"); }) ==
+             "trap: the fork layer takes no argument or \"exec\"");
+  BOOST_TEST(compile_time_error([] { trap::detail::check_spec_syntax("flow stdout (pipe)"); }) ==
+             "trap: malformed layer spec: \"(\" without a layer name");
+  BOOST_TEST(compile_time_error([] { trap::detail::check_spec_syntax("stdout(pipe)x"); }) ==
+             "trap: malformed layer spec: a \")\" must be followed by ':', white space or the "
+             "end");
+  BOOST_TEST(compile_time_error([] { trap::detail::check_spec_syntax(":flow: :stderr"); }) ==
+             "trap: malformed layer spec: empty layer name (two ':' with no name between)");
+  auto r = trap::trap<" flow\tstderr ">([]() -> int { throw std::runtime_error("boom"); });
+  BOOST_TEST(r.leaveby() == "die");
+}
+
+BOOST_AUTO_TEST_CASE(layer_names_a_spec_cannot_name_are_refused) {
+  static trap::Trapper t("TT::layer_names", &trap::standard());
+  auto& B = trap::Builder::instance();
+  auto noop = [](trap::Trap& self, std::string_view) { self.next(); };
+  for (std::string bad : {"", "a b", "a:b", "a(b", "a)b", "a\rb", "a\vb", "a\fb"})
+    BOOST_CHECK_THROW(B.layer(t, bad, noop), trap::UsageError);
+  B.layer(t, "a.b-c", noop);
+  BOOST_TEST(t.has_layer("a.b-c"));
 }
 
 BOOST_AUTO_TEST_CASE(bad_spec_leaves_no_trace) {
