@@ -5,9 +5,7 @@
 // captures, fwrite(stdout) for tempfile and std::cout.write for memory (the
 // only streams those two see). Every operation checks the size it captured
 // and its last byte, so a lossy capture fails instead of looking fast.
-#include <benchmark/benchmark.h>
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +17,10 @@
 #include <string>
 #include <system_error>
 #include <thread>
+
+#include <benchmark/benchmark.h>
+#include <gtest/gtest.h>
+
 #include <trap/trap.hpp>
 
 namespace {

@@ -9,9 +9,7 @@
 // how each child ended. They all run inside one GoogleTest test, because
 // EXPECT_EXIT needs a current test. Run through scripts/bench, pinned to one
 // CPU; never by ctest.
-#include <benchmark/benchmark.h>
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <malloc.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -24,6 +22,10 @@
 #include <string>
 #include <system_error>
 #include <vector>
+
+#include <benchmark/benchmark.h>
+#include <gtest/gtest.h>
+
 #include <trap/trap.hpp>
 #ifdef TRAP_BENCH_PROCESS
 #include <trap/process.hpp>
@@ -50,8 +52,7 @@ double resident_mib() {
     if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
     std::fclose(f);
   }
-  return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) /
-         (1 << 20);
+  return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1 << 20);
 }
 
 /// Runs @p op once per iteration; op returns "" when the child ended as
@@ -118,9 +119,9 @@ std::string raw_fork_waitpid() {
 
 pid_t spawn(const char* const argv[], const posix_spawn_file_actions_t* actions) {
   pid_t pid = 0;
-  spawn_checked(::posix_spawn(&pid, argv[0], actions, nullptr, const_cast<char* const*>(argv),
-                              environ),
-                "posix_spawn");
+  spawn_checked(
+      ::posix_spawn(&pid, argv[0], actions, nullptr, const_cast<char* const*>(argv), environ),
+      "posix_spawn");
   return pid;
 }
 
@@ -174,9 +175,7 @@ BENCHMARK(BM_trap_fork)->Apply(at_each_rss);
 
 // ---- spawn: raw, trap::run --------------------------------------------------
 
-void BM_raw_posix_spawn_true(benchmark::State& state) {
-  run_checked(state, raw_posix_spawn_true);
-}
+void BM_raw_posix_spawn_true(benchmark::State& state) { run_checked(state, raw_posix_spawn_true); }
 BENCHMARK(BM_raw_posix_spawn_true)->Apply(at_each_rss);
 
 #ifdef TRAP_BENCH_PROCESS

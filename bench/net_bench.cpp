@@ -17,7 +17,6 @@
 // reply and every end of file is checked, so a server that loses a line fails
 // its benchmark instead of looking fast. Run through scripts/bench, pinned to
 // one CPU (the servers' threads and the Perl server share it); never by ctest.
-#include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -29,12 +28,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -51,6 +44,15 @@
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#include <benchmark/benchmark.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
 #include <trap/net.hpp>
 
 extern char** environ;
@@ -301,19 +303,19 @@ class RawEcho {
   }
 
   void read(const std::shared_ptr<Session>& s) {
-    asio::async_read_until(s->socket, s->in, '\n',
-                           [this, s](boost::system::error_code ec, std::size_t n) {
-                             if (ec) return close(s);
-                             auto data = s->in.data();
-                             s->line.assign(asio::buffers_begin(data),
-                                            asio::buffers_begin(data) + static_cast<long>(n));
-                             s->in.consume(n);
-                             asio::async_write(s->socket, asio::buffer(s->line),
-                                               [this, s](boost::system::error_code ec, std::size_t) {
-                                                 if (ec) return close(s);
-                                                 read(s);
-                                               });
-                           });
+    asio::async_read_until(
+        s->socket, s->in, '\n', [this, s](boost::system::error_code ec, std::size_t n) {
+          if (ec) return close(s);
+          auto data = s->in.data();
+          s->line.assign(asio::buffers_begin(data),
+                         asio::buffers_begin(data) + static_cast<long>(n));
+          s->in.consume(n);
+          asio::async_write(s->socket, asio::buffer(s->line),
+                            [this, s](boost::system::error_code ec, std::size_t) {
+                              if (ec) return close(s);
+                              read(s);
+                            });
+        });
   }
 
   void close(const std::shared_ptr<Session>& s) {
@@ -404,8 +406,8 @@ class PoeServer {
     ::posix_spawn_file_actions_adddup2(&actions, in[0], 0);
     ::posix_spawn_file_actions_adddup2(&actions, out[1], 1);
     const char* argv[] = {"perl", script, nullptr};
-    int rc = ::posix_spawnp(&pid_, "perl", &actions, nullptr, const_cast<char* const*>(argv),
-                            environ);
+    int rc =
+        ::posix_spawnp(&pid_, "perl", &actions, nullptr, const_cast<char* const*>(argv), environ);
     ::posix_spawn_file_actions_destroy(&actions);
     ::close(in[0]);
     ::close(out[1]);
@@ -507,9 +509,7 @@ BENCHMARK(BM_trap_ready_stop)->UseRealTime();
 /// Per iteration (untimed): a server, 100 clients connected and accepted.
 /// Timed: the server's stop. Untimed again: every client must read end of
 /// file. Few iterations: each one opens 100 connections.
-void shutdown_iterations(benchmark::internal::Benchmark* b) {
-  b->Iterations(50)->UseManualTime();
-}
+void shutdown_iterations(benchmark::internal::Benchmark* b) { b->Iterations(50)->UseManualTime(); }
 
 void BM_raw_asio_stop_100(benchmark::State& state) {
   guarded(state, [](benchmark::State& st) {
@@ -658,9 +658,8 @@ void BM_trap_100_clients(benchmark::State& state) {
 BENCHMARK(BM_trap_100_clients)->UseRealTime();
 
 void BM_poe_100_clients(benchmark::State& state) {
-  guarded(state, [](benchmark::State& st) {
-    clients_loop(st, PoeServer::instance()->port(), false);
-  });
+  guarded(state,
+          [](benchmark::State& st) { clients_loop(st, PoeServer::instance()->port(), false); });
 }
 
 }  // namespace

@@ -5,9 +5,7 @@
 // Every operation checks the text it captured (a compare of one or two
 // bytes), so a capture that loses output fails the benchmark instead of
 // looking fast. Run through scripts/bench, pinned to one CPU; never by ctest.
-#include <benchmark/benchmark.h>
 #include <fcntl.h>
-#include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -21,6 +19,10 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+
+#include <benchmark/benchmark.h>
+#include <gtest/gtest.h>
+
 #include <trap/trap.hpp>
 
 namespace {

@@ -3,10 +3,10 @@
 // the caller's line; failures carry trap's diagnostics.
 //! [synopsis]
 #define BOOST_TEST_MODULE trap_example
-#include <boost/test/unit_test.hpp>
-
 #include <iostream>
 #include <stdexcept>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 

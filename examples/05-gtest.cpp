@@ -2,11 +2,11 @@
 // turns every test method into a GoogleTest assertion at the caller's line;
 // failures carry trap's diagnostics.
 //! [synopsis]
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <iostream>
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 #include <trap/gtest.hpp>
 

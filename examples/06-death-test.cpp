@@ -1,9 +1,9 @@
 // 06-death-test: a death test. A function that calls abort() on bad input
 // runs under the fork layer; the test checks the signal and the message it
 // printed, and the test program goes on.
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <csignal>
 #include <stdexcept>
 #include <string>
 

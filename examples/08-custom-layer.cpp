@@ -35,8 +35,10 @@ void env_layer(trap::Trap& self, std::string_view assignment) {
     std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
     ::setenv(name.c_str(), std::string(assignment.substr(eq + 1)).c_str(), 1);
     self.teardown([name = std::move(name), saved = std::move(saved)] {
-      if (saved) ::setenv(name.c_str(), saved->c_str(), 1);
-      else ::unsetenv(name.c_str());
+      if (saved)
+        ::setenv(name.c_str(), saved->c_str(), 1);
+      else
+        ::unsetenv(name.c_str());
     });
   }
   self.next();
@@ -58,8 +60,8 @@ int main() {
   // Layers to the right wrap those to their left: in_dir and env apply
   // around the code, timeout around them.
   auto r = mine.trap(":env(GREETING=hello):in_dir(" + elsewhere + "):timeout(2000)", [] {
-    std::cout << std::getenv("GREETING") << " from "
-              << std::filesystem::current_path().string() << "\n";
+    std::cout << std::getenv("GREETING") << " from " << std::filesystem::current_path().string()
+              << "\n";
     for (;;) ::pause();  // and then it hangs
   });
   r.did_timeout("stopped at the deadline");
@@ -73,9 +75,8 @@ int main() {
   after.stdout_is("unset in " + home, "GREETING is unset again, the directory is ours");
 
   // The same under fork: the layers run in the child only.
-  auto child = mine.trap(":env(GREETING=hi):fork:timeout(30000)", [] {
-    return std::string(std::getenv("GREETING"));
-  });
+  auto child = mine.trap(":env(GREETING=hi):fork:timeout(30000)",
+                         [] { return std::string(std::getenv("GREETING")); });
   child.return_is("hi", "the variable reaches the code in the child");
   return trap::done_testing();
 }

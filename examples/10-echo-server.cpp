@@ -3,8 +3,6 @@
 // POSIX socket client checks that every line comes back, then leaves, and
 // the server shuts down cleanly.
 #define BOOST_TEST_MODULE echo_server
-#include <boost/test/unit_test.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -13,6 +11,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/net.hpp>

@@ -51,11 +51,10 @@ int main() {
   r.test("connections_ok", 0, "over one connection, closed by the client");
 
   // A real program as the client: perl finds the port in its environment.
-  auto perl = trap::run(":tcp_server",
-                        {"perl", "-MIO::Socket::INET", "-e",
-                         "my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',"
-                         " PeerPort => $ENV{TRAP_TCP_SERVER_PORT}) or die qq($!\\n);"
-                         " print $s qq(HELLO perl\\n); close $s;"});
+  auto perl = trap::run(":tcp_server", {"perl", "-MIO::Socket::INET", "-e",
+                                        "my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',"
+                                        " PeerPort => $ENV{TRAP_TCP_SERVER_PORT}) or die qq($!\\n);"
+                                        " print $s qq(HELLO perl\\n); close $s;"});
   perl.exit_is(0, "perl ran");
   perl.test("received_is", 0, "HELLO perl", "and the server got its line");
   return 0;  // the exit status still counts the failures

@@ -7,8 +7,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <trap/net.hpp>
 #include <vector>
+
+#include <trap/net.hpp>
 
 #include "fuzz_check.hpp"
 

@@ -7,11 +7,12 @@
 #include <cctype>
 #include <mutex>
 #include <set>
+
 #include <trap/builder.hpp>
 
-#include "fuzz_check.hpp"
 #include "engine/spec.hpp"
 #include "engine/state.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
 

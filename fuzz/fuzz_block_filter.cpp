@@ -2,6 +2,7 @@
 // its bytes (POE::Filter::Block); a block over the limit, or a length that
 // is not one, is a FilterError. Input: see FilterInput.
 #include <charconv>
+
 #include <trap/net.hpp>
 
 #include "filter_checks.hpp"

@@ -5,8 +5,8 @@
 // any read past the input: it is a heap block of exactly its size.)
 #include <trap/errors.hpp>
 
-#include "isolation/fork_record.hpp"
 #include "fuzz_check.hpp"
+#include "isolation/fork_record.hpp"
 
 namespace {
 

@@ -13,6 +13,7 @@
 // built-in layer's argument refused at compile time is refused at run time
 // too (and accepted when run time accepts it, for layers it fully checks).
 #include <cctype>
+
 #include <trap/builder.hpp>
 #include <trap/detail/fixed_string.hpp>
 #include <trap/detail/spec_grammar.hpp>

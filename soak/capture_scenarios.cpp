@@ -4,9 +4,10 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
+
 #include <trap/process.hpp>
 #include <trap/trap.hpp>
-#include <vector>
 
 #include "soak.hpp"
 

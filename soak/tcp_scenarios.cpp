@@ -9,9 +9,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <trap/net.hpp>
 #include <unordered_map>
 #include <vector>
+
+#include <trap/net.hpp>
 
 #include "soak.hpp"
 #include "socket.hpp"

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "capture/capture.hpp"
-#include "posix/stop_shield.hpp"
 #include "capture/strategies.hpp"
 #include "capture/unbuffered_streambuf.hpp"
+#include "posix/stop_shield.hpp"
 
 namespace trap::detail {
 namespace {

@@ -2,14 +2,14 @@
 // write to an unlinked temp file in $TMPDIR; descriptors 1 and 2 are left
 // alone, so raw write(2) calls and child processes are not captured.
 // Perl's Test::Trap::Builder::TempFile.
-#include <ext/stdio_sync_filebuf.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <mutex>
 #include <ostream>
 #include <system_error>
 #include <vector>
+
+#include <ext/stdio_sync_filebuf.h>
 
 #include "capture/capture.hpp"
 #include "capture/file_capture.hpp"

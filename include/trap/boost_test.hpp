@@ -9,15 +9,15 @@
 /// @snippet 04-boost-test.cpp synopsis
 #pragma once
 
-#include <boost/test/tree/global_fixture.hpp>
-#include <boost/test/unit_test.hpp>
-#include <boost/test/unit_test_parameters.hpp>
-
 #include <iostream>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/test/tree/global_fixture.hpp>
+#include <boost/test/unit_test.hpp>
+#include <boost/test/unit_test_parameters.hpp>
 
 #include <trap/detail/original_stream.hpp>
 #include <trap/detail/reexec.hpp>
@@ -52,8 +52,8 @@ class BoostTestFormatter final : public Formatter {
         return;
       case Event::Kind::bail: {
         boost::test_tools::assertion_result result(false);
-        tt::report_assertion(result, BOOST_TEST_LAZY_MSG("Bail out! " << event.name), file,
-                             line, tt::REQUIRE, tt::CHECK_MSG, 0);
+        tt::report_assertion(result, BOOST_TEST_LAZY_MSG("Bail out! " << event.name), file, line,
+                             tt::REQUIRE, tt::CHECK_MSG, 0);
         return;
       }
       case Event::Kind::plan:
@@ -66,10 +66,9 @@ class BoostTestFormatter final : public Formatter {
   bool hub_error(std::string_view message) override {
     if (!boost::unit_test::framework::test_in_progress()) return false;
     namespace tt = boost::test_tools::tt_detail;
-    tt::report_assertion(boost::test_tools::assertion_result(false),
-                         BOOST_TEST_LAZY_MSG("trap: " << message),
-                         boost::unit_test::const_string("trap hub"), 0, tt::CHECK, tt::CHECK_MSG,
-                         0);
+    tt::report_assertion(
+        boost::test_tools::assertion_result(false), BOOST_TEST_LAZY_MSG("trap: " << message),
+        boost::unit_test::const_string("trap hub"), 0, tt::CHECK, tt::CHECK_MSG, 0);
     return true;
   }
 

@@ -6,13 +6,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <trap/source_location.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <trap/errors.hpp>
+#include <trap/source_location.hpp>
 #include <trap/trap_object.hpp>
 #include <trap/value.hpp>
 
@@ -36,8 +36,7 @@ using TestFn = std::function<bool(Trap& self, std::span<const Value> args)>;
 /// A capture strategy: diverts descriptor @p fd for the output layer whose
 /// accessor is @p name, calls `self.next()`, and arranges (with a teardown)
 /// to restore the stream and `self.set(name, captured)`.
-using StrategyFn =
-    std::function<void(Trap& self, std::string_view name, int fd)>;
+using StrategyFn = std::function<void(Trap& self, std::string_view name, int fd)>;
 /// Checks a layer's argument (the text in the spec's parentheses, empty
 /// without them) when a spec is read, before anything runs: throws
 /// UsageError, naming the layer, the argument and what it takes, for an
@@ -51,8 +50,8 @@ using LayerImpl = std::function<void(Trap& self)>;
 /// A plain method of a trapper (such as `quiet` or `diag_all`), callable by
 /// name with Trap::test() and usable by the `on_fail` layer. It reports its
 /// own results and returns whether it passed.
-using MethodFn = std::function<bool(Trap& self, std::span<const Value> args,
-                                    trap::source_location where)>;
+using MethodFn =
+    std::function<bool(Trap& self, std::span<const Value> args, trap::source_location where)>;
 
 /// What Builder::accessor() registers (Perl's named arguments).
 struct AccessorSpec {
@@ -212,8 +211,7 @@ class Builder {
   /// argument, known to @p trapper now: Perl resolves them at registration).
   /// The multi-layer itself takes no argument.
   /// @throws UsageError `Unknown trap layer "x"` for an unknown member.
-  void multi_layer(Trapper& trapper, std::string_view name,
-                   const std::vector<std::string>& layers);
+  void multi_layer(Trapper& trapper, std::string_view name, const std::vector<std::string>& layers);
   /// Registers an output layer @p name capturing descriptor @p fd, and a
   /// simple accessor @p name for what it captured. Its argument is a list of
   /// strategies, e.g. `stdout(pipe;tempfile)`.
@@ -229,16 +227,15 @@ class Builder {
   /// The functions implementing the layers of @p specs (e.g. "stdout(pipe)"),
   /// in order, multi-layers expanded.
   /// @throws UsageError `Unknown trap layer "x"`, or for a malformed spec.
-  std::vector<LayerImpl> layer_implementation(
-      const Trapper& trapper, std::span<const std::string> specs) const;
+  std::vector<LayerImpl> layer_implementation(const Trapper& trapper,
+                                              std::span<const std::string> specs) const;
   /// Registers accessors on @p trapper, and the test methods they make with
   /// every test the trapper has.
   void accessor(Trapper& trapper, const AccessorSpec& spec);
   /// Registers test @p name with @p argspec (words `trap`, `entirety`,
   /// `element`, `predicate`, `name`, separated by anything else).
   /// @throws UsageError `Unrecognized identifier x in argspec`.
-  void test(Trapper& trapper, std::string_view name, std::string_view argspec,
-            TestFn fn);
+  void test(Trapper& trapper, std::string_view name, std::string_view argspec, TestFn fn);
   /// Registers plain method @p name on @p trapper (Perl: a method of the
   /// trapper package), e.g. a diagnostic routine for `on_fail(NAME)`.
   void method(Trapper& trapper, std::string_view name, MethodFn fn);

@@ -53,7 +53,7 @@ concept has_codec = requires(const T& t, std::string_view bytes) {
 
 /// Arithmetic types and bool, as text (shortest round trip for floats).
 template <class T>
-  requires std::is_arithmetic_v<T>
+requires std::is_arithmetic_v<T>
 struct codec<T> {
   /// The decimal text of @p v.
   static std::string encode(const T& v) {
@@ -90,7 +90,7 @@ struct codec<std::string> {
 
 /// std::vector of an encodable type: each element as "LENGTH:" then bytes.
 template <class T, class A>
-  requires has_codec<T>
+requires has_codec<T>
 struct codec<std::vector<T, A>> {
   /// The elements, each length-prefixed.
   static std::string encode(const std::vector<T, A>& v) {
@@ -120,7 +120,7 @@ struct codec<std::vector<T, A>> {
 
 /// std::optional of an encodable type: "" for none, "=" then the value.
 template <class T>
-  requires has_codec<T>
+requires has_codec<T>
 struct codec<std::optional<T>> {
   /// Empty for none.
   static std::string encode(const std::optional<T>& v) {
@@ -141,8 +141,7 @@ namespace detail {
 /// Whether a value of type T (the trapped code's return type) can come back
 /// from a forked child: void, trap::Value, C strings, or a type with a codec.
 template <class T>
-concept transferable =
-    std::is_void_v<T> || std::is_same_v<std::remove_cvref_t<T>, Value> ||
+concept transferable = std::is_void_v<T> || std::is_same_v<std::remove_cvref_t<T>, Value> ||
     std::is_convertible_v<T, std::string_view> || has_codec<std::remove_cvref_t<T>>;
 
 }  // namespace detail

@@ -11,12 +11,12 @@
 /// @snippet 05-gtest.cpp synopsis
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
+
+#include <gtest/gtest.h>
 
 #include <trap/detail/original_stream.hpp>
 #include <trap/trap.hpp>

@@ -5,13 +5,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <functional>
 #include <memory>
-#include <trap/source_location.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <trap/source_location.hpp>
 
 namespace trap {
 
@@ -29,16 +30,16 @@ struct Event {
     plan,  ///< a plan: `count` tests are expected
     bail,  ///< give up the whole run
   };
-  Kind kind = Kind::ok;                   ///< what the event is
-  bool pass = true;                       ///< for `ok`: did the test pass
-  std::string name;                       ///< the test's name, or the message
-  std::vector<std::string> diagnostics;   ///< lines explaining a failure
-  trap::source_location where;             ///< the caller of the test method
-  std::size_t number = 0;                 ///< the hub's running number for `ok`
-  std::size_t count = 0;                  ///< for `plan`: the number of tests
-  std::size_t nesting = 0;                ///< 0 at the top, 1 inside a subtest, ...
-  std::vector<Event> subevents;           ///< for a subtest's result: its events
-  std::string skip;  ///< for `ok`: why the test was skipped (empty: it was not)
+  Kind kind = Kind::ok;                  ///< what the event is
+  bool pass = true;                      ///< for `ok`: did the test pass
+  std::string name;                      ///< the test's name, or the message
+  std::vector<std::string> diagnostics;  ///< lines explaining a failure
+  trap::source_location where;           ///< the caller of the test method
+  std::size_t number = 0;                ///< the hub's running number for `ok`
+  std::size_t count = 0;                 ///< for `plan`: the number of tests
+  std::size_t nesting = 0;               ///< 0 at the top, 1 inside a subtest, ...
+  std::vector<Event> subevents;          ///< for a subtest's result: its events
+  std::string skip;                      ///< for `ok`: why the test was skipped (empty: it was not)
   std::string todo;  ///< for `ok`: why it is expected to fail; a failure then does not count
 };
 
@@ -248,11 +249,9 @@ void skip(std::string_view reason, std::size_t count = 1,
 void todo(std::string_view reason, const std::function<void()>& fn);
 
 /// Sends a diagnostic message (one event; the text may span lines).
-void diag(std::string_view message,
-          trap::source_location where = trap::source_location::current());
+void diag(std::string_view message, trap::source_location where = trap::source_location::current());
 /// Sends a note (one event; the text may span lines).
-void note(std::string_view message,
-          trap::source_location where = trap::source_location::current());
+void note(std::string_view message, trap::source_location where = trap::source_location::current());
 
 /// Declares that testing is done: prints the plan if none was declared
 /// (`1..N` under TAP), finishes the root hub and returns Test::More's exit

@@ -104,12 +104,12 @@ struct ServerEvent {
   std::string kind;
   /// The kind with the server's prefix, as POE names it: "testd_connected".
   std::string name;
-  ClientId client = 0;     ///< the client it is about (0: none)
-  std::string input;       ///< client_input: one message, as the filter cut it
-  ClientInfo info;         ///< connected, disconnected: both ends
-  std::string operation;   ///< listener_failed, client_error: what failed
-  int error = 0;           ///< listener_failed: errno
-  std::string message;     ///< listener_failed, client_error: what went wrong
+  ClientId client = 0;         ///< the client it is about (0: none)
+  std::string input;           ///< client_input: one message, as the filter cut it
+  ClientInfo info;             ///< connected, disconnected: both ends
+  std::string operation;       ///< listener_failed, client_error: what failed
+  int error = 0;               ///< listener_failed: errno
+  std::string message;         ///< listener_failed, client_error: what went wrong
   std::uint64_t sequence = 0;  ///< its place in the log, from 1
 };
 

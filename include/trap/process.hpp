@@ -71,9 +71,8 @@ Trap run_under(std::string_view spec, const std::vector<std::string>& argv,
 /// the program as options.timeout would. (A template only so that a braced
 /// argv, `run({"ls"}, {...})`, is never taken for a spec.)
 template <class Spec>
-  requires std::is_convertible_v<const Spec&, std::string_view>
-Trap run(const Spec& spec, const std::vector<std::string>& argv,
-         const RunOptions& options = {}) {
+requires std::is_convertible_v<const Spec&, std::string_view> Trap
+run(const Spec& spec, const std::vector<std::string>& argv, const RunOptions& options = {}) {
   return detail::run_under(std::string_view(spec), argv, options);
 }
 

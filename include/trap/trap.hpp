@@ -11,7 +11,6 @@
 /// @endcode
 #pragma once
 
-#include <trap/source_location.hpp>
 #include <string_view>
 #include <type_traits>
 
@@ -19,6 +18,7 @@
 #include <trap/detail/fixed_string.hpp>
 #include <trap/errors.hpp>
 #include <trap/hub.hpp>
+#include <trap/source_location.hpp>
 #include <trap/trap_object.hpp>
 #include <trap/value.hpp>
 
@@ -52,7 +52,7 @@ struct code_result {
   using type = std::invoke_result_t<F&>;
 };
 template <class F>
-  requires std::is_invocable_v<F&, Trap&>
+requires std::is_invocable_v<F&, Trap&>
 struct code_result<F> {
   using type = std::invoke_result_t<F&, Trap&>;
 };
@@ -82,7 +82,6 @@ Trap& last();
 /// Warns: writes @p message to std::clog, where a `warn` layer traps it as one
 /// element (and tees it to stderr). As Perl's `warn`, a message without a
 /// trailing newline gets " at FILE line N.\n" appended.
-void warn(std::string_view message,
-          trap::source_location where = trap::source_location::current());
+void warn(std::string_view message, trap::source_location where = trap::source_location::current());
 
 }  // namespace trap

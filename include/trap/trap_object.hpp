@@ -10,13 +10,13 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <trap/source_location.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <trap/errors.hpp>
+#include <trap/source_location.hpp>
 #include <trap/value.hpp>
 
 namespace trap {
@@ -37,18 +37,15 @@ using Props = std::map<std::string, std::any, std::less<>>;
 struct MethodName {
   /// @param n the method's name, e.g. "timeout_is"
   /// @param w the caller's location (leave the default)
-  MethodName(const char* n,
-             trap::source_location w = trap::source_location::current())
+  MethodName(const char* n, trap::source_location w = trap::source_location::current())
       : name(n), where(w) {}
   /// @copydoc MethodName(const char*, trap::source_location)
-  MethodName(std::string_view n,
-             trap::source_location w = trap::source_location::current())
+  MethodName(std::string_view n, trap::source_location w = trap::source_location::current())
       : name(n), where(w) {}
   /// @copydoc MethodName(const char*, trap::source_location)
-  MethodName(const std::string& n,
-             trap::source_location w = trap::source_location::current())
+  MethodName(const std::string& n, trap::source_location w = trap::source_location::current())
       : name(n), where(w) {}
-  std::string_view name;       ///< the method's name
+  std::string_view name;        ///< the method's name
   trap::source_location where;  ///< where it was called
 };
 
@@ -75,10 +72,10 @@ class Trap {
   explicit Trap(std::shared_ptr<detail::TrapState> state);
   /// @endcond
   ~Trap();
-  Trap(const Trap&);             ///< shares the record
-  Trap& operator=(const Trap&);  ///< shares the record
-  Trap(Trap&&) noexcept;              ///< takes the record
-  Trap& operator=(Trap&&) noexcept;   ///< takes the record
+  Trap(const Trap&);                 ///< shares the record
+  Trap& operator=(const Trap&);      ///< shares the record
+  Trap(Trap&&) noexcept;             ///< takes the record
+  Trap& operator=(Trap&&) noexcept;  ///< takes the record
 
   /// @name Accessors
   /// What the trap recorded. Anything not trapped (no layer for it, or the
@@ -133,8 +130,7 @@ class Trap {
   /// Passes if the trapped stdout is false in Perl's sense.
   bool stdout_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the trapped stdout equals @p expected.
-  bool stdout_is(const Expected& expected, std::string_view name = {},
-                 Loc where = Loc::current());
+  bool stdout_is(const Expected& expected, std::string_view name = {}, Loc where = Loc::current());
   /// Passes unless the trapped stdout equals @p expected.
   bool stdout_isnt(const Expected& expected, std::string_view name = {},
                    Loc where = Loc::current());
@@ -154,8 +150,7 @@ class Trap {
   /// Passes if the trapped stderr is false in Perl's sense.
   bool stderr_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the trapped stderr equals @p expected.
-  bool stderr_is(const Expected& expected, std::string_view name = {},
-                 Loc where = Loc::current());
+  bool stderr_is(const Expected& expected, std::string_view name = {}, Loc where = Loc::current());
   /// Passes unless the trapped stderr equals @p expected.
   bool stderr_isnt(const Expected& expected, std::string_view name = {},
                    Loc where = Loc::current());
@@ -175,17 +170,13 @@ class Trap {
   /// Passes if the exception's message is false in Perl's sense.
   bool die_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the exception's message equals @p expected.
-  bool die_is(const Expected& expected, std::string_view name = {},
-              Loc where = Loc::current());
+  bool die_is(const Expected& expected, std::string_view name = {}, Loc where = Loc::current());
   /// Passes unless the exception's message equals @p expected.
-  bool die_isnt(const Expected& expected, std::string_view name = {},
-                Loc where = Loc::current());
+  bool die_isnt(const Expected& expected, std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the Perl-syntax regex @p pattern matches the exception's message.
-  bool die_like(std::string_view pattern, std::string_view name = {},
-                Loc where = Loc::current());
+  bool die_like(std::string_view pattern, std::string_view name = {}, Loc where = Loc::current());
   /// Passes unless the Perl-syntax regex @p pattern matches the exception's message.
-  bool die_unlike(std::string_view pattern, std::string_view name = {},
-                  Loc where = Loc::current());
+  bool die_unlike(std::string_view pattern, std::string_view name = {}, Loc where = Loc::current());
   ///@}
 
   /// Passes if the trap died with an exception of type @p E (or derived from
@@ -201,14 +192,11 @@ class Trap {
   /// Passes if the exit code is false in Perl's sense.
   bool exit_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the exit code equals @p expected.
-  bool exit_is(const Expected& expected, std::string_view name = {},
-               Loc where = Loc::current());
+  bool exit_is(const Expected& expected, std::string_view name = {}, Loc where = Loc::current());
   /// Passes unless the exit code equals @p expected.
-  bool exit_isnt(const Expected& expected, std::string_view name = {},
-                 Loc where = Loc::current());
+  bool exit_isnt(const Expected& expected, std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the Perl-syntax regex @p pattern matches the exit code.
-  bool exit_like(std::string_view pattern, std::string_view name = {},
-                 Loc where = Loc::current());
+  bool exit_like(std::string_view pattern, std::string_view name = {}, Loc where = Loc::current());
   /// Passes unless the Perl-syntax regex @p pattern matches the exit code.
   bool exit_unlike(std::string_view pattern, std::string_view name = {},
                    Loc where = Loc::current());
@@ -222,8 +210,7 @@ class Trap {
   /// Passes if the returned value is false in Perl's sense.
   bool return_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the returned value equals @p expected.
-  bool return_is(const Expected& expected, std::string_view name = {},
-                 Loc where = Loc::current());
+  bool return_is(const Expected& expected, std::string_view name = {}, Loc where = Loc::current());
   /// Passes unless the returned value equals @p expected.
   bool return_isnt(const Expected& expected, std::string_view name = {},
                    Loc where = Loc::current());
@@ -243,8 +230,7 @@ class Trap {
   /// Passes if how the trap was left (leaveby()) is false in Perl's sense.
   bool leaveby_nok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if how the trap was left (leaveby()) equals @p expected.
-  bool leaveby_is(const Expected& expected, std::string_view name = {},
-                  Loc where = Loc::current());
+  bool leaveby_is(const Expected& expected, std::string_view name = {}, Loc where = Loc::current());
   /// Passes unless how the trap was left (leaveby()) equals @p expected.
   bool leaveby_isnt(const Expected& expected, std::string_view name = {},
                     Loc where = Loc::current());
@@ -261,23 +247,21 @@ class Trap {
   /// no such warning); `warn_is_deeply` compares the whole array.
   ///@{
   /// Passes if warning number @p index is true in Perl's sense.
-  bool warn_ok(std::size_t index, std::string_view name = {},
-               Loc where = Loc::current());
+  bool warn_ok(std::size_t index, std::string_view name = {}, Loc where = Loc::current());
   /// Passes if warning number @p index is false in Perl's sense.
-  bool warn_nok(std::size_t index, std::string_view name = {},
-                Loc where = Loc::current());
+  bool warn_nok(std::size_t index, std::string_view name = {}, Loc where = Loc::current());
   /// Passes if warning number @p index equals @p expected.
-  bool warn_is(std::size_t index, const Expected& expected,
-               std::string_view name = {}, Loc where = Loc::current());
+  bool warn_is(std::size_t index, const Expected& expected, std::string_view name = {},
+               Loc where = Loc::current());
   /// Passes unless warning number @p index equals @p expected.
-  bool warn_isnt(std::size_t index, const Expected& expected,
-                 std::string_view name = {}, Loc where = Loc::current());
+  bool warn_isnt(std::size_t index, const Expected& expected, std::string_view name = {},
+                 Loc where = Loc::current());
   /// Passes if the Perl-syntax regex @p pattern matches warning number @p index.
-  bool warn_like(std::size_t index, std::string_view pattern,
-                 std::string_view name = {}, Loc where = Loc::current());
+  bool warn_like(std::size_t index, std::string_view pattern, std::string_view name = {},
+                 Loc where = Loc::current());
   /// Passes unless the Perl-syntax regex @p pattern matches warning number @p index.
-  bool warn_unlike(std::size_t index, std::string_view pattern,
-                   std::string_view name = {}, Loc where = Loc::current());
+  bool warn_unlike(std::size_t index, std::string_view pattern, std::string_view name = {},
+                   Loc where = Loc::current());
   /// Passes if the whole warn array equals @p expected element by element.
   bool warn_is_deeply(const Array& expected, std::string_view name = {},
                       Loc where = Loc::current());
@@ -322,12 +306,10 @@ class Trap {
   template <class... Args>
   bool test(MethodName method, Args&&... args) {
     const Value values[] = {Value(), Value::from(std::forward<Args>(args))...};
-    return call(method.name, std::span<const Value>(values + 1, sizeof...(Args)),
-                method.where);
+    return call(method.name, std::span<const Value>(values + 1, sizeof...(Args)), method.where);
   }
   /// test() with the arguments already made Values.
-  bool call(std::string_view method, std::span<const Value> args,
-            Loc where = Loc::current());
+  bool call(std::string_view method, std::span<const Value> args, Loc where = Loc::current());
 
   /// @name For layer authors
   /// Only meaningful while the trap springs (inside a layer, the code, or a
@@ -378,10 +360,9 @@ class Trap {
  private:
   friend struct detail::TrapState;
   friend struct detail::Registry;
-  bool check_(std::string_view accessor, std::string_view test,
-              std::initializer_list<Value> args, Loc where);
-  bool report_isa_(bool is, const std::string& type, std::string_view name,
-                   Loc where);
+  bool check_(std::string_view accessor, std::string_view test, std::initializer_list<Value> args,
+              Loc where);
+  bool report_isa_(bool is, const std::string& type, std::string_view name, Loc where);
   const Value& require_return_() const;
   std::shared_ptr<detail::TrapState> s_;
 };

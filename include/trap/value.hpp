@@ -34,7 +34,7 @@ std::string demangle(const char* mangled);
 /// Renders a value of a type Value does not know natively.
 template <class T>
 std::string render_opaque(const T& object) {
-  if constexpr (requires(std::ostream& os) { os << object; }) {
+  if constexpr (requires(std::ostream & os) { os << object; }) {
     std::ostringstream os;
     os << object;
     return os.str();
@@ -55,8 +55,8 @@ struct Opaque {
   /// Decodes codec bytes and compares them with the object with `==`, if
   /// the type has a codec and `==`.
   bool (*equal_encoded)(const void*, std::string_view) = nullptr;
-  std::string type_key;                          ///< mangled name, without object
-  std::optional<std::string> encoded;            ///< codec bytes, without object
+  std::string type_key;                ///< mangled name, without object
+  std::optional<std::string> encoded;  ///< codec bytes, without object
 };
 
 struct ValueCodec;
@@ -126,8 +126,7 @@ class Value {
   Value(bool b) : v_(b) {}
   /// Any integer type (except bool) is held as a 64-bit signed integer.
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  Value(T i) : v_(static_cast<std::int64_t>(i)) {}
+  requires(!std::same_as<T, bool>) Value(T i) : v_(static_cast<std::int64_t>(i)) {}
   /// Any floating-point type is held as a double.
   template <std::floating_point T>
   Value(T d) : v_(static_cast<double>(d)) {}
@@ -213,9 +212,7 @@ class Value {
   // A string that is a number (white space around it allowed), as Perl
   // numifies "42\n".
   std::optional<double> numeric_string() const;
-  std::variant<std::monostate, bool, std::int64_t, double, std::string, Array,
-               detail::Opaque>
-      v_;
+  std::variant<std::monostate, bool, std::int64_t, double, std::string, Array, detail::Opaque> v_;
 };
 
 /// What a typed test method (`return_is`, `stdout_isnt`, `warn_is`, ...)
@@ -229,8 +226,8 @@ class Expected {
  public:
   /// Makes the value to compare with from @p object.
   template <class T>
-    requires(!std::same_as<std::remove_cvref_t<T>, Expected>)
-  Expected(T&& object)  // NOLINT: implicit, as the methods' argument
+  requires(!std::same_as<std::remove_cvref_t<T>, Expected>)
+      Expected(T&& object)  // NOLINT: implicit, as the methods' argument
       : value_(Value::from_comparable(std::forward<T>(object))) {}
   /// The value to compare with.
   const Value& value() const { return value_; }
@@ -256,8 +253,8 @@ Value array_of(const Vector& vector, Convert convert) {
 template <class T>
 Value Value::from(T&& object) {
   using U = std::remove_cvref_t<T>;
-  if constexpr (std::is_constructible_v<Value, const U&> &&
-                !std::is_same_v<U, Value> && !detail::is_vector<U>::value) {
+  if constexpr (std::is_constructible_v<Value, const U&> && !std::is_same_v<U, Value> &&
+                !detail::is_vector<U>::value) {
     return Value(object);
   } else if constexpr (std::is_same_v<U, Value>) {
     return object;
@@ -322,8 +319,7 @@ T Value::as() const {
     if (auto* d = std::get_if<double>(&v_)) return static_cast<T>(*d);
     if (auto d = numeric_string()) return static_cast<T>(*d);
     bad_conversion(detail::demangle(typeid(T).name()).c_str());
-  } else if constexpr (std::is_same_v<T, std::string> ||
-                       std::is_same_v<T, std::string_view>) {
+  } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
     return T(string());
   } else if constexpr (detail::is_optional<T>::value) {
     if (is_null()) return T();

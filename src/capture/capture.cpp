@@ -79,7 +79,8 @@ struct Pool {
   }
   void give(std::string dir, posix::Fd fd, std::size_t offset) {
     std::lock_guard lock(mutex);
-    if (free.size() < kMax) free.push_back({std::move(dir), std::move(fd), offset, posix::self_pid()});
+    if (free.size() < kMax)
+      free.push_back({std::move(dir), std::move(fd), offset, posix::self_pid()});
   }
 };
 
@@ -341,7 +342,8 @@ void clear_stream_errors(int fd) {
 }  // namespace
 
 bool Capture::begin() {
-  if (state_ != State::idle) throw TrapError("capture of fd " + std::to_string(fd_) + " begun twice");
+  if (state_ != State::idle)
+    throw TrapError("capture of fd " + std::to_string(fd_) + " begun twice");
   const bool shared = !per_thread();
   if (shared) lock_process_wide_captures();
   bool began = false;

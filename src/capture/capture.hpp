@@ -7,9 +7,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <utility>
 #include <streambuf>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <trap/builder.hpp>
@@ -114,7 +114,10 @@ class PooledFile {
       : fd_(std::move(fd)), dir_(std::move(dir)), offset_(offset), pid_(posix::self_pid()) {}
   ~PooledFile();
   PooledFile(PooledFile&& o) noexcept
-      : fd_(std::move(o.fd_)), dir_(std::move(o.dir_)), offset_(o.offset_), clean_(o.clean_),
+      : fd_(std::move(o.fd_)),
+        dir_(std::move(o.dir_)),
+        offset_(o.offset_),
+        clean_(o.clean_),
         pid_(o.pid_) {}
   PooledFile& operator=(PooledFile&&) noexcept;
   int fd() const { return fd_.get(); }
@@ -136,10 +139,10 @@ class PooledFile {
  private:
   void release() noexcept;
   posix::Fd fd_;
-  std::string dir_;          // empty for memory files
-  std::size_t offset_ = 0;   // where this capture's bytes begin
-  bool clean_ = true;        // read whole, held by no other process: fit to reuse
-  int pid_ = 0;              // the process that made or took it
+  std::string dir_;         // empty for memory files
+  std::size_t offset_ = 0;  // where this capture's bytes begin
+  bool clean_ = true;       // read whole, held by no other process: fit to reuse
+  int pid_ = 0;             // the process that made or took it
 };
 
 /// For a capture into a file, under a file-size limit (RLIMIT_FSIZE): a

@@ -32,7 +32,6 @@ const StrategyFn* find_strategy_ptr_locked(std::string_view spec);
 /// Applies output layer @p name on descriptor @p fd: with @p chosen, the
 /// strategy of the layer's argument, if any; else the one an `output` layer
 /// above set; else dup2. A closed descriptor is not captured and reads "".
-void apply_output_layer(Trap& self, const std::string& name, int fd,
-                        const StrategyFn* chosen);
+void apply_output_layer(Trap& self, const std::string& name, int fd, const StrategyFn* chosen);
 
 }  // namespace trap::detail

@@ -4,22 +4,21 @@
 
 #include <trap/detail/spec_grammar.hpp>
 
+#include "capture/strategies.hpp"
 #include "engine/spec.hpp"
 #include "engine/state.hpp"
-#include "capture/strategies.hpp"
 
 namespace trap {
 namespace detail {
 namespace {
 
 void check_layer_name(std::string_view name) {
-  if (!is_layer_name(name))
-    throw UsageError("Invalid layer name \"" + std::string(name) + "\"");
+  if (!is_layer_name(name)) throw UsageError("Invalid layer name \"" + std::string(name) + "\"");
 }
 
 template <class Map>
-auto find_up(const Trapper& t, Map TrapperData::*table, std::string_view name)
-    -> const typename Map::mapped_type* {
+auto find_up(const Trapper& t, Map TrapperData::*table, std::string_view name) -> const
+    typename Map::mapped_type* {
   for (const Trapper* p = &t; p; p = p->parent()) {
     auto& m = Registry::data(*p).*table;
     if (auto it = m.find(name); it != m.end()) return &it->second;
@@ -112,8 +111,7 @@ Registry::Resolution Registry::resolve_method(const Trapper& t, std::string_view
   return r;
 }
 
-LayerStack Registry::resolve_locked(const Trapper& t,
-                                    std::span<const std::string> specs) const {
+LayerStack Registry::resolve_locked(const Trapper& t, std::span<const std::string> specs) const {
   LayerStack out;
   for (const auto& element : specs) {
     auto [name, arg] = parse_element(element);
@@ -287,8 +285,8 @@ const StrategyFn* Builder::first_capture_strategy(std::string_view spec) const {
   return detail::find_strategy_ptr_locked(spec);
 }
 
-std::vector<LayerImpl> Builder::layer_implementation(
-    const Trapper& trapper, std::span<const std::string> specs) const {
+std::vector<LayerImpl> Builder::layer_implementation(const Trapper& trapper,
+                                                     std::span<const std::string> specs) const {
   auto& reg = Registry::get();
   std::shared_lock lock(reg.mutex);
   return reg.resolve_locked(trapper, detail::split_each(specs));
@@ -300,23 +298,24 @@ void Builder::accessor(Trapper& trapper, const AccessorSpec& spec) {
   auto& table = Registry::data(trapper).accessors;
   for (auto& name : spec.simple) {
     if (name.empty()) throw UsageError("Accessor with an empty name");
-    table.insert_or_assign(name, detail::AccessorDef{name, spec.is_leaveby, spec.is_array, {}, spec.layer});
+    table.insert_or_assign(
+        name, detail::AccessorDef{name, spec.is_leaveby, spec.is_array, {}, spec.layer});
   }
   for (auto& [name, fn] : spec.flexible) {
     if (name.empty()) throw UsageError("Accessor with an empty name");
     if (!fn) throw UsageError("Flexible accessor \"" + name + "\" has no implementation");
-    table.insert_or_assign(name, detail::AccessorDef{name, spec.is_leaveby, spec.is_array, fn, spec.layer});
+    table.insert_or_assign(
+        name, detail::AccessorDef{name, spec.is_leaveby, spec.is_array, fn, spec.layer});
   }
   ++reg.generation;
 }
 
-void Builder::test(Trapper& trapper, std::string_view name, std::string_view argspec,
-                   TestFn fn) {
+void Builder::test(Trapper& trapper, std::string_view name, std::string_view argspec, TestFn fn) {
   using detail::ArgWord;
   static const std::map<std::string, ArgWord, std::less<>> words{
-      {"trap", ArgWord::trap},          {"object", ArgWord::trap},
-      {"entirety", ArgWord::entirety},  {"all", ArgWord::entirety},
-      {"element", ArgWord::element},    {"indexed", ArgWord::element},
+      {"trap", ArgWord::trap},           {"object", ArgWord::trap},
+      {"entirety", ArgWord::entirety},   {"all", ArgWord::entirety},
+      {"element", ArgWord::element},     {"indexed", ArgWord::element},
       {"predicate", ArgWord::predicate}, {"name", ArgWord::name}};
   detail::TestDef def{std::string(name), {}, std::move(fn)};
   for (auto& w : detail::split_words(argspec)) {

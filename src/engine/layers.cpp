@@ -9,12 +9,12 @@
 #include <trap/detail/spec_grammar.hpp>
 #include <trap/trap.hpp>
 
-#include "posix/fd.hpp"
-#include "engine/state.hpp"
 #include "capture/capture.hpp"
-#include "posix/stop_shield.hpp"
 #include "capture/strategies.hpp"
 #include "capture/unbuffered_streambuf.hpp"
+#include "engine/state.hpp"
+#include "posix/fd.hpp"
+#include "posix/stop_shield.hpp"
 
 namespace trap {
 namespace detail {
@@ -278,8 +278,7 @@ const StrategyFn* find_strategy_ptr_locked(std::string_view spec) {
   throw UsageError("No capture strategy found for " + list);
 }
 
-void apply_output_layer(Trap& self, const std::string& name, int fd,
-                        const StrategyFn* chosen) {
+void apply_output_layer(Trap& self, const std::string& name, int fd, const StrategyFn* chosen) {
   self.set(name, Value(""));
   const StrategyFn* s = chosen;
   if (!s) s = Registry::state(self)->default_strategy.get();
@@ -308,8 +307,8 @@ Trapper& standard() {
 void warn(std::string_view message, trap::source_location where) {
   std::string text(message);
   if (text.empty() || text.back() != '\n')
-    text += " at " + std::string(where.file_name()) + " line " +
-            std::to_string(where.line()) + ".\n";
+    text +=
+        " at " + std::string(where.file_name()) + " line " + std::to_string(where.line()) + ".\n";
   if (detail::WarnBuf* buf = detail::warn_route) {
     buf->add_whole(text);
     return;

@@ -37,17 +37,17 @@ std::string takes(const TestDef& t, bool need_index) {
 
 [[noreturn]] void missing_argument(std::string_view method, const TestDef& t, bool need_index,
                                    std::size_t position, const char* what) {
-  throw UsageError(std::string(method) + ": missing argument " + std::to_string(position) +
-                   " (" + what + "): it takes " + takes(t, need_index));
+  throw UsageError(std::string(method) + ": missing argument " + std::to_string(position) + " (" +
+                   what + "): it takes " + takes(t, need_index));
 }
 
 // A test on an accessor that a layer sets whenever it runs, on a trap
 // that holds nothing in it: the trap did not run that layer.
 void require_providing_layer(const Trap& trap, std::string_view method, const AccessorDef& a) {
   if (a.layer.empty() || trap.has(a.name)) return;
-  throw UsageError(std::string(method) + ": the accessor \"" + a.name +
-                   "\" is set by layer \"" + a.layer +
-                   "\", which this trap did not run: add :" + a.layer + " to its layer spec");
+  throw UsageError(std::string(method) + ": the accessor \"" + a.name + "\" is set by layer \"" +
+                   a.layer + "\", which this trap did not run: add :" + a.layer +
+                   " to its layer spec");
 }
 
 // What a method name stands for on a trapper, copied out of the registry
@@ -125,8 +125,8 @@ BoundArgs bind_arguments(std::string_view method, const AccessorDef& a, const Te
     }
   }
   if (next_arg < args.size())
-    throw UsageError(std::string(method) + ": too many arguments (" +
-                     std::to_string(args.size()) + ")");
+    throw UsageError(std::string(method) + ": too many arguments (" + std::to_string(args.size()) +
+                     ")");
   return bound;
 }
 
@@ -145,11 +145,20 @@ std::vector<Value> callback_arguments(const TestDef& t, const Value& entirety, c
   std::size_t p = 0;
   for (ArgWord w : t.argspec) {
     switch (w) {
-      case ArgWord::trap: break;
-      case ArgWord::entirety: cb.push_back(entirety); break;
-      case ArgWord::element: cb.push_back(element); break;
-      case ArgWord::predicate: cb.push_back(bound.predicates[p++]); break;
-      case ArgWord::name: cb.push_back(bound.name); break;
+      case ArgWord::trap:
+        break;
+      case ArgWord::entirety:
+        cb.push_back(entirety);
+        break;
+      case ArgWord::element:
+        cb.push_back(element);
+        break;
+      case ArgWord::predicate:
+        cb.push_back(bound.predicates[p++]);
+        break;
+      case ArgWord::name:
+        cb.push_back(bound.name);
+        break;
     }
   }
   return cb;
@@ -252,31 +261,31 @@ bool call_with_name(Trap& trap, std::string_view method, std::string_view name,
 
 }  // namespace
 
-#define TRAP_SCALAR_TESTS(acc)                                                    \
-  bool Trap::acc##_ok(std::string_view name, Loc where) {                         \
-    return check_(#acc, "ok", {Value(name)}, where);                              \
-  }                                                                               \
-  bool Trap::acc##_nok(std::string_view name, Loc where) {                        \
-    return check_(#acc, "nok", {Value(name)}, where);                             \
-  }                                                                               \
-  bool Trap::acc##_is(const Expected& expected, std::string_view name, Loc where) {  \
-    return check_(#acc, "is", {expected.value(), Value(name)}, where);                    \
-  }                                                                               \
-  bool Trap::acc##_isnt(const Expected& expected, std::string_view name, Loc where) { \
-    return check_(#acc, "isnt", {expected.value(), Value(name)}, where);                  \
-  }                                                                               \
-  bool Trap::acc##_like(std::string_view pattern, std::string_view name, Loc where) { \
-    return check_(#acc, "like", {Value(pattern), Value(name)}, where);            \
-  }                                                                               \
+#define TRAP_SCALAR_TESTS(acc)                                                          \
+  bool Trap::acc##_ok(std::string_view name, Loc where) {                               \
+    return check_(#acc, "ok", {Value(name)}, where);                                    \
+  }                                                                                     \
+  bool Trap::acc##_nok(std::string_view name, Loc where) {                              \
+    return check_(#acc, "nok", {Value(name)}, where);                                   \
+  }                                                                                     \
+  bool Trap::acc##_is(const Expected& expected, std::string_view name, Loc where) {     \
+    return check_(#acc, "is", {expected.value(), Value(name)}, where);                  \
+  }                                                                                     \
+  bool Trap::acc##_isnt(const Expected& expected, std::string_view name, Loc where) {   \
+    return check_(#acc, "isnt", {expected.value(), Value(name)}, where);                \
+  }                                                                                     \
+  bool Trap::acc##_like(std::string_view pattern, std::string_view name, Loc where) {   \
+    return check_(#acc, "like", {Value(pattern), Value(name)}, where);                  \
+  }                                                                                     \
   bool Trap::acc##_unlike(std::string_view pattern, std::string_view name, Loc where) { \
-    return check_(#acc, "unlike", {Value(pattern), Value(name)}, where);          \
+    return check_(#acc, "unlike", {Value(pattern), Value(name)}, where);                \
   }
 
 TRAP_SCALAR_TESTS(stdout)
 TRAP_SCALAR_TESTS(stderr)
 TRAP_SCALAR_TESTS(die)
 TRAP_SCALAR_TESTS(exit)
-TRAP_SCALAR_TESTS(return)
+TRAP_SCALAR_TESTS(return )
 TRAP_SCALAR_TESTS(leaveby)
 #undef TRAP_SCALAR_TESTS
 
@@ -295,8 +304,7 @@ bool Trap::warn_isnt(std::size_t i, const Expected& expected, std::string_view n
 bool Trap::warn_like(std::size_t i, std::string_view pattern, std::string_view name, Loc where) {
   return check_("warn", "like", {Value(i), Value(pattern), Value(name)}, where);
 }
-bool Trap::warn_unlike(std::size_t i, std::string_view pattern, std::string_view name,
-                       Loc where) {
+bool Trap::warn_unlike(std::size_t i, std::string_view pattern, std::string_view name, Loc where) {
   return check_("warn", "unlike", {Value(i), Value(pattern), Value(name)}, where);
 }
 bool Trap::warn_is_deeply(const Array& expected, std::string_view name, Loc where) {

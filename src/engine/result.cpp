@@ -33,11 +33,11 @@ std::string left_with(const Trap& trap) {
 bool wrong_leaveby(Trap& trap, const AccessorDef& a, const Value& name,
                    trap::source_location where) {
   std::string how = trap.leaveby();
-  send_result(false, name,
-              {"    Expecting to " + a.name + "(), but instead " +
-               (how.empty() ? std::string("never left") : how + "()ed") + " with " +
-               left_with(trap)},
-              where);
+  send_result(
+      false, name,
+      {"    Expecting to " + a.name + "(), but instead " +
+       (how.empty() ? std::string("never left") : how + "()ed") + " with " + left_with(trap)},
+      where);
   trap.test_failure();
   return false;
 }

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <cerrno>
-#include <trap/source_location.hpp>
 #include <string>
 #include <vector>
 
+#include <trap/source_location.hpp>
 #include <trap/trap_object.hpp>
 
 #include "engine/state.hpp"

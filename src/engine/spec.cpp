@@ -12,8 +12,8 @@ namespace {
   std::string what(spec_fault_text(fault.fault));
   if (fault.fault == SpecFault::junk_after_close)
     what = "unexpected \"" + std::string(1, spec[fault.position]) + "\" after \")\"";
-  throw UsageError("Malformed layer spec \"" + std::string(spec) + "\": " + what +
-                   " at position " + std::to_string(fault.position));
+  throw UsageError("Malformed layer spec \"" + std::string(spec) + "\": " + what + " at position " +
+                   std::to_string(fault.position));
 }
 
 }  // namespace
@@ -38,9 +38,7 @@ LayerElement parse_element(std::string_view element) {
 std::vector<std::string> split_words(std::string_view text) {
   std::vector<std::string> out;
   std::size_t i = 0;
-  auto word = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-  };
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   while (i < text.size()) {
     if (!word(text[i])) {
       ++i;

@@ -1,9 +1,6 @@
 // Private data behind Trapper, Builder and Trap.
 #pragma once
 
-#include <trap/builder.hpp>
-#include <trap/trap_object.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,6 +11,9 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include <trap/builder.hpp>
+#include <trap/trap_object.hpp>
 
 // escape(), quoted(), current_exception_*(): the engine's code uses them
 // throughout.

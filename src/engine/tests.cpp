@@ -1,8 +1,8 @@
 // The standard tests (ok, nok, is, isnt, like, unlike, is_deeply) and
 // methods (quiet, diag_all, diag_all_once) of trap::standard().
-#include <boost/regex.hpp>
-
 #include <algorithm>
+
+#include <boost/regex.hpp>
 
 #include <trap/trap.hpp>
 
@@ -51,7 +51,8 @@ std::string perl_dollars(const std::string& pattern) {
 bool matches(const std::string& pattern, const std::string& subject) {
   boost::regex re;
   try {
-    re.assign(perl_dollars(pattern), boost::regex::perl | boost::regex::no_mod_m | boost::regex::no_mod_s);
+    re.assign(perl_dollars(pattern),
+              boost::regex::perl | boost::regex::no_mod_m | boost::regex::no_mod_s);
   } catch (const boost::regex_error& e) {
     throw UsageError("Invalid regular expression \"" + pattern + "\": " + e.what());
   }
@@ -68,16 +69,16 @@ std::string truncated(const Value& v) {
 bool test_ok(Trap& self, std::span<const Value> a) {
   bool ok = a[0].truthy();
   if (!ok)
-    self.diag("    Expecting true value in " + self.test_accessor() + ", but got " +
-              a[0].str() + " instead");
+    self.diag("    Expecting true value in " + self.test_accessor() + ", but got " + a[0].str() +
+              " instead");
   return ok;
 }
 
 bool test_nok(Trap& self, std::span<const Value> a) {
   bool ok = !a[0].truthy();
   if (!ok)
-    self.diag("    Expecting false value in " + self.test_accessor() + ", but got " +
-              a[0].str() + " instead");
+    self.diag("    Expecting false value in " + self.test_accessor() + ", but got " + a[0].str() +
+              " instead");
   return ok;
 }
 
@@ -190,7 +191,8 @@ std::string dump_trap(const Trap& trap) {
   std::size_t width = 0;
   for (auto& r : rows) width = std::max(width, r.first.size());
   std::string out = "bless({\n";
-  for (auto& [k, v] : rows) out += "  " + k + std::string(width - k.size(), ' ') + " => " + v + ",\n";
+  for (auto& [k, v] : rows)
+    out += "  " + k + std::string(width - k.size(), ' ') + " => " + v + ",\n";
   return out + "}, \"" + trap.trapper().name() + "\")";
 }
 

@@ -8,8 +8,8 @@
 #include <trap/trap.hpp>
 
 #include "capture/capture.hpp"
-#include "posix/fd.hpp"
 #include "engine/state.hpp"
+#include "posix/fd.hpp"
 #include "posix/stop_shield.hpp"
 
 namespace trap {
@@ -53,8 +53,7 @@ void run_teardowns(Trap& trap, std::size_t first) {
     } catch (const InternalException&) {
       // its message is already recorded
     } catch (...) {
-      st.exceptions.push_back("Rethrowing teardown exception: " +
-                              current_exception_message());
+      st.exceptions.push_back("Rethrowing teardown exception: " + current_exception_message());
     }
   }
 }
@@ -205,9 +204,7 @@ Trap& Trap::operator=(Trap&&) noexcept = default;
 // --------------------------------------------------------------- accessors
 
 namespace {
-std::string string_of(const Value* v) {
-  return v && v->is_string() ? v->string() : std::string();
-}
+std::string string_of(const Value* v) { return v && v->is_string() ? v->string() : std::string(); }
 }  // namespace
 
 std::string Trap::leaveby() const { return string_of(s_->find("leaveby")); }
@@ -267,8 +264,7 @@ const Trapper& Trap::trapper() const { return *s_->trapper; }
 // ------------------------------------------------------ layer author's API
 
 void Trap::next() {
-  if (!s_->springing || !s_->layers)
-    throw UsageError("next() called outside a springing trap");
+  if (!s_->springing || !s_->layers) throw UsageError("next() called outside a springing trap");
   if (s_->pos == 0)
     exception("The layer stack has no terminating layer (such as raw) at its bottom");
   const LayerImpl& layer = (*s_->layers)[--s_->pos];
@@ -326,9 +322,7 @@ void Trap::test_failure() {
   s_->in_test_failure = false;
 }
 
-void Trap::on_test_failure(std::function<void(Trap&)> fn) {
-  s_->on_test_failure = std::move(fn);
-}
+void Trap::on_test_failure(std::function<void(Trap&)> fn) { s_->on_test_failure = std::move(fn); }
 
 Props& Trap::prop(std::string_view ns) {
   auto it = s_->props.find(ns);

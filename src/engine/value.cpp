@@ -48,7 +48,7 @@ std::int64_t Value::integer_in(std::int64_t min, std::uint64_t max, const char* 
   if (auto* p = std::get_if<std::int64_t>(&v_)) {
     i = *p;
   } else if ((d = std::get_if<double>(&v_) ? std::optional(std::get<double>(v_))
-                                             : numeric_string())) {
+                                           : numeric_string())) {
     // Only a whole number in int64's range; NaN fails the first test.
     if (!(std::trunc(*d) == *d) || *d < -0x1p63 || *d >= 0x1p63) bad_conversion(to);
     i = static_cast<std::int64_t>(*d);
@@ -65,15 +65,20 @@ void Value::bad_conversion(const char* to) const {
 
 bool Value::truthy() const {
   switch (v_.index()) {
-    case 0: return false;
-    case 1: return std::get<bool>(v_);
-    case 2: return std::get<std::int64_t>(v_) != 0;
-    case 3: return std::get<double>(v_) != 0;
+    case 0:
+      return false;
+    case 1:
+      return std::get<bool>(v_);
+    case 2:
+      return std::get<std::int64_t>(v_) != 0;
+    case 3:
+      return std::get<double>(v_) != 0;
     case 4: {
       auto& s = std::get<std::string>(v_);
       return !s.empty() && s != "0";
     }
-    default: return true;
+    default:
+      return true;
   }
 }
 
@@ -91,11 +96,16 @@ std::string number_text(double d) {
 
 std::string Value::str() const {
   switch (v_.index()) {
-    case 0: return "undef";
-    case 1: return std::get<bool>(v_) ? "true" : "false";
-    case 2: return std::to_string(std::get<std::int64_t>(v_));
-    case 3: return number_text(std::get<double>(v_));
-    case 4: return detail::quoted(std::get<std::string>(v_));
+    case 0:
+      return "undef";
+    case 1:
+      return std::get<bool>(v_) ? "true" : "false";
+    case 2:
+      return std::to_string(std::get<std::int64_t>(v_));
+    case 3:
+      return number_text(std::get<double>(v_));
+    case 4:
+      return detail::quoted(std::get<std::string>(v_));
     case 5: {
       std::string out = "[";
       auto& a = std::get<Array>(v_);
@@ -105,18 +115,25 @@ std::string Value::str() const {
       }
       return out + "]";
     }
-    default: return std::get<detail::Opaque>(v_).rendering;
+    default:
+      return std::get<detail::Opaque>(v_).rendering;
   }
 }
 
 std::string Value::type_name() const {
   switch (v_.index()) {
-    case 0: return "undef";
-    case 1: return "bool";
-    case 2: return "integer";
-    case 3: return "number";
-    case 4: return "string";
-    case 5: return "array";
+    case 0:
+      return "undef";
+    case 1:
+      return "bool";
+    case 2:
+      return "integer";
+    case 3:
+      return "number";
+    case 4:
+      return "string";
+    case 5:
+      return "array";
     default: {
       auto& o = std::get<detail::Opaque>(v_);
       return detail::demangle(o.type ? o.type->name() : o.type_key.c_str());
@@ -137,8 +154,8 @@ std::string type_key(const detail::Opaque& o) {
 }
 
 [[noreturn]] void cannot_compare(const detail::Opaque& o, const std::string& why) {
-  throw UsageError("Cannot compare values of type " +
-                   detail::demangle(type_key(o).c_str()) + ": " + why);
+  throw UsageError("Cannot compare values of type " + detail::demangle(type_key(o).c_str()) + ": " +
+                   why);
 }
 
 // Two values of the same type that from() made, or that came back from a
@@ -150,16 +167,18 @@ bool opaque_equal(const detail::Opaque& x, const detail::Opaque& y) {
   }
   if (!x.object && !y.object) {
     if (!x.encoded || !y.encoded)
-      cannot_compare(x, "one came back from a forked child as its rendering only; "
-                        "specialise trap::codec<T> for it");
+      cannot_compare(x,
+                     "one came back from a forked child as its rendering only; "
+                     "specialise trap::codec<T> for it");
     return *x.encoded == *y.encoded;
   }
   const detail::Opaque& live = x.object ? x : y;
   const detail::Opaque& back = x.object ? y : x;
   if (!live.equal) cannot_compare(live, "it has no operator==");
   if (!back.encoded || !live.equal_encoded)
-    cannot_compare(live, "one came back from a forked child as its rendering only; "
-                         "specialise trap::codec<T> for it");
+    cannot_compare(live,
+                   "one came back from a forked child as its rendering only; "
+                   "specialise trap::codec<T> for it");
   try {
     return live.equal_encoded(live.object.get(), *back.encoded);
   } catch (const std::exception& e) {
@@ -179,8 +198,10 @@ bool Value::same_kind(const Value& a, const Value& b) {
 bool operator==(const Value& a, const Value& b) {
   if (!Value::same_kind(a, b)) return false;
   switch (a.v_.index()) {
-    case 0: return true;
-    case 1: return std::get<bool>(a.v_) == std::get<bool>(b.v_);
+    case 0:
+      return true;
+    case 1:
+      return std::get<bool>(a.v_) == std::get<bool>(b.v_);
     case 2:
     case 3: {
       auto* ai = std::get_if<std::int64_t>(&a.v_);
@@ -190,8 +211,10 @@ bool operator==(const Value& a, const Value& b) {
       if (bi) return same_number(*bi, std::get<double>(a.v_));
       return std::get<double>(a.v_) == std::get<double>(b.v_);
     }
-    case 4: return a.string() == b.string();
-    case 5: return a.array() == b.array();
+    case 4:
+      return a.string() == b.string();
+    case 5:
+      return a.array() == b.array();
     default:
       return opaque_equal(std::get<detail::Opaque>(a.v_), std::get<detail::Opaque>(b.v_));
   }

@@ -15,16 +15,17 @@
 // signal unblocked). Unlike a real exit, atexit handlers,
 // static destructors and the stdio flush at exit do not run, and the process
 // goes on.
+#include "isolation/exit.hpp"
+
 #include <cxxabi.h>
 #include <dlfcn.h>
-#include <stdlib.h>
 #include <setjmp.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <trap/builder.hpp>
 
 #include "engine/state.hpp"
-#include "isolation/exit.hpp"
 #include "isolation/fork.hpp"
 #include "posix/children.hpp"
 #include "posix/fd.hpp"
@@ -186,5 +187,4 @@ void quick_exit(int code) noexcept { trap::detail::leave("quick_exit", code); }
 void _exit(int code) { trap::detail::leave_now(code); }
 
 void _Exit(int code) noexcept { trap::detail::leave_now(code); }
-
 }

@@ -15,7 +15,7 @@ struct ExitFrame {
   sigjmp_buf env;
   int code = 0;
   pid_t pid = 0;
-  std::size_t depth = 0;  // traps springing on this thread when it was set
+  std::size_t depth = 0;                 // traps springing on this thread when it was set
   bool catches_underscore_exit = false;  // the fork layer's frame in its child
   ExitFrame* prev = nullptr;
   ShieldState shield;         // this thread's stop shield when it was set

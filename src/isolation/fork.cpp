@@ -15,6 +15,8 @@
 // An outer timeout layer hands its deadline down (trap/detail/timeout_deadline.hpp):
 // then this layer waits only until the deadline, asks the child to hand over
 // its captures and die, and kills the child's process group.
+#include "isolation/fork.hpp"
+
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
@@ -34,17 +36,16 @@
 #include <trap/trap.hpp>
 
 #include "capture/capture.hpp"
-#include "isolation/exit.hpp"
-#include "isolation/fork.hpp"
-#include "isolation/fork_record.hpp"
-#include "isolation/fork_child.hpp"
-#include "isolation/fork_replay.hpp"
-#include "report/hub_internals.hpp"
-#include "posix/stop_shield.hpp"
-#include "posix/fd.hpp"
-#include "posix/children.hpp"
-#include "engine/state.hpp"
 #include "capture/strategies.hpp"
+#include "engine/state.hpp"
+#include "isolation/exit.hpp"
+#include "isolation/fork_child.hpp"
+#include "isolation/fork_record.hpp"
+#include "isolation/fork_replay.hpp"
+#include "posix/children.hpp"
+#include "posix/fd.hpp"
+#include "posix/stop_shield.hpp"
+#include "report/hub_internals.hpp"
 
 namespace trap::detail {
 namespace {
@@ -80,8 +81,8 @@ class ChildSalvage final : public CaptureSalvage {
   void forget(int slot) noexcept override;
 } child_salvage;
 
-constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL,  SIGTRAP,
-                                 SIGSYS,  SIGTERM, SIGINT,  SIGQUIT, SIGHUP,  SIGPIPE,
+constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL, SIGTRAP,
+                                 SIGSYS,  SIGTERM, SIGINT,  SIGQUIT, SIGHUP, SIGPIPE,
                                  SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ};
 
 // The signal the parent sends at a timeout deadline. A real-time signal:
@@ -229,8 +230,7 @@ void warn_if_threaded() {
 
 // Waits for the child; at the deadline asks it to hand over its captures and
 // end, then kills its process group. Returns the wait status.
-int wait_for_child(const ForkedChild& c, const std::optional<Deadline>& deadline,
-                   bool& timed_out) {
+int wait_for_child(const ForkedChild& c, const std::optional<Deadline>& deadline, bool& timed_out) {
   const pid_t pid = c.pid;
   std::optional<int> status = posix::wait_until(
       pid, deadline ? std::optional(deadline->when) : std::nullopt, c.exited.get());
@@ -355,8 +355,10 @@ namespace {
 
 void fork_layer(Trap& self, std::string_view style) {
   if (style == "exec") {
-    if (fork_disabled()) self.next();
-    else fork_exec_layer(self);
+    if (fork_disabled())
+      self.next();
+    else
+      fork_exec_layer(self);
     return;
   }
   // Any other style was refused when the spec was read (check_fork_style).
@@ -434,7 +436,8 @@ void ChildSalvage::forget(int slot) noexcept {
 void register_fork_layer(Trapper& t) {
   auto& B = Builder::instance();
   B.layer(t, "fork", fork_layer, [](std::string_view style) {
-    if (!style.empty() && style != "exec") bad_layer_argument("fork", style, "no argument or \"exec\"");
+    if (!style.empty() && style != "exec")
+      bad_layer_argument("fork", style, "no argument or \"exec\"");
   });
   B.accessor(t, {.simple = {"signal"}, .is_leaveby = true});
 }

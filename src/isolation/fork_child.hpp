@@ -10,8 +10,8 @@
 #include <trap/detail/timeout_deadline.hpp>
 
 #include "isolation/fork_record.hpp"
-#include "posix/fd.hpp"
 #include "posix/children.hpp"
+#include "posix/fd.hpp"
 
 namespace trap {
 class Trap;

@@ -16,12 +16,12 @@
 #include <trap/trap.hpp>
 
 #include "capture/capture.hpp"
+#include "engine/state.hpp"
 #include "isolation/fork_child.hpp"
 #include "isolation/fork_replay.hpp"
-#include "report/hub_internals.hpp"
-#include "posix/fd.hpp"
 #include "posix/children.hpp"
-#include "engine/state.hpp"
+#include "posix/fd.hpp"
+#include "report/hub_internals.hpp"
 
 extern char** environ;
 
@@ -113,8 +113,9 @@ void fork_exec_layer(Trap& self) {
   });
   ReexecArguments arguments = reexec.load();
   if (!arguments)
-    self.exception("fork(exec): no test framework can run this test again in a new process; "
-                   "include <trap/boost_test.hpp> in a Boost.Test program");
+    self.exception(
+        "fork(exec): no test framework can run this test again in a new process; "
+        "include <trap/boost_test.hpp> in a Boost.Test program");
   flush_streams(1);
   flush_streams(2);
   ForkedChild& c = forked_child(self);
@@ -133,11 +134,8 @@ void fork_exec_layer(Trap& self) {
     // Gone before the wait below, which an outer timeout may jump out of.
     std::vector<std::string> argv{"/proc/self/exe"};
     for (auto& a : arguments()) argv.push_back(std::move(a));
-    std::vector<posix::Redirect> redirects{{-1, 0},
-                                           {-1, 1},
-                                           {-1, 2},
-                                           {earlier.get(), kExecReplayFd},
-                                           {c.result.get(), kExecResultFd}};
+    std::vector<posix::Redirect> redirects{
+        {-1, 0}, {-1, 1}, {-1, 2}, {earlier.get(), kExecReplayFd}, {c.result.get(), kExecResultFd}};
     if (int hub_fd = HubInternals::ipc_fd(current_hub()); hub_fd >= 0)
       redirects.push_back({hub_fd, kExecHubFd});
     try {

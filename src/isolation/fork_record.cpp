@@ -108,11 +108,25 @@ void decode_state(std::string_view in, ForkResult& r) {
 
 void ValueCodec::encode(const Value& v, std::string& out) {
   switch (v.v_.index()) {
-    case 0: out += 'u'; return;
-    case 1: out += 'b'; put(out, std::get<bool>(v.v_) ? "1" : "0"); return;
-    case 2: out += 'i'; put(out, std::to_string(std::get<std::int64_t>(v.v_))); return;
-    case 3: out += 'f'; put(out, codec<double>::encode(std::get<double>(v.v_))); return;
-    case 4: out += 's'; put(out, std::get<std::string>(v.v_)); return;
+    case 0:
+      out += 'u';
+      return;
+    case 1:
+      out += 'b';
+      put(out, std::get<bool>(v.v_) ? "1" : "0");
+      return;
+    case 2:
+      out += 'i';
+      put(out, std::to_string(std::get<std::int64_t>(v.v_)));
+      return;
+    case 3:
+      out += 'f';
+      put(out, codec<double>::encode(std::get<double>(v.v_)));
+      return;
+    case 4:
+      out += 's';
+      put(out, std::get<std::string>(v.v_));
+      return;
     case 5: {
       out += 'a';
       const Array& a = std::get<Array>(v.v_);
@@ -125,8 +139,8 @@ void ValueCodec::encode(const Value& v, std::string& out) {
       out += 'o';
       put(out, o.type ? std::string_view(o.type->name()) : std::string_view(o.type_key));
       put(out, o.rendering);
-      std::optional<std::string> bytes = o.object && o.encode ? std::optional(o.encode(o.object.get()))
-                                                              : o.encoded;
+      std::optional<std::string> bytes =
+          o.object && o.encode ? std::optional(o.encode(o.object.get())) : o.encoded;
       if (bytes) {
         out += 'E';
         put(out, *bytes);
@@ -143,9 +157,12 @@ namespace {
 
 Value decode_value(std::string_view& in, std::size_t depth) {
   switch (take_tag(in)) {
-    case 'u': return Value();
-    case 'b': return Value(take(in) == "1");
-    case 'i': return Value(take_number<std::int64_t>(in));
+    case 'u':
+      return Value();
+    case 'b':
+      return Value(take(in) == "1");
+    case 'i':
+      return Value(take_number<std::int64_t>(in));
     case 'f': {
       std::string_view f = take(in);
       try {
@@ -154,20 +171,25 @@ Value decode_value(std::string_view& in, std::size_t depth) {
         throw Malformed("a number is malformed");
       }
     }
-    case 's': return Value(std::string(take(in)));
-    case 'a': return decode_array(in, depth);
+    case 's':
+      return Value(std::string(take(in)));
+    case 'a':
+      return decode_array(in, depth);
     case 'o': {
       Opaque o;
       o.type_key = std::string(take(in));
       o.rendering = std::string(take(in));
       char has = take_tag(in);
-      if (has == 'E') o.encoded = std::string(take(in));
-      else if (has != 'N') throw Malformed("an object is malformed");
+      if (has == 'E')
+        o.encoded = std::string(take(in));
+      else if (has != 'N')
+        throw Malformed("an object is malformed");
       Value v;
       ValueCodec::set_opaque(v, std::move(o));
       return v;
     }
-    default: throw Malformed("a value has an unknown type");
+    default:
+      throw Malformed("a value has an unknown type");
   }
 }
 
@@ -205,15 +227,16 @@ ForkResult decode_fork_result(std::string_view bytes) {
       }
       std::string_view body = bytes.substr(0, h.length);
       bytes.remove_prefix(h.length);
-      if (state) decode_state(body, r);
-      else r.salvaged.emplace_back(std::string(h.name), std::string(body));
+      if (state)
+        decode_state(body, r);
+      else
+        r.salvaged.emplace_back(std::string(h.name), std::string(body));
     }
   } catch (const CutShort&) {
     throw TrapError("fork layer: the child's result record is truncated (" +
                     std::to_string(bytes.size()) + " bytes, the header incomplete)");
   } catch (const Malformed& e) {
-    throw TrapError(std::string("fork layer: the child's result record is malformed: ") +
-                    e.what());
+    throw TrapError(std::string("fork layer: the child's result record is malformed: ") + e.what());
   }
   return r;
 }

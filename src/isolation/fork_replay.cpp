@@ -8,8 +8,8 @@
 
 #include <trap/errors.hpp>
 
-#include "posix/fd.hpp"
 #include "engine/state.hpp"
+#include "posix/fd.hpp"
 
 namespace trap::detail {
 namespace {

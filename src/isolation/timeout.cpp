@@ -80,8 +80,10 @@ int parse_millis(std::string_view arg) {
   auto r = std::from_chars(arg.data(), arg.data() + arg.size(), ms);
   if (arg.empty() || r.ec != std::errc() || r.ptr != arg.data() + arg.size() || ms <= 0 ||
       ms > 86'400'000)
-    throw UsageError("timeout: the limit must be a whole number of milliseconds from 1 to "
-                     "86400000, not \"" + std::string(arg) + "\"");
+    throw UsageError(
+        "timeout: the limit must be a whole number of milliseconds from 1 to "
+        "86400000, not \"" +
+        std::string(arg) + "\"");
   return static_cast<int>(ms);
 }
 

@@ -70,15 +70,13 @@ class BlockFilter final : public Filter {
       // so that where the reads were cut does not matter.
       auto nul = rest.find('\0');
       if ((nul == std::string_view::npos ? rest.size() : nul) > kMaxDigits)
-        throw FilterError("a block length of more than " + std::to_string(kMaxDigits) +
-                          " digits");
+        throw FilterError("a block length of more than " + std::to_string(kMaxDigits) + " digits");
       if (nul == std::string_view::npos) break;
       std::size_t n = 0;
       auto r = std::from_chars(rest.data(), rest.data() + nul, n);
       if (nul == 0 || r.ec != std::errc() || r.ptr != rest.data() + nul)
         throw FilterError("a malformed block length");
-      if (n > max_)
-        throw FilterError("a block longer than " + std::to_string(max_) + " bytes");
+      if (n > max_) throw FilterError("a block longer than " + std::to_string(max_) + " bytes");
       if (rest.size() - nul - 1 < n) break;
       blocks.emplace_back(rest.substr(nul + 1, n));
       rest.remove_prefix(nul + 1 + n);
@@ -113,7 +111,8 @@ std::unique_ptr<Filter> filter_named(std::string_view name) {
   if (name == "line") return line_filter();
   if (name == "raw" || name == "stream") return raw_filter();
   if (name == "block") return block_filter();
-  throw UsageError("Unknown filter \"" + std::string(name) + "\" (the filters are line, raw, block)");
+  throw UsageError("Unknown filter \"" + std::string(name) +
+                   "\" (the filters are line, raw, block)");
 }
 
 std::string ShutdownReport::describe() const {

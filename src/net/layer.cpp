@@ -74,8 +74,10 @@ void export_for_trap(Trap& self, const char* name, std::uint16_t port) {
   std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
   ::setenv(name, std::to_string(port).c_str(), 1);
   self.teardown([name, saved] {
-    if (saved) ::setenv(name, saved->c_str(), 1);
-    else ::unsetenv(name);
+    if (saved)
+      ::setenv(name, saved->c_str(), 1);
+    else
+      ::unsetenv(name);
   });
 }
 
@@ -91,7 +93,8 @@ void tcp_server_layer(Trap& self, std::string_view arg) {
   auto seen = std::make_shared<Seen>();
   server->register_events({"client_input", "connected"}, [seen](const ServerEvent& e) {
     std::lock_guard lock(seen->m);
-    if (e.kind == "client_input") seen->received.emplace_back(e.input);
+    if (e.kind == "client_input")
+      seen->received.emplace_back(e.input);
     else
       seen->connections.emplace_back(Array{Value(e.client), Value(e.info.peeraddr),
                                            Value(e.info.peerport), Value(e.info.sockaddr),

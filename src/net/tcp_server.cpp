@@ -6,8 +6,7 @@ namespace trap::net {
 
 // ------------------------------------------------------------------ TcpServer
 
-TcpServer::TcpServer(TcpServerOptions options)
-    : impl_(std::make_shared<Impl>(std::move(options))) {
+TcpServer::TcpServer(TcpServerOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
   if (impl_->opt.prefix.empty()) throw UsageError("TcpServer: the prefix is empty");
   if (impl_->opt.max_log == 0) throw UsageError("TcpServer: max_log must be at least 1");
   if (impl_->opt.filter != "line" && impl_->opt.filter != "block")
@@ -76,9 +75,7 @@ void TcpServer::set_client_filter(ClientId id, std::unique_ptr<Filter> input,
   });
 }
 void TcpServer::set_client_policy(ClientId id, const ClientPolicy& policy) {
-  impl_->call([&] {
-    impl_->set_policy(impl_->find(id), policy);
-  });
+  impl_->call([&] { impl_->set_policy(impl_->find(id), policy); });
 }
 void TcpServer::disconnect(ClientId id) {
   // As POE's: pending until the client's output is written, including
@@ -125,8 +122,10 @@ int TcpServer::register_events(const std::vector<std::string>& events,
                                std::function<void(const ServerEvent&)> fn) {
   Impl::Registration r;
   for (auto& e : events) {
-    if (e == "all") r.all = true;
-    else r.names.insert(e);
+    if (e == "all")
+      r.all = true;
+    else
+      r.names.insert(e);
   }
   r.fn = std::move(fn);
   std::lock_guard lock(impl_->m);

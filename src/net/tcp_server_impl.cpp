@@ -40,7 +40,7 @@ void TcpServer::Impl::deliver(ServerEvent e) {
     std::lock_guard lock(m);
     e.sequence = first_sequence + events.size();
     events.push_back(std::move(e));
-    logged = &events.back();  // a deque: stays where it is
+    logged = &events.back();            // a deque: stays where it is
     if (events.size() > opt.max_log) {  // the oldest goes
       events.pop_front();
       ++first_sequence;
@@ -232,17 +232,17 @@ std::shared_ptr<Client> TcpServer::Impl::find(ClientId id) const {
 void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
   if (c->closed || c->reading || c->policy.stop_reading) return;
   c->reading = true;
-  c->socket.async_read_some(
-      asio::buffer(c->buf), [this, self = shared_from_this(), c](error_code ec, std::size_t n) {
-        c->reading = false;
-        if (c->closed) return;
-        if (ec) return close_client(c, false);  // end of file, reset, ...
-        if (c->policy.stop_reading) {
-          c->held.append(c->buf.data(), n);  // a read already under way
-          return;
-        }
-        if (take_input(c, std::string_view(c->buf.data(), n))) read(c);
-      });
+  c->socket.async_read_some(asio::buffer(c->buf),
+                            [this, self = shared_from_this(), c](error_code ec, std::size_t n) {
+                              c->reading = false;
+                              if (c->closed) return;
+                              if (ec) return close_client(c, false);  // end of file, reset, ...
+                              if (c->policy.stop_reading) {
+                                c->held.append(c->buf.data(), n);  // a read already under way
+                                return;
+                              }
+                              if (take_input(c, std::string_view(c->buf.data(), n))) read(c);
+                            });
 }
 
 bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_view bytes) {
@@ -345,8 +345,10 @@ void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
                       c->written += done;
                       c->queued -= done;
                       auto& front = c->queue.front();
-                      if (done == front.size()) c->queue.pop_front();
-                      else front.erase(0, done);
+                      if (done == front.size())
+                        c->queue.pop_front();
+                      else
+                        front.erase(0, done);
                       if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
                         return close_client(c, c->policy.reset);
                       if (!c->queue.empty()) return flush(c);

@@ -7,8 +7,6 @@
 // Private to those files: it brings Boost.Asio in.
 #pragma once
 
-#include <trap/net.hpp>
-
 #include <array>
 #include <chrono>
 #include <condition_variable>
@@ -32,6 +30,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <trap/errors.hpp>
+#include <trap/net.hpp>
 
 namespace trap::net {
 
@@ -247,8 +246,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   mutable std::mutex m;  // guards what follows
   std::condition_variable cv;
-  std::deque<ServerEvent> events;        // the newest opt.max_log ones
-  std::uint64_t first_sequence = 1;      // the sequence of events.front()
+  std::deque<ServerEvent> events;                // the newest opt.max_log ones
+  std::uint64_t first_sequence = 1;              // the sequence of events.front()
   std::map<std::string, std::uint64_t> cursors;  // next sequence to look at
   // Copied on write: deliver() takes a snapshot, not a copy.
   std::shared_ptr<const std::vector<Registration>> regs =

@@ -1,7 +1,5 @@
 // trap::net::UdpServer on Boost.Asio: one socket per family, a receive loop
 // on the server's thread, a log the test's thread waits on.
-#include <trap/net.hpp>
-
 #include <array>
 #include <condition_variable>
 #include <future>
@@ -17,6 +15,7 @@
 #include <boost/asio/post.hpp>
 
 #include <trap/errors.hpp>
+#include <trap/net.hpp>
 
 #include "posix/fd.hpp"
 
@@ -78,9 +77,9 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
       else if (!ec)
         s->socket.bind(udp::endpoint(a, opt.port), ec);
       if (ec)
-        throw std::system_error(ec.value(), std::generic_category(),
-                                "UdpServer: cannot bind " + a.to_string() + " port " +
-                                    std::to_string(opt.port));
+        throw std::system_error(
+            ec.value(), std::generic_category(),
+            "UdpServer: cannot bind " + a.to_string() + " port " + std::to_string(opt.port));
       s->v6 = a.is_v6();
       s->port = s->socket.local_endpoint(ec).port();
       (s->v6 ? port6 : port4) = s->port;
@@ -89,13 +88,13 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
   }
 
   void receive(Socket& s) {
-    s.socket.async_receive_from(asio::buffer(s.buf), s.from,
-                                [this, self = shared_from_this(), &s](error_code ec, std::size_t n) {
-                                  if (ec == asio::error::operation_aborted || !s.socket.is_open())
-                                    return;
-                                  if (!ec) deliver(s, n);
-                                  receive(s);
-                                });
+    s.socket.async_receive_from(
+        asio::buffer(s.buf), s.from,
+        [this, self = shared_from_this(), &s](error_code ec, std::size_t n) {
+          if (ec == asio::error::operation_aborted || !s.socket.is_open()) return;
+          if (!ec) deliver(s, n);
+          receive(s);
+        });
   }
 
   void deliver(Socket& s, std::size_t n) {
@@ -132,8 +131,10 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
       if (!finished) {
         finished = true;
         // The thread closes its sockets; a handler calling does it now.
-        if (here) close_sockets();
-        else asio::post(*ctx, [this, self = shared_from_this()] { close_sockets(); });
+        if (here)
+          close_sockets();
+        else
+          asio::post(*ctx, [this, self = shared_from_this()] { close_sockets(); });
         work.reset();
       }
     }
@@ -159,9 +160,9 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::unique_ptr<Socket>> sockets;
   std::thread thread;
-  std::mutex release_m;  // one release() at a time
+  std::mutex release_m;                // one release() at a time
   std::uint16_t port4 = 0, port6 = 0;  // kept after shutdown
-  mutable std::mutex m;  // guards what follows
+  mutable std::mutex m;                // guards what follows
   std::condition_variable cv;
   std::vector<Datagram> log;
   std::size_t cursor = 0;

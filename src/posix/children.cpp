@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <spawn.h>
 #include <signal.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -213,8 +213,8 @@ bool copy_region_signal_safe(int from, off_t offset, int to, const char* kind,
   if (!write_signal_safe(to, header, h)) return false;
   char buf[16384];
   while (length > 0) {
-    std::size_t want = length < static_cast<off_t>(sizeof buf) ? static_cast<std::size_t>(length)
-                                                                : sizeof buf;
+    std::size_t want =
+        length < static_cast<off_t>(sizeof buf) ? static_cast<std::size_t>(length) : sizeof buf;
     ssize_t r = ::pread(from, buf, want, offset);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) return false;

@@ -22,11 +22,10 @@
 namespace trap::posix {
 namespace {
 
-constexpr const char* kCalls[] = {"open",  "mkstemp", "memfd_create", "dup",         "dup2",
-                                  "pipe2", "read",    "pread",        "write",       "ftruncate",
-                                  "fork",  "waitpid", "kill",         "posix_spawn", "socket",
-                                  "bind",  "listen",  "accept",       "ioctl",       "epoll_create1",
-                                  "epoll_ctl"};
+constexpr const char* kCalls[] = {
+    "open",   "mkstemp", "memfd_create", "dup",    "dup2",    "pipe2",         "read",
+    "pread",  "write",   "ftruncate",    "fork",   "waitpid", "kill",          "posix_spawn",
+    "socket", "bind",    "listen",       "accept", "ioctl",   "epoll_create1", "epoll_ctl"};
 constexpr int kCallCount = sizeof kCalls / sizeof kCalls[0];
 constexpr int kSlots = 64;
 

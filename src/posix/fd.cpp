@@ -31,8 +31,7 @@ std::string call_text(const char* call, int a) {
 }
 
 std::string call_text(const char* call, int a, int b) {
-  return std::string(call) + "(" + std::to_string(a) + ", " +
-         std::to_string(b) + ")";
+  return std::string(call) + "(" + std::to_string(a) + ", " + std::to_string(b) + ")";
 }
 
 // One attempt at @p call through the seam: an injected fault comes back as
@@ -308,8 +307,7 @@ void release_sigxfsz() noexcept {
 
 void set_append(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_APPEND) < 0)
-    fail(errno, call_text("fcntl", fd));
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_APPEND) < 0) fail(errno, call_text("fcntl", fd));
 }
 
 std::size_t readable_bytes(int fd) {

@@ -10,10 +10,6 @@
 // teardown kills and reaps the program and closes its descriptors.
 #define BOOST_PROCESS_USE_STD_FS 1
 
-#include <trap/process.hpp>
-
-#include <trap/detail/timeout_deadline.hpp>
-
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -26,6 +22,11 @@
 #include <system_error>
 #include <utility>
 
+#include <trap/detail/timeout_deadline.hpp>
+#include <trap/process.hpp>
+
+// clang-format off
+// (the order of the includes below matters)
 // Boost.Process 1.81 with BOOST_PROCESS_USE_STD_FS names boost::optional
 // and boost::is_constructible / remove_pointer without including them.
 #include <type_traits>
@@ -42,9 +43,10 @@
 // Header-only Boost.Process 1.81 leaves process_environment::on_setup
 // undefined unless its implementation file is included.
 #include <boost/process/v2/impl/environment.ipp>
+// clang-format on
 
-#include "posix/fd.hpp"
 #include "posix/children.hpp"
+#include "posix/fd.hpp"
 #include "process/io.hpp"
 
 extern char** environ;
@@ -223,8 +225,8 @@ void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions&
     ec.assign(e, bp::system_category());
   else
     *l.proc = launcher(exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
-                      bp::process_environment(environment_of(o)),
-                      ChildSetup{&o.working_directory, ::getpid()});
+                       bp::process_environment(environment_of(o)),
+                       ChildSetup{&o.working_directory, ::getpid()});
   if (ec) {
     if (launcher.pid > 0) posix::kill_and_reap(launcher.pid);  // the child that could not exec
     cannot_start(argv.front(), ec.value(), " (spawn)");

@@ -1,5 +1,7 @@
 // Rendering for diagnostics: escaping, demangled type names, exception
 // messages.
+#include "report/diagnostics.hpp"
+
 #include <cxxabi.h>
 
 #include <cstdio>
@@ -9,7 +11,6 @@
 
 #include <trap/value.hpp>
 
-#include "report/diagnostics.hpp"
 #include "report/report_text.hpp"
 
 namespace trap::detail {
@@ -34,15 +35,33 @@ std::string escape(std::string_view bytes) {
       continue;
     }
     switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\f': out += "\\f"; break;
-      case '\b': out += "\\b"; break;
-      case '\a': out += "\\a"; break;
-      case 0x1b: out += "\\e"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case 0x1b:
+        out += "\\e";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
       default:
         if (c < 0x20 || c >= 0x7f) {
           char buf[8];

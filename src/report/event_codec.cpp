@@ -62,7 +62,8 @@ bool decode_one(std::string_view payload, Event& e) {
     if (eq == std::string_view::npos) return false;
     std::string_view key = field.substr(0, eq), value = field.substr(eq + 1);
     if (key == "kind") {
-      if (!number(value, kind) || kind < 0 || kind > static_cast<int>(Event::Kind::bail)) return false;
+      if (!number(value, kind) || kind < 0 || kind > static_cast<int>(Event::Kind::bail))
+        return false;
     } else if (key == "pass") {
       e.pass = value == "1";
     } else if (key == "name") {
@@ -115,7 +116,9 @@ Decoded decode_events(std::string_view bytes) {
     if (nl == std::string_view::npos) {
       // An incomplete header is only possible as a tail; anything that
       // cannot become one is malformed.
-      if (rest.size() > kMagic.size() + 20 || kMagic.substr(0, std::min(rest.size(), kMagic.size())) != rest.substr(0, std::min(rest.size(), kMagic.size())))
+      if (rest.size() > kMagic.size() + 20 ||
+          kMagic.substr(0, std::min(rest.size(), kMagic.size())) !=
+              rest.substr(0, std::min(rest.size(), kMagic.size())))
         d.malformed = true;
       return d;
     }

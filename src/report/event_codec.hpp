@@ -16,9 +16,9 @@ std::string encode_event(const Event& e);
 
 /// What decode_events() found.
 struct Decoded {
-  std::vector<Event> events;   ///< complete, well-formed records, in order
-  std::size_t consumed = 0;    ///< bytes used up (an incomplete tail is kept)
-  bool malformed = false;      ///< a record that is not one: the rest is dropped
+  std::vector<Event> events;  ///< complete, well-formed records, in order
+  std::size_t consumed = 0;   ///< bytes used up (an incomplete tail is kept)
+  bool malformed = false;     ///< a record that is not one: the rest is dropped
 };
 
 /// Decodes the records in @p bytes. Strings of locations are kept for the

@@ -1,7 +1,5 @@
 // The hub: filters, numbering, counts, the formatter, listeners, plans, and
 // results from forked children.
-#include <trap/hub.hpp>
-
 #include <algorithm>
 #include <cstdlib>
 #include <mutex>
@@ -10,12 +8,13 @@
 #include <vector>
 
 #include <trap/errors.hpp>
+#include <trap/hub.hpp>
 
 #include "capture/capture.hpp"
-#include "report/event_codec.hpp"
-#include "report/hub_state.hpp"
 #include "posix/fd.hpp"
 #include "posix/stop_shield.hpp"
+#include "report/event_codec.hpp"
+#include "report/hub_state.hpp"
 
 namespace trap {
 

@@ -1,17 +1,17 @@
 // Hub::State, shared by the hub's files.
 #pragma once
 
-#include <trap/hub.hpp>
-
 #include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <trap/hub.hpp>
 
 #include "posix/fd.hpp"
 
@@ -71,7 +71,8 @@ class Chain {
   }
   bool remove(HubHandle h) {
     auto next = std::make_shared<List>(*list_);
-    auto it = std::find_if(next->begin(), next->end(), [&](const Entry& e) { return e.id == h.id; });
+    auto it =
+        std::find_if(next->begin(), next->end(), [&](const Entry& e) { return e.id == h.id; });
     if (it == next->end()) return false;
     next->erase(it);
     list_ = std::move(next);
@@ -111,6 +112,5 @@ struct Hub::State {
   void read_children(Hub& hub, bool last = false);
   void send_to_parent(Hub& hub, Event event);
 };
-
 
 }  // namespace trap

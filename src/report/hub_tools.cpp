@@ -1,7 +1,5 @@
 // Using hubs: the root hub, intercept(), subtests, skip and todo, messages,
 // done_testing().
-#include <trap/hub.hpp>
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -10,10 +8,11 @@
 #include <vector>
 
 #include <trap/errors.hpp>
+#include <trap/hub.hpp>
 
 #include "capture/capture.hpp"
-#include "report/hub_internals.hpp"
 #include "posix/fd.hpp"
+#include "report/hub_internals.hpp"
 #include "report/hub_state.hpp"
 
 namespace trap {
@@ -130,8 +129,7 @@ void Hub::inherit_from(const Hub& parent) {
     if (l.inherit) s_->listeners.add({++s_->next_id, l.fn, true});
 }
 
-bool subtest(std::string_view name, const std::function<void()>& fn,
-             trap::source_location where) {
+bool subtest(std::string_view name, const std::function<void()>& fn, trap::source_location where) {
   Hub& parent = current_hub();
   Event start;
   start.kind = Event::Kind::note;
@@ -318,9 +316,7 @@ std::size_t unrecorded_hub_errors() { return unrecorded_errors; }
 
 Hub::State& HubInternals::state(const Hub& hub) { return *hub.s_; }
 
-bool HubInternals::owned_here(const Hub& hub) {
-  return posix::self_pid() == hub.s_->owner_pid;
-}
+bool HubInternals::owned_here(const Hub& hub) { return posix::self_pid() == hub.s_->owner_pid; }
 
 bool HubInternals::children_results_pending(const Hub& hub) {
   std::lock_guard lock(hub.s_->mutex);

@@ -11,9 +11,10 @@
 #include <memory>
 #include <mutex>
 #include <system_error>
+#include <vector>
+
 #include <trap/errors.hpp>
 #include <trap/junit.hpp>
-#include <vector>
 
 #include "report/report_text.hpp"
 

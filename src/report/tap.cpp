@@ -4,12 +4,13 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+
 #include <trap/detail/original_stream.hpp>
 #include <trap/hub.hpp>
 
 #include "capture/capture.hpp"
-#include "report/diagnostics.hpp"
 #include "posix/fd.hpp"
+#include "report/diagnostics.hpp"
 #include "report/report_text.hpp"
 
 namespace trap {

@@ -6,15 +6,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <boost/test/data/test_case.hpp>
-#include <boost/test/unit_test.hpp>
 #include <cerrno>
 #include <iostream>
 #include <string>
+
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
 #include <trap/trap.hpp>
 
-#include "support/fresh_child.hpp"
 #include "posix/fd.hpp"
+#include "support/fresh_child.hpp"
 
 namespace bdata = boost::unit_test::data;
 

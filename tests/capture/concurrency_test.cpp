@@ -2,8 +2,6 @@
 // the process-wide strategies take turns, and the hub numbers and delivers
 // every event exactly once whoever sends it.
 #define BOOST_TEST_MODULE concurrency
-#include <boost/test/unit_test.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -17,6 +15,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/hub.hpp>
@@ -235,9 +235,8 @@ BOOST_AUTO_TEST_CASE(a_thread_waits_for_another_threads_process_wide_trap) {
     first = trap::trap(":flow:stdout(dup2)", [&] {
       std::cout << "first";
       first_inside.open();
-      second_waited = eventually([&] {
-        return trap::detail::process_wide_capture_waiters() == 1 || second_ran.load();
-      });
+      second_waited = eventually(
+          [&] { return trap::detail::process_wide_capture_waiters() == 1 || second_ran.load(); });
       second_waited = second_waited && !second_ran.load();
       std::cout << " still first" << std::flush;
       first_done = true;

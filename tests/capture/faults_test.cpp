@@ -3,8 +3,6 @@
 // retried), and leaves descriptors 1 and 2 where they were, nothing behind,
 // and a next trap that works.
 #define BOOST_TEST_MODULE faults
-#include <boost/test/unit_test.hpp>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,11 +14,13 @@
 #include <stdexcept>
 #include <string>
 
+#include <boost/test/unit_test.hpp>
+
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
-#include "support/fault_walk.hpp"
 #include "posix/fd.hpp"
+#include "support/fault_walk.hpp"
 #include "support/test_support.hpp"
 
 using fault_walk::Outcome;
@@ -90,8 +90,8 @@ BOOST_AUTO_TEST_CASE(pipe_and_tee_walk) {
   // FIONREAD asks) the drainer makes depends on how the output arrives.
   auto c = walk_trap(":flow:stdout(pipe):stderr(tee)",
                      {"write No space left on device", "epoll_ctl Resource temporarily unavailable",
-                      "epoll_ctl Too many open files", "epoll_ctl unreached",
-                      "read unreached", "ioctl unreached"});
+                      "epoll_ctl Too many open files", "epoll_ctl unreached", "read unreached",
+                      "ioctl unreached"});
   // Per capture a pipe, its size asked (FIONREAD) and read; tee's pipe is
   // watched by the drainer at once (epoll_ctl), and what it reads is
   // written to the original too.

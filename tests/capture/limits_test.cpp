@@ -8,11 +8,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <boost/test/data/test_case.hpp>
-#include <boost/test/unit_test.hpp>
 #include <cstdio>
 #include <iostream>
 #include <string>
+
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
 #include <trap/trap.hpp>
 
 #include "support/fresh_child.hpp"

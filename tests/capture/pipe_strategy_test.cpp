@@ -9,14 +9,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/test/data/test_case.hpp>
-#include <boost/test/unit_test.hpp>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <atomic>
 #include <string>
 #include <thread>
+
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 

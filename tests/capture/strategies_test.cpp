@@ -2,15 +2,15 @@
 // large output, closed descriptors, temp-dir failure, and that 10,000 traps
 // of each leave nothing behind.
 #define BOOST_TEST_MODULE strategies
-#include <boost/test/unit_test.hpp>
-#include <boost/test/data/test_case.hpp>
-
 #include <atomic>
 #include <cstdio>
-#include <thread>
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <thread>
+
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
@@ -127,9 +127,13 @@ BOOST_AUTO_TEST_CASE(tee_shows_output_while_capturing) {
       std::cout << "seen twice" << std::flush;
       BOOST_TEST_REQUIRE(std::system("echo child") == 0);
     });
-    BOOST_TEST(r.out() == "seen twice" "child\n");
+    BOOST_TEST(r.out() ==
+               "seen twice"
+               "child\n");
   });
-  BOOST_TEST(outer.out() == "seen twice" "child\n");
+  BOOST_TEST(outer.out() ==
+             "seen twice"
+             "child\n");
 }
 
 BOOST_AUTO_TEST_CASE(perl_strategy_names_are_aliases) {
@@ -258,8 +262,8 @@ BOOST_AUTO_TEST_CASE(memory_strategy_only_for_fd_1_and_2) {
 // were.
 const char* const kProcessWide[] = {"dup2", "pipe", "tee", "tempfile"};
 
-BOOST_DATA_TEST_CASE(process_wide_traps_on_several_threads_take_turns,
-                     bdata::make(kProcessWide), strategy) {
+BOOST_DATA_TEST_CASE(process_wide_traps_on_several_threads_take_turns, bdata::make(kProcessWide),
+                     strategy) {
   const auto out_before = identity(1);
   const auto err_before = identity(2);
   // tee copies to the original streams: point them at /dev/null meanwhile,

@@ -2,8 +2,6 @@
 // several threads at once, a tempfile capture while another thread prints,
 // and threads that end (pthread_exit, pthread_cancel) inside a trap.
 #define BOOST_TEST_MODULE threads
-#include <boost/test/unit_test.hpp>
-
 #include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +15,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+
 #include <trap/trap.hpp>
 
 /// A user's type, returned from forked code and compared by test methods.

@@ -2,14 +2,14 @@
 // generation, the layer author's API on the trap object. Ports the Builder
 // documentation's example and Test::Trap's t/07-subclass.t.
 #define BOOST_TEST_MODULE builder
-#include <boost/test/unit_test.hpp>
-
 #include <atomic>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
@@ -31,7 +31,8 @@ bool cmp_ok(trap::Trap& self, std::span<const trap::Value> a) {
   if (op == "==") ok = got.as<double>() == want.as<double>();
   if (op == "<") ok = got.as<double>() < want.as<double>();
   if (op == ">") ok = got.as<double>() > want.as<double>();
-  if (!ok) self.diag("    " + got.str() + " " + op + " " + want.str() + " in " + self.test_accessor());
+  if (!ok)
+    self.diag("    " + got.str() + " " + op + " " + want.str() + " in " + self.test_accessor());
   return ok;
 }
 
@@ -271,8 +272,14 @@ BOOST_AUTO_TEST_CASE(teardowns_run_in_reverse_even_after_a_throw) {
   static trap::Trapper t("TT::teardown", &trap::standard());
   static std::vector<std::string> order;
   trap::Builder::instance().layer(t, "tdx", [](trap::Trap& self, std::string_view) {
-    self.teardown([] { order.push_back("td1"); throw std::runtime_error("td1"); });
-    self.teardown([] { order.push_back("td2"); throw std::runtime_error("td2"); });
+    self.teardown([] {
+      order.push_back("td1");
+      throw std::runtime_error("td1");
+    });
+    self.teardown([] {
+      order.push_back("td2");
+      throw std::runtime_error("td2");
+    });
     self.teardown([] { order.push_back("td3"); });
     self.next();
   });

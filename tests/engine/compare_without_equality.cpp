@@ -9,9 +9,7 @@ struct PrintableWithoutEquality {
   int value = 0;
 };
 
-std::ostream& operator<<(std::ostream& os, const PrintableWithoutEquality&) {
-  return os << "P";
-}
+std::ostream& operator<<(std::ostream& os, const PrintableWithoutEquality&) { return os << "P"; }
 
 int main() {
   auto r = trap::trap([] { return PrintableWithoutEquality{1}; });

@@ -2,11 +2,11 @@
 // elements, values back from a forked child, conversions) passes only on
 // values that really are equal, and refuses what cannot be compared.
 #define BOOST_TEST_MODULE equality
-#include <boost/test/unit_test.hpp>
-
 #include <cstdint>
 #include <ostream>
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
@@ -77,15 +77,15 @@ using trap::Value;
 BOOST_AUTO_TEST_SUITE(value_equality)
 
 BOOST_AUTO_TEST_CASE(each_kind_equals_only_its_own_kind) {
-  const Value values[] = {Value(),  Value(true), Value(1),         Value(1.0),
-                          Value("1"), Value(Array{1}), Value::from(Tagged{1})};
+  const Value values[] = {Value(),         Value(true),           Value(1), Value(1.0), Value("1"),
+                          Value(Array{1}), Value::from(Tagged{1})};
   // Integer 1 and floating 1.0 are the same number; nothing else crosses
   // kinds.
   for (std::size_t i = 0; i < std::size(values); ++i)
     for (std::size_t j = 0; j < std::size(values); ++j) {
       const bool numbers = (i == 2 || i == 3) && (j == 2 || j == 3);
-      BOOST_TEST((values[i] == values[j]) == (i == j || numbers),
-                 values[i].str() << " == " << values[j].str());
+      BOOST_TEST((values[i] == values[j]) == (i == j || numbers), values[i].str()
+                                                                      << " == " << values[j].str());
     }
 }
 
@@ -215,7 +215,9 @@ BOOST_AUTO_TEST_CASE(is_deeply_compares_each_element_like_with_like) {
   auto r = trap::trap([] { return std::vector<int>{1, 2}; });
   BOOST_TEST(one([&] { r.test("return_is_deeply", std::vector<double>{1.0, 2.0}); }).pass);
   BOOST_TEST(!one([&] { r.test("return_is_deeply", std::vector<int>{1, 3}); }).pass);
-  BOOST_TEST(usage_error([&] { r.test("return_is_deeply", Array{1, "2"}); }) ==
+  BOOST_TEST(usage_error([&] {
+               r.test("return_is_deeply", Array{1, "2"});
+             }) ==
              "Cannot compare integer 2 in return()->[1] with string \"2\": values of "
              "different kinds are never equal (a bool compares with a bool, a number with a "
              "number, a string with a string, any other type with the same type)");
@@ -244,7 +246,7 @@ BOOST_AUTO_TEST_CASE(a_value_with_a_codec_compares_with_its_equality) {
   BOOST_TEST(!one([&] { r.return_is(Coded{2}); }).pass);  // though both print "Coded"
   auto same = trap::trap<":fork">([] { return Coded{1}; });
   auto other = trap::trap<":fork">([] { return Coded{2}; });
-  BOOST_TEST(*r.get("return") == *same.get("return"));      // codec bytes
+  BOOST_TEST(*r.get("return") == *same.get("return"));  // codec bytes
   BOOST_TEST(!(*r.get("return") == *other.get("return")));
 }
 

@@ -2,12 +2,12 @@
 // warn, default, output. Ports Test::Trap's t/06-layers.t, t/04-exit.t and
 // the reentrancy cases of t/03-files.pl.
 #define BOOST_TEST_MODULE layers
-#include <boost/test/unit_test.hpp>
-
 #include <cstdlib>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
@@ -141,8 +141,9 @@ BOOST_AUTO_TEST_CASE(non_std_exceptions) {
 BOOST_AUTO_TEST_CASE(return_values) {
   BOOST_TEST(trap::trap([] { return std::string("s"); }).return_value<std::string>() == "s");
   BOOST_TEST(trap::trap([] { return 2.5; }).return_value<double>() == 2.5);
-  BOOST_TEST(trap::trap([] { return std::vector<int>{1, 2}; }).return_value<std::vector<int>>() ==
-             (std::vector<int>{1, 2}));
+  BOOST_TEST(trap::trap([] {
+               return std::vector<int>{1, 2};
+             }).return_value<std::vector<int>>() == (std::vector<int>{1, 2}));
   auto v = trap::trap([] {});
   BOOST_TEST(v.did_return());
   BOOST_TEST(v.has("return"));
@@ -262,19 +263,21 @@ BOOST_AUTO_TEST_SUITE(warn_layer)
 
 BOOST_AUTO_TEST_CASE(each_line_and_each_warn_call_is_an_element) {
   auto r = trap::trap([] {
-    std::clog << "one\n" << "two\n";
+    std::clog << "one\n"
+              << "two\n";
     trap::warn("multi\nline\n");
     std::clog << "unterminated";
   });
-  BOOST_TEST(r.warn() == (std::vector<std::string>{"one\n", "two\n", "multi\nline\n", "unterminated"}));
+  BOOST_TEST(r.warn() ==
+             (std::vector<std::string>{"one\n", "two\n", "multi\nline\n", "unterminated"}));
   BOOST_TEST(r.err() == "one\ntwo\nmulti\nline\nunterminated");
 }
 
 BOOST_AUTO_TEST_CASE(warn_without_newline_gets_the_location) {
   const int line = __LINE__ + 1;
   auto r = trap::trap([] { trap::warn("careful"); });
-  BOOST_TEST(r.warn().at(0) == "careful at " + std::string(__FILE__) + " line " +
-                                   std::to_string(line) + ".\n");
+  BOOST_TEST(r.warn().at(0) ==
+             "careful at " + std::string(__FILE__) + " line " + std::to_string(line) + ".\n");
 }
 
 BOOST_AUTO_TEST_CASE(warn_with_closed_stderr) {

@@ -1,12 +1,12 @@
 // Test methods: verdicts, names, locations and diagnostics, checked through
 // trap::intercept. Ports Test::Trap's t/10-tester.t.
 #define BOOST_TEST_MODULE methods
-#include <boost/test/unit_test.hpp>
-
 #include <cerrno>
 #include <cstdlib>
 #include <iostream>
 #include <stdexcept>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
@@ -42,8 +42,7 @@ BOOST_AUTO_TEST_CASE(exception_is_not_a_return) {
   auto r = trap::trap([] { throw std::runtime_error("Argh\n"); });
   auto e = one([&] { r.return_nok("Return with false value"); });
   BOOST_TEST(!e.pass);
-  BOOST_TEST(diagnostics(e) ==
-             "    Expecting to return(), but instead die()ed with \"Argh\\n\"\n");
+  BOOST_TEST(diagnostics(e) == "    Expecting to return(), but instead die()ed with \"Argh\\n\"\n");
 }
 
 BOOST_AUTO_TEST_CASE(print_and_exit) {
@@ -166,11 +165,14 @@ BOOST_AUTO_TEST_CASE(long_line_is_shows_the_first_difference) {
   auto e = one([&] { r.stdout_is(base + "B" + base); });
   BOOST_TEST(!e.pass);
   const std::string around = std::string(30, 'x');
-  BOOST_TEST(test_support::diagnostics(e).find(
-                 "    first difference at offset 100:\n"
-                 "         got: ...\"" + around + "A" + std::string(29, 'x') + "\"...\n"
-                 "    expected: ...\"" + around + "B" + std::string(29, 'x') + "\"...\n") !=
-             std::string::npos, test_support::diagnostics(e));
+  BOOST_TEST(test_support::diagnostics(e).find("    first difference at offset 100:\n"
+                                               "         got: ...\"" +
+                                               around + "A" + std::string(29, 'x') +
+                                               "\"...\n"
+                                               "    expected: ...\"" +
+                                               around + "B" + std::string(29, 'x') + "\"...\n") !=
+                 std::string::npos,
+             test_support::diagnostics(e));
 }
 
 BOOST_AUTO_TEST_CASE(isnt_and_like_diagnostics) {
@@ -193,10 +195,10 @@ BOOST_AUTO_TEST_CASE(ok_and_nok_diagnostics_name_the_accessor) {
 
 BOOST_AUTO_TEST_CASE(like_is_perl_syntax_searched_like_match_operator) {
   auto r = trap::trap([] { std::cout << "first\nsecond\n"; });
-  BOOST_TEST(one([&] { r.stdout_like("second"); }).pass);       // searched, not anchored
-  BOOST_TEST(!one([&] { r.stdout_like("^second"); }).pass);     // ^ is the start (no /m)
-  BOOST_TEST(one([&] { r.stdout_like("(?m)^second$"); }).pass);  // unless asked
-  BOOST_TEST(one([&] { r.stdout_like("second$"); }).pass);      // $ before a final newline
+  BOOST_TEST(one([&] { r.stdout_like("second"); }).pass);         // searched, not anchored
+  BOOST_TEST(!one([&] { r.stdout_like("^second"); }).pass);       // ^ is the start (no /m)
+  BOOST_TEST(one([&] { r.stdout_like("(?m)^second$"); }).pass);   // unless asked
+  BOOST_TEST(one([&] { r.stdout_like("second$"); }).pass);        // $ before a final newline
   BOOST_TEST(!one([&] { r.stdout_like("first.second"); }).pass);  // . is not a newline
   BOOST_TEST(one([&] { r.stdout_like("(?i)FIRST\\b"); }).pass);
   BOOST_TEST(one([&] { r.stdout_like(R"(\Afirst\nsecond\n\z)"); }).pass);
@@ -229,7 +231,11 @@ BOOST_AUTO_TEST_CASE(array_accessor_tests_take_an_index) {
 BOOST_AUTO_TEST_CASE(array_indices_follow_perl) {
   // t/09-array-accessor.t: a missing element is undef, a negative index
   // counts from the end.
-  auto r = trap::trap([] { std::clog << "10\n" << "20\n" << "30\n"; });
+  auto r = trap::trap([] {
+    std::clog << "10\n"
+              << "20\n"
+              << "30\n";
+  });
   BOOST_TEST(one([&] { r.test("warn_is", -1, "30\n"); }).pass);
   BOOST_TEST(one([&] { r.test("warn_is", -3, "10\n"); }).pass);
   BOOST_TEST(one([&] { r.test("warn_is", 7, nullptr); }).pass);

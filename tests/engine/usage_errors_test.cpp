@@ -2,9 +2,9 @@
 // spec is read (before anything runs), a missing test argument when the
 // test method is called, a test on an accessor whose layer the trap lacks.
 #define BOOST_TEST_MODULE usage_errors
-#include <boost/test/unit_test.hpp>
-
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/net.hpp>
@@ -105,10 +105,12 @@ BOOST_AUTO_TEST_CASE(a_custom_layer_with_a_check_refuses_bad_arguments) {
           throw trap::UsageError("Layer \"level\" takes low or high, not \"" + std::string(arg) +
                                  "\"");
       });
-  B.layer(t, "plain", [](trap::Trap& self, std::string_view) { self.next(); },
-          trap::no_layer_argument("plain"));
+  B.layer(
+      t, "plain", [](trap::Trap& self, std::string_view) { self.next(); },
+      trap::no_layer_argument("plain"));
   B.multi_layer(t, "both", {"level(low)", "plain"});
-  BOOST_TEST(spring(t, ":level(medium)").error == "Layer \"level\" takes low or high, not \"medium\"");
+  BOOST_TEST(spring(t, ":level(medium)").error ==
+             "Layer \"level\" takes low or high, not \"medium\"");
   BOOST_TEST(spring(t, ":plain(x)").error == "Layer \"plain\" takes no argument, not \"x\"");
   BOOST_TEST(spring(t, ":both(x)").error == "Layer \"both\" takes no argument, not \"x\"");
   BOOST_TEST(applied == 0);

@@ -1,12 +1,12 @@
 // trap::Value and the layer spec grammar.
 #define BOOST_TEST_MODULE value_spec
-#include <boost/test/unit_test.hpp>
-
 #include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
@@ -122,8 +122,9 @@ BOOST_AUTO_TEST_CASE(malformed_specs_name_the_position) {
              "Malformed layer spec \":(pipe)\": \"(\" without a layer name at position 1");
   BOOST_TEST(usage_error(":stdout(a(b))") ==
              "Malformed layer spec \":stdout(a(b))\": nested \"(\" at position 9");
-  BOOST_TEST(usage_error(":stdout(pipe)x") ==
-             "Malformed layer spec \":stdout(pipe)x\": unexpected \"x\" after \")\" at position 13");
+  BOOST_TEST(
+      usage_error(":stdout(pipe)x") ==
+      "Malformed layer spec \":stdout(pipe)x\": unexpected \"x\" after \")\" at position 13");
 }
 
 BOOST_AUTO_TEST_CASE(lenient_where_perl_is) {

@@ -5,9 +5,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <string>
+
+#include <boost/test/unit_test.hpp>
+
 #include <trap/boost_test.hpp>
 #include <trap/process.hpp>
 #include <trap/trap.hpp>

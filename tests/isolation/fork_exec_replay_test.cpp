@@ -3,8 +3,6 @@
 // parent, and gets the program's own arguments (ctest passes
 // "-- --replay-test-argument" to this program).
 #define BOOST_TEST_MODULE fork_exec_replay
-#include <boost/test/unit_test.hpp>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -18,12 +16,13 @@
 #include <thread>
 #include <vector>
 
+#include <boost/test/unit_test.hpp>
+
 #include <trap/boost_test.hpp>
 #include <trap/process.hpp>
 #include <trap/trap.hpp>
 
 #include "isolation/fork_record.hpp"
-
 #include "support/test_support.hpp"
 
 namespace {
@@ -149,12 +148,12 @@ BOOST_AUTO_TEST_CASE(every_outcome_is_replayed) {
   });
   // The last trap returns what its re-run saw of the three before it.
   auto last = trap::trap<":fork(exec)">([&] {
-    return died.leaveby() + "/" + died.die() + "/" + died.die_type() + " " +
-           signalled.leaveby() + "/" + std::to_string(signalled.signal().value_or(0)) + " " +
+    return died.leaveby() + "/" + died.die() + "/" + died.die_type() + " " + signalled.leaveby() +
+           "/" + std::to_string(signalled.signal().value_or(0)) + " " +
            printed.return_value<std::string>() + "/" + printed.out() + "/" + printed.err();
   });
-  const std::string expected = "die/first died/std::runtime_error signal/" +
-                               std::to_string(SIGABRT) + " value/out/err";
+  const std::string expected =
+      "die/first died/std::runtime_error signal/" + std::to_string(SIGABRT) + " value/out/err";
   BOOST_TEST(last.return_value<std::string>() == expected);
 }
 
@@ -180,15 +179,13 @@ BOOST_AUTO_TEST_CASE(the_rerun_gets_the_program_arguments) {
   BOOST_TEST(mine == std::vector<std::string>{"--replay-test-argument"},
              boost::test_tools::per_element());
   auto r = trap::trap<":fork(exec)">([] { return program_arguments(); });
-  BOOST_TEST(r.return_value<std::vector<std::string>>() == mine,
-             boost::test_tools::per_element());
+  BOOST_TEST(r.return_value<std::vector<std::string>>() == mine, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(a_program_the_rerun_starts_before_its_trap_is_no_rerun) {
   trap::trap<":fork(exec)">([] {});
   // In the second trap's re-run, this program starts before that trap.
-  const std::string seen =
-      trap::run({"sh", "-c", "printf %s \"${TRAP_FORK_EXEC-unset}\""}).out();
+  const std::string seen = trap::run({"sh", "-c", "printf %s \"${TRAP_FORK_EXEC-unset}\""}).out();
   auto second = trap::trap<":fork(exec)">([seen] { return seen; });
   BOOST_TEST(seen == "unset");
   BOOST_TEST(second.return_value<std::string>() == "unset");
@@ -217,7 +214,7 @@ BOOST_AUTO_TEST_CASE(the_handed_over_list_reads_back_and_a_damaged_one_is_an_err
   };
   BOOST_TEST(refused(""));
   BOOST_TEST(refused(bytes.substr(0, bytes.size() - 1)));  // cut short
-  BOOST_TEST(refused(bytes + "x"));                         // bytes after the last
-  BOOST_TEST(refused("1:11:X1:r"));                         // an unknown flag
-  BOOST_TEST(refused("99:1"));                              // more traps than bytes
+  BOOST_TEST(refused(bytes + "x"));                        // bytes after the last
+  BOOST_TEST(refused("1:11:X1:r"));                        // an unknown flag
+  BOOST_TEST(refused("99:1"));                             // more traps than bytes
 }

@@ -2,8 +2,6 @@
 // again up to the trap, runs only that trap, and hands the result back, as
 // GoogleTest's "threadsafe" death tests do. For programs that run threads.
 #define BOOST_TEST_MODULE fork_exec
-#include <boost/test/unit_test.hpp>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -17,11 +15,12 @@
 #include <string>
 #include <thread>
 
+#include <boost/test/unit_test.hpp>
+
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
 #include "posix/fd.hpp"
-
 #include "support/test_support.hpp"
 
 namespace {
@@ -29,10 +28,11 @@ namespace {
 // A thread that runs for the whole test, as a program's worker would.
 class Worker {
  public:
-  Worker() : thread_([this] {
-    std::unique_lock lock(m_);
-    cv_.wait(lock, [this] { return done_; });
-  }) {}
+  Worker()
+      : thread_([this] {
+          std::unique_lock lock(m_);
+          cv_.wait(lock, [this] { return done_; });
+        }) {}
   ~Worker() {
     {
       std::lock_guard lock(m_);
@@ -106,11 +106,10 @@ BOOST_AUTO_TEST_CASE(timeout_above_fork_exec) {
 
 BOOST_AUTO_TEST_CASE(without_a_framework_hook_it_is_a_trap_error) {
   trap::detail::set_reexec_arguments(nullptr);
-  BOOST_CHECK_EXCEPTION(trap::trap<":fork(exec)">([] {}), trap::TrapError,
-                        [](const trap::TrapError& e) {
-                          return std::string(e.what()).find("fork(exec): no test framework") !=
-                                 std::string::npos;
-                        });
+  BOOST_CHECK_EXCEPTION(
+      trap::trap<":fork(exec)">([] {}), trap::TrapError, [](const trap::TrapError& e) {
+        return std::string(e.what()).find("fork(exec): no test framework") != std::string::npos;
+      });
   trap::detail::set_reexec_arguments(&trap::detail::BoostForkExec::arguments);
 }
 

@@ -1,14 +1,14 @@
 // Failed system calls in fork traps: every use of every call, in the parent
 // and in the child (which shares the fault table), made to fail in turn.
 #define BOOST_TEST_MODULE fork_faults
-#include <boost/test/unit_test.hpp>
-
 #include <unistd.h>
 
 #include <cerrno>
 #include <iostream>
 #include <set>
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
@@ -82,8 +82,7 @@ const std::set<std::string> kHubReadPutOff = {"pread Resource temporarily unavai
 BOOST_AUTO_TEST_CASE(timed_out_fork_trap_walk) {
   // Only the calls the timeout adds: the fork trap's others are walked
   // above, and each run here waits out the deadline.
-  auto c = fault_walk::walk(timed_out_fork_trap,
-                            [] { BOOST_TEST(!timed_out_fork_trap().failed); },
+  auto c = fault_walk::walk(timed_out_fork_trap, [] { BOOST_TEST(!timed_out_fork_trap().failed); },
                             {"kill", "waitpid"});
   BOOST_TEST_MESSAGE("timed-out fork trap: " << fault_walk::describe(c));
   // The rescue signal to the child, then SIGKILL to its group.
@@ -108,9 +107,9 @@ BOOST_AUTO_TEST_CASE(fork_trap_walk) {
 }
 
 BOOST_AUTO_TEST_CASE(fork_trap_with_tempfile_captures_walk) {
-  auto c = fault_walk::walk([] { return tempfile_fork_trap(false); },
-                            [] { BOOST_TEST(!tempfile_fork_trap(false).failed); }, {},
-                            kHubReadPutOff);
+  auto c =
+      fault_walk::walk([] { return tempfile_fork_trap(false); },
+                       [] { BOOST_TEST(!tempfile_fork_trap(false).failed); }, {}, kHubReadPutOff);
   BOOST_TEST_MESSAGE("tempfile fork trap: " << fault_walk::describe(c));
   BOOST_TEST(c.counts["open"] >= 2);
   BOOST_TEST(c.points >= 10);

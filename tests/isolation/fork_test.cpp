@@ -2,32 +2,32 @@
 // (return, exception, exit, _exit, quick_exit, signals, std::terminate)
 // comes back to the parent as a complete trap.
 #define BOOST_TEST_MODULE fork
-#include <boost/test/unit_test.hpp>
-
 #include <signal.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <condition_variable>
+#include <cstdlib>
 #include <exception>
-#include <mutex>
-#include <thread>
 #include <iostream>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 
 #include "posix/children.hpp"
-#include "support/test_support.hpp"
 #include "posix/fd.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
@@ -188,8 +188,9 @@ BOOST_AUTO_TEST_SUITE(values)
 BOOST_AUTO_TEST_CASE(builtin_types_come_back) {
   BOOST_TEST(trap::trap<":fork">([] { return 2.5; }).return_value<double>() == 2.5);
   BOOST_TEST(trap::trap<":fork">([] { return true; }).return_value<bool>() == true);
-  BOOST_TEST(trap::trap<":fork">([] { return std::string("a\0b", 3); }).return_value<std::string>() ==
-             std::string("a\0b", 3));
+  BOOST_TEST(trap::trap<":fork">([] {
+               return std::string("a\0b", 3);
+             }).return_value<std::string>() == std::string("a\0b", 3));
   auto v = trap::trap<":fork">([] { return std::vector<int>{1, 2, 3}; });
   BOOST_TEST(v.return_value<std::vector<int>>() == (std::vector<int>{1, 2, 3}));
   auto o = trap::trap<":fork">([] { return std::optional<long>(); });
@@ -390,7 +391,8 @@ BOOST_AUTO_TEST_CASE(truncated_result_record_is_a_trap_error) {
     BOOST_FAIL("no TrapError");
   } catch (const trap::TrapError& e) {
     trap::posix::inject_fault("", 0, 0);
-    BOOST_TEST(std::string(e.what()).find("result record is truncated (1 bytes") != std::string::npos);
+    BOOST_TEST(std::string(e.what()).find("result record is truncated (1 bytes") !=
+               std::string::npos);
   }
   BOOST_TEST(test_support::count_children() == 0);
 }
@@ -399,7 +401,9 @@ BOOST_AUTO_TEST_CASE(failed_wait_kills_and_reaps_the_child) {
   const int fds = test_support::count_fds();
   trap::posix::inject_fault("waitpid", 1, ECHILD);
   try {
-    trap::trap<":fork">([] { for (;;) ::pause(); });
+    trap::trap<":fork">([] {
+      for (;;) ::pause();
+    });
     BOOST_FAIL("no TrapError");
   } catch (const trap::TrapError& e) {
     BOOST_TEST(std::string(e.what()).find("fork layer: waitpid(") != std::string::npos);

@@ -2,14 +2,14 @@
 // the program it became writes, is captured as a forked child's would be,
 // and that program's exit status or signal is the trap's.
 #define BOOST_TEST_MODULE fork_then_exec
-#include <boost/test/unit_test.hpp>
-
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
@@ -27,9 +27,8 @@ namespace {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(output_and_exit_status_of_the_exec_program) {
-  auto r = trap::trap<":fork">([] {
-    write_then_exec("before exec\n", "echo after exec; echo to stderr >&2; exit 4");
-  });
+  auto r = trap::trap<":fork">(
+      [] { write_then_exec("before exec\n", "echo after exec; echo to stderr >&2; exit 4"); });
   BOOST_TEST(r.leaveby() == "exit");
   BOOST_TEST((r.exit_code() == 4));
   BOOST_TEST(r.out() == "before exec\nafter exec\n");

@@ -6,8 +6,6 @@
 // which reports its pid and blocks; the test kills the helper with SIGKILL
 // and waits (bounded) for the reported process to end.
 #define BOOST_TEST_MODULE orphans
-#include <boost/test/unit_test.hpp>
-
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +18,8 @@
 #include <cstdlib>
 #include <functional>
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/process.hpp>
@@ -80,8 +80,8 @@ constexpr const char* kReportFd = "ORPHANS_TEST_REPORT_FD";
 BOOST_AUTO_TEST_CASE(a_fork_child_dies_with_the_test) {
   int p[2];
   BOOST_REQUIRE(::pipe(p) == 0);
-  BOOST_TEST(outlives_nothing(
-      [w = p[1]] { trap::trap(":fork", [w] { report_and_block(w); }); }, p[0], p[1]));
+  BOOST_TEST(outlives_nothing([w = p[1]] { trap::trap(":fork", [w] { report_and_block(w); }); },
+                              p[0], p[1]));
 }
 
 BOOST_AUTO_TEST_CASE(a_nested_fork_child_dies_with_the_test) {

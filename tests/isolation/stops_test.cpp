@@ -2,8 +2,6 @@
 // stops that come while trap holds a lock, signal masks, exceptions being
 // handled, and teardown errors of the traps a jump leaves behind.
 #define BOOST_TEST_MODULE stops
-#include <boost/test/unit_test.hpp>
-
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -20,6 +18,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/hub.hpp>
@@ -276,8 +276,8 @@ BOOST_AUTO_TEST_CASE(exit_during_stack_unwinding_leaves_no_exception_in_flight) 
       } catch (...) {
       }
     });
-    const bool clean = r.exit_code() == std::optional<int>(5) &&
-                       std::uncaught_exceptions() == 0 && !std::current_exception();
+    const bool clean = r.exit_code() == std::optional<int>(5) && std::uncaught_exceptions() == 0 &&
+                       !std::current_exception();
     ::_exit(clean ? 0 : 1);
   });
   BOOST_TEST(child.exited(0));

@@ -1,8 +1,6 @@
 // The timeout layer: in process (the code is stopped on its own thread) and
 // above a fork layer (the child's process group is killed at the deadline).
 #define BOOST_TEST_MODULE timeout
-#include <boost/test/unit_test.hpp>
-
 #include <signal.h>
 #include <unistd.h>
 
@@ -13,6 +11,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/detail/timeout_deadline.hpp>

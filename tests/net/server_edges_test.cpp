@@ -4,8 +4,6 @@
 // what the public API does after it; and the tcp_server layer's lenient
 // teardown kept as the `teardown` accessor.
 #define BOOST_TEST_MODULE server_edges
-#include <boost/test/unit_test.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,12 +17,14 @@
 #include <thread>
 #include <vector>
 
+#include <boost/test/unit_test.hpp>
+
 #include <trap/boost_test.hpp>
 #include <trap/errors.hpp>
 #include <trap/net.hpp>
 
-#include "support/test_support.hpp"
 #include "support/client.hpp"
+#include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
 using test_net::Client;
@@ -140,8 +140,10 @@ BOOST_AUTO_TEST_CASE(a_later_shutdown_from_the_test_thread_joins_and_returns_the
   auto report = server->shutdown();
   BOOST_REQUIRE(seen.report);
   BOOST_TEST(report.describe() == seen.report->describe());
-  BOOST_TEST(report.describe() == "unclean teardown: 1 client connection still open from "
-                                  "127.0.0.1:" + std::to_string(stays.local_port()));
+  BOOST_TEST(report.describe() ==
+             "unclean teardown: 1 client connection still open from "
+             "127.0.0.1:" +
+                 std::to_string(stays.local_port()));
   stays.close();
   BOOST_TEST(test_support::count_fds() == fds);  // the server object still exists
   BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
@@ -287,11 +289,10 @@ BOOST_AUTO_TEST_CASE(udp_server_descriptors_and_thread_gone_when_shutdown_return
   BOOST_TEST(server.port() == port);
   BOOST_TEST(server.log().size() == 1u);
   BOOST_TEST(!server.wait_for_datagram(0ms).has_value());
-  BOOST_CHECK_EXCEPTION(server.send_to("x", "127.0.0.1", 9), trap::UsageError,
-                        [](const trap::UsageError& e) {
-                          return std::string(e.what()) ==
-                                 "UdpServer::send_to: the server has shut down";
-                        });
+  BOOST_CHECK_EXCEPTION(
+      server.send_to("x", "127.0.0.1", 9), trap::UsageError, [](const trap::UsageError& e) {
+        return std::string(e.what()) == "UdpServer::send_to: the server has shut down";
+      });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,8 +2,6 @@
 // listen and accept at every use, for a TcpServer that serves one client and
 // shuts down, and a UdpServer that starts and shuts down.
 #define BOOST_TEST_MODULE server_faults
-#include <boost/test/unit_test.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,11 +12,13 @@
 #include <cstring>
 #include <string>
 
+#include <boost/test/unit_test.hpp>
+
 #include <trap/boost_test.hpp>
 #include <trap/net.hpp>
 
-#include "support/fault_walk.hpp"
 #include "support/client.hpp"
+#include "support/fault_walk.hpp"
 
 using fault_walk::Outcome;
 using namespace std::chrono_literals;

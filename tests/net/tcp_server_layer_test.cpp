@@ -2,16 +2,16 @@
 // `received`, who connected as `connections`, and Twisted Trial's rule that
 // a connection left open fails the test.
 #define BOOST_TEST_MODULE tcp_server_layer
-#include <boost/test/unit_test.hpp>
-
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/net.hpp>
 #include <trap/process.hpp>
 
-#include "support/test_support.hpp"
 #include "support/client.hpp"
+#include "support/test_support.hpp"
 
 using test_net::Client;
 
@@ -34,8 +34,8 @@ BOOST_AUTO_TEST_CASE(received_and_connections) {
   r.test("connections_ok", 0);
   const trap::Value* c = r.get("connections");
   BOOST_REQUIRE(c);
-  BOOST_TEST(c->array().at(0) == trap::Value(trap::Array{1, "127.0.0.1", client_port,
-                                                         "127.0.0.1", server_port}));
+  BOOST_TEST(c->array().at(0) ==
+             trap::Value(trap::Array{1, "127.0.0.1", client_port, "127.0.0.1", server_port}));
 }
 
 BOOST_AUTO_TEST_CASE(a_connection_left_open_fails_the_trap) {
@@ -51,8 +51,8 @@ BOOST_AUTO_TEST_CASE(a_connection_left_open_fails_the_trap) {
     BOOST_FAIL("no TrapError");
   } catch (const trap::TrapError& e) {
     BOOST_TEST(std::string(e.what()).find("unclean teardown: 1 client connection still open from "
-                                          "127.0.0.1:" + std::to_string(port)) !=
-               std::string::npos);
+                                          "127.0.0.1:" +
+                                          std::to_string(port)) != std::string::npos);
   }
   BOOST_TEST(leftover.closed_by_server());  // and the server closed it anyway
 }
@@ -84,9 +84,8 @@ BOOST_AUTO_TEST_CASE(options_in_the_argument) {
 }
 
 BOOST_AUTO_TEST_CASE(server_of_a_trap_without_the_layer) {
-  auto r = trap::trap([](trap::Trap& t) {
-    BOOST_CHECK_THROW(trap::net::server(t), trap::UsageError);
-  });
+  auto r =
+      trap::trap([](trap::Trap& t) { BOOST_CHECK_THROW(trap::net::server(t), trap::UsageError); });
   BOOST_TEST(r.leaveby() == "return");
 }
 
@@ -95,7 +94,8 @@ BOOST_AUTO_TEST_CASE(a_real_external_client_through_trap_run) {
   // environment, sends a line, and waits for the server's answer.
   const char* script =
       "use IO::Socket::INET;"
-      "my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $ENV{TRAP_TCP_SERVER_PORT})"
+      "my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => "
+      "$ENV{TRAP_TCP_SERVER_PORT})"
       " or die qq(connect: $!\\n);"
       "print $s qq(hello from perl\\n); close $s; print qq(sent\\n);";
   auto r = trap::run(":tcp_server", {TRAP_TEST_PERL, "-e", script});

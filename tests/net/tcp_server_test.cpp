@@ -3,13 +3,11 @@
 // teardown, and misbehaving clients. Only 127.0.0.1 and ::1; every wait is
 // bounded.
 #define BOOST_TEST_MODULE tcp_server
-#include <boost/test/unit_test.hpp>
-
 #include <sys/resource.h>
 
 #include <atomic>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -17,15 +15,16 @@
 #include <type_traits>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/errors.hpp>
 #include <trap/net.hpp>
 
-#include "support/test_support.hpp"
 #include "support/client.hpp"
+#include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
 
@@ -384,8 +383,10 @@ class SemicolonFilter final : public trap::net::Filter {
   std::vector<std::string> get(std::string_view bytes) override {
     std::vector<std::string> out;
     for (char c : bytes) {
-      if (c == ';') out.push_back(std::exchange(partial_, {}));
-      else partial_ += c;
+      if (c == ';')
+        out.push_back(std::exchange(partial_, {}));
+      else
+        partial_ += c;
     }
     return out;
   }
@@ -424,8 +425,10 @@ BOOST_AUTO_TEST_CASE(shutdown_reports_clients_left_open) {
   server.wait_for_connection();
   auto report = server.shutdown(100ms);
   BOOST_TEST(!report.clean());
-  BOOST_TEST(report.describe() == "unclean teardown: 1 client connection still open from "
-                                  "127.0.0.1:" + std::to_string(client.local_port()));
+  BOOST_TEST(report.describe() ==
+             "unclean teardown: 1 client connection still open from "
+             "127.0.0.1:" +
+                 std::to_string(client.local_port()));
   BOOST_TEST(client.closed_by_server());
   BOOST_TEST(server.shutdown().describe() == report.describe());  // idempotent
   BOOST_CHECK_THROW(server.send_to_all_clients("x"), trap::UsageError);
@@ -529,7 +532,8 @@ BOOST_AUTO_TEST_CASE(a_thousand_clients_at_once_every_line_in_order) {
   std::vector<Client> clients(kClients);
   for (auto& c : clients) c.connect("127.0.0.1", server.port());
   for (int line = 0; line < kLines; ++line)
-    for (int i = 0; i < kClients; ++i) clients[i].send(std::to_string(i) + ":" + std::to_string(line) + "\n");
+    for (int i = 0; i < kClients; ++i)
+      clients[i].send(std::to_string(i) + ":" + std::to_string(line) + "\n");
   for (auto& c : clients) c.close();
   for (int i = 0; i < kClients; ++i) BOOST_REQUIRE(server.wait_for_disconnection().has_value());
   std::map<trap::net::ClientId, int> next_line;

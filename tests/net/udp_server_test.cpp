@@ -1,7 +1,5 @@
 // trap::net::UdpServer with plain POSIX datagram sockets.
 #define BOOST_TEST_MODULE udp_server
-#include <boost/test/unit_test.hpp>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -10,6 +8,8 @@
 
 #include <atomic>
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/net.hpp>

@@ -1,9 +1,9 @@
 // Failed system calls in trap::run: the pipes, the launch and the wait, at
 // every use, and the kill of what the program left in its group.
 #define BOOST_TEST_MODULE process_faults
-#include <boost/test/unit_test.hpp>
-
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/process.hpp>

@@ -2,8 +2,6 @@
 // when the program exits, a timeout bounds the whole call, and what cannot
 // be passed to a program is refused.
 #define BOOST_TEST_MODULE run_edges
-#include <boost/test/unit_test.hpp>
-
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -12,6 +10,8 @@
 #include <cerrno>
 #include <chrono>
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/process.hpp>
@@ -78,8 +78,7 @@ BOOST_AUTO_TEST_CASE(a_child_that_left_the_group_does_not_delay_the_call) {
 
 BOOST_AUTO_TEST_CASE(a_timeout_bounds_the_call_past_a_child_holding_the_pipes) {
   const auto start = Clock::now();
-  auto r = trap::run({"sh", "-c", "setsid sleep 30 & echo $!; exec sleep 30"},
-                     {.timeout = 300ms});
+  auto r = trap::run({"sh", "-c", "setsid sleep 30 & echo $!; exec sleep 30"}, {.timeout = 300ms});
   KillAtEnd daemon{first_line_pid(r.out())};
   BOOST_TEST((Clock::now() - start < 10s));
   BOOST_TEST(r.leaveby() == "timeout");

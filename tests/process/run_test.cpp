@@ -1,10 +1,8 @@
 // trap::run: external programs in a trap, with the same accessors and test
 // methods as in-process code.
 #define BOOST_TEST_MODULE process
-#include <boost/test/unit_test.hpp>
-
-#include <signal.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -13,6 +11,8 @@
 #include <chrono>
 #include <fstream>
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/process.hpp>
@@ -64,8 +64,8 @@ BOOST_AUTO_TEST_CASE(a_program_that_closes_stdout_early) {
 
 BOOST_AUTO_TEST_CASE(much_output_on_both_streams_at_once) {
   // Both streams written at the same time, each far beyond a pipe's buffer.
-  auto r = trap::run(
-      {"sh", "-c", "head -c 33554432 /dev/zero & head -c 33554432 /dev/zero >&2; wait"});
+  auto r =
+      trap::run({"sh", "-c", "head -c 33554432 /dev/zero & head -c 33554432 /dev/zero >&2; wait"});
   BOOST_TEST(r.exit_code() == 0);
   BOOST_TEST(r.out().size() == 33554432u);
   BOOST_TEST(r.err().size() == 33554432u);
@@ -80,8 +80,8 @@ BOOST_AUTO_TEST_CASE(environment_added_removed_and_replaced) {
   auto r = trap::run({"sh", "-c", "echo \"$TRAP_TEST_INHERITED-$FOO-$HOME\""},
                      {.environment = {{"FOO", "bar"}}, .unset_environment = {"HOME"}});
   BOOST_TEST(r.out() == "yes-bar-\n");
-  auto empty = trap::run({"/usr/bin/env"},
-                         {.inherit_environment = false, .environment = {{"ONLY", "1"}}});
+  auto empty =
+      trap::run({"/usr/bin/env"}, {.inherit_environment = false, .environment = {{"ONLY", "1"}}});
   BOOST_TEST(empty.out() == "ONLY=1\n");
   ::unsetenv("TRAP_TEST_INHERITED");
 }

@@ -3,9 +3,9 @@
 // the line marked "golden: NAME" with trap's diagnostics, and the passing
 // checks counted as assertions.
 #define BOOST_TEST_MODULE boost_failing
-#include <boost/test/unit_test.hpp>
-
 #include <iostream>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 

@@ -2,9 +2,9 @@
 // host-framework test runs each case alone and checks that Boost.Test
 // counts every one, or that the exit status shows it.
 #define BOOST_TEST_MODULE boost_host
-#include <boost/test/unit_test.hpp>
-
 #include <stdexcept>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/junit.hpp>

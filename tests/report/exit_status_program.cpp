@@ -27,21 +27,77 @@ void pass(const std::string& name) { returned().did_return(name); }
 void fail(const std::string& name) { returned().did_exit(name); }
 
 const std::map<std::string, std::function<int()>> scenarios = {
-    {"passes", [] { pass("a"); pass("b"); return 0; }},
-    {"fails", [] { pass("a"); fail("b"); return 0; }},
-    {"fails_300", [] { for (int i = 0; i < 300; ++i) fail("f"); return 0; }},
-    {"fails_after_done_testing", [] { fail("a"); trap::done_testing(); return 0; }},
-    {"returns_done_testing", [] { pass("a"); fail("b"); return trap::done_testing(); }},
-    {"plan_not_met", [] { trap::hub().plan(3); pass("a"); return 0; }},
-    {"plan_without_tests", [] { trap::hub().plan(2); return 0; }},
-    {"done_testing_without_tests", [] { trap::done_testing(); return 0; }},
-    {"skip_all", [] { trap::hub().plan("SKIP"); return 0; }},
-    {"exit_7_after_passing", []() -> int { pass("a"); std::exit(7); }},
+    {"passes",
+     [] {
+       pass("a");
+       pass("b");
+       return 0;
+     }},
+    {"fails",
+     [] {
+       pass("a");
+       fail("b");
+       return 0;
+     }},
+    {"fails_300",
+     [] {
+       for (int i = 0; i < 300; ++i) fail("f");
+       return 0;
+     }},
+    {"fails_after_done_testing",
+     [] {
+       fail("a");
+       trap::done_testing();
+       return 0;
+     }},
+    {"returns_done_testing",
+     [] {
+       pass("a");
+       fail("b");
+       return trap::done_testing();
+     }},
+    {"plan_not_met",
+     [] {
+       trap::hub().plan(3);
+       pass("a");
+       return 0;
+     }},
+    {"plan_without_tests",
+     [] {
+       trap::hub().plan(2);
+       return 0;
+     }},
+    {"done_testing_without_tests",
+     [] {
+       trap::done_testing();
+       return 0;
+     }},
+    {"skip_all",
+     [] {
+       trap::hub().plan("SKIP");
+       return 0;
+     }},
+    {"exit_7_after_passing",
+     []() -> int {
+       pass("a");
+       std::exit(7);
+     }},
     {"nothing", [] { return 0; }},
-    {"no_ending", [] { fail("a"); trap::hub().set_no_ending(true); return 0; }},
-    {"todo_failure", [] { trap::todo("later", [] { fail("a"); }); pass("b"); return 0; }},
+    {"no_ending",
+     [] {
+       fail("a");
+       trap::hub().set_no_ending(true);
+       return 0;
+     }},
+    {"todo_failure",
+     [] {
+       trap::todo("later", [] { fail("a"); });
+       pass("b");
+       return 0;
+     }},
     // A plain fork() child that ends normally: only the parent ends the hub.
-    {"forked_child_exits", [] {
+    {"forked_child_exits",
+     [] {
        pass("before the fork");
        pid_t pid = ::fork();
        if (pid == 0) std::exit(0);
@@ -51,7 +107,8 @@ const std::map<std::string, std::function<int()>> scenarios = {
        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 99;
      }},
     // A result reported in a forked child reaches the parent and counts.
-    {"forked_child_fails", [] {
+    {"forked_child_fails",
+     [] {
        pid_t pid = ::fork();
        if (pid == 0) {
          fail("in the child");
@@ -63,7 +120,8 @@ const std::map<std::string, std::function<int()>> scenarios = {
        return 0;
      }},
     // The only results come from a forked child: the parent ends the hub.
-    {"only_a_child_reports", [] {
+    {"only_a_child_reports",
+     [] {
        pid_t pid = ::fork();
        if (pid == 0) {
          fail("in the child");
@@ -75,7 +133,8 @@ const std::map<std::string, std::function<int()>> scenarios = {
      }},
     // The results a child sent cannot be read when the hub ends: said, and
     // the program fails rather than losing them without a word.
-    {"child_results_unreadable", [] {
+    {"child_results_unreadable",
+     [] {
        pid_t pid = ::fork();
        if (pid == 0) {
          pass("in the child");
@@ -86,12 +145,14 @@ const std::map<std::string, std::function<int()>> scenarios = {
        trap::posix::inject_fault("pread", 1, EIO);
        return 0;
      }},
-    {"junit_unwritable", [] {
+    {"junit_unwritable",
+     [] {
        trap::junit_report(trap::hub(), "/nonexistent-dir/results.xml");
        pass("a");
        return 0;
      }},
-    {"listener_throws_in_intercept", [] {
+    {"listener_throws_in_intercept",
+     [] {
        pass("a");
        trap::intercept([] {
          trap::current_hub().listen([](trap::Hub&, const trap::Event&, std::size_t) {

@@ -1,9 +1,9 @@
 // A standalone program's exit status follows Test::More's END rules without
 // done_testing(), and prove judges each scenario as Test::More's would be.
 #define BOOST_TEST_MODULE exit_status
-#include <boost/test/unit_test.hpp>
-
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include "support/child.hpp"
 
@@ -29,9 +29,7 @@ BOOST_AUTO_TEST_CASE(a_failure_fails_the_program_even_when_main_returns_0) {
   BOOST_TEST(r.err.find("# Looks like you failed 1 test of 2.") != std::string::npos, r.err);
 }
 
-BOOST_AUTO_TEST_CASE(failures_are_capped_at_254) {
-  BOOST_TEST(scenario("fails_300").exited(254));
-}
+BOOST_AUTO_TEST_CASE(failures_are_capped_at_254) { BOOST_TEST(scenario("fails_300").exited(254)); }
 
 BOOST_AUTO_TEST_CASE(a_result_of_done_testing_that_main_ignores_still_counts) {
   BOOST_TEST(scenario("fails_after_done_testing").exited(1));
@@ -105,9 +103,10 @@ BOOST_AUTO_TEST_CASE(a_forked_childs_failure_fails_the_parent) {
 BOOST_AUTO_TEST_CASE(a_report_that_cannot_be_written_fails_the_program) {
   auto r = scenario("junit_unwritable");
   BOOST_TEST(!r.exited(0));
-  BOOST_TEST(r.err.find("# trap: a follow-up threw: cannot write \"/nonexistent-dir/results.xml\"") !=
-                 std::string::npos,
-             r.err);
+  BOOST_TEST(
+      r.err.find("# trap: a follow-up threw: cannot write \"/nonexistent-dir/results.xml\"") !=
+          std::string::npos,
+      r.err);
 }
 
 BOOST_AUTO_TEST_CASE(a_parent_whose_only_results_come_from_a_child_ends_the_hub) {
@@ -119,9 +118,9 @@ BOOST_AUTO_TEST_CASE(a_parent_whose_only_results_come_from_a_child_ends_the_hub)
 BOOST_AUTO_TEST_CASE(results_of_children_that_cannot_be_read_at_the_end_are_not_lost_silently) {
   auto r = scenario("child_results_unreadable");
   BOOST_TEST(r.exited(255));
-  BOOST_TEST(r.err.find("# trap: reading the results of forked children threw: ") !=
-                 std::string::npos,
-             r.err);
+  BOOST_TEST(
+      r.err.find("# trap: reading the results of forked children threw: ") != std::string::npos,
+      r.err);
 }
 
 BOOST_AUTO_TEST_CASE(a_hub_error_in_a_private_hub_fails_the_program) {
@@ -138,9 +137,8 @@ BOOST_AUTO_TEST_CASE(prove_agrees) {
     auto r = run_program({PROVE_PROGRAM, "--exec", EXIT_STATUS_PROGRAM, green});
     BOOST_TEST(r.exited(0), green << ":\n" << r.out << r.err);
   }
-  for (const char* red : {"fails", "fails_after_done_testing", "plan_not_met",
-                          "plan_without_tests", "done_testing_without_tests",
-                          "forked_child_fails", "junit_unwritable"}) {
+  for (const char* red : {"fails", "fails_after_done_testing", "plan_not_met", "plan_without_tests",
+                          "done_testing_without_tests", "forked_child_fails", "junit_unwritable"}) {
     auto r = run_program({PROVE_PROGRAM, "--exec", EXIT_STATUS_PROGRAM, red});
     BOOST_TEST(!r.exited(0), red << ":\n" << r.out << r.err);
   }

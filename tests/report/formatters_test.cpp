@@ -2,14 +2,14 @@
 // blocks, and the JUnit report beside any formatter. Whole programs' output
 // is pinned by the golden files (tests/report/golden/).
 #define BOOST_TEST_MODULE formatters
-#include <boost/test/unit_test.hpp>
-
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/junit.hpp>
@@ -56,6 +56,7 @@ BOOST_AUTO_TEST_CASE(skip_plan_in_tap) {
 }
 
 BOOST_AUTO_TEST_CASE(skip_and_todo_in_tap) {
+  constexpr unsigned kTodoLine = __LINE__ + 7;  // the line of return_is below
   auto child = test_support::in_child([] {
     trap::hub().format(trap::make_tap_formatter());
     auto r = trap::trap([] { return 1; });
@@ -63,6 +64,7 @@ BOOST_AUTO_TEST_CASE(skip_and_todo_in_tap) {
     trap::skip("no network here", 2);
     trap::todo("not written yet", [&] {
       r.return_is(2, "future behaviour");
+      static_assert(__LINE__ == kTodoLine + 1);
       r.did_return("already works");
     });
     std::exit(trap::done_testing());
@@ -74,11 +76,13 @@ BOOST_AUTO_TEST_CASE(skip_and_todo_in_tap) {
              "ok 3 # skip no network here\n"
              "not ok 4 - future behaviour # TODO not written yet\n"
              "#   Failed (TODO) test 'future behaviour'\n"
-             "#   at " + std::string(__FILE__) + " line " + std::to_string(__LINE__ - 12) + ".\n"
-             "#          got: 1\n"
-             "#     expected: 2\n"
-             "ok 5 - already works # TODO not written yet\n"
-             "1..5\n");
+             "#   at " +
+                 std::string(__FILE__) + " line " + std::to_string(kTodoLine) +
+                 ".\n"
+                 "#          got: 1\n"
+                 "#     expected: 2\n"
+                 "ok 5 - already works # TODO not written yet\n"
+                 "1..5\n");
   BOOST_TEST(child.err == "");
 }
 
@@ -90,7 +94,8 @@ BOOST_AUTO_TEST_CASE(tap14_puts_failures_in_yaml_blocks) {
       std::cout << "y";
       return 1;
     });
-    r.stdout_is("x", "stdout is x"); static_assert(__LINE__ == kLine);
+    r.stdout_is("x", "stdout is x");
+    static_assert(__LINE__ == kLine + 1);
     trap::subtest("sub", [&] { r.did_return("returned"); });
     std::exit(trap::done_testing());
   });
@@ -103,16 +108,18 @@ BOOST_AUTO_TEST_CASE(tap14_puts_failures_in_yaml_blocks) {
              "  severity: fail\n"
              "  at:\n"
              "    file: \"FILE\"\n"
-             "    line: " + std::to_string(kLine) + "\n"
-             "  diagnostics:\n"
-             "    - \"         got: \\\"y\\\"\"\n"
-             "    - \"    expected: \\\"x\\\"\"\n"
-             "  ...\n"
-             "# Subtest: sub\n"
-             "    ok 1 - returned\n"
-             "    1..1\n"
-             "ok 2 - sub\n"
-             "1..2\n");
+             "    line: " +
+                 std::to_string(kLine) +
+                 "\n"
+                 "  diagnostics:\n"
+                 "    - \"         got: \\\"y\\\"\"\n"
+                 "    - \"    expected: \\\"x\\\"\"\n"
+                 "  ...\n"
+                 "# Subtest: sub\n"
+                 "    ok 1 - returned\n"
+                 "    1..1\n"
+                 "ok 2 - sub\n"
+                 "1..2\n");
 }
 
 BOOST_AUTO_TEST_SUITE(junit)
@@ -123,7 +130,6 @@ std::string slurp_file(const std::string& path) {
   s << in.rdbuf();
   return s.str();
 }
-
 
 BOOST_AUTO_TEST_CASE(writes_results_as_junit_xml_beside_the_formatter) {
   const std::string path = "/tmp/trap-junit-" + std::to_string(::getpid()) + ".xml";
@@ -143,9 +149,11 @@ BOOST_AUTO_TEST_CASE(writes_results_as_junit_xml_beside_the_formatter) {
   const std::string xml = slurp_file(path);
   ::unlink(path.c_str());
   BOOST_TEST(xml.find("<testsuites tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\"") !=
-             std::string::npos, xml);
+                 std::string::npos,
+             xml);
   BOOST_TEST(xml.find("<testsuite name=\"my &lt;suite&gt;\" tests=\"2\" failures=\"1\" "
-                      "errors=\"0\" skipped=\"0\"") != std::string::npos, xml);
+                      "errors=\"0\" skipped=\"0\"") != std::string::npos,
+             xml);
   BOOST_TEST(xml.find("name=\"passes\"") != std::string::npos);
   BOOST_TEST(xml.find("<failure message=\"fails &amp; &quot;quotes&quot;\">") != std::string::npos,
              xml);

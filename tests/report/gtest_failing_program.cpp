@@ -2,9 +2,9 @@
 // output, pinned by golden/gtest.out and .err, shows the failure at the
 // line marked "golden: failing_check" with trap's diagnostics, and the
 // passing checks pass.
-#include <gtest/gtest.h>
-
 #include <iostream>
+
+#include <gtest/gtest.h>
 
 #include <trap/gtest.hpp>
 

@@ -1,10 +1,10 @@
 // A GoogleTest program whose failures come from inside traps and from the
 // hub itself: the host-framework test runs each test alone and checks that
 // GoogleTest shows and counts every one.
-#include <gtest/gtest.h>
-
 #include <iostream>
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 #include <trap/gtest.hpp>
 #include <trap/junit.hpp>

@@ -2,9 +2,9 @@
 // status; a GoogleTest failure inside trapped code is shown, not captured;
 // and an error of the hub fails the host's run.
 #define BOOST_TEST_MODULE host_frameworks
-#include <boost/test/unit_test.hpp>
-
 #include <string>
+
+#include <boost/test/unit_test.hpp>
 
 #include "support/child.hpp"
 
@@ -34,7 +34,7 @@ BOOST_AUTO_TEST_CASE(gtest_failure_inside_a_trap_is_shown_and_counted) {
 
 BOOST_AUTO_TEST_CASE(gtest_brief_printer_too) {
   auto r = run_program({GTEST_HOST_PROGRAM, "--gtest_color=no", "--gtest_brief=1",
-                "--gtest_filter=Host.ExpectInsideTrapIsShown"});
+                        "--gtest_filter=Host.ExpectInsideTrapIsShown"});
   BOOST_TEST(r.exited(1), r.out << r.err);
   BOOST_TEST(has(r.out, "a failure inside the trap"), r.out);
   BOOST_TEST(!has(r.out, "the failure message was not captured"), r.out);

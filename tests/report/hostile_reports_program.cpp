@@ -11,6 +11,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
+
 #include <trap/junit.hpp>
 #include <trap/trap.hpp>
 

@@ -3,8 +3,6 @@
 // travel in, and a fork trap taken while another thread holds the root
 // hub's lock (reporting a result), which must not deadlock in the child.
 #define BOOST_TEST_MODULE hub_fork
-#include <boost/test/unit_test.hpp>
-
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -14,6 +12,8 @@
 #include <atomic>
 #include <future>
 #include <thread>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
@@ -85,9 +85,9 @@ BOOST_AUTO_TEST_CASE(a_forked_childs_results_reach_the_parent_in_order_once) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   h.send(ok(true, "parent after"));
-  BOOST_TEST(seen == (std::vector<std::string>{
-                         "post(pre(parent before))#1", "post(pre(child one))#2",
-                         "post(pre(child two))#3", "post(pre(parent after))#4"}));
+  BOOST_TEST(seen ==
+             (std::vector<std::string>{"post(pre(parent before))#1", "post(pre(child one))#2",
+                                       "post(pre(child two))#3", "post(pre(parent after))#4"}));
   BOOST_TEST(h.count() == 4u);
   BOOST_TEST(h.failed() == 1u);
 }

@@ -1,11 +1,11 @@
 // The hub: numbering and counts, formatter swaps, filters, listeners,
 // follow-ups and plans, whatever formatter (if any) shows the results.
 #define BOOST_TEST_MODULE hub
-#include <boost/test/unit_test.hpp>
-
 #include <atomic>
 #include <cstdio>
 #include <thread>
+
+#include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
@@ -60,8 +60,9 @@ BOOST_AUTO_TEST_CASE(a_throwing_formatter_loses_no_count) {
     std::_Exit(0);
   });
   BOOST_TEST(child.out == "count=2 failed=4\n");
-  BOOST_TEST(child.err == "# trap: the formatter threw: formatter broke\n"
-                          "# trap: the formatter threw: formatter broke\n");
+  BOOST_TEST(child.err ==
+             "# trap: the formatter threw: formatter broke\n"
+             "# trap: the formatter threw: formatter broke\n");
 }
 
 BOOST_AUTO_TEST_CASE(plan_twice_is_a_usage_error) {

@@ -5,14 +5,16 @@
 #define BOOST_TEST_MODULE reports
 #include <unistd.h>
 
-#include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <boost/test/unit_test.hpp>
+
 #include <trap/junit.hpp>
 
-#include "report/report_text.hpp"
 #include "engine/state.hpp"
+#include "report/report_text.hpp"
 #include "support/test_support.hpp"
 
 using namespace std::string_literals;

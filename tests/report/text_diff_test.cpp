@@ -4,11 +4,12 @@
 #include "report/text_diff.hpp"
 
 #include <algorithm>
-#include <boost/test/unit_test.hpp>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <boost/test/unit_test.hpp>
 
 using trap::detail::unified_diff;
 

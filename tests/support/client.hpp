@@ -76,7 +76,8 @@ class Client {
   }
 
   /// Reads until @p n bytes have come or the time is up; what came.
-  std::string read_bytes(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  std::string read_bytes(std::size_t n,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (pending_.size() < n && fill(until)) {
     }
@@ -86,7 +87,8 @@ class Client {
   }
 
   /// One line without its "\n", or nothing if none came in time.
-  std::optional<std::string> read_line(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  std::optional<std::string> read_line(
+      std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       if (auto nl = pending_.find('\n'); nl != std::string::npos) {

@@ -16,12 +16,11 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
-
-#include <optional>
 
 #include <trap/trap.hpp>
 
@@ -92,8 +91,7 @@ inline int count_children() {
       if (FILE* f = std::fopen(stat.c_str(), "r")) {
         int pid = 0, ppid = 0;
         char state = 0;
-        if (std::fscanf(f, "%d %*s %c %d", &pid, &state, &ppid) == 3 &&
-            std::to_string(ppid) == me)
+        if (std::fscanf(f, "%d %*s %c %d", &pid, &state, &ppid) == 3 && std::to_string(ppid) == me)
           ++n;
         std::fclose(f);
       }
@@ -116,8 +114,10 @@ class PrivateTmpdir {
     ::setenv("TMPDIR", path_.c_str(), 1);
   }
   ~PrivateTmpdir() {
-    if (had_) ::setenv("TMPDIR", old_.c_str(), 1);
-    else ::unsetenv("TMPDIR");
+    if (had_)
+      ::setenv("TMPDIR", old_.c_str(), 1);
+    else
+      ::unsetenv("TMPDIR");
     ::rmdir(path_.c_str());
   }
   PrivateTmpdir(const PrivateTmpdir&) = delete;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <string_view>
+
 #include <trap/detail/spec_grammar.hpp>
 
 namespace trap::detail {

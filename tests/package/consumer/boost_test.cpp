@@ -1,7 +1,9 @@
 // Links trap::boost_test from an installed trap: one Boost.Test case.
 #define BOOST_TEST_MODULE consumer
-#include <boost/test/unit_test.hpp>
 #include <iostream>
+
+#include <boost/test/unit_test.hpp>
+
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
 

@@ -1,5 +1,6 @@
 // Links trap::trap from an installed trap and traps one print.
 #include <iostream>
+
 #include <trap/trap.hpp>
 
 int main() {
