@@ -7,7 +7,7 @@
 //                 dup (also moving a new descriptor above 2: see
 //                 off_standard_fds), dup2, pipe2, read, pread, write,
 //                 ftruncate
-//   process.hpp   fork, waitpid, kill, posix_spawn
+//   children.hpp  fork, waitpid, kill, posix_spawn
 //   in front of a library call that makes the system call itself:
 //                 pipe2, posix_spawn (the launch) and waitpid in trap::run;
 //                 socket, bind, listen, accept in the TCP and UDP servers.

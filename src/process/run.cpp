@@ -1,6 +1,6 @@
 // trap::run: an external program in a trap. Boost.Process v2 starts it
 // (vfork launcher: the cost does not grow with this process's size);
-// process_io.cpp feeds its stdin and drains its stdout and stderr at once
+// process/io.cpp feeds its stdin and drains its stdout and stderr at once
 // with poll(), so no amount of output on both can deadlock, and no Asio
 // state sits on the stack for an outer timeout's jump to leave dangling.
 //
