@@ -87,6 +87,11 @@ void replay(Trap& self, int number) {
 
 // In a re-run, the trap it is for: runs here and ends the process.
 [[noreturn]] void run_exec_target(Trap& self) {
+  // A timeout layer above this trap was applied again in this process, and
+  // armed a timer of its own. The parent keeps the deadline (it stops this
+  // process at it): this one must not jump out of the code first and go on
+  // with the rest of the test, which would end the re-run without a record.
+  (void)claim_timeout_deadline(self);
   // Programs the code starts inherit nothing of it.
   posix::set_cloexec(kExecResultFd);
   posix::set_cloexec(kExecHubFd);
