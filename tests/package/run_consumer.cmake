@@ -1,7 +1,8 @@
 # Builds and runs one consumer of trap, as a user's project would use it.
 #
-#   cmake -DWORK_DIR=<scratch dir> -DSOURCE_DIR=<consumer>
+#   cmake -DWORK_DIR=<scratch dir> [-DSOURCE_DIR=<consumer>]
 #         [-DINSTALL_FROM=<trap build> -DPREFIX=<prefix>]   install trap first
+#                                              (only that, without SOURCE_DIR)
 #         [-DPREFIX=<prefix>]                  the consumer finds trap there
 #         [-DMAKE=<make>]                      a Makefile consumer, not CMake
 #         [-DARGS=a|b|...]                     the consumer's configure (or make) arguments
@@ -12,11 +13,10 @@
 #         [-DGENERATOR=Ninja] [-DMAKE_PROGRAM=...] [-DCXX_COMPILER=...]
 #         [-DCXX_COMPILER_LAUNCHER=...] -P run_consumer.cmake
 # Lists are given with | for ; (ctest splits arguments at ;).
-foreach(var WORK_DIR SOURCE_DIR)
-  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-    message(FATAL_ERROR "run_consumer.cmake: -D${var}=... is required")
-  endif()
-endforeach()
+if(NOT WORK_DIR OR NOT (SOURCE_DIR OR INSTALL_FROM))
+  message(FATAL_ERROR "run_consumer.cmake: -DWORK_DIR=... and -DSOURCE_DIR=... "
+    "or -DINSTALL_FROM=... are required")
+endif()
 foreach(var ARGS RUN)
   string(REPLACE "|" ";" ${var} "${${var}}")
 endforeach()
@@ -45,6 +45,9 @@ if(INSTALL_FROM)
   file(REMOVE_RECURSE "${PREFIX}")
   step("install trap into ${PREFIX}" "${CMAKE_COMMAND}" --install "${INSTALL_FROM}"
     --prefix "${PREFIX}")
+  if(NOT SOURCE_DIR)
+    return()
+  endif()
 endif()
 
 # What trap's configure installs when a component's dependency is missing:
