@@ -8,6 +8,7 @@
 #         [-DARGS=a|b|...]                     the consumer's configure (or make) arguments
 #         [-DRUN=prog|prog...]                 built programs that must exit 0
 #         [-DFAILS=<regex>]                    the configure must fail, saying this
+#         [-DJOBS=1]                           the consumer's parallel build jobs
 #         [-DWITHOUT=<component>]              use a copy of PREFIX as a trap built
 #                                              without that component would install it
 #         [-DGENERATOR=Ninja] [-DMAKE_PROGRAM=...] [-DCXX_COMPILER=...]
@@ -105,7 +106,10 @@ else()
   if(RUN)
     set(targets --target ${RUN})
   endif()
-  step("build the consumer" "${CMAKE_COMMAND}" --build "${build}" -j 2 ${targets})
+  if(NOT JOBS)
+    set(JOBS 1)
+  endif()
+  step("build the consumer" "${CMAKE_COMMAND}" --build "${build}" -j ${JOBS} ${targets})
 endif()
 
 foreach(program IN LISTS RUN)
