@@ -1,70 +1,118 @@
-# Installs a built trap into WORK_DIR/prefix, then configures, builds and
-# runs the consumer project against that prefix. Every step must succeed.
+# Builds and runs one consumer of trap, as a user's project would use it.
 #
-#   cmake -DTRAP_BINARY_DIR=<trap build> -DCONSUMER_SOURCE_DIR=<consumer>
-#         -DWORK_DIR=<scratch dir> [-DCONFIG=<build type>] [-DGENERATOR=Ninja]
-#         [-DMAKE_PROGRAM=...] [-DCXX_COMPILER=...] [-DCXX_COMPILER_LAUNCHER=...]
-#         -P run_consumer.cmake
-foreach(var TRAP_BINARY_DIR CONSUMER_SOURCE_DIR WORK_DIR)
-  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-    message(FATAL_ERROR "run_consumer.cmake: -D${var}=... is required")
-  endif()
+#   cmake -DWORK_DIR=<scratch dir> [-DSOURCE_DIR=<consumer>]
+#         [-DINSTALL_FROM=<trap build> -DPREFIX=<prefix>]   install trap first
+#                                              (only that, without SOURCE_DIR)
+#         [-DPREFIX=<prefix>]                  the consumer finds trap there
+#         [-DMAKE=<make>]                      a Makefile consumer, not CMake
+#         [-DARGS=a|b|...]                     the consumer's configure (or make) arguments
+#         [-DRUN=prog|prog...]                 built programs that must exit 0
+#         [-DFAILS=<regex>]                    the configure must fail, saying this
+#         [-DJOBS=1]                           the consumer's parallel build jobs
+#         [-DWITHOUT=<component>]              use a copy of PREFIX as a trap built
+#                                              without that component would install it
+#         [-DGENERATOR=Ninja] [-DMAKE_PROGRAM=...] [-DCXX_COMPILER=...]
+#         [-DCXX_COMPILER_LAUNCHER=...] -P run_consumer.cmake
+# Lists are given with | for ; (ctest splits arguments at ;).
+if(NOT WORK_DIR OR NOT (SOURCE_DIR OR INSTALL_FROM))
+  message(FATAL_ERROR "run_consumer.cmake: -DWORK_DIR=... and -DSOURCE_DIR=... "
+    "or -DINSTALL_FROM=... are required")
+endif()
+foreach(var ARGS RUN)
+  string(REPLACE "|" ";" ${var} "${${var}}")
 endforeach()
 if(NOT GENERATOR)
   set(GENERATOR Ninja)
 endif()
-
-set(prefix "${WORK_DIR}/prefix")
 set(build "${WORK_DIR}/build")
-file(REMOVE_RECURSE "${WORK_DIR}")
+file(REMOVE_RECURSE "${build}")
+file(MAKE_DIRECTORY "${build}")
 
 # step(<what> <command>...): runs the command, fails with its output if it
-# does not exit 0.
+# does not exit 0; its output is left in `output`.
 function(step what)
-  message(STATUS "package_consumer: ${what}")
-  execute_process(COMMAND ${ARGN}
-    RESULT_VARIABLE result
-    OUTPUT_VARIABLE output
-    ERROR_VARIABLE output)
-  if(NOT result EQUAL 0)
+  message(STATUS "${what}")
+  execute_process(COMMAND ${ARGN} WORKING_DIRECTORY "${build}"
+    RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  set(output "${out}" PARENT_SCOPE)
+  set(result "${result}" PARENT_SCOPE)
+  if(NOT result EQUAL 0 AND NOT FAILS)
     string(REPLACE ";" " " command "${ARGN}")
-    message(FATAL_ERROR
-      "package_consumer: ${what} failed (${result})\n"
-      "command: ${command}\n${output}")
+    message(FATAL_ERROR "${what} failed (${result})\ncommand: ${command}\n${out}")
   endif()
 endfunction()
 
-set(config_args "")
-if(CONFIG)
-  set(config_args --config "${CONFIG}")
-endif()
-step("install trap into ${prefix}"
-  "${CMAKE_COMMAND}" --install "${TRAP_BINARY_DIR}" --prefix "${prefix}" ${config_args})
-
-set(configure_args -S "${CONSUMER_SOURCE_DIR}" -B "${build}" -G "${GENERATOR}"
-  "-DCMAKE_PREFIX_PATH=${prefix}")
-if(CONFIG)
-  list(APPEND configure_args "-DCMAKE_BUILD_TYPE=${CONFIG}")
-endif()
-foreach(pair MAKE_PROGRAM:CMAKE_MAKE_PROGRAM CXX_COMPILER:CMAKE_CXX_COMPILER
-        CXX_COMPILER_LAUNCHER:CMAKE_CXX_COMPILER_LAUNCHER CXX_FLAGS:CMAKE_CXX_FLAGS)
-  string(REPLACE ":" ";" pair "${pair}")
-  list(GET pair 0 from)
-  list(GET pair 1 to)
-  if(${from})
-    list(APPEND configure_args "-D${to}=${${from}}")
+if(INSTALL_FROM)
+  file(REMOVE_RECURSE "${PREFIX}")
+  step("install trap into ${PREFIX}" "${CMAKE_COMMAND}" --install "${INSTALL_FROM}"
+    --prefix "${PREFIX}")
+  if(NOT SOURCE_DIR)
+    return()
   endif()
-endforeach()
-step("configure the consumer against ${prefix}" "${CMAKE_COMMAND}" ${configure_args})
-step("build the consumer" "${CMAKE_COMMAND}" --build "${build}" ${config_args})
+endif()
 
-# Single-config generators put executables in the build directory,
-# multi-config ones in a per-configuration subdirectory.
-foreach(exe consumer consumer_boost_test consumer_process consumer_net)
-  set(path "${build}/${exe}")
-  if(NOT EXISTS "${path}" AND CONFIG)
-    set(path "${build}/${CONFIG}/${exe}")
+# What trap's configure installs when a component's dependency is missing:
+# no trapTargets-WITHOUT*.cmake, and WITHOUT not among the built components.
+if(WITHOUT)
+  file(REMOVE_RECURSE "${WORK_DIR}/prefix")
+  file(COPY "${PREFIX}/" DESTINATION "${WORK_DIR}/prefix")
+  set(PREFIX "${WORK_DIR}/prefix")
+  set(package "${PREFIX}/lib/cmake/trap")
+  file(GLOB targets "${package}/trapTargets-${WITHOUT}.cmake" "${package}/trapTargets-${WITHOUT}-*.cmake")
+  file(REMOVE ${targets})
+  file(READ "${package}/trapConfig.cmake" config)
+  string(REGEX REPLACE "(set\\(_trap_built_components[^)]*);${WITHOUT}([;)])" "\\1\\2" edited "${config}")
+  if(edited STREQUAL config)
+    message(FATAL_ERROR "${package}/trapConfig.cmake does not list ${WITHOUT} as built")
   endif()
-  step("run ${exe}" "${path}")
+  file(WRITE "${package}/trapConfig.cmake" "${edited}")
+endif()
+
+if(MAKE)
+  set(ENV{PKG_CONFIG_PATH} "${PREFIX}/lib/pkgconfig")
+  if(CXX_COMPILER_LAUNCHER)
+    set(CXX_COMPILER "${CXX_COMPILER_LAUNCHER} ${CXX_COMPILER}")
+  endif()
+  step("make the consumer with pkg-config" "${MAKE}" -f "${SOURCE_DIR}/Makefile"
+    "SRC=${SOURCE_DIR}" "CXX=${CXX_COMPILER}" ${ARGS})
+else()
+  set(configure -S "${SOURCE_DIR}" -B "${build}" -G "${GENERATOR}" ${ARGS})
+  if(PREFIX)
+    list(APPEND configure "-DCMAKE_PREFIX_PATH=${PREFIX}")
+  endif()
+  foreach(pair MAKE_PROGRAM:CMAKE_MAKE_PROGRAM CXX_COMPILER:CMAKE_CXX_COMPILER
+          CXX_COMPILER_LAUNCHER:CMAKE_CXX_COMPILER_LAUNCHER)
+    string(REPLACE ":" ";" pair "${pair}")
+    list(GET pair 0 from)
+    list(GET pair 1 to)
+    if(${from})
+      list(APPEND configure "-D${to}=${${from}}")
+    endif()
+  endforeach()
+  step("configure the consumer" "${CMAKE_COMMAND}" ${configure})
+  if(FAILS)
+    if(result EQUAL 0)
+      message(FATAL_ERROR "the consumer configured, but should have failed with "
+        "'${FAILS}':\n${output}")
+    elseif(NOT output MATCHES "${FAILS}")
+      message(FATAL_ERROR "the consumer failed to configure, but without "
+        "'${FAILS}':\n${output}")
+    endif()
+    message(STATUS "the consumer failed to configure, as it should:\n${output}")
+    return()
+  endif()
+  # Only the programs to run (and what they link), not all of trap's targets.
+  set(targets "")
+  if(RUN)
+    set(targets --target ${RUN})
+  endif()
+  if(NOT JOBS)
+    set(JOBS 1)
+  endif()
+  step("build the consumer" "${CMAKE_COMMAND}" --build "${build}" -j ${JOBS} ${targets})
+endif()
+
+foreach(program IN LISTS RUN)
+  step("run ${program}" "${build}/${program}")
+  message(STATUS "${output}")
 endforeach()
-message(STATUS "package_consumer: trap installs and is usable with find_package")

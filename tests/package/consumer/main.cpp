@@ -1,4 +1,5 @@
-// Links trap::trap from an installed trap and traps one print.
+// Links trap::trap from an installed trap: traps one print and tests it with
+// a regex (Boost.Regex is built into trap: the consumer needs no Boost).
 #include <iostream>
 
 #include <trap/trap.hpp>
@@ -8,5 +9,8 @@ int main() {
     std::cout << "hi";
     return 1;
   });
-  return r.out() == "hi" ? 0 : 1;
+  bool ok = r.out() == "hi";
+  ok = r.stdout_like("^h", "a regex test") && ok;
+  trap::done_testing();
+  return ok ? 0 : 1;
 }
