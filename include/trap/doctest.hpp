@@ -7,10 +7,10 @@
 /// (shown with `--success`); a failing one is an error that carries trap's
 /// diagnostics and lets the test case go on, like `FAIL_CHECK`. A failing
 /// TODO test and a skipped test ("skipped: why") are messages, like
-/// `MESSAGE`, and count as no assertion; so are trap::diag() and
-/// trap::note(). A trap::subtest() shows its results one by one and then
-/// its own result, which fails if any of them failed. An error of trap's
-/// hub fails the running test case.
+/// `MESSAGE`, and count as no assertion; so is trap::diag(), and so is
+/// trap::note() but only with `--success`. A trap::subtest() shows its
+/// results one by one and then its own result, which fails if any of them
+/// failed. An error of trap's hub fails the running test case.
 ///
 /// doctest's own report must go past trap's captures for a `CHECK` that
 /// fails inside trapped code to be shown rather than captured into the
@@ -61,7 +61,10 @@ class DoctestFormatter final : public Formatter {
         return message(event.todo.empty() ? is_check : is_warn, event.where,
                        detail::host_message(event));
       case Event::Kind::diag:
-      case Event::Kind::note:
+        return message(is_warn, event.where, event.name);
+      case Event::Kind::note:  // shown with --success, like a passing check
+        running(event.name);
+        if (!doctest::getContextOptions()->success) return;
         return message(is_warn, event.where, event.name);
       case Event::Kind::bail:
         return message(is_check, event.where, "Bail out! " + event.name);
@@ -121,7 +124,7 @@ inline std::unique_ptr<Formatter> make_doctest_formatter() {
 /// shown, not trapped; unless @p argv (the program's arguments, which
 /// @p context was made with) sends the report to a file (`--out`) or
 /// silences it (`--quiet`), in any of doctest's spellings.
-/// @code
+/// @code{.cpp}
 /// int main(int argc, char** argv) {
 ///   doctest::Context context(argc, argv);
 ///   trap::report_past_captures(context, argc, argv);
