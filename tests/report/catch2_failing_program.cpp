@@ -3,6 +3,7 @@
 // fails inside a trap at the lines marked "golden: NAME", trap's
 // diagnostics, the passing checks counted as assertions, and an error of
 // trap's hub failing the test case.
+#include <cstdlib>
 #include <iostream>
 #include <stdexcept>
 
@@ -49,3 +50,15 @@ TEST_CASE("an error of the hub fails the test case") {
   r.did_return("reported while a listener throws");
   trap::hub().unlisten(handle);
 }
+
+// With TRAP_TEST_REPORT_OUTSIDE set, a test result is reported before Catch2
+// runs, outside any test case: a hub error, printed and making the exit
+// status 255.
+namespace {
+struct ReportOutside {
+  ReportOutside() {
+    if (std::getenv("TRAP_TEST_REPORT_OUTSIDE"))
+      trap::trap([] { return 1; }).did_return("reported outside a test case");
+  }
+} report_outside;
+}  // namespace

@@ -51,3 +51,15 @@ TEST_CASE("an error of the hub fails the test case") {
   r.did_return("reported while a listener throws");
   trap::hub().unlisten(handle);
 }
+
+// With TRAP_TEST_REPORT_OUTSIDE set, a test result is reported before doctest
+// runs, outside any test case: a hub error, printed and making the exit
+// status 255.
+namespace {
+struct ReportOutside {
+  ReportOutside() {
+    if (std::getenv("TRAP_TEST_REPORT_OUTSIDE"))
+      trap::trap([] { return 1; }).did_return("reported outside a test case");
+  }
+} report_outside;
+}  // namespace
