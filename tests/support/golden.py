@@ -36,6 +36,8 @@ program reports, not on where or when it ran:
   <TIMESTAMP>      JUnit's timestamp="2026-01-01T00:00:00"
   <HOST>           JUnit's hostname="..."
   <PID>            the program's process id
+  <VERSION>        the test framework's version in its banner: Catch2's
+                   "Catch v2.13.10", doctest's "doctest version is "2.4.9""
 """
 import argparse
 import difflib
@@ -86,6 +88,8 @@ def normalise(text, args, tmp, pid):
     text = re.sub(r'\btime="[0-9.]+"', 'time="<TIME>"', text)
     text = re.sub(r'\btimestamp="[^"]*"', 'timestamp="<TIMESTAMP>"', text)
     text = re.sub(r'\bhostname="[^"]*"', 'hostname="<HOST>"', text)
+    text = re.sub(r"\bCatch v\d+\.\d+\.\d+", "Catch v<VERSION>", text)
+    text = re.sub(r'doctest version is "[0-9.]+"', 'doctest version is "<VERSION>"', text)
     return re.sub(r"\b%d\b" % pid, "<PID>", text)
 
 
