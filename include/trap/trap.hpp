@@ -66,6 +66,7 @@ struct code_result<F> {
 template <detail::FixedString Spec, class F>
 Trap trap(F&& fn) {
   using R = typename detail::code_result<std::remove_cvref_t<F>>::type;
+  static_assert(detail::spec_syntax_ok(Spec.view()));
   static_assert(detail::builtin_layer_arguments_ok(Spec.view()));
   static_assert(!detail::spec_names_layer(Spec.view(), "fork") || detail::transferable<R>,
                 "trap: code trapped under a fork layer returns a type that cannot come back "

@@ -14,15 +14,21 @@ namespace trap::detail {
 template <std::size_t N>
 struct FixedString {
   char text[N]{};
-  /// Copies the literal; checks that it is a well-formed layer spec (a
-  /// malformed one is not a constant expression: a compile error).
-  consteval FixedString(const char (&s)[N]) {
-    std::copy_n(s, N, text);
-    check_spec_syntax(view());
-  }
+  /// Copies the literal. trap::trap<spec>() checks its syntax
+  /// (spec_syntax_ok), in a static_assert, where every compiler shows the
+  /// `throw` that says what is wrong.
+  consteval FixedString(const char (&s)[N]) { std::copy_n(s, N, text); }
   /// The spec as a view.
   constexpr std::string_view view() const { return {text, N - 1}; }
 };
+
+/// Checks that @p spec is a well-formed layer spec, as the run-time parser
+/// would: a malformed one is not a constant expression, so the build stops
+/// at the `throw` that says what is wrong.
+constexpr bool spec_syntax_ok(std::string_view spec) {
+  check_spec_syntax(spec);
+  return true;
+}
 
 /// Checks one element's argument, if its layer is built in, as resolving it
 /// at run time would.
