@@ -21,6 +21,7 @@
 #include <trap/source_location.hpp>
 #include <trap/trap_object.hpp>
 #include <trap/value.hpp>
+#include <trap/version.hpp>
 
 namespace trap {
 

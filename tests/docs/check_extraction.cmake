@@ -6,8 +6,9 @@
 #   its good examples.
 #
 #   cmake -DPYTHON=python3 -DCXX=c++ -DSOURCE_DIR=<repo> -DOUTPUT_DIR=<dir> \
-#     -P check_extraction.cmake
-foreach(var PYTHON CXX SOURCE_DIR OUTPUT_DIR)
+#     -DGENERATED_INCLUDE_DIR=<build>/include -P check_extraction.cmake
+# (GENERATED_INCLUDE_DIR holds the generated trap/version.hpp.)
+foreach(var PYTHON CXX SOURCE_DIR OUTPUT_DIR GENERATED_INCLUDE_DIR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_extraction.cmake: -D${var}=... is required")
   endif()
@@ -28,7 +29,7 @@ if(NOT result EQUAL 0)
   message(FATAL_ERROR "extraction failed (${result}): ${error}")
 endif()
 execute_process(
-  COMMAND ${CXX} -std=c++20 -fsyntax-only -I${SOURCE_DIR}/include -I${docs}
+  COMMAND ${CXX} -std=c++20 -fsyntax-only -I${SOURCE_DIR}/include -I${GENERATED_INCLUDE_DIR} -I${docs}
     ${OUTPUT_DIR}/missing_method_examples.cpp
   RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
 if(result EQUAL 0)
