@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # What trap builds on, checked when it is configured, so that anywhere else
 # fails at once with a message saying what was found and what is needed,
 # rather than deep in a source file.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// The umbrella header of trap's core: trap::trap() and everything it needs.
 ///

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Checks that header examples that are wrong are caught (the ctest entry
 # header_examples_catch_errors):
 # - extract_examples.py fails, naming the line, on a @code block left open;
@@ -19,7 +20,7 @@ file(REMOVE_RECURSE ${OUTPUT_DIR})
 
 execute_process(COMMAND ${extract} ${docs}/fixtures/unclosed.hpp
   RESULT_VARIABLE result ERROR_VARIABLE error)
-if(result EQUAL 0 OR NOT error MATCHES "unclosed.hpp:6: the @code block of line 4 ends")
+if(result EQUAL 0 OR NOT error MATCHES "unclosed.hpp:7: the @code block of line 5 ends")
   message(FATAL_ERROR "an unclosed @code block was not reported (exit ${result}): ${error}")
 endif()
 
@@ -36,7 +37,7 @@ if(result EQUAL 0)
   message(FATAL_ERROR "the example calling a missing method compiled")
 endif()
 string(REGEX MATCHALL "missing_method.hpp:[0-9]+:[0-9]+: error" errors "${output}")
-if(NOT errors MATCHES "missing_method.hpp:14:" OR errors MATCHES "hpp:(1[0-3]|[0-9]):")
-  message(FATAL_ERROR "expected one error, on line 14 of the fixture; got:\n${output}")
+if(NOT errors MATCHES "missing_method.hpp:15:" OR errors MATCHES "hpp:(1[0-4]|[0-9]):")
+  message(FATAL_ERROR "expected one error, on line 15 of the fixture; got:\n${output}")
 endif()
 message(STATUS "the open block and the missing method were both caught")

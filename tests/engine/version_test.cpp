@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap's version is one: the CMake project's (TRAP_TEST_PROJECT_VERSION,
 // given by tests/CMakeLists.txt), the headers' macros and the library's
 // trap::version() all say the same. Linked into engine_builder_test.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Installs a built trap into WORK_DIR/prefix, then configures, builds and
 # runs the consumer project against that prefix. Every step must succeed.
 #

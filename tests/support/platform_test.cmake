@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Shows that cmake/TrapPlatform.cmake turns an unsupported system or
 # compiler into a configure error that says what was found and what is
 # needed, and lets the supported ones through.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Shows that scripts/spdx finds every source file without the SPDX line and
 # adds it where it belongs: builds a small tree (not a git work tree) of
 # sources with and without it, data it must leave alone, and checks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Links trap::trap from an installed trap and traps one print.
 #include <iostream>
 
