@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Part of trap_bench: 256 MiB written through each capture strategy, beside
 // the raw floors of the same work and GoogleTest's CaptureStdout, in MiB/s.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What running code in a child process costs: trap's fork layer and trap::run
 // against the raw system calls (fork + waitpid, posix_spawn + waitpid) and
 // GoogleTest's EXPECT_EXIT, each with nothing extra resident (/0) and with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What trap::net::TcpServer costs, each figure beside a minimal raw
 // Boost.Asio line echo server measured in the same run (and, where Perl's
 // Test::POE::Server::TCP is installed, beside that server, the one trap's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The servers and clients net_bench.cpp measures: blocking POSIX clients
 // that check every reply, a minimal raw Boost.Asio line echo server (the
 // baseline), trap::net::TcpServer set up the same way, and Perl's

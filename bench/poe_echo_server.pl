@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSL-1.0
 # Perl's Test::POE::Server::TCP as a line echo server, the peer of
 # trap::net::TcpServer in bench/net_bench.cpp: it listens on 127.0.0.1 with
 # a port the system picks, prints that port on stdout, and sends every line

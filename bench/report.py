@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Prints the tables of scripts/bench from a Google Benchmark JSON report.
 
 Usage: bench/report.py trap_bench|isolation_bench|net_bench REPORT.json MEASURED

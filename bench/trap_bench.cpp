@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What one trap costs: each benchmark captures one tiny write per operation,
 // with trap's strategies, with GoogleTest's CaptureStdout/CaptureStderr, and
 // with the raw system calls a naive capture makes (the floor).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Installs trap as a CMake package by component and as a pkg-config file
 # for the core. Included at the end of the top CMakeLists.txt, once every
 # target exists.
@@ -27,6 +28,8 @@ set(trap_install_dirs
 install(TARGETS trap EXPORT trapTargets-core ${trap_install_dirs})
 install(EXPORT trapTargets-core NAMESPACE trap:: DESTINATION ${trap_cmake_dir})
 install(DIRECTORY include/trap DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${PROJECT_BINARY_DIR}/include/trap/version.hpp
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/trap)
 
 # TRAP_PACKAGE_COMPONENTS: the lines of trapConfig.cmake that name every
 # known component, those built, and what each one needs.

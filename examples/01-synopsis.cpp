@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 01-synopsis: trap output, exceptions, exit() and return values, and test
 // them with the generated test methods. A standalone TAP program: run it
 // directly or through `prove`.

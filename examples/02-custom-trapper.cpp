@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 02-custom-trapper: extend trap as Test::Trap::Builder allows: a trapper
 // that inherits the standard one, a `simpletee` layer that prints what was
 // trapped after the trap, a `loud` multi-layer, and a `cmp_ok` test that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 03-trap-own-exit: a command-line program whose main logic calls exit()
 // and prints; its own self-test traps every path in process, without a
 // second process: exit() returns to the trap, atexit handlers do not run.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 04-boost-test: trap inside a Boost.Test program. Including
 // <trap/boost_test.hpp> turns every test method into a Boost.Test check at
 // the caller's line; failures carry trap's diagnostics.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 05-gtest: trap inside a GoogleTest program. Including <trap/gtest.hpp>
 // turns every test method into a GoogleTest assertion at the caller's line;
 // failures carry trap's diagnostics.

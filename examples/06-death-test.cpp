@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 06-death-test: a death test. A function that calls abort() on bad input
 // runs under the fork layer; the test checks the signal and the message it
 // printed, and the test program goes on.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 07-timeout: code that hangs is stopped. Under `:fork:timeout(2000)` the
 // child is killed at the deadline and the output it wrote until then is
 // kept; `:timeout(ms)` alone stops code in process.

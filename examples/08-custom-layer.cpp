@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 08-custom-layer: a layer of our own, composed with timeout and fork. The
 // `in_dir(PATH)` layer runs the code in another working directory and puts
 // the old one back in its teardown; `env(NAME=VALUE)` sets a variable for

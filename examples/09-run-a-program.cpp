@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 09-run-a-program: tests a real command-line program, examples/greet,
 // through trap::run: its exit code, stdout and stderr, with input on stdin
 // and a variable in its environment.

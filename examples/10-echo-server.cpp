@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 10-echo-server: Test::POE::Server::TCP's synopsis as a Boost.Test case.
 // An echo server logs what each client sends and sends it back; a plain
 // POSIX socket client checks that every line comes back, then leaves, and

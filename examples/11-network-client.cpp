@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 11-network-client: tests a network client against the tcp_server layer.
 // The client under test asks a server for a greeting; the trap gives it a
 // server that answers as the test says, records what the client sent, and

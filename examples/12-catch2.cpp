@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 12-catch2: trap inside a Catch2 (v2) program. Including <trap/catch2.hpp>
 // turns every test method into a Catch2 assertion at the caller's line;
 // failures carry trap's diagnostics.

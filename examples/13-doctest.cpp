@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // 13-doctest: trap inside a doctest program. Including <trap/doctest.hpp>
 // turns every test method into a doctest assertion at the caller's line;
 // failures carry trap's diagnostics. TRAP_DOCTEST_MAIN gives the program

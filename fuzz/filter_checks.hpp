@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The properties every trap::net filter has, whatever it frames: cut
 // anywhere, a stream means the same; what put() writes, get() reads back.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The argspec of Builder::test: words (runs of letters, digits and '_')
 // separated by anything else, each one of trap, entirety, element,
 // predicate, name (or the aliases object, all, indexed). Only UsageError

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::net::block_filter: a message is its length in decimal, a NUL, then
 // its bytes (POE::Filter::Block); a block over the limit, or a length that
 // is not one, is a FilterError. Input: see FilterInput.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What every fuzz target shares: a property check that aborts (so that both
 // libFuzzer and the replay tests see it), and how the filter targets cut
 // their input into a filter setting and chunks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::detail::decode_fork_result: the record a fork layer's child writes.
 // Malformed bytes are a TrapError and nothing else; a complete record
 // encodes to one that decodes to the same result, and a cut short copy of

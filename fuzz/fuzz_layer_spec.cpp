@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A layer spec (":flow:stderr(tempfile):stdout", "flow stderr(pipe;tee)")
 // parsed and resolved against trap::standard() as a trap does before it
 // springs: split_spec, parse_element, the layer lookup and the output

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::net::line_filter: LF and CRLF end a line on input, LF on output; a
 // line longer than the limit is a FilterError. Input: see FilterInput.
 #include <trap/net.hpp>

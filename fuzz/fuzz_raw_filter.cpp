@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::net::raw_filter: every read is one message, byte for byte; output
 // as is. Input: see FilterInput (the limit byte is unused).
 #include <trap/net.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Runs a fuzz target over saved inputs, without libFuzzer: every file of
 // each directory named on the command line (a missing one holds none), in
 // name order. A property that fails aborts, which fails the test.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Sourced by the scripts in scripts/: moves to the repository root, installs
 # what is missing (scripts/bootstrap) and defines the steps they share.
 # Every build is configured from a preset of CMakePresets.json (default,

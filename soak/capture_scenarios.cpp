@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Scenarios on the core: many traps with each capture strategy, many fork
 // traps, many trap::run calls. Every item checks the whole of what was
 // trapped, so one lost or stray byte fails the scenario.

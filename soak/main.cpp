@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap_soak: runs the soak scenarios and prints one line per scenario with
 // its figures; exits non-zero if any scenario failed a check.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What the soak checks measure about this process: open descriptors, files
 // left in the private TMPDIR, children (live or zombie), threads and
 // resident memory, all read from /proc. Taken from tests/support/test_support.hpp,

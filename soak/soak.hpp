@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The soak scenarios: long runs of one kind of trap or server, each checked
 // item by item, after which the process must hold what it held before.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Plain POSIX sockets for the TCP scenarios: an owned descriptor, a
 // loopback connect, and a line reader whose every wait is bounded.
 #pragma once

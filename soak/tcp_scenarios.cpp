@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Scenarios on trap::net::TcpServer: many clients at once through one
 // echo server (tcp_clients), and many servers one after the other
 // (tcp_cycles).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // dup2 (the default): an unlinked temp file dup2'ed onto the descriptor.
 // Captures everything written to it, child processes included. The file is
 // an in-memory one from a pool, so a trap creates no file.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // memory: what a thread writes to std::cout (descriptor 1) or std::cerr
 // (descriptor 2) goes into a string buffer of that thread's trap. Touches no
 // descriptor and no FILE*: C stdio, raw writes and child processes are not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // pipe: a pipe dup2'ed onto the descriptor, drained into memory while the
 // code runs. Captures what dup2 captures, without touching the disk, and any
 // amount without deadlock. With `tee`, every chunk is also copied to the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // tempfile: C stdio (stdout/stderr) and the iostreams (std::cout/std::cerr)
 // write to an unlinked temp file in $TMPDIR; descriptors 1 and 2 are left
 // alone, so raw write(2) calls and child processes are not captured.

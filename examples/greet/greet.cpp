@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // greet: a tiny command-line program for 09-run-a-program to test.
 //   greet NAME      prints "Hello, NAME!" and exits 0
 //   greet           prints usage on stderr and exits 2

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// trap::Builder and trap::Trapper: how layers, accessors, tests and capture
 /// strategies are registered (Perl's Test::Trap::Builder).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// Reports trap's test methods as Catch2 assertions (Catch2 v2, the
 /// single header `<catch2/catch.hpp>`, Debian's `catch2` 2.13).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// trap::codec<T>: how a value travels from a forked child to the parent.
 ///

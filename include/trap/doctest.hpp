@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// Reports trap's test methods as doctest assertions (doctest 2.4).
 ///

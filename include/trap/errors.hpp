@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// The two exception types trap throws: one for a caller's mistake, one for a
 /// trap that could not be built or torn down.

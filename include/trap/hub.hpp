@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// The hub: every test result is a trap::Event sent to a trap::Hub, which
 /// numbers it, keeps the counts and hands it to one trap::Formatter.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// A JUnit XML report of a hub's results, written beside any formatter.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// trap::net::TcpServer: a TCP server for tests of network clients
 /// (target trap::net), with Test::POE::Server::TCP's features and names.

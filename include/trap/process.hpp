@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// trap::run: a trap around an external program (target trap::process).
 ///

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// trap::source_location: where a test method was called. It has
 /// std::source_location's interface and converts from it, and can also be

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// The umbrella header of trap's core: trap::trap() and everything it needs.
 ///
@@ -21,6 +22,7 @@
 #include <trap/source_location.hpp>
 #include <trap/trap_object.hpp>
 #include <trap/value.hpp>
+#include <trap/version.hpp>
 
 namespace trap {
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// trap::Trap, the trap object: the record of one run, the test methods that
 /// assert on it, and the handle layers work on while it springs.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// trap::Value: what an accessor holds, what a test predicate is, and what a
 /// test callback receives.

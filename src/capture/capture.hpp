@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What every capture strategy shares: the Capture base class with its
 // begin/end protocol, the pool of reusable capture files, stream flushing,
 // and the record of which descriptor stands for the original stdout/stderr.

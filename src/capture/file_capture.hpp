@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The part the file-backed strategies (dup2, tempfile) share: the capture
 // file, its size limit, and what a child forked meanwhile does to it.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // How the bytes of a file-backed capture outlive a process that dies while
 // capturing. The capture side declares what it announces; the fork layer's
 // child (src/isolation/fork.cpp) implements it and installs itself, so that

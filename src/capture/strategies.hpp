@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The built-in capture strategies (one file each in strategies/) and the
 // output layer that applies them.
 #pragma once

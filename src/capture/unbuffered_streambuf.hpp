@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The base of the library's stream buffers that pass output on as it comes
 // (the memory strategy's router, the warn layer's buffers).
 #pragma once

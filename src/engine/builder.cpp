@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The Builder's registration verbs, the Trapper tables and layer resolution.
 #include <algorithm>
 #include <set>

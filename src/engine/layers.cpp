@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The standard trapper: Test::Trap's layers and accessors.
 #include <cxxabi.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test methods: dispatch of ACCESSOR_TEST names with Perl's argument rules
 // and leaveby check, and the typed methods of trap::Trap.
 #include <algorithm>

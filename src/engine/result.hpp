@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Reporting one test result: the event, Perl's wrong-leaveby failure, and
 // errno kept as the caller had it.
 #pragma once

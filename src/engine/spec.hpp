@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The layer spec grammar: ":flow:stderr(tempfile)", "flow stderr", ...
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Private data behind Trapper, Builder and Trap.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The standard tests (ok, nok, is, isnt, like, unlike, is_deeply) and
 // methods (quiet, diag_all, diag_all_once) of trap::standard().
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The trap engine: springing a trap through its layer stack, the layer
 // author's API on trap::Trap, and the accessors.
 #include <cxxabi.h>

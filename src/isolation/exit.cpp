@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // In-process trapping of exit(), std::exit() and quick_exit(), and of
 // _exit() and _Exit() in the child of a fork layer.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The exit layer's jump target.
 #pragma once
 

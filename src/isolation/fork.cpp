@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The fork layer: the layers below it and the code run in a child process;
 // the parent waits for it and rebuilds the trap from what the child sends.
 //

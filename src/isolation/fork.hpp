@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The registration of the fork and timeout layers, for exit.cpp's
 // register_isolation_layers().
 #pragma once

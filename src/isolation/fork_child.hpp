@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The fork layer's parts that its fork(exec) style (fork_exec.cpp) shares
 // with the plain one (fork.cpp): the child's run, the parent's wait.
 #pragma once

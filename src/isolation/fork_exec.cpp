@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The fork layer's fork(exec) style: the child re-executes the test
 // program, which runs the current test again (through the framework's hook,
 // reexec.hpp) up to this trap, and runs only its code. The traps before it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The record a fork layer's child writes for its parent: the whole state of
 // the trap after the code (values, leaveby, exception type, errors), and,
 // when the child dies first, the bytes of its captures rescued by a signal

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // fork(exec) replay: the re-run for a test's Nth fork(exec) trap must take
 // the same path as the test did, without running the code of the traps
 // before it again (side effects twice, cost quadratic in the number of

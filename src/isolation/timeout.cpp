@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The timeout(ms) layer, written as a user's layer would be: with nothing
 // but trap's public Builder API (trap/trap.hpp) and POSIX.
 //

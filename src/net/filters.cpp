@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The standard filters of trap::net: line, raw stream, length-prefixed block.
 #include <charconv>
 

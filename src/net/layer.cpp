@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The tcp_server layer: a TcpServer for the trapped code, torn down with
 // the trap, with what the clients sent and who connected as accessors.
 // Written with the public Builder API, as a user's layer would be.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::net::TcpServer's public functions: each runs its work on the
 // server's I/O thread and waits for it (tcp_server_impl.hpp).
 #include "net/tcp_server_impl.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The work of a trap::net::TcpServer on its I/O thread: events,
 // listeners, clients, waits and shutdown (tcp_server_impl.hpp).
 #include "net/tcp_server_impl.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What trap::net::TcpServer is made of, shared by tcp_server.cpp (the
 // public functions), tcp_server_impl.cpp (the server's own work) and
 // tcp_server_lifetime.cpp (its thread and its end). All socket state lives

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // How a trap::net::TcpServer ends (tcp_server_impl.hpp): shutdown() from
 // the test's thread or from a handler, the first report kept, and the
 // thread and io_context released once nothing runs on them.

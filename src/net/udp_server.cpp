@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::net::UdpServer on Boost.Asio: one socket per family, a receive loop
 // on the server's thread, a log the test's thread waits on.
 #include <array>

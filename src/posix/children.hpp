@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Process calls: fork, waiting with a deadline, signals, and what a signal
 // handler may use. Like fd.hpp, every call retries on EINTR, throws
 // std::system_error naming the call, and can be made to fail by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The fault-injection seam: which call fails, at which use, and how often
 // each call was made.
 //

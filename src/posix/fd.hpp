@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The one place trap makes POSIX calls on descriptors. Every call retries on
 // EINTR, checks its result and throws std::system_error naming the call.
 //

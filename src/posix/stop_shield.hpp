@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Keeps asynchronous stops (a signal handler that jumps, as the in-process
 // timeout's) out of trap's own critical sections: while a thread springs or
 // tears down a trap, reports to a hub or holds a capture router's lock, the

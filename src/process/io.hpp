@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::run's side of a running program: its input, its two outputs and
 // its end, followed with poll() (no Asio state on the stack, which an outer
 // in-process timeout's jump would leave dangling).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::run: an external program in a trap. Boost.Process v2 starts it
 // (vfork launcher: the cost does not grow with this process's size);
 // process/io.cpp feeds its stdin and drains its stdout and stderr at once

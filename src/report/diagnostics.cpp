@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Rendering for diagnostics: escaping, demangled type names, exception
 // messages.
 #include "report/diagnostics.hpp"

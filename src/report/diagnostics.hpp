@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Rendering for diagnostics (diagnostics.cpp): escaped bytes, the type and
 // message of the exception being handled.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Events as records in a file, so that a forked child's test results reach
 // the parent's hub: one record per event, written with one append.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The hub: filters, numbering, counts, the formatter, listeners, plans, and
 // results from forked children.
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The parts of a hub that trap's own isolation and reporting code reaches:
 // its state, the children file forked traps append results to, and the hand-over
 // of results from a re-executed child. Tests use it to play a misbehaving child.

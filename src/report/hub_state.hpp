@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Hub::State, shared by the hub's files.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Using hubs: the root hub, intercept(), subtests, skip and todo, messages,
 // done_testing().
 #include <atomic>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The JUnit XML report: one <testcase> per top-level result, counted as TAP
 // counts them (a TODO failure is not a failure, a skip is <skipped>), and
 // always well-formed whatever bytes the names and diagnostics hold.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Making any bytes safe for a report: TAP lines, YAML scalars, XML text.
 // Every function here accepts arbitrary bytes (NUL, control characters,
 // invalid UTF-8) and returns text its consumer parses, with the odd bytes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The TAP formatter. Lines go to the original stdout and stderr even while a
 // capture diverts descriptors 1 and 2, so a test's own report is never
 // trapped.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 #include "report/text_diff.hpp"
 
 #include <algorithm>

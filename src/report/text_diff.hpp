@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Readable differences between two texts, for failure diagnostics.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Closed stdin, stdout or stderr, with each strategy, in a fresh process:
 // nothing trap creates takes descriptor 0, 1 or 2, a closed stream is not
 // trapped (its accessor reads "") and stays closed, and the open ones are

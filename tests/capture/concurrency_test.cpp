@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Traps on several threads at once: the memory strategy captures per thread,
 // the process-wide strategies take turns, and the hub numbers and delivers
 // every event exactly once whoever sends it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Failed system calls: every call a trap makes, made to fail at its Nth
 // use (fault_walk.hpp), ends in a clear TrapError naming the call (or is
 // retried), and leaves descriptors 1 and 2 where they were, nothing behind,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Capture files under code that treats stdout as a file: it moves the
 // offset (lseek, pwrite, fseek), truncates it, or leaves a child process
 // behind that writes to it after the trap. Nothing written is lost, and no

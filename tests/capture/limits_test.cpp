@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Captures under resource limits the code under test may set, each in a
 // fresh process: the trap ends with the data it could keep or a clear
 // error, trap's own descriptors never kill the process, and the streams

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The pipe and tee strategies share one drainer thread per process: what
 // that design could get wrong. Output far beyond a pipe's buffer (in one
 // write, before the drainer watches the pipe), tee inside tee, two threads

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The five capture strategies: what each captures, binary safety, nesting,
 // large output, closed descriptors, temp-dir failure, and that 10,000 traps
 // of each leave nothing behind.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Default traps (with their warn layer) and every capture strategy on
 // several threads at once, a tempfile capture while another thread prints,
 // and threads that end (pthread_exit, pthread_cancel) inside a trap.

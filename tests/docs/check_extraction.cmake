@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Checks that header examples that are wrong are caught (the ctest entry
 # header_examples_catch_errors):
 # - extract_examples.py fails, naming the line, on a @code block left open;
@@ -6,8 +7,9 @@
 #   its good examples.
 #
 #   cmake -DPYTHON=python3 -DCXX=c++ -DSOURCE_DIR=<repo> -DOUTPUT_DIR=<dir> \
-#     -P check_extraction.cmake
-foreach(var PYTHON CXX SOURCE_DIR OUTPUT_DIR)
+#     -DGENERATED_INCLUDE_DIR=<build>/include -P check_extraction.cmake
+# (GENERATED_INCLUDE_DIR holds the generated trap/version.hpp.)
+foreach(var PYTHON CXX SOURCE_DIR OUTPUT_DIR GENERATED_INCLUDE_DIR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_extraction.cmake: -D${var}=... is required")
   endif()
@@ -18,7 +20,7 @@ file(REMOVE_RECURSE ${OUTPUT_DIR})
 
 execute_process(COMMAND ${extract} ${docs}/fixtures/unclosed.hpp
   RESULT_VARIABLE result ERROR_VARIABLE error)
-if(result EQUAL 0 OR NOT error MATCHES "unclosed.hpp:6: the @code block of line 4 ends")
+if(result EQUAL 0 OR NOT error MATCHES "unclosed.hpp:7: the @code block of line 5 ends")
   message(FATAL_ERROR "an unclosed @code block was not reported (exit ${result}): ${error}")
 endif()
 
@@ -28,14 +30,14 @@ if(NOT result EQUAL 0)
   message(FATAL_ERROR "extraction failed (${result}): ${error}")
 endif()
 execute_process(
-  COMMAND ${CXX} -std=c++20 -fsyntax-only -I${SOURCE_DIR}/include -I${docs}
+  COMMAND ${CXX} -std=c++20 -fsyntax-only -I${SOURCE_DIR}/include -I${GENERATED_INCLUDE_DIR} -I${docs}
     ${OUTPUT_DIR}/missing_method_examples.cpp
   RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE output)
 if(result EQUAL 0)
   message(FATAL_ERROR "the example calling a missing method compiled")
 endif()
 string(REGEX MATCHALL "missing_method.hpp:[0-9]+:[0-9]+: error" errors "${output}")
-if(NOT errors MATCHES "missing_method.hpp:14:" OR errors MATCHES "hpp:(1[0-3]|[0-9]):")
-  message(FATAL_ERROR "expected one error, on line 14 of the fixture; got:\n${output}")
+if(NOT errors MATCHES "missing_method.hpp:15:" OR errors MATCHES "hpp:(1[0-4]|[0-9]):")
+  message(FATAL_ERROR "expected one error, on line 15 of the fixture; got:\n${output}")
 endif()
 message(STATUS "the open block and the missing method were both caught")

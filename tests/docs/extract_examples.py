@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSL-1.0
 """Extracts the @code examples of public headers into translation units.
 
 Usage: extract_examples.py --include-dir DIR --out DIR HEADER...

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What the @code examples of trap's public headers take as given, besides
 // `trap::Trap& r` and `trap::Trap& self` (the parameters of the function each
 // statement example is compiled in): the standard headers they use, and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Runs doxygen on SOURCE_DIR/Doxyfile with its output redirected to
 # OUTPUT_DIR, and fails if doxygen fails or warns.
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: a compile-time layer spec that the run-time parser
 // would refuse (two ':' with only white space between them). Built only by
 // the test that expects the compiler's message.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The Builder and trappers: registration verbs, inheritance, ACCESSOR_TEST
 // generation, the layer author's API on the trap object. Ports the Builder
 // documentation's example and Test::Trap's t/07-subclass.t.

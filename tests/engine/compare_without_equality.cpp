@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: a typed test method compares with a type that has no
 // operator== (printable, so a comparison of printed forms would have
 // "worked"). Built only by the test that expects the compiler's message.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Equality: every comparison path (Value's ==, is, isnt, is_deeply, array
 // elements, values back from a forked child, conversions) passes only on
 // values that really are equal, and refuses what cannot be compared.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The standard layers and their order: raw, die, exit, flow, stdout, stderr,
 // warn, default, output. Ports Test::Trap's t/06-layers.t, t/04-exit.t and
 // the reentrancy cases of t/03-files.pl.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Test methods: verdicts, names, locations and diagnostics, checked through
 // trap::intercept. Ports Test::Trap's t/10-tester.t.
 #define BOOST_TEST_MODULE methods

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Bad input is a UsageError at the right time: a layer argument when the
 // spec is read (before anything runs), a missing test argument when the
 // test method is called, a test on an accessor whose layer the trap lacks.

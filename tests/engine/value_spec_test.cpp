@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::Value and the layer spec grammar.
 #define BOOST_TEST_MODULE value_spec
 #include <optional>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // An in-process timeout that jumps past a nested `fork` trap, `fork(exec)`
 // trap or trap::run abandons them: their child is killed and reaped, and
 // their descriptors closed, by the abandoned trap's teardown.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSL-1.0
 # A timeout above a fork(exec) trap, with the parent late at its deadline:
 # the re-run process reaches the trap, then the parent is stopped (SIGSTOP)
 # from 1 s to 7 s after it started, past the 5 s deadline of its

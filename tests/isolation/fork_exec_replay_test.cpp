@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // fork(exec) re-runs never run trapped code twice: the re-run for a test's
 // Nth fork(exec) trap replays the results the earlier ones had in the
 // parent, and gets the program's own arguments (ctest passes

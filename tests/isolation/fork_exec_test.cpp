@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // fork(exec): the child re-executes the test program, runs the current test
 // again up to the trap, runs only that trap, and hands the result back, as
 // GoogleTest's "threadsafe" death tests do. For programs that run threads.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Failed system calls in fork traps: every use of every call, in the parent
 // and in the child (which shares the fault table), made to fail in turn.
 #define BOOST_TEST_MODULE fork_faults

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The fork layer: the code runs in a child process and every way out of it
 // (return, exception, exit, _exit, quick_exit, signals, std::terminate)
 // comes back to the parent as a complete trap.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Code under `:fork` that calls exec: what it wrote before exec, and what
 // the program it became writes, is captured as a forked child's would be,
 // and that program's exit status or signal is the trap's.

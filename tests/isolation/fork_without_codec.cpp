@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: code trapped under a fork layer returns a type with no
 // trap::codec. Built only by the test that expects the compiler's message.
 #include <trap/trap.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Must not compile: code trapped under a fork layer returns a type with no
 // trap::codec, in specs that separate the fork layer by white space rather
 // than ':'. Built only by the test that expects the compiler's message twice.

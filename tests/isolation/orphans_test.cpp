@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A trap's children do not outlive the process that trapped them: when a
 // test program is killed (a ctest or CI timeout) while a `fork` child, a
 // `fork(exec)` re-run or a trap::run program runs, that child goes too.

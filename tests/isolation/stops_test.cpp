@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Jumps out of trapped code (exit() and in-process timeouts) at the edges:
 // stops that come while trap holds a lock, signal masks, exceptions being
 // handled, and teardown errors of the traps a jump leaves behind.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The timeout layer: in process (the code is stopped on its own thread) and
 // above a fork layer (the child's process group is killed at the deadline).
 #define BOOST_TEST_MODULE timeout

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The test servers at their edges: shut down from their own handler (as
 // Test::POE::Server::TCP's synopsis does in its disconnected handler) and
 // destroyed afterwards; nothing of a server left once shutdown() returns;

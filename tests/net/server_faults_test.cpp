@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Failed system calls in the test servers: the listeners' socket, bind,
 // listen and accept at every use, for a TcpServer that serves one client and
 // shuts down, and a UdpServer that starts and shuts down.

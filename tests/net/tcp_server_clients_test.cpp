@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::net::TcpServer against clients that misbehave (reset mid-message,
 // never read, a thousand at once) and the per-client policies that make a
 // server misbehave on purpose (close after N bytes, reset, throttle, delay,

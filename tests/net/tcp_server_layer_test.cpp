@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The tcp_server layer: a server for the trapped code, what clients sent as
 // `received`, who connected as `connections`, and Twisted Trial's rule that
 // a connection left open fails the test.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::net::TcpServer with real clients (plain POSIX sockets): the
 // Test::POE::Server::TCP synopsis, events, operations, filters and clean
 // teardown (misbehaving clients and policies: tcp_server_clients_test.cpp).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::net::UdpServer with plain POSIX datagram sockets.
 #define BOOST_TEST_MODULE udp_server
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Builds and runs one consumer of trap, as a user's project would use it.
 #
 #   cmake -DWORK_DIR=<scratch dir> [-DSOURCE_DIR=<consumer>]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Failed system calls in trap::run: the pipes, the launch and the wait, at
 // every use, and the kill of what the program left in its group.
 #define BOOST_TEST_MODULE process_faults

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::run at its edges: a program that leaves a background child returns
 // when the program exits, a timeout bounds the whole call, and what cannot
 // be passed to a program is refused.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // trap::run: external programs in a trap, with the same accessors and test
 // methods as in-process code.
 #define BOOST_TEST_MODULE process

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A Boost.Test program with deliberately failing trap checks: its whole
 // output, pinned by golden/boost_test.out and .err, shows each failure at
 // the line marked "golden: NAME" with trap's diagnostics, and the passing

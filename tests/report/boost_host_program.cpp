@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A Boost.Test program whose failures come from the hub itself: the
 // host-framework test runs each case alone and checks that Boost.Test
 // counts every one, or that the exit status shows it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A Catch2 program with deliberate failures: its whole output, pinned by
 // golden/catch2.out and .err, shows a failing trap check and a CHECK that
 // fails inside a trap at the lines marked "golden: NAME", trap's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A standalone TAP program whose exit status is what the test checks: each
 // scenario (argv[1]) reports some results and then ends the way a user's
 // program might, usually without done_testing(). The exit status must follow

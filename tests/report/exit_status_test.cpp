@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A standalone program's exit status follows Test::More's END rules without
 // done_testing(), and prove judges each scenario as Test::More's would be.
 #define BOOST_TEST_MODULE exit_status

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What the formatters write: TAP's plans, skips and TODOs, TAP 14's YAML
 // blocks, and the JUnit report beside any formatter. Whole programs' output
 // is pinned by the golden files (tests/report/golden/).

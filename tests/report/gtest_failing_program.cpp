@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A GoogleTest program with one deliberately failing trap check: its whole
 // output, pinned by golden/gtest.out and .err, shows the failure at the
 // line marked "golden: failing_check" with trap's diagnostics, and the

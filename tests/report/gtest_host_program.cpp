@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A GoogleTest program whose failures come from inside traps and from the
 // hub itself: the host-framework test runs each test alone and checks that
 // GoogleTest shows and counts every one.

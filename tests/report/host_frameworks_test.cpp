@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Under Boost.Test and GoogleTest the host framework decides the exit
 // status; a GoogleTest failure inside trapped code is shown, not captured;
 // and an error of the hub fails the host's run.
@@ -25,7 +26,7 @@ test_support::ChildResult boost_test(const std::string& test) {
 BOOST_AUTO_TEST_CASE(gtest_failure_inside_a_trap_is_shown_and_counted) {
   auto r = gtest("ExpectInsideTrapIsShown");
   BOOST_TEST(r.exited(1), r.out << r.err);
-  BOOST_TEST(has(r.out, "gtest_host_program.cpp:15: Failure\n"), r.out);
+  BOOST_TEST(has(r.out, "gtest_host_program.cpp:16: Failure\n"), r.out);
   BOOST_TEST(has(r.out, "a failure inside the trap"), r.out);
   BOOST_TEST(has(r.out, "[  FAILED  ] Host.ExpectInsideTrapIsShown"), r.out);
   // The trap's own check passed: the message did not land in out().

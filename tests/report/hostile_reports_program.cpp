@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A deliberately failing TAP program whose names, reasons, diagnostics and
 // values hold everything that could break a report: newlines, "#", "not
 // ok", "# TODO", NUL, control characters, invalid UTF-8, YAML syntax. It

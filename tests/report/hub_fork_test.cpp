@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The hub across fork(): results sent in a forked child reach the parent's
 // hub once and in order (even if the child then crashes), the records they
 // travel in, and a fork trap taken while another thread holds the root

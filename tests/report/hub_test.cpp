@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The hub: numbering and counts, formatter swaps, filters, listeners,
 // follow-ups and plans, whatever formatter (if any) shows the results.
 #define BOOST_TEST_MODULE hub

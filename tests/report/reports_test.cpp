@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // What any string becomes in a report: TAP lines that keep their count and
 // directive, YAML scalars, XML text, and the JUnit file's counts. The real
 // consumers (prove, PyYAML, xmllint, junitparser) read the same output in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Subtests: a child hub whose results become one result of the parent,
 // the filters and listeners a subtest inherits, and subtests in TAP.
 #define BOOST_TEST_MODULE subtests

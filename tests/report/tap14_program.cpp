@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A standalone TAP 14 program: prove must accept it; with --fail it adds one
 // deliberately failing check; with --junit FILE it also writes a JUnit
 // report. With --fail --junit, golden/tap14.out and golden/junit.xml pin

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A standalone program in the Test::More style: TAP on stdout, failure
 // diagnostics and comments on stderr, the exit status the number of
 // failures. Its whole output is pinned by golden/tap.out and golden/tap.err;

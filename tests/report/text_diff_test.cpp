@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The line diff of failed `is` tests: shortest, in diff -u's form, and
 // bounded in time and size however large the texts are.
 #define BOOST_TEST_MODULE text_diff

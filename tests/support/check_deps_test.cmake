@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Shows that scripts/check-deps catches includes that break the dependency
 # rule: builds a small tree with allowed and forbidden includes and checks
 # that the script fails, naming each forbidden one and no allowed one.

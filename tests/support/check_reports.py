@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSL-1.0
 """Runs a TAP program and checks every report it makes with real consumers.
 
 - prove reads its TAP with no parse error, and tap_check.pl (TAP::Parser,

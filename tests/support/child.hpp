@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Child processes for tests: run a piece of code or a whole program in a
 // forked child with its stdout and stderr collected, and wait (bounded) for
 // a process the test started to end. The one place tests fork to look at

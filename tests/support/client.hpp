@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // A plain POSIX socket client for the network tests: connect, send, read
 // lines with a timeout, close cleanly or with a reset. Every wait is bounded.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // The walk over every injection point of a scenario: run it once clean,
 // counting how often it makes each call through the seam (posix/fd.hpp),
 // then once for every (call, Nth use, fault), and check after each run that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Runs a check in a fresh child process: for tests that close standard
 // descriptors, set resource limits or otherwise spoil the process they run
 // in. The child reports its failures as text; the parent asserts on it.

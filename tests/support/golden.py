@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSL-1.0
 """Runs a program and compares what it wrote with its approved golden files.
 
 Usage: golden.py --golden-dir DIR --name NAME --exit STATUS

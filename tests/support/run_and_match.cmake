@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSL-1.0
 # Runs a command and checks both how it ended and what it printed: the test
 # fails unless the command exits with EXIT ("nonzero" for any exit status
 # but 0, or a number) and its output, stdout then stderr, matches the

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: BSL-1.0
 # Reads a TAP stream with TAP::Parser, the parser prove uses, and fails on
 # anything it could not read: a parse error, a line at the top level that
 # is not TAP, a failed test without its YAML block (with --yaml), or a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Helpers shared by the tests: descriptor, thread and temp-file accounting,
 // events a piece of code sends, and (child.hpp) code run in a child process.
 #pragma once

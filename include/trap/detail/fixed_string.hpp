@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// A string usable as a template argument, for trap::trap<":flow">(fn).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// The text a framework adapter gives the assertion it makes of a trap test
 /// result (trap/catch2.hpp, trap/doctest.hpp).

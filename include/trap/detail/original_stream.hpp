@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// Streams to the original stdout/stderr, past every active capture.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// The hook that lets the `fork(exec)` style re-run one test in a new
 /// process: a test framework integration (trap/boost_test.hpp) registers

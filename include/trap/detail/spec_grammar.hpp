@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// The layer-spec grammar, written once and usable in constant expressions:
 /// trap::trap<spec>() checks its spec with it at compile time, and the

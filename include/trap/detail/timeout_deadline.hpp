@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 /// @file
 /// The hand-over of a timeout layer's deadline to a layer below it that
 /// waits for the code itself (the fork layer, trap::run).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Links trap::boost_test from an installed trap: one Boost.Test case.
 #define BOOST_TEST_MODULE consumer
 #include <iostream>

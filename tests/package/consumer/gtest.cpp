@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Links trap::gtest from an installed trap: one GoogleTest test.
 #include <iostream>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Links trap::trap from an installed trap: traps one print and tests it with
 // a regex (Boost.Regex is built into trap: the consumer needs no Boost).
 #include <iostream>

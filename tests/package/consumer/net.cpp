@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Links trap::net from an installed trap: a client of the tcp_server layer.
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSL-1.0
 // Links trap::process from an installed trap: a program run in a trap.
 #include <trap/process.hpp>
 
