@@ -110,7 +110,9 @@ bool method_quiet(Trap& self, std::span<const Value> args, trap::source_location
       fails.push_back(std::string("Expecting no ") + label + ", but got " + Value(text).str());
   }
   bool ok = fails.empty();
-  send_result(ok, args.empty() ? Value() : args[0], std::move(fails), where);
+  // Without a name, the call names the test.
+  const bool named = !args.empty() && !plain_text(args[0]).empty();
+  send_result(ok, named ? args[0] : Value("quiet"), std::move(fails), where);
   if (!ok) self.test_failure();
   return ok;
 }
