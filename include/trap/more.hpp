@@ -5,16 +5,12 @@
 /// passed. Under the Boost.Test or GoogleTest adapter each is one assertion
 /// of that framework. Included by `<trap/trap.hpp>`.
 ///
-/// @code{.cpp}
-/// #include <trap/trap.hpp>
-///
-/// int main() {
-///   auto r = trap::trap([] { std::cout << "usage: prog FILE\n"; return 2; });
-///   trap::is(r.return_value<int>(), 2, "returns 2");
-///   trap::like(r.out(), "^usage:", "prints its usage");
-///   trap::cmp_ok(r.out().size(), "<", 80, "on one short line");
-///   return trap::done_testing();
-/// }
+/// @code
+/// // r = trap::trap([] { std::cout << "usage: prog FILE\n"; return 2; });
+/// trap::is(r.return_value<int>(), 2, "returns 2");
+/// trap::like(r.out(), "^usage:", "prints its usage");
+/// trap::cmp_ok(r.out().size(), "<", 80, "on one short line");
+/// trap::ok(r.err().empty(), "nothing on stderr");
 /// @endcode
 #pragma once
 
