@@ -19,6 +19,7 @@
 #include <trap/detail/fixed_string.hpp>
 #include <trap/errors.hpp>
 #include <trap/hub.hpp>
+#include <trap/more.hpp>
 #include <trap/source_location.hpp>
 #include <trap/trap_object.hpp>
 #include <trap/value.hpp>

@@ -55,6 +55,9 @@ struct MethodName {
 /// Returned by trap::trap(). Copies share the same record. Every test method
 /// takes an optional test name last, reports exactly one result to the
 /// current hub at the caller's file and line, and returns whether it passed.
+/// Without a name (or with an empty one) the test is named after the call:
+/// `exit_is(1)`, `stdout_like(/^usage/)`, `warn_is(0, "x")`, `did_die`
+/// (long arguments cut to 40 bytes).
 /// A test on a flow accessor (`return`, `die`, `exit`, or any accessor
 /// registered with `is_leaveby`) first checks that the trap left that way,
 /// and otherwise fails with Perl's diagnostic

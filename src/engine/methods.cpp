@@ -82,16 +82,6 @@ Lookup look_up(const Trapper& trapper, std::string_view method) {
   unknown_method(trapper, method);
 }
 
-// did_ACCESSOR: passes if the trap left by that accessor's way.
-bool did_test(Trap& trap, std::string_view method, const AccessorDef& a,
-              std::span<const Value> args, trap::source_location where) {
-  if (args.size() > 1) throw UsageError(std::string(method) + ": takes at most a test name");
-  Value name = args.empty() ? Value() : args[0];
-  if (trap.leaveby() != a.name) return wrong_leaveby(trap, a, name, where);
-  send_result(true, name, {}, where);
-  return true;
-}
-
 // The caller's arguments, taken in argspec order as Perl does.
 struct BoundArgs {
   std::optional<std::int64_t> index;
@@ -137,6 +127,48 @@ Value element_at(const Value& array, std::int64_t index) {
   const auto size = array.is_array() ? static_cast<std::int64_t>(array.array().size()) : 0;
   const std::int64_t at = index < 0 ? size + index : index;
   return at >= 0 && at < size ? array.array()[static_cast<std::size_t>(at)] : Value();
+}
+
+// One argument of a call, for a default test name: a regex as /pattern/,
+// a value as Value::str() shows it; cut to a few dozen bytes (never inside
+// a UTF-8 character).
+std::string shown_argument(const Value& v, bool regex) {
+  std::string s = v.str();
+  if (regex) {
+    s.clear();
+    for (char c : plain_text(v)) s += c == '\n' ? std::string("\\n") : std::string(1, c);
+    s = "/" + s + "/";
+  }
+  constexpr std::size_t kMax = 40;
+  if (s.size() <= kMax) return s;
+  std::size_t cut = kMax - 3;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "...";
+}
+
+// The name of a test called without one, describing the call:
+// `exit_is(1)`, `stdout_like(/^usage/)`, `warn_is(0, "x")`, `did_die`.
+Value default_name(std::string_view method, const BoundArgs& bound) {
+  if (!plain_text(bound.name).empty()) return bound.name;
+  const bool regex = method.ends_with("_like") || method.ends_with("_unlike");
+  std::string args = bound.index ? std::to_string(*bound.index) : std::string();
+  for (const Value& p : bound.predicates)
+    args += (args.empty() ? "" : ", ") + shown_argument(p, regex);
+  std::string name(method);
+  if (!args.empty()) name += "(" + args + ")";
+  return Value(std::move(name));
+}
+
+// did_ACCESSOR: passes if the trap left by that accessor's way.
+bool did_test(Trap& trap, std::string_view method, const AccessorDef& a,
+              std::span<const Value> args, trap::source_location where) {
+  if (args.size() > 1) throw UsageError(std::string(method) + ": takes at most a test name");
+  BoundArgs bound;
+  if (!args.empty()) bound.name = args[0];
+  const Value name = default_name(method, bound);
+  if (trap.leaveby() != a.name) return wrong_leaveby(trap, a, name, where);
+  send_result(true, name, {}, where);
+  return true;
 }
 
 // The test callback's arguments, in argspec order.
@@ -216,7 +248,8 @@ bool Trap::call(std::string_view method, std::span<const Value> args, Loc where)
   if (found.method) return (*found.method)(*this, args, where);
   const AccessorDef& a = found.accessor;
   if (found.did) return did_test(*this, method, a, args, where);
-  const BoundArgs bound = bind_arguments(method, a, found.test, args);
+  BoundArgs bound = bind_arguments(method, a, found.test, args);
+  bound.name = default_name(method, bound);
   require_providing_layer(*this, method, a);
   if (a.is_leaveby && leaveby() != a.name) return wrong_leaveby(*this, a, bound.name, where);
   return run_test(*this, a, found.test, bound, where);
@@ -238,7 +271,7 @@ bool Trap::report_isa_(bool is, const std::string& type, std::string_view name, 
     std::shared_lock lock(reg.mutex);
     die_def = detail::Registry::find_accessor(*s_->trapper, "die");
   }
-  Value n = name.empty() ? Value() : Value(name);
+  Value n = name.empty() ? Value("die_isa(" + type + ")") : Value(name);
   if (die_def && leaveby() != "die") return detail::wrong_leaveby(*this, *die_def, n, where);
   std::vector<std::string> diagnostics;
   if (!is)

@@ -3,10 +3,9 @@
 // methods (quiet, diag_all, diag_all_once) of trap::standard().
 #include <algorithm>
 
-#include <boost/regex.hpp>
-
 #include <trap/trap.hpp>
 
+#include "engine/compare.hpp"
 #include "engine/result.hpp"
 #include "engine/state.hpp"
 #include "report/text_diff.hpp"
@@ -14,58 +13,6 @@
 namespace trap {
 namespace detail {
 namespace {
-
-// Perl's `$` (without /m) also matches before a final newline; Boost's
-// matches only at the very end. Every bare `$` becomes "end, or before a
-// final newline", which under (?m) still means what Perl's /m `$` means.
-std::string perl_dollars(const std::string& pattern) {
-  std::string out;
-  bool in_class = false;
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    char c = pattern[i];
-    if (c == '\\' && i + 1 < pattern.size()) {
-      out += c;
-      out += pattern[++i];
-      continue;
-    }
-    if (in_class) {
-      if (c == ']') in_class = false;
-      out += c;
-      continue;
-    }
-    if (c == '[') {
-      in_class = true;
-      out += c;
-      // A ']' right after '[' or '[^' is a literal.
-      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
-      if (i + 1 < pattern.size() && pattern[i + 1] == ']') out += pattern[++i];
-      continue;
-    }
-    if (c == '$')
-      out += "(?:$|(?=\\n\\z))";
-    else
-      out += c;
-  }
-  return out;
-}
-
-bool matches(const std::string& pattern, const std::string& subject) {
-  boost::regex re;
-  try {
-    re.assign(perl_dollars(pattern),
-              boost::regex::perl | boost::regex::no_mod_m | boost::regex::no_mod_s);
-  } catch (const boost::regex_error& e) {
-    throw UsageError("Invalid regular expression \"" + pattern + "\": " + e.what());
-  }
-  return boost::regex_search(subject, re);
-}
-
-std::string truncated(const Value& v) {
-  std::string s = v.str();
-  constexpr std::size_t kMax = 1000;
-  if (s.size() > kMax) s = s.substr(0, kMax) + "... (" + std::to_string(s.size()) + " bytes)";
-  return s;
-}
 
 bool test_ok(Trap& self, std::span<const Value> a) {
   bool ok = a[0].truthy();
@@ -83,26 +30,8 @@ bool test_nok(Trap& self, std::span<const Value> a) {
   return ok;
 }
 
-// A kind and a value, for the message of a comparison that cannot be made.
-std::string described(const Value& v) {
-  if (v.is_array()) return "an array";
-  return v.type_name() + " " + truncated(v);
-}
-
-// is, isnt and is_deeply compare like with like: a comparison of different
-// kinds is the caller's mistake, not a failure (nor, for isnt, a pass).
-void require_same_kind(Trap& self, const Value& got, const Value& want,
-                       const std::string& path = {}) {
-  if (got.is_null() || want.is_null() || Value::same_kind(got, want)) return;
-  throw UsageError("Cannot compare " + described(got) + " in " + self.test_accessor() + path +
-                   " with " + described(want) +
-                   ": values of different kinds are never equal (a bool compares with a "
-                   "bool, a number with a number, a string with a string, any other type "
-                   "with the same type)");
-}
-
 bool test_is(Trap& self, std::span<const Value> a) {
-  require_same_kind(self, a[0], a[1]);
+  require_same_kind(a[0], a[1], self.test_accessor());
   bool ok = a[0] == a[1];
   if (ok) return true;
   self.diag("         got: " + truncated(a[0]));
@@ -124,7 +53,7 @@ bool test_is(Trap& self, std::span<const Value> a) {
 }
 
 bool test_isnt(Trap& self, std::span<const Value> a) {
-  require_same_kind(self, a[0], a[1]);
+  require_same_kind(a[0], a[1], self.test_accessor());
   bool ok = !(a[0] == a[1]);
   if (!ok) {
     self.diag("         got: " + a[0].str());
@@ -135,7 +64,7 @@ bool test_isnt(Trap& self, std::span<const Value> a) {
 
 bool regex_test(Trap& self, std::span<const Value> a, bool want) {
   std::string pattern = plain_text(a[1]);
-  bool ok = !a[0].is_null() && matches(pattern, plain_text(a[0])) == want;
+  bool ok = !a[0].is_null() && regex_matches(pattern, plain_text(a[0])) == want;
   if (!ok) {
     self.diag("                  " + truncated(a[0]));
     self.diag(std::string(want ? "    doesn't match" : "          matches") + " /" + pattern + "/");
@@ -143,35 +72,10 @@ bool regex_test(Trap& self, std::span<const Value> a, bool want) {
   return ok;
 }
 
-// Where two structures first differ, as Test::More's is_deeply says it.
-bool deep_diff(Trap& self, const Value& got, const Value& want, const std::string& path,
-               std::vector<std::string>& out) {
-  if (got.is_array() && want.is_array()) {
-    auto& g = got.array();
-    auto& w = want.array();
-    for (std::size_t i = 0; i < std::max(g.size(), w.size()); ++i) {
-      std::string p = path + "->[" + std::to_string(i) + "]";
-      if (i >= g.size() || i >= w.size()) {
-        out.push_back("    Structures begin differing at:");
-        out.push_back("         $got" + p + " = " + (i < g.size() ? g[i].str() : "Does not exist"));
-        out.push_back("    $expected" + p + " = " + (i < w.size() ? w[i].str() : "Does not exist"));
-        return false;
-      }
-      if (!deep_diff(self, g[i], w[i], p, out)) return false;
-    }
-    return true;
-  }
-  require_same_kind(self, got, want, path);
-  if (got == want) return true;
-  out.push_back("    Structures begin differing at:");
-  out.push_back("         $got" + path + " = " + got.str());
-  out.push_back("    $expected" + path + " = " + want.str());
-  return false;
-}
-
 bool test_is_deeply(Trap& self, std::span<const Value> a) {
   std::vector<std::string> out;
-  bool ok = deep_diff(self, a[0], a[1], "", out);
+  bool ok = deep_diff(
+      a[0], a[1], self.test_accessor(), "", [](const Value& v) { return v.str(); }, out);
   for (auto& line : out) self.diag(line);
   return ok;
 }
@@ -207,7 +111,9 @@ bool method_quiet(Trap& self, std::span<const Value> args, trap::source_location
       fails.push_back(std::string("Expecting no ") + label + ", but got " + Value(text).str());
   }
   bool ok = fails.empty();
-  send_result(ok, args.empty() ? Value() : args[0], std::move(fails), where);
+  // Without a name, the call names the test.
+  const bool named = !args.empty() && !plain_text(args[0]).empty();
+  send_result(ok, named ? args[0] : Value("quiet"), std::move(fails), where);
   if (!ok) self.test_failure();
   return ok;
 }

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -61,7 +63,7 @@ BOOST_AUTO_TEST_CASE(quiet_box) {
   auto r = trap::trap([] { return 3; });
   auto e = one([&] { r.quiet(); });
   BOOST_TEST(e.pass);
-  BOOST_TEST(e.name == "");
+  BOOST_TEST(e.name == "quiet");
 }
 
 BOOST_AUTO_TEST_CASE(quiet_warning_box) {
@@ -370,4 +372,51 @@ BOOST_AUTO_TEST_CASE(boost_test_formatter_reports_passing_methods) {
   BOOST_TEST(r.stdout_is("reported", "stdout through Boost.Test"));
   BOOST_TEST(r.return_is(7));
   BOOST_TEST(r.did_return());
+}
+
+// A test method called without a name is named after the call, so that a
+// report says which check failed (Test::Trap leaves it nameless).
+BOOST_AUTO_TEST_CASE(default_names_describe_the_call) {
+  auto r = trap::trap([] {
+    std::cout << "usage: prog\n";
+    trap::warn("deprecated\n");
+    std::exit(1);
+  });
+  auto events = trap::intercept([&] {
+    r.exit_is(1);
+    r.stdout_like("^usage");
+    r.did_exit();
+    r.did_die();
+    r.return_is(42);
+    r.warn_like(0, "deprec");
+    r.stdout_is("usage: prog\n");
+    r.exit_ok();
+    r.die_isa<std::runtime_error>();
+    r.stdout_is(std::string(100, 'x'));
+    r.stdout_like("a\nb");
+  });
+  std::vector<std::string> names;
+  for (const auto& e : events) names.push_back(e.name);
+  const std::vector<std::string> want{
+      "exit_is(1)",
+      "stdout_like(/^usage/)",
+      "did_exit",
+      "did_die",
+      "return_is(42)",
+      "warn_like(0, /deprec/)",
+      "stdout_is(\"usage: prog\\n\")",
+      "exit_ok",
+      "die_isa(std::runtime_error)",
+      "stdout_is(\"" + std::string(36, 'x') + "...)",
+      "stdout_like(/a\\nb/)",
+  };
+  BOOST_TEST(names == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_given_name_is_kept) {
+  auto r = trap::trap([] { return 1; });
+  BOOST_TEST(one([&] { r.return_is(1, "mine"); }).name == "mine");
+  BOOST_TEST(one([&] { r.did_return("mine too"); }).name == "mine too");
+  BOOST_TEST(one([&] { r.test("return_is", 1, "by name"); }).name == "by name");
+  BOOST_TEST(one([&] { r.test("return_is", 1); }).name == "return_is(1)");
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
 // A Boost.Test program with deliberately failing trap checks: its whole
 // output, pinned by golden/boost_test.out and .err, shows each failure at
-// the line marked "golden: NAME" with trap's diagnostics, and the passing
-// checks counted as assertions.
+// the line marked "golden: NAME" with trap's diagnostics (a plain
+// assertion's, trap::like, too), and the passing checks counted as
+// assertions.
 #define BOOST_TEST_MODULE boost_failing
 #include <iostream>
 
@@ -24,6 +25,10 @@ BOOST_AUTO_TEST_CASE(fails_inside_a_trap) {
     BOOST_TEST(1 == 2);  // golden: failing_boost_test
   });
   r.stdout_is("code output", "the log did not land in the capture");
+}
+
+BOOST_AUTO_TEST_CASE(plain_assertion_is_a_check) {
+  trap::like("abc", "^z", "plain like");  // golden: plain_like
 }
 
 BOOST_AUTO_TEST_CASE(subtest_reports_nested_checks) {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
-// A GoogleTest program with one deliberately failing trap check: its whole
-// output, pinned by golden/gtest.out and .err, shows the failure at the
-// line marked "golden: failing_check" with trap's diagnostics, and the
+// A GoogleTest program with deliberate failures: its whole output, pinned
+// by golden/gtest.out and .err, shows a failing trap check at the line
+// marked "golden: failing_check" with trap's diagnostics, the message of an
+// EXPECT_EQ that fails inside a trap (not captured into the trap's stdout),
+// and a failing plain assertion (trap::is) as a GoogleTest failure; the
 // passing checks pass.
 #include <iostream>
 
@@ -13,6 +15,18 @@ TEST(Trap, FailsWithDiagnostics) {
   auto r = trap::trap([] { std::cout << "actual output\n"; });
   r.stdout_is("actual output\n", "passing check");
   r.stdout_is("expected output\n", "deliberately failing check");  // golden: failing_check
+}
+
+TEST(Trap, ExpectInsideTrapIsShown) {
+  auto r = trap::trap([] {
+    std::cout << "code output\n";
+    EXPECT_EQ(1, 2) << "a failure inside the trap";  // golden: expect_inside
+  });
+  r.stdout_is("code output\n", "the failure message is not captured");
+}
+
+TEST(Trap, PlainAssertion) {
+  trap::is(1, 2, "plain is");  // golden: plain_is
 }
 
 TEST(Trap, Passes) {
