@@ -13,7 +13,7 @@
 #         [-DWITHOUT=<component>]              use a copy of PREFIX as a trap built
 #                                              without that component would install it
 #         [-DGENERATOR=Ninja] [-DMAKE_PROGRAM=...] [-DCXX_COMPILER=...]
-#         [-DCXX_COMPILER_LAUNCHER=...] -P run_consumer.cmake
+#         [-DCXX_COMPILER_LAUNCHER=...] [-DCXX_FLAGS=...] -P run_consumer.cmake
 # Lists are given with | for ; (ctest splits arguments at ;).
 if(NOT WORK_DIR OR NOT (SOURCE_DIR OR INSTALL_FROM))
   message(FATAL_ERROR "run_consumer.cmake: -DWORK_DIR=... and -DSOURCE_DIR=... "
@@ -74,15 +74,19 @@ if(MAKE)
   if(CXX_COMPILER_LAUNCHER)
     set(CXX_COMPILER "${CXX_COMPILER_LAUNCHER} ${CXX_COMPILER}")
   endif()
+  set(make_flags)
+  if(CXX_FLAGS)
+    set(make_flags "CXXFLAGS=-std=c++20 -O0 ${CXX_FLAGS}")
+  endif()
   step("make the consumer with pkg-config" "${MAKE}" -f "${SOURCE_DIR}/Makefile"
-    "SRC=${SOURCE_DIR}" "CXX=${CXX_COMPILER}" ${ARGS})
+    "SRC=${SOURCE_DIR}" "CXX=${CXX_COMPILER}" ${make_flags} ${ARGS})
 else()
   set(configure -S "${SOURCE_DIR}" -B "${build}" -G "${GENERATOR}" ${ARGS})
   if(PREFIX)
     list(APPEND configure "-DCMAKE_PREFIX_PATH=${PREFIX}")
   endif()
   foreach(pair MAKE_PROGRAM:CMAKE_MAKE_PROGRAM CXX_COMPILER:CMAKE_CXX_COMPILER
-          CXX_COMPILER_LAUNCHER:CMAKE_CXX_COMPILER_LAUNCHER)
+          CXX_COMPILER_LAUNCHER:CMAKE_CXX_COMPILER_LAUNCHER CXX_FLAGS:CMAKE_CXX_FLAGS)
     string(REPLACE ":" ";" pair "${pair}")
     list(GET pair 0 from)
     list(GET pair 1 to)
