@@ -56,11 +56,13 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
 #include <trap/detail/host_message.hpp>
 #include <trap/detail/original_stream.hpp>
+#include <trap/detail/reexec.hpp>
 #include <trap/trap.hpp>
 
 namespace trap {
@@ -148,6 +150,34 @@ struct Catch2OutputPastCaptures final : Catch::TestEventListenerBase {
 };
 /// Registers Catch2OutputPastCaptures with Catch2.
 inline const Catch::ListenerRegistrar<Catch2OutputPastCaptures> catch2_output_past_captures;
+
+/// fork(exec): a trap re-runs the current test case alone in a new process
+/// (its name as the test spec, with the run's random seed, so that its
+/// sections and generators take the same path); trap counts fork(exec)
+/// traps per test case, across the runs of its sections.
+struct Catch2ForkExec final : Catch::TestEventListenerBase {
+  /// Registers the way to re-run a test case.
+  explicit Catch2ForkExec(const Catch::ReporterConfig& config) : TestEventListenerBase(config) {
+    set_reexec_arguments(&arguments);
+  }
+  /// A test case begins: its fork(exec) traps are counted from 1.
+  void testCaseStarting(const Catch::TestCaseInfo& info) override {
+    TestEventListenerBase::testCaseStarting(info);
+    new_test_started();
+  }
+  /// The arguments that run the current test case alone.
+  static std::vector<std::string> arguments() {
+    std::string spec;
+    for (char c : Catch::getResultCapture().getCurrentTestName()) {
+      if (std::string_view("\\,[]\"*~").find(c) != std::string_view::npos) spec += '\\';
+      spec += c;
+    }
+    const auto seed = Catch::getCurrentContext().getConfig()->rngSeed();
+    return {spec, "--rng-seed", std::to_string(seed)};
+  }
+};
+/// Registers Catch2ForkExec with Catch2.
+inline const Catch::ListenerRegistrar<Catch2ForkExec> catch2_fork_exec;
 }  // namespace detail
 
 }  // namespace trap

@@ -38,11 +38,14 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 
 #include <trap/detail/host_message.hpp>
 #include <trap/detail/original_stream.hpp>
+#include <trap/detail/reexec.hpp>
 #include <trap/trap.hpp>
 
 namespace trap {
@@ -151,6 +154,58 @@ namespace detail {
 /// Installs the doctest formatter on the root hub when the program starts,
 /// so including this header is all it takes.
 inline const bool doctest_formatter_installed = (hub().format(make_doctest_formatter()), true);
+
+/// fork(exec): a trap re-runs the current test case alone in a new process
+/// (`--test-case=` and `--test-suite=` with its names); trap counts
+/// fork(exec) traps per test case, across the runs of its subcases.
+class DoctestForkExec final : public doctest::IReporter {
+ public:
+  /// Registers the way to re-run a test case.
+  explicit DoctestForkExec(const doctest::ContextOptions&) { set_reexec_arguments(&arguments); }
+  /// A test case begins: its fork(exec) traps are counted from 1.
+  void test_case_start(const doctest::TestCaseData& test) override {
+    current() = {test.m_name, test.m_test_suite};
+    new_test_started();
+  }
+  void report_query(const doctest::QueryData&) override {}
+  void test_run_start() override {}
+  void test_run_end(const doctest::TestRunStats&) override {}
+  void test_case_reenter(const doctest::TestCaseData&) override {}
+  void test_case_end(const doctest::CurrentTestCaseStats&) override {}
+  void test_case_exception(const doctest::TestCaseException&) override {}
+  void subcase_start(const doctest::SubcaseSignature&) override {}
+  void subcase_end() override {}
+  void log_assert(const doctest::AssertData&) override {}
+  void log_message(const doctest::MessageData&) override {}
+  void test_case_skipped(const doctest::TestCaseData&) override {}
+
+  /// The arguments that run the current test case alone.
+  static std::vector<std::string> arguments() {
+    const auto& [name, suite] = current();
+    std::vector<std::string> args{"--test-case=" + escaped(name)};
+    if (!suite.empty()) args.push_back("--test-suite=" + escaped(suite));
+    return args;
+  }
+
+ private:
+  // The running test case's name and suite.
+  static std::pair<std::string, std::string>& current() {
+    static std::pair<std::string, std::string> names;
+    return names;
+  }
+  // @p name as a doctest filter that matches it: ',' and '\' escaped.
+  static std::string escaped(const std::string& name) {
+    std::string out;
+    for (char c : name) {
+      if (c == ',' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out;
+  }
+};
+/// Registers DoctestForkExec with doctest, as a listener.
+inline const int doctest_fork_exec =
+    doctest::registerReporter<DoctestForkExec>("trap-fork-exec", 0, false);
 }  // namespace detail
 
 }  // namespace trap

@@ -16,10 +16,12 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include <trap/detail/original_stream.hpp>
+#include <trap/detail/reexec.hpp>
 #include <trap/trap.hpp>
 
 namespace trap {
@@ -156,6 +158,32 @@ class PrinterSwap final : public testing::Environment {
 /// Registers PrinterSwap with GoogleTest.
 inline testing::Environment* const gtest_printer_swap =
     testing::AddGlobalTestEnvironment(new PrinterSwap);
+
+/// fork(exec): a trap re-runs the current test alone in a new process
+/// (`--gtest_filter=Suite.Name`), with the program's own arguments (those
+/// not GoogleTest's); trap counts fork(exec) traps per test.
+class GTestForkExec final : public testing::EmptyTestEventListener {
+ public:
+  GTestForkExec() { set_reexec_arguments(&arguments); }
+  /// A test begins: its fork(exec) traps are counted from 1.
+  void OnTestStart(const testing::TestInfo&) override { new_test_started(); }
+  /// The arguments that run the current test alone.
+  static std::vector<std::string> arguments() {
+    std::vector<std::string> args = program_arguments();
+    std::erase_if(args, [](const std::string& a) {
+      return a.rfind("--gtest_", 0) == 0 || a.rfind("-gtest_", 0) == 0;
+    });
+    const testing::TestInfo* test = testing::UnitTest::GetInstance()->current_test_info();
+    args.push_back(std::string("--gtest_filter=") + test->test_suite_name() + "." + test->name());
+    // A disabled test runs only when asked to be (and was, to get here).
+    if (GTEST_FLAG_GET(also_run_disabled_tests))
+      args.emplace_back("--gtest_also_run_disabled_tests");
+    return args;
+  }
+};
+/// Registers GTestForkExec with GoogleTest.
+inline const bool gtest_fork_exec_installed =
+    (testing::UnitTest::GetInstance()->listeners().Append(new GTestForkExec), true);
 }  // namespace detail
 
 }  // namespace trap

@@ -9,8 +9,10 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <trap/detail/reexec.hpp>
@@ -61,10 +63,26 @@ int exec_target() {
 }
 [[maybe_unused]] const int exec_target_at_start_up = exec_target();
 
+// Whether the re-run must not see the variable @p entry ("NAME=value")
+// sets: this layer's own, and those of test runners' protocols that would
+// make the framework in the re-run skip the test (a shard of the tests) or
+// write over the run's own files (its XML report, Bazel's marker files).
+bool withheld(const char* entry) {
+  static constexpr std::string_view names[] = {
+      "TRAP_FORK_EXEC",  "GTEST_TOTAL_SHARDS",      "GTEST_SHARD_INDEX", "GTEST_SHARD_STATUS_FILE",
+      "GTEST_OUTPUT",    "TEST_TOTAL_SHARDS",       "TEST_SHARD_INDEX",  "TEST_SHARD_STATUS_FILE",
+      "XML_OUTPUT_FILE", "TEST_PREMATURE_EXIT_FILE"};
+  const std::string_view e(entry);
+  const std::string_view name = e.substr(0, e.find('='));
+  for (std::string_view n : names)
+    if (name == n) return true;
+  return false;
+}
+
 std::vector<std::string> current_environment(int trap_number) {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e)
-    if (std::strncmp(*e, "TRAP_FORK_EXEC=", 15) != 0) env.emplace_back(*e);
+    if (!withheld(*e)) env.emplace_back(*e);
   env.push_back(std::string(kExecVariable) + "=" + std::to_string(trap_number) + ":" +
                 std::to_string(::getpid()));
   return env;
@@ -121,7 +139,8 @@ void fork_exec_layer(Trap& self) {
   if (!arguments)
     self.exception(
         "fork(exec): no test framework can run this test again in a new process; "
-        "include <trap/boost_test.hpp> in a Boost.Test program");
+        "include trap's header for the program's framework (<trap/boost_test.hpp>, "
+        "<trap/gtest.hpp>, <trap/catch2.hpp> or <trap/doctest.hpp>)");
   flush_streams(1);
   flush_streams(2);
   ForkedChild& c = forked_child(self);
@@ -158,6 +177,14 @@ void fork_exec_layer(Trap& self) {
 }
 
 void set_reexec_arguments(ReexecArguments fn) noexcept { reexec.store(fn); }
+
+std::vector<std::string> program_arguments() {
+  std::vector<std::string> args;
+  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+  for (std::string arg; std::getline(cmdline, arg, '\0');) args.push_back(std::move(arg));
+  if (!args.empty()) args.erase(args.begin());
+  return args;
+}
 
 void new_test_started() noexcept {
   exec_traps.store(0);

@@ -20,4 +20,8 @@ void set_reexec_arguments(ReexecArguments fn) noexcept;
 /// A test begins: fork(exec) traps are counted from 1 again.
 void new_test_started() noexcept;
 
+/// The arguments this program was started with, argv[0] excluded (read
+/// from /proc/self/cmdline; empty if it cannot be read).
+std::vector<std::string> program_arguments();
+
 }  // namespace trap::detail
