@@ -27,6 +27,10 @@
 /// is a hub error: it is printed as a `# trap:` line on stderr and makes
 /// the exit status 255.
 ///
+/// A `fork(exec)` trap re-runs the current test case alone: its name,
+/// escaped, as the test spec, with the run's `--rng-seed`, so that its
+/// sections and generators take the path they took in the first run.
+///
 /// This header defines `CATCH_CONFIG_EXTERNAL_INTERFACES` (for Catch2's
 /// listener API): include it before, or instead of, `<catch2/catch.hpp>`.
 ///

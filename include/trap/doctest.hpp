@@ -22,6 +22,9 @@
 /// `doctest::Context` of your own main. With doctest's own main the report
 /// is written to std::cout, which a trap captures.
 ///
+/// A `fork(exec)` trap re-runs the current test case alone
+/// (`--test-case=` and `--test-suite=` with its names, commas escaped).
+///
 /// From examples/13-doctest.cpp:
 /// @snippet 13-doctest.cpp synopsis
 #pragma once

@@ -8,7 +8,9 @@
 /// carries trap's diagnostics. trap::diag() and trap::note() are printed as
 /// `# ` lines past any capture, and so is the failure message of any
 /// GoogleTest assertion (`EXPECT_EQ`...) that fails inside trapped code: it
-/// is never captured into the trap's `out()`. From examples/05-gtest.cpp:
+/// is never captured into the trap's `out()`. A `fork(exec)` trap re-runs
+/// the current test alone (`--gtest_filter=Suite.Name`, with the program's
+/// arguments that are not GoogleTest's). From examples/05-gtest.cpp:
 /// @snippet 05-gtest.cpp synopsis
 #pragma once
 
