@@ -3,7 +3,8 @@
 # SOURCE_DIR without its build directories (so the output directory of the
 # Doxyfile does not exist yet), and fails if doxygen fails or warns, if the
 # main page is not README.md, if an example of examples/ has no page, or if
-# a page links to a local file that is not there.
+# a page links to a local file that is not there; and, before, if a member
+# group's `///@{` runs into a member's comment.
 #
 #   cmake -DDOXYGEN=doxygen -DSOURCE_DIR=<repo> -DOUTPUT_DIR=<dir> -P run_doxygen.cmake
 foreach(var DOXYGEN SOURCE_DIR OUTPUT_DIR)
@@ -23,6 +24,17 @@ foreach(entry IN LISTS entries)
   string(FIND "${OUTPUT_DIR}/" "${SOURCE_DIR}/${entry}/" holds_output)
   if(NOT entry MATCHES "^(build|out$|\\.)" AND NOT holds_output EQUAL 0)
     file(COPY "${SOURCE_DIR}/${entry}" DESTINATION "${tree}")
+  endif()
+endforeach()
+
+# A `///@{` directly followed by a member's `///` comment makes one block of
+# both: the member's text goes to the group and the member shows another's.
+file(GLOB_RECURSE headers "${SOURCE_DIR}/include/*.hpp")
+foreach(header IN LISTS headers)
+  file(READ "${header}" text)
+  if(text MATCHES "///@{[ \t]*\n[ \t]*///")
+    message(FATAL_ERROR "${header}: a ///@{ line directly followed by a /// comment;"
+      " leave an empty line after it")
   endif()
 endforeach()
 
