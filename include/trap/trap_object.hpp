@@ -85,6 +85,7 @@ class Trap {
   /// What the trap recorded. Anything not trapped (no layer for it, or the
   /// code left another way) is null in get() and empty here.
   ///@{
+
   /// How the trap was left: "return", "die", "exit", or what a custom layer
   /// set ("timeout", "signal", ...). Empty before the trap has sprung.
   std::string leaveby() const;
@@ -129,6 +130,7 @@ class Trap {
   /// the Perl-syntax regular expression @p pattern matches somewhere in it,
   /// or not, as Perl's `=~`.
   ///@{
+
   /// Passes if the trapped stdout is true in Perl's sense.
   bool stdout_ok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the trapped stdout is false in Perl's sense.
@@ -149,6 +151,7 @@ class Trap {
   /// @name Tests on stderr
   /// As the tests on stdout.
   ///@{
+
   /// Passes if the trapped stderr is true in Perl's sense.
   bool stderr_ok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the trapped stderr is false in Perl's sense.
@@ -169,6 +172,7 @@ class Trap {
   /// @name Tests on the exception (flow: the trap must have died)
   /// As the tests on stdout, on the exception's message.
   ///@{
+
   /// Passes if the exception's message is true in Perl's sense.
   bool die_ok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the exception's message is false in Perl's sense.
@@ -191,6 +195,7 @@ class Trap {
   /// @name Tests on the exit code (flow: the trap must have exited)
   /// As the tests on stdout, on the code passed to exit().
   ///@{
+
   /// Passes if the exit code is true in Perl's sense.
   bool exit_ok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the exit code is false in Perl's sense.
@@ -209,6 +214,7 @@ class Trap {
   /// @name Tests on the return value (flow: the trap must have returned)
   /// As the tests on stdout, on the value the code returned (null for void).
   ///@{
+
   /// Passes if the returned value is true in Perl's sense.
   bool return_ok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the returned value is false in Perl's sense.
@@ -229,6 +235,7 @@ class Trap {
   /// @name Tests on how the trap was left
   /// As the tests on stdout, on leaveby().
   ///@{
+
   /// Passes if how the trap was left (leaveby()) is true in Perl's sense.
   bool leaveby_ok(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if how the trap was left (leaveby()) is false in Perl's sense.
@@ -250,6 +257,7 @@ class Trap {
   /// As the tests on stdout, on warning number @p index (null when there is
   /// no such warning); `warn_is_deeply` compares the whole array.
   ///@{
+
   /// Passes if warning number @p index is true in Perl's sense.
   bool warn_ok(std::size_t index, std::string_view name = {}, Loc where = Loc::current());
   /// Passes if warning number @p index is false in Perl's sense.
@@ -275,6 +283,7 @@ class Trap {
   /// `did_X` passes if the trap was left by X (with Perl's diagnostic
   /// otherwise); `quiet` passes if nothing was written to stdout or stderr.
   ///@{
+
   /// Passes if the trap was left by returning.
   bool did_return(std::string_view name = {}, Loc where = Loc::current());
   /// Passes if the trap was left by an exception.
@@ -319,6 +328,7 @@ class Trap {
   /// Only meaningful while the trap springs (inside a layer, the code, or a
   /// teardown), except where said.
   ///@{
+
   /// Applies the next layer down the stack. Every non-terminating layer
   /// calls it (or arranges not to, if it means to cut the stack).
   ///

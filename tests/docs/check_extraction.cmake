@@ -4,7 +4,9 @@
 # - extract_examples.py fails, naming the line, on a @code block left open;
 # - the extracted examples of a fixture header whose example calls a missing
 #   method fail to compile, with the error on the header's line and none on
-#   its good examples.
+#   its good examples;
+# - with --markdown, a fence left open, and a fence quoting an example that
+#   differs from the example's synopsis, each fail naming the line.
 #
 #   cmake -DPYTHON=python3 -DCXX=c++ -DSOURCE_DIR=<repo> -DOUTPUT_DIR=<dir> \
 #     -DGENERATED_INCLUDE_DIR=<build>/include -P check_extraction.cmake
@@ -40,4 +42,17 @@ string(REGEX MATCHALL "missing_method.hpp:[0-9]+:[0-9]+: error" errors "${output
 if(NOT errors MATCHES "missing_method.hpp:15:" OR errors MATCHES "hpp:(1[0-4]|[0-9]):")
   message(FATAL_ERROR "expected one error, on line 15 of the fixture; got:\n${output}")
 endif()
-message(STATUS "the open block and the missing method were both caught")
+
+set(extract_md ${PYTHON} ${docs}/extract_examples.py --markdown
+  --examples-dir ${docs}/fixtures/examples --out ${OUTPUT_DIR})
+execute_process(COMMAND ${extract_md} ${docs}/fixtures/unclosed_fence.md
+  RESULT_VARIABLE result ERROR_VARIABLE error)
+if(result EQUAL 0 OR NOT error MATCHES "unclosed_fence.md:3: the ``` fence of this line is not closed")
+  message(FATAL_ERROR "an unclosed ``` fence was not reported (exit ${result}): ${error}")
+endif()
+execute_process(COMMAND ${extract_md} ${docs}/fixtures/stale_quote.md
+  RESULT_VARIABLE result ERROR_VARIABLE error)
+if(result EQUAL 0 OR NOT error MATCHES "stale_quote.md:6: differs from examples/quoted.cpp's synopsis")
+  message(FATAL_ERROR "a quote differing from its example was not reported (exit ${result}): ${error}")
+endif()
+message(STATUS "the open block, the missing method, the open fence and the stale quote were caught")
