@@ -87,7 +87,8 @@ function(trap_standalone_tests)
 endfunction()
 
 # Boost.Test: --list_content prints the tree on stderr, four spaces a
-# level, a '*' after each enabled unit; the leaves are the test cases.
+# level, a '*' after each enabled unit (a space after a disabled one); the
+# leaves are the test cases.
 function(trap_boost_tests)
   trap_list(listing AFTER --list_content)
   string(REPLACE ";" "\\;" lines "${listing}${listing_err}")
@@ -95,7 +96,7 @@ function(trap_boost_tests)
   set(path "")
   set(units "")
   foreach(line IN LISTS lines)
-    if(NOT line MATCHES "^( *)([^ ].*[^*]|[^ *])(\\*?)$")
+    if(NOT line MATCHES "^( *)([^ *]|[^ ].*[^ *])(\\*?) *$")
       continue()
     endif()
     string(LENGTH "${CMAKE_MATCH_1}" indent)
@@ -111,8 +112,8 @@ function(trap_boost_tests)
     if(i EQUAL count)
       break()
     endif()
-    list(GET units ${i} unit)
-    string(REPLACE "|" ";" unit "${unit}")
+    list(GET units ${i} entry)
+    string(REPLACE "|" ";" unit "${entry}")
     list(GET unit 0 depth)
     list(GET unit 1 name)
     math(EXPR n "${i} + 1")
@@ -126,8 +127,7 @@ function(trap_boost_tests)
     trap_brackets(command ${TRAP_EMULATOR} "${TRAP_EXECUTABLE}" "--run_test=${name}"
       ${TRAP_EXTRA_ARGS})
     trap_add("${name}" "${command}")
-    list(LENGTH unit fields)
-    if(fields LESS 3)  # no '*': disabled
+    if(NOT entry MATCHES "\\*$")  # no '*': disabled
       string(APPEND script "set_tests_properties(${test_name} PROPERTIES DISABLED TRUE)\n")
     endif()
   endforeach()
