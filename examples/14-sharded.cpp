@@ -18,6 +18,7 @@ void greet(const std::string& who) { std::cout << "hello, " << who << "\n"; }
 
 }  // namespace
 
+//! [synopsis]
 int main(int argc, char** argv) {
   trap::parse_arguments(argc, argv);  // --list, --filter=...; optional
 
@@ -35,3 +36,4 @@ int main(int argc, char** argv) {
   });
   return trap::done_testing();
 }
+//! [synopsis]

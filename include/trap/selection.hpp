@@ -39,6 +39,9 @@
 /// variable (`TEST_SHARD_INDEX="4" is not less than TEST_TOTAL_SHARDS="4"`)
 /// is printed as a `# trap:` line, no subtest runs, and the exit status is
 /// 255.
+///
+/// docs/ci-and-sharding.md says more, with trap_discover_tests (one ctest
+/// test per subtest) and Bazel.
 #pragma once
 
 namespace trap {
@@ -48,13 +51,7 @@ namespace trap {
 /// `TRAP_LIST=1`) and `--filter=PATTERNS` (as `TRAP_FILTER`; see this
 /// file's description for both). They override the environment's. @p argc
 /// is decreased by the number taken and `argv[argc]` stays null.
-/// @code
-/// int main(int argc, char** argv) {
-///   trap::parse_arguments(argc, argv);
-///   trap::subtest("parses", [] { trap::ok(true, "parsed"); });
-///   return trap::done_testing();
-/// }
-/// @endcode
+/// @snippet 14-sharded.cpp synopsis
 /// @throws UsageError for `--filter` without `=`, a pattern that ends with
 /// a lone backslash, a bad value of an environment variable above (the
 /// message names it), or a call after the first top-level subtest.
