@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: BSL-1.0
 # Configures and builds the consumer in SOURCE_DIR (tests/package/discover)
 # against the trap installed in PREFIX, then runs ctest -j2 over the tests
-# trap_discover_tests registered: there must be COUNT of them, and exactly
-# the ones named in FAILING (|-separated) must fail.
+# trap_discover_tests registered: there must be COUNT of them, exactly the
+# ones named in FAILING (|-separated) must fail, and the one named DISABLED
+# must not run.
 #
 #   cmake -DSOURCE_DIR=... -DWORK_DIR=... -DPREFIX=... -DCOUNT=n -DFAILING=a|b
+#         [-DDISABLED=name]
 #         [-DGENERATOR=Ninja] [-DMAKE_PROGRAM=...] [-DCXX_COMPILER=...]
 #         [-DCXX_COMPILER_LAUNCHER=...] [-DCXX_FLAGS=...] -P run_discovery.cmake
 foreach(var SOURCE_DIR WORK_DIR PREFIX COUNT)
@@ -74,3 +76,9 @@ if(NOT failed STREQUAL expected)
   message(FATAL_ERROR "failed: '${failed}'; expected exactly: '${expected}'")
 endif()
 message(STATUS "exactly the deliberately failing tests failed: ${failed}")
+if(DISABLED)
+  string(FIND "${output}" " - ${DISABLED} (Disabled)" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "${DISABLED} should be registered as disabled")
+  endif()
+endif()

@@ -23,9 +23,6 @@ BOOST_AUTO_TEST_CASE(second) {
   });
 }
 
-// Disabled: registered with ctest's DISABLED property, not run.
-BOOST_AUTO_TEST_CASE(disabled, *boost::unit_test::disabled()) { BOOST_TEST(false); }
-
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_CASE(top_case) {
