@@ -35,7 +35,7 @@
 /// (`# trap: TRAP_FILTER="x" matches none of the 3 top-level subtests`,
 /// exit status 255), as Test::More's "No tests run!"; a shard that gets no
 /// subtest, when there are more shards than subtests, prints
-/// `1..0 # SKIP no subtest in shard 3 of 4` and exits 0. A bad value of a
+/// `1..0 # SKIP no subtest in shard index 3 of 4 shards` and exits 0. A bad value of a
 /// variable (`TEST_SHARD_INDEX="4" is not less than TEST_TOTAL_SHARDS="4"`)
 /// is printed as a `# trap:` line, no subtest runs, and the exit status is
 /// 255.

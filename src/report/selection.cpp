@@ -114,7 +114,8 @@ void drop_results_when_listing(Hub& root) {
 }
 
 std::string shard_text(const Selection& s) {
-  return "shard " + std::to_string(s.shard) + " of " + std::to_string(s.shards);
+  // The index from 0, as TEST_SHARD_INDEX (Bazel's log directories count from 1).
+  return "shard index " + std::to_string(s.shard) + " of " + std::to_string(s.shards) + " shards";
 }
 
 }  // namespace
