@@ -62,8 +62,21 @@ std::vector<std::string> ran(const std::string& tap) {
 using Names = std::vector<std::string>;
 const Names all = {"outside", "alpha", "beta", "gamma-ray", "a:b*c"};
 
+fs::path scratch_dir() {
+  return fs::temp_directory_path() / ("trap-selection-" + std::to_string(::getpid()));
+}
+
+// Removes the scratch directory when the tests end.
+struct RemoveScratch {
+  ~RemoveScratch() {
+    std::error_code ec;
+    fs::remove_all(scratch_dir(), ec);
+  }
+};
+BOOST_TEST_GLOBAL_FIXTURE(RemoveScratch);
+
 fs::path scratch(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("trap-selection-" + std::to_string(::getpid()));
+  fs::path dir = scratch_dir();
   fs::create_directories(dir);
   fs::remove_all(dir / name);
   return dir / name;
