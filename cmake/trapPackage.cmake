@@ -62,6 +62,7 @@ configure_package_config_file(cmake/trapConfig.cmake.in
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/trapConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/trapConfig.cmake ${PROJECT_BINARY_DIR}/trapConfigVersion.cmake
+  cmake/TrapDiscoverTests.cmake cmake/TrapDiscoverTestsScript.cmake
   DESTINATION ${trap_cmake_dir})
 
 # trap.pc, relocatable: its prefix is found from where the file lies.

@@ -20,6 +20,7 @@
 #include <trap/errors.hpp>
 #include <trap/hub.hpp>
 #include <trap/more.hpp>
+#include <trap/selection.hpp>
 #include <trap/source_location.hpp>
 #include <trap/trap_object.hpp>
 #include <trap/value.hpp>

@@ -102,8 +102,10 @@ void for_streams(int fd, OnStream on_stream, OnFile on_file) {
 }  // namespace
 
 std::string temp_dir() {
-  const char* d = std::getenv("TMPDIR");
-  return d && *d ? d : "/tmp";
+  // Bazel gives each test a private TEST_TMPDIR, and may leave TMPDIR alone.
+  for (const char* name : {"TEST_TMPDIR", "TMPDIR"})
+    if (const char* d = std::getenv(name); d && *d) return d;
+  return "/tmp";
 }
 
 void flush_streams(int fd) {

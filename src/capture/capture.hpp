@@ -87,7 +87,7 @@ SwapChain<std::streambuf*>& buffer_chain(int fd);
 /// The chain of swaps of the FILE* that `stdout` (fd 1) or `stderr` names.
 SwapChain<std::FILE*>& file_chain(int fd);
 
-/// The directory for temp files: $TMPDIR, or /tmp.
+/// The directory for temp files: $TEST_TMPDIR (Bazel's), $TMPDIR, or /tmp.
 std::string temp_dir();
 
 /// In a forked child: closes the pooled capture files inherited from the
@@ -133,7 +133,7 @@ class PooledFile {
   /// An in-memory file (memfd; a temp file where memfd is missing): a new
   /// one unless @p reuse, else one from the pool if there is one.
   static PooledFile memory(bool reuse = true);
-  /// An unlinked temp file in $TMPDIR (or /tmp), new unless @p reuse.
+  /// An unlinked temp file in temp_dir(), new unless @p reuse.
   /// @throws std::system_error `cannot create temp file in "DIR": ...`
   static PooledFile in_temp_dir(bool reuse = true);
 

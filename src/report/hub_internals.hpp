@@ -13,6 +13,8 @@ struct HubInternals {
   static Hub::State& state(const Hub& hub);
   /// Whether this process made the hub (or took it over with format()).
   static bool owned_here(const Hub& hub);
+  /// Whether the hub's formatter reports to a host test framework.
+  static bool host_framework(const Hub& hub);
   /// Whether forked children sent results this process has not read yet.
   static bool children_results_pending(const Hub& hub);
   /// The file forked children append their results to.

@@ -15,6 +15,7 @@
 #include "posix/fd.hpp"
 #include "report/hub_internals.hpp"
 #include "report/hub_state.hpp"
+#include "report/selection.hpp"
 
 namespace trap {
 
@@ -33,6 +34,7 @@ Hub& root_hub() {
   static Hub* const root = [] {
     auto* h = new Hub;
     std::atexit(end_of_program);
+    detail::prepare_root_hub(*h);  // TRAP_LIST, XML_OUTPUT_FILE
     return h;
   }();
   return *root;
@@ -132,6 +134,10 @@ void Hub::inherit_from(const Hub& parent) {
 
 bool subtest(std::string_view name, const std::function<void()>& fn, trap::source_location where) {
   Hub& parent = current_hub();
+  // Only subtests that no other encloses are listed, filtered and sharded.
+  if (!private_hub && !detail::HubInternals::host_framework(parent) &&
+      !detail::run_top_level_subtest(name))
+    return true;
   Event start;
   start.kind = Event::Kind::note;
   start.name = "Subtest: " + std::string(name);
@@ -212,11 +218,7 @@ namespace {
 
 bool owned_here(const Hub& h) { return detail::HubInternals::owned_here(h); }
 
-bool host_framework(const Hub& h) {
-  std::lock_guard lock(detail::HubInternals::state(h).mutex);
-  auto& f = detail::HubInternals::state(h).formatter;
-  return f && f->host_framework();
-}
+bool host_framework(const Hub& h) { return detail::HubInternals::host_framework(h); }
 
 // Test::More's "No tests run!": a plan was declared or done_testing() was
 // called, and no test ran (a SKIP plan aside).
@@ -255,7 +257,7 @@ void end_of_program() {
   Hub& h = root_hub();
   if (!owned_here(h)) return;  // a forked child: its parent ends the hub
   program_ending = true;
-  if (h.no_ending()) return;
+  if (h.no_ending() || !detail::end_selection(h)) return;  // not ended, or listing
   // Results that only forked children sent make the hub active too.
   if (h.active() || detail::HubInternals::children_results_pending(h)) {
     h.set_active(true);
@@ -273,6 +275,7 @@ void end_of_program() {
 
 int done_testing() {
   Hub& h = hub();
+  if (!detail::end_selection(h)) return 0;  // listing: no plan, no status
   {
     auto& s = detail::HubInternals::state(h);
     std::lock_guard lock(s.mutex);
@@ -309,6 +312,10 @@ void report_hub_error(const char* what) {
     } catch (...) {
     }
   }
+  report_run_error(message);
+}
+
+void report_run_error(const std::string& message) {
   ++unrecorded_errors;
   write_original(2, "# trap: " + message + "\n");
 }
@@ -318,6 +325,11 @@ std::size_t unrecorded_hub_errors() { return unrecorded_errors; }
 Hub::State& HubInternals::state(const Hub& hub) { return *hub.s_; }
 
 bool HubInternals::owned_here(const Hub& hub) { return posix::self_pid() == hub.s_->owner_pid; }
+
+bool HubInternals::host_framework(const Hub& hub) {
+  std::lock_guard lock(hub.s_->mutex);
+  return hub.s_->formatter && hub.s_->formatter->host_framework();
+}
 
 bool HubInternals::children_results_pending(const Hub& hub) {
   std::lock_guard lock(hub.s_->mutex);

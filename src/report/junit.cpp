@@ -17,7 +17,9 @@
 #include <trap/errors.hpp>
 #include <trap/junit.hpp>
 
+#include "report/hub_internals.hpp"
 #include "report/report_text.hpp"
+#include "report/selection.hpp"
 
 namespace trap {
 namespace {
@@ -134,10 +136,9 @@ void write_report(const std::string& path, const std::string& suite, const Run& 
     throw std::system_error(errno, std::generic_category(), "cannot write \"" + path + "\"");
 }
 
-}  // namespace
-
-HubHandle junit_report(Hub& hub, std::string path, std::string suite) {
-  if (path.empty()) throw UsageError("junit_report(): no file name");
+// Listens to @p hub; writes the report when testing ends, unless
+// @p standalone_only and a host framework's formatter reports then.
+HubHandle listen_and_report(Hub& hub, std::string path, std::string suite, bool standalone_only) {
   auto run = std::make_shared<Run>();
   HubHandle handle = hub.listen([run](Hub&, const Event& e, std::size_t) {
     if (e.kind != Event::Kind::ok || e.nesting != 0) return;
@@ -146,11 +147,23 @@ HubHandle junit_report(Hub& hub, std::string path, std::string suite) {
     run->results.push_back({e, now - run->last});
     run->last = now;
   });
-  hub.follow_up([run, path = std::move(path), suite = std::move(suite)](Hub&) {
+  hub.follow_up([run, path = std::move(path), suite = std::move(suite), standalone_only](Hub& h) {
+    if (standalone_only && detail::HubInternals::host_framework(h)) return;
     std::lock_guard lock(run->mutex);
     write_report(path, suite, *run);
   });
   return handle;
+}
+
+}  // namespace
+
+HubHandle junit_report(Hub& hub, std::string path, std::string suite) {
+  if (path.empty()) throw UsageError("junit_report(): no file name");
+  return listen_and_report(hub, std::move(path), std::move(suite), false);
+}
+
+void detail::junit_report_standalone(Hub& hub, std::string path, std::string suite) {
+  listen_and_report(hub, std::move(path), std::move(suite), true);
 }
 
 }  // namespace trap

@@ -1,0 +1,3 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSL-1.0
+exit 0
