@@ -357,6 +357,15 @@ class Trap {
   void test_failure();
   /// Sets the on-test-failure callback that test_failure() runs.
   void on_test_failure(std::function<void(Trap&)> fn);
+  /// Sets this trap's failure context: lines that every failing test method
+  /// on it (an accessor test, a did_ or wrong-leaveby failure, die_isa,
+  /// quiet) adds to its diagnostics, after its own and before the
+  /// on-test-failure callback runs. trap::run sets one: the command line,
+  /// how the program ended and the tail of its stderr. @p fn is called on
+  /// each failure only, with the trap as it is then; passing tests stay as
+  /// they were. An exception from @p fn leaves the test method. Replaces an
+  /// earlier context; an empty function removes it. Callable at any time.
+  void failure_context(std::function<std::vector<std::string>(const Trap&)> fn);
   /// The tag-on properties of namespace @p ns, created empty on first use and
   /// freed with the trap.
   Props& prop(std::string_view ns);

@@ -167,8 +167,7 @@ bool did_test(Trap& trap, std::string_view method, const AccessorDef& a,
   if (!args.empty()) bound.name = args[0];
   const Value name = default_name(method, bound);
   if (trap.leaveby() != a.name) return wrong_leaveby(trap, a, name, where);
-  send_result(true, name, {}, where);
-  return true;
+  return report_test(trap, true, name, {}, where);
 }
 
 // The test callback's arguments, in argspec order.
@@ -233,9 +232,7 @@ bool run_test(Trap& trap, const AccessorDef& a, const TestDef& t, const BoundArg
                     diagnostics);
     ok = t.fn(trap, cb);
   }
-  send_result(ok, bound.name, std::move(diagnostics), where);
-  if (!ok) trap.test_failure();
-  return ok;
+  return report_test(trap, ok, bound.name, std::move(diagnostics), where);
 }
 
 }  // namespace
@@ -277,9 +274,7 @@ bool Trap::report_isa_(bool is, const std::string& type, std::string_view name, 
   if (!is)
     diagnostics.push_back("    The exception isn't a '" + type + "'; it is a '" + die_type() +
                           "': " + Value(die()).str());
-  detail::send_result(is, n, std::move(diagnostics), where);
-  if (!is) test_failure();
-  return is;
+  return detail::report_test(*this, is, n, std::move(diagnostics), where);
 }
 
 // --------------------------------------------------------- typed methods

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "engine/result.hpp"
 
+#include <iterator>
+
 #include <trap/hub.hpp>
 
 #include "posix/children.hpp"
@@ -15,6 +17,21 @@ void send_result(bool pass, const Value& name, std::vector<std::string> diagnost
   e.diagnostics = std::move(diagnostics);
   e.where = where;
   current_hub().send(std::move(e));
+}
+
+bool report_test(Trap& trap, bool pass, const Value& name, std::vector<std::string> diagnostics,
+                 trap::source_location where) {
+  if (!pass) {
+    // A copy: the context may replace itself.
+    if (auto context = Registry::state(trap)->failure_context) {
+      std::vector<std::string> more = context(trap);
+      diagnostics.insert(diagnostics.end(), std::make_move_iterator(more.begin()),
+                         std::make_move_iterator(more.end()));
+    }
+  }
+  send_result(pass, name, std::move(diagnostics), where);
+  if (!pass) trap.test_failure();
+  return pass;
 }
 
 namespace {
@@ -34,13 +51,11 @@ std::string left_with(const Trap& trap) {
 bool wrong_leaveby(Trap& trap, const AccessorDef& a, const Value& name,
                    trap::source_location where) {
   std::string how = trap.leaveby();
-  send_result(
-      false, name,
+  return report_test(
+      trap, false, name,
       {"    Expecting to " + a.name + "(), but instead " +
        (how.empty() ? std::string("never left") : how + "()ed") + " with " + left_with(trap)},
       where);
-  trap.test_failure();
-  return false;
 }
 
 }  // namespace trap::detail

@@ -24,6 +24,12 @@ struct ErrnoGuard {
 void send_result(bool pass, const Value& name, std::vector<std::string> diagnostics,
                  trap::source_location where);
 
+/// Sends the result of a test method on @p trap. A failure carries the
+/// trap's failure context after @p diagnostics, then runs its
+/// on-test-failure callback. Returns @p pass.
+bool report_test(Trap& trap, bool pass, const Value& name, std::vector<std::string> diagnostics,
+                 trap::source_location where);
+
 /// Fails a test on flow accessor @p a because the trap left another way:
 /// "Expecting to exit(), but instead die()ed with ...".
 bool wrong_leaveby(Trap& trap, const AccessorDef& a, const Value& name,

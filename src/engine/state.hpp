@@ -131,6 +131,7 @@ struct TrapState {
   std::shared_ptr<const StrategyFn> default_strategy;  // set by `output`
   std::map<std::string, Props, std::less<>> props;
   std::function<void(Trap&)> on_test_failure;
+  std::function<std::vector<std::string>(const Trap&)> failure_context;
   bool in_test_failure = false;
   std::string test_accessor;
   std::vector<std::string>* test_diagnostics = nullptr;

@@ -113,9 +113,7 @@ bool method_quiet(Trap& self, std::span<const Value> args, trap::source_location
   bool ok = fails.empty();
   // Without a name, the call names the test.
   const bool named = !args.empty() && !plain_text(args[0]).empty();
-  send_result(ok, named ? args[0] : Value("quiet"), std::move(fails), where);
-  if (!ok) self.test_failure();
-  return ok;
+  return report_test(self, ok, named ? args[0] : Value("quiet"), std::move(fails), where);
 }
 
 bool method_diag_all(Trap& self, std::span<const Value>, trap::source_location where) {

@@ -325,6 +325,10 @@ void Trap::test_failure() {
 
 void Trap::on_test_failure(std::function<void(Trap&)> fn) { s_->on_test_failure = std::move(fn); }
 
+void Trap::failure_context(std::function<std::vector<std::string>(const Trap&)> fn) {
+  s_->failure_context = std::move(fn);
+}
+
 Props& Trap::prop(std::string_view ns) {
   auto it = s_->props.find(ns);
   if (it == s_->props.end()) it = s_->props.emplace(std::string(ns), Props{}).first;
