@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <iosfwd>
 #include <map>
 #include <optional>
 #include <string>
@@ -42,6 +43,12 @@ struct RunOptions {
   bool path_lookup = true;
 };
 
+/// Writes the options that differ from the defaults, as diag_all() shows
+/// them in a trap::run trap's `options` accessor, in Data::Dump's style:
+/// `{ input => "x\n", timeout => "500 ms", working_directory => "/tmp" }`
+/// (`{}` when none does; an input over 60 bytes is cut, its size given).
+std::ostream& operator<<(std::ostream& os, const RunOptions& options);
+
 /// Runs the program @p argv (argv[0] is the program) and waits for it.
 ///
 /// The returned trap has `stdout` and `stderr` (read concurrently, any
@@ -57,6 +64,27 @@ struct RunOptions {
 /// in its group is killed, and a process that left the group and keeps the
 /// output pipes open does not delay the call. The program is killed if
 /// this process dies first.
+///
+/// The trap also holds the accessors `argv` (an Array of the arguments)
+/// and `options` (the RunOptions, shown by diag_all() as the ones that were
+/// set). Every failing test method on it ends its diagnostics with what
+/// the program did (Trap::failure_context()): the command line, quoted
+/// only where needed so that a POSIX shell splits it back into @p argv
+/// (Python's shlex.join); how it ended ("exited with status 3", "killed by
+/// signal 9 (SIGKILL)", "timed out after 2 s", "could not start: No such
+/// file or directory"); and the last 10 lines of its stderr, headed
+/// "last 10 of 57 lines of stderr:" when there were more, each line cut to
+/// 200 bytes. Passing tests add nothing. In TAP:
+/// @verbatim
+/// #   Failed test 'exit_is(0)'
+/// #   at t.cpp line 12.
+/// #          got: 3
+/// #     expected: 0
+/// #     command: sh -c 'echo no >&2; exit 3'
+/// #     exited with status 3
+/// #     stderr:
+/// #       no
+/// @endverbatim
 /// @throws UsageError if @p argv is empty, or if an argument, an
 /// environment name or value cannot be passed (a NUL byte; an empty name
 /// or "=" in a name); the message names it.

@@ -48,6 +48,7 @@
 
 #include "posix/children.hpp"
 #include "posix/fd.hpp"
+#include "process/context.hpp"
 #include "process/io.hpp"
 
 extern char** environ;
@@ -274,10 +275,30 @@ void record_outcome(Trap& t, detail::ProgramOutput& outcome, const Deadline& dea
   }
 }
 
+// Records what is run on @p t (the argv and options accessors) and sets
+// its failure context; returns the record that context reads.
+std::shared_ptr<detail::RunRecord> describe_run(Trap& t, const std::vector<std::string>& argv,
+                                                const RunOptions& o) {
+  auto record = std::make_shared<detail::RunRecord>();
+  record->argv = argv;
+  t.set("argv", Value::from(argv));
+  t.set("options", Value::from(o));
+  t.failure_context(
+      [record](const Trap& trap) { return detail::run_failure_context(*record, trap); });
+  return record;
+}
+
 void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions& o) {
+  const auto record = describe_run(t, argv, o);
   Launched& launched = launched_for(t);
   const Deadline deadline = deadline_of(t, o);
-  launch(launched, argv, o);
+  if (!deadline.layer_state) record->timeout = o.timeout;
+  try {
+    launch(launched, argv, o);
+  } catch (const std::system_error& e) {
+    record->start_error = e.code().message();
+    throw;
+  }
   detail::ProgramOutput outcome =
       detail::follow_program(launched.pipes, launched.pid, o.input, deadline.when);
   const int status = reap(launched);
