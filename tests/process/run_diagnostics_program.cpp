@@ -21,15 +21,17 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--junit") == 0 && i + 1 < argc)
       trap::junit_report(trap::hub(), argv[++i]);
   }
-  trap::run({"sh", "-c", "seq 1 30 | sed 's/^/stderr line /' >&2; exit 3"})
-      .exit_is(0);                                                             // golden: exit3
+  // One call a line: compilers differ on the line of a call that spans several.
+  auto exit3 = trap::run({"sh", "-c", "seq 1 30 | sed 's/^/stderr line /' >&2; exit 3"});
+  exit3.exit_is(0);                                                            // golden: exit3
   trap::run({"sh", "-c", "echo about to die >&2; kill -KILL $$"}).did_exit();  // golden: killed
   trap::run({"trap-no-such-program", "--flag"}).exit_is(0);                    // golden: missing
   trap::run({"sleep", "30"}, {.timeout = 100ms}).exit_is(0);                   // golden: timeout
-  trap::run({"sh", "-c", "printf 'bin \\377\\376 \\033[31mred\\033[0m\\r\\n# not ok 9\\nlast' >&2"})
-      .stderr_is("");  // golden: binary
-  trap::run({"printf", "%s", "arg with space", "it's", "new\nline"})
-      .exit_is(1, "quoting");  // golden: quoting
+  auto binary = trap::run(
+      {"sh", "-c", "printf 'bin \\377\\376 \\033[31mred\\033[0m\\r\\n# not ok 9\\nlast' >&2"});
+  binary.stderr_is("");  // golden: binary
+  auto quoting = trap::run({"printf", "%s", "arg with space", "it's", "new\nline"});
+  quoting.exit_is(1, "quoting");  // golden: quoting
   trap::run({"true"}).exit_is(0, "a passing test prints nothing more");
   return trap::done_testing();
 }
