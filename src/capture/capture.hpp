@@ -252,7 +252,13 @@ StrategyFn strategy_of(Args... args) {
     self.teardown(
         [capture = std::move(capture), accessor = std::string(name), salvage, slot](Trap& t) {
           if (salvage) salvage->forget(slot);
-          t.set(accessor, Value(capture->end()));
+          // Appended, as Perl's `$buffer .= <$fh>`: under two layers for one
+          // stream (":stdout" on top of `default`'s), the inner one holds
+          // the output and the outer one adds nothing to it.
+          std::string text = capture->end();
+          if (const Value* v = t.get(accessor); v && v->is_string() && !v->string().empty())
+            text.insert(0, v->string());
+          t.set(accessor, Value(std::move(text)));
         });
     self.next();
   }};

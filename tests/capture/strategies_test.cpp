@@ -137,6 +137,34 @@ BOOST_AUTO_TEST_CASE(tee_shows_output_while_capturing) {
              "child\n");
 }
 
+// Two layers for one stream: ":stdout" pushed on top of `default`'s. As in
+// Perl (`use Test::Trap qw(trap $trap :default:stdout)` and
+// `:default:output(tempfile)` give "noise\n"), the inner layer holds the
+// output and the outer one, which sees none, adds nothing: the accessor is
+// what both captured, inner first, never the outer one's empty capture.
+BOOST_DATA_TEST_CASE(a_second_layer_for_one_stream_loses_nothing,
+                     boost::unit_test::data::make({"tempfile", "dup2", "pipe", "memory", "tee"}),
+                     strategy) {
+  const std::string name = strategy;
+  auto outer = contained([&] {
+    auto r = trap::trap(":stdout(" + name + "):stderr(" + name + ")", [] {
+      std::printf("noise\n");
+      std::fflush(stdout);
+      std::cout << "cout\n" << std::flush;
+      std::cerr << "err\n";
+    });
+    // Under memory, which sees std::cout only, `default`'s layer inside it
+    // gets the rest: its part comes first, as it ends first.
+    BOOST_TEST(r.out() == "noise\ncout\n");
+    BOOST_TEST(r.err() == "err\n");
+    auto twice = trap::trap(":stdout:output(" + name + ")", [] { std::cout << "x" << std::flush; });
+    // Both layers use the strategy here; tee passes the inner layer's bytes
+    // on to the outer one, which captures them too.
+    BOOST_TEST(twice.out() == (name == "tee" ? "xx" : "x"));
+  });
+  (void)outer;
+}
+
 BOOST_AUTO_TEST_CASE(perl_strategy_names_are_aliases) {
   // t/11-systemsafe-basic.pl: systemsafe traps a child process's output;
   // perlio, like memory, sees only the iostreams.
