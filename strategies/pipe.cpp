@@ -13,11 +13,13 @@
 // descriptor, withdraws its pipe and reads the rest itself: ending costs no
 // round trip to the drainer.
 //
-// A pipe capture (not tee) is watched only from the drainer's next tick,
-// within a millisecond: most traps end before that, so their writes wake no
-// thread and cost no epoll_ctl; a writer that fills the pipe first waits
-// until the tick. The drainer ticks while captures come and go, and sleeps
-// once none has for a while.
+// A capture is watched only from the drainer's next tick, within a
+// millisecond: most traps end before that, so their writes wake no thread
+// and cost no epoll_ctl; a writer that fills the pipe first waits until the
+// tick, and tee's copies of what came before show at the tick (or when the
+// capture ends, if that comes first), and as they arrive after it. The
+// drainer ticks while captures come and go, and sleeps once none has for a
+// while.
 #include <pthread.h>
 #include <signal.h>
 
@@ -52,9 +54,11 @@ constexpr int kIdleTicks = 200;
 // a channel's `m`, then the channel it tees into (older), then the
 // drainer's mutex; never the other way.
 struct Channel {
-  posix::Fd read;         // the read end (reads are sized by FIONREAD)
-  int tee_to = -1;        // the original descriptor, for tee
-  posix::FileId pipe;     // known once a tee has looked for it
+  posix::Fd read;        // the read end (reads are sized by FIONREAD)
+  int tee_to = -1;       // the original descriptor, for tee
+  posix::FileId pipe;    // known once a tee has looked for it
+  posix::FileId target;  // what tee_to is, known from the first tee
+  bool target_known = false;
   std::uint64_t key = 0;  // its key in the drainer's epoll set
   bool watched = false;   // in the epoll set (under the drainer's mutex)
   int owner_pid = 0;      // the process that registered it
@@ -90,8 +94,8 @@ class Drainer {
     return *d;
   }
 
-  // Registers @p c, starting the drainer thread on first use. A tee is
-  // watched at once; a pipe from the next tick.
+  // Registers @p c, starting the drainer thread on first use; it is
+  // watched from the next tick.
   void add(const std::shared_ptr<Channel>& c) {
     int wake = -1;
     {
@@ -99,10 +103,7 @@ class Drainer {
       if (!running_) start_locked();
       c->key = next_key_++;
       c->owner_pid = posix::self_pid();
-      if (c->tee_to >= 0) {
-        posix::epoll_add(ep_.get(), c->read.get(), c->key);
-        c->watched = true;
-      } else if (!ticking_) {
+      if (!ticking_) {
         ticking_ = true;  // asleep without a timeout: woken to tick
         wake = wake_write_.get();
       }
@@ -129,11 +130,12 @@ class Drainer {
     withdraw_locked(c);
   }
 
-  // The active capture whose pipe is @p id, if any.
-  std::shared_ptr<Channel> find_pipe(posix::FileId id) {
+  // The active capture other than @p self whose pipe is @p id, if any.
+  std::shared_ptr<Channel> find_pipe(const Channel& self, posix::FileId id) {
     if (id.ino == 0) return nullptr;
     std::lock_guard lock(mutex_);
     for (auto& c : channels_) {
+      if (c.get() == &self) continue;
       if (c->pipe.ino == 0) c->pipe = posix::file_id(c->read.get());
       if (c->pipe == id) return c;
     }
@@ -291,9 +293,19 @@ class Drainer {
 // another capture of this process (a tee inside a tee, or another thread's
 // capture), the bytes are handed to that capture directly: the drainer must
 // not block writing into a pipe that only it drains.
+//
+// The original descriptor is looked at once (fstat): a file or a terminal
+// can be neither another capture's pipe nor raise SIGPIPE, so a tee there
+// costs one write.
 void tee_out(Channel& c, const char* data, std::size_t n) {
-  for (int tries = 0; tries < 3; ++tries) {
-    std::shared_ptr<Channel> into = Drainer::get().find_pipe(posix::file_id(c.tee_to));
+  if (!c.target_known) {
+    c.target = posix::file_id(c.tee_to);
+    c.target_known = true;
+  }
+  // Unknown (fstat failed): taken for a pipe.
+  const bool pipe_like = c.target.ino == 0 || c.target.pipe_like;
+  for (int tries = 0; pipe_like && tries < 3; ++tries) {
+    std::shared_ptr<Channel> into = Drainer::get().find_pipe(c, c.target);
     if (!into) break;
     std::lock_guard lock(into->m);
     if (into->done) continue;  // it ended: the descriptor now points elsewhere
@@ -311,7 +323,7 @@ void tee_out(Channel& c, const char* data, std::size_t n) {
     return;
   }
   try {
-    if (on_drainer) {
+    if (on_drainer || !pipe_like) {
       posix::write_all(c.tee_to, data, n);
     } else {
       // SIGPIPE from a tee into a reader that left must not end the test.
@@ -358,7 +370,9 @@ ssize_t take_some(Channel& c, int fd, std::size_t want) {
 // Reads what the pipe holds into c.data, teeing it: one read of what it
 // holds now, or (@p until_empty) until it is empty. Returns how many bytes.
 // Reads are sized by FIONREAD, so they never wait and the read end needs no
-// O_NONBLOCK (no fcntl per capture).
+// O_NONBLOCK (no fcntl per capture). Each asks for one byte more than
+// FIONREAD saw: a read that returns exactly what it saw emptied the pipe,
+// with no second FIONREAD to learn it.
 std::size_t pump(Channel& c, bool until_empty) {
   const int fd = c.read.get();
   std::size_t taken = 0;
@@ -369,10 +383,11 @@ std::size_t pump(Channel& c, bool until_empty) {
       c.grown = true;
       posix::set_pipe_size(fd, kBigPipe);  // an optimisation: refusal is fine
     }
-    ssize_t n = take_some(c, fd, want);
+    ssize_t n = take_some(c, fd, want + 1);
     if (n < 0) continue;  // EAGAIN although FIONREAD saw bytes: ask again
     if (n == 0) break;
     taken += static_cast<std::size_t>(n);
+    if (static_cast<std::size_t>(n) == want) break;  // emptied (fewer: a short read)
   } while (until_empty);
   return taken;
 }

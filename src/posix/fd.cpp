@@ -78,6 +78,19 @@ void Fd::reset() noexcept {
 
 bool is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
 
+int open_standard_fds() noexcept {
+  // No event asked: poll() only reports a closed descriptor (POLLNVAL).
+  pollfd fds[3] = {{0, 0, 0}, {1, 0, 0}, {2, 0, 0}};
+  int r = -1;
+  do r = ::poll(fds, 3, 0);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return -1;
+  int open = 0;
+  for (int i = 0; i < 3; ++i)
+    if (!(fds[i].revents & POLLNVAL)) open |= 1 << i;
+  return open;
+}
+
 Fd dup(int fd) {
   for (;;) {
     int r = attempt("dup", [&] { return ::fcntl(fd, F_DUPFD_CLOEXEC, 3); });
@@ -337,7 +350,8 @@ bool set_pipe_size(int fd, int bytes) noexcept { return ::fcntl(fd, F_SETPIPE_SZ
 FileId file_id(int fd) noexcept {
   struct stat st;
   if (::fstat(fd, &st) < 0) return {};
-  return {static_cast<unsigned long>(st.st_dev), static_cast<unsigned long>(st.st_ino)};
+  return {static_cast<unsigned long>(st.st_dev), static_cast<unsigned long>(st.st_ino),
+          S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)};
 }
 
 Fd epoll() {

@@ -98,6 +98,10 @@ std::map<std::string, int> call_counts();
 Fd off_standard_fds(Fd fd);
 /// Whether descriptor @p fd is open.
 bool is_open(int fd);
+/// Whether descriptors 0, 1 and 2 are open, in bits 0, 1 and 2 of the
+/// result: one poll(), where is_open() takes one fcntl() each; -1 if poll()
+/// fails.
+int open_standard_fds() noexcept;
 /// A close-on-exec duplicate of @p fd.
 Fd dup(int fd);
 /// As dup(), but an invalid Fd when @p fd is not open (EBADF).
@@ -165,6 +169,9 @@ bool set_pipe_size(int fd, int bytes) noexcept;
 struct FileId {
   unsigned long dev = 0;
   unsigned long ino = 0;
+  /// A pipe, FIFO or socket: a write may block on its reader, or raise
+  /// SIGPIPE once the reader has left.
+  bool pipe_like = false;
   bool operator==(const FileId&) const = default;
 };
 /// The FileId of @p fd (fstat); ino 0 when it cannot be had.

@@ -5,11 +5,14 @@
 // capturing at once, a child process that keeps the write end, a forked
 // child's own captures, signals, and a tee into a reader that left.
 #define BOOST_TEST_MODULE pipe_strategy
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -63,6 +66,33 @@ BOOST_DATA_TEST_CASE(one_write_far_beyond_the_pipe_buffer, bdata::make(kPipes), 
   });
   BOOST_TEST((r.out() == big));
   BOOST_TEST(outer.out().size() == (std::string(strategy) == "tee" ? big.size() : 0u));
+}
+
+// tee's copies show on the original descriptor while the code still runs
+// (from the drainer's next tick), not only when the trap ends; and each
+// byte shows once.
+BOOST_AUTO_TEST_CASE(tee_copies_show_while_the_code_runs) {
+  int p[2];
+  BOOST_TEST_REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+  std::cout.flush();
+  const int saved = ::fcntl(1, F_DUPFD_CLOEXEC, 3);
+  ::dup2(p[1], 1);
+  ::close(p[1]);
+  bool shown = false;
+  auto r = trap::trap(":flow:stdout(tee)", [&] {
+    write_fd(1, "ping");
+    // Waits for the copy, as someone watching the output would (bounded).
+    pollfd ready{p[0], POLLIN, 0};
+    shown = ::poll(&ready, 1, 10000) == 1;
+  });
+  ::dup2(saved, 1);
+  ::close(saved);
+  char buf[16];
+  const ssize_t n = ::read(p[0], buf, sizeof buf);  // fd 1's copy is gone: all of it is there
+  ::close(p[0]);
+  BOOST_TEST(shown);
+  BOOST_TEST(r.out() == "ping");
+  BOOST_TEST(std::string(buf, static_cast<std::size_t>(std::max<ssize_t>(n, 0))) == "ping");
 }
 
 BOOST_AUTO_TEST_CASE(tee_inside_tee_beyond_the_pipe_buffer) {
