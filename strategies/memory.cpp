@@ -10,10 +10,11 @@
 // to the buffer it replaced. So traps on several threads at once each see
 // only their own thread's output, and the stream's buffer pointer is
 // swapped only when the first capture begins and the last one ends.
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <ostream>
-#include <sstream>
+#include <string>
 #include <vector>
 
 #include "capture/capture.hpp"
@@ -31,6 +32,17 @@ thread_local int mine[2] = {0, 0};
 
 int index_of(int fd) { return fd == 2 ? 1 : 0; }
 
+// Whether @p b holds output it has not passed on (its put area). The
+// standard streams' buffers synchronised with stdio never do.
+bool holds_output(std::streambuf* b) {
+  struct Peek : std::streambuf {
+    static bool pending(std::streambuf* b) {
+      return b && (b->*&Peek::pptr)() != (b->*&Peek::pbase)();
+    }
+  };
+  return Peek::pending(b);
+}
+
 class Router final : public UnbufferedStreambuf {
  public:
   explicit Router(int fd) : fd_(fd) {}
@@ -42,8 +54,11 @@ class Router final : public UnbufferedStreambuf {
     std::lock_guard lock(mutex_);
     ++users_;
     if (os.rdbuf() == this) return nullptr;
-    os.flush();  // what the replaced buffer holds goes where it was going
-    links_.push_back(std::make_unique<std::streambuf*>(nullptr));
+    // What the replaced buffer holds goes where it was going.
+    if (holds_output(os.rdbuf())) os.flush();
+    if (spare_.empty()) spare_.push_back(std::make_unique<std::streambuf*>(nullptr));
+    links_.push_back(std::move(spare_.back()));
+    spare_.pop_back();
     std::streambuf** slot = links_.back().get();
     buffer_chain(fd_).enter(
         slot, static_cast<std::streambuf*>(this), [&] { return os.rdbuf(); },
@@ -61,12 +76,14 @@ class Router final : public UnbufferedStreambuf {
     auto set = [&](std::streambuf* b) { os.rdbuf(b); };
     if (slot && !others) {
       buffer_chain(fd_).leave(slot, set);
-      std::erase_if(links_, [&](const auto& p) { return p.get() == slot; });
+      auto it = std::find_if(links_.begin(), links_.end(),
+                             [&](const auto& p) { return p.get() == slot; });
+      if (it != links_.end()) retire(it);
     }
     if (users_ == 0) {
       while (!links_.empty()) {
         buffer_chain(fd_).leave(links_.back().get(), set);
-        links_.pop_back();
+        retire(links_.end() - 1);
       }
     }
   }
@@ -97,10 +114,23 @@ class Router final : public UnbufferedStreambuf {
     return links_.empty() ? nullptr : buffer_chain(fd_).read(links_.back().get());
   }
 
+  using Link = std::unique_ptr<std::streambuf*>;
+
+  // Keeps a link that ended for the next capture: no allocation per trap.
+  void retire(std::vector<Link>::iterator it) {
+    try {
+      spare_.push_back(std::move(*it));
+    } catch (...) {
+      // Out of memory: the link is freed instead (*it still owns it).
+    }
+    links_.erase(it);
+  }
+
   const int fd_;
   std::mutex mutex_;
   int users_ = 0;
-  std::vector<std::unique_ptr<std::streambuf*>> links_;
+  std::vector<Link> links_;
+  std::vector<Link> spare_;  // links that ended, kept for reuse
 };
 
 Router& router(int fd) {
@@ -108,6 +138,21 @@ Router& router(int fd) {
   static auto* err = new Router(2);
   return fd == 2 ? *err : *out;
 }
+
+// Where one capture's output goes: a string, appended to.
+class StringSink final : public UnbufferedStreambuf {
+ public:
+  std::string take() { return std::move(text_); }
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    text_.append(s, static_cast<std::size_t>(n));
+    return n;
+  }
+
+ private:
+  std::string text_;
+};
 
 class MemoryCapture final : public Capture {
  public:
@@ -119,7 +164,7 @@ class MemoryCapture final : public Capture {
  private:
   bool do_begin() override {
     std::ostream& os = stream_for(fd(), "memory");
-    if (!posix::is_open(fd())) return false;
+    if (!fd_open()) return false;
     const int i = index_of(fd());
     // The stream is touched under the router's lock only: another thread
     // may be making the router live on it.
@@ -136,10 +181,10 @@ class MemoryCapture final : public Capture {
     route[i] = outer_;
     --mine[i];
     router(fd()).leave(os, slot_, mine[i]);
-    return std::move(buf_).str();
+    return buf_.take();
   }
 
-  std::stringbuf buf_;
+  StringSink buf_;
   std::streambuf* outer_ = nullptr;
   std::streambuf** slot_ = nullptr;
 };

@@ -90,7 +90,7 @@ class TempfileCapture final : public FileCapture {
 
   bool do_begin() override {
     std::ostream& os = stream_for(fd(), "tempfile");
-    if (!posix::is_open(fd())) return false;
+    if (!fd_open()) return false;
     flush_streams(fd());
     open_file(&PooledFile::in_temp_dir);
     // One FILE* for both: printf and std::cout stay in the order written.

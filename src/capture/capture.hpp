@@ -4,6 +4,7 @@
 // and the record of which descriptor stands for the original stdout/stderr.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -193,10 +194,21 @@ class Capture {
   /// (a forked child that dies can then still hand them over).
   virtual std::optional<std::pair<int, off_t>> file_region() const { return std::nullopt; }
 
+  /// What spring_capture() keeps of the layer that began this capture.
+  struct Layering {
+    std::string accessor;        // the accessor it sets
+    const Trap* trap = nullptr;  // the trap, while the capture begins
+    CaptureSalvage* salvage = nullptr;
+    int slot = -1;  // its slot in salvage
+  };
+  Layering layering;
+
  protected:
   /// Whether this capture sees only its own thread's output (memory); the
   /// others divert something process-wide and run one thread at a time.
   virtual bool per_thread() const { return false; }
+  /// Whether the descriptor is open (see standard_fd_open()).
+  bool fd_open() const;
 
  private:
   virtual bool do_begin() = 0;
@@ -226,41 +238,27 @@ void unlock_process_wide_captures() noexcept;
 /// thread's capture to end (lets a test see that a thread waits there).
 int process_wide_capture_waiters() noexcept;
 
-/// The StrategyFn of a Capture type: begins it, registers the teardown that
-/// ends it and sets the accessor, then applies the next layer. A failure to
-/// begin is the trap's untrappable exception.
+/// Counts the layers applied on this thread (Trap::next() adds one before
+/// it applies a layer): two output layers applied one right after the
+/// other see consecutive counts, with no layer of the caller's between them.
+inline thread_local std::uint64_t layer_steps = 0;
+
+/// Whether descriptor @p fd (0, 1 or 2) is open, for the output layer of
+/// trap @p trap now applying: one poll() learns it for 0, 1 and 2 at once,
+/// and the next layer of the same trap, applied right after this one, is
+/// answered from it (stdout and stderr: one system call, not two).
+bool standard_fd_open(const Trap& trap, int fd);
+
+/// Begins @p capture for accessor @p name of trap @p self, registers the
+/// teardown that ends it and sets the accessor, then applies the next
+/// layer. A failure to begin is the trap's untrappable exception.
+void spring_capture(Trap& self, std::string_view name, std::shared_ptr<Capture> capture);
+
+/// The StrategyFn of a Capture type (see spring_capture()).
 template <class C, class... Args>
 StrategyFn strategy_of(Args... args) {
   return BuiltinStrategy{[=](Trap& self, std::string_view name, int fd) {
-    auto capture = std::make_shared<C>(fd, args...);
-    bool active = false;
-    try {
-      active = capture->begin();
-    } catch (const std::exception& e) {
-      self.exception(e.what());
-    }
-    if (!active) {
-      self.next();
-      return;
-    }
-    auto region = capture->file_region();
-    CaptureSalvage* salvage = capture_salvage();
-    int slot = salvage ? salvage->keep(self, name, region ? region->first : -1,
-                                       region ? region->second : 0)
-                       : -1;
-    // Moved into the teardown: a trapped exit below skips this frame.
-    self.teardown(
-        [capture = std::move(capture), accessor = std::string(name), salvage, slot](Trap& t) {
-          if (salvage) salvage->forget(slot);
-          // Appended, as Perl's `$buffer .= <$fh>`: under two layers for one
-          // stream (":stdout" on top of `default`'s), the inner one holds
-          // the output and the outer one adds nothing to it.
-          std::string text = capture->end();
-          if (const Value* v = t.get(accessor); v && v->is_string() && !v->string().empty())
-            text.insert(0, v->string());
-          t.set(accessor, Value(std::move(text)));
-        });
-    self.next();
+    spring_capture(self, name, std::make_shared<C>(fd, args...));
   }};
 }
 

@@ -156,6 +156,9 @@ Trapper::Trapper(std::string name, const Trapper* parent)
 
 Trapper::~Trapper() {
   auto& reg = Registry::get();
+  // What was learnt about this trapper (Trap::get()'s memo) is void: a new
+  // one may come at the same address.
+  ++reg.generation;
   std::lock_guard c(reg.cache_mutex);
   reg.cache.erase(this);
 }

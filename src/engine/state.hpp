@@ -2,6 +2,7 @@
 // Private data behind Trapper, Builder and Trap.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -72,7 +73,9 @@ struct Registry {
 
   mutable std::shared_mutex mutex;
   std::map<std::string, StrategyFn, std::less<>> strategies;
-  std::uint64_t generation = 0;  // bumped by every registration
+  // Bumped by every registration (under the exclusive lock); read without
+  // the lock by Trap::get()'s memo.
+  std::atomic<std::uint64_t> generation{0};
   /// A spec resolved: the layers to apply and the names they came from.
   struct Resolved {
     std::shared_ptr<const LayerStack> stack;

@@ -242,13 +242,38 @@ const Value& Trap::require_return_() const {
   return *v;
 }
 
+namespace {
+
+// Which accessors this thread found not flexible lately, for the registry
+// generation then: their values are read with no lock and no lookup.
+struct PlainAccessor {
+  const Trapper* trapper = nullptr;
+  std::uint64_t generation = 0;
+  std::string name;
+};
+thread_local PlainAccessor plain_accessors[4];
+thread_local unsigned next_plain = 0;
+
+bool known_plain(const Trapper* t, std::uint64_t generation, std::string_view name) {
+  for (const PlainAccessor& p : plain_accessors)
+    if (p.trapper == t && p.generation == generation && p.name == name) return true;
+  return false;
+}
+
+}  // namespace
+
 const Value* Trap::get(std::string_view accessor) const {
-  const detail::AccessorDef* def = nullptr;
+  auto& reg = detail::Registry::get();
+  const Trapper* const trapper = s_->trapper;
+  if (known_plain(trapper, reg.generation.load(), accessor)) return s_->find(accessor);
   {
-    auto& reg = detail::Registry::get();
     std::shared_lock lock(reg.mutex);
-    def = detail::Registry::find_accessor(*s_->trapper, accessor);
-    if (def && def->flexible) {
+    const std::uint64_t generation = reg.generation.load();
+    const detail::AccessorDef* def = detail::Registry::find_accessor(*trapper, accessor);
+    if (!def || !def->flexible) {
+      PlainAccessor& p = plain_accessors[next_plain++ % 4];
+      p = {trapper, generation, std::string(accessor)};
+    } else {
       auto fn = def->flexible;
       lock.unlock();
       s_->flexible_cache = fn(*this);
@@ -269,6 +294,7 @@ void Trap::next() {
   if (s_->pos == 0)
     exception("The layer stack has no terminating layer (such as raw) at its bottom");
   const LayerImpl& layer = (*s_->layers)[--s_->pos];
+  ++detail::layer_steps;
   layer(*this);
 }
 

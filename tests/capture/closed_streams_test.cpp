@@ -14,6 +14,7 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 #include "posix/fd.hpp"
@@ -80,6 +81,48 @@ BOOST_DATA_TEST_CASE(closed_stream_is_not_trapped_and_stays_closed,
     f.expect(r.err().find("late") == std::string::npos, "late write in err()");
   });
   BOOST_TEST(failures == "", spec << " with fd " << closed << " closed:\n" << failures);
+}
+
+// One poll() tells a memory capture whether 0, 1 and 2 are open, and the
+// next layer of the same trap reuses the answer only if it is applied right
+// after: a layer of the caller's in between may close a stream, which is
+// then not trapped.
+BOOST_AUTO_TEST_CASE(a_stream_closed_by_a_layer_between_two_captures_is_not_trapped) {
+  std::string failures = fresh_child::run([](fresh_child::Failures& f) {
+    const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::close(null);
+    static trap::Trapper t("closes_stdout", &trap::standard());
+    trap::Builder::instance().layer(t, "close_stdout", [](trap::Trap& self, std::string_view) {
+      const int saved = ::fcntl(1, F_DUPFD_CLOEXEC, 3);
+      ::close(1);
+      self.teardown([saved] {
+        ::dup2(saved, 1);
+        ::close(saved);
+      });
+      self.next();
+    });
+    // Applied from the right: stderr's capture, close_stdout, stdout's.
+    for (const char* strategy : {"memory", "tempfile"}) {
+      const std::string spec =
+          std::string(":flow:stdout(") + strategy + "):close_stdout:stderr(" + strategy + ")";
+      bool closed_inside = false;
+      auto r = t.trap(spec, [&] {
+        closed_inside = !open_fd(1);
+        std::cout << "out" << std::flush;
+        std::cerr << "err" << std::flush;
+      });
+      std::cout.clear();
+      f.expect(closed_inside, spec + ": fd 1 open inside the trap");
+      // `default`'s stdout layer, beneath, found fd 1 open and diverted it;
+      // the spec's found it closed and took nothing from std::cout.
+      f.expect(r.out() == "", spec + ": stdout trapped: \"" + r.out() + "\"");
+      f.expect(r.err() == "err", spec + ": err() is \"" + r.err() + "\"");
+      f.expect(open_fd(1), spec + ": fd 1 not restored");
+    }
+  });
+  BOOST_TEST(failures == "", failures);
 }
 
 BOOST_AUTO_TEST_CASE(descriptors_made_with_the_standard_ones_closed_land_above_2) {
