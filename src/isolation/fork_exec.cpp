@@ -179,11 +179,15 @@ void fork_exec_layer(Trap& self) {
 void set_reexec_arguments(ReexecArguments fn) noexcept { reexec.store(fn); }
 
 std::vector<std::string> program_arguments() {
-  std::vector<std::string> args;
-  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
-  for (std::string arg; std::getline(cmdline, arg, '\0');) args.push_back(std::move(arg));
-  if (!args.empty()) args.erase(args.begin());
-  return args;
+  // Read once: they do not change, and every fork(exec) trap asks.
+  static const std::vector<std::string> arguments = [] {
+    std::vector<std::string> args;
+    std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+    for (std::string arg; std::getline(cmdline, arg, '\0');) args.push_back(std::move(arg));
+    if (!args.empty()) args.erase(args.begin());
+    return args;
+  }();
+  return arguments;
 }
 
 void new_test_started() noexcept {
