@@ -28,11 +28,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -225,13 +227,15 @@ TEST(fork_exec_bench, driver) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Started without a --gtest_filter argument: the benchmarking process.
+  // Its re-runs get --gtest_filter=fork_exec_bench.driver.
+  benchmarking = std::none_of(argv + 1, argv + argc, [](const char* a) {
+    return std::string_view(a).starts_with("--gtest_filter=");
+  });
   benchmark::Initialize(&argc, argv);
   testing::InitGoogleTest(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  // Started without a filter: the benchmarking process. Its re-runs get
-  // --gtest_filter=fork_exec_bench.driver.
-  benchmarking = GTEST_FLAG_GET(filter) == "*";
   // GoogleTest's own report would only say that the one test ran; a failed
   // trap or EXPECT_EXIT fails its benchmark, which the JSON report shows.
   testing::TestEventListeners& listeners = testing::UnitTest::GetInstance()->listeners();
