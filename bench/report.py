@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSL-1.0
 """Prints the tables of scripts/bench from a Google Benchmark JSON report.
 
-Usage: bench/report.py trap_bench|isolation_bench|net_bench REPORT.json MEASURED
+Usage: bench/report.py trap_bench|isolation_bench|fork_exec_bench|net_bench|compile REPORT.json MEASURED
   MEASURED names what was measured (the commit, and whether the library's
-  sources differ from it); it heads the tables.
+  sources differ from it); it heads the tables. REPORT.json is a benchmark's
+  JSON report, or for compile the one bench/compile_time.py writes.
 Exits 1 if a benchmark in the report failed, 2 on bad arguments.
 """
 import json
@@ -242,6 +243,104 @@ def isolation_table(report, measured):
     return 1 if errors else 0
 
 
+def fork_exec_table(report, measured):
+    """Prints fork_exec_bench's table (isolation, re-run style); returns 1 if
+    a benchmark failed."""
+    SCALE = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+    medians, cvs, rss, errors = {}, {}, {}, {}
+    for b in report["benchmarks"]:
+        name = re.sub(r"/real_time", "", b.get("run_name", b["name"]))
+        if b.get("error_occurred"):
+            errors[name] = b.get("error_message", "error")
+        elif b.get("run_type") == "aggregate" and b["aggregate_name"] == "median":
+            medians[name] = b["real_time"] * SCALE[b.get("time_unit", "ns")]
+            rss[name] = b.get("rss_MiB")
+        elif b.get("run_type") == "aggregate" and b["aggregate_name"] == "cv":
+            cvs[name] = b["real_time"]  # a fraction, not a time
+
+    RAW, GTEST, TRAP = "BM_raw_spawn_self", "BM_gtest_threadsafe_death", "BM_trap_fork_exec"
+
+    def ratio(row, base, mib):
+        a, b = "%s/%s" % (row, mib), "%s/%s" % (base, mib)
+        return "%.2f" % (medians[a] / medians[b]) if a in medians and b in medians else "-"
+
+    def added(row):
+        small, big = row + "/0", row + "/200"
+        return "%+.0f" % (medians[big] - medians[small]) if small in medians and big in medians else "-"
+
+    ctx = report["context"]
+    print("%s, trap %s, %d CPUs at %.0f MHz, load average %s" % (
+        ctx["date"], measured, ctx["num_cpus"], ctx["mhz_per_cpu"],
+        ", ".join("%.2f" % x for x in ctx.get("load_avg", []))))
+    print()
+    print("| re-run of one test (fork(exec)) | resident MiB | median wall µs | cv "
+          "| / raw posix_spawn of the test | / threadsafe EXPECT_EXIT | µs added by 200 MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for mib in ("0", "200"):
+        for row in (RAW, GTEST, TRAP):
+            n = "%s/%s" % (row, mib)
+            if n in errors:
+                print("| %s | | FAILED: %s | | | | |" % (n, errors[n]))
+            elif n in medians:
+                print("| %s | %s | %.1f | %s | %s | %s | %s |" % (
+                    n, "-" if rss[n] is None else "%.0f" % rss[n], medians[n],
+                    "%.1f%%" % (100 * cvs[n]) if n in cvs else "-",
+                    ratio(row, RAW, mib), ratio(row, GTEST, mib),
+                    added(row) if mib == "200" else ""))
+
+    print()
+    def target(what, shown, met):
+        print("target: %s: %s, %s" % (what, shown, "met" if met else "NOT met"))
+    for mib in ("0", "200"):
+        trap, raw, gtest = ("%s/%s" % (n, mib) for n in (TRAP, RAW, GTEST))
+        if trap in medians and raw in medians:
+            r = medians[trap] / medians[raw]
+            target("fork(exec) trap <= 1.2x a raw posix_spawn+waitpid of the same test at %s MiB"
+                   % mib, "%.2fx" % r, r <= 1.2)
+        if trap in medians and gtest in medians:
+            r = medians[trap] / medians[gtest]
+            target("fork(exec) trap below the threadsafe death test at %s MiB" % mib,
+                   "%.2fx" % r, r < 1)
+    small, big = TRAP + "/0", TRAP + "/200"
+    if small in medians and big in medians:
+        # Flat: 200 MiB resident adds no more than a tenth of the time.
+        r = medians[big] / medians[small]
+        target("fork(exec) trap flat with resident size (200 MiB / 0 MiB <= 1.1x)",
+               "%.2fx" % r, r <= 1.1)
+    return 1 if errors else 0
+
+
+def compile_table(report, measured):
+    """Prints the compile times bench/compile_time.py measured; returns 0."""
+    def median(values):
+        v = sorted(values)
+        return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+    WHAT = {"trap": "<trap/trap.hpp>, one trap, one test method",
+            "gtest": "<gtest/gtest.h>, one TEST, one EXPECT_EQ",
+            "doctest": "<doctest/doctest.h>, one TEST_CASE, one CHECK",
+            "catch2": "<catch2/catch.hpp>, one TEST_CASE, one CHECK"}
+    results = report["results"]
+    print("compile time of one test file, trap %s, %s %s -c, median of %d, load average %s" % (
+        measured, report["compiler"], report["flags"], len(results["trap"]["cpu"]),
+        ", ".join("%.2f" % x for x in report.get("load_avg", []))))
+    print()
+    print("| test file | median user+sys CPU s | median wall s | / trap's CPU |")
+    print("|---|---:|---:|---:|")
+    trap_cpu = median(results["trap"]["cpu"])
+    for name, what in WHAT.items():
+        if name in results:
+            cpu = median(results[name]["cpu"])
+            print("| %s | %.2f | %.2f | %.2f |" % (
+                what, cpu, median(results[name]["wall"]), cpu / trap_cpu))
+    print()
+    # CPU time: the wall time also counts waiting for a CPU on a busy machine.
+    print("target: compile time of <trap/trap.hpp> test file <= 0.5 s: %.2f s user+sys CPU "
+          "(%.2f s wall), %s" % (trap_cpu, median(results["trap"]["wall"]),
+                                 "met" if trap_cpu <= 0.5 else "NOT met"))
+    return 0
+
+
 def net_table(report, measured):
     """Prints net_bench's tables; returns 1 if a benchmark failed."""
     SCALE = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
@@ -339,7 +438,8 @@ def net_table(report, measured):
     return 1 if errors else 0
 
 
-TABLES = {"trap_bench": trap_table, "isolation_bench": isolation_table, "net_bench": net_table}
+TABLES = {"trap_bench": trap_table, "isolation_bench": isolation_table, "net_bench": net_table,
+          "fork_exec_bench": fork_exec_table, "compile": compile_table}
 
 
 def main(argv):

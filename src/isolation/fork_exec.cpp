@@ -44,8 +44,9 @@ constexpr const char* kExecVariable = "TRAP_FORK_EXEC";
 // In a process started by a fork(exec) trap: the number of the trap to run
 // (0 in any other). Read at start-up, from the variable "NUMBER:PID", PID
 // the process that started this one: the re-run dies with it from its
-// first moment, takes over the earlier traps' results, and removes the
-// variable, so that no program it starts takes itself for a re-run.
+// first moment, takes over the earlier traps' results (there are none, and
+// no file of them, for trap 1), and removes the variable, so that no
+// program it starts takes itself for a re-run.
 int exec_target() {
   static const int target = [] {
     const char* v = std::getenv(kExecVariable);
@@ -56,7 +57,7 @@ int exec_target() {
     ::unsetenv(kExecVariable);
     if (parent <= 0) return 0;
     if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
-    load_replay();
+    if (number > 1) load_replay();
     return number;
   }();
   return target;
@@ -118,6 +119,23 @@ void replay(Trap& self, int number) {
   run_child(self, kExecResultFd, Registry::state(self)->teardowns.size());
 }
 
+// The file of what the test's fork(exec) traps before trap @p number
+// returned, for its re-run to replay; none for the first (the common case of
+// one fork(exec) trap in a test), whose re-run reads none.
+posix::Fd earlier_results(Trap& self, int number) {
+  posix::Fd earlier;
+  if (number == 1) return earlier;
+  try {
+    earlier = posix::memfd("trap-replay");
+    if (!earlier) earlier = posix::temp_file(temp_dir());
+    const std::string bytes = replay_before(number);
+    posix::write_all(earlier.get(), bytes.data(), bytes.size());
+  } catch (const std::exception& e) {
+    self.exception(std::string("fork(exec): ") + e.what());
+  }
+  return earlier;
+}
+
 }  // namespace
 
 void fork_exec_layer(Trap& self) {
@@ -144,23 +162,16 @@ void fork_exec_layer(Trap& self) {
   flush_streams(1);
   flush_streams(2);
   ForkedChild& c = forked_child(self);
-  posix::Fd earlier;
-  try {
-    earlier = posix::memfd("trap-replay");
-    if (!earlier) earlier = posix::temp_file(temp_dir());
-    const std::string bytes = replay_before(number);
-    posix::write_all(earlier.get(), bytes.data(), bytes.size());
-  } catch (const std::exception& e) {
-    self.exception(std::string("fork(exec): ") + e.what());
-  }
+  posix::Fd earlier = earlier_results(self, number);
   deadline = claim_timeout_deadline(self);
   pid_t pid = -1;
   {
     // Gone before the wait below, which an outer timeout may jump out of.
     std::vector<std::string> argv{"/proc/self/exe"};
     for (auto& a : arguments()) argv.push_back(std::move(a));
-    std::vector<posix::Redirect> redirects{
-        {-1, 0}, {-1, 1}, {-1, 2}, {earlier.get(), kExecReplayFd}, {c.result.get(), kExecResultFd}};
+    std::vector<posix::Redirect> redirects{{-1, 0}, {-1, 1}, {-1, 2}};
+    if (earlier) redirects.push_back({earlier.get(), kExecReplayFd});
+    redirects.push_back({c.result.get(), kExecResultFd});
     if (int hub_fd = HubInternals::ipc_fd(current_hub()); hub_fd >= 0)
       redirects.push_back({hub_fd, kExecHubFd});
     try {
@@ -179,11 +190,15 @@ void fork_exec_layer(Trap& self) {
 void set_reexec_arguments(ReexecArguments fn) noexcept { reexec.store(fn); }
 
 std::vector<std::string> program_arguments() {
-  std::vector<std::string> args;
-  std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
-  for (std::string arg; std::getline(cmdline, arg, '\0');) args.push_back(std::move(arg));
-  if (!args.empty()) args.erase(args.begin());
-  return args;
+  // Read once: they do not change, and every fork(exec) trap asks.
+  static const std::vector<std::string> arguments = [] {
+    std::vector<std::string> args;
+    std::ifstream cmdline("/proc/self/cmdline", std::ios::binary);
+    for (std::string arg; std::getline(cmdline, arg, '\0');) args.push_back(std::move(arg));
+    if (!args.empty()) args.erase(args.begin());
+    return args;
+  }();
+  return arguments;
 }
 
 void new_test_started() noexcept {

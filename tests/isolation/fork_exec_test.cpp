@@ -132,6 +132,28 @@ BOOST_AUTO_TEST_CASE(programs_the_trapped_code_starts_inherit_nothing_of_it) {
   BOOST_TEST(r.return_value<std::string>() == "198 cloexec, no variable; program: 0");
 }
 
+BOOST_AUTO_TEST_CASE(the_first_trap_of_a_test_hands_its_rerun_no_earlier_results) {
+  // Nothing comes before a test's first fork(exec) trap: its re-run gets no
+  // file of earlier results on descriptor 197, so a descriptor 197 the
+  // program holds (not close-on-exec) reaches that re-run as any other one
+  // does. The second trap's re-run finds the first's result there, and
+  // closes it once read. The first run opens it; the re-runs inherit it,
+  // and the variable that says so.
+  constexpr const char* held = "FORK_EXEC_TEST_HOLDS_197";
+  if (!std::getenv(held)) {
+    trap::posix::Fd mine = trap::posix::memfd("mine");
+    BOOST_REQUIRE(::dup2(mine.get(), 197) == 197);
+    ::setenv(held, "1", 1);
+  }
+  auto state_of_197 = [] { return std::string(::fcntl(197, F_GETFD) == -1 ? "closed" : "open"); };
+  auto first = trap::trap<":fork(exec)">(state_of_197);
+  auto second = trap::trap<":fork(exec)">(state_of_197);
+  ::close(197);
+  ::unsetenv(held);
+  BOOST_TEST(first.return_value<std::string>() == "open");
+  BOOST_TEST(second.return_value<std::string>() == "closed");
+}
+
 BOOST_AUTO_TEST_CASE(unknown_style_is_a_usage_error_before_anything_runs) {
   bool ran = false;
   BOOST_CHECK_EXCEPTION(trap::trap(":fork(spoon)", [&] { ran = true; }), trap::UsageError,

@@ -21,7 +21,7 @@ void set_reexec_arguments(ReexecArguments fn) noexcept;
 void new_test_started() noexcept;
 
 /// The arguments this program was started with, argv[0] excluded (read
-/// from /proc/self/cmdline; empty if it cannot be read).
+/// from /proc/self/cmdline at the first call; empty if it cannot be read).
 std::vector<std::string> program_arguments();
 
 }  // namespace trap::detail
