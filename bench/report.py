@@ -36,6 +36,7 @@ def trap_table(report, measured):
     FLOOR = {
         "BM_raw_dup2_tempfile_pair": RAW, "BM_raw_memfd_pair": "BM_raw_memfd_pair",
         "BM_raw_pipe_pair": "BM_raw_pipe_pair", "BM_raw_rdbuf_pair": "BM_raw_rdbuf_pair",
+        "BM_raw_tee_pair": "BM_raw_pipe_pair",
         GTEST: RAW,
         "BM_trap_default": "BM_raw_memfd_pair", "BM_trap_default_pair": "BM_raw_memfd_pair",
         "BM_trap_strategy/dup2": "BM_raw_memfd_pair", "BM_trap_strategy/tempfile": RAW,
@@ -58,7 +59,7 @@ def trap_table(report, measured):
     }
     ORDER = [
         "BM_raw_dup2_tempfile_pair", "BM_raw_memfd_pair", "BM_raw_pipe_pair",
-        "BM_raw_rdbuf_pair", "BM_gtest_capture_pair",
+        "BM_raw_tee_pair", "BM_raw_rdbuf_pair", "BM_gtest_capture_pair",
         "BM_trap_default", "BM_trap_default_pair",
         "BM_trap_strategy/dup2", "BM_trap_strategy/tempfile",
         "BM_trap_strategy/pipe", "BM_trap_strategy/memory",
@@ -143,6 +144,14 @@ def trap_table(report, measured):
     if PIPE in medians and RAW_PIPE in medians:
         r = medians[PIPE][0] / medians[RAW_PIPE][0]
         target("pipe strategy <= 1.5x a fresh raw pipe per fd", "%.2fx" % r, r <= 1.5)
+    TEE, RAW_TEE = "BM_trap_strategy/tee", "BM_raw_tee_pair"
+    if TEE in medians and RAW_PIPE in medians:
+        r = medians[TEE][0] / medians[RAW_PIPE][0]
+        floor = ""
+        if RAW_TEE in medians:
+            floor = " (%.2fx the raw pipe pair that also copies to the original fd)" % (
+                medians[TEE][0] / medians[RAW_TEE][0])
+        target("tee strategy <= 1.5x a fresh raw pipe per fd", "%.2fx%s" % (r, floor), r <= 1.5)
     for n, floor in (("BM_trap_256MiB/dup2", "BM_raw_tempfile_256MiB"),
                      ("BM_trap_256MiB/pipe", "BM_raw_pipe_drainer_256MiB")):
         if n in medians and floor in medians:

@@ -135,13 +135,15 @@ class RawPipeCapture {
     checked(::close(p[1]), "close");
   }
 
-  std::string end() {
+  /// With @p tee, what was read is also written where the fd pointed.
+  std::string end(bool tee = false) {
     checked(::dup2(saved_, fd_), "dup2");
-    checked(::close(saved_), "close");
     std::string out;
     char buf[64];
     while (ssize_t n = checked(static_cast<int>(::read(read_, buf, sizeof buf)), "read"))
       out.append(buf, static_cast<size_t>(n));
+    if (tee) write_all(saved_, out);
+    checked(::close(saved_), "close");
     checked(::close(read_), "close");
     return out;
   }
@@ -168,6 +170,25 @@ void BM_raw_pipe_pair(benchmark::State& state) {
       "x", "y");
 }
 BENCHMARK(BM_raw_pipe_pair);
+
+/// The tee strategy's floor: the raw pipe pair, and what each pipe held
+/// written to where its descriptor pointed.
+void BM_raw_tee_pair(benchmark::State& state) {
+  run_checked(
+      state,
+      [] {
+        RawPipeCapture out(1, stdout);
+        RawPipeCapture err(2, stderr);
+        write_all(1, "x");
+        write_all(2, "y");
+        Captured got;
+        got.out = out.end(true);
+        got.err = err.end(true);
+        return got;
+      },
+      "x", "y");
+}
+BENCHMARK(BM_raw_tee_pair);
 
 /// The memory strategy's floor: std::cout's and std::cerr's buffers swapped
 /// for fresh std::ostringstream ones, and back.

@@ -2,6 +2,7 @@
 #include "capture/capture.hpp"
 
 #include <pthread.h>
+#include <stdio_ext.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,7 +15,12 @@
 #include <new>
 #include <system_error>
 #include <thread>
+#include <typeinfo>
 #include <vector>
+
+#ifdef __GLIBCXX__
+#include <ext/stdio_sync_filebuf.h>
+#endif
 
 namespace trap::detail {
 namespace {
@@ -108,9 +114,33 @@ std::string temp_dir() {
   return "/tmp";
 }
 
+namespace {
+
+// Whether flushing @p os could pass anything on. libstdc++'s standard
+// streams, synchronised with stdio, hold nothing themselves: their flush
+// is the FILE's, which flush_streams() makes only when it holds output.
+// Any other buffer may hold some in ways not seen from outside.
+bool may_hold_output(std::ostream& os) {
+  std::streambuf* b = os.rdbuf();
+  if (!b) return false;
+#ifdef __GLIBCXX__
+  if (typeid(*b) == typeid(__gnu_cxx::stdio_sync_filebuf<char>)) return false;
+#endif
+  return true;
+}
+
+}  // namespace
+
 void flush_streams(int fd) {
+  // The common case costs no call into the streams: nothing is pending.
   for_streams(
-      fd, [](std::ostream& os) { os.flush(); }, [](std::FILE* f) { std::fflush(f); });
+      fd,
+      [](std::ostream& os) {
+        if (may_hold_output(os)) os.flush();
+      },
+      [](std::FILE* f) {
+        if (__fpending(f) > 0) std::fflush(f);
+      });
 }
 
 int original_fd(int fd) {
