@@ -25,11 +25,14 @@
 
 #include <any>
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -218,6 +221,22 @@ bool fork_disabled() {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
+// The library calls a fork trap's child makes through libstdc++'s own lazy
+// bindings (a program linked with trap binds its own calls at start, see
+// CMakeLists.txt), made once in the parent: a child inherits the binding,
+// where it would otherwise look the symbol up again in every child (about
+// four page faults each). Harmless calls on objects of its own.
+void bind_child_calls() {
+  static const bool bound = [] {
+    std::ostream unbuffered(nullptr);
+    unbuffered.rdbuf(nullptr);  // std::basic_ios::clear, as a capture's swap calls it
+    std::condition_variable unwaited;
+    unwaited.notify_one();  // pthread_cond_signal, as the capture lock's release calls it
+    return true;
+  }();
+  (void)bound;
+}
+
 void warn_if_threaded() {
   static std::atomic<bool> warned{false};
   if (warned.load()) return;  // once: no /proc scan on later traps
@@ -374,6 +393,7 @@ void fork_layer(Trap& self, std::string_view style) {
 
 void fork_plain(Trap& self, bool warn) {
   if (warn) warn_if_threaded();
+  bind_child_calls();
   flush_streams(1);
   flush_streams(2);
   ForkedChild& c = forked_child(self);
@@ -419,8 +439,14 @@ int ChildSalvage::keep(const Trap& owner, std::string_view accessor, int fd,
     // A copy for the parent, which reads it if the child execs another
     // program (which writes on into it) or is killed before it can rescue.
     if (child.handover_fd >= 0 && s.owner == child.owner && fd >= 0) {
+      // to_chars, not snprintf: the child runs no more of libc than it must
+      // (each page of code it runs first is a page fault).
       char label[sizeof s.name + 24];
-      std::snprintf(label, sizeof label, "%s %lld", s.name, static_cast<long long>(offset));
+      char* end = label + n;
+      std::memcpy(label, s.name, n);
+      *end++ = ' ';
+      end = std::to_chars(end, label + sizeof label - 1, static_cast<long long>(offset)).ptr;
+      *end = '\0';
       posix::hand_over(child.handover_fd, fd, label);
     }
     return i;
