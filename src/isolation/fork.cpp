@@ -354,13 +354,21 @@ void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>&
   apply(self, r, status, timed_out, deadline);
 }
 
-ForkedChild& forked_child(Trap& self) {
+ForkedChild& forked_child(Trap& self, bool pooled) {
   // Only the teardown holds it: an outer timeout's jump past the layer
   // leaves no reference behind on the stack.
   auto owned = std::make_shared<ForkedChild>();
   ForkedChild& c = *owned;
   self.teardown([owned] { owned->release(); });
   try {
+    if (pooled) {
+      ForkKit kit = take_fork_kit();
+      c.result = std::move(kit.result);
+      c.handover = std::move(kit.handover);
+      c.handover_child = std::move(kit.handover_child);
+      c.pooled = true;
+      return c;
+    }
     c.result = posix::memfd("trap-fork");
     if (!c.result) c.result = posix::temp_file(temp_dir());
   } catch (const std::exception& e) {
@@ -396,14 +404,13 @@ void fork_plain(Trap& self, bool warn) {
   bind_child_calls();
   flush_streams(1);
   flush_streams(2);
-  ForkedChild& c = forked_child(self);
+  ForkedChild& c = forked_child(self, true);
   auto deadline = claim_timeout_deadline(self);
   const std::size_t teardowns_before = Registry::state(self)->teardowns.size();
   const pid_t parent = ::getpid();
   pid_t pid = -1;
-  posix::Fd handover_child;
   try {
-    std::tie(c.handover, handover_child) = posix::handover_socket();
+    if (!c.handover) std::tie(c.handover, c.handover_child) = posix::handover_socket();
     pid = posix::fork();
   } catch (const std::exception& e) {
     if (deadline) deadline->state->give_back();
@@ -412,11 +419,11 @@ void fork_plain(Trap& self, bool warn) {
   if (pid == 0) {
     // Not one moment without a parent, even if a timeout kills this one.
     if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
-    run_child(self, c.result.get(), teardowns_before, handover_child.get());
+    run_child(self, c.result.get(), teardowns_before, c.handover_child.get());
   }
   c.pid = pid;
   c.exited = posix::pidfd(pid);
-  handover_child.reset();
+  if (!c.pooled) c.handover_child.reset();
   posix::set_process_group(pid);
   finish_in_parent(self, c, deadline, false);
 }

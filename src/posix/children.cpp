@@ -242,6 +242,8 @@ namespace trap::posix {
 
 void set_process_group(pid_t pid) noexcept { ::setpgid(pid, pid); }
 
+bool group_has_processes(pid_t group) noexcept { return ::kill(-group, 0) == 0 || errno != ESRCH; }
+
 void kill_and_reap(pid_t pid) noexcept {
   ::kill(-pid, SIGKILL);
   ::kill(pid, SIGKILL);
