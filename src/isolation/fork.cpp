@@ -422,7 +422,8 @@ void fork_plain(Trap& self, bool warn) {
     run_child(self, c.result.get(), teardowns_before, c.handover_child.get());
   }
   c.pid = pid;
-  c.exited = posix::pidfd(pid);
+  // Only a wait with a deadline polls the pidfd; without one, waitpid.
+  if (deadline) c.exited = posix::pidfd(pid);
   if (!c.pooled) c.handover_child.reset();
   posix::set_process_group(pid);
   finish_in_parent(self, c, deadline, false);
