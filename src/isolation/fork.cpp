@@ -232,6 +232,7 @@ void bind_child_calls() {
     unbuffered.rdbuf(nullptr);  // std::basic_ios::clear, as a capture's swap calls it
     std::condition_variable unwaited;
     unwaited.notify_one();  // pthread_cond_signal, as the capture lock's release calls it
+    create_capture_state();
     return true;
   }();
   (void)bound;
