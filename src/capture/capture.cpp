@@ -315,6 +315,19 @@ struct WaiterCount {
 
 int process_wide_capture_waiters() noexcept { return capture_waiters.load(); }
 
+void create_capture_state() {
+  static const bool created = [] {
+    Pool::get().free.reserve(Pool::kMax);
+    (void)diversions_mutex();
+    diversions().reserve(4);  // stdout and stderr, nested once
+    (void)capture_lock();
+    (void)buffer_chain(1);
+    (void)file_chain(1);
+    return true;
+  }();
+  (void)created;
+}
+
 namespace {
 std::atomic<CaptureSalvage*> installed_salvage{nullptr};
 }  // namespace

@@ -95,6 +95,13 @@ std::string temp_dir();
 /// parent, whose offsets the parent still uses.
 void forget_capture_pool() noexcept;
 
+/// Creates the captures' process-wide state (the file pool, the list of
+/// diverted descriptors, the process-wide lock, the swap chains) with room
+/// for a trap's entries, if not yet. The fork layer calls it in the parent:
+/// a child that built it would allocate and write pages shared with the
+/// parent, each a page fault, in every child.
+void create_capture_state();
+
 /// A reusable capture file. Returned to its pool on destruction.
 ///
 /// A trap's output is appended after what earlier traps left, from offset(),

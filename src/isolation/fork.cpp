@@ -25,11 +25,14 @@
 
 #include <any>
 #include <atomic>
+#include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -218,6 +221,23 @@ bool fork_disabled() {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
+// The library calls a fork trap's child makes through libstdc++'s own lazy
+// bindings (a program linked with trap binds its own calls at start, see
+// CMakeLists.txt), made once in the parent: a child inherits the binding,
+// where it would otherwise look the symbol up again in every child (about
+// four page faults each). Harmless calls on objects of its own.
+void bind_child_calls() {
+  static const bool bound = [] {
+    std::ostream unbuffered(nullptr);
+    unbuffered.rdbuf(nullptr);  // std::basic_ios::clear, as a capture's swap calls it
+    std::condition_variable unwaited;
+    unwaited.notify_one();  // pthread_cond_signal, as the capture lock's release calls it
+    create_capture_state();
+    return true;
+  }();
+  (void)bound;
+}
+
 void warn_if_threaded() {
   static std::atomic<bool> warned{false};
   if (warned.load()) return;  // once: no /proc scan on later traps
@@ -335,13 +355,21 @@ void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>&
   apply(self, r, status, timed_out, deadline);
 }
 
-ForkedChild& forked_child(Trap& self) {
+ForkedChild& forked_child(Trap& self, bool pooled) {
   // Only the teardown holds it: an outer timeout's jump past the layer
   // leaves no reference behind on the stack.
   auto owned = std::make_shared<ForkedChild>();
   ForkedChild& c = *owned;
   self.teardown([owned] { owned->release(); });
   try {
+    if (pooled) {
+      ForkKit kit = take_fork_kit();
+      c.result = std::move(kit.result);
+      c.handover = std::move(kit.handover);
+      c.handover_child = std::move(kit.handover_child);
+      c.pooled = true;
+      return c;
+    }
     c.result = posix::memfd("trap-fork");
     if (!c.result) c.result = posix::temp_file(temp_dir());
   } catch (const std::exception& e) {
@@ -374,16 +402,16 @@ void fork_layer(Trap& self, std::string_view style) {
 
 void fork_plain(Trap& self, bool warn) {
   if (warn) warn_if_threaded();
+  bind_child_calls();
   flush_streams(1);
   flush_streams(2);
-  ForkedChild& c = forked_child(self);
+  ForkedChild& c = forked_child(self, true);
   auto deadline = claim_timeout_deadline(self);
   const std::size_t teardowns_before = Registry::state(self)->teardowns.size();
   const pid_t parent = ::getpid();
   pid_t pid = -1;
-  posix::Fd handover_child;
   try {
-    std::tie(c.handover, handover_child) = posix::handover_socket();
+    if (!c.handover) std::tie(c.handover, c.handover_child) = posix::handover_socket();
     pid = posix::fork();
   } catch (const std::exception& e) {
     if (deadline) deadline->state->give_back();
@@ -392,11 +420,12 @@ void fork_plain(Trap& self, bool warn) {
   if (pid == 0) {
     // Not one moment without a parent, even if a timeout kills this one.
     if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
-    run_child(self, c.result.get(), teardowns_before, handover_child.get());
+    run_child(self, c.result.get(), teardowns_before, c.handover_child.get());
   }
   c.pid = pid;
-  c.exited = posix::pidfd(pid);
-  handover_child.reset();
+  // Only a wait with a deadline polls the pidfd; without one, waitpid.
+  if (deadline) c.exited = posix::pidfd(pid);
+  if (!c.pooled) c.handover_child.reset();
   posix::set_process_group(pid);
   finish_in_parent(self, c, deadline, false);
 }
@@ -419,8 +448,14 @@ int ChildSalvage::keep(const Trap& owner, std::string_view accessor, int fd,
     // A copy for the parent, which reads it if the child execs another
     // program (which writes on into it) or is killed before it can rescue.
     if (child.handover_fd >= 0 && s.owner == child.owner && fd >= 0) {
+      // to_chars, not snprintf: the child runs no more of libc than it must
+      // (each page of code it runs first is a page fault).
       char label[sizeof s.name + 24];
-      std::snprintf(label, sizeof label, "%s %lld", s.name, static_cast<long long>(offset));
+      char* end = label + n;
+      std::memcpy(label, s.name, n);
+      *end++ = ' ';
+      end = std::to_chars(end, label + sizeof label - 1, static_cast<long long>(offset)).ptr;
+      *end = '\0';
       posix::hand_over(child.handover_fd, fd, label);
     }
     return i;

@@ -10,6 +10,7 @@
 
 #include <trap/detail/timeout_deadline.hpp>
 
+#include "isolation/fork_kit.hpp"
 #include "isolation/fork_record.hpp"
 #include "posix/children.hpp"
 #include "posix/fd.hpp"
@@ -42,28 +43,37 @@ void apply(Trap& self, ForkResult& r, int status, bool timed_out,
 struct ForkedChild {
   pid_t pid = -1;
   bool reaped = false;
-  posix::Fd result;    ///< the file the child writes its record to
-  posix::Fd handover;  ///< where it hands over its capture files (plain fork)
-  posix::Fd exited;    ///< its pidfd (invalid where unsupported)
+  bool pooled = false;       ///< its files are a ForkKit, given back on release
+  posix::Fd result;          ///< the file the child writes its record to
+  posix::Fd handover;        ///< where it hands over its capture files (plain fork)
+  posix::Fd handover_child;  ///< the child's end of it, while the parent holds it
+  posix::Fd exited;          ///< its pidfd (invalid where unsupported or not needed)
 
   ForkedChild() = default;
   ForkedChild(const ForkedChild&) = delete;
   ForkedChild& operator=(const ForkedChild&) = delete;
   ~ForkedChild() { release(); }
-  /// Kills and reaps the child unless it was reaped, closes the files.
+  /// Kills and reaps the child unless it was reaped; gives its files back
+  /// to the pool (fork_kit.hpp) or closes them.
   void release() noexcept {
     if (pid > 0 && !reaped) posix::kill_and_reap(pid);
     reaped = true;
+    if (pooled) {
+      pooled = false;
+      give_back_fork_kit({std::move(result), std::move(handover), std::move(handover_child)}, pid);
+    }
     result.reset();
     handover.reset();
+    handover_child.reset();
     exited.reset();
   }
 };
 
-/// A ForkedChild for @p self, with its result file, owned by a teardown of
-/// @p self that releases it (registered here: count the child's teardowns
-/// after this call).
-ForkedChild& forked_child(Trap& self);
+/// A ForkedChild for @p self, with its result file (and, if @p pooled, its
+/// handover socket: a ForkKit of the pool), owned by a teardown of @p self
+/// that releases it (registered here: count the child's teardowns after
+/// this call).
+ForkedChild& forked_child(Trap& self, bool pooled = false);
 
 /// In the parent: waits for child @p c (until @p deadline), reads its
 /// record (and, without one, the capture files it handed over) and

@@ -123,6 +123,10 @@ void set_process_group(pid_t pid) noexcept;
 /// @p pid, ignoring every error.
 void kill_and_reap(pid_t pid) noexcept;
 
+/// Whether process group @p group has a process left (kill with signal 0;
+/// true on any error but "no such process").
+bool group_has_processes(pid_t group) noexcept;
+
 }  // namespace trap::posix
 
 namespace trap::posix {

@@ -223,13 +223,23 @@ std::size_t read_from(int fd, std::size_t offset, std::string& out) {
   bool sized = false;
   for (;;) {
     const int e = take_fault("pread");
-    const std::size_t want = e < 0 ? 1 : done < expected ? expected - done : chunk;
-    out.resize(base + done + want);
+    std::size_t want = e < 0 ? 1 : done < expected ? expected - done : chunk;
+    // The first read goes to the stack: an empty or short file (a fork
+    // trap's record, most captures) costs the string no chunk-sized growth,
+    // so no allocation, and no fresh heap page written in a process that
+    // has just forked (each such page is a fault).
+    char small[512];
+    const bool to_stack = done == 0 && want >= sizeof small;
+    if (to_stack)
+      want = sizeof small;
+    else
+      out.resize(base + done + want);
+    char* into = to_stack ? small : out.data() + base + done;
     ssize_t r = -1;
     if (e > 0)
       errno = e;
     else
-      r = ::pread(fd, out.data() + base + done, want, static_cast<off_t>(offset + done));
+      r = ::pread(fd, into, want, static_cast<off_t>(offset + done));
     if (r < 0 && errno == EINTR) {
       out.resize(base + done);
       continue;
@@ -238,6 +248,7 @@ std::size_t read_from(int fd, std::size_t offset, std::string& out) {
       out.resize(base);
       fail(errno, call_text("pread", fd));
     }
+    if (to_stack) out.append(small, static_cast<std::size_t>(r));
     done += static_cast<std::size_t>(r);
     out.resize(base + done);
     // A regular file reads short only at its end.

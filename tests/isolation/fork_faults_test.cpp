@@ -78,6 +78,13 @@ Outcome timed_out_fork_trap() {
 const std::set<std::string> kHubReadPutOff = {"pread Resource temporarily unavailable",
                                               "pread Too many open files"};
 
+// ... and the trap's files, once its child has ended, are emptied for the
+// next fork trap (isolation/fork_kit.hpp): when that fails they are closed
+// instead, which costs the next trap new ones and this one nothing.
+const std::set<std::string> kPutOffOrPooled = {
+    "pread Resource temporarily unavailable", "pread Too many open files",
+    "ftruncate Resource temporarily unavailable", "ftruncate No space left on device"};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(timed_out_fork_trap_walk) {
@@ -93,11 +100,13 @@ BOOST_AUTO_TEST_CASE(timed_out_fork_trap_walk) {
 
 BOOST_AUTO_TEST_CASE(fork_trap_walk) {
   auto c = fault_walk::walk(
-      fork_trap, [] { BOOST_TEST(!fork_trap().failed); }, {}, kHubReadPutOff);
+      fork_trap, [] { BOOST_TEST(!fork_trap().failed); }, {}, kPutOffOrPooled);
   BOOST_TEST_MESSAGE("fork trap: " << fault_walk::describe(c));
-  // The parent: a result file, the fork, the wait, the record read back.
-  // The child: its own capture files and the captures, the record written.
-  BOOST_TEST(c.counts["memfd_create"] >= 3);
+  // The parent: the fork, the wait, the record read back, the pooled result
+  // file emptied. The child: its own capture files and the captures, the
+  // record written.
+  BOOST_TEST(c.counts["memfd_create"] >= 2);
+  BOOST_TEST(c.counts["ftruncate"] >= 1);
   BOOST_TEST(c.counts["fork"] == 1);
   BOOST_TEST(c.counts["waitpid"] >= 1);
   BOOST_TEST(c.counts["write"] >= 1);
@@ -110,7 +119,7 @@ BOOST_AUTO_TEST_CASE(fork_trap_walk) {
 BOOST_AUTO_TEST_CASE(fork_trap_with_tempfile_captures_walk) {
   auto c =
       fault_walk::walk([] { return tempfile_fork_trap(false); },
-                       [] { BOOST_TEST(!tempfile_fork_trap(false).failed); }, {}, kHubReadPutOff);
+                       [] { BOOST_TEST(!tempfile_fork_trap(false).failed); }, {}, kPutOffOrPooled);
   BOOST_TEST_MESSAGE("tempfile fork trap: " << fault_walk::describe(c));
   BOOST_TEST(c.counts["open"] >= 2);
   BOOST_TEST(c.points >= 10);
