@@ -40,9 +40,11 @@ void TcpServer::Impl::deliver(ServerEvent e) {
   {
     std::lock_guard lock(m);
     e.sequence = first_sequence + events.size();
-    events.push_back(std::move(e));
-    logged = &events.back();            // a deque: stays where it is
-    if (events.size() > opt.max_log) {  // the oldest goes
+    if (e.kind == "connected") connected_at.emplace_back(e.client, e.sequence);
+    logged = &events.push_back(std::move(e));  // stays where it is
+    if (events.size() > opt.max_log) {         // the oldest goes
+      if (!connected_at.empty() && connected_at.front().second == first_sequence)
+        connected_at.pop_front();
       events.pop_front();
       ++first_sequence;
     }
@@ -395,7 +397,7 @@ std::optional<ServerEvent> TcpServer::Impl::wait_for(std::string_view kind,
   // Cursors are sequence numbers: the log may have dropped its oldest.
   auto scan = [&]() -> std::optional<ServerEvent> {
     std::uint64_t& next = cursors[key];
-    next = std::max(next, first_sequence);
+    next = std::max(next, client ? first_of(*client) : first_sequence);
     for (std::size_t i = next - first_sequence; i < events.size(); ++i) {
       const ServerEvent& e = events[i];
       if (e.kind == kind && (!client || e.client == *client)) {
@@ -411,6 +413,25 @@ std::optional<ServerEvent> TcpServer::Impl::wait_for(std::string_view kind,
     // One last look after the time runs out: an event may have just come.
     if (cv.wait_until(lock, deadline) == std::cv_status::timeout) return scan();
   }
+}
+
+std::vector<std::shared_ptr<Client>> TcpServer::Impl::open_now() const {
+  std::vector<std::shared_ptr<Client>> all;
+  all.reserve(clients.size());
+  for (auto& [id, c] : clients) all.push_back(c);
+  return all;
+}
+
+std::uint64_t TcpServer::Impl::first_of(ClientId client) const {
+  auto it = std::lower_bound(connected_at.begin(), connected_at.end(), client,
+                             [](const auto& c, ClientId id) { return c.first < id; });
+  // No connection kept in the log: the client's events may be anywhere in it.
+  if (connected_at.empty()) return first_sequence;
+  // Not connected yet: its events will all come after the newest connection.
+  if (it == connected_at.end()) return connected_at.back().second + 1;
+  if (it->first == client) return it->second;
+  // Connected before the log's oldest event (or not a client: 0).
+  return it == connected_at.begin() ? first_sequence : it->second;
 }
 
 // ---------------------------------------------------------- shutdown
@@ -441,8 +462,9 @@ void TcpServer::Impl::take_in_backlog() {
 
 ShutdownReport TcpServer::Impl::close_all() {
   ShutdownReport rep;
-  auto left = clients;
-  for (auto& [id, c] : left) {
+  auto left = open_now();
+  rep.unclosed.reserve(left.size());
+  for (auto& c : left) {
     rep.unclosed.push_back(c->info);
     close_client(c, false);
   }

@@ -21,6 +21,31 @@ bool TcpServer::Impl::on_server_thread() const {
   return ctx->get_executor().running_in_this_thread();
 }
 
+void TcpServer::Impl::start() {
+  auto setup = [this] {
+    for (auto& l : listeners) open(*l);
+    ServerEvent e;
+    e.kind = "registered";
+    deliver(std::move(e));
+  };
+  if (!owned) return call(setup);  // the caller's context: its thread may be running
+  // Before the server's thread starts, nothing else can touch the sockets:
+  // the constructing thread does the setup itself and stands in for the
+  // server's thread meanwhile (a handler of `registered` calling the server
+  // runs its call at once), so the constructor waits on no other thread.
+  // The thread starts after, seeing all of it.
+  const Impl* outer = serving;  // a server built in another's handler
+  serving = this;
+  try {
+    setup();
+  } catch (...) {
+    serving = outer;
+    throw;
+  }
+  serving = outer;
+  start_thread();
+}
+
 void TcpServer::Impl::start_thread() {
   if (!owned) return;
   thread = std::thread([this] {
@@ -48,7 +73,7 @@ ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
   bool ours = run_on_thread([&] {
     begin_shutdown();
     if (at_once) {
-      for (auto left = clients; auto& [id, c] : left) drain(c);
+      for (auto& c : open_now()) drain(c);
       r = close_all();
     }
   });
