@@ -66,7 +66,7 @@ class EventLog {
 
   std::unique_ptr<Block> take_block() {
     if (spare_) return std::move(spare_);
-    return std::make_unique<Block>();
+    return std::unique_ptr<Block>(new Block);  // not zeroed first: each event is constructed
   }
 
   std::deque<std::unique_ptr<Block>> blocks_;

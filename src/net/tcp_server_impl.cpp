@@ -4,6 +4,7 @@
 #include "net/tcp_server_impl.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 
 #include <boost/asio/ip/v6_only.hpp>
@@ -28,6 +29,19 @@ error_code injected(const char* call) {
 // How long a listener waits after a failed accept: the connection stays
 // queued, and accepting again at once (out of descriptors) fails at once.
 constexpr std::chrono::milliseconds kAcceptRetry{50};
+
+// An address as text, as address::to_string() gives it; IPv4 without
+// inet_ntop, whose sprintf is most of the work of taking a connection in.
+std::string address_text(const asio::ip::address& a) {
+  if (!a.is_v4()) return a.to_string();
+  char text[16];
+  char* at = text;
+  for (unsigned char byte : a.to_v4().to_bytes()) {
+    if (at != text) *at++ = '.';
+    at = std::to_chars(at, text + sizeof text, byte).ptr;
+  }
+  return std::string(text, at);
+}
 
 }  // namespace
 
@@ -66,9 +80,9 @@ void TcpServer::Impl::run_handler(const std::function<void(const ServerEvent&)>&
 }
 
 const std::string& TcpServer::Impl::name_of_kind(const std::string& kind) {
-  auto it = names.find(kind);
-  if (it == names.end()) it = names.emplace(kind, opt.prefix + "_" + kind).first;
-  return it->second;
+  for (auto& [k, name] : names)
+    if (k == kind) return name;
+  return names.emplace_back(kind, opt.prefix + "_" + kind).second;
 }
 
 void TcpServer::Impl::listener_failed(const char* operation, const error_code& ec) {
@@ -208,7 +222,8 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
   auto peer = c->socket.remote_endpoint(ec);
   auto local = c->socket.local_endpoint(ec);
   c->id = next_id++;
-  c->info = {peer.address().to_string(), peer.port(), local.address().to_string(), local.port()};
+  c->info = {address_text(peer.address()), peer.port(), address_text(local.address()),
+             local.port()};
   c->in = make_filter(opt.input_filter);
   c->out = make_filter(opt.output_filter);
   clients[c->id] = c;

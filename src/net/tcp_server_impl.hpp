@@ -273,7 +273,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // Copied on write: deliver() takes a snapshot, not a copy.
   std::shared_ptr<const std::vector<Registration>> regs =
       std::make_shared<const std::vector<Registration>>();
-  std::map<std::string, std::string> names;  // server thread only
+  // kind -> its name; a handful, looked through in order (server thread only)
+  std::vector<std::pair<std::string, std::string>> names;
   int next_reg = 1;
   std::optional<ShutdownReport> report;
   bool finished = false;

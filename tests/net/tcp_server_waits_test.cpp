@@ -4,8 +4,14 @@
 // the constructor's setup runs before the server's thread starts (a
 // handler of `registered` may call the server), the log turns over in
 // blocks without moving an event a handler holds, and a wait for one
-// client starts at its connection without missing what the log keeps.
+// client starts at its connection without missing what the log keeps;
+// client addresses are written out as before.
 #define BOOST_TEST_MODULE tcp_server_waits
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstddef>
 #include <future>
@@ -164,4 +170,26 @@ BOOST_AUTO_TEST_CASE(a_wait_for_a_client_that_connects_later) {
   BOOST_REQUIRE(in.has_value());
   BOOST_TEST(in->input == "from b");
   BOOST_TEST(!server.wait_for_input(ca->client, 0ms).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(client_addresses_are_written_out_in_full) {
+  TcpServer server;
+  // A client from 127.10.0.255 (any 127/8 address is the loopback's).
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  BOOST_REQUIRE(fd >= 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  from.sin_addr.s_addr = htonl(0x7f0a00ff);
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) == 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(server.port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0);
+  auto c = server.wait_for_connection();
+  ::close(fd);
+  BOOST_REQUIRE(c.has_value());
+  BOOST_TEST(c->info.peeraddr == "127.10.0.255");
+  BOOST_TEST(c->info.sockaddr == "127.0.0.1");
+  BOOST_TEST(c->info.sockport == server.port());
 }
