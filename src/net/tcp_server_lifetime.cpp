@@ -28,21 +28,19 @@ void TcpServer::Impl::start() {
     e.kind = "registered";
     deliver(std::move(e));
   };
-  if (!owned) return call(setup);  // the caller's context: its thread may be running
-  // Before the server's thread starts, nothing else can touch the sockets:
-  // the constructing thread does the setup itself and stands in for the
-  // server's thread meanwhile (a handler of `registered` calling the server
-  // runs its call at once), so the constructor waits on no other thread.
-  // The thread starts after, seeing all of it.
-  const Impl* outer = serving;  // a server built in another's handler
-  serving = this;
-  try {
-    setup();
-  } catch (...) {
-    serving = outer;
-    throw;
+  // The caller's context (its thread may be running), or a handler, which
+  // gets `registered` on the server's thread: the setup runs there, and
+  // the constructor waits for it.
+  if (!owned || opt.handler) {
+    start_thread();
+    return call(setup);
   }
-  serving = outer;
+  // Before the server's thread starts, nothing else can touch the sockets
+  // and no handler can see `registered` (registrations come after the
+  // constructor): the constructing thread does the setup itself, running
+  // no user code, and waits on no other thread. The thread starts after,
+  // seeing all of it.
+  setup();
   start_thread();
 }
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
 // trap::net::TcpServer's fast paths keep its behaviour: a handler's calls
-// run at once on the server's thread (their errors reaching the handler),
-// the constructor's setup runs before the server's thread starts (a
-// handler of `registered` may call the server), the log turns over in
-// blocks without moving an event a handler holds, and a wait for one
-// client starts at its connection without missing what the log keeps;
-// client addresses are written out as before.
+// run at once on the server's thread (their errors reaching the handler);
+// the constructor sets up on its own thread unless a handler must see
+// `registered` on the server's thread (where it may call the server); the
+// log turns over in blocks without moving an event a handler holds; a wait
+// for one client starts at its connection without missing what the log
+// keeps; client addresses are written out as before.
 #define BOOST_TEST_MODULE tcp_server_waits
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,6 +18,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
@@ -54,6 +55,23 @@ BOOST_AUTO_TEST_CASE(a_handler_of_registered_can_call_the_server) {
   Client client("127.0.0.1", server->port());  // the server's thread runs
   BOOST_TEST(server->wait_for_connection().has_value());
   server->~TcpServer();
+}
+
+BOOST_AUTO_TEST_CASE(registered_is_delivered_on_the_servers_thread) {
+  std::thread::id registered_on, connected_on;
+  TcpServerOptions o;
+  std::promise<void> connected;
+  o.handler = [&](const ServerEvent& e) {
+    if (e.kind == "registered") registered_on = std::this_thread::get_id();
+    if (e.kind != "connected") return;
+    connected_on = std::this_thread::get_id();
+    connected.set_value();
+  };
+  TcpServer server(o);
+  Client client("127.0.0.1", server.port());
+  BOOST_REQUIRE(connected.get_future().wait_for(5s) == std::future_status::ready);
+  BOOST_TEST((registered_on != std::this_thread::get_id()));
+  BOOST_TEST((registered_on == connected_on));
 }
 
 BOOST_AUTO_TEST_CASE(a_handler_calling_the_server_wrongly_gets_the_error) {
