@@ -335,6 +335,8 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
   if (c->closed || c->writing || c->queue.empty()) return;
   if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
     return close_client(c, c->policy.reset);
+  // Our side is shut (or about to close at once): nothing more goes out.
+  if (c->shutting_down) return;
   c->writing = true;
   auto pause = c->policy.delay;
   if (c->policy.throttle_bytes_per_second && c->written > 0)

@@ -218,8 +218,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   ShutdownReport shutdown(std::chrono::milliseconds deadline);
 
   // Takes in the backlog, stops listening and shuts our side of every
-  // connection (server's thread).
-  void begin_shutdown();
+  // connection: for writing at once, and (unless @p at_once, when it is
+  // closed next) with an end of file sent now (server's thread).
+  void begin_shutdown(bool at_once);
 
   // Reads what a client sent before its end of file, if that has come
   // already: the client closes (disconnected), not being left open.

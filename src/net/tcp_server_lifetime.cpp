@@ -69,7 +69,7 @@ ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
   const bool at_once = deadline.count() <= 0 || on_server_thread();
   std::optional<ShutdownReport> r;
   bool ours = run_on_thread([&] {
-    begin_shutdown();
+    begin_shutdown(at_once);
     if (at_once) {
       for (auto& c : open_now()) drain(c);
       r = close_all();
@@ -90,12 +90,15 @@ ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
   return first;
 }
 
-void TcpServer::Impl::begin_shutdown() {
+void TcpServer::Impl::begin_shutdown(bool at_once) {
   take_in_backlog();
   for (auto& [id, c] : clients) {
+    // With time to give, our end of file goes now, for each client to
+    // answer with its own; closing at once sends it anyway, a system call
+    // per client later.
     error_code ignored;
-    c->socket.shutdown(tcp::socket::shutdown_send, ignored);  // our side, now
-    c->shutting_down = true;
+    if (!at_once) c->socket.shutdown(tcp::socket::shutdown_send, ignored);
+    c->shutting_down = true;  // nothing more is written (flush)
   }
 }
 

@@ -211,3 +211,25 @@ BOOST_AUTO_TEST_CASE(client_addresses_are_written_out_in_full) {
   BOOST_TEST(c->info.sockaddr == "127.0.0.1");
   BOOST_TEST(c->info.sockport == server.port());
 }
+
+BOOST_AUTO_TEST_CASE(nothing_is_written_once_an_immediate_shutdown_begins) {
+  TcpServer server;
+  Client a("127.0.0.1", server.port());
+  auto ca = server.wait_for_connection();
+  Client b("127.0.0.1", server.port());
+  auto cb = server.wait_for_connection();
+  BOOST_REQUIRE(ca && cb);
+  // Closing the clients in order, the server tells the first one's
+  // handler; the second one is still open, and its side already shut.
+  bool sent = false;
+  server.register_events({"disconnected"}, [&](const ServerEvent& e) {
+    if (e.client != ca->client) return;
+    server.send_to_client(cb->client, "too late");
+    sent = true;
+  });
+  auto report = server.shutdown(0ms);
+  BOOST_TEST(sent);
+  BOOST_TEST(report.unclosed.size() == 2u);
+  BOOST_TEST(b.read_bytes(1).empty());  // end of file, nothing before it
+  BOOST_TEST(b.closed_by_server());
+}
