@@ -226,14 +226,20 @@ class RequestCost {
 
 // ---- the baseline: a minimal raw Boost.Asio line echo server ---------------
 
-/// One io_context on a thread of its own, one acceptor on 127.0.0.1 (port 0),
+/// One io_context on a thread of its own, one acceptor on 127.0.0.1 (port 0)
+/// and, with @p both_families, one on ::1 as trap's default server has,
 /// async_read_until '\n' and async_write of the line back per connection.
 /// Counts accepted and open connections for the benchmark's thread.
 class RawEcho {
  public:
-  RawEcho() : acceptor_(ctx_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
+  explicit RawEcho(bool both_families = false)
+      : acceptor_(ctx_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
     port_ = acceptor_.local_endpoint().port();
-    accept();
+    accept(acceptor_);
+    if (both_families) {
+      acceptor6_.emplace(ctx_, tcp::endpoint(asio::ip::address_v6::loopback(), 0));
+      accept(*acceptor6_);
+    }
     thread_ = std::thread([this] { ctx_.run(); });
   }
   ~RawEcho() { stop(); }
@@ -260,6 +266,7 @@ class RawEcho {
     asio::post(ctx_, [this] {
       boost::system::error_code ignored;
       acceptor_.close(ignored);
+      if (acceptor6_) acceptor6_->close(ignored);
       for (auto& s : sessions_) s->socket.close(ignored);
       sessions_.clear();
     });
@@ -274,8 +281,8 @@ class RawEcho {
     std::string line;
   };
 
-  void accept() {
-    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
+  void accept(tcp::acceptor& acceptor) {
+    acceptor.async_accept([this, &acceptor](boost::system::error_code ec, tcp::socket s) {
       if (ec) return;  // closed by stop()
       auto session = std::make_shared<Session>(std::move(s));
       sessions_.insert(session);
@@ -286,7 +293,7 @@ class RawEcho {
       }
       cv_.notify_all();
       read(session);
-      accept();
+      accept(acceptor);
     });
   }
 
@@ -319,6 +326,7 @@ class RawEcho {
 
   asio::io_context ctx_{1};
   tcp::acceptor acceptor_;
+  std::optional<tcp::acceptor> acceptor6_;
   std::uint16_t port_ = 0;
   std::set<std::shared_ptr<Session>> sessions_;  // the I/O thread's
   std::thread thread_;

@@ -13,13 +13,7 @@ TcpServer::TcpServer(TcpServerOptions options) : impl_(std::make_shared<Impl>(st
   if (impl_->opt.filter != "line" && impl_->opt.filter != "block")
     (void)filter_named(impl_->opt.filter);  // throws for an unknown name
   impl_->plan_listeners();
-  impl_->start_thread();
-  impl_->call([this] {
-    for (auto& l : impl_->listeners) impl_->open(*l);
-    ServerEvent e;
-    e.kind = "registered";
-    impl_->deliver(std::move(e));
-  });
+  impl_->start();
 }
 
 TcpServer::~TcpServer() {
@@ -53,8 +47,7 @@ void TcpServer::send_to_all_clients(std::string_view message) {
 }
 void TcpServer::send_to_all_clients(const std::vector<std::string>& messages) {
   impl_->call([&] {
-    auto all = impl_->clients;
-    for (auto& [id, c] : all) impl_->send(c, messages);
+    for (auto& c : impl_->open_now()) impl_->send(c, messages);
   });
 }
 ClientInfo TcpServer::client_info(ClientId id) const {
@@ -173,7 +166,7 @@ std::optional<ServerEvent> TcpServer::wait_for(std::string_view kind,
 }
 std::vector<ServerEvent> TcpServer::log() const {
   std::lock_guard lock(impl_->m);
-  return std::vector<ServerEvent>(impl_->events.begin(), impl_->events.end());
+  return impl_->events.copy();
 }
 
 }  // namespace trap::net

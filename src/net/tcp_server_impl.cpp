@@ -4,6 +4,7 @@
 #include "net/tcp_server_impl.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <iostream>
 
 #include <boost/asio/ip/v6_only.hpp>
@@ -29,6 +30,19 @@ error_code injected(const char* call) {
 // queued, and accepting again at once (out of descriptors) fails at once.
 constexpr std::chrono::milliseconds kAcceptRetry{50};
 
+// An address as text, as address::to_string() gives it; IPv4 without
+// inet_ntop, whose sprintf is most of the work of taking a connection in.
+std::string address_text(const asio::ip::address& a) {
+  if (!a.is_v4()) return a.to_string();
+  char text[16];
+  char* at = text;
+  for (unsigned char byte : a.to_v4().to_bytes()) {
+    if (at != text) *at++ = '.';
+    at = std::to_chars(at, text + sizeof text, byte).ptr;
+  }
+  return std::string(text, at);
+}
+
 }  // namespace
 
 // -------------------------------------------------------------- events
@@ -40,9 +54,11 @@ void TcpServer::Impl::deliver(ServerEvent e) {
   {
     std::lock_guard lock(m);
     e.sequence = first_sequence + events.size();
-    events.push_back(std::move(e));
-    logged = &events.back();            // a deque: stays where it is
-    if (events.size() > opt.max_log) {  // the oldest goes
+    if (e.kind == "connected") connected_at.emplace_back(e.client, e.sequence);
+    logged = &events.push_back(std::move(e));  // stays where it is
+    if (events.size() > opt.max_log) {         // the oldest goes
+      if (!connected_at.empty() && connected_at.front().second == first_sequence)
+        connected_at.pop_front();
       events.pop_front();
       ++first_sequence;
     }
@@ -64,9 +80,9 @@ void TcpServer::Impl::run_handler(const std::function<void(const ServerEvent&)>&
 }
 
 const std::string& TcpServer::Impl::name_of_kind(const std::string& kind) {
-  auto it = names.find(kind);
-  if (it == names.end()) it = names.emplace(kind, opt.prefix + "_" + kind).first;
-  return it->second;
+  for (auto& [k, name] : names)
+    if (k == kind) return name;
+  return names.emplace_back(kind, opt.prefix + "_" + kind).second;
 }
 
 void TcpServer::Impl::listener_failed(const char* operation, const error_code& ec) {
@@ -206,7 +222,8 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
   auto peer = c->socket.remote_endpoint(ec);
   auto local = c->socket.local_endpoint(ec);
   c->id = next_id++;
-  c->info = {peer.address().to_string(), peer.port(), local.address().to_string(), local.port()};
+  c->info = {address_text(peer.address()), peer.port(), address_text(local.address()),
+             local.port()};
   c->in = make_filter(opt.input_filter);
   c->out = make_filter(opt.output_filter);
   clients[c->id] = c;
@@ -318,6 +335,8 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
   if (c->closed || c->writing || c->queue.empty()) return;
   if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
     return close_client(c, c->policy.reset);
+  // Our side is shut (or about to close at once): nothing more goes out.
+  if (c->shutting_down) return;
   c->writing = true;
   auto pause = c->policy.delay;
   if (c->policy.throttle_bytes_per_second && c->written > 0)
@@ -395,7 +414,7 @@ std::optional<ServerEvent> TcpServer::Impl::wait_for(std::string_view kind,
   // Cursors are sequence numbers: the log may have dropped its oldest.
   auto scan = [&]() -> std::optional<ServerEvent> {
     std::uint64_t& next = cursors[key];
-    next = std::max(next, first_sequence);
+    next = std::max(next, client ? first_of(*client) : first_sequence);
     for (std::size_t i = next - first_sequence; i < events.size(); ++i) {
       const ServerEvent& e = events[i];
       if (e.kind == kind && (!client || e.client == *client)) {
@@ -411,6 +430,25 @@ std::optional<ServerEvent> TcpServer::Impl::wait_for(std::string_view kind,
     // One last look after the time runs out: an event may have just come.
     if (cv.wait_until(lock, deadline) == std::cv_status::timeout) return scan();
   }
+}
+
+std::vector<std::shared_ptr<Client>> TcpServer::Impl::open_now() const {
+  std::vector<std::shared_ptr<Client>> all;
+  all.reserve(clients.size());
+  for (auto& [id, c] : clients) all.push_back(c);
+  return all;
+}
+
+std::uint64_t TcpServer::Impl::first_of(ClientId client) const {
+  auto it = std::lower_bound(connected_at.begin(), connected_at.end(), client,
+                             [](const auto& c, ClientId id) { return c.first < id; });
+  // No connection kept in the log: the client's events may be anywhere in it.
+  if (connected_at.empty()) return first_sequence;
+  // Not connected yet: its events will all come after the newest connection.
+  if (it == connected_at.end()) return connected_at.back().second + 1;
+  if (it->first == client) return it->second;
+  // Connected before the log's oldest event (or not a client: 0).
+  return it == connected_at.begin() ? first_sequence : it->second;
 }
 
 // ---------------------------------------------------------- shutdown
@@ -441,8 +479,9 @@ void TcpServer::Impl::take_in_backlog() {
 
 ShutdownReport TcpServer::Impl::close_all() {
   ShutdownReport rep;
-  auto left = clients;
-  for (auto& [id, c] : left) {
+  auto left = open_now();
+  rep.unclosed.reserve(left.size());
+  for (auto& c : left) {
     rep.unclosed.push_back(c->info);
     close_client(c, false);
   }

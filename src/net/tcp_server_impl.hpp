@@ -33,6 +33,8 @@
 #include <trap/errors.hpp>
 #include <trap/net.hpp>
 
+#include "net/event_log.hpp"
+
 namespace trap::net {
 
 namespace asio = boost::asio;
@@ -84,19 +86,23 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // it, rethrowing what it threw; false, without running it, once the
   // server has shut down. A task posted before then runs before the thread
   // ends: the work guard goes only after `finished` is set, under the lock.
+  // On the server's thread (a handler calling) nothing is posted or waited
+  // for: @p f runs here, its exception reaching the caller as it is.
   template <class F>
   bool run_on_thread(F&& f) {
-    std::packaged_task<void()> task(std::forward<F>(f));
-    auto done = task.get_future();
-    bool here;
     {
-      std::lock_guard lock(m);
+      std::unique_lock lock(m);
       if (finished) return false;
-      here = on_server_thread();
-      if (!here) asio::post(*ctx, [&task] { task(); });
+      if (!on_server_thread()) {
+        std::packaged_task<void()> task(std::forward<F>(f));
+        auto done = task.get_future();
+        asio::post(*ctx, [&task] { task(); });
+        lock.unlock();
+        done.get();
+        return true;
+      }
     }
-    if (here) task();
-    done.get();
+    f();
     return true;
   }
 
@@ -118,6 +124,10 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   // Whether this is the thread that runs the server's handlers.
   bool on_server_thread() const;
+
+  // Opens the listeners, delivers `registered` and starts the server's
+  // thread (if it has one of its own).
+  void start();
 
   void start_thread();
 
@@ -167,6 +177,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   std::shared_ptr<Client> find(ClientId id) const;
 
+  // The clients open now, in order (a copy: closing one leaves it valid).
+  std::vector<std::shared_ptr<Client>> open_now() const;
+
   void read(const std::shared_ptr<Client>& c);
 
   // Cuts @p bytes into messages and delivers them; false if the client is
@@ -197,13 +210,17 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   std::optional<ServerEvent> wait_for(std::string_view kind, std::optional<ClientId> client,
                                       std::chrono::milliseconds timeout);
 
+  // The first sequence where an event of @p client can be (under m).
+  std::uint64_t first_of(ClientId client) const;
+
   // -------------------------------------------------------------- shutdown
 
   ShutdownReport shutdown(std::chrono::milliseconds deadline);
 
   // Takes in the backlog, stops listening and shuts our side of every
-  // connection (server's thread).
-  void begin_shutdown();
+  // connection: for writing at once, and (unless @p at_once, when it is
+  // closed next) with an end of file sent now (server's thread).
+  void begin_shutdown(bool at_once);
 
   // Reads what a client sent before its end of file, if that has come
   // already: the client closes (disconnected), not being left open.
@@ -247,13 +264,18 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   mutable std::mutex m;  // guards what follows
   std::condition_variable cv;
-  std::deque<ServerEvent> events;                // the newest opt.max_log ones
+  EventLog events;                               // the newest opt.max_log ones
   std::uint64_t first_sequence = 1;              // the sequence of events.front()
   std::map<std::string, std::uint64_t> cursors;  // next sequence to look at
+  // (client, sequence) of each `connected` event the log keeps, in order:
+  // a client's events all come at or after it, so a wait for one client
+  // starts there instead of scanning the whole log.
+  std::deque<std::pair<ClientId, std::uint64_t>> connected_at;
   // Copied on write: deliver() takes a snapshot, not a copy.
   std::shared_ptr<const std::vector<Registration>> regs =
       std::make_shared<const std::vector<Registration>>();
-  std::map<std::string, std::string> names;  // server thread only
+  // kind -> its name; a handful, looked through in order (server thread only)
+  std::vector<std::pair<std::string, std::string>> names;
   int next_reg = 1;
   std::optional<ShutdownReport> report;
   bool finished = false;

@@ -21,6 +21,29 @@ bool TcpServer::Impl::on_server_thread() const {
   return ctx->get_executor().running_in_this_thread();
 }
 
+void TcpServer::Impl::start() {
+  auto setup = [this] {
+    for (auto& l : listeners) open(*l);
+    ServerEvent e;
+    e.kind = "registered";
+    deliver(std::move(e));
+  };
+  // The caller's context (its thread may be running), or a handler, which
+  // gets `registered` on the server's thread: the setup runs there, and
+  // the constructor waits for it.
+  if (!owned || opt.handler) {
+    start_thread();
+    return call(setup);
+  }
+  // Before the server's thread starts, nothing else can touch the sockets
+  // and no handler can see `registered` (registrations come after the
+  // constructor): the constructing thread does the setup itself, running
+  // no user code, and waits on no other thread. The thread starts after,
+  // seeing all of it.
+  setup();
+  start_thread();
+}
+
 void TcpServer::Impl::start_thread() {
   if (!owned) return;
   thread = std::thread([this] {
@@ -46,9 +69,9 @@ ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
   const bool at_once = deadline.count() <= 0 || on_server_thread();
   std::optional<ShutdownReport> r;
   bool ours = run_on_thread([&] {
-    begin_shutdown();
+    begin_shutdown(at_once);
     if (at_once) {
-      for (auto left = clients; auto& [id, c] : left) drain(c);
+      for (auto& c : open_now()) drain(c);
       r = close_all();
     }
   });
@@ -67,12 +90,15 @@ ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
   return first;
 }
 
-void TcpServer::Impl::begin_shutdown() {
+void TcpServer::Impl::begin_shutdown(bool at_once) {
   take_in_backlog();
   for (auto& [id, c] : clients) {
+    // With time to give, our end of file goes now, for each client to
+    // answer with its own; closing at once sends it anyway, a system call
+    // per client later.
     error_code ignored;
-    c->socket.shutdown(tcp::socket::shutdown_send, ignored);  // our side, now
-    c->shutting_down = true;
+    if (!at_once) c->socket.shutdown(tcp::socket::shutdown_send, ignored);
+    c->shutting_down = true;  // nothing more is written (flush)
   }
 }
 

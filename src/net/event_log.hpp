@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: BSL-1.0
+// The event log of a trap::net::TcpServer (tcp_server_impl.hpp): the newest
+// events in order, kept in blocks of slots that are reused as the log turns
+// over, so that logging an event allocates nothing for the log itself once
+// it has its blocks (a std::deque of ServerEvent allocates a node per
+// event: the event is larger than its node). An event stays where it is
+// until it is dropped: a handler may hold it while nested events are logged.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include <trap/net.hpp>
+
+namespace trap::net {
+
+class EventLog {
+ public:
+  /// Events per block.
+  static constexpr std::size_t kBlock = 64;
+
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+
+  /// The @p i-th event from the oldest kept.
+  const ServerEvent& operator[](std::size_t i) const {
+    const std::size_t at = head_ + i;
+    return (*blocks_[at / kBlock])[at % kBlock];
+  }
+  const ServerEvent& back() const { return (*this)[size_ - 1]; }
+
+  /// Appends @p e (moved into a free slot); @returns where it is.
+  const ServerEvent& push_back(ServerEvent&& e) {
+    const std::size_t at = head_ + size_;
+    if (at == blocks_.size() * kBlock) blocks_.push_back(take_block());
+    ServerEvent& slot = (*blocks_[at / kBlock])[at % kBlock];
+    slot = std::move(e);
+    ++size_;
+    return slot;
+  }
+
+  /// Drops the oldest event (its slot is emptied for reuse).
+  void pop_front() {
+    (*blocks_.front())[head_] = ServerEvent{};
+    --size_;
+    if (++head_ == kBlock) {  // the front block is empty: keep it for reuse
+      spare_ = std::move(blocks_.front());
+      blocks_.pop_front();
+      head_ = 0;
+    }
+  }
+
+  /// Every event kept, oldest first.
+  std::vector<ServerEvent> copy() const {
+    std::vector<ServerEvent> out;
+    out.reserve(size_);
+    for (std::size_t i = 0; i < size_; ++i) out.push_back((*this)[i]);
+    return out;
+  }
+
+ private:
+  using Block = std::array<ServerEvent, kBlock>;
+
+  std::unique_ptr<Block> take_block() {
+    if (spare_) return std::move(spare_);
+    return std::unique_ptr<Block>(new Block);  // not zeroed first: each event is constructed
+  }
+
+  std::deque<std::unique_ptr<Block>> blocks_;
+  std::unique_ptr<Block> spare_;  // the last block emptied
+  std::size_t head_ = 0;          // the oldest event's slot in the front block
+  std::size_t size_ = 0;
+};
+
+}  // namespace trap::net
