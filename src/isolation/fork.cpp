@@ -34,6 +34,7 @@
 #include <tuple>
 #include <vector>
 
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 #include "capture/capture.hpp"
