@@ -24,6 +24,7 @@
 #include <benchmark/benchmark.h>
 #include <gtest/gtest.h>
 
+#include <trap/hub.hpp>
 #include <trap/trap.hpp>
 
 namespace {

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 namespace {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 namespace {

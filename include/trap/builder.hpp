@@ -4,6 +4,7 @@
 /// strategies are registered (Perl's Test::Trap::Builder).
 #pragma once
 
+#include <any>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,12 @@ namespace detail {
 struct TrapperData;
 struct Registry;
 }  // namespace detail
+
+/// Tag-on properties of one namespace on one trap (Perl's `Prop`), as
+/// Trap::prop() gives them: a map from names to values of any type.
+struct Props : std::map<std::string, std::any, std::less<>> {
+  using map::map;
+};
 
 /// A layer: applied around the code, it calls `self.next()` (or, if it is
 /// terminating, `self.run()`). @p arg is the text in the spec's parentheses,
@@ -112,7 +119,8 @@ class Trapper {
   friend struct detail::Registry;
   friend class Trap;
   friend struct detail::TrapState;
-  Trap spring_(std::string_view spec, std::function<Value(Trap&)> code) const;
+  friend Trap detail::spring(const Trapper*, std::string_view, detail::FunctionRef<Value(Trap&)>);
+  Trap spring_(std::string_view spec, detail::FunctionRef<Value(Trap&)> code) const;
   std::unique_ptr<detail::TrapperData> d_;
 };
 
@@ -164,10 +172,6 @@ class UnwindPoint {
 ///
 /// @throws UsageError if @p signo is not a signal number (1 to 64).
 void defer_stop_signal(int signo);
-
-/// The standard trapper: Test::Trap's layers (raw, die, exit, flow, stdout,
-/// stderr, warn, default, output, on_fail), accessors and tests.
-Trapper& standard();
 
 /// The registry (a true singleton): Perl's `Test::Trap::Builder->new`.
 ///
@@ -248,32 +252,7 @@ class Builder {
 
 template <class F>
 Trap Trapper::trap(std::string_view spec, F&& fn) const {
-  std::function<Value(Trap&)> code;
-  if constexpr (std::is_invocable_v<F&, Trap&>) {
-    using R = std::invoke_result_t<F&, Trap&>;
-    code = [&fn](Trap& t) -> Value {
-      if constexpr (std::is_void_v<R>) {
-        fn(t);
-        return Value();
-      } else {
-        return Value::from(fn(t));
-      }
-    };
-  } else {
-    static_assert(std::is_invocable_v<F&>,
-                  "trap: the code must be callable with no argument or with "
-                  "trap::Trap&");
-    using R = std::invoke_result_t<F&>;
-    code = [&fn](Trap&) -> Value {
-      if constexpr (std::is_void_v<R>) {
-        fn();
-        return Value();
-      } else {
-        return Value::from(fn());
-      }
-    };
-  }
-  return spring_(spec, std::move(code));
+  return detail::spring_code(this, spec, fn);
 }
 
 }  // namespace trap

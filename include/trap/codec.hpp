@@ -26,14 +26,13 @@
 /// spec that names `fork` (trap::trap<":fork">) does not compile.
 #pragma once
 
-#include <charconv>
 #include <concepts>
-#include <cstdint>
+#include <cstddef>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <type_traits>
 #include <vector>
 
@@ -52,6 +51,27 @@ concept has_codec = requires(const T& t, std::string_view bytes) {
   { codec<T>::decode(bytes) } -> std::convertible_to<T>;
 };
 
+namespace detail {
+/// @name The text of a number, out of line (no `<charconv>` here)
+/// encode_number(): the shortest text that reads back as @p v (std::to_chars).
+/// decode_number(): reads the whole of @p s into @p v as std::from_chars
+/// would; false if it is not such a number or does not fit.
+///@{
+std::string encode_number(long long v);
+std::string encode_number(unsigned long long v);
+std::string encode_number(float v);
+std::string encode_number(double v);
+std::string encode_number(long double v);
+bool decode_number(std::string_view s, long long& v, long long min, long long max);
+bool decode_number(std::string_view s, unsigned long long& v, unsigned long long max);
+bool decode_number(std::string_view s, float& v);
+bool decode_number(std::string_view s, double& v);
+bool decode_number(std::string_view s, long double& v);
+///@}
+/// Throws std::invalid_argument for a malformed number @p s.
+[[noreturn]] void malformed_number(std::string_view s);
+}  // namespace detail
+
 /// Arithmetic types and bool, as text (shortest round trip for floats).
 template <class T>
 requires std::is_arithmetic_v<T>
@@ -60,10 +80,12 @@ struct codec<T> {
   static std::string encode(const T& v) {
     if constexpr (std::is_same_v<T, bool>) {
       return v ? "1" : "0";
+    } else if constexpr (std::is_floating_point_v<T>) {
+      return detail::encode_number(v);
+    } else if constexpr (std::is_signed_v<T>) {
+      return detail::encode_number(static_cast<long long>(v));
     } else {
-      char buf[64];
-      auto r = std::to_chars(buf, buf + sizeof buf, v);
-      return std::string(buf, r.ptr);
+      return detail::encode_number(static_cast<unsigned long long>(v));
     }
   }
   /// Parses what encode() wrote. @throws std::invalid_argument otherwise.
@@ -71,12 +93,18 @@ struct codec<T> {
     if constexpr (std::is_same_v<T, bool>) {
       if (s == "1") return true;
       if (s == "0") return false;
-    } else {
+    } else if constexpr (std::is_floating_point_v<T>) {
       T v{};
-      auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return v;
+      if (detail::decode_number(s, v)) return v;
+    } else if constexpr (std::is_signed_v<T>) {
+      long long v = 0;
+      if (detail::decode_number(s, v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()))
+        return static_cast<T>(v);
+    } else {
+      unsigned long long v = 0;
+      if (detail::decode_number(s, v, std::numeric_limits<T>::max())) return static_cast<T>(v);
     }
-    throw std::invalid_argument("trap::codec: malformed number \"" + std::string(s) + "\"");
+    detail::malformed_number(s);
   }
 };
 
@@ -89,6 +117,13 @@ struct codec<std::string> {
   static std::string decode(std::string_view s) { return std::string(s); }
 };
 
+namespace detail {
+/// Reads the "LENGTH:" before an element of an encoded vector off @p s and
+/// returns LENGTH. @throws std::invalid_argument if it is malformed or
+/// longer than what is left.
+std::size_t vector_element_length(std::string_view& s);
+}  // namespace detail
+
 /// std::vector of an encodable type: each element as "LENGTH:" then bytes.
 template <class T, class A>
 requires has_codec<T>
@@ -98,7 +133,9 @@ struct codec<std::vector<T, A>> {
     std::string out;
     for (const auto& e : v) {
       std::string b = codec<T>::encode(e);
-      out += std::to_string(b.size()) + ':' + b;
+      out += detail::encode_number(static_cast<unsigned long long>(b.size()));
+      out += ':';
+      out += b;
     }
     return out;
   }
@@ -106,12 +143,7 @@ struct codec<std::vector<T, A>> {
   static std::vector<T, A> decode(std::string_view s) {
     std::vector<T, A> out;
     while (!s.empty()) {
-      std::size_t n = 0;
-      auto r = std::from_chars(s.data(), s.data() + s.size(), n);
-      if (r.ec != std::errc() || r.ptr == s.data() + s.size() || *r.ptr != ':' ||
-          static_cast<std::size_t>(s.data() + s.size() - r.ptr - 1) < n)
-        throw std::invalid_argument("trap::codec: malformed vector");
-      s.remove_prefix(static_cast<std::size_t>(r.ptr - s.data()) + 1);
+      const std::size_t n = detail::vector_element_length(s);
       out.push_back(codec<T>::decode(s.substr(0, n)));
       s.remove_prefix(n);
     }

@@ -24,6 +24,7 @@
 
 #include <trap/detail/original_stream.hpp>
 #include <trap/detail/reexec.hpp>
+#include <trap/hub.hpp>
 #include <trap/trap.hpp>
 
 namespace trap {

@@ -19,6 +19,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 namespace trap {

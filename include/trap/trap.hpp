@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
 /// @file
-/// The umbrella header of trap's core: trap::trap() and everything it needs.
+/// The umbrella header of trap's core: trap::trap(), the trap object and its
+/// test methods, trap::Value, the Test::More functions and trap::Event.
+/// Kept light to compile (no `<functional>`, `<memory>`, `<map>`,
+/// `<sstream>`): the registry for layer authors (trap::Builder,
+/// trap::Trapper, trap::Props) is in `<trap/builder.hpp>` and the
+/// trap::Hub with its formatters in `<trap/hub.hpp>`.
 ///
 /// @code
 /// #include <trap/trap.hpp>
@@ -15,10 +20,9 @@
 #include <string_view>
 #include <type_traits>
 
-#include <trap/builder.hpp>
 #include <trap/detail/fixed_string.hpp>
 #include <trap/errors.hpp>
-#include <trap/hub.hpp>
+#include <trap/event.hpp>
 #include <trap/more.hpp>
 #include <trap/selection.hpp>
 #include <trap/source_location.hpp>
@@ -39,7 +43,7 @@ namespace trap {
 /// program goes on. exit() on other threads or in forked children is real.
 template <class F>
 Trap trap(F&& fn) {
-  return standard().trap(std::forward<F>(fn));
+  return detail::spring_code(nullptr, std::string_view(), fn);
 }
 
 /// Runs @p fn inside a trap with the layers of @p spec pushed on top of
@@ -47,7 +51,7 @@ Trap trap(F&& fn) {
 /// @throws UsageError for a bad spec or an unknown layer or strategy.
 template <class F>
 Trap trap(std::string_view spec, F&& fn) {
-  return standard().trap(spec, std::forward<F>(fn));
+  return detail::spring_code(nullptr, spec, fn);
 }
 
 namespace detail {
@@ -77,7 +81,7 @@ Trap trap(F&& fn) {
                 "from the child process: specialise trap::codec<T> for it (static "
                 "std::string encode(const T&); static T decode(std::string_view)), or return "
                 "a built-in type");
-  return standard().trap(Spec.view(), std::forward<F>(fn));
+  return detail::spring_code(nullptr, Spec.view(), fn);
 }
 
 /// The latest trap sprung on this thread (Perl's `$trap`); an empty trap if

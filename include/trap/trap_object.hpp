@@ -4,18 +4,16 @@
 /// assert on it, and the handle layers work on while it springs.
 #pragma once
 
-#include <any>
 #include <exception>
-#include <functional>
 #include <initializer_list>
-#include <map>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include <trap/detail/function.hpp>
 #include <trap/errors.hpp>
 #include <trap/source_location.hpp>
 #include <trap/value.hpp>
@@ -28,10 +26,36 @@ namespace detail {
 struct TrapState;
 struct Registry;
 std::string type_name_of_exception(const std::exception_ptr& e);
+
+/// The trap's shared record: a `std::shared_ptr<TrapState>`, kept in
+/// storage of its size so that this header need not include `<memory>`.
+class StateHandle {
+ public:
+  StateHandle() noexcept;  ///< an empty handle
+  ~StateHandle();
+  StateHandle(const StateHandle& other) noexcept;             ///< shares
+  StateHandle& operator=(const StateHandle& other) noexcept;  ///< shares
+  StateHandle(StateHandle&& other) noexcept;                  ///< takes
+  StateHandle& operator=(StateHandle&& other) noexcept;       ///< takes
+  /// The record.
+  TrapState* operator->() const noexcept { return state_; }
+  /// The record (null for an empty handle).
+  TrapState* get() const noexcept { return state_; }
+  /// The std::shared_ptr's storage (src/engine/state.hpp reads it).
+  void* storage() noexcept { return storage_; }
+  /// The cached pointer, set again after the storage changed.
+  void refresh() noexcept;
+
+ private:
+  TrapState* state_ = nullptr;
+  alignas(void*) unsigned char storage_[2 * sizeof(void*)];
+};
 }  // namespace detail
 
-/// Tag-on properties of one namespace on one trap (Perl's `Prop`).
-using Props = std::map<std::string, std::any, std::less<>>;
+/// Tag-on properties of one namespace on one trap (Perl's `Prop`): a
+/// `std::map<std::string, std::any, std::less<>>`, defined in
+/// `<trap/builder.hpp>`.
+struct Props;
 
 /// The name of a test method, with the caller's source location; lets
 /// Trap::test() take the location although its arguments are variadic.
@@ -73,7 +97,7 @@ class Trap {
   /// An empty trap, as if nothing had been trapped.
   Trap();
   /// @cond INTERNAL
-  explicit Trap(std::shared_ptr<detail::TrapState> state);
+  explicit Trap(detail::StateHandle state) noexcept;
   /// @endcond
   ~Trap();
   Trap(const Trap&);                 ///< shares the record
@@ -341,22 +365,23 @@ class Trap {
   Value run();
   /// Registers @p fn to run after the code, in reverse order of
   /// registration; each one runs even if an earlier one threw.
-  void teardown(std::function<void()> fn);
-  /// @copydoc teardown(std::function<void()>)
-  void teardown(std::function<void(Trap&)> fn);
+  /// @p fn is any callable (a lambda, a std::function, ...).
+  void teardown(detail::Function<void()> fn);
+  /// @copydoc teardown(detail::Function<void()>)
+  void teardown(detail::Function<void(Trap&)> fn);
   /// Fails the whole trap with @p message: no layer (not even `die`) and no
   /// user code can catch it; the trap call throws TrapError with the message.
   [[noreturn]] void exception(std::string message);
   /// A function with the effect of exception(), for closures that should not
   /// hold on to the trap.
-  std::function<void(std::string)> exception_function();
+  detail::Function<void(std::string)> exception_function();
   /// Inside a test callback: "NAME(INDEX)" of the accessor being tested,
   /// e.g. "stdout()" or "warn(0)".
   std::string test_accessor() const;
   /// Runs the on-test-failure callback, if a layer (e.g. on_fail) set one.
   void test_failure();
   /// Sets the on-test-failure callback that test_failure() runs.
-  void on_test_failure(std::function<void(Trap&)> fn);
+  void on_test_failure(detail::Function<void(Trap&)> fn);
   /// Sets this trap's failure context: lines that every failing test method
   /// on it (an accessor test, a did_ or wrong-leaveby failure, die_isa,
   /// quiet) adds to its diagnostics, after its own and before the
@@ -365,9 +390,9 @@ class Trap {
   /// each failure only, with the trap as it is then; passing tests stay as
   /// they were. An exception from @p fn leaves the test method. Replaces an
   /// earlier context; an empty function removes it. Callable at any time.
-  void failure_context(std::function<std::vector<std::string>(const Trap&)> fn);
+  void failure_context(detail::Function<std::vector<std::string>(const Trap&)> fn);
   /// The tag-on properties of namespace @p ns, created empty on first use and
-  /// freed with the trap.
+  /// freed with the trap. Include `<trap/builder.hpp>` to use it.
   Props& prop(std::string_view ns);
   /// Sets accessor @p name to @p value.
   void set(std::string_view name, Value value);
@@ -387,8 +412,53 @@ class Trap {
               Loc where);
   bool report_isa_(bool is, const std::string& type, std::string_view name, Loc where);
   const Value& require_return_() const;
-  std::shared_ptr<detail::TrapState> s_;
+  detail::StateHandle s_;
 };
+
+/// The standard trapper: Test::Trap's layers (raw, die, exit, flow, stdout,
+/// stderr, warn, default, output, on_fail), accessors and tests. Include
+/// `<trap/builder.hpp>` to use it.
+Trapper& standard();
+
+namespace detail {
+
+/// Springs a trap of @p trapper (null: standard()) with @p spec pushed on
+/// top of `default`, around @p code, which is called only before it returns.
+Trap spring(const Trapper* trapper, std::string_view spec, FunctionRef<Value(Trap&)> code);
+
+/// spring() around @p fn, which takes no argument or a Trap&; what it
+/// returns becomes a Value.
+template <class F>
+Trap spring_code(const Trapper* trapper, std::string_view spec, F& fn) {
+  if constexpr (std::is_invocable_v<F&, Trap&>) {
+    using R = std::invoke_result_t<F&, Trap&>;
+    auto code = [&fn](Trap& t) -> Value {
+      if constexpr (std::is_void_v<R>) {
+        fn(t);
+        return Value();
+      } else {
+        return Value::from(fn(t));
+      }
+    };
+    return spring(trapper, spec, code);
+  } else {
+    static_assert(std::is_invocable_v<F&>,
+                  "trap: the code must be callable with no argument or with "
+                  "trap::Trap&");
+    using R = std::invoke_result_t<F&>;
+    auto code = [&fn](Trap&) -> Value {
+      if constexpr (std::is_void_v<R>) {
+        fn();
+        return Value();
+      } else {
+        return Value::from(fn());
+      }
+    };
+    return spring(trapper, spec, code);
+  }
+}
+
+}  // namespace detail
 
 template <class T>
 T Trap::return_value() const {

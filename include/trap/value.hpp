@@ -6,10 +6,9 @@
 
 #include <concepts>
 #include <cstdint>
+#include <iosfwd>
 #include <limits>
-#include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -32,23 +31,52 @@ namespace detail {
 /// Demangles a type name as the compiler's ABI spells it.
 std::string demangle(const char* mangled);
 
-/// Renders a value of a type Value does not know natively.
+/// What @p write writes of @p object on a std::ostringstream.
+std::string render_with(const void* object, void (*write)(std::ostream&, const void*));
+
+/// Renders a value of a type Value does not know natively: with its
+/// `operator<<` if one is declared here (the stream operators of the
+/// standard types, such as those of an enum's underlying integer, need
+/// `<ostream>` included first), else as its type's name.
 template <class T>
 std::string render_opaque(const T& object) {
   if constexpr (requires(std::ostream & os) { os << object; }) {
-    std::ostringstream os;
-    os << object;
-    return os.str();
+    return render_with(&object,
+                       [](std::ostream& os, const void* o) { os << *static_cast<const T*>(o); });
   } else {
     return demangle(typeid(T).name()) + " object";
   }
 }
 
+/// Shared ownership of an object of any type (as a `std::shared_ptr<const
+/// void>`, without `<memory>`): copies share it, the last one destroys it.
+class ObjectRef {
+ public:
+  /// Owns nothing.
+  ObjectRef() noexcept = default;
+  /// Owns @p object, which @p destroy destroys (at once if this throws).
+  ObjectRef(const void* object, void (*destroy)(const void*));
+  ObjectRef(const ObjectRef& other) noexcept;             ///< shares
+  ObjectRef& operator=(const ObjectRef& other) noexcept;  ///< shares
+  ObjectRef(ObjectRef&& other) noexcept;                  ///< takes
+  ObjectRef& operator=(ObjectRef&& other) noexcept;       ///< takes
+  ~ObjectRef();
+  /// The object (null if none).
+  const void* get() const noexcept { return object_; }
+  /// Whether it owns an object.
+  explicit operator bool() const noexcept { return object_ != nullptr; }
+
+ private:
+  struct Block;
+  const void* object_ = nullptr;
+  Block* block_ = nullptr;
+};
+
 /// A value of any other type, kept with its rendering and its equality.
 /// One that came back from a forked child has no object: it keeps the
 /// type's mangled name and, if the type has a trap::codec, its bytes.
 struct Opaque {
-  std::shared_ptr<const void> object;
+  ObjectRef object;
   const std::type_info* type = nullptr;
   std::string rendering;
   bool (*equal)(const void*, const void*) = nullptr;
@@ -119,28 +147,34 @@ struct is_optional<std::optional<T>> : std::true_type {};
 /// @endcode
 class Value {
  public:
+  // The constructors, copies and destructor are out of line: a file that
+  // makes Values does not instantiate std::variant's machinery.
+
   /// A null value (Perl's undef).
-  Value() = default;
+  Value() noexcept;
   /// A null value (Perl's undef).
-  Value(std::nullptr_t) {}
+  Value(std::nullptr_t) noexcept;
   /// A boolean.
-  Value(bool b) : v_(b) {}
+  Value(bool b) noexcept;
   /// Any integer type (except bool) is held as a 64-bit signed integer.
   template <std::integral T>
-  requires(!std::same_as<T, bool>) Value(T i) : v_(static_cast<std::int64_t>(i)) {}
+  requires(!std::same_as<T, bool>) Value(T i) : Value(Integer{static_cast<std::int64_t>(i)}) {}
   /// Any floating-point type is held as a double.
   template <std::floating_point T>
-  Value(T d) : v_(static_cast<double>(d)) {}
+  Value(T d) : Value(Floating{static_cast<double>(d)}) {}
   /// A string; a null pointer gives a null value.
-  Value(const char* s) {
-    if (s) v_ = std::string(s);
-  }
+  Value(const char* s);
   /// A string.
-  Value(std::string s) : v_(std::move(s)) {}
+  Value(std::string s) noexcept;
   /// A string.
-  Value(std::string_view s) : v_(std::string(s)) {}
+  Value(std::string_view s);
   /// An array.
-  Value(Array a) : v_(std::move(a)) {}
+  Value(Array a) noexcept;
+  Value(const Value& other);                 ///< a copy
+  Value& operator=(const Value& other);      ///< a copy
+  Value(Value&& other) noexcept;             ///< takes the value
+  Value& operator=(Value&& other) noexcept;  ///< takes the value
+  ~Value();
 
   /// Makes a Value from any copyable object: the native kinds as above,
   /// `std::vector` as an Array, `std::optional` as null or its value, and any
@@ -207,6 +241,14 @@ class Value {
   friend bool operator==(const Value& a, const Value& b);
 
  private:
+  struct Integer {
+    std::int64_t i;
+  };
+  struct Floating {
+    double d;
+  };
+  explicit Value(Integer i) noexcept;
+  explicit Value(Floating d) noexcept;
   friend struct detail::ValueCodec;
   [[noreturn]] void bad_conversion(const char* to) const;
   std::int64_t integer_in(std::int64_t min, std::uint64_t max, const char* to) const;
@@ -238,7 +280,7 @@ class Expected {
 };
 
 /// Writes Value::str() to @p os, so values print in any test framework.
-inline std::ostream& operator<<(std::ostream& os, const Value& v) { return os << v.str(); }
+std::ostream& operator<<(std::ostream& os, const Value& v);
 
 namespace detail {
 /// An array Value of each element of @p vector passed through @p convert.
@@ -266,7 +308,8 @@ Value Value::from(T&& object) {
   } else {
     Value v;
     detail::Opaque o;
-    o.object = std::make_shared<const U>(std::forward<T>(object));
+    o.object = detail::ObjectRef(new U(std::forward<T>(object)),
+                                 [](const void* p) { delete static_cast<const U*>(p); });
     o.type = &typeid(U);
     o.rendering = detail::render_opaque(*static_cast<const U*>(o.object.get()));
     if constexpr (std::equality_comparable<U>) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include <trap/builder.hpp>
 #include <trap/detail/spec_grammar.hpp>
 
 #include "capture/strategies.hpp"

@@ -7,6 +7,7 @@
 #include <set>
 #include <streambuf>
 
+#include <trap/builder.hpp>
 #include <trap/detail/spec_grammar.hpp>
 #include <trap/trap.hpp>
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 #include "engine/result.hpp"

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -106,6 +107,8 @@ struct Registry {
   static Resolution resolve_method(const Trapper& t, std::string_view name);
   static TrapperData& data(const Trapper& t) { return *t.d_; }
   static TrapState* state(const Trap& t) { return t.s_.get(); }
+  static StateHandle& handle(Trap& t) { return t.s_; }
+  static const StateHandle& handle(const Trap& t) { return t.s_; }
 
   // The resolved stack for `default` + spec, cached per trapper and spec.
   Resolved resolve(const Trapper& t, std::string_view spec);
@@ -125,16 +128,16 @@ struct TrapState {
   std::shared_ptr<const LayerStack> layers;
   std::shared_ptr<const std::vector<std::string>> layer_names;  // kept for diag_all
   std::size_t pos = 0;
-  std::function<Value(Trap&)>* code = nullptr;
-  std::vector<std::function<void(Trap&)>> teardowns;
+  const FunctionRef<Value(Trap&)>* code = nullptr;
+  std::vector<Function<void(Trap&)>> teardowns;
   std::vector<std::string> exceptions;
   bool springing = false;
   int pid = 0;  // the process that sprang it
 
   std::shared_ptr<const StrategyFn> default_strategy;  // set by `output`
   std::map<std::string, Props, std::less<>> props;
-  std::function<void(Trap&)> on_test_failure;
-  std::function<std::vector<std::string>(const Trap&)> failure_context;
+  Function<void(Trap&)> on_test_failure;
+  Function<std::vector<std::string>(const Trap&)> failure_context;
   bool in_test_failure = false;
   std::string test_accessor;
   std::vector<std::string>* test_diagnostics = nullptr;
@@ -144,6 +147,17 @@ struct TrapState {
   Value* find(std::string_view name);
   const Value* find(std::string_view name) const;
 };
+
+/// The std::shared_ptr a StateHandle keeps (call refresh() after changing it).
+inline std::shared_ptr<TrapState>& shared_state(StateHandle& h) {
+  return *std::launder(reinterpret_cast<std::shared_ptr<TrapState>*>(h.storage()));
+}
+/// @copydoc shared_state(StateHandle&)
+inline const std::shared_ptr<TrapState>& shared_state(const StateHandle& h) {
+  return shared_state(const_cast<StateHandle&>(h));
+}
+/// A handle on @p state.
+StateHandle make_state_handle(std::shared_ptr<TrapState> state);
 
 /// The traps springing on this thread, outermost first.
 std::vector<TrapState*>& active_traps();

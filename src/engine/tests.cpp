@@ -3,6 +3,7 @@
 // methods (quiet, diag_all, diag_all_once) of trap::standard().
 #include <algorithm>
 
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 #include "engine/compare.hpp"

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 #include "capture/capture.hpp"
@@ -89,7 +90,7 @@ void abandon_traps_above(std::size_t depth) {
   auto& owners = springing_owners();
   while (active.size() > depth) {
     TrapState* st = active.back();
-    Trap handle(std::shared_ptr<TrapState>(std::shared_ptr<TrapState>(), st));
+    Trap handle(make_state_handle(std::shared_ptr<TrapState>(std::shared_ptr<TrapState>(), st)));
     run_teardowns(handle);
     hand_over_errors(*st, depth);
     st->springing = false;
@@ -125,7 +126,7 @@ namespace {
 Trap end_springing(Trap& trap, std::size_t depth) {
   run_teardowns(trap);
   auto& owners = springing_owners();
-  Trap result(std::move(owners[depth]));
+  Trap result(make_state_handle(std::move(owners[depth])));
   active_traps().resize(depth);
   owners.resize(depth);
   TrapState* st = Registry::state(trap);
@@ -138,7 +139,12 @@ Trap end_springing(Trap& trap, std::size_t depth) {
 }  // namespace
 }  // namespace detail
 
-Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) const {
+Trap detail::spring(const Trapper* trapper, std::string_view spec,
+                    detail::FunctionRef<Value(Trap&)> code) {
+  return (trapper ? *trapper : standard()).spring_(spec, code);
+}
+
+Trap Trapper::spring_(std::string_view spec, detail::FunctionRef<Value(Trap&)> code) const {
   // First, so that it ends last: a stop deferred meanwhile lands after it.
   detail::StopShield shield;
   auto resolved = detail::Registry::get().resolve(*this, spec);
@@ -164,7 +170,8 @@ Trap Trapper::spring_(std::string_view spec, std::function<Value(Trap&)> code) c
   active.push_back(st);
   owners.push_back(std::move(owner));
   // Does not own the state: springing_owners() does, until it ends.
-  Trap trap(std::shared_ptr<TrapState>(std::shared_ptr<TrapState>(), st));
+  Trap trap(
+      detail::make_state_handle(std::shared_ptr<TrapState>(std::shared_ptr<TrapState>(), st)));
   std::exception_ptr usage_error;
   try {
     trap.next();
@@ -194,8 +201,10 @@ Trap& last() {
 
 // ------------------------------------------------------------ construction
 
-Trap::Trap() : s_(std::make_shared<TrapState>()) { s_->trapper = &standard(); }
-Trap::Trap(std::shared_ptr<detail::TrapState> state) : s_(std::move(state)) {}
+Trap::Trap() : s_(detail::make_state_handle(std::make_shared<TrapState>())) {
+  s_->trapper = &standard();
+}
+Trap::Trap(detail::StateHandle state) noexcept : s_(std::move(state)) {}
 Trap::~Trap() = default;
 Trap::Trap(const Trap&) = default;
 Trap& Trap::operator=(const Trap&) = default;
@@ -304,11 +313,11 @@ Value Trap::run() {
   return (*s_->code)(*this);
 }
 
-void Trap::teardown(std::function<void()> fn) {
-  teardown(std::function<void(Trap&)>([f = std::move(fn)](Trap&) { f(); }));
+void Trap::teardown(detail::Function<void()> fn) {
+  teardown(detail::Function<void(Trap&)>([f = std::move(fn)](Trap&) { f(); }));
 }
 
-void Trap::teardown(std::function<void(Trap&)> fn) {
+void Trap::teardown(detail::Function<void(Trap&)> fn) {
   if (!s_->springing) throw UsageError("teardown() called outside a springing trap");
   s_->teardowns.push_back(std::move(fn));
 }
@@ -318,11 +327,12 @@ void Trap::exception(std::string message) {
   std::terminate();  // not reached: the function always throws
 }
 
-std::function<void(std::string)> Trap::exception_function() {
+detail::Function<void(std::string)> Trap::exception_function() {
   // While the trap springs, this handle may be the spring frame's, which
   // does not own the state: watch the owning reference instead.
-  std::weak_ptr<TrapState> watched = s_;
-  if (s_.use_count() == 0) watched = detail::owner_of(s_.get());
+  const auto& shared = detail::shared_state(s_);
+  std::weak_ptr<TrapState> watched = shared;
+  if (shared.use_count() == 0) watched = detail::owner_of(s_.get());
   return [w = std::move(watched)](std::string message) {
     auto st = w.lock();
     // Outside the regular flow (after the trap ended): an ordinary error.
@@ -349,9 +359,11 @@ void Trap::test_failure() {
   s_->in_test_failure = false;
 }
 
-void Trap::on_test_failure(std::function<void(Trap&)> fn) { s_->on_test_failure = std::move(fn); }
+void Trap::on_test_failure(detail::Function<void(Trap&)> fn) {
+  s_->on_test_failure = std::move(fn);
+}
 
-void Trap::failure_context(std::function<std::vector<std::string>(const Trap&)> fn) {
+void Trap::failure_context(detail::Function<std::vector<std::string>(const Trap&)> fn) {
   s_->failure_context = std::move(fn);
 }
 

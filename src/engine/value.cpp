@@ -19,6 +19,23 @@ std::string plain_text(const Value& v) {
 
 }  // namespace detail
 
+Value::Value() noexcept = default;
+Value::Value(std::nullptr_t) noexcept {}
+Value::Value(bool b) noexcept : v_(b) {}
+Value::Value(Integer i) noexcept : v_(i.i) {}
+Value::Value(Floating d) noexcept : v_(d.d) {}
+Value::Value(const char* s) {
+  if (s) v_ = std::string(s);
+}
+Value::Value(std::string s) noexcept : v_(std::move(s)) {}
+Value::Value(std::string_view s) : v_(std::string(s)) {}
+Value::Value(Array a) noexcept : v_(std::move(a)) {}
+Value::Value(const Value& other) = default;
+Value& Value::operator=(const Value& other) = default;
+Value::Value(Value&& other) noexcept = default;
+Value& Value::operator=(Value&& other) noexcept = default;
+Value::~Value() = default;
+
 const std::string& Value::string() const {
   if (auto* s = std::get_if<std::string>(&v_)) return *s;
   bad_conversion("std::string");

@@ -37,6 +37,7 @@
 #include <tuple>
 #include <vector>
 
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 #include "capture/capture.hpp"

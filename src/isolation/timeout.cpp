@@ -30,6 +30,7 @@
 #include <string>
 #include <system_error>
 
+#include <trap/builder.hpp>
 #include <trap/detail/timeout_deadline.hpp>
 #include <trap/trap.hpp>
 

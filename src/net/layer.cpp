@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include <trap/builder.hpp>
 #include <trap/net.hpp>
 
 namespace trap::net {

@@ -23,6 +23,7 @@
 #include <system_error>
 #include <utility>
 
+#include <trap/builder.hpp>
 #include <trap/detail/timeout_deadline.hpp>
 #include <trap/process.hpp>
 

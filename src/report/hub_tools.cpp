@@ -74,7 +74,7 @@ Hub& hub() { return root_hub(); }
 
 Hub& current_hub() { return private_hub ? *private_hub : hub(); }
 
-std::vector<Event> intercept(const std::function<void()>& fn) {
+std::vector<Event> intercept(detail::FunctionRef<void()> fn) {
   std::vector<Event> events;
   Hub local(std::make_unique<Recorder>(events));
   Hub* outer = private_hub;
@@ -132,7 +132,7 @@ void Hub::inherit_from(const Hub& parent) {
     if (l.inherit) s_->listeners.add({++s_->next_id, l.fn, true});
 }
 
-bool subtest(std::string_view name, const std::function<void()>& fn, trap::source_location where) {
+bool subtest(std::string_view name, detail::FunctionRef<void()> fn, trap::source_location where) {
   Hub& parent = current_hub();
   // Only subtests that no other encloses are listed, filtered and sharded.
   if (!private_hub && !detail::HubInternals::host_framework(parent) &&
@@ -190,7 +190,7 @@ void skip(std::string_view reason, std::size_t count, trap::source_location wher
   }
 }
 
-void todo(std::string_view reason, const std::function<void()>& fn) {
+void todo(std::string_view reason, detail::FunctionRef<void()> fn) {
   Hub& h = current_hub();
   const std::string why = reason.empty() ? std::string("not done yet") : std::string(reason);
   HubHandle mark = h.filter([why](Hub&, Event e) -> std::optional<Event> {

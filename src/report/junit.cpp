@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <trap/errors.hpp>
+#include <trap/hub.hpp>
 #include <trap/junit.hpp>
 
 #include "report/hub_internals.hpp"

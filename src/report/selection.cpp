@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include <trap/errors.hpp>
+#include <trap/hub.hpp>
 #include <trap/junit.hpp>
 #include <trap/selection.hpp>
 

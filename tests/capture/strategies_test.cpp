@@ -14,6 +14,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 #include "capture/capture.hpp"

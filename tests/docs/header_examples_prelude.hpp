@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include <trap/builder.hpp>
+#include <trap/hub.hpp>
 #include <trap/trap.hpp>
 
 /// A user's type, returned from forked code and compared by test methods.

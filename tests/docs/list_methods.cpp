@@ -4,6 +4,7 @@
 // the README's table of test methods is checked against (method_table.py).
 #include <iostream>
 
+#include <trap/builder.hpp>
 #include <trap/net.hpp>
 #include <trap/trap.hpp>
 

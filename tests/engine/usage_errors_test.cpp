@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/builder.hpp>
 #include <trap/net.hpp>
 #include <trap/trap.hpp>
 

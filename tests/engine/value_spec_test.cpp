@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 #include "engine/spec.hpp"

@@ -23,6 +23,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/builder.hpp>
 #include <trap/hub.hpp>
 #include <trap/trap.hpp>
 

@@ -16,6 +16,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/builder.hpp>
 #include <trap/detail/timeout_deadline.hpp>
 #include <trap/trap.hpp>
 

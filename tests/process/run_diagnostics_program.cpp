@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include <trap/hub.hpp>
 #include <trap/junit.hpp>
 #include <trap/process.hpp>
 

@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/hub.hpp>
 #include <trap/junit.hpp>
 
 BOOST_AUTO_TEST_CASE(listener_error_fails_the_case) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include <trap/catch2.hpp>
+#include <trap/hub.hpp>
 
 TEST_CASE("fails with diagnostics") {
   auto r = trap::trap([] { std::cout << "actual output\n"; });

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include <trap/doctest.hpp>
+#include <trap/hub.hpp>
 
 TEST_CASE("fails with diagnostics") {
   auto r = trap::trap([] { std::cout << "actual output\n"; });

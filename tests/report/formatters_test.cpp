@@ -13,6 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/hub.hpp>
 #include <trap/junit.hpp>
 #include <trap/trap.hpp>
 

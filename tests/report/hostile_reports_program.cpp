@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <trap/hub.hpp>
 #include <trap/junit.hpp>
 #include <trap/trap.hpp>
 

@@ -17,6 +17,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/hub.hpp>
 #include <trap/trap.hpp>
 
 #include "report/event_codec.hpp"

@@ -12,6 +12,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <trap/hub.hpp>
 #include <trap/junit.hpp>
 
 #include "engine/state.hpp"

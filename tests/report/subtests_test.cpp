@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/hub.hpp>
 #include <trap/trap.hpp>
 
 #include "support/test_support.hpp"

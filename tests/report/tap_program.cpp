@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iostream>
 
+#include <trap/hub.hpp>
 #include <trap/junit.hpp>
 #include <trap/trap.hpp>
 

@@ -23,6 +23,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <trap/hub.hpp>
 #include <trap/trap.hpp>
 
 #include "support/child.hpp"

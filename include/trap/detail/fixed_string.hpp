@@ -3,7 +3,6 @@
 /// A string usable as a template argument, for trap::trap<":flow">(fn).
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <string_view>
 
@@ -18,7 +17,9 @@ struct FixedString {
   /// Copies the literal. trap::trap<spec>() checks its syntax
   /// (spec_syntax_ok), in a static_assert, where every compiler shows the
   /// `throw` that says what is wrong.
-  consteval FixedString(const char (&s)[N]) { std::copy_n(s, N, text); }
+  consteval FixedString(const char (&s)[N]) {
+    for (std::size_t i = 0; i < N; ++i) text[i] = s[i];
+  }
   /// The spec as a view.
   constexpr std::string_view view() const { return {text, N - 1}; }
 };

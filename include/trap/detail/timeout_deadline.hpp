@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 
+#include <trap/builder.hpp>
 #include <trap/trap_object.hpp>
 
 namespace trap::detail {
