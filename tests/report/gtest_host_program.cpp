@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <trap/gtest.hpp>
-#include <trap/hub.hpp>
 #include <trap/junit.hpp>
 
 TEST(Host, ExpectInsideTrapIsShown) {
