@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
 /// @file
 /// The umbrella header of trap's core: trap::trap(), the trap object and its
-/// test methods, trap::Value, the Test::More functions and trap::Event.
-/// Kept light to compile (no `<functional>`, `<memory>`, `<map>`,
-/// `<sstream>`): the registry for layer authors (trap::Builder,
-/// trap::Trapper, trap::Props) is in `<trap/builder.hpp>` and the
-/// trap::Hub with its formatters in `<trap/hub.hpp>`.
+/// test methods, trap::Value, the Test::More functions and trap::Event, the
+/// registry for layer authors (trap::Builder, trap::Trapper, trap::Props,
+/// `<trap/builder.hpp>`) and the trap::Hub with its formatters
+/// (`<trap/hub.hpp>`). Kept light to compile: no `<sstream>`, `<regex>`,
+/// `<algorithm>` or `<charconv>`.
 ///
 /// @code
 /// #include <trap/trap.hpp>
@@ -20,9 +20,11 @@
 #include <string_view>
 #include <type_traits>
 
+#include <trap/builder.hpp>
 #include <trap/detail/fixed_string.hpp>
 #include <trap/errors.hpp>
 #include <trap/event.hpp>
+#include <trap/hub.hpp>
 #include <trap/more.hpp>
 #include <trap/selection.hpp>
 #include <trap/source_location.hpp>
