@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: BSL-1.0
+// How an output layer springs a capture: begins it, registers the teardown
+// that ends it and sets the accessor; and the one poll() that tells the
+// output layers of a trap which standard descriptors are open.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "capture/capture.hpp"
+#include "posix/fd.hpp"
+
+namespace trap::detail {
+
+namespace {
+
+// What open_standard_fds() said for the layer at step `step` of `trap`.
+struct OpenFds {
+  const Trap* trap = nullptr;
+  std::uint64_t step = 0;
+  int bits = 0;
+};
+thread_local OpenFds open_fds;
+
+// The teardown of a capture: ends it and sets its accessor.
+void end_capture(Trap& t, Capture& c) {
+  Capture::Layering& l = c.layering;
+  if (l.salvage) l.salvage->forget(l.slot);
+  // Appended, as Perl's `$buffer .= <$fh>`: under two layers for one stream
+  // (":stdout" on top of `default`'s), the inner one (its teardown ran
+  // first, or a forked child's record gave it) holds the output and the
+  // outer one adds nothing to it.
+  std::string text = c.end();
+  if (const Value* v = t.get(l.accessor); v && v->is_string() && !v->string().empty())
+    text.insert(0, v->string());
+  t.set(l.accessor, Value(std::move(text)));
+}
+
+}  // namespace
+
+bool standard_fd_open(const Trap& trap, int fd) {
+  if (fd < 0 || fd > 2) return posix::is_open(fd);
+  OpenFds& o = open_fds;
+  // Nothing of the caller's ran since the answer was had: this layer, or
+  // the one right after it, of the same trap.
+  if (o.trap != &trap || layer_steps - o.step > 1) {
+    const int bits = posix::open_standard_fds();
+    if (bits < 0) {
+      o.trap = nullptr;
+      return posix::is_open(fd);
+    }
+    o.bits = bits;
+  }
+  o.trap = &trap;
+  o.step = layer_steps;
+  return (o.bits >> fd) & 1;
+}
+
+bool Capture::fd_open() const {
+  return layering.trap ? standard_fd_open(*layering.trap, fd_) : posix::is_open(fd_);
+}
+
+void spring_capture(Trap& self, std::string_view name, std::shared_ptr<Capture> capture) {
+  Capture::Layering& l = capture->layering;
+  l.accessor = name;
+  l.trap = &self;
+  bool active = false;
+  try {
+    active = capture->begin();
+  } catch (const std::exception& e) {
+    self.exception(e.what());
+  }
+  if (!active) {
+    self.next();
+    return;
+  }
+  auto region = capture->file_region();
+  l.salvage = capture_salvage();
+  if (l.salvage)
+    l.slot = l.salvage->keep(self, name, region ? region->first : -1, region ? region->second : 0);
+  try {
+    self.teardown([capture](Trap& t) { end_capture(t, *capture); });
+  } catch (...) {
+    // Out of memory: the capture ends here, and the trap with it.
+    if (l.salvage) l.salvage->forget(l.slot);
+    (void)capture->end();
+    throw;
+  }
+  // Only the teardown holds it now: a trapped exit below skips this frame.
+  capture.reset();
+  self.next();
+}
+
+}  // namespace trap::detail
