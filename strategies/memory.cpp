@@ -32,17 +32,6 @@ thread_local int mine[2] = {0, 0};
 
 int index_of(int fd) { return fd == 2 ? 1 : 0; }
 
-// Whether @p b holds output it has not passed on (its put area). The
-// standard streams' buffers synchronised with stdio never do.
-bool holds_output(std::streambuf* b) {
-  struct Peek : std::streambuf {
-    static bool pending(std::streambuf* b) {
-      return b && (b->*&Peek::pptr)() != (b->*&Peek::pbase)();
-    }
-  };
-  return Peek::pending(b);
-}
-
 class Router final : public UnbufferedStreambuf {
  public:
   explicit Router(int fd) : fd_(fd) {}
@@ -55,7 +44,7 @@ class Router final : public UnbufferedStreambuf {
     ++users_;
     if (os.rdbuf() == this) return nullptr;
     // What the replaced buffer holds goes where it was going.
-    if (holds_output(os.rdbuf())) os.flush();
+    if (may_hold_output(os)) os.flush();
     if (spare_.empty()) spare_.push_back(std::make_unique<std::streambuf*>(nullptr));
     links_.push_back(std::move(spare_.back()));
     spare_.pop_back();

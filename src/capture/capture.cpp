@@ -114,8 +114,6 @@ std::string temp_dir() {
   return "/tmp";
 }
 
-namespace {
-
 // Whether flushing @p os could pass anything on. libstdc++'s standard
 // streams, synchronised with stdio, hold nothing themselves: their flush
 // is the FILE's, which flush_streams() makes only when it holds output.
@@ -128,8 +126,6 @@ bool may_hold_output(std::ostream& os) {
 #endif
   return true;
 }
-
-}  // namespace
 
 void flush_streams(int fd) {
   // The common case costs no call into the streams: nothing is pending.

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <iosfwd>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,6 +25,9 @@ namespace trap::detail {
 /// Flushes what C stdio and the iostreams hold for descriptor @p fd (1 or 2),
 /// so that nothing lands on the wrong side of a diversion.
 void flush_streams(int fd);
+/// Whether flushing @p os could pass anything on (false for libstdc++'s
+/// standard streams synchronised with stdio, whose flush is their FILE's).
+bool may_hold_output(std::ostream& os);
 
 /// While fd-level captures divert @p fd, the descriptor that still reaches
 /// where @p fd went before the outermost one; @p fd itself otherwise.
