@@ -32,15 +32,17 @@ thread_local int mine[2] = {0, 0};
 
 int index_of(int fd) { return fd == 2 ? 1 : 0; }
 
+// Its state is kept under the lock of its stream's buffer chain: one lock
+// taken per begin and end, for both.
 class Router final : public UnbufferedStreambuf {
  public:
-  explicit Router(int fd) : fd_(fd) {}
+  explicit Router(int fd) : fd_(fd), chain_(buffer_chain(fd)) {}
 
   // Makes the router live on its stream if it is not: a swap made after it
   // (a tempfile capture) took the stream over. Returns the chain slot, or
   // nullptr if the router was live already.
   std::streambuf** enter(std::ostream& os) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(chain_.mutex());
     ++users_;
     if (os.rdbuf() == this) return nullptr;
     // What the replaced buffer holds goes where it was going.
@@ -49,7 +51,7 @@ class Router final : public UnbufferedStreambuf {
     links_.push_back(std::move(spare_.back()));
     spare_.pop_back();
     std::streambuf** slot = links_.back().get();
-    buffer_chain(fd_).enter(
+    chain_.enter_locked(
         slot, static_cast<std::streambuf*>(this), [&] { return os.rdbuf(); },
         [&](std::streambuf* b) { os.rdbuf(b); });
     return slot;
@@ -59,19 +61,19 @@ class Router final : public UnbufferedStreambuf {
   // (this keeps nesting with tempfile in order on one thread); otherwise
   // the router must stay live for them, and the link goes with the last.
   void leave(std::ostream& os, std::streambuf** slot, int still_mine) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(chain_.mutex());
     --users_;
     const bool others = users_ > still_mine;
     auto set = [&](std::streambuf* b) { os.rdbuf(b); };
     if (slot && !others) {
-      buffer_chain(fd_).leave(slot, set);
+      chain_.leave_locked(slot, set);
       auto it = std::find_if(links_.begin(), links_.end(),
                              [&](const auto& p) { return p.get() == slot; });
       if (it != links_.end()) retire(it);
     }
     if (users_ == 0) {
       while (!links_.empty()) {
-        buffer_chain(fd_).leave(links_.back().get(), set);
+        chain_.leave_locked(links_.back().get(), set);
         retire(links_.end() - 1);
       }
     }
@@ -83,7 +85,7 @@ class Router final : public UnbufferedStreambuf {
   std::streamsize xsputn(const char* s, std::streamsize n) override {
     StopShield shield;  // a stop must not land halfway through a string's growth
     if (std::streambuf* to = route[index_of(fd_)]) return to->sputn(s, n);
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(chain_.mutex());
     std::streambuf* to = fallback_locked();
     return to ? to->sputn(s, n) : 0;
   }
@@ -91,7 +93,7 @@ class Router final : public UnbufferedStreambuf {
   int sync() override {
     StopShield shield;
     if (std::streambuf* to = route[index_of(fd_)]) return to->pubsync();
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(chain_.mutex());
     std::streambuf* to = fallback_locked();
     return to ? to->pubsync() : 0;
   }
@@ -99,9 +101,7 @@ class Router final : public UnbufferedStreambuf {
  private:
   // What the router replaced at its newest link, for threads that capture
   // nothing.
-  std::streambuf* fallback_locked() {
-    return links_.empty() ? nullptr : buffer_chain(fd_).read(links_.back().get());
-  }
+  std::streambuf* fallback_locked() { return links_.empty() ? nullptr : *links_.back().get(); }
 
   using Link = std::unique_ptr<std::streambuf*>;
 
@@ -116,7 +116,7 @@ class Router final : public UnbufferedStreambuf {
   }
 
   const int fd_;
-  std::mutex mutex_;
+  SwapChain<std::streambuf*>& chain_;
   int users_ = 0;
   std::vector<Link> links_;
   std::vector<Link> spare_;  // links that ended, kept for reuse

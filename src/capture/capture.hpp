@@ -17,6 +17,7 @@
 
 #include <trap/builder.hpp>
 
+#include "capture/block_cache.hpp"
 #include "capture/salvage.hpp"
 #include "posix/fd.hpp"
 
@@ -59,13 +60,32 @@ class SwapChain {
   template <class Get, class Set>
   void enter(T* slot, T mine, Get get, Set set) {
     std::lock_guard lock(mutex_);
-    *slot = get();
-    set(mine);
-    slots_.push_back(slot);
+    enter_locked(slot, mine, get, set);
   }
   template <class Set>
   void leave(T* slot, Set set) {
     std::lock_guard lock(mutex_);
+    leave_locked(slot, set);
+  }
+  /// What *slot holds now (leave() may update a slot of another swap).
+  T read(const T* slot) {
+    std::lock_guard lock(mutex_);
+    return *slot;
+  }
+
+  /// The chain's lock, for a user that keeps state of its own beside the
+  /// chain (memory's router): under it, call the *_locked members.
+  std::mutex& mutex() { return mutex_; }
+  /// enter(), with mutex() held.
+  template <class Get, class Set>
+  void enter_locked(T* slot, T mine, Get get, Set set) {
+    *slot = get();
+    set(mine);
+    slots_.push_back(slot);
+  }
+  /// leave(), with mutex() held.
+  template <class Set>
+  void leave_locked(T* slot, Set set) {
     for (std::size_t i = 0; i < slots_.size(); ++i) {
       if (slots_[i] != slot) continue;
       if (i + 1 < slots_.size())
@@ -75,11 +95,6 @@ class SwapChain {
       slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(i));
       return;
     }
-  }
-  /// What *slot holds now (leave() may update a slot of another swap).
-  T read(const T* slot) {
-    std::lock_guard lock(mutex_);
-    return *slot;
   }
 
  private:
@@ -265,11 +280,18 @@ bool standard_fd_open(const Trap& trap, int fd);
 /// layer. A failure to begin is the trap's untrappable exception.
 void spring_capture(Trap& self, std::string_view name, std::shared_ptr<Capture> capture);
 
+/// Registers the end of @p capture (end_capture()) as a teardown of
+/// @p self. Declared here, defined by the engine, which keeps the record.
+void add_capture_teardown(Trap& self, std::shared_ptr<Capture> capture);
+/// Ends @p capture and sets its accessor on @p t: the teardown of a capture
+/// that spring_capture() began.
+void end_capture(Trap& t, Capture& capture);
+
 /// The StrategyFn of a Capture type (see spring_capture()).
 template <class C, class... Args>
 StrategyFn strategy_of(Args... args) {
   return BuiltinStrategy{[=](Trap& self, std::string_view name, int fd) {
-    spring_capture(self, name, std::make_shared<C>(fd, args...));
+    spring_capture(self, name, std::allocate_shared<C>(CachedAllocator<C>{}, fd, args...));
   }};
 }
 

@@ -22,7 +22,8 @@ struct OpenFds {
 };
 thread_local OpenFds open_fds;
 
-// The teardown of a capture: ends it and sets its accessor.
+}  // namespace
+
 void end_capture(Trap& t, Capture& c) {
   Capture::Layering& l = c.layering;
   if (l.salvage) l.salvage->forget(l.slot);
@@ -35,8 +36,6 @@ void end_capture(Trap& t, Capture& c) {
     text.insert(0, v->string());
   t.set(l.accessor, Value(std::move(text)));
 }
-
-}  // namespace
 
 bool standard_fd_open(const Trap& trap, int fd) {
   if (fd < 0 || fd > 2) return posix::is_open(fd);
@@ -79,7 +78,7 @@ void spring_capture(Trap& self, std::string_view name, std::shared_ptr<Capture> 
   if (l.salvage)
     l.slot = l.salvage->keep(self, name, region ? region->first : -1, region ? region->second : 0);
   try {
-    self.teardown([capture](Trap& t) { end_capture(t, *capture); });
+    add_capture_teardown(self, capture);
   } catch (...) {
     // Out of memory: the capture ends here, and the trap with it.
     if (l.salvage) l.salvage->forget(l.slot);

@@ -57,9 +57,10 @@ void bad_layer_argument(std::string_view layer, std::string_view arg, std::strin
 Registry& Registry::get() {
   // Never destroyed: static trappers unregister from it while the program
   // exits, in an order no one controls.
+  // A guarded static rather than std::call_once: its check on every call
+  // after the first is one load.
   static Registry& r = *new Registry;
-  static std::once_flag strategies_once;
-  std::call_once(strategies_once, [] {
+  static const bool strategies_made = [] {
     r.strategies.emplace("tempfile", tempfile_strategy());
     r.strategies.emplace("dup2", dup2_strategy());
     r.strategies.emplace("pipe", pipe_strategy());
@@ -68,7 +69,9 @@ Registry& Registry::get() {
     // Test::Trap's names for the same behaviour, for tests ported from Perl.
     r.strategies.emplace("systemsafe", dup2_strategy());
     r.strategies.emplace("perlio", memory_strategy());
-  });
+    return true;
+  }();
+  (void)strategies_made;
   return r;
 }
 
@@ -125,7 +128,36 @@ LayerStack Registry::resolve_locked(const Trapper& t, std::span<const std::strin
   return out;
 }
 
+namespace {
+
+// The specs this thread resolved lately, for the registry generation then:
+// a trap with the same spec resolves with no lock and no map lookup.
+struct ResolvedMemo {
+  const Trapper* trapper = nullptr;
+  std::uint64_t generation = 0;
+  std::string spec;
+  Registry::Resolved resolved;
+};
+thread_local ResolvedMemo resolved_memo[4];
+thread_local unsigned next_memo = 0;
+
+}  // namespace
+
 Registry::Resolved Registry::resolve(const Trapper& t, std::string_view spec) {
+  const std::uint64_t now = generation.load();
+  for (const ResolvedMemo& m : resolved_memo)
+    if (m.trapper == &t && m.generation == now && m.spec == spec) return m.resolved;
+  Resolved r = resolve_shared(t, spec);
+  ResolvedMemo& m = resolved_memo[next_memo++ % 4];
+  m.trapper = nullptr;  // unusable until it is whole
+  m.spec = spec;
+  m.resolved = r;
+  m.generation = now;
+  m.trapper = &t;
+  return r;
+}
+
+Registry::Resolved Registry::resolve_shared(const Trapper& t, std::string_view spec) {
   std::shared_lock lock(mutex);
   {
     std::lock_guard c(cache_mutex);

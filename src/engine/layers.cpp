@@ -301,8 +301,10 @@ void apply_output_layer(Trap& self, const std::string& name, int fd, const Strat
 
 Trapper& standard() {
   static Trapper t("trap::standard");
-  static std::once_flag once;
-  std::call_once(once, [] { detail::register_standard(t); });
+  // A guarded static rather than std::call_once: its check on every call
+  // after the first is one load.
+  static const bool registered = (detail::register_standard(t), true);
+  (void)registered;
   return t;
 }
 

@@ -110,10 +110,23 @@ struct Registry {
   static StateHandle& handle(Trap& t) { return t.s_; }
   static const StateHandle& handle(const Trap& t) { return t.s_; }
 
-  // The resolved stack for `default` + spec, cached per trapper and spec.
+  // The resolved stack for `default` + spec, cached per trapper and spec,
+  // and remembered per thread.
   Resolved resolve(const Trapper& t, std::string_view spec);
+  // The same from the cache shared by all threads.
+  Resolved resolve_shared(const Trapper& t, std::string_view spec);
   // Resolves a list of layer specs; callers hold `mutex`.
   LayerStack resolve_locked(const Trapper& t, std::span<const std::string> specs) const;
+};
+
+class Capture;
+
+/// One teardown of a springing trap: a layer's function, or the end of one
+/// of the trap's captures (which takes no allocation to register).
+struct Teardown {
+  Function<void(Trap&)> fn;
+  std::shared_ptr<Capture> capture;  // if set, fn is empty
+  void operator()(Trap& t) const;
 };
 
 /// The record of one trap and, while it springs, its machinery.
@@ -129,7 +142,7 @@ struct TrapState {
   std::shared_ptr<const std::vector<std::string>> layer_names;  // kept for diag_all
   std::size_t pos = 0;
   const FunctionRef<Value(Trap&)>* code = nullptr;
-  std::vector<Function<void(Trap&)>> teardowns;
+  std::vector<Teardown> teardowns;
   std::vector<std::string> exceptions;
   bool springing = false;
   int pid = 0;  // the process that sprang it
@@ -148,6 +161,15 @@ struct TrapState {
   const Value* find(std::string_view name) const;
 };
 
+/// Whether accessor name @p key is @p name. Names differ in their length
+/// or in their last letter ("stdout", "stderr", "return"): those are
+/// compared first, inline.
+inline bool same_name(const std::string& key, std::string_view name) noexcept {
+  const std::size_t n = name.size();
+  return key.size() == n &&
+         (n == 0 || (key[n - 1] == name[n - 1] && key.compare(0, n - 1, name.data(), n - 1) == 0));
+}
+
 /// The std::shared_ptr a StateHandle keeps (call refresh() after changing it).
 inline std::shared_ptr<TrapState>& shared_state(StateHandle& h) {
   return *std::launder(reinterpret_cast<std::shared_ptr<TrapState>*>(h.storage()));
@@ -156,6 +178,9 @@ inline std::shared_ptr<TrapState>& shared_state(StateHandle& h) {
 inline const std::shared_ptr<TrapState>& shared_state(const StateHandle& h) {
   return shared_state(const_cast<StateHandle&>(h));
 }
+/// A fresh record, taken from the ones this thread kept of ended traps
+/// (their vectors' room made already) when it has one.
+std::shared_ptr<TrapState> new_trap_state();
 /// A handle on @p state.
 StateHandle make_state_handle(std::shared_ptr<TrapState> state);
 

@@ -4,6 +4,7 @@
 #include <cxxabi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <trap/builder.hpp>
@@ -19,7 +20,7 @@ namespace detail {
 
 Value* TrapState::find(std::string_view name) {
   for (auto& [k, v] : values)
-    if (k == name) return &v;
+    if (same_name(k, name)) return &v;
   return nullptr;
 }
 
@@ -149,7 +150,7 @@ Trap Trapper::spring_(std::string_view spec, detail::FunctionRef<Value(Trap&)> c
   detail::StopShield shield;
   auto resolved = detail::Registry::get().resolve(*this, spec);
   const int saved_errno = errno;
-  auto owner = std::make_shared<TrapState>();
+  auto owner = detail::new_trap_state();
   TrapState* st = owner.get();
   st->trapper = this;
   st->layers = std::move(resolved.stack);
@@ -157,7 +158,7 @@ Trap Trapper::spring_(std::string_view spec, detail::FunctionRef<Value(Trap&)> c
   // stdout, stderr, warn, ...) and for about one teardown each: no
   // reallocation while springing.
   st->values.reserve(8);
-  st->teardowns.reserve(st->layers->size());
+  st->teardowns.reserve(std::max<std::size_t>(8, st->layers->size()));
   st->layer_names = std::move(resolved.names);
   st->pos = st->layers->size();
   st->code = &code;
@@ -201,7 +202,7 @@ Trap& last() {
 
 // ------------------------------------------------------------ construction
 
-Trap::Trap() : s_(detail::make_state_handle(std::make_shared<TrapState>())) {
+Trap::Trap() : s_(detail::make_state_handle(detail::new_trap_state())) {
   s_->trapper = &standard();
 }
 Trap::Trap(detail::StateHandle state) noexcept : s_(std::move(state)) {}
@@ -265,7 +266,8 @@ thread_local unsigned next_plain = 0;
 
 bool known_plain(const Trapper* t, std::uint64_t generation, std::string_view name) {
   for (const PlainAccessor& p : plain_accessors)
-    if (p.trapper == t && p.generation == generation && p.name == name) return true;
+    if (p.trapper == t && p.generation == generation && detail::same_name(p.name, name))
+      return true;
   return false;
 }
 
@@ -319,7 +321,20 @@ void Trap::teardown(detail::Function<void()> fn) {
 
 void Trap::teardown(detail::Function<void(Trap&)> fn) {
   if (!s_->springing) throw UsageError("teardown() called outside a springing trap");
-  s_->teardowns.push_back(std::move(fn));
+  s_->teardowns.push_back({std::move(fn), nullptr});
+}
+
+void detail::add_capture_teardown(Trap& self, std::shared_ptr<Capture> capture) {
+  auto& st = *Registry::state(self);
+  if (!st.springing) throw UsageError("teardown() called outside a springing trap");
+  st.teardowns.push_back({nullptr, std::move(capture)});
+}
+
+void detail::Teardown::operator()(Trap& t) const {
+  if (capture)
+    end_capture(t, *capture);
+  else
+    fn(t);
 }
 
 void Trap::exception(std::string message) {
