@@ -25,8 +25,9 @@
 namespace trap::detail {
 namespace {
 
-// This thread's innermost memory capture of fd 1 and fd 2.
-thread_local std::streambuf* route[2] = {nullptr, nullptr};
+// Where this thread's innermost memory capture of fd 1 and fd 2 keeps its
+// output: a string, appended to.
+thread_local std::string* route[2] = {nullptr, nullptr};
 // How many memory captures this thread has active, per stream.
 thread_local int mine[2] = {0, 0};
 
@@ -84,15 +85,18 @@ class Router final : public UnbufferedStreambuf {
   // lands after it is released.
   std::streamsize xsputn(const char* s, std::streamsize n) override {
     StopShield shield;  // a stop must not land halfway through a string's growth
-    if (std::streambuf* to = route[index_of(fd_)]) return to->sputn(s, n);
+    if (std::string* to = route[index_of(fd_)]) {
+      to->append(s, static_cast<std::size_t>(n));
+      return n;
+    }
     std::lock_guard lock(chain_.mutex());
     std::streambuf* to = fallback_locked();
     return to ? to->sputn(s, n) : 0;
   }
 
   int sync() override {
+    if (route[index_of(fd_)]) return 0;  // a string holds nothing back
     StopShield shield;
-    if (std::streambuf* to = route[index_of(fd_)]) return to->pubsync();
     std::lock_guard lock(chain_.mutex());
     std::streambuf* to = fallback_locked();
     return to ? to->pubsync() : 0;
@@ -128,21 +132,6 @@ Router& router(int fd) {
   return fd == 2 ? *err : *out;
 }
 
-// Where one capture's output goes: a string, appended to.
-class StringSink final : public UnbufferedStreambuf {
- public:
-  std::string take() { return std::move(text_); }
-
- protected:
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
-    text_.append(s, static_cast<std::size_t>(n));
-    return n;
-  }
-
- private:
-  std::string text_;
-};
-
 class MemoryCapture final : public Capture {
  public:
   using Capture::Capture;
@@ -159,7 +148,7 @@ class MemoryCapture final : public Capture {
     // may be making the router live on it.
     slot_ = router(fd()).enter(os);
     outer_ = route[i];
-    route[i] = &buf_;
+    route[i] = &text_;
     ++mine[i];
     return true;
   }
@@ -170,11 +159,11 @@ class MemoryCapture final : public Capture {
     route[i] = outer_;
     --mine[i];
     router(fd()).leave(os, slot_, mine[i]);
-    return buf_.take();
+    return std::move(text_);
   }
 
-  StringSink buf_;
-  std::streambuf* outer_ = nullptr;
+  std::string text_;
+  std::string* outer_ = nullptr;
   std::streambuf** slot_ = nullptr;
 };
 

@@ -161,13 +161,16 @@ struct TrapState {
   const Value* find(std::string_view name) const;
 };
 
-/// Whether accessor name @p key is @p name. Names differ in their length
-/// or in their last letter ("stdout", "stderr", "return"): those are
-/// compared first, inline.
+/// Whether accessor name @p key is @p name. Names are short and differ in
+/// their length or their last letters ("stdout", "stderr", "return"):
+/// compared inline, from the end.
 inline bool same_name(const std::string& key, std::string_view name) noexcept {
-  const std::size_t n = name.size();
-  return key.size() == n &&
-         (n == 0 || (key[n - 1] == name[n - 1] && key.compare(0, n - 1, name.data(), n - 1) == 0));
+  std::size_t i = name.size();
+  if (key.size() != i) return false;
+  const char* k = key.data();
+  const char* n = name.data();
+  while (i > 0 && k[i - 1] == n[i - 1]) --i;
+  return i == 0;
 }
 
 /// The std::shared_ptr a StateHandle keeps (call refresh() after changing it).
