@@ -254,6 +254,12 @@ void Builder::layer(Trapper& trapper, std::string_view name, LayerFn fn, LayerAr
       std::string(name),
       detail::LayerDef{[shared, check = std::move(check)](const Trapper&, std::string_view arg) {
         if (check) check(arg);
+        // A plain function (the standard layers) is called directly: one
+        // indirection less on every trap.
+        using Plain = void (*)(Trap&, std::string_view);
+        if (const Plain* plain = shared->target<Plain>(); plain && *plain)
+          return std::vector<LayerImpl>{
+              [f = *plain, a = std::string(arg)](Trap& self) { f(self, a); }};
         return std::vector<LayerImpl>{
             [shared, a = std::string(arg)](Trap& self) { (*shared)(self, a); }};
       }});
