@@ -16,17 +16,27 @@
 #include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
+// ThreadSanitizer's runtime defines operator new itself, in a library that
+// cannot be overridden: there the traps run (and are checked for races)
+// but their allocations are not counted.
+#if defined(__SANITIZE_THREAD__)
+#define TRAP_TEST_COUNTS_ALLOCATIONS 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TRAP_TEST_COUNTS_ALLOCATIONS 0
+#endif
+#endif
+#ifndef TRAP_TEST_COUNTS_ALLOCATIONS
+#define TRAP_TEST_COUNTS_ALLOCATIONS 1
+#endif
+
 namespace {
+
+constexpr bool kCounts = TRAP_TEST_COUNTS_ALLOCATIONS;
 
 // Allocations made on this thread while counting is on.
 thread_local bool counting = false;
 thread_local long allocations = 0;
-
-void* counted_new(std::size_t size) {
-  if (counting) ++allocations;
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
 
 // How many allocations @p fn makes on this thread.
 template <class F>
@@ -49,12 +59,22 @@ trap::Trap memory_trap() {
 
 }  // namespace
 
+#if TRAP_TEST_COUNTS_ALLOCATIONS
+namespace {
+void* counted_new(std::size_t size) {
+  if (counting) ++allocations;
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+}  // namespace
+
 void* operator new(std::size_t size) { return counted_new(size); }
 void* operator new[](std::size_t size) { return counted_new(size); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#endif
 
 BOOST_AUTO_TEST_CASE(a_memory_trap_allocates_nothing_after_the_first) {
   for (int i = 0; i < 3; ++i) (void)memory_trap();
@@ -66,7 +86,7 @@ BOOST_AUTO_TEST_CASE(a_memory_trap_allocates_nothing_after_the_first) {
     }
   });
   BOOST_TEST(right);
-  BOOST_TEST(n == 0);
+  if (kCounts) BOOST_TEST(n == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_flow_trap_allocates_nothing_after_the_first) {
@@ -79,7 +99,7 @@ BOOST_AUTO_TEST_CASE(a_flow_trap_allocates_nothing_after_the_first) {
     }
   });
   BOOST_TEST(right);
-  BOOST_TEST(n == 0);
+  if (kCounts) BOOST_TEST(n == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_record_used_again_keeps_nothing_of_its_last_trap) {
