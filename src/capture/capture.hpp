@@ -281,8 +281,9 @@ bool standard_fd_open(const Trap& trap, int fd);
 void spring_capture(Trap& self, std::string_view name, std::shared_ptr<Capture> capture);
 
 /// Registers the end of @p capture (end_capture()) as a teardown of
-/// @p self. Declared here, defined by the engine, which keeps the record.
-void add_capture_teardown(Trap& self, std::shared_ptr<Capture> capture);
+/// @p self, which then holds it (taken from @p capture only on success).
+/// Declared here, defined by the engine, which keeps the record.
+void add_capture_teardown(Trap& self, std::shared_ptr<Capture>&& capture);
 /// Ends @p capture and sets its accessor on @p t: the teardown of a capture
 /// that spring_capture() began.
 void end_capture(Trap& t, Capture& capture);

@@ -78,15 +78,15 @@ void spring_capture(Trap& self, std::string_view name, std::shared_ptr<Capture> 
   if (l.salvage)
     l.slot = l.salvage->keep(self, name, region ? region->first : -1, region ? region->second : 0);
   try {
-    add_capture_teardown(self, capture);
+    // Only the teardown holds it then: a trapped exit below skips this
+    // frame.
+    add_capture_teardown(self, std::move(capture));
   } catch (...) {
     // Out of memory: the capture ends here, and the trap with it.
     if (l.salvage) l.salvage->forget(l.slot);
     (void)capture->end();
     throw;
   }
-  // Only the teardown holds it now: a trapped exit below skips this frame.
-  capture.reset();
   self.next();
 }
 

@@ -324,9 +324,11 @@ void Trap::teardown(detail::Function<void(Trap&)> fn) {
   s_->teardowns.push_back({std::move(fn), nullptr});
 }
 
-void detail::add_capture_teardown(Trap& self, std::shared_ptr<Capture> capture) {
+void detail::add_capture_teardown(Trap& self, std::shared_ptr<Capture>&& capture) {
   auto& st = *Registry::state(self);
   if (!st.springing) throw UsageError("teardown() called outside a springing trap");
+  // Room first: taken only once nothing can throw.
+  st.teardowns.reserve(st.teardowns.size() + 1);
   st.teardowns.push_back({nullptr, std::move(capture)});
 }
 
