@@ -30,6 +30,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -234,6 +235,11 @@ void bind_child_calls() {
     std::condition_variable unwaited;
     unwaited.notify_one();  // pthread_cond_signal, as the capture lock's release calls it
     create_capture_state();
+    // std::ostream's sentry and the fflush of std::clog's stdio buffer, as
+    // a warn layer's flush calls them: libstdc++'s own lazy bindings (the
+    // first two in a child cost about 17 page faults). What it flushes, the
+    // fork would have flushed anyway.
+    std::clog.flush();
     return true;
   }();
   (void)bound;
