@@ -235,6 +235,7 @@ void bind_child_calls() {
     std::condition_variable unwaited;
     unwaited.notify_one();  // pthread_cond_signal, as the capture lock's release calls it
     create_capture_state();
+    (void)fallback_output_strategy();
     // std::ostream's sentry and the fflush of std::clog's stdio buffer, as
     // a warn layer's flush calls them: libstdc++'s own lazy bindings (the
     // first two in a child cost about 17 page faults). What it flushes, the
@@ -243,6 +244,18 @@ void bind_child_calls() {
     return true;
   }();
   (void)bound;
+}
+
+// The standard captures' teardowns read their accessor (Trap::get), whose
+// memo of plain accessors is this thread's: filled here, so that a child
+// neither registers the memo's destructor (the C library's thread-exit
+// list, the dynamic linker's lock: about five page faults) nor allocates
+// its entries. Only on the standard trapper, whose stdout and stderr are
+// plain values: reading them has no effect.
+void learn_capture_accessors(const Trap& self) {
+  if (&self.trapper() != &standard()) return;
+  (void)self.get("stdout");
+  (void)self.get("stderr");
 }
 
 void warn_if_threaded() {
@@ -410,6 +423,7 @@ void fork_layer(Trap& self, std::string_view style) {
 void fork_plain(Trap& self, bool warn) {
   if (warn) warn_if_threaded();
   bind_child_calls();
+  learn_capture_accessors(self);
   flush_streams(1);
   flush_streams(2);
   ForkedChild& c = forked_child(self, true);
