@@ -293,14 +293,16 @@ const StrategyFn* find_strategy_ptr_locked(std::string_view spec) {
   throw UsageError("No capture strategy found for " + list);
 }
 
+const StrategyFn& fallback_output_strategy() {
+  static const StrategyFn fallback = dup2_strategy();
+  return fallback;
+}
+
 void apply_output_layer(Trap& self, const std::string& name, int fd, const StrategyFn* chosen) {
   self.set(name, Value(""));
   const StrategyFn* s = chosen;
   if (!s) s = Registry::state(self)->default_strategy.get();
-  if (!s) {
-    static const StrategyFn fallback = dup2_strategy();
-    s = &fallback;
-  }
+  if (!s) s = &fallback_output_strategy();
   // Perl: a closed handle is not trapped. Built-in strategies find that
   // out on their own, without an extra system call.
   if (!s->target<BuiltinStrategy>() && !posix::is_open(fd)) {
