@@ -223,11 +223,11 @@ bool fork_disabled() {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
-// The library calls a fork trap's child makes through libstdc++'s own lazy
-// bindings (a program linked with trap binds its own calls at start, see
-// CMakeLists.txt), made once in the parent: a child inherits the binding,
-// where it would otherwise look the symbol up again in every child (about
-// four page faults each). Harmless calls on objects of its own.
+// What a fork trap's child would otherwise do first in every child, done
+// once in the parent: the lazy bindings of libstdc++'s own calls (the
+// library binds its calls at start, see CMakeLists.txt; each binding in a
+// child costs about four page faults) and the objects made on first use.
+// Harmless calls on objects of its own.
 void bind_child_calls() {
   static const bool bound = [] {
     std::ostream unbuffered(nullptr);
@@ -235,11 +235,9 @@ void bind_child_calls() {
     std::condition_variable unwaited;
     unwaited.notify_one();  // pthread_cond_signal, as the capture lock's release calls it
     create_capture_state();
-    (void)fallback_output_strategy();
-    // std::ostream's sentry and the fflush of std::clog's stdio buffer, as
-    // a warn layer's flush calls them: libstdc++'s own lazy bindings (the
-    // first two in a child cost about 17 page faults). What it flushes, the
-    // fork would have flushed anyway.
+    (void)fallback_output_strategy();  // a static: its destructor registered here
+    // std::ostream's sentry and std::clog's fflush, as a capture's flush of
+    // std::clog under a warn layer calls them. The fork flushes it anyway.
     std::clog.flush();
     return true;
   }();
