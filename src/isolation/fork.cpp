@@ -246,10 +246,9 @@ void bind_child_calls() {
 
 // The standard captures' teardowns read their accessor (Trap::get), whose
 // memo of plain accessors is this thread's: filled here, so that a child
-// neither registers the memo's destructor (the C library's thread-exit
-// list, the dynamic linker's lock: about five page faults) nor allocates
-// its entries. Only on the standard trapper, whose stdout and stderr are
-// plain values: reading them has no effect.
+// neither registers the memo's destructor (the C library's thread-exit list,
+// the dynamic linker's lock) nor allocates its entries. Only on the standard
+// trapper, whose stdout and stderr are plain values: reading has no effect.
 void learn_capture_accessors(const Trap& self) {
   if (&self.trapper() != &standard()) return;
   (void)self.get("stdout");
@@ -422,6 +421,7 @@ void fork_plain(Trap& self, bool warn) {
   if (warn) warn_if_threaded();
   bind_child_calls();
   learn_capture_accessors(self);
+  (void)caught_exception();  // the child's exit frames find this thread's globals known
   flush_streams(1);
   flush_streams(2);
   ForkedChild& c = forked_child(self, true);
