@@ -34,5 +34,9 @@ const StrategyFn* find_strategy_ptr_locked(std::string_view spec);
 /// strategy of the layer's argument, if any; else the one an `output` layer
 /// above set; else dup2. A closed descriptor is not captured and reads "".
 void apply_output_layer(Trap& self, const std::string& name, int fd, const StrategyFn* chosen);
+/// The strategy of an output layer with none chosen (dup2), made on first
+/// use. The fork layer makes it in the parent: a child that made it would
+/// register its destructor with the C library (a page fault there).
+const StrategyFn& fallback_output_strategy();
 
 }  // namespace trap::detail

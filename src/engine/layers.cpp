@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
 // The standard trapper: Test::Trap's layers and accessors.
 #include <cxxabi.h>
+#include <stdio_ext.h>
 
+#include <cstdio>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -105,6 +107,17 @@ class WarnBuf final : public UnbufferedStreambuf {
   std::string partial_;
 };
 
+// What std::clog.flush() would pass on, passed on; without a call into the
+// stream when nothing can be pending (its buffer is libstdc++'s stdio one
+// and stderr holds nothing): in a fork trap's child, each page of stream
+// and stdio code run first is a page fault.
+void flush_clog() {
+  if (may_hold_output(std::clog))
+    std::clog.flush();
+  else if (__fpending(stderr) > 0)
+    std::fflush(stderr);
+}
+
 // std::clog's buffer while a warn layer is active on any thread: each
 // thread's output goes to its own innermost warn layer, and that of a
 // thread without one where std::clog went before. So warn layers on
@@ -116,7 +129,7 @@ class WarnRouter final : public UnbufferedStreambuf {
   void enter() {
     std::lock_guard lock(mutex_);
     if (users_++ > 0) return;
-    std::clog.flush();
+    flush_clog();
     saved_ = std::clog.rdbuf(this);
   }
   void leave() {
@@ -185,7 +198,7 @@ void warn_layer(Trap& self, std::string_view) {
   // thread), and this thread must see it made.
   WarnRouter& router = warn_router();
   auto buf = std::make_shared<WarnBuf>(warn_route);
-  std::clog.flush();
+  flush_clog();
   router.enter();
   warn_route = buf.get();
   self.set("warn", Array{});
@@ -280,14 +293,16 @@ const StrategyFn* find_strategy_ptr_locked(std::string_view spec) {
   throw UsageError("No capture strategy found for " + list);
 }
 
+const StrategyFn& fallback_output_strategy() {
+  static const StrategyFn fallback = dup2_strategy();
+  return fallback;
+}
+
 void apply_output_layer(Trap& self, const std::string& name, int fd, const StrategyFn* chosen) {
   self.set(name, Value(""));
   const StrategyFn* s = chosen;
   if (!s) s = Registry::state(self)->default_strategy.get();
-  if (!s) {
-    static const StrategyFn fallback = dup2_strategy();
-    s = &fallback;
-  }
+  if (!s) s = &fallback_output_strategy();
   // Perl: a closed handle is not trapped. Built-in strategies find that
   // out on their own, without an extra system call.
   if (!s->target<BuiltinStrategy>() && !posix::is_open(fd)) {

@@ -43,7 +43,17 @@ struct EhGlobals {
   unsigned int uncaught_exceptions;
 };
 
-EhGlobals* eh_globals() noexcept { return reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals()); }
+// They stay at one address all the thread's life, and in a child it forks
+// (where it goes on): kept, so that a fork trap's child, which the parent
+// asked first (fork.cpp), runs none of the ABI's code for them (three
+// pages of code, each a page fault).
+thread_local EhGlobals* this_thread_eh_globals = nullptr;
+
+EhGlobals* eh_globals() noexcept {
+  EhGlobals* g = this_thread_eh_globals;
+  if (!g) g = this_thread_eh_globals = reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
+  return g;
+}
 
 using ExitFn = void (*)(int);
 

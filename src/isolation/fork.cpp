@@ -30,6 +30,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -222,11 +223,11 @@ bool fork_disabled() {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
-// The library calls a fork trap's child makes through libstdc++'s own lazy
-// bindings (a program linked with trap binds its own calls at start, see
-// CMakeLists.txt), made once in the parent: a child inherits the binding,
-// where it would otherwise look the symbol up again in every child (about
-// four page faults each). Harmless calls on objects of its own.
+// What a fork trap's child would otherwise do first in every child, done
+// once in the parent: the lazy bindings of libstdc++'s own calls (the
+// library binds its calls at start, see CMakeLists.txt; each binding in a
+// child costs about four page faults) and the objects made on first use.
+// Harmless calls on objects of its own.
 void bind_child_calls() {
   static const bool bound = [] {
     std::ostream unbuffered(nullptr);
@@ -234,9 +235,24 @@ void bind_child_calls() {
     std::condition_variable unwaited;
     unwaited.notify_one();  // pthread_cond_signal, as the capture lock's release calls it
     create_capture_state();
+    (void)fallback_output_strategy();  // a static: its destructor registered here
+    // std::ostream's sentry and std::clog's fflush, as a capture's flush of
+    // std::clog under a warn layer calls them. The fork flushes it anyway.
+    std::clog.flush();
     return true;
   }();
   (void)bound;
+}
+
+// The standard captures' teardowns read their accessor (Trap::get), whose
+// memo of plain accessors is this thread's: filled here, so that a child
+// neither registers the memo's destructor (the C library's thread-exit list,
+// the dynamic linker's lock) nor allocates its entries. Only on the standard
+// trapper, whose stdout and stderr are plain values: reading has no effect.
+void learn_capture_accessors(const Trap& self) {
+  if (&self.trapper() != &standard()) return;
+  (void)self.get("stdout");
+  (void)self.get("stderr");
 }
 
 void warn_if_threaded() {
@@ -404,6 +420,8 @@ void fork_layer(Trap& self, std::string_view style) {
 void fork_plain(Trap& self, bool warn) {
   if (warn) warn_if_threaded();
   bind_child_calls();
+  learn_capture_accessors(self);
+  (void)caught_exception();  // the child's exit frames find this thread's globals known
   flush_streams(1);
   flush_streams(2);
   ForkedChild& c = forked_child(self, true);
