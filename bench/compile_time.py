@@ -4,7 +4,9 @@
 
 Usage: bench/compile_time.py OUT.json INCLUDE_DIR...
   Compiles each file of bench/compile/ (a test file with one trap and one
-  test method, and its GoogleTest, doctest and Catch2 peers) as one
+  test method, the same without <iostream>, the floor of the first (only
+  the standard headers trap's public API names), and its GoogleTest,
+  doctest and Catch2 peers) as one
   translation unit, with g++-12 -O0 -std=c++20 -c, to /dev/null, RUNS times
   each, in rounds (every file once per round, in a new random order each
   round), and writes each compilation's wall time and the compiler's user
@@ -22,7 +24,7 @@ import subprocess
 import sys
 import time
 
-FILES = ("trap", "gtest", "doctest", "catch2")
+FILES = ("trap", "trap_noio", "floor", "gtest", "doctest", "catch2")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 

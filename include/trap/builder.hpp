@@ -5,14 +5,14 @@
 #pragma once
 
 #include <any>
-#include <functional>
 #include <map>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <trap/detail/function.hpp>
+#include <trap/detail/unique_ptr.hpp>
 #include <trap/errors.hpp>
 #include <trap/source_location.hpp>
 #include <trap/trap_object.hpp>
@@ -34,32 +34,32 @@ struct Props : std::map<std::string, std::any, std::less<>> {
 /// A layer: applied around the code, it calls `self.next()` (or, if it is
 /// terminating, `self.run()`). @p arg is the text in the spec's parentheses,
 /// empty without them.
-using LayerFn = std::function<void(Trap& self, std::string_view arg)>;
+using LayerFn = detail::Function<void(Trap& self, std::string_view arg)>;
 /// A flexible accessor: computes its value from the trap.
-using AccessorFn = std::function<Value(const Trap& self)>;
+using AccessorFn = detail::Function<Value(const Trap& self)>;
 /// A test callback: @p args holds the argspec's values in order, except
 /// `trap`, which is @p self. Returns the verdict; add diagnostics with
 /// Trap::diag().
-using TestFn = std::function<bool(Trap& self, std::span<const Value> args)>;
+using TestFn = detail::Function<bool(Trap& self, std::span<const Value> args)>;
 /// A capture strategy: diverts descriptor @p fd for the output layer whose
 /// accessor is @p name, calls `self.next()`, and arranges (with a teardown)
 /// to restore the stream and `self.set(name, captured)`.
-using StrategyFn = std::function<void(Trap& self, std::string_view name, int fd)>;
+using StrategyFn = detail::Function<void(Trap& self, std::string_view name, int fd)>;
 /// Checks a layer's argument (the text in the spec's parentheses, empty
 /// without them) when a spec is read, before anything runs: throws
 /// UsageError, naming the layer, the argument and what it takes, for an
 /// argument the layer does not understand.
-using LayerArgCheck = std::function<void(std::string_view arg)>;
+using LayerArgCheck = detail::Function<void(std::string_view arg)>;
 /// A LayerArgCheck for a layer that takes no argument: `:die(x)` is then
 /// `Layer "die" takes no argument, not "x"`.
 LayerArgCheck no_layer_argument(std::string_view layer);
 /// A layer bound to its argument, as layer_implementation() returns it.
-using LayerImpl = std::function<void(Trap& self)>;
+using LayerImpl = detail::Function<void(Trap& self)>;
 /// A plain method of a trapper (such as `quiet` or `diag_all`), callable by
 /// name with Trap::test() and usable by the `on_fail` layer. It reports its
 /// own results and returns whether it passed.
 using MethodFn =
-    std::function<bool(Trap& self, std::span<const Value> args, trap::source_location where)>;
+    detail::Function<bool(Trap& self, std::span<const Value> args, trap::source_location where)>;
 
 /// What Builder::accessor() registers (Perl's named arguments).
 struct AccessorSpec {

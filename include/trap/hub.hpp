@@ -8,13 +8,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <trap/detail/function.hpp>
+#include <trap/detail/unique_ptr.hpp>
 #include <trap/event.hpp>
 #include <trap/source_location.hpp>
 
@@ -33,12 +33,12 @@ struct HubHandle {
 
 /// A filter: returns the event (as it came, changed, or another one) to let
 /// it through, or nothing to drop it.
-using EventFilter = std::function<std::optional<Event>(Hub& hub, Event event)>;
+using EventFilter = detail::Function<std::optional<Event>(Hub& hub, Event event)>;
 /// A listener: sees every event after the formatter, with the hub's running
 /// number of test results. Its return is ignored.
-using EventListener = std::function<void(Hub& hub, const Event& event, std::size_t number)>;
+using EventListener = detail::Function<void(Hub& hub, const Event& event, std::size_t number)>;
 /// Runs once when testing ends (done_testing() or program end).
-using FollowUp = std::function<void(Hub& hub)>;
+using FollowUp = detail::Function<void(Hub& hub)>;
 
 /// Turns events into output. Derive and override write().
 ///

@@ -4,9 +4,10 @@
 # every header a file that includes it reads (-M); the test fails, naming
 # them, if one of the heavy standard headers the core headers were freed of
 # is among them: string streams and file streams, <regex>, <set>,
-# <algorithm>, <charconv>, <locale>, threads and mutexes, and any Boost
-# header. (<functional>, <memory> and <map> come with the registry and the
-# hub, which the umbrella includes.)
+# <algorithm>, <charconv>, <locale>, threads and mutexes, <functional>
+# (std::function and the searchers' <unordered_map>), std::shared_ptr, and
+# any Boost header; with libstdc++, whose std::unique_ptr has a header of
+# its own, <memory> too. (<map> and <any> come with trap::Props.)
 #
 # -DCXX=compiler -DSOURCE_DIR=project -DBINARY_DIR=build -P this file
 cmake_minimum_required(VERSION 3.20)
@@ -20,7 +21,11 @@ if(NOT status EQUAL 0)
 endif()
 string(REGEX REPLACE "[ \\\\\n]+" ";" deps "${deps}")
 set(forbidden sstream istream iostream fstream regex set unordered_set algorithm
-  charconv locale thread mutex shared_mutex condition_variable future)
+  charconv locale thread mutex shared_mutex condition_variable future functional
+  unordered_map bits/std_function.h bits/shared_ptr.h)
+if(deps MATCHES "/bits/unique_ptr.h")
+  list(APPEND forbidden memory)
+endif()
 set(found "")
 foreach(dep IN LISTS deps)
   foreach(name IN LISTS forbidden)

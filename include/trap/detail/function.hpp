@@ -56,7 +56,8 @@ class Function<R(Args...)> {
   requires(!std::is_same_v<std::remove_cvref_t<F>, Function> &&
            std::is_invocable_r_v<R, std::decay_t<F>&, Args...>)
       Function(F&& f) {  // NOLINT: implicit, as std::function
-    if constexpr (requires { f == nullptr; }) {
+    // A function (not a pointer to one) is never null: no check, no warning.
+    if constexpr (!std::is_function_v<std::remove_reference_t<F>> && requires { f == nullptr; }) {
       if (f == nullptr) return;
     }
     held_ = new Held<std::decay_t<F>>(std::forward<F>(f));
@@ -73,12 +74,20 @@ class Function<R(Args...)> {
   explicit operator bool() const noexcept { return held_ != nullptr; }
   /// Calls the callable. Precondition: it holds one.
   R operator()(Args... args) const { return held_->call(std::forward<Args>(args)...); }
+  /// The held callable if it is a @p T, else null (as std::function::target).
+  template <class T>
+  const T* target() const noexcept {
+    return held_ ? static_cast<const T*>(held_->get(&type_tag<T>)) : nullptr;
+  }
 
  private:
+  template <class T>
+  static constexpr char type_tag = 0;  // its address names T
   struct Base {
     virtual ~Base() = default;
     virtual R call(Args... args) = 0;
     virtual Base* clone() const = 0;
+    virtual const void* get(const void* tag) const noexcept = 0;
   };
   template <class F>
   struct Held final : Base {
@@ -92,6 +101,9 @@ class Function<R(Args...)> {
       }
     }
     Base* clone() const override { return new Held(f); }
+    const void* get(const void* tag) const noexcept override {
+      return tag == &type_tag<F> ? &f : nullptr;
+    }
     F f;
   };
   Base* held_ = nullptr;
