@@ -259,8 +259,17 @@ void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
                                 c->held.append(c->buf.data(), n);  // a read already under way
                                 return;
                               }
-                              if (take_input(c, std::string_view(c->buf.data(), n))) read(c);
+                              if (take_input(c, std::string_view(c->buf.data(), n))) read_later(c);
                             });
+}
+
+void TcpServer::Impl::read_later(const std::shared_ptr<Client>& c) {
+  // Asio reads at once when a read starts (a recv that fails with EAGAIN
+  // when nothing has come) before it waits for the socket. Started after
+  // the handlers queued now (a reply's write completing among them), the
+  // read more often finds the client's next message already there: one
+  // recv instead of two.
+  asio::post(*ctx, [this, self = shared_from_this(), c] { read(c); });
 }
 
 bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_view bytes) {

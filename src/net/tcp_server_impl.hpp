@@ -182,6 +182,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   void read(const std::shared_ptr<Client>& c);
 
+  // read(), after the handlers already queued have run.
+  void read_later(const std::shared_ptr<Client>& c);
+
   // Cuts @p bytes into messages and delivers them; false if the client is
   // gone afterwards.
   bool take_input(const std::shared_ptr<Client>& c, std::string_view bytes);
