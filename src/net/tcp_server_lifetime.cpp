@@ -24,9 +24,7 @@ bool TcpServer::Impl::on_server_thread() const {
 void TcpServer::Impl::start() {
   auto setup = [this] {
     for (auto& l : listeners) open(*l);
-    ServerEvent e;
-    e.kind = "registered";
-    deliver(std::move(e));
+    deliver(Kind::registered, [](ServerEvent&) {});
   };
   // The caller's context (its thread may be running), or a handler, which
   // gets `registered` on the server's thread: the setup runs there, and
@@ -81,6 +79,7 @@ ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
     // may shut the server down meanwhile: its report is the first.
     {
       std::unique_lock lock(m);
+      tcp_detail::Waiting counted(waiting);
       cv.wait_until(lock, Clock::now() + deadline, [&] { return open_clients == 0 || finished; });
     }
     run_on_thread([&] { r = close_all(); });
