@@ -307,6 +307,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // Never waits (server's thread).
   void drain(const std::shared_ptr<Client>& c);
 
+  // Drains the clients that have something to read (server's thread).
+  void drain_all();
+
   // Keeps the first report and marks the server finished; @returns it.
   ShutdownReport settle(const std::optional<ShutdownReport>& r);
 

@@ -3,8 +3,14 @@
 // event is named ("<prefix>_<kind>") in the log, in the waits' results and
 // for handlers, whether or not anything listens to its kind; registrations
 // get exactly the kinds they name ("all" apart); an event logged in a slot
-// an older one used has nothing of the older one.
+// an older one used has nothing of the older one. An immediate shutdown
+// still reads what each client sent (found by one poll) and closes with an
+// end of file, not a reset.
 #define BOOST_TEST_MODULE tcp_server_events
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <future>
 #include <string>
@@ -21,6 +27,23 @@ using test_net::Client;
 using trap::net::ServerEvent;
 using trap::net::TcpServer;
 using trap::net::TcpServerOptions;
+
+namespace {
+
+// Whether the server's side acknowledged all that @p c sent (its end of
+// file included) within 5 s: then it is the server socket's to read.
+bool acknowledged(const Client& c) {
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  do {
+    tcp_info info{};
+    socklen_t n = sizeof info;
+    if (::getsockopt(c.fd(), IPPROTO_TCP, TCP_INFO, &info, &n) != 0) return false;
+    if (info.tcpi_unacked == 0) return true;
+  } while (std::chrono::steady_clock::now() < until);
+  return false;
+}
+
+}  // namespace
 
 BOOST_AUTO_TEST_CASE(every_event_is_named_though_nothing_listens) {
   TcpServerOptions o;
@@ -133,4 +156,56 @@ BOOST_AUTO_TEST_CASE(an_event_in_a_reused_slot_has_nothing_of_the_old_one) {
   BOOST_TEST(log[1].kind == "disconnected");
   BOOST_TEST(log[1].input.empty());
   BOOST_TEST(log[1].name == "testd_disconnected");
+}
+
+BOOST_AUTO_TEST_CASE(an_immediate_shutdown_reads_what_came_and_closes_cleanly) {
+  TcpServer server;
+  std::vector<Client> clients;  // a: sends, b: silent, c: sends and ends, z: shuts down
+  std::vector<trap::net::ClientId> ids;
+  for (int i = 0; i < 4; ++i) {
+    clients.emplace_back("127.0.0.1", server.port());
+    auto connected = server.wait_for_connection();
+    BOOST_REQUIRE(connected.has_value());
+    ids.push_back(connected->client);
+  }
+  Client &a = clients[0], &b = clients[1], &c = clients[2], &z = clients[3];
+  // z's line holds the server's thread in a handler while the others
+  // send; then the handler shuts the server down at once.
+  std::promise<void> entered, release;
+  std::promise<trap::net::ShutdownReport> done;
+  auto released = release.get_future();
+  server.register_events({"client_input"}, [&](const ServerEvent& e) {
+    if (e.client != ids[3]) return;
+    entered.set_value();
+    released.wait();
+    done.set_value(server.shutdown());
+  });
+  z.send("hold\n");
+  BOOST_REQUIRE(entered.get_future().wait_for(5s) == std::future_status::ready);
+  a.send("last words\n");
+  c.send("bye\n");
+  c.shutdown_write();
+  BOOST_REQUIRE(acknowledged(a));
+  BOOST_REQUIRE(acknowledged(c));
+  release.set_value();
+  auto report = done.get_future();
+  BOOST_REQUIRE(report.wait_for(5s) == std::future_status::ready);
+  auto unclosed = report.get().unclosed;
+  BOOST_REQUIRE(unclosed.size() == 3u);  // a, b, z: c's end of file came
+  BOOST_TEST(unclosed[0].peerport == a.local_port());
+  BOOST_TEST(unclosed[1].peerport == b.local_port());
+  BOOST_TEST(unclosed[2].peerport == z.local_port());
+  std::vector<std::string> inputs;
+  for (auto& e : server.log())
+    if (e.kind == "client_input") inputs.push_back(std::to_string(e.client) + ":" + e.input);
+  BOOST_TEST(inputs == (std::vector<std::string>{std::to_string(ids[3]) + ":hold",
+                                                 std::to_string(ids[0]) + ":last words",
+                                                 std::to_string(ids[2]) + ":bye"}),
+             boost::test_tools::per_element());
+  for (Client* each : {&a, &b, &c, &z}) {
+    bool reset = true;
+    BOOST_TEST(each->closed_by_server(5s, &reset));
+    BOOST_TEST(!reset);
+  }
+  server.shutdown();  // joins the thread
 }
