@@ -46,15 +46,9 @@ class EventLog {
   }
 
   /// Makes the slot next_slot() gave the newest event; @returns it.
-  const ServerEvent& commit() {
-    ++size_;
-    return back();
-  }
-
-  /// Appends @p e (moved into a free slot); @returns where it is.
-  const ServerEvent& push_back(ServerEvent&& e) {
-    next_slot() = std::move(e);
-    return commit();
+  ServerEvent& commit() {
+    const std::size_t at = head_ + size_++;
+    return (*blocks_[at / kBlock])[at % kBlock];
   }
 
   /// Drops the oldest event (its slot is kept for reuse).
@@ -68,11 +62,12 @@ class EventLog {
     }
   }
 
-  /// Every event kept, oldest first.
-  std::vector<ServerEvent> copy() const {
+  /// @p copy(e) of every event kept, oldest first.
+  template <class Copy>
+  std::vector<ServerEvent> copy(Copy&& copy) const {
     std::vector<ServerEvent> out;
     out.reserve(size_);
-    for (std::size_t i = 0; i < size_; ++i) out.push_back((*this)[i]);
+    for (std::size_t i = 0; i < size_; ++i) out.push_back(copy((*this)[i]));
     return out;
   }
 

@@ -177,13 +177,8 @@ std::optional<ServerEvent> TcpServer::wait_for(std::string_view kind,
   return impl_->wait_for(kind, client, timeout);
 }
 std::vector<ServerEvent> TcpServer::log() const {
-  std::vector<ServerEvent> events;
-  {
-    std::lock_guard lock(impl_->m);
-    events = impl_->events.copy();
-  }
-  for (auto& e : events) e = impl_->named(e);
-  return events;
+  std::lock_guard lock(impl_->m);
+  return impl_->events.copy([this](const ServerEvent& e) { return impl_->named(e); });
 }
 
 }  // namespace trap::net

@@ -30,7 +30,24 @@ void TcpServer::Impl::trim_log() {
   }
 }
 
-void TcpServer::Impl::hand_out(Kind k, const ServerEvent& e, const Registrations* targets) {
+void TcpServer::Impl::hand_out(Kind k, ServerEvent& e, const Registrations* targets) {
+  if (!opt.handler && !targets) return;
+  // The name lent for this depth: a nested delivery (a handler's call
+  // closing a client) lends its own, so this event keeps its name.
+  const std::size_t at = depth;
+  if (at == lent_names.size()) lent_names.emplace_back().reserve(opt.prefix.size() + 16);
+  lent_names[at].assign(names[index(k)]);
+  e.name.swap(lent_names[at]);
+  ++depth;
+  struct Return {
+    Impl& impl;
+    ServerEvent& e;
+    std::size_t at;
+    ~Return() {
+      --impl.depth;
+      e.name.swap(impl.lent_names[at]);
+    }
+  } give_back{*this, e, at};
   if (opt.handler) run_handler(opt.handler, e);
   if (!targets) return;
   for (auto& r : targets->list)
@@ -47,9 +64,17 @@ void TcpServer::Impl::run_handler(const std::function<void(const ServerEvent&)>&
 }
 
 ServerEvent TcpServer::Impl::named(const ServerEvent& e) const {
-  ServerEvent out = e;
+  ServerEvent out;
+  out.kind = e.kind;
   for (std::size_t i = 0; i < names.size(); ++i)
     if (tcp_detail::kKinds[i] == e.kind) out.name = names[i];
+  out.client = e.client;
+  out.input = e.input;
+  out.info = e.info;
+  out.operation = e.operation;
+  out.error = e.error;
+  out.message = e.message;
+  out.sequence = e.sequence;
   return out;
 }
 

@@ -182,11 +182,12 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // Logs an event of kind @p k, which @p fill(event) fills in (all but its
   // kind, name and sequence), and delivers it. The event is written in
   // its slot of the log: nothing is allocated for it once its slot has
-  // been used (the name is written only when a handler or a registration
-  // will see it: log() and the waits name the events they return).
+  // been used. A slot's name is the server thread's: set while handlers
+  // see the event (hand_out), never read by log() and the waits, which
+  // name the copies they return.
   template <class Fill>
   void deliver(Kind k, Fill&& fill) {
-    const ServerEvent* logged;
+    ServerEvent* logged;
     std::shared_ptr<const Registrations> targets;
     bool wake;
     {
@@ -194,7 +195,6 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
       ServerEvent& e = events.next_slot();
       fill(e);
       e.kind = tcp_detail::kKinds[index(k)];
-      if (opt.handler || (regs->kinds & tcp_detail::bit(k))) e.name = names[index(k)];
       e.sequence = first_sequence + events.size();
       if (k == Kind::connected) connected_at.emplace_back(e.client, e.sequence);
       logged = &events.commit();  // stays where it is
@@ -209,12 +209,14 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // Drops the oldest events beyond opt.max_log (under m).
   void trim_log();
 
-  // Gives a logged event to the handler and the registrations for it.
-  void hand_out(Kind k, const ServerEvent& e, const Registrations* targets);
+  // Gives a logged event to the handler and the registrations for it,
+  // named for as long as they run.
+  void hand_out(Kind k, ServerEvent& e, const Registrations* targets);
 
   void run_handler(const std::function<void(const ServerEvent&)>& fn, const ServerEvent& e);
 
-  // A copy of @p e, named ("testd_connected").
+  // A copy of @p e (but for its name, which it does not read), named
+  // ("testd_connected").
   ServerEvent named(const ServerEvent& e) const;
 
   void listener_failed(const char* operation, const error_code& ec);
@@ -351,6 +353,11 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   std::shared_ptr<const Registrations> regs = std::make_shared<const Registrations>();
   // Each kind's name, made once: "testd_connected" (never changes).
   std::array<std::string, tcp_detail::kKinds.size()> names;
+  // The name of the event handed out at each depth of nested deliveries
+  // (server thread only): a buffer lent to the event's slot while its
+  // handlers run, so that naming an event allocates nothing.
+  std::vector<std::string> lent_names;
+  std::size_t depth = 0;
   int next_reg = 1;
   std::optional<ShutdownReport> report;
   // Set under m; read without it on the server's thread (run_on_thread).
