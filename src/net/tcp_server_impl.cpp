@@ -92,7 +92,7 @@ void TcpServer::Impl::close(Listener& l) {
 
 void TcpServer::Impl::accept(Listener& l) {
   auto c = std::make_shared<Client>(*ctx);
-  auto done = [this, self = shared_from_this(), &l, c](error_code ec) {
+  auto done = [this, self = keep(), &l, c](error_code ec) {
     if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) return;
     if (ec) {
       listener_failed("accept", ec);
@@ -190,7 +190,7 @@ void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
   if (c->closed || c->reading || c->policy.stop_reading) return;
   c->reading = true;
   c->socket.async_read_some(asio::buffer(c->buf),
-                            [this, self = shared_from_this(), c](error_code ec, std::size_t n) {
+                            [this, self = keep(), c](error_code ec, std::size_t n) mutable {
                               c->reading = false;
                               if (c->closed) return;
                               if (ec) return close_client(c, false);  // end of file, reset, ...
@@ -198,17 +198,18 @@ void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
                                 c->held.append(c->buf.data(), n);  // a read already under way
                                 return;
                               }
-                              if (take_input(c, std::string_view(c->buf.data(), n))) read_later(c);
+                              if (take_input(c, std::string_view(c->buf.data(), n)))
+                                read_later(std::move(c));
                             });
 }
 
-void TcpServer::Impl::read_later(const std::shared_ptr<Client>& c) {
+void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
   // Asio reads at once when a read starts (a recv that fails with EAGAIN
   // when nothing has come) before it waits for the socket. Started after
   // the handlers queued now (the reply's write completing among them), the
   // read more often finds the client's next message already there: one
   // recv instead of two.
-  asio::post(*ctx, [this, self = shared_from_this(), c] { read(c); });
+  asio::post(*ctx, [this, self = keep(), c = std::move(c)] { read(c); });
 }
 
 bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_view bytes) {
@@ -290,7 +291,7 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
     pause += std::chrono::milliseconds(100);
   if (pause.count() > 0) {
     c->timer.expires_after(pause);
-    c->timer.async_wait([this, self = shared_from_this(), c](error_code ec) {
+    c->timer.async_wait([this, self = keep(), c](error_code ec) {
       if (ec || c->closed) return;
       write(c);
     });
@@ -302,7 +303,7 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
 void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
   const std::size_t n = next_chunk(*c);
   asio::async_write(c->socket, asio::buffer(c->queue.front().data(), n),
-                    [this, self = shared_from_this(), c](error_code ec, std::size_t done) {
+                    [this, self = keep(), c](error_code ec, std::size_t done) {
                       c->writing = false;
                       // After shutdown() only the client's end of file (or
                       // the deadline) closes: a write finishing now must

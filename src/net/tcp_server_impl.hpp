@@ -155,6 +155,13 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     }
   }
 
+  // What a handler holds to keep the server alive until it has run: the
+  // server itself on a context of the caller's, which may run it after the
+  // server is gone; nothing on the server's own context, which release()
+  // destroys (its handlers with it) before the server goes. Copying a
+  // shared_ptr costs two atomic operations per handler, on every request.
+  std::shared_ptr<Impl> keep() { return owned ? nullptr : shared_from_this(); }
+
   UsageError gone() const { return UsageError(opt.prefix + ": the server has shut down"); }
 
   // Whether this is the thread that runs the server's handlers.
@@ -262,7 +269,7 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   void read(const std::shared_ptr<Client>& c);
 
   // read(), after the handlers already queued have run.
-  void read_later(const std::shared_ptr<Client>& c);
+  void read_later(std::shared_ptr<Client> c);
 
   // Cuts @p bytes into messages and delivers them; false if the client is
   // gone afterwards.
