@@ -76,7 +76,7 @@ void TcpServer::set_client_filter(ClientId id, std::unique_ptr<Filter> input,
                                   std::unique_ptr<Filter> output) {
   impl_->call([&] {
     auto c = impl_->find(id);
-    if (input) c->in = std::move(input);
+    if (input) Impl::set_input(*c, std::move(input));
     if (output) c->out = std::move(output);
   });
 }

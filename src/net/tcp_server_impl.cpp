@@ -164,7 +164,7 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
   c->id = next_id++;
   c->info = {address_text(peer.address()), peer.port(), address_text(local.address()),
              local.port()};
-  c->in = make_filter(opt.input_filter);
+  set_input(*c, make_filter(opt.input_filter));
   c->out = make_filter(opt.output_filter);
   clients[c->id] = c;
   {
@@ -212,10 +212,20 @@ void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
   asio::post(*ctx, [this, self = keep(), c = std::move(c)] { read(c); });
 }
 
+void TcpServer::Impl::set_input(Client& c, std::unique_ptr<Filter> in) {
+  c.in = std::move(in);
+  c.appending = dynamic_cast<tcp_detail::AppendingFilter*>(c.in.get());
+}
+
 bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_view bytes) {
-  std::vector<std::string> messages;
+  // The client's vector (a nested call, from a handler, gets a new one).
+  std::vector<std::string> messages = std::move(c->messages);
+  messages.clear();
   try {
-    messages = c->in->get(bytes);
+    if (c->appending)
+      c->appending->get_into(bytes, messages);
+    else
+      messages = c->in->get(bytes);
   } catch (const FilterError& e) {
     client_error(*c, "read", e.what());
     close_client(c, false);
@@ -229,6 +239,8 @@ bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_v
     });
     if (c->closed) return false;  // a handler terminated it
   }
+  messages.clear();
+  c->messages = std::move(messages);
   return true;
 }
 

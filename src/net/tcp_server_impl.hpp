@@ -36,6 +36,7 @@
 #include <trap/net.hpp>
 
 #include "net/event_log.hpp"
+#include "net/filters.hpp"
 
 namespace trap::net {
 
@@ -83,7 +84,9 @@ struct Client {
   asio::steady_timer timer;  // the policy's delays
   ClientInfo info;
   std::unique_ptr<Filter> in, out;
-  std::array<char, 65536> buf;  // not zeroed: written before it is read
+  AppendingFilter* appending = nullptr;  // `in`, if it is one (set_input)
+  std::vector<std::string> messages;     // a read's, kept for its capacity
+  std::array<char, 65536> buf;           // not zeroed: written before it is read
   std::deque<std::string> queue;
   std::string held;  // read while the policy said stop reading
   std::size_t queued = 0;
@@ -260,6 +263,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   std::unique_ptr<Filter> make_filter(const std::shared_ptr<const Filter>& chosen) const;
 
   void add_client(const std::shared_ptr<Client>& c);
+
+  // Sets client @p c's input filter.
+  static void set_input(Client& c, std::unique_ptr<Filter> in);
 
   std::shared_ptr<Client> find(ClientId id) const;
 
