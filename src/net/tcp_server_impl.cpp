@@ -167,11 +167,8 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
   set_input(*c, make_filter(opt.input_filter));
   c->out = make_filter(opt.output_filter);
   clients[c->id] = c;
-  {
-    std::lock_guard lock(m);
+  deliver(Kind::connected, [&](ServerEvent& e) {  // under m
     ++open_clients;
-  }
-  deliver(Kind::connected, [&](ServerEvent& e) {
     e.client = c->id;
     e.info = c->info;
   });
@@ -351,11 +348,8 @@ void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset)
   c->socket.close(ignored);
   c->queue.clear();
   clients.erase(c->id);
-  {
-    std::lock_guard lock(m);
+  deliver(Kind::disconnected, [&](ServerEvent& e) {  // under m
     --open_clients;
-  }
-  deliver(Kind::disconnected, [&](ServerEvent& e) {
     e.client = c->id;
     e.info = c->info;
   });

@@ -199,7 +199,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   };
 
   // Logs an event of kind @p k, which @p fill(event) fills in (all but its
-  // kind, name and sequence), and delivers it. The event is written in
+  // kind, name and sequence; under m, with what goes with the event), and
+  // delivers it. The event is written in
   // its slot of the log: nothing is allocated for it once its slot has
   // been used. A slot's name is the server thread's: set while handlers
   // see the event (hand_out), never read by log() and the waits, which
