@@ -187,7 +187,7 @@ void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
   if (c->closed || c->reading || c->policy.stop_reading) return;
   c->reading = true;
   c->socket.async_read_some(asio::buffer(c->buf),
-                            pooled([this, self = keep(), c](error_code ec, std::size_t n) mutable {
+                            [this, self = keep(), c](error_code ec, std::size_t n) mutable {
                               c->reading = false;
                               if (c->closed) return;
                               if (ec) return close_client(c, false);  // end of file, reset, ...
@@ -197,7 +197,7 @@ void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
                               }
                               if (take_input(c, std::string_view(c->buf.data(), n)))
                                 read_later(std::move(c));
-                            }));
+                            });
 }
 
 void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
@@ -206,7 +206,7 @@ void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
   // the handlers queued now (the reply's write completing among them), the
   // read more often finds the client's next message already there: one
   // recv instead of two.
-  asio::post(*ctx, pooled([this, self = keep(), c = std::move(c)] { read(c); }));
+  asio::post(*ctx, [this, self = keep(), c = std::move(c)] { read(c); });
 }
 
 void TcpServer::Impl::set_input(Client& c, std::unique_ptr<Filter> in) {
@@ -312,7 +312,7 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
 void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
   const std::size_t n = next_chunk(*c);
   asio::async_write(c->socket, asio::buffer(c->queue.front().data(), n),
-                    pooled([this, self = keep(), c](error_code ec, std::size_t done) {
+                    [this, self = keep(), c](error_code ec, std::size_t done) {
                       c->writing = false;
                       // After shutdown() only the client's end of file (or
                       // the deadline) closes: a write finishing now must
@@ -336,7 +336,7 @@ void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
                         e.client = c->id;
                         e.info = c->info;
                       });
-                    }));
+                    });
 }
 
 void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset) {

@@ -26,7 +26,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -38,7 +37,6 @@
 
 #include "net/event_log.hpp"
 #include "net/filters.hpp"
-#include "net/handler_pool.hpp"
 
 namespace trap::net {
 
@@ -166,13 +164,6 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // destroys (its handlers with it) before the server goes. Copying a
   // shared_ptr costs two atomic operations per handler, on every request.
   std::shared_ptr<Impl> keep() { return owned ? nullptr : shared_from_this(); }
-
-  // @p handler, its operation's memory from the pool.
-  template <class Handler>
-  auto pooled(Handler&& handler) {
-    return asio::bind_allocator(tcp_detail::PoolAllocator<void>(&pool),
-                                std::forward<Handler>(handler));
-  }
 
   UsageError gone() const { return UsageError(opt.prefix + ": the server has shut down"); }
 
@@ -352,8 +343,6 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   ShutdownReport close_all();
 
   TcpServerOptions opt;
-  // Before own: it outlives the operations own's destruction frees.
-  tcp_detail::HandlerPool pool{opt.context == nullptr};
   std::unique_ptr<asio::io_context> own;  // gone after release()
   bool owned = false;                     // whether own was set: never changes
   asio::io_context* ctx = nullptr;
