@@ -5,12 +5,15 @@
 // it has its blocks (a std::deque of ServerEvent allocates a node per
 // event: the event is larger than its node). An event stays where it is
 // until it is dropped: a handler may hold it while nested events are logged.
+// A slot reused keeps its strings' buffers (a name longer than a short
+// string's is not allocated again), except a long message's.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <trap/net.hpp>
@@ -32,19 +35,25 @@ class EventLog {
   }
   const ServerEvent& back() const { return (*this)[size_ - 1]; }
 
-  /// Appends @p e (moved into a free slot); @returns where it is.
-  const ServerEvent& push_back(ServerEvent&& e) {
+  /// The slot the next event goes to, emptied (its strings keep their
+  /// buffers): fill it, then commit() it. Not one of the events until then.
+  ServerEvent& next_slot() {
     const std::size_t at = head_ + size_;
     if (at == blocks_.size() * kBlock) blocks_.push_back(take_block());
     ServerEvent& slot = (*blocks_[at / kBlock])[at % kBlock];
-    slot = std::move(e);
-    ++size_;
+    empty(slot);
     return slot;
   }
 
-  /// Drops the oldest event (its slot is emptied for reuse).
+  /// Makes the slot next_slot() gave the newest event; @returns it.
+  ServerEvent& commit() {
+    const std::size_t at = head_ + size_++;
+    return (*blocks_[at / kBlock])[at % kBlock];
+  }
+
+  /// Drops the oldest event (its slot is kept for reuse).
   void pop_front() {
-    (*blocks_.front())[head_] = ServerEvent{};
+    release((*blocks_.front())[head_]);
     --size_;
     if (++head_ == kBlock) {  // the front block is empty: keep it for reuse
       spare_ = std::move(blocks_.front());
@@ -53,16 +62,41 @@ class EventLog {
     }
   }
 
-  /// Every event kept, oldest first.
-  std::vector<ServerEvent> copy() const {
+  /// @p copy(e) of every event kept, oldest first.
+  template <class Copy>
+  std::vector<ServerEvent> copy(Copy&& copy) const {
     std::vector<ServerEvent> out;
     out.reserve(size_);
-    for (std::size_t i = 0; i < size_; ++i) out.push_back((*this)[i]);
+    for (std::size_t i = 0; i < size_; ++i) out.push_back(copy((*this)[i]));
     return out;
   }
 
  private:
   using Block = std::array<ServerEvent, kBlock>;
+
+  /// A string buffer larger than this is freed when its event is dropped.
+  static constexpr std::size_t kKeep = 256;
+
+  static void empty(ServerEvent& e) {
+    e.kind.clear();
+    e.name.clear();
+    e.client = 0;
+    e.input.clear();
+    e.info.peeraddr.clear();
+    e.info.peerport = 0;
+    e.info.sockaddr.clear();
+    e.info.sockport = 0;
+    e.operation.clear();
+    e.error = 0;
+    e.message.clear();
+    e.sequence = 0;
+  }
+
+  // (A message is the server's own short text: only the input is looked
+  // at, one cache line of an event written long ago.)
+  static void release(ServerEvent& e) {
+    if (e.input.capacity() > kKeep) std::string().swap(e.input);
+  }
 
   std::unique_ptr<Block> take_block() {
     if (spare_) return std::move(spare_);

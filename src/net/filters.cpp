@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // The standard filters of trap::net: line, raw stream, length-prefixed block.
+#include "net/filters.hpp"
+
 #include <charconv>
 
 #include <trap/errors.hpp>
@@ -8,11 +10,10 @@
 namespace trap::net {
 namespace {
 
-class LineFilter final : public Filter {
+class LineFilter final : public tcp_detail::AppendingFilter {
  public:
   explicit LineFilter(std::size_t max) : max_(max) {}
-  std::vector<std::string> get(std::string_view bytes) override {
-    std::vector<std::string> lines;
+  void get_into(std::string_view bytes, std::vector<std::string>& lines) override {
     while (!bytes.empty()) {
       auto nl = bytes.find('\n');
       if (nl == std::string_view::npos) {
@@ -29,7 +30,6 @@ class LineFilter final : public Filter {
     // A CR that ends what waits for its LF may be half of a CRLF, no part
     // of the line: counting it would refuse a line of max_ bytes cut there.
     check(partial_.size() - (partial_.ends_with('\r') ? 1 : 0));
-    return lines;
   }
   std::string put(std::string_view message) override {
     std::string out(message);

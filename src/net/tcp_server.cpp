@@ -5,6 +5,18 @@
 
 namespace trap::net {
 
+namespace {
+
+// @p r with its kinds: those some registration wants.
+std::shared_ptr<const TcpServer::Impl::Registrations> with_kinds(
+    std::shared_ptr<TcpServer::Impl::Registrations> r) {
+  r->kinds = 0;
+  for (auto& one : r->list) r->kinds |= one.all ? ~std::uint32_t{0} : one.kinds;
+  return r;
+}
+
+}  // namespace
+
 // ------------------------------------------------------------------ TcpServer
 
 TcpServer::TcpServer(TcpServerOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
@@ -64,7 +76,7 @@ void TcpServer::set_client_filter(ClientId id, std::unique_ptr<Filter> input,
                                   std::unique_ptr<Filter> output) {
   impl_->call([&] {
     auto c = impl_->find(id);
-    if (input) c->in = std::move(input);
+    if (input) Impl::set_input(*c, std::move(input));
     if (output) c->out = std::move(output);
   });
 }
@@ -119,33 +131,33 @@ int TcpServer::register_events(const std::vector<std::string>& events,
     if (e == "all")
       r.all = true;
     else
-      r.names.insert(e);
+      r.kinds |= tcp_detail::bit_of(e);  // a name of no kind: never delivered
   }
   r.fn = std::move(fn);
   std::lock_guard lock(impl_->m);
   r.id = impl_->next_reg++;
-  auto next = std::make_shared<std::vector<Impl::Registration>>(*impl_->regs);
-  next->push_back(std::move(r));
-  impl_->regs = std::move(next);
-  return impl_->regs->back().id;
+  auto next = std::make_shared<Impl::Registrations>(*impl_->regs);
+  next->list.push_back(std::move(r));
+  impl_->regs = with_kinds(std::move(next));
+  return impl_->regs->list.back().id;
 }
 
 void TcpServer::unregister_events(int id, const std::vector<std::string>& events) {
   std::lock_guard lock(impl_->m);
-  auto next = std::make_shared<std::vector<Impl::Registration>>(*impl_->regs);
-  for (auto it = next->begin(); it != next->end(); ++it) {
+  auto next = std::make_shared<Impl::Registrations>(*impl_->regs);
+  for (auto it = next->list.begin(); it != next->list.end(); ++it) {
     if (it->id != id) continue;
     if (events.empty()) {
-      next->erase(it);
+      next->list.erase(it);
     } else {
       for (auto& e : events) {
         if (e == "all") it->all = false;
-        it->names.erase(e);
+        it->kinds &= ~tcp_detail::bit_of(e);
       }
     }
     break;
   }
-  impl_->regs = std::move(next);
+  impl_->regs = with_kinds(std::move(next));
 }
 
 std::optional<ServerEvent> TcpServer::wait_for_connection(std::chrono::milliseconds timeout) {
@@ -166,7 +178,7 @@ std::optional<ServerEvent> TcpServer::wait_for(std::string_view kind,
 }
 std::vector<ServerEvent> TcpServer::log() const {
   std::lock_guard lock(impl_->m);
-  return impl_->events.copy();
+  return impl_->events.copy([this](const ServerEvent& e) { return impl_->named(e); });
 }
 
 }  // namespace trap::net

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <iostream>
 
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/write.hpp>
@@ -44,65 +43,6 @@ std::string address_text(const asio::ip::address& a) {
 }
 
 }  // namespace
-
-// -------------------------------------------------------------- events
-
-void TcpServer::Impl::deliver(ServerEvent e) {
-  e.name = name_of_kind(e.kind);
-  std::shared_ptr<const std::vector<Registration>> targets;
-  const ServerEvent* logged;
-  {
-    std::lock_guard lock(m);
-    e.sequence = first_sequence + events.size();
-    if (e.kind == "connected") connected_at.emplace_back(e.client, e.sequence);
-    logged = &events.push_back(std::move(e));  // stays where it is
-    if (events.size() > opt.max_log) {         // the oldest goes
-      if (!connected_at.empty() && connected_at.front().second == first_sequence)
-        connected_at.pop_front();
-      events.pop_front();
-      ++first_sequence;
-    }
-    targets = regs;
-  }
-  cv.notify_all();
-  if (opt.handler) run_handler(opt.handler, *logged);
-  for (auto& r : *targets)
-    if (r.all || r.names.count(logged->kind)) run_handler(r.fn, *logged);
-}
-
-void TcpServer::Impl::run_handler(const std::function<void(const ServerEvent&)>& fn,
-                                  const ServerEvent& e) {
-  try {
-    fn(e);
-  } catch (const std::exception& ex) {
-    std::cerr << opt.prefix << ": a handler of " << e.name << " threw: " << ex.what() << "\n";
-  }
-}
-
-const std::string& TcpServer::Impl::name_of_kind(const std::string& kind) {
-  for (auto& [k, name] : names)
-    if (k == kind) return name;
-  return names.emplace_back(kind, opt.prefix + "_" + kind).second;
-}
-
-void TcpServer::Impl::listener_failed(const char* operation, const error_code& ec) {
-  ServerEvent e;
-  e.kind = "listener_failed";
-  e.operation = operation;
-  e.error = ec.value();
-  e.message = ec.message();
-  deliver(std::move(e));
-}
-
-void TcpServer::Impl::client_error(Client& c, const char* operation, std::string message) {
-  ServerEvent e;
-  e.kind = "client_error";
-  e.client = c.id;
-  e.info = c.info;
-  e.operation = operation;
-  e.message = std::move(message);
-  deliver(std::move(e));
-}
 
 // --------------------------------------------------------- listeners
 
@@ -152,7 +92,7 @@ void TcpServer::Impl::close(Listener& l) {
 
 void TcpServer::Impl::accept(Listener& l) {
   auto c = std::make_shared<Client>(*ctx);
-  auto done = [this, self = shared_from_this(), &l, c](error_code ec) {
+  auto done = [this, self = keep(), &l, c](error_code ec) {
     if (ec == asio::error::operation_aborted || !l.acceptor.is_open()) return;
     if (ec) {
       listener_failed("accept", ec);
@@ -224,18 +164,14 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
   c->id = next_id++;
   c->info = {address_text(peer.address()), peer.port(), address_text(local.address()),
              local.port()};
-  c->in = make_filter(opt.input_filter);
+  set_input(*c, make_filter(opt.input_filter));
   c->out = make_filter(opt.output_filter);
   clients[c->id] = c;
-  {
-    std::lock_guard lock(m);
+  deliver(Kind::connected, [&](ServerEvent& e) {  // under m
     ++open_clients;
-  }
-  ServerEvent e;
-  e.kind = "connected";
-  e.client = c->id;
-  e.info = c->info;
-  deliver(std::move(e));
+    e.client = c->id;
+    e.info = c->info;
+  });
   read(c);
 }
 
@@ -251,7 +187,7 @@ void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
   if (c->closed || c->reading || c->policy.stop_reading) return;
   c->reading = true;
   c->socket.async_read_some(asio::buffer(c->buf),
-                            [this, self = shared_from_this(), c](error_code ec, std::size_t n) {
+                            [this, self = keep(), c](error_code ec, std::size_t n) mutable {
                               c->reading = false;
                               if (c->closed) return;
                               if (ec) return close_client(c, false);  // end of file, reset, ...
@@ -259,28 +195,49 @@ void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
                                 c->held.append(c->buf.data(), n);  // a read already under way
                                 return;
                               }
-                              if (take_input(c, std::string_view(c->buf.data(), n))) read(c);
+                              if (take_input(c, std::string_view(c->buf.data(), n)))
+                                read_later(std::move(c));
                             });
 }
 
+void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
+  // Asio reads at once when a read starts (a recv that fails with EAGAIN
+  // when nothing has come) before it waits for the socket. Started after
+  // the handlers queued now (the reply's write completing among them), the
+  // read more often finds the client's next message already there: one
+  // recv instead of two.
+  asio::post(*ctx, [this, self = keep(), c = std::move(c)] { read(c); });
+}
+
+void TcpServer::Impl::set_input(Client& c, std::unique_ptr<Filter> in) {
+  c.in = std::move(in);
+  c.appending = dynamic_cast<tcp_detail::AppendingFilter*>(c.in.get());
+}
+
 bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_view bytes) {
-  std::vector<std::string> messages;
+  // The client's vector (a nested call, from a handler, gets a new one).
+  std::vector<std::string> messages = std::move(c->messages);
+  messages.clear();
   try {
-    messages = c->in->get(bytes);
+    if (c->appending)
+      c->appending->get_into(bytes, messages);
+    else
+      messages = c->in->get(bytes);
   } catch (const FilterError& e) {
     client_error(*c, "read", e.what());
     close_client(c, false);
     return false;
   }
-  for (auto& m : messages) {
-    ServerEvent e;
-    e.kind = "client_input";
-    e.client = c->id;
-    e.info = c->info;
-    e.input = std::move(m);
-    deliver(std::move(e));
+  for (auto& message : messages) {
+    deliver(Kind::client_input, [&](ServerEvent& e) {
+      e.client = c->id;
+      e.info = c->info;
+      e.input = std::move(message);
+    });
     if (c->closed) return false;  // a handler terminated it
   }
+  messages.clear();
+  c->messages = std::move(messages);
   return true;
 }
 
@@ -343,7 +300,7 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
     pause += std::chrono::milliseconds(100);
   if (pause.count() > 0) {
     c->timer.expires_after(pause);
-    c->timer.async_wait([this, self = shared_from_this(), c](error_code ec) {
+    c->timer.async_wait([this, self = keep(), c](error_code ec) {
       if (ec || c->closed) return;
       write(c);
     });
@@ -355,7 +312,7 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
 void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
   const std::size_t n = next_chunk(*c);
   asio::async_write(c->socket, asio::buffer(c->queue.front().data(), n),
-                    [this, self = shared_from_this(), c](error_code ec, std::size_t done) {
+                    [this, self = keep(), c](error_code ec, std::size_t done) {
                       c->writing = false;
                       // After shutdown() only the client's end of file (or
                       // the deadline) closes: a write finishing now must
@@ -375,11 +332,10 @@ void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
                       // POE: a client asked to disconnect goes once its
                       // output is written, with no client_flushed event.
                       if (c->disconnect_pending) return close_client(c, c->policy.reset);
-                      ServerEvent e;
-                      e.kind = "client_flushed";
-                      e.client = c->id;
-                      e.info = c->info;
-                      deliver(std::move(e));
+                      deliver(Kind::client_flushed, [&](ServerEvent& e) {
+                        e.client = c->id;
+                        e.info = c->info;
+                      });
                     });
 }
 
@@ -392,44 +348,11 @@ void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset)
   c->socket.close(ignored);
   c->queue.clear();
   clients.erase(c->id);
-  {
-    std::lock_guard lock(m);
+  deliver(Kind::disconnected, [&](ServerEvent& e) {  // under m
     --open_clients;
-  }
-  ServerEvent e;
-  e.kind = "disconnected";
-  e.client = c->id;
-  e.info = c->info;
-  deliver(std::move(e));
-}
-
-// ------------------------------------------------------------- waits
-
-std::optional<ServerEvent> TcpServer::Impl::wait_for(std::string_view kind,
-                                                     std::optional<ClientId> client,
-                                                     std::chrono::milliseconds timeout) {
-  const std::string key = std::string(kind) + "/" + (client ? std::to_string(*client) : "*");
-  const auto deadline = Clock::now() + timeout;
-  std::unique_lock lock(m);
-  // Cursors are sequence numbers: the log may have dropped its oldest.
-  auto scan = [&]() -> std::optional<ServerEvent> {
-    std::uint64_t& next = cursors[key];
-    next = std::max(next, client ? first_of(*client) : first_sequence);
-    for (std::size_t i = next - first_sequence; i < events.size(); ++i) {
-      const ServerEvent& e = events[i];
-      if (e.kind == kind && (!client || e.client == *client)) {
-        next = e.sequence + 1;
-        return e;
-      }
-    }
-    next = first_sequence + events.size();
-    return std::nullopt;
-  };
-  for (;;) {
-    if (auto e = scan()) return e;
-    // One last look after the time runs out: an event may have just come.
-    if (cv.wait_until(lock, deadline) == std::cv_status::timeout) return scan();
-  }
+    e.client = c->id;
+    e.info = c->info;
+  });
 }
 
 std::vector<std::shared_ptr<Client>> TcpServer::Impl::open_now() const {
@@ -437,18 +360,6 @@ std::vector<std::shared_ptr<Client>> TcpServer::Impl::open_now() const {
   all.reserve(clients.size());
   for (auto& [id, c] : clients) all.push_back(c);
   return all;
-}
-
-std::uint64_t TcpServer::Impl::first_of(ClientId client) const {
-  auto it = std::lower_bound(connected_at.begin(), connected_at.end(), client,
-                             [](const auto& c, ClientId id) { return c.first < id; });
-  // No connection kept in the log: the client's events may be anywhere in it.
-  if (connected_at.empty()) return first_sequence;
-  // Not connected yet: its events will all come after the newest connection.
-  if (it == connected_at.end()) return connected_at.back().second + 1;
-  if (it->first == client) return it->second;
-  // Connected before the log's oldest event (or not a client: 0).
-  return it == connected_at.begin() ? first_sequence : it->second;
 }
 
 // ---------------------------------------------------------- shutdown

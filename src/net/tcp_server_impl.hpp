@@ -9,16 +9,18 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -34,6 +36,7 @@
 #include <trap/net.hpp>
 
 #include "net/event_log.hpp"
+#include "net/filters.hpp"
 
 namespace trap::net {
 
@@ -43,6 +46,37 @@ using error_code = boost::system::error_code;
 
 namespace tcp_detail {
 
+// The kinds of event; an event names its kind with one of kKinds.
+enum class Kind : unsigned {
+  registered,
+  connected,
+  disconnected,
+  client_input,
+  client_flushed,
+  client_error,
+  listener_failed
+};
+inline constexpr std::array<std::string_view, 7> kKinds = {
+    "registered",     "connected",    "disconnected",   "client_input",
+    "client_flushed", "client_error", "listener_failed"};
+constexpr std::size_t index(Kind k) { return static_cast<std::size_t>(k); }
+constexpr std::uint32_t bit(Kind k) { return std::uint32_t{1} << index(k); }
+// The bit of the kind named @p kind (without prefix), 0 for no kind.
+std::uint32_t bit_of(std::string_view kind);
+
+// Counts a thread waiting on the server's condition variable (under its
+// mutex): events notify only when someone waits.
+class Waiting {
+ public:
+  explicit Waiting(std::size_t& n) : n_(n) { ++n_; }
+  ~Waiting() { --n_; }
+  Waiting(const Waiting&) = delete;
+  Waiting& operator=(const Waiting&) = delete;
+
+ private:
+  std::size_t& n_;
+};
+
 struct Client {
   explicit Client(asio::io_context& ctx) : socket(ctx), timer(ctx) {}
   ClientId id = 0;
@@ -50,7 +84,9 @@ struct Client {
   asio::steady_timer timer;  // the policy's delays
   ClientInfo info;
   std::unique_ptr<Filter> in, out;
-  std::array<char, 65536> buf;  // not zeroed: written before it is read
+  AppendingFilter* appending = nullptr;  // `in`, if it is one (set_input)
+  std::vector<std::string> messages;     // a read's, kept for its capacity
+  std::array<char, 65536> buf;           // not zeroed: written before it is read
   std::deque<std::string> queue;
   std::string held;  // read while the policy said stop reading
   std::size_t queued = 0;
@@ -66,10 +102,13 @@ struct Client {
 }  // namespace tcp_detail
 
 using tcp_detail::Client;
+using tcp_detail::Kind;
 
 class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
  public:
   explicit Impl(TcpServerOptions o) : opt(std::move(o)) {
+    for (std::size_t i = 0; i < names.size(); ++i)
+      names[i] = opt.prefix + "_" + std::string(tcp_detail::kKinds[i]);
     if (opt.context) {
       ctx = opt.context;
     } else {
@@ -90,19 +129,18 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // for: @p f runs here, its exception reaching the caller as it is.
   template <class F>
   bool run_on_thread(F&& f) {
-    {
-      std::unique_lock lock(m);
+    if (on_server_thread()) {
       if (finished) return false;
-      if (!on_server_thread()) {
-        std::packaged_task<void()> task(std::forward<F>(f));
-        auto done = task.get_future();
-        asio::post(*ctx, [&task] { task(); });
-        lock.unlock();
-        done.get();
-        return true;
-      }
+      f();
+      return true;
     }
-    f();
+    std::unique_lock lock(m);
+    if (finished) return false;
+    std::packaged_task<void()> task(std::forward<F>(f));
+    auto done = task.get_future();
+    asio::post(*ctx, [&task] { task(); });
+    lock.unlock();
+    done.get();
     return true;
   }
 
@@ -120,6 +158,13 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     }
   }
 
+  // What a handler holds to keep the server alive until it has run: the
+  // server itself on a context of the caller's, which may run it after the
+  // server is gone; nothing on the server's own context, which release()
+  // destroys (its handlers with it) before the server goes. Copying a
+  // shared_ptr costs two atomic operations per handler, on every request.
+  std::shared_ptr<Impl> keep() { return owned ? nullptr : shared_from_this(); }
+
   UsageError gone() const { return UsageError(opt.prefix + ": the server has shut down"); }
 
   // Whether this is the thread that runs the server's handlers.
@@ -133,12 +178,57 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   // -------------------------------------------------------------- events
 
-  void deliver(ServerEvent e);
+  struct Registration {
+    int id;
+    bool all = false;
+    std::uint32_t kinds = 0;  // the bits of the kinds named
+    std::function<void(const ServerEvent&)> fn;
+  };
+  struct Registrations {
+    std::vector<Registration> list;
+    std::uint32_t kinds = 0;  // what some registration wants (all: every bit)
+  };
+
+  // Logs an event of kind @p k, which @p fill(event) fills in (all but its
+  // kind, name and sequence; under m, with what goes with the event), and
+  // delivers it. The event is written in
+  // its slot of the log: nothing is allocated for it once its slot has
+  // been used. A slot's name is the server thread's: set while handlers
+  // see the event (hand_out), never read by log() and the waits, which
+  // name the copies they return.
+  template <class Fill>
+  void deliver(Kind k, Fill&& fill) {
+    ServerEvent* logged;
+    std::shared_ptr<const Registrations> targets;
+    bool wake;
+    {
+      std::lock_guard lock(m);
+      ServerEvent& e = events.next_slot();
+      fill(e);
+      e.kind = tcp_detail::kKinds[index(k)];
+      e.sequence = first_sequence + events.size();
+      if (k == Kind::connected) connected_at.emplace_back(e.client, e.sequence);
+      logged = &events.commit();  // stays where it is
+      trim_log();
+      if (regs->kinds & tcp_detail::bit(k)) targets = regs;
+      wake = waiting > 0;
+    }
+    if (wake) cv.notify_all();
+    hand_out(k, *logged, targets.get());
+  }
+
+  // Drops the oldest events beyond opt.max_log (under m).
+  void trim_log();
+
+  // Gives a logged event to the handler and the registrations for it,
+  // named for as long as they run.
+  void hand_out(Kind k, ServerEvent& e, const Registrations* targets);
 
   void run_handler(const std::function<void(const ServerEvent&)>& fn, const ServerEvent& e);
 
-  // "testd_connected" and the like, made once per kind.
-  const std::string& name_of_kind(const std::string& kind);
+  // A copy of @p e (but for its name, which it does not read), named
+  // ("testd_connected").
+  ServerEvent named(const ServerEvent& e) const;
 
   void listener_failed(const char* operation, const error_code& ec);
 
@@ -175,12 +265,18 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   void add_client(const std::shared_ptr<Client>& c);
 
+  // Sets client @p c's input filter.
+  static void set_input(Client& c, std::unique_ptr<Filter> in);
+
   std::shared_ptr<Client> find(ClientId id) const;
 
   // The clients open now, in order (a copy: closing one leaves it valid).
   std::vector<std::shared_ptr<Client>> open_now() const;
 
   void read(const std::shared_ptr<Client>& c);
+
+  // read(), after the handlers already queued have run.
+  void read_later(std::shared_ptr<Client> c);
 
   // Cuts @p bytes into messages and delivers them; false if the client is
   // gone afterwards.
@@ -227,6 +323,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // Never waits (server's thread).
   void drain(const std::shared_ptr<Client>& c);
 
+  // Drains the clients that have something to read (server's thread).
+  void drain_all();
+
   // Keeps the first report and marks the server finished; @returns it.
   ShutdownReport settle(const std::optional<ShutdownReport>& r);
 
@@ -242,13 +341,6 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   // Closes the clients still open; they are the report's unclosed ones.
   ShutdownReport close_all();
-
-  struct Registration {
-    int id;
-    bool all = false;
-    std::set<std::string> names;
-    std::function<void(const ServerEvent&)> fn;
-  };
 
   TcpServerOptions opt;
   std::unique_ptr<asio::io_context> own;  // gone after release()
@@ -272,13 +364,19 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // starts there instead of scanning the whole log.
   std::deque<std::pair<ClientId, std::uint64_t>> connected_at;
   // Copied on write: deliver() takes a snapshot, not a copy.
-  std::shared_ptr<const std::vector<Registration>> regs =
-      std::make_shared<const std::vector<Registration>>();
-  // kind -> its name; a handful, looked through in order (server thread only)
-  std::vector<std::pair<std::string, std::string>> names;
+  std::shared_ptr<const Registrations> regs = std::make_shared<const Registrations>();
+  // Each kind's name, made once: "testd_connected" (never changes).
+  std::array<std::string, tcp_detail::kKinds.size()> names;
+  // The name of the event handed out at each depth of nested deliveries
+  // (server thread only): a buffer lent to the event's slot while its
+  // handlers run, so that naming an event allocates nothing.
+  std::vector<std::string> lent_names;
+  std::size_t depth = 0;
   int next_reg = 1;
   std::optional<ShutdownReport> report;
-  bool finished = false;
+  // Set under m; read without it on the server's thread (run_on_thread).
+  std::atomic<bool> finished = false;
+  std::size_t waiting = 0;  // threads waiting on cv: nobody, no notify
   std::size_t open_clients = 0;
 };
 

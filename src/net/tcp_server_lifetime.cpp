@@ -2,6 +2,12 @@
 // How a trap::net::TcpServer ends (tcp_server_impl.hpp): shutdown() from
 // the test's thread or from a handler, the first report kept, and the
 // thread and io_context released once nothing runs on them.
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <vector>
+
 #include "net/tcp_server_impl.hpp"
 
 namespace trap::net {
@@ -24,9 +30,7 @@ bool TcpServer::Impl::on_server_thread() const {
 void TcpServer::Impl::start() {
   auto setup = [this] {
     for (auto& l : listeners) open(*l);
-    ServerEvent e;
-    e.kind = "registered";
-    deliver(std::move(e));
+    deliver(Kind::registered, [](ServerEvent&) {});
   };
   // The caller's context (its thread may be running), or a handler, which
   // gets `registered` on the server's thread: the setup runs there, and
@@ -71,7 +75,7 @@ ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
   bool ours = run_on_thread([&] {
     begin_shutdown(at_once);
     if (at_once) {
-      for (auto& c : open_now()) drain(c);
+      drain_all();
       r = close_all();
     }
   });
@@ -81,6 +85,7 @@ ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
     // may shut the server down meanwhile: its report is the first.
     {
       std::unique_lock lock(m);
+      tcp_detail::Waiting counted(waiting);
       cv.wait_until(lock, Clock::now() + deadline, [&] { return open_clients == 0 || finished; });
     }
     run_on_thread([&] { r = close_all(); });
@@ -102,15 +107,29 @@ void TcpServer::Impl::begin_shutdown(bool at_once) {
   }
 }
 
+void TcpServer::Impl::drain_all() {
+  auto open = open_now();
+  // One poll finds the connections with something to read (input or an
+  // end of file): the others are closed as they are, with nothing unread
+  // (an end of file, not a reset), and no system call of their own.
+  std::vector<pollfd> ready(open.size());
+  for (std::size_t i = 0; i < open.size(); ++i)
+    ready[i] = {open[i]->socket.native_handle(), POLLIN, 0};
+  int rc;
+  do {
+    rc = ::poll(ready.data(), ready.size(), 0);
+  } while (rc < 0 && errno == EINTR);
+  for (std::size_t i = 0; i < open.size(); ++i)
+    if (rc < 0 || ready[i].revents != 0) drain(open[i]);  // poll failed: each one
+}
+
 void TcpServer::Impl::drain(const std::shared_ptr<Client>& c) {
-  if (c->closed || c->policy.stop_reading) return;
-  error_code ec;
-  c->socket.non_blocking(true, ec);
-  while (!ec && !c->closed) {
-    std::size_t n = c->socket.read_some(asio::buffer(c->buf), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return;
-    if (ec) return close_client(c, false);  // its end of file: it closed
-    if (!take_input(c, std::string_view(c->buf.data(), n))) return;
+  while (!c->closed && !c->policy.stop_reading) {
+    ssize_t n = ::recv(c->socket.native_handle(), c->buf.data(), c->buf.size(), MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n <= 0) return close_client(c, false);  // its end of file (it closed), or a reset
+    if (!take_input(c, std::string_view(c->buf.data(), static_cast<std::size_t>(n)))) return;
   }
 }
 
