@@ -160,7 +160,13 @@ class WarnRouter final : public UnbufferedStreambuf {
 };
 
 WarnRouter& warn_router() {
-  static auto* router = new WarnRouter;  // never destroyed: used on exit paths
+  static auto* router = [] {
+    auto* r = new WarnRouter;  // never destroyed: used on exit paths
+    // Flushing it passes nothing on while this thread has a warn layer:
+    // each warning is teed to std::cerr as it comes (WarnBuf::tee).
+    set_pass_through_streambuf(r, [] { return warn_route != nullptr; });
+    return r;
+  }();
   return *router;
 }
 
