@@ -121,20 +121,25 @@ std::string temp_dir() {
 // the warn layer's router while this thread's warnings go to its warn
 // layer: flushing it would only run stream code (in a fork trap's child,
 // each page of it a page fault).
+// Named on whichever thread first makes the router, read on any: the
+// buffer is stored last with release, and a reader that finds it (acquire)
+// finds the predicate stored before it.
 namespace {
-const std::streambuf* pass_through_buf = nullptr;
-bool (*pass_through_holds_nothing)() = nullptr;
+std::atomic<const std::streambuf*> pass_through_buf{nullptr};
+std::atomic<bool (*)()> pass_through_holds_nothing{nullptr};
 }  // namespace
 
 void set_pass_through_streambuf(const std::streambuf* buf, bool (*holds_nothing)()) {
-  pass_through_buf = buf;
-  pass_through_holds_nothing = holds_nothing;
+  pass_through_holds_nothing.store(holds_nothing, std::memory_order_relaxed);
+  pass_through_buf.store(buf, std::memory_order_release);
 }
 
 bool may_hold_output(std::ostream& os) {
   std::streambuf* b = os.rdbuf();
   if (!b) return false;
-  if (b == pass_through_buf && pass_through_holds_nothing()) return false;
+  if (b == pass_through_buf.load(std::memory_order_acquire) &&
+      pass_through_holds_nothing.load(std::memory_order_relaxed)())
+    return false;
 #ifdef __GLIBCXX__
   if (typeid(*b) == typeid(__gnu_cxx::stdio_sync_filebuf<char>)) return false;
 #endif

@@ -33,8 +33,9 @@ void flush_streams(int fd);
 bool may_hold_output(std::ostream& os);
 /// Names a stream buffer that passes output on as it comes (the warn layer's
 /// router): may_hold_output() is false for a stream using @p buf while
-/// @p holds_nothing() says so on the calling thread. Called once, before
-/// any thread starts.
+/// @p holds_nothing() says so on the calling thread. Called once, by
+/// whichever thread first makes that buffer; safe to race with
+/// may_hold_output() on other threads.
 void set_pass_through_streambuf(const std::streambuf* buf, bool (*holds_nothing)());
 
 /// While fd-level captures divert @p fd, the descriptor that still reaches
