@@ -117,10 +117,29 @@ std::string temp_dir() {
 // Whether flushing @p os could pass anything on. libstdc++'s standard
 // streams, synchronised with stdio, hold nothing themselves: their flush
 // is the FILE's, which flush_streams() makes only when it holds output.
-// Any other buffer may hold some in ways not seen from outside.
+// Any other buffer may hold some in ways not seen from outside, but for
+// the warn layer's router while this thread's warnings go to its warn
+// layer: flushing it would only run stream code (in a fork trap's child,
+// each page of it a page fault).
+// Named on whichever thread first makes the router, read on any: the
+// buffer is stored last with release, and a reader that finds it (acquire)
+// finds the predicate stored before it.
+namespace {
+std::atomic<const std::streambuf*> pass_through_buf{nullptr};
+std::atomic<bool (*)()> pass_through_holds_nothing{nullptr};
+}  // namespace
+
+void set_pass_through_streambuf(const std::streambuf* buf, bool (*holds_nothing)()) {
+  pass_through_holds_nothing.store(holds_nothing, std::memory_order_relaxed);
+  pass_through_buf.store(buf, std::memory_order_release);
+}
+
 bool may_hold_output(std::ostream& os) {
   std::streambuf* b = os.rdbuf();
   if (!b) return false;
+  if (b == pass_through_buf.load(std::memory_order_acquire) &&
+      pass_through_holds_nothing.load(std::memory_order_relaxed)())
+    return false;
 #ifdef __GLIBCXX__
   if (typeid(*b) == typeid(__gnu_cxx::stdio_sync_filebuf<char>)) return false;
 #endif

@@ -28,8 +28,15 @@ namespace trap::detail {
 /// so that nothing lands on the wrong side of a diversion.
 void flush_streams(int fd);
 /// Whether flushing @p os could pass anything on (false for libstdc++'s
-/// standard streams synchronised with stdio, whose flush is their FILE's).
+/// standard streams synchronised with stdio, whose flush is their FILE's,
+/// and for the pass-through buffer named below while it holds nothing).
 bool may_hold_output(std::ostream& os);
+/// Names a stream buffer that passes output on as it comes (the warn layer's
+/// router): may_hold_output() is false for a stream using @p buf while
+/// @p holds_nothing() says so on the calling thread. Called once, by
+/// whichever thread first makes that buffer; safe to race with
+/// may_hold_output() on other threads.
+void set_pass_through_streambuf(const std::streambuf* buf, bool (*holds_nothing)());
 
 /// While fd-level captures divert @p fd, the descriptor that still reaches
 /// where @p fd went before the outermost one; @p fd itself otherwise.

@@ -24,31 +24,35 @@ namespace trap {
 namespace detail {
 namespace {
 
-// std::clog's buffer while a warn layer is active: every line (and every
-// trap::warn() message) is one warning, and every byte is teed to std::cerr
-// as it comes, so a stderr layer sees it too.
-class WarnBuf;
-// This thread's innermost active warn layer's buffer.
-thread_local WarnBuf* warn_route = nullptr;
+// What a warn layer's thread writes to std::clog (through the router
+// below): every line (and every trap::warn() message) is one warning, and
+// every byte is teed to std::cerr as it comes, so a stderr layer sees it
+// too. Not a stream buffer itself: one of those builds a std::locale, and
+// in a fork trap's child that is a page fault of locale code.
+class WarnLog;
+// This thread's innermost active warn layer's log.
+thread_local WarnLog* warn_route = nullptr;
 
-class WarnBuf final : public UnbufferedStreambuf {
+class WarnLog final {
  public:
-  explicit WarnBuf(WarnBuf* outer) : outer_(outer) {}
+  explicit WarnLog(WarnLog* outer) : outer_(outer) {}
+  WarnLog(const WarnLog&) = delete;
+  WarnLog& operator=(const WarnLog&) = delete;
   // Freed without its teardown (a forked child's exit frees the traps it
   // inherited): no route may lead here any more.
-  ~WarnBuf() override {
+  ~WarnLog() {
     if (warn_route == this) {
       warn_route = outer_;
       return;
     }
-    for (WarnBuf* b = warn_route; b; b = b->outer_) {
+    for (WarnLog* b = warn_route; b; b = b->outer_) {
       if (b->outer_ == this) {
         b->outer_ = outer_;
         return;
       }
     }
   }
-  WarnBuf* outer() const { return outer_; }
+  WarnLog* outer() const { return outer_; }
 
   // Shielded: a stop must not land halfway through recording a warning.
   void add_whole(std::string_view message) {
@@ -70,8 +74,9 @@ class WarnBuf final : public UnbufferedStreambuf {
     return out;
   }
 
- protected:
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
+  // Holds nothing back: a partial line is teed already, and becomes a
+  // warning with the rest of its line or at the end.
+  std::streamsize write(const char* s, std::streamsize n) {
     StopShield shield;
     std::string_view text(s, static_cast<std::size_t>(n));
     tee(s, text.size());
@@ -102,7 +107,7 @@ class WarnBuf final : public UnbufferedStreambuf {
     std::cerr.flush();
     std::cerr.clear(state);
   }
-  WarnBuf* outer_;
+  WarnLog* outer_;
   std::vector<std::string> warnings_;
   std::string partial_;
 };
@@ -141,13 +146,13 @@ class WarnRouter final : public UnbufferedStreambuf {
 
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override {
-    if (warn_route) return warn_route->sputn(s, n);
+    if (warn_route) return warn_route->write(s, n);
     StopShield shield;  // before the lock: a stop lands after it is released
     std::lock_guard lock(mutex_);
     return saved_ ? saved_->sputn(s, n) : 0;
   }
   int sync() override {
-    if (warn_route) return warn_route->pubsync();
+    if (warn_route) return 0;  // a warn layer's log holds nothing back
     StopShield shield;
     std::lock_guard lock(mutex_);
     return saved_ ? saved_->pubsync() : 0;
@@ -160,7 +165,13 @@ class WarnRouter final : public UnbufferedStreambuf {
 };
 
 WarnRouter& warn_router() {
-  static auto* router = new WarnRouter;  // never destroyed: used on exit paths
+  static auto* router = [] {
+    auto* r = new WarnRouter;  // never destroyed: used on exit paths
+    // Flushing it passes nothing on while this thread has a warn layer:
+    // each warning is teed to std::cerr as it comes (WarnLog::tee).
+    set_pass_through_streambuf(r, [] { return warn_route != nullptr; });
+    return r;
+  }();
   return *router;
 }
 
@@ -197,7 +208,7 @@ void warn_layer(Trap& self, std::string_view) {
   // The router first: std::clog may lead to it already (made by another
   // thread), and this thread must see it made.
   WarnRouter& router = warn_router();
-  auto buf = std::make_shared<WarnBuf>(warn_route);
+  auto buf = std::make_shared<WarnLog>(warn_route);
   flush_clog();
   router.enter();
   warn_route = buf.get();
@@ -328,7 +339,7 @@ void warn(std::string_view message, trap::source_location where) {
   if (text.empty() || text.back() != '\n')
     text +=
         " at " + std::string(where.file_name()) + " line " + std::to_string(where.line()) + ".\n";
-  if (detail::WarnBuf* buf = detail::warn_route) {
+  if (detail::WarnLog* buf = detail::warn_route) {
     buf->add_whole(text);
     return;
   }

@@ -27,10 +27,8 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -42,10 +40,10 @@
 #include <trap/trap.hpp>
 
 #include "capture/capture.hpp"
-#include "capture/strategies.hpp"
 #include "engine/state.hpp"
 #include "isolation/exit.hpp"
 #include "isolation/fork_child.hpp"
+#include "isolation/fork_prep.hpp"
 #include "isolation/fork_record.hpp"
 #include "isolation/fork_replay.hpp"
 #include "posix/children.hpp"
@@ -223,49 +221,6 @@ bool fork_disabled() {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
-// What a fork trap's child would otherwise do first in every child, done
-// once in the parent: the lazy bindings of libstdc++'s own calls (the
-// library binds its calls at start, see CMakeLists.txt; each binding in a
-// child costs about four page faults) and the objects made on first use.
-// Harmless calls on objects of its own.
-void bind_child_calls() {
-  static const bool bound = [] {
-    std::ostream unbuffered(nullptr);
-    unbuffered.rdbuf(nullptr);  // std::basic_ios::clear, as a capture's swap calls it
-    std::condition_variable unwaited;
-    unwaited.notify_one();  // pthread_cond_signal, as the capture lock's release calls it
-    create_capture_state();
-    (void)fallback_output_strategy();  // a static: its destructor registered here
-    // std::ostream's sentry and std::clog's fflush, as a capture's flush of
-    // std::clog under a warn layer calls them. The fork flushes it anyway.
-    std::clog.flush();
-    return true;
-  }();
-  (void)bound;
-}
-
-// The standard captures' teardowns read their accessor (Trap::get), whose
-// memo of plain accessors is this thread's: filled here, so that a child
-// neither registers the memo's destructor (the C library's thread-exit list,
-// the dynamic linker's lock) nor allocates its entries. Only on the standard
-// trapper, whose stdout and stderr are plain values: reading has no effect.
-void learn_capture_accessors(const Trap& self) {
-  if (&self.trapper() != &standard()) return;
-  (void)self.get("stdout");
-  (void)self.get("stderr");
-}
-
-void warn_if_threaded() {
-  static std::atomic<bool> warned{false};
-  if (warned.load()) return;  // once: no /proc scan on later traps
-  int n = posix::thread_count() - pipe_drainer_threads();
-  if (n <= 1 || warned.exchange(true)) return;
-  write_original(2, "# trap: the fork layer forks a process that runs " + std::to_string(n) +
-                        " threads; only the forking thread goes on in the child, and a lock "
-                        "another thread held stays locked there. Use fork(exec) under "
-                        "Boost.Test, or start the threads after the fork traps.\n");
-}
-
 // Waits for the child; at the deadline asks it to hand over its captures and
 // end, then kills its process group. Returns the wait status.
 int wait_for_child(const ForkedChild& c, const std::optional<Deadline>& deadline, bool& timed_out) {
@@ -418,10 +373,7 @@ void fork_layer(Trap& self, std::string_view style) {
 }  // namespace
 
 void fork_plain(Trap& self, bool warn) {
-  if (warn) warn_if_threaded();
-  bind_child_calls();
-  learn_capture_accessors(self);
-  (void)caught_exception();  // the child's exit frames find this thread's globals known
+  prepare_thread_for_fork_traps(self, warn);
   flush_streams(1);
   flush_streams(2);
   ForkedChild& c = forked_child(self, true);

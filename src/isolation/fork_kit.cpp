@@ -3,7 +3,8 @@
 // changes, no lock, so that a process forked while another thread held the
 // pool finds nothing locked. A forked process finds the pool filled by its
 // parent (the owner is another pid): the first fork trap there closes the
-// idle kits it inherited and takes the pool over.
+// idle kits it inherited and takes the pool over. In front of the pool,
+// each thread keeps the last kit it gave back.
 #include "isolation/fork_kit.hpp"
 
 #include <atomic>
@@ -52,6 +53,53 @@ bool pool_is_mine() noexcept {
   return true;
 }
 
+// Puts @p kit in a free slot of this process's pool; leaves it to be
+// closed if there is none.
+void pool_kit(ForkKit& kit) noexcept {
+  if (!pool_is_mine()) return;
+  for (Slot& s : pool.slots) {
+    int empty = kEmpty;
+    if (!s.state.compare_exchange_strong(empty, kBusy, std::memory_order_acquire)) continue;
+    s.result = kit.result.release();
+    s.handover = kit.handover.release();
+    s.handover_child = kit.handover_child.release();
+    s.state.store(kIdle, std::memory_order_release);
+    return;
+  }
+}
+
+// This thread's last kit, given back and taken again without a write to
+// the pool: after each fork, the first write to a page is a page fault in
+// the parent, and a trap writes this thread's TLS anyway. Its owner is the
+// pid that gave it back: a forked process finds its parent's copy there
+// and closes it. Pooled (or closed) when the thread ends.
+struct ThreadKit {
+  int owner = 0;
+  int result = -1, handover = -1, handover_child = -1;
+
+  ThreadKit() = default;
+  ThreadKit(const ThreadKit&) = delete;
+  ThreadKit& operator=(const ThreadKit&) = delete;
+  ~ThreadKit() {
+    const bool mine = owner == posix::self_pid();
+    ForkKit kit = take();
+    if (mine && kit.result) pool_kit(kit);
+  }
+  bool empty() const noexcept { return result < 0; }
+  ForkKit take() noexcept {
+    owner = 0;
+    return {posix::Fd(std::exchange(result, -1)), posix::Fd(std::exchange(handover, -1)),
+            posix::Fd(std::exchange(handover_child, -1))};
+  }
+  void keep(ForkKit& kit) noexcept {
+    owner = posix::self_pid();
+    result = kit.result.release();
+    handover = kit.handover.release();
+    handover_child = kit.handover_child.release();
+  }
+};
+thread_local ThreadKit thread_kit;
+
 ForkKit new_kit() {
   ForkKit kit;
   kit.result = posix::memfd("trap-fork");
@@ -63,6 +111,11 @@ ForkKit new_kit() {
 }  // namespace
 
 ForkKit take_fork_kit() {
+  if (!thread_kit.empty()) {
+    const bool mine = thread_kit.owner == posix::self_pid();
+    ForkKit kit = thread_kit.take();
+    if (mine) return kit;  // else closed: this process's copy of its parent's
+  }
   if (pool_is_mine()) {
     for (Slot& s : pool.slots) {
       int idle = kIdle;
@@ -90,21 +143,17 @@ void give_back_fork_kit(ForkKit&& given, pid_t group) noexcept {
   } catch (const std::exception&) {
     return;
   }
-  if (!pool_is_mine()) return;
-  for (Slot& s : pool.slots) {
-    int empty = kEmpty;
-    if (!s.state.compare_exchange_strong(empty, kBusy, std::memory_order_acquire)) continue;
-    s.result = kit.result.release();
-    s.handover = kit.handover.release();
-    s.handover_child = kit.handover_child.release();
-    s.state.store(kIdle, std::memory_order_release);
-    return;
-  }
+  if (thread_kit.empty())
+    thread_kit.keep(kit);
+  else
+    pool_kit(kit);
 }
 
 int pooled_fork_kits() noexcept {
-  if (pool.owner.load() != posix::self_pid()) return 0;
-  int n = 0;
+  const int me = posix::self_pid();
+  const int kept = !thread_kit.empty() && thread_kit.owner == me;
+  if (pool.owner.load() != me) return kept;
+  int n = kept;
   for (const Slot& s : pool.slots) n += s.state.load() == kIdle;
   return n;
 }

@@ -33,7 +33,8 @@ ForkKit take_fork_kit();
 /// Otherwise, or if it cannot be emptied, closes it. Never throws.
 void give_back_fork_kit(ForkKit&& kit, pid_t group) noexcept;
 
-/// How many kits this process's pool holds (for tests).
+/// How many kits this process's pool holds, with the one the calling thread
+/// keeps for its next trap (for tests).
 int pooled_fork_kits() noexcept;
 
 }  // namespace trap::detail

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -202,6 +203,32 @@ BOOST_AUTO_TEST_CASE(threads_trapping_at_once_share_the_pool) {
     });
   for (auto& th : threads) th.join();
   for (int t = 0; t < kThreads; ++t) BOOST_TEST(wrong[t] == 0, "thread " << t);
+  // The threads' kits, and the one this thread keeps for its next trap.
   BOOST_TEST(pooled_fork_kits() >= 1);
-  BOOST_TEST(pooled_fork_kits() <= kThreads);
+  BOOST_TEST(pooled_fork_kits() <= kThreads + 1);
+}
+
+// Each thread keeps the kit of its last fork trap for its next one; when
+// the thread ends, the kit goes to the pool, where another thread takes it.
+BOOST_AUTO_TEST_CASE(an_ended_thread_s_kit_goes_to_the_pool) {
+  expect_clean_trap("kept by this thread");
+  const int before = pooled_fork_kits();
+  auto trap_on_a_new_thread = [](const std::string& text) {
+    bool clean = false;
+    std::thread([&] {
+      auto r = trap::trap<":fork">([&] { std::cout << text << std::flush; });
+      clean = r.leaveby() == "return" && r.out() == text;
+    }).join();
+    return clean;
+  };
+  BOOST_TEST(trap_on_a_new_thread("first thread"));
+  // This thread keeps one, the rest are pooled: the thread took one of them
+  // (or made one, when there was none) and left it in the pool as it ended.
+  BOOST_TEST(pooled_fork_kits() == std::max(before, 2), "a kit ended with the thread");
+  const int pooled = pooled_fork_kits();
+  const int fds = test_support::count_fds();
+  BOOST_TEST(trap_on_a_new_thread("second thread"));
+  BOOST_TEST(test_support::count_fds() == fds, "the second thread took a pooled kit");
+  BOOST_TEST(pooled_fork_kits() == pooled);
+  expect_clean_trap("this thread again");
 }
