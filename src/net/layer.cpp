@@ -4,8 +4,8 @@
 // Written with the public Builder API, as a user's layer would be.
 #include <cctype>
 #include <cstdlib>
-#include <string>
 #include <mutex>
+#include <string>
 
 #include <trap/builder.hpp>
 #include <trap/net.hpp>
@@ -42,12 +42,18 @@ std::string unescape(std::string_view key, std::string_view value) {
       continue;
     }
     const char e = ++i < value.size() ? value[i] : '\0';
-    if (e == 'r') out += '\r';
-    else if (e == 'n') out += '\n';
-    else if (e == 't') out += '\t';
-    else if (e == '0') out += '\0';
-    else if (e == '\\') out += '\\';
-    else if (e == 'x' && i + 2 < value.size() && std::isxdigit(static_cast<unsigned char>(value[i + 1])) &&
+    if (e == 'r')
+      out += '\r';
+    else if (e == 'n')
+      out += '\n';
+    else if (e == 't')
+      out += '\t';
+    else if (e == '0')
+      out += '\0';
+    else if (e == '\\')
+      out += '\\';
+    else if (e == 'x' && i + 2 < value.size() &&
+             std::isxdigit(static_cast<unsigned char>(value[i + 1])) &&
              std::isxdigit(static_cast<unsigned char>(value[i + 2]))) {
       out += static_cast<char>(std::stoi(std::string(value.substr(i + 1, 2)), nullptr, 16));
       i += 2;
@@ -105,8 +111,10 @@ LayerSettings parse(std::string_view arg) {
   }
   if (s.line) {
     if (!(s.options.filter == "line"))
-      throw UsageError("tcp_server: literal, input_literal and output_literal are the line "
-                       "filter's, not the " + s.options.filter.name() + " filter's");
+      throw UsageError(
+          "tcp_server: literal, input_literal and output_literal are the line "
+          "filter's, not the " +
+          s.options.filter.name() + " filter's");
     s.line->max_line = s.options.max_message;
     s.options.filter = LineFilter(*s.line);  // throws for bad literals
   }

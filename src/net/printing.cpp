@@ -15,11 +15,21 @@ void quoted(std::ostream& out, std::string_view s) {
   out << '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '\n': out << "\\n"; break;
-      case '\r': out << "\\r"; break;
-      case '\t': out << "\\t"; break;
-      case '"': out << "\\\""; break;
-      case '\\': out << "\\\\"; break;
+      case '\n':
+        out << "\\n";
+        break;
+      case '\r':
+        out << "\\r";
+        break;
+      case '\t':
+        out << "\\t";
+        break;
+      case '"':
+        out << "\\\"";
+        break;
+      case '\\':
+        out << "\\\\";
+        break;
       default:
         if (c < 0x20 || c >= 0x7f) {
           char hex[5];
@@ -41,6 +51,10 @@ void endpoint(std::ostream& out, const std::string& address, std::uint16_t port)
 }
 
 }  // namespace
+
+std::ostream& operator<<(std::ostream& out, const FilterChoice& filter) {
+  return out << (filter.object() ? "a filter object" : filter.name());
+}
 
 std::ostream& operator<<(std::ostream& out, const ClientInfo& info) {
   endpoint(out, info.peeraddr, info.peerport);

@@ -159,7 +159,8 @@ std::unique_ptr<Filter> TcpServer::Impl::make_filter(
 }
 
 std::shared_ptr<Client> TcpServer::Impl::find_connected(ClientId id) const {
-  if (id == 0) throw UsageError(label + ": client id 0 is no client's (events about no client carry it)");
+  if (id == 0)
+    throw UsageError(label + ": client id 0 is no client's (events about no client carry it)");
   auto it = clients.find(id);
   return it == clients.end() ? nullptr : it->second;
 }

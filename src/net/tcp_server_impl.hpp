@@ -363,8 +363,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   ShutdownReport close_all();
 
   TcpServerOptions opt;
-  std::string label;           // opt.prefix for diagnostics ("bingosd_" -> "bingosd")
-  TcpServer* self = nullptr;   // the server handlers are given (set once, before start)
+  std::string label;                      // opt.prefix for diagnostics ("bingosd_" -> "bingosd")
+  TcpServer* self = nullptr;              // the server handlers are given (set once, before start)
   std::unique_ptr<asio::io_context> own;  // gone after release()
   bool owned = false;                     // whether own was set: never changes
   asio::io_context* ctx = nullptr;

@@ -89,8 +89,8 @@ BOOST_AUTO_TEST_CASE(a_late_registration_gets_its_own_registered_event) {
   BOOST_TEST(second == std::vector<std::string>{"testd_registered"});
   // Not logged: the log has the server's own, once.
   auto log = server.log();
-  BOOST_TEST(std::count_if(log.begin(), log.end(),
-                           [](auto& e) { return e.kind == "registered"; }) == 1);
+  BOOST_TEST(
+      std::count_if(log.begin(), log.end(), [](auto& e) { return e.kind == "registered"; }) == 1);
 }
 
 BOOST_AUTO_TEST_CASE(a_registration_from_a_handler_is_welcomed_after_it) {
@@ -157,8 +157,7 @@ BOOST_AUTO_TEST_CASE(address_and_address6_name_where_to_connect) {
 
 BOOST_AUTO_TEST_CASE(address_throws_when_ipv4_is_off) {
   TcpServer v6({.address = "::1"});
-  BOOST_TEST(message_of([&] { (void)v6.address(); }) ==
-             "testd: address(): no IPv4 listener is up");
+  BOOST_TEST(message_of([&] { (void)v6.address(); }) == "testd: address(): no IPv4 listener is up");
 }
 
 BOOST_AUTO_TEST_CASE(close_client_connections_closes_each_and_keeps_listening) {
