@@ -333,10 +333,13 @@ class TcpServer {
   ShutdownReport shutdown(std::chrono::milliseconds deadline = std::chrono::milliseconds(1000));
 
   /// Calls @p fn on the server's thread for each event named in @p events
-  /// (without prefix, or "all"). As POE's `register`, the registration
-  /// then gets a `registered` event of its own, on the server's thread
-  /// (not logged: its sequence is 0; no other registration nor the
-  /// handler sees it), whatever it registered for.
+  /// (without prefix, or "all"). As POE's `register`, a registration for
+  /// "registered" (or "all") then gets a `registered` event of its own, on
+  /// the server's thread (not logged: its sequence is 0; no other
+  /// registration nor the handler sees it): before register_events()
+  /// returns, or, called from a handler, after that handler. (POE sends it
+  /// whatever was registered for, to a session that ignores what it has no
+  /// state for; a callback for other kinds would misread it.)
   /// @returns a registration for unregister().
   int register_events(const std::vector<std::string>& events, ServerHandler fn);
   /// Stops delivering @p events (all of them if empty) to registration @p id.

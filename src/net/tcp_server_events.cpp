@@ -75,7 +75,8 @@ void TcpServer::Impl::welcome(int id) {
     now = regs;
   }
   for (auto& r : now->list) {
-    if (r.id != id) continue;
+    // Only to a callback for it: one for other kinds reads their fields.
+    if (r.id != id || !(r.all || (r.kinds & tcp_detail::bit(Kind::registered)))) continue;
     ServerEvent e;
     e.kind = tcp_detail::kKinds[index(Kind::registered)];
     e.name = names[index(Kind::registered)];
