@@ -11,6 +11,19 @@
 /// auto report = server.shutdown();                 // and gone, really
 /// @endcode
 ///
+/// A whole echo server in its options, its handler given the server as
+/// POE hands each event's sender over; filters (a name, or an object such
+/// as a LineFilter with POE::Filter::Line's literals, or a StructuredFilter
+/// whose messages are lists: see <trap/net_filter.hpp>) the same way:
+/// @code
+/// trap::net::TcpServer echo({
+///     .filter = trap::net::LineFilter({.output_literal = "\r\n"}),
+///     .handler = [](trap::net::TcpServer& s, const trap::net::ServerEvent& e) {
+///       if (e.kind == "client_input") s.send_to_client(e.client, e.input);
+///     }});
+/// std::string where = echo.address();  // "127.0.0.1:PORT", for the client
+/// @endcode
+///
 /// The server runs its sockets on an I/O thread of its own (or on an
 /// io_context you pass, whose thread then runs its handlers); every member
 /// function is safe to call from the test's thread and waits until the
