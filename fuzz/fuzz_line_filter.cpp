@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
-// trap::net::line_filter: LF and CRLF end a line on input, LF on output; a
-// line longer than the limit is a FilterError. Input: see FilterInput.
+// trap::net::line_filter: a CR, an LF, a CRLF or an LFCR ends a line on
+// input (POE::Filter::Line's default), LF on output; a line longer than the
+// limit is a FilterError. Input: see FilterInput.
 #include <trap/net.hpp>
 
 #include "filter_checks.hpp"
@@ -10,24 +11,24 @@ namespace {
 using trap::fuzz::Fed;
 
 // The lines of @p stream read the documented way, and whether one is too
-// long (a last line without its LF counts: it is waiting for the rest).
+// long (a last line without its end counts: it is waiting for the rest).
 Fed documented_lines(std::string_view stream, std::size_t max) {
   Fed out;
   for (;;) {
-    auto nl = stream.find('\n');
-    std::string_view line = stream.substr(0, nl);
-    if (line.ends_with('\r')) line.remove_suffix(1);  // CRLF, or maybe one to come
+    auto end = stream.find_first_of("\r\n");
+    std::string_view line = stream.substr(0, end);
     if (line.size() > max) out.failed = true;
-    if (nl == std::string_view::npos || out.failed) return out;
+    if (end == std::string_view::npos || out.failed) return out;
     out.messages.emplace_back(line);
-    stream.remove_prefix(nl + 1);
+    const char other = stream[end] == '\r' ? '\n' : '\r';
+    stream.remove_prefix(end + 1);
+    if (stream.starts_with(other)) stream.remove_prefix(1);  // CRLF or LFCR: one end
   }
 }
 
-// A message put() can send: no LF in it, no CR at its end (read back, the
-// CR would end the line with the LF), within the limit.
+// A message put() can send: no CR nor LF in it, within the limit.
 bool carriable(std::string_view m, std::size_t max) {
-  return m.find('\n') == std::string_view::npos && !m.ends_with('\r') && m.size() <= max;
+  return m.find_first_of("\r\n") == std::string_view::npos && m.size() <= max;
 }
 
 }  // namespace

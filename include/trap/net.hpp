@@ -11,6 +11,19 @@
 /// auto report = server.shutdown();                 // and gone, really
 /// @endcode
 ///
+/// A whole echo server in its options, its handler given the server as
+/// POE hands each event's sender over; filters (a name, or an object such
+/// as a LineFilter with POE::Filter::Line's literals, or a StructuredFilter
+/// whose messages are lists: see <trap/net_filter.hpp>) the same way:
+/// @code
+/// trap::net::TcpServer echo({
+///     .filter = trap::net::LineFilter({.output_literal = "\r\n"}),
+///     .handler = [](trap::net::TcpServer& s, const trap::net::ServerEvent& e) {
+///       if (e.kind == "client_input") s.send_to_client(e.client, e.input);
+///     }});
+/// std::string where = echo.address();  // "127.0.0.1:PORT", for the client
+/// @endcode
+///
 /// The server runs its sockets on an I/O thread of its own (or on an
 /// io_context you pass, whose thread then runs its handlers); every member
 /// function is safe to call from the test's thread and waits until the
@@ -34,17 +47,21 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <trap/net_filter.hpp>
 #include <trap/trap.hpp>
 
 namespace boost::asio {
@@ -56,47 +73,19 @@ namespace trap::net {
 /// The id the server gives a client connection (1, 2, ...; never reused).
 using ClientId = std::uint64_t;
 
-/// Thrown for a message a filter cannot decode or encode (too long, bad
-/// framing): the client that sent it is dropped with a client_error event.
-struct FilterError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-/// How bytes on a connection become messages and back (POE::Filter).
-/// One instance per connection and direction: it may keep state.
-class Filter {
- public:
-  virtual ~Filter() = default;
-  /// Takes bytes read from the client; returns the messages they complete.
-  /// @throws FilterError for input it cannot accept.
-  virtual std::vector<std::string> get(std::string_view bytes) = 0;
-  /// The bytes that send @p message.
-  virtual std::string put(std::string_view message) = 0;
-  /// A new filter of the same kind and settings, with no state.
-  virtual std::unique_ptr<Filter> clone() const = 0;
-};
-
-/// Lines (the default): input split at "\n", a "\r\n" taken as one end of
-/// line, ends removed; output gets "\n". A line longer than @p max_line
-/// bytes is a FilterError.
-std::unique_ptr<Filter> line_filter(std::size_t max_line = 1 << 20);
-/// Raw stream: every read is one message, byte for byte; output as is.
-std::unique_ptr<Filter> raw_filter();
-/// Length-prefixed blocks: a message is its length in decimal, a NUL, then
-/// its bytes (POE::Filter::Block's default format). A block longer than
-/// @p max_block bytes is a FilterError.
-std::unique_ptr<Filter> block_filter(std::size_t max_block = 1 << 20);
-/// The filter named @p name: "line", "raw" or "block".
-/// @throws trap::UsageError for another name.
-std::unique_ptr<Filter> filter_named(std::string_view name);
-
 /// Both ends of a client connection (POE's client_info).
 struct ClientInfo {
   std::string peeraddr;        ///< the client's address
   std::uint16_t peerport = 0;  ///< the client's port
   std::string sockaddr;        ///< our address
   std::uint16_t sockport = 0;  ///< our port
+  /// Member by member.
+  bool operator==(const ClientInfo&) const = default;
 };
+
+/// Prints "127.0.0.1:54321 -> 127.0.0.1:8080" (IPv6 addresses in []),
+/// for BOOST_TEST_INFO and the failures of BOOST_TEST(a == b).
+std::ostream& operator<<(std::ostream& out, const ClientInfo& info);
 
 /// Something that happened on the server, in the order it happened.
 struct ServerEvent {
@@ -105,14 +94,26 @@ struct ServerEvent {
   std::string kind;
   /// The kind with the server's prefix, as POE names it: "testd_connected".
   std::string name;
-  ClientId client = 0;         ///< the client it is about (0: none)
-  std::string input;           ///< client_input: one message, as the filter cut it
+  ClientId client = 0;  ///< the client it is about (0: none)
+  /// client_input: one message, as the filter cut it; a structured
+  /// message's parts joined by a space.
+  std::string input;
+  /// client_input of a StructuredFilter: the message's parts (empty for
+  /// the other filters, whose message is `input` alone).
+  Parts parts;
   ClientInfo info;             ///< connected, disconnected: both ends
   std::string operation;       ///< listener_failed, client_error: what failed
   int error = 0;               ///< listener_failed: errno
   std::string message;         ///< listener_failed, client_error: what went wrong
-  std::uint64_t sequence = 0;  ///< its place in the log, from 1
+  std::uint64_t sequence = 0;  ///< its place in the log, from 1 (0: not logged)
+  /// Member by member.
+  bool operator==(const ServerEvent&) const = default;
 };
+
+/// Prints the event on one line, its name and what it carries:
+/// `testd_client_input #3 client 1 input "hello"`, for BOOST_TEST_INFO(ev)
+/// and the failures of BOOST_TEST(ev == expected).
+std::ostream& operator<<(std::ostream& out, const ServerEvent& event);
 
 /// The former name of ServerEvent (trap::Event is the hub's event).
 using Event [[deprecated("use ServerEvent")]] = ServerEvent;
@@ -127,7 +128,12 @@ struct ShutdownReport {
   /// "unclean teardown: 1 client connection still open from
   /// 127.0.0.1:54321", or "" when clean.
   std::string describe() const;
+  /// Member by member.
+  bool operator==(const ShutdownReport&) const = default;
 };
+
+/// Prints describe(), or "clean teardown".
+std::ostream& operator<<(std::ostream& out, const ShutdownReport& report);
 
 /// How the server treats one client, to test a client's error handling
 /// (MockWebServer's socket policies).
@@ -144,6 +150,53 @@ struct ClientPolicy {
   bool stop_reading = false;
 };
 
+class TcpServer;
+
+/// What is called with a TcpServer's events: a callable taking
+/// `(TcpServer&, const ServerEvent&)` (the server it runs on, as POE hands
+/// every event's SENDER over) or `(const ServerEvent&)`. Empty by default.
+/// @code
+/// trap::net::TcpServerOptions o;
+/// o.handler = [](trap::net::TcpServer& s, const trap::net::ServerEvent& e) {
+///   if (e.kind == "client_input") s.send_to_client(e.client, e.input);
+/// };
+/// @endcode
+class ServerHandler {
+ public:
+  ServerHandler() = default;
+  /// No handler.
+  ServerHandler(std::nullptr_t) {}
+  /// @p fn, called with the server and the event.
+  template <class F>
+  requires std::invocable<F&, TcpServer&, const ServerEvent&> ServerHandler(F fn) {
+    if (present(fn)) fn_ = std::move(fn);
+  }
+  /// @p fn, called with the event.
+  template <class F>
+  requires(!std::invocable<F&, TcpServer&, const ServerEvent&> &&
+           std::invocable<F&, const ServerEvent&>) ServerHandler(F fn) {
+    if (present(fn))
+      fn_ = [fn = std::move(fn)](TcpServer&, const ServerEvent& e) mutable { fn(e); };
+  }
+  /// Whether there is a callable.
+  explicit operator bool() const { return static_cast<bool>(fn_); }
+  /// Calls it. @throws what it throws, std::bad_function_call if empty.
+  void operator()(TcpServer& server, const ServerEvent& event) const { fn_(server, event); }
+
+ private:
+  // An empty std::function or a null pointer given is no handler.
+  template <class F>
+  static bool present(const F& fn) {
+    if constexpr (std::is_pointer_v<F>)
+      return fn != nullptr;
+    else if constexpr (requires { fn.target_type(); })  // a std::function
+      return static_cast<bool>(fn);
+    else
+      return true;
+  }
+  std::function<void(TcpServer&, const ServerEvent&)> fn_;
+};
+
 /// Options of a TcpServer (POE's spawn arguments).
 struct TcpServerOptions {
   /// Where to listen: "" or "localhost" for 127.0.0.1 and ::1, "any" for
@@ -151,10 +204,14 @@ struct TcpServerOptions {
   std::string address{};
   /// The port; 0: the system picks one (per family).
   std::uint16_t port = 0;
-  /// The start of event names and of diagnostics.
+  /// The start of event names, followed by "_" unless it ends with one
+  /// (POE's rule: "testd" and "testd_" both name "testd_connected"), and
+  /// of diagnostics (without that "_": "testd: no client 7 ...").
   std::string prefix = "testd";
-  /// The filter for both directions, unless one of the two below is set.
-  std::string filter = "line";
+  /// The filter for both directions (POE's `filter`), unless one of the
+  /// two below is set: a name, "line" (the default), "raw", "block", or a
+  /// filter object, cloned per client.
+  FilterChoice filter = "line";
   /// The filter for input, overriding `filter` (cloned per client).
   std::shared_ptr<const Filter> input_filter{};
   /// The filter for output, overriding `filter` (cloned per client).
@@ -170,8 +227,9 @@ struct TcpServerOptions {
   /// wait_for_... helpers see the ones kept), so a long-running server's
   /// memory stays flat. Registrations and the handler see every event.
   std::size_t max_log = 100'000;
-  /// Called on the server's thread for every event, after it is logged.
-  std::function<void(const ServerEvent&)> handler{};
+  /// Called on the server's thread for every event, after it is logged,
+  /// with the server (or without: see ServerHandler).
+  ServerHandler handler{};
   /// Run on this context (its thread runs the handlers) instead of a thread
   /// of the server's own. It must outlive the server and be run by someone.
   boost::asio::io_context* context = nullptr;
@@ -200,16 +258,39 @@ class TcpServer {
   std::pair<std::string, std::uint16_t> getsockname() const;
   /// Address and port of the IPv6 listener.
   std::pair<std::string, std::uint16_t> getsockname6() const;
+  /// Where a client reaches the IPv4 listener: "127.0.0.1:PORT" (a
+  /// listener on every address answers on 127.0.0.1).
+  /// @throws trap::UsageError if no IPv4 listener is up.
+  std::string address() const;
+  /// Where a client reaches the IPv6 listener: "[::1]:PORT".
+  /// @throws trap::UsageError if no IPv6 listener is up (ipv6 is off, the
+  /// address is IPv4, or the listener failed).
+  std::string address6() const;
 
   /// Sends @p message to client @p id, through its output filter.
-  /// @throws trap::UsageError naming the id if there is no such client.
-  void send_to_client(ClientId id, std::string_view message);
-  /// Sends each message to client @p id.
-  void send_to_client(ClientId id, const std::vector<std::string>& messages);
-  /// Sends @p message to every connected client.
-  void send_to_all_clients(std::string_view message);
-  /// Sends each message to every connected client.
-  void send_to_all_clients(const std::vector<std::string>& messages);
+  ///
+  /// A client may leave at any moment, between the event a test reacts to
+  /// and its answer: a send to a client that is not connected (it left, or
+  /// was never given that id) is no error, and returns false; its
+  /// `disconnected` event, in the log, says why. Id 0, which events about
+  /// no client carry, is a mistake in the test and throws.
+  /// @returns whether the client was connected (the message is queued).
+  /// @throws trap::UsageError for id 0 or after shutdown(); FilterError if
+  /// the output filter cannot encode the message (nothing is sent).
+  bool send_to_client(ClientId id, std::string_view message);
+  /// Sends each message to client @p id, as send_to_client() does.
+  bool send_to_client(ClientId id, const std::vector<std::string>& messages);
+  /// Sends the structured message @p parts to client @p id, through its
+  /// output filter's put_parts() (POE's nested array ref), as
+  /// send_to_client() does.
+  bool send_parts_to_client(ClientId id, const Parts& parts);
+  /// Sends @p message to every connected client. @returns how many.
+  std::size_t send_to_all_clients(std::string_view message);
+  /// Sends each message to every connected client. @returns how many.
+  std::size_t send_to_all_clients(const std::vector<std::string>& messages);
+  /// Sends the structured message @p parts to every connected client.
+  /// @returns how many.
+  std::size_t send_parts_to_all_clients(const Parts& parts);
   /// Both ends of client @p id's connection. @throws trap::UsageError
   ClientInfo client_info(ClientId id) const;
   /// The ids of the connected clients.
@@ -230,6 +311,13 @@ class TcpServer {
   /// Closes client @p id's connection now, dropping queued output.
   /// @throws trap::UsageError
   void terminate(ClientId id);
+  /// Closes every client connection now (httptest's
+  /// CloseClientConnections): what each client had sent is read first
+  /// (client_input), then its connection is closed (it reads an end of
+  /// file) with a `disconnected` event; queued output is dropped. The
+  /// server keeps listening. @returns how many connections it closed.
+  /// @throws trap::UsageError after shutdown().
+  std::size_t close_client_connections();
   /// Stops accepting connections (they wait in the backlog; no connected
   /// event) until resume_listening().
   void pause_listening();
@@ -258,9 +346,15 @@ class TcpServer {
   ShutdownReport shutdown(std::chrono::milliseconds deadline = std::chrono::milliseconds(1000));
 
   /// Calls @p fn on the server's thread for each event named in @p events
-  /// (without prefix, or "all"). @returns a registration for unregister().
-  int register_events(const std::vector<std::string>& events,
-                      std::function<void(const ServerEvent&)> fn);
+  /// (without prefix, or "all"). As POE's `register`, a registration for
+  /// "registered" (or "all") then gets a `registered` event of its own, on
+  /// the server's thread (not logged: its sequence is 0; no other
+  /// registration nor the handler sees it): before register_events()
+  /// returns, or, called from a handler, after that handler. (POE sends it
+  /// whatever was registered for, to a session that ignores what it has no
+  /// state for; a callback for other kinds would misread it.)
+  /// @returns a registration for unregister().
+  int register_events(const std::vector<std::string>& events, ServerHandler fn);
   /// Stops delivering @p events (all of them if empty) to registration @p id.
   void unregister_events(int id, const std::vector<std::string>& events = {});
 
@@ -293,7 +387,12 @@ struct Datagram {
   std::string peeraddr;        ///< the sender's address
   std::uint16_t peerport = 0;  ///< the sender's port
   std::uint64_t sequence = 0;  ///< its place in the log, from 1
+  /// Member by member.
+  bool operator==(const Datagram&) const = default;
 };
+
+/// Prints `datagram #1 from 127.0.0.1:5353 "data"`.
+std::ostream& operator<<(std::ostream& out, const Datagram& datagram);
 
 /// Options of a UdpServer.
 struct UdpServerOptions {

@@ -82,6 +82,7 @@ class EventLog {
     e.name.clear();
     e.client = 0;
     e.input.clear();
+    e.parts.clear();
     e.info.peeraddr.clear();
     e.info.peerport = 0;
     e.info.sockaddr.clear();

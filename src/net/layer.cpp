@@ -2,8 +2,10 @@
 // The tcp_server layer: a TcpServer for the trapped code, torn down with
 // the trap, with what the clients sent and who connected as accessors.
 // Written with the public Builder API, as a user's layer would be.
+#include <cctype>
 #include <cstdlib>
 #include <mutex>
+#include <string>
 
 #include <trap/builder.hpp>
 #include <trap/net.hpp>
@@ -13,6 +15,7 @@ namespace {
 
 struct LayerSettings {
   TcpServerOptions options;
+  std::optional<LineFilterOptions> line;  // literal=, input_literal=, output_literal=
   bool lenient = false;
   std::chrono::milliseconds wait{200};  // for clients to close at the end
 };
@@ -29,9 +32,48 @@ std::size_t parse_size(std::string_view key, std::string_view value) {
   return n;
 }
 
+// @p value with its escapes read: \r, \n, \t, \0, \\ and \xHH (a
+// literal end of line cannot be written in a spec otherwise).
+std::string unescape(std::string_view key, std::string_view value) {
+  std::string out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (value[i] != '\\') {
+      out += value[i];
+      continue;
+    }
+    const char e = ++i < value.size() ? value[i] : '\0';
+    if (e == 'r')
+      out += '\r';
+    else if (e == 'n')
+      out += '\n';
+    else if (e == 't')
+      out += '\t';
+    else if (e == '0')
+      out += '\0';
+    else if (e == '\\')
+      out += '\\';
+    else if (e == 'x' && i + 2 < value.size() &&
+             std::isxdigit(static_cast<unsigned char>(value[i + 1])) &&
+             std::isxdigit(static_cast<unsigned char>(value[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(value.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      throw UsageError("tcp_server: " + std::string(key) + " has a bad escape in \"" +
+                       std::string(value) + "\" (the escapes are \\r \\n \\t \\0 \\\\ \\xHH)");
+    }
+  }
+  return out;
+}
+
 void apply(LayerSettings& s, std::string_view key, std::string_view value) {
   auto& o = s.options;
-  if (key == "filter") {
+  if (key == "literal" || key == "input_literal" || key == "output_literal") {
+    if (!s.line) s.line.emplace();
+    auto& slot = key == "literal"         ? s.line->literal
+                 : key == "input_literal" ? s.line->input_literal
+                                          : s.line->output_literal;
+    slot = unescape(key, value);
+  } else if (key == "filter") {
     (void)filter_named(value);  // checks the name
     o.filter = std::string(value);
   } else if (key == "address") {
@@ -52,8 +94,8 @@ void apply(LayerSettings& s, std::string_view key, std::string_view value) {
     s.lenient = true;
   } else {
     throw UsageError("tcp_server: unknown option \"" + std::string(key) +
-                     "\" (the options are filter, address, port, prefix, ipv6, max_message, "
-                     "wait, lenient)");
+                     "\" (the options are filter, literal, input_literal, output_literal, address, "
+                     "port, prefix, ipv6, max_message, wait, lenient)");
   }
 }
 
@@ -66,6 +108,15 @@ LayerSettings parse(std::string_view arg) {
     if (item.empty()) continue;
     auto eq = item.find('=');
     apply(s, item.substr(0, eq), eq == std::string_view::npos ? "" : item.substr(eq + 1));
+  }
+  if (s.line) {
+    if (!(s.options.filter == "line"))
+      throw UsageError(
+          "tcp_server: literal, input_literal and output_literal are the line "
+          "filter's, not the " +
+          s.options.filter.name() + " filter's");
+    s.line->max_line = s.options.max_message;
+    s.options.filter = LineFilter(*s.line);  // throws for bad literals
   }
   return s;
 }
@@ -95,7 +146,9 @@ void tcp_server_layer(Trap& self, std::string_view arg) {
   auto seen = std::make_shared<Seen>();
   server->register_events({"client_input", "connected"}, [seen](const ServerEvent& e) {
     std::lock_guard lock(seen->m);
-    if (e.kind == "client_input")
+    if (e.kind == "client_input" && !e.parts.empty())  // a structured message
+      seen->received.emplace_back(Array(e.parts.begin(), e.parts.end()));
+    else if (e.kind == "client_input")
       seen->received.emplace_back(e.input);
     else
       seen->connections.emplace_back(Array{Value(e.client), Value(e.info.peeraddr),

@@ -15,15 +15,29 @@ std::shared_ptr<const TcpServer::Impl::Registrations> with_kinds(
   return r;
 }
 
+// Gives registration @p id its `registered` event (POE's register): from a
+// handler (the server's thread) after that handler returns, as POE posts
+// it; from another thread before register_events() returns. After
+// shutdown() nobody is welcomed: nothing runs on the server's thread.
+void welcome(const std::shared_ptr<TcpServer::Impl>& impl, int id) {
+  if (!impl->on_server_thread()) {
+    impl->run_on_thread([&] { impl->welcome(id); });
+  } else if (!impl->finished) {
+    boost::asio::post(*impl->ctx, [impl, id] { impl->welcome(id); });
+  }
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ TcpServer
 
 TcpServer::TcpServer(TcpServerOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
+  impl_->self = this;
   if (impl_->opt.prefix.empty()) throw UsageError("TcpServer: the prefix is empty");
   if (impl_->opt.max_log == 0) throw UsageError("TcpServer: max_log must be at least 1");
-  if (impl_->opt.filter != "line" && impl_->opt.filter != "block")
-    (void)filter_named(impl_->opt.filter);  // throws for an unknown name
+  const FilterChoice& f = impl_->opt.filter;
+  if (!f.object() && f.name() != "line" && f.name() != "block")
+    (void)filter_named(f.name());  // throws for an unknown name
   impl_->plan_listeners();
   impl_->start();
 }
@@ -48,18 +62,56 @@ std::pair<std::string, std::uint16_t> TcpServer::getsockname6() const {
   return impl_->call([this] { return impl_->name_of(true); });
 }
 
-void TcpServer::send_to_client(ClientId id, std::string_view message) {
-  impl_->call([&] { impl_->send_one(impl_->find(id), message); });
+std::string TcpServer::address() const {
+  auto [host, port] = getsockname();
+  if (port == 0) throw UsageError(impl_->label + ": address(): no IPv4 listener is up");
+  return (host == "0.0.0.0" ? "127.0.0.1" : host) + ":" + std::to_string(port);
 }
-void TcpServer::send_to_client(ClientId id, const std::vector<std::string>& messages) {
-  impl_->call([&] { impl_->send(impl_->find(id), messages); });
+std::string TcpServer::address6() const {
+  auto [host, port] = getsockname6();
+  if (port == 0)
+    throw UsageError(impl_->label +
+                     ": address6(): no IPv6 listener is up (ipv6 off, an IPv4 address, or its "
+                     "listener failed)");
+  return "[" + (host == "::" ? std::string("::1") : host) + "]:" + std::to_string(port);
 }
-void TcpServer::send_to_all_clients(std::string_view message) {
-  send_to_all_clients(std::vector<std::string>{std::string(message)});
+
+bool TcpServer::send_to_client(ClientId id, std::string_view message) {
+  return impl_->call([&] {
+    auto c = impl_->find_connected(id);
+    if (c) impl_->send_one(c, message);
+    return c != nullptr;
+  });
 }
-void TcpServer::send_to_all_clients(const std::vector<std::string>& messages) {
-  impl_->call([&] {
-    for (auto& c : impl_->open_now()) impl_->send(c, messages);
+bool TcpServer::send_to_client(ClientId id, const std::vector<std::string>& messages) {
+  return impl_->call([&] {
+    auto c = impl_->find_connected(id);
+    if (c) impl_->send(c, messages);
+    return c != nullptr;
+  });
+}
+bool TcpServer::send_parts_to_client(ClientId id, const Parts& parts) {
+  return impl_->call([&] {
+    auto c = impl_->find_connected(id);
+    if (c) impl_->send_parts(c, parts);
+    return c != nullptr;
+  });
+}
+std::size_t TcpServer::send_to_all_clients(std::string_view message) {
+  return send_to_all_clients(std::vector<std::string>{std::string(message)});
+}
+std::size_t TcpServer::send_to_all_clients(const std::vector<std::string>& messages) {
+  return impl_->call([&] {
+    auto all = impl_->open_now();
+    for (auto& c : all) impl_->send(c, messages);
+    return all.size();
+  });
+}
+std::size_t TcpServer::send_parts_to_all_clients(const Parts& parts) {
+  return impl_->call([&] {
+    auto all = impl_->open_now();
+    for (auto& c : all) impl_->send_parts(c, parts);
+    return all.size();
   });
 }
 ClientInfo TcpServer::client_info(ClientId id) const {
@@ -90,6 +142,18 @@ void TcpServer::disconnect(ClientId id) {
 }
 void TcpServer::terminate(ClientId id) {
   impl_->call([&] { impl_->close_client(impl_->find(id), false); });
+}
+std::size_t TcpServer::close_client_connections() {
+  return impl_->call([&] {
+    auto all = impl_->open_now();
+    for (auto& c : all) {
+      // Read first: closing a socket with unread input would reset the
+      // connection instead of ending it with an end of file.
+      impl_->drain(c);
+      impl_->close_client(c, false);
+    }
+    return all.size();
+  });
 }
 void TcpServer::pause_listening() {
   impl_->call([&] {
@@ -124,8 +188,7 @@ ShutdownReport TcpServer::shutdown(std::chrono::milliseconds deadline) {
   return impl_->shutdown(deadline);
 }
 
-int TcpServer::register_events(const std::vector<std::string>& events,
-                               std::function<void(const ServerEvent&)> fn) {
+int TcpServer::register_events(const std::vector<std::string>& events, ServerHandler fn) {
   Impl::Registration r;
   for (auto& e : events) {
     if (e == "all")
@@ -134,12 +197,16 @@ int TcpServer::register_events(const std::vector<std::string>& events,
       r.kinds |= tcp_detail::bit_of(e);  // a name of no kind: never delivered
   }
   r.fn = std::move(fn);
-  std::lock_guard lock(impl_->m);
-  r.id = impl_->next_reg++;
-  auto next = std::make_shared<Impl::Registrations>(*impl_->regs);
-  next->list.push_back(std::move(r));
-  impl_->regs = with_kinds(std::move(next));
-  return impl_->regs->list.back().id;
+  int id;
+  {
+    std::lock_guard lock(impl_->m);
+    id = r.id = impl_->next_reg++;
+    auto next = std::make_shared<Impl::Registrations>(*impl_->regs);
+    next->list.push_back(std::move(r));
+    impl_->regs = with_kinds(std::move(next));
+  }
+  welcome(impl_, id);
+  return id;
 }
 
 void TcpServer::unregister_events(int id, const std::vector<std::string>& events) {

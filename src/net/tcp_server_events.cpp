@@ -21,6 +21,12 @@ std::uint32_t tcp_detail::bit_of(std::string_view kind) {
   return 0;
 }
 
+std::string tcp_detail::label_of(const std::string& prefix) {
+  std::string_view p(prefix);
+  while (p.size() > 1 && p.ends_with('_')) p.remove_suffix(1);
+  return std::string(p);
+}
+
 void TcpServer::Impl::trim_log() {
   while (events.size() > opt.max_log) {  // the oldest goes
     if (!connected_at.empty() && connected_at.front().second == first_sequence)
@@ -54,12 +60,27 @@ void TcpServer::Impl::hand_out(Kind k, ServerEvent& e, const Registrations* targ
     if (r.all || (r.kinds & tcp_detail::bit(k))) run_handler(r.fn, e);
 }
 
-void TcpServer::Impl::run_handler(const std::function<void(const ServerEvent&)>& fn,
-                                  const ServerEvent& e) {
+void TcpServer::Impl::run_handler(const ServerHandler& fn, const ServerEvent& e) {
   try {
-    fn(e);
+    fn(*self, e);
   } catch (const std::exception& ex) {
-    std::cerr << opt.prefix << ": a handler of " << e.name << " threw: " << ex.what() << "\n";
+    std::cerr << label << ": a handler of " << e.name << " threw: " << ex.what() << "\n";
+  }
+}
+
+void TcpServer::Impl::welcome(int id) {
+  std::shared_ptr<const Registrations> now;
+  {
+    std::lock_guard lock(m);
+    now = regs;
+  }
+  for (auto& r : now->list) {
+    // Only to a callback for it: one for other kinds reads their fields.
+    if (r.id != id || !(r.all || (r.kinds & tcp_detail::bit(Kind::registered)))) continue;
+    ServerEvent e;
+    e.kind = tcp_detail::kKinds[index(Kind::registered)];
+    e.name = names[index(Kind::registered)];
+    run_handler(r.fn, e);
   }
 }
 
@@ -70,6 +91,7 @@ ServerEvent TcpServer::Impl::named(const ServerEvent& e) const {
     if (tcp_detail::kKinds[i] == e.kind) out.name = names[i];
   out.client = e.client;
   out.input = e.input;
+  out.parts = e.parts;
   out.info = e.info;
   out.operation = e.operation;
   out.error = e.error;

@@ -60,9 +60,9 @@ void TcpServer::Impl::plan_listeners() {
   } else {
     error_code ec;
     auto a = asio::ip::make_address(opt.address, ec);
-    if (ec) throw UsageError(opt.prefix + ": not an address: \"" + opt.address + "\"");
+    if (ec) throw UsageError(label + ": not an address: \"" + opt.address + "\"");
     if (a.is_v6() && !v6)
-      throw UsageError(opt.prefix + ": address " + opt.address + " is IPv6, and ipv6 is off");
+      throw UsageError(label + ": address " + opt.address + " is IPv6, and ipv6 is off");
     add(a);
   }
 }
@@ -152,9 +152,17 @@ std::pair<std::string, std::uint16_t> TcpServer::Impl::name_of(bool v6) const {
 std::unique_ptr<Filter> TcpServer::Impl::make_filter(
     const std::shared_ptr<const Filter>& chosen) const {
   if (chosen) return chosen->clone();
+  if (opt.filter.object()) return opt.filter.object()->clone();
   if (opt.filter == "line") return line_filter(opt.max_message);
   if (opt.filter == "block") return block_filter(opt.max_message);
-  return filter_named(opt.filter);
+  return filter_named(opt.filter.name());
+}
+
+std::shared_ptr<Client> TcpServer::Impl::find_connected(ClientId id) const {
+  if (id == 0)
+    throw UsageError(label + ": client id 0 is no client's (events about no client carry it)");
+  auto it = clients.find(id);
+  return it == clients.end() ? nullptr : it->second;
 }
 
 void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
@@ -178,7 +186,7 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
 std::shared_ptr<Client> TcpServer::Impl::find(ClientId id) const {
   auto it = clients.find(id);
   if (it == clients.end())
-    throw UsageError(opt.prefix + ": no client " + std::to_string(id) +
+    throw UsageError(label + ": no client " + std::to_string(id) +
                      " (it never connected, or it is disconnected)");
   return it->second;
 }
@@ -212,9 +220,32 @@ void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
 void TcpServer::Impl::set_input(Client& c, std::unique_ptr<Filter> in) {
   c.in = std::move(in);
   c.appending = dynamic_cast<tcp_detail::AppendingFilter*>(c.in.get());
+  c.structured = dynamic_cast<StructuredFilter*>(c.in.get()) != nullptr;
+}
+
+bool TcpServer::Impl::take_parts(const std::shared_ptr<Client>& c, std::string_view bytes) {
+  std::vector<Parts> messages;
+  try {
+    messages = c->in->get_parts(bytes);
+  } catch (const std::exception& e) {  // FilterError, or a user filter's own
+    client_error(*c, "read", e.what());
+    close_client(c, false);
+    return false;
+  }
+  for (auto& parts : messages) {
+    deliver(Kind::client_input, [&](ServerEvent& e) {
+      e.client = c->id;
+      e.info = c->info;
+      for (std::size_t i = 0; i < parts.size(); ++i) (i ? e.input += ' ' : e.input) += parts[i];
+      e.parts = std::move(parts);
+    });
+    if (c->closed) return false;  // a handler terminated it
+  }
+  return true;
 }
 
 bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_view bytes) {
+  if (c->structured) return take_parts(c, bytes);
   // The client's vector (a nested call, from a handler, gets a new one).
   std::vector<std::string> messages = std::move(c->messages);
   messages.clear();
@@ -223,7 +254,7 @@ bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_v
       c->appending->get_into(bytes, messages);
     else
       messages = c->in->get(bytes);
-  } catch (const FilterError& e) {
+  } catch (const std::exception& e) {  // FilterError, or a user filter's own
     client_error(*c, "read", e.what());
     close_client(c, false);
     return false;
@@ -260,6 +291,13 @@ void TcpServer::Impl::send(const std::shared_ptr<Client>& c,
 
 void TcpServer::Impl::send_one(const std::shared_ptr<Client>& c, std::string_view message) {
   enqueue(*c, message);
+  after_enqueue(c);
+}
+
+void TcpServer::Impl::send_parts(const std::shared_ptr<Client>& c, const Parts& parts) {
+  std::string bytes = c->out->put_parts(parts);
+  c->queued += bytes.size();
+  c->queue.push_back(std::move(bytes));
   after_enqueue(c);
 }
 

@@ -63,6 +63,8 @@ constexpr std::size_t index(Kind k) { return static_cast<std::size_t>(k); }
 constexpr std::uint32_t bit(Kind k) { return std::uint32_t{1} << index(k); }
 // The bit of the kind named @p kind (without prefix), 0 for no kind.
 std::uint32_t bit_of(std::string_view kind);
+// The prefix as diagnostics print it: without the "_" that ends it.
+std::string label_of(const std::string& prefix);
 
 // Counts a thread waiting on the server's condition variable (under its
 // mutex): events notify only when someone waits.
@@ -85,6 +87,7 @@ struct Client {
   ClientInfo info;
   std::unique_ptr<Filter> in, out;
   AppendingFilter* appending = nullptr;  // `in`, if it is one (set_input)
+  bool structured = false;               // `in` is a StructuredFilter (set_input)
   std::vector<std::string> messages;     // a read's, kept for its capacity
   std::array<char, 65536> buf;           // not zeroed: written before it is read
   std::deque<std::string> queue;
@@ -106,9 +109,11 @@ using tcp_detail::Kind;
 
 class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
  public:
-  explicit Impl(TcpServerOptions o) : opt(std::move(o)) {
+  explicit Impl(TcpServerOptions o) : opt(std::move(o)), label(tcp_detail::label_of(opt.prefix)) {
+    // POE: `$prefix .= '_' unless $prefix =~ /_$/`.
+    const std::string start = opt.prefix.ends_with('_') ? opt.prefix : opt.prefix + "_";
     for (std::size_t i = 0; i < names.size(); ++i)
-      names[i] = opt.prefix + "_" + std::string(tcp_detail::kKinds[i]);
+      names[i] = start + std::string(tcp_detail::kKinds[i]);
     if (opt.context) {
       ctx = opt.context;
     } else {
@@ -165,7 +170,7 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // shared_ptr costs two atomic operations per handler, on every request.
   std::shared_ptr<Impl> keep() { return owned ? nullptr : shared_from_this(); }
 
-  UsageError gone() const { return UsageError(opt.prefix + ": the server has shut down"); }
+  UsageError gone() const { return UsageError(label + ": the server has shut down"); }
 
   // Whether this is the thread that runs the server's handlers.
   bool on_server_thread() const;
@@ -182,7 +187,7 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     int id;
     bool all = false;
     std::uint32_t kinds = 0;  // the bits of the kinds named
-    std::function<void(const ServerEvent&)> fn;
+    ServerHandler fn;
   };
   struct Registrations {
     std::vector<Registration> list;
@@ -224,7 +229,11 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // named for as long as they run.
   void hand_out(Kind k, ServerEvent& e, const Registrations* targets);
 
-  void run_handler(const std::function<void(const ServerEvent&)>& fn, const ServerEvent& e);
+  void run_handler(const ServerHandler& fn, const ServerEvent& e);
+
+  // Gives registration @p id, alone, a `registered` event (POE's
+  // register), not logged (server's thread).
+  void welcome(int id);
 
   // A copy of @p e (but for its name, which it does not read), named
   // ("testd_connected").
@@ -263,6 +272,14 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   std::unique_ptr<Filter> make_filter(const std::shared_ptr<const Filter>& chosen) const;
 
+  // Client @p id if it is connected, null if not (it left, or never came).
+  // @throws UsageError for id 0, which is no client's.
+  std::shared_ptr<Client> find_connected(ClientId id) const;
+
+  // Delivers @p c's structured messages cut from @p bytes; false if the
+  // client is gone afterwards.
+  bool take_parts(const std::shared_ptr<Client>& c, std::string_view bytes);
+
   void add_client(const std::shared_ptr<Client>& c);
 
   // Sets client @p c's input filter.
@@ -287,6 +304,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   void send(const std::shared_ptr<Client>& c, const std::vector<std::string>& messages);
 
   void send_one(const std::shared_ptr<Client>& c, std::string_view message);
+
+  // Sends the structured message @p parts (its output filter's put_parts).
+  void send_parts(const std::shared_ptr<Client>& c, const Parts& parts);
 
   static void enqueue(Client& c, std::string_view message);
 
@@ -343,6 +363,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   ShutdownReport close_all();
 
   TcpServerOptions opt;
+  std::string label;                      // opt.prefix for diagnostics ("bingosd_" -> "bingosd")
+  TcpServer* self = nullptr;              // the server handlers are given (set once, before start)
   std::unique_ptr<asio::io_context> own;  // gone after release()
   bool owned = false;                     // whether own was set: never changes
   asio::io_context* ctx = nullptr;

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: BSL-1.0
+// How trap::net's values print: one line each, for Boost.Test's messages
+// (BOOST_TEST_INFO, the two sides of a failed BOOST_TEST(a == b)).
+#include <cstdio>
+#include <ostream>
+#include <string_view>
+
+#include <trap/net.hpp>
+
+namespace trap::net {
+namespace {
+
+// @p s in double quotes, what does not print escaped.
+void quoted(std::ostream& out, std::string_view s) {
+  out << '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '\n':
+        out << "\\n";
+        break;
+      case '\r':
+        out << "\\r";
+        break;
+      case '\t':
+        out << "\\t";
+        break;
+      case '"':
+        out << "\\\"";
+        break;
+      case '\\':
+        out << "\\\\";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          char hex[5];
+          std::snprintf(hex, sizeof hex, "\\x%02x", c);
+          out << hex;
+        } else {
+          out << static_cast<char>(c);
+        }
+    }
+  }
+  out << '"';
+}
+
+void endpoint(std::ostream& out, const std::string& address, std::uint16_t port) {
+  if (address.find(':') != std::string::npos)
+    out << '[' << address << "]:" << port;
+  else
+    out << address << ':' << port;
+}
+
+}  // namespace
+
+std::ostream& operator<<(std::ostream& out, const FilterChoice& filter) {
+  return out << (filter.object() ? "a filter object" : filter.name());
+}
+
+std::ostream& operator<<(std::ostream& out, const ClientInfo& info) {
+  endpoint(out, info.peeraddr, info.peerport);
+  out << " -> ";
+  endpoint(out, info.sockaddr, info.sockport);
+  return out;
+}
+
+std::ostream& operator<<(std::ostream& out, const ServerEvent& e) {
+  out << (e.name.empty() ? e.kind : e.name);
+  if (e.sequence) out << " #" << e.sequence;
+  if (e.client) out << " client " << e.client;
+  if (e.kind == "client_input") {
+    out << " input ";
+    quoted(out, e.input);
+  }
+  if (!e.parts.empty()) {
+    out << " parts [";
+    for (std::size_t i = 0; i < e.parts.size(); ++i) quoted(out << (i ? ", " : ""), e.parts[i]);
+    out << ']';
+  }
+  if (!e.info.peeraddr.empty()) out << " (" << e.info << ')';
+  if (!e.operation.empty()) out << " operation " << e.operation;
+  if (e.error) out << " error " << e.error;
+  if (!e.message.empty()) quoted(out << " message ", e.message);
+  return out;
+}
+
+std::ostream& operator<<(std::ostream& out, const ShutdownReport& report) {
+  return out << (report.clean() ? "clean teardown" : report.describe());
+}
+
+std::ostream& operator<<(std::ostream& out, const Datagram& d) {
+  out << "datagram";
+  if (d.sequence) out << " #" << d.sequence;
+  endpoint(out << " from ", d.peeraddr, d.peerport);
+  quoted(out << ' ', d.data);
+  return out;
+}
+
+}  // namespace trap::net
