@@ -143,7 +143,9 @@ struct Teardown {
   void operator()(Trap& t) const;
 };
 
-/// The record of one trap and, while it springs, its machinery.
+/// The record of one trap and, while it springs, its machinery. Every
+/// scalar member has its initializer: a record kept for reuse is renewed
+/// by default-initialization (state_pool.cpp), with no zeroing first.
 struct TrapState {
   const Trapper* trapper = nullptr;
   std::vector<std::pair<std::string, Value>> values;

@@ -31,7 +31,7 @@ void renew(TrapState* st) noexcept {
   values.clear();
   teardowns.clear();
   st->~TrapState();
-  new (st) TrapState();
+  new (st) TrapState;  // every scalar member has its initializer (see TrapState)
   st->values = std::move(values);
   st->teardowns = std::move(teardowns);
 }
