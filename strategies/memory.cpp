@@ -127,9 +127,9 @@ class Router final : public UnbufferedStreambuf {
 };
 
 Router& router(int fd) {
-  static auto* out = new Router(1);  // never destroyed: used on exit paths
-  static auto* err = new Router(2);
-  return fd == 2 ? *err : *out;
+  // Never destroyed: used on exit paths. One guarded static for both.
+  static Router* const routers[2] = {new Router(1), new Router(2)};
+  return *routers[index_of(fd)];
 }
 
 class MemoryCapture final : public Capture {
@@ -141,12 +141,13 @@ class MemoryCapture final : public Capture {
 
  private:
   bool do_begin() override {
-    std::ostream& os = stream_for(fd(), "memory");
+    os_ = &stream_for(fd(), "memory");
     if (!fd_open()) return false;
     const int i = index_of(fd());
+    router_ = &router(fd());
     // The stream is touched under the router's lock only: another thread
     // may be making the router live on it.
-    slot_ = router(fd()).enter(os);
+    slot_ = router_->enter(*os_);
     outer_ = route[i];
     route[i] = &text_;
     ++mine[i];
@@ -154,16 +155,17 @@ class MemoryCapture final : public Capture {
   }
 
   std::string do_end() override {
-    std::ostream& os = stream_for(fd(), "memory");
     const int i = index_of(fd());
     route[i] = outer_;
     --mine[i];
-    router(fd()).leave(os, slot_, mine[i]);
+    router_->leave(*os_, slot_, mine[i]);
     return std::move(text_);
   }
 
   std::string text_;
   std::string* outer_ = nullptr;
+  std::ostream* os_ = nullptr;
+  Router* router_ = nullptr;
   std::streambuf** slot_ = nullptr;
 };
 

@@ -13,6 +13,7 @@
 #include <optional>
 #include <streambuf>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -255,10 +256,12 @@ class Capture {
 
 /// The callable of a built-in strategy. Its type tells the output layer
 /// that the strategy handles a closed descriptor itself (a user's strategy
-/// is not called for one, as in Perl).
+/// is not called for one, as in Perl), and lets it call the strategy
+/// through one plain function pointer.
 struct BuiltinStrategy {
-  std::function<void(Trap&, std::string_view, int)> impl;
-  void operator()(Trap& self, std::string_view name, int fd) const { impl(self, name, fd); }
+  void (*spring)(Trap& self, std::string_view name, int fd, bool arg) = nullptr;
+  bool arg = false;  // the capture's one argument, if it takes one (pipe's tee)
+  void operator()(Trap& self, std::string_view name, int fd) const { spring(self, name, fd, arg); }
 };
 
 /// Process-wide captures (descriptors, `stdout`, std::cout's buffer) of
@@ -293,15 +296,24 @@ void spring_capture(Trap& self, std::string_view name, std::shared_ptr<Capture> 
 /// Declared here, defined by the engine, which keeps the record.
 void add_capture_teardown(Trap& self, std::shared_ptr<Capture>&& capture);
 /// Ends @p capture and sets its accessor on @p t: the teardown of a capture
-/// that spring_capture() began.
+/// that spring_capture() began. Defined by the engine, which keeps the
+/// record's values.
 void end_capture(Trap& t, Capture& capture);
 
-/// The StrategyFn of a Capture type (see spring_capture()).
-template <class C, class... Args>
-StrategyFn strategy_of(Args... args) {
-  return BuiltinStrategy{[=](Trap& self, std::string_view name, int fd) {
-    spring_capture(self, name, std::allocate_shared<C>(CachedAllocator<C>{}, fd, args...));
-  }};
+/// Springs a new capture of type @p C (made with @p arg if it takes one).
+template <class C>
+void spring_new_capture(Trap& self, std::string_view name, int fd, bool arg) {
+  if constexpr (std::is_constructible_v<C, int, bool>)
+    spring_capture(self, name, std::allocate_shared<C>(CachedAllocator<C>{}, fd, arg));
+  else
+    spring_capture(self, name, std::allocate_shared<C>(CachedAllocator<C>{}, fd));
+}
+
+/// The StrategyFn of a Capture type (see spring_capture()), made with
+/// @p arg if it takes a bool after its descriptor.
+template <class C>
+StrategyFn strategy_of(bool arg = false) {
+  return BuiltinStrategy{&spring_new_capture<C>, arg};
 }
 
 /// The ostream that stands for descriptor @p fd (std::cout or std::cerr).

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
-// How an output layer springs a capture: begins it, registers the teardown
-// that ends it and sets the accessor; and the one poll() that tells the
-// output layers of a trap which standard descriptors are open.
+// How an output layer springs a capture: begins it and registers the
+// teardown that ends it (end_capture(), in the engine); and the one poll()
+// that tells the output layers of a trap which standard descriptors are open.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -23,19 +23,6 @@ struct OpenFds {
 thread_local OpenFds open_fds;
 
 }  // namespace
-
-void end_capture(Trap& t, Capture& c) {
-  Capture::Layering& l = c.layering;
-  if (l.salvage) l.salvage->forget(l.slot);
-  // Appended, as Perl's `$buffer .= <$fh>`: under two layers for one stream
-  // (":stdout" on top of `default`'s), the inner one (its teardown ran
-  // first, or a forked child's record gave it) holds the output and the
-  // outer one adds nothing to it.
-  std::string text = c.end();
-  if (const Value* v = t.get(l.accessor); v && v->is_string() && !v->string().empty())
-    text.insert(0, v->string());
-  t.set(l.accessor, Value(std::move(text)));
-}
 
 bool standard_fd_open(const Trap& trap, int fd) {
   if (fd < 0 || fd > 2) return posix::is_open(fd);

@@ -182,8 +182,9 @@ WarnRouter& warn_router() {
 
 void raw_layer(Trap& self, std::string_view) {
   Value v = self.run();
-  self.set("return", std::move(v));
-  self.set_leaveby("return");
+  TrapState& st = *Registry::state(self);
+  st.set(Builtin::return_, std::move(v));
+  st.set(Builtin::leaveby, Value(std::string("return")));
 }
 
 void die_layer(Trap& self, std::string_view) {
@@ -197,8 +198,8 @@ void die_layer(Trap& self, std::string_view) {
     auto* st = Registry::state(self);
     st->exception = std::current_exception();
     st->die_type = current_exception_type();
-    self.set("die", Value(current_exception_message()));
-    self.set_leaveby("die");
+    st->set(Builtin::die, Value(current_exception_message()));
+    st->set(Builtin::leaveby, Value(std::string("die")));
   }
 }
 
@@ -310,13 +311,17 @@ const StrategyFn& fallback_output_strategy() {
 }
 
 void apply_output_layer(Trap& self, const std::string& name, int fd, const StrategyFn* chosen) {
-  self.set(name, Value(""));
+  Registry::state(self)->set(name, Value(std::string()));
   const StrategyFn* s = chosen;
   if (!s) s = Registry::state(self)->default_strategy.get();
   if (!s) s = &fallback_output_strategy();
   // Perl: a closed handle is not trapped. Built-in strategies find that
   // out on their own, without an extra system call.
-  if (!s->target<BuiltinStrategy>() && !posix::is_open(fd)) {
+  if (const BuiltinStrategy* builtin = s->target<BuiltinStrategy>()) {
+    (*builtin)(self, name, fd);
+    return;
+  }
+  if (!posix::is_open(fd)) {
     self.next();
     return;
   }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -121,6 +122,19 @@ struct Registry {
 
 class Capture;
 
+/// The accessors the engine's own layers set and read, by number: their
+/// values are found in a record without comparing names.
+enum class Builtin : std::uint8_t { leaveby, return_, die, exit, stdout_, stderr_ };
+inline constexpr std::size_t kBuiltins = 6;
+/// The accessor name of @p b.
+inline std::string_view builtin_name(Builtin b) noexcept {
+  static constexpr std::string_view names[kBuiltins] = {"leaveby", "return", "die",
+                                                        "exit",    "stdout", "stderr"};
+  return names[static_cast<std::size_t>(b)];
+}
+/// The built-in accessor named @p name, if it is one.
+std::optional<Builtin> builtin_of(std::string_view name) noexcept;
+
 /// One teardown of a springing trap: a layer's function, or the end of one
 /// of the trap's captures (which takes no allocation to register).
 struct Teardown {
@@ -129,7 +143,9 @@ struct Teardown {
   void operator()(Trap& t) const;
 };
 
-/// The record of one trap and, while it springs, its machinery.
+/// The record of one trap and, while it springs, its machinery. Every
+/// scalar member has its initializer: a record kept for reuse is renewed
+/// by default-initialization (state_pool.cpp), with no zeroing first.
 struct TrapState {
   const Trapper* trapper = nullptr;
   std::vector<std::pair<std::string, Value>> values;
@@ -157,8 +173,31 @@ struct TrapState {
   bool diag_all_done = false;
   Value flexible_cache;
 
+  /// Where the value of each built-in accessor is in `values` (kNoSlot: not
+  /// there). Valid while `values` is the vector, at the size, they were
+  /// taken from (slots_of, slots_size): set() keeps them so; `values`
+  /// changed otherwise (replaced whole by a forked child's record, an entry
+  /// erased) has them taken again on the next look.
+  static constexpr std::uint32_t kNoSlot = 0xffffffff;
+  std::uint32_t slots[kBuiltins] = {kNoSlot, kNoSlot, kNoSlot, kNoSlot, kNoSlot, kNoSlot};
+  const void* slots_of = nullptr;
+  std::size_t slots_size = 0;
+
   Value* find(std::string_view name);
   const Value* find(std::string_view name) const;
+  /// The value of built-in accessor @p b, or nullptr.
+  Value* find(Builtin b) noexcept;
+  /// Sets accessor @p name (a built-in one by its slot) to @p value, in
+  /// place if it has a value, appended otherwise.
+  void set(std::string_view name, Value&& value);
+  /// @copydoc set(std::string_view, Value&&)
+  void set(Builtin b, Value&& value);
+  /// Makes the next look take the slots again (after `values` changed).
+  void forget_slots() noexcept { slots_size = static_cast<std::size_t>(-1); }
+
+ private:
+  std::uint32_t& slot(Builtin b) noexcept;
+  void take_slots() noexcept;
 };
 
 /// Whether accessor name @p key is @p name. Names are short and differ in

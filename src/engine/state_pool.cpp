@@ -8,29 +8,15 @@
 
 #include "capture/block_cache.hpp"
 #include "engine/state.hpp"
+#include "posix/thread_cache.hpp"
 
 namespace trap::detail {
 namespace {
 
-// Records freed on this thread, ready to be used again. Trivially
-// destructible, so that it is still there when a thread's last Trap handle
-// goes after PoolCloser (thread-local destructors run in any order).
-struct StatePool {
-  static constexpr int kSize = 4;
-  TrapState* free[kSize];
-  int count = 0;
-  bool closed = false;  // the thread is ending: free, do not keep
-};
-thread_local StatePool pool;
+void free_state(TrapState* st) noexcept { delete st; }
 
-// Frees what the pool keeps when the thread ends.
-struct PoolCloser {
-  ~PoolCloser() {
-    pool.closed = true;
-    while (pool.count > 0) delete pool.free[--pool.count];
-  }
-};
-thread_local PoolCloser closer;
+// Records freed on this thread, ready to be used again.
+using Pool = ThreadCache<TrapState, 1, 4, free_state>;
 
 // The vectors keep their room up to this many entries; a record that grew
 // past it is freed rather than kept.
@@ -45,28 +31,28 @@ void renew(TrapState* st) noexcept {
   values.clear();
   teardowns.clear();
   st->~TrapState();
-  new (st) TrapState();
+  new (st) TrapState;  // every scalar member has its initializer (see TrapState)
   st->values = std::move(values);
   st->teardowns = std::move(teardowns);
 }
 
 struct Recycle {
   void operator()(TrapState* st) const noexcept {
-    if (pool.closed || pool.count == StatePool::kSize || st->values.capacity() > kKeepValues ||
+    if (!Pool::has_room() || st->values.capacity() > kKeepValues ||
         st->teardowns.capacity() > kKeepValues) {
       delete st;
       return;
     }
-    (void)closer;  // made on first use: its destructor empties the pool
-    renew(st);
-    pool.free[pool.count++] = st;
+    renew(st);  // (may run destructors that trap, and take the room)
+    if (!Pool::keep(st)) delete st;
   }
 };
 
 }  // namespace
 
 std::shared_ptr<TrapState> new_trap_state() {
-  TrapState* st = pool.count > 0 ? pool.free[--pool.count] : new TrapState();
+  TrapState* st = Pool::take();
+  if (!st) st = new TrapState();
   // Should the control block not be made, the constructor recycles st.
   return std::shared_ptr<TrapState>(st, Recycle{}, CachedAllocator<TrapState>{});
 }

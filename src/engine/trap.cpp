@@ -18,16 +18,6 @@
 namespace trap {
 namespace detail {
 
-Value* TrapState::find(std::string_view name) {
-  for (auto& [k, v] : values)
-    if (same_name(k, name)) return &v;
-  return nullptr;
-}
-
-const Value* TrapState::find(std::string_view name) const {
-  return const_cast<TrapState*>(this)->find(name);
-}
-
 std::vector<TrapState*>& active_traps() {
   thread_local std::vector<TrapState*> active;
   return active;
@@ -218,15 +208,15 @@ namespace {
 std::string string_of(const Value* v) { return v && v->is_string() ? v->string() : std::string(); }
 }  // namespace
 
-std::string Trap::leaveby() const { return string_of(s_->find("leaveby")); }
-std::string Trap::out() const { return string_of(s_->find("stdout")); }
-std::string Trap::err() const { return string_of(s_->find("stderr")); }
-std::string Trap::die() const { return string_of(s_->find("die")); }
+std::string Trap::leaveby() const { return string_of(s_->find(detail::Builtin::leaveby)); }
+std::string Trap::out() const { return string_of(s_->find(detail::Builtin::stdout_)); }
+std::string Trap::err() const { return string_of(s_->find(detail::Builtin::stderr_)); }
+std::string Trap::die() const { return string_of(s_->find(detail::Builtin::die)); }
 std::string Trap::die_type() const { return s_->die_type; }
 std::exception_ptr Trap::exception() const { return s_->exception; }
 
 std::optional<int> Trap::exit_code() const {
-  const Value* v = s_->find("exit");
+  const Value* v = s_->find(detail::Builtin::exit);
   if (!v || !v->is_number()) return std::nullopt;
   return v->as<int>();
 }
@@ -245,7 +235,7 @@ std::vector<std::string> Trap::warn() const {
 }
 
 const Value& Trap::require_return_() const {
-  const Value* v = s_->find("return");
+  const Value* v = s_->find(detail::Builtin::return_);
   if (!v || leaveby() != "return")
     throw UsageError("return_value(): the trap did not return (it left by " +
                      (leaveby().empty() ? std::string("nothing yet") : leaveby()) + ")");
@@ -390,18 +380,14 @@ Props& Trap::prop(std::string_view ns) {
   return it->second;
 }
 
-void Trap::set(std::string_view name, Value value) {
-  if (Value* v = s_->find(name))
-    *v = std::move(value);
-  else
-    s_->values.emplace_back(std::string(name), std::move(value));
-}
+void Trap::set(std::string_view name, Value value) { s_->set(name, std::move(value)); }
 
 void Trap::unset(std::string_view name) {
   std::erase_if(s_->values, [&](auto& kv) { return kv.first == name; });
+  s_->forget_slots();
 }
 
-void Trap::set_leaveby(std::string_view name) { set("leaveby", Value(name)); }
+void Trap::set_leaveby(std::string_view name) { s_->set(detail::Builtin::leaveby, Value(name)); }
 
 void Trap::diag(std::string line) {
   if (s_->test_diagnostics) {

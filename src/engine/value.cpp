@@ -32,8 +32,23 @@ Value::Value(std::string_view s) : v_(std::string(s)) {}
 Value::Value(Array a) noexcept : v_(std::move(a)) {}
 Value::Value(const Value& other) = default;
 Value& Value::operator=(const Value& other) = default;
-Value::Value(Value&& other) noexcept = default;
-Value& Value::operator=(Value&& other) noexcept = default;
+// Strings (captured output, leaveby) are what a trap moves most: moved
+// without the variant's general visit.
+Value::Value(Value&& other) noexcept {
+  if (auto* s = std::get_if<std::string>(&other.v_))
+    v_.emplace<std::string>(std::move(*s));
+  else
+    v_ = std::move(other.v_);
+}
+Value& Value::operator=(Value&& other) noexcept {
+  auto* to = std::get_if<std::string>(&v_);
+  auto* from = std::get_if<std::string>(&other.v_);
+  if (to && from)
+    *to = std::move(*from);
+  else
+    v_ = std::move(other.v_);
+  return *this;
+}
 Value::~Value() = default;
 
 const std::string& Value::string() const {
