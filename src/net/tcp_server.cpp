@@ -68,7 +68,7 @@ ClientInfo TcpServer::client_info(ClientId id) const {
 std::vector<ClientId> TcpServer::clients() const {
   return impl_->call([&] {
     std::vector<ClientId> ids;
-    for (auto& [id, c] : impl_->clients) ids.push_back(id);
+    impl_->clients.for_each([&](const auto& c) { ids.push_back(c->id); });
     return ids;
   });
 }

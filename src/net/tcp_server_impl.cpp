@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/write.hpp>
 
@@ -166,7 +167,7 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
              local.port()};
   set_input(*c, make_filter(opt.input_filter));
   c->out = make_filter(opt.output_filter);
-  clients[c->id] = c;
+  clients.insert(c->id, c);
   deliver(Kind::connected, [&](ServerEvent& e) {  // under m
     ++open_clients;
     e.client = c->id;
@@ -176,28 +177,28 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
 }
 
 std::shared_ptr<Client> TcpServer::Impl::find(ClientId id) const {
-  auto it = clients.find(id);
-  if (it == clients.end())
+  auto c = clients.find(id);
+  if (!c)
     throw UsageError(opt.prefix + ": no client " + std::to_string(id) +
                      " (it never connected, or it is disconnected)");
-  return it->second;
+  return c;
 }
 
 void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
   if (c->closed || c->reading || c->policy.stop_reading) return;
   c->reading = true;
+  auto done = [this, self = keep(), c](error_code ec, std::size_t n) mutable {
+    c->reading = false;
+    if (c->closed) return;
+    if (ec) return close_client(c, false);  // end of file, reset, ...
+    if (c->policy.stop_reading) {
+      c->held.append(c->buf.data(), n);  // a read already under way
+      return;
+    }
+    if (take_input(c, std::string_view(c->buf.data(), n))) read_later(std::move(c));
+  };
   c->socket.async_read_some(asio::buffer(c->buf),
-                            [this, self = keep(), c](error_code ec, std::size_t n) mutable {
-                              c->reading = false;
-                              if (c->closed) return;
-                              if (ec) return close_client(c, false);  // end of file, reset, ...
-                              if (c->policy.stop_reading) {
-                                c->held.append(c->buf.data(), n);  // a read already under way
-                                return;
-                              }
-                              if (take_input(c, std::string_view(c->buf.data(), n)))
-                                read_later(std::move(c));
-                            });
+                            asio::bind_allocator(handler_allocator(), std::move(done)));
 }
 
 void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
@@ -205,8 +206,18 @@ void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
   // when nothing has come) before it waits for the socket. Started after
   // the handlers queued now (the reply's write completing among them), the
   // read more often finds the client's next message already there: one
-  // recv instead of two.
-  asio::post(*ctx, [this, self = keep(), c = std::move(c)] { read(c); });
+  // recv instead of two. The reads put off meanwhile start together: one
+  // task posted (and allocated) for them all, not one per request.
+  later.push_back(std::move(c));
+  if (later.size() == 1)
+    asio::post(*ctx,
+               asio::bind_allocator(handler_allocator(), [this, self = keep()] { start_reads(); }));
+}
+
+void TcpServer::Impl::start_reads() {
+  starting.swap(later);  // a read put off from here on posts again
+  for (auto& c : starting) read(c);
+  starting.clear();
 }
 
 void TcpServer::Impl::set_input(Client& c, std::unique_ptr<Filter> in) {
@@ -311,32 +322,35 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
 
 void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
   const std::size_t n = next_chunk(*c);
+  auto done = [this, self = keep(), c](error_code ec, std::size_t n) { wrote(c, ec, n); };
   asio::async_write(c->socket, asio::buffer(c->queue.front().data(), n),
-                    [this, self = keep(), c](error_code ec, std::size_t done) {
-                      c->writing = false;
-                      // After shutdown() only the client's end of file (or
-                      // the deadline) closes: a write finishing now must
-                      // not count as the client having closed.
-                      if (c->closed || c->shutting_down) return;
-                      if (ec) return close_client(c, false);
-                      c->written += done;
-                      c->queued -= done;
-                      auto& front = c->queue.front();
-                      if (done == front.size())
-                        c->queue.pop_front();
-                      else
-                        front.erase(0, done);
-                      if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
-                        return close_client(c, c->policy.reset);
-                      if (!c->queue.empty()) return flush(c);
-                      // POE: a client asked to disconnect goes once its
-                      // output is written, with no client_flushed event.
-                      if (c->disconnect_pending) return close_client(c, c->policy.reset);
-                      deliver(Kind::client_flushed, [&](ServerEvent& e) {
-                        e.client = c->id;
-                        e.info = c->info;
-                      });
-                    });
+                    asio::bind_allocator(handler_allocator(), std::move(done)));
+}
+
+void TcpServer::Impl::wrote(const std::shared_ptr<Client>& c, error_code ec, std::size_t done) {
+  c->writing = false;
+  // After shutdown() only the client's end of file (or the deadline)
+  // closes: a write finishing now must not count as the client having
+  // closed.
+  if (c->closed || c->shutting_down) return;
+  if (ec) return close_client(c, false);
+  c->written += done;
+  c->queued -= done;
+  auto& front = c->queue.front();
+  if (done == front.size())
+    c->queue.pop_front();
+  else
+    front.erase(0, done);
+  if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
+    return close_client(c, c->policy.reset);
+  if (!c->queue.empty()) return flush(c);
+  // POE: a client asked to disconnect goes once its output is written,
+  // with no client_flushed event.
+  if (c->disconnect_pending) return close_client(c, c->policy.reset);
+  deliver(Kind::client_flushed, [&](ServerEvent& e) {
+    e.client = c->id;
+    e.info = c->info;
+  });
 }
 
 void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset) {
@@ -358,7 +372,7 @@ void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset)
 std::vector<std::shared_ptr<Client>> TcpServer::Impl::open_now() const {
   std::vector<std::shared_ptr<Client>> all;
   all.reserve(clients.size());
-  for (auto& [id, c] : clients) all.push_back(c);
+  clients.for_each([&](const std::shared_ptr<Client>& c) { all.push_back(c); });
   return all;
 }
 

@@ -35,8 +35,10 @@
 #include <trap/errors.hpp>
 #include <trap/net.hpp>
 
+#include "net/client_table.hpp"
 #include "net/event_log.hpp"
 #include "net/filters.hpp"
+#include "net/handler_memory.hpp"
 
 namespace trap::net {
 
@@ -165,6 +167,13 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // shared_ptr costs two atomic operations per handler, on every request.
   std::shared_ptr<Impl> keep() { return owned ? nullptr : shared_from_this(); }
 
+  // What the server's operations on its own context are allocated with:
+  // blocks reused from handler_memory, which outlives that context. On a
+  // context of the caller's, whose handlers may outlive the server, Asio's.
+  tcp_detail::HandlerAllocator<void> handler_allocator() {
+    return tcp_detail::HandlerAllocator<void>(owned ? &handler_memory : nullptr);
+  }
+
   UsageError gone() const { return UsageError(opt.prefix + ": the server has shut down"); }
 
   // Whether this is the thread that runs the server's handlers.
@@ -199,7 +208,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   template <class Fill>
   void deliver(Kind k, Fill&& fill) {
     ServerEvent* logged;
-    std::shared_ptr<const Registrations> targets;
+    const Registrations* targets = nullptr;
+    std::shared_ptr<const Registrations> nested;  // a nested delivery's own
     bool wake;
     {
       std::lock_guard lock(m);
@@ -210,11 +220,22 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
       if (k == Kind::connected) connected_at.emplace_back(e.client, e.sequence);
       logged = &events.commit();  // stays where it is
       trim_log();
-      if (regs->kinds & tcp_detail::bit(k)) targets = regs;
+      if (regs->kinds & tcp_detail::bit(k)) targets = snapshot(nested);
       wake = waiting > 0;
     }
     if (wake) cv.notify_all();
-    hand_out(k, *logged, targets.get());
+    hand_out(k, *logged, targets);
+  }
+
+  // The registrations now (under m), kept unchanged while their handlers
+  // run: at the outermost delivery in `delivering`, which only it replaces
+  // (copied only when they changed, not per event: a copy is two atomic
+  // operations); in a nested delivery, which must not replace what the
+  // outer one is going through, in @p nested.
+  const Registrations* snapshot(std::shared_ptr<const Registrations>& nested) {
+    if (depth > 0) return (nested = regs).get();
+    if (delivering != regs) delivering = regs;
+    return delivering.get();
   }
 
   // Drops the oldest events beyond opt.max_log (under m).
@@ -278,6 +299,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // read(), after the handlers already queued have run.
   void read_later(std::shared_ptr<Client> c);
 
+  // Starts the reads read_later() put off.
+  void start_reads();
+
   // Cuts @p bytes into messages and delivers them; false if the client is
   // gone afterwards.
   bool take_input(const std::shared_ptr<Client>& c, std::string_view bytes);
@@ -298,6 +322,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   void flush(const std::shared_ptr<Client>& c);
 
   void write(const std::shared_ptr<Client>& c);
+
+  // A write of @p c's queue's front has ended, @p done bytes written.
+  void wrote(const std::shared_ptr<Client>& c, error_code ec, std::size_t done);
 
   void close_client(const std::shared_ptr<Client>& c, bool reset);
 
@@ -343,16 +370,20 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   ShutdownReport close_all();
 
   TcpServerOptions opt;
-  std::unique_ptr<asio::io_context> own;  // gone after release()
-  bool owned = false;                     // whether own was set: never changes
+  tcp_detail::HandlerMemory handler_memory;  // goes after own's handlers
+  std::unique_ptr<asio::io_context> own;     // gone after release()
+  bool owned = false;                        // whether own was set: never changes
   asio::io_context* ctx = nullptr;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
   std::mutex release_m;  // one release() at a time
   std::vector<std::unique_ptr<Listener>> listeners;
   bool paused = false;
-  std::map<ClientId, std::shared_ptr<Client>> clients;
+  tcp_detail::ClientTable clients;
   ClientId next_id = 1;
+  // Clients whose next read starts once the handlers queued now have run
+  // (read_later): one posted task starts them all.
+  std::vector<std::shared_ptr<Client>> later, starting;
 
   mutable std::mutex m;  // guards what follows
   std::condition_variable cv;
@@ -365,6 +396,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   std::deque<std::pair<ClientId, std::uint64_t>> connected_at;
   // Copied on write: deliver() takes a snapshot, not a copy.
   std::shared_ptr<const Registrations> regs = std::make_shared<const Registrations>();
+  // The snapshot the outermost delivery hands out (server's thread).
+  std::shared_ptr<const Registrations> delivering;
   // Each kind's name, made once: "testd_connected" (never changes).
   std::array<std::string, tcp_detail::kKinds.size()> names;
   // The name of the event handed out at each depth of nested deliveries

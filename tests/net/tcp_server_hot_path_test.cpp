@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: BSL-1.0
+// What trap::net::TcpServer's request path keeps while it was made cheaper
+// (issue 16, NET3): clients found by id as they come and go, registrations
+// changed from a handler seen by the next event, the reads put off and the
+// operations' memory reused on the server's own context and on a context
+// of the caller's, and the event log's compact records read back whole.
+#define BOOST_TEST_MODULE tcp_server_hot_path
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <trap/errors.hpp>
+#include <trap/net.hpp>
+
+#include "support/client.hpp"
+
+using namespace std::chrono_literals;
+using test_net::Client;
+using trap::net::ClientId;
+using trap::net::ServerEvent;
+using trap::net::TcpServer;
+using trap::net::TcpServerOptions;
+
+namespace {
+
+using Ids = std::vector<ClientId>;
+
+ClientId connect(TcpServer& server, std::vector<std::unique_ptr<Client>>& clients) {
+  clients.push_back(std::make_unique<Client>("127.0.0.1", server.port()));
+  auto c = server.wait_for_connection();
+  BOOST_REQUIRE(c);
+  return c->client;
+}
+
+// Echoes every line of @p clients @p rounds times, checking each reply.
+void echo_rounds(std::vector<std::unique_ptr<Client>>& clients, int rounds) {
+  for (int r = 0; r < rounds; ++r) {
+    for (std::size_t i = 0; i < clients.size(); ++i)
+      clients[i]->send(std::to_string(r) + "/" + std::to_string(i) + "\n");
+    for (std::size_t i = 0; i < clients.size(); ++i)
+      BOOST_REQUIRE(clients[i]->read_line().value_or("") ==
+                    std::to_string(r) + "/" + std::to_string(i));
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(clients_are_found_by_id_as_they_come_and_go) {
+  TcpServer server;
+  std::vector<std::unique_ptr<Client>> clients;
+  const ClientId a = connect(server, clients), b = connect(server, clients),
+                 c = connect(server, clients);
+  BOOST_TEST(server.clients() == (Ids{a, b, c}));
+  server.terminate(b);
+  BOOST_TEST(server.clients() == (Ids{a, c}));
+  BOOST_CHECK_THROW(server.send_to_client(b, "gone"), trap::UsageError);
+  server.terminate(a);  // the oldest: c is the first left
+  BOOST_TEST(server.clients() == (Ids{c}));
+  BOOST_CHECK_THROW(server.client_info(a), trap::UsageError);
+  const ClientId d = connect(server, clients);
+  BOOST_TEST(server.clients() == (Ids{c, d}));
+  server.send_to_client(d, "to d");
+  BOOST_TEST(clients[3]->read_line().value_or("") == "to d");
+  server.terminate(c);
+  server.terminate(d);
+  BOOST_TEST(server.clients().empty());
+  BOOST_CHECK_THROW(server.send_to_client(0, "none"), trap::UsageError);
+  BOOST_CHECK_THROW(server.send_to_client(d + 1, "not yet"), trap::UsageError);
+  const ClientId e = connect(server, clients);  // after none was open
+  BOOST_TEST(e > d);
+  BOOST_TEST(server.clients() == (Ids{e}));
+  server.send_to_client(e, "to e");
+  BOOST_TEST(clients[4]->read_line().value_or("") == "to e");
+}
+
+BOOST_AUTO_TEST_CASE(registrations_changed_by_a_handler_apply_to_the_next_event) {
+  TcpServer server;
+  std::vector<std::string> first, second;
+  int first_id = 0;
+  first_id = server.register_events({"client_input"}, [&](const ServerEvent& e) {
+    first.push_back(e.input);
+    server.unregister_events(first_id);
+    server.register_events({"client_input"},
+                           [&](const ServerEvent& next) { second.push_back(next.input); });
+  });
+  Client client("127.0.0.1", server.port());
+  auto c = server.wait_for_connection();
+  client.send("one\n");
+  BOOST_REQUIRE(server.wait_for_input(c->client));
+  client.send("two\n");
+  BOOST_REQUIRE(server.wait_for_input(c->client));
+  client.send("three\n");
+  BOOST_REQUIRE(server.wait_for_input(c->client));
+  server.shutdown(0ms);  // the handlers have run
+  BOOST_TEST(first == (std::vector<std::string>{"one"}));
+  BOOST_TEST(second == (std::vector<std::string>{"two", "three"}));
+}
+
+BOOST_AUTO_TEST_CASE(many_clients_echo_on_the_servers_own_context) {
+  TcpServer server;
+  server.register_events({"client_input"},
+                         [&](const ServerEvent& e) { server.send_to_client(e.client, e.input); });
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 50; ++i) connect(server, clients);
+  echo_rounds(clients, 20);
+  for (auto& c : clients) c->close();
+  auto report = server.shutdown(2000ms);
+  BOOST_TEST(report.clean(), report.describe());
+  BOOST_TEST(server.log().size() == 1 + 50 + 50 * 20 * 2 + 50);  // flushed: one per reply
+}
+
+BOOST_AUTO_TEST_CASE(many_clients_echo_on_a_context_of_the_callers) {
+  boost::asio::io_context ctx;
+  auto guard = boost::asio::make_work_guard(ctx);
+  std::thread runner([&] { ctx.run(); });
+  {
+    TcpServerOptions o;
+    o.context = &ctx;
+    TcpServer server(o);
+    server.register_events({"client_input"},
+                           [&](const ServerEvent& e) { server.send_to_client(e.client, e.input); });
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 20; ++i) connect(server, clients);
+    echo_rounds(clients, 10);
+    // Shut down with reads and writes under way: their handlers run on the
+    // caller's thread after the server is gone.
+    for (auto& c : clients) c->send("late\n");
+    auto report = server.shutdown(0ms);
+    BOOST_TEST(report.unclosed.size() <= clients.size());
+  }
+  guard.reset();
+  runner.join();
+}
