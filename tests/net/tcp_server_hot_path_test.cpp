@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
 // What trap::net::TcpServer's request path keeps while it was made cheaper
 // (issue 16, NET3): clients found by id as they come and go, registrations
-// changed from a handler seen by the next event, the reads put off and the
-// operations' memory reused on the server's own context and on a context
-// of the caller's, and the event log's compact records read back whole.
+// changed from a handler seen by the next event, and the reads put off and
+// the operations' memory reused on the server's own context and on a
+// context of the caller's.
 #define BOOST_TEST_MODULE tcp_server_hot_path
 
 #include <chrono>
