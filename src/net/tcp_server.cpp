@@ -178,7 +178,7 @@ std::optional<ServerEvent> TcpServer::wait_for(std::string_view kind,
 }
 std::vector<ServerEvent> TcpServer::log() const {
   std::lock_guard lock(impl_->m);
-  return impl_->events.copy([this](const ServerEvent& e) { return impl_->named(e); });
+  return impl_->events.copy([this](const auto& e) { return impl_->named(e); });
 }
 
 }  // namespace trap::net

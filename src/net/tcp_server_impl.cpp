@@ -165,14 +165,11 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
   c->id = next_id++;
   c->info = {address_text(peer.address()), peer.port(), address_text(local.address()),
              local.port()};
+  c->shared_info = std::make_shared<const ClientInfo>(c->info);
   set_input(*c, make_filter(opt.input_filter));
   c->out = make_filter(opt.output_filter);
   clients.insert(c->id, c);
-  deliver(Kind::connected, [&](ServerEvent& e) {  // under m
-    ++open_clients;
-    e.client = c->id;
-    e.info = c->info;
-  });
+  deliver(Kind::connected, c.get(), [&](ServerEvent&) { ++open_clients; });  // under m
   read(c);
 }
 
@@ -240,11 +237,7 @@ bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_v
     return false;
   }
   for (auto& message : messages) {
-    deliver(Kind::client_input, [&](ServerEvent& e) {
-      e.client = c->id;
-      e.info = c->info;
-      e.input = std::move(message);
-    });
+    deliver(Kind::client_input, c.get(), [&](ServerEvent& e) { e.input = std::move(message); });
     if (c->closed) return false;  // a handler terminated it
   }
   messages.clear();
@@ -347,10 +340,7 @@ void TcpServer::Impl::wrote(const std::shared_ptr<Client>& c, error_code ec, std
   // POE: a client asked to disconnect goes once its output is written,
   // with no client_flushed event.
   if (c->disconnect_pending) return close_client(c, c->policy.reset);
-  deliver(Kind::client_flushed, [&](ServerEvent& e) {
-    e.client = c->id;
-    e.info = c->info;
-  });
+  deliver(Kind::client_flushed, c.get(), [](ServerEvent&) {});
 }
 
 void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset) {
@@ -362,11 +352,7 @@ void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset)
   c->socket.close(ignored);
   c->queue.clear();
   clients.erase(c->id);
-  deliver(Kind::disconnected, [&](ServerEvent& e) {  // under m
-    --open_clients;
-    e.client = c->id;
-    e.info = c->info;
-  });
+  deliver(Kind::disconnected, c.get(), [&](ServerEvent&) { --open_clients; });  // under m
 }
 
 std::vector<std::shared_ptr<Client>> TcpServer::Impl::open_now() const {

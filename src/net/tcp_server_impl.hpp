@@ -48,20 +48,6 @@ using error_code = boost::system::error_code;
 
 namespace tcp_detail {
 
-// The kinds of event; an event names its kind with one of kKinds.
-enum class Kind : unsigned {
-  registered,
-  connected,
-  disconnected,
-  client_input,
-  client_flushed,
-  client_error,
-  listener_failed
-};
-inline constexpr std::array<std::string_view, 7> kKinds = {
-    "registered",     "connected",    "disconnected",   "client_input",
-    "client_flushed", "client_error", "listener_failed"};
-constexpr std::size_t index(Kind k) { return static_cast<std::size_t>(k); }
 constexpr std::uint32_t bit(Kind k) { return std::uint32_t{1} << index(k); }
 // The bit of the kind named @p kind (without prefix), 0 for no kind.
 std::uint32_t bit_of(std::string_view kind);
@@ -85,6 +71,7 @@ struct Client {
   tcp::socket socket;
   asio::steady_timer timer;  // the policy's delays
   ClientInfo info;
+  std::shared_ptr<const ClientInfo> shared_info;  // info, for the log's events
   std::unique_ptr<Filter> in, out;
   AppendingFilter* appending = nullptr;  // `in`, if it is one (set_input)
   std::vector<std::string> messages;     // a read's, kept for its capacity
@@ -198,34 +185,38 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     std::uint32_t kinds = 0;  // what some registration wants (all: every bit)
   };
 
-  // Logs an event of kind @p k, which @p fill(event) fills in (all but its
-  // kind, name and sequence; under m, with what goes with the event), and
-  // delivers it. The event is written in
-  // its slot of the log: nothing is allocated for it once its slot has
-  // been used. A slot's name is the server thread's: set while handlers
-  // see the event (hand_out), never read by log() and the waits, which
-  // name the copies they return.
+  // Logs an event of kind @p k about client @p c (null: none), which
+  // @p fill(event) completes (under m, with what goes with the event), and
+  // delivers it. The event is made in this depth's staging event (nothing
+  // allocated once that has been used), which the handlers see, named;
+  // the log keeps a compact copy (LoggedEvent).
   template <class Fill>
-  void deliver(Kind k, Fill&& fill) {
-    ServerEvent* logged;
+  void deliver(Kind k, const Client* c, Fill&& fill) {
+    ServerEvent& e = staged();
+    if (c) {
+      e.client = c->id;
+      e.info = c->info;
+    }
     const Registrations* targets = nullptr;
     std::shared_ptr<const Registrations> nested;  // a nested delivery's own
     bool wake;
     {
       std::lock_guard lock(m);
-      ServerEvent& e = events.next_slot();
       fill(e);
-      e.kind = tcp_detail::kKinds[index(k)];
       e.sequence = first_sequence + events.size();
-      if (k == Kind::connected) connected_at.emplace_back(e.client, e.sequence);
-      logged = &events.commit();  // stays where it is
-      trim_log();
+      log_event(k, c, e);
       if (regs->kinds & tcp_detail::bit(k)) targets = snapshot(nested);
       wake = waiting > 0;
     }
     if (wake) cv.notify_all();
-    hand_out(k, *logged, targets);
+    hand_out(k, e, targets);
   }
+
+  // The staging event of this depth of nested deliveries, emptied.
+  ServerEvent& staged();
+
+  // Writes @p e, of kind @p k about client @p c, into the log (under m).
+  void log_event(Kind k, const Client* c, const ServerEvent& e);
 
   // The registrations now (under m), kept unchanged while their handlers
   // run: at the outermost delivery in `delivering`, which only it replaces
@@ -247,9 +238,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   void run_handler(const std::function<void(const ServerEvent&)>& fn, const ServerEvent& e);
 
-  // A copy of @p e (but for its name, which it does not read), named
-  // ("testd_connected").
-  ServerEvent named(const ServerEvent& e) const;
+  // The event @p e logged, named ("testd_connected").
+  ServerEvent named(const tcp_detail::LoggedEvent& e) const;
 
   void listener_failed(const char* operation, const error_code& ec);
 
@@ -400,10 +390,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   std::shared_ptr<const Registrations> delivering;
   // Each kind's name, made once: "testd_connected" (never changes).
   std::array<std::string, tcp_detail::kKinds.size()> names;
-  // The name of the event handed out at each depth of nested deliveries
-  // (server thread only): a buffer lent to the event's slot while its
-  // handlers run, so that naming an event allocates nothing.
-  std::vector<std::string> lent_names;
+  // The event being delivered at each depth of nested deliveries (server
+  // thread only): what its handlers see, reused (its strings' buffers too).
+  std::vector<std::unique_ptr<ServerEvent>> staging;
   std::size_t depth = 0;
   int next_reg = 1;
   std::optional<ShutdownReport> report;

@@ -30,7 +30,7 @@ bool TcpServer::Impl::on_server_thread() const {
 void TcpServer::Impl::start() {
   auto setup = [this] {
     for (auto& l : listeners) open(*l);
-    deliver(Kind::registered, [](ServerEvent&) {});
+    deliver(Kind::registered, nullptr, [](ServerEvent&) {});
   };
   // The caller's context (its thread may be running), or a handler, which
   // gets `registered` on the server's thread: the setup runs there, and
