@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/recycling_allocator.hpp>
@@ -83,6 +84,29 @@ class HandlerAllocator {
   }
 
   HandlerMemory* memory_;
+};
+
+// A handler whose operation takes its memory from an allocator: Asio finds
+// allocator_type and get_allocator(). What asio::bind_allocator does,
+// without the copies of the handler its initiation makes (two atomic
+// operations each for the client it holds).
+template <class F>
+class WithMemory {
+ public:
+  using allocator_type = HandlerAllocator<void>;
+
+  WithMemory(allocator_type allocator, F f) : allocator_(allocator), f_(std::move(f)) {}
+
+  allocator_type get_allocator() const noexcept { return allocator_; }
+
+  template <class... Args>
+  void operator()(Args&&... args) {
+    f_(std::forward<Args>(args)...);
+  }
+
+ private:
+  allocator_type allocator_;
+  F f_;
 };
 
 }  // namespace trap::net::tcp_detail

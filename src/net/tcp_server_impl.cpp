@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <charconv>
 
-#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/write.hpp>
 
@@ -195,7 +194,7 @@ void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
     if (take_input(c, std::string_view(c->buf.data(), n))) read_later(std::move(c));
   };
   c->socket.async_read_some(asio::buffer(c->buf),
-                            asio::bind_allocator(handler_allocator(), std::move(done)));
+                            tcp_detail::WithMemory(handler_allocator(), std::move(done)));
 }
 
 void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
@@ -207,8 +206,8 @@ void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
   // task posted (and allocated) for them all, not one per request.
   later.push_back(std::move(c));
   if (later.size() == 1)
-    asio::post(*ctx,
-               asio::bind_allocator(handler_allocator(), [this, self = keep()] { start_reads(); }));
+    asio::post(*ctx, tcp_detail::WithMemory(handler_allocator(),
+                                            [this, self = keep()] { start_reads(); }));
 }
 
 void TcpServer::Impl::start_reads() {
@@ -317,7 +316,7 @@ void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
   const std::size_t n = next_chunk(*c);
   auto done = [this, self = keep(), c](error_code ec, std::size_t n) { wrote(c, ec, n); };
   asio::async_write(c->socket, asio::buffer(c->queue.front().data(), n),
-                    asio::bind_allocator(handler_allocator(), std::move(done)));
+                    tcp_detail::WithMemory(handler_allocator(), std::move(done)));
 }
 
 void TcpServer::Impl::wrote(const std::shared_ptr<Client>& c, error_code ec, std::size_t done) {
