@@ -208,7 +208,7 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
       fill(e);
       e.sequence = first_sequence + events.size();
       log_event(k, c, e);
-      if (regs->kinds & tcp_detail::bit(k)) targets = snapshot(nested);
+      targets = snapshot(k, nested);
       wake = waiting > 0;
     }
     if (wake) cv.notify_all();
@@ -221,15 +221,18 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // Writes @p e, of kind @p k about client @p c, into the log (under m).
   void log_event(Kind k, const Client* c, const ServerEvent& e);
 
-  // The registrations now (under m), kept unchanged while their handlers
-  // run: at the outermost delivery in `delivering`, which only it replaces
-  // (copied only when they changed, not per event: a copy is two atomic
-  // operations); in a nested delivery, which must not replace what the
-  // outer one is going through, in @p nested.
-  const Registrations* snapshot(std::shared_ptr<const Registrations>& nested) {
-    if (depth > 0) return (nested = regs).get();
+  // The registrations that want an event of kind @p k now (null: none),
+  // kept unchanged while their handlers run (under m). The outermost
+  // delivery takes them in `delivering`, which only it replaces, and only
+  // when they changed: a copy per event would be two atomic operations.
+  // Replaced at the next event of any kind, so what was unregistered is
+  // let go then. A nested delivery, which must not replace what the outer
+  // one is going through, takes its own in @p nested.
+  const Registrations* snapshot(Kind k, std::shared_ptr<const Registrations>& nested) {
+    const bool wanted = regs->kinds & tcp_detail::bit(k);
+    if (depth > 0) return wanted ? (nested = regs).get() : nullptr;
     if (delivering != regs) delivering = regs;
-    return delivering.get();
+    return wanted ? delivering.get() : nullptr;
   }
 
   // Drops the oldest events beyond opt.max_log (under m).

@@ -105,6 +105,20 @@ BOOST_AUTO_TEST_CASE(registrations_changed_by_a_handler_apply_to_the_next_event)
   BOOST_TEST(second == (std::vector<std::string>{"two", "three"}));
 }
 
+BOOST_AUTO_TEST_CASE(an_unregistered_callable_is_let_go_by_the_next_event) {
+  TcpServer server;
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> held = token;
+  const int id = server.register_events({"connected"}, [token](const ServerEvent&) {});
+  token.reset();
+  Client first("127.0.0.1", server.port());  // delivered to the registration
+  BOOST_REQUIRE(server.wait_for_connection());
+  server.unregister_events(id);
+  Client second("127.0.0.1", server.port());  // delivered to nobody
+  BOOST_REQUIRE(server.wait_for_connection());
+  BOOST_TEST(held.expired());
+}
+
 BOOST_AUTO_TEST_CASE(many_clients_echo_on_the_servers_own_context) {
   TcpServer server;
   server.register_events({"client_input"},
