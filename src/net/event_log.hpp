@@ -3,22 +3,62 @@
 // events in order, kept in blocks of slots that are reused as the log turns
 // over, so that logging an event allocates nothing for the log itself once
 // it has its blocks (a std::deque of ServerEvent allocates a node per
-// event: the event is larger than its node). An event stays where it is
-// until it is dropped: a handler may hold it while nested events are logged.
-// A slot reused keeps its strings' buffers (a name longer than a short
-// string's is not allocated again), except a long message's.
+// event: the event is larger than its node). A slot is a LoggedEvent, a
+// third of a ServerEvent's size: the client's addresses are shared with
+// the client, a failure's text is kept apart, the kind is a number. A log
+// of 100,000 events is 8 MB instead of 26 MB, and two events per request
+// touch three cache lines instead of nine.
+// A slot reused keeps its input's buffer, unless that is long.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <trap/net.hpp>
 
 namespace trap::net {
+
+namespace tcp_detail {
+
+// The kinds of event; an event names its kind with one of kKinds.
+enum class Kind : unsigned char {
+  registered,
+  connected,
+  disconnected,
+  client_input,
+  client_flushed,
+  client_error,
+  listener_failed
+};
+inline constexpr std::array<std::string_view, 7> kKinds = {
+    "registered",     "connected",    "disconnected",   "client_input",
+    "client_flushed", "client_error", "listener_failed"};
+constexpr std::size_t index(Kind k) { return static_cast<std::size_t>(k); }
+
+// An event as the log keeps it (ServerEvent has the same fields).
+struct LoggedEvent {
+  // What failed (listener_failed, client_error).
+  struct Failure {
+    std::string operation;
+    int error = 0;
+    std::string message;
+  };
+  std::string input;
+  Parts parts;                             // a structured message's (empty: none)
+  std::shared_ptr<const ClientInfo> info;  // the client's (null: none)
+  std::unique_ptr<Failure> failure;
+  ClientId client = 0;
+  std::uint64_t sequence = 0;
+  Kind kind = Kind::registered;
+};
+
+}  // namespace tcp_detail
 
 class EventLog {
  public:
@@ -29,24 +69,24 @@ class EventLog {
   bool empty() const { return size_ == 0; }
 
   /// The @p i-th event from the oldest kept.
-  const ServerEvent& operator[](std::size_t i) const {
+  const tcp_detail::LoggedEvent& operator[](std::size_t i) const {
     const std::size_t at = head_ + i;
     return (*blocks_[at / kBlock])[at % kBlock];
   }
-  const ServerEvent& back() const { return (*this)[size_ - 1]; }
+  const tcp_detail::LoggedEvent& back() const { return (*this)[size_ - 1]; }
 
   /// The slot the next event goes to, emptied (its strings keep their
   /// buffers): fill it, then commit() it. Not one of the events until then.
-  ServerEvent& next_slot() {
+  tcp_detail::LoggedEvent& next_slot() {
     const std::size_t at = head_ + size_;
     if (at == blocks_.size() * kBlock) blocks_.push_back(take_block());
-    ServerEvent& slot = (*blocks_[at / kBlock])[at % kBlock];
+    tcp_detail::LoggedEvent& slot = (*blocks_[at / kBlock])[at % kBlock];
     empty(slot);
     return slot;
   }
 
   /// Makes the slot next_slot() gave the newest event; @returns it.
-  ServerEvent& commit() {
+  tcp_detail::LoggedEvent& commit() {
     const std::size_t at = head_ + size_++;
     return (*blocks_[at / kBlock])[at % kBlock];
   }
@@ -72,31 +112,26 @@ class EventLog {
   }
 
  private:
-  using Block = std::array<ServerEvent, kBlock>;
+  using Block = std::array<tcp_detail::LoggedEvent, kBlock>;
 
   /// A string buffer larger than this is freed when its event is dropped.
   static constexpr std::size_t kKeep = 256;
 
-  static void empty(ServerEvent& e) {
-    e.kind.clear();
-    e.name.clear();
-    e.client = 0;
+  static void empty(tcp_detail::LoggedEvent& e) {
     e.input.clear();
     e.parts.clear();
-    e.info.peeraddr.clear();
-    e.info.peerport = 0;
-    e.info.sockaddr.clear();
-    e.info.sockport = 0;
-    e.operation.clear();
-    e.error = 0;
-    e.message.clear();
+    e.info.reset();  // (null already: release() let it go)
+    e.failure.reset();
+    e.client = 0;
     e.sequence = 0;
   }
 
-  // (A message is the server's own short text: only the input is looked
-  // at, one cache line of an event written long ago.)
-  static void release(ServerEvent& e) {
+  // What an event held of others is let go when it is dropped; its input's
+  // buffer is kept unless long. (Only the slot's first cache line is read.)
+  static void release(tcp_detail::LoggedEvent& e) {
     if (e.input.capacity() > kKeep) std::string().swap(e.input);
+    e.info.reset();
+    e.failure.reset();
   }
 
   std::unique_ptr<Block> take_block() {

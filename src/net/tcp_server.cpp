@@ -120,7 +120,7 @@ ClientInfo TcpServer::client_info(ClientId id) const {
 std::vector<ClientId> TcpServer::clients() const {
   return impl_->call([&] {
     std::vector<ClientId> ids;
-    for (auto& [id, c] : impl_->clients) ids.push_back(id);
+    impl_->clients.for_each([&](const auto& c) { ids.push_back(c->id); });
     return ids;
   });
 }
@@ -245,7 +245,7 @@ std::optional<ServerEvent> TcpServer::wait_for(std::string_view kind,
 }
 std::vector<ServerEvent> TcpServer::log() const {
   std::lock_guard lock(impl_->m);
-  return impl_->events.copy([this](const ServerEvent& e) { return impl_->named(e); });
+  return impl_->events.copy([this](const auto& e) { return impl_->named(e); });
 }
 
 }  // namespace trap::net

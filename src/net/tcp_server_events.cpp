@@ -36,24 +36,51 @@ void TcpServer::Impl::trim_log() {
   }
 }
 
+ServerEvent& TcpServer::Impl::staged() {
+  if (depth == staging.size()) staging.push_back(std::make_unique<ServerEvent>());
+  ServerEvent& e = *staging[depth];
+  e.kind.clear();
+  e.name.clear();
+  e.client = 0;
+  e.input.clear();
+  e.parts.clear();
+  e.info.peeraddr.clear();
+  e.info.peerport = 0;
+  e.info.sockaddr.clear();
+  e.info.sockport = 0;
+  e.operation.clear();
+  e.error = 0;
+  e.message.clear();
+  e.sequence = 0;
+  return e;
+}
+
+void TcpServer::Impl::log_event(Kind k, const Client* c, const ServerEvent& e) {
+  tcp_detail::LoggedEvent& r = events.next_slot();
+  r.kind = k;
+  r.client = e.client;
+  r.input = e.input;
+  r.parts = e.parts;
+  if (c) r.info = c->shared_info;
+  if (k == Kind::listener_failed || k == Kind::client_error)
+    r.failure.reset(new tcp_detail::LoggedEvent::Failure{e.operation, e.error, e.message});
+  r.sequence = e.sequence;
+  if (k == Kind::connected) connected_at.emplace_back(e.client, e.sequence);
+  events.commit();
+  trim_log();
+}
+
 void TcpServer::Impl::hand_out(Kind k, ServerEvent& e, const Registrations* targets) {
   if (!opt.handler && !targets) return;
-  // The name lent for this depth: a nested delivery (a handler's call
-  // closing a client) lends its own, so this event keeps its name.
-  const std::size_t at = depth;
-  if (at == lent_names.size()) lent_names.emplace_back().reserve(opt.prefix.size() + 16);
-  lent_names[at].assign(names[index(k)]);
-  e.name.swap(lent_names[at]);
+  e.kind = tcp_detail::kKinds[index(k)];
+  e.name = names[index(k)];
+  // A nested delivery (a handler's call closing a client) stages its event
+  // one depth further, so this one stays as it is.
   ++depth;
   struct Return {
-    Impl& impl;
-    ServerEvent& e;
-    std::size_t at;
-    ~Return() {
-      --impl.depth;
-      e.name.swap(impl.lent_names[at]);
-    }
-  } give_back{*this, e, at};
+    std::size_t& depth;
+    ~Return() { --depth; }
+  } give_back{depth};
   if (opt.handler) run_handler(opt.handler, e);
   if (!targets) return;
   for (auto& r : targets->list)
@@ -84,24 +111,25 @@ void TcpServer::Impl::welcome(int id) {
   }
 }
 
-ServerEvent TcpServer::Impl::named(const ServerEvent& e) const {
+ServerEvent TcpServer::Impl::named(const tcp_detail::LoggedEvent& e) const {
   ServerEvent out;
-  out.kind = e.kind;
-  for (std::size_t i = 0; i < names.size(); ++i)
-    if (tcp_detail::kKinds[i] == e.kind) out.name = names[i];
+  out.kind = tcp_detail::kKinds[index(e.kind)];
+  out.name = names[index(e.kind)];
   out.client = e.client;
   out.input = e.input;
   out.parts = e.parts;
-  out.info = e.info;
-  out.operation = e.operation;
-  out.error = e.error;
-  out.message = e.message;
+  if (e.info) out.info = *e.info;
+  if (e.failure) {
+    out.operation = e.failure->operation;
+    out.error = e.failure->error;
+    out.message = e.failure->message;
+  }
   out.sequence = e.sequence;
   return out;
 }
 
 void TcpServer::Impl::listener_failed(const char* operation, const error_code& ec) {
-  deliver(Kind::listener_failed, [&](ServerEvent& e) {
+  deliver(Kind::listener_failed, nullptr, [&](ServerEvent& e) {
     e.operation = operation;
     e.error = ec.value();
     e.message = ec.message();
@@ -109,9 +137,7 @@ void TcpServer::Impl::listener_failed(const char* operation, const error_code& e
 }
 
 void TcpServer::Impl::client_error(Client& c, const char* operation, std::string message) {
-  deliver(Kind::client_error, [&](ServerEvent& e) {
-    e.client = c.id;
-    e.info = c.info;
+  deliver(Kind::client_error, &c, [&](ServerEvent& e) {
     e.operation = operation;
     e.message = std::move(message);
   });
@@ -130,8 +156,8 @@ std::optional<ServerEvent> TcpServer::Impl::wait_for(std::string_view kind,
     std::uint64_t& next = cursors[key];
     next = std::max(next, client ? first_of(*client) : first_sequence);
     for (std::size_t i = next - first_sequence; i < events.size(); ++i) {
-      const ServerEvent& e = events[i];
-      if (e.kind == kind && (!client || e.client == *client)) {
+      const tcp_detail::LoggedEvent& e = events[i];
+      if (tcp_detail::kKinds[index(e.kind)] == kind && (!client || e.client == *client)) {
         next = e.sequence + 1;
         return named(e);
       }

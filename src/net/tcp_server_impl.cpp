@@ -161,8 +161,7 @@ std::unique_ptr<Filter> TcpServer::Impl::make_filter(
 std::shared_ptr<Client> TcpServer::Impl::find_connected(ClientId id) const {
   if (id == 0)
     throw UsageError(label + ": client id 0 is no client's (events about no client carry it)");
-  auto it = clients.find(id);
-  return it == clients.end() ? nullptr : it->second;
+  return clients.find(id);
 }
 
 void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
@@ -172,40 +171,37 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
   c->id = next_id++;
   c->info = {address_text(peer.address()), peer.port(), address_text(local.address()),
              local.port()};
+  c->shared_info = std::make_shared<const ClientInfo>(c->info);
   set_input(*c, make_filter(opt.input_filter));
   c->out = make_filter(opt.output_filter);
-  clients[c->id] = c;
-  deliver(Kind::connected, [&](ServerEvent& e) {  // under m
-    ++open_clients;
-    e.client = c->id;
-    e.info = c->info;
-  });
+  clients.insert(c->id, c);
+  deliver(Kind::connected, c.get(), [&](ServerEvent&) { ++open_clients; });  // under m
   read(c);
 }
 
 std::shared_ptr<Client> TcpServer::Impl::find(ClientId id) const {
-  auto it = clients.find(id);
-  if (it == clients.end())
+  auto c = clients.find(id);
+  if (!c)
     throw UsageError(label + ": no client " + std::to_string(id) +
                      " (it never connected, or it is disconnected)");
-  return it->second;
+  return c;
 }
 
 void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
   if (c->closed || c->reading || c->policy.stop_reading) return;
   c->reading = true;
+  auto done = [this, self = keep(), c](error_code ec, std::size_t n) mutable {
+    c->reading = false;
+    if (c->closed) return;
+    if (ec) return close_client(c, false);  // end of file, reset, ...
+    if (c->policy.stop_reading) {
+      c->held.append(c->buf.data(), n);  // a read already under way
+      return;
+    }
+    if (take_input(c, std::string_view(c->buf.data(), n))) read_later(std::move(c));
+  };
   c->socket.async_read_some(asio::buffer(c->buf),
-                            [this, self = keep(), c](error_code ec, std::size_t n) mutable {
-                              c->reading = false;
-                              if (c->closed) return;
-                              if (ec) return close_client(c, false);  // end of file, reset, ...
-                              if (c->policy.stop_reading) {
-                                c->held.append(c->buf.data(), n);  // a read already under way
-                                return;
-                              }
-                              if (take_input(c, std::string_view(c->buf.data(), n)))
-                                read_later(std::move(c));
-                            });
+                            tcp_detail::WithMemory(handler_allocator(), std::move(done)));
 }
 
 void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
@@ -213,8 +209,18 @@ void TcpServer::Impl::read_later(std::shared_ptr<Client> c) {
   // when nothing has come) before it waits for the socket. Started after
   // the handlers queued now (the reply's write completing among them), the
   // read more often finds the client's next message already there: one
-  // recv instead of two.
-  asio::post(*ctx, [this, self = keep(), c = std::move(c)] { read(c); });
+  // recv instead of two. The reads put off meanwhile start together: one
+  // task posted (and allocated) for them all, not one per request.
+  later.push_back(std::move(c));
+  if (later.size() == 1)
+    asio::post(*ctx, tcp_detail::WithMemory(handler_allocator(),
+                                            [this, self = keep()] { start_reads(); }));
+}
+
+void TcpServer::Impl::start_reads() {
+  starting.swap(later);  // a read put off from here on posts again
+  for (auto& c : starting) read(c);
+  starting.clear();
 }
 
 void TcpServer::Impl::set_input(Client& c, std::unique_ptr<Filter> in) {
@@ -233,9 +239,7 @@ bool TcpServer::Impl::take_parts(const std::shared_ptr<Client>& c, std::string_v
     return false;
   }
   for (auto& parts : messages) {
-    deliver(Kind::client_input, [&](ServerEvent& e) {
-      e.client = c->id;
-      e.info = c->info;
+    deliver(Kind::client_input, c.get(), [&](ServerEvent& e) {
       for (std::size_t i = 0; i < parts.size(); ++i) (i ? e.input += ' ' : e.input) += parts[i];
       e.parts = std::move(parts);
     });
@@ -260,11 +264,7 @@ bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_v
     return false;
   }
   for (auto& message : messages) {
-    deliver(Kind::client_input, [&](ServerEvent& e) {
-      e.client = c->id;
-      e.info = c->info;
-      e.input = std::move(message);
-    });
+    deliver(Kind::client_input, c.get(), [&](ServerEvent& e) { e.input = std::move(message); });
     if (c->closed) return false;  // a handler terminated it
   }
   messages.clear();
@@ -349,32 +349,32 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
 
 void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
   const std::size_t n = next_chunk(*c);
+  auto done = [this, self = keep(), c](error_code ec, std::size_t n) { wrote(c, ec, n); };
   asio::async_write(c->socket, asio::buffer(c->queue.front().data(), n),
-                    [this, self = keep(), c](error_code ec, std::size_t done) {
-                      c->writing = false;
-                      // After shutdown() only the client's end of file (or
-                      // the deadline) closes: a write finishing now must
-                      // not count as the client having closed.
-                      if (c->closed || c->shutting_down) return;
-                      if (ec) return close_client(c, false);
-                      c->written += done;
-                      c->queued -= done;
-                      auto& front = c->queue.front();
-                      if (done == front.size())
-                        c->queue.pop_front();
-                      else
-                        front.erase(0, done);
-                      if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
-                        return close_client(c, c->policy.reset);
-                      if (!c->queue.empty()) return flush(c);
-                      // POE: a client asked to disconnect goes once its
-                      // output is written, with no client_flushed event.
-                      if (c->disconnect_pending) return close_client(c, c->policy.reset);
-                      deliver(Kind::client_flushed, [&](ServerEvent& e) {
-                        e.client = c->id;
-                        e.info = c->info;
-                      });
-                    });
+                    tcp_detail::WithMemory(handler_allocator(), std::move(done)));
+}
+
+void TcpServer::Impl::wrote(const std::shared_ptr<Client>& c, error_code ec, std::size_t done) {
+  c->writing = false;
+  // After shutdown() only the client's end of file (or the deadline)
+  // closes: a write finishing now must not count as the client having
+  // closed.
+  if (c->closed || c->shutting_down) return;
+  if (ec) return close_client(c, false);
+  c->written += done;
+  c->queued -= done;
+  auto& front = c->queue.front();
+  if (done == front.size())
+    c->queue.pop_front();
+  else
+    front.erase(0, done);
+  if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
+    return close_client(c, c->policy.reset);
+  if (!c->queue.empty()) return flush(c);
+  // POE: a client asked to disconnect goes once its output is written,
+  // with no client_flushed event.
+  if (c->disconnect_pending) return close_client(c, c->policy.reset);
+  deliver(Kind::client_flushed, c.get(), [](ServerEvent&) {});
 }
 
 void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset) {
@@ -386,17 +386,13 @@ void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset)
   c->socket.close(ignored);
   c->queue.clear();
   clients.erase(c->id);
-  deliver(Kind::disconnected, [&](ServerEvent& e) {  // under m
-    --open_clients;
-    e.client = c->id;
-    e.info = c->info;
-  });
+  deliver(Kind::disconnected, c.get(), [&](ServerEvent&) { --open_clients; });  // under m
 }
 
 std::vector<std::shared_ptr<Client>> TcpServer::Impl::open_now() const {
   std::vector<std::shared_ptr<Client>> all;
   all.reserve(clients.size());
-  for (auto& [id, c] : clients) all.push_back(c);
+  clients.for_each([&](const std::shared_ptr<Client>& c) { all.push_back(c); });
   return all;
 }
 

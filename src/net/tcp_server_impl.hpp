@@ -35,8 +35,10 @@
 #include <trap/errors.hpp>
 #include <trap/net.hpp>
 
+#include "net/client_table.hpp"
 #include "net/event_log.hpp"
 #include "net/filters.hpp"
+#include "net/handler_memory.hpp"
 
 namespace trap::net {
 
@@ -46,20 +48,6 @@ using error_code = boost::system::error_code;
 
 namespace tcp_detail {
 
-// The kinds of event; an event names its kind with one of kKinds.
-enum class Kind : unsigned {
-  registered,
-  connected,
-  disconnected,
-  client_input,
-  client_flushed,
-  client_error,
-  listener_failed
-};
-inline constexpr std::array<std::string_view, 7> kKinds = {
-    "registered",     "connected",    "disconnected",   "client_input",
-    "client_flushed", "client_error", "listener_failed"};
-constexpr std::size_t index(Kind k) { return static_cast<std::size_t>(k); }
 constexpr std::uint32_t bit(Kind k) { return std::uint32_t{1} << index(k); }
 // The bit of the kind named @p kind (without prefix), 0 for no kind.
 std::uint32_t bit_of(std::string_view kind);
@@ -85,11 +73,15 @@ struct Client {
   tcp::socket socket;
   asio::steady_timer timer;  // the policy's delays
   ClientInfo info;
+  std::shared_ptr<const ClientInfo> shared_info;  // info, for the log's events
   std::unique_ptr<Filter> in, out;
   AppendingFilter* appending = nullptr;  // `in`, if it is one (set_input)
   bool structured = false;               // `in` is a StructuredFilter (set_input)
   std::vector<std::string> messages;     // a read's, kept for its capacity
-  std::array<char, 65536> buf;           // not zeroed: written before it is read
+  // What one read takes, not zeroed: written before it is read. 32 KiB
+  // keeps a client under 64 KiB, the size from which glibc's free()
+  // consolidates the heap: 100 clients closing at once paid for it.
+  std::array<char, 32768> buf;
   std::deque<std::string> queue;
   std::string held;  // read while the policy said stop reading
   std::size_t queued = 0;
@@ -170,6 +162,13 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // shared_ptr costs two atomic operations per handler, on every request.
   std::shared_ptr<Impl> keep() { return owned ? nullptr : shared_from_this(); }
 
+  // What the server's operations on its own context are allocated with:
+  // blocks reused from handler_memory, which outlives that context. On a
+  // context of the caller's, whose handlers may outlive the server, Asio's.
+  tcp_detail::HandlerAllocator<void> handler_allocator() {
+    return tcp_detail::HandlerAllocator<void>(owned ? &handler_memory : nullptr);
+  }
+
   UsageError gone() const { return UsageError(label + ": the server has shut down"); }
 
   // Whether this is the thread that runs the server's handlers.
@@ -194,32 +193,51 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     std::uint32_t kinds = 0;  // what some registration wants (all: every bit)
   };
 
-  // Logs an event of kind @p k, which @p fill(event) fills in (all but its
-  // kind, name and sequence; under m, with what goes with the event), and
-  // delivers it. The event is written in
-  // its slot of the log: nothing is allocated for it once its slot has
-  // been used. A slot's name is the server thread's: set while handlers
-  // see the event (hand_out), never read by log() and the waits, which
-  // name the copies they return.
+  // Logs an event of kind @p k about client @p c (null: none), which
+  // @p fill(event) completes (under m, with what goes with the event), and
+  // delivers it. The event is made in this depth's staging event (nothing
+  // allocated once that has been used), which the handlers see, named;
+  // the log keeps a compact copy (LoggedEvent).
   template <class Fill>
-  void deliver(Kind k, Fill&& fill) {
-    ServerEvent* logged;
-    std::shared_ptr<const Registrations> targets;
+  void deliver(Kind k, const Client* c, Fill&& fill) {
+    ServerEvent& e = staged();
+    if (c) {
+      e.client = c->id;
+      e.info = c->info;
+    }
+    const Registrations* targets = nullptr;
+    std::shared_ptr<const Registrations> nested;  // a nested delivery's own
     bool wake;
     {
       std::lock_guard lock(m);
-      ServerEvent& e = events.next_slot();
       fill(e);
-      e.kind = tcp_detail::kKinds[index(k)];
       e.sequence = first_sequence + events.size();
-      if (k == Kind::connected) connected_at.emplace_back(e.client, e.sequence);
-      logged = &events.commit();  // stays where it is
-      trim_log();
-      if (regs->kinds & tcp_detail::bit(k)) targets = regs;
+      log_event(k, c, e);
+      targets = snapshot(k, nested);
       wake = waiting > 0;
     }
     if (wake) cv.notify_all();
-    hand_out(k, *logged, targets.get());
+    hand_out(k, e, targets);
+  }
+
+  // The staging event of this depth of nested deliveries, emptied.
+  ServerEvent& staged();
+
+  // Writes @p e, of kind @p k about client @p c, into the log (under m).
+  void log_event(Kind k, const Client* c, const ServerEvent& e);
+
+  // The registrations that want an event of kind @p k now (null: none),
+  // kept unchanged while their handlers run (under m). The outermost
+  // delivery takes them in `delivering`, which only it replaces, and only
+  // when they changed: a copy per event would be two atomic operations.
+  // Replaced at the next event of any kind, so what was unregistered is
+  // let go then. A nested delivery, which must not replace what the outer
+  // one is going through, takes its own in @p nested.
+  const Registrations* snapshot(Kind k, std::shared_ptr<const Registrations>& nested) {
+    const bool wanted = regs->kinds & tcp_detail::bit(k);
+    if (depth > 0) return wanted ? (nested = regs).get() : nullptr;
+    if (delivering != regs) delivering = regs;
+    return wanted ? delivering.get() : nullptr;
   }
 
   // Drops the oldest events beyond opt.max_log (under m).
@@ -235,9 +253,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // register), not logged (server's thread).
   void welcome(int id);
 
-  // A copy of @p e (but for its name, which it does not read), named
-  // ("testd_connected").
-  ServerEvent named(const ServerEvent& e) const;
+  // The event @p e logged, named ("testd_connected").
+  ServerEvent named(const tcp_detail::LoggedEvent& e) const;
 
   void listener_failed(const char* operation, const error_code& ec);
 
@@ -295,6 +312,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // read(), after the handlers already queued have run.
   void read_later(std::shared_ptr<Client> c);
 
+  // Starts the reads read_later() put off.
+  void start_reads();
+
   // Cuts @p bytes into messages and delivers them; false if the client is
   // gone afterwards.
   bool take_input(const std::shared_ptr<Client>& c, std::string_view bytes);
@@ -318,6 +338,9 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   void flush(const std::shared_ptr<Client>& c);
 
   void write(const std::shared_ptr<Client>& c);
+
+  // A write of @p c's queue's front has ended, @p done bytes written.
+  void wrote(const std::shared_ptr<Client>& c, error_code ec, std::size_t done);
 
   void close_client(const std::shared_ptr<Client>& c, bool reset);
 
@@ -363,18 +386,22 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   ShutdownReport close_all();
 
   TcpServerOptions opt;
-  std::string label;                      // opt.prefix for diagnostics ("bingosd_" -> "bingosd")
-  TcpServer* self = nullptr;              // the server handlers are given (set once, before start)
-  std::unique_ptr<asio::io_context> own;  // gone after release()
-  bool owned = false;                     // whether own was set: never changes
+  std::string label;          // opt.prefix for diagnostics ("bingosd_" -> "bingosd")
+  TcpServer* self = nullptr;  // the server handlers are given (set once, before start)
+  tcp_detail::HandlerMemory handler_memory;  // goes after own's handlers
+  std::unique_ptr<asio::io_context> own;     // gone after release()
+  bool owned = false;                        // whether own was set: never changes
   asio::io_context* ctx = nullptr;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
   std::mutex release_m;  // one release() at a time
   std::vector<std::unique_ptr<Listener>> listeners;
   bool paused = false;
-  std::map<ClientId, std::shared_ptr<Client>> clients;
+  tcp_detail::ClientTable clients;
   ClientId next_id = 1;
+  // Clients whose next read starts once the handlers queued now have run
+  // (read_later): one posted task starts them all.
+  std::vector<std::shared_ptr<Client>> later, starting;
 
   mutable std::mutex m;  // guards what follows
   std::condition_variable cv;
@@ -387,12 +414,13 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   std::deque<std::pair<ClientId, std::uint64_t>> connected_at;
   // Copied on write: deliver() takes a snapshot, not a copy.
   std::shared_ptr<const Registrations> regs = std::make_shared<const Registrations>();
+  // The snapshot the outermost delivery hands out (server's thread).
+  std::shared_ptr<const Registrations> delivering;
   // Each kind's name, made once: "testd_connected" (never changes).
   std::array<std::string, tcp_detail::kKinds.size()> names;
-  // The name of the event handed out at each depth of nested deliveries
-  // (server thread only): a buffer lent to the event's slot while its
-  // handlers run, so that naming an event allocates nothing.
-  std::vector<std::string> lent_names;
+  // The event being delivered at each depth of nested deliveries (server
+  // thread only): what its handlers see, reused (its strings' buffers too).
+  std::vector<std::unique_ptr<ServerEvent>> staging;
   std::size_t depth = 0;
   int next_reg = 1;
   std::optional<ShutdownReport> report;

@@ -30,7 +30,7 @@ bool TcpServer::Impl::on_server_thread() const {
 void TcpServer::Impl::start() {
   auto setup = [this] {
     for (auto& l : listeners) open(*l);
-    deliver(Kind::registered, [](ServerEvent&) {});
+    deliver(Kind::registered, nullptr, [](ServerEvent&) {});
   };
   // The caller's context (its thread may be running), or a handler, which
   // gets `registered` on the server's thread: the setup runs there, and
@@ -97,14 +97,14 @@ ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
 
 void TcpServer::Impl::begin_shutdown(bool at_once) {
   take_in_backlog();
-  for (auto& [id, c] : clients) {
+  clients.for_each([&](const std::shared_ptr<Client>& c) {
     // With time to give, our end of file goes now, for each client to
     // answer with its own; closing at once sends it anyway, a system call
     // per client later.
     error_code ignored;
     if (!at_once) c->socket.shutdown(tcp::socket::shutdown_send, ignored);
     c->shutting_down = true;  // nothing more is written (flush)
-  }
+  });
 }
 
 void TcpServer::Impl::drain_all() {
@@ -158,6 +158,8 @@ void TcpServer::Impl::release() {
   // goes first, then the context (its epoll, eventfd and timerfd).
   listeners.clear();
   clients.clear();
+  later.clear();
+  starting.clear();
   own.reset();
 }
 
