@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(clients_are_found_by_id_as_they_come_and_go) {
   server.terminate(b);
   BOOST_TEST(server.clients() == (Ids{a, c}));
   BOOST_TEST(!server.send_to_client(b, "gone"));  // departed: false, no exception
-  server.terminate(a);  // the oldest: c is the first left
+  server.terminate(a);                            // the oldest: c is the first left
   BOOST_TEST(server.clients() == (Ids{c}));
   BOOST_CHECK_THROW(server.client_info(a), trap::UsageError);
   const ClientId d = connect(server, clients);
