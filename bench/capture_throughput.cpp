@@ -7,6 +7,7 @@
 // only streams those two see). Every operation checks the size it captured
 // and its last byte, so a lossy capture fails instead of looking fast.
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -154,30 +155,44 @@ void BM_raw_pipe_drainer_256MiB(benchmark::State& state) {
 }
 BENCHMARK(BM_raw_pipe_drainer_256MiB)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-/// A fresh O_TMPFILE in /tmp on fd 1, read back with pread into a string
-/// sized from fstat.
+/// The 256 MiB written to fd 1 pointed at the file @p f, read back with
+/// pread into a string sized from the file's length; @p f closed.
+Captured through_file(int f) {
+  {
+    Divert d(f);
+    write_fd1();
+  }
+  off_t size = checked(::lseek(f, 0, SEEK_END), "lseek");
+  std::string out(static_cast<std::size_t>(size), '\0');
+  std::size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(f, out.data() + done, out.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (checked(n, "pread") == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  out.resize(done);
+  ::close(f);
+  return captured(out);
+}
+
+/// A fresh O_TMPFILE in /tmp on fd 1.
 void BM_raw_tempfile_256MiB(benchmark::State& state) {
   run_sized(state, [] {
-    int f = checked(::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), "open O_TMPFILE");
-    {
-      Divert d(f);
-      write_fd1();
-    }
-    off_t size = checked(::lseek(f, 0, SEEK_END), "lseek");
-    std::string out(static_cast<std::size_t>(size), '\0');
-    std::size_t done = 0;
-    while (done < out.size()) {
-      ssize_t n = ::pread(f, out.data() + done, out.size() - done, static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (checked(n, "pread") == 0) break;
-      done += static_cast<std::size_t>(n);
-    }
-    out.resize(done);
-    ::close(f);
-    return captured(out);
+    return through_file(
+        checked(::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600), "open O_TMPFILE"));
   });
 }
 BENCHMARK(BM_raw_tempfile_256MiB)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// A fresh memfd on fd 1: the dup2 strategy's own floor (its file is a
+/// memfd, shared memory, where /tmp may be a disk's page cache).
+void BM_raw_memfd_256MiB(benchmark::State& state) {
+  run_sized(state, [] {
+    return through_file(checked(::memfd_create("raw", MFD_CLOEXEC), "memfd_create"));
+  });
+}
+BENCHMARK(BM_raw_memfd_256MiB)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 /// std::cout's buffer swapped for an ostringstream's.
 void BM_raw_ostringstream_256MiB(benchmark::State& state) {
