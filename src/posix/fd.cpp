@@ -210,7 +210,7 @@ ssize_t read_nowait(int fd, char* buf, std::size_t n) {
     if (r >= 0) return r;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EOPNOTSUPP || errno == ENOSYS ||
-        errno == EINVAL)
+        errno == EINVAL || errno == EPERM)  // EPERM, ENOSYS: a seccomp filter
       return -1;
     fail(errno, call_text("read", fd));
   }
