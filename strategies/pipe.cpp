@@ -392,6 +392,32 @@ std::size_t pump(Channel& c, bool until_empty) {
   return taken;
 }
 
+// Keeps @p n bytes just read into @p buf: appended to c.data (once memory
+// has run out, counted and thrown away) and teed.
+void keep(Channel& c, const char* buf, std::size_t n) {
+  if (!c.discarding) {
+    try {
+      c.data.append(buf, n);
+    } catch (const std::bad_alloc&) {
+      out_of_memory(c);
+    }
+  }
+  if (c.discarding) c.discarded += n;
+  if (c.tee_to >= 0) tee_out(c, buf, n);
+}
+
+// What the pipe holds at the capture's end, on the capture's own thread.
+// The usual rest, a few bytes, costs one read that never waits and no
+// FIONREAD: a read of less than it asked for emptied the pipe. Otherwise
+// (more, none, or a pipe busy or not readable so) pump() asks FIONREAD.
+void take_remaining(Channel& c) {
+  char buf[16 * 1024];
+  const ssize_t n = posix::read_nowait(c.read.get(), buf, sizeof buf);
+  if (n == 0) return;  // end of file: every writer is gone
+  if (n > 0) keep(c, buf, static_cast<std::size_t>(n));
+  if (n < 0 || static_cast<std::size_t>(n) == sizeof buf) pump(c, true);
+}
+
 class PipeCapture final : public Capture {
  public:
   PipeCapture(int fd, bool tee) : Capture(fd), tee_(tee) {}
@@ -424,7 +450,9 @@ class PipeCapture final : public Capture {
     restore(fd(), saved_.get());
     close_channel(true);
     saved_.reset();
-    Channel& c = *channel_;
+    // Closed: the destructor has nothing left to withdraw or lock.
+    const std::shared_ptr<Channel> closed = std::move(channel_);
+    Channel& c = *closed;
     if (c.error) std::rethrow_exception(c.error);
     if (c.discarding)
       throw std::runtime_error("pipe capture of fd " + std::to_string(fd()) +
@@ -448,7 +476,7 @@ class PipeCapture final : public Capture {
     // end does not keep the trap open.
     if (take_rest && !c.done && !c.error) {
       try {
-        pump(c, true);
+        take_remaining(c);
       } catch (...) {
         c.error = std::current_exception();
       }

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -191,6 +192,26 @@ ssize_t read_some(int fd, char* buf, std::size_t n) {
     if (r >= 0) return r;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return -1;
+    fail(errno, call_text("read", fd));
+  }
+}
+
+ssize_t read_nowait(int fd, char* buf, std::size_t n) {
+  for (;;) {
+    const int e = take_fault("read");
+    if (e < 0) return -1;  // an injected short read: the caller asks FIONREAD
+    ssize_t r = -1;
+    if (e > 0) {
+      errno = e;
+    } else {
+      iovec v{buf, n};
+      r = ::preadv2(fd, &v, 1, -1, RWF_NOWAIT);
+    }
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EOPNOTSUPP || errno == ENOSYS ||
+        errno == EINVAL || errno == EPERM)  // EPERM, ENOSYS: a seccomp filter
+      return -1;
     fail(errno, call_text("read", fd));
   }
 }

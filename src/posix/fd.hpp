@@ -128,6 +128,12 @@ Fd temp_file(const std::string& dir);
 /// One read(); 0 at end of file; -1 for a non-blocking descriptor with
 /// nothing to read (EAGAIN).
 ssize_t read_some(int fd, char* buf, std::size_t n);
+/// One read() that never waits (preadv2 with RWF_NOWAIT), for a pipe whose
+/// read end may block: 0 at end of file; -1 when it read nothing and the
+/// caller must ask otherwise (FIONREAD): the pipe was empty, or busy, or the
+/// kernel cannot read it without waiting. A read of fewer than @p n bytes
+/// emptied the pipe.
+ssize_t read_nowait(int fd, char* buf, std::size_t n);
 /// Writes all of [data, data+n), waiting whenever a non-blocking @p fd is
 /// full.
 void write_all(int fd, const char* data, std::size_t n);

@@ -93,16 +93,16 @@ BOOST_AUTO_TEST_CASE(pipe_and_tee_walk) {
                      {"write No space left on device", "epoll_ctl Resource temporarily unavailable",
                       "epoll_ctl Too many open files", "epoll_ctl unreached", "read unreached",
                       "ioctl unreached"});
-  // Per capture a pipe, its size asked (FIONREAD) and read; what tee reads
-  // is written to the original too. Both pipes are watched from the
-  // drainer's next tick, so the epoll_ctl may come after the trap.
+  // Per capture a pipe, read at its end without asking its size (FIONREAD
+  // only where the drainer reads, or that read comes back full or empty);
+  // what tee reads is written to the original too. Both pipes are watched
+  // from the drainer's next tick, so the epoll_ctl may come after the trap.
   BOOST_TEST(c.counts["pipe2"] >= 2);
-  BOOST_TEST(c.counts["ioctl"] >= 2);
   BOOST_TEST(c.counts["read"] >= 2);
   BOOST_TEST(c.counts["write"] >= 1);
   BOOST_TEST(c.counts["dup"] >= 2);
   BOOST_TEST(c.counts["dup2"] >= 4);
-  BOOST_TEST(c.points >= 13);
+  BOOST_TEST(c.points >= 11);
 }
 
 BOOST_AUTO_TEST_CASE(tempfile_walk) {

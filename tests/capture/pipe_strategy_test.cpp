@@ -69,6 +69,22 @@ BOOST_DATA_TEST_CASE(one_write_far_beyond_the_pipe_buffer, bdata::make(kPipes), 
   BOOST_TEST(outer.out().size() == (std::string(strategy) == "tee" ? big.size() : 0u));
 }
 
+// What the pipe holds at the end is read there in one go when it is short;
+// exactly that read's size, one byte more, and several of them are read
+// whole too, each byte captured and teed once.
+BOOST_DATA_TEST_CASE(the_rest_at_the_end_around_the_read_size, bdata::make(kPipes), strategy) {
+  for (std::size_t n : {std::size_t{1}, std::size_t{16383}, std::size_t{16384}, std::size_t{16385},
+                        std::size_t{50000}}) {
+    const std::string text = pattern(n);
+    trap::Trap r;
+    auto outer = contained([&] {
+      r = trap::trap(":flow:stdout(" + std::string(strategy) + ")", [&] { write_fd(1, text); });
+    });
+    BOOST_TEST((r.out() == text), n);
+    BOOST_TEST((outer.out() == (std::string(strategy) == "tee" ? text : "")), n);
+  }
+}
+
 // tee's copies show on the original descriptor while the code still runs
 // (from the drainer's next tick), not only when the trap ends; and each
 // byte shows once.
