@@ -182,5 +182,8 @@ BOOST_AUTO_TEST_CASE(the_layer_records_structured_messages_as_lists) {
     client.close();
     server.wait_for_disconnection();
   });
-  r.test("received_is_deeply", trap::Array{trap::Array{"a", "b"}});
+  // The element spelled as a Value: `Array{Array{...}}` is a copy under
+  // clang (a braced list of one element of the same type), a nesting
+  // under GCC.
+  r.test("received_is_deeply", trap::Array{trap::Value(trap::Array{"a", "b"})});
 }
