@@ -450,9 +450,7 @@ class PipeCapture final : public Capture {
     restore(fd(), saved_.get());
     close_channel(true);
     saved_.reset();
-    // Closed: the destructor has nothing left to withdraw or lock.
-    const std::shared_ptr<Channel> closed = std::move(channel_);
-    Channel& c = *closed;
+    Channel& c = *channel_;
     if (c.error) std::rethrow_exception(c.error);
     if (c.discarding)
       throw std::runtime_error("pipe capture of fd " + std::to_string(fd()) +
