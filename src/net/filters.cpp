@@ -189,11 +189,7 @@ std::string Filter::put_parts(const Parts& parts) {
 
 std::vector<std::string> StructuredFilter::get(std::string_view bytes) {
   std::vector<std::string> out;
-  for (auto& parts : get_parts(bytes)) {
-    std::string joined;
-    for (std::size_t i = 0; i < parts.size(); ++i) (i ? joined += ' ' : joined) += parts[i];
-    out.push_back(std::move(joined));
-  }
+  for (auto& parts : get_parts(bytes)) out.push_back(tcp_detail::join_parts(parts));
   return out;
 }
 
@@ -237,6 +233,12 @@ std::string ShutdownReport::describe() const {
     out += (v6 ? "[" + c.peeraddr + "]" : c.peeraddr) + ":" + std::to_string(c.peerport);
   }
   return out;
+}
+
+std::string tcp_detail::join_parts(const Parts& parts) {
+  std::string joined;
+  for (std::size_t i = 0; i < parts.size(); ++i) (i ? joined += ' ' : joined) += parts[i];
+  return joined;
 }
 
 }  // namespace trap::net

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 // What the server knows of its own filters (filters.cpp): the line filter
 // adds the messages it cuts to a vector the caller keeps, so that a read
-// allocates no vector of its own. Private to src/net.
+// allocates no vector of its own; a structured message's parts are joined
+// into its one-string form in one place. Private to src/net.
 #pragma once
 
 #include <string>
@@ -11,6 +12,10 @@
 #include <trap/net.hpp>
 
 namespace trap::net::tcp_detail {
+
+/// A structured message's parts joined by one space: its `input`, and
+/// what StructuredFilter::get() returns for it.
+std::string join_parts(const Parts& parts);
 
 /// A filter that appends its messages to the caller's vector.
 class AppendingFilter : public Filter {

@@ -229,32 +229,15 @@ void TcpServer::Impl::set_input(Client& c, std::unique_ptr<Filter> in) {
   c.structured = dynamic_cast<StructuredFilter*>(c.in.get()) != nullptr;
 }
 
-bool TcpServer::Impl::take_parts(const std::shared_ptr<Client>& c, std::string_view bytes) {
-  std::vector<Parts> messages;
-  try {
-    messages = c->in->get_parts(bytes);
-  } catch (const std::exception& e) {  // FilterError, or a user filter's own
-    client_error(*c, "read", e.what());
-    close_client(c, false);
-    return false;
-  }
-  for (auto& parts : messages) {
-    deliver(Kind::client_input, c.get(), [&](ServerEvent& e) {
-      for (std::size_t i = 0; i < parts.size(); ++i) (i ? e.input += ' ' : e.input) += parts[i];
-      e.parts = std::move(parts);
-    });
-    if (c->closed) return false;  // a handler terminated it
-  }
-  return true;
-}
-
 bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_view bytes) {
-  if (c->structured) return take_parts(c, bytes);
   // The client's vector (a nested call, from a handler, gets a new one).
   std::vector<std::string> messages = std::move(c->messages);
   messages.clear();
+  std::vector<Parts> structured;
   try {
-    if (c->appending)
+    if (c->structured)
+      structured = c->in->get_parts(bytes);
+    else if (c->appending)
       c->appending->get_into(bytes, messages);
     else
       messages = c->in->get(bytes);
@@ -262,6 +245,13 @@ bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_v
     client_error(*c, "read", e.what());
     close_client(c, false);
     return false;
+  }
+  for (auto& parts : structured) {
+    deliver(Kind::client_input, c.get(), [&](ServerEvent& e) {
+      e.input = tcp_detail::join_parts(parts);
+      e.parts = std::move(parts);
+    });
+    if (c->closed) return false;  // a handler terminated it
   }
   for (auto& message : messages) {
     deliver(Kind::client_input, c.get(), [&](ServerEvent& e) { e.input = std::move(message); });

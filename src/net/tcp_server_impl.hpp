@@ -293,10 +293,6 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // @throws UsageError for id 0, which is no client's.
   std::shared_ptr<Client> find_connected(ClientId id) const;
 
-  // Delivers @p c's structured messages cut from @p bytes; false if the
-  // client is gone afterwards.
-  bool take_parts(const std::shared_ptr<Client>& c, std::string_view bytes);
-
   void add_client(const std::shared_ptr<Client>& c);
 
   // Sets client @p c's input filter.
@@ -315,8 +311,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // Starts the reads read_later() put off.
   void start_reads();
 
-  // Cuts @p bytes into messages and delivers them; false if the client is
-  // gone afterwards.
+  // Cuts @p bytes into messages (lists of parts, for a structured filter)
+  // and delivers them; false if the client is gone afterwards.
   bool take_input(const std::shared_ptr<Client>& c, std::string_view bytes);
 
   void set_policy(const std::shared_ptr<Client>& c, const ClientPolicy& policy);
