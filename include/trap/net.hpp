@@ -278,18 +278,22 @@ class TcpServer {
   /// @throws trap::UsageError for id 0 or after shutdown(); FilterError if
   /// the output filter cannot encode the message (nothing is sent).
   bool send_to_client(ClientId id, std::string_view message);
-  /// Sends each message to client @p id, as send_to_client() does.
+  /// Sends each message to client @p id, as send_to_client() does; if
+  /// the filter refuses one of them, none is sent.
   bool send_to_client(ClientId id, const std::vector<std::string>& messages);
   /// Sends the structured message @p parts to client @p id, through its
   /// output filter's put_parts() (POE's nested array ref), as
   /// send_to_client() does.
   bool send_parts_to_client(ClientId id, const Parts& parts);
   /// Sends @p message to every connected client. @returns how many.
+  /// @throws FilterError if a client's output filter cannot encode it:
+  /// then no client is sent anything.
   std::size_t send_to_all_clients(std::string_view message);
-  /// Sends each message to every connected client. @returns how many.
+  /// Sends each message to every connected client, all or nothing as
+  /// above. @returns how many.
   std::size_t send_to_all_clients(const std::vector<std::string>& messages);
-  /// Sends the structured message @p parts to every connected client.
-  /// @returns how many.
+  /// Sends the structured message @p parts to every connected client, all
+  /// or nothing as above. @returns how many.
   std::size_t send_parts_to_all_clients(const Parts& parts);
   /// Both ends of client @p id's connection. @throws trap::UsageError
   ClientInfo client_info(ClientId id) const;

@@ -86,14 +86,14 @@ bool TcpServer::send_to_client(ClientId id, std::string_view message) {
 bool TcpServer::send_to_client(ClientId id, const std::vector<std::string>& messages) {
   return impl_->call([&] {
     auto c = impl_->find_connected(id);
-    if (c) impl_->send(c, messages);
+    if (c) impl_->queue_encoded(c, Impl::encode(*c, messages));
     return c != nullptr;
   });
 }
 bool TcpServer::send_parts_to_client(ClientId id, const Parts& parts) {
   return impl_->call([&] {
     auto c = impl_->find_connected(id);
-    if (c) impl_->send_parts(c, parts);
+    if (c) impl_->queue_encoded(c, {c->out->put_parts(parts)});
     return c != nullptr;
   });
 }
@@ -101,17 +101,13 @@ std::size_t TcpServer::send_to_all_clients(std::string_view message) {
   return send_to_all_clients(std::vector<std::string>{std::string(message)});
 }
 std::size_t TcpServer::send_to_all_clients(const std::vector<std::string>& messages) {
-  return impl_->call([&] {
-    auto all = impl_->open_now();
-    for (auto& c : all) impl_->send(c, messages);
-    return all.size();
-  });
+  return impl_->call(
+      [&] { return impl_->send_to_all([&](auto& c) { return Impl::encode(c, messages); }); });
 }
 std::size_t TcpServer::send_parts_to_all_clients(const Parts& parts) {
   return impl_->call([&] {
-    auto all = impl_->open_now();
-    for (auto& c : all) impl_->send_parts(c, parts);
-    return all.size();
+    return impl_->send_to_all(
+        [&](auto& c) { return std::vector<std::string>{c.out->put_parts(parts)}; });
   });
 }
 ClientInfo TcpServer::client_info(ClientId id) const {

@@ -273,28 +273,28 @@ void TcpServer::Impl::set_policy(const std::shared_ptr<Client>& c, const ClientP
   read(c);
 }
 
-void TcpServer::Impl::send(const std::shared_ptr<Client>& c,
-                           const std::vector<std::string>& messages) {
-  for (auto& m : messages) enqueue(*c, m);
+std::vector<std::string> TcpServer::Impl::encode(Client& c,
+                                                 const std::vector<std::string>& messages) {
+  std::vector<std::string> bytes;
+  bytes.reserve(messages.size());
+  for (auto& m : messages) bytes.push_back(c.out->put(m));
+  return bytes;
+}
+
+void TcpServer::Impl::queue_encoded(const std::shared_ptr<Client>& c,
+                                    std::vector<std::string> bytes) {
+  for (auto& b : bytes) {
+    c->queued += b.size();
+    c->queue.push_back(std::move(b));
+  }
   after_enqueue(c);
 }
 
 void TcpServer::Impl::send_one(const std::shared_ptr<Client>& c, std::string_view message) {
-  enqueue(*c, message);
-  after_enqueue(c);
-}
-
-void TcpServer::Impl::send_parts(const std::shared_ptr<Client>& c, const Parts& parts) {
-  std::string bytes = c->out->put_parts(parts);
+  std::string bytes = c->out->put(message);
   c->queued += bytes.size();
   c->queue.push_back(std::move(bytes));
   after_enqueue(c);
-}
-
-void TcpServer::Impl::enqueue(Client& c, std::string_view message) {
-  std::string bytes = c.out->put(message);
-  c.queued += bytes.size();
-  c.queue.push_back(std::move(bytes));
 }
 
 void TcpServer::Impl::after_enqueue(const std::shared_ptr<Client>& c) {

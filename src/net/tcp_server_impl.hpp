@@ -317,14 +317,27 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
 
   void set_policy(const std::shared_ptr<Client>& c, const ClientPolicy& policy);
 
-  void send(const std::shared_ptr<Client>& c, const std::vector<std::string>& messages);
+  // What @p messages become through @p c's output filter, a buffer each;
+  // nothing is queued, so that a filter that throws sends nothing.
+  static std::vector<std::string> encode(Client& c, const std::vector<std::string>& messages);
+
+  // Queues bytes encode() (or put_parts()) made for @p c and writes them.
+  void queue_encoded(const std::shared_ptr<Client>& c, std::vector<std::string> bytes);
 
   void send_one(const std::shared_ptr<Client>& c, std::string_view message);
 
-  // Sends the structured message @p parts (its output filter's put_parts).
-  void send_parts(const std::shared_ptr<Client>& c, const Parts& parts);
-
-  static void enqueue(Client& c, std::string_view message);
+  // Sends to every open client what @p encode (Client& -> the bytes) makes
+  // for it: every client's bytes first, so that a filter that throws sends
+  // nothing to anyone. @returns how many clients.
+  template <class Encode>
+  std::size_t send_to_all(Encode encode) {
+    auto all = open_now();
+    std::vector<std::vector<std::string>> bytes;
+    bytes.reserve(all.size());
+    for (auto& c : all) bytes.push_back(encode(*c));
+    for (std::size_t i = 0; i < all.size(); ++i) queue_encoded(all[i], std::move(bytes[i]));
+    return all.size();
+  }
 
   void after_enqueue(const std::shared_ptr<Client>& c);
 

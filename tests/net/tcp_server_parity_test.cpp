@@ -214,6 +214,35 @@ BOOST_AUTO_TEST_CASE(a_send_to_a_departed_client_returns_false) {
              "testd: the server has shut down");
 }
 
+// A line filter that refuses to encode the message "bad".
+class Refusing : public trap::net::Filter {
+ public:
+  std::vector<std::string> get(std::string_view bytes) override { return {std::string(bytes)}; }
+  std::string put(std::string_view message) override {
+    if (message == "bad") throw trap::net::FilterError("refused: bad");
+    return std::string(message) + "\n";
+  }
+  std::unique_ptr<Filter> clone() const override { return std::make_unique<Refusing>(); }
+};
+
+BOOST_AUTO_TEST_CASE(a_message_a_filter_refuses_sends_nothing_to_anyone) {
+  TcpServer server;
+  Client a("127.0.0.1", server.port()), b("127.0.0.1", server.port());
+  server.wait_for_connection();
+  auto second = server.wait_for_connection().value();
+  server.set_client_filter(second.client, nullptr, std::make_unique<Refusing>());
+  // b's filter refuses the second message: a gets nothing either.
+  BOOST_CHECK_THROW(server.send_to_all_clients(std::vector<std::string>{"ok", "bad"}),
+                    trap::net::FilterError);
+  BOOST_CHECK_THROW(server.send_parts_to_all_clients({"ok", "bad"}), trap::net::FilterError);
+  // To one client: neither message of the list is sent.
+  BOOST_CHECK_THROW(server.send_to_client(second.client, std::vector<std::string>{"ok", "bad"}),
+                    trap::net::FilterError);
+  BOOST_TEST(server.send_to_all_clients("after") == 2u);
+  BOOST_TEST(a.read_line().value_or("(none)") == "after");
+  BOOST_TEST(b.read_line().value_or("(none)") == "after");
+}
+
 BOOST_AUTO_TEST_CASE(events_print_for_boost_test) {
   TcpServer server({.prefix = "echo"});
   Client client("127.0.0.1", server.port());
