@@ -150,38 +150,37 @@ struct ClientPolicy {
   bool stop_reading = false;
 };
 
-class TcpServer;
-
-/// What is called with a TcpServer's events: a callable taking
-/// `(TcpServer&, const ServerEvent&)` (the server it runs on, as POE hands
-/// every event's SENDER over) or `(const ServerEvent&)`. Empty by default.
+/// What is called with a server's events: a callable taking
+/// `(Server&, const Event&)` (the server it runs on, as POE hands every
+/// event's SENDER over) or `(const Event&)`. Empty by default. A TcpServer
+/// takes a ServerHandler, a UdpServer a UdpHandler:
 /// @code
 /// trap::net::TcpServerOptions o;
 /// o.handler = [](trap::net::TcpServer& s, const trap::net::ServerEvent& e) {
 ///   if (e.kind == "client_input") s.send_to_client(e.client, e.input);
 /// };
 /// @endcode
-class ServerHandler {
+template <class Server, class Event>
+class BasicHandler {
  public:
-  ServerHandler() = default;
+  BasicHandler() = default;
   /// No handler.
-  ServerHandler(std::nullptr_t) {}
+  BasicHandler(std::nullptr_t) {}
   /// @p fn, called with the server and the event.
   template <class F>
-  requires std::invocable<F&, TcpServer&, const ServerEvent&> ServerHandler(F fn) {
+  requires std::invocable<F&, Server&, const Event&> BasicHandler(F fn) {
     if (present(fn)) fn_ = std::move(fn);
   }
   /// @p fn, called with the event.
   template <class F>
-  requires(!std::invocable<F&, TcpServer&, const ServerEvent&> &&
-           std::invocable<F&, const ServerEvent&>) ServerHandler(F fn) {
-    if (present(fn))
-      fn_ = [fn = std::move(fn)](TcpServer&, const ServerEvent& e) mutable { fn(e); };
+  requires(!std::invocable<F&, Server&, const Event&> && std::invocable<F&, const Event&>)
+      BasicHandler(F fn) {
+    if (present(fn)) fn_ = [fn = std::move(fn)](Server&, const Event& e) mutable { fn(e); };
   }
   /// Whether there is a callable.
   explicit operator bool() const { return static_cast<bool>(fn_); }
   /// Calls it. @throws what it throws, std::bad_function_call if empty.
-  void operator()(TcpServer& server, const ServerEvent& event) const { fn_(server, event); }
+  void operator()(Server& server, const Event& event) const { fn_(server, event); }
 
  private:
   // An empty std::function or a null pointer given is no handler.
@@ -194,8 +193,12 @@ class ServerHandler {
     else
       return true;
   }
-  std::function<void(TcpServer&, const ServerEvent&)> fn_;
+  std::function<void(Server&, const Event&)> fn_;
 };
+
+class TcpServer;
+/// What a TcpServer calls with its events (see BasicHandler).
+using ServerHandler = BasicHandler<TcpServer, ServerEvent>;
 
 /// Options of a TcpServer (POE's spawn arguments).
 struct TcpServerOptions {
@@ -398,6 +401,10 @@ struct Datagram {
 /// Prints `datagram #1 from 127.0.0.1:5353 "data"`.
 std::ostream& operator<<(std::ostream& out, const Datagram& datagram);
 
+class UdpServer;
+/// What a UdpServer calls with each datagram (see BasicHandler).
+using UdpHandler = BasicHandler<UdpServer, Datagram>;
+
 /// Options of a UdpServer.
 struct UdpServerOptions {
   /// As TcpServerOptions::address: "" or "localhost" for 127.0.0.1 and ::1.
@@ -406,8 +413,10 @@ struct UdpServerOptions {
   std::uint16_t port = 0;
   /// Listen on IPv6 as well, where the address covers it.
   bool ipv6 = true;
-  /// Called on the server's thread for every datagram, after it is logged.
-  std::function<void(const Datagram&)> handler{};
+  /// Called on the server's thread for every datagram, after it is
+  /// logged, with the server (to answer: `s.send_to(d.data, d.peeraddr,
+  /// d.peerport)`) or without.
+  UdpHandler handler{};
 };
 
 /// A UDP server for tests: bound when constructed, logs every datagram

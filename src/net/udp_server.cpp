@@ -109,7 +109,7 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
       log.push_back(d);
     }
     cv.notify_all();
-    if (opt.handler) opt.handler(d);
+    if (opt.handler) opt.handler(*self, d);
   }
 
   void start_thread() {
@@ -168,9 +168,11 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
   std::vector<Datagram> log;
   std::size_t cursor = 0;
   bool finished = false;
+  UdpServer* self = nullptr;  // handed to the handler: set before the thread starts
 };
 
 UdpServer::UdpServer(UdpServerOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
+  impl_->self = this;
   impl_->bind_all();
   for (auto& s : impl_->sockets) impl_->receive(*s);
   impl_->start_thread();

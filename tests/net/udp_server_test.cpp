@@ -117,6 +117,21 @@ BOOST_AUTO_TEST_CASE(handler_echoes) {
   BOOST_TEST(client.receive().value_or("") == "echo me");
 }
 
+BOOST_AUTO_TEST_CASE(a_handler_is_given_its_server) {
+  // No pointer to set after construction: the server is handed over.
+  trap::net::UdpServer server(
+      {.handler = [](trap::net::UdpServer& s, const trap::net::Datagram& d) {
+        s.send_to("re: " + d.data, d.peeraddr, d.peerport);
+      }});
+  UdpClient client;
+  client.send("ping", server.port());
+  BOOST_TEST(client.receive().value_or("") == "re: ping");
+  trap::net::UdpHandler none = nullptr;
+  BOOST_TEST(!none);
+  std::function<void(const trap::net::Datagram&)> empty;
+  BOOST_TEST(!trap::net::UdpHandler(empty));
+}
+
 BOOST_AUTO_TEST_CASE(shutdown_leaves_nothing) {
   { trap::net::UdpServer warm; }
   const int fds = test_support::count_fds();
