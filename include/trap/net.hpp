@@ -336,6 +336,8 @@ class TcpServer {
   /// Stops listening, closes every connection, and waits until the
   /// listeners and each connection are closed and every `disconnected`
   /// event is delivered. Clients get until @p deadline to close their side.
+  /// Output sent before it is written first (then `client_flushed`, then
+  /// our end of file), within the same deadline.
   /// Idempotent: later calls return the first report.
   ///
   /// Once it returns, nothing of the server is left: its thread is joined

@@ -321,7 +321,7 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
   if (c->policy.close_after_bytes && c->written >= *c->policy.close_after_bytes)
     return close_client(c, c->policy.reset);
   // Our side is shut (or about to close at once): nothing more goes out.
-  if (c->shutting_down) return;
+  if (c->shutting_down && !c->shut_after_flush) return;
   c->writing = true;
   auto pause = c->policy.delay;
   if (c->policy.throttle_bytes_per_second && c->written > 0)
@@ -348,9 +348,10 @@ void TcpServer::Impl::wrote(const std::shared_ptr<Client>& c, error_code ec, std
   c->writing = false;
   // After shutdown() only the client's end of file (or the deadline)
   // closes: a write finishing now must not count as the client having
-  // closed.
-  if (c->closed || c->shutting_down) return;
-  if (ec) return close_client(c, false);
+  // closed. Output queued before shutdown() is still written, then our
+  // end of file follows it.
+  if (c->closed || (c->shutting_down && !c->shut_after_flush)) return;
+  if (ec) return c->shutting_down ? end_output(*c) : close_client(c, false);
   c->written += done;
   c->queued -= done;
   auto& front = c->queue.front();
@@ -365,6 +366,14 @@ void TcpServer::Impl::wrote(const std::shared_ptr<Client>& c, error_code ec, std
   // with no client_flushed event.
   if (c->disconnect_pending) return close_client(c, c->policy.reset);
   deliver(Kind::client_flushed, c.get(), [](ServerEvent&) {});
+  // A handler may have sent more: then the last write ends the output.
+  if (c->shut_after_flush && !c->closed && !c->writing && c->queue.empty()) end_output(*c);
+}
+
+void TcpServer::Impl::end_output(Client& c) {
+  c.shut_after_flush = false;
+  error_code ignored;
+  c.socket.shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 void TcpServer::Impl::close_client(const std::shared_ptr<Client>& c, bool reset) {

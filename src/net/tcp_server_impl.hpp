@@ -89,7 +89,8 @@ struct Client {
   bool writing = false;
   bool reading = false;
   bool disconnect_pending = false;
-  bool shutting_down = false;  // our side is shut: only the client's EOF closes
+  bool shutting_down = false;     // our side is shut: only the client's EOF closes
+  bool shut_after_flush = false;  // shutdown(): queued output goes first, then our EOF
   bool closed = false;
   ClientPolicy policy;
 };
@@ -340,6 +341,10 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   }
 
   void after_enqueue(const std::shared_ptr<Client>& c);
+
+  // shutdown() with output still queued for @p c: now that it is written
+  // (or cannot be), our end of file.
+  static void end_output(Client& c);
 
   // How much of the queue's front the next write takes, under the policy.
   std::size_t next_chunk(const Client& c) const;

@@ -101,9 +101,13 @@ void TcpServer::Impl::begin_shutdown(bool at_once) {
     // With time to give, our end of file goes now, for each client to
     // answer with its own; closing at once sends it anyway, a system call
     // per client later.
+    // Output still queued goes first (wrote() then ends it).
     error_code ignored;
-    if (!at_once) c->socket.shutdown(tcp::socket::shutdown_send, ignored);
-    c->shutting_down = true;  // nothing more is written (flush)
+    if (!at_once && (c->writing || !c->queue.empty()))
+      c->shut_after_flush = true;
+    else if (!at_once)
+      c->socket.shutdown(tcp::socket::shutdown_send, ignored);
+    c->shutting_down = true;  // nothing more is written (flush) but that output
   });
 }
 

@@ -6,11 +6,13 @@
 #define BOOST_TEST_MODULE tcp_server
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -465,6 +467,31 @@ BOOST_AUTO_TEST_CASE(shutdown_waits_for_a_client_that_closes) {
   closer.join();
   BOOST_TEST(report.clean());
   BOOST_TEST(kinds(server.log()).back() == "disconnected");
+}
+
+BOOST_AUTO_TEST_CASE(output_queued_before_shutdown_goes_out_before_the_end_of_file) {
+  TcpServer server;
+  Client client("127.0.0.1", server.port());
+  auto id = server.wait_for_connection().value().client;
+  // Held back by the delay, the message is still queued when shutdown()
+  // begins: it is written, client_flushed follows, then our end of file.
+  server.set_client_policy(id, {.delay = 50ms});
+  BOOST_REQUIRE(server.send_to_client(id, "goodbye"));
+  std::optional<std::string> line;
+  bool eof = false;
+  std::thread closer([&] {
+    line = client.read_line();
+    eof = client.closed_by_server();
+    client.close();
+  });
+  auto report = server.shutdown(5000ms);
+  closer.join();
+  BOOST_TEST(line.value_or("(nothing)") == "goodbye");
+  BOOST_TEST(eof);
+  BOOST_TEST(report.clean());
+  auto k = kinds(server.log());
+  BOOST_TEST(std::count(k.begin(), k.end(), "client_flushed") == 1);
+  BOOST_TEST(k.back() == "disconnected");
 }
 
 BOOST_AUTO_TEST_CASE(a_thousand_start_shutdown_cycles_leave_nothing) {
