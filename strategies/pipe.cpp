@@ -448,10 +448,12 @@ class PipeCapture final : public Capture {
 
   std::string do_end() override {
     restore(fd(), saved_.get());
-    close_channel(true);
+    std::exception_ptr error = close_channel(true);
     saved_.reset();
-    Channel& c = *channel_;
-    if (c.error) std::rethrow_exception(c.error);
+    // Closed: the destructor has nothing left to withdraw or lock.
+    const std::shared_ptr<Channel> closed = std::move(channel_);
+    Channel& c = *closed;
+    if (error) std::rethrow_exception(error);
     if (c.discarding)
       throw std::runtime_error("pipe capture of fd " + std::to_string(fd()) +
                                " ran out of memory after " + std::to_string(c.kept) +
@@ -463,7 +465,12 @@ class PipeCapture final : public Capture {
   // Withdraws the pipe from the drainer, takes what is left in it (with
   // @p take_rest) and closes it, here and now: the drainer may still hold
   // the channel, but not the descriptor, whose number the program may reuse.
-  void close_channel(bool take_rest) noexcept {
+  // @returns the capture's error, taken out of the channel under its lock:
+  // the drainer, which may free the channel later, never frees it (its
+  // count is kept by the uninstrumented runtime, and a free of an object
+  // another thread read, ordered only by that count, is what a race
+  // detector reports).
+  std::exception_ptr close_channel(bool take_rest) noexcept {
     Channel& c = *channel_;
     Drainer::get().withdraw(c);
     // In a forked child the drainer is gone: no one else takes the lock,
@@ -481,6 +488,7 @@ class PipeCapture final : public Capture {
     }
     c.done = true;
     c.read.reset();
+    return std::exchange(c.error, nullptr);
   }
 
   bool tee_;
