@@ -339,6 +339,10 @@ ForkedChild& forked_child(Trap& self, bool pooled) {
       c.result = std::move(kit.result);
       c.handover = std::move(kit.handover);
       c.handover_child = std::move(kit.handover_child);
+      for (int i = 0; i < 2; ++i) {
+        c.capture[i] = std::move(kit.capture[i]);
+        c.capture_offset[i] = kit.capture_offset[i];
+      }
       c.pooled = true;
       return c;
     }
@@ -391,6 +395,7 @@ void fork_plain(Trap& self, bool warn) {
   if (pid == 0) {
     // Not one moment without a parent, even if a timeout kills this one.
     if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
+    offer_capture_files({c.capture[0].get(), c.capture[1].get()}, c.capture_offset);
     run_child(self, c.result.get(), teardowns_before, c.handover_child.get());
   }
   c.pid = pid;

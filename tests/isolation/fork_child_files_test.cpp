@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: BSL-1.0
+// A plain fork trap's child on its default path: its captures write to
+// files the parent made and keeps for the thread's next fork trap (the
+// child creates none), and what those kept files held before never shows
+// in a later trap: not a longer earlier output, not what a process that
+// outlived its trap wrote there afterwards. Two threads' fork traps at
+// once each get their own.
+#define BOOST_TEST_MODULE fork_child_files
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include <boost/test/unit_test.hpp>
+
+#include <trap/boost_test.hpp>
+#include <trap/trap.hpp>
+
+#include "posix/fd.hpp"
+
+namespace {
+
+// The inode of what descriptor @p fd is, in the calling process.
+long inode_of(int fd) {
+  struct stat s = {};
+  return ::fstat(fd, &s) == 0 ? static_cast<long>(s.st_ino) : -1;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_child_creates_no_capture_file) {
+  (void)trap::trap<":fork">([] {});
+  trap::posix::count_calls(true);
+  auto r = trap::trap<":fork">([] {
+    std::cout << "out";
+    std::cerr << "err";
+  });
+  auto counts = trap::posix::call_counts();  // the child's calls too: shared
+  trap::posix::count_calls(false);
+  BOOST_TEST(r.out() == "out");
+  BOOST_TEST(r.err() == "err");
+  BOOST_TEST(counts["memfd_create"] == 0);
+  BOOST_TEST(counts["open"] == 0);
+  BOOST_TEST(counts["mkstemp"] == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_thread_s_next_fork_trap_captures_into_the_same_files) {
+  auto first = trap::trap<":fork">([] { return inode_of(1) * 1000003 + inode_of(2); });
+  auto second = trap::trap<":fork">([] { return inode_of(1) * 1000003 + inode_of(2); });
+  BOOST_TEST(first.return_value<long>() == second.return_value<long>());
+}
+
+BOOST_AUTO_TEST_CASE(a_shorter_output_after_a_longer_one_shows_nothing_of_it) {
+  auto longer = trap::trap<":fork">([] {
+    std::cout << "a longer output than the next" << std::flush;
+    std::fprintf(stderr, "and on stderr too\n");
+  });
+  BOOST_TEST(longer.out() == "a longer output than the next");
+  BOOST_TEST(longer.err() == "and on stderr too\n");
+  auto shorter = trap::trap<":fork">([] {
+    std::cout << "ab";
+    std::cerr << "c";
+  });
+  BOOST_TEST(shorter.out() == "ab");
+  BOOST_TEST(shorter.err() == "c");
+  auto none = trap::trap<":fork">([] {});
+  BOOST_TEST(none.out() == "");
+  BOOST_TEST(none.err() == "");
+}
+
+// A grandchild in a session of its own (so the trap does not wait for it,
+// and its files go back to the thread) writes to the trap's stdout after
+// the trap ended and its parent read the capture.
+BOOST_AUTO_TEST_CASE(what_a_process_writes_after_its_trap_never_reaches_the_next) {
+  int go[2], gone[2];
+  BOOST_REQUIRE(::pipe(go) == 0);
+  BOOST_REQUIRE(::pipe(gone) == 0);
+  auto r = trap::trap<":fork">([&] {
+    std::cout << "before" << std::flush;
+    if (::fork() == 0) {
+      ::setsid();
+      ::close(go[1]);
+      ::close(gone[0]);
+      char c;
+      (void)!::read(go[0], &c, 1);  // until the test says so
+      (void)!::write(1, "late", 4);
+      ::_exit(0);  // closes gone[1]: the test sees it end
+    }
+  });
+  ::close(go[0]);
+  ::close(gone[1]);
+  BOOST_TEST(r.out() == "before");
+  (void)!::write(go[1], "g", 1);
+  char c;
+  BOOST_TEST(::read(gone[0], &c, 1) == 0);  // the grandchild has written and ended
+  ::close(go[1]);
+  ::close(gone[0]);
+  auto next = trap::trap<":fork">([] { std::cout << "next"; });
+  BOOST_TEST(next.out() == "next");
+}
+
+BOOST_AUTO_TEST_CASE(two_threads_fork_traps_at_once_each_get_their_own_output) {
+  std::atomic<int> wrong{0};
+  auto run = [&wrong](const std::string& name) {
+    for (int i = 0; i < 20; ++i) {
+      const std::string text = name + std::to_string(i);
+      auto r = trap::trap<":fork">([&] {
+        std::cout << text;
+        std::cerr << text << "!";
+        return i;
+      });
+      if (r.out() != text || r.err() != text + "!" || r.return_value<int>() != i) ++wrong;
+    }
+  };
+  std::thread a(run, "a"), b(run, "b");
+  a.join();
+  b.join();
+  BOOST_TEST(wrong.load() == 0);
+}
