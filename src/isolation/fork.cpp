@@ -13,6 +13,13 @@
 // as the capture begins: if it ends with no record at all (it called exec,
 // and the program it became exited; or SIGKILL), the parent reads them.
 //
+// On the default path the child creates no file and allocates nothing:
+// its first two in-memory captures write to files of the thread's fork kit
+// (fork_kit.hpp), its capture objects and warn log come from its copy of
+// the thread's block cache, and its record is built in room the parent
+// made. Each file it made, each allocation, would be system calls and
+// pages first touched (page faults) in every child.
+//
 // An outer timeout layer hands its deadline down (trap/detail/timeout_deadline.hpp):
 // then this layer waits only until the deadline, asks the child to hand over
 // its captures and die, and kills the child's process group.
@@ -23,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <any>
 #include <atomic>
 #include <charconv>
@@ -32,6 +40,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -146,6 +155,11 @@ void install_rescue() {
 
 // ------------------------------------------------------------ the child
 
+// Where the child builds its record: made room in by the parent (a
+// thread's fork traps), so that a small record takes no allocation.
+thread_local std::string child_record_buffer;
+constexpr std::size_t kRecordRoom = 4096;
+
 constexpr int kRecordFailed = 125;
 // Said on the handover socket before that exit: the program exec'd in the
 // child may exit with 125 too.
@@ -204,7 +218,11 @@ void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int hand
   flush_streams(2);
   child.active = 0;  // from here on the record says it all
   try {
-    std::string record = encode_fork_result(state_record(self, exceptions_before));
+    // Straight from the trap's state, into room the parent made.
+    const std::size_t first = std::min(exceptions_before, st->exceptions.size());
+    std::string_view record = encode_fork_state(
+        child_record_buffer, st->leaveby, st->die_type,
+        std::span(st->exceptions).subspan(first), st->values);
     posix::write_all(result_fd, record.data(), record.size());
   } catch (const std::exception& e) {
     send_failure(result_fd, e.what());
@@ -378,6 +396,7 @@ void fork_layer(Trap& self, std::string_view style) {
 
 void fork_plain(Trap& self, bool warn) {
   prepare_thread_for_fork_traps(self, warn);
+  if (child_record_buffer.capacity() < kRecordRoom) child_record_buffer.reserve(kRecordRoom);
   flush_streams(1);
   flush_streams(2);
   ForkedChild& c = forked_child(self, true);

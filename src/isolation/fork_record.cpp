@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "isolation/fork_record.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <stdexcept>
@@ -198,18 +199,38 @@ Value decode_value(std::string_view& in, std::size_t depth) {
 
 void ValueCodec::set_opaque(Value& v, Opaque o) { v.v_ = std::move(o); }
 
-std::string encode_fork_result(const ForkResult& r) {
-  std::string body;
-  put(body, r.leaveby);
-  put(body, r.die_type);
-  put_number(body, r.exceptions.size());
-  for (auto& e : r.exceptions) put(body, e);
-  put_number(body, r.values.size());
-  for (auto& [name, value] : r.values) {
-    put(body, name);
-    ValueCodec::encode(value, body);
+std::string_view encode_fork_state(std::string& buf, std::string_view leaveby,
+                                   std::string_view die_type,
+                                   std::span<const std::string> exceptions,
+                                   std::span<const std::pair<std::string, Value>> values) {
+  // The body after room for its header, which says its length: the header
+  // is then put right before it, and the record is one piece.
+  constexpr std::size_t kRoom = 32;
+  buf.assign(kRoom, ' ');
+  put(buf, leaveby);
+  put(buf, die_type);
+  put_number(buf, exceptions.size());
+  for (auto& e : exceptions) put(buf, e);
+  put_number(buf, values.size());
+  for (auto& [name, value] : values) {
+    put(buf, name);
+    ValueCodec::encode(value, buf);
   }
-  return std::string(kStateHeader) + ' ' + std::to_string(body.size()) + '\n' + body;
+  const std::size_t body = buf.size() - kRoom;
+  char header[kRoom];
+  char* end = header + kStateHeader.size();
+  kStateHeader.copy(header, kStateHeader.size());
+  *end++ = ' ';
+  end = std::to_chars(end, header + kRoom - 1, body).ptr;
+  *end++ = '\n';
+  const auto length = static_cast<std::size_t>(end - header);
+  std::copy(header, end, buf.data() + kRoom - length);
+  return std::string_view(buf).substr(kRoom - length);
+}
+
+std::string encode_fork_result(const ForkResult& r) {
+  std::string buf;
+  return std::string(encode_fork_state(buf, r.leaveby, r.die_type, r.exceptions, r.values));
 }
 
 ForkResult decode_fork_result(std::string_view bytes) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +31,16 @@ inline constexpr const char* kSalvageHeader = "TRAPSALVAGE";
 
 /// The state record for @p r (its salvaged part is not written).
 std::string encode_fork_result(const ForkResult& r);
+
+/// The state record of a trap that left by @p leaveby (with exception type
+/// @p die_type), raised @p exceptions and holds @p values, as
+/// encode_fork_result() writes it, built in @p buf (its contents replaced):
+/// no allocation while @p buf has room. Returns the record, a view into
+/// @p buf.
+std::string_view encode_fork_state(std::string& buf, std::string_view leaveby,
+                                   std::string_view die_type,
+                                   std::span<const std::string> exceptions,
+                                   std::span<const std::pair<std::string, Value>> values);
 
 /// Parses what a child wrote: a state record and/or rescued captures.
 /// @throws TrapError naming the problem for a truncated or malformed record.

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: BSL-1.0
 // A plain fork trap's child on its default path: its captures write to
 // files the parent made and keeps for the thread's next fork trap (the
-// child creates none), and what those kept files held before never shows
-// in a later trap: not a longer earlier output, not what a process that
-// outlived its trap wrote there afterwards. Two threads' fork traps at
-// once each get their own.
+// child creates none), it allocates nothing, and what those kept files
+// held before never shows in a later trap: not a longer earlier output,
+// not what a process that outlived its trap wrote there afterwards. Two
+// threads' fork traps at once each get their own.
 #define BOOST_TEST_MODULE fork_child_files
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
+#include <new>
 #include <string>
 #include <thread>
 
@@ -24,6 +27,42 @@
 
 namespace {
 
+// Allocations made by processes other than the one that set counting_pid,
+// counted in memory all of them share: a fork trap's child's allocations,
+// seen by its parent.
+struct SharedCount {
+  std::atomic<int> counting_pid{0};
+  std::atomic<long> child_allocations{0};
+};
+
+SharedCount* shared_count() {
+  static SharedCount* c = [] {
+    void* p = ::mmap(nullptr, sizeof(SharedCount), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) std::abort();
+    return new (p) SharedCount;
+  }();
+  return c;
+}
+
+void note_allocation() noexcept {
+  static SharedCount* c = shared_count();
+  const int counting = c->counting_pid.load(std::memory_order_relaxed);
+  if (counting != 0 && counting != ::getpid()) c->child_allocations.fetch_add(1);
+}
+
+// How many allocations the child of one fork trap running @p code makes.
+template <class F>
+long child_allocations_of(F code) {
+  SharedCount* c = shared_count();
+  c->child_allocations.store(0);
+  c->counting_pid.store(::getpid());
+  trap::Trap r = trap::trap<":fork">(code);
+  c->counting_pid.store(0);
+  BOOST_TEST(r.leaveby() == "return");
+  return c->child_allocations.load();
+}
+
 // The inode of what descriptor @p fd is, in the calling process.
 long inode_of(int fd) {
   struct stat s = {};
@@ -31,6 +70,46 @@ long inode_of(int fd) {
 }
 
 }  // namespace
+
+// ThreadSanitizer's runtime defines operator new itself, in a library that
+// cannot be overridden: there the traps run but nothing is counted.
+#if defined(__SANITIZE_THREAD__)
+#define TRAP_TEST_COUNTS_ALLOCATIONS 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TRAP_TEST_COUNTS_ALLOCATIONS 0
+#endif
+#endif
+#ifndef TRAP_TEST_COUNTS_ALLOCATIONS
+#define TRAP_TEST_COUNTS_ALLOCATIONS 1
+#endif
+
+#if TRAP_TEST_COUNTS_ALLOCATIONS
+namespace {
+void* counted_new(std::size_t size) {
+  note_allocation();
+  if (void* p = std::malloc(size ? size : 1)) return p;
+  throw std::bad_alloc();
+}
+}  // namespace
+
+void* operator new(std::size_t size) { return counted_new(size); }
+void* operator new[](std::size_t size) { return counted_new(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#endif
+
+BOOST_AUTO_TEST_CASE(the_child_of_a_warm_fork_trap_allocates_nothing) {
+  (void)child_allocations_of([] {});  // the thread's first: its kit, its blocks
+  const long second = child_allocations_of([] {});
+  const long third = child_allocations_of([] {});
+  if (TRAP_TEST_COUNTS_ALLOCATIONS) {
+    BOOST_TEST(second == 0);
+    BOOST_TEST(third == 0);
+  }
+}
 
 BOOST_AUTO_TEST_CASE(the_child_creates_no_capture_file) {
   (void)trap::trap<":fork">([] {});
