@@ -127,7 +127,9 @@ void rescue_and_die(int sig) {
   ::raise(sig);  // SA_NODEFER: takes effect now, with its own status
 }
 
-void install_rescue() {
+// Returns the signal mask it leaves (one system call both unblocks the
+// fatal signals and tells what else is blocked).
+sigset_t install_rescue() {
   alignas(16) static char altstack[64 * 1024];  // for a stack overflow
   stack_t ss = {};
   ss.ss_sp = altstack;
@@ -150,7 +152,12 @@ void install_rescue() {
   sigemptyset(&fatal);
   for (int sig : kFatalSignals) sigaddset(&fatal, sig);
   sigaddset(&fatal, rescue_signal());
-  ::sigprocmask(SIG_UNBLOCK, &fatal, nullptr);
+  sigset_t mask;
+  sigemptyset(&mask);
+  ::sigprocmask(SIG_UNBLOCK, &fatal, &mask);
+  for (int sig : kFatalSignals) sigdelset(&mask, sig);
+  sigdelset(&mask, rescue_signal());
+  return mask;
 }
 
 // ------------------------------------------------------------ the child
@@ -195,11 +202,13 @@ void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int hand
   child.handover_fd = handover_fd;
   child.active = 1;
   set_capture_salvage(&child_salvage);
-  install_rescue();
+  const sigset_t mask = install_rescue();
   ExitFrame frame;
   frame.catches_underscore_exit = true;
   push_exit_frame(frame);
-  if (sigsetjmp(frame.env, 1) == 0) {
+  // The mask is known: not saved by sigsetjmp (a system call), but set
+  // again when an exit() comes back here (from a signal handler, say).
+  if (sigsetjmp(frame.env, 0) == 0) {
     try {
       self.next();
     } catch (const InternalException&) {
@@ -209,6 +218,7 @@ void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int hand
           current_exception_type() + ": " + current_exception_message());
     }
   } else {
+    ::sigprocmask(SIG_SETMASK, &mask, nullptr);
     self.set("exit", Value(frame.code));
     self.set_leaveby("exit");
   }

@@ -6,6 +6,7 @@
 // not what a process that outlived its trap wrote there afterwards. Two
 // threads' fork traps at once each get their own.
 #define BOOST_TEST_MODULE fork_child_files
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 #include "posix/fd.hpp"
@@ -62,6 +64,29 @@ long child_allocations_of(F code) {
   BOOST_TEST(r.leaveby() == "return");
   return c->child_allocations.load();
 }
+
+// A trapper whose `blocked` layer, below the fork layer, says as it ends
+// whether SIGUSR1 is blocked then (in the child).
+trap::Trapper& mask_watch() {
+  static trap::Trapper t("fork_child_files::mask_watch", &trap::standard());
+  static bool once = [] {
+    auto& B = trap::Builder::instance();
+    B.layer(t, "blocked", [](trap::Trap& self, std::string_view) {
+      self.teardown([](trap::Trap& me) {
+        sigset_t now;
+        ::sigprocmask(SIG_BLOCK, nullptr, &now);
+        me.set("blocked", sigismember(&now, SIGUSR1) == 1);
+      });
+      self.next();
+    });
+    B.accessor(t, {.simple = {"blocked"}});
+    return true;
+  }();
+  (void)once;
+  return t;
+}
+
+void underscore_exit_five(int) { ::_exit(5); }
 
 // The inode of what descriptor @p fd is, in the calling process.
 long inode_of(int fd) {
@@ -199,4 +224,18 @@ BOOST_AUTO_TEST_CASE(two_threads_fork_traps_at_once_each_get_their_own_output) {
   a.join();
   b.join();
   BOOST_TEST(wrong.load() == 0);
+}
+
+// _exit() from SIGUSR1's handler, which runs with SIGUSR1 blocked: only
+// the fork layer's own frame takes _exit() (the exit layer below it takes
+// exit()), and the jump back there unblocks it, as the layer began.
+BOOST_AUTO_TEST_CASE(an_exit_from_a_signal_handler_leaves_the_mask_as_it_was) {
+  auto r = mask_watch().trap(":blocked:fork", [] {
+    ::signal(SIGUSR1, underscore_exit_five);
+    ::raise(SIGUSR1);
+  });
+  BOOST_TEST(r.leaveby() == "exit");
+  BOOST_TEST(r.exit_code().value_or(-1) == 5);
+  BOOST_REQUIRE(r.get("blocked") != nullptr);
+  BOOST_TEST(*r.get("blocked") == trap::Value(false));
 }
