@@ -16,9 +16,9 @@
 // On the default path the child creates no file and allocates nothing:
 // its first two in-memory captures write to files of the thread's fork kit
 // (fork_kit.hpp), its capture objects and warn log come from its copy of
-// the thread's block cache, and its record is built in room the parent
-// made. Each file it made, each allocation, would be system calls and
-// pages first touched (page faults) in every child.
+// the thread's block cache, and its record is built on its stack. Each
+// file it made, each allocation, would be system calls and pages first
+// touched (page faults) in every child.
 //
 // An outer timeout layer hands its deadline down (trap/detail/timeout_deadline.hpp):
 // then this layer waits only until the deadline, asks the child to hand over
@@ -162,10 +162,9 @@ sigset_t install_rescue() {
 
 // ------------------------------------------------------------ the child
 
-// Where the child builds its record: made room in by the parent (a
-// thread's fork traps), so that a small record takes no allocation.
-thread_local std::string child_record_buffer;
-constexpr std::size_t kRecordRoom = 4096;
+// The stack room a child builds its record in: a bigger one takes the
+// rest from the heap.
+constexpr std::size_t kRecordRoom = 2048;
 
 constexpr int kRecordFailed = 125;
 // Said on the handover socket before that exit: the program exec'd in the
@@ -228,11 +227,17 @@ void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int hand
   flush_streams(2);
   child.active = 0;  // from here on the record says it all
   try {
-    // Straight from the trap's state, into room the parent made.
+    // Straight from the trap's state, on this stack: no allocation, and no
+    // heap page written (each would be a copy-on-write fault) or reserved
+    // by the parent (where it shifts what the parent writes after a fork).
+    alignas(std::max_align_t) char room[kRecordRoom];
+    StringRoom arena{room, sizeof room};
+    RoomString buf{RoomAllocator<char>(&arena)};
+    buf.reserve(kRecordRoom - 1);
     const std::size_t first = std::min(exceptions_before, st->exceptions.size());
-    std::string_view record = encode_fork_state(
-        child_record_buffer, st->leaveby, st->die_type,
-        std::span(st->exceptions).subspan(first), st->values);
+    std::string_view record = encode_fork_state(buf, st->leaveby, st->die_type,
+                                                std::span(st->exceptions).subspan(first),
+                                                st->values);
     posix::write_all(result_fd, record.data(), record.size());
   } catch (const std::exception& e) {
     send_failure(result_fd, e.what());
@@ -406,7 +411,6 @@ void fork_layer(Trap& self, std::string_view style) {
 
 void fork_plain(Trap& self, bool warn) {
   prepare_thread_for_fork_traps(self, warn);
-  if (child_record_buffer.capacity() < kRecordRoom) child_record_buffer.reserve(kRecordRoom);
   flush_streams(1);
   flush_streams(2);
   ForkedChild& c = forked_child(self, true);

@@ -239,3 +239,17 @@ BOOST_AUTO_TEST_CASE(an_exit_from_a_signal_handler_leaves_the_mask_as_it_was) {
   BOOST_REQUIRE(r.get("blocked") != nullptr);
   BOOST_TEST(*r.get("blocked") == trap::Value(false));
 }
+
+// The child builds its record in a room on its stack; a bigger record (here
+// 64 KiB of output) takes the heap and comes back whole.
+BOOST_AUTO_TEST_CASE(a_record_bigger_than_the_child_s_room_comes_back_whole) {
+  const std::string big(64 * 1024, 'x');
+  auto r = trap::trap<":fork">([&] {
+    std::cout << big;
+    return 7;
+  });
+  BOOST_TEST(r.out() == big);
+  BOOST_TEST(r.return_value<int>() == 7);
+  auto small = trap::trap<":fork">([] { std::cout << "small"; });
+  BOOST_TEST(small.out() == "small");
+}
