@@ -47,7 +47,7 @@ SharedCount* shared_count() {
   return c;
 }
 
-void note_allocation() noexcept {
+[[maybe_unused]] void note_allocation() noexcept {  // unused under TSan
   static SharedCount* c = shared_count();
   const int counting = c->counting_pid.load(std::memory_order_relaxed);
   if (counting != 0 && counting != ::getpid()) c->child_allocations.fetch_add(1);
