@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "capture/block_cache.hpp"
 
+#include <algorithm>
 #include <new>
 
 #include "posix/thread_cache.hpp"
@@ -32,6 +33,14 @@ void cached_free(void* block, std::size_t size) noexcept {
   if (!block) return;
   const std::size_t c = class_of(size);
   if (c >= kClasses || !Cache::keep(block, c)) ::operator delete(block);
+}
+
+void stock_cached_blocks(std::size_t bytes, int per_class) {
+  const std::size_t classes = std::min(class_of(bytes) + 1, kClasses);
+  for (std::size_t c = 0; c < classes; ++c) {
+    for (int n = Cache::kept(c); n < per_class && Cache::has_room(c); ++n)
+      (void)Cache::keep(::operator new((c + 1) * kGrain), c);
+  }
 }
 
 }  // namespace trap::detail

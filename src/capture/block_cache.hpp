@@ -17,6 +17,12 @@ void* cached_allocate(std::size_t size);
 /// kept by this thread for later, or given back to operator delete.
 void cached_free(void* block, std::size_t size) noexcept;
 
+/// Makes this thread keep at least @p per_class blocks of each size class
+/// up to @p bytes (allocating what it lacks): a forked child of this thread
+/// then takes them from its copy of the cache instead of calling the C
+/// library's allocator. @throws std::bad_alloc
+void stock_cached_blocks(std::size_t bytes, int per_class);
+
 /// An allocator on cached_allocate(), for std::allocate_shared and the
 /// control blocks of std::shared_ptr.
 template <class T>

@@ -215,6 +215,38 @@ SwapChain<std::FILE*>& file_chain(int fd) {
   return chains[fd == 2 ? 1 : 0];
 }
 
+namespace {
+// The files a forked child was offered (offer_capture_files()). Only the
+// forking thread runs in the child when they are offered, and its captures
+// take them on that thread or under the process-wide capture lock.
+struct OfferedFiles {
+  int pid = 0;  // the child they were offered to
+  int fds[2] = {-1, -1};
+  std::size_t offsets[2] = {0, 0};
+  int next = 2;
+} offered;
+
+bool take_offered(PooledFile& out) {
+  while (offered.next < 2 && offered.pid == posix::self_pid()) {
+    const int i = offered.next++;
+    if (offered.fds[i] >= 0) {
+      out = PooledFile(posix::Fd(offered.fds[i]), std::string(), offered.offsets[i]);
+      return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+void offer_capture_files(const int (&fds)[2], const std::size_t (&offsets)[2]) noexcept {
+  offered.pid = posix::self_pid();
+  for (int i = 0; i < 2; ++i) {
+    offered.fds[i] = fds[i];
+    offered.offsets[i] = offsets[i];
+  }
+  offered.next = 0;
+}
+
 void forget_capture_pool() noexcept {
   // The child of a fork shares these files' offsets with its parent: it
   // must not write into them. Only the forking thread runs here, so no lock.
@@ -251,15 +283,30 @@ void PooledFile::take(std::string& out) {
   clean_ = reusable && offset_ <= kKeep;
 }
 
-PooledFile PooledFile::memory(bool reuse) {
-  PooledFile f;
-  if (reuse && Pool::get().take("", f)) return f;
-  if (posix::Fd fd = posix::memfd("trap-capture")) {
+namespace {
+posix::Fd make_memory_fd() {
+  posix::Fd fd = posix::memfd("trap-capture");
+  if (fd) {
     // Not sealed (an old kernel): the code's ftruncate() cuts the file.
     (void)posix::seal_shrink(fd.get());
     posix::set_append(fd.get());
-    return {std::move(fd), ""};
   }
+  return fd;
+}
+}  // namespace
+
+posix::Fd PooledFile::new_memory_fd() noexcept {
+  try {
+    return make_memory_fd();
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+PooledFile PooledFile::memory(bool reuse) {
+  PooledFile f;
+  if (reuse && (take_offered(f) || Pool::get().take("", f))) return f;
+  if (posix::Fd fd = make_memory_fd()) return {std::move(fd), ""};
   return in_temp_dir();
 }
 

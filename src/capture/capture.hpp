@@ -123,6 +123,13 @@ std::string temp_dir();
 /// parent, whose offsets the parent still uses.
 void forget_capture_pool() noexcept;
 
+/// In a forked child: the next in-memory capture files this process takes
+/// (PooledFile::memory with reuse) are @p fds[0], then @p fds[1] (-1:
+/// none), whose captures begin at @p offsets: files the parent made for
+/// this child alone, so that it creates none. Nothing is allocated; a
+/// process forked from this one takes none of them.
+void offer_capture_files(const int (&fds)[2], const std::size_t (&offsets)[2]) noexcept;
+
 /// Creates the captures' process-wide state (the file pool, the list of
 /// diverted descriptors, the process-wide lock, the swap chains) with room
 /// for a trap's entries, if not yet. The fork layer calls it in the parent:
@@ -169,6 +176,11 @@ class PooledFile {
   /// An in-memory file (memfd; a temp file where memfd is missing): a new
   /// one unless @p reuse, else one from the pool if there is one.
   static PooledFile memory(bool reuse = true);
+  /// A new descriptor as memory() makes its files (sealed against
+  /// shrinking, O_APPEND, close on exec), for a file offered to a forked
+  /// child (offer_capture_files()); invalid where memfd is missing or the
+  /// file cannot be made. Never throws.
+  static posix::Fd new_memory_fd() noexcept;
   /// An unlinked temp file in temp_dir(), new unless @p reuse.
   /// @throws std::system_error `cannot create temp file in "DIR": ...`
   static PooledFile in_temp_dir(bool reuse = true);

@@ -208,17 +208,23 @@ void warn_layer(Trap& self, std::string_view) {
   // frame, so nothing here may own anything across next().
   // The router first: std::clog may lead to it already (made by another
   // thread), and this thread must see it made.
+  // From this thread's block cache, with a teardown that takes no
+  // allocation: a fork trap's child allocates nothing here.
   WarnRouter& router = warn_router();
-  auto buf = std::make_shared<WarnLog>(warn_route);
+  std::shared_ptr<void> buf = std::allocate_shared<WarnLog>(CachedAllocator<WarnLog>{}, warn_route);
   flush_clog();
   router.enter();
-  warn_route = buf.get();
+  warn_route = static_cast<WarnLog*>(buf.get());
   self.set("warn", Array{});
-  self.teardown([buf = std::move(buf)](Trap& t) {
-    warn_route = buf->outer();
-    warn_router().leave();
-    t.set("warn", buf->take());
-  });
+  add_plain_teardown(
+      self,
+      [](Trap& t, void* held) {
+        auto* log = static_cast<WarnLog*>(held);
+        warn_route = log->outer();
+        warn_router().leave();
+        t.set("warn", log->take());
+      },
+      std::move(buf));
   self.next();
 }
 

@@ -135,13 +135,21 @@ inline std::string_view builtin_name(Builtin b) noexcept {
 /// The built-in accessor named @p name, if it is one.
 std::optional<Builtin> builtin_of(std::string_view name) noexcept;
 
-/// One teardown of a springing trap: a layer's function, or the end of one
-/// of the trap's captures (which takes no allocation to register).
+/// One teardown of a springing trap: a layer's function, the end of one of
+/// the trap's captures, or a plain function called with an object the
+/// teardown holds (these two take no allocation to register).
 struct Teardown {
   Function<void(Trap&)> fn;
-  std::shared_ptr<Capture> capture;  // if set, fn is empty
+  std::shared_ptr<Capture> capture{};     // if set, fn is empty
+  void (*plain)(Trap&, void*) = nullptr;  // if set, fn and capture are empty
+  std::shared_ptr<void> held{};           // what plain is called with
   void operator()(Trap& t) const;
 };
+
+/// Registers @p plain, called with `held.get()`, as a teardown of @p self,
+/// which holds @p held until then (taken only on success). Allocates
+/// nothing when the trap's list of teardowns has room.
+void add_plain_teardown(Trap& self, void (*plain)(Trap&, void*), std::shared_ptr<void>&& held);
 
 /// The record of one trap and, while it springs, its machinery. Every
 /// scalar member has its initializer: a record kept for reuse is renewed

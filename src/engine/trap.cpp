@@ -322,9 +322,19 @@ void detail::add_capture_teardown(Trap& self, std::shared_ptr<Capture>&& capture
   st.teardowns.push_back({nullptr, std::move(capture)});
 }
 
+void detail::add_plain_teardown(Trap& self, void (*plain)(Trap&, void*),
+                                std::shared_ptr<void>&& held) {
+  auto& st = *Registry::state(self);
+  if (!st.springing) throw UsageError("teardown() called outside a springing trap");
+  st.teardowns.reserve(st.teardowns.size() + 1);
+  st.teardowns.push_back({nullptr, nullptr, plain, std::move(held)});
+}
+
 void detail::Teardown::operator()(Trap& t) const {
   if (capture)
     end_capture(t, *capture);
+  else if (plain)
+    plain(t, held.get());
   else
     fn(t);
 }

@@ -13,6 +13,13 @@
 // as the capture begins: if it ends with no record at all (it called exec,
 // and the program it became exited; or SIGKILL), the parent reads them.
 //
+// On the default path the child creates no file and allocates nothing:
+// its first two in-memory captures write to files of the thread's fork kit
+// (fork_kit.hpp), its capture objects and warn log come from its copy of
+// the thread's block cache, and its record is built on its stack. Each
+// file it made, each allocation, would be system calls and pages first
+// touched (page faults) in every child.
+//
 // An outer timeout layer hands its deadline down (trap/detail/timeout_deadline.hpp):
 // then this layer waits only until the deadline, asks the child to hand over
 // its captures and die, and kills the child's process group.
@@ -23,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <any>
 #include <atomic>
 #include <charconv>
@@ -32,6 +40,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -118,7 +127,9 @@ void rescue_and_die(int sig) {
   ::raise(sig);  // SA_NODEFER: takes effect now, with its own status
 }
 
-void install_rescue() {
+// Returns the signal mask it leaves (one system call both unblocks the
+// fatal signals and tells what else is blocked).
+sigset_t install_rescue() {
   alignas(16) static char altstack[64 * 1024];  // for a stack overflow
   stack_t ss = {};
   ss.ss_sp = altstack;
@@ -141,10 +152,19 @@ void install_rescue() {
   sigemptyset(&fatal);
   for (int sig : kFatalSignals) sigaddset(&fatal, sig);
   sigaddset(&fatal, rescue_signal());
-  ::sigprocmask(SIG_UNBLOCK, &fatal, nullptr);
+  sigset_t mask;
+  sigemptyset(&mask);
+  ::sigprocmask(SIG_UNBLOCK, &fatal, &mask);
+  for (int sig : kFatalSignals) sigdelset(&mask, sig);
+  sigdelset(&mask, rescue_signal());
+  return mask;
 }
 
 // ------------------------------------------------------------ the child
+
+// The stack room a child builds its record in: a bigger one takes the
+// rest from the heap.
+constexpr std::size_t kRecordRoom = 2048;
 
 constexpr int kRecordFailed = 125;
 // Said on the handover socket before that exit: the program exec'd in the
@@ -181,11 +201,13 @@ void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int hand
   child.handover_fd = handover_fd;
   child.active = 1;
   set_capture_salvage(&child_salvage);
-  install_rescue();
+  const sigset_t mask = install_rescue();
   ExitFrame frame;
   frame.catches_underscore_exit = true;
   push_exit_frame(frame);
-  if (sigsetjmp(frame.env, 1) == 0) {
+  // The mask is known: not saved by sigsetjmp (a system call), but set
+  // again when an exit() comes back here (from a signal handler, say).
+  if (sigsetjmp(frame.env, 0) == 0) {
     try {
       self.next();
     } catch (const InternalException&) {
@@ -195,6 +217,7 @@ void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int hand
           current_exception_type() + ": " + current_exception_message());
     }
   } else {
+    ::sigprocmask(SIG_SETMASK, &mask, nullptr);
     self.set("exit", Value(frame.code));
     self.set_leaveby("exit");
   }
@@ -204,7 +227,17 @@ void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int hand
   flush_streams(2);
   child.active = 0;  // from here on the record says it all
   try {
-    std::string record = encode_fork_result(state_record(self, exceptions_before));
+    // Straight from the trap's state, on this stack: no allocation, and no
+    // heap page written (each would be a copy-on-write fault) or reserved
+    // by the parent (where it shifts what the parent writes after a fork).
+    alignas(std::max_align_t) char room[kRecordRoom];
+    StringRoom arena{room, sizeof room};
+    RoomString buf{RoomAllocator<char>(&arena)};
+    buf.reserve(kRecordRoom - 1);
+    const std::size_t first = std::min(exceptions_before, st->exceptions.size());
+    std::string_view record = encode_fork_state(buf, st->leaveby, st->die_type,
+                                                std::span(st->exceptions).subspan(first),
+                                                st->values);
     posix::write_all(result_fd, record.data(), record.size());
   } catch (const std::exception& e) {
     send_failure(result_fd, e.what());
@@ -339,6 +372,10 @@ ForkedChild& forked_child(Trap& self, bool pooled) {
       c.result = std::move(kit.result);
       c.handover = std::move(kit.handover);
       c.handover_child = std::move(kit.handover_child);
+      for (int i = 0; i < 2; ++i) {
+        c.capture[i] = std::move(kit.capture[i]);
+        c.capture_offset[i] = kit.capture_offset[i];
+      }
       c.pooled = true;
       return c;
     }
@@ -391,6 +428,7 @@ void fork_plain(Trap& self, bool warn) {
   if (pid == 0) {
     // Not one moment without a parent, even if a timeout kills this one.
     if (!posix::die_with_parent(parent)) posix::exit_now(kOrphaned);
+    offer_capture_files({c.capture[0].get(), c.capture[1].get()}, c.capture_offset);
     run_child(self, c.result.get(), teardowns_before, c.handover_child.get());
   }
   c.pid = pid;

@@ -48,6 +48,8 @@ struct ForkedChild {
   posix::Fd handover;        ///< where it hands over its capture files (plain fork)
   posix::Fd handover_child;  ///< the child's end of it, while the parent holds it
   posix::Fd exited;          ///< its pidfd (invalid where unsupported or not needed)
+  posix::Fd capture[2];      ///< capture files offered to the child (plain fork, pooled)
+  std::size_t capture_offset[2] = {0, 0};  ///< where their captures begin
 
   ForkedChild() = default;
   ForkedChild(const ForkedChild&) = delete;
@@ -60,12 +62,22 @@ struct ForkedChild {
     reaped = true;
     if (pooled) {
       pooled = false;
-      give_back_fork_kit({std::move(result), std::move(handover), std::move(handover_child)}, pid);
+      ForkKit kit;
+      kit.result = std::move(result);
+      kit.handover = std::move(handover);
+      kit.handover_child = std::move(handover_child);
+      for (int i = 0; i < 2; ++i) {
+        kit.capture[i] = std::move(capture[i]);
+        kit.capture_offset[i] = capture_offset[i];
+      }
+      give_back_fork_kit(std::move(kit), pid);
     }
     result.reset();
     handover.reset();
     handover_child.reset();
     exited.reset();
+    capture[0].reset();
+    capture[1].reset();
   }
 };
 

@@ -20,9 +20,40 @@ namespace {
 
 enum SlotState : int { kEmpty, kBusy, kIdle };
 
+// A kit's descriptors and offsets, as plain numbers.
+struct RawKit {
+  int result = -1, handover = -1, handover_child = -1;
+  int capture[2] = {-1, -1};
+  std::size_t capture_offset[2] = {0, 0};
+
+  bool empty() const noexcept { return result < 0; }
+  // Takes @p kit's descriptors over.
+  void hold(ForkKit& kit) noexcept {
+    result = kit.result.release();
+    handover = kit.handover.release();
+    handover_child = kit.handover_child.release();
+    for (int i = 0; i < 2; ++i) {
+      capture[i] = kit.capture[i].release();
+      capture_offset[i] = kit.capture_offset[i];
+    }
+  }
+  // Hands the descriptors over, leaving this empty.
+  ForkKit take() noexcept {
+    ForkKit kit;
+    kit.result = posix::Fd(std::exchange(result, -1));
+    kit.handover = posix::Fd(std::exchange(handover, -1));
+    kit.handover_child = posix::Fd(std::exchange(handover_child, -1));
+    for (int i = 0; i < 2; ++i) {
+      kit.capture[i] = posix::Fd(std::exchange(capture[i], -1));
+      kit.capture_offset[i] = std::exchange(capture_offset[i], 0);
+    }
+    return kit;
+  }
+};
+
 struct Slot {
   std::atomic<int> state{kEmpty};
-  int result = -1, handover = -1, handover_child = -1;
+  RawKit kit;
 };
 
 constexpr int kSlots = 4;  // more traps at once than that create their kits
@@ -41,12 +72,8 @@ bool pool_is_mine() noexcept {
   for (Slot& s : pool.slots) {
     // An idle kit is this process's copy of the parent's: closed. A busy
     // one was being moved when the parent forked: left alone.
-    if (s.state.load() == kIdle) {
-      posix::Fd(s.result).reset();
-      posix::Fd(s.handover).reset();
-      posix::Fd(s.handover_child).reset();
-    }
-    s.result = s.handover = s.handover_child = -1;
+    if (s.state.load() == kIdle) (void)s.kit.take();  // closed
+    s.kit = RawKit{};
     s.state.store(kEmpty);
   }
   pool.owner.store(me, std::memory_order_release);
@@ -60,9 +87,7 @@ void pool_kit(ForkKit& kit) noexcept {
   for (Slot& s : pool.slots) {
     int empty = kEmpty;
     if (!s.state.compare_exchange_strong(empty, kBusy, std::memory_order_acquire)) continue;
-    s.result = kit.result.release();
-    s.handover = kit.handover.release();
-    s.handover_child = kit.handover_child.release();
+    s.kit.hold(kit);
     s.state.store(kIdle, std::memory_order_release);
     return;
   }
@@ -75,30 +100,48 @@ void pool_kit(ForkKit& kit) noexcept {
 // and closes it. Pooled (or closed) when the thread ends.
 struct ThreadKit {
   int owner = 0;
-  int result = -1, handover = -1, handover_child = -1;
+  RawKit kit;
 
   ThreadKit() = default;
   ThreadKit(const ThreadKit&) = delete;
   ThreadKit& operator=(const ThreadKit&) = delete;
   ~ThreadKit() {
     const bool mine = owner == posix::self_pid();
-    ForkKit kit = take();
-    if (mine && kit.result) pool_kit(kit);
+    ForkKit taken = take();
+    if (mine && taken.result) pool_kit(taken);
   }
-  bool empty() const noexcept { return result < 0; }
+  bool empty() const noexcept { return kit.empty(); }
   ForkKit take() noexcept {
     owner = 0;
-    return {posix::Fd(std::exchange(result, -1)), posix::Fd(std::exchange(handover, -1)),
-            posix::Fd(std::exchange(handover_child, -1))};
+    return kit.take();
   }
-  void keep(ForkKit& kit) noexcept {
+  void keep(ForkKit& given) noexcept {
     owner = posix::self_pid();
-    result = kit.result.release();
-    handover = kit.handover.release();
-    handover_child = kit.handover_child.release();
+    kit.hold(given);
   }
 };
 thread_local ThreadKit thread_kit;
+
+// Gives @p kit the capture files it lacks (a new kit, or one whose file
+// was full), made here in the parent, not in each child; a kept file's
+// next capture begins at its size now: past what a process that outlived
+// an earlier trap (in a process group of its own) wrote there since. A file
+// that holds more than a pooled capture file keeps is replaced.
+ForkKit with_capture_files(ForkKit kit) {
+  for (int i = 0; i < 2; ++i) {
+    if (kit.capture[i]) {
+      try {
+        const std::size_t size = posix::file_size(kit.capture[i].get());
+        kit.capture_offset[i] = size;
+        if (size <= PooledFile::kKeep) continue;
+      } catch (const std::exception&) {
+      }
+    }
+    kit.capture[i] = PooledFile::new_memory_fd();
+    kit.capture_offset[i] = 0;
+  }
+  return kit;
+}
 
 ForkKit new_kit() {
   ForkKit kit;
@@ -114,21 +157,19 @@ ForkKit take_fork_kit() {
   if (!thread_kit.empty()) {
     const bool mine = thread_kit.owner == posix::self_pid();
     ForkKit kit = thread_kit.take();
-    if (mine) return kit;  // else closed: this process's copy of its parent's
+    if (mine) return with_capture_files(std::move(kit));
+    // else closed: this process's copy of its parent's
   }
   if (pool_is_mine()) {
     for (Slot& s : pool.slots) {
       int idle = kIdle;
       if (!s.state.compare_exchange_strong(idle, kBusy, std::memory_order_acquire)) continue;
-      ForkKit kit;
-      kit.result = posix::Fd(std::exchange(s.result, -1));
-      kit.handover = posix::Fd(std::exchange(s.handover, -1));
-      kit.handover_child = posix::Fd(std::exchange(s.handover_child, -1));
+      ForkKit kit = s.kit.take();
       s.state.store(kEmpty, std::memory_order_release);
-      return kit;
+      return with_capture_files(std::move(kit));
     }
   }
-  return new_kit();
+  return with_capture_files(new_kit());
 }
 
 void give_back_fork_kit(ForkKit&& given, pid_t group) noexcept {

@@ -10,6 +10,7 @@
 
 #include <trap/trap.hpp>
 
+#include "capture/block_cache.hpp"
 #include "capture/capture.hpp"
 #include "capture/strategies.hpp"
 #include "engine/state.hpp"
@@ -61,6 +62,10 @@ void warn_if_threaded() {
                         "Boost.Test, or start the threads after the fork traps.\n");
 }
 
+// The largest block the standard layers take in a child (a capture
+// strategy's object with its shared_ptr control block).
+constexpr std::size_t kChildBlockBytes = 256;
+
 // Trivially destructible: a thread's first fork trap registers no
 // destructor for it.
 struct ThreadPrep {
@@ -81,6 +86,9 @@ void prepare_thread_for_fork_traps(const Trap& self, bool warn) {
     thread_prep = {true, now, thread_prep.made + 1};
   }
   learn_capture_accessors(self);
+  // The child's capture objects and warn log, from its copy of this
+  // thread's block cache (two of each small size: stdout and stderr).
+  stock_cached_blocks(kChildBlockBytes, 2);
 }
 
 unsigned fork_thread_preparations() noexcept { return thread_prep.made; }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "isolation/fork_record.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <stdexcept>
@@ -15,13 +16,21 @@ struct Malformed : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-void put(std::string& out, std::string_view bytes) {
-  out += std::to_string(bytes.size());
+// Out: std::string, or the RoomString a fork trap's child encodes into
+// (on its stack).
+template <class Out>
+void put(Out& out, std::string_view bytes) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, bytes.size()).ptr);
   out += ':';
   out += bytes;
 }
 
-void put_number(std::string& out, std::size_t n) { put(out, std::to_string(n)); }
+template <class Out>
+void put_number(Out& out, std::size_t n) {
+  char digits[24];
+  put(out, std::string_view(digits, std::to_chars(digits, digits + sizeof digits, n).ptr));
+}
 
 std::string_view take(std::string_view& in) {
   std::size_t n = 0;
@@ -107,7 +116,10 @@ void decode_state(std::string_view in, ForkResult& r) {
 
 }  // namespace
 
-void ValueCodec::encode(const Value& v, std::string& out) {
+void ValueCodec::encode(const Value& v, std::string& out) { encode_to(v, out); }
+
+template <class Out>
+void ValueCodec::encode_to(const Value& v, Out& out) {
   switch (v.v_.index()) {
     case 0:
       out += 'u';
@@ -132,7 +144,7 @@ void ValueCodec::encode(const Value& v, std::string& out) {
       out += 'a';
       const Array& a = std::get<Array>(v.v_);
       put_number(out, a.size());
-      for (const auto& e : a) encode(e, out);
+      for (const auto& e : a) encode_to(e, out);
       return;
     }
     default: {
@@ -198,18 +210,49 @@ Value decode_value(std::string_view& in, std::size_t depth) {
 
 void ValueCodec::set_opaque(Value& v, Opaque o) { v.v_ = std::move(o); }
 
-std::string encode_fork_result(const ForkResult& r) {
-  std::string body;
-  put(body, r.leaveby);
-  put(body, r.die_type);
-  put_number(body, r.exceptions.size());
-  for (auto& e : r.exceptions) put(body, e);
-  put_number(body, r.values.size());
-  for (auto& [name, value] : r.values) {
-    put(body, name);
-    ValueCodec::encode(value, body);
+namespace {
+
+template <class Out>
+std::string_view encode_state(Out& buf, std::string_view leaveby, std::string_view die_type,
+                              std::span<const std::string> exceptions,
+                              std::span<const std::pair<std::string, Value>> values) {
+  // The body after room for its header, which says its length: the header
+  // is then put right before it, and the record is one piece.
+  constexpr std::size_t kRoom = 32;
+  buf.assign(kRoom, ' ');
+  put(buf, leaveby);
+  put(buf, die_type);
+  put_number(buf, exceptions.size());
+  for (auto& e : exceptions) put(buf, e);
+  put_number(buf, values.size());
+  for (auto& [name, value] : values) {
+    put(buf, name);
+    ValueCodec::encode_to(value, buf);
   }
-  return std::string(kStateHeader) + ' ' + std::to_string(body.size()) + '\n' + body;
+  const std::size_t body = buf.size() - kRoom;
+  char header[kRoom];
+  char* end = header + kStateHeader.size();
+  kStateHeader.copy(header, kStateHeader.size());
+  *end++ = ' ';
+  end = std::to_chars(end, header + kRoom - 1, body).ptr;
+  *end++ = '\n';
+  const auto length = static_cast<std::size_t>(end - header);
+  std::copy(header, end, buf.data() + kRoom - length);
+  return std::string_view(buf).substr(kRoom - length);
+}
+
+}  // namespace
+
+std::string_view encode_fork_state(RoomString& buf, std::string_view leaveby,
+                                   std::string_view die_type,
+                                   std::span<const std::string> exceptions,
+                                   std::span<const std::pair<std::string, Value>> values) {
+  return encode_state(buf, leaveby, die_type, exceptions, values);
+}
+
+std::string encode_fork_result(const ForkResult& r) {
+  std::string buf;
+  return std::string(encode_state(buf, r.leaveby, r.die_type, r.exceptions, r.values));
 }
 
 ForkResult decode_fork_result(std::string_view bytes) {

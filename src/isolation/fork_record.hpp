@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <new>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +33,55 @@ inline constexpr const char* kSalvageHeader = "TRAPSALVAGE";
 /// The state record for @p r (its salvaged part is not written).
 std::string encode_fork_result(const ForkResult& r);
 
+/// Memory for one string, taken from a fixed room (a fork trap's child
+/// builds its record in one on its stack) while it fits, else from the
+/// heap. Inline: the child runs no library code for it.
+struct StringRoom {
+  char* data;
+  std::size_t size;
+  bool used = false;
+};
+
+/// An allocator on a StringRoom.
+template <class T>
+struct RoomAllocator {
+  using value_type = T;
+  StringRoom* room;
+  explicit RoomAllocator(StringRoom* r) noexcept : room(r) {}
+  template <class U>
+  RoomAllocator(const RoomAllocator<U>& o) noexcept : room(o.room) {}  // NOLINT: rebinding
+  T* allocate(std::size_t n) {
+    if (!room->used && n * sizeof(T) <= room->size) {
+      room->used = true;
+      return reinterpret_cast<T*>(room->data);
+    }
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t) noexcept {
+    if (reinterpret_cast<char*>(p) == room->data)
+      room->used = false;
+    else
+      ::operator delete(p);
+  }
+  template <class U>
+  bool operator==(const RoomAllocator<U>& o) const noexcept {
+    return room == o.room;
+  }
+};
+
+/// A string in a StringRoom.
+using RoomString = std::basic_string<char, std::char_traits<char>, RoomAllocator<char>>;
+
+/// The state record of a trap that left by @p leaveby (with exception type
+/// @p die_type), raised @p exceptions and holds @p values, as
+/// encode_fork_result() writes it, built in @p buf (its contents replaced)
+/// from @p buf's room (a fork trap's child: a buffer on its stack).
+/// Returns the record, a view into @p buf.
+std::string_view encode_fork_state(RoomString& buf, std::string_view leaveby,
+                                   std::string_view die_type,
+                                   std::span<const std::string> exceptions,
+                                   std::span<const std::pair<std::string, Value>> values);
+
 /// Parses what a child wrote: a state record and/or rescued captures.
 /// @throws TrapError naming the problem for a truncated or malformed record.
 ForkResult decode_fork_result(std::string_view bytes);
@@ -53,6 +104,9 @@ std::vector<ReplayedTrap> decode_replay(std::string_view bytes);
 /// Value <-> bytes, with Value's private parts.
 struct ValueCodec {
   static void encode(const Value& v, std::string& out);
+  /// encode() into a std::string or a RoomString.
+  template <class Out>
+  static void encode_to(const Value& v, Out& out);
   static Value decode(std::string_view& in);
   static void set_opaque(Value& v, Opaque o);
 };

@@ -25,6 +25,9 @@ class ThreadCache {
     return l.count[list] > 0 ? l.items[list][--l.count[list]] : nullptr;
   }
 
+  /// How many pointers list @p list keeps.
+  static int kept(std::size_t list = 0) noexcept { return lists_.count[list]; }
+
   /// Whether keep() would keep an item in list @p list now.
   static bool has_room(std::size_t list = 0) noexcept {
     const Kept& l = lists_;
