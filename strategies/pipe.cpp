@@ -450,8 +450,7 @@ class PipeCapture final : public Capture {
     restore(fd(), saved_.get());
     std::exception_ptr error = close_channel(true);
     saved_.reset();
-    // Closed: the destructor has nothing left to withdraw or lock.
-    const std::shared_ptr<Channel> closed = std::move(channel_);
+    const std::shared_ptr<Channel> closed = std::move(channel_);  // the destructor's done
     Channel& c = *closed;
     if (error) std::rethrow_exception(error);
     if (c.discarding)
@@ -465,16 +464,11 @@ class PipeCapture final : public Capture {
   // Withdraws the pipe from the drainer, takes what is left in it (with
   // @p take_rest) and closes it, here and now: the drainer may still hold
   // the channel, but not the descriptor, whose number the program may reuse.
-  // @returns the capture's error, taken out of the channel under its lock:
-  // the drainer, which may free the channel later, never frees it (its
-  // count is kept by the uninstrumented runtime, and a free of an object
-  // another thread read, ordered only by that count, is what a race
-  // detector reports).
+  // @returns the error, taken out under the lock so the drainer never frees it.
   std::exception_ptr close_channel(bool take_rest) noexcept {
     Channel& c = *channel_;
     Drainer::get().withdraw(c);
-    // In a forked child the drainer is gone: no one else takes the lock,
-    // and it may have been held when the process forked.
+    // A forked child has no drainer: the lock, maybe held at the fork, is not taken.
     std::unique_lock lock(c.m, std::defer_lock);
     if (c.owner_pid == posix::self_pid()) lock.lock();
     // What the pipe holds now; a child process that still holds the write
