@@ -235,9 +235,8 @@ void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int hand
     RoomString buf{RoomAllocator<char>(&arena)};
     buf.reserve(kRecordRoom - 1);
     const std::size_t first = std::min(exceptions_before, st->exceptions.size());
-    std::string_view record = encode_fork_state(buf, st->leaveby, st->die_type,
-                                                std::span(st->exceptions).subspan(first),
-                                                st->values);
+    std::string_view record = encode_fork_state(
+        buf, st->leaveby, st->die_type, std::span(st->exceptions).subspan(first), st->values);
     posix::write_all(result_fd, record.data(), record.size());
   } catch (const std::exception& e) {
     send_failure(result_fd, e.what());

@@ -32,8 +32,9 @@ struct ForkKit {
 
 /// A kit of this process's pool, emptied by the trap that gave it back, or
 /// new ones; its capture files' offsets are their sizes now (one past
-/// PooledFile::kKeep bytes is replaced by a new file). Kits pooled by the process this one was forked from are never
-/// taken: that process may be using them.
+/// PooledFile::kKeep bytes is replaced by a new file). Kits pooled by the
+/// process this one was forked from are never taken: that process may be
+/// using them.
 /// @throws std::system_error when a file or the socket cannot be created.
 ForkKit take_fork_kit();
 
