@@ -6,13 +6,13 @@
 /// request matching.
 ///
 /// @code
-/// trap::http::Server server;                       // listening when constructed
+/// trap::http::Server server;                         // listening when constructed
 /// server.enqueue(trap::http::Response::text(200, "hello"));
-/// run_client(server.url() + "/greeting");           // the client under test
-/// auto request = server.take_request();              // what it sent, or nothing
-/// BOOST_TEST(request->path == "/greeting");
-/// auto report = server.shutdown();                   // and gone, really
-/// BOOST_TEST(report.clean(), report.describe());
+/// std::string body = fetch(server.url() + "/greeting");  // the client under test
+/// auto request = server.take_request();                 // what it sent, or nothing
+/// assert(request && request->path == "/greeting");
+/// auto report = server.shutdown();                      // and gone, really
+/// assert(report.clean());
 /// @endcode
 ///
 /// A request is answered by the first of these that can: an expectation
@@ -176,6 +176,7 @@ struct Criterion {
 /// stub with its verification, pytest-httpserver's expect_request).
 ///
 /// @code
+/// trap::http::Server server;
 /// server.expect(trap::http::Expectation::post("/users")
 ///                   .with_header("Content-Type", "application/json")
 ///                   .with_json_body(R"({"name": "ada"})")
