@@ -63,4 +63,9 @@ boost::asio::ssl::context make_server_context(std::string_view cert_pem, std::st
   return context;
 }
 
+ServerTls::ServerTls()
+    : pki_(make_test_pki()),
+      context_(make_server_context(pki_.cert_pem, pki_.key_pem)),
+      ca_file_(pki_.ca_pem) {}
+
 }  // namespace trap::http

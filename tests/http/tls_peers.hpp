@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -38,8 +39,12 @@ using asio::ip::tcp;
 class TinyHttpsServer {
  public:
   explicit TinyHttpsServer(const trap::http::TestPki& pki, const std::string& address = "127.0.0.1")
-      : context_(trap::http::make_server_context(pki.cert_pem, pki.key_pem)),
-        acceptor_(io_, tcp::endpoint(asio::ip::make_address(address), 0)) {
+      : TinyHttpsServer(std::make_unique<ssl::context>(
+                            trap::http::make_server_context(pki.cert_pem, pki.key_pem)),
+                        address) {}
+  /// Serves with @p context, which must outlive the server.
+  explicit TinyHttpsServer(ssl::context& context, const std::string& address = "127.0.0.1")
+      : context_(context), acceptor_(io_, tcp::endpoint(asio::ip::make_address(address), 0)) {
     accept();
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -61,6 +66,11 @@ class TinyHttpsServer {
   }
 
  private:
+  TinyHttpsServer(std::unique_ptr<ssl::context> owned, const std::string& address)
+      : TinyHttpsServer(*owned, address) {
+    owned_ = std::move(owned);
+  }
+
   void accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
       if (ec) return;  // the acceptor was closed
@@ -97,8 +107,9 @@ class TinyHttpsServer {
     if (!ec) stream.shutdown(ec);
   }
 
+  std::unique_ptr<ssl::context> owned_;
+  ssl::context& context_;
   asio::io_context io_;
-  ssl::context context_;
   tcp::acceptor acceptor_;
   std::thread thread_;
   std::atomic<int> ok_{0};

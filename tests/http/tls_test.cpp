@@ -7,6 +7,9 @@
 #define BOOST_TEST_MODULE http_tls
 #include "http/tls.hpp"
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -89,6 +92,27 @@ BOOST_AUTO_TEST_CASE(a_bad_certificate_or_key_is_an_error_naming_the_call) {
   BOOST_TEST(other_key.find("key values mismatch") != std::string::npos, other_key);
   // A failure leaves nothing in OpenSSL's error queue for the next caller.
   BOOST_TEST(ERR_peek_error() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(server_tls_holds_a_new_ca_its_context_and_its_file) {
+  std::filesystem::path path;
+  {
+    trap::http::ServerTls tls;
+    path = tls.ca_file();
+    std::ifstream in(path);
+    const std::string file_text{std::istreambuf_iterator<char>(in), {}};
+    BOOST_TEST(file_text == tls.ca_pem());
+    BOOST_TEST(tls.ca_pem() != trap::http::ServerTls().ca_pem());
+    TinyHttpsServer server(tls.context());
+    const auto exchange = https_get(server.port(), tls.ca_pem(), "localhost");
+    BOOST_TEST(!exchange.handshake, exchange.handshake.message());
+    BOOST_TEST(exchange.response == kReply);
+    auto r = run_curl({"--cacert", path.string()},
+                      "https://localhost:" + std::to_string(server.port()) + "/");
+    BOOST_TEST(r.exit_code() == 0, r.err());
+    BOOST_TEST(r.out() == "ok");
+  }
+  BOOST_TEST(!std::filesystem::exists(path));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
