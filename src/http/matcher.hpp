@@ -6,9 +6,12 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <trap/http.hpp>
+
+#include "http/criteria.hpp"
 
 namespace trap::http::detail {
 
@@ -42,8 +45,19 @@ class Matcher {
  private:
   struct Entry {
     Expectation expectation;
+    std::vector<CompiledCriterion> criteria;  // compiled once, on add()
     std::size_t seen = 0;
+    bool met() const;
+    bool exhausted() const;
   };
+  /// What keeps `entries_[index]` from answering `request`, weighed.
+  struct Misses {
+    std::size_t weight = 0;
+    std::vector<std::string> differences;
+  };
+  bool matches(std::size_t index, const Request& request) const;
+  Misses misses(std::size_t index, const Request& request) const;
+  std::string why(const Request& request) const;
   std::vector<Entry> entries_;
 };
 
