@@ -14,10 +14,12 @@
 namespace trap::http::detail::json {
 namespace {
 
-// RFC 8259 lets an implementation limit the range of numbers: an exponent
-// beyond this many digits (10^15) makes the text invalid, so that the
-// exact form never overflows.
-constexpr std::size_t kMaxExponentDigits = 15;
+// RFC 8259 lets an implementation limit the range of numbers: a number
+// whose exact form needs an exponent beyond 10^16 is invalid, and so is a
+// written exponent of more than 17 digits, so that nothing overflows and
+// what write() gives back always parses.
+constexpr std::size_t kMaxExponentDigits = 17;
+constexpr std::int64_t kMaxExponent = 10'000'000'000'000'000;
 
 class Parser {
  public:
@@ -289,6 +291,8 @@ class Parser {
     std::int64_t exponent = 0;
     if ((peek() == 'e' || peek() == 'E') && !exponent_part(exponent)) return false;
     canonical(n, whole, fraction, exponent);
+    if (n.exponent > kMaxExponent || n.exponent < -kMaxExponent)
+      return failed("number out of range");
     return true;
   }
 

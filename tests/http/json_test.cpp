@@ -92,7 +92,10 @@ BOOST_AUTO_TEST_CASE(big_integers_compare_exactly) {
   BOOST_TEST(differ("1e400", "2e400"));  // beyond a double: exact
   BOOST_TEST(differ("1e-400", "2e-400"));
   BOOST_TEST(same("1e999999999999999", "1e999999999999999"));
-  BOOST_TEST(!valid("1e1000000000000000"));  // the exponent's limit
+  BOOST_TEST(same("1e9999999999999999", "10e9999999999999998"));
+  BOOST_TEST(error_of("1e20000000000000000").message == "number out of range");
+  BOOST_TEST(error_of("1e-20000000000000000").message == "number out of range");
+  BOOST_TEST(error_of("1e100000000000000000").message == "exponent out of range");
 }
 
 BOOST_AUTO_TEST_CASE(number_grammar_is_strict) {
