@@ -21,7 +21,8 @@ struct MatchOutcome {
   /// nothing when none does.
   std::optional<std::size_t> index;
   /// When none does: why, naming the closest expectation and what
-  /// differed ("no expectation matched; closest: ...").
+  /// differed ("no expectation matched GET /x; closest: GET /x, times 1:
+  /// already matched 1 time of 1").
   std::string why;
 };
 
