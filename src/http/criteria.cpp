@@ -46,7 +46,9 @@ std::string label(const Criterion& c) {
 }
 
 // What the criterion looks at in `request`: nothing when that header or
-// query parameter is not there (a body is always there, maybe empty).
+// query parameter is not there (a body is always there, maybe empty). Of
+// repeated fields or parameters, the first is looked at, as
+// Request::header() and Request::query_param() give it.
 std::optional<std::string> subject(const Criterion& c, const Request& request) {
   if (c.part == "method") return request.method;
   if (c.part == "path") return request.path;

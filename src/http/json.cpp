@@ -115,12 +115,12 @@ class Parser {
       skip_space();
       if (peek() != '"') return failed("expected a string key in an object");
       auto& member = v.object.emplace_back();
-      if (!string(member.first)) return false;
+      if (!string(member.key)) return false;
       skip_space();
       if (peek() != ':') return failed("expected ':' after an object key");
       ++pos_;
       skip_space();
-      if (!value(member.second, depth)) return false;
+      if (!value(member.value, depth)) return false;
       skip_space();
       if (peek() == '}') break;
       if (peek() != ',') return failed("expected ',' or '}' in an object");
@@ -133,13 +133,13 @@ class Parser {
 
   // Sorted by key; of members with the same key the last one wins, as in
   // most parsers (JavaScript's JSON.parse, Python's json).
-  static void canonical_members(std::vector<std::pair<std::string, Value>>& members) {
+  static void canonical_members(std::vector<Member>& members) {
     std::stable_sort(members.begin(), members.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<std::pair<std::string, Value>> unique;
+                     [](const auto& a, const auto& b) { return a.key < b.key; });
+    std::vector<Member> unique;
     unique.reserve(members.size());
     for (std::size_t i = 0; i < members.size(); ++i)
-      if (i + 1 == members.size() || members[i].first != members[i + 1].first)
+      if (i + 1 == members.size() || members[i].key != members[i + 1].key)
         unique.push_back(std::move(members[i]));
     members = std::move(unique);
   }
@@ -417,9 +417,9 @@ void write_to(std::string& out, const Value& v) {
       out += '{';
       for (std::size_t i = 0; i < v.object.size(); ++i) {
         if (i) out += ',';
-        write_string(out, v.object[i].first);
+        write_string(out, v.object[i].key);
         out += ':';
-        write_to(out, v.object[i].second);
+        write_to(out, v.object[i].value);
       }
       out += '}';
       return;
@@ -449,10 +449,9 @@ bool equal(const Value& a, const Value& b) {
     case Value::Kind::array:
       return std::equal(a.array.begin(), a.array.end(), b.array.begin(), b.array.end(), equal);
     case Value::Kind::object:
-      return std::equal(a.object.begin(), a.object.end(), b.object.begin(), b.object.end(),
-                        [](const auto& x, const auto& y) {
-                          return x.first == y.first && equal(x.second, y.second);
-                        });
+      return std::equal(
+          a.object.begin(), a.object.end(), b.object.begin(), b.object.end(),
+          [](const auto& x, const auto& y) { return x.key == y.key && equal(x.value, y.value); });
   }
   return false;
 }

@@ -9,7 +9,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace trap::http::detail::json {
@@ -31,6 +30,8 @@ struct Number {
   bool operator==(const Number&) const = default;
 };
 
+struct Member;
+
 /// A JSON value in canonical form: strings unescaped, numbers exact,
 /// object members sorted by key with one member per key.
 struct Value {
@@ -40,7 +41,13 @@ struct Value {
   Number number;
   std::string string;
   std::vector<Value> array;
-  std::vector<std::pair<std::string, Value>> object;  // sorted, unique keys
+  std::vector<Member> object;  // sorted, unique keys
+};
+
+/// One member of an object.
+struct Member {
+  std::string key;
+  Value value;
 };
 
 /// Why a text is not JSON, and where (a byte offset into it).
