@@ -140,29 +140,27 @@ struct CompiledCriterion::Compiled {
 };
 
 CompiledCriterion::CompiledCriterion(Criterion criterion, std::string_view who)
-    : criterion_(std::move(criterion)), compiled_(std::make_unique<Compiled>()) {
+    : criterion_(std::move(criterion)) {
   check_shape(criterion_, who);
+  auto compiled = std::make_shared<Compiled>();
   const std::string& v = criterion_.value;
   if (criterion_.compare == Compare::regex) {
     try {
-      compiled_->regex.emplace(v, boost::regex::perl);
+      compiled->regex.emplace(v, boost::regex::perl);
     } catch (const boost::regex_error& e) {
       throw UsageError(std::string(who) + ": bad regular expression " + quote(v) + " for " +
                        label(criterion_) + ": " + e.what());
     }
   } else if (criterion_.compare == Compare::json) {
     json::Error error;
-    compiled_->json = json::parse(v, &error);
-    if (!compiled_->json)
+    compiled->json = json::parse(v, &error);
+    if (!compiled->json)
       throw UsageError(std::string(who) + ": invalid JSON for " + label(criterion_) +
                        " at offset " + std::to_string(error.offset) + ": " + error.message + ": " +
                        quote(v));
   }
+  compiled_ = std::move(compiled);
 }
-
-CompiledCriterion::~CompiledCriterion() = default;
-CompiledCriterion::CompiledCriterion(CompiledCriterion&&) noexcept = default;
-CompiledCriterion& CompiledCriterion::operator=(CompiledCriterion&&) noexcept = default;
 
 bool CompiledCriterion::check(const Request& request, std::string* difference) const {
   const Criterion& c = criterion_;

@@ -35,9 +35,6 @@ class CompiledCriterion {
   /// `who` (the builder called: "with_header_matching") and what is wrong
   /// (unknown part, missing name, bad regular expression, invalid JSON).
   CompiledCriterion(Criterion criterion, std::string_view who);
-  ~CompiledCriterion();
-  CompiledCriterion(CompiledCriterion&&) noexcept;
-  CompiledCriterion& operator=(CompiledCriterion&&) noexcept;
 
   /// The criterion.
   const Criterion& criterion() const { return criterion_; }
@@ -51,7 +48,7 @@ class CompiledCriterion {
  private:
   struct Compiled;
   Criterion criterion_;
-  std::unique_ptr<Compiled> compiled_;
+  std::shared_ptr<const Compiled> compiled_;  // shared by copies, never changed
 };
 
 /// Every criterion of `expectation`, compiled.
