@@ -25,7 +25,8 @@ std::string quote(std::string_view s, std::size_t limit = kQuoteLimit);
 std::string printable(std::string_view s, std::size_t limit = kQuoteLimit);
 
 /// One criterion as describe() lists it: "header Accept == text/plain",
-/// "path ~ /users/\d+", "query id present", "body json {"a": 1}".
+/// "path ~ /\/users\/\d+/", "query id present", "body json {"a":1}" (a JSON
+/// value in its canonical form: compact, keys in order).
 std::string describe(const Criterion& criterion);
 
 /// A criterion ready to be checked against requests.
