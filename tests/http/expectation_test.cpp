@@ -278,6 +278,18 @@ BOOST_AUTO_TEST_CASE(unmet_names_each_expectation_short_of_its_count) {
   BOOST_TEST(Matcher().unmet().empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_copied_matcher_counts_on_its_own) {
+  Matcher original;
+  original.add(Expectation().path_matching("/c/[0-9]+").with_json_body("[1]"));
+  Matcher copy = original;
+  const Request r = request("PUT", "/c/1", {}, "[1.0]");
+  BOOST_TEST(copy.match(r).index.has_value());
+  BOOST_TEST(copy.matched_count(0) == 1u);
+  BOOST_TEST(original.matched_count(0) == 0u);
+  BOOST_TEST(original.match(r).index.has_value());
+  BOOST_TEST(!copy.match(r).index.has_value());
+}
+
 BOOST_AUTO_TEST_CASE(a_runaway_regex_is_a_miss_not_an_exception) {
   Matcher m;
   m.add(Expectation().with_body_matching("(a*)*b"));
