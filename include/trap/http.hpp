@@ -176,6 +176,7 @@ struct Criterion {
 /// stub with its verification, pytest-httpserver's expect_request).
 ///
 /// @code
+/// trap::http::Server server;
 /// server.expect(trap::http::Expectation::post("/users")
 ///                   .with_header("Content-Type", "application/json")
 ///                   .with_json_body(R"({"name": "ada"})")
