@@ -214,7 +214,9 @@ class Expectation {
   /// The body must match this regular expression, whole.
   Expectation& with_body_matching(std::string regex);
   /// The body must be JSON equal to this (object key order and white space
-  /// ignored); throws trap::UsageError if `json` is not valid JSON.
+  /// ignored, numbers compared by value, strings after unescaping; of
+  /// duplicate keys the last wins); throws trap::UsageError naming the
+  /// error and its offset if `json` is not valid JSON (RFC 8259, strict).
   Expectation& with_json_body(std::string json);
   /// Any other condition.
   Expectation& where(Criterion criterion);
@@ -255,8 +257,10 @@ class Expectation {
 /// A request that nothing answered, and why.
 struct Unmatched {
   Request request;  ///< the request
-  /// Why: "no expectation matched; closest: GET /users (header Accept:
-  /// expected application/json, got text/html)".
+  /// Why: "no expectation matched GET /users; closest: GET /users header
+  /// Accept == application/json, times 1: header Accept: expected
+  /// "application/json", got "text/html"" (each criterion that differed,
+  /// bodies cut at 200 bytes).
   std::string why;
   /// Member by member.
   bool operator==(const Unmatched&) const = default;

@@ -6,9 +6,12 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <trap/http.hpp>
+
+#include "http/criteria.hpp"
 
 namespace trap::http::detail {
 
@@ -18,7 +21,8 @@ struct MatchOutcome {
   /// nothing when none does.
   std::optional<std::size_t> index;
   /// When none does: why, naming the closest expectation and what
-  /// differed ("no expectation matched; closest: ...").
+  /// differed ("no expectation matched GET /x; closest: GET /x, times 1:
+  /// already matched 1 time of 1").
   std::string why;
 };
 
@@ -42,8 +46,19 @@ class Matcher {
  private:
   struct Entry {
     Expectation expectation;
+    std::vector<CompiledCriterion> criteria;  // compiled once, on add()
     std::size_t seen = 0;
+    bool met() const;
+    bool exhausted() const;
   };
+  /// What keeps `entries_[index]` from answering `request`, weighed.
+  struct Misses {
+    std::size_t weight = 0;
+    std::vector<std::string> differences;
+  };
+  bool matches(std::size_t index, const Request& request) const;
+  Misses misses(std::size_t index, const Request& request) const;
+  std::string why(const Request& request) const;
   std::vector<Entry> entries_;
 };
 
