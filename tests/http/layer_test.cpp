@@ -19,7 +19,7 @@ using test_net::Client;
 namespace {
 
 // One request on its own connection; the whole answer, as it came.
-std::string exchange(std::uint16_t port, const std::string& request) {
+std::string round_trip(std::uint16_t port, const std::string& request) {
   Client client("127.0.0.1", port);
   client.send(request);
   std::string answer;
@@ -32,7 +32,7 @@ std::string exchange(std::uint16_t port, const std::string& request) {
 }
 
 std::string get(std::uint16_t port, const std::string& target) {
-  return exchange(port, "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+  return round_trip(port, "GET " + target + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
 }
 
 std::string message_of(const std::function<void()>& f) {
