@@ -181,27 +181,33 @@ inline void run_program(const std::vector<std::string>& argv) {
 
 // ---- the raw server's certificate --------------------------------------------
 
-/// A self-signed EC P-256 certificate for 127.0.0.1, ::1 and localhost (the
-/// key type trap's server generates), made with `openssl req` into a
-/// temporary directory once per run; the certificate is also the CA a client
-/// trusts.
+/// What the raw server serves: plain HTTP, or HTTPS with an EC P-256 key
+/// (the key type trap's server generates) or an RSA 2048 key (the one Go's
+/// httptest serves).
+enum class Tls { off, p256, rsa2048 };
+
+/// A self-signed certificate for 127.0.0.1, ::1 and localhost, made with
+/// `openssl req` into a temporary directory once per run and key type; the
+/// certificate is also the CA a client trusts.
 struct RawCertificate {
   std::string cert_pem, key_pem;
 
-  static const RawCertificate& instance() {
-    static const RawCertificate made = make();
-    return made;
+  static const RawCertificate& instance(Tls key) {
+    static const RawCertificate p256 = make({"-newkey", "ec", "-pkeyopt",
+                                             "ec_paramgen_curve:prime256v1"});
+    static const RawCertificate rsa = make({"-newkey", "rsa:2048"});
+    return key == Tls::rsa2048 ? rsa : p256;
   }
 
  private:
-  static RawCertificate make() {
+  static RawCertificate make(std::vector<std::string> argv) {
     TempDir dir;
     auto cert = dir.path() / "cert.pem", key = dir.path() / "key.pem";
-    run_program({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                 "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                 "/CN=http_bench", "-addext",
-                 "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost", "-keyout", key.string(),
-                 "-out", cert.string()});
+    argv.insert(argv.begin(), {"openssl", "req", "-x509"});
+    argv.insert(argv.end(), {"-nodes", "-days", "2", "-subj", "/CN=http_bench", "-addext",
+                             "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost", "-keyout",
+                             key.string(), "-out", cert.string()});
+    run_program(argv);
     return {read_file(cert), read_file(key)};
   }
 };
@@ -211,15 +217,15 @@ struct RawCertificate {
 /// One io_context on a thread of its own, one acceptor on 127.0.0.1 port 0
 /// (with @p both_families also ::1, as trap's default server has), and per
 /// connection http::async_read of a request and http::async_write of a fixed
-/// 200 "ok" (text/plain), keep-alive. With @p tls, each connection is an
+/// 200 "ok" (text/plain), keep-alive. Under @p tls, each connection is an
 /// ssl::stream that does its handshake first (RawCertificate).
 class RawBeast {
  public:
-  explicit RawBeast(bool tls = false, bool both_families = false)
+  explicit RawBeast(Tls tls = Tls::off, bool both_families = false)
       : acceptor_(ctx_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
     port_ = acceptor_.local_endpoint().port();
-    if (tls) {
-      const auto& cert = RawCertificate::instance();
+    if (tls != Tls::off) {
+      const auto& cert = RawCertificate::instance(tls);
       tls_.emplace(ssl::context::tls_server);
       tls_->use_certificate_chain(asio::buffer(cert.cert_pem));
       tls_->use_private_key(asio::buffer(cert.key_pem), ssl::context::pem);
@@ -236,8 +242,8 @@ class RawBeast {
   RawBeast& operator=(const RawBeast&) = delete;
 
   std::uint16_t port() const { return port_; }
-  /// Its certificate in PEM (with tls), for the client to trust.
-  static std::string ca_pem() { return RawCertificate::instance().cert_pem; }
+  /// The certificate in PEM of a server serving @p tls, for the client to trust.
+  static std::string ca_pem(Tls tls) { return RawCertificate::instance(tls).cert_pem; }
 
   /// Closes the acceptors and every connection, and joins the thread.
   void stop() {
