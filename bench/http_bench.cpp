@@ -286,9 +286,7 @@ void BM_trap_tls_request(benchmark::State& state) {
 BENCHMARK(BM_trap_tls_request)->UseRealTime();
 
 void BM_go_tls_request(benchmark::State& state) {
-  guarded(state, [](benchmark::State& st) {
-    tls_loop(st, g_go_tls->port(), g_go_tls->ca_pem());
-  });
+  guarded(state, [](benchmark::State& st) { tls_loop(st, g_go_tls->port(), g_go_tls->ca_pem()); });
 }
 
 /// Starts Go's servers and registers their rows; without them (no Go

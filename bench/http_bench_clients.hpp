@@ -235,7 +235,8 @@ class ManyClients {
 /// every connection does a full handshake.
 class TlsClient {
  public:
-  explicit TlsClient(const std::string& ca_pem) : ctx_(SSL_CTX_new(TLS_client_method()), SSL_CTX_free) {
+  explicit TlsClient(const std::string& ca_pem)
+      : ctx_(SSL_CTX_new(TLS_client_method()), SSL_CTX_free) {
     if (!ctx_) throw std::runtime_error("SSL_CTX_new failed");
     std::unique_ptr<BIO, decltype(&BIO_free)> bio(
         BIO_new_mem_buf(ca_pem.data(), static_cast<int>(ca_pem.size())), BIO_free);

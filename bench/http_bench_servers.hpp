@@ -193,8 +193,8 @@ struct RawCertificate {
   std::string cert_pem, key_pem;
 
   static const RawCertificate& instance(Tls key) {
-    static const RawCertificate p256 = make({"-newkey", "ec", "-pkeyopt",
-                                             "ec_paramgen_curve:prime256v1"});
+    static const RawCertificate p256 =
+        make({"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"});
     static const RawCertificate rsa = make({"-newkey", "rsa:2048"});
     return key == Tls::rsa2048 ? rsa : p256;
   }
@@ -291,11 +291,11 @@ class RawBeast {
     }
     void read() {
       request = {};
-      bhttp::async_read(stream, buffer, request,
-                        [self = this->shared_from_this()](boost::system::error_code ec,
-                                                          std::size_t) {
-                          if (!ec) self->write();
-                        });
+      bhttp::async_read(
+          stream, buffer, request,
+          [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+            if (!ec) self->write();
+          });
     }
     void write() {
       response.result(bhttp::status::ok);
@@ -304,11 +304,11 @@ class RawBeast {
       response.body() = "ok";
       response.keep_alive(request.keep_alive());
       response.prepare_payload();
-      bhttp::async_write(stream, response,
-                         [self = this->shared_from_this()](boost::system::error_code ec,
-                                                           std::size_t) {
-                           if (!ec && self->response.keep_alive()) self->read();
-                         });
+      bhttp::async_write(
+          stream, response,
+          [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+            if (!ec && self->response.keep_alive()) self->read();
+          });
     }
     RawBeast& server;
     Stream stream;
@@ -322,8 +322,8 @@ class RawBeast {
       if (ec) return;  // closed by stop()
       s.set_option(tcp::no_delay(true), ec);
       if (tls_) {
-        auto session = std::make_shared<Session<ssl::stream<tcp::socket>>>(*this, std::move(s),
-                                                                          *tls_);
+        auto session =
+            std::make_shared<Session<ssl::stream<tcp::socket>>>(*this, std::move(s), *tls_);
         sessions_.insert(session.get());
         session->start();
       } else {

@@ -46,7 +46,8 @@ std::optional<std::pair<int, std::string>> take_response(std::string& in) {
   std::string head = in.substr(0, end + 2);
   for (auto& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   auto at = head.find("\r\ncontent-length:");
-  if (at == std::string::npos) throw Failure("a response without Content-Length: " + soak::quoted(head));
+  if (at == std::string::npos)
+    throw Failure("a response without Content-Length: " + soak::quoted(head));
   std::size_t length = std::strtoull(head.c_str() + at + 17, nullptr, 10);
   if (in.size() < end + 4 + length) return std::nullopt;
   int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : 0;
