@@ -233,7 +233,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // ------------------------------------------------------------ closing
 
   // Our end of file now; the connection closes at the client's own (or
-  // after kLingerForClient), what it still sends read and dropped.
+  // after kLingerForClient), what it still sends read and dropped. (Over
+  // TLS, a close_notify would go first: the TLS factory's to add.)
   void linger() {
     state_ = State::closing;
     error_code ignored;
@@ -247,12 +248,12 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   // Reads and drops until the client's end of file (or an error).
   void drain() {
-    socket().async_read_some(asio::buffer(dropped_),
-                             [self = this->shared_from_this()](error_code ec, std::size_t) {
-                               if (self->state_ == State::closed) return;
-                               if (ec) return self->close();
-                               self->drain();
-                             });
+    stream_.async_read_some(asio::buffer(dropped_),
+                            [self = this->shared_from_this()](error_code ec, std::size_t) {
+                              if (self->state_ == State::closed) return;
+                              if (ec) return self->close();
+                              self->drain();
+                            });
   }
 
   void reset() {

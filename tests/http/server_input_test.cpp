@@ -13,6 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/errors.hpp>
 #include <trap/http.hpp>
 
 #include "http/raw_http.hpp"
@@ -200,6 +201,27 @@ BOOST_AUTO_TEST_CASE(start_shutdown_cycles_leave_no_descriptor_or_thread) {
     c.close();
     auto report = server.shutdown();
     BOOST_TEST_REQUIRE(report.clean(), report.describe());
+  }
+  BOOST_TEST(test_http::open_descriptors() == fds);
+  BOOST_TEST(threads() == tasks);
+}
+
+BOOST_AUTO_TEST_CASE(a_constructor_that_throws_leaves_nothing_behind) {
+  const std::size_t fds = test_http::open_descriptors(), tasks = threads();
+  ServerOptions unbindable;
+  unbindable.address = "192.0.2.1";  // TEST-NET-1: no interface has it
+  ServerOptions tls;
+  tls.tls = true;
+  for (int i = 0; i < 20; ++i) {
+    BOOST_CHECK_THROW(Server{unbindable}, trap::TrapError);
+    BOOST_CHECK_THROW(Server{tls}, trap::TrapError);
+  }
+  try {
+    Server{unbindable};
+  } catch (const trap::TrapError& e) {
+    BOOST_TEST(std::string(e.what()) ==
+               "trap::http::Server: cannot listen on 192.0.2.1: bind: Cannot assign requested "
+               "address");
   }
   BOOST_TEST(test_http::open_descriptors() == fds);
   BOOST_TEST(threads() == tasks);
