@@ -59,7 +59,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void start() override {
-    if (host_.take_close_at_start()) return close();
+    // Our end of file before reading: a request already on its way is read
+    // and dropped, so that the close is not turned into a reset.
+    if (host_.take_close_at_start()) return linger();
     read_request();
   }
 
@@ -217,7 +219,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void finish() {
     switch (plan_.after) {
       case After::keep_alive:
-        if (host_.stopping()) return linger();
+        if (host_.stopping()) return close();  // idle now: shutdown closes those
         ++served_;
         return read_request();
       case After::close:
