@@ -226,3 +226,29 @@ BOOST_AUTO_TEST_CASE(a_constructor_that_throws_leaves_nothing_behind) {
   BOOST_TEST(test_http::open_descriptors() == fds);
   BOOST_TEST(threads() == tasks);
 }
+
+BOOST_AUTO_TEST_CASE(a_handler_may_use_and_shut_down_its_server) {
+  Server* self = nullptr;
+  std::size_t seen = 0;
+  ServerOptions o;
+  o.handler = [&](const trap::http::Request& r) {
+    seen = self->request_count();  // no deadlock: the handler runs unlocked
+    if (r.path == "/stop") self->shutdown();
+    return Response::text(200, "ok");
+  };
+  Server server(o);
+  self = &server;
+  Client c("127.0.0.1", server.port());
+  c.send(get("/first"));
+  BOOST_REQUIRE(read_response(c));
+  BOOST_TEST(seen == 1u);
+  c.send(get("/stop"));
+  BOOST_TEST(!read_response(c));  // closed at once, unanswered
+  BOOST_TEST(c.closed_by_server());
+  auto report = server.shutdown();  // the handler's report, the thread joined
+  BOOST_TEST(report.open.size() == 1u);
+  BOOST_TEST(seen == 2u);
+  auto first = server.take_request(0ms);  // the log stays
+  BOOST_REQUIRE(first);
+  BOOST_TEST(first->path == "/first");
+}
