@@ -269,3 +269,17 @@ BOOST_AUTO_TEST_CASE(addresses_and_urls) {
   BOOST_CHECK_THROW(Server{bad}, trap::UsageError);
   BOOST_CHECK_THROW(Server::tls(), trap::TrapError);
 }
+
+BOOST_AUTO_TEST_CASE(expect_100_continue_gets_its_interim_answer) {
+  Server server;
+  server.enqueue(Response::text(200, "got it"));
+  Client c("127.0.0.1", server.port());
+  c.send("PUT /big HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+  BOOST_TEST(c.read_line() == "HTTP/1.1 100 Continue\r");
+  BOOST_TEST(c.read_line() == "\r");
+  c.send("data");
+  auto r = read_response(c);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->body == "got it");
+  BOOST_TEST(server.take_request()->body == "data");
+}
