@@ -94,8 +94,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     parser_->header_limit(limit_of(options().max_header_bytes));
     parser_->body_limit(options().max_body_bytes);
     header_timer_.expires_after(options().header_timeout);
-    header_timer_.async_wait([self = this->shared_from_this()](error_code ec) {
-      if (!ec) self->on_header_timeout();
+    // A timer that expired as its header came is not this request's.
+    header_timer_.async_wait([self = this->shared_from_this(), n = ++requests_](error_code ec) {
+      if (!ec && n == self->requests_) self->on_header_timeout();
     });
     bhttp::async_read_header(
         stream_, buffer_, *parser_,
@@ -274,6 +275,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   std::array<char, 4096> dropped_;
   State state_ = State::reading;
   std::size_t served_ = 0;
+  std::uint64_t requests_ = 0;  // requests begun, for the header timer
 };
 
 }  // namespace
