@@ -309,7 +309,9 @@ struct ServerOptions {
   std::size_t max_header_bytes = 16 * 1024;      ///< a larger header block gets 431
   std::size_t max_body_bytes = 8 * 1024 * 1024;  ///< a larger body gets 413
   /// A client that has not sent a whole header block in this time gets
-  /// 408 and is closed (slowloris).
+  /// 408 and is closed (slowloris); a connection that sent nothing at all
+  /// in this time (a new one, or a keep-alive one between requests) is
+  /// closed without an answer.
   std::chrono::milliseconds header_timeout{5000};
   std::size_t max_log = 100'000;  ///< requests kept in the log (older ones dropped)
   bool tls = false;               ///< serve HTTPS (see Server::tls())

@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
-// The http_server layer: a trap::http::Server for the trapped code, torn
-// down with the trap, with the requests it received and those nothing
-// answered as accessors. Written with the public Builder API, as a user's
-// layer would be.
-#include <chrono>
+// The http_server layer: a trap::http::Server for the trapped code, its
+// URL exported as TRAP_HTTP_URL, torn down with the trap, with the
+// requests it received and those nothing answered as accessors. Written
+// with the public Builder API, as the tcp_server layer is.
 #include <cstdlib>
-#include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
-#include <string_view>
 
 #include <trap/builder.hpp>
 #include <trap/http.hpp>
@@ -27,12 +23,16 @@ std::size_t parse_size(std::string_view key, std::string_view value) {
   if (value.empty()) throw UsageError("http_server: " + std::string(key) + " has no value");
   std::size_t n = 0;
   for (char c : value) {
-    if (c < '0' || c > '9' || n > (std::size_t(-1) - 9) / 10)
+    if (c < '0' || c > '9')
       throw UsageError("http_server: " + std::string(key) + " must be a number, not \"" +
                        std::string(value) + "\"");
     n = n * 10 + static_cast<std::size_t>(c - '0');
   }
   return n;
+}
+
+std::chrono::milliseconds parse_ms(std::string_view key, std::string_view value) {
+  return std::chrono::milliseconds(static_cast<long long>(parse_size(key, value)));
 }
 
 void apply(LayerSettings& s, std::string_view key, std::string_view value) {
@@ -44,17 +44,17 @@ void apply(LayerSettings& s, std::string_view key, std::string_view value) {
   } else if (key == "max_body_bytes") {
     o.max_body_bytes = parse_size(key, value);
   } else if (key == "header_timeout") {
-    o.header_timeout = std::chrono::milliseconds(parse_size(key, value));
+    o.header_timeout = parse_ms(key, value);
+  } else if (key == "max_log") {
+    o.max_log = parse_size(key, value);
   } else if (key == "wait") {
-    s.wait = std::chrono::milliseconds(parse_size(key, value));
-  } else if (key == "tls" && value.empty()) {
-    o.tls = true;
+    s.wait = parse_ms(key, value);
   } else if (key == "lenient" && value.empty()) {
     s.lenient = true;
   } else {
     throw UsageError("http_server: unknown option \"" + std::string(key) +
                      "\" (the options are address, max_header_bytes, max_body_bytes, "
-                     "header_timeout, wait, tls, lenient)");
+                     "header_timeout, max_log, wait, lenient)");
   }
 }
 
@@ -84,8 +84,13 @@ void export_for_trap(Trap& self, const char* name, const std::string& value) {
   });
 }
 
-// A request as the accessor holds it: [method, target, body].
-Value as_value(const Request& r) { return Array{Value(r.method), Value(r.target), Value(r.body)}; }
+template <class T>
+Value array_of(const std::vector<T>& items) {
+  Array a;
+  a.reserve(items.size());
+  for (const T& item : items) a.push_back(Value::from(item));
+  return Value(std::move(a));
+}
 
 void http_server_layer(Trap& self, std::string_view arg) {
   LayerSettings settings = parse(arg);
@@ -96,20 +101,14 @@ void http_server_layer(Trap& self, std::string_view arg) {
   self.set("teardown", "");
   // Registered first, so that it runs last: after the code's own teardowns.
   self.teardown([server, settings](Trap& t) {
-    ShutdownReport report = server->shutdown(settings.wait);  // the thread is gone after
-    Array requests, unmatched;
-    for (const Request& r : server->requests()) requests.push_back(as_value(r));
-    for (const Unmatched& u : report.unmatched)
-      unmatched.push_back(Array{Value(u.request.method), Value(u.request.target), Value(u.why)});
-    t.set("requests", Value(std::move(requests)));
-    t.set("unmatched", Value(std::move(unmatched)));
-    const std::string why = report.clean() ? "" : "unclean teardown: " + report.describe();
-    t.set("teardown", why);  // kept for a lenient layer's tests
-    if (!report.clean() && !settings.lenient) throw TrapError(why);
+    ShutdownReport report = server->shutdown(settings.wait);
+    t.set("requests", array_of(server->requests()));
+    t.set("unmatched", array_of(report.unmatched));
+    t.set("teardown", report.describe());  // kept for a lenient layer's tests
+    if (!report.clean() && !settings.lenient)
+      throw TrapError("http_server: unclean teardown: " + report.describe());
   });
   export_for_trap(self, "TRAP_HTTP_URL", server->url());
-  if (server->port6()) export_for_trap(self, "TRAP_HTTP_URL6", server->url6());
-  if (settings.options.tls) export_for_trap(self, "TRAP_HTTP_CA", server->ca_file().string());
   self.next();
 }
 
