@@ -66,7 +66,7 @@ Matcher::Misses Matcher::misses(std::size_t index, const Request& request) const
     for (std::size_t j = 0; j < index; ++j) {
       if (!entries_[j].expectation.is_ordered() || entries_[j].met()) continue;
       m.weight += 1;
-      m.differences.push_back("ordered: waits for " + entries_[j].expectation.describe());
+      m.differences.push_back("waits for " + entries_[j].expectation.describe());
       break;
     }
   }

@@ -249,7 +249,7 @@ BOOST_AUTO_TEST_CASE(an_ordered_one_waits_for_the_ordered_ones_before_it) {
   BOOST_TEST(!early.index.has_value());
   BOOST_TEST(early.why ==
              "no expectation matched GET /second; closest: GET /second, times 2, ordered: "
-             "ordered: waits for GET /first, times 1, ordered");
+             "waits for GET /first, times 1, ordered");
   BOOST_TEST((m.match(request("GET", "/any")).index == std::optional<std::size_t>(1)));
   BOOST_TEST((m.match(request("GET", "/first")).index == std::optional<std::size_t>(0)));
   BOOST_TEST((m.match(request("GET", "/second")).index == std::optional<std::size_t>(2)));
