@@ -3,7 +3,8 @@
 // 127.0.0.1, localhost and ::1 (and exit 60 without the CA), keep-alive
 // and chunked bodies over TLS, Python's urllib trusting ca_file(), bad
 // and silent handshakes logged, faults as curl 7.88 reports them over
-// TLS, start/shutdown cycles that leave nothing. Every wait is bounded; delays are
+// TLS, start/shutdown cycles that leave nothing, and the http_server
+// layer's `tls` with TRAP_HTTP_CA. Every wait is bounded; delays are
 // checked as lower bounds only.
 #define BOOST_TEST_MODULE http_server_tls
 #include <dirent.h>
@@ -253,4 +254,21 @@ BOOST_AUTO_TEST_CASE(tls_start_shutdown_cycles_leave_no_descriptor_thread_or_ca_
   for (const auto& f : files) BOOST_TEST(!std::filesystem::exists(f), f);
   BOOST_TEST(test_http::open_descriptors() == fds);
   BOOST_TEST(threads() == tasks);
+}
+
+BOOST_AUTO_TEST_CASE(the_layer_with_tls_exports_the_ca) {
+  std::string out, ca;
+  auto r = trap::trap(":http_server(tls)", [&](trap::Trap& t) {
+    trap::http::server(t).enqueue(Response::text(200, "secure"));
+    ca = std::getenv("TRAP_HTTP_CA") ? std::getenv("TRAP_HTTP_CA") : "";
+    out = trap::run({"sh", "-c",
+                     TRAP_TEST_CURL " -sS --cacert \"$TRAP_HTTP_CA\" \"$TRAP_HTTP_URL/layer\""})
+              .out();
+  });
+  BOOST_TEST(r.leaveby() == "return", r.die());
+  BOOST_TEST(out == "secure");
+  BOOST_TEST(ca.find("trap-ca-") != std::string::npos, ca);
+  r.test("teardown_is", "clean");
+  BOOST_TEST(std::getenv("TRAP_HTTP_CA") == nullptr);  // only while the trap runs
+  BOOST_TEST(std::getenv("TRAP_HTTP_URL") == nullptr);
 }
