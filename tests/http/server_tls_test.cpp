@@ -204,6 +204,37 @@ BOOST_AUTO_TEST_CASE(a_client_that_never_shakes_hands_is_closed_after_header_tim
   BOOST_TEST(report.open.empty());
 }
 
+// Python's ssl with a bare TCP close an error (SSLEOFError): the 408 comes whole and
+// the connection ends with a close_notify, not a bare TCP close.
+BOOST_AUTO_TEST_CASE(a_slow_header_gets_408_and_a_close_notify) {
+  ServerOptions options;
+  options.tls = true;
+  options.header_timeout = 200ms;
+  Server server(options);
+  const std::string script = R"(
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF  # a bare TCP close is an error
+raw = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+s = ctx.wrap_socket(raw, server_hostname="127.0.0.1", suppress_ragged_eofs=False)
+s.sendall(b"GET /slow HTTP/1.1\r\nHost: t\r\n")
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(data.split(b"\r\n")[0].decode())
+print("close_notify")
+)";
+  auto r = run({TRAP_TEST_PYTHON3, "-c", script, port_of(server), server.ca_file().string()});
+  BOOST_TEST(r.exit == 0, r.err);
+  BOOST_TEST(r.out == "HTTP/1.1 408 Request Timeout\nclose_notify\n");
+  auto report = server.shutdown();
+  BOOST_REQUIRE(report.unmatched.size() == 1u);
+  BOOST_TEST(report.unmatched[0].why.rfind("408 request timeout", 0) == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_client_that_connects_and_leaves_is_not_logged) {
   Server server = Server::tls();
   {
@@ -271,4 +302,8 @@ BOOST_AUTO_TEST_CASE(the_layer_with_tls_exports_the_ca) {
   r.test("teardown_is", "clean");
   BOOST_TEST(std::getenv("TRAP_HTTP_CA") == nullptr);  // only while the trap runs
   BOOST_TEST(std::getenv("TRAP_HTTP_URL") == nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(the_layer_takes_tls_as_a_flag) {
+  BOOST_CHECK_THROW(trap::trap(":http_server(tls=yes)", [](trap::Trap&) {}), trap::UsageError);
 }
