@@ -372,7 +372,7 @@ std::shared_ptr<Connection> make_connection(Host& host, tcp::socket socket, std:
 std::shared_ptr<Connection> make_tls_connection(Host& host, asio::ssl::context& context,
                                                 tcp::socket socket, std::uint64_t id) {
   return std::make_shared<Session<asio::ssl::stream<tcp::socket>>>(host, id, std::move(socket),
-                                                                    context);
+                                                                   context);
 }
 
 }  // namespace trap::http::detail

@@ -103,7 +103,9 @@ BOOST_AUTO_TEST_CASE(urls_and_the_ca) {
 
 BOOST_AUTO_TEST_CASE(curl_with_the_ca_on_every_address) {
   ServerOptions options;
-  options.handler = [](const trap::http::Request& r) { return Response::text(200, "at " + r.path); };
+  options.handler = [](const trap::http::Request& r) {
+    return Response::text(200, "at " + r.path);
+  };
   options.tls = true;
   Server server(options);
   auto v4 = curl(server, {server.url() + "/v4"});
