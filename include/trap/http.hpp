@@ -314,7 +314,9 @@ struct ServerOptions {
   /// closed without an answer.
   std::chrono::milliseconds header_timeout{5000};
   std::size_t max_log = 100'000;  ///< requests kept in the log (older ones dropped)
-  bool tls = false;               ///< serve HTTPS (see Server::tls())
+  /// Serve HTTPS (see Server::tls()); the server's PKI is made at start
+  /// and the constructor throws trap::TrapError if it cannot be.
+  bool tls = false;
 };
 
 /// An HTTP/1.1 server on port 0 of 127.0.0.1 and ::1, for tests.
@@ -328,6 +330,10 @@ class Server {
   /// A server serving HTTPS with a certificate made at start for
   /// 127.0.0.1, ::1 and localhost, signed by a CA made for it alone
   /// (httptest.NewTLSServer); ca_pem() is what a client must trust.
+  /// `options` as for the constructor, with `tls` set. A handshake that
+  /// fails, or does not come within ServerOptions::header_timeout, is
+  /// recorded in unmatched() ("tls handshake: ...") and its connection
+  /// closed; a client that connects and leaves without a word is not.
   static Server tls(ServerOptions options = {});
   /// Shuts down if shutdown() was not called.
   ~Server();
@@ -347,10 +353,11 @@ class Server {
   std::uint16_t port() const;
   /// The IPv6 port (0 when not listening on ::1).
   std::uint16_t port6() const;
-  /// Under TLS: the CA certificate in PEM, for the client to trust.
+  /// Under TLS: the CA certificate in PEM, for the client to trust;
+  /// throws trap::UsageError ("not a TLS server") on a plain server.
   std::string ca_pem() const;
-  /// Under TLS: a file holding ca_pem() (curl --cacert), removed with the
-  /// server.
+  /// Under TLS: a file holding ca_pem() (curl --cacert), removed when the
+  /// server is destroyed; throws trap::UsageError on a plain server.
   std::filesystem::path ca_file() const;
 
   /// Queues a response for the next request no expectation answers.

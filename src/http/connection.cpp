@@ -3,15 +3,19 @@
 // Beast's parser under the server's limits and header timeout, answered by
 // the server, the answer written piece by piece as its plan says (delays
 // and throttling on a timer), then kept alive, closed, reset or left
-// hanging. Written for any stream (Session<Stream>): plain TCP here, an
-// ssl::stream for HTTPS.
+// hanging. Written for any stream (Session<Stream>): plain TCP, or an
+// ssl::stream for HTTPS, which shakes hands first (within the header
+// timeout) and sends a close_notify before the closes it decides on.
 #include "http/connection.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -36,6 +40,10 @@ using error_code = boost::system::error_code;
 // close into a reset that loses the last response.
 constexpr std::chrono::milliseconds kLingerForClient{2000};
 
+// How long a closing TLS connection waits for the client's close_notify
+// after sending its own, before it goes on with the TCP close.
+constexpr std::chrono::milliseconds kCloseNotifyWait{250};
+
 std::uint32_t limit_of(std::size_t n) {
   return static_cast<std::uint32_t>(
       std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
@@ -43,10 +51,14 @@ std::uint32_t limit_of(std::size_t n) {
 
 template <class Stream>
 class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
+
  public:
-  Session(Host& host, Stream stream, std::uint64_t id)
+  // The stream is made from `args` (a socket; a socket and a context).
+  template <class... Args>
+  Session(Host& host, std::uint64_t id, Args&&... args)
       : host_(host),
-        stream_(std::move(stream)),
+        stream_(std::forward<Args>(args)...),
         timer_(stream_.get_executor()),
         header_timer_(stream_.get_executor()) {
     info_.id = id;
@@ -59,10 +71,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void start() override {
-    // Our end of file before reading: a request already on its way is read
-    // and dropped, so that the close is not turned into a reset.
-    if (host_.take_close_at_start()) return linger();
-    read_request();
+    if constexpr (kTls)
+      handshake();
+    else
+      begin();
   }
 
   void close() override {
@@ -81,10 +93,48 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
  private:
-  enum class State { reading, answering, closing, hanging, closed };
+  enum class State { handshaking, reading, answering, closing, hanging, closed };
 
   tcp::socket& socket() { return beast::get_lowest_layer(stream_); }
   const ServerOptions& options() const { return host_.options(); }
+
+  // --------------------------------------------------------- the start
+
+  void begin() {
+    // Our end of file before reading: a request already on its way is read
+    // and dropped, so that the close is not turned into a reset.
+    if (host_.take_close_at_start()) return linger();
+    read_request();
+  }
+
+  void handshake() {
+    state_ = State::handshaking;
+    auto self = this->shared_from_this();
+    header_timer_.expires_after(options().header_timeout);
+    header_timer_.async_wait([self](error_code ec) {
+      if (ec || self->state_ != State::handshaking) return;
+      self->refuse_handshake("tls handshake: none in " +
+                             std::to_string(self->options().header_timeout.count()) + " ms");
+    });
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self](error_code ec) { self->on_handshake(ec); });
+  }
+
+  void on_handshake(error_code ec) {
+    if (state_ != State::handshaking) return;  // timed out, or closed
+    header_timer_.cancel();
+    if (!ec) return begin();
+    // The client went before it said anything wrong: as a plain one that
+    // connects and leaves, just closed.
+    if (ec == asio::ssl::error::stream_truncated || ec == asio::error::eof) return close();
+    refuse_handshake("tls handshake: " + ec.message());
+  }
+
+  // Logs a handshake that failed or never came, and closes.
+  void refuse_handshake(std::string why) {
+    host_.bad_request(partial_request(), std::move(why));
+    close();
+  }
 
   // ------------------------------------------------------------ reading
 
@@ -235,18 +285,52 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   // ------------------------------------------------------------ closing
 
-  // Our end of file now; the connection closes at the client's own (or
-  // after kLingerForClient), what it still sends read and dropped. (Over
-  // TLS, a close_notify would go first: the TLS factory's to add.)
+  // Our end of file now (over TLS after a close_notify, answered or not
+  // within kCloseNotifyWait); the connection closes at the client's own
+  // (or after kLingerForClient), what it still sends read and dropped.
   void linger() {
     state_ = State::closing;
-    error_code ignored;
-    socket().shutdown(tcp::socket::shutdown_send, ignored);
     timer_.expires_after(kLingerForClient);
     timer_.async_wait([self = this->shared_from_this()](error_code ec) {
       if (!ec) self->close();
     });
-    drain();
+    if constexpr (kTls)
+      close_notify();
+    else
+      linger_tcp();
+  }
+
+  void close_notify() {
+    auto self = this->shared_from_this();
+    header_timer_.expires_after(kCloseNotifyWait);
+    header_timer_.async_wait([self](error_code ec) {
+      if (ec || self->state_ != State::closing || self->tcp_closing_) return;
+      error_code ignored;
+      self->socket().cancel(ignored);  // the shutdown below ends, aborted
+    });
+    stream_.async_shutdown([self](error_code) {
+      if (self->state_ != State::closing) return;
+      self->header_timer_.cancel();
+      self->linger_tcp();
+    });
+  }
+
+  void linger_tcp() {
+    tcp_closing_ = true;
+    error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+    drain_socket();
+  }
+
+  // Reads and drops what comes on the socket itself (under TLS, records
+  // after the close_notify) until the client's end of file (or an error).
+  void drain_socket() {
+    socket().async_read_some(asio::buffer(dropped_),
+                             [self = this->shared_from_this()](error_code ec, std::size_t) {
+                               if (self->state_ == State::closed) return;
+                               if (ec) return self->close();
+                               self->drain_socket();
+                             });
   }
 
   // Reads and drops until the client's end of file (or an error).
@@ -276,12 +360,19 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   State state_ = State::reading;
   std::size_t served_ = 0;
   std::uint64_t requests_ = 0;  // requests begun, for the header timer
+  bool tcp_closing_ = false;    // closing: the close_notify is behind
 };
 
 }  // namespace
 
 std::shared_ptr<Connection> make_connection(Host& host, tcp::socket socket, std::uint64_t id) {
-  return std::make_shared<Session<tcp::socket>>(host, std::move(socket), id);
+  return std::make_shared<Session<tcp::socket>>(host, id, std::move(socket));
+}
+
+std::shared_ptr<Connection> make_tls_connection(Host& host, asio::ssl::context& context,
+                                                tcp::socket socket, std::uint64_t id) {
+  return std::make_shared<Session<asio::ssl::stream<tcp::socket>>>(host, id, std::move(socket),
+                                                                   context);
 }
 
 }  // namespace trap::http::detail

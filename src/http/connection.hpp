@@ -14,6 +14,10 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+namespace boost::asio::ssl {
+class context;
+}
+
 #include <trap/http.hpp>
 
 namespace trap::http::detail {
@@ -58,5 +62,14 @@ class Connection {
 /// A connection serving plain HTTP on `socket`, with this id.
 std::shared_ptr<Connection> make_connection(Host& host, boost::asio::ip::tcp::socket socket,
                                             std::uint64_t id);
+
+/// A connection serving HTTPS on `socket` with `context` (which must
+/// outlive it): a handshake within the header timeout first (a failed one
+/// is logged as "tls handshake: ..." through Host::bad_request), a
+/// close_notify before each close it decides on (Connection: close, the
+/// close faults, an error answer).
+std::shared_ptr<Connection> make_tls_connection(Host& host, boost::asio::ssl::context& context,
+                                                boost::asio::ip::tcp::socket socket,
+                                                std::uint64_t id);
 
 }  // namespace trap::http::detail

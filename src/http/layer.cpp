@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // The http_server layer: a trap::http::Server for the trapped code, its
-// URL exported as TRAP_HTTP_URL, torn down with the trap, with the
+// URL exported as TRAP_HTTP_URL (and, with `tls`, its CA file as
+// TRAP_HTTP_CA), torn down with the trap, with the
 // requests it received and those nothing answered as accessors. Written
 // with the public Builder API, as the tcp_server layer is.
 #include <cstdlib>
@@ -51,10 +52,12 @@ void apply(LayerSettings& s, std::string_view key, std::string_view value) {
     s.wait = parse_ms(key, value);
   } else if (key == "lenient" && value.empty()) {
     s.lenient = true;
+  } else if (key == "tls" && value.empty()) {
+    o.tls = true;
   } else {
     throw UsageError("http_server: unknown option \"" + std::string(key) +
                      "\" (the options are address, max_header_bytes, max_body_bytes, "
-                     "header_timeout, max_log, wait, lenient)");
+                     "header_timeout, max_log, wait, lenient, tls)");
   }
 }
 
@@ -109,6 +112,7 @@ void http_server_layer(Trap& self, std::string_view arg) {
       throw TrapError("http_server: unclean teardown: " + report.describe());
   });
   export_for_trap(self, "TRAP_HTTP_URL", server->url());
+  if (settings.options.tls) export_for_trap(self, "TRAP_HTTP_CA", server->ca_file().string());
   self.next();
 }
 

@@ -34,6 +34,8 @@
 
 namespace trap::http {
 
+class ServerTls;
+
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
@@ -91,6 +93,7 @@ class Server::Impl final : public detail::Host {
   };
 
   const ServerOptions opt;
+  std::unique_ptr<ServerTls> tls;  // under opt.tls: the PKI, context and CA file
   asio::io_context ctx{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;

@@ -210,12 +210,9 @@ BOOST_AUTO_TEST_CASE(a_constructor_that_throws_leaves_nothing_behind) {
   const std::size_t fds = test_http::open_descriptors(), tasks = threads();
   ServerOptions unbindable;
   unbindable.address = "192.0.2.1";  // TEST-NET-1: no interface has it
-  ServerOptions tls;
-  tls.tls = true;
-  for (int i = 0; i < 20; ++i) {
-    BOOST_CHECK_THROW(Server{unbindable}, trap::TrapError);
-    BOOST_CHECK_THROW(Server{tls}, trap::TrapError);
-  }
+  unbindable.tls = true;             // its PKI made, then given up
+  for (int i = 0; i < 20; ++i) BOOST_CHECK_THROW(Server{unbindable}, trap::TrapError);
+  unbindable.tls = false;
   try {
     Server{unbindable};
   } catch (const trap::TrapError& e) {
