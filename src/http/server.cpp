@@ -7,6 +7,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <trap/errors.hpp>
 
@@ -135,8 +136,17 @@ void Server::Impl::add_connection(tcp::socket socket) {
 
 // ---------------------------------------------------- the public calls
 
-Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
-  impl_->start();
+Server::Server(ServerOptions options) {
+  // The reactor (eventfd, epoll) and the thread fail as the system's
+  // errors; a server that cannot start is a TrapError, whatever the cause.
+  try {
+    impl_ = std::make_unique<Impl>(std::move(options));
+    impl_->start();
+  } catch (const boost::system::system_error& e) {
+    throw TrapError(std::string("trap::http::Server: cannot start: ") + e.what());
+  } catch (const std::system_error& e) {
+    throw TrapError(std::string("trap::http::Server: cannot start: ") + e.what());
+  }
 }
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
 // trap::http::Server with a Boost.Beast client in C++, as a user's HTTP
 // client library would talk to it: keep-alive, a chunked response read by
-// Beast's parser, a chunked upload, and a fault the client sees as Beast's
-// error. Every operation is bounded by the socket's timeout.
+// Beast's parser, a chunked upload, faults the client sees as Beast's
+// errors, and HTTPS trusting the server's CA alone. Every operation is
+// bounded by the socket's timeout.
 #define BOOST_TEST_MODULE http_beast_client
 #include <chrono>
 #include <string>
@@ -10,8 +11,10 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <trap/http.hpp>
@@ -34,7 +37,7 @@ struct BeastClient {
   }
   bhttp::response<bhttp::string_body> exchange(bhttp::request<bhttp::string_body> req) {
     req.set(bhttp::field::host, "127.0.0.1");
-    req.prepare_payload();
+    if (!req.chunked()) req.prepare_payload();  // it would replace chunked by a length
     stream.expires_after(std::chrono::seconds(5));
     bhttp::write(stream, req);
     bhttp::response<bhttp::string_body> res;
@@ -115,4 +118,50 @@ BOOST_AUTO_TEST_CASE(a_reset_is_a_connection_reset) {
                         [](const boost::system::system_error& e) {
                           return e.code() == asio::error::connection_reset;
                         });
+}
+
+BOOST_AUTO_TEST_CASE(https_trusting_the_servers_ca_alone) {
+  Server server = Server::tls();
+  server.enqueue(Response::text(200, "secret"));
+  server.enqueue(Response::text(200, "again"));
+  asio::io_context ctx;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.add_certificate_authority(asio::buffer(server.ca_pem()));
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  beast::ssl_stream<beast::tcp_stream> stream(ctx, tls);
+  stream.set_verify_callback(asio::ssl::host_name_verification("localhost"));
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+  beast::get_lowest_layer(stream).connect(
+      tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+  stream.handshake(asio::ssl::stream_base::client);
+  beast::flat_buffer buffer;
+  for (const char* expected : {"secret", "again"}) {  // keep-alive over TLS
+    auto req = get("/vault");
+    req.set(bhttp::field::host, "localhost");
+    bhttp::write(stream, req);
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(stream, buffer, res);
+    BOOST_TEST(res.body() == expected);
+  }
+  boost::system::error_code ignored;
+  stream.shutdown(ignored);  // close_notify both ways
+  auto a = server.take_request(), b = server.take_request();
+  BOOST_REQUIRE((a && b));
+  BOOST_TEST(a->connection == b->connection);
+}
+
+BOOST_AUTO_TEST_CASE(https_refused_by_a_client_that_trusts_another_ca) {
+  Server server = Server::tls(), other = Server::tls();
+  asio::io_context ctx;
+  asio::ssl::context tls(asio::ssl::context::tls_client);
+  tls.add_certificate_authority(asio::buffer(other.ca_pem()));  // not this server's
+  tls.set_verify_mode(asio::ssl::verify_peer);
+  beast::ssl_stream<beast::tcp_stream> stream(ctx, tls);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+  beast::get_lowest_layer(stream).connect(
+      tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()));
+  boost::system::error_code ec;
+  stream.handshake(asio::ssl::stream_base::client, ec);
+  BOOST_TEST((ec.category() == asio::error::get_ssl_category()));
+  BOOST_TEST(ec.message().find("certificate verify failed") != std::string::npos, ec.message());
 }

@@ -279,7 +279,7 @@ BOOST_AUTO_TEST_CASE(a_lenient_layer_keeps_the_unmet_expectation_in_teardown) {
     trap::run({"sh", "-c", TRAP_TEST_CURL " -sS \"$TRAP_HTTP_URL/met\""});
   });
   BOOST_TEST(r.leaveby() == "return", r.die());
-  r.test("teardown_is", "expectation not met: GET /never, times 1: seen 0");
+  r.test("teardown_is", "unclean teardown: expectation not met: GET /never, times 1: seen 0");
   r.test("unmatched_is_deeply", trap::Array{});
   r.test("requests_ok", 0);
 }

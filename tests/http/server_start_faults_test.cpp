@@ -135,13 +135,9 @@ BOOST_AUTO_TEST_CASE(one_address_needs_one_socket_less) {
   BOOST_TEST(one.size() + v6_sockets == both.size());
 }
 
-// Known bug (server.cpp, not this branch's to change): when the reactor
-// cannot be made, the constructor lets Boost.Asio's
-// boost::system::system_error through instead of the trap::TrapError its
-// documentation promises. The two steps where it happens (no descriptor
-// free: eventfd; one free: epoll) are the expected failures; drop the
-// decorator once the constructor wraps them.
-BOOST_AUTO_TEST_CASE(every_failed_start_is_a_trap_error, *boost::unit_test::expected_failures(2)) {
+// Every step short of the last fails as a TrapError (the reactor's and
+// the thread's system errors wrapped), never as Boost's system_error.
+BOOST_AUTO_TEST_CASE(every_failed_start_is_a_trap_error) {
   auto steps = walk({});
   for (std::size_t i = 0; i + 1 < steps.size(); ++i)
     BOOST_TEST(steps[i].trap_error, "step " << i << ": " << steps[i].what);
