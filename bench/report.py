@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSL-1.0
 """Prints the tables of scripts/bench from a Google Benchmark JSON report.
 
-Usage: bench/report.py trap_bench|isolation_bench|fork_exec_bench|net_bench|compile REPORT.json MEASURED
+Usage: bench/report.py trap_bench|isolation_bench|fork_exec_bench|net_bench|http_bench|compile REPORT.json MEASURED
   MEASURED names what was measured (the commit, and whether the library's
   sources differ from it); it heads the tables. REPORT.json is a benchmark's
   JSON report, or for compile the one bench/compile_time.py writes.
@@ -467,8 +467,116 @@ def net_table(report, measured):
     return 1 if errors else 0
 
 
+def http_table(report, measured):
+    """Prints http_bench's tables, each trap figure beside the raw Beast
+    server's and Go httptest's of the same run; returns 1 if a benchmark
+    failed."""
+    SCALE = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+    medians, cvs, errors, cpu = {}, {}, {}, {}
+    for b in report["benchmarks"]:
+        # BM_x/iterations:1/manual_time -> BM_x
+        name = re.sub(r"/(real_time|manual_time|iterations:\d+)", "", b.get("run_name", b["name"]))
+        if b.get("error_occurred"):
+            errors[name] = b.get("error_message", "error")
+            continue
+        if b.get("run_type") != "aggregate":
+            continue
+        if b["aggregate_name"] == "median":
+            medians[name] = b["real_time"] * SCALE[b.get("time_unit", "ns")]
+            if "server_cpu_us" in b:
+                cpu[name] = b["server_cpu_us"]
+        elif b["aggregate_name"] == "cv":
+            cvs[name] = b["real_time"]  # a fraction, not a time
+
+    def cv(name):
+        return "%.1f%%" % (100 * cvs[name]) if name in cvs else "-"
+
+    def us(name):
+        if name in errors:
+            return "FAILED: %s" % errors[name]
+        return "%.1f" % medians[name] if name in medians else "-"
+
+    def ratio(a, b):
+        if a not in medians or b not in medians:
+            return "-"
+        return "%.2f" % (medians[a] / medians[b])
+
+    ctx = report["context"]
+    print("%s, trap %s, %d CPUs at %.0f MHz, load average %s" % (
+        ctx["date"], measured, ctx["num_cpus"], ctx["mhz_per_cpu"],
+        ", ".join("%.2f" % x for x in ctx.get("load_avg", []))))
+    print()
+    print("| operation | raw Beast µs | cv | trap µs | cv | trap / raw | Go httptest µs | cv | trap / Go |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    ROWS = [  # what, raw row, trap row, Go row
+        ("ready (construct → answerable), 127.0.0.1 and ::1 (Go: 127.0.0.1)",
+         "BM_raw_beast_ready_both", "BM_trap_ready", "BM_go_ready"),
+        ("ready, 127.0.0.1 only", "BM_raw_beast_ready", "BM_trap_ready_v4", "BM_go_ready"),
+        ("ready + stop, no client (trap: both families)", "BM_raw_beast_ready_stop",
+         "BM_trap_ready_stop", "BM_go_ready_stop"),
+        ("keep-alive round trip", "BM_raw_beast_round_trip", "BM_trap_round_trip",
+         "BM_go_round_trip"),
+        ("TLS: connect, full handshake, one request (raw: P-256 key, Go: RSA 2048)",
+         "BM_raw_beast_tls_request", "BM_trap_tls_request", "BM_go_tls_request"),
+        ("TLS, raw Beast with Go's key type (RSA 2048)", "BM_raw_beast_tls_rsa_request",
+         None, "BM_go_tls_request"),
+    ]
+    for what, raw, trap, go in ROWS:
+        if not any(n in medians or n in errors for n in (raw, trap, go) if n):
+            continue
+        if trap is None:  # a baseline beside a baseline: raw / Go in the trap / Go column
+            print("| %s | %s | %s | | | | %s | %s | raw / Go: %s |" % (
+                what, us(raw), cv(raw), us(go), cv(go), ratio(raw, go)))
+            continue
+        print("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            what, us(raw), cv(raw), us(trap), cv(trap), ratio(trap, raw),
+            us(go), cv(go), ratio(trap, go)))
+
+    CLIENTS = 100
+    RAW, TRAP, GO = "BM_raw_beast_100_clients", "BM_trap_100_clients", "BM_go_100_clients"
+
+    def rate(name):
+        return CLIENTS / (medians[name] / 1e6)
+    if any(n in medians or n in errors for n in (RAW, TRAP, GO)):
+        print()
+        print("| 100 keep-alive clients, rounds of 100 requests | median µs per round | requests/s | cv | / raw Beast | / Go httptest | server CPU µs per request |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+    for n in (RAW, TRAP, GO):
+        if n in errors:
+            print("| %s | FAILED: %s | | | | | |" % (n, errors[n]))
+        elif n in medians:
+            print("| %s | %.0f | %.0f | %s | %s | %s | %s |" % (
+                n, medians[n], rate(n), cv(n),
+                "%.2f" % (rate(n) / rate(RAW)) if RAW in medians else "-",
+                "%.2f" % (rate(n) / rate(GO)) if GO in medians else "-",
+                "%.2f" % cpu[n] if n in cpu else "-"))
+
+    print()
+    def target(what, shown, met):
+        print("target: %s: %s, %s" % (what, shown, "met" if met else "NOT met"))
+
+    def compare(what, trap, base, value, limit):
+        """value(trap, base): trap's figure as a multiple of base's, better
+        when larger; met when at least limit (above it when limit is 1)."""
+        if trap in medians and base in medians:
+            r = value(trap, base)
+            target(what, "%.2fx" % r, r > limit if limit == 1 else r >= limit)
+        elif trap in errors or base in errors:
+            target(what, "not measured (%s)" % errors.get(trap, errors.get(base)), False)
+
+    speed = lambda a, b: medians[b] / medians[a]  # noqa: E731 (time per request: lower is better)
+    compare("100 clients >= 0.9x raw Beast's requests/s", TRAP, RAW, speed, 0.9)
+    compare("keep-alive round trip >= 0.9x raw Beast's speed (raw time / trap time)",
+            "BM_trap_round_trip", "BM_raw_beast_round_trip", speed, 0.9)
+    compare("100 clients ahead of Go httptest's requests/s", TRAP, GO, speed, 1)
+    compare("ready (Server s; s.url(), 127.0.0.1 and ::1) ahead of Go's httptest.NewServer "
+            "(Go time / trap time)", "BM_trap_ready", "BM_go_ready", speed, 1)
+    return 1 if errors else 0
+
+
 TABLES = {"trap_bench": trap_table, "isolation_bench": isolation_table, "net_bench": net_table,
-          "fork_exec_bench": fork_exec_table, "compile": compile_table}
+          "fork_exec_bench": fork_exec_table, "http_bench": http_table,
+          "compile": compile_table}
 
 
 def main(argv):

@@ -297,6 +297,9 @@ int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   std::vector<Scenario> all = capture_scenarios();
   for (auto& s : tcp_scenarios()) all.push_back(std::move(s));
+#ifdef TRAP_SOAK_HTTP
+  for (auto& s : http_scenarios()) all.push_back(std::move(s));
+#endif
   if (o.list) {
     for (auto& s : all) std::printf("%s\t%ld %s\n", s.name.c_str(), s.count, s.unit.c_str());
     return 0;

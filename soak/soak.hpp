@@ -66,6 +66,8 @@ struct Scenario {
 std::vector<Scenario> capture_scenarios();
 /// tcp_clients and tcp_cycles.
 std::vector<Scenario> tcp_scenarios();
+/// http_clients and http_cycles (built where trap::http is: TRAP_SOAK_HTTP).
+std::vector<Scenario> http_scenarios();
 
 /// @p s quoted for a message, cut after @p max bytes, with its length.
 std::string quoted(const std::string& s, std::size_t max = 80);

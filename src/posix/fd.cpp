@@ -181,6 +181,27 @@ Fd temp_file(const std::string& dir) {
   return off_standard_fds(std::move(file));
 }
 
+NamedFile named_temp_file(const std::string& dir, const std::string& prefix,
+                          const std::string& suffix) {
+  std::string path;
+  int r;
+  do {
+    path = dir + "/" + prefix + "XXXXXX" + suffix;
+    r = attempt("mkstemp", [&] {
+      return ::mkostemps(path.data(), static_cast<int>(suffix.size()), O_CLOEXEC);
+    });
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) fail(errno, "cannot create temp file in \"" + dir + "\" (mkstemp)");
+  Fd file;
+  try {
+    file = off_standard_fds(Fd(r));
+  } catch (...) {
+    ::unlink(path.c_str());  // nobody else knows its name
+    throw;
+  }
+  return {std::move(file), std::move(path)};
+}
+
 ssize_t read_some(int fd, char* buf, std::size_t n) {
   for (;;) {
     const int e = take_fault("read");

@@ -4,7 +4,8 @@
 //
 // It is also the fault-injection seam (faults.cpp): tests make the Nth use
 // of a call fail. The seam points, by the name inject_fault() takes:
-//   here          open (O_TMPFILE), mkstemp (its fallback), memfd_create,
+//   here          open (O_TMPFILE), mkstemp (its fallback, and
+//                 named_temp_file), memfd_create,
 //                 dup (also moving a new descriptor above 2: see
 //                 off_standard_fds), dup2, pipe2, read, pread, write,
 //                 ftruncate
@@ -125,6 +126,17 @@ Fd memfd(const char* name);
 /// @throws std::system_error `cannot create temp file in "DIR" (open)` (or
 /// (mkstemp))
 Fd temp_file(const std::string& dir);
+/// A file that stays: its descriptor and its path.
+struct NamedFile {
+  Fd fd;             ///< open for reading and writing, close-on-exec
+  std::string path;  ///< where it is; the caller removes it
+};
+/// A new file in @p dir named @p prefix, six random characters and
+/// @p suffix ("trap-ca-Xy3kQz.pem"), mode 0600, not unlinked (mkostemps).
+/// A seam point: it is a "mkstemp".
+/// @throws std::system_error `cannot create temp file in "DIR" (mkstemp)`
+NamedFile named_temp_file(const std::string& dir, const std::string& prefix,
+                          const std::string& suffix);
 /// One read(); 0 at end of file; -1 for a non-blocking descriptor with
 /// nothing to read (EAGAIN).
 ssize_t read_some(int fd, char* buf, std::size_t n);

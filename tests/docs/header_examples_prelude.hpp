@@ -31,5 +31,7 @@ Point parse_point(std::string_view text);
 int connect_to(const char* host, std::uint16_t port);
 /// The network client under test: talks to @p host : @p port, then leaves.
 void run_client(const char* host, std::uint16_t port);
+/// The HTTP client under test: fetches @p url, returns the body.
+std::string fetch(const std::string& url);
 /// Where a layer's signal handler jumps back to (UnwindPoint's example).
 inline sigjmp_buf env;

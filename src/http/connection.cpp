@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: BSL-1.0
+// A connection of trap::http::Server (connection.hpp): requests read with
+// Beast's parser under the server's limits and header timeout, answered by
+// the server, the answer written piece by piece as its plan says (delays
+// and throttling on a timer), then kept alive, closed, reset or left
+// hanging. Written for any stream (Session<Stream>): plain TCP, or an
+// ssl::stream for HTTPS, which shakes hands first (within the header
+// timeout) and sends a close_notify before the closes it decides on.
+#include "http/connection.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "http/response_plan.hpp"
+
+namespace trap::http::detail {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+// How long a closing connection waits for the client's end of file after
+// sending its own, so that what the client still sends does not turn the
+// close into a reset that loses the last response.
+constexpr std::chrono::milliseconds kLingerForClient{2000};
+
+// How long a closing TLS connection waits for the client's close_notify
+// after sending its own, before it goes on with the TCP close.
+constexpr std::chrono::milliseconds kCloseNotifyWait{250};
+
+std::uint32_t limit_of(std::size_t n) {
+  return static_cast<std::uint32_t>(
+      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
+}
+
+template <class Stream>
+class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
+
+ public:
+  // The stream is made from `args` (a socket; a socket and a context).
+  template <class... Args>
+  Session(Host& host, std::uint64_t id, Args&&... args)
+      : host_(host),
+        stream_(std::forward<Args>(args)...),
+        timer_(stream_.get_executor()),
+        header_timer_(stream_.get_executor()) {
+    info_.id = id;
+    error_code ec;
+    auto peer = socket().remote_endpoint(ec);
+    if (!ec) {
+      info_.peeraddr = peer.address().to_string();
+      info_.peerport = peer.port();
+    }
+  }
+
+  void start() override {
+    if constexpr (kTls)
+      handshake();
+    else
+      begin();
+  }
+
+  void close() override {
+    if (state_ == State::closed) return;
+    auto self = this->shared_from_this();  // the host lets go of it below
+    state_ = State::closed;
+    timer_.cancel();
+    header_timer_.cancel();
+    error_code ignored;
+    socket().close(ignored);
+    host_.closed(info_.id);
+  }
+
+  bool idle() const override {
+    return state_ == State::reading && served_ > 0 && buffer_.size() == 0;
+  }
+
+ private:
+  enum class State { handshaking, reading, answering, closing, hanging, closed };
+
+  tcp::socket& socket() { return beast::get_lowest_layer(stream_); }
+  const ServerOptions& options() const { return host_.options(); }
+
+  // --------------------------------------------------------- the start
+
+  void begin() {
+    // Our end of file before reading: a request already on its way is read
+    // and dropped, so that the close is not turned into a reset.
+    if (host_.take_close_at_start()) return linger();
+    read_request();
+  }
+
+  void handshake() {
+    state_ = State::handshaking;
+    auto self = this->shared_from_this();
+    header_timer_.expires_after(options().header_timeout);
+    header_timer_.async_wait([self](error_code ec) {
+      if (ec || self->state_ != State::handshaking) return;
+      self->refuse_handshake("tls handshake: none in " +
+                             std::to_string(self->options().header_timeout.count()) + " ms");
+    });
+    stream_.async_handshake(asio::ssl::stream_base::server,
+                            [self](error_code ec) { self->on_handshake(ec); });
+  }
+
+  void on_handshake(error_code ec) {
+    if (state_ != State::handshaking) return;  // timed out, or closed
+    header_timer_.cancel();
+    if (!ec) return begin();
+    // The client went before it said anything wrong: as a plain one that
+    // connects and leaves, just closed.
+    if (ec == asio::ssl::error::stream_truncated || ec == asio::error::eof) return close();
+    refuse_handshake("tls handshake: " + ec.message());
+  }
+
+  // Logs a handshake that failed or never came, and closes.
+  void refuse_handshake(std::string why) {
+    host_.bad_request(partial_request(), std::move(why));
+    close();
+  }
+
+  // ------------------------------------------------------------ reading
+
+  void read_request() {
+    state_ = State::reading;
+    parser_.emplace();
+    parser_->header_limit(limit_of(options().max_header_bytes));
+    parser_->body_limit(options().max_body_bytes);
+    header_timer_.expires_after(options().header_timeout);
+    // A timer that expired as its header came is not this request's.
+    header_timer_.async_wait([self = this->shared_from_this(), n = ++requests_](error_code ec) {
+      if (!ec && n == self->requests_) self->on_header_timeout();
+    });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(error_code ec) {
+    if (state_ != State::reading) return;  // timed out, or closed
+    header_timer_.cancel();
+    if (ec) return on_read_error(ec);
+    state_ = State::answering;
+    if (parser_->is_done()) return dispatch();
+    if (expects_continue()) {
+      auto self = this->shared_from_this();
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      return asio::async_write(stream_, asio::buffer(kContinue), [self](error_code e, std::size_t) {
+        if (e) return self->close();
+        self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  bool expects_continue() const {
+    auto& msg = parser_->get();
+    auto it = msg.find(bhttp::field::expect);
+    return it != msg.end() && beast::iequals(it->value(), "100-continue");
+  }
+
+  void read_body() {
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this()](error_code ec, std::size_t) {
+                        if (self->state_ != State::answering) return;
+                        if (ec) return self->on_read_error(ec);
+                        self->dispatch();
+                      });
+  }
+
+  void on_header_timeout() {
+    if (state_ != State::reading) return;
+    const bool begun = buffer_.size() > 0 || parser_->got_some();
+    state_ = State::answering;
+    error_code ignored;
+    socket().cancel(ignored);
+    if (!begun) return close();  // an idle or silent connection: just closed
+    reject(408, "408 request timeout: no whole header block in " +
+                    std::to_string(options().header_timeout.count()) + " ms");
+  }
+
+  void on_read_error(error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
+        ec.category() != bhttp::make_error_code(bhttp::error::end_of_stream).category() ||
+        ec == bhttp::error::partial_message)
+      return close();  // the client went (between requests, or mid-way), or the socket failed
+    if (ec == bhttp::error::header_limit)
+      return reject(431, "431 request header fields too large: " + ec.message());
+    if (ec == bhttp::error::body_limit)
+      return reject(413, "413 content too large: " + ec.message());
+    reject(400, "400 bad request: " + ec.message());
+  }
+
+  // Answers a request that is not HTTP enough to answer, and closes.
+  void reject(int status, std::string why) {
+    state_ = State::answering;
+    plan_ = plan_error(status, why + "\n");
+    host_.bad_request(partial_request(), std::move(why));
+    if (state_ != State::closed) write_piece(0);
+  }
+
+  // ---------------------------------------------------------- answering
+
+  Request partial_request() {
+    Request r;
+    r.peeraddr = info_.peeraddr;
+    r.peerport = info_.peerport;
+    r.connection = info_.id;
+    if (!parser_ || !parser_->is_header_done()) return r;
+    auto& msg = parser_->get();
+    r.method = std::string(msg.method_string());
+    r.target = std::string(msg.target());
+    const auto q = r.target.find('?');
+    r.path = r.target.substr(0, q);
+    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    r.version = msg.version();
+    for (const auto& field : msg)
+      r.headers.add(std::string(field.name_string()), std::string(field.value()));
+    return r;
+  }
+
+  void dispatch() {
+    Request request = partial_request();
+    auto& msg = parser_->get();
+    request.body = std::move(msg.body());
+    request.chunked = parser_->chunked();
+    PlanContext context{request.version, msg.method() == bhttp::verb::head, msg.keep_alive()};
+    Response response = host_.answer(request);
+    if (state_ == State::closed) return;  // the handler closed it
+    context.keep_alive = context.keep_alive && !host_.stopping();
+    plan_ = plan_response(response, context);
+    write_piece(0);
+  }
+
+  void write_piece(std::size_t i) {
+    if (i == plan_.pieces.size()) return finish();
+    auto self = this->shared_from_this();
+    auto write = [self, i] {
+      asio::async_write(self->stream_, asio::buffer(self->plan_.pieces[i].bytes),
+                        [self, i](error_code ec, std::size_t) {
+                          if (self->state_ == State::closed) return;
+                          if (ec) return self->close();
+                          self->write_piece(i + 1);
+                        });
+    };
+    if (plan_.pieces[i].delay.count() <= 0) return write();
+    timer_.expires_after(plan_.pieces[i].delay);
+    timer_.async_wait([self, write](error_code ec) {
+      if (!ec && self->state_ != State::closed) write();
+    });
+  }
+
+  void finish() {
+    switch (plan_.after) {
+      case After::keep_alive:
+        if (host_.stopping()) return close();  // idle now: shutdown closes those
+        ++served_;
+        return read_request();
+      case After::close:
+        return linger();
+      case After::reset:
+        return reset();
+      case After::hang:
+        state_ = State::hanging;
+        return drain();
+    }
+  }
+
+  // ------------------------------------------------------------ closing
+
+  // Our end of file now (over TLS after a close_notify, answered or not
+  // within kCloseNotifyWait); the connection closes at the client's own
+  // (or after kLingerForClient), what it still sends read and dropped.
+  void linger() {
+    state_ = State::closing;
+    timer_.expires_after(kLingerForClient);
+    timer_.async_wait([self = this->shared_from_this()](error_code ec) {
+      if (!ec) self->close();
+    });
+    if constexpr (kTls)
+      close_notify();
+    else
+      linger_tcp();
+  }
+
+  void close_notify() {
+    auto self = this->shared_from_this();
+    header_timer_.expires_after(kCloseNotifyWait);
+    header_timer_.async_wait([self](error_code ec) {
+      if (ec || self->state_ != State::closing || self->tcp_closing_) return;
+      error_code ignored;
+      self->socket().cancel(ignored);  // the shutdown below ends, aborted
+    });
+    stream_.async_shutdown([self](error_code) {
+      if (self->state_ != State::closing) return;
+      self->header_timer_.cancel();
+      self->linger_tcp();
+    });
+  }
+
+  void linger_tcp() {
+    tcp_closing_ = true;
+    error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+    drain_socket();
+  }
+
+  // Reads and drops what comes on the socket itself (under TLS, records
+  // after the close_notify) until the client's end of file (or an error).
+  void drain_socket() {
+    socket().async_read_some(asio::buffer(dropped_),
+                             [self = this->shared_from_this()](error_code ec, std::size_t) {
+                               if (self->state_ == State::closed) return;
+                               if (ec) return self->close();
+                               self->drain_socket();
+                             });
+  }
+
+  // Reads and drops until the client's end of file (or an error).
+  void drain() {
+    stream_.async_read_some(asio::buffer(dropped_),
+                            [self = this->shared_from_this()](error_code ec, std::size_t) {
+                              if (self->state_ == State::closed) return;
+                              if (ec) return self->close();
+                              self->drain();
+                            });
+  }
+
+  void reset() {
+    error_code ignored;
+    socket().set_option(asio::socket_base::linger(true, 0), ignored);
+    close();
+  }
+
+  Host& host_;
+  Stream stream_;
+  asio::steady_timer timer_;         // the plan's delays, the linger
+  asio::steady_timer header_timer_;  // header_timeout
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Plan plan_;
+  std::array<char, 4096> dropped_;
+  State state_ = State::reading;
+  std::size_t served_ = 0;
+  std::uint64_t requests_ = 0;  // requests begun, for the header timer
+  bool tcp_closing_ = false;    // closing: the close_notify is behind
+};
+
+}  // namespace
+
+std::shared_ptr<Connection> make_connection(Host& host, tcp::socket socket, std::uint64_t id) {
+  return std::make_shared<Session<tcp::socket>>(host, id, std::move(socket));
+}
+
+std::shared_ptr<Connection> make_tls_connection(Host& host, asio::ssl::context& context,
+                                                tcp::socket socket, std::uint64_t id) {
+  return std::make_shared<Session<asio::ssl::stream<tcp::socket>>>(host, id, std::move(socket),
+                                                                   context);
+}
+
+}  // namespace trap::http::detail

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: BSL-1.0
+// How a Response goes on the wire (response_plan.hpp): the head, the body
+// framed by Content-Length or chunks, and the faults and pacing it asks for.
+#include "http/response_plan.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <boost/beast/http/status.hpp>
+
+namespace trap::http::detail {
+namespace {
+
+using std::chrono::milliseconds;
+
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x | 0x20) == (y | 0x20);
+         });
+}
+
+bool body_allowed(int status) { return status >= 200 && status != 204 && status != 304; }
+
+std::string status_line(int status) {
+  auto reason =
+      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
+}
+
+std::string hex(std::size_t n) {
+  char text[24];
+  std::snprintf(text, sizeof text, "%zx", n);
+  return text;
+}
+
+std::string chunked_body(const std::string& body, std::size_t chunk_size) {
+  std::string out;
+  const std::size_t step = chunk_size == 0 ? body.size() : chunk_size;
+  for (std::size_t at = 0; at < body.size(); at += step) {
+    const std::size_t n = std::min(step, body.size() - at);
+    out += hex(n) + "\r\n" + body.substr(at, n) + "\r\n";
+  }
+  return out + "0\r\n\r\n";
+}
+
+// The framing decided for one response.
+struct Framing {
+  bool chunked = false;
+  bool closing = false;
+  bool has_body = false;
+};
+
+Framing framing_of(const Response& r, const PlanContext& c) {
+  Framing f;
+  f.has_body = body_allowed(r.status);
+  f.chunked = f.has_body && ((r.chunked && c.version >= 11) || r.fault == Fault::malformed_chunk);
+  auto connection = r.headers.get("Connection");
+  f.closing = !c.keep_alive || r.close || (connection && same_name(*connection, "close")) ||
+              r.fault != Fault::none;
+  return f;
+}
+
+std::string head_of(const Response& r, const PlanContext& c, const Framing& f) {
+  std::string head = status_line(r.status);
+  for (const auto& h : r.headers.fields()) head += h.name + ": " + h.value + "\r\n";
+  if (f.chunked) {
+    head += "Transfer-Encoding: chunked\r\n";
+  } else if (f.has_body && !r.headers.contains("Content-Length")) {
+    std::size_t length = r.body.size();
+    if (r.fault == Fault::wrong_content_length) length += 16;
+    head += "Content-Length: " + std::to_string(length) + "\r\n";
+  }
+  if (!r.headers.contains("Connection")) {
+    if (f.closing) head += "Connection: close\r\n";
+    if (!f.closing && c.version < 11) head += "Connection: keep-alive\r\n";
+  }
+  return head + "\r\n";
+}
+
+std::string body_of(const Response& r, const PlanContext& c, const Framing& f) {
+  if (c.head || !f.has_body) return {};
+  if (r.fault == Fault::malformed_chunk) return "zz\r\n" + r.body + "\r\n0\r\n\r\n";
+  std::string body = f.chunked ? chunked_body(r.body, r.chunk_size) : r.body;
+  if (r.fault == Fault::close_mid_body) body.resize(body.size() / 2);
+  return body;
+}
+
+// The body in pieces of a tenth of a second each at the throttled rate,
+// the first after body_delay.
+void add_body(Plan& plan, std::string body, const Response& r) {
+  if (body.empty()) return;
+  const std::size_t rate = r.throttle_bytes_per_second;
+  if (rate == 0) {
+    if (r.body_delay.count() == 0 && !plan.pieces.empty()) {
+      plan.pieces.back().bytes += body;
+    } else {
+      plan.pieces.push_back({r.body_delay, std::move(body)});
+    }
+    return;
+  }
+  const std::size_t step = std::max<std::size_t>(1, rate / 10);
+  const milliseconds pause(static_cast<long long>(step * 1000 / rate));
+  for (std::size_t at = 0; at < body.size(); at += step)
+    plan.pieces.push_back({at == 0 ? r.body_delay : pause, body.substr(at, step)});
+}
+
+After after_of(Fault fault, bool closing) {
+  switch (fault) {
+    case Fault::reset:
+      return After::reset;
+    case Fault::no_response:
+      return After::hang;
+    default:
+      return closing ? After::close : After::keep_alive;
+  }
+}
+
+}  // namespace
+
+Plan plan_response(const Response& r, const PlanContext& c) {
+  const Framing f = framing_of(r, c);
+  Plan plan;
+  plan.after = after_of(r.fault, f.closing);
+  switch (r.fault) {
+    case Fault::close_at_start:
+    case Fault::close_after_request:
+    case Fault::reset:
+    case Fault::no_response:
+      return plan;  // nothing is sent
+    default:
+      break;
+  }
+  plan.pieces.push_back({r.headers_delay, head_of(r, c, f)});
+  add_body(plan, body_of(r, c, f), r);
+  return plan;
+}
+
+Plan plan_error(int status, const std::string& body) {
+  Response r = Response::text(status, body);
+  r.close = true;
+  return plan_response(r, PlanContext{});
+}
+
+}  // namespace trap::http::detail

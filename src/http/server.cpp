@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: BSL-1.0
+// trap::http::Server's life (server_impl.hpp): listeners opened by the
+// constructing thread, connections accepted on the I/O thread, and the
+// end: stop accepting, close what is idle, give the clients until the
+// deadline to close the rest, then close them, join the thread, report.
+#include <system_error>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <trap/errors.hpp>
+
+#include "http/server_impl.hpp"
+#include "http/tls.hpp"
+
+namespace trap::http {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The server whose I/O thread this is (null on other threads).
+thread_local const Server::Impl* serving = nullptr;
+
+constexpr std::chrono::milliseconds kAcceptRetry{50};
+
+UsageError not_tls(const char* call) {
+  return UsageError(std::string("trap::http::Server: ") + call + ": not a TLS server");
+}
+
+}  // namespace
+
+Server::Impl::Impl(ServerOptions o) : opt(std::move(o)) {}
+
+Server::Impl::~Impl() {
+  // The constructor failed after the thread started, or the server was
+  // shut down from its own thread: the thread still has to be joined.
+  if (!thread.joinable()) return;
+  if (thread.get_id() == std::this_thread::get_id()) {
+    thread.detach();
+    return;
+  }
+  {
+    std::lock_guard lock(m);
+    finished = true;
+    work.reset();
+  }
+  ctx.stop();
+  thread.join();
+}
+
+bool Server::Impl::on_server_thread() const { return serving == this; }
+
+// ------------------------------------------------------------ listeners
+
+void Server::Impl::start() {
+  if (opt.tls) {
+    try {
+      tls = std::make_unique<ServerTls>();
+    } catch (const std::system_error& e) {
+      throw TrapError(std::string("trap::http::Server: cannot write the CA file: ") + e.what());
+    }
+  }
+  plan_listeners();
+  work.emplace(asio::make_work_guard(ctx));
+  for (auto& l : listeners) accept(*l);
+  thread = std::thread([this] {
+    serving = this;
+    ctx.run();
+  });
+}
+
+void Server::Impl::plan_listeners() {
+  if (opt.address.empty()) {
+    listen_on(asio::ip::address_v4::loopback(), false);
+    listen_on(asio::ip::address_v6::loopback(), true);
+    return;
+  }
+  error_code ec;
+  auto a = asio::ip::make_address(opt.address, ec);
+  if (ec) throw UsageError("trap::http::Server: not an address: \"" + opt.address + "\"");
+  listen_on(a, false);
+}
+
+void Server::Impl::listen_on(asio::ip::address a, bool optional) {
+  auto l = std::make_unique<Listener>(ctx);
+  const tcp::endpoint where(a, 0);
+  const char* call = "socket";
+  error_code ec;
+  l->acceptor.open(where.protocol(), ec);
+  if (!ec && a.is_v6()) l->acceptor.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) call = "bind", l->acceptor.bind(where, ec);
+  if (!ec) call = "listen", l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) {
+    (a.is_v6() ? port6 : port4) = l->acceptor.local_endpoint().port();
+    listeners.push_back(std::move(l));
+    return;
+  }
+  // ::1 where IPv6 is off: no such family, or no such address.
+  if (optional && (ec == asio::error::address_family_not_supported ||
+                   ec == boost::system::errc::address_not_available))
+    return;
+  throw TrapError("trap::http::Server: cannot listen on " + a.to_string() + ": " + call + ": " +
+                  ec.message());
+}
+
+void Server::Impl::accept(Listener& l) {
+  l.acceptor.async_accept([this, &l](error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || stopping_ || !l.acceptor.is_open()) return;
+    if (!ec) {
+      add_connection(std::move(socket));
+      return accept(l);
+    }
+    // Out of descriptors or the like: try again a little later.
+    l.retry.expires_after(kAcceptRetry);
+    l.retry.async_wait([this, &l](error_code e) {
+      if (!e && !stopping_ && l.acceptor.is_open()) accept(l);
+    });
+  });
+}
+
+void Server::Impl::add_connection(tcp::socket socket) {
+  const std::uint64_t id = ++last_id;
+  // Small writes go at once: without it a TLS round trip takes 40 ms more.
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto c = tls ? detail::make_tls_connection(*this, tls->context(), std::move(socket), id)
+               : detail::make_connection(*this, std::move(socket), id);
+  connections.emplace(id, c);
+  {
+    std::lock_guard lock(m);
+    open = connections.size();
+  }
+  c->start();
+}
+
+// ---------------------------------------------------- the public calls
+
+Server::Server(ServerOptions options) {
+  // The reactor (eventfd, epoll) and the thread fail as the system's
+  // errors; a server that cannot start is a TrapError, whatever the cause.
+  try {
+    impl_ = std::make_unique<Impl>(std::move(options));
+    impl_->start();
+  } catch (const boost::system::system_error& e) {
+    throw TrapError(std::string("trap::http::Server: cannot start: ") + e.what());
+  } catch (const std::system_error& e) {
+    throw TrapError(std::string("trap::http::Server: cannot start: ") + e.what());
+  }
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server Server::tls(ServerOptions options) {
+  options.tls = true;
+  return Server(std::move(options));
+}
+
+Server::~Server() {
+  // Nothing is waited for: what is still open is closed now.
+  if (impl_) impl_->shutdown(std::chrono::milliseconds(0));
+}
+
+Server::Server(Server&&) noexcept = default;
+
+Server& Server::operator=(Server&& other) noexcept {
+  if (this == &other) return *this;
+  if (impl_) impl_->shutdown(std::chrono::milliseconds(0));
+  impl_ = std::move(other.impl_);
+  return *this;
+}
+
+std::string Server::url() const {
+  if (impl_->port4 == 0) return url6();
+  return std::string(impl_->opt.tls ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(impl_->port4);
+}
+
+std::string Server::url6() const {
+  if (impl_->port6 == 0) throw TrapError("trap::http::Server: url6(): not listening on ::1");
+  return std::string(impl_->opt.tls ? "https" : "http") +
+         "://[::1]:" + std::to_string(impl_->port6);
+}
+
+std::uint16_t Server::port() const { return impl_->port4; }
+std::uint16_t Server::port6() const { return impl_->port6; }
+std::string Server::ca_pem() const {
+  if (!impl_->tls) throw not_tls("ca_pem()");
+  return impl_->tls->ca_pem();
+}
+
+std::filesystem::path Server::ca_file() const {
+  if (!impl_->tls) throw not_tls("ca_file()");
+  return impl_->tls->ca_file();
+}
+
+std::size_t Server::close_client_connections() { return impl_->close_connections(); }
+
+ShutdownReport Server::shutdown(std::chrono::milliseconds deadline) {
+  return impl_->shutdown(deadline);
+}
+
+}  // namespace trap::http

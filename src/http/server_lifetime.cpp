@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: BSL-1.0
+// How a trap::http::Server ends (server_impl.hpp): shutdown() from the
+// test's thread or from a handler, the first report kept, the thread
+// joined and every socket released once nothing runs on them.
+#include "http/server_impl.hpp"
+
+namespace trap::http {
+
+ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
+  {
+    std::unique_lock lock(m);
+    if (report) {
+      ShutdownReport first = *report;
+      lock.unlock();
+      release();
+      return first;
+    }
+  }
+  // No time to give, or no other thread to wait on (a handler calls):
+  // everything is closed at once.
+  const bool at_once = deadline.count() <= 0 || on_server_thread();
+  std::optional<std::vector<ConnectionInfo>> still_open;
+  run_on_thread([&] {
+    begin_shutdown();
+    if (at_once) still_open = close_remaining();
+  });
+  if (!still_open) {
+    {
+      std::unique_lock lock(m);
+      cv.wait_for(lock, deadline, [&] { return open == 0 || finished; });
+    }
+    run_on_thread([&] { still_open = close_remaining(); });
+  }
+  ShutdownReport first = settle(still_open.value_or(std::vector<ConnectionInfo>{}));
+  release();
+  return first;
+}
+
+// Stops accepting and closes the connections waiting for a request; the
+// others finish what they do (a response in flight) and close after it.
+void Server::Impl::begin_shutdown() {
+  stopping_ = true;
+  for (auto& l : listeners) {
+    error_code ignored;
+    l->acceptor.close(ignored);
+    l->retry.cancel();
+  }
+  auto now = connections;  // close() takes a connection out of the map
+  for (auto& [id, c] : now)
+    if (c->idle()) c->close();
+}
+
+std::vector<ConnectionInfo> Server::Impl::close_remaining() {
+  std::vector<ConnectionInfo> left;
+  auto now = connections;
+  for (auto& [id, c] : now) {
+    left.push_back(c->info());
+    c->close();
+  }
+  return left;
+}
+
+std::size_t Server::Impl::close_connections() {
+  std::size_t n = 0;
+  run_on_thread([&] {
+    auto now = connections;
+    n = now.size();
+    for (auto& [id, c] : now) c->close();
+  });
+  return n;
+}
+
+ShutdownReport Server::Impl::settle(std::vector<ConnectionInfo> still_open) {
+  ShutdownReport first;
+  {
+    std::lock_guard lock(m);
+    if (!report) {
+      ShutdownReport r;
+      r.unmet = matcher.unmet();
+      r.untaken_responses = queue.size();
+      r.unmatched = unmatched;
+      r.open = std::move(still_open);
+      report = std::move(r);
+    }
+    finished = true;
+    first = *report;
+    // Every socket, acceptor and timer is closed: what is still queued
+    // finishes (aborted) and the thread ends. Under the lock: no task is
+    // posted after this.
+    work.reset();
+  }
+  cv.notify_all();
+  return first;
+}
+
+void Server::Impl::release() {
+  if (on_server_thread()) return;  // the destructor joins
+  std::lock_guard lock(release_m);
+  if (thread.joinable()) thread.join();
+  connections.clear();
+  listeners.clear();
+}
+
+}  // namespace trap::http

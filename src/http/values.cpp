@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: BSL-1.0
+// trap::http's plain values: header lists, a request's query, the response
+// builders, and how each prints (one line, for Boost.Test's messages).
+#include <cstdio>
+#include <ostream>
+#include <sstream>
+#include <string_view>
+
+#include <trap/http.hpp>
+
+namespace trap::http {
+namespace {
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool same_name(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded decoding: %XX and '+' for a space;
+// a '%' not followed by two hex digits stays as it is.
+std::string decode_component(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 &&
+               hex_digit(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+void quoted(std::ostream& out, std::string_view s) {
+  out << '"';
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out << '\\' << static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out << hex;
+    } else {
+      out << static_cast<char>(c);
+    }
+  }
+  out << '"';
+}
+
+}  // namespace
+
+void Headers::add(std::string name, std::string value) {
+  fields_.push_back({std::move(name), std::move(value)});
+}
+
+void Headers::set(std::string name, std::string value) {
+  std::erase_if(fields_, [&](const Header& h) { return same_name(h.name, name); });
+  add(std::move(name), std::move(value));
+}
+
+std::optional<std::string> Headers::get(std::string_view name) const {
+  for (const Header& h : fields_)
+    if (same_name(h.name, name)) return h.value;
+  return std::nullopt;
+}
+
+std::vector<std::string> Headers::get_all(std::string_view name) const {
+  std::vector<std::string> values;
+  for (const Header& h : fields_)
+    if (same_name(h.name, name)) values.push_back(h.value);
+  return values;
+}
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    std::size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    std::size_t eq = pair.find('=');
+    if (decode_component(pair.substr(0, eq)) == name)
+      return eq == std::string_view::npos ? std::string{} : decode_component(pair.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
+std::ostream& operator<<(std::ostream& out, const Request& r) {
+  out << r.method << ' ' << r.target;
+  if (!r.body.empty()) {
+    out << " body ";
+    quoted(out, r.body.size() > 80 ? std::string_view(r.body).substr(0, 80) : r.body);
+    if (r.body.size() > 80) out << "... (" << r.body.size() << " bytes)";
+  }
+  return out << " (connection " << r.connection << ", #" << r.sequence << ')';
+}
+
+std::ostream& operator<<(std::ostream& out, Fault fault) {
+  switch (fault) {
+    case Fault::none:
+      return out << "none";
+    case Fault::close_at_start:
+      return out << "close_at_start";
+    case Fault::close_after_request:
+      return out << "close_after_request";
+    case Fault::close_mid_body:
+      return out << "close_mid_body";
+    case Fault::reset:
+      return out << "reset";
+    case Fault::no_response:
+      return out << "no_response";
+    case Fault::malformed_chunk:
+      return out << "malformed_chunk";
+    case Fault::wrong_content_length:
+      return out << "wrong_content_length";
+  }
+  return out << "Fault(" << static_cast<int>(fault) << ')';
+}
+
+Response Response::text(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.headers.add("Content-Type", "text/plain; charset=utf-8");
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::json(int status, std::string body) {
+  Response r;
+  r.status = status;
+  r.headers.add("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
+Response Response::status_only(int status) {
+  Response r;
+  r.status = status;
+  return r;
+}
+
+Response&& Response::with_header(std::string name, std::string value) && {
+  headers.add(std::move(name), std::move(value));
+  return std::move(*this);
+}
+
+std::ostream& operator<<(std::ostream& out, const Unmatched& u) {
+  return out << u.request << ": " << u.why;
+}
+
+std::string ShutdownReport::describe() const {
+  if (clean()) return "clean";
+  std::ostringstream out;
+  const char* sep = "";
+  for (const std::string& e : unmet) {
+    out << sep << "expectation not met: " << e;
+    sep = "\n";
+  }
+  if (untaken_responses) {
+    out << sep << untaken_responses << " queued response"
+        << (untaken_responses == 1 ? " was" : "s were") << " never taken";
+    sep = "\n";
+  }
+  for (const Unmatched& u : unmatched) {
+    out << sep << "unmatched request: " << u;
+    sep = "\n";
+  }
+  for (const ConnectionInfo& c : open) {
+    out << sep << "connection " << c.id << " still open from ";
+    if (c.peeraddr.find(':') != std::string::npos)
+      out << '[' << c.peeraddr << "]:" << c.peerport;
+    else
+      out << c.peeraddr << ':' << c.peerport;
+    sep = "\n";
+  }
+  return out.str();
+}
+
+std::ostream& operator<<(std::ostream& out, const ShutdownReport& report) {
+  return out << report.describe();
+}
+
+}  // namespace trap::http

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: BSL-1.0
+// The http_server layer: a server for the trapped code, its URL exported
+// as TRAP_HTTP_URL for programs run inside, what it received as
+// `requests`, what nothing answered as `unmatched`, and a trap that fails
+// on an unclean teardown unless lenient.
+#define BOOST_TEST_MODULE http_server_layer
+#include <cstdlib>
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include <trap/boost_test.hpp>
+#include <trap/http.hpp>
+#include <trap/process.hpp>
+
+using trap::http::Request;
+using trap::http::Response;
+
+BOOST_AUTO_TEST_CASE(a_program_in_the_trap_reaches_the_server) {
+  std::string out;
+  auto r = trap::trap(":http_server", [&](trap::Trap& t) {
+    trap::http::server(t).enqueue(Response::text(200, "hi"));
+    out = trap::run({"sh", "-c", TRAP_TEST_CURL " -sS \"$TRAP_HTTP_URL/from/curl\""}).out();
+  });
+  BOOST_TEST(r.leaveby() == "return", r.die());
+  BOOST_TEST(out == "hi");
+  const trap::Value* requests = r.get("requests");
+  BOOST_REQUIRE(requests);
+  BOOST_REQUIRE(requests->array().size() == 1u);
+  BOOST_TEST(requests->array()[0].as<Request>().path == "/from/curl");
+  r.test("requests_ok", 0);
+  r.test("unmatched_is_deeply", trap::Array{});
+  r.test("teardown_is", "");
+  BOOST_TEST(std::getenv("TRAP_HTTP_URL") == nullptr);  // only while the trap runs
+}
+
+BOOST_AUTO_TEST_CASE(an_unmatched_request_fails_the_trap) {
+  try {
+    trap::trap(":http_server", [&](trap::Trap&) {
+      trap::run({"sh", "-c", TRAP_TEST_CURL " -s \"$TRAP_HTTP_URL/nothing\""});
+    });
+    BOOST_FAIL("no TrapError");
+  } catch (const trap::TrapError& e) {
+    BOOST_TEST(std::string(e.what()).find("http_server: unclean teardown: unmatched request: ") !=
+                   std::string::npos,
+               e.what());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_lenient_layer_lets_it_pass_and_keeps_it) {
+  auto r = trap::trap(":http_server(lenient,wait=0,max_log=5)", [&](trap::Trap&) {
+    trap::run({"sh", "-c", TRAP_TEST_CURL " -s \"$TRAP_HTTP_URL/nothing\""});
+  });
+  BOOST_TEST(r.leaveby() == "return", r.die());
+  const trap::Value* unmatched = r.get("unmatched");
+  BOOST_REQUIRE(unmatched);
+  BOOST_REQUIRE(unmatched->array().size() == 1u);
+  BOOST_TEST(unmatched->array()[0].as<trap::http::Unmatched>().request.path == "/nothing");
+  BOOST_TEST(r.get("teardown")->str().find("unmatched request") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bad_options_are_usage_errors) {
+  BOOST_CHECK_THROW(trap::trap(":http_server(colour=red)", [](trap::Trap&) {}), trap::UsageError);
+  BOOST_CHECK_THROW(trap::trap(":http_server(wait=soon)", [](trap::Trap&) {}), trap::UsageError);
+  trap::Trap none = trap::trap([](trap::Trap&) {});
+  BOOST_CHECK_THROW(trap::http::server(none), trap::UsageError);
+}

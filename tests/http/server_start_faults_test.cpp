@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: BSL-1.0
+// trap::http::Server's start and shutdown when descriptors run out. The
+// server makes no call through the posix fault seam (posix/fd.hpp): its
+// sockets, its reactor's epoll and eventfd are Boost.Asio's own system
+// calls. So the walk lowers RLIMIT_NOFILE instead, one descriptor at a
+// time from none free to enough: at each step the constructor either
+// starts a server that shuts down clean, or throws an error naming the
+// call that failed and "Too many open files"; either way no descriptor and
+// no thread is left behind.
+#define BOOST_TEST_MODULE http_server_start_faults
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include <trap/boost_test.hpp>
+#include <trap/errors.hpp>
+#include <trap/http.hpp>
+
+#include "support/test_support.hpp"
+
+using trap::http::Server;
+using trap::http::ServerOptions;
+
+namespace {
+
+// How one start under a descriptor limit went.
+struct Attempt {
+  bool started = false;
+  bool trap_error = false;  // the error was a trap::TrapError
+  std::string what;         // the error's message, or the shutdown report
+};
+
+rlim_t lowest_free_fd() {
+  int fd = 0;
+  while (test_support::is_open_fd(fd)) ++fd;
+  return static_cast<rlim_t>(fd);
+}
+
+// Starts and shuts down a server with the soft RLIMIT_NOFILE at @p limit;
+// the limit is back where it was when this returns.
+Attempt start_under(rlim_t limit, const ServerOptions& options) {
+  struct rlimit old {};
+  BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &old) == 0);
+  struct rlimit low = old;
+  low.rlim_cur = limit;
+  BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  Attempt a;
+  try {
+    Server server(options);
+    a.started = true;
+    a.what = server.shutdown().describe();  // closing needs no descriptor
+  } catch (const trap::TrapError& e) {
+    a.trap_error = true;
+    a.what = e.what();
+  } catch (const std::exception& e) {
+    a.what = std::string(typeid(e).name()) + ": " + e.what();
+  }
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  return a;
+}
+
+// The walk: from no descriptor free to enough for a server. Returns what
+// each step did, in order.
+std::vector<Attempt> walk(const ServerOptions& options) {
+  { Server warm(options); }  // what is made once per process exists from here on
+  const int fds = test_support::count_fds();
+  const int threads = test_support::count_threads();
+  const rlim_t first = lowest_free_fd();
+  std::vector<Attempt> steps;
+  for (rlim_t limit = first; limit < first + 64; ++limit) {
+    Attempt a = start_under(limit, options);
+    BOOST_TEST_INFO("limit " << limit << " (" << limit - first << " free): " << a.what);
+    BOOST_TEST(test_support::count_fds() == fds);
+    BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
+    steps.push_back(a);
+    if (a.started) break;
+  }
+  return steps;
+}
+
+// Whether @p what names a call the start makes: the reactor's (Asio's
+// "epoll", "eventfd_select_interrupter") or a listener's.
+bool names_a_call(const std::string& what) {
+  for (const char* call : {"epoll", "eventfd", "socket: ", "bind: ", "listen: "})
+    if (what.find(call) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(every_start_short_of_descriptors_fails_clearly_and_leaks_nothing) {
+  auto steps = walk({});
+  BOOST_REQUIRE(!steps.empty());
+  BOOST_TEST(steps.back().started, "a server starts once enough descriptors are free");
+  BOOST_TEST(steps.back().what == "clean");
+  // The reactor's epoll and eventfd, and both listeners' sockets.
+  BOOST_TEST(steps.size() >= 5u);
+  for (std::size_t i = 0; i + 1 < steps.size(); ++i) {
+    BOOST_TEST_INFO("step " << i << ": " << steps[i].what);
+    BOOST_TEST(!steps[i].started);
+    BOOST_TEST(names_a_call(steps[i].what));
+    BOOST_TEST(steps[i].what.find(std::strerror(EMFILE)) != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_listener_that_cannot_be_opened_is_a_trap_error_naming_the_address) {
+  auto steps = walk({});
+  std::vector<std::string> listeners;
+  for (const Attempt& a : steps)
+    if (a.what.find("cannot listen") != std::string::npos) {
+      BOOST_TEST(a.trap_error, a.what);
+      listeners.push_back(a.what);
+    }
+  BOOST_REQUIRE(!listeners.empty());
+  BOOST_TEST(listeners.front() ==
+             "trap::http::Server: cannot listen on 127.0.0.1: socket: Too many open files");
+  if (Server{}.port6() != 0)  // where IPv6 is off, ::1 is skipped
+    BOOST_TEST(listeners.back() ==
+               "trap::http::Server: cannot listen on ::1: socket: Too many open files");
+}
+
+BOOST_AUTO_TEST_CASE(one_address_needs_one_socket_less) {
+  ServerOptions v4;
+  v4.address = "127.0.0.1";
+  auto both = walk({}), one = walk(v4);
+  BOOST_REQUIRE((!both.empty() && !one.empty()));
+  BOOST_TEST(one.back().started);
+  const std::size_t v6_sockets = Server{}.port6() != 0 ? 1 : 0;
+  BOOST_TEST(one.size() + v6_sockets == both.size());
+}
+
+// Every step short of the last fails as a TrapError (the reactor's and
+// the thread's system errors wrapped), never as Boost's system_error.
+BOOST_AUTO_TEST_CASE(every_failed_start_is_a_trap_error) {
+  auto steps = walk({});
+  for (std::size_t i = 0; i + 1 < steps.size(); ++i)
+    BOOST_TEST(steps[i].trap_error, "step " << i << ": " << steps[i].what);
+}
