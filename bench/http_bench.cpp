@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 
 #include <ctime>
+#include <thread>
 
 #include <benchmark/benchmark.h>
 
@@ -93,6 +94,18 @@ trap::http::ServerOptions trap_options() {
 std::unique_ptr<GoServer> g_go, g_go_tls;
 
 // ---- 1. ready ---------------------------------------------------------------------
+
+/// The floor of a server with a thread of its own: starting a thread (that
+/// does nothing; it is joined outside the timed part).
+void BM_thread_start(benchmark::State& state) {
+  for (auto _ : state) {
+    auto t0 = Clock::now();
+    std::thread t([] {});
+    state.SetIterationTime(seconds_since(t0));
+    t.join();
+  }
+}
+BENCHMARK(BM_thread_start)->UseManualTime();
 
 void BM_raw_beast_ready(benchmark::State& state) {
   guarded(state, [](benchmark::State& st) {

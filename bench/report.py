@@ -520,6 +520,8 @@ def http_table(report, measured):
          "BM_raw_beast_tls_request", "BM_trap_tls_request", "BM_go_tls_request"),
         ("TLS, raw Beast with Go's key type (RSA 2048)", "BM_raw_beast_tls_rsa_request",
          None, "BM_go_tls_request"),
+        ("a thread's start alone (raw column), the floor of a server with a thread of its own",
+         "BM_thread_start", None, "BM_go_ready"),
     ]
     for what, raw, trap, go in ROWS:
         if not any(n in medians or n in errors for n in (raw, trap, go) if n):
