@@ -15,6 +15,7 @@ set(trap_package_components
   "process    | trap_process    |"
   "net        | trap_net        |"
   "http       | trap_http       | OpenSSL 3"
+  "smtp       | trap_smtp       | OpenSSL 3"
   "boost_test | trap_boost_test | Boost 1.81 COMPONENTS unit_test_framework"
   "gtest      | trap_gtest      | GTest"
   "catch2     | trap_catch2     | Catch2 2.13"
