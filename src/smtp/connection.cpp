@@ -54,6 +54,9 @@ void Connection::start() {
 
 void Connection::act(Actions actions) {
   if (closed_) return;
+  // Decided now: a read that completes while the last reply is written
+  // only drains (after an idle timeout's 421, one is pending).
+  if (actions.close) closing_ = true;
   if (actions.out.empty()) return after_write(actions.start_tls, actions.close);
   out_ = std::move(actions.out);
   writing_ = true;
@@ -116,7 +119,8 @@ void Connection::arm_timer() {
   });
 }
 
-// The read stays pending: it drains what the client sends after the 421.
+// The read stays pending: once the 421 is sent, it drains what the client
+// sends after it.
 void Connection::on_timeout() {
   Actions a;
   session_.idle_timeout(a);
