@@ -57,9 +57,8 @@ void apply(LayerSettings& s, std::string_view key, std::string_view value) {
 
 LayerSettings parse(std::string_view arg) {
   LayerSettings s;
-  net::detail::for_each_option(arg, [&](std::string_view key, std::string_view value) {
-    apply(s, key, value);
-  });
+  net::detail::for_each_option(
+      arg, [&](std::string_view key, std::string_view value) { apply(s, key, value); });
   return s;
 }
 
@@ -89,7 +88,8 @@ void http_server_layer(Trap& self, std::string_view arg) {
     if (!report.clean() && !settings.lenient) throw TrapError("http_server: " + why);
   });
   net::detail::export_for_trap(self, "TRAP_HTTP_URL", server->url());
-  if (settings.options.tls) net::detail::export_for_trap(self, "TRAP_HTTP_CA", server->ca_file().string());
+  if (settings.options.tls)
+    net::detail::export_for_trap(self, "TRAP_HTTP_CA", server->ca_file().string());
   self.next();
 }
 

@@ -95,9 +95,8 @@ void apply(LayerSettings& s, std::string_view key, std::string_view value) {
 
 LayerSettings parse(std::string_view arg) {
   LayerSettings s;
-  detail::for_each_option(arg, [&](std::string_view key, std::string_view value) {
-    apply(s, key, value);
-  });
+  detail::for_each_option(
+      arg, [&](std::string_view key, std::string_view value) { apply(s, key, value); });
   if (s.line) {
     if (!(s.options.filter == "line"))
       throw UsageError(

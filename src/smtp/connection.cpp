@@ -88,10 +88,9 @@ void Connection::read() {
   reading_ = true;
   arm_timer();
   with_stream([&](auto& stream) {
-    stream.async_read_some(asio::buffer(buffer_),
-                           [self = shared_from_this()](error_code ec, std::size_t n) {
-                             self->on_read(ec, n);
-                           });
+    stream.async_read_some(
+        asio::buffer(buffer_),
+        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
   });
 }
 
@@ -136,15 +135,13 @@ void Connection::handshake() {
   timer_.expires_after(limit);
   timer_.async_wait([self = shared_from_this(), generation, limit](error_code ec) {
     if (ec || generation != self->timer_generation_ || self->closed_) return;
-    self->server_.problem(Problem{self->info(), "", 0,
-                                  "tls handshake: none in " + std::to_string(limit.count()) +
-                                      " ms"});
+    self->server_.problem(Problem{
+        self->info(), "", 0, "tls handshake: none in " + std::to_string(limit.count()) + " ms"});
     self->close();
   });
-  tls_stream_->async_handshake(asio::ssl::stream_base::server,
-                               [self = shared_from_this()](error_code ec) {
-                                 self->on_handshake(ec);
-                               });
+  tls_stream_->async_handshake(
+      asio::ssl::stream_base::server,
+      [self = shared_from_this()](error_code ec) { self->on_handshake(ec); });
 }
 
 void Connection::on_handshake(error_code ec) {
@@ -176,10 +173,9 @@ void Connection::linger() {
 // itself (under TLS: records after ours), until the client's end of file.
 void Connection::drain() {
   reading_ = true;
-  socket_.async_read_some(asio::buffer(buffer_),
-                          [self = shared_from_this()](error_code ec, std::size_t n) {
-                            self->on_read(ec, n);
-                          });
+  socket_.async_read_some(
+      asio::buffer(buffer_),
+      [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void Connection::close() {

@@ -73,9 +73,8 @@ void apply(LayerSettings& s, std::string_view key, std::string_view value) {
 
 LayerSettings parse(std::string_view arg) {
   LayerSettings s;
-  opts::for_each_option(arg, [&](std::string_view key, std::string_view value) {
-    apply(s, key, value);
-  });
+  opts::for_each_option(
+      arg, [&](std::string_view key, std::string_view value) { apply(s, key, value); });
   return s;
 }
 

@@ -23,8 +23,8 @@ struct RawReply {
 
 /// The next whole reply, or nothing if none (or only part of one) came in
 /// time.
-inline std::optional<RawReply> read_reply(test_net::Client& c,
-                                          std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+inline std::optional<RawReply> read_reply(
+    test_net::Client& c, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
   RawReply r;
   for (;;) {
     auto line = c.read_line(timeout);

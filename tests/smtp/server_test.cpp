@@ -48,8 +48,8 @@ BOOST_AUTO_TEST_CASE(a_message_end_to_end_on_both_families) {
   for (const char* address : {"127.0.0.1", "::1"}) {
     if (std::string(address) == "::1" && server.port6() == 0) continue;
     int greeting = 0;
-    auto c = open_session(std::string(address) == "::1" ? server.port6() : server.port(),
-                          &greeting, address);
+    auto c = open_session(std::string(address) == "::1" ? server.port6() : server.port(), &greeting,
+                          address);
     BOOST_TEST(greeting == 220);
     BOOST_TEST(send_message(c, "a@example.com", {"b@example.com", "c@example.com"}, kContent) ==
                250);
@@ -238,10 +238,8 @@ BOOST_AUTO_TEST_CASE(bad_options_are_usage_errors) {
                     trap::UsageError);
   BOOST_CHECK_THROW(Server(with([](ServerOptions& o) { o.require_auth = true; })),
                     trap::UsageError);
-  BOOST_CHECK_THROW(Server(with([](ServerOptions& o) { o.require_tls = true; })),
-                    trap::UsageError);
-  BOOST_CHECK_THROW(Server(with([](ServerOptions& o) { o.max_line_bytes = 2; })),
-                    trap::UsageError);
+  BOOST_CHECK_THROW(Server(with([](ServerOptions& o) { o.require_tls = true; })), trap::UsageError);
+  BOOST_CHECK_THROW(Server(with([](ServerOptions& o) { o.max_line_bytes = 2; })), trap::UsageError);
   BOOST_CHECK_THROW(Server(with([](ServerOptions& o) { o.address = "192.0.2.1"; })),
                     trap::TrapError);
   Server server;
