@@ -48,7 +48,8 @@ void Session::auth_response(std::string_view line, Actions& actions) {
   if (!decoded)
     return refuse(actions, auth_input_, 501, "5.5.2 Can't decode base64", "bad base64 in AUTH");
   if (was == State::auth_plain) return auth_plain(*decoded, actions);
-  if (was == State::auth_login_password) return auth_final("LOGIN", login_user_, *decoded, actions);
+  if (was == State::auth_login_password)
+    return auth_final("LOGIN", std::exchange(login_user_, {}), *decoded, actions);
   login_user_ = *decoded;
   state_ = State::auth_login_password;
   send(actions, 334, "UGFzc3dvcmQ6");  // "Password:"
@@ -72,7 +73,6 @@ void Session::auth_plain(std::string_view decoded, Actions& actions) {
 
 void Session::auth_final(std::string_view mechanism, std::string_view user,
                          std::string_view password, Actions& actions) {
-  login_user_.clear();
   if (const auto scripted = host_.scripted(Command::auth, mechanism)) {
     if (respond(scripted, 235, "", actions)) auth_user_ = std::string(user);
     return;
