@@ -56,7 +56,7 @@ void Connection::act(Actions actions) {
   if (closed_) return;
   // Decided now: a read that completes while the last reply is written
   // only drains (after an idle timeout's 421, one is pending).
-  if (actions.close) closing_ = true;
+  if (actions.close) begin_closing();
   if (actions.out.empty()) return after_write(actions.start_tls, actions.close);
   out_ = std::move(actions.out);
   writing_ = true;
@@ -73,9 +73,15 @@ void Connection::act(Actions actions) {
   with_stream([&](auto& stream) { asio::async_write(stream, asio::buffer(out_), done); });
 }
 
+void Connection::begin_closing() {
+  if (closing_) return;
+  closing_ = true;
+  server_.recount();
+}
+
 void Connection::after_write(bool start_tls, bool close) {
   if (close) {
-    closing_ = true;
+    begin_closing();
     return linger();
   }
   if (start_tls) return handshake();
@@ -189,6 +195,7 @@ void Connection::close() {
 
 void Connection::close_with_goodbye() {
   if (closed_) return;
+  if (closing_) return close();  // its last reply is sent
   Actions a;
   session_.shutting_down(a);
   if (!tls_stream_ && !writing_ && !a.out.empty()) {

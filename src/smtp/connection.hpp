@@ -35,11 +35,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close_with_goodbye();
   /// Whether it waits for a command with no transaction begun.
   bool idle() const { return !closed_ && session_.idle(); }
+  /// Whether it is over for the client: closed, or closing after its last
+  /// reply (QUIT's 221, a 421, a drop).
+  bool ending() const { return closing_ || closed_; }
   /// Who it is.
   const SessionInfo& info() const { return session_.info(); }
 
  private:
   void act(Actions actions);
+  void begin_closing();
   void after_write(bool start_tls, bool close);
   void read();
   void on_read(error_code ec, std::size_t n);

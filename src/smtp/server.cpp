@@ -136,17 +136,23 @@ void Server::Impl::add_connection(tcp::socket socket) {
   connections.emplace(id, c);
   {
     std::lock_guard lock(m);
-    open = connections.size();
     ++sessions;
   }
+  recount();
   c->start();
 }
 
 void Server::Impl::closed(std::uint64_t id) {
   connections.erase(id);
+  recount();
+}
+
+void Server::Impl::recount() {
+  std::size_t n = 0;
+  for (const auto& [id, c] : connections) n += c->ending() ? 0 : 1;
   {
     std::lock_guard lock(m);
-    open = connections.size();
+    open = n;
   }
   cv.notify_all();
 }
@@ -190,7 +196,7 @@ std::vector<SessionInfo> Server::Impl::close_remaining() {
   std::vector<SessionInfo> left;
   auto now = connections;  // a close takes the connection out of the map
   for (auto& [id, c] : now) {
-    left.push_back(c->info());
+    if (!c->ending()) left.push_back(c->info());
     c->close_with_goodbye();
   }
   return left;
