@@ -70,6 +70,7 @@ struct PrivateTmpdir {
     std::string dir = (std::filesystem::temp_directory_path() / "smtp_start_faults.XXXXXX").string();
     BOOST_REQUIRE(::mkdtemp(dir.data()) != nullptr);
     BOOST_REQUIRE(::setenv("TMPDIR", dir.c_str(), 1) == 0);
+    BOOST_REQUIRE(::setenv("TEST_TMPDIR", dir.c_str(), 1) == 0);  // looked at first
     dir_ = dir;
   }
   ~PrivateTmpdir() {
