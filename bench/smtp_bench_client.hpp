@@ -141,8 +141,8 @@ class Client {
       ssize_t n = ::read(fd_, buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0)
-        throw std::runtime_error("\"" + std::string(what) + "\": connection closed, read \"" +
-                                 in_ + "\"");
+        throw std::runtime_error("\"" + std::string(what) + "\": connection closed, read \"" + in_ +
+                                 "\"");
       in_.append(buf, static_cast<std::size_t>(n));
     }
   }

@@ -67,8 +67,8 @@ std::optional<int> take_reply(std::string& in) {
 struct Client {
   Fd fd;
   long tag = 0;
-  long total = 0;  // messages to send
-  long step = 0;   // the reply awaited: 0 greeting, 1 EHLO, 2.. the messages', then QUIT's
+  long total = 0;     // messages to send
+  long step = 0;      // the reply awaited: 0 greeting, 1 EHLO, 2.. the messages', then QUIT's
   bool quit = false;  // QUIT was answered 221
   std::string out, in;
 
@@ -113,8 +113,8 @@ struct Client {
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       if (n == 0 && quit) break;
       if (n <= 0)
-        throw Failure(name() + "connection closed by the server after " +
-                      std::to_string(sent()) + " of " + std::to_string(total) + " messages");
+        throw Failure(name() + "connection closed by the server after " + std::to_string(sent()) +
+                      " of " + std::to_string(total) + " messages");
       in.append(buf, static_cast<std::size_t>(n));
     }
     while (auto code = take_reply(in)) {

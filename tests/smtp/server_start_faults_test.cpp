@@ -67,7 +67,8 @@ boost::test_tools::assertion_result not_sanitized(boost::unit_test::test_unit_id
 // programs do in /tmp meanwhile.
 struct PrivateTmpdir {
   PrivateTmpdir() {
-    std::string dir = (std::filesystem::temp_directory_path() / "smtp_start_faults.XXXXXX").string();
+    std::string dir =
+        (std::filesystem::temp_directory_path() / "smtp_start_faults.XXXXXX").string();
     BOOST_REQUIRE(::mkdtemp(dir.data()) != nullptr);
     BOOST_REQUIRE(::setenv("TMPDIR", dir.c_str(), 1) == 0);
     BOOST_REQUIRE(::setenv("TEST_TMPDIR", dir.c_str(), 1) == 0);  // looked at first
@@ -89,8 +90,8 @@ ServerOptions with_starttls() {
 // How one start under a descriptor limit went.
 struct Attempt {
   bool started = false;
-  bool trap_error = false;  // the error was a trap::TrapError
-  std::string what;         // the error's message, or the shutdown report
+  bool trap_error = false;        // the error was a trap::TrapError
+  std::string what;               // the error's message, or the shutdown report
   std::filesystem::path ca_file;  // with STARTTLS, the server's CA file
 };
 

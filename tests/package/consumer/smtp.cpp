@@ -45,10 +45,9 @@ int main() {
   std::string last;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
       reply(fd).starts_with("220 ")) {
-    for (std::string command :
-         {"EHLO consumer.example\r\n", "MAIL FROM:<from@example.com>\r\n",
-          "RCPT TO:<ops@example.com>\r\n", "DATA\r\n",
-          "Subject: nightly report\r\n\r\nall well\r\n.\r\n", "QUIT\r\n"}) {
+    for (std::string command : {"EHLO consumer.example\r\n", "MAIL FROM:<from@example.com>\r\n",
+                                "RCPT TO:<ops@example.com>\r\n", "DATA\r\n",
+                                "Subject: nightly report\r\n\r\nall well\r\n.\r\n", "QUIT\r\n"}) {
       if (::write(fd, command.data(), command.size()) != static_cast<ssize_t>(command.size()))
         break;
       last = reply(fd);
