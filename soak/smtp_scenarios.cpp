@@ -107,28 +107,33 @@ struct Client {
   /// checks each reply and queues the next command.
   void drain() {
     char buf[16384];
+    bool eof = false;
     for (;;) {
       ssize_t n = ::read(fd.get(), buf, sizeof buf);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-      if (n == 0 && quit) break;
-      if (n <= 0)
-        throw Failure(name() + "connection closed by the server after " + std::to_string(sent()) +
-                      " of " + std::to_string(total) + " messages");
+      if (n < 0) throw Failure(name() + errno_text("read", errno));
+      if (n == 0) {
+        eof = true;
+        break;
+      }
       in.append(buf, static_cast<std::size_t>(n));
     }
     while (auto code = take_reply(in)) {
-      if (quit) throw Failure(name() + "a reply after QUIT's");
+      if (quit) throw Failure(name() + "a reply after QUIT's: " + std::to_string(*code));
       const int want = step == 0 ? 220 : command(step).second;
       if (*code != want)
         throw Failure(name() + "step " + std::to_string(step) + " answered " +
                       std::to_string(*code) + ", expected " + std::to_string(want));
-      if (step == steps() - 1) {
+      if (step == steps() - 1)
         quit = true;
-        break;
-      }
-      out += command(++step).first;
+      else
+        out += command(++step).first;
     }
+    // The server closes the connection once QUIT is answered, and only then.
+    if (eof && !quit)
+      throw Failure(name() + "connection closed by the server after " + std::to_string(sent()) +
+                    " of " + std::to_string(total) + " messages");
   }
 
   std::string name() const { return "client " + std::to_string(tag) + ": "; }
