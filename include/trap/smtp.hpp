@@ -118,18 +118,18 @@ enum class After {
 /// refused at its end is not recorded.
 ///
 /// @code
-/// server.reply(trap::smtp::Reply::on(trap::smtp::Command::rcpt, "nobody@")
-///                  .with(550, "5.1.1 no such user"));
-/// server.reply(trap::smtp::Reply::on(trap::smtp::Command::mail).with(421, "4.3.2 bye").then_close());
-/// server.reply(trap::smtp::Reply::on(trap::smtp::Command::data).drop(64));
+/// using trap::smtp::Command, trap::smtp::Reply;
+/// server.reply(Reply::on(Command::rcpt, "nobody@").with(550, "5.1.1 no such user"));
+/// server.reply(Reply::on(Command::mail).with(421, "4.3.2 bye").then_close());
+/// server.reply(Reply::on(Command::data).drop(64));
 /// @endcode
 struct Reply {
-  Command command = Command::connect;  ///< what it answers
-  std::string argument;                ///< must be in the argument (any case); "": any
-  int code = 250;                      ///< the reply code (200 to 599)
-  std::string text;                    ///< the text after the code ("5.1.1 no such user")
-  After after = After::go_on;          ///< what happens next
-  std::size_t drop_after_bytes = 0;    ///< for a drop on Command::data
+  Command command = Command::connect;    ///< what it answers
+  std::string argument;                  ///< must be in the argument (any case); "": any
+  int code = 250;                        ///< the reply code (200 to 599)
+  std::string text;                      ///< the text after the code ("5.1.1 no such user")
+  After after = After::go_on;            ///< what happens next
+  std::size_t drop_after_bytes = 0;      ///< for a drop on Command::data
   std::optional<std::size_t> count = 1;  ///< how many times it answers (nullopt: always)
 
   /// A reply to `command` when its argument contains `argument`.
@@ -187,9 +187,9 @@ std::ostream& operator<<(std::ostream& out, const Problem& problem);
 /// wrong, every scripted reply was used and the clients had closed every
 /// session.
 struct ShutdownReport {
-  std::vector<Problem> problems;      ///< what the clients did wrong
-  std::vector<std::string> unused;    ///< scripted replies not used up, described
-  std::vector<SessionInfo> open;      ///< sessions still open at the end
+  std::vector<Problem> problems;    ///< what the clients did wrong
+  std::vector<std::string> unused;  ///< scripted replies not used up, described
+  std::vector<SessionInfo> open;    ///< sessions still open at the end
   /// Whether nothing was left over.
   bool clean() const { return problems.empty() && unused.empty() && open.empty(); }
   /// One line per thing left over, or "clean".

@@ -107,12 +107,7 @@ void for_streams(int fd, OnStream on_stream, OnFile on_file) {
 
 }  // namespace
 
-std::string temp_dir() {
-  // Bazel gives each test a private TEST_TMPDIR, and may leave TMPDIR alone.
-  for (const char* name : {"TEST_TMPDIR", "TMPDIR"})
-    if (const char* d = std::getenv(name); d && *d) return d;
-  return "/tmp";
-}
+std::string temp_dir() { return posix::temp_dir(); }
 
 // Whether flushing @p os could pass anything on. libstdc++'s standard
 // streams, synchronised with stdio, hold nothing themselves: their flush

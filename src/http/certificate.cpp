@@ -121,11 +121,6 @@ X509Ptr make_server_certificate(EVP_PKEY* key, X509* ca, EVP_PKEY* ca_key) {
   return cert;
 }
 
-std::string default_temp_dir() {
-  const char* dir = std::getenv("TMPDIR");
-  return dir && *dir ? dir : "/tmp";
-}
-
 }  // namespace
 
 void throw_openssl_error(std::string_view what, std::string_view call) {
@@ -159,7 +154,7 @@ CaFile::CaFile(std::string_view pem, const std::string& dir) {
   path_ = std::move(file.path);
 }
 
-CaFile::CaFile(std::string_view pem) : CaFile(pem, default_temp_dir()) {}
+CaFile::CaFile(std::string_view pem) : CaFile(pem, posix::temp_dir()) {}
 
 CaFile::~CaFile() { remove(); }
 

@@ -40,7 +40,7 @@ class CaFile {
   /// @throws std::system_error when the file cannot be made or written (no
   /// file is left behind then).
   CaFile(std::string_view pem, const std::string& dir);
-  /// The same in $TMPDIR, or /tmp when it is unset or empty.
+  /// The same in the temp directory: $TEST_TMPDIR, $TMPDIR, or /tmp.
   explicit CaFile(std::string_view pem);
   /// Removes the file (errors ignored: it may be gone already).
   ~CaFile();

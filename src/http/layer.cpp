@@ -11,6 +11,8 @@
 #include <trap/builder.hpp>
 #include <trap/http.hpp>
 
+#include "net/layer_options.hpp"
+
 namespace trap::http {
 namespace {
 
@@ -21,19 +23,11 @@ struct LayerSettings {
 };
 
 std::size_t parse_size(std::string_view key, std::string_view value) {
-  if (value.empty()) throw UsageError("http_server: " + std::string(key) + " has no value");
-  std::size_t n = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9')
-      throw UsageError("http_server: " + std::string(key) + " must be a number, not \"" +
-                       std::string(value) + "\"");
-    n = n * 10 + static_cast<std::size_t>(c - '0');
-  }
-  return n;
+  return net::detail::parse_size("http_server", key, value);
 }
 
 std::chrono::milliseconds parse_ms(std::string_view key, std::string_view value) {
-  return std::chrono::milliseconds(static_cast<long long>(parse_size(key, value)));
+  return net::detail::parse_ms("http_server", key, value);
 }
 
 void apply(LayerSettings& s, std::string_view key, std::string_view value) {
@@ -63,28 +57,9 @@ void apply(LayerSettings& s, std::string_view key, std::string_view value) {
 
 LayerSettings parse(std::string_view arg) {
   LayerSettings s;
-  while (!arg.empty()) {
-    auto comma = arg.find_first_of(",;");
-    std::string_view item = arg.substr(0, comma);
-    arg = comma == std::string_view::npos ? std::string_view() : arg.substr(comma + 1);
-    if (item.empty()) continue;
-    auto eq = item.find('=');
-    apply(s, item.substr(0, eq), eq == std::string_view::npos ? "" : item.substr(eq + 1));
-  }
+  net::detail::for_each_option(
+      arg, [&](std::string_view key, std::string_view value) { apply(s, key, value); });
   return s;
-}
-
-// Sets an environment variable for the trap's duration.
-void export_for_trap(Trap& self, const char* name, const std::string& value) {
-  const char* old = std::getenv(name);
-  std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
-  ::setenv(name, value.c_str(), 1);
-  self.teardown([name, saved] {
-    if (saved)
-      ::setenv(name, saved->c_str(), 1);
-    else
-      ::unsetenv(name);
-  });
 }
 
 template <class T>
@@ -112,8 +87,9 @@ void http_server_layer(Trap& self, std::string_view arg) {
     t.set("teardown", why);
     if (!report.clean() && !settings.lenient) throw TrapError("http_server: " + why);
   });
-  export_for_trap(self, "TRAP_HTTP_URL", server->url());
-  if (settings.options.tls) export_for_trap(self, "TRAP_HTTP_CA", server->ca_file().string());
+  net::detail::export_for_trap(self, "TRAP_HTTP_URL", server->url());
+  if (settings.options.tls)
+    net::detail::export_for_trap(self, "TRAP_HTTP_CA", server->ca_file().string());
   self.next();
 }
 

@@ -10,6 +10,8 @@
 #include <trap/builder.hpp>
 #include <trap/net.hpp>
 
+#include "net/layer_options.hpp"
+
 namespace trap::net {
 namespace {
 
@@ -21,15 +23,7 @@ struct LayerSettings {
 };
 
 std::size_t parse_size(std::string_view key, std::string_view value) {
-  std::size_t n = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9')
-      throw UsageError("tcp_server: " + std::string(key) + " must be a number, not \"" +
-                       std::string(value) + "\"");
-    n = n * 10 + static_cast<std::size_t>(c - '0');
-  }
-  if (value.empty()) throw UsageError("tcp_server: " + std::string(key) + " has no value");
-  return n;
+  return detail::parse_size("tcp_server", key, value);
 }
 
 // @p value with its escapes read: \r, \n, \t, \0, \\ and \xHH (a
@@ -101,14 +95,8 @@ void apply(LayerSettings& s, std::string_view key, std::string_view value) {
 
 LayerSettings parse(std::string_view arg) {
   LayerSettings s;
-  while (!arg.empty()) {
-    auto comma = arg.find_first_of(",;");
-    std::string_view item = arg.substr(0, comma);
-    arg = comma == std::string_view::npos ? std::string_view() : arg.substr(comma + 1);
-    if (item.empty()) continue;
-    auto eq = item.find('=');
-    apply(s, item.substr(0, eq), eq == std::string_view::npos ? "" : item.substr(eq + 1));
-  }
+  detail::for_each_option(
+      arg, [&](std::string_view key, std::string_view value) { apply(s, key, value); });
   if (s.line) {
     if (!(s.options.filter == "line"))
       throw UsageError(
@@ -121,17 +109,9 @@ LayerSettings parse(std::string_view arg) {
   return s;
 }
 
-// Sets an environment variable for the trap's duration.
+// Sets an environment variable to a port for the trap's duration.
 void export_for_trap(Trap& self, const char* name, std::uint16_t port) {
-  const char* old = std::getenv(name);
-  std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
-  ::setenv(name, std::to_string(port).c_str(), 1);
-  self.teardown([name, saved] {
-    if (saved)
-      ::setenv(name, saved->c_str(), 1);
-    else
-      ::unsetenv(name);
-  });
+  detail::export_for_trap(self, name, std::to_string(port));
 }
 
 void tcp_server_layer(Trap& self, std::string_view arg) {

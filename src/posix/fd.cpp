@@ -181,6 +181,13 @@ Fd temp_file(const std::string& dir) {
   return off_standard_fds(std::move(file));
 }
 
+std::string temp_dir() {
+  // Bazel gives each test a private TEST_TMPDIR, and may leave TMPDIR alone.
+  for (const char* name : {"TEST_TMPDIR", "TMPDIR"})
+    if (const char* d = std::getenv(name); d && *d) return d;
+  return "/tmp";
+}
+
 NamedFile named_temp_file(const std::string& dir, const std::string& prefix,
                           const std::string& suffix) {
   std::string path;

@@ -122,6 +122,8 @@ std::pair<Fd, Fd> pipe();
 /// An anonymous in-memory file (memfd) that may be sealed, or an invalid Fd
 /// where unsupported.
 Fd memfd(const char* name);
+/// The directory for temp files: $TEST_TMPDIR (Bazel's), $TMPDIR, or /tmp.
+std::string temp_dir();
 /// An unlinked temp file in @p dir (O_TMPFILE, else mkstemp + unlink).
 /// @throws std::system_error `cannot create temp file in "DIR" (open)` (or
 /// (mkstemp))

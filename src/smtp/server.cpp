@@ -1,2 +1,300 @@
 // SPDX-License-Identifier: BSL-1.0
-// (being written)
+// trap::smtp::Server's life (server_impl.hpp): listeners opened by the
+// constructing thread, sessions accepted on the I/O thread, and the end:
+// stop accepting, give the clients until the deadline to QUIT, then say
+// 421 to the sessions left and close them, join the thread, report.
+#include <system_error>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <trap/errors.hpp>
+
+#include "http/tls.hpp"
+#include "smtp/connection.hpp"
+#include "smtp/server_impl.hpp"
+
+namespace trap::smtp {
+namespace {
+
+// The server whose I/O thread this is (null on other threads).
+thread_local const Server::Impl* serving = nullptr;
+
+constexpr std::chrono::milliseconds kAcceptRetry{50};
+
+UsageError no_starttls(const char* call) {
+  return UsageError(std::string("trap::smtp::Server: ") + call + ": STARTTLS is not offered");
+}
+
+}  // namespace
+
+Server::Impl::Impl(ServerOptions o) : opt(std::move(o)) {}
+
+Server::Impl::~Impl() {
+  // The constructor failed after the thread started, or the server was
+  // shut down from its own thread: the thread still has to be joined.
+  if (!thread.joinable()) return;
+  if (thread.get_id() == std::this_thread::get_id()) {
+    thread.detach();
+    return;
+  }
+  {
+    std::lock_guard lock(m);
+    finished = true;
+    work.reset();
+  }
+  ctx.stop();
+  thread.join();
+}
+
+bool Server::Impl::on_server_thread() const { return serving == this; }
+
+// ------------------------------------------------------------ listeners
+
+void Server::Impl::start() {
+  if (opt.max_line_bytes < 8)
+    throw UsageError("trap::smtp::Server: max_line_bytes must be at least 8, not " +
+                     std::to_string(opt.max_line_bytes));
+  if (opt.idle_timeout.count() <= 0)
+    throw UsageError("trap::smtp::Server: idle_timeout must be positive");
+  if (opt.require_auth && opt.credentials.empty())
+    throw UsageError("trap::smtp::Server: require_auth without credentials: nobody could send");
+  if (opt.require_tls && !opt.starttls)
+    throw UsageError("trap::smtp::Server: require_tls without starttls: nobody could send");
+  if (opt.starttls) {
+    try {
+      tls = std::make_unique<http::ServerTls>();
+    } catch (const std::system_error& e) {
+      throw TrapError(std::string("trap::smtp::Server: cannot write the CA file: ") + e.what());
+    }
+  }
+  plan_listeners();
+  work.emplace(asio::make_work_guard(ctx));
+  for (auto& l : listeners) accept(*l);
+  thread = std::thread([this] {
+    serving = this;
+    ctx.run();
+  });
+}
+
+void Server::Impl::plan_listeners() {
+  if (opt.address.empty()) {
+    listen_on(asio::ip::address_v4::loopback(), false);
+    listen_on(asio::ip::address_v6::loopback(), true);
+    return;
+  }
+  error_code ec;
+  auto a = asio::ip::make_address(opt.address, ec);
+  if (ec) throw UsageError("trap::smtp::Server: not an address: \"" + opt.address + "\"");
+  listen_on(a, false);
+}
+
+void Server::Impl::listen_on(asio::ip::address a, bool optional) {
+  auto l = std::make_unique<Listener>(ctx);
+  const tcp::endpoint where(a, 0);
+  const char* call = "socket";
+  error_code ec;
+  l->acceptor.open(where.protocol(), ec);
+  if (!ec && a.is_v6()) l->acceptor.set_option(asio::ip::v6_only(true), ec);
+  if (!ec) call = "bind", l->acceptor.bind(where, ec);
+  if (!ec) call = "listen", l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) {
+    (a.is_v6() ? port6 : port4) = l->acceptor.local_endpoint().port();
+    listeners.push_back(std::move(l));
+    return;
+  }
+  // ::1 where IPv6 is off: no such family, or no such address.
+  if (optional && (ec == asio::error::address_family_not_supported ||
+                   ec == boost::system::errc::address_not_available))
+    return;
+  throw TrapError("trap::smtp::Server: cannot listen on " + a.to_string() + ": " + call + ": " +
+                  ec.message());
+}
+
+void Server::Impl::accept(Listener& l) {
+  l.acceptor.async_accept([this, &l](error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || stopping_ || !l.acceptor.is_open()) return;
+    if (!ec) {
+      add_connection(std::move(socket));
+      return accept(l);
+    }
+    // Out of descriptors or the like: try again a little later.
+    l.retry.expires_after(kAcceptRetry);
+    l.retry.async_wait([this, &l](error_code e) {
+      if (!e && !stopping_ && l.acceptor.is_open()) accept(l);
+    });
+  });
+}
+
+void Server::Impl::add_connection(tcp::socket socket) {
+  const std::uint64_t id = ++last_id;
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto c = std::make_shared<detail::Connection>(*this, std::move(socket), id,
+                                                tls ? &tls->context() : nullptr);
+  connections.emplace(id, c);
+  {
+    std::lock_guard lock(m);
+    ++sessions;
+  }
+  recount();
+  c->start();
+}
+
+void Server::Impl::closed(std::uint64_t id) {
+  connections.erase(id);
+  recount();
+}
+
+void Server::Impl::recount() {
+  std::size_t n = 0;
+  for (const auto& [id, c] : connections) n += c->ending() ? 0 : 1;
+  {
+    std::lock_guard lock(m);
+    open = n;
+  }
+  cv.notify_all();
+}
+
+// ------------------------------------------------------------ the end
+
+ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
+  {
+    std::unique_lock lock(m);
+    if (report) {
+      ShutdownReport first = *report;
+      lock.unlock();
+      release();
+      return first;
+    }
+  }
+  const bool at_once = deadline.count() <= 0 || on_server_thread();
+  std::optional<std::vector<SessionInfo>> still_open;
+  run_on_thread([&] {
+    stopping_ = true;
+    for (auto& l : listeners) {
+      error_code ignored;
+      l->acceptor.close(ignored);
+      l->retry.cancel();
+    }
+    if (at_once) still_open = close_remaining();
+  });
+  if (!still_open) {
+    {
+      std::unique_lock lock(m);
+      cv.wait_for(lock, deadline, [&] { return open == 0 || finished; });
+    }
+    run_on_thread([&] { still_open = close_remaining(); });
+  }
+  ShutdownReport first = settle(still_open.value_or(std::vector<SessionInfo>{}));
+  release();
+  return first;
+}
+
+std::vector<SessionInfo> Server::Impl::close_remaining() {
+  std::vector<SessionInfo> left;
+  auto now = connections;  // a close takes the connection out of the map
+  for (auto& [id, c] : now) {
+    if (!c->ending()) left.push_back(c->info());
+    c->close_with_goodbye();
+  }
+  return left;
+}
+
+std::size_t Server::Impl::close_connections() {
+  std::size_t n = 0;
+  run_on_thread([&] {
+    auto now = connections;
+    n = now.size();
+    for (auto& [id, c] : now) c->close();
+  });
+  return n;
+}
+
+ShutdownReport Server::Impl::settle(std::vector<SessionInfo> still_open) {
+  ShutdownReport first;
+  {
+    std::lock_guard lock(m);
+    if (!report) {
+      ShutdownReport r;
+      r.problems = problems;
+      for (const Script& s : scripts)
+        if (s.reply.count && s.used < *s.reply.count) r.unused.push_back(s.reply.describe());
+      r.open = std::move(still_open);
+      report = std::move(r);
+    }
+    finished = true;
+    first = *report;
+    work.reset();
+  }
+  cv.notify_all();
+  return first;
+}
+
+void Server::Impl::release() {
+  if (on_server_thread()) return;  // the destructor joins
+  std::lock_guard lock(release_m);
+  if (thread.joinable()) thread.join();
+  connections.clear();
+  listeners.clear();
+}
+
+// ---------------------------------------------------- the public calls
+
+Server::Server(ServerOptions options) {
+  try {
+    impl_ = std::make_unique<Impl>(std::move(options));
+    impl_->start();
+  } catch (const boost::system::system_error& e) {
+    throw TrapError(std::string("trap::smtp::Server: cannot start: ") + e.what());
+  } catch (const std::system_error& e) {
+    throw TrapError(std::string("trap::smtp::Server: cannot start: ") + e.what());
+  }
+}
+
+Server::~Server() {
+  if (impl_) impl_->shutdown(std::chrono::milliseconds(0));
+}
+
+Server::Server(Server&&) noexcept = default;
+
+Server& Server::operator=(Server&& other) noexcept {
+  if (this == &other) return *this;
+  if (impl_) impl_->shutdown(std::chrono::milliseconds(0));
+  impl_ = std::move(other.impl_);
+  return *this;
+}
+
+std::string Server::host() const {
+  if (!impl_->opt.address.empty()) return impl_->opt.address;
+  return impl_->port4 != 0 ? "127.0.0.1" : "::1";
+}
+
+std::uint16_t Server::port() const { return impl_->port4; }
+std::uint16_t Server::port6() const { return impl_->port6; }
+
+std::string Server::url() const {
+  const std::string h = host();
+  const std::uint16_t p = impl_->port4 != 0 ? impl_->port4 : impl_->port6;
+  return "smtp://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" +
+         std::to_string(p);
+}
+
+std::string Server::ca_pem() const {
+  if (!impl_->tls) throw no_starttls("ca_pem()");
+  return impl_->tls->ca_pem();
+}
+
+std::filesystem::path Server::ca_file() const {
+  if (!impl_->tls) throw no_starttls("ca_file()");
+  return impl_->tls->ca_file();
+}
+
+std::size_t Server::close_client_connections() { return impl_->close_connections(); }
+
+ShutdownReport Server::shutdown(std::chrono::milliseconds deadline) {
+  return impl_->shutdown(deadline);
+}
+
+}  // namespace trap::smtp

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <trap/smtp.hpp>
 
@@ -81,10 +82,79 @@ class Session {
   const SessionInfo& info() const { return setup_.info; }
 
  private:
+  // What the next line is: a command, a line of DATA's content, or an
+  // answer to an AUTH challenge.
+  enum class State { command, data, auth_plain, auth_login_user, auth_login_password };
+  // MAIL's envelope, from MAIL to the end of its DATA (or RSET).
+  struct Transaction {
+    bool begun = false;
+    std::string mail_from;
+    std::vector<std::string> mail_params;
+    std::string body_type;
+    std::vector<std::string> rcpt_to;
+  };
+  // DATA's content as it comes.
+  struct Content {
+    std::string data;      // dot-unstuffed, at most max_message_bytes and a line
+    std::size_t size = 0;  // its whole size, kept or not
+    std::size_t raw = 0;   // the bytes read since the 354
+    bool line_too_long = false;
+    std::optional<std::size_t> drop_after;  // a scripted drop in the middle
+  };
+
+  // session.cpp: lines, commands, replies.
+  bool stopped(const Actions& actions) const;
+  void take(std::string_view piece, Actions& actions);
+  void line(Actions& actions);
+  void command(std::string_view line, Actions& actions);
+  bool simple_command(std::string_view verb, std::string_view line, std::string_view argument,
+                      Actions& actions);
+  void helo(std::string_view line, std::string_view name, bool esmtp, Actions& actions);
+  std::string ehlo_reply(std::string_view name) const;
+  void quit(std::string_view line, std::string_view argument, Actions& actions);
+  void starttls(std::string_view line, std::string_view argument, Actions& actions);
+  void send(Actions& actions, int code, std::string_view text) const;
+  void refuse(Actions& actions, std::string_view line, int code, std::string_view text,
+              std::string why);
+  void problem(std::string_view input, int code, std::string why);
+  bool respond(Command command, std::string_view argument, int code, std::string_view own,
+               Actions& actions);
+  bool respond(const std::optional<Reply>& scripted, int code, std::string_view own,
+               Actions& actions);
+  void close(Actions& actions);
+  const ServerOptions& options() const { return *setup_.options; }
+  // session_mail.cpp: the envelope and DATA.
+  void mail(std::string_view line, std::string_view argument, Actions& actions);
+  bool mail_params(std::string_view line, std::string_view params, Transaction& t,
+                   Actions& actions);
+  void rcpt(std::string_view line, std::string_view argument, Actions& actions);
+  void data(std::string_view line, std::string_view argument, Actions& actions);
+  void content(std::string_view raw_line);
+  void end_of_data(Actions& actions);
+  Message message(Transaction transaction, std::string data) const;
+  // session_auth.cpp: AUTH PLAIN and LOGIN.
+  void auth(std::string_view line, std::string_view argument, Actions& actions);
+  void auth_response(std::string_view line, Actions& actions);
+  void auth_plain(std::string_view decoded, Actions& actions);
+  void auth_final(std::string_view mechanism, std::string_view user, std::string_view password,
+                  Actions& actions);
+
   SessionSetup setup_;
   SessionHost& host_;
   bool quit_ = false;
-  // The rest of the state is the implementation's.
+  State state_ = State::command;
+  bool closing_ = false;  // the session said it closes (QUIT, a 421, a scripted close)
+  bool ended_ = false;
+  std::string line_;           // the line being read, its first bytes only
+  std::size_t line_size_ = 0;  // its whole size so far
+  std::string helo_;
+  bool esmtp_ = false;
+  bool tls_ = false;
+  std::string auth_user_;
+  std::string auth_input_;  // "AUTH PLAIN ***": the AUTH line, as a problem quotes it
+  std::string login_user_;  // AUTH LOGIN's user, between its two challenges
+  Transaction transaction_;
+  Content content_;
 };
 
 }  // namespace trap::smtp::detail

@@ -246,15 +246,21 @@ BOOST_AUTO_TEST_CASE(holds_the_pem_privately_until_destroyed) {
   BOOST_TEST(test_support::count_entries(dir.path.string()) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(goes_to_tmpdir_or_else_tmp) {
-  TempDir dir;
+BOOST_AUTO_TEST_CASE(goes_to_test_tmpdir_or_tmpdir_or_else_tmp) {
+  TempDir dir, bazel;
+  const ScopedEnv no_test_tmpdir("TEST_TMPDIR", nullptr);
   {
     const ScopedEnv tmpdir("TMPDIR", dir.path.c_str());
     const CaFile file("pem");
     BOOST_TEST(file.path().parent_path() == dir.path);
+    // Bazel's private directory comes first, as for capture files.
+    const ScopedEnv test_tmpdir("TEST_TMPDIR", bazel.path.c_str());
+    const CaFile in_bazel("pem");
+    BOOST_TEST(in_bazel.path().parent_path() == bazel.path);
   }
   for (const char* unset : {static_cast<const char*>(nullptr), ""}) {
     const ScopedEnv tmpdir("TMPDIR", unset);
+    const ScopedEnv test_tmpdir("TEST_TMPDIR", unset);
     const CaFile file("pem");
     BOOST_TEST(file.path().parent_path() == fs::path("/tmp"));
   }

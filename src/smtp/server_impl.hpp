@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: BSL-1.0
+// What trap::smtp::Server is made of, shared by server.cpp (the lifetime
+// and the public calls) and connection.cpp (one session on its socket).
+// Sockets, acceptors and connections live on the server's I/O thread; the
+// log, the scripted replies, the problems and the counts live under `m`,
+// which the waiting calls sleep on. Private to src/smtp: it brings
+// Boost.Asio in.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <trap/smtp.hpp>
+
+#include "smtp/session.hpp"
+
+namespace trap::http {
+class ServerTls;
+}
+
+namespace trap::smtp {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace detail {
+class Connection;
+}
+
+class Server::Impl final : public detail::SessionHost {
+ public:
+  explicit Impl(ServerOptions o);
+  ~Impl() override;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  // ------------------------------------------------ detail::SessionHost
+  std::optional<Reply> scripted(Command command, std::string_view argument) override;
+  void accepted(Message message) override;
+  void problem(Problem problem) override;
+
+  // ---------------------------------------------------------- lifetime
+  // Opens the listeners (throws TrapError or UsageError) and starts the
+  // I/O thread.
+  void start();
+  ShutdownReport shutdown(std::chrono::milliseconds deadline);
+  // Closes every connection (on the I/O thread); returns how many.
+  std::size_t close_connections();
+  bool on_server_thread() const;
+  // A connection has closed its socket (on the I/O thread).
+  void closed(std::uint64_t id);
+  // Counts the sessions still open for their clients (on the I/O thread):
+  // one that closes after its last reply is not.
+  void recount();
+  bool stopping() const { return stopping_; }
+
+  // Runs @p f on the I/O thread (at once if this is it) and waits for it,
+  // rethrowing what it threw; false, without running it, once the server
+  // has finished.
+  template <class F>
+  bool run_on_thread(F&& f) {
+    if (on_server_thread()) {
+      if (finished) return false;
+      f();
+      return true;
+    }
+    std::unique_lock lock(m);
+    if (finished) return false;
+    std::packaged_task<void()> task(std::forward<F>(f));
+    auto done = task.get_future();
+    asio::post(ctx, [&task] { task(); });
+    lock.unlock();
+    done.get();
+    return true;
+  }
+
+  // ------------------------------------------------------------- state
+  struct Listener {
+    explicit Listener(asio::io_context& c) : acceptor(c), retry(c) {}
+    tcp::acceptor acceptor;
+    asio::steady_timer retry;  // after an accept that failed (EMFILE)
+  };
+  // A scripted reply and how many more times it answers.
+  struct Script {
+    Reply reply;
+    std::size_t used = 0;
+  };
+
+  const ServerOptions opt;
+  std::unique_ptr<http::ServerTls> tls;  // under opt.starttls
+  asio::io_context ctx{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::thread thread;
+  std::mutex release_m;  // one thread joins
+  std::vector<std::unique_ptr<Listener>> listeners;
+  std::uint16_t port4 = 0, port6 = 0;
+  // The I/O thread's: the connections by id, the last id given.
+  std::map<std::uint64_t, std::shared_ptr<detail::Connection>> connections;
+  std::uint64_t last_id = 0;
+  std::atomic<bool> stopping_{false};
+
+  // Under m.
+  mutable std::mutex m;
+  std::condition_variable cv;
+  std::deque<Message> log;      // the last max_log messages
+  std::uint64_t received = 0;   // messages logged, dropped ones included
+  std::uint64_t next_take = 1;  // the sequence take_message() gives next
+  std::vector<Script> scripts;
+  std::vector<Problem> problems;
+  std::size_t open = 0;      // sessions open for their clients (recount())
+  std::size_t sessions = 0;  // sessions opened
+  std::optional<ShutdownReport> report;
+  bool finished = false;
+
+ private:
+  void plan_listeners();
+  void listen_on(asio::ip::address a, bool optional);
+  void accept(Listener& l);
+  void add_connection(tcp::socket socket);
+  std::vector<SessionInfo> close_remaining();
+  ShutdownReport settle(std::vector<SessionInfo> still_open);
+  void release();
+};
+
+}  // namespace trap::smtp

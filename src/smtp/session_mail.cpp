@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: BSL-1.0
+// A session's mail transaction: MAIL and its parameters, RCPT, DATA, the
+// content's dot-unstuffing and limits, and the message made at its end.
+#include <limits>
+#include <utility>
+
+#include "smtp/session.hpp"
+#include "smtp/text.hpp"
+
+namespace trap::smtp::detail {
+namespace {
+
+// "FROM:<address> params", split.
+struct Path {
+  std::string address;
+  std::string_view rest;  // the parameters, trimmed
+};
+
+bool is_address_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u > 0x20 && u != 0x7f && c != '<' && c != '>';
+}
+
+// `keyword` ("FROM:", any case), maybe spaces, then <address> (<> only
+// when `null_ok`), then nothing or a space and the parameters.
+std::optional<Path> parse_path(std::string_view argument, std::string_view keyword, bool null_ok) {
+  if (!same_word(argument.substr(0, keyword.size()), keyword)) return std::nullopt;
+  std::string_view rest = trim(argument.substr(keyword.size()));
+  if (!rest.starts_with('<')) return std::nullopt;
+  const auto close = rest.find('>');
+  if (close == std::string_view::npos) return std::nullopt;
+  const std::string_view address = rest.substr(1, close - 1);
+  for (char c : address)
+    if (!is_address_byte(c)) return std::nullopt;
+  if (address.empty() && !null_ok) return std::nullopt;
+  rest.remove_prefix(close + 1);
+  if (!rest.empty() && rest.front() != ' ') return std::nullopt;
+  return Path{std::string(address), trim(rest)};
+}
+
+// A decimal number, saturated at the largest size_t; nullopt if it is not one.
+std::optional<std::size_t> number(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::size_t n = 0;
+  constexpr std::size_t kMax = std::numeric_limits<std::size_t>::max();
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<std::size_t>(c - '0');
+    n = n > (kMax - digit) / 10 ? kMax : n * 10 + digit;
+  }
+  return n;
+}
+
+constexpr std::string_view kBadParams =
+    "5.5.4 MAIL FROM parameters not recognized or not implemented";
+
+}  // namespace
+
+void Session::mail(std::string_view line, std::string_view argument, Actions& actions) {
+  if (helo_.empty())
+    return refuse(actions, line, 503, "5.5.1 Error: send HELO first", "MAIL before HELO");
+  if (transaction_.begun)
+    return refuse(actions, line, 503, "5.5.1 Error: nested MAIL command", "nested MAIL");
+  const auto path = parse_path(argument, "FROM:", true);
+  if (!path)
+    return refuse(actions, line, 501, "5.5.4 Syntax: MAIL FROM:<address>", "bad MAIL syntax");
+  Transaction t;
+  t.begun = true;
+  t.mail_from = path->address;
+  if (!path->rest.empty() && !mail_params(line, path->rest, t, actions)) return;
+  if (options().require_tls && !tls_)
+    return refuse(actions, line, 530, "5.7.0 Must issue a STARTTLS command first",
+                  "MAIL before STARTTLS");
+  if (options().require_auth && auth_user_.empty())
+    return refuse(actions, line, 530, "5.7.0 Authentication required", "MAIL before AUTH");
+  if (respond(Command::mail, argument, 250, "2.1.0 OK", actions)) transaction_ = std::move(t);
+}
+
+// MAIL's parameters into `t`; false (and refused) if one is not accepted.
+bool Session::mail_params(std::string_view line, std::string_view params, Transaction& t,
+                          Actions& actions) {
+  if (!esmtp_) return refuse(actions, line, 555, kBadParams, "MAIL parameters after HELO"), false;
+  while (!params.empty()) {
+    const auto space = params.find(' ');
+    const std::string_view param = params.substr(0, space);
+    params = space == std::string_view::npos ? std::string_view{} : trim(params.substr(space));
+    const auto eq = param.find('=');
+    const std::string key = upper(param.substr(0, eq));
+    const std::string_view value =
+        eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1);
+    const std::string type = upper(value);
+    if (key == "SIZE" && number(value) && *number(value) > options().max_message_bytes) {
+      refuse(actions, line, 552, "5.3.4 Message size exceeds fixed maximum message size",
+             "SIZE over the limit");
+      return false;
+    }
+    if (key == "BODY" && (type == "7BIT" || type == "8BITMIME")) {
+      t.body_type = type;
+    } else if (!(key == "SIZE" && number(value)) && !(key == "SMTPUTF8" && value.empty()) &&
+               !(key == "AUTH" && !value.empty() && !options().credentials.empty())) {
+      refuse(actions, line, 555, kBadParams, "unknown MAIL parameter");
+      return false;
+    }
+    t.mail_params.emplace_back(param);
+  }
+  return true;
+}
+
+void Session::rcpt(std::string_view line, std::string_view argument, Actions& actions) {
+  if (!transaction_.begun)
+    return refuse(actions, line, 503, "5.5.1 Error: need MAIL command", "RCPT before MAIL");
+  const auto path = parse_path(argument, "TO:", false);
+  if (!path)
+    return refuse(actions, line, 501, "5.5.4 Syntax: RCPT TO:<address>", "bad RCPT syntax");
+  if (!path->rest.empty())
+    return refuse(actions, line, 555, "5.5.4 RCPT TO parameters not recognized or not implemented",
+                  "unknown RCPT parameter");
+  if (transaction_.rcpt_to.size() >= options().max_recipients)
+    return refuse(actions, line, 452, "4.5.3 Too many recipients", "too many recipients");
+  if (respond(Command::rcpt, argument, 250, "2.1.5 OK", actions))
+    transaction_.rcpt_to.push_back(path->address);
+}
+
+void Session::data(std::string_view line, std::string_view argument, Actions& actions) {
+  if (transaction_.rcpt_to.empty())
+    return refuse(actions, line, 503, "5.5.1 Error: need RCPT command", "DATA before RCPT");
+  if (!argument.empty())
+    return refuse(actions, line, 501, "5.5.4 Syntax: DATA", "DATA with an argument");
+  constexpr std::string_view kGoAhead = "End data with <CR><LF>.<CR><LF>";
+  const auto scripted = host_.scripted(Command::data, argument);
+  content_ = {};
+  if (scripted && scripted->after == After::drop) {
+    send(actions, 354, kGoAhead);  // and close in the middle of what follows
+    content_.drop_after = scripted->drop_after_bytes;
+  } else if (!respond(scripted, 354, kGoAhead, actions)) {
+    return;
+  }
+  state_ = State::data;
+}
+
+// One line of content, with its line end; over a limit it is counted, not
+// kept: the data is read to its end and refused there.
+void Session::content(std::string_view raw_line) {
+  if (raw_line.starts_with('.')) raw_line.remove_prefix(1);
+  const std::size_t size = line_size_ - (line_.starts_with('.') ? 1 : 0);
+  content_.size += size;
+  if (line_size_ > options().max_line_bytes) content_.line_too_long = true;
+  if (content_.line_too_long || content_.size > options().max_message_bytes) {
+    content_.data.clear();
+    content_.data.shrink_to_fit();
+    return;
+  }
+  content_.data += raw_line;
+}
+
+void Session::end_of_data(Actions& actions) {
+  state_ = State::command;
+  Content content = std::exchange(content_, {});
+  Transaction transaction = std::exchange(transaction_, {});
+  if (content.size > options().max_message_bytes)
+    return refuse(actions, ".", 552, "5.3.4 Error: Too much mail data", "message too big");
+  if (content.line_too_long)
+    return refuse(actions, ".", 500, "5.5.2 Error: line too long", "line too long in DATA");
+  const auto scripted = host_.scripted(Command::message, "");
+  if (!scripted || (scripted->after != After::drop && scripted->code < 400))
+    host_.accepted(message(std::move(transaction), std::move(content.data)));
+  respond(scripted, 250, "2.0.0 OK: queued", actions);
+}
+
+Message Session::message(Transaction transaction, std::string data) const {
+  Message m;
+  m.mail_from = std::move(transaction.mail_from);
+  m.mail_params = std::move(transaction.mail_params);
+  m.rcpt_to = std::move(transaction.rcpt_to);
+  m.data = std::move(data);
+  parse_headers(m);
+  m.body_type = std::move(transaction.body_type);
+  m.helo = helo_;
+  m.esmtp = esmtp_;
+  m.tls = tls_;
+  m.auth_user = auth_user_;
+  m.peeraddr = setup_.info.peeraddr;
+  m.peerport = setup_.info.peerport;
+  m.session = setup_.info.id;
+  return m;
+}
+
+}  // namespace trap::smtp::detail
