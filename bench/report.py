@@ -611,7 +611,8 @@ def smtp_table(report, measured):
         ctx["date"], measured, ctx["num_cpus"], ctx["mhz_per_cpu"],
         ", ".join("%.2f" % x for x in ctx.get("load_avg", []))))
     print()
-    print("| operation | trap | cv | aiosmtpd | cv | trap / aiosmtpd | trap server CPU µs per session |")
+    print("| operation | trap | cv | aiosmtpd | cv | trap / aiosmtpd (of the figure shown) "
+          "| trap server CPU µs per session |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     SESSION = ("BM_trap_session", "BM_aiosmtpd_session")
     CLIENTS = ("BM_trap_10_clients", "BM_aiosmtpd_10_clients")
