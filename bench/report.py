@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSL-1.0
 """Prints the tables of scripts/bench from a Google Benchmark JSON report.
 
-Usage: bench/report.py trap_bench|isolation_bench|fork_exec_bench|net_bench|http_bench|compile REPORT.json MEASURED
+Usage: bench/report.py trap_bench|isolation_bench|fork_exec_bench|net_bench|http_bench|smtp_bench|compile REPORT.json MEASURED
   MEASURED names what was measured (the commit, and whether the library's
   sources differ from it); it heads the tables. REPORT.json is a benchmark's
   JSON report, or for compile the one bench/compile_time.py writes.
@@ -576,8 +576,75 @@ def http_table(report, measured):
     return 1 if errors else 0
 
 
+def smtp_table(report, measured):
+    """Prints smtp_bench's table, each trap figure beside aiosmtpd's of the
+    same run with the ratio trap / aiosmtpd; returns 1 if a benchmark
+    failed."""
+    SCALE = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+    medians, cvs, errors, cpu, rates = {}, {}, {}, {}, {}
+    for b in report["benchmarks"]:
+        name = re.sub(r"/(real_time|manual_time|iterations:\d+)", "", b.get("run_name", b["name"]))
+        if b.get("error_occurred"):
+            errors[name] = b.get("error_message", "error")
+            continue
+        if b.get("run_type") != "aggregate":
+            continue
+        if b["aggregate_name"] == "median":
+            medians[name] = b["real_time"] * SCALE[b.get("time_unit", "ns")]
+            if "items_per_second" in b:
+                rates[name] = b["items_per_second"]
+            if "server_cpu_us" in b:
+                cpu[name] = b["server_cpu_us"]
+        elif b["aggregate_name"] == "cv":
+            cvs[name] = b["real_time"]  # a fraction, not a time
+
+    def cell(name, value):
+        if name in errors:
+            return "FAILED: %s" % errors[name]
+        return value(name) if name in medians else "-"
+
+    def cv(name):
+        return "%.1f%%" % (100 * cvs[name]) if name in cvs else "-"
+
+    ctx = report["context"]
+    print("%s, trap %s, %d CPUs at %.0f MHz, load average %s" % (
+        ctx["date"], measured, ctx["num_cpus"], ctx["mhz_per_cpu"],
+        ", ".join("%.2f" % x for x in ctx.get("load_avg", []))))
+    print()
+    print("| operation | trap | cv | aiosmtpd | cv | trap / aiosmtpd (of the figure shown) "
+          "| trap server CPU µs per session |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    SESSION = ("BM_trap_session", "BM_aiosmtpd_session")
+    CLIENTS = ("BM_trap_10_clients", "BM_aiosmtpd_10_clients")
+    us = lambda n: "%.1f µs" % medians[n]  # noqa: E731
+    per_s = lambda n: "%.0f msg/s" % rates[n]  # noqa: E731
+    for what, (trap, aio), show, ratio in [
+        ("one session: connect, EHLO, one message, QUIT (latency)", SESSION, us,
+         lambda: medians[SESSION[0]] / medians[SESSION[1]]),
+        ("10 concurrent clients, one connection each (messages/s)", CLIENTS, per_s,
+         lambda: rates[CLIENTS[0]] / rates[CLIENTS[1]])]:
+        if not any(n in medians or n in errors for n in (trap, aio)):
+            continue
+        r = "%.2f" % ratio() if trap in medians and aio in medians else "-"
+        print("| %s | %s | %s | %s | %s | %s | %s |" % (
+            what, cell(trap, show), cv(trap), cell(aio, show), cv(aio), r,
+            "%.1f" % cpu[trap] if trap in cpu else "-"))
+
+    print()
+    TARGET = 5.0
+    trap, aio = CLIENTS
+    if trap in rates and aio in rates:
+        r = rates[trap] / rates[aio]
+        print("target: 10 clients >= %.0fx aiosmtpd's messages/s: %.2fx, %s" % (
+            TARGET, r, "met" if r >= TARGET else "NOT met"))
+    elif trap in errors or aio in errors:
+        print("target: 10 clients >= %.0fx aiosmtpd's messages/s: not measured (%s), NOT met" % (
+            TARGET, errors.get(trap, errors.get(aio))))
+    return 1 if errors else 0
+
+
 TABLES = {"trap_bench": trap_table, "isolation_bench": isolation_table, "net_bench": net_table,
-          "fork_exec_bench": fork_exec_table, "http_bench": http_table,
+          "fork_exec_bench": fork_exec_table, "http_bench": http_table, "smtp_bench": smtp_table,
           "compile": compile_table}
 
 

@@ -300,6 +300,9 @@ int main(int argc, char** argv) {
 #ifdef TRAP_SOAK_HTTP
   for (auto& s : http_scenarios()) all.push_back(std::move(s));
 #endif
+#ifdef TRAP_SOAK_SMTP
+  for (auto& s : smtp_scenarios()) all.push_back(std::move(s));
+#endif
   if (o.list) {
     for (auto& s : all) std::printf("%s\t%ld %s\n", s.name.c_str(), s.count, s.unit.c_str());
     return 0;

@@ -68,6 +68,8 @@ std::vector<Scenario> capture_scenarios();
 std::vector<Scenario> tcp_scenarios();
 /// http_clients and http_cycles (built where trap::http is: TRAP_SOAK_HTTP).
 std::vector<Scenario> http_scenarios();
+/// smtp_clients and smtp_cycles (built where trap::smtp is: TRAP_SOAK_SMTP).
+std::vector<Scenario> smtp_scenarios();
 
 /// @p s quoted for a message, cut after @p max bytes, with its length.
 std::string quoted(const std::string& s, std::size_t max = 80);
