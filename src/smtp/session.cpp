@@ -71,8 +71,10 @@ void Session::line(Actions& actions) {
   text.remove_suffix(1);
   if (text.ends_with('\r')) text.remove_suffix(1);
   if (line_size_ > options().max_line_bytes) {
-    state_ = State::command;  // an AUTH exchange ends with it
-    return refuse(actions, text, 500, "5.5.2 Error: line too long", "line too long");
+    // An AUTH exchange ends with it; its response is not quoted.
+    const bool response = std::exchange(state_, State::command) != State::command;
+    return refuse(actions, response ? "***" : text, 500, "5.5.2 Error: line too long",
+                  "line too long");
   }
   if (state_ == State::command)
     command(text, actions);
