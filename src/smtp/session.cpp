@@ -12,8 +12,7 @@
 namespace trap::smtp::detail {
 namespace {
 
-// How much of an input line is kept: enough to judge it (a line over the
-// limit is answered without its rest) and to quote it in a problem.
+// How much of its line a problem quotes.
 constexpr std::size_t kProblemInput = 200;
 
 std::string cut(std::string_view input) { return std::string(input.substr(0, kProblemInput)); }
@@ -51,6 +50,8 @@ void Session::take(std::string_view piece, Actions& actions) {
     }
   }
   if (state_ == State::data) content_.raw += piece.size();
+  // Enough of a line is kept to judge it (one over the limit is answered
+  // without its rest) and to quote it in a problem, line end left out.
   const std::size_t keep = std::max(options().max_line_bytes, kProblemInput + 2);
   if (line_.size() < keep) line_ += piece.substr(0, keep - line_.size());
   line_size_ += piece.size();
@@ -71,8 +72,10 @@ void Session::line(Actions& actions) {
   text.remove_suffix(1);
   if (text.ends_with('\r')) text.remove_suffix(1);
   if (line_size_ > options().max_line_bytes) {
-    state_ = State::command;  // an AUTH exchange ends with it
-    return refuse(actions, text, 500, "5.5.2 Error: line too long", "line too long");
+    // An AUTH exchange ends with it; its response is not quoted.
+    const bool response = std::exchange(state_, State::command) != State::command;
+    return refuse(actions, response ? "***" : text, 500, "5.5.2 Error: line too long",
+                  "line too long");
   }
   if (state_ == State::command)
     command(text, actions);

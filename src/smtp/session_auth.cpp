@@ -10,14 +10,14 @@
 
 namespace trap::smtp::detail {
 
-void Session::auth(std::string_view line, std::string_view argument, Actions& actions) {
+void Session::auth(std::string_view, std::string_view argument, Actions& actions) {
   const auto space = argument.find(' ');
   const std::string mechanism = upper(argument.substr(0, space));
   std::string_view initial =
       space == std::string_view::npos ? std::string_view{} : trim(argument.substr(space + 1));
   auth_input_ = "AUTH " + printable(mechanism, 32) + (initial.empty() ? "" : " ***");
   const bool known = mechanism == "PLAIN" || mechanism == "LOGIN";
-  const std::string_view input = known ? std::string_view(auth_input_) : line;
+  const std::string_view input = auth_input_;
   if (options().credentials.empty())
     return refuse(actions, input, 502, "5.5.1 Error: command not implemented", "AUTH not offered");
   if (!esmtp_ || helo_.empty())

@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(out_of_order) {
   BOOST_TEST(say("AUTH PLAIN " + kPlain + "\r\n") ==
              "503 5.5.1 Error: MAIL transaction in progress\r\n");
   say("RSET\r\n");
-  BOOST_TEST(say("AUTH CRAM-MD5\r\n") == "504 5.5.4 Unrecognized authentication type\r\n");
+  BOOST_TEST(say("AUTH CRAM-MD5 c2VjcmV0\r\n") == "504 5.5.4 Unrecognized authentication type\r\n");
   BOOST_TEST(say("AUTH PLAIN " + kPlain + "\r\n") == kOk);
   BOOST_TEST(say("AUTH PLAIN " + kPlain + "\r\n") == "503 5.5.1 Already authenticated\r\n");
   BOOST_TEST(host.whys() == (std::vector<std::string>{
@@ -92,6 +92,7 @@ BOOST_AUTO_TEST_CASE(out_of_order) {
                                 "unknown AUTH mechanism", "AUTH when authenticated"}));
   BOOST_TEST(host.problems[0].input == "AUTH PLAIN ***");
   BOOST_TEST(host.problems[1].input == "AUTH PLAIN");
+  BOOST_TEST(host.problems[3].input == "AUTH CRAM-MD5 ***");
   check_no_secret_in_problems();
 }
 
@@ -184,6 +185,8 @@ BOOST_AUTO_TEST_CASE(a_long_response_ends_the_exchange) {
   BOOST_TEST(say("AUTH PLAIN\r\n" + std::string(40, 'A') + "\r\n") ==
              "334 \r\n500 5.5.2 Error: line too long\r\n");
   BOOST_TEST(session->idle());
+  BOOST_REQUIRE(host.problems.size() == 1u);
+  BOOST_TEST(host.problems[0].input == "***");
 }
 
 BOOST_AUTO_TEST_CASE(require_auth_lets_mail_through_once_authenticated) {
@@ -208,6 +211,15 @@ BOOST_AUTO_TEST_CASE(scripted_final_answers) {
   BOOST_REQUIRE(host.accepted_messages.size() == 1u);
   BOOST_TEST(host.accepted_messages[0].auth_user == "alice");
   BOOST_TEST(host.problems.empty());
+}
+
+BOOST_AUTO_TEST_CASE(closed_in_the_middle_of_an_exchange) {
+  start();
+  ehlo();
+  say("AUTH LOGIN\r\n" + kAlice + "\r\n");
+  BOOST_TEST(!session->idle());
+  session->end();
+  BOOST_TEST(host.whys() == std::vector<std::string>{"closed without QUIT"});
 }
 
 BOOST_AUTO_TEST_CASE(starttls_forgets_who_authenticated) {
