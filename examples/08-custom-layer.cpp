@@ -9,7 +9,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <optional>
 #include <string>
 
 #include <trap/builder.hpp>
@@ -31,18 +30,10 @@ void in_dir_layer(trap::Trap& self, std::string_view dir) {
 void env_layer(trap::Trap& self, std::string_view assignment) {
   auto eq = assignment.find('=');
   if (eq == std::string_view::npos) self.exception("env: expected NAME=VALUE");
-  {  // nothing of this block is left on the stack while the code runs
-    std::string name(assignment.substr(0, eq));
-    const char* old = std::getenv(name.c_str());
-    std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
-    ::setenv(name.c_str(), std::string(assignment.substr(eq + 1)).c_str(), 1);
-    self.teardown([name = std::move(name), saved = std::move(saved)] {
-      if (saved)
-        ::setenv(name.c_str(), saved->c_str(), 1);
-      else
-        ::unsetenv(name.c_str());
-    });
-  }
+  // Set for the trap (and for the programs trap::run starts from this
+  // thread), taken back by the trap's teardown.
+  trap::export_environment(self, std::string(assignment.substr(0, eq)),
+                           std::string(assignment.substr(eq + 1)));
   self.next();
 }
 

@@ -173,6 +173,27 @@ class UnwindPoint {
 /// @throws UsageError if @p signo is not a signal number (1 to 64).
 void defer_stop_signal(int signo);
 
+/// Sets the environment variable @p name to @p value while the trap
+/// @p self runs (a layer's way to tell the code where its server is:
+/// `TRAP_HTTP_URL`, `TRAP_SMTP_PORT`), for two audiences:
+/// - trap::run() from the thread running the trap passes its programs the
+///   value of the innermost trap of that thread that set it, whatever
+///   traps on other threads set at the same time;
+/// - the process's environment holds it too (for std::system() and the
+///   like): there the trap that set it last wins while several run.
+///
+/// The trap's teardown takes it back: the process's environment then holds
+/// the value of the latest trap still running that set it, or what it held
+/// before the first one. trap's own reads and writes of the environment
+/// hold one lock; other code's getenv() is not under it.
+void export_environment(Trap& self, const std::string& name, const std::string& value);
+
+namespace detail {
+/// The process's environment as "NAME=VALUE" strings, with this thread's
+/// export_environment() values laid over it (trap::run()'s starting point).
+std::vector<std::string> environment_for_child();
+}  // namespace detail
+
 /// The registry (a true singleton): Perl's `Test::Trap::Builder->new`.
 ///
 /// @code{.cpp}

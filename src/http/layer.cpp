@@ -87,9 +87,8 @@ void http_server_layer(Trap& self, std::string_view arg) {
     t.set("teardown", why);
     if (!report.clean() && !settings.lenient) throw TrapError("http_server: " + why);
   });
-  net::detail::export_for_trap(self, "TRAP_HTTP_URL", server->url());
-  if (settings.options.tls)
-    net::detail::export_for_trap(self, "TRAP_HTTP_CA", server->ca_file().string());
+  export_environment(self, "TRAP_HTTP_URL", server->url());
+  if (settings.options.tls) export_environment(self, "TRAP_HTTP_CA", server->ca_file().string());
   self.next();
 }
 

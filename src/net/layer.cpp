@@ -111,7 +111,7 @@ LayerSettings parse(std::string_view arg) {
 
 // Sets an environment variable to a port for the trap's duration.
 void export_for_trap(Trap& self, const char* name, std::uint16_t port) {
-  detail::export_for_trap(self, name, std::to_string(port));
+  export_environment(self, name, std::to_string(port));
 }
 
 void tcp_server_layer(Trap& self, std::string_view arg) {

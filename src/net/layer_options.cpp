@@ -2,9 +2,6 @@
 // The server layers' shared option reading (layer_options.hpp).
 #include "net/layer_options.hpp"
 
-#include <cstdlib>
-#include <optional>
-
 #include <trap/errors.hpp>
 
 namespace trap::net::detail {
@@ -36,18 +33,6 @@ std::size_t parse_size(std::string_view layer, std::string_view key, std::string
 std::chrono::milliseconds parse_ms(std::string_view layer, std::string_view key,
                                    std::string_view value) {
   return std::chrono::milliseconds(static_cast<long long>(parse_size(layer, key, value)));
-}
-
-void export_for_trap(Trap& self, const char* name, const std::string& value) {
-  const char* old = std::getenv(name);
-  std::optional<std::string> saved = old ? std::optional<std::string>(old) : std::nullopt;
-  ::setenv(name, value.c_str(), 1);
-  self.teardown([name, saved] {
-    if (saved)
-      ::setenv(name, saved->c_str(), 1);
-    else
-      ::unsetenv(name);
-  });
 }
 
 }  // namespace trap::net::detail

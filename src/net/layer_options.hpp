@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // What the server layers (tcp_server, http_server, smtp_server) share: the
-// reading of their argument ("key=value,key;key") and of its numbers, and
-// the environment variables they set for the trap's duration.
+// reading of their argument ("key=value,key;key") and of its numbers.
 #pragma once
 
 #include <chrono>
@@ -9,8 +8,6 @@
 #include <functional>
 #include <string>
 #include <string_view>
-
-#include <trap/trap.hpp>
 
 namespace trap::net::detail {
 
@@ -27,9 +24,5 @@ std::size_t parse_size(std::string_view layer, std::string_view key, std::string
 /// @p value as a number of milliseconds (parse_size()).
 std::chrono::milliseconds parse_ms(std::string_view layer, std::string_view key,
                                    std::string_view value);
-
-/// Sets the environment variable @p name to @p value until @p self's
-/// teardown, which puts back what was there before (or unsets it).
-void export_for_trap(Trap& self, const char* name, const std::string& value);
 
 }  // namespace trap::net::detail

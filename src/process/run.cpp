@@ -52,8 +52,6 @@
 #include "process/context.hpp"
 #include "process/io.hpp"
 
-extern char** environ;
-
 namespace trap {
 namespace {
 
@@ -82,10 +80,11 @@ struct ChildSetup {
 std::vector<std::string> environment_of(const RunOptions& o) {
   std::map<std::string, std::string> env;
   if (o.inherit_environment) {
-    for (char** e = environ; e && *e; ++e) {
-      std::string_view kv(*e);
+    // The process's environment with the values this thread's traps
+    // exported (a server layer's address) laid over it.
+    for (const std::string& kv : detail::environment_for_child()) {
       auto eq = kv.find('=');
-      if (eq != std::string_view::npos) env[std::string(kv.substr(0, eq))] = kv.substr(eq + 1);
+      env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
   }
   for (auto& [k, v] : o.environment) env[k] = v;

@@ -102,12 +102,12 @@ void smtp_server_layer(Trap& self, std::string_view arg) {
     t.set("teardown", why);
     if (!report.clean() && !settings.lenient) throw TrapError("smtp_server: " + why);
   });
-  opts::export_for_trap(self, "TRAP_SMTP_HOST", server->host());
-  opts::export_for_trap(self, "TRAP_SMTP_PORT",
-                        std::to_string(server->port() != 0 ? server->port() : server->port6()));
-  opts::export_for_trap(self, "TRAP_SMTP_URL", server->url());
+  export_environment(self, "TRAP_SMTP_HOST", server->host());
+  export_environment(self, "TRAP_SMTP_PORT",
+                     std::to_string(server->port() != 0 ? server->port() : server->port6()));
+  export_environment(self, "TRAP_SMTP_URL", server->url());
   if (settings.options.starttls)
-    opts::export_for_trap(self, "TRAP_SMTP_CA", server->ca_file().string());
+    export_environment(self, "TRAP_SMTP_CA", server->ca_file().string());
   self.next();
 }
 
