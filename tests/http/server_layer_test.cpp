@@ -5,7 +5,9 @@
 // on an unclean teardown unless lenient.
 #define BOOST_TEST_MODULE http_server_layer
 #include <cstdlib>
+#include <latch>
 #include <string>
+#include <thread>
 
 #include <boost/test/unit_test.hpp>
 
@@ -64,4 +66,28 @@ BOOST_AUTO_TEST_CASE(bad_options_are_usage_errors) {
   BOOST_CHECK_THROW(trap::trap(":http_server(wait=soon)", [](trap::Trap&) {}), trap::UsageError);
   trap::Trap none = trap::trap([](trap::Trap&) {});
   BOOST_CHECK_THROW(trap::http::server(none), trap::UsageError);
+}
+
+// Two threads in http_server traps at once (`flow`: nothing captured, so
+// neither waits for the other): each thread's curl reaches its own
+// thread's server through TRAP_HTTP_URL, and the variable is gone after.
+BOOST_AUTO_TEST_CASE(traps_on_two_threads_at_once_each_reach_their_own_server) {
+  std::latch both_in(2);
+  std::string out[2], leaveby[2];
+  auto run = [&](int me) {
+    auto r = trap::trap(":flow:http_server", [&](trap::Trap& t) {
+      trap::http::server(t).enqueue(Response::text(200, "server " + std::to_string(me)));
+      both_in.arrive_and_wait();
+      out[me] = trap::run({"sh", "-c", TRAP_TEST_CURL " -sS \"$TRAP_HTTP_URL/\""}).out();
+    });
+    leaveby[me] = r.leaveby() + " " + r.die();
+  };
+  std::thread a(run, 0), b(run, 1);
+  a.join();
+  b.join();
+  BOOST_TEST(out[0] == "server 0");
+  BOOST_TEST(out[1] == "server 1");
+  BOOST_TEST(leaveby[0] == "return ");
+  BOOST_TEST(leaveby[1] == "return ");
+  BOOST_TEST(std::getenv("TRAP_HTTP_URL") == nullptr);
 }
