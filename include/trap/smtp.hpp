@@ -118,6 +118,7 @@ enum class After {
 /// refused at its end is not recorded.
 ///
 /// @code
+/// trap::smtp::Server server;
 /// using trap::smtp::Command, trap::smtp::Reply;
 /// server.reply(Reply::on(Command::rcpt, "nobody@").with(550, "5.1.1 no such user"));
 /// server.reply(Reply::on(Command::mail).with(421, "4.3.2 bye").then_close());

@@ -33,5 +33,8 @@ int connect_to(const char* host, std::uint16_t port);
 void run_client(const char* host, std::uint16_t port);
 /// The HTTP client under test: fetches @p url, returns the body.
 std::string fetch(const std::string& url);
+/// The mail-sending code under test: sends its report through @p host :
+/// @p port.
+void send_report(const std::string& host, std::uint16_t port);
 /// Where a layer's signal handler jumps back to (UnwindPoint's example).
 inline sigjmp_buf env;

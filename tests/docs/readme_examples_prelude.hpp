@@ -27,3 +27,6 @@ using namespace std::chrono_literals;
 void parse_config(const char* path);
 /// The network client under test: talks to @p host : @p port.
 void run_my_client(const char* host, std::uint16_t port);
+/// The mail-sending code under test: sends its report through @p host :
+/// @p port.
+void send_report(const std::string& host, std::uint16_t port);
