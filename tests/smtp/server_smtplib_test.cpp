@@ -46,6 +46,13 @@ bool starts_with(const std::string& s, const std::string& prefix) {
   return s.rfind(prefix, 0) == 0;
 }
 
+// Whether a problem's reason starts with `why`.
+bool has_problem(const trap::smtp::ShutdownReport& report, const std::string& why) {
+  for (const auto& problem : report.problems)
+    if (starts_with(problem.why, why)) return true;
+  return false;
+}
+
 const std::string kMessage = "From: a@x\r\nTo: b@y\r\nSubject: hello\r\n\r\nhello\r\n";
 
 using Strings = std::vector<std::string>;
@@ -161,6 +168,7 @@ BOOST_AUTO_TEST_CASE(starttls_without_the_ca_fails_verification) {
   BOOST_TEST(server.message_count() == 0u);
   auto report = server.shutdown();
   BOOST_TEST(report.open.empty(), report);
+  BOOST_TEST(has_problem(report, "tls handshake"), report);
 }
 
 BOOST_AUTO_TEST_CASE(auth_plain_login_and_smtplibs_own_choice) {
@@ -278,8 +286,11 @@ BOOST_AUTO_TEST_CASE(a_message_over_size_is_refused_with_552) {
   auto fits = smtplib(server, {"sendmail=a@x:b@y"}, kMessage);
   BOOST_TEST(fits.exit == 0, fits.out << fits.err);
   BOOST_TEST(server.message_count() == 1u);
+  // Both are the client's mistakes: a MAIL SIZE= and a message over the limit.
   const auto problems = server.problems();
-  BOOST_REQUIRE(!problems.empty());
-  BOOST_TEST(problems.back().code == 552);
+  BOOST_REQUIRE(problems.size() == 2u);
+  BOOST_TEST(problems[0].code == 552);
+  BOOST_TEST(starts_with(problems[0].input, "MAIL FROM:<a@x> size="), problems[0].input);
+  BOOST_TEST(problems[1].code == 552);
   BOOST_TEST(server.shutdown().open.empty());
 }
