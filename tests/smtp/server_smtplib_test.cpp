@@ -265,9 +265,8 @@ BOOST_AUTO_TEST_CASE(a_drop_in_data_is_smtp_server_disconnected) {
   BOOST_TEST(r.exit == 1, r.out << r.err);
   BOOST_TEST(starts_with(r.out, "SMTPServerDisconnected Connection unexpectedly closed"), r.out);
   BOOST_TEST(server.message_count() == 0u);
-  auto report = server.shutdown();
-  BOOST_TEST(report.unused.empty(), report);
-  BOOST_TEST(report.open.empty(), report);
+  // The server closed the session itself: no problem of the client's.
+  BOOST_TEST(server.shutdown().clean());
 }
 
 BOOST_AUTO_TEST_CASE(a_message_over_size_is_refused_with_552) {
@@ -286,11 +285,12 @@ BOOST_AUTO_TEST_CASE(a_message_over_size_is_refused_with_552) {
   auto fits = smtplib(server, {"sendmail=a@x:b@y"}, kMessage);
   BOOST_TEST(fits.exit == 0, fits.out << fits.err);
   BOOST_TEST(server.message_count() == 1u);
-  // Both are the client's mistakes: a MAIL SIZE= and a message over the limit.
+  // Both are the client's mistakes: a MAIL SIZE= (smtplib writes "mail") and
+  // a message over the limit.
   const auto problems = server.problems();
   BOOST_REQUIRE(problems.size() == 2u);
   BOOST_TEST(problems[0].code == 552);
-  BOOST_TEST(starts_with(problems[0].input, "MAIL FROM:<a@x> size="), problems[0].input);
+  BOOST_TEST(starts_with(problems[0].input, "mail FROM:<a@x> size="), problems[0].input);
   BOOST_TEST(problems[1].code == 552);
   BOOST_TEST(server.shutdown().open.empty());
 }
