@@ -4,7 +4,8 @@
 // --ssl-reqd --cacert (exit 60 without the CA, 64 where it is not
 // offered), AUTH PLAIN and LOGIN (exit 67 on a wrong password), and each
 // scripted fault with curl's exit code and what it prints. Exit codes and
-// messages are curl 7.88's, first checked against aiosmtpd 1.4.3.
+// messages are curl 7.88's, first checked against aiosmtpd 1.4.3 (the
+// 421 greeting against a bare socket).
 #define BOOST_TEST_MODULE smtp_server_curl
 #include <algorithm>
 #include <chrono>
@@ -215,6 +216,16 @@ BOOST_AUTO_TEST_CASE(a_421_that_closes_is_exit_55) {
   auto r = curl(server);
   BOOST_TEST(r.exit == 55, r.err);
   BOOST_TEST(has(r.err, "curl: (55) MAIL failed: 421"), r.err);
+  BOOST_TEST(server.message_count() == 0u);
+  BOOST_TEST(server.shutdown().clean());
+}
+
+BOOST_AUTO_TEST_CASE(a_421_greeting_is_exit_8) {
+  Server server;
+  server.reply(Reply::on(Command::connect).with(421, "4.3.2 too busy").then_close());
+  auto r = curl(server);
+  BOOST_TEST(r.exit == 8, r.err);
+  BOOST_TEST(has(r.err, "curl: (8) Got unexpected smtp-server response: 421"), r.err);
   BOOST_TEST(server.message_count() == 0u);
   BOOST_TEST(server.shutdown().clean());
 }

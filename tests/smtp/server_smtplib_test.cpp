@@ -4,7 +4,8 @@
 // an SMTPUTF8 message, dot-stuffing both ways, a HELO-only client, STARTTLS
 // with and without the server's CA, AUTH PLAIN and LOGIN and a wrong
 // password, and the scripted faults as smtplib reports them. What smtplib
-// prints was first checked against aiosmtpd 1.4.3.
+// prints was first checked against aiosmtpd 1.4.3 (the 421 greeting
+// against a bare socket).
 #define BOOST_TEST_MODULE smtp_server_smtplib
 #include <chrono>
 #include <cstdint>
@@ -245,6 +246,16 @@ BOOST_AUTO_TEST_CASE(a_421_that_closes_is_smtp_sender_refused_421) {
   BOOST_TEST(r.out == "SMTPSenderRefused 421 4.3.2 closing (a@x)\n");
   BOOST_TEST(server.message_count() == 0u);
   BOOST_TEST(server.session_count() == 1u);
+  BOOST_TEST(server.shutdown().clean());
+}
+
+BOOST_AUTO_TEST_CASE(a_421_greeting_is_smtp_connect_error) {
+  Server server;
+  server.reply(Reply::on(Command::connect).with(421, "4.3.2 too busy").then_close());
+  auto r = smtplib(server, {"sendmail=a@x:b@y"}, kMessage);
+  BOOST_TEST(r.exit == 1, r.out << r.err);
+  BOOST_TEST(r.out == "SMTPConnectError 421 4.3.2 too busy\n");
+  BOOST_TEST(server.message_count() == 0u);
   BOOST_TEST(server.shutdown().clean());
 }
 
