@@ -5,8 +5,6 @@
 // deadline to close the rest, then close them, join the thread, report.
 #include <system_error>
 
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <trap/errors.hpp>
@@ -21,8 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 // The server whose I/O thread this is (null on other threads).
 thread_local const Server::Impl* serving = nullptr;
-
-constexpr std::chrono::milliseconds kAcceptRetry{50};
 
 UsageError not_tls(const char* call) {
   return UsageError(std::string("trap::http::Server: ") + call + ": not a TLS server");
@@ -61,61 +57,14 @@ void Server::Impl::start() {
       throw TrapError(std::string("trap::http::Server: cannot write the CA file: ") + e.what());
     }
   }
-  plan_listeners();
+  listeners.open(opt.address);
+  port4 = listeners.port4();
+  port6 = listeners.port6();
   work.emplace(asio::make_work_guard(ctx));
-  for (auto& l : listeners) accept(*l);
+  listeners.start([this](tcp::socket socket) { add_connection(std::move(socket)); });
   thread = std::thread([this] {
     serving = this;
     ctx.run();
-  });
-}
-
-void Server::Impl::plan_listeners() {
-  if (opt.address.empty()) {
-    listen_on(asio::ip::address_v4::loopback(), false);
-    listen_on(asio::ip::address_v6::loopback(), true);
-    return;
-  }
-  error_code ec;
-  auto a = asio::ip::make_address(opt.address, ec);
-  if (ec) throw UsageError("trap::http::Server: not an address: \"" + opt.address + "\"");
-  listen_on(a, false);
-}
-
-void Server::Impl::listen_on(asio::ip::address a, bool optional) {
-  auto l = std::make_unique<Listener>(ctx);
-  const tcp::endpoint where(a, 0);
-  const char* call = "socket";
-  error_code ec;
-  l->acceptor.open(where.protocol(), ec);
-  if (!ec && a.is_v6()) l->acceptor.set_option(asio::ip::v6_only(true), ec);
-  if (!ec) call = "bind", l->acceptor.bind(where, ec);
-  if (!ec) call = "listen", l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (!ec) {
-    (a.is_v6() ? port6 : port4) = l->acceptor.local_endpoint().port();
-    listeners.push_back(std::move(l));
-    return;
-  }
-  // ::1 where IPv6 is off: no such family, or no such address.
-  if (optional && (ec == asio::error::address_family_not_supported ||
-                   ec == boost::system::errc::address_not_available))
-    return;
-  throw TrapError("trap::http::Server: cannot listen on " + a.to_string() + ": " + call + ": " +
-                  ec.message());
-}
-
-void Server::Impl::accept(Listener& l) {
-  l.acceptor.async_accept([this, &l](error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || stopping_ || !l.acceptor.is_open()) return;
-    if (!ec) {
-      add_connection(std::move(socket));
-      return accept(l);
-    }
-    // Out of descriptors or the like: try again a little later.
-    l.retry.expires_after(kAcceptRetry);
-    l.retry.async_wait([this, &l](error_code e) {
-      if (!e && !stopping_ && l.acceptor.is_open()) accept(l);
-    });
   });
 }
 

@@ -31,6 +31,7 @@
 
 #include "http/connection.hpp"
 #include "http/matcher.hpp"
+#include "net/listeners.hpp"
 
 namespace trap::http {
 
@@ -86,11 +87,6 @@ class Server::Impl final : public detail::Host {
   }
 
   // ------------------------------------------------------------- state
-  struct Listener {
-    explicit Listener(asio::io_context& c) : acceptor(c), retry(c) {}
-    tcp::acceptor acceptor;
-    asio::steady_timer retry;  // after an accept that failed (EMFILE)
-  };
 
   const ServerOptions opt;
   std::unique_ptr<ServerTls> tls;  // under opt.tls: the PKI, context and CA file
@@ -98,7 +94,7 @@ class Server::Impl final : public detail::Host {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
   std::mutex release_m;  // one thread joins
-  std::vector<std::unique_ptr<Listener>> listeners;
+  net::detail::Listeners listeners{ctx, "trap::http::Server"};
   std::uint16_t port4 = 0, port6 = 0;
   // The I/O thread's: the connections by id, the last id given.
   std::map<std::uint64_t, std::shared_ptr<detail::Connection>> connections;
@@ -119,9 +115,6 @@ class Server::Impl final : public detail::Host {
   bool finished = false;
 
  private:
-  void plan_listeners();
-  void listen_on(asio::ip::address a, bool optional);
-  void accept(Listener& l);
   void add_connection(tcp::socket socket);
   void begin_shutdown();
   std::vector<ConnectionInfo> close_remaining();

@@ -40,11 +40,7 @@ ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
 // others finish what they do (a response in flight) and close after it.
 void Server::Impl::begin_shutdown() {
   stopping_ = true;
-  for (auto& l : listeners) {
-    error_code ignored;
-    l->acceptor.close(ignored);
-    l->retry.cancel();
-  }
+  listeners.close();
   auto now = connections;  // close() takes a connection out of the map
   for (auto& [id, c] : now)
     if (c->idle()) c->close();

@@ -29,6 +29,7 @@
 
 #include <trap/smtp.hpp>
 
+#include "net/listeners.hpp"
 #include "smtp/session.hpp"
 
 namespace trap::http {
@@ -93,11 +94,6 @@ class Server::Impl final : public detail::SessionHost {
   }
 
   // ------------------------------------------------------------- state
-  struct Listener {
-    explicit Listener(asio::io_context& c) : acceptor(c), retry(c) {}
-    tcp::acceptor acceptor;
-    asio::steady_timer retry;  // after an accept that failed (EMFILE)
-  };
   // A scripted reply and how many more times it answers.
   struct Script {
     Reply reply;
@@ -110,7 +106,7 @@ class Server::Impl final : public detail::SessionHost {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
   std::mutex release_m;  // one thread joins
-  std::vector<std::unique_ptr<Listener>> listeners;
+  net::detail::Listeners listeners{ctx, "trap::smtp::Server"};
   std::uint16_t port4 = 0, port6 = 0;
   // The I/O thread's: the connections by id, the last id given.
   std::map<std::uint64_t, std::shared_ptr<detail::Connection>> connections;
@@ -131,9 +127,6 @@ class Server::Impl final : public detail::SessionHost {
   bool finished = false;
 
  private:
-  void plan_listeners();
-  void listen_on(asio::ip::address a, bool optional);
-  void accept(Listener& l);
   void add_connection(tcp::socket socket);
   std::vector<SessionInfo> close_remaining();
   ShutdownReport settle(std::vector<SessionInfo> still_open);
