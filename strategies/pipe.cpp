@@ -376,7 +376,7 @@ ssize_t take_some(Channel& c, int fd, std::size_t want) {
 std::size_t pump(Channel& c, bool until_empty) {
   const int fd = c.read.get();
   std::size_t taken = 0;
-  do {
+  for (;;) {
     const std::size_t want = posix::readable_bytes(fd);
     if (want == 0) break;
     if (want >= kFull && !c.grown) {
@@ -384,11 +384,13 @@ std::size_t pump(Channel& c, bool until_empty) {
       posix::set_pipe_size(fd, kBigPipe);  // an optimisation: refusal is fine
     }
     ssize_t n = take_some(c, fd, want + 1);
-    if (n < 0) continue;  // EAGAIN although FIONREAD saw bytes: ask again
+    // EAGAIN although FIONREAD saw bytes: ask again, even for one read. The
+    // drainer takes a hung-up pipe that gave nothing for an empty one.
+    if (n < 0) continue;
     if (n == 0) break;
     taken += static_cast<std::size_t>(n);
-    if (static_cast<std::size_t>(n) == want) break;  // emptied (fewer: a short read)
-  } while (until_empty);
+    if (static_cast<std::size_t>(n) == want || !until_empty) break;  // emptied, or one read
+  }
   return taken;
 }
 
