@@ -368,11 +368,11 @@ ssize_t take_some(Channel& c, int fd, std::size_t want) {
 }
 
 // Reads what the pipe holds into c.data, teeing it: one read of what it
-// holds now, or (@p until_empty) until it is empty. Returns how many bytes.
-// Reads are sized by FIONREAD, so they never wait and the read end needs no
-// O_NONBLOCK (no fcntl per capture). Each asks for one byte more than
-// FIONREAD saw: a read that returns exactly what it saw emptied the pipe,
-// with no second FIONREAD to learn it.
+// holds now, or (@p until_empty) until it is empty; a read that finds
+// nothing although FIONREAD saw bytes is asked again. Returns how many
+// bytes. Reads are sized by FIONREAD: they never wait, and the read end
+// needs no O_NONBLOCK. Each asks for one byte more than FIONREAD saw: one
+// that returns exactly what it saw emptied the pipe (no second FIONREAD).
 std::size_t pump(Channel& c, bool until_empty) {
   const int fd = c.read.get();
   std::size_t taken = 0;
@@ -384,8 +384,6 @@ std::size_t pump(Channel& c, bool until_empty) {
       posix::set_pipe_size(fd, kBigPipe);  // an optimisation: refusal is fine
     }
     ssize_t n = take_some(c, fd, want + 1);
-    // EAGAIN although FIONREAD saw bytes: ask again, even for one read. The
-    // drainer takes a hung-up pipe that gave nothing for an empty one.
     if (n < 0) continue;
     if (n == 0) break;
     taken += static_cast<std::size_t>(n);
