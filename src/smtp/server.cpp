@@ -86,22 +86,17 @@ void Server::Impl::add_connection(tcp::socket socket) {
   {
     std::lock_guard lock(m);
     ++sessions;
+    ++open;
   }
-  recount();
   c->start();
 }
 
-void Server::Impl::closed(std::uint64_t id) {
-  connections.erase(id);
-  recount();
-}
+void Server::Impl::closed(std::uint64_t id) { connections.erase(id); }
 
-void Server::Impl::recount() {
-  std::size_t n = 0;
-  for (const auto& [id, c] : connections) n += c->ending() ? 0 : 1;
+void Server::Impl::session_over() {
   {
     std::lock_guard lock(m);
-    open = n;
+    --open;
   }
   cv.notify_all();
 }

@@ -68,9 +68,10 @@ class Server::Impl final : public detail::SessionHost {
   bool on_server_thread() const;
   // A connection has closed its socket (on the I/O thread).
   void closed(std::uint64_t id);
-  // Counts the sessions still open for their clients (on the I/O thread):
-  // one that closes after its last reply is not.
-  void recount();
+  // A session is over for its client (on the I/O thread, once per session):
+  // it began closing after its last reply (QUIT's 221, a 421, a drop) or
+  // closed. One fewer in `open`.
+  void session_over();
   bool stopping() const { return stopping_; }
 
   // Runs @p f on the I/O thread (at once if this is it) and waits for it,
@@ -121,7 +122,7 @@ class Server::Impl final : public detail::SessionHost {
   std::uint64_t next_take = 1;  // the sequence take_message() gives next
   std::vector<Script> scripts;
   std::vector<Problem> problems;
-  std::size_t open = 0;      // sessions open for their clients (recount())
+  std::size_t open = 0;      // sessions not yet over for their clients (session_over())
   std::size_t sessions = 0;  // sessions opened
   std::optional<ShutdownReport> report;
   bool finished = false;
