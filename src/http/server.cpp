@@ -17,9 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The server whose I/O thread this is (null on other threads).
-thread_local const Server::Impl* serving = nullptr;
-
 UsageError not_tls(const char* call) {
   return UsageError(std::string("trap::http::Server: ") + call + ": not a TLS server");
 }
@@ -29,23 +26,9 @@ UsageError not_tls(const char* call) {
 Server::Impl::Impl(ServerOptions o) : opt(std::move(o)) {}
 
 Server::Impl::~Impl() {
-  // The constructor failed after the thread started, or the server was
-  // shut down from its own thread: the thread still has to be joined.
-  if (!thread.joinable()) return;
-  if (thread.get_id() == std::this_thread::get_id()) {
-    thread.detach();
-    return;
-  }
-  {
-    std::lock_guard lock(m);
-    finished = true;
-    work.reset();
-  }
-  ctx.stop();
-  thread.join();
+  // Before the connections and the listeners go: they live on its context.
+  io.stop();
 }
-
-bool Server::Impl::on_server_thread() const { return serving == this; }
 
 // ------------------------------------------------------------ listeners
 
@@ -60,12 +43,8 @@ void Server::Impl::start() {
   listeners.open(opt.address);
   port4 = listeners.port4();
   port6 = listeners.port6();
-  work.emplace(asio::make_work_guard(ctx));
   listeners.start([this](tcp::socket socket) { add_connection(std::move(socket)); });
-  thread = std::thread([this] {
-    serving = this;
-    ctx.run();
-  });
+  io.start();
 }
 
 void Server::Impl::add_connection(tcp::socket socket) {

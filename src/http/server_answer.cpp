@@ -111,7 +111,7 @@ std::vector<std::string> Server::unmet() const {
 std::optional<Request> Server::take_request(std::chrono::milliseconds timeout) {
   auto& s = *impl_;
   std::unique_lock lock(s.m);
-  s.cv.wait_for(lock, timeout, [&] { return s.next_take <= s.received || s.finished; });
+  s.cv.wait_for(lock, timeout, [&] { return s.next_take <= s.received || s.io.finished(); });
   // Requests dropped from the log (max_log) are skipped.
   const std::uint64_t first = s.received - s.log.size() + 1;
   if (s.next_take < first) s.next_take = first;

@@ -12,25 +12,22 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <trap/http.hpp>
 
 #include "http/connection.hpp"
 #include "http/matcher.hpp"
+#include "net/io_thread.hpp"
 #include "net/listeners.hpp"
 
 namespace trap::http {
@@ -63,38 +60,16 @@ class Server::Impl final : public detail::Host {
   ShutdownReport shutdown(std::chrono::milliseconds deadline);
   // Closes every connection (on the I/O thread); returns how many.
   std::size_t close_connections();
-  bool on_server_thread() const;
-
-  // Runs @p f on the I/O thread (at once if this is it) and waits for it,
-  // rethrowing what it threw; false, without running it, once the server
-  // has finished. The work guard goes only under `m` with `finished` set:
-  // a task posted before that runs before the thread ends.
-  template <class F>
-  bool run_on_thread(F&& f) {
-    if (on_server_thread()) {
-      if (finished) return false;
-      f();
-      return true;
-    }
-    std::unique_lock lock(m);
-    if (finished) return false;
-    std::packaged_task<void()> task(std::forward<F>(f));
-    auto done = task.get_future();
-    asio::post(ctx, [&task] { task(); });
-    lock.unlock();
-    done.get();
-    return true;
-  }
+  bool on_server_thread() const { return io.on_thread(); }
 
   // ------------------------------------------------------------- state
 
   const ServerOptions opt;
   std::unique_ptr<ServerTls> tls;  // under opt.tls: the PKI, context and CA file
-  asio::io_context ctx{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::thread thread;
-  std::mutex release_m;  // one thread joins
-  net::detail::Listeners listeners{ctx, "trap::http::Server"};
+  mutable std::mutex m;            // what the waiting calls sleep on (below)
+  // Runs the context; `io.finished()` under m: the server has finished.
+  net::detail::IoThread io{m};
+  net::detail::Listeners listeners{io.context(), "trap::http::Server"};
   std::uint16_t port4 = 0, port6 = 0;
   // The I/O thread's: the connections by id, the last id given.
   std::map<std::uint64_t, std::shared_ptr<detail::Connection>> connections;
@@ -102,7 +77,6 @@ class Server::Impl final : public detail::Host {
   std::atomic<bool> stopping_{false};
 
   // Under m.
-  mutable std::mutex m;
   std::condition_variable cv;
   std::deque<Request> log;      // the last max_log requests
   std::uint64_t received = 0;   // requests logged, dropped ones included
@@ -112,7 +86,6 @@ class Server::Impl final : public detail::Host {
   std::vector<Unmatched> unmatched;
   std::size_t open = 0;  // connections open
   std::optional<ShutdownReport> report;
-  bool finished = false;
 
  private:
   void add_connection(tcp::socket socket);

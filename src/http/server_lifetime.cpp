@@ -20,16 +20,16 @@ ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
   // everything is closed at once.
   const bool at_once = deadline.count() <= 0 || on_server_thread();
   std::optional<std::vector<ConnectionInfo>> still_open;
-  run_on_thread([&] {
+  io.run([&] {
     begin_shutdown();
     if (at_once) still_open = close_remaining();
   });
   if (!still_open) {
     {
       std::unique_lock lock(m);
-      cv.wait_for(lock, deadline, [&] { return open == 0 || finished; });
+      cv.wait_for(lock, deadline, [&] { return open == 0 || io.finished(); });
     }
-    run_on_thread([&] { still_open = close_remaining(); });
+    io.run([&] { still_open = close_remaining(); });
   }
   ShutdownReport first = settle(still_open.value_or(std::vector<ConnectionInfo>{}));
   release();
@@ -58,7 +58,7 @@ std::vector<ConnectionInfo> Server::Impl::close_remaining() {
 
 std::size_t Server::Impl::close_connections() {
   std::size_t n = 0;
-  run_on_thread([&] {
+  io.run([&] {
     auto now = connections;
     n = now.size();
     for (auto& [id, c] : now) c->close();
@@ -78,23 +78,22 @@ ShutdownReport Server::Impl::settle(std::vector<ConnectionInfo> still_open) {
       r.open = std::move(still_open);
       report = std::move(r);
     }
-    finished = true;
     first = *report;
     // Every socket, acceptor and timer is closed: what is still queued
     // finishes (aborted) and the thread ends. Under the lock: no task is
     // posted after this.
-    work.reset();
+    io.finish();
   }
   cv.notify_all();
   return first;
 }
 
 void Server::Impl::release() {
-  if (on_server_thread()) return;  // the destructor joins
-  std::lock_guard lock(release_m);
-  if (thread.joinable()) thread.join();
-  connections.clear();
-  listeners.clear();
+  // On the I/O thread nothing: the destructor joins.
+  io.join([this] {
+    connections.clear();
+    listeners.clear();
+  });
 }
 
 }  // namespace trap::http

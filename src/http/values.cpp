@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: BSL-1.0
 // trap::http's plain values: header lists, a request's query, the response
 // builders, and how each prints (one line, for Boost.Test's messages).
-#include <cstdio>
 #include <ostream>
 #include <sstream>
 #include <string_view>
 
 #include <trap/http.hpp>
+
+#include "net/printing.hpp"
 
 namespace trap::http {
 namespace {
@@ -47,19 +48,7 @@ std::string decode_component(std::string_view s) {
 }
 
 void quoted(std::ostream& out, std::string_view s) {
-  out << '"';
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out << '\\' << static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out << hex;
-    } else {
-      out << static_cast<char>(c);
-    }
-  }
-  out << '"';
+  net::detail::quoted(out, s, net::detail::Escapes::hex);
 }
 
 }  // namespace
@@ -181,10 +170,7 @@ std::string ShutdownReport::describe() const {
   }
   for (const ConnectionInfo& c : open) {
     out << sep << "connection " << c.id << " still open from ";
-    if (c.peeraddr.find(':') != std::string::npos)
-      out << '[' << c.peeraddr << "]:" << c.peerport;
-    else
-      out << c.peeraddr << ':' << c.peerport;
+    net::detail::endpoint(out, c.peeraddr, c.peerport);
     sep = "\n";
   }
   return out.str();

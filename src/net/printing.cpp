@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
 // How trap::net's values print: one line each, for Boost.Test's messages
-// (BOOST_TEST_INFO, the two sides of a failed BOOST_TEST(a == b)).
+// (BOOST_TEST_INFO, the two sides of a failed BOOST_TEST(a == b)), and the
+// quoting and endpoints that trap::http and trap::smtp print with too.
+#include "net/printing.hpp"
+
 #include <cstdio>
 #include <ostream>
 #include <string_view>
@@ -8,46 +11,41 @@
 #include <trap/net.hpp>
 
 namespace trap::net {
-namespace {
+namespace detail {
 
-// @p s in double quotes, what does not print escaped.
-void quoted(std::ostream& out, std::string_view s) {
+void quoted(std::ostream& out, std::string_view text, Escapes escapes) {
   out << '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '\n':
-        out << "\\n";
-        break;
-      case '\r':
-        out << "\\r";
-        break;
-      case '\t':
-        out << "\\t";
-        break;
-      case '"':
-        out << "\\\"";
-        break;
-      case '\\':
-        out << "\\\\";
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          char hex[5];
-          std::snprintf(hex, sizeof hex, "\\x%02x", c);
-          out << hex;
-        } else {
-          out << static_cast<char>(c);
-        }
+  const bool named = escapes == Escapes::named;
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out << '\\' << static_cast<char>(c);
+    } else if (named && (c == '\n' || c == '\r' || c == '\t')) {
+      out << '\\' << (c == '\n' ? 'n' : c == '\r' ? 'r' : 't');
+    } else if (c < 0x20 || c >= 0x7f) {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out << hex;
+    } else {
+      out << static_cast<char>(c);
     }
   }
   out << '"';
 }
 
-void endpoint(std::ostream& out, const std::string& address, std::uint16_t port) {
-  if (address.find(':') != std::string::npos)
+void endpoint(std::ostream& out, std::string_view address, std::uint16_t port) {
+  if (address.find(':') != std::string_view::npos)
     out << '[' << address << "]:" << port;
   else
     out << address << ':' << port;
+}
+
+}  // namespace detail
+
+namespace {
+
+// @p s in double quotes, what does not print escaped (\n, \r, \t by name).
+void quoted(std::ostream& out, std::string_view s) {
+  detail::quoted(out, s, detail::Escapes::named);
 }
 
 }  // namespace
@@ -57,9 +55,9 @@ std::ostream& operator<<(std::ostream& out, const FilterChoice& filter) {
 }
 
 std::ostream& operator<<(std::ostream& out, const ClientInfo& info) {
-  endpoint(out, info.peeraddr, info.peerport);
+  detail::endpoint(out, info.peeraddr, info.peerport);
   out << " -> ";
-  endpoint(out, info.sockaddr, info.sockport);
+  detail::endpoint(out, info.sockaddr, info.sockport);
   return out;
 }
 
@@ -90,7 +88,7 @@ std::ostream& operator<<(std::ostream& out, const ShutdownReport& report) {
 std::ostream& operator<<(std::ostream& out, const Datagram& d) {
   out << "datagram";
   if (d.sequence) out << " #" << d.sequence;
-  endpoint(out << " from ", d.peeraddr, d.peerport);
+  detail::endpoint(out << " from ", d.peeraddr, d.peerport);
   quoted(out << ' ', d.data);
   return out;
 }

@@ -75,8 +75,8 @@ void Connection::act(Actions actions) {
 
 void Connection::begin_closing() {
   if (closing_) return;
+  if (!closed_) server_.session_over();
   closing_ = true;
-  server_.recount();
 }
 
 void Connection::after_write(bool start_tls, bool close) {
@@ -186,6 +186,7 @@ void Connection::drain() {
 
 void Connection::close() {
   if (closed_) return;
+  if (!closing_) server_.session_over();
   closed_ = true;
   error_code ignored;
   timer_.cancel();

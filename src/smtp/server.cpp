@@ -16,9 +16,6 @@
 namespace trap::smtp {
 namespace {
 
-// The server whose I/O thread this is (null on other threads).
-thread_local const Server::Impl* serving = nullptr;
-
 UsageError no_starttls(const char* call) {
   return UsageError(std::string("trap::smtp::Server: ") + call + ": STARTTLS is not offered");
 }
@@ -28,23 +25,9 @@ UsageError no_starttls(const char* call) {
 Server::Impl::Impl(ServerOptions o) : opt(std::move(o)) {}
 
 Server::Impl::~Impl() {
-  // The constructor failed after the thread started, or the server was
-  // shut down from its own thread: the thread still has to be joined.
-  if (!thread.joinable()) return;
-  if (thread.get_id() == std::this_thread::get_id()) {
-    thread.detach();
-    return;
-  }
-  {
-    std::lock_guard lock(m);
-    finished = true;
-    work.reset();
-  }
-  ctx.stop();
-  thread.join();
+  // Before the connections and the listeners go: they live on its context.
+  io.stop();
 }
-
-bool Server::Impl::on_server_thread() const { return serving == this; }
 
 // ------------------------------------------------------------ listeners
 
@@ -68,12 +51,8 @@ void Server::Impl::start() {
   listeners.open(opt.address);
   port4 = listeners.port4();
   port6 = listeners.port6();
-  work.emplace(asio::make_work_guard(ctx));
   listeners.start([this](tcp::socket socket) { add_connection(std::move(socket)); });
-  thread = std::thread([this] {
-    serving = this;
-    ctx.run();
-  });
+  io.start();
 }
 
 void Server::Impl::add_connection(tcp::socket socket) {
@@ -86,22 +65,17 @@ void Server::Impl::add_connection(tcp::socket socket) {
   {
     std::lock_guard lock(m);
     ++sessions;
+    ++open;
   }
-  recount();
   c->start();
 }
 
-void Server::Impl::closed(std::uint64_t id) {
-  connections.erase(id);
-  recount();
-}
+void Server::Impl::closed(std::uint64_t id) { connections.erase(id); }
 
-void Server::Impl::recount() {
-  std::size_t n = 0;
-  for (const auto& [id, c] : connections) n += c->ending() ? 0 : 1;
+void Server::Impl::session_over() {
   {
     std::lock_guard lock(m);
-    open = n;
+    --open;
   }
   cv.notify_all();
 }
@@ -120,7 +94,7 @@ ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
   }
   const bool at_once = deadline.count() <= 0 || on_server_thread();
   std::optional<std::vector<SessionInfo>> still_open;
-  run_on_thread([&] {
+  io.run([&] {
     stopping_ = true;
     listeners.close();
     if (at_once) still_open = close_remaining();
@@ -128,9 +102,9 @@ ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
   if (!still_open) {
     {
       std::unique_lock lock(m);
-      cv.wait_for(lock, deadline, [&] { return open == 0 || finished; });
+      cv.wait_for(lock, deadline, [&] { return open == 0 || io.finished(); });
     }
-    run_on_thread([&] { still_open = close_remaining(); });
+    io.run([&] { still_open = close_remaining(); });
   }
   ShutdownReport first = settle(still_open.value_or(std::vector<SessionInfo>{}));
   release();
@@ -149,7 +123,7 @@ std::vector<SessionInfo> Server::Impl::close_remaining() {
 
 std::size_t Server::Impl::close_connections() {
   std::size_t n = 0;
-  run_on_thread([&] {
+  io.run([&] {
     auto now = connections;
     n = now.size();
     for (auto& [id, c] : now) c->close();
@@ -169,20 +143,19 @@ ShutdownReport Server::Impl::settle(std::vector<SessionInfo> still_open) {
       r.open = std::move(still_open);
       report = std::move(r);
     }
-    finished = true;
     first = *report;
-    work.reset();
+    io.finish();  // under the lock: no task is posted after this
   }
   cv.notify_all();
   return first;
 }
 
 void Server::Impl::release() {
-  if (on_server_thread()) return;  // the destructor joins
-  std::lock_guard lock(release_m);
-  if (thread.joinable()) thread.join();
-  connections.clear();
-  listeners.clear();
+  // On the I/O thread nothing: the destructor joins.
+  io.join([this] {
+    connections.clear();
+    listeners.clear();
+  });
 }
 
 // ---------------------------------------------------- the public calls

@@ -12,23 +12,20 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <trap/smtp.hpp>
 
+#include "net/io_thread.hpp"
 #include "net/listeners.hpp"
 #include "smtp/session.hpp"
 
@@ -65,33 +62,14 @@ class Server::Impl final : public detail::SessionHost {
   ShutdownReport shutdown(std::chrono::milliseconds deadline);
   // Closes every connection (on the I/O thread); returns how many.
   std::size_t close_connections();
-  bool on_server_thread() const;
+  bool on_server_thread() const { return io.on_thread(); }
   // A connection has closed its socket (on the I/O thread).
   void closed(std::uint64_t id);
-  // Counts the sessions still open for their clients (on the I/O thread):
-  // one that closes after its last reply is not.
-  void recount();
+  // A session is over for its client (on the I/O thread, once per session):
+  // it began closing after its last reply (QUIT's 221, a 421, a drop) or
+  // closed. One fewer in `open`.
+  void session_over();
   bool stopping() const { return stopping_; }
-
-  // Runs @p f on the I/O thread (at once if this is it) and waits for it,
-  // rethrowing what it threw; false, without running it, once the server
-  // has finished.
-  template <class F>
-  bool run_on_thread(F&& f) {
-    if (on_server_thread()) {
-      if (finished) return false;
-      f();
-      return true;
-    }
-    std::unique_lock lock(m);
-    if (finished) return false;
-    std::packaged_task<void()> task(std::forward<F>(f));
-    auto done = task.get_future();
-    asio::post(ctx, [&task] { task(); });
-    lock.unlock();
-    done.get();
-    return true;
-  }
 
   // ------------------------------------------------------------- state
   // A scripted reply and how many more times it answers.
@@ -102,11 +80,10 @@ class Server::Impl final : public detail::SessionHost {
 
   const ServerOptions opt;
   std::unique_ptr<http::ServerTls> tls;  // under opt.starttls
-  asio::io_context ctx{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  std::thread thread;
-  std::mutex release_m;  // one thread joins
-  net::detail::Listeners listeners{ctx, "trap::smtp::Server"};
+  mutable std::mutex m;                  // what the waiting calls sleep on (below)
+  // Runs the context; `io.finished()` under m: the server has finished.
+  net::detail::IoThread io{m};
+  net::detail::Listeners listeners{io.context(), "trap::smtp::Server"};
   std::uint16_t port4 = 0, port6 = 0;
   // The I/O thread's: the connections by id, the last id given.
   std::map<std::uint64_t, std::shared_ptr<detail::Connection>> connections;
@@ -114,17 +91,15 @@ class Server::Impl final : public detail::SessionHost {
   std::atomic<bool> stopping_{false};
 
   // Under m.
-  mutable std::mutex m;
   std::condition_variable cv;
   std::deque<Message> log;      // the last max_log messages
   std::uint64_t received = 0;   // messages logged, dropped ones included
   std::uint64_t next_take = 1;  // the sequence take_message() gives next
   std::vector<Script> scripts;
   std::vector<Problem> problems;
-  std::size_t open = 0;      // sessions open for their clients (recount())
+  std::size_t open = 0;      // sessions not yet over for their clients (session_over())
   std::size_t sessions = 0;  // sessions opened
   std::optional<ShutdownReport> report;
-  bool finished = false;
 
  private:
   void add_connection(tcp::socket socket);

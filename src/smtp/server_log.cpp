@@ -74,7 +74,7 @@ std::vector<std::string> Server::unused_replies() const {
 std::optional<Message> Server::take_message(std::chrono::milliseconds timeout) {
   auto& s = *impl_;
   std::unique_lock lock(s.m);
-  s.cv.wait_for(lock, timeout, [&] { return s.next_take <= s.received || s.finished; });
+  s.cv.wait_for(lock, timeout, [&] { return s.next_take <= s.received || s.io.finished(); });
   // Messages dropped from the log (max_log) are skipped.
   const std::uint64_t first = s.received - s.log.size() + 1;
   if (s.next_take < first) s.next_take = first;

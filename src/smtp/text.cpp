@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
-// The text a session decodes and splits: base64, the header block, words.
+// The text a session decodes and splits: base64 (OpenSSL's decoder, held
+// to RFC 4648's strict form), the header block, words.
 #include "smtp/text.hpp"
 
-#include <array>
-#include <cstdint>
+#include <limits>
+
+#include <openssl/evp.h>
 
 namespace trap::smtp::detail {
 namespace {
@@ -11,9 +13,15 @@ namespace {
 constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-int sextet(char c) {
-  const auto at = kAlphabet.find(c);
-  return at == std::string_view::npos ? -1 : static_cast<int>(at);
+// What EVP_DecodeBlock does not check: a length that is a multiple of 4,
+// every byte in the alphabet (it skips white space around the text and
+// takes a '=' anywhere for zero bits), and '=' only as the last one or two.
+bool strict_base64(std::string_view text) {
+  if (text.size() % 4 != 0) return false;
+  const auto data = text.substr(0, text.find('='));
+  const auto padding = text.substr(data.size());
+  return data.find_first_not_of(kAlphabet) == std::string_view::npos &&
+         (padding.empty() || padding == "=" || padding == "==");
 }
 
 bool is_field_name(std::string_view name) {
@@ -37,31 +45,17 @@ std::string_view without_end(std::string_view line) {
 }  // namespace
 
 std::optional<std::string> decode_base64(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    std::array<int, 4> s{};
-    int padding = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = text[i + k];
-      if (c == '=' && last && k >= 2) {
-        ++padding;
-        s[k] = 0;
-      } else if (padding > 0 || (s[k] = sextet(c)) < 0) {
-        return std::nullopt;  // a '=' before the end, or not base64 at all
-      }
-    }
-    const std::uint32_t bits =
-        (static_cast<std::uint32_t>(s[0]) << 18) | (static_cast<std::uint32_t>(s[1]) << 12) |
-        (static_cast<std::uint32_t>(s[2]) << 6) | static_cast<std::uint32_t>(s[3]);
-    if ((padding == 1 && (bits & 0xff) != 0) || (padding == 2 && (bits & 0xffff) != 0))
-      return std::nullopt;  // not the canonical encoding
-    out += static_cast<char>(bits >> 16);
-    if (padding < 2) out += static_cast<char>((bits >> 8) & 0xff);
-    if (padding < 1) out += static_cast<char>(bits & 0xff);
-  }
+  if (!strict_base64(text) || text.size() > std::numeric_limits<int>::max()) return std::nullopt;
+  const std::size_t padding = text.ends_with("==") ? 2 : text.ends_with('=') ? 1 : 0;
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0 || static_cast<std::size_t>(n) != out.size()) return std::nullopt;
+  // A '=' decodes as zero bits: the bytes it stands for must be zeros, or
+  // the text is not the canonical encoding (bits left over are not 0).
+  if (out.find_first_not_of('\0', out.size() - padding) != std::string::npos) return std::nullopt;
+  out.resize(out.size() - padding);
   return out;
 }
 

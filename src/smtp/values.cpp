@@ -2,7 +2,6 @@
 // trap::smtp's plain values: a message's header lookup, the scripted reply
 // builders, and how each value prints (one line, for Boost.Test's
 // messages; a shutdown report one line per thing left over).
-#include <cstdio>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -10,6 +9,8 @@
 
 #include <trap/errors.hpp>
 #include <trap/smtp.hpp>
+
+#include "net/printing.hpp"
 
 namespace trap::smtp {
 namespace {
@@ -24,31 +25,12 @@ bool same_name(std::string_view a, std::string_view b) {
 }
 
 void quoted(std::ostream& out, std::string_view s) {
-  out << '"';
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out << '\\' << static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out << hex;
-    } else {
-      out << static_cast<char>(c);
-    }
-  }
-  out << '"';
-}
-
-void peer(std::ostream& out, const std::string& address, std::uint16_t port) {
-  if (address.find(':') != std::string::npos)
-    out << '[' << address << "]:" << port;
-  else
-    out << address << ':' << port;
+  net::detail::quoted(out, s, net::detail::Escapes::hex);
 }
 
 void session_of(std::ostream& out, const SessionInfo& info) {
   out << "session " << info.id << " (";
-  peer(out, info.peeraddr, info.peerport);
+  net::detail::endpoint(out, info.peeraddr, info.peerport);
   out << ')';
 }
 

@@ -5,7 +5,9 @@
 // client that vanishes, the idle timeout, close_client_connections(), a
 // shutdown with sessions left open, and a STARTTLS whose handshake fails.
 #define BOOST_TEST_MODULE smtp_server
+#include <chrono>
 #include <future>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -281,4 +283,82 @@ BOOST_AUTO_TEST_CASE(servers_in_several_threads_at_once) {
       return server.shutdown().clean() ? server.message_count() : std::size_t{0};
     }));
   for (auto& r : runs) BOOST_TEST(r.get() == 20u);
+}
+
+// shutdown() waits for the sessions still open, counted as each starts and
+// ends: every way a session ends counts it out once. A count that missed
+// one would hold shutdown() to its deadline (2 minutes), one counted out
+// twice would not wait for the session still open.
+namespace {
+
+// Runs shutdown(2 min) on another thread; the report, or nothing when it
+// has not returned within 30 s (it then waits out its deadline).
+std::optional<trap::smtp::ShutdownReport> shutdown_returning(
+    Server& server, std::future<trap::smtp::ShutdownReport>& done) {
+  done = std::async(std::launch::async, [&] { return server.shutdown(120s); });
+  if (done.wait_for(30s) != std::future_status::ready) return std::nullopt;
+  return done.get();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(shutdown_does_not_wait_for_sessions_that_ended) {
+  Server server;
+  auto dropped = open_session(server.port());
+  BOOST_TEST(command(dropped, "NOOP") == 250);
+  dropped.close();  // closed without QUIT: the server's read fails
+  auto quit = open_session(server.port());
+  BOOST_TEST(command(quit, "QUIT") == 221);
+  BOOST_TEST(quit.closed_by_server());  // held open: the server lingers
+  auto a = open_session(server.port());
+  auto b = open_session(server.port());
+  BOOST_TEST(command(a, "NOOP") == 250);
+  BOOST_TEST(command(b, "NOOP") == 250);
+  BOOST_TEST(server.close_client_connections() >= 2u);
+  BOOST_TEST(a.closed_by_server());
+  BOOST_TEST(b.closed_by_server());
+  std::future<trap::smtp::ShutdownReport> done;
+  const auto report = shutdown_returning(server, done);
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(report->open.empty(), report->describe());
+  BOOST_TEST(server.session_count() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_does_not_wait_for_sessions_timed_out) {
+  ServerOptions o;
+  o.idle_timeout = 100ms;
+  Server server(o);
+  auto a = open_session(server.port());
+  auto b = open_session(server.port());
+  BOOST_TEST(command(b, "EHLO b.test") == 250);
+  for (auto* c : {&a, &b}) {
+    const auto r = test_smtp::read_reply(*c);
+    BOOST_TEST_REQUIRE(r.has_value());
+    BOOST_TEST(r->code == 421);
+    BOOST_TEST(c->closed_by_server());
+  }
+  std::future<trap::smtp::ShutdownReport> done;
+  const auto report = shutdown_returning(server, done);
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(report->open.empty(), report->describe());
+  BOOST_TEST(has_problem(report->problems, "idle"), report->describe());
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_still_waits_for_the_one_open_after_others_quit) {
+  Server server;
+  auto left = open_session(server.port());
+  for (int i = 0; i < 3; ++i) {
+    auto c = open_session(server.port());
+    BOOST_TEST(command(c, "QUIT") == 221);
+    BOOST_TEST(c.closed_by_server());
+  }  // each client closes its end too: the server's linger ends
+  BOOST_TEST(command(left, "EHLO left.test") == 250);
+  auto done = std::async(std::launch::async, [&] { return server.shutdown(120s); });
+  // The session still open is not told 421: shutdown waits for its QUIT.
+  BOOST_TEST(send_message(left, "a@x", {"b@y"}, kContent, false) == 250);
+  BOOST_TEST(command(left, "QUIT") == 221);
+  BOOST_TEST_REQUIRE((done.wait_for(30s) == std::future_status::ready));
+  const auto report = done.get();
+  BOOST_TEST(report.clean(), report.describe());
+  BOOST_TEST(server.message_count() == 1u);
 }

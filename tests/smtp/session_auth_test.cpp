@@ -60,6 +60,44 @@ BOOST_AUTO_TEST_CASE(refuses_anything_else) {
     BOOST_TEST(!decode_base64(bad).has_value(), bad);
 }
 
+// What OpenSSL's EVP_DecodeBlock would take and the strict form does not:
+// white space or '-' around the text, '=' for zero bits anywhere, padding
+// that stands for bits that are not 0.
+BOOST_AUTO_TEST_CASE(refuses_what_a_lenient_decoder_takes) {
+  for (const char* bad : {"    Zm9v", "Zm9v    ", "\tZm9v\t\t\t", "Zm9v\n\n\n\n", "Zm9v\r\n\r\n",
+                          "Zm9v----", "-Zm9",     "Zm9v\v\f\v\f", "Zm=v",         "Z=9v",
+                          "=m9v",     "Zg=A",     "Zm9v=A==",     "Zm9v====",     "Zm9vZ===",
+                          "QR==",     "QUJ=",     "Zm9 Zg==",     "Zm9v.Zg=",     "Zm9v_-_-"})
+    BOOST_TEST(!decode_base64(bad).has_value(), bad);
+  for (std::size_t size : {1, 2, 3, 5, 6, 7})
+    BOOST_TEST(!decode_base64(std::string("Zm9vYmFy").substr(0, size)).has_value(), size);
+  BOOST_TEST(!decode_base64(std::string("Zm\0v", 4)).has_value());
+  BOOST_TEST(!decode_base64(std::string("Zm9v\0\0\0\0", 8)).has_value());
+  BOOST_TEST(!decode_base64("Zm9v\xff\xff==").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(empty_text_decodes_to_empty) {
+  const auto decoded = decode_base64("");
+  BOOST_TEST_REQUIRE(decoded.has_value());
+  BOOST_TEST(decoded->empty());
+}
+
+BOOST_AUTO_TEST_CASE(every_byte_round_trips) {
+  // All 256 byte values, then each tail length: 0, 1 and 2 padding bytes.
+  const std::string encoded =
+      "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+"
+      "P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+"
+      "AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq+wsbKztLW2t7i5uru8vb6/"
+      "wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v8PHy8/T19vf4+fr7/P3+/w==";
+  const auto decoded = decode_base64(encoded);
+  BOOST_TEST_REQUIRE(decoded.has_value());
+  BOOST_TEST_REQUIRE(decoded->size() == 256u);
+  for (std::size_t i = 0; i < 256; ++i) BOOST_TEST(static_cast<unsigned char>((*decoded)[i]) == i);
+  BOOST_TEST(decode_base64("AP8=") == std::string("\0\xff", 2));
+  BOOST_TEST(decode_base64("/w==") == "\xff");
+  BOOST_TEST(decode_base64("AAAA") == std::string(3, '\0'));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_FIXTURE_TEST_SUITE(auth, AuthFixture)

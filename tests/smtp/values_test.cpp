@@ -74,6 +74,10 @@ BOOST_AUTO_TEST_CASE(problems_print_where_why_code_and_input) {
   BOOST_TEST(printed(end) == "session 4 ([::1]:5): closed without QUIT");
   const Problem raw{{1, "127.0.0.1", 1}, "a\x01\"", 500, "unknown command"};
   BOOST_TEST(printed(raw) == R"(session 1 (127.0.0.1:1): unknown command: 500 on "a\x01\"")");
+  // Line ends, tabs and bytes past ASCII all as \xNN (not \n as trap::net's
+  // events print them); a backslash doubled.
+  const Problem bytes{{2, "::1", 6}, "\\\r\n\t\x7f\xff", 500, "x"};
+  BOOST_TEST(printed(bytes) == R"(session 2 ([::1]:6): x: 500 on "\\\x0d\x0a\x09\x7f\xff")");
 }
 
 BOOST_AUTO_TEST_CASE(reply_builders) {

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: BSL-1.0
+// The I/O thread of a Boost.Asio test server (trap::http, trap::smtp): an
+// io_context run by one thread, a call that runs a function on it and
+// waits, and the thread's end. Private to src/: it brings Boost.Asio in.
+#pragma once
+
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+namespace trap::net::detail {
+
+/// A server's I/O thread. Its `finished` flag is kept under the owner's
+/// mutex, so that the owner's waits can stop on it with their own state.
+class IoThread {
+ public:
+  /// @p m: the owner's mutex, which must outlive every call but the
+  /// destructor's (run() takes it; finish() is called under it).
+  explicit IoThread(std::mutex& m) : m_(m) {}
+  /// stop(), which does nothing once the owner's destructor called it.
+  ~IoThread() { stop(); }
+  IoThread(const IoThread&) = delete;
+  IoThread& operator=(const IoThread&) = delete;
+
+  /// The context the thread runs, for the server's sockets and timers.
+  boost::asio::io_context& context() { return ctx_; }
+
+  /// Starts the thread, which runs the context until finish() and the
+  /// end of what is queued then. @throws std::system_error if it cannot.
+  void start();
+  /// Whether the calling thread is this one.
+  bool on_thread() const;
+  /// Whether finish() was called: under the owner's mutex, or on the thread.
+  bool finished() const { return finished_; }
+  /// Under the owner's mutex: no task is posted after this, and once what
+  /// is queued has run (every socket and timer closed), the thread ends.
+  void finish() {
+    finished_ = true;
+    work_.reset();
+  }
+  /// Waits for the thread's end (after finish()), then runs @p then (frees
+  /// what the thread used), one caller at a time; on the thread itself
+  /// nothing (the owner's destructor then detaches it).
+  template <class F>
+  void join(F&& then) {
+    if (on_thread()) return;
+    std::lock_guard lock(join_m_);
+    if (thread_.joinable()) thread_.join();
+    then();
+  }
+  /// For the owner's destructor, before its sockets go: finishes, stops the
+  /// context at once and joins; on the thread itself, detaches it.
+  void stop();
+
+  /// Runs @p f on the thread (at once if this is it) and waits for it,
+  /// rethrowing what it threw; false, without running it, once finished.
+  /// The work guard goes only under the owner's mutex with `finished`
+  /// set: a task posted before that runs before the thread ends.
+  template <class F>
+  bool run(F&& f) {
+    if (on_thread()) {
+      if (finished_) return false;
+      f();
+      return true;
+    }
+    std::unique_lock lock(m_);
+    if (finished_) return false;
+    std::packaged_task<void()> task(std::forward<F>(f));
+    auto done = task.get_future();
+    boost::asio::post(ctx_, [&task] { task(); });
+    lock.unlock();
+    done.get();
+    return true;
+  }
+
+ private:
+  std::mutex& m_;
+  boost::asio::io_context ctx_{1};
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
+  std::mutex join_m_;      // one thread joins, and frees what follows
+  bool finished_ = false;  // under m_
+};
+
+}  // namespace trap::net::detail
