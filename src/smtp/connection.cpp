@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 
@@ -103,7 +104,9 @@ void Connection::read() {
 void Connection::on_read(error_code ec, std::size_t n) {
   reading_ = false;
   if (closed_) return;
-  if (closing_) return ec ? close() : drain();
+  // Closing: drain to the client's end of file. A read given up for the
+  // close_notify (linger()) is drained on too.
+  if (closing_) return ec && ec != asio::error::operation_aborted ? close() : drain();
   ++timer_generation_;
   timer_.cancel();
   if (ec) {
@@ -158,6 +161,7 @@ void Connection::on_handshake(error_code ec) {
     server_.problem(Problem{info(), "", 0, "tls handshake: " + ec.message()});
     return close();
   }
+  tls_ready_ = true;
   session_.tls_started();
   read();
 }
@@ -166,6 +170,12 @@ void Connection::on_handshake(error_code ec) {
 
 void Connection::linger() {
   error_code ignored;
+  if (tls_ready_) {
+    // The pending read (an idle timeout's 421 leaves one) is given up: the
+    // stream's close_notify goes out now, and the drain reads what follows.
+    if (reading_) socket_.cancel(ignored);
+    send_close_notify();
+  }
   socket_.shutdown(tcp::socket::shutdown_send, ignored);
   ++timer_generation_;
   timer_.expires_after(kLinger);
@@ -194,17 +204,43 @@ void Connection::close() {
   server_.closed(info().id);
 }
 
-void Connection::close_with_goodbye() {
+void Connection::close_with_goodbye() { goodbye(false); }
+
+void Connection::goodbye(bool after_reply) {
   if (closed_) return;
   if (closing_) return close();  // its last reply is sent
+  if (writing_ && !after_reply) {
+    // A reply on its way, most likely out already with its completion
+    // queued: the 421 follows it, once (a reply the client does not read
+    // is not waited for).
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->goodbye(true); });
+    return;
+  }
   Actions a;
   session_.shutting_down(a);
-  if (!tls_stream_ && !writing_ && !a.out.empty()) {
+  // Written now if the socket takes it, never waited for; not in the middle
+  // of a reply, nor of a TLS handshake.
+  if (!writing_ && !a.out.empty() && (!tls_stream_ || tls_ready_)) {
     error_code ignored;
     socket_.non_blocking(true, ignored);
-    socket_.write_some(asio::buffer(a.out), ignored);
+    if (tls_stream_) {
+      socket_.cancel(ignored);  // the pending read: it must not share the stream's state
+      asio::write(*tls_stream_, asio::buffer(a.out), ignored);
+      send_close_notify();
+    } else {
+      socket_.write_some(asio::buffer(a.out), ignored);
+    }
   }
   close();
+}
+
+// TLS's close_notify, written if the socket takes it now: the stream's
+// shutdown on a non-blocking socket sends ours and stops where it would
+// wait for the client's (which the drain reads, or nobody does).
+void Connection::send_close_notify() {
+  error_code ignored;
+  socket_.non_blocking(true, ignored);
+  tls_stream_->shutdown(ignored);
 }
 
 }  // namespace trap::smtp::detail

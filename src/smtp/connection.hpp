@@ -31,7 +31,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();
   /// Closes the socket now, with no reply.
   void close();
-  /// A 421 if it can be sent at once, then closes (the end of shutdown()).
+  /// A 421 (under TLS, then close_notify) if it can be sent at once, or
+  /// once the reply being written is out, then closes (shutdown()'s end).
   void close_with_goodbye();
   /// Whether it waits for a command with no transaction begun.
   bool idle() const { return !closed_ && session_.idle(); }
@@ -53,6 +54,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_timeout();
   void linger();
   void drain();
+  void send_close_notify();
+  void goodbye(bool after_reply);
 
   template <class F>
   void with_stream(F&& f) {
@@ -73,7 +76,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint64_t timer_generation_ = 0;
   bool reading_ = false;
   bool writing_ = false;
-  bool closing_ = false;  // the session or the server decided to close
+  bool tls_ready_ = false;  // under TLS, its handshake done
+  bool closing_ = false;    // the session or the server decided to close
   bool closed_ = false;
 };
 
