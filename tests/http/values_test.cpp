@@ -3,27 +3,18 @@
 // does not print as \xNN), and a shutdown report's open connections with
 // their peers, IPv4 and IPv6.
 #define BOOST_TEST_MODULE http_values
-#include <sstream>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
 #include <trap/http.hpp>
 
+#include "support/test_support.hpp"
+
+using test_support::printed;
 using trap::http::ConnectionInfo;
 using trap::http::Request;
 using trap::http::ShutdownReport;
-
-namespace {
-
-template <class T>
-std::string printed(const T& value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(a_request_body_is_quoted_with_hex_escapes) {
   Request r;

@@ -8,7 +8,6 @@
 #include <atomic>
 #include <future>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,8 +16,10 @@
 #include <trap/net.hpp>
 
 #include "support/client.hpp"
+#include "support/test_support.hpp"
 
 using test_net::Client;
+using test_support::printed;
 using trap::net::ClientInfo;
 using trap::net::ServerEvent;
 using trap::net::TcpServer;
@@ -33,13 +34,6 @@ std::string message_of(const std::function<void()>& f) {
     return e.what();
   }
   return "(nothing thrown)";
-}
-
-template <class T>
-std::string printed(const T& v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
 }
 
 }  // namespace

@@ -52,16 +52,7 @@ class TlsClient {
   }
 
   /// The next reply over TLS, all of its lines.
-  std::string reply() {
-    std::string text;
-    for (;;) {
-      const std::size_t n = asio::read_until(stream_, asio::dynamic_buffer(buffer_), "\r\n");
-      const std::string line = buffer_.substr(0, n);
-      buffer_.erase(0, n);
-      text += line;
-      if (line.size() < 4 || line[3] != '-') return text;
-    }
-  }
+  std::string reply() { return reply_from(stream_); }
 
   /// How the stream ends after the last reply: what a read then says.
   error_code end() {
@@ -73,16 +64,19 @@ class TlsClient {
   }
 
  private:
-  std::string plain_reply() {
+  // A reply's lines ("250-..." until "250 ...") from @p stream.
+  template <class Stream>
+  std::string reply_from(Stream& stream) {
     std::string text;
     for (;;) {
-      const std::size_t n = asio::read_until(socket_, asio::dynamic_buffer(buffer_), "\r\n");
+      const std::size_t n = asio::read_until(stream, asio::dynamic_buffer(buffer_), "\r\n");
       const std::string line = buffer_.substr(0, n);
       buffer_.erase(0, n);
       text += line;
       if (line.size() < 4 || line[3] != '-') return text;
     }
   }
+  std::string plain_reply() { return reply_from(socket_); }
   std::string plain_command(const std::string& line) {
     asio::write(socket_, asio::buffer(line));
     return plain_reply();

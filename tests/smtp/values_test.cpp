@@ -4,7 +4,6 @@
 // shutdown report print.
 #define BOOST_TEST_MODULE smtp_values
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -12,26 +11,17 @@
 #include <trap/errors.hpp>
 #include <trap/smtp.hpp>
 
-BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<std::string>)
-BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<std::size_t>)
+#include "support/test_support.hpp"
 
+BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<std::string>)
+
+using test_support::printed;
 using trap::smtp::After;
 using trap::smtp::Command;
 using trap::smtp::Message;
 using trap::smtp::Problem;
 using trap::smtp::Reply;
 using trap::smtp::ShutdownReport;
-
-namespace {
-
-template <class T>
-std::string printed(const T& value) {
-  std::ostringstream out;
-  out << value;
-  return out.str();
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(header_finds_the_first_of_a_name_in_any_case) {
   Message m;

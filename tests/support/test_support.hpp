@@ -18,6 +18,7 @@
 #include <functional>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,14 @@ BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<bool>)
 #endif
 
 namespace test_support {
+
+/// What `out << value` writes, for the tests of a type's printing.
+template <class T>
+std::string printed(const T& value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
 
 /// The number of open descriptors of this process.
 inline int count_fds() {
