@@ -19,6 +19,8 @@
 #include <trap/boost_test.hpp>
 #include <trap/smtp.hpp>
 
+#include "smtp/raw_smtp.hpp"
+
 using namespace std::chrono_literals;
 using trap::smtp::Server;
 using trap::smtp::ServerOptions;
@@ -127,4 +129,17 @@ BOOST_AUTO_TEST_CASE(an_idle_timeout_under_tls_ends_with_421_then_close_notify) 
   const error_code end = client.end();
   BOOST_TEST(end == asio::error::eof, end.message());
   server.shutdown(5s);
+}
+
+BOOST_AUTO_TEST_CASE(shutdown_in_the_middle_of_a_handshake_closes_without_a_word) {
+  // After STARTTLS's 220 the server waits for the client's hello: a 421
+  // there, plain or in a record, would be garbage to the client's TLS.
+  Server server(with_tls());
+  auto c = test_smtp::open_session(server.port());
+  BOOST_TEST_REQUIRE(test_smtp::command(c, "EHLO client") == 250);
+  BOOST_TEST_REQUIRE(test_smtp::command(c, "STARTTLS") == 220);
+  const auto report = server.shutdown(0ms);
+  BOOST_TEST(report.open.size() == 1u);
+  BOOST_TEST(c.closed_by_server());
+  BOOST_TEST(c.read_bytes(1, 0ms).empty(), "nothing before the end of file");
 }
