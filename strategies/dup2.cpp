@@ -4,6 +4,7 @@
 // an in-memory one from a pool, so a trap creates no file.
 #include "capture/file_capture.hpp"
 #include "capture/strategies.hpp"
+#include "posix/child_path.hpp"
 
 namespace trap::detail {
 namespace {
@@ -13,14 +14,14 @@ class Dup2Capture final : public FileCapture {
   using FileCapture::FileCapture;
 
  private:
-  bool do_begin() override {
+  TRAP_CHILD_PATH bool do_begin() override {
     flush_streams(fd());
     open_file(&PooledFile::memory);
     saved_ = divert(fd(), file_.fd());
     return static_cast<bool>(saved_);
   }
 
-  std::string do_end() override {
+  TRAP_CHILD_PATH std::string do_end() override {
     restore(fd(), saved_.get());
     saved_.reset();
     return take_file();

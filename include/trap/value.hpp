@@ -249,6 +249,9 @@ class Value {
   };
   explicit Value(Integer i) noexcept;
   explicit Value(Floating d) noexcept;
+  // An object kept as it is (out of line: a file that makes one does not
+  // instantiate std::variant's assignment).
+  explicit Value(detail::Opaque&& o) noexcept;
   friend struct detail::ValueCodec;
   [[noreturn]] void bad_conversion(const char* to) const;
   std::int64_t integer_in(std::int64_t min, std::uint64_t max, const char* to) const;
@@ -306,7 +309,6 @@ Value Value::from(T&& object) {
   } else if constexpr (detail::is_optional<U>::value) {
     return object ? Value::from(*object) : Value();
   } else {
-    Value v;
     detail::Opaque o;
     o.object = detail::ObjectRef(new U(std::forward<T>(object)),
                                  [](const void* p) { delete static_cast<const U*>(p); });
@@ -327,8 +329,7 @@ Value Value::from(T&& object) {
         };
       }
     }
-    v.v_ = std::move(o);
-    return v;
+    return Value(std::move(o));
   }
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <new>
 
+#include "posix/child_path.hpp"
 #include "posix/thread_cache.hpp"
 
 namespace trap::detail {
@@ -22,14 +23,14 @@ std::size_t class_of(std::size_t size) { return (size + kGrain - 1) / kGrain - 1
 
 }  // namespace
 
-void* cached_allocate(std::size_t size) {
+TRAP_CHILD_PATH void* cached_allocate(std::size_t size) {
   const std::size_t c = class_of(size);
   if (c >= kClasses) return ::operator new(size);
   if (void* block = Cache::take(c)) return block;
   return ::operator new((c + 1) * kGrain);
 }
 
-void cached_free(void* block, std::size_t size) noexcept {
+TRAP_CHILD_PATH void cached_free(void* block, std::size_t size) noexcept {
   if (!block) return;
   const std::size_t c = class_of(size);
   if (c >= kClasses || !Cache::keep(block, c)) ::operator delete(block);

@@ -22,6 +22,9 @@
 #include <ext/stdio_sync_filebuf.h>
 #endif
 
+#include "posix/child_path.hpp"
+#include "posix/fork_safe_mutex.hpp"
+
 namespace trap::detail {
 namespace {
 
@@ -31,65 +34,18 @@ struct Diversion {
 };
 
 // Never destroyed: formatters read them while the program exits.
-std::mutex& diversions_mutex() {
-  static auto* m = new std::mutex;
-  return *m;
+// Fork-safe: a fork trap's child diverts its descriptors too, and may have
+// been forked while another thread held it.
+posix::ForkSafeMutex& diversions_mutex() {
+  static posix::ForkSafeMutex& m = posix::ForkSafeMutex::make();
+  return m;
 }
+// Made when the program starts: a child never finds it half made.
+[[maybe_unused]] posix::ForkSafeMutex& diversions_mutex_at_start = diversions_mutex();
 std::vector<Diversion>& diversions() {
   static auto* d = new std::vector<Diversion>;
   return *d;
 }
-
-// Reusable capture files, per directory ("" for memory files). Kept small:
-// traps nest only a few deep.
-struct Pool {
-  struct Entry {
-    std::string dir;
-    posix::Fd fd;
-    std::size_t offset;
-    int pid;  // the process that pooled it
-  };
-  std::mutex mutex;
-  std::vector<Entry> free;
-  static constexpr std::size_t kMax = 8;
-  static Pool& get() {
-    static Pool* p = new Pool;  // never destroyed: used from exit paths
-    return *p;
-  }
-  bool take(const std::string& dir, PooledFile& out) {
-    std::lock_guard lock(mutex);
-    // A child forked by other means than the fork layer shares these files
-    // (and their offsets) with its parent: it must not write into them.
-    const int self = posix::self_pid();
-    std::erase_if(free, [&](const Entry& e) { return e.pid != self; });
-    for (auto it = free.rbegin(); it != free.rend();) {
-      if (it->dir != dir) {
-        ++it;
-      } else if (written_since(*it)) {
-        it = std::make_reverse_iterator(free.erase(std::next(it).base()));
-      } else {
-        out = PooledFile(std::move(it->fd), std::move(it->dir), it->offset);
-        free.erase(std::next(it).base());
-        return true;
-      }
-    }
-    return false;
-  }
-  // A process that inherited the file during its capture and outlived it
-  // has written on: what it writes later would land in another trap.
-  static bool written_since(const Entry& e) noexcept {
-    try {
-      return posix::file_size(e.fd.get()) != e.offset;
-    } catch (const std::system_error&) {
-      return true;
-    }
-  }
-  void give(std::string dir, posix::Fd fd, std::size_t offset) {
-    std::lock_guard lock(mutex);
-    if (free.size() < kMax)
-      free.push_back({std::move(dir), std::move(fd), offset, posix::self_pid()});
-  }
-};
 
 // Calls @p on_stream with each C++ stream that writes to descriptor @p fd
 // (1 or 2), then @p on_file with its C stream.
@@ -129,7 +85,7 @@ void set_pass_through_streambuf(const std::streambuf* buf, bool (*holds_nothing)
   pass_through_buf.store(buf, std::memory_order_release);
 }
 
-bool may_hold_output(std::ostream& os) {
+TRAP_CHILD_PATH bool may_hold_output(std::ostream& os) {
   std::streambuf* b = os.rdbuf();
   if (!b) return false;
   if (b == pass_through_buf.load(std::memory_order_acquire) &&
@@ -141,7 +97,7 @@ bool may_hold_output(std::ostream& os) {
   return true;
 }
 
-void flush_streams(int fd) {
+TRAP_CHILD_PATH void flush_streams(int fd) {
   // The common case costs no call into the streams: nothing is pending.
   for_streams(
       fd,
@@ -169,7 +125,7 @@ void write_original(int fd, std::string_view text) {
   }
 }
 
-posix::Fd divert(int fd, int target) {
+TRAP_CHILD_PATH posix::Fd divert(int fd, int target) {
   std::lock_guard lock(diversions_mutex());
   posix::Fd saved = posix::dup_if_open(fd);
   if (!saved) return saved;
@@ -178,7 +134,7 @@ posix::Fd divert(int fd, int target) {
   return saved;
 }
 
-void restore(int fd, int saved) {
+TRAP_CHILD_PATH void restore(int fd, int saved) {
   flush_streams(fd);
   std::lock_guard lock(diversions_mutex());
   auto& d = diversions();
@@ -211,110 +167,6 @@ SwapChain<std::FILE*>& file_chain(int fd) {
 }
 
 namespace {
-// The files a forked child was offered (offer_capture_files()). Only the
-// forking thread runs in the child when they are offered, and its captures
-// take them on that thread or under the process-wide capture lock.
-struct OfferedFiles {
-  int pid = 0;  // the child they were offered to
-  int fds[2] = {-1, -1};
-  std::size_t offsets[2] = {0, 0};
-  int next = 2;
-} offered;
-
-bool take_offered(PooledFile& out) {
-  while (offered.next < 2 && offered.pid == posix::self_pid()) {
-    const int i = offered.next++;
-    if (offered.fds[i] >= 0) {
-      out = PooledFile(posix::Fd(offered.fds[i]), std::string(), offered.offsets[i]);
-      return true;
-    }
-  }
-  return false;
-}
-}  // namespace
-
-void offer_capture_files(const int (&fds)[2], const std::size_t (&offsets)[2]) noexcept {
-  offered.pid = posix::self_pid();
-  for (int i = 0; i < 2; ++i) {
-    offered.fds[i] = fds[i];
-    offered.offsets[i] = offsets[i];
-  }
-  offered.next = 0;
-}
-
-void forget_capture_pool() noexcept {
-  // The child of a fork shares these files' offsets with its parent: it
-  // must not write into them. Only the forking thread runs here, so no lock.
-  Pool::get().free.clear();
-}
-
-PooledFile::~PooledFile() { release(); }
-
-PooledFile& PooledFile::operator=(PooledFile&& o) noexcept {
-  if (this != &o) {
-    release();
-    fd_ = std::move(o.fd_);
-    dir_ = std::move(o.dir_);
-    offset_ = o.offset_;
-    clean_ = o.clean_;
-    pid_ = o.pid_;
-  }
-  return *this;
-}
-
-void PooledFile::release() noexcept {
-  // Only the process that took it pools it: a forked child shares it.
-  if (fd_ && clean_ && pid_ == posix::self_pid())
-    Pool::get().give(std::move(dir_), std::move(fd_), offset_);
-  fd_.reset();
-}
-
-void PooledFile::take(std::string& out) {
-  const bool reusable = clean_;
-  clean_ = false;  // until it is read whole
-  offset_ += posix::read_from(fd_.get(), offset_, out);
-  // Emptying it would take a truncation, which the seal forbids: a fresh
-  // file costs less than 256 KiB of traps.
-  clean_ = reusable && offset_ <= kKeep;
-}
-
-namespace {
-posix::Fd make_memory_fd() {
-  posix::Fd fd = posix::memfd("trap-capture");
-  if (fd) {
-    // Not sealed (an old kernel): the code's ftruncate() cuts the file.
-    (void)posix::seal_shrink(fd.get());
-    posix::set_append(fd.get());
-  }
-  return fd;
-}
-}  // namespace
-
-posix::Fd PooledFile::new_memory_fd() noexcept {
-  try {
-    return make_memory_fd();
-  } catch (const std::exception&) {
-    return {};
-  }
-}
-
-PooledFile PooledFile::memory(bool reuse) {
-  PooledFile f;
-  if (reuse && (take_offered(f) || Pool::get().take("", f))) return f;
-  if (posix::Fd fd = make_memory_fd()) return {std::move(fd), ""};
-  return in_temp_dir();
-}
-
-PooledFile PooledFile::in_temp_dir(bool reuse) {
-  std::string dir = temp_dir();
-  PooledFile f;
-  if (reuse && Pool::get().take(dir, f)) return f;
-  posix::Fd fd = posix::temp_file(dir);
-  posix::set_append(fd.get());
-  return {std::move(fd), std::move(dir)};
-}
-
-namespace {
 
 // The owner and depth of the process-wide capture lock. A condition
 // variable rather than a recursive mutex: the fork child must be able to
@@ -338,7 +190,7 @@ CaptureLock* stored_capture_lock() {
 // Its mutex may have been held mid-update by another thread: the child
 // builds the lock afresh in place (nothing to free: the old one owns no
 // memory).
-void after_fork_in_child() {
+TRAP_CHILD_PATH void after_fork_in_child() {
   const std::thread::id owner = stored_capture_lock()->owner;
   const int depth = stored_capture_lock()->depth;
   auto* fresh = new (capture_lock_storage) CaptureLock;
@@ -374,9 +226,11 @@ int process_wide_capture_waiters() noexcept { return capture_waiters.load(); }
 
 void create_capture_state() {
   static const bool created = [] {
-    Pool::get().free.reserve(Pool::kMax);
-    (void)diversions_mutex();
-    diversions().reserve(4);  // stdout and stderr, nested once
+    reserve_capture_pool();
+    {
+      std::lock_guard lock(diversions_mutex());  // other threads may divert already
+      diversions().reserve(4);                   // stdout and stderr, nested once
+    }
     (void)capture_lock();
     (void)buffer_chain(1);
     (void)file_chain(1);
@@ -389,11 +243,13 @@ namespace {
 std::atomic<CaptureSalvage*> installed_salvage{nullptr};
 }  // namespace
 
-void set_capture_salvage(CaptureSalvage* salvage) noexcept { installed_salvage.store(salvage); }
+TRAP_CHILD_PATH void set_capture_salvage(CaptureSalvage* salvage) noexcept {
+  installed_salvage.store(salvage);
+}
 
-CaptureSalvage* capture_salvage() noexcept { return installed_salvage.load(); }
+TRAP_CHILD_PATH CaptureSalvage* capture_salvage() noexcept { return installed_salvage.load(); }
 
-void lock_process_wide_captures() {
+TRAP_CHILD_PATH void lock_process_wide_captures() {
   CaptureLock& l = capture_lock();
   std::unique_lock lock(l.mutex);
   const auto me = std::this_thread::get_id();
@@ -419,7 +275,7 @@ void lock_process_wide_captures() {
   l.depth = 1;
 }
 
-void unlock_process_wide_captures() noexcept {
+TRAP_CHILD_PATH void unlock_process_wide_captures() noexcept {
   CaptureLock& l = capture_lock();
   std::lock_guard lock(l.mutex);
   if (l.depth == 0 || l.owner != std::this_thread::get_id()) return;
@@ -444,7 +300,7 @@ void clear_stream_errors(int fd) {
 
 }  // namespace
 
-bool Capture::begin() {
+TRAP_CHILD_PATH bool Capture::begin() {
   if (state_ != State::idle)
     throw TrapError("capture of fd " + std::to_string(fd_) + " begun twice");
   const bool shared = !per_thread();
@@ -465,7 +321,7 @@ bool Capture::begin() {
   return true;
 }
 
-std::string Capture::end() {
+TRAP_CHILD_PATH std::string Capture::end() {
   if (state_ != State::active) return {};
   state_ = State::done;
   struct Unlock {

@@ -21,6 +21,7 @@
 
 #include "capture/block_cache.hpp"
 #include "capture/salvage.hpp"
+#include "posix/child_path.hpp"
 #include "posix/fd.hpp"
 
 namespace trap::detail {
@@ -122,6 +123,8 @@ std::string temp_dir();
 /// In a forked child: closes the pooled capture files inherited from the
 /// parent, whose offsets the parent still uses.
 void forget_capture_pool() noexcept;
+/// Makes the pool of capture files (room included) before any trap needs it.
+void reserve_capture_pool();
 
 /// In a forked child: the next in-memory capture files this process takes
 /// (PooledFile::memory with reuse) are @p fds[0], then @p fds[1] (-1:
@@ -314,7 +317,7 @@ void end_capture(Trap& t, Capture& capture);
 
 /// Springs a new capture of type @p C (made with @p arg if it takes one).
 template <class C>
-void spring_new_capture(Trap& self, std::string_view name, int fd, bool arg) {
+TRAP_CHILD_PATH void spring_new_capture(Trap& self, std::string_view name, int fd, bool arg) {
   if constexpr (std::is_constructible_v<C, int, bool>)
     spring_capture(self, name, std::allocate_shared<C>(CachedAllocator<C>{}, fd, arg));
   else

@@ -16,7 +16,7 @@ namespace trap::detail {
 class FileCapture : public Capture {
  public:
   using Capture::Capture;
-  std::optional<std::pair<int, off_t>> file_region() const override {
+  TRAP_CHILD_PATH std::optional<std::pair<int, off_t>> file_region() const override {
     return std::pair<int, off_t>(file_.fd(), static_cast<off_t>(file_.offset()));
   }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "capture/capture.hpp"
+#include "posix/child_path.hpp"
 #include "posix/fd.hpp"
 
 namespace trap::detail {
@@ -24,7 +25,7 @@ thread_local OpenFds open_fds;
 
 }  // namespace
 
-bool standard_fd_open(const Trap& trap, int fd) {
+TRAP_CHILD_PATH bool standard_fd_open(const Trap& trap, int fd) {
   if (fd < 0 || fd > 2) return posix::is_open(fd);
   OpenFds& o = open_fds;
   // Nothing of the caller's ran since the answer was had: this layer, or
@@ -42,11 +43,12 @@ bool standard_fd_open(const Trap& trap, int fd) {
   return (o.bits >> fd) & 1;
 }
 
-bool Capture::fd_open() const {
+TRAP_CHILD_PATH bool Capture::fd_open() const {
   return layering.trap ? standard_fd_open(*layering.trap, fd_) : posix::is_open(fd_);
 }
 
-void spring_capture(Trap& self, std::string_view name, std::shared_ptr<Capture> capture) {
+TRAP_CHILD_PATH void spring_capture(Trap& self, std::string_view name,
+                                    std::shared_ptr<Capture> capture) {
   Capture::Layering& l = capture->layering;
   l.accessor = name;
   l.trap = &self;

@@ -19,6 +19,8 @@
 
 #include <trap/builder.hpp>
 
+#include "posix/fork_safe_mutex.hpp"
+
 extern char** environ;
 
 namespace trap {
@@ -34,10 +36,12 @@ struct Name {
   std::vector<Exported> stack;        // the traps' values, latest last
 };
 
-std::mutex& environment_mutex() {
-  static std::mutex m;
+// Fork-safe: a fork trap's child may run programs (trap::run) too.
+posix::ForkSafeMutex& environment_mutex() {
+  static posix::ForkSafeMutex& m = posix::ForkSafeMutex::make();
   return m;
 }
+[[maybe_unused]] posix::ForkSafeMutex& environment_mutex_at_start = environment_mutex();
 
 // Under environment_mutex().
 std::map<std::string, Name>& names() {

@@ -17,7 +17,9 @@
 #include "capture/strategies.hpp"
 #include "capture/unbuffered_streambuf.hpp"
 #include "engine/state.hpp"
+#include "posix/child_path.hpp"
 #include "posix/fd.hpp"
+#include "posix/fork_safe_mutex.hpp"
 #include "posix/stop_shield.hpp"
 
 namespace trap {
@@ -32,6 +34,14 @@ namespace {
 class WarnLog;
 // This thread's innermost active warn layer's log.
 thread_local WarnLog* warn_route = nullptr;
+
+// Taken to tee a warning to std::cerr; fork-safe, as the warn router's.
+posix::ForkSafeMutex& tee_mutex() {
+  static posix::ForkSafeMutex& m = posix::ForkSafeMutex::make();
+  return m;
+}
+// Made when the program starts: a child never finds it half made.
+[[maybe_unused]] posix::ForkSafeMutex& tee_mutex_at_start = tee_mutex();
 
 class WarnLog final {
  public:
@@ -99,9 +109,8 @@ class WarnLog final {
   // must not leave std::cerr failed for the code after the trap. Threads
   // take turns: std::cerr's state is one for all.
   static void tee(const char* s, std::size_t n) {
-    static std::mutex tee_mutex;
     StopShield shield;
-    std::lock_guard lock(tee_mutex);
+    std::lock_guard lock(tee_mutex());
     auto state = std::cerr.rdstate();
     std::cerr.write(s, static_cast<std::streamsize>(n));
     std::cerr.flush();
@@ -129,6 +138,8 @@ void flush_clog() {
 // several threads at once each see only their thread's warnings, and
 // std::clog's buffer is swapped only by the first to begin and the last to
 // end (never to a buffer another thread has freed).
+// Its lock is fork-safe: a fork trap's child enters and leaves it too, and
+// may have been forked while another thread held it.
 class WarnRouter final : public UnbufferedStreambuf {
  public:
   void enter() {
@@ -159,17 +170,19 @@ class WarnRouter final : public UnbufferedStreambuf {
   }
 
  private:
-  std::mutex mutex_;
+  posix::ForkSafeMutex& mutex_ = posix::ForkSafeMutex::make();
   int users_ = 0;
   std::streambuf* saved_ = nullptr;
 };
 
-WarnRouter& warn_router() {
+// Flushing the router passes nothing on while this thread has a warn layer:
+// each warning is teed to std::cerr as it comes (WarnLog::tee).
+TRAP_CHILD_PATH bool router_holds_nothing() { return warn_route != nullptr; }
+
+TRAP_CHILD_PATH WarnRouter& warn_router() {
   static auto* router = [] {
     auto* r = new WarnRouter;  // never destroyed: used on exit paths
-    // Flushing it passes nothing on while this thread has a warn layer:
-    // each warning is teed to std::cerr as it comes (WarnLog::tee).
-    set_pass_through_streambuf(r, [] { return warn_route != nullptr; });
+    set_pass_through_streambuf(r, router_holds_nothing);
     return r;
   }();
   return *router;
@@ -180,14 +193,14 @@ WarnRouter& warn_router() {
 // through it must see it fully made.
 [[maybe_unused]] WarnRouter& router_at_start = warn_router();
 
-void raw_layer(Trap& self, std::string_view) {
+TRAP_CHILD_PATH void raw_layer(Trap& self, std::string_view) {
   Value v = self.run();
   TrapState& st = *Registry::state(self);
   st.set(Builtin::return_, std::move(v));
   st.set(Builtin::leaveby, Value(std::string("return")));
 }
 
-void die_layer(Trap& self, std::string_view) {
+TRAP_CHILD_PATH void die_layer(Trap& self, std::string_view) {
   try {
     self.next();
   } catch (const InternalException&) {
@@ -203,7 +216,16 @@ void die_layer(Trap& self, std::string_view) {
   }
 }
 
-void warn_layer(Trap& self, std::string_view) {
+// The warn layer's teardown: this thread's warnings go where they went
+// before, and the trap gets the ones it logged.
+TRAP_CHILD_PATH void end_warn_layer(Trap& t, void* held) {
+  auto* log = static_cast<WarnLog*>(held);
+  warn_route = log->outer();
+  warn_router().leave();
+  t.set("warn", log->take());
+}
+
+TRAP_CHILD_PATH void warn_layer(Trap& self, std::string_view) {
   // The teardown owns the buffer: a trapped exit below this layer skips this
   // frame, so nothing here may own anything across next().
   // The router first: std::clog may lead to it already (made by another
@@ -216,15 +238,7 @@ void warn_layer(Trap& self, std::string_view) {
   router.enter();
   warn_route = static_cast<WarnLog*>(buf.get());
   self.set("warn", Array{});
-  add_plain_teardown(
-      self,
-      [](Trap& t, void* held) {
-        auto* log = static_cast<WarnLog*>(held);
-        warn_route = log->outer();
-        warn_router().leave();
-        t.set("warn", log->take());
-      },
-      std::move(buf));
+  add_plain_teardown(self, end_warn_layer, std::move(buf));
   self.next();
 }
 
@@ -311,19 +325,28 @@ const StrategyFn* find_strategy_ptr_locked(std::string_view spec) {
   throw UsageError("No capture strategy found for " + list);
 }
 
-const StrategyFn& fallback_output_strategy() {
+TRAP_CHILD_PATH const StrategyFn& fallback_output_strategy() {
   static const StrategyFn fallback = dup2_strategy();
   return fallback;
 }
 
-void apply_output_layer(Trap& self, const std::string& name, int fd, const StrategyFn* chosen) {
+namespace {
+// The fallback strategy's built-in form, looked up when the program starts:
+// the first trap of a thread may well be a fork trap's child.
+const BuiltinStrategy* const fallback_builtin =
+    fallback_output_strategy().target<BuiltinStrategy>();
+}  // namespace
+
+TRAP_CHILD_PATH void apply_output_layer(Trap& self, const std::string& name, int fd,
+                                        const StrategyFn* chosen) {
   Registry::state(self)->set(name, Value(std::string()));
   const StrategyFn* s = chosen;
   if (!s) s = Registry::state(self)->default_strategy.get();
-  if (!s) s = &fallback_output_strategy();
   // Perl: a closed handle is not trapped. Built-in strategies find that
   // out on their own, without an extra system call.
-  if (const BuiltinStrategy* builtin = s->target<BuiltinStrategy>()) {
+  const BuiltinStrategy* builtin = s ? s->target<BuiltinStrategy>() : fallback_builtin;
+  if (!s) s = &fallback_output_strategy();
+  if (builtin) {
     (*builtin)(self, name, fd);
     return;
   }

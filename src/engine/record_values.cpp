@@ -10,6 +10,7 @@
 
 #include "capture/capture.hpp"
 #include "engine/state.hpp"
+#include "posix/child_path.hpp"
 
 namespace trap::detail {
 
@@ -21,7 +22,7 @@ bool is(std::string_view name, const char (&lit)[N]) noexcept {
 }
 }  // namespace
 
-std::optional<Builtin> builtin_of(std::string_view name) noexcept {
+TRAP_CHILD_PATH std::optional<Builtin> builtin_of(std::string_view name) noexcept {
   switch (name.size()) {
     case 3:
       if (is(name, "die")) return Builtin::die;
@@ -41,14 +42,14 @@ std::optional<Builtin> builtin_of(std::string_view name) noexcept {
   return std::nullopt;
 }
 
-Value* TrapState::find(std::string_view name) {
+TRAP_CHILD_PATH Value* TrapState::find(std::string_view name) {
   if (auto b = builtin_of(name)) return find(*b);
   for (auto& [k, v] : values)
     if (same_name(k, name)) return &v;
   return nullptr;
 }
 
-const Value* TrapState::find(std::string_view name) const {
+TRAP_CHILD_PATH const Value* TrapState::find(std::string_view name) const {
   return const_cast<TrapState*>(this)->find(name);
 }
 
@@ -61,17 +62,17 @@ void TrapState::take_slots() noexcept {
   slots_size = values.size();
 }
 
-std::uint32_t& TrapState::slot(Builtin b) noexcept {
+TRAP_CHILD_PATH std::uint32_t& TrapState::slot(Builtin b) noexcept {
   if (slots_of != values.data() || slots_size != values.size()) take_slots();
   return slots[static_cast<std::size_t>(b)];
 }
 
-Value* TrapState::find(Builtin b) noexcept {
+TRAP_CHILD_PATH Value* TrapState::find(Builtin b) noexcept {
   const std::uint32_t i = slot(b);
   return i == kNoSlot ? nullptr : &values[i].second;
 }
 
-void TrapState::set(Builtin b, Value&& value) {
+TRAP_CHILD_PATH void TrapState::set(Builtin b, Value&& value) {
   std::uint32_t& i = slot(b);
   if (i != kNoSlot) {
     values[i].second = std::move(value);
@@ -83,7 +84,7 @@ void TrapState::set(Builtin b, Value&& value) {
   slots_size = values.size();
 }
 
-void TrapState::set(std::string_view name, Value&& value) {
+TRAP_CHILD_PATH void TrapState::set(std::string_view name, Value&& value) {
   if (auto b = builtin_of(name)) return set(*b, std::move(value));
   if (Value* v = find(name)) {
     *v = std::move(value);
@@ -97,7 +98,7 @@ void TrapState::set(std::string_view name, Value&& value) {
   }
 }
 
-void end_capture(Trap& t, Capture& c) {
+TRAP_CHILD_PATH void end_capture(Trap& t, Capture& c) {
   Capture::Layering& l = c.layering;
   if (l.salvage) l.salvage->forget(l.slot);
   // Appended, as Perl's `$buffer .= <$fh>`: under two layers for one stream

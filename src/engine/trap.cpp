@@ -12,13 +12,14 @@
 
 #include "capture/capture.hpp"
 #include "engine/state.hpp"
+#include "posix/child_path.hpp"
 #include "posix/fd.hpp"
 #include "posix/stop_shield.hpp"
 
 namespace trap {
 namespace detail {
 
-std::vector<TrapState*>& active_traps() {
+TRAP_CHILD_PATH std::vector<TrapState*>& active_traps() {
   thread_local std::vector<TrapState*> active;
   return active;
 }
@@ -36,7 +37,7 @@ std::vector<std::shared_ptr<TrapState>>& springing_owners() {
 
 }  // namespace
 
-void run_teardowns(Trap& trap, std::size_t first) {
+TRAP_CHILD_PATH void run_teardowns(Trap& trap, std::size_t first) {
   auto& st = *Registry::state(trap);
   while (st.teardowns.size() > first) {
     auto fn = std::move(st.teardowns.back());
@@ -290,7 +291,7 @@ const Trapper& Trap::trapper() const { return *s_->trapper; }
 
 // ------------------------------------------------------ layer author's API
 
-void Trap::next() {
+TRAP_CHILD_PATH void Trap::next() {
   if (!s_->springing || !s_->layers) throw UsageError("next() called outside a springing trap");
   if (s_->pos == 0)
     exception("The layer stack has no terminating layer (such as raw) at its bottom");
@@ -299,7 +300,7 @@ void Trap::next() {
   layer(*this);
 }
 
-Value Trap::run() {
+TRAP_CHILD_PATH Value Trap::run() {
   if (!s_->springing || !s_->code) throw UsageError("run() called outside a springing trap");
   detail::StopGap gap;  // the code may be stopped; trap's own code may not
   return (*s_->code)(*this);
@@ -314,7 +315,7 @@ void Trap::teardown(detail::Function<void(Trap&)> fn) {
   s_->teardowns.push_back({std::move(fn), nullptr});
 }
 
-void detail::add_capture_teardown(Trap& self, std::shared_ptr<Capture>&& capture) {
+TRAP_CHILD_PATH void detail::add_capture_teardown(Trap& self, std::shared_ptr<Capture>&& capture) {
   auto& st = *Registry::state(self);
   if (!st.springing) throw UsageError("teardown() called outside a springing trap");
   // Room first: taken only once nothing can throw.
@@ -322,15 +323,15 @@ void detail::add_capture_teardown(Trap& self, std::shared_ptr<Capture>&& capture
   st.teardowns.push_back({nullptr, std::move(capture)});
 }
 
-void detail::add_plain_teardown(Trap& self, void (*plain)(Trap&, void*),
-                                std::shared_ptr<void>&& held) {
+TRAP_CHILD_PATH void detail::add_plain_teardown(Trap& self, void (*plain)(Trap&, void*),
+                                                std::shared_ptr<void>&& held) {
   auto& st = *Registry::state(self);
   if (!st.springing) throw UsageError("teardown() called outside a springing trap");
   st.teardowns.reserve(st.teardowns.size() + 1);
   st.teardowns.push_back({nullptr, nullptr, plain, std::move(held)});
 }
 
-void detail::Teardown::operator()(Trap& t) const {
+TRAP_CHILD_PATH void detail::Teardown::operator()(Trap& t) const {
   if (capture)
     end_capture(t, *capture);
   else if (plain)
@@ -390,7 +391,9 @@ Props& Trap::prop(std::string_view ns) {
   return it->second;
 }
 
-void Trap::set(std::string_view name, Value value) { s_->set(name, std::move(value)); }
+TRAP_CHILD_PATH void Trap::set(std::string_view name, Value value) {
+  s_->set(name, std::move(value));
+}
 
 void Trap::unset(std::string_view name) {
   std::erase_if(s_->values, [&](auto& kv) { return kv.first == name; });

@@ -5,6 +5,7 @@
 #include <trap/value.hpp>
 
 #include "engine/state.hpp"
+#include "posix/child_path.hpp"
 
 namespace trap {
 
@@ -19,28 +20,29 @@ std::string plain_text(const Value& v) {
 
 }  // namespace detail
 
-Value::Value() noexcept = default;
+TRAP_CHILD_PATH Value::Value() noexcept = default;
 Value::Value(std::nullptr_t) noexcept {}
 Value::Value(bool b) noexcept : v_(b) {}
 Value::Value(Integer i) noexcept : v_(i.i) {}
 Value::Value(Floating d) noexcept : v_(d.d) {}
+Value::Value(detail::Opaque&& o) noexcept : v_(std::move(o)) {}
 Value::Value(const char* s) {
   if (s) v_ = std::string(s);
 }
-Value::Value(std::string s) noexcept : v_(std::move(s)) {}
+TRAP_CHILD_PATH Value::Value(std::string s) noexcept : v_(std::move(s)) {}
 Value::Value(std::string_view s) : v_(std::string(s)) {}
-Value::Value(Array a) noexcept : v_(std::move(a)) {}
+TRAP_CHILD_PATH Value::Value(Array a) noexcept : v_(std::move(a)) {}
 Value::Value(const Value& other) = default;
 Value& Value::operator=(const Value& other) = default;
 // Strings (captured output, leaveby) are what a trap moves most: moved
 // without the variant's general visit.
-Value::Value(Value&& other) noexcept {
+TRAP_CHILD_PATH Value::Value(Value&& other) noexcept {
   if (auto* s = std::get_if<std::string>(&other.v_))
     v_.emplace<std::string>(std::move(*s));
   else
     v_ = std::move(other.v_);
 }
-Value& Value::operator=(Value&& other) noexcept {
+TRAP_CHILD_PATH Value& Value::operator=(Value&& other) noexcept {
   auto* to = std::get_if<std::string>(&v_);
   auto* from = std::get_if<std::string>(&other.v_);
   if (to && from)
@@ -49,9 +51,9 @@ Value& Value::operator=(Value&& other) noexcept {
     v_ = std::move(other.v_);
   return *this;
 }
-Value::~Value() = default;
+TRAP_CHILD_PATH Value::~Value() = default;
 
-const std::string& Value::string() const {
+TRAP_CHILD_PATH const std::string& Value::string() const {
   if (auto* s = std::get_if<std::string>(&v_)) return *s;
   bad_conversion("std::string");
 }

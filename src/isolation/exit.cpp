@@ -28,6 +28,7 @@
 
 #include "engine/state.hpp"
 #include "isolation/fork.hpp"
+#include "posix/child_path.hpp"
 #include "posix/children.hpp"
 #include "posix/fd.hpp"
 
@@ -108,9 +109,9 @@ void restore_before_real_exit() noexcept {
 
 }  // namespace
 
-void* caught_exception() noexcept { return eh_globals()->caught_exceptions; }
+TRAP_CHILD_PATH void* caught_exception() noexcept { return eh_globals()->caught_exceptions; }
 
-unsigned int uncaught_count() noexcept { return eh_globals()->uncaught_exceptions; }
+TRAP_CHILD_PATH unsigned int uncaught_count() noexcept { return eh_globals()->uncaught_exceptions; }
 
 void end_catches_since(void* caught, unsigned int uncaught) noexcept {
   EhGlobals* g = eh_globals();
@@ -125,7 +126,7 @@ ExitFrame* current_exit_frame() { return current_frame; }
 
 void reset_exit_frame(ExitFrame* frame) { current_frame = frame; }
 
-ExitFrame* push_exit_frame(ExitFrame& frame) {
+TRAP_CHILD_PATH ExitFrame* push_exit_frame(ExitFrame& frame) {
   frame.prev = current_frame;
   frame.pid = posix::self_pid();
   frame.depth = active_traps().size();
@@ -136,11 +137,11 @@ ExitFrame* push_exit_frame(ExitFrame& frame) {
   return frame.prev;
 }
 
-void pop_exit_frame(ExitFrame& frame) { current_frame = frame.prev; }
+TRAP_CHILD_PATH void pop_exit_frame(ExitFrame& frame) { current_frame = frame.prev; }
 
 namespace {
 
-void exit_layer(Trap& self, std::string_view) {
+TRAP_CHILD_PATH void exit_layer(Trap& self, std::string_view) {
   ExitFrame frame;
   push_exit_frame(frame);
   if (sigsetjmp(frame.env, 1) == 0) {  // 1: exit() from a signal handler

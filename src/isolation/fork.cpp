@@ -55,6 +55,7 @@
 #include "isolation/fork_prep.hpp"
 #include "isolation/fork_record.hpp"
 #include "isolation/fork_replay.hpp"
+#include "posix/child_path.hpp"
 #include "posix/children.hpp"
 #include "posix/fd.hpp"
 #include "posix/stop_shield.hpp"
@@ -190,7 +191,8 @@ constexpr const char* kRecordFailedLabel = "record-failed";
 
 }  // namespace
 
-void run_child(Trap& self, int result_fd, std::size_t teardowns_before, int handover_fd) {
+TRAP_CHILD_PATH void run_child(Trap& self, int result_fd, std::size_t teardowns_before,
+                               int handover_fd) {
   auto* st = Registry::state(self);
   posix::own_process_group();
   posix::no_core_files();
@@ -408,7 +410,7 @@ void fork_layer(Trap& self, std::string_view style) {
 
 }  // namespace
 
-void fork_plain(Trap& self, bool warn) {
+TRAP_CHILD_PATH void fork_plain(Trap& self, bool warn) {
   prepare_thread_for_fork_traps(self, warn);
   flush_streams(1);
   flush_streams(2);
@@ -440,8 +442,8 @@ void fork_plain(Trap& self, bool warn) {
 
 namespace {
 
-int ChildSalvage::keep(const Trap& owner, std::string_view accessor, int fd,
-                       off_t offset) noexcept {
+TRAP_CHILD_PATH int ChildSalvage::keep(const Trap& owner, std::string_view accessor, int fd,
+                                       off_t offset) noexcept {
   if (!child.active) return -1;
   for (int i = 0; i < kSlots; ++i) {
     auto& s = slots[i];
@@ -471,7 +473,7 @@ int ChildSalvage::keep(const Trap& owner, std::string_view accessor, int fd,
   return -1;
 }
 
-void ChildSalvage::forget(int slot) noexcept {
+TRAP_CHILD_PATH void ChildSalvage::forget(int slot) noexcept {
   if (slot >= 0 && slot < kSlots) slots[slot].used.store(false);
 }
 

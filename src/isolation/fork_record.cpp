@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "posix/child_path.hpp"
+
 namespace trap::detail {
 namespace {
 
@@ -16,18 +18,22 @@ struct Malformed : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Out: std::string, or the RoomString a fork trap's child encodes into
-// (on its stack).
+// A netstring: its length, ':', the bytes. Into a std::string (the parent's
+// replay list), or a RoomString (a fork trap's child, on its stack): one
+// body, and the child's own copy on its code path.
 template <class Out>
-void put(Out& out, std::string_view bytes) {
+[[gnu::always_inline]] inline void put_into(Out& out, std::string_view bytes) {
   char digits[24];
   out.append(digits, std::to_chars(digits, digits + sizeof digits, bytes.size()).ptr);
   out += ':';
   out += bytes;
 }
 
+void put(std::string& out, std::string_view bytes) { put_into(out, bytes); }
+TRAP_CHILD_PATH void put(RoomString& out, std::string_view bytes) { put_into(out, bytes); }
+
 template <class Out>
-void put_number(Out& out, std::size_t n) {
+[[gnu::always_inline]] inline void put_number(Out& out, std::size_t n) {
   char digits[24];
   put(out, std::string_view(digits, std::to_chars(digits, digits + sizeof digits, n).ptr));
 }
@@ -116,10 +122,14 @@ void decode_state(std::string_view in, ForkResult& r) {
 
 }  // namespace
 
-void ValueCodec::encode(const Value& v, std::string& out) { encode_to(v, out); }
+void ValueCodec::encode(const Value& v, std::string& out) {
+  StringRoom heap{nullptr, 0};
+  RoomString bytes{RoomAllocator<char>(&heap)};
+  encode_to(v, bytes);
+  out += bytes;
+}
 
-template <class Out>
-void ValueCodec::encode_to(const Value& v, Out& out) {
+TRAP_CHILD_PATH void ValueCodec::encode_to(const Value& v, RoomString& out) {
   switch (v.v_.index()) {
     case 0:
       out += 'u';
@@ -212,10 +222,10 @@ void ValueCodec::set_opaque(Value& v, Opaque o) { v.v_ = std::move(o); }
 
 namespace {
 
-template <class Out>
-std::string_view encode_state(Out& buf, std::string_view leaveby, std::string_view die_type,
-                              std::span<const std::string> exceptions,
-                              std::span<const std::pair<std::string, Value>> values) {
+TRAP_CHILD_PATH std::string_view encode_state(
+    RoomString& buf, std::string_view leaveby, std::string_view die_type,
+    std::span<const std::string> exceptions,
+    std::span<const std::pair<std::string, Value>> values) {
   // The body after room for its header, which says its length: the header
   // is then put right before it, and the record is one piece.
   constexpr std::size_t kRoom = 32;
@@ -243,15 +253,16 @@ std::string_view encode_state(Out& buf, std::string_view leaveby, std::string_vi
 
 }  // namespace
 
-std::string_view encode_fork_state(RoomString& buf, std::string_view leaveby,
-                                   std::string_view die_type,
-                                   std::span<const std::string> exceptions,
-                                   std::span<const std::pair<std::string, Value>> values) {
+TRAP_CHILD_PATH std::string_view encode_fork_state(
+    RoomString& buf, std::string_view leaveby, std::string_view die_type,
+    std::span<const std::string> exceptions,
+    std::span<const std::pair<std::string, Value>> values) {
   return encode_state(buf, leaveby, die_type, exceptions, values);
 }
 
 std::string encode_fork_result(const ForkResult& r) {
-  std::string buf;
+  StringRoom heap{nullptr, 0};
+  RoomString buf{RoomAllocator<char>(&heap)};
   return std::string(encode_state(buf, r.leaveby, r.die_type, r.exceptions, r.values));
 }
 

@@ -104,9 +104,8 @@ std::vector<ReplayedTrap> decode_replay(std::string_view bytes);
 /// Value <-> bytes, with Value's private parts.
 struct ValueCodec {
   static void encode(const Value& v, std::string& out);
-  /// encode() into a std::string or a RoomString.
-  template <class Out>
-  static void encode_to(const Value& v, Out& out);
+  /// encode() into a RoomString (a fork trap's child encodes on its stack).
+  static void encode_to(const Value& v, RoomString& out);
   static Value decode(std::string_view& in);
   static void set_opaque(Value& v, Opaque o);
 };

@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <system_error>
 
+#include "posix/child_path.hpp"
 #include "posix/fd.hpp"
 
 namespace trap::posix {
@@ -66,7 +67,7 @@ std::optional<int> reap(pid_t pid, int flags) {
 
 Fd pidfd(pid_t pid) { return open_pidfd(pid); }
 
-pid_t fork() {
+TRAP_CHILD_PATH pid_t fork() {
   for (;;) {
     pid_t pid = -1;
     if (int e = take_fault("fork"); e > 0)
@@ -118,9 +119,9 @@ void kill(pid_t pid, int sig) {
 
 bool in_vfork_child() noexcept { return ::getpid() != self_pid(); }
 
-void own_process_group() noexcept { ::setpgid(0, 0); }
+TRAP_CHILD_PATH void own_process_group() noexcept { ::setpgid(0, 0); }
 
-bool die_with_parent(pid_t parent) noexcept {
+TRAP_CHILD_PATH bool die_with_parent(pid_t parent) noexcept {
   return ::prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && ::getppid() == parent;
 }
 
@@ -173,7 +174,7 @@ std::string signal_name(int sig) {
   return "signal " + std::to_string(sig);
 }
 
-void no_core_files() noexcept {
+TRAP_CHILD_PATH void no_core_files() noexcept {
   struct rlimit none = {0, 0};
   ::setrlimit(RLIMIT_CORE, &none);
 }
@@ -231,7 +232,7 @@ bool copy_region_signal_safe(int from, off_t offset, int to, const char* kind,
   return true;
 }
 
-void exit_now(int code) noexcept {
+TRAP_CHILD_PATH void exit_now(int code) noexcept {
   ::syscall(SYS_exit_group, code);
   for (;;) ::pause();
 }
@@ -302,7 +303,7 @@ std::pair<Fd, Fd> handover_socket() {
   return {off_standard_fds(Fd(sv[0])), off_standard_fds(Fd(sv[1]))};
 }
 
-bool hand_over(int socket, int fd, const char* label) noexcept {
+TRAP_CHILD_PATH bool hand_over(int socket, int fd, const char* label) noexcept {
   struct iovec iov = {const_cast<char*>(label), ::strnlen(label, 200)};
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr msg = {};

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "posix/child_path.hpp"
 #include "posix/fd.hpp"
 
 namespace trap::posix {
@@ -92,7 +93,7 @@ void inject_fault(std::string_view call, int nth, int err) {
   t.used.store(i + 1);
 }
 
-int take_fault(const char* call) {
+TRAP_CHILD_PATH int take_fault(const char* call) {
   Table* t = table.load(std::memory_order_acquire);
   if (!t) return 0;
   const int id = call_id(call);

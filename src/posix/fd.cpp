@@ -21,6 +21,9 @@
 #include <system_error>
 #include <vector>
 
+#include "posix/child_path.hpp"
+#include "posix/fork_safe_mutex.hpp"
+
 namespace trap::posix {
 namespace {
 
@@ -72,7 +75,7 @@ Fd off_standard_fds(Fd fd) {
   }
 }
 
-void Fd::reset() noexcept {
+TRAP_CHILD_PATH void Fd::reset() noexcept {
   if (fd_ >= 0) ::close(fd_);  // close is not retried: the fd is gone anyway
   fd_ = -1;
 }
@@ -100,7 +103,7 @@ Fd dup(int fd) {
   }
 }
 
-Fd dup_if_open(int fd) {
+TRAP_CHILD_PATH Fd dup_if_open(int fd) {
   for (;;) {
     int r = attempt("dup", [&] { return ::fcntl(fd, F_DUPFD_CLOEXEC, 3); });
     if (r >= 0) return Fd(r);
@@ -109,34 +112,15 @@ Fd dup_if_open(int fd) {
   }
 }
 
-namespace {
-std::atomic<int> cached_pid{0};
-std::atomic<unsigned long> forks{0};
-void refresh_pid() { cached_pid = ::getpid(); }
-void count_fork() { ++forks; }
-void watch_forks() {
-  static const bool registered = [] {
-    refresh_pid();
-    ::pthread_atfork(nullptr, count_fork, refresh_pid);
-    return true;
-  }();
-  (void)registered;
-}
-}  // namespace
+TRAP_CHILD_PATH int self_pid() { return pid_cache().load(std::memory_order_relaxed); }
 
-int self_pid() {
-  watch_forks();
-  return cached_pid.load(std::memory_order_relaxed);
+void count_spawn() noexcept { ++fork_counter(); }
+
+TRAP_CHILD_PATH unsigned long fork_count() {
+  return fork_counter().load(std::memory_order_relaxed);
 }
 
-void count_spawn() noexcept { ++forks; }
-
-unsigned long fork_count() {
-  watch_forks();
-  return forks.load(std::memory_order_relaxed);
-}
-
-void dup2(int from, int to) {
+TRAP_CHILD_PATH void dup2(int from, int to) {
   while (attempt("dup2", [&] { return ::dup2(from, to); }) < 0) {
     if (errno != EINTR && errno != EBUSY) fail(errno, call_text("dup2", from, to));
   }
@@ -244,7 +228,7 @@ ssize_t read_nowait(int fd, char* buf, std::size_t n) {
   }
 }
 
-void write_all(int fd, const char* data, std::size_t n) {
+TRAP_CHILD_PATH void write_all(int fd, const char* data, std::size_t n) {
   while (n > 0) {
     const int e = take_fault("write");
     ssize_t r = -1;
@@ -265,7 +249,7 @@ void write_all(int fd, const char* data, std::size_t n) {
   }
 }
 
-std::size_t read_from(int fd, std::size_t offset, std::string& out) {
+TRAP_CHILD_PATH std::size_t read_from(int fd, std::size_t offset, std::string& out) {
   const std::size_t base = out.size();
   constexpr std::size_t kMaxChunk = 1u << 20;
   std::size_t chunk = 4096, done = 0, expected = 0;
@@ -333,7 +317,7 @@ std::size_t file_size(int fd) {
   return static_cast<std::size_t>(st.st_size);
 }
 
-std::optional<std::size_t> file_size_limit() noexcept {
+TRAP_CHILD_PATH std::optional<std::size_t> file_size_limit() noexcept {
   struct rlimit rl {};
   if (::getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return std::nullopt;
   return static_cast<std::size_t>(rl.rlim_cur);
@@ -341,14 +325,15 @@ std::optional<std::size_t> file_size_limit() noexcept {
 
 namespace {
 struct SigxfszHold {
-  std::mutex mutex;
+  ForkSafeMutex& mutex = ForkSafeMutex::make();  // a fork trap's child may hold the signal too
   int holders = 0;
   bool ignored_here = false;  // SIG_IGN is ours, to undo
 };
 SigxfszHold& sigxfsz_hold() {
-  static auto* h = new SigxfszHold;  // never destroyed: exit paths end captures
+  static auto* h = new SigxfszHold;  // never destroyed: exit paths end captures, fork locks it
   return *h;
 }
+[[maybe_unused]] SigxfszHold& sigxfsz_hold_at_start = sigxfsz_hold();
 }  // namespace
 
 void hold_sigxfsz() noexcept {

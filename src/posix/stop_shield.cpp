@@ -9,6 +9,8 @@
 
 #include <trap/builder.hpp>
 
+#include "posix/child_path.hpp"
+
 namespace trap::detail {
 namespace {
 
@@ -45,7 +47,7 @@ void unblock_stops() noexcept {
 
 }  // namespace
 
-ShieldState shield_state() noexcept { return shield; }
+TRAP_CHILD_PATH ShieldState shield_state() noexcept { return shield; }
 
 void reset_shield(ShieldState s) noexcept { shield = s; }
 
@@ -64,12 +66,12 @@ void leave_shield() noexcept {
 StopShield::StopShield() noexcept { enter_shield(); }
 StopShield::~StopShield() { leave_shield(); }
 
-StopGap::StopGap() noexcept : outer_(shield) {
+TRAP_CHILD_PATH StopGap::StopGap() noexcept : outer_(shield) {
   shield = {};
   if (outer_.blocked) unblock_stops();
 }
 
-StopGap::~StopGap() {
+TRAP_CHILD_PATH StopGap::~StopGap() {
   sigset_t set;
   if (outer_.blocked && stop_set(set)) block_stops(set);
   shield = outer_;

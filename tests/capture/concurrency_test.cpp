@@ -280,6 +280,43 @@ BOOST_AUTO_TEST_CASE(a_fork_trap_captures_while_another_thread_holds_a_capture) 
   BOOST_TEST(r.out() == "child");
 }
 
+BOOST_AUTO_TEST_CASE(fork_traps_while_another_thread_springs_default_traps) {
+  // A fork can come while another thread is inside one of trap's short
+  // locks: where a capture diverts or restores a descriptor, where a warn
+  // layer routes std::clog. The child has no such thread: it must not wait
+  // for it. 400 fork traps, each child with the default layers, while
+  // another thread springs default traps without pause; a child that
+  // waited would be stopped by the timeout.
+  std::atomic<bool> stop{false};
+  std::atomic<long> others{0};
+  std::thread busy([&] {
+    while (!stop.load()) {
+      auto r = trap::trap([] {
+        std::fputs("x", stdout);
+        std::clog << "w\n";
+      });
+      if (r.out() == "x" && r.warn().size() == 1) ++others;
+    }
+  });
+  int wrong = 0;
+  std::string first_wrong;
+  for (int i = 0; i < 400 && wrong == 0; ++i) {
+    auto r = trap::trap(":fork:timeout(5000)", [] {
+      std::cout << "child";
+      std::clog << "warned\n";
+    });
+    if (r.leaveby() != "return" || r.out() != "child" || r.warn().size() != 1) {
+      ++wrong;
+      first_wrong = "fork trap " + std::to_string(i) + ": left by " + r.leaveby() + ", out \"" +
+                    r.out() + "\"";
+    }
+  }
+  stop = true;
+  busy.join();
+  BOOST_TEST(wrong == 0, first_wrong);
+  BOOST_TEST(others.load() > 0);
+}
+
 BOOST_AUTO_TEST_CASE(the_hub_delivers_every_event_once_under_concurrent_senders) {
   struct Seen {
     std::mutex m;
