@@ -178,8 +178,8 @@ Deadline deadline_of(Trap& t, const RunOptions& o) {
 // mask and frees the launcher's io_context.
 struct Launched {
   std::optional<asio::io_context> launch_ctx{std::in_place};
-  std::optional<bp::basic_process<asio::io_context::executor_type>> proc{
-      std::in_place, launch_ctx->get_executor()};
+  // Made by the launcher, after the vfork: see launch().
+  std::optional<bp::basic_process<asio::io_context::executor_type>> proc;
   detail::ProgramPipes pipes;
   pid_t pid = -1;
   bool reaped = false;
@@ -222,13 +222,20 @@ void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions&
   std::vector<std::string> args(argv.begin() + 1, argv.end());
   // Through the executor: Boost.Process 1.81 drops the error_code of the
   // io_context overload and throws its own "default_launcher" error.
+  // The launcher's vforked child calls the io_context's notify_fork(), which
+  // makes its reactor anew: new descriptors in the child's table, their
+  // numbers written into the memory it shares with this process. So the
+  // io_context has no reactor until the launcher returns (nothing here
+  // makes one: `proc` is made by the launcher, after the child has
+  // exec'd); with one, another thread's descriptors could take its
+  // numbers, and closing it would close theirs.
   auto exec = l.launch_ctx->get_executor();
   if (int e = posix::take_library_fault("posix_spawn"))
     ec.assign(e, bp::system_category());
   else
-    *l.proc = launcher(exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
-                       bp::process_environment(environment_of(o)),
-                       ChildSetup{&o.working_directory, ::getpid()});
+    l.proc.emplace(launcher(
+        exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
+        bp::process_environment(environment_of(o)), ChildSetup{&o.working_directory, ::getpid()}));
   if (ec) {
     if (launcher.pid > 0) posix::kill_and_reap(launcher.pid);  // the child that could not exec
     cannot_start(argv.front(), ec.value(), " (spawn)");
