@@ -5,6 +5,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <iosfwd>
 #include <limits>
@@ -14,7 +15,6 @@
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include <trap/codec.hpp>
@@ -147,8 +147,8 @@ struct is_optional<std::optional<T>> : std::true_type {};
 /// @endcode
 class Value {
  public:
-  // The constructors, copies and destructor are out of line: a file that
-  // makes Values does not instantiate std::variant's machinery.
+  // The constructors, copies and destructor are out of line (see Storage
+  // below).
 
   /// A null value (Perl's undef).
   Value() noexcept;
@@ -189,17 +189,17 @@ class Value {
   static Value from_comparable(T&& object);
 
   /// True for null (Perl's undef).
-  bool is_null() const { return v_.index() == 0; }
+  bool is_null() const noexcept { return kind() == 0; }
   /// True for a boolean.
-  bool is_bool() const { return v_.index() == 1; }
+  bool is_bool() const noexcept { return kind() == 1; }
   /// True for an integer.
-  bool is_integer() const { return v_.index() == 2; }
+  bool is_integer() const noexcept { return kind() == 2; }
   /// True for an integer or a floating-point number.
-  bool is_number() const { return v_.index() == 2 || v_.index() == 3; }
+  bool is_number() const noexcept { return kind() == 2 || kind() == 3; }
   /// True for a string.
-  bool is_string() const { return v_.index() == 4; }
+  bool is_string() const noexcept { return kind() == 4; }
   /// True for an Array.
-  bool is_array() const { return v_.index() == 5; }
+  bool is_array() const noexcept { return kind() == 5; }
 
   /// The string held. @throws UsageError if this is not a string.
   const std::string& string() const;
@@ -258,7 +258,23 @@ class Value {
   // A string that is a number (white space around it allowed), as Perl
   // numifies "42\n".
   std::optional<double> numeric_string() const;
-  std::variant<std::monostate, bool, std::int64_t, double, std::string, Array, detail::Opaque> v_;
+
+  // What the value holds is a std::variant<std::monostate, bool,
+  // std::int64_t, double, std::string, Array, detail::Opaque> (Storage,
+  // which only the library defines), built in raw_: a file that includes
+  // this header neither reads <variant> nor instantiates it. kind() is its
+  // index; the if_ functions are std::get_if.
+  struct Storage;
+  Storage& v() noexcept;
+  const Storage& v() const noexcept;
+  std::size_t kind() const noexcept;
+  const bool* if_bool() const noexcept;
+  const std::int64_t* if_integer() const noexcept;
+  const double* if_floating() const noexcept;
+  const detail::Opaque* if_opaque() const noexcept;
+  // Opaque is the largest alternative; the variant adds its index.
+  alignas(detail::Opaque) alignas(double) alignas(
+      std::int64_t) unsigned char raw_[sizeof(detail::Opaque) + alignof(detail::Opaque)];
 };
 
 /// What a typed test method (`return_is`, `stdout_isnt`, `warn_is`, ...)
@@ -353,15 +369,15 @@ T Value::as() const {
   if constexpr (std::is_same_v<T, Value>) {
     return *this;
   } else if constexpr (std::is_same_v<T, bool>) {
-    if (auto* b = std::get_if<bool>(&v_)) return *b;
+    if (auto* b = if_bool()) return *b;
     bad_conversion("bool");
   } else if constexpr (std::is_integral_v<T>) {
     return static_cast<T>(integer_in(static_cast<std::int64_t>(std::numeric_limits<T>::min()),
                                      static_cast<std::uint64_t>(std::numeric_limits<T>::max()),
                                      detail::demangle(typeid(T).name()).c_str()));
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (auto* i = std::get_if<std::int64_t>(&v_)) return static_cast<T>(*i);
-    if (auto* d = std::get_if<double>(&v_)) return static_cast<T>(*d);
+    if (auto* i = if_integer()) return static_cast<T>(*i);
+    if (auto* d = if_floating()) return static_cast<T>(*d);
     if (auto d = numeric_string()) return static_cast<T>(*d);
     bad_conversion(detail::demangle(typeid(T).name()).c_str());
   } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
@@ -374,7 +390,7 @@ T Value::as() const {
     for (const auto& e : array()) out.push_back(e.as<typename T::value_type>());
     return out;
   } else {
-    if (auto* o = std::get_if<detail::Opaque>(&v_)) {
+    if (auto* o = if_opaque()) {
       if (o->object && *o->type == typeid(T)) return *static_cast<const T*>(o->object.get());
       if (!o->object && o->type_key == typeid(T).name()) {
         if constexpr (has_codec<T>) {

@@ -5,6 +5,7 @@
 #include <trap/value.hpp>
 
 #include "engine/state.hpp"
+#include "engine/value_storage.hpp"
 #include "posix/child_path.hpp"
 
 namespace trap {
@@ -20,51 +21,75 @@ std::string plain_text(const Value& v) {
 
 }  // namespace detail
 
-TRAP_CHILD_PATH Value::Value() noexcept = default;
-Value::Value(std::nullptr_t) noexcept {}
-Value::Value(bool b) noexcept : v_(b) {}
-Value::Value(Integer i) noexcept : v_(i.i) {}
-Value::Value(Floating d) noexcept : v_(d.d) {}
-Value::Value(detail::Opaque&& o) noexcept : v_(std::move(o)) {}
-Value::Value(const char* s) {
-  if (s) v_ = std::string(s);
+TRAP_CHILD_PATH Value::Value() noexcept {
+  static_assert(sizeof(Storage) <= sizeof(raw_) && alignof(Storage) <= alignof(Value),
+                "Value's raw_ must hold its Storage");
+  new (raw_) Storage();
 }
-TRAP_CHILD_PATH Value::Value(std::string s) noexcept : v_(std::move(s)) {}
-Value::Value(std::string_view s) : v_(std::string(s)) {}
-TRAP_CHILD_PATH Value::Value(Array a) noexcept : v_(std::move(a)) {}
-Value::Value(const Value& other) = default;
-Value& Value::operator=(const Value& other) = default;
+Value::Value(std::nullptr_t) noexcept { new (raw_) Storage(); }
+Value::Value(bool b) noexcept { new (raw_) Storage(std::in_place_type<bool>, b); }
+Value::Value(Integer i) noexcept { new (raw_) Storage(std::in_place_type<std::int64_t>, i.i); }
+Value::Value(Floating d) noexcept { new (raw_) Storage(std::in_place_type<double>, d.d); }
+Value::Value(detail::Opaque&& o) noexcept {
+  new (raw_) Storage(std::in_place_type<detail::Opaque>, std::move(o));
+}
+Value::Value(const char* s) {
+  if (s)
+    new (raw_) Storage(std::in_place_type<std::string>, s);
+  else
+    new (raw_) Storage();
+}
+TRAP_CHILD_PATH Value::Value(std::string s) noexcept {
+  new (raw_) Storage(std::in_place_type<std::string>, std::move(s));
+}
+Value::Value(std::string_view s) { new (raw_) Storage(std::in_place_type<std::string>, s); }
+TRAP_CHILD_PATH Value::Value(Array a) noexcept {
+  new (raw_) Storage(std::in_place_type<Array>, std::move(a));
+}
+Value::Value(const Value& other) { new (raw_) Storage(other.v()); }
+Value& Value::operator=(const Value& other) {
+  v() = other.v();
+  return *this;
+}
 // Strings (captured output, leaveby) are what a trap moves most: moved
 // without the variant's general visit.
 TRAP_CHILD_PATH Value::Value(Value&& other) noexcept {
-  if (auto* s = std::get_if<std::string>(&other.v_))
-    v_.emplace<std::string>(std::move(*s));
+  if (auto* s = std::get_if<std::string>(&other.v()))
+    new (raw_) Storage(std::in_place_type<std::string>, std::move(*s));
   else
-    v_ = std::move(other.v_);
+    new (raw_) Storage(std::move(other.v()));
 }
 TRAP_CHILD_PATH Value& Value::operator=(Value&& other) noexcept {
-  auto* to = std::get_if<std::string>(&v_);
-  auto* from = std::get_if<std::string>(&other.v_);
+  auto* to = std::get_if<std::string>(&v());
+  auto* from = std::get_if<std::string>(&other.v());
   if (to && from)
     *to = std::move(*from);
   else
-    v_ = std::move(other.v_);
+    v() = std::move(other.v());
   return *this;
 }
-TRAP_CHILD_PATH Value::~Value() = default;
+TRAP_CHILD_PATH Value::~Value() { v().~Storage(); }
+
+TRAP_CHILD_PATH std::size_t Value::kind() const noexcept { return v().index(); }
+const bool* Value::if_bool() const noexcept { return std::get_if<bool>(&v()); }
+const std::int64_t* Value::if_integer() const noexcept { return std::get_if<std::int64_t>(&v()); }
+const double* Value::if_floating() const noexcept { return std::get_if<double>(&v()); }
+const detail::Opaque* Value::if_opaque() const noexcept {
+  return std::get_if<detail::Opaque>(&v());
+}
 
 TRAP_CHILD_PATH const std::string& Value::string() const {
-  if (auto* s = std::get_if<std::string>(&v_)) return *s;
+  if (auto* s = std::get_if<std::string>(&v())) return *s;
   bad_conversion("std::string");
 }
 
 const Array& Value::array() const {
-  if (auto* a = std::get_if<Array>(&v_)) return *a;
+  if (auto* a = std::get_if<Array>(&v())) return *a;
   bad_conversion("trap::Array");
 }
 
 std::optional<double> Value::numeric_string() const {
-  auto* s = std::get_if<std::string>(&v_);
+  auto* s = std::get_if<std::string>(&v());
   if (!s) return std::nullopt;
   std::string_view t(*s);
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
@@ -80,10 +105,10 @@ std::optional<double> Value::numeric_string() const {
 std::int64_t Value::integer_in(std::int64_t min, std::uint64_t max, const char* to) const {
   std::int64_t i = 0;
   std::optional<double> d;
-  if (auto* p = std::get_if<std::int64_t>(&v_)) {
+  if (auto* p = std::get_if<std::int64_t>(&v())) {
     i = *p;
-  } else if ((d = std::get_if<double>(&v_) ? std::optional(std::get<double>(v_))
-                                           : numeric_string())) {
+  } else if ((d = std::get_if<double>(&v()) ? std::optional(std::get<double>(v()))
+                                            : numeric_string())) {
     // Only a whole number in int64's range; NaN fails the first test.
     if (!(std::trunc(*d) == *d) || *d < -0x1p63 || *d >= 0x1p63) bad_conversion(to);
     i = static_cast<std::int64_t>(*d);
@@ -99,17 +124,17 @@ void Value::bad_conversion(const char* to) const {
 }
 
 bool Value::truthy() const {
-  switch (v_.index()) {
+  switch (v().index()) {
     case 0:
       return false;
     case 1:
-      return std::get<bool>(v_);
+      return std::get<bool>(v());
     case 2:
-      return std::get<std::int64_t>(v_) != 0;
+      return std::get<std::int64_t>(v()) != 0;
     case 3:
-      return std::get<double>(v_) != 0;
+      return std::get<double>(v()) != 0;
     case 4: {
-      auto& s = std::get<std::string>(v_);
+      auto& s = std::get<std::string>(v());
       return !s.empty() && s != "0";
     }
     default:
@@ -130,20 +155,20 @@ std::string number_text(double d) {
 }  // namespace
 
 std::string Value::str() const {
-  switch (v_.index()) {
+  switch (v().index()) {
     case 0:
       return "undef";
     case 1:
-      return std::get<bool>(v_) ? "true" : "false";
+      return std::get<bool>(v()) ? "true" : "false";
     case 2:
-      return std::to_string(std::get<std::int64_t>(v_));
+      return std::to_string(std::get<std::int64_t>(v()));
     case 3:
-      return number_text(std::get<double>(v_));
+      return number_text(std::get<double>(v()));
     case 4:
-      return detail::quoted(std::get<std::string>(v_));
+      return detail::quoted(std::get<std::string>(v()));
     case 5: {
       std::string out = "[";
-      auto& a = std::get<Array>(v_);
+      auto& a = std::get<Array>(v());
       for (std::size_t i = 0; i < a.size(); ++i) {
         if (i) out += ", ";
         out += a[i].str();
@@ -151,12 +176,12 @@ std::string Value::str() const {
       return out + "]";
     }
     default:
-      return std::get<detail::Opaque>(v_).rendering;
+      return std::get<detail::Opaque>(v()).rendering;
   }
 }
 
 std::string Value::type_name() const {
-  switch (v_.index()) {
+  switch (v().index()) {
     case 0:
       return "undef";
     case 1:
@@ -170,7 +195,7 @@ std::string Value::type_name() const {
     case 5:
       return "array";
     default: {
-      auto& o = std::get<detail::Opaque>(v_);
+      auto& o = std::get<detail::Opaque>(v());
       return detail::demangle(o.type ? o.type->name() : o.type_key.c_str());
     }
   }
@@ -225,33 +250,33 @@ bool opaque_equal(const detail::Opaque& x, const detail::Opaque& y) {
 
 bool Value::same_kind(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) return true;
-  if (a.v_.index() != b.v_.index()) return false;
-  if (a.v_.index() != 6) return true;
-  return type_key(std::get<detail::Opaque>(a.v_)) == type_key(std::get<detail::Opaque>(b.v_));
+  if (a.v().index() != b.v().index()) return false;
+  if (a.v().index() != 6) return true;
+  return type_key(std::get<detail::Opaque>(a.v())) == type_key(std::get<detail::Opaque>(b.v()));
 }
 
 bool operator==(const Value& a, const Value& b) {
   if (!Value::same_kind(a, b)) return false;
-  switch (a.v_.index()) {
+  switch (a.v().index()) {
     case 0:
       return true;
     case 1:
-      return std::get<bool>(a.v_) == std::get<bool>(b.v_);
+      return std::get<bool>(a.v()) == std::get<bool>(b.v());
     case 2:
     case 3: {
-      auto* ai = std::get_if<std::int64_t>(&a.v_);
-      auto* bi = std::get_if<std::int64_t>(&b.v_);
+      auto* ai = std::get_if<std::int64_t>(&a.v());
+      auto* bi = std::get_if<std::int64_t>(&b.v());
       if (ai && bi) return *ai == *bi;
-      if (ai) return same_number(*ai, std::get<double>(b.v_));
-      if (bi) return same_number(*bi, std::get<double>(a.v_));
-      return std::get<double>(a.v_) == std::get<double>(b.v_);
+      if (ai) return same_number(*ai, std::get<double>(b.v()));
+      if (bi) return same_number(*bi, std::get<double>(a.v()));
+      return std::get<double>(a.v()) == std::get<double>(b.v());
     }
     case 4:
       return a.string() == b.string();
     case 5:
       return a.array() == b.array();
     default:
-      return opaque_equal(std::get<detail::Opaque>(a.v_), std::get<detail::Opaque>(b.v_));
+      return opaque_equal(std::get<detail::Opaque>(a.v()), std::get<detail::Opaque>(b.v()));
   }
 }
 

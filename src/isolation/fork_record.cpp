@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "engine/value_storage.hpp"
 #include "posix/child_path.hpp"
 
 namespace trap::detail {
@@ -130,35 +131,35 @@ void ValueCodec::encode(const Value& v, std::string& out) {
 }
 
 TRAP_CHILD_PATH void ValueCodec::encode_to(const Value& v, RoomString& out) {
-  switch (v.v_.index()) {
+  switch (v.v().index()) {
     case 0:
       out += 'u';
       return;
     case 1:
       out += 'b';
-      put(out, std::get<bool>(v.v_) ? "1" : "0");
+      put(out, std::get<bool>(v.v()) ? "1" : "0");
       return;
     case 2:
       out += 'i';
-      put(out, std::to_string(std::get<std::int64_t>(v.v_)));
+      put(out, std::to_string(std::get<std::int64_t>(v.v())));
       return;
     case 3:
       out += 'f';
-      put(out, codec<double>::encode(std::get<double>(v.v_)));
+      put(out, codec<double>::encode(std::get<double>(v.v())));
       return;
     case 4:
       out += 's';
-      put(out, std::get<std::string>(v.v_));
+      put(out, std::get<std::string>(v.v()));
       return;
     case 5: {
       out += 'a';
-      const Array& a = std::get<Array>(v.v_);
+      const Array& a = std::get<Array>(v.v());
       put_number(out, a.size());
       for (const auto& e : a) encode_to(e, out);
       return;
     }
     default: {
-      const auto& o = std::get<Opaque>(v.v_);
+      const auto& o = std::get<Opaque>(v.v());
       out += 'o';
       put(out, o.type ? std::string_view(o.type->name()) : std::string_view(o.type_key));
       put(out, o.rendering);
@@ -218,7 +219,7 @@ Value decode_value(std::string_view& in, std::size_t depth) {
 
 }  // namespace
 
-void ValueCodec::set_opaque(Value& v, Opaque o) { v.v_ = std::move(o); }
+void ValueCodec::set_opaque(Value& v, Opaque o) { v.v() = std::move(o); }
 
 namespace {
 
