@@ -5,13 +5,13 @@
 #pragma once
 
 #include <any>
-#include <map>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <trap/detail/function.hpp>
+#include <trap/detail/name_map.hpp>
 #include <trap/detail/unique_ptr.hpp>
 #include <trap/errors.hpp>
 #include <trap/source_location.hpp>
@@ -26,9 +26,11 @@ struct Registry;
 }  // namespace detail
 
 /// Tag-on properties of one namespace on one trap (Perl's `Prop`), as
-/// Trap::prop() gives them: a map from names to values of any type.
-struct Props : std::map<std::string, std::any, std::less<>> {
-  using map::map;
+/// Trap::prop() gives them: a map from names to values of any type, with
+/// `std::map`'s use (`props["name"] = value`, `find`, `at`, `erase`, ...;
+/// see detail::NameMap).
+struct Props : detail::NameMap<std::any> {
+  using NameMap::NameMap;
 };
 
 /// A layer: applied around the code, it calls `self.next()` (or, if it is
@@ -65,8 +67,10 @@ using MethodFn =
 struct AccessorSpec {
   /// Names of accessors that read the value a layer set with Trap::set().
   std::vector<std::string> simple{};
-  /// Names of accessors computed by a function.
-  std::map<std::string, AccessorFn> flexible{};
+  /// Names of accessors computed by a function, each with its function
+  /// (`{.flexible = {{"name", fn}}}`; a map as `std::map` is, see
+  /// detail::NameMap).
+  detail::NameMap<AccessorFn> flexible{};
   /// A flow accessor: its tests first check that the trap was left by it,
   /// and a `did_NAME` test method is generated.
   bool is_leaveby = false;

@@ -5,9 +5,11 @@
 # them, if one of the heavy standard headers the core headers were freed of
 # is among them: string streams and file streams, <regex>, <set>,
 # <algorithm>, <charconv>, <locale>, threads and mutexes, <functional>
-# (std::function and the searchers' <unordered_map>), std::shared_ptr, and
-# any Boost header; with libstdc++, whose std::unique_ptr has a header of
-# its own, <memory> too. (<map> and <any> come with trap::Props.)
+# (std::function and the searchers' <unordered_map>), std::shared_ptr,
+# <map> (trap::Props and AccessorSpec::flexible are a detail::NameMap),
+# <variant> (trap::Value builds its variant out of sight), and any Boost
+# header; with libstdc++, whose std::unique_ptr has a header of its own,
+# <memory> too. (<any> comes with trap::Props.)
 #
 # -DCXX=compiler -DSOURCE_DIR=project -DBINARY_DIR=build -P this file
 cmake_minimum_required(VERSION 3.20)
@@ -22,7 +24,7 @@ endif()
 string(REGEX REPLACE "[ \\\\\n]+" ";" deps "${deps}")
 set(forbidden sstream istream iostream fstream regex set unordered_set algorithm
   charconv locale thread mutex shared_mutex condition_variable future functional
-  unordered_map bits/std_function.h bits/shared_ptr.h)
+  unordered_map map bits/stl_tree.h variant bits/std_function.h bits/shared_ptr.h)
 if(deps MATCHES "/bits/unique_ptr.h")
   list(APPEND forbidden memory)
 endif()
