@@ -45,7 +45,7 @@ posix::ForkSafeMutex& tee_mutex() {
 
 class WarnLog final {
  public:
-  explicit WarnLog(WarnLog* outer) : outer_(outer) {}
+  explicit WarnLog(WarnLog* outer) noexcept : outer_(outer) {}
   WarnLog(const WarnLog&) = delete;
   WarnLog& operator=(const WarnLog&) = delete;
   // Freed without its teardown (a forked child's exit frees the traps it
@@ -225,6 +225,12 @@ TRAP_CHILD_PATH void end_warn_layer(Trap& t, void* held) {
   t.set("warn", log->take());
 }
 
+// Frees the warn layer's log, in a teardown or with an abandoned trap.
+TRAP_CHILD_PATH void destroy_warn_log(void* held) {
+  static_cast<WarnLog*>(held)->~WarnLog();
+  cached_free(held, sizeof(WarnLog));
+}
+
 TRAP_CHILD_PATH void warn_layer(Trap& self, std::string_view) {
   // The teardown owns the buffer: a trapped exit below this layer skips this
   // frame, so nothing here may own anything across next().
@@ -233,7 +239,7 @@ TRAP_CHILD_PATH void warn_layer(Trap& self, std::string_view) {
   // From this thread's block cache, with a teardown that takes no
   // allocation: a fork trap's child allocates nothing here.
   WarnRouter& router = warn_router();
-  std::shared_ptr<void> buf = std::allocate_shared<WarnLog>(CachedAllocator<WarnLog>{}, warn_route);
+  HeldObject buf(new (cached_allocate(sizeof(WarnLog))) WarnLog(warn_route), destroy_warn_log);
   flush_clog();
   router.enter();
   warn_route = static_cast<WarnLog*>(buf.get());

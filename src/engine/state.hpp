@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <trap/builder.hpp>
@@ -135,6 +136,35 @@ inline std::string_view builtin_name(Builtin b) noexcept {
 /// The built-in accessor named @p name, if it is one.
 std::optional<Builtin> builtin_of(std::string_view name) noexcept;
 
+/// The object a plain teardown owns, with the function that destroys it:
+/// a plain function, not a template's control block, so that a fork trap's
+/// child frees it with code of trap's own (posix/child_path.hpp).
+class HeldObject {
+ public:
+  HeldObject() noexcept = default;
+  /// Owns @p object, which @p destroy destroys.
+  HeldObject(void* object, void (*destroy)(void*)) noexcept : object_(object), destroy_(destroy) {}
+  HeldObject(HeldObject&& other) noexcept
+      : object_(std::exchange(other.object_, nullptr)), destroy_(other.destroy_) {}
+  HeldObject& operator=(HeldObject&& other) noexcept {
+    if (this != &other) {
+      reset();
+      object_ = std::exchange(other.object_, nullptr);
+      destroy_ = other.destroy_;
+    }
+    return *this;
+  }
+  ~HeldObject() { reset(); }
+  void* get() const noexcept { return object_; }
+
+ private:
+  void reset() noexcept {
+    if (object_) destroy_(std::exchange(object_, nullptr));
+  }
+  void* object_ = nullptr;
+  void (*destroy_)(void*) = nullptr;
+};
+
 /// One teardown of a springing trap: a layer's function, the end of one of
 /// the trap's captures, or a plain function called with an object the
 /// teardown holds (these two take no allocation to register).
@@ -142,14 +172,14 @@ struct Teardown {
   Function<void(Trap&)> fn;
   std::shared_ptr<Capture> capture{};     // if set, fn is empty
   void (*plain)(Trap&, void*) = nullptr;  // if set, fn and capture are empty
-  std::shared_ptr<void> held{};           // what plain is called with
+  HeldObject held{};                      // what plain is called with
   void operator()(Trap& t) const;
 };
 
 /// Registers @p plain, called with `held.get()`, as a teardown of @p self,
 /// which holds @p held until then (taken only on success). Allocates
 /// nothing when the trap's list of teardowns has room.
-void add_plain_teardown(Trap& self, void (*plain)(Trap&, void*), std::shared_ptr<void>&& held);
+void add_plain_teardown(Trap& self, void (*plain)(Trap&, void*), HeldObject&& held);
 
 /// The record of one trap and, while it springs, its machinery. Every
 /// scalar member has its initializer: a record kept for reuse is renewed

@@ -324,7 +324,7 @@ TRAP_CHILD_PATH void detail::add_capture_teardown(Trap& self, std::shared_ptr<Ca
 }
 
 TRAP_CHILD_PATH void detail::add_plain_teardown(Trap& self, void (*plain)(Trap&, void*),
-                                                std::shared_ptr<void>&& held) {
+                                                HeldObject&& held) {
   auto& st = *Registry::state(self);
   if (!st.springing) throw UsageError("teardown() called outside a springing trap");
   st.teardowns.reserve(st.teardowns.size() + 1);
