@@ -63,6 +63,8 @@ class WarnLog final {
     }
   }
   WarnLog* outer() const { return outer_; }
+  // Whether its layer entered the router (and its teardown must leave it).
+  bool entered = false;
 
   // Shielded: a stop must not land halfway through recording a warning.
   void add_whole(std::string_view message) {
@@ -142,17 +144,32 @@ void flush_clog() {
 // may have been forked while another thread held it.
 class WarnRouter final : public UnbufferedStreambuf {
  public:
+  // A failed flush (std::clog may throw) leaves the count as it was.
   void enter() {
     std::lock_guard lock(mutex_);
-    if (users_++ > 0) return;
+    if (users_ > 0) {
+      ++users_;
+      return;
+    }
     flush_clog();
+    saved_state_ = std::clog.rdstate();
     saved_ = std::clog.rdbuf(this);
+    users_ = 1;
   }
+  // std::clog gets back its buffer and the state it had (a state and an
+  // exception mask that overlap cannot be at rest: setting either throws).
   void leave() {
     std::lock_guard lock(mutex_);
-    if (--users_ > 0) return;
+    if (users_ == 0 || --users_ > 0) return;
     std::clog.rdbuf(saved_);
     saved_ = nullptr;
+    if (saved_state_ != std::ios_base::goodbit) {
+      try {
+        std::clog.setstate(saved_state_);
+      } catch (const std::ios_base::failure&) {
+        // the code set std::clog to throw on it meanwhile: the state is set
+      }
+    }
   }
 
  protected:
@@ -173,6 +190,7 @@ class WarnRouter final : public UnbufferedStreambuf {
   posix::ForkSafeMutex& mutex_ = posix::ForkSafeMutex::make();
   int users_ = 0;
   std::streambuf* saved_ = nullptr;
+  std::ios_base::iostate saved_state_ = std::ios_base::goodbit;
 };
 
 // Flushing the router passes nothing on while this thread has a warn layer:
@@ -220,8 +238,10 @@ TRAP_CHILD_PATH void die_layer(Trap& self, std::string_view) {
 // before, and the trap gets the ones it logged.
 TRAP_CHILD_PATH void end_warn_layer(Trap& t, void* held) {
   auto* log = static_cast<WarnLog*>(held);
-  warn_route = log->outer();
-  warn_router().leave();
+  if (log->entered) {
+    warn_route = log->outer();
+    warn_router().leave();
+  }
   t.set("warn", log->take());
 }
 
@@ -238,13 +258,17 @@ TRAP_CHILD_PATH void warn_layer(Trap& self, std::string_view) {
   // thread), and this thread must see it made.
   // From this thread's block cache, with a teardown that takes no
   // allocation: a fork trap's child allocates nothing here.
+  // The teardown is registered before the router is entered: whatever
+  // fails after it, the teardown leaves the router and restores the route.
   WarnRouter& router = warn_router();
   HeldObject buf(new (cached_allocate(sizeof(WarnLog))) WarnLog(warn_route), destroy_warn_log);
+  auto* log = static_cast<WarnLog*>(buf.get());
   flush_clog();
-  router.enter();
-  warn_route = static_cast<WarnLog*>(buf.get());
-  self.set("warn", Array{});
   add_plain_teardown(self, end_warn_layer, std::move(buf));
+  router.enter();
+  log->entered = true;
+  warn_route = log;
+  self.set("warn", Array{});
   self.next();
 }
 
