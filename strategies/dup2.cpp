@@ -12,6 +12,7 @@ namespace {
 class Dup2Capture final : public FileCapture {
  public:
   using FileCapture::FileCapture;
+  TRAP_CHILD_PATH ~Dup2Capture() override = default;
 
  private:
   TRAP_CHILD_PATH bool do_begin() override {

@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <condition_variable>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <mutex>
 #include <new>
@@ -171,9 +171,11 @@ namespace {
 // The owner and depth of the process-wide capture lock. A condition
 // variable rather than a recursive mutex: the fork child must be able to
 // take it over (see after_fork_in_child).
+// The condition variable is POSIX's: a fork trap's child builds the lock
+// afresh with no call into the C++ library (see after_fork_in_child).
 struct CaptureLock {
   std::mutex mutex;
-  std::condition_variable free;
+  pthread_cond_t free = PTHREAD_COND_INITIALIZER;
   std::thread::id owner;
   int depth = 0;
 };
@@ -257,10 +259,17 @@ TRAP_CHILD_PATH void lock_process_wide_captures() {
     ++l.depth;
     return;
   }
-  auto is_free = [&] { return l.depth == 0; };
-  if (!is_free()) {
-    WaiterCount counted;
-    if (!l.free.wait_for(lock, std::chrono::seconds(10), is_free)) {
+  if (l.depth > 0) {
+    WaiterCount counted;  // counted and uncounted under the mutex
+    timespec deadline{};
+    ::clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += 10;
+    while (l.depth > 0) {
+      if (::pthread_cond_clockwait(&l.free, l.mutex.native_handle(), CLOCK_MONOTONIC, &deadline) ==
+          ETIMEDOUT)
+        break;
+    }
+    if (l.depth > 0) {
       // Most likely a trap waiting (join) for this thread: say so once.
       static std::atomic<bool> said{false};
       if (!said.exchange(true))
@@ -268,7 +277,7 @@ TRAP_CHILD_PATH void lock_process_wide_captures() {
                        "# trap: a trap has waited 10 s for another thread's trap to end: "
                        "captures with dup2, pipe, tee and tempfile are process-wide and run "
                        "one thread at a time (use memory for traps on several threads)\n");
-      l.free.wait(lock, is_free);
+      while (l.depth > 0) ::pthread_cond_wait(&l.free, l.mutex.native_handle());
     }
   }
   l.owner = me;
@@ -281,7 +290,10 @@ TRAP_CHILD_PATH void unlock_process_wide_captures() noexcept {
   if (l.depth == 0 || l.owner != std::this_thread::get_id()) return;
   if (--l.depth == 0) {
     l.owner = {};
-    l.free.notify_one();
+    // A waiter counts itself under the mutex before it waits: with none
+    // counted, there is no one to wake (and a fork trap's child, where no
+    // other thread exists, makes no call).
+    if (capture_waiters.load(std::memory_order_relaxed) > 0) ::pthread_cond_signal(&l.free);
   }
 }
 
@@ -293,9 +305,18 @@ bool streams_good(int fd) {
   return false;
 }
 
+// Only what a failed write set is cleared: a stream or a FILE that is
+// still good is not written (in a fork trap's child, each page first
+// written or run is a page fault).
 void clear_stream_errors(int fd) {
   for_streams(
-      fd, [](std::ostream& os) { os.clear(); }, [](std::FILE* f) { std::clearerr(f); });
+      fd,
+      [](std::ostream& os) {
+        if (!os.good()) os.clear();
+      },
+      [](std::FILE* f) {
+        if (std::ferror(f)) std::clearerr(f);
+      });
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "capture/salvage.hpp"
 #include "posix/child_path.hpp"
 #include "posix/fd.hpp"
+#include "posix/held_object.hpp"
 
 namespace trap::detail {
 
@@ -253,6 +254,22 @@ class Capture {
   };
   Layering layering;
 
+  /// Makes a capture of type @p C in a block of cached_allocate(), owned
+  /// by the result, which destroys it and frees the block.
+  template <class C, class... A>
+  static HeldObject make(A&&... args) {
+    void* block = cached_allocate(sizeof(C));
+    C* c = nullptr;
+    try {
+      c = new (block) C(std::forward<A>(args)...);
+    } catch (...) {
+      cached_free(block, sizeof(C));
+      throw;
+    }
+    static_cast<Capture*>(c)->block_size_ = sizeof(C);
+    return HeldObject(static_cast<Capture*>(c), destroy);
+  }
+
  protected:
   /// Whether this capture sees only its own thread's output (memory); the
   /// others divert something process-wide and run one thread at a time.
@@ -261,12 +278,17 @@ class Capture {
   bool fd_open() const;
 
  private:
+  // Destroys a capture of make() and frees its block: a plain function, not
+  // a shared_ptr's control block, so that a fork trap's child runs trap's
+  // own code (posix/child_path.hpp).
+  static void destroy(void* capture) noexcept;
   virtual bool do_begin() = 0;
   virtual std::string do_end() = 0;
   enum class State { idle, active, done };
   int fd_;
   State state_ = State::idle;
   bool streams_were_good_ = false;  // no error on the streams at begin()
+  std::size_t block_size_ = 0;      // of its block, if make() made it
 };
 
 /// The callable of a built-in strategy. Its type tells the output layer
@@ -304,12 +326,12 @@ bool standard_fd_open(const Trap& trap, int fd);
 /// Begins @p capture for accessor @p name of trap @p self, registers the
 /// teardown that ends it and sets the accessor, then applies the next
 /// layer. A failure to begin is the trap's untrappable exception.
-void spring_capture(Trap& self, std::string_view name, std::shared_ptr<Capture> capture);
+void spring_capture(Trap& self, std::string_view name, HeldObject capture);
 
 /// Registers the end of @p capture (end_capture()) as a teardown of
 /// @p self, which then holds it (taken from @p capture only on success).
 /// Declared here, defined by the engine, which keeps the record.
-void add_capture_teardown(Trap& self, std::shared_ptr<Capture>&& capture);
+void add_capture_teardown(Trap& self, HeldObject&& capture);
 /// Ends @p capture and sets its accessor on @p t: the teardown of a capture
 /// that spring_capture() began. Defined by the engine, which keeps the
 /// record's values.
@@ -319,9 +341,9 @@ void end_capture(Trap& t, Capture& capture);
 template <class C>
 TRAP_CHILD_PATH void spring_new_capture(Trap& self, std::string_view name, int fd, bool arg) {
   if constexpr (std::is_constructible_v<C, int, bool>)
-    spring_capture(self, name, std::allocate_shared<C>(CachedAllocator<C>{}, fd, arg));
+    spring_capture(self, name, Capture::make<C>(fd, arg));
   else
-    spring_capture(self, name, std::allocate_shared<C>(CachedAllocator<C>{}, fd));
+    spring_capture(self, name, Capture::make<C>(fd));
 }
 
 /// The StrategyFn of a Capture type (see spring_capture()), made with

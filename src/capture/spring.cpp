@@ -3,7 +3,6 @@
 // teardown that ends it (end_capture(), in the engine); and the one poll()
 // that tells the output layers of a trap which standard descriptors are open.
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 
@@ -47,8 +46,15 @@ TRAP_CHILD_PATH bool Capture::fd_open() const {
   return layering.trap ? standard_fd_open(*layering.trap, fd_) : posix::is_open(fd_);
 }
 
-TRAP_CHILD_PATH void spring_capture(Trap& self, std::string_view name,
-                                    std::shared_ptr<Capture> capture) {
+TRAP_CHILD_PATH void Capture::destroy(void* capture) noexcept {
+  auto* c = static_cast<Capture*>(capture);
+  const std::size_t size = c->block_size_;
+  c->~Capture();
+  cached_free(c, size);
+}
+
+TRAP_CHILD_PATH void spring_capture(Trap& self, std::string_view name, HeldObject held) {
+  auto* capture = static_cast<Capture*>(held.get());
   Capture::Layering& l = capture->layering;
   l.accessor = name;
   l.trap = &self;
@@ -69,7 +75,7 @@ TRAP_CHILD_PATH void spring_capture(Trap& self, std::string_view name,
   try {
     // Only the teardown holds it then: a trapped exit below skips this
     // frame.
-    add_capture_teardown(self, std::move(capture));
+    add_capture_teardown(self, std::move(held));
   } catch (...) {
     // Out of memory: the capture ends here, and the trap with it.
     if (l.salvage) l.salvage->forget(l.slot);

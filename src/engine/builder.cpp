@@ -9,9 +9,45 @@
 #include "capture/strategies.hpp"
 #include "engine/spec.hpp"
 #include "engine/state.hpp"
+#include "posix/child_path.hpp"
 
 namespace trap {
 namespace detail {
+namespace {
+
+// A layer made from a plain function (every standard layer): the function
+// and the layer's argument.
+struct PlainLayer {
+  void (*fn)(Trap&, std::string_view);
+  std::string arg;
+  void operator()(Trap& self) const { fn(self, arg); }
+};
+
+// An output layer (stdout, stderr): its accessor, descriptor and strategy.
+struct OutputLayer {
+  std::string accessor;
+  int fd;
+  std::shared_ptr<const StrategyFn> chosen;
+  void operator()(Trap& self) const { apply_output_layer(self, accessor, fd, chosen.get()); }
+};
+
+}  // namespace
+
+// The calls of plain and output layers (every layer of a default trap),
+// placed with the code a fork trap's child runs: the Function's own members
+// would be template instances anywhere in the program's text.
+template <>
+template <>
+TRAP_CHILD_PATH void Function<void(Trap&)>::Held<PlainLayer>::call(Trap& self) {
+  f(self);
+}
+
+template <>
+template <>
+TRAP_CHILD_PATH void Function<void(Trap&)>::Held<OutputLayer>::call(Trap& self) {
+  f(self);
+}
+
 namespace {
 
 void check_layer_name(std::string_view name) {
@@ -258,8 +294,7 @@ void Builder::layer(Trapper& trapper, std::string_view name, LayerFn fn, LayerAr
         // indirection less on every trap.
         using Plain = void (*)(Trap&, std::string_view);
         if (const Plain* plain = shared->target<Plain>(); plain && *plain)
-          return std::vector<LayerImpl>{
-              [f = *plain, a = std::string(arg)](Trap& self) { f(self, a); }};
+          return std::vector<LayerImpl>{detail::PlainLayer{*plain, std::string(arg)}};
         return std::vector<LayerImpl>{
             [shared, a = std::string(arg)](Trap& self) { (*shared)(self, a); }};
       }});
@@ -295,9 +330,7 @@ void Builder::output_layer(Trapper& trapper, std::string_view name, int fd) {
           // before anything runs. Callers hold the registry lock.
           std::shared_ptr<const StrategyFn> chosen;
           if (!arg.empty()) chosen = detail::find_strategy_locked(arg);
-          return std::vector<LayerImpl>{[accessor, fd, chosen](Trap& self) {
-            detail::apply_output_layer(self, accessor, fd, chosen.get());
-          }};
+          return std::vector<LayerImpl>{detail::OutputLayer{accessor, fd, std::move(chosen)}};
         }});
     Registry::data(trapper).accessors.insert_or_assign(
         accessor, detail::AccessorDef{accessor, false, false, {}, {}});

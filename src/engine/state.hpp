@@ -20,6 +20,7 @@
 #include <trap/builder.hpp>
 #include <trap/trap_object.hpp>
 
+#include "posix/held_object.hpp"
 // escape(), quoted(), current_exception_*(): the engine's code uses them
 // throughout.
 #include "report/diagnostics.hpp"
@@ -136,42 +137,12 @@ inline std::string_view builtin_name(Builtin b) noexcept {
 /// The built-in accessor named @p name, if it is one.
 std::optional<Builtin> builtin_of(std::string_view name) noexcept;
 
-/// The object a plain teardown owns, with the function that destroys it:
-/// a plain function, not a template's control block, so that a fork trap's
-/// child frees it with code of trap's own (posix/child_path.hpp).
-class HeldObject {
- public:
-  HeldObject() noexcept = default;
-  /// Owns @p object, which @p destroy destroys.
-  HeldObject(void* object, void (*destroy)(void*)) noexcept : object_(object), destroy_(destroy) {}
-  HeldObject(HeldObject&& other) noexcept
-      : object_(std::exchange(other.object_, nullptr)), destroy_(other.destroy_) {}
-  HeldObject& operator=(HeldObject&& other) noexcept {
-    if (this != &other) {
-      reset();
-      object_ = std::exchange(other.object_, nullptr);
-      destroy_ = other.destroy_;
-    }
-    return *this;
-  }
-  ~HeldObject() { reset(); }
-  void* get() const noexcept { return object_; }
-
- private:
-  void reset() noexcept {
-    if (object_) destroy_(std::exchange(object_, nullptr));
-  }
-  void* object_ = nullptr;
-  void (*destroy_)(void*) = nullptr;
-};
-
 /// One teardown of a springing trap: a layer's function, the end of one of
 /// the trap's captures, or a plain function called with an object the
 /// teardown holds (these two take no allocation to register).
 struct Teardown {
   Function<void(Trap&)> fn;
-  std::shared_ptr<Capture> capture{};     // if set, fn is empty
-  void (*plain)(Trap&, void*) = nullptr;  // if set, fn and capture are empty
+  void (*plain)(Trap&, void*) = nullptr;  // if set, fn is empty
   HeldObject held{};                      // what plain is called with
   void operator()(Trap& t) const;
 };

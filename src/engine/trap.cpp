@@ -315,12 +315,17 @@ void Trap::teardown(detail::Function<void(Trap&)> fn) {
   s_->teardowns.push_back({std::move(fn), nullptr});
 }
 
-TRAP_CHILD_PATH void detail::add_capture_teardown(Trap& self, std::shared_ptr<Capture>&& capture) {
-  auto& st = *Registry::state(self);
-  if (!st.springing) throw UsageError("teardown() called outside a springing trap");
-  // Room first: taken only once nothing can throw.
-  st.teardowns.reserve(st.teardowns.size() + 1);
-  st.teardowns.push_back({nullptr, std::move(capture)});
+namespace detail {
+namespace {
+// The teardown of a capture that spring_capture() began.
+TRAP_CHILD_PATH void end_capture_teardown(Trap& t, void* capture) {
+  end_capture(t, *static_cast<Capture*>(capture));
+}
+}  // namespace
+}  // namespace detail
+
+TRAP_CHILD_PATH void detail::add_capture_teardown(Trap& self, HeldObject&& capture) {
+  add_plain_teardown(self, end_capture_teardown, std::move(capture));
 }
 
 TRAP_CHILD_PATH void detail::add_plain_teardown(Trap& self, void (*plain)(Trap&, void*),
@@ -328,13 +333,11 @@ TRAP_CHILD_PATH void detail::add_plain_teardown(Trap& self, void (*plain)(Trap&,
   auto& st = *Registry::state(self);
   if (!st.springing) throw UsageError("teardown() called outside a springing trap");
   st.teardowns.reserve(st.teardowns.size() + 1);
-  st.teardowns.push_back({nullptr, nullptr, plain, std::move(held)});
+  st.teardowns.push_back({nullptr, plain, std::move(held)});
 }
 
 TRAP_CHILD_PATH void detail::Teardown::operator()(Trap& t) const {
-  if (capture)
-    end_capture(t, *capture);
-  else if (plain)
+  if (plain)
     plain(t, held.get());
   else
     fn(t);

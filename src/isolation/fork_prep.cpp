@@ -2,7 +2,6 @@
 #include "isolation/fork_prep.hpp"
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <iostream>
 #include <ostream>
@@ -28,8 +27,6 @@ void bind_child_calls() {
   static const bool bound = [] {
     std::ostream unbuffered(nullptr);
     unbuffered.rdbuf(nullptr);  // std::basic_ios::clear, as a capture's swap calls it
-    std::condition_variable unwaited;
-    unwaited.notify_one();  // pthread_cond_signal, as the capture lock's release calls it
     create_capture_state();
     (void)fallback_output_strategy();  // a static: its destructor registered here
     // std::ostream's sentry and std::clog's fflush, as a capture's flush of
