@@ -23,31 +23,17 @@
 
 #include <trap/trap.hpp>
 
-// ThreadSanitizer's runtime defines operator new itself, in a library that
-// cannot be overridden: there the walks run once, failing nothing.
-#if defined(__SANITIZE_THREAD__)
-#define TRAP_TEST_FAILS_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TRAP_TEST_FAILS_ALLOCATIONS 0
-#endif
-#endif
-#ifndef TRAP_TEST_FAILS_ALLOCATIONS
-#define TRAP_TEST_FAILS_ALLOCATIONS 1
-#endif
+#include "support/replaced_new.hpp"
 
 namespace {
 
 // This thread's allocations until one fails; 0 fails none.
 thread_local long fail_countdown = 0;
 
-#if TRAP_TEST_FAILS_ALLOCATIONS
-void* failing_new(std::size_t size) {
+// Fails this thread's allocation when its countdown reaches 0.
+void count_down() {
   if (fail_countdown > 0 && --fail_countdown == 0) throw std::bad_alloc();
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
 }
-#endif
 
 int open_descriptors() {
   int n = 0;
@@ -136,14 +122,7 @@ std::string walk(const std::string& spec, bool warm, long& failures) {
 
 }  // namespace
 
-#if TRAP_TEST_FAILS_ALLOCATIONS
-void* operator new(std::size_t size) { return failing_new(size); }
-void* operator new[](std::size_t size) { return failing_new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#endif
+TRAP_TEST_REPLACE_NEW(count_down)
 
 BOOST_AUTO_TEST_CASE(every_allocation_of_a_trap_can_fail_and_lose_nothing) {
   // The program's first traps make the registry and the pools: made once
@@ -159,7 +138,7 @@ BOOST_AUTO_TEST_CASE(every_allocation_of_a_trap_can_fail_and_lose_nothing) {
         long failures = 0;
         BOOST_TEST(walk(spec, warm, failures) == "");
         // Every trap allocates: its record's values at least.
-        if (TRAP_TEST_FAILS_ALLOCATIONS) BOOST_TEST(failures > 0);
+        if (TRAP_TEST_REPLACES_NEW) BOOST_TEST(failures > 0);
         BOOST_TEST_MESSAGE(spec << (warm ? " (warm): " : " (new thread): ") << failures
                                 << " traps, each failing one allocation");
       }

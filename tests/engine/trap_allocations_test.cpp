@@ -16,23 +16,11 @@
 #include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
-// ThreadSanitizer's runtime defines operator new itself, in a library that
-// cannot be overridden: there the traps run (and are checked for races)
-// but their allocations are not counted.
-#if defined(__SANITIZE_THREAD__)
-#define TRAP_TEST_COUNTS_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TRAP_TEST_COUNTS_ALLOCATIONS 0
-#endif
-#endif
-#ifndef TRAP_TEST_COUNTS_ALLOCATIONS
-#define TRAP_TEST_COUNTS_ALLOCATIONS 1
-#endif
+#include "support/replaced_new.hpp"
 
 namespace {
 
-constexpr bool kCounts = TRAP_TEST_COUNTS_ALLOCATIONS;
+constexpr bool kCounts = TRAP_TEST_REPLACES_NEW;
 
 // Allocations made on this thread while counting is on.
 thread_local bool counting = false;
@@ -59,22 +47,13 @@ trap::Trap memory_trap() {
 
 }  // namespace
 
-#if TRAP_TEST_COUNTS_ALLOCATIONS
 namespace {
-void* counted_new(std::size_t size) {
+void count_allocation() {
   if (counting) ++allocations;
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
 }
 }  // namespace
 
-void* operator new(std::size_t size) { return counted_new(size); }
-void* operator new[](std::size_t size) { return counted_new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#endif
+TRAP_TEST_REPLACE_NEW(count_allocation)
 
 BOOST_AUTO_TEST_CASE(a_memory_trap_allocates_nothing_after_the_first) {
   for (int i = 0; i < 3; ++i) (void)memory_trap();

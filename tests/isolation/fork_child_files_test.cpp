@@ -26,6 +26,7 @@
 #include <trap/trap.hpp>
 
 #include "posix/fd.hpp"
+#include "support/replaced_new.hpp"
 
 namespace {
 
@@ -96,41 +97,13 @@ long inode_of(int fd) {
 
 }  // namespace
 
-// ThreadSanitizer's runtime defines operator new itself, in a library that
-// cannot be overridden: there the traps run but nothing is counted.
-#if defined(__SANITIZE_THREAD__)
-#define TRAP_TEST_COUNTS_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TRAP_TEST_COUNTS_ALLOCATIONS 0
-#endif
-#endif
-#ifndef TRAP_TEST_COUNTS_ALLOCATIONS
-#define TRAP_TEST_COUNTS_ALLOCATIONS 1
-#endif
-
-#if TRAP_TEST_COUNTS_ALLOCATIONS
-namespace {
-void* counted_new(std::size_t size) {
-  note_allocation();
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(std::size_t size) { return counted_new(size); }
-void* operator new[](std::size_t size) { return counted_new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-#endif
+TRAP_TEST_REPLACE_NEW(note_allocation)
 
 BOOST_AUTO_TEST_CASE(the_child_of_a_warm_fork_trap_allocates_nothing) {
   (void)child_allocations_of([] {});  // the thread's first: its kit, its blocks
   const long second = child_allocations_of([] {});
   const long third = child_allocations_of([] {});
-  if (TRAP_TEST_COUNTS_ALLOCATIONS) {
+  if (TRAP_TEST_REPLACES_NEW) {
     BOOST_TEST(second == 0);
     BOOST_TEST(third == 0);
   }
