@@ -195,7 +195,10 @@ class Value {
   /// True for an integer.
   bool is_integer() const noexcept { return kind() == 2; }
   /// True for an integer or a floating-point number.
-  bool is_number() const noexcept { return kind() == 2 || kind() == 3; }
+  bool is_number() const noexcept {
+    const std::size_t k = kind();
+    return k == 2 || k == 3;
+  }
   /// True for a string.
   bool is_string() const noexcept { return kind() == 4; }
   /// True for an Array.

@@ -208,9 +208,7 @@ Value decode_value(std::string_view& in, std::size_t depth) {
         o.encoded = std::string(take(in));
       else if (has != 'N')
         throw Malformed("an object is malformed");
-      Value v;
-      ValueCodec::set_opaque(v, std::move(o));
-      return v;
+      return ValueCodec::opaque(std::move(o));
     }
     default:
       throw Malformed("a value has an unknown type");
@@ -219,7 +217,7 @@ Value decode_value(std::string_view& in, std::size_t depth) {
 
 }  // namespace
 
-void ValueCodec::set_opaque(Value& v, Opaque o) { v.v() = std::move(o); }
+Value ValueCodec::opaque(Opaque&& o) { return Value(std::move(o)); }
 
 namespace {
 

@@ -107,7 +107,8 @@ struct ValueCodec {
   /// encode() into a RoomString (a fork trap's child encodes on its stack).
   static void encode_to(const Value& v, RoomString& out);
   static Value decode(std::string_view& in);
-  static void set_opaque(Value& v, Opaque o);
+  /// A Value holding @p o, made by its private constructor.
+  static Value opaque(Opaque&& o);
 };
 
 }  // namespace trap::detail
