@@ -42,8 +42,11 @@ posix::ForkSafeMutex& diversions_mutex() {
 }
 // Made when the program starts: a child never finds it half made.
 [[maybe_unused]] posix::ForkSafeMutex& diversions_mutex_at_start = diversions_mutex();
-std::vector<Diversion>& diversions() {
-  static auto* d = new std::vector<Diversion>;
+// A fork trap's child diverts too: the list and its first storage are on
+// the page the child writes anyway.
+using DiversionList = std::vector<Diversion, posix::ChildPageAllocator<Diversion>>;
+DiversionList& diversions() {
+  static auto* d = new (posix::child_page_storage(sizeof(DiversionList))) DiversionList;
   return *d;
 }
 
@@ -170,9 +173,8 @@ namespace {
 
 // The owner and depth of the process-wide capture lock. A condition
 // variable rather than a recursive mutex: the fork child must be able to
-// take it over (see after_fork_in_child).
-// The condition variable is POSIX's: a fork trap's child builds the lock
-// afresh with no call into the C++ library (see after_fork_in_child).
+// take it over (see after_fork_in_child), and POSIX's, so that the child
+// builds it afresh with no call into the C++ library.
 struct CaptureLock {
   std::mutex mutex;
   pthread_cond_t free = PTHREAD_COND_INITIALIZER;
@@ -180,12 +182,10 @@ struct CaptureLock {
   int depth = 0;
 };
 
-// Never destroyed: exit paths may still end captures.
-alignas(CaptureLock) unsigned char capture_lock_storage[sizeof(CaptureLock)];
-
-CaptureLock* stored_capture_lock() {
-  return std::launder(reinterpret_cast<CaptureLock*>(capture_lock_storage));
-}
+// Never destroyed: exit paths may still end captures. On the page a fork
+// trap's child writes anyway. Set once, before fork() can call
+// after_fork_in_child.
+CaptureLock* capture_lock_at = nullptr;
 
 // In the child of a fork only the forking thread exists: a lock another
 // thread held is free there, and one the forking thread held stays its own.
@@ -193,23 +193,24 @@ CaptureLock* stored_capture_lock() {
 // builds the lock afresh in place (nothing to free: the old one owns no
 // memory).
 TRAP_CHILD_PATH void after_fork_in_child() {
-  const std::thread::id owner = stored_capture_lock()->owner;
-  const int depth = stored_capture_lock()->depth;
-  auto* fresh = new (capture_lock_storage) CaptureLock;
+  CaptureLock* old = capture_lock_at;
+  const std::thread::id owner = old->owner;
+  const int depth = old->depth;
+  auto* fresh = new (old) CaptureLock;
   if (owner == std::this_thread::get_id()) {
     fresh->owner = owner;
     fresh->depth = depth;
   }
 }
 
-CaptureLock& capture_lock() {
+TRAP_CHILD_PATH CaptureLock& capture_lock() {
   static CaptureLock* const lock = [] {
-    auto* l = new (capture_lock_storage) CaptureLock;
+    auto* l = new (posix::child_page_storage(sizeof(CaptureLock))) CaptureLock;
+    capture_lock_at = l;
     ::pthread_atfork(nullptr, nullptr, after_fork_in_child);
     return l;
   }();
-  (void)lock;
-  return *stored_capture_lock();
+  return *lock;
 }
 
 std::atomic<int> capture_waiters{0};
@@ -242,14 +243,20 @@ void create_capture_state() {
 }
 
 namespace {
-std::atomic<CaptureSalvage*> installed_salvage{nullptr};
+// A fork trap's child installs its own: on the page it writes anyway.
+TRAP_CHILD_PATH std::atomic<CaptureSalvage*>& installed_salvage() {
+  using Slot = std::atomic<CaptureSalvage*>;
+  static auto* slot = new (posix::child_page_storage(sizeof(Slot))) Slot(nullptr);
+  return *slot;
+}
+[[maybe_unused]] std::atomic<CaptureSalvage*>& installed_salvage_at_start = installed_salvage();
 }  // namespace
 
 TRAP_CHILD_PATH void set_capture_salvage(CaptureSalvage* salvage) noexcept {
-  installed_salvage.store(salvage);
+  installed_salvage().store(salvage);
 }
 
-TRAP_CHILD_PATH CaptureSalvage* capture_salvage() noexcept { return installed_salvage.load(); }
+TRAP_CHILD_PATH CaptureSalvage* capture_salvage() noexcept { return installed_salvage().load(); }
 
 TRAP_CHILD_PATH void lock_process_wide_captures() {
   CaptureLock& l = capture_lock();

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <new>
 #include <set>
 #include <streambuf>
 
@@ -127,7 +128,7 @@ class WarnLog final {
 // stream when nothing can be pending (its buffer is libstdc++'s stdio one
 // and stderr holds nothing): in a fork trap's child, each page of stream
 // and stdio code run first is a page fault.
-void flush_clog() {
+TRAP_CHILD_PATH void flush_clog() {
   if (may_hold_output(std::clog))
     std::clog.flush();
   else if (__fpending(stderr) > 0)
@@ -199,7 +200,8 @@ TRAP_CHILD_PATH bool router_holds_nothing() { return warn_route != nullptr; }
 
 TRAP_CHILD_PATH WarnRouter& warn_router() {
   static auto* router = [] {
-    auto* r = new WarnRouter;  // never destroyed: used on exit paths
+    // Never destroyed: used on exit paths. A fork trap's child enters it.
+    auto* r = new (posix::child_page_storage(sizeof(WarnRouter))) WarnRouter;
     set_pass_through_streambuf(r, router_holds_nothing);
     return r;
   }();

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <functional>
 #include <new>
 
 #include "posix/child_path.hpp"
@@ -13,9 +14,12 @@ namespace trap::posix {
 namespace {
 
 constexpr int kSlots = 8;
+constexpr std::size_t kPage = 4096;  // the smallest page size of Linux's ports
+constexpr std::size_t kRoom = 2048;
 
 // Everything trap writes around a fork, in one place: a fork trap's child
-// writes the pid cache and unlocks the mutexes, on one page.
+// writes the pid cache, unlocks the mutexes and writes the objects of
+// child_page_storage(), on one page.
 struct ForkState {
   std::atomic<int> pid{0};
   std::atomic<unsigned long> forks{0};
@@ -25,11 +29,14 @@ struct ForkState {
   ForkSafeMutex* locked = nullptr;  // under the gate
   std::atomic<int> used{0};
   alignas(ForkSafeMutex) unsigned char slots[kSlots][sizeof(ForkSafeMutex)];
+  // child_page_storage(): bytes handed out, and the room they come from.
+  std::atomic<std::size_t> room_used{0};
+  alignas(__STDCPP_DEFAULT_NEW_ALIGNMENT__) unsigned char room[kRoom];
 };
 
-// Trivially destructible, made before any code runs, never on two pages.
-alignas(1024) constinit ForkState state{};
-static_assert(sizeof(ForkState) <= 1024);
+// Trivially destructible, made before any code runs, one page of its own.
+alignas(kPage) constinit ForkState state{};
+static_assert(sizeof(ForkState) <= kPage);
 
 }  // namespace
 
@@ -75,6 +82,19 @@ struct ForkHandlers {
     (void)installed;
   }
 };
+
+void* child_page_storage(std::size_t size) {
+  constexpr std::size_t kAlign = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+  const std::size_t rounded = (size + kAlign - 1) / kAlign * kAlign;
+  const std::size_t at = state.room_used.fetch_add(rounded, std::memory_order_relaxed);
+  if (at <= kRoom && rounded <= kRoom - at) return state.room + at;
+  return ::operator new(size);  // never freed
+}
+
+bool on_child_page(const void* p) noexcept {
+  const auto* b = static_cast<const unsigned char*>(p);
+  return std::less_equal<>()(state.room, b) && std::less<>()(b, state.room + kRoom);
+}
 
 ForkSafeMutex& ForkSafeMutex::make() {
   ForkHandlers::install();

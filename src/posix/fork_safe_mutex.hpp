@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: BSL-1.0
 // What trap keeps around fork(): the process id and fork count it caches,
-// and mutexes that fork() waits out, for trap's short critical sections
-// that a fork trap's child runs too (where a capture diverts a descriptor,
-// where a warn layer routes std::clog).
+// mutexes that fork() waits out, for trap's short critical sections that a
+// fork trap's child runs too (where a capture diverts a descriptor, where a
+// warn layer routes std::clog), and room on the same page for the few
+// objects of trap's that the child writes.
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <mutex>
+#include <new>
 
 namespace trap::posix {
 
@@ -37,6 +40,35 @@ class ForkSafeMutex {
   friend struct ForkHandlers;
   std::mutex mutex_;
   ForkSafeMutex* next_ = nullptr;  // the one made before it
+};
+
+/// Storage for an object of trap's that lives as long as the program and
+/// that a fork trap's child writes: @p size bytes, aligned as operator new
+/// aligns, on the page of the pid cache and the first fork-safe mutexes,
+/// which the child writes anyway (each page the child first writes is a
+/// page fault). From operator new once that page is full. Never freed.
+/// @throws std::bad_alloc
+void* child_page_storage(std::size_t size);
+/// Whether @p p is storage of child_page_storage() on that page (which is
+/// never to be given to operator delete).
+bool on_child_page(const void* p) noexcept;
+
+/// An allocator on child_page_storage(), for a container that a fork trap's
+/// child writes: what it frees on that page stays there unused.
+template <class T>
+struct ChildPageAllocator {
+  using value_type = T;
+  ChildPageAllocator() noexcept = default;
+  template <class U>
+  ChildPageAllocator(const ChildPageAllocator<U>&) noexcept {}  // NOLINT: rebinding
+  T* allocate(std::size_t n) { return static_cast<T*>(child_page_storage(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept {
+    if (!on_child_page(p)) ::operator delete(p);
+  }
+  template <class U>
+  bool operator==(const ChildPageAllocator<U>&) const noexcept {
+    return true;
+  }
 };
 
 /// The process id as trap last saw it: refreshed in every child of fork()
