@@ -45,5 +45,7 @@ void* replaced_new(std::size_t size) {
   void operator delete(void* p, std::size_t) noexcept { std::free(p); }                    \
   void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 #else
-#define TRAP_TEST_REPLACE_NEW(before)
+// The hook is named, so that it counts as used.
+#define TRAP_TEST_REPLACE_NEW(before) \
+  [[maybe_unused]] constexpr void (*trap_test_unused_hook)() = before;
 #endif
