@@ -47,14 +47,14 @@ class Router final : public UnbufferedStreambuf {
     ++users_;
     if (os.rdbuf() == this) return nullptr;
     // What the replaced buffer holds goes where it was going.
-    if (may_hold_output(os)) os.flush();
+    if (std::streambuf* b = os.rdbuf(); may_hold_output(b)) flush_buffer(os, b);
     if (spare_.empty()) spare_.push_back(std::make_unique<std::streambuf*>(nullptr));
     links_.push_back(std::move(spare_.back()));
     spare_.pop_back();
     std::streambuf** slot = links_.back().get();
     chain_.enter_locked(
         slot, static_cast<std::streambuf*>(this), [&] { return os.rdbuf(); },
-        [&](std::streambuf* b) { os.rdbuf(b); });
+        [&](std::streambuf* b) { swap_buffer(os, b); });
     return slot;
   }
 
@@ -65,7 +65,7 @@ class Router final : public UnbufferedStreambuf {
     std::lock_guard lock(chain_.mutex());
     --users_;
     const bool others = users_ > still_mine;
-    auto set = [&](std::streambuf* b) { os.rdbuf(b); };
+    auto set = [&](std::streambuf* b) { swap_buffer(os, b); };
     if (slot && !others) {
       chain_.leave_locked(slot, set);
       auto it = std::find_if(links_.begin(), links_.end(),

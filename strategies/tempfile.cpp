@@ -15,6 +15,7 @@
 #include "capture/capture.hpp"
 #include "capture/file_capture.hpp"
 #include "capture/strategies.hpp"
+#include "posix/fork_safe_mutex.hpp"
 
 namespace trap::detail {
 namespace {
@@ -77,7 +78,8 @@ class SinkPool {
     free_.pop_back();
     return s;
   }
-  std::mutex mutex_;
+  // Fork-safe: a fork trap's child takes a sink for its tempfile capture.
+  posix::ForkSafeMutex& mutex_ = posix::ForkSafeMutex::make();
   std::vector<Sink*> free_;
 };
 
@@ -100,14 +102,14 @@ class TempfileCapture final : public FileCapture {
         [&](std::FILE* f) { c_stream() = f; });
     buffer_chain(fd()).enter(
         &saved_buf_, static_cast<std::streambuf*>(&sink_->buf), [&] { return os.rdbuf(); },
-        [&](std::streambuf* b) { os.rdbuf(b); });
+        [&](std::streambuf* b) { swap_buffer(os, b); });
     return true;
   }
 
   std::string do_end() override {
     std::ostream& os = stream_for(fd(), "tempfile");
-    os.flush();
-    buffer_chain(fd()).leave(&saved_buf_, [&](std::streambuf* b) { os.rdbuf(b); });
+    flush_buffer(os, buffer_of(os));
+    buffer_chain(fd()).leave(&saved_buf_, [&](std::streambuf* b) { swap_buffer(os, b); });
     file_chain(fd()).leave(&saved_stream_, [&](std::FILE* f) { c_stream() = f; });
     park_sink();
     return take_file();
@@ -138,7 +140,7 @@ class TempfileCapture final : public FileCapture {
 
   // Keeps @p sink and @p file out of their pools for good.
   static void lose(Sink* sink, PooledFile file) {
-    static std::mutex mutex;
+    static posix::ForkSafeMutex& mutex = posix::ForkSafeMutex::make();
     static auto* lost = new std::vector<std::pair<Sink*, PooledFile>>;  // never destroyed
     std::lock_guard lock(mutex);
     lost->emplace_back(sink, std::move(file));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "capture/capture.hpp"
 
+#include <cxxabi.h>
 #include <pthread.h>
 #include <stdio_ext.h>
 
@@ -50,25 +51,11 @@ DiversionList& diversions() {
   return *d;
 }
 
-// Calls @p on_stream with each C++ stream that writes to descriptor @p fd
-// (1 or 2), then @p on_file with its C stream.
-template <class OnStream, class OnFile>
-void for_streams(int fd, OnStream on_stream, OnFile on_file) {
-  if (fd == 1) {
-    on_stream(std::cout);
-    on_file(stdout);
-  } else if (fd == 2) {
-    on_stream(std::cerr);
-    on_stream(std::clog);
-    on_file(stderr);
-  }
-}
-
 }  // namespace
 
 std::string temp_dir() { return posix::temp_dir(); }
 
-// Whether flushing @p os could pass anything on. libstdc++'s standard
+// Whether flushing a buffer could pass anything on. libstdc++'s standard
 // streams, synchronised with stdio, hold nothing themselves: their flush
 // is the FILE's, which flush_streams() makes only when it holds output.
 // Any other buffer may hold some in ways not seen from outside, but for
@@ -81,6 +68,12 @@ std::string temp_dir() { return posix::temp_dir(); }
 namespace {
 std::atomic<const std::streambuf*> pass_through_buf{nullptr};
 std::atomic<bool (*)()> pass_through_holds_nothing{nullptr};
+
+// basic_ios's protected member, which writes the buffer pointer and
+// nothing else (and is defined inline).
+struct BufferAccess : std::ostream {
+  static void set(std::ostream& os, std::streambuf* b) { (os.*&BufferAccess::set_rdbuf)(b); }
+};
 }  // namespace
 
 void set_pass_through_streambuf(const std::streambuf* buf, bool (*holds_nothing)()) {
@@ -88,8 +81,7 @@ void set_pass_through_streambuf(const std::streambuf* buf, bool (*holds_nothing)
   pass_through_buf.store(buf, std::memory_order_release);
 }
 
-TRAP_CHILD_PATH bool may_hold_output(std::ostream& os) {
-  std::streambuf* b = os.rdbuf();
+TRAP_CHILD_PATH bool may_hold_output(const std::streambuf* b) {
   if (!b) return false;
   if (b == pass_through_buf.load(std::memory_order_acquire) &&
       pass_through_holds_nothing.load(std::memory_order_relaxed)())
@@ -100,16 +92,106 @@ TRAP_CHILD_PATH bool may_hold_output(std::ostream& os) {
   return true;
 }
 
+TRAP_CHILD_PATH posix::ForkSafeMutex& clog_mutex() {
+  static posix::ForkSafeMutex& m = posix::ForkSafeMutex::make();
+  return m;
+}
+namespace {
+// Made when the program starts: a child never finds it half made.
+[[maybe_unused]] posix::ForkSafeMutex& clog_mutex_at_start = clog_mutex();
+}  // namespace
+
+TRAP_CHILD_PATH std::streambuf* buffer_of(std::ostream& os) {
+  std::lock_guard lock(&os == &std::clog ? clog_mutex() : stream_mutex(&os == &std::cout ? 1 : 2));
+  return os.rdbuf();
+}
+
+namespace {
+// Where `stdout` (fd 1) or `stderr` is. Read through a volatile pointer:
+// the compiler may turn `fd == 1 ? stdout : stderr`, or a read through a
+// plain pointer chosen so, into loads of both and a pick, a read of the
+// other outside its lock (ThreadSanitizer saw it under clang).
+std::FILE* volatile* file_slot(int fd) { return fd == 1 ? &stdout : &stderr; }
+// std::cout (fd 1) or std::cerr, through a volatile pointer for the same
+// reason: reading the buffer of the one chosen must not read the other's.
+std::ostream& standard_stream(int fd) {
+  std::ostream* volatile os = fd == 1 ? &std::cout : &std::cerr;
+  return *os;
+}
+}  // namespace
+
+TRAP_CHILD_PATH std::FILE* file_of(int fd) {
+  std::FILE* volatile* slot = file_slot(fd);
+  std::lock_guard lock(stream_mutex(fd));
+  return *slot;
+}
+
+// The state is written only when it changes: a good stream's state is read
+// by other threads' captures (streams_good()) outside this lock.
+std::streambuf* swap_buffer(std::ostream& os, std::streambuf* b) {
+  std::streambuf* old = os.rdbuf();
+  BufferAccess::set(os, b);
+  if (!b || !os.good()) os.clear();
+  return old;
+}
+
+TRAP_CHILD_PATH void set_buffer(std::ostream& os, std::streambuf* b) noexcept {
+  BufferAccess::set(os, b);
+}
+
+// As libstdc++'s ostream::flush: a failed or throwing sync sets badbit,
+// and the exception goes on only if the stream's mask asks for one.
+void flush_buffer(std::ostream& os, std::streambuf* b) {
+  if (!b || !os.good()) return;
+  try {
+    if (b->pubsync() != -1) return;
+  } catch (const abi::__forced_unwind&) {
+    throw;
+  } catch (...) {
+    if (!(os.exceptions() & std::ios_base::badbit)) {
+      os.setstate(std::ios_base::badbit);
+      return;
+    }
+    try {
+      os.setstate(std::ios_base::badbit);
+    } catch (const std::ios_base::failure&) {
+      // the state is set; the buffer's own exception goes on
+    }
+    throw;
+  }
+  os.setstate(std::ios_base::badbit);
+}
+
 TRAP_CHILD_PATH void flush_streams(int fd) {
+  if (fd != 1 && fd != 2) return;
+  // The stream's buffer and the FILE* under their one lock; flushed after
+  // it (a router's flush takes it).
+  std::ostream& os = standard_stream(fd);
+  std::FILE* volatile* slot = file_slot(fd);
+  std::streambuf* b;
+  std::FILE* f;
+  {
+    std::lock_guard lock(stream_mutex(fd));
+    b = os.rdbuf();
+    f = *slot;
+  }
   // The common case costs no call into the streams: nothing is pending.
-  for_streams(
-      fd,
-      [](std::ostream& os) {
-        if (may_hold_output(os)) os.flush();
-      },
-      [](std::FILE* f) {
-        if (__fpending(f) > 0) std::fflush(f);
-      });
+  if (may_hold_output(b)) flush_buffer(os, b);
+  if (fd == 2) {
+    std::streambuf* c = buffer_of(std::clog);
+    if (may_hold_output(c)) flush_buffer(std::clog, c);
+  }
+  if (__fpending(f) > 0) std::fflush(f);
+}
+
+TRAP_CHILD_PATH void flush_clog() {
+  std::streambuf* b = buffer_of(std::clog);
+  if (may_hold_output(b)) {
+    flush_buffer(std::clog, b);
+  } else {
+    std::FILE* f = file_of(2);
+    if (__fpending(f) > 0) std::fflush(f);
+  }
 }
 
 int original_fd(int fd) {
@@ -159,13 +241,24 @@ TRAP_CHILD_PATH void restore(int fd, int saved) {
   }
 }
 
+TRAP_CHILD_PATH posix::ForkSafeMutex& stream_mutex(int fd) {
+  static posix::ForkSafeMutex* const mutexes[2] = {&posix::ForkSafeMutex::make(),
+                                                   &posix::ForkSafeMutex::make()};
+  return *mutexes[fd == 2 ? 1 : 0];
+}
+
+// Never destroyed: used on exit paths.
 SwapChain<std::streambuf*>& buffer_chain(int fd) {
-  static auto* chains = new SwapChain<std::streambuf*>[2];  // never destroyed
+  static auto* const chains = new SwapChain<std::streambuf*>[2] {
+    SwapChain<std::streambuf*>(stream_mutex(1)), SwapChain<std::streambuf*>(stream_mutex(2))
+  };
   return chains[fd == 2 ? 1 : 0];
 }
 
 SwapChain<std::FILE*>& file_chain(int fd) {
-  static auto* chains = new SwapChain<std::FILE*>[2];  // never destroyed
+  static auto* const chains = new SwapChain<std::FILE*>[2] {
+    SwapChain<std::FILE*>(stream_mutex(1)), SwapChain<std::FILE*>(stream_mutex(2))
+  };
   return chains[fd == 2 ? 1 : 0];
 }
 
@@ -306,24 +399,35 @@ TRAP_CHILD_PATH void unlock_process_wide_captures() noexcept {
 
 namespace {
 
+// std::clog's state, which a warn layer on another thread sets (under
+// clog_mutex()) as it takes std::clog over and gives it back.
+bool clog_good() {
+  std::lock_guard lock(clog_mutex());
+  return std::clog.good();
+}
+
+// Under the process-wide capture lock, as every swap of the FILE* that
+// `stdout` or `stderr` names (a tempfile capture's): read without its
+// chain's lock.
 bool streams_good(int fd) {
   if (fd == 1) return std::cout.good() && !std::ferror(stdout);
-  if (fd == 2) return std::cerr.good() && std::clog.good() && !std::ferror(stderr);
+  if (fd == 2) return std::cerr.good() && clog_good() && !std::ferror(stderr);
   return false;
 }
 
 // Only what a failed write set is cleared: a stream or a FILE that is
 // still good is not written (in a fork trap's child, each page first
-// written or run is a page fault).
+// written or run is a page fault). Under the process-wide capture lock, as
+// streams_good().
 void clear_stream_errors(int fd) {
-  for_streams(
-      fd,
-      [](std::ostream& os) {
-        if (!os.good()) os.clear();
-      },
-      [](std::FILE* f) {
-        if (std::ferror(f)) std::clearerr(f);
-      });
+  std::ostream& os = fd == 1 ? std::cout : std::cerr;
+  if (!os.good()) os.clear();
+  if (fd == 2) {
+    std::lock_guard lock(clog_mutex());
+    if (!std::clog.good()) std::clog.clear();
+  }
+  std::FILE* f = *file_slot(fd);
+  if (std::ferror(f)) std::clearerr(f);
 }
 
 }  // namespace

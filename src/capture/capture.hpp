@@ -23,17 +23,47 @@
 #include "capture/salvage.hpp"
 #include "posix/child_path.hpp"
 #include "posix/fd.hpp"
+#include "posix/fork_safe_mutex.hpp"
 #include "posix/held_object.hpp"
 
 namespace trap::detail {
 
 /// Flushes what C stdio and the iostreams hold for descriptor @p fd (1 or 2),
-/// so that nothing lands on the wrong side of a diversion.
+/// so that nothing lands on the wrong side of a diversion. Each stream's
+/// buffer and each FILE* is read under the lock its swaps take
+/// (buffer_of(), file_of()).
 void flush_streams(int fd);
-/// Whether flushing @p os could pass anything on (false for libstdc++'s
-/// standard streams synchronised with stdio, whose flush is their FILE's,
-/// and for the pass-through buffer named below while it holds nothing).
-bool may_hold_output(std::ostream& os);
+/// Flushes std::clog: what its buffer holds, or what stderr holds when
+/// its buffer is libstdc++'s stdio one.
+void flush_clog();
+/// Whether flushing a stream with buffer @p b could pass anything on (false
+/// for none, for libstdc++'s buffers of the standard streams synchronised
+/// with stdio, whose flush is their FILE's, and for the pass-through buffer
+/// named below while it holds nothing).
+bool may_hold_output(const std::streambuf* b);
+/// What std::ostream::flush() does (but for the tied stream) on @p os with
+/// buffer @p b, read by the caller under the lock of @p os's swaps.
+void flush_buffer(std::ostream& os, std::streambuf* b);
+
+/// The lock under which trap swaps std::clog's buffer (the warn layer's
+/// router) and reads it (buffer_of()). Fork-safe, made when the program
+/// starts.
+posix::ForkSafeMutex& clog_mutex();
+/// The buffer of std::cout, std::cerr or std::clog, read under the lock
+/// trap's swaps of it take: stream_mutex(), or clog_mutex(). Trap only
+/// swaps these buffers under those locks, so no read of its own races with
+/// a swap on another thread.
+std::streambuf* buffer_of(std::ostream& os);
+/// The FILE* that `stdout` (@p fd 1) or `stderr` names, read under
+/// stream_mutex(), the lock of its file_chain().
+std::FILE* file_of(int fd);
+/// Makes @p b the buffer of @p os as basic_ios::rdbuf(b) does (the state is
+/// cleared), and returns the old one. The pointer is written inline, so
+/// that a race detector sees every swap of trap's. Callers hold the lock
+/// of @p os's swaps.
+std::streambuf* swap_buffer(std::ostream& os, std::streambuf* b);
+/// The same without touching the state.
+void set_buffer(std::ostream& os, std::streambuf* b) noexcept;
 /// Names a stream buffer that passes output on as it comes (the warn layer's
 /// router): may_hold_output() is false for a stream using @p buf while
 /// @p holds_nothing() says so on the calling thread. Called once, by
@@ -68,6 +98,9 @@ void restore(int fd, int saved);
 template <class T>
 class SwapChain {
  public:
+  /// A chain whose swaps take @p mutex (shared by the chains of one
+  /// descriptor, stream_mutex()).
+  explicit SwapChain(posix::ForkSafeMutex& mutex) : mutex_(mutex) {}
   template <class Get, class Set>
   void enter(T* slot, T mine, Get get, Set set) {
     std::lock_guard lock(mutex_);
@@ -85,8 +118,10 @@ class SwapChain {
   }
 
   /// The chain's lock, for a user that keeps state of its own beside the
-  /// chain (memory's router): under it, call the *_locked members.
-  std::mutex& mutex() { return mutex_; }
+  /// chain (memory's router): under it, call the *_locked members. Fork-safe:
+  /// a fork trap's child flushes and swaps these streams too, and may have
+  /// been forked while another thread held it.
+  posix::ForkSafeMutex& mutex() { return mutex_; }
   /// enter(), with mutex() held.
   template <class Get, class Set>
   void enter_locked(T* slot, T mine, Get get, Set set) {
@@ -109,10 +144,14 @@ class SwapChain {
   }
 
  private:
-  std::mutex mutex_;
+  posix::ForkSafeMutex& mutex_;
   std::vector<T*> slots_;
 };
 
+/// The lock of the swaps of std::cout's buffer and of `stdout` (fd 1), or
+/// of std::cerr's and `stderr` (fd 2): their two chains share it, so that
+/// flush_streams() reads both under one lock.
+posix::ForkSafeMutex& stream_mutex(int fd);
 /// The chain of buffer swaps of std::cout (fd 1) or std::cerr (fd 2).
 SwapChain<std::streambuf*>& buffer_chain(int fd);
 /// The chain of swaps of the FILE* that `stdout` (fd 1) or `stderr` names.

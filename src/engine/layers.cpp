@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSL-1.0
 // The standard trapper: Test::Trap's layers and accessors.
 #include <cxxabi.h>
-#include <stdio_ext.h>
 
 #include <cstdio>
 #include <iostream>
@@ -124,17 +123,6 @@ class WarnLog final {
   std::string partial_;
 };
 
-// What std::clog.flush() would pass on, passed on; without a call into the
-// stream when nothing can be pending (its buffer is libstdc++'s stdio one
-// and stderr holds nothing): in a fork trap's child, each page of stream
-// and stdio code run first is a page fault.
-TRAP_CHILD_PATH void flush_clog() {
-  if (may_hold_output(std::clog))
-    std::clog.flush();
-  else if (__fpending(stderr) > 0)
-    std::fflush(stderr);
-}
-
 // std::clog's buffer while a warn layer is active on any thread: each
 // thread's output goes to its own innermost warn layer, and that of a
 // thread without one where std::clog went before. So warn layers on
@@ -145,16 +133,21 @@ TRAP_CHILD_PATH void flush_clog() {
 // may have been forked while another thread held it.
 class WarnRouter final : public UnbufferedStreambuf {
  public:
-  // A failed flush (std::clog may throw) leaves the count as it was.
+  // Under clog_mutex(), the lock under which trap reads std::clog's buffer
+  // (buffer_of()). A failed flush (std::clog may throw) leaves the count
+  // as it was.
   void enter() {
     std::lock_guard lock(mutex_);
     if (users_ > 0) {
       ++users_;
       return;
     }
-    flush_clog();
+    std::streambuf* b = std::clog.rdbuf();
+    if (b != this && may_hold_output(b)) flush_buffer(std::clog, b);
     saved_state_ = std::clog.rdstate();
-    saved_ = std::clog.rdbuf(this);
+    saved_ = b;
+    set_buffer(std::clog, this);
+    if (saved_state_ != std::ios_base::goodbit) std::clog.clear();
     users_ = 1;
   }
   // std::clog gets back its buffer and the state it had (a state and an
@@ -162,11 +155,13 @@ class WarnRouter final : public UnbufferedStreambuf {
   void leave() {
     std::lock_guard lock(mutex_);
     if (users_ == 0 || --users_ > 0) return;
-    std::clog.rdbuf(saved_);
+    set_buffer(std::clog, saved_);
+    const std::ios_base::iostate state =
+        saved_ ? saved_state_ : saved_state_ | std::ios_base::badbit;
     saved_ = nullptr;
-    if (saved_state_ != std::ios_base::goodbit) {
+    if (std::clog.rdstate() != state) {
       try {
-        std::clog.setstate(saved_state_);
+        std::clog.clear(state);
       } catch (const std::ios_base::failure&) {
         // the code set std::clog to throw on it meanwhile: the state is set
       }
@@ -188,7 +183,7 @@ class WarnRouter final : public UnbufferedStreambuf {
   }
 
  private:
-  posix::ForkSafeMutex& mutex_ = posix::ForkSafeMutex::make();
+  posix::ForkSafeMutex& mutex_ = clog_mutex();
   int users_ = 0;
   std::streambuf* saved_ = nullptr;
   std::ios_base::iostate saved_state_ = std::ios_base::goodbit;

@@ -20,6 +20,7 @@
 #include <trap/builder.hpp>
 #include <trap/trap_object.hpp>
 
+#include "posix/fork_safe_mutex.hpp"
 #include "posix/held_object.hpp"
 // escape(), quoted(), current_exception_*(): the engine's code uses them
 // throughout.
@@ -89,7 +90,8 @@ struct Registry {
     std::uint64_t generation;
     Resolved resolved;
   };
-  std::mutex cache_mutex;
+  // Fork-safe: a fork trap's child that springs a trap looks its spec up.
+  posix::ForkSafeMutex& cache_mutex = posix::ForkSafeMutex::make();
   std::map<const Trapper*, std::map<std::string, CacheEntry, std::less<>>> cache;
 
   // Lookups walk the trapper's ancestry; callers hold `mutex`.

@@ -29,9 +29,9 @@ void bind_child_calls() {
     unbuffered.rdbuf(nullptr);  // std::basic_ios::clear, as a capture's swap calls it
     create_capture_state();
     (void)fallback_output_strategy();  // a static: its destructor registered here
-    // std::ostream's sentry and std::clog's fflush, as a capture's flush of
-    // std::clog under a warn layer calls them. The fork flushes it anyway.
-    std::clog.flush();
+    // std::clog's flush, as a capture's flush of std::clog under a warn
+    // layer calls it. The fork flushes it anyway.
+    flush_clog();
     return true;
   }();
   (void)bound;

@@ -13,7 +13,7 @@ namespace trap::posix {
 
 namespace {
 
-constexpr int kSlots = 8;
+constexpr int kSlots = 12;
 constexpr std::size_t kPage = 4096;  // the smallest page size of Linux's ports
 constexpr std::size_t kRoom = 2048;
 

@@ -356,7 +356,7 @@ BOOST_AUTO_TEST_CASE(diversions_ending_out_of_order_restore_the_descriptor) {
 }
 
 BOOST_AUTO_TEST_CASE(swaps_ending_out_of_order_restore_the_pointer) {
-  trap::detail::SwapChain<int> chain;
+  trap::detail::SwapChain<int> chain(trap::posix::ForkSafeMutex::make());
   int live = 0, first = -1, second = -1;
   auto get = [&] { return live; };
   auto set = [&](int v) { live = v; };
