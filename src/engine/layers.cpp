@@ -45,7 +45,7 @@ posix::ForkSafeMutex& tee_mutex() {
 
 class WarnLog final {
  public:
-  explicit WarnLog(WarnLog* outer) noexcept : outer_(outer) {}
+  WarnLog(WarnLog* outer, const TrapState* owner) noexcept : outer_(outer), owner_(owner) {}
   WarnLog(const WarnLog&) = delete;
   WarnLog& operator=(const WarnLog&) = delete;
   // Freed without its teardown (a forked child's exit frees the traps it
@@ -63,8 +63,13 @@ class WarnLog final {
     }
   }
   WarnLog* outer() const { return outer_; }
+  const TrapState* owner() const { return owner_; }
   // Whether its layer entered the router (and its teardown must leave it).
   bool entered = false;
+  // Whether no warn layer of the same trap began inside this one: as
+  // Perl's layer sets $self->{warn} when it begins, the innermost warn
+  // layer's warnings are the trap's.
+  bool innermost = true;
 
   // Shielded: a stop must not land halfway through recording a warning.
   void add_whole(std::string_view message) {
@@ -119,6 +124,7 @@ class WarnLog final {
     std::cerr.clear(state);
   }
   WarnLog* outer_;
+  const TrapState* owner_;
   std::vector<std::string> warnings_;
   std::string partial_;
 };
@@ -233,12 +239,19 @@ TRAP_CHILD_PATH void die_layer(Trap& self, std::string_view) {
 
 // The warn layer's teardown: this thread's warnings go where they went
 // before, and the trap gets the ones it logged.
+// Under two warn layers (":warn" on top of `default`'s), the inner one's
+// warnings are the trap's, as in Perl: the outer one's teardown leaves
+// them. So it does when the inner one ran in a fork trap's child, whose
+// record brought its warnings back (the outer one began with none).
 TRAP_CHILD_PATH void end_warn_layer(Trap& t, void* held) {
   auto* log = static_cast<WarnLog*>(held);
   if (log->entered) {
     warn_route = log->outer();
     warn_router().leave();
   }
+  if (!log->innermost) return;
+  const Value* now = Registry::state(t)->find("warn");
+  if (now && now->is_array() && !now->array().empty()) return;
   t.set("warn", log->take());
 }
 
@@ -258,8 +271,11 @@ TRAP_CHILD_PATH void warn_layer(Trap& self, std::string_view) {
   // The teardown is registered before the router is entered: whatever
   // fails after it, the teardown leaves the router and restores the route.
   WarnRouter& router = warn_router();
-  HeldObject buf(new (cached_allocate(sizeof(WarnLog))) WarnLog(warn_route), destroy_warn_log);
+  const TrapState* owner = Registry::state(self);
+  HeldObject buf(new (cached_allocate(sizeof(WarnLog))) WarnLog(warn_route, owner),
+                 destroy_warn_log);
   auto* log = static_cast<WarnLog*>(buf.get());
+  if (warn_route && warn_route->owner() == owner) warn_route->innermost = false;
   flush_clog();
   add_plain_teardown(self, end_warn_layer, std::move(buf));
   router.enter();

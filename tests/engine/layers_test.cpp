@@ -69,6 +69,29 @@ BOOST_AUTO_TEST_CASE(warn_without_stderr_tees_through) {
   BOOST_TEST(outer.err() == "Hi!\n");
 }
 
+// Perl's warn layer sets $self->{warn} when it begins: under two warn
+// layers (`use Test::Trap qw(:warn)` pushes one on default's), the inner
+// one's warnings are the trap's, and the outer one, which sees none, leaves
+// them. The same when a fork layer lies between the two (the inner one
+// runs in the child).
+BOOST_AUTO_TEST_CASE(under_two_warn_layers_the_inner_ones_warnings_are_the_traps) {
+  for (const char* spec : {":warn", ":stderr:warn", ":flow:warn:warn", ":flow:warn:stderr:warn",
+                           ":warn:fork", ":fork:warn", ":flow:warn:fork:warn"}) {
+    BOOST_TEST_CONTEXT(spec) {
+      trap::Trap inner;
+      auto outer = trap::trap(":flow:stderr", [&] {
+        inner = trap::trap(spec, [] {
+          std::clog << "first\n";
+          trap::warn("second\n");
+        });
+      });
+      BOOST_TEST(inner.warn() == (std::vector<std::string>{"first\n", "second\n"}));
+      // Teed once, by the inner layer: into the trap's stderr layer, or on.
+      BOOST_TEST(inner.err() + outer.err() == "first\nsecond\n");
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(spec_accepts_whitespace_and_template_argument) {
   auto r = trap::trap("flow stdout", [] { std::cout << "x"; });
   BOOST_TEST(r.out() == "x");
