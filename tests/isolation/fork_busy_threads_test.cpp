@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSL-1.0
 // A fork trap's child inherits no lock of trap's held. Forked while other
 // threads are in the middle of memory captures and warn layers (which swap
-// std::cout's, std::cerr's and std::clog's buffers under their locks) and
-// of default traps (which divert descriptors and flush the streams), the
-// child begins and ends memory captures, a warn layer and a tempfile
-// capture of its own, and reports.
+// std::cout's, std::cerr's and std::clog's buffers under their locks),
+// tempfile captures (which swap `stdout` and take sinks from a pool) and
+// default traps (which divert descriptors, flush the streams and look
+// their specs up), the child begins and ends memory, tempfile and default
+// captures and a warn layer of its own, springs a trap, and reports.
 #define BOOST_TEST_MODULE fork_busy_threads
 #include <atomic>
 #include <iostream>
@@ -18,17 +19,21 @@
 
 namespace {
 
-constexpr int kForks = 2000;
+constexpr int kForks = 1000;
 
-// Threads that run traps of @p spec until stopped; constructed once each
-// has finished one.
+// A spec of its own for round @p i of 32: @p spec and trailing blanks, so
+// that it is looked up in the spec cache, not found in the thread's memo.
+std::string varied(const std::string& spec, int i) { return spec + std::string(i % 32, ' '); }
+
+// Threads that run traps of @p spec (varied() if @p vary) until stopped;
+// constructed once one has finished a trap.
 class BusyThreads {
  public:
-  BusyThreads(const char* spec, int count) {
+  BusyThreads(const std::string& spec, int count, bool vary = false) {
     for (int t = 0; t < count; ++t)
-      threads_.emplace_back([this, spec] {
-        while (!stop_.load()) {
-          (void)trap::trap(spec, [] {
+      threads_.emplace_back([this, spec, vary] {
+        for (int i = 0; !stop_.load(); ++i) {
+          (void)trap::trap(vary ? varied(spec, i) : spec, [] {
             std::cout << "busy\n";
             std::cerr << "busy\n";
             std::clog << "busy\n";
@@ -51,16 +56,22 @@ class BusyThreads {
   std::vector<std::thread> threads_;
 };
 
-// Runs kForks fork traps of @p spec, each child writing to every stream,
+// Runs kForks fork traps of @p spec, each child writing to every stream
+// (and, if @p nested, writing its line through a memory trap of its own),
 // while BusyThreads run; returns the number of traps that did not come back
 // with exactly what their child wrote. A child that waits for ever on a lock
 // it inherited held is stopped by the timeout and counts as wrong.
-int wrong_fork_traps(const char* spec) {
+int wrong_fork_traps(const char* spec, bool nested = false) {
   int wrong = 0;
   for (int i = 0; i < kForks; ++i) {
     const std::string n = std::to_string(i);
     auto r = trap::trap(spec, [&] {
-      std::cout << "out " << n << "\n";
+      if (nested) {
+        auto inner = trap::trap(varied(":flow:stdout(memory)", i), [&] { std::cout << "out "; });
+        std::cout << inner.out();
+      }
+      if (!nested) std::cout << "out ";
+      std::cout << n << "\n";
       std::clog << "warn " << n << "\n";
     });
     if (r.leaveby() != "return" || r.out() != "out " + n + "\n" ||
@@ -78,10 +89,17 @@ BOOST_AUTO_TEST_CASE(a_child_forked_amid_memory_captures_and_warn_layers_finishe
   BOOST_TEST(wrong_fork_traps(":flow:stdout(memory):stderr(memory):warn:fork:timeout(30000)") == 0);
 }
 
-BOOST_AUTO_TEST_CASE(a_child_forked_amid_default_traps_finishes) {
+BOOST_AUTO_TEST_CASE(a_child_forked_amid_tempfile_captures_finishes) {
   BusyThreads busy(":flow:stdout(tempfile):stderr(memory):warn", 2);
   BOOST_TEST(wrong_fork_traps(":flow:stdout(tempfile):stderr(tempfile):warn:fork:timeout(30000)") ==
              0);
+}
+
+// The child springs a trap of its own: its spec is looked up where the
+// other threads look theirs up, and it captures in memory.
+BOOST_AUTO_TEST_CASE(a_child_forked_amid_default_traps_springs_a_trap_of_its_own) {
+  BusyThreads busy(":stdout:stderr:warn", 2, true);
+  BOOST_TEST(wrong_fork_traps(":flow:stdout:stderr:warn:fork:timeout(30000)", true) == 0);
 }
 
 }  // namespace
