@@ -2,10 +2,11 @@
 // A fork trap's child inherits no lock of trap's held. Forked while other
 // threads are in the middle of memory captures and warn layers (which swap
 // std::cout's, std::cerr's and std::clog's buffers under their locks),
-// tempfile captures (which swap `stdout` and take sinks from a pool) and
+// tempfile captures (which swap `stdout` and take sinks from a pool), pipe
+// and tee captures (whose pipes one drainer thread reads) and
 // default traps (which divert descriptors, flush the streams and look
-// their specs up), the child begins and ends memory, tempfile and default
-// captures and a warn layer of its own, springs a trap, and reports.
+// their specs up), the child begins and ends captures of every built-in
+// strategy and a warn layer of its own, springs a trap, and reports.
 #define BOOST_TEST_MODULE fork_busy_threads
 #include <atomic>
 #include <iostream>
@@ -93,6 +94,11 @@ BOOST_AUTO_TEST_CASE(a_child_forked_amid_tempfile_captures_finishes) {
   BusyThreads busy(":flow:stdout(tempfile):stderr(memory):warn", 2);
   BOOST_TEST(wrong_fork_traps(":flow:stdout(tempfile):stderr(tempfile):warn:fork:timeout(30000)") ==
              0);
+}
+
+BOOST_AUTO_TEST_CASE(a_child_forked_amid_pipe_and_tee_captures_finishes) {
+  BusyThreads busy(":flow:stdout(pipe):stderr(tee):warn", 2);
+  BOOST_TEST(wrong_fork_traps(":flow:stdout(pipe):stderr(tee):warn:fork:timeout(30000)") == 0);
 }
 
 // The child springs a trap of its own: its spec is looked up where the
