@@ -19,6 +19,7 @@
 
 #include "posix/fd.hpp"
 #include "support/fresh_child.hpp"
+#include "support/test_support.hpp"
 
 namespace bdata = boost::unit_test::data;
 
@@ -37,6 +38,21 @@ const char* const kSpecs[] = {
 const int kStreams[] = {0, 1, 2};
 
 bool open_fd(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
+
+// Whether another thread may open a descriptor of its own while @p spec's
+// trap runs: under the sanitizers, the runtime tells whether memory can be
+// read by writing it to a pipe it opens and closes at once (strace shows
+// them on the pipe strategy's drainer thread), and the pipe and tee
+// strategies run that thread. Such a pipe can take the closed number for a
+// moment: the trap then sees the stream open. Not checked there.
+bool others_may_open_fds(const std::string& spec) {
+#ifdef TRAP_TEST_ASAN
+  return spec.find("pipe") != std::string::npos || spec.find("tee") != std::string::npos;
+#else
+  (void)spec;
+  return false;
+#endif
+}
 
 // One trap with stream @p closed closed: checks what it captured and that
 // the closed descriptor stayed closed inside and after it.
@@ -62,6 +78,10 @@ void check_one_trap(fresh_child::Failures& f, const std::string& spec, int close
 
 BOOST_DATA_TEST_CASE(closed_stream_is_not_trapped_and_stays_closed,
                      bdata::make(kSpecs) * bdata::make(kStreams), spec, closed) {
+  if (others_may_open_fds(spec)) {
+    BOOST_TEST_MESSAGE(spec << ": not checked under the sanitizers (above)");
+    return;
+  }
   std::string failures = fresh_child::run([&](fresh_child::Failures& f) {
     const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);  // where tee copies to
     ::dup2(null, 1);
