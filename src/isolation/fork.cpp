@@ -37,6 +37,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -276,7 +277,11 @@ void apply(Trap& self, ForkResult& r, int status, bool timed_out,
            const std::optional<Deadline>& deadline) {
   auto* st = Registry::state(self);
   if (r.complete) {
-    st->values = std::move(r.values);
+    // Into the record's own storage: freeing it instead (it is larger than
+    // malloc's per-thread cache takes) writes the allocator's pages, each a
+    // page fault in a parent that has just forked.
+    st->values.clear();
+    std::move(r.values.begin(), r.values.end(), std::back_inserter(st->values));
     st->leaveby = std::move(r.leaveby);
     st->die_type = std::move(r.die_type);
     for (auto& e : r.exceptions) st->exceptions.push_back(std::move(e));

@@ -180,7 +180,7 @@ void give_back_fork_kit(ForkKit&& given, pid_t group) noexcept {
     posix::truncate_rewind(kit.result.get());
     // What the child handed over and the parent did not need: received,
     // so that the capture files it holds open are closed.
-    (void)posix::take_handed_over(kit.handover.get());
+    posix::discard_handed_over(kit.handover.get());
   } catch (const std::exception&) {
     return;
   }

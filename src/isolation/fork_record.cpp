@@ -113,6 +113,11 @@ void decode_state(std::string_view in, ForkResult& r) {
   auto n = take_number<std::size_t>(in);
   for (std::size_t i = 0; i < n && !in.empty(); ++i) r.exceptions.emplace_back(take(in));
   n = take_number<std::size_t>(in);
+  // One allocation, not one per doubling: in a parent that has just
+  // forked, each fresh block malloc carves is a page fault or more. Each
+  // value takes at least two bytes, so a malformed count reserves no more
+  // than the record's size allows.
+  r.values.reserve(std::min(n, in.size() / 2));
   for (std::size_t i = 0; i < n; ++i) {
     std::string name(take(in));
     r.values.emplace_back(std::move(name), decode_value(in, 0));

@@ -324,10 +324,14 @@ TRAP_CHILD_PATH bool hand_over(int socket, int fd, const char* label) noexcept {
   return r >= 0;
 }
 
-std::vector<HandedOver> take_handed_over(int socket) {
-  std::vector<HandedOver> got;
+namespace {
+
+// Receives one message queued on @p socket into @p label, without waiting:
+// its length (-1 if none is queued), and in @p fd the descriptor it
+// carried (-1 if none; close-on-exec).
+ssize_t receive_handed_over(int socket, char (&label)[256], int& fd) {
+  fd = -1;
   for (;;) {
-    char label[256];
     struct iovec iov = {label, sizeof label};
     alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     struct msghdr msg = {};
@@ -337,14 +341,31 @@ std::vector<HandedOver> take_handed_over(int socket) {
     msg.msg_controllen = sizeof control;
     ssize_t n = ::recvmsg(socket, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return got;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return -1;
     if (n < 0) fail(errno, "recvmsg");
-    int fd = -1;
     if (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c && c->cmsg_type == SCM_RIGHTS)
       ::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return n;
+  }
+}
+
+}  // namespace
+
+std::vector<HandedOver> take_handed_over(int socket) {
+  std::vector<HandedOver> got;
+  char label[256];
+  int fd;
+  for (ssize_t n; (n = receive_handed_over(socket, label, fd)) >= 0;)
     got.push_back({std::string(label, static_cast<std::size_t>(n)),
                    fd >= 0 ? off_standard_fds(Fd(fd)) : Fd(fd)});
-  }
+  return got;
+}
+
+void discard_handed_over(int socket) {
+  char label[256];
+  int fd;
+  while (receive_handed_over(socket, label, fd) >= 0)
+    if (fd >= 0) ::close(fd);
 }
 
 }  // namespace trap::posix

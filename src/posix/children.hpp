@@ -168,4 +168,9 @@ struct HandedOver {
 /// Everything queued on @p socket now, without waiting.
 std::vector<HandedOver> take_handed_over(int socket);
 
+/// Receives and closes everything queued on @p socket now, without waiting
+/// and without allocating (a parent that has just forked: each fresh heap
+/// block is a page fault).
+void discard_handed_over(int socket);
+
 }  // namespace trap::posix
