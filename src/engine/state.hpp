@@ -76,7 +76,9 @@ using LayerStack = std::vector<LayerImpl>;
 struct Registry {
   static Registry& get();
 
-  mutable std::shared_mutex mutex;
+  // Fork-safe: a fork trap's child that springs a trap looks its spec up,
+  // while another thread may be registering.
+  posix::ForkSafeSharedMutex& mutex = posix::ForkSafeSharedMutex::make();
   std::map<std::string, StrategyFn, std::less<>> strategies;
   // Bumped by every registration (under the exclusive lock); read without
   // the lock by Trap::get()'s memo.

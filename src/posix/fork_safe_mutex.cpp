@@ -4,8 +4,10 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <functional>
 #include <new>
+#include <system_error>
 
 #include "posix/child_path.hpp"
 
@@ -14,6 +16,7 @@ namespace trap::posix {
 namespace {
 
 constexpr int kSlots = 12;
+constexpr int kSharedSlots = 2;
 constexpr std::size_t kPage = 4096;  // the smallest page size of Linux's ports
 constexpr std::size_t kRoom = 2048;
 
@@ -29,6 +32,11 @@ struct ForkState {
   ForkSafeMutex* locked = nullptr;  // under the gate
   std::atomic<int> used{0};
   alignas(ForkSafeMutex) unsigned char slots[kSlots][sizeof(ForkSafeMutex)];
+  std::atomic<ForkSafeSharedMutex*> newest_shared{nullptr};
+  ForkSafeSharedMutex* locked_shared = nullptr;  // under the gate
+  std::atomic<int> used_shared{0};
+  alignas(
+      ForkSafeSharedMutex) unsigned char shared_slots[kSharedSlots][sizeof(ForkSafeSharedMutex)];
   // child_page_storage(): bytes handed out, and the room they come from.
   std::atomic<std::size_t> room_used{0};
   alignas(__STDCPP_DEFAULT_NEW_ALIGNMENT__) unsigned char room[kRoom];
@@ -55,23 +63,59 @@ struct ForkHandlers {
     lock_from(m->next_);
     m->mutex_.lock();
   }
+  static void write_lock_from(ForkSafeSharedMutex* m) {
+    if (!m) return;
+    write_lock_from(m->next_);
+    ::pthread_rwlock_wrlock(&m->lock_);
+  }
+  // The reader-writer locks first: a thread that holds one may go on to
+  // take a mutex, never the other way.
   static void prepare() {
     state.gate.lock();
+    state.locked_shared = state.newest_shared.load(std::memory_order_acquire);
+    write_lock_from(state.locked_shared);
     state.locked = state.newest.load(std::memory_order_acquire);
     lock_from(state.locked);
   }
-  TRAP_CHILD_PATH static void release() {
+  TRAP_CHILD_PATH static void release(bool in_child) {
     for (ForkSafeMutex* m = state.locked; m; m = m->next_) m->mutex_.unlock();
     state.locked = nullptr;
+    for (ForkSafeSharedMutex* m = state.locked_shared; m; m = m->next_) {
+      if (!in_child) {
+        ::pthread_rwlock_unlock(&m->lock_);
+        continue;
+      }
+      // Made anew: glibc's unlock of a write lock checks the writer's
+      // thread id, and the child's thread has another.
+      pthread_rwlock_t fresh = PTHREAD_RWLOCK_INITIALIZER;
+      m->lock_ = fresh;
+    }
+    state.locked_shared = nullptr;
     state.gate.unlock();
   }
   static void parent() {
     ++state.forks;
-    release();
+    release(false);
   }
   TRAP_CHILD_PATH static void child() {
     state.pid.store(::getpid(), std::memory_order_relaxed);
-    release();
+    release(true);
+  }
+  // A new lock of type M, in one of @p slots while they last (else from
+  // operator new, never freed), registered as the newest.
+  template <class M, std::size_t N>
+  static M& make(std::atomic<int>& used, unsigned char (&slots)[N][sizeof(M)],
+                 std::atomic<M*>& newest) {
+    install();
+    const int slot = used.fetch_add(1, std::memory_order_relaxed);
+    void* at =
+        slot < static_cast<int>(N) ? static_cast<void*>(slots[slot]) : ::operator new(sizeof(M));
+    auto* m = new (at) M;
+    m->next_ = newest.load(std::memory_order_relaxed);
+    while (!newest.compare_exchange_weak(m->next_, m, std::memory_order_release,
+                                         std::memory_order_relaxed)) {
+    }
+    return *m;
   }
   static void install() {
     static const bool installed = [] {
@@ -97,17 +141,29 @@ bool on_child_page(const void* p) noexcept {
 }
 
 ForkSafeMutex& ForkSafeMutex::make() {
-  ForkHandlers::install();
-  const int slot = state.used.fetch_add(1, std::memory_order_relaxed);
-  void* at = slot < kSlots ? static_cast<void*>(state.slots[slot])
-                           : ::operator new(sizeof(ForkSafeMutex));  // never freed
-  auto* m = new (at) ForkSafeMutex;
-  m->next_ = state.newest.load(std::memory_order_relaxed);
-  while (!state.newest.compare_exchange_weak(m->next_, m, std::memory_order_release,
-                                             std::memory_order_relaxed)) {
-  }
-  return *m;
+  return ForkHandlers::make(state.used, state.slots, state.newest);
 }
+
+ForkSafeSharedMutex& ForkSafeSharedMutex::make() {
+  return ForkHandlers::make(state.used_shared, state.shared_slots, state.newest_shared);
+}
+
+// pthread's calls fail only for misuse (a lock not held, one taken twice
+// for writing by one thread) or too many readers: std::shared_mutex treats
+// them alike.
+void ForkSafeSharedMutex::lock() {
+  if (int e = ::pthread_rwlock_wrlock(&lock_)) throw std::system_error(e, std::generic_category());
+}
+void ForkSafeSharedMutex::unlock() { ::pthread_rwlock_unlock(&lock_); }
+bool ForkSafeSharedMutex::try_lock() { return ::pthread_rwlock_trywrlock(&lock_) == 0; }
+void ForkSafeSharedMutex::lock_shared() {
+  int e;
+  do e = ::pthread_rwlock_rdlock(&lock_);
+  while (e == EAGAIN);
+  if (e) throw std::system_error(e, std::generic_category());
+}
+void ForkSafeSharedMutex::unlock_shared() { ::pthread_rwlock_unlock(&lock_); }
+bool ForkSafeSharedMutex::try_lock_shared() { return ::pthread_rwlock_tryrdlock(&lock_) == 0; }
 
 TRAP_CHILD_PATH std::atomic<int>& pid_cache() {
   ForkHandlers::install();

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: BSL-1.0
 // What trap keeps around fork(): the process id and fork count it caches,
-// mutexes that fork() waits out, for trap's short critical sections that a
-// fork trap's child runs too (where a capture diverts a descriptor, where a
-// warn layer routes std::clog), and room on the same page for the few
-// objects of trap's that the child writes.
+// mutexes and reader-writer locks that fork() waits out, for trap's short
+// critical sections that a fork trap's child runs too (where a capture
+// diverts a descriptor, where a warn layer routes std::clog, the
+// registry), and room on the same page for the few objects of trap's that
+// the child writes.
 #pragma once
+
+#include <pthread.h>
 
 #include <atomic>
 #include <cstddef>
@@ -40,6 +43,35 @@ class ForkSafeMutex {
   friend struct ForkHandlers;
   std::mutex mutex_;
   ForkSafeMutex* next_ = nullptr;  // the one made before it
+};
+
+/// A reader-writer lock that a child of fork() never inherits held: fork's
+/// prepare step takes each one for writing (before the ForkSafeMutexes: a
+/// thread may take one of those while holding this, never the other way),
+/// the parent releases it and the child makes it anew. For a lock held
+/// briefly, with nothing under it that forks (a thread that forked while
+/// holding it would wait for itself). Readers are preferred, as with
+/// std::shared_mutex: a thread may take it for reading again while it reads.
+/// Made by make() and never destroyed. Meets the SharedMutex requirements.
+class ForkSafeSharedMutex {
+ public:
+  /// A new one, registered with fork().
+  static ForkSafeSharedMutex& make();
+  ForkSafeSharedMutex(const ForkSafeSharedMutex&) = delete;
+  ForkSafeSharedMutex& operator=(const ForkSafeSharedMutex&) = delete;
+
+  void lock();
+  void unlock();
+  bool try_lock();
+  void lock_shared();
+  void unlock_shared();
+  bool try_lock_shared();
+
+ private:
+  ForkSafeSharedMutex() = default;
+  friend struct ForkHandlers;
+  pthread_rwlock_t lock_ = PTHREAD_RWLOCK_INITIALIZER;
+  ForkSafeSharedMutex* next_ = nullptr;  // the one made before it
 };
 
 /// Storage for an object of trap's that lives as long as the program and

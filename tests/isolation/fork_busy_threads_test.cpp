@@ -6,7 +6,8 @@
 // and tee captures (whose pipes one drainer thread reads) and
 // default traps (which divert descriptors, flush the streams and look
 // their specs up), the child begins and ends captures of every built-in
-// strategy and a warn layer of its own, springs a trap, and reports.
+// strategy and a warn layer of its own, springs a trap, and reports. So
+// it does while another thread registers layers and trappers.
 #define BOOST_TEST_MODULE fork_busy_threads
 #include <atomic>
 #include <iostream>
@@ -16,6 +17,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 namespace {
@@ -106,6 +108,44 @@ BOOST_AUTO_TEST_CASE(a_child_forked_amid_pipe_and_tee_captures_finishes) {
 BOOST_AUTO_TEST_CASE(a_child_forked_amid_default_traps_springs_a_trap_of_its_own) {
   BusyThreads busy(":stdout:stderr:warn", 2, true);
   BOOST_TEST(wrong_fork_traps(":flow:stdout:stderr:warn:fork:timeout(30000)", true) == 0);
+}
+
+// Registration takes the registry's lock for writing, which a child that
+// springs a trap then takes for reading: another thread registers a layer
+// again and again and makes and drops a trapper, while the children spring
+// traps with that layer. A child that inherited the lock held waits for
+// ever; the first one stops the test (at the timeout).
+BOOST_AUTO_TEST_CASE(a_child_forked_while_another_thread_registers_springs_a_trap) {
+  static trap::Trapper mine("busy::registering", &trap::standard());
+  auto& builder = trap::Builder::instance();
+  auto pass_through = [](trap::Trap& self, std::string_view) { self.next(); };
+  builder.layer(mine, "through", pass_through);
+  std::atomic<bool> stop{false};
+  std::atomic<long> registered{0};
+  std::thread registering([&] {
+    while (!stop.load()) {
+      for (int k = 0; k < 16; ++k) builder.layer(mine, "through", pass_through);
+      trap::Trapper passing("busy::passing", &mine);
+      if (registered.fetch_add(1) == 0) registered.notify_all();
+    }
+  });
+  registered.wait(0);
+  int i = 0;
+  for (; i < kForks; ++i) {
+    const std::string n = std::to_string(i);
+    auto r = trap::trap(":flow:stdout:fork:timeout(30000)", [&] {
+      auto inner = mine.trap(":flow:through:stdout(memory)", [&] { std::cout << n; });
+      std::cout << inner.out();
+    });
+    if (r.leaveby() != "return" || r.out() != n) {
+      BOOST_TEST_MESSAGE("trap " << i << ": " << r.leaveby() << ", out [" << r.out() << "]");
+      break;
+    }
+  }
+  stop.store(true);
+  registering.join();
+  BOOST_TEST(i == kForks);
+  BOOST_TEST(registered.load() > 1);
 }
 
 }  // namespace
