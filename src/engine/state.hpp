@@ -22,6 +22,7 @@
 
 #include "posix/fork_safe_mutex.hpp"
 #include "posix/held_object.hpp"
+#include "posix/stop_shield.hpp"
 // escape(), quoted(), current_exception_*(): the engine's code uses them
 // throughout.
 #include "report/diagnostics.hpp"
@@ -71,6 +72,43 @@ struct TrapperData {
 /// A resolved layer stack, outermost last (applied from the back).
 using LayerStack = std::vector<LayerImpl>;
 
+/// The registry's lock: fork-safe (posix::ForkSafeSharedMutex), and each
+/// hold a critical section (a StopShield's): an in-process timeout's jump
+/// out of code that held it would leave it held, and every later
+/// registration, and every fork(), waiting for it for ever. The code that
+/// looks things up while trapped (an accessor, a test method, a strategy)
+/// takes it outside trap's own shields.
+class RegistryMutex {
+ public:
+  void lock() {
+    shielded([this] { m_.lock(); });
+  }
+  void unlock() {
+    m_.unlock();
+    leave_shield();
+  }
+  void lock_shared() {
+    shielded([this] { m_.lock_shared(); });
+  }
+  void unlock_shared() {
+    m_.unlock_shared();
+    leave_shield();
+  }
+
+ private:
+  template <class F>
+  static void shielded(F take) {
+    enter_shield();
+    try {
+      take();
+    } catch (...) {
+      leave_shield();
+      throw;
+    }
+  }
+  posix::ForkSafeSharedMutex& m_ = posix::ForkSafeSharedMutex::make();
+};
+
 /// The Builder's tables. Lookups take the shared lock, registration the
 /// exclusive one.
 struct Registry {
@@ -78,7 +116,7 @@ struct Registry {
 
   // Fork-safe: a fork trap's child that springs a trap looks its spec up,
   // while another thread may be registering.
-  posix::ForkSafeSharedMutex& mutex = posix::ForkSafeSharedMutex::make();
+  mutable RegistryMutex mutex;
   std::map<std::string, StrategyFn, std::less<>> strategies;
   // Bumped by every registration (under the exclusive lock); read without
   // the lock by Trap::get()'s memo.

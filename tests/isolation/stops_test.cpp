@@ -151,6 +151,37 @@ BOOST_AUTO_TEST_CASE(timeouts_never_land_inside_traps_own_locks) {
   BOOST_TEST(child.exited(0), "status " << child.status << ", stderr: " << child.err);
 }
 
+// The code looks a capture strategy up in the registry without end, and a
+// tiny deadline stops it: each lookup is a critical section too. A stop
+// that left the registry's lock held would stop every later registration
+// and, since fork() takes that lock, every fork. In a child process, as
+// above.
+BOOST_AUTO_TEST_CASE(timeouts_never_land_inside_a_registry_lookup) {
+  auto child = test_support::in_child([] {
+    int not_timeout = 0;
+    within_bounds("the stopped lookups", [&] {
+      for (int i = 0; i < 300; ++i) {
+        auto r = trap::trap(":timeout(1)", [] {
+          const auto& builder = trap::Builder::instance();
+          for (;;)
+            if (!builder.capture_strategy("memory")) ::_exit(4);
+        });
+        if (r.leaveby() != "timeout") ++not_timeout;
+      }
+    });
+    if (not_timeout != 0) ::_exit(1);
+    within_bounds("a registration and a fork trap after them", [] {
+      static trap::Trapper after("stops::after", &trap::standard());
+      trap::Builder::instance().layer(after, "through",
+                                      [](trap::Trap& self, std::string_view) { self.next(); });
+      auto r = after.trap(":through:fork", [] { std::cout << "forked"; });
+      if (r.leaveby() != "return" || r.out() != "forked") ::_exit(2);
+    });
+    ::_exit(0);
+  });
+  BOOST_TEST(child.exited(0), "status " << child.status << ", stderr: " << child.err);
+}
+
 BOOST_AUTO_TEST_CASE(exit_from_a_signal_handler_leaves_that_signal_unblocked) {
   struct sigaction sa = {}, old = {};
   sa.sa_handler = exit_seven;
