@@ -50,7 +50,9 @@ using StrategyFn = detail::Function<void(Trap& self, std::string_view name, int 
 /// Checks a layer's argument (the text in the spec's parentheses, empty
 /// without them) when a spec is read, before anything runs: throws
 /// UsageError, naming the layer, the argument and what it takes, for an
-/// argument the layer does not understand.
+/// argument the layer does not understand. It runs while trap reads its
+/// registry: it may look things up (Trapper::can(), Trapper::has_layer()),
+/// but must not register anything or fork.
 using LayerArgCheck = detail::Function<void(std::string_view arg)>;
 /// A LayerArgCheck for a layer that takes no argument: `:die(x)` is then
 /// `Layer "die" takes no argument, not "x"`.
