@@ -85,8 +85,15 @@ struct ForkHandlers {
         ::pthread_rwlock_unlock(&m->lock_);
         continue;
       }
-      // Made anew: glibc's unlock of a write lock checks the writer's
-      // thread id, and the child's thread has another.
+#ifdef __GLIBC__
+      // Released as its writer, so that a race detector sees it released:
+      // glibc's unlock of a write lock checks the writer's thread id, and
+      // the child's only thread, its process's leader, has the process's.
+      m->lock_.__data.__cur_writer = state.pid.load(std::memory_order_relaxed);
+      ::pthread_rwlock_unlock(&m->lock_);
+#endif
+      // Then made anew: another thread that waited for it in the parent
+      // may still count as a reader or a writer waiting.
       pthread_rwlock_t fresh = PTHREAD_RWLOCK_INITIALIZER;
       m->lock_ = fresh;
     }
