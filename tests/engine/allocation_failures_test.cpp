@@ -9,7 +9,6 @@
 // what an ended thread's traps kept), and once more on a thread that has
 // sprung the spec before. ASan's leak check covers memory at exit.
 #define BOOST_TEST_MODULE allocation_failures
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -24,6 +23,7 @@
 #include <trap/trap.hpp>
 
 #include "support/replaced_new.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
@@ -33,14 +33,6 @@ thread_local long fail_countdown = 0;
 // Fails this thread's allocation when its countdown reaches 0.
 void count_down() {
   if (fail_countdown > 0 && --fail_countdown == 0) throw std::bad_alloc();
-}
-
-int open_descriptors() {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  while (readdir(d)) ++n;
-  closedir(d);
-  return n;
 }
 
 struct FileId {
@@ -93,7 +85,7 @@ std::string walk(const std::string& spec, bool warm, long& failures) {
     std::streambuf* err = std::cerr.rdbuf();
     std::streambuf* log = std::clog.rdbuf();
     const FileId fd1 = file_of(1), fd2 = file_of(2);
-    const int fds = open_descriptors();
+    const int fds = test_support::count_fds();
     for (long n = 1; n <= 2000 && problem.empty(); ++n) {
       bool failed = false;
       problem = spring_failing_at(spec, n, failed);
@@ -109,9 +101,9 @@ std::string walk(const std::string& spec, bool warm, long& failures) {
         if (r.leaveby() != "return" || r.warn().size() != 1)
           problem = "the next trap did not trap the code" + at;
       }
-      if (problem.empty() && open_descriptors() != fds)
+      if (const int now = test_support::settled_fd_count(fds); problem.empty() && now != fds)
         problem = "descriptors were left open: " + std::to_string(fds) + " before, " +
-                  std::to_string(open_descriptors()) + " after" + at;
+                  std::to_string(now) + " after" + at;
       if (!failed) break;
       ++failures;
       if (n == 2000) problem = "the walk did not end" + at;

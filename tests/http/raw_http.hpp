@@ -4,8 +4,6 @@
 // Content-Length or chunks). Every wait is bounded.
 #pragma once
 
-#include <dirent.h>
-
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -69,16 +67,6 @@ inline std::optional<RawResponse> read_response(test_net::Client& c, bool head_o
 /// A request with a Host header and this much more.
 inline std::string get(const std::string& target, const std::string& more = {}) {
   return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + more + "\r\n";
-}
-
-/// How many descriptors this process has open.
-inline std::size_t open_descriptors() {
-  std::size_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/fd")) {
-    while (::readdir(d)) ++n;
-    ::closedir(d);
-  }
-  return n;
 }
 
 }  // namespace test_http

@@ -5,7 +5,6 @@
 // a connection held open, close_client_connections(), and start/shutdown
 // cycles that leave no descriptor or thread. Every wait is bounded.
 #define BOOST_TEST_MODULE http_server_input
-#include <dirent.h>
 
 #include <chrono>
 #include <string>
@@ -17,6 +16,7 @@
 #include <trap/http.hpp>
 
 #include "http/raw_http.hpp"
+#include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
 using test_http::get;
@@ -54,15 +54,6 @@ void rejected(Server& server, const std::string& bytes, int status, const std::s
     BOOST_REQUIRE(ok);
     BOOST_TEST(ok->body == "ok /still");
   }
-}
-
-std::size_t threads() {
-  std::size_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/task")) {
-    while (::readdir(d)) ++n;
-    ::closedir(d);
-  }
-  return n;
 }
 
 }  // namespace
@@ -190,7 +181,8 @@ BOOST_AUTO_TEST_CASE(close_client_connections_closes_them_all) {
 }
 
 BOOST_AUTO_TEST_CASE(start_shutdown_cycles_leave_no_descriptor_or_thread) {
-  const std::size_t fds = test_http::open_descriptors(), tasks = threads();
+  const int fds = test_support::count_fds();
+  const int tasks = test_support::count_threads();
   for (int i = 0; i < 200; ++i) {
     Server server(answering());
     Client c("127.0.0.1", server.port());
@@ -202,12 +194,13 @@ BOOST_AUTO_TEST_CASE(start_shutdown_cycles_leave_no_descriptor_or_thread) {
     auto report = server.shutdown();
     BOOST_TEST_REQUIRE(report.clean(), report.describe());
   }
-  BOOST_TEST(test_http::open_descriptors() == fds);
-  BOOST_TEST(threads() == tasks);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
+  BOOST_TEST(test_support::settled_thread_count(tasks) == tasks);
 }
 
 BOOST_AUTO_TEST_CASE(a_constructor_that_throws_leaves_nothing_behind) {
-  const std::size_t fds = test_http::open_descriptors(), tasks = threads();
+  const int fds = test_support::count_fds();
+  const int tasks = test_support::count_threads();
   ServerOptions unbindable;
   unbindable.address = "192.0.2.1";  // TEST-NET-1: no interface has it
   unbindable.tls = true;             // its PKI made, then given up
@@ -220,8 +213,8 @@ BOOST_AUTO_TEST_CASE(a_constructor_that_throws_leaves_nothing_behind) {
                "trap::http::Server: cannot listen on 192.0.2.1: bind: Cannot assign requested "
                "address");
   }
-  BOOST_TEST(test_http::open_descriptors() == fds);
-  BOOST_TEST(threads() == tasks);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
+  BOOST_TEST(test_support::settled_thread_count(tasks) == tasks);
 }
 
 BOOST_AUTO_TEST_CASE(a_handler_may_use_and_shut_down_its_server) {

@@ -97,7 +97,7 @@ std::vector<Attempt> walk(const ServerOptions& options) {
   for (rlim_t limit = first; limit < first + 64; ++limit) {
     Attempt a = start_under(limit, options);
     BOOST_TEST_INFO("limit " << limit << " (" << limit - first << " free): " << a.what);
-    BOOST_TEST(test_support::count_fds() == fds);
+    BOOST_TEST(test_support::settled_fd_count(fds) == fds);
     BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
     steps.push_back(a);
     if (a.started) break;

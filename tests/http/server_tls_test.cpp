@@ -7,7 +7,6 @@
 // layer's `tls` with TRAP_HTTP_CA. Every wait is bounded; delays are
 // checked as lower bounds only.
 #define BOOST_TEST_MODULE http_server_tls
-#include <dirent.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -25,6 +24,7 @@
 
 #include "http/raw_http.hpp"
 #include "support/client.hpp"
+#include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
 using test_net::Client;
@@ -67,15 +67,6 @@ std::string read_file(const std::filesystem::path& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-std::size_t threads() {
-  std::size_t n = 0;
-  if (DIR* d = ::opendir("/proc/self/task")) {
-    while (::readdir(d)) ++n;
-    ::closedir(d);
-  }
-  return n;
 }
 
 std::string port_of(const Server& server) { return std::to_string(server.port()); }
@@ -271,7 +262,8 @@ BOOST_AUTO_TEST_CASE(faults_over_tls_as_curl_reports_them) {
 }
 
 BOOST_AUTO_TEST_CASE(tls_start_shutdown_cycles_leave_no_descriptor_thread_or_ca_file) {
-  const std::size_t fds = test_http::open_descriptors(), tasks = threads();
+  const int fds = test_support::count_fds();
+  const int tasks = test_support::count_threads();
   std::vector<std::filesystem::path> files;
   for (int i = 0; i < 100; ++i) {
     Server server = Server::tls();
@@ -287,8 +279,8 @@ BOOST_AUTO_TEST_CASE(tls_start_shutdown_cycles_leave_no_descriptor_thread_or_ca_
     BOOST_TEST_REQUIRE(report.clean(), report.describe());
   }
   for (const auto& f : files) BOOST_TEST(!std::filesystem::exists(f), f);
-  BOOST_TEST(test_http::open_descriptors() == fds);
-  BOOST_TEST(threads() == tasks);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
+  BOOST_TEST(test_support::settled_thread_count(tasks) == tasks);
 }
 
 BOOST_AUTO_TEST_CASE(the_layer_with_tls_exports_the_ca) {

@@ -57,7 +57,7 @@ Leftovers left_by(WarmUp warm_up, Fn abandon) {
     [[maybe_unused]] LeaksByDesign leaks;
     abandon();
   }
-  return {test_support::count_children(), test_support::count_fds() - fds};
+  return {test_support::count_children(), test_support::settled_fd_count(fds) - fds};
 }
 
 }  // namespace

@@ -183,7 +183,7 @@ BOOST_AUTO_TEST_CASE(interrupted_spawn_is_retried_failed_one_is_a_trap_error) {
             std::string::npos,
         e.what());
   }
-  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
   BOOST_TEST(test_support::count_children() == 0);
 }
 
@@ -196,6 +196,6 @@ BOOST_AUTO_TEST_CASE(fifty_fork_exec_traps_leave_nothing_behind) {
     auto r = trap::trap<":fork(exec)">([] { return 3; });
     BOOST_REQUIRE(r.return_value<int>() == 3);
   }
-  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
   BOOST_TEST(test_support::count_children() == 0);
 }

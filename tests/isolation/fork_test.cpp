@@ -357,7 +357,7 @@ BOOST_AUTO_TEST_CASE(a_thousand_fork_traps_leave_nothing_behind) {
     });
     BOOST_REQUIRE(r.out() == std::to_string(i));
   }
-  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
   BOOST_TEST(test_support::count_children() == 0);
   BOOST_TEST(test_support::count_entries(tmp.path()) == 0);
 }
@@ -376,7 +376,7 @@ BOOST_AUTO_TEST_CASE(fork_failure_is_a_trap_error_and_leaks_nothing) {
     BOOST_TEST(std::string(e.what()).find("fork layer: fork: Resource temporarily unavailable") !=
                std::string::npos);
   }
-  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
   auto r = trap::trap<":fork">([] { return 1; });
   BOOST_TEST(r.return_value<int>() == 1);
 }
@@ -411,7 +411,7 @@ BOOST_AUTO_TEST_CASE(failed_wait_kills_and_reaps_the_child) {
     BOOST_TEST(std::string(e.what()).find("fork layer: waitpid(") != std::string::npos);
   }
   BOOST_TEST(test_support::count_children() == 0);
-  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
 }
 
 BOOST_AUTO_TEST_CASE(exception_without_die_below_is_a_trap_error) {

@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(poe_synopsis_shuts_down_in_disconnected_then_is_destroyed) 
   BOOST_REQUIRE(seen.report);
   BOOST_TEST(seen.report->clean());
   BOOST_TEST(seen.send_after_threw_usage_error);
-  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
   BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
 }
 
@@ -146,7 +146,7 @@ BOOST_AUTO_TEST_CASE(a_later_shutdown_from_the_test_thread_joins_and_returns_the
              "127.0.0.1:" +
                  std::to_string(stays.local_port()));
   stays.close();
-  BOOST_TEST(test_support::count_fds() == fds);  // the server object still exists
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);  // the server object still exists
   BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
 }
 
@@ -224,7 +224,7 @@ BOOST_AUTO_TEST_CASE(udp_handler_shuts_down_then_the_server_is_destroyed) {
     server.reset();
   }
   BOOST_TEST(send_threw.load());
-  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
   BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
 }
 
@@ -243,7 +243,7 @@ BOOST_AUTO_TEST_CASE(tcp_server_descriptors_and_thread_gone_when_shutdown_return
     BOOST_REQUIRE(server.wait_for_input());
   }
   BOOST_TEST(server.shutdown(2000ms).clean());
-  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
   BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
 }
 
@@ -284,7 +284,7 @@ BOOST_AUTO_TEST_CASE(udp_server_descriptors_and_thread_gone_when_shutdown_return
   send_datagram("ping", port);
   BOOST_REQUIRE(server.wait_for_datagram());
   server.shutdown();
-  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
   BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
   // Still answers what it can: its ports, its log, its waits.
   BOOST_TEST(server.port() == port);

@@ -147,7 +147,7 @@ std::vector<Attempt> walk(const ServerOptions& options) {
   for (rlim_t limit = first; limit < first + 64; ++limit) {
     Attempt a = start_under(limit, options);
     BOOST_TEST_INFO("limit " << limit << " (" << limit - first << " free): " << a.what);
-    BOOST_TEST(test_support::count_fds() == fds);
+    BOOST_TEST(test_support::settled_fd_count(fds) == fds);
     BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
     BOOST_TEST((temp_files() == files), "no file left in the temp directory");
     if (!a.ca_file.empty()) BOOST_TEST(!std::filesystem::exists(a.ca_file), a.ca_file);
@@ -302,7 +302,7 @@ BOOST_AUTO_TEST_CASE(start_shutdown_cycles_leave_descriptors_threads_and_files_a
         BOOST_TEST(report.clean(), report.describe());
       }
       if (!ca.empty()) BOOST_TEST(!std::filesystem::exists(ca), ca);
-      BOOST_TEST(test_support::count_fds() == fds);
+      BOOST_TEST(test_support::settled_fd_count(fds) == fds);
       BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
       BOOST_TEST((temp_files() == files), "no file left in the temp directory");
     }
@@ -337,7 +337,7 @@ Refusal refused(const std::string& address) {
     r.what = e.what();
   }
   BOOST_TEST(r.what.find(address) != std::string::npos, r.what);
-  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
   BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
   return r;
 }

@@ -266,7 +266,7 @@ BOOST_AUTO_TEST_CASE(cycles_and_moves_leave_no_descriptor_or_thread) {
     Server moved = std::move(server);
     BOOST_TEST(moved.shutdown().clean());
   }
-  BOOST_TEST(test_support::count_fds() == fds);
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
   BOOST_TEST(test_support::settled_thread_count(threads) == threads);
 }
 

@@ -132,7 +132,7 @@ inline Coverage walk(const std::function<Outcome()>& scenario, const std::functi
           BOOST_TEST((test_support::identity(1) == out));
           BOOST_TEST((test_support::identity(2) == err));
           next();
-          BOOST_TEST(test_support::count_fds() == fds);
+          BOOST_TEST(test_support::settled_fd_count(fds) == fds);
           // No more threads than before (a thread joined just before the
           // count may still be listed then: the count may be lower).
           BOOST_TEST(test_support::settled_thread_count(threads) <= threads);

@@ -69,14 +69,52 @@ std::string printed(const T& value) {
   return out.str();
 }
 
-/// The number of open descriptors of this process.
-inline int count_fds() {
+/// The number of open descriptors of this process, as one read of /proc.
+inline int read_fd_count() {
   int n = 0;
   if (DIR* d = ::opendir("/proc/self/fd")) {
     while (dirent* e = ::readdir(d))
       if (e->d_name[0] != '.') ++n;
     ::closedir(d);
     --n;  // the directory stream itself
+  }
+  return n;
+}
+
+// A sanitizer's runtime may hold descriptors for a moment, in any thread:
+// UBSan's vptr check (the ASan preset is address,undefined) finds out
+// whether memory is readable by writing it into a pipe that it opens and
+// closes at once. Another thread's check can so add two descriptors to a
+// count. Such a pipe only ever adds, so under a sanitizer the counts below
+// take the least of several reads; elsewhere one read is exact.
+#if defined(TRAP_TEST_ASAN) || defined(TRAP_TEST_TSAN)
+inline constexpr int kFdReads = 10;          // ~10 ms from the first to the last
+inline constexpr int kFdSettleReads = 2000;  // ~1 s
+#else
+inline constexpr int kFdReads = 1;
+inline constexpr int kFdSettleReads = 1;
+#endif
+
+/// The number of descriptors open in this process, leaving out any that a
+/// sanitizer's runtime holds for a moment (above).
+inline int count_fds() {
+  int n = read_fd_count();
+  for (int i = 1; i < kFdReads; ++i) {
+    ::usleep(1000);
+    n = std::min(n, read_fd_count());
+  }
+  return n;
+}
+
+/// The descriptor count; under a sanitizer, read again (boundedly, ~1 s)
+/// while it is above @p at_most, which a pipe of the runtime's may make it
+/// for a moment (above). For `settled_fd_count(fds) == fds` after
+/// `fds = count_fds()`: a descriptor left open stays open, so that fails.
+inline int settled_fd_count(int at_most) {
+  int n = read_fd_count();
+  for (int i = 1; i < kFdSettleReads && n > at_most; ++i) {
+    ::usleep(500);
+    n = read_fd_count();
   }
   return n;
 }
