@@ -162,7 +162,6 @@ void ForkSafeSharedMutex::lock() {
   if (int e = ::pthread_rwlock_wrlock(&lock_)) throw std::system_error(e, std::generic_category());
 }
 void ForkSafeSharedMutex::unlock() { ::pthread_rwlock_unlock(&lock_); }
-bool ForkSafeSharedMutex::try_lock() { return ::pthread_rwlock_trywrlock(&lock_) == 0; }
 void ForkSafeSharedMutex::lock_shared() {
   int e;
   do e = ::pthread_rwlock_rdlock(&lock_);
@@ -170,7 +169,6 @@ void ForkSafeSharedMutex::lock_shared() {
   if (e) throw std::system_error(e, std::generic_category());
 }
 void ForkSafeSharedMutex::unlock_shared() { ::pthread_rwlock_unlock(&lock_); }
-bool ForkSafeSharedMutex::try_lock_shared() { return ::pthread_rwlock_tryrdlock(&lock_) == 0; }
 
 TRAP_CHILD_PATH std::atomic<int>& pid_cache() {
   ForkHandlers::install();

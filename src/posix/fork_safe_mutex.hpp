@@ -52,7 +52,8 @@ class ForkSafeMutex {
 /// briefly, with nothing under it that forks (a thread that forked while
 /// holding it would wait for itself). Readers are preferred, as with
 /// std::shared_mutex: a thread may take it for reading again while it reads.
-/// Made by make() and never destroyed. Meets the SharedMutex requirements.
+/// Made by make() and never destroyed. Fit for std::unique_lock and
+/// std::shared_lock; it has no try_lock forms, which nothing here needs.
 class ForkSafeSharedMutex {
  public:
   /// A new one, registered with fork().
@@ -62,10 +63,8 @@ class ForkSafeSharedMutex {
 
   void lock();
   void unlock();
-  bool try_lock();
   void lock_shared();
   void unlock_shared();
-  bool try_lock_shared();
 
  private:
   ForkSafeSharedMutex() = default;
