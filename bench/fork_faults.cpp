@@ -20,6 +20,8 @@
 
 #include <trap/trap.hpp>
 
+#include "gtest_death.hpp"
+
 namespace {
 
 int operations = 2000;
@@ -93,8 +95,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: fork_faults [N > 0]\n");
     return 2;
   }
-  GTEST_FLAG_SET(death_test_style, "fast");
-  testing::TestEventListeners& listeners = testing::UnitTest::GetInstance()->listeners();
-  delete listeners.Release(listeners.default_result_printer());
+  bench::set_up_death_tests();
   return RUN_ALL_TESTS();
 }

@@ -32,6 +32,8 @@
 #include <trap/process.hpp>
 #endif
 
+#include "gtest_death.hpp"
+
 extern char** environ;
 
 namespace {
@@ -238,11 +240,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   testing::InitGoogleTest(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  GTEST_FLAG_SET(death_test_style, "fast");
-  // GoogleTest's own report would only say that the one test ran; a failed
-  // EXPECT_EXIT fails its benchmark, which the JSON report shows.
-  testing::TestEventListeners& listeners = testing::UnitTest::GetInstance()->listeners();
-  delete listeners.Release(listeners.default_result_printer());
+  bench::set_up_death_tests();  // a failed EXPECT_EXIT fails its benchmark too (JSON report)
   if (RUN_ALL_TESTS() != 0) std::fputs("isolation_bench: an EXPECT_EXIT failed\n", stderr);
   benchmark::Shutdown();
   return 0;
