@@ -73,7 +73,10 @@ std::string TcpServer::address6() const {
     throw UsageError(impl_->label +
                      ": address6(): no IPv6 listener is up (ipv6 off, an IPv4 address, or its "
                      "listener failed)");
-  return "[" + (host == "::" ? std::string("::1") : host) + "]:" + std::to_string(port);
+  std::string address = "[";
+  address.append(host == "::" ? std::string_view("::1") : std::string_view(host));
+  address.append("]:").append(std::to_string(port));
+  return address;
 }
 
 bool TcpServer::send_to_client(ClientId id, std::string_view message) {

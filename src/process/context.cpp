@@ -62,13 +62,22 @@ std::string shell_quoted(std::string_view arg) {
   };
   if (!arg.empty() && std::all_of(arg.begin(), arg.end(), safe)) return std::string(arg);
   std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\"'\"'") : std::string(1, c);
-  return out + "'";
+  for (char c : arg) {
+    if (c == '\'')
+      out += "'\"'\"'";
+    else
+      out += c;
+  }
+  out += '\'';
+  return out;
 }
 
 std::string shell_command(const std::vector<std::string>& argv) {
   std::string out;
-  for (const auto& arg : argv) out += (out.empty() ? "" : " ") + shell_quoted(arg);
+  for (const auto& arg : argv) {
+    if (!out.empty()) out += ' ';
+    out += shell_quoted(arg);
+  }
   return out;
 }
 
