@@ -36,7 +36,7 @@ def trap_table(report, measured):
     FLOOR = {
         "BM_raw_dup2_tempfile_pair": RAW, "BM_raw_memfd_pair": "BM_raw_memfd_pair",
         "BM_raw_pipe_pair": "BM_raw_pipe_pair", "BM_raw_rdbuf_pair": "BM_raw_rdbuf_pair",
-        "BM_raw_tee_pair": "BM_raw_pipe_pair",
+        "BM_raw_memory_floor": "BM_raw_rdbuf_pair", "BM_raw_tee_pair": "BM_raw_pipe_pair",
         GTEST: RAW,
         "BM_trap_default": "BM_raw_memfd_pair", "BM_trap_default_pair": "BM_raw_memfd_pair",
         "BM_trap_strategy/dup2": "BM_raw_memfd_pair", "BM_trap_strategy/tempfile": RAW,
@@ -60,7 +60,7 @@ def trap_table(report, measured):
     }
     ORDER = [
         "BM_raw_dup2_tempfile_pair", "BM_raw_memfd_pair", "BM_raw_pipe_pair",
-        "BM_raw_tee_pair", "BM_raw_rdbuf_pair", "BM_gtest_capture_pair",
+        "BM_raw_tee_pair", "BM_raw_rdbuf_pair", "BM_raw_memory_floor", "BM_gtest_capture_pair",
         "BM_trap_default", "BM_trap_default_pair",
         "BM_trap_strategy/dup2", "BM_trap_strategy/tempfile",
         "BM_trap_strategy/pipe", "BM_trap_strategy/memory",
@@ -132,15 +132,23 @@ def trap_table(report, measured):
 
     TARGET, DEFAULT = 0.3, "BM_trap_default"
     print()
-    def target(what, value, ok):
-        print("target: %s: %s, %s" % (what, value, "met" if ok else "NOT met"))
+    def target(what, value, ok, why_not=""):
+        print("target: %s: %s, %s" % (what, value, "met" if ok else "NOT met" + why_not))
     if DEFAULT in medians and GTEST in medians:
         r = medians[DEFAULT][0] / medians[GTEST][0]
         target("one default trap <= %.1fx the GoogleTest pair" % TARGET, "%.3fx" % r, r <= TARGET)
     MEMORY = "BM_trap_strategy/memory"
     if MEMORY in medians:
         v = medians[MEMORY][0]
-        target("memory strategy <= 1 µs per trap", "%.2f µs" % v, v <= 1.0)
+        floor, why_not = "", ""
+        MEMORY_FLOOR = "BM_raw_memory_floor"
+        if MEMORY_FLOOR in medians:
+            f = medians[MEMORY_FLOOR][0]
+            floor = (" (%.2fx its floor, %.2f µs: the raw rdbuf pair with the poll() and"
+                     " the signal-mask read a memory trap makes)" % (v / f, f))
+            if f > 1.0:
+                why_not = ": the floor alone is above 1 µs on this host"
+        target("memory strategy <= 1 µs per trap", "%.2f µs%s" % (v, floor), v <= 1.0, why_not)
     PIPE, RAW_PIPE = "BM_trap_strategy/pipe", "BM_raw_pipe_pair"
     if PIPE in medians and RAW_PIPE in medians:
         r = medians[PIPE][0] / medians[RAW_PIPE][0]
