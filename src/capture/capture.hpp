@@ -248,9 +248,10 @@ class FileSizeLimitGuard {
   ~FileSizeLimitGuard() { release(); }
   FileSizeLimitGuard(const FileSizeLimitGuard&) = delete;
   FileSizeLimitGuard& operator=(const FileSizeLimitGuard&) = delete;
-  /// Takes effect if a limit is set now; returns whether one is.
-  bool engage() noexcept {
-    if (engaged_ || !posix::file_size_limit()) return engaged_;
+  /// Takes effect if @p limited (a limit is set now: file_size_limited());
+  /// returns whether it is in effect.
+  bool engage(bool limited) noexcept {
+    if (engaged_ || !limited) return engaged_;
     posix::hold_sigxfsz();
     return engaged_ = true;
   }
@@ -361,6 +362,11 @@ inline thread_local std::uint64_t layer_steps = 0;
 /// and the next layer of the same trap, applied right after this one, is
 /// answered from it (stdout and stderr: one system call, not two).
 bool standard_fd_open(const Trap& trap, int fd);
+
+/// Whether a file-size limit (RLIMIT_FSIZE) is set, for a capture of trap
+/// @p trap (nullptr: of none) now beginning: as standard_fd_open(), the
+/// next layer of the same trap is answered from the same getrlimit().
+bool file_size_limited(const Trap* trap);
 
 /// Begins @p capture for accessor @p name of trap @p self, registers the
 /// teardown that ends it and sets the accessor, then applies the next

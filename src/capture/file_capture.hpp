@@ -24,7 +24,7 @@ class FileCapture : public Capture {
   /// Opens the capture file with @p make (PooledFile::memory or
   /// PooledFile::in_temp_dir); a file under a file size limit is not pooled.
   void open_file(PooledFile (*make)(bool reuse)) {
-    file_ = make(!limit_.engage());
+    file_ = make(!limit_.engage(file_size_limited(layering.trap)));
     forks_ = posix::fork_count();
   }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 // How an output layer springs a capture: begins it and registers the
 // teardown that ends it (end_capture(), in the engine); and the one poll()
-// that tells the output layers of a trap which standard descriptors are open.
+// that tells the output layers of a trap which standard descriptors are open,
+// and the one getrlimit() that tells them whether a file-size limit is set.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,32 +15,44 @@ namespace trap::detail {
 
 namespace {
 
-// What open_standard_fds() said for the layer at step `step` of `trap`.
-struct OpenFds {
+// An answer about the process had for the layer at step `step` of `trap`.
+// Nothing of the caller's runs between that layer and the one right after
+// it, of the same trap: both are answered from one system call.
+struct StepMemo {
   const Trap* trap = nullptr;
   std::uint64_t step = 0;
-  int bits = 0;
+  int value = 0;
 };
-thread_local OpenFds open_fds;
+thread_local StepMemo open_fds;    // open_standard_fds()'s bits
+thread_local StepMemo size_limit;  // 1 if a file-size limit is set
+
+// @p memo's value for the layer of @p trap now applying, asked of @p ask
+// unless the memo answers it; a negative answer (a failure) is not kept.
+template <class Ask>
+TRAP_CHILD_PATH int remembered(StepMemo& memo, const Trap& trap, Ask ask) {
+  if (memo.trap != &trap || layer_steps - memo.step > 1) {
+    memo.value = ask();
+    if (memo.value < 0) {
+      memo.trap = nullptr;
+      return memo.value;
+    }
+  }
+  memo.trap = &trap;
+  memo.step = layer_steps;
+  return memo.value;
+}
 
 }  // namespace
 
 TRAP_CHILD_PATH bool standard_fd_open(const Trap& trap, int fd) {
   if (fd < 0 || fd > 2) return posix::is_open(fd);
-  OpenFds& o = open_fds;
-  // Nothing of the caller's ran since the answer was had: this layer, or
-  // the one right after it, of the same trap.
-  if (o.trap != &trap || layer_steps - o.step > 1) {
-    const int bits = posix::open_standard_fds();
-    if (bits < 0) {
-      o.trap = nullptr;
-      return posix::is_open(fd);
-    }
-    o.bits = bits;
-  }
-  o.trap = &trap;
-  o.step = layer_steps;
-  return (o.bits >> fd) & 1;
+  const int bits = remembered(open_fds, trap, [] { return posix::open_standard_fds(); });
+  return bits < 0 ? posix::is_open(fd) : ((bits >> fd) & 1) != 0;
+}
+
+TRAP_CHILD_PATH bool file_size_limited(const Trap* trap) {
+  auto ask = [] { return posix::file_size_limit() ? 1 : 0; };
+  return (trap ? remembered(size_limit, *trap, ask) : ask()) != 0;
 }
 
 TRAP_CHILD_PATH bool Capture::fd_open() const {

@@ -16,6 +16,7 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <trap/builder.hpp>
 #include <trap/trap.hpp>
 
 #include "support/fresh_child.hpp"
@@ -102,6 +103,34 @@ BOOST_DATA_TEST_CASE(output_past_the_file_size_limit_is_cut_not_fatal, bdata::ma
     f.expect(sigxfsz_is_default(), "SIGXFSZ not restored");
     auto after = trap::trap(spec, [] { std::cout << "after" << std::flush; });
     f.expect(after.out() == "after", "after: \"" + after.out() + "\"");
+  });
+  BOOST_TEST(failures == "", strategy << ":\n" << failures);
+}
+
+// The two output layers of a trap ask once whether a file-size limit is
+// set, unless a layer of the program's runs between them: a limit that
+// layer sets is seen by the capture that begins after it (else its file's
+// writes past the limit would raise SIGXFSZ and end the process).
+BOOST_DATA_TEST_CASE(a_limit_set_by_a_layer_between_two_captures_is_seen_by_the_later,
+                     bdata::make({"dup2", "tempfile"}), strategy) {
+  std::string failures = fresh_child::run([&](fresh_child::Failures& f) {
+    trap::Trapper limits("limits", &trap::standard());
+    trap::Builder::instance().layer(limits, "fsize", [](trap::Trap& self, std::string_view n) {
+      self.teardown([] { set_soft_limit(RLIMIT_FSIZE, RLIM_INFINITY); });
+      set_soft_limit(RLIMIT_FSIZE, std::stoul(std::string(n)));
+      self.next();
+    });
+    // The rightmost layer begins first: stderr, then the limit, then stdout.
+    const std::string s(strategy);
+    const std::string spec = ":flow:stdout(" + s + "):fsize(100):stderr(" + s + ")";
+    auto r = limits.trap(spec, [] {
+      std::cerr << "e" << std::flush;
+      std::cout << std::string(200, 'o') << std::flush;
+    });
+    f.expect(r.leaveby() == "return", "leaveby " + r.leaveby() + " " + r.die());
+    f.expect(r.out() == std::string(100, 'o'), "kept " + std::to_string(r.out().size()));
+    f.expect(r.err() == "e", "stderr: \"" + r.err() + "\"");
+    f.expect(sigxfsz_is_default(), "SIGXFSZ not restored");
   });
   BOOST_TEST(failures == "", strategy << ":\n" << failures);
 }
