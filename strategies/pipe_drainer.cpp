@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -47,9 +48,6 @@ constexpr int kIdleTicks = 200;
 constexpr std::chrono::seconds kForkWait{1};
 
 thread_local bool on_drainer = false;
-// Whether this thread's fork under way took the drainer's busy_ lock (two
-// threads may fork at once).
-thread_local bool fork_took_busy = false;
 
 class Drainer {
  public:
@@ -155,9 +153,13 @@ class Drainer {
       } catch (...) {
         return fail_all(std::current_exception());
       }
+      if (n == 0) continue;  // a tick without news
       // What follows may allocate and free (a channel's data, its last
       // reference): a fork waits for the end of it (before_fork).
-      std::lock_guard busy(busy_);
+      {
+        std::lock_guard lock(mutex_);
+        busy_ = true;
+      }
       for (int i = 0; i < n; ++i) {
         if (ready[i].key == 0) {
           char buf[64];
@@ -169,10 +171,15 @@ class Drainer {
     }
   }
 
-  // Watches every capture not watched yet; false once none has come for
-  // kIdleTicks ticks (then only add() wakes the drainer).
+  // Ends the batch of work (run), and watches every capture not watched
+  // yet; false once none has come for kIdleTicks ticks (then only add()
+  // wakes the drainer).
   bool tick() noexcept {
     std::lock_guard lock(mutex_);
+    if (busy_) {
+      busy_ = false;
+      idle_.notify_all();
+    }
     if (channels_.empty() && ++idle_ticks_ > kIdleTicks) ticking_ = false;
     for (auto& c : channels_) {
       if (c->watched) continue;
@@ -251,23 +258,23 @@ class Drainer {
   // then the fork goes ahead after kForkWait (the drainer is in a system
   // call, not in the allocator), so that a fork on the thread that would
   // read that pipe does not wait for ever.
+  //
+  // The wait is a condition variable's, not a timed mutex's: a timed
+  // mutex's timed lock (pthread_mutex_clocklock) is invisible to
+  // ThreadSanitizer (clang 14), which then reported its unlock.
   static void before_fork() {
     Drainer& d = get();
-    fork_took_busy = d.busy_.try_lock_for(kForkWait);
-    d.mutex_.lock();
+    std::unique_lock lock(d.mutex_);
+    d.idle_.wait_for(lock, kForkWait, [&] { return !d.busy_; });
+    lock.release();  // held across the fork, released after it
   }
-  static void after_fork_parent() {
-    Drainer& d = get();
-    d.mutex_.unlock();
-    if (fork_took_busy) d.busy_.unlock();
-  }
+  static void after_fork_parent() { get().mutex_.unlock(); }
   static void after_fork_child() {
     Drainer& d = get();
-    if (fork_took_busy) {
-      d.busy_.unlock();
-    } else {
-      new (&d.busy_) std::timed_mutex;  // held by a thread the child has not
-    }
+    // Another thread's wait on it (a fork of its own) is gone with that
+    // thread, and would stay counted in the condition variable.
+    new (&d.idle_) std::condition_variable;
+    d.busy_ = false;
     d.ep_.reset();
     d.wake_read_.reset();
     d.wake_write_.reset();
@@ -278,9 +285,10 @@ class Drainer {
   }
 
   std::mutex mutex_;
-  // Held by the drainer while it works on what epoll_wait reported; taken
-  // before mutex_.
-  std::timed_mutex busy_;
+  // The drainer works on what epoll_wait reported (under mutex_); idle_
+  // tells when it ends.
+  bool busy_ = false;
+  std::condition_variable idle_;
   std::binary_semaphore started_{0};  // the thread has started (start_locked)
   posix::Fd ep_, wake_read_, wake_write_;
   bool running_ = false;
