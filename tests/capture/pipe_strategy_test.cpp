@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -285,7 +286,8 @@ BOOST_DATA_TEST_CASE(a_child_forked_while_the_drainer_starts_or_works_can_alloca
 
 // The one case where the fork does not wait for the drainer to end its
 // work: a tee's write into a full pipe, which only the forking thread
-// would empty. The fork goes ahead (after a second) instead of waiting for
+// would empty. The fork waits for the drainer's batch (a second: so it
+// took at least most of one) and then goes ahead instead of waiting for
 // ever; then this thread empties the pipe and the trap ends with all of
 // its output, teed in full.
 BOOST_AUTO_TEST_CASE(a_fork_does_not_wait_for_ever_on_a_tee_into_a_full_pipe) {
@@ -307,8 +309,11 @@ BOOST_AUTO_TEST_CASE(a_fork_does_not_wait_for_ever_on_a_tee_into_a_full_pipe) {
       // Twice the capture pipe's buffer: this returns once the drainer
       // has read some, which it then tees into the full pipe, and waits.
       write_fd(1, big);
+      const auto before = std::chrono::steady_clock::now();
       pid = ::fork();
       if (pid == 0) ::_exit(0);
+      if (std::chrono::steady_clock::now() - before < std::chrono::milliseconds(900))
+        std::_Exit(14);  // the fork did not wait for the busy drainer
       char buf[65536];
       while (teed.size() < held + big.size()) {
         const ssize_t n = ::read(p[0], buf, sizeof buf);
