@@ -280,6 +280,12 @@ BOOST_AUTO_TEST_CASE(a_fork_trap_captures_while_another_thread_holds_a_capture) 
   BOOST_TEST(r.out() == "child");
 }
 
+// Not under AddressSanitizer: clang 14's allocator is not locked across
+// fork(), so a child forked while the other thread is inside malloc waits
+// for ever on its first allocation, whatever trap does (CI saw fork trap
+// 373 of 400 stopped by its timeout after its first write). The normal and
+// ThreadSanitizer builds run it.
+#ifndef TRAP_TEST_ASAN
 BOOST_AUTO_TEST_CASE(fork_traps_while_another_thread_springs_default_traps) {
   // A fork can come while another thread is inside one of trap's short
   // locks: where a capture diverts or restores a descriptor, where a warn
@@ -316,6 +322,7 @@ BOOST_AUTO_TEST_CASE(fork_traps_while_another_thread_springs_default_traps) {
   BOOST_TEST(wrong == 0, first_wrong);
   BOOST_TEST(others.load() > 0);
 }
+#endif  // TRAP_TEST_ASAN
 
 BOOST_AUTO_TEST_CASE(the_hub_delivers_every_event_once_under_concurrent_senders) {
   struct Seen {
