@@ -28,7 +28,6 @@
 
 #include <concepts>
 #include <cstddef>
-#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -70,6 +69,24 @@ bool decode_number(std::string_view s, long double& v);
 ///@}
 /// Throws std::invalid_argument for a malformed number @p s.
 [[noreturn]] void malformed_number(std::string_view s);
+
+// The range of an integral type other than bool, as std::numeric_limits
+// gives it, without <limits>: that header alone costs a file that includes
+// trap a twentieth of its compile time.
+template <class T>
+constexpr T integer_max() noexcept {
+  using U = std::make_unsigned_t<T>;
+  return static_cast<T>(std::is_signed_v<T> ? static_cast<U>(static_cast<U>(-1) >> 1)
+                                            : static_cast<U>(-1));
+}
+template <class T>
+constexpr T integer_min() noexcept {
+  if constexpr (std::is_signed_v<T>) {
+    return static_cast<T>(-integer_max<T>() - 1);
+  } else {
+    return T(0);
+  }
+}
 }  // namespace detail
 
 /// Arithmetic types and bool, as text (shortest round trip for floats).
@@ -98,11 +115,11 @@ struct codec<T> {
       if (detail::decode_number(s, v)) return v;
     } else if constexpr (std::is_signed_v<T>) {
       long long v = 0;
-      if (detail::decode_number(s, v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()))
+      if (detail::decode_number(s, v, detail::integer_min<T>(), detail::integer_max<T>()))
         return static_cast<T>(v);
     } else {
       unsigned long long v = 0;
-      if (detail::decode_number(s, v, std::numeric_limits<T>::max())) return static_cast<T>(v);
+      if (detail::decode_number(s, v, detail::integer_max<T>())) return static_cast<T>(v);
     }
     detail::malformed_number(s);
   }

@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
-#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -375,8 +374,8 @@ T Value::as() const {
     if (auto* b = if_bool()) return *b;
     bad_conversion("bool");
   } else if constexpr (std::is_integral_v<T>) {
-    return static_cast<T>(integer_in(static_cast<std::int64_t>(std::numeric_limits<T>::min()),
-                                     static_cast<std::uint64_t>(std::numeric_limits<T>::max()),
+    return static_cast<T>(integer_in(static_cast<std::int64_t>(detail::integer_min<T>()),
+                                     static_cast<std::uint64_t>(detail::integer_max<T>()),
                                      detail::demangle(typeid(T).name()).c_str()));
   } else if constexpr (std::is_floating_point_v<T>) {
     if (auto* i = if_integer()) return static_cast<T>(*i);

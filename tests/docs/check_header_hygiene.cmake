@@ -7,6 +7,7 @@
 # <algorithm>, <charconv>, <locale>, threads and mutexes, <functional>
 # (std::function and the searchers' <unordered_map>), std::shared_ptr,
 # <map> (trap::Props and AccessorSpec::flexible are a detail::NameMap),
+# <limits> (trap::codec's ranges come from the integral types themselves),
 # <variant> (trap::Value builds its variant out of sight), and any Boost
 # header; with libstdc++, whose std::unique_ptr has a header of its own,
 # <memory> too. (<any> comes with trap::Props.)
@@ -24,7 +25,7 @@ endif()
 string(REGEX REPLACE "[ \\\\\n]+" ";" deps "${deps}")
 set(forbidden sstream istream iostream fstream regex set unordered_set algorithm
   charconv locale thread mutex shared_mutex condition_variable future functional
-  unordered_map map bits/stl_tree.h variant bits/std_function.h bits/shared_ptr.h)
+  unordered_map map bits/stl_tree.h limits variant bits/std_function.h bits/shared_ptr.h)
 if(deps MATCHES "/bits/unique_ptr.h")
   list(APPEND forbidden memory)
 endif()

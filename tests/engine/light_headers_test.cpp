@@ -103,6 +103,21 @@ BOOST_AUTO_TEST_CASE(a_value_prints_its_rendering) {
   BOOST_TEST(os.str() == "\"a\\n\" 42 undef");
 }
 
+// trap's own ranges of the integral types, which keep <limits> out of its
+// headers, are std::numeric_limits's.
+template <class T>
+constexpr bool range_is_the_standard_one() {
+  return trap::detail::integer_min<T>() == std::numeric_limits<T>::min() &&
+         trap::detail::integer_max<T>() == std::numeric_limits<T>::max();
+}
+template <class... T>
+constexpr bool ranges_are_the_standard_ones() {
+  return (range_is_the_standard_one<T>() && ...);
+}
+static_assert(ranges_are_the_standard_ones<char, signed char, unsigned char, wchar_t, char8_t,
+                                           char16_t, char32_t, short, unsigned short, int, unsigned,
+                                           long, unsigned long, long long, unsigned long long>());
+
 template <class T>
 void round_trips(T v) {
   BOOST_TEST(trap::codec<T>::decode(trap::codec<T>::encode(v)) == v);
