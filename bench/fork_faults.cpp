@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: BSL-1.0
 // Page faults and CPU time of one default fork trap, in the parent and in
-// its child, beside a raw fork whose child calls _exit and GoogleTest's
-// EXPECT_EXIT ("fast" style): counts, and CPU time rather than wall time,
-// so that they move little with the machine's load (the CPU's speed still
-// moves the times). From getrusage (the parent's own, and its waited-for
-// children's), means over N operations after a warm-up. Run with
-// `setarch -R` (ASLR off) for the same layout every time, and pinned to one
-// CPU as the timed benchmarks are; scripts/bench does both.
+// its child, beside a raw fork whose child calls _exit, the fork trap's
+// floor (bench/fork_floor.hpp) and GoogleTest's EXPECT_EXIT ("fast" style):
+// counts, and CPU time rather than wall time, so that they move little with
+// the machine's load (the CPU's speed still moves the times). From getrusage (the parent's own, and
+// its waited-for children's), means over N operations after a warm-up. Run with `setarch -R` (ASLR
+// off) for the same layout every time, and pinned to one CPU as the timed benchmarks are;
+// scripts/bench does both.
 //
 // Usage: fork_faults [N]   (default 2000)
 #include <sys/resource.h>
@@ -20,6 +20,7 @@
 
 #include <trap/trap.hpp>
 
+#include "fork_floor.hpp"
 #include "gtest_death.hpp"
 
 namespace {
@@ -65,6 +66,9 @@ TEST(fork_faults, all) {
     int status = 0;
     if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) std::abort();
   });
+  const Use floor = use_of([] {
+    if (!bench::raw_fork_capture().empty()) std::abort();
+  });
   const Use gtest = use_of([] {
     EXPECT_EXIT(::_exit(0), testing::ExitedWithCode(0), "");
     if (testing::Test::HasFailure()) std::abort();
@@ -78,6 +82,7 @@ TEST(fork_faults, all) {
       operations);
   std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
   print_row("raw fork, child _exit, waitpid", raw, raw);
+  print_row("its floor: raw fork, two captures and a record", floor, raw);
   print_row("GoogleTest's EXPECT_EXIT", gtest, raw);
   print_row("default fork trap", trap, raw);
   const double gtest_cpu = gtest.parent_cpu_us + gtest.child_cpu_us;

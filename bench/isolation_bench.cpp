@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSL-1.0
 // What running code in a child process costs: trap's fork layer and trap::run
 // against the raw system calls (fork + waitpid, posix_spawn + waitpid) and
-// GoogleTest's EXPECT_EXIT, each with nothing extra resident (/0) and with
+// GoogleTest's EXPECT_EXIT, and the floor of a fork trap (its default
+// layers' work by raw system calls), each with nothing extra resident (/0) and with
 // 200 MiB resident (/200: fork copies the page tables of every resident page,
 // vfork and posix_spawn do not); and 256 MiB through trap::run's stdout
 // against posix_spawn with a pipe read by the calling thread.
@@ -32,6 +33,7 @@
 #include <trap/process.hpp>
 #endif
 
+#include "fork_floor.hpp"
 #include "gtest_death.hpp"
 
 extern char** environ;
@@ -157,6 +159,10 @@ std::string raw_spawn_read(const char* const argv[], std::string& out) {
 
 void BM_raw_fork_waitpid(benchmark::State& state) { run_checked(state, raw_fork_waitpid); }
 BENCHMARK(BM_raw_fork_waitpid)->Apply(at_each_rss);
+
+/// The floor of a fork trap: the raw system calls of its default layers.
+void BM_raw_fork_capture(benchmark::State& state) { run_checked(state, bench::raw_fork_capture); }
+BENCHMARK(BM_raw_fork_capture)->Apply(at_each_rss);
 
 /// One fast-style death test (fork, with stderr captured to a temp file).
 void BM_gtest_expect_exit(benchmark::State& state) {
