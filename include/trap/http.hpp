@@ -382,7 +382,13 @@ class Server {
   std::size_t close_client_connections();
   /// Stops accepting, lets in-flight requests finish, closes idle
   /// connections, waits up to `deadline` for clients to close the others,
-  /// joins the server's thread and reports what was left.
+  /// joins the server's thread and reports what was left. A handler runs
+  /// on the server's thread and cannot be stopped: one still running holds
+  /// shutdown() until it returns, whatever the deadline (as httptest's
+  /// Close waits for its handlers), and once the deadline has passed (and
+  /// a second at least: a handler merely finishing is no news) shutdown()
+  /// says what it waits for with trap::warn() ("...its 100 ms deadline has
+  /// passed while a handler still answers GET /slow...").
   ShutdownReport shutdown(std::chrono::milliseconds deadline = std::chrono::milliseconds(1000));
 
   class Impl;

@@ -340,6 +340,13 @@ class TcpServer {
   /// our end of file), within the same deadline.
   /// Idempotent: later calls return the first report.
   ///
+  /// A handler runs on the server's thread and cannot be stopped: one
+  /// still running holds shutdown() until it returns, whatever the
+  /// deadline, and once the deadline has passed (and a second at least: a
+  /// handler merely finishing is no news) shutdown() says what it waits
+  /// for with trap::warn() ("testd: shutdown(): its 100 ms deadline has
+  /// passed while a handler of client_input (client 1) still runs...").
+  ///
   /// Once it returns, nothing of the server is left: its thread is joined
   /// and its io_context (with its descriptors) destroyed. log(), the
   /// wait_for_... helpers and register_events() still work; the other

@@ -45,8 +45,23 @@ Response Server::Impl::answer(Request& request) {
 
 template <class F>
 Response Server::Impl::guarded(const Request& request, F&& f) {
+  // What shutdown() names if it has to wait for this answer.
+  struct Answering {
+    Server::Impl& server;
+    Answering(Server::Impl& s, const Request& r) : server(s) {
+      std::lock_guard lock(server.m);
+      server.answering = r.method + " " + r.target;
+    }
+    ~Answering() {
+      std::lock_guard lock(server.m);
+      server.answering.clear();
+    }
+    Answering(const Answering&) = delete;
+    Answering& operator=(const Answering&) = delete;
+  };
   std::string what;
   try {
+    Answering answering_now(*this, request);
     return f();
   } catch (const std::exception& e) {
     what = e.what();

@@ -86,6 +86,9 @@ class Server::Impl final : public detail::Host {
   std::vector<Unmatched> unmatched;
   std::size_t open = 0;  // connections open
   std::optional<ShutdownReport> report;
+  // What a handler (or an expectation's answer) is answering now, as
+  // "GET /path"; empty when none runs.
+  std::string answering;
 
  private:
   void add_connection(tcp::socket socket);
@@ -93,6 +96,11 @@ class Server::Impl final : public detail::Host {
   std::vector<ConnectionInfo> close_remaining();
   ShutdownReport settle(std::vector<ConnectionInfo> still_open);
   void release();
+  // Runs @p f on the I/O thread; if a handler still runs there @p after
+  // from now, says that shutdown()'s @p deadline has passed (trap::warn)
+  // and waits on.
+  template <class F>
+  void run_past_handler(F&& f, std::chrono::milliseconds after, std::chrono::milliseconds deadline);
   void record_unmatched(const Request& request, std::string why);
   template <class F>
   Response guarded(const Request& request, F&& f);

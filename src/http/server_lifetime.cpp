@@ -2,9 +2,36 @@
 // How a trap::http::Server ends (server_impl.hpp): shutdown() from the
 // test's thread or from a handler, the first report kept, the thread
 // joined and every socket released once nothing runs on them.
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include <trap/trap.hpp>
+
 #include "http/server_impl.hpp"
 
 namespace trap::http {
+
+// A handler runs on the I/O thread, and nothing can stop it: shutdown()
+// waits for it to return, as httptest's Close does for its handlers, and
+// says what it waits for once the deadline has passed and a second at
+// least (Go's httptest says so after five seconds): a handler that is
+// merely finishing when shutdown() comes is no news.
+template <class F>
+void Server::Impl::run_past_handler(F&& f, std::chrono::milliseconds after,
+                                    std::chrono::milliseconds deadline) {
+  io.run_noting(std::forward<F>(f), std::max(after, net::detail::kHandlerNoticeAfter), [&] {
+    std::string what;
+    {
+      std::lock_guard lock(m);
+      what = answering;
+    }
+    if (what.empty()) return;  // the thread is only slow to come round
+    trap::warn("trap::http::Server::shutdown(): its " + std::to_string(deadline.count()) +
+               " ms deadline has passed while a handler still answers " + what +
+               "; waiting for the handler to return\n");
+  });
+}
 
 ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
   {
@@ -20,16 +47,20 @@ ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
   // everything is closed at once.
   const bool at_once = deadline.count() <= 0 || on_server_thread();
   std::optional<std::vector<ConnectionInfo>> still_open;
-  io.run([&] {
-    begin_shutdown();
-    if (at_once) still_open = close_remaining();
-  });
+  run_past_handler(
+      [&] {
+        begin_shutdown();
+        if (at_once) still_open = close_remaining();
+      },
+      deadline, deadline);
   if (!still_open) {
     {
       std::unique_lock lock(m);
       cv.wait_for(lock, deadline, [&] { return open == 0 || io.finished(); });
     }
-    io.run([&] { still_open = close_remaining(); });
+    // The deadline has passed by now.
+    run_past_handler([&] { still_open = close_remaining(); }, std::chrono::milliseconds(0),
+                     deadline);
   }
   ShutdownReport first = settle(still_open.value_or(std::vector<ConnectionInfo>{}));
   release();

@@ -4,6 +4,7 @@
 // waits, and the thread's end. Private to src/: it brings Boost.Asio in.
 #pragma once
 
+#include <chrono>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -18,6 +19,10 @@ namespace trap::net::detail {
 
 /// A server's I/O thread. Its `finished` flag is kept under the owner's
 /// mutex, so that the owner's waits can stop on it with their own state.
+/// How long a server's shutdown() waits for a handler that still runs, at
+/// least, before it says so (beyond its deadline if that is longer).
+inline constexpr std::chrono::milliseconds kHandlerNoticeAfter{1000};
+
 class IoThread {
  public:
   /// @p m: the owner's mutex, which must outlive every call but the
@@ -64,6 +69,14 @@ class IoThread {
   /// set: a task posted before that runs before the thread ends.
   template <class F>
   bool run(F&& f) {
+    return run_noting(std::forward<F>(f), std::chrono::milliseconds::max(), [] {});
+  }
+
+  /// As run(), but if @p f has not run within @p after (the thread is
+  /// busy: a handler of the program's still runs), calls @p late on this
+  /// thread, then waits on.
+  template <class F, class Late>
+  bool run_noting(F&& f, std::chrono::milliseconds after, Late&& late) {
     if (on_thread()) {
       if (finished_) return false;
       f();
@@ -75,6 +88,9 @@ class IoThread {
     auto done = task.get_future();
     boost::asio::post(ctx_, [&task] { task(); });
     lock.unlock();
+    if (after != std::chrono::milliseconds::max() &&
+        done.wait_for(after) == std::future_status::timeout)
+      late();
     done.get();
     return true;
   }

@@ -76,11 +76,17 @@ void TcpServer::Impl::hand_out(Kind k, ServerEvent& e, const Registrations* targ
   e.name = names[index(k)];
   // A nested delivery (a handler's call closing a client) stages its event
   // one depth further, so this one stays as it is.
+  if (depth == 0) {
+    handling_client.store(e.client, std::memory_order_relaxed);
+    handling_kind.store(index(k) + 1, std::memory_order_relaxed);
+  }
   ++depth;
   struct Return {
-    std::size_t& depth;
-    ~Return() { --depth; }
-  } give_back{depth};
+    Impl& server;
+    ~Return() {
+      if (--server.depth == 0) server.handling_kind.store(0, std::memory_order_relaxed);
+    }
+  } give_back{*this};
   if (opt.handler) run_handler(opt.handler, e);
   if (!targets) return;
   for (auto& r : targets->list)

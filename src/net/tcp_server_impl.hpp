@@ -8,6 +8,7 @@
 // Private to those files: it brings Boost.Asio in.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -39,6 +40,7 @@
 #include "net/event_log.hpp"
 #include "net/filters.hpp"
 #include "net/handler_memory.hpp"
+#include "net/io_thread.hpp"
 
 namespace trap::net {
 
@@ -127,6 +129,14 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // for: @p f runs here, its exception reaching the caller as it is.
   template <class F>
   bool run_on_thread(F&& f) {
+    return run_on_thread_noting(std::forward<F>(f), std::chrono::milliseconds::max(), [] {});
+  }
+
+  // As run_on_thread(), but if @p f has not run within @p after (the
+  // thread is busy: a handler still runs), calls @p late on this thread,
+  // then waits on.
+  template <class F, class Late>
+  bool run_on_thread_noting(F&& f, std::chrono::milliseconds after, Late&& late) {
     if (on_server_thread()) {
       if (finished) return false;
       f();
@@ -138,9 +148,24 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     auto done = task.get_future();
     asio::post(*ctx, [&task] { task(); });
     lock.unlock();
+    if (after != std::chrono::milliseconds::max() &&
+        done.wait_for(after) == std::future_status::timeout)
+      late();
     done.get();
     return true;
   }
+
+  // Runs @p f on the server's thread; if a handler still runs there
+  // @p after from now, and a second at least (a handler merely finishing
+  // is no news), says that shutdown()'s @p deadline has passed
+  // (trap::warn) and waits on: a handler cannot be stopped.
+  template <class F>
+  bool run_past_handler(F&& f, std::chrono::milliseconds after,
+                        std::chrono::milliseconds deadline) {
+    return run_on_thread_noting(std::forward<F>(f), std::max(after, detail::kHandlerNoticeAfter),
+                                [&] { note_late_handler(deadline); });
+  }
+  void note_late_handler(std::chrono::milliseconds deadline) const;
 
   // Runs @p f on the server's thread and returns its result (or throws
   // what it threw). @throws UsageError once the server has shut down.
@@ -436,6 +461,11 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   // thread only): what its handlers see, reused (its strings' buffers too).
   std::vector<std::unique_ptr<ServerEvent>> staging;
   std::size_t depth = 0;
+  // The kind (its index + 1) and client of the event whose handlers run
+  // now, 0 when none: what shutdown() names if it has to wait for them
+  // (set by the server's thread, read by shutdown()'s).
+  std::atomic<std::size_t> handling_kind{0};
+  std::atomic<ClientId> handling_client{0};
   int next_reg = 1;
   std::optional<ShutdownReport> report;
   // Set under m; read without it on the server's thread (run_on_thread).

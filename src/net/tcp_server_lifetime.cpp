@@ -6,7 +6,11 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <chrono>
+#include <string>
 #include <vector>
+
+#include <trap/trap.hpp>
 
 #include "net/tcp_server_impl.hpp"
 
@@ -58,6 +62,19 @@ void TcpServer::Impl::start_thread() {
 
 // ---------------------------------------------------------- shutdown
 
+// A handler runs on the server's thread and nothing can stop it:
+// shutdown() waits for it to return, and says what it waits for once the
+// deadline has passed.
+void TcpServer::Impl::note_late_handler(std::chrono::milliseconds deadline) const {
+  const std::size_t kind = handling_kind.load(std::memory_order_relaxed);
+  if (kind == 0) return;  // the thread is only slow to come round
+  const ClientId client = handling_client.load(std::memory_order_relaxed);
+  std::string what = "a handler of " + std::string(tcp_detail::kKinds[kind - 1]);
+  if (client != 0) what += " (client " + std::to_string(client) + ")";
+  trap::warn(label + ": shutdown(): its " + std::to_string(deadline.count()) +
+             " ms deadline has passed while " + what + " still runs; waiting for it to return\n");
+}
+
 ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
   {
     std::unique_lock lock(m);
@@ -72,13 +89,15 @@ ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
   // everything at once, with what has come from the clients so far.
   const bool at_once = deadline.count() <= 0 || on_server_thread();
   std::optional<ShutdownReport> r;
-  bool ours = run_on_thread([&] {
-    begin_shutdown(at_once);
-    if (at_once) {
-      drain_all();
-      r = close_all();
-    }
-  });
+  bool ours = run_past_handler(
+      [&] {
+        begin_shutdown(at_once);
+        if (at_once) {
+          drain_all();
+          r = close_all();
+        }
+      },
+      deadline, deadline);
   if (ours && !r) {
     // Each client gets until the deadline to close its side: its end of
     // file closes the connection (and delivers disconnected). A handler
@@ -88,7 +107,8 @@ ShutdownReport TcpServer::Impl::shutdown(std::chrono::milliseconds deadline) {
       tcp_detail::Waiting counted(waiting);
       cv.wait_until(lock, Clock::now() + deadline, [&] { return open_clients == 0 || finished; });
     }
-    run_on_thread([&] { r = close_all(); });
+    // The deadline has passed by now.
+    run_past_handler([&] { r = close_all(); }, std::chrono::milliseconds(0), deadline);
   }
   ShutdownReport first = settle(r);
   release();

@@ -7,6 +7,7 @@
 #define BOOST_TEST_MODULE http_server_input
 
 #include <chrono>
+#include <future>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -16,6 +17,7 @@
 #include <trap/http.hpp>
 
 #include "http/raw_http.hpp"
+#include "support/clog_watch.hpp"
 #include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -141,6 +143,61 @@ BOOST_AUTO_TEST_CASE(shutdown_names_a_connection_held_open_and_keeps_its_deadlin
   BOOST_TEST(idle.closed_by_server());         // idle: closed at once
   BOOST_TEST(held.closed_by_server());
   BOOST_TEST(server.shutdown() == report);  // the first report, again
+}
+
+// A handler runs on the server's thread and nothing can stop it: shutdown()
+// waits for it whatever the deadline, as httptest's Close does, and says
+// what it waits for once the deadline has passed and a second at least (a
+// warning, to std::clog outside a warn layer). Here that warning is what
+// lets the handler return.
+BOOST_AUTO_TEST_CASE(shutdown_names_a_handler_that_outlives_its_deadline) {
+  std::promise<void> entered, warned;
+  std::shared_future<void> go = warned.get_future().share();
+  bool released_by_the_warning = false;
+  ServerOptions o;
+  o.handler = [&](const trap::http::Request&) {
+    entered.set_value();
+    // Bounded: without the warning the test fails instead of hanging.
+    released_by_the_warning = go.wait_for(30s) == std::future_status::ready;
+    return Response::text(200, "late");
+  };
+  Server server(o);
+  Client c("127.0.0.1", server.port());
+  c.send(get("/slow"));
+  BOOST_REQUIRE(entered.get_future().wait_for(10s) == std::future_status::ready);
+  const auto start = std::chrono::steady_clock::now();
+  decltype(server.shutdown()) report;
+  const std::string written = test_support::clog_of([&] { report = server.shutdown(100ms); },
+                                                    "deadline has passed", warned);
+  const auto took = std::chrono::steady_clock::now() - start;
+  BOOST_TEST(released_by_the_warning);
+  BOOST_TEST(took >= 1s);  // the notice comes no sooner
+  BOOST_TEST(written ==
+             "trap::http::Server::shutdown(): its 100 ms deadline has passed while a handler "
+             "still answers GET /slow; waiting for the handler to return\n");  // once
+  // The request in flight was answered, then its connection closed.
+  auto answer = read_response(c);
+  BOOST_REQUIRE(answer);
+  BOOST_TEST(answer->body == "late");
+  BOOST_TEST(c.closed_by_server());
+  BOOST_TEST(report.clean(), report.describe());
+}
+
+// The warning is for a handler that runs: a server whose handlers have
+// returned shuts down without a word, even with no time to give.
+BOOST_AUTO_TEST_CASE(shutdown_says_nothing_when_no_handler_runs) {
+  ServerOptions o;
+  o.handler = [](const trap::http::Request&) { return Response::text(200, "soon"); };
+  Server server(o);
+  Client c("127.0.0.1", server.port());
+  c.send(get("/"));
+  BOOST_REQUIRE(read_response(c));
+  std::promise<void> never;
+  decltype(server.shutdown()) report;
+  const std::string written =
+      test_support::clog_of([&] { report = server.shutdown(0ms); }, "deadline", never);
+  BOOST_TEST(written.empty());
+  BOOST_TEST(report.open.size() == 1u, report.describe());  // closed at once, not by the client
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_is_clean_when_clients_close) {

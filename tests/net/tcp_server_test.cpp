@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,7 @@
 #include <trap/net.hpp>
 
 #include "support/client.hpp"
+#include "support/clog_watch.hpp"
 #include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -434,6 +436,56 @@ BOOST_AUTO_TEST_CASE(shutdown_reports_clients_left_open) {
   BOOST_TEST(client.closed_by_server());
   BOOST_TEST(server.shutdown().describe() == report.describe());  // idempotent
   BOOST_CHECK_THROW(server.send_to_all_clients("x"), trap::UsageError);
+}
+
+// A handler runs on the server's thread and nothing can stop it: shutdown()
+// waits for it whatever the deadline, and says what it waits for once the
+// deadline has passed and a second at least (a warning, to std::clog
+// outside a warn layer). Here that warning is what lets the handler
+// return.
+BOOST_AUTO_TEST_CASE(shutdown_names_a_handler_that_outlives_its_deadline) {
+  std::promise<void> entered, warned;
+  std::shared_future<void> go = warned.get_future().share();
+  bool released_by_the_warning = false;
+  TcpServerOptions o;
+  o.handler = [&](const trap::net::ServerEvent& e) {
+    if (e.kind != "client_input") return;
+    entered.set_value();
+    // Bounded: without the warning the test fails instead of hanging.
+    released_by_the_warning = go.wait_for(30s) == std::future_status::ready;
+  };
+  TcpServer server(o);
+  Client client("127.0.0.1", server.port());
+  client.send("hello\n");
+  BOOST_REQUIRE(entered.get_future().wait_for(10s) == std::future_status::ready);
+  const auto start = std::chrono::steady_clock::now();
+  decltype(server.shutdown()) report;
+  const std::string written = test_support::clog_of([&] { report = server.shutdown(100ms); },
+                                                    "deadline has passed", warned);
+  const auto took = std::chrono::steady_clock::now() - start;
+  BOOST_TEST(released_by_the_warning);
+  BOOST_TEST(took >= 1s);  // the notice comes no sooner
+  BOOST_TEST(written ==
+             "testd: shutdown(): its 100 ms deadline has passed while a handler of client_input "
+             "(client 1) still runs; waiting for it to return\n");  // once
+  BOOST_TEST(client.closed_by_server());
+}
+
+// The warning is for a handler that runs: a server whose handlers have
+// returned shuts down without a word, even with no time to give.
+BOOST_AUTO_TEST_CASE(shutdown_says_nothing_when_no_handler_runs) {
+  TcpServerOptions o;
+  o.handler = [](const trap::net::ServerEvent&) {};
+  TcpServer server(o);
+  Client client("127.0.0.1", server.port());
+  client.send("hello\n");
+  BOOST_REQUIRE(server.wait_for_input());
+  std::promise<void> never;
+  decltype(server.shutdown()) report;
+  const std::string written =
+      test_support::clog_of([&] { report = server.shutdown(0ms); }, "deadline", never);
+  BOOST_TEST(written.empty());
+  BOOST_TEST(!report.clean());  // closed at once, not by the client
 }
 
 BOOST_AUTO_TEST_CASE(a_write_finishing_during_shutdown_does_not_hide_an_open_client) {
