@@ -459,7 +459,10 @@ class UdpServer {
   /// descriptors): once it returns nothing of the server is left, but
   /// port(), log() and wait_for_datagram() still answer. Idempotent. From
   /// the handler it closes the sockets only; the next shutdown() from
-  /// another thread, or the destructor, joins the thread.
+  /// another thread, or the destructor, joins the thread. A handler still
+  /// running holds it until the handler returns (nothing can stop one);
+  /// after a second of that shutdown() says what it waits for with
+  /// trap::warn().
   void shutdown();
 
   class Impl;

@@ -6,6 +6,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <system_error>
 #include <thread>
 
@@ -17,7 +18,9 @@
 
 #include <trap/errors.hpp>
 #include <trap/net.hpp>
+#include <trap/trap.hpp>
 
+#include "net/io_thread.hpp"
 #include "posix/fd.hpp"
 
 namespace trap::net {
@@ -109,7 +112,22 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
       log.push_back(d);
     }
     cv.notify_all();
-    if (opt.handler) opt.handler(*self, d);
+    if (!opt.handler) return;
+    // What shutdown() names if it has to wait for this handler.
+    struct Answering {
+      Impl& server;
+      Answering(Impl& s, const Datagram& d) : server(s) {
+        std::lock_guard lock(server.m);
+        server.answering = d.peeraddr + " port " + std::to_string(d.peerport);
+      }
+      ~Answering() {
+        std::lock_guard lock(server.m);
+        server.answering.clear();
+      }
+      Answering(const Answering&) = delete;
+      Answering& operator=(const Answering&) = delete;
+    } answering_now(*this, d);
+    opt.handler(*self, d);
   }
 
   void start_thread() {
@@ -124,22 +142,45 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
   // Closes the sockets and lets the thread end; from another thread, also
   // joins it and destroys the io_context (its epoll, eventfd, timerfd).
   // From a handler the thread cannot join itself: a later call does.
+  //
+  // A handler runs on the thread and nothing can stop it: shutdown() waits
+  // for it, and says so (trap::warn) once it has waited a second.
   void shutdown() {
     bool here;
+    std::future<void> closed;
     {
       std::lock_guard lock(m);
       here = on_server_thread();
       if (!finished) {
         finished = true;
         // The thread closes its sockets; a handler calling does it now.
-        if (here)
+        if (here) {
           close_sockets();
-        else
-          asio::post(*ctx, [this, self = shared_from_this()] { close_sockets(); });
+        } else {
+          auto done = std::make_shared<std::promise<void>>();
+          closed = done->get_future();
+          asio::post(*ctx, [this, self = shared_from_this(), done] {
+            close_sockets();
+            done->set_value();
+          });
+        }
         work.reset();
       }
     }
-    if (!here) release();
+    if (here) return;
+    if (closed.valid() &&
+        closed.wait_for(net::detail::kHandlerNoticeAfter) == std::future_status::timeout) {
+      std::string what;
+      {
+        std::lock_guard lock(m);
+        what = answering;
+      }
+      if (!what.empty())
+        trap::warn("trap::net::UdpServer::shutdown(): a handler of a datagram from " + what +
+                   " still runs after " + std::to_string(net::detail::kHandlerNoticeAfter.count()) +
+                   " ms; waiting for it to return\n");
+    }
+    release();
   }
 
   void close_sockets() {
@@ -168,6 +209,9 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
   std::vector<Datagram> log;
   std::size_t cursor = 0;
   bool finished = false;
+  // Whose datagram a handler handles now ("127.0.0.1 port 5353"), empty
+  // when none runs: what shutdown() names if it has to wait for it.
+  std::string answering;
   UdpServer* self = nullptr;  // handed to the handler: set before the thread starts
 };
 

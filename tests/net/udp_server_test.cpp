@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -15,6 +17,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/net.hpp>
 
+#include "support/clog_watch.hpp"
 #include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -130,6 +133,49 @@ BOOST_AUTO_TEST_CASE(a_handler_is_given_its_server) {
   BOOST_TEST(!none);
   std::function<void(const trap::net::Datagram&)> empty;
   BOOST_TEST(!trap::net::UdpHandler(empty));
+}
+
+// A handler runs on the server's thread and nothing can stop it:
+// shutdown() waits for it, and says what it waits for once it has waited a
+// second (a warning, to std::clog outside a warn layer). Here that warning
+// is what lets the handler return.
+BOOST_AUTO_TEST_CASE(shutdown_names_a_handler_that_does_not_return) {
+  std::promise<void> entered, warned;
+  std::shared_future<void> go = warned.get_future().share();
+  bool released_by_the_warning = false;
+  trap::net::UdpServerOptions o;
+  o.handler = [&](const trap::net::Datagram&) {
+    entered.set_value();
+    // Bounded: without the warning the test fails instead of hanging.
+    released_by_the_warning = go.wait_for(30s) == std::future_status::ready;
+  };
+  trap::net::UdpServer server(o);
+  UdpClient client;
+  client.send("hold", server.port());
+  BOOST_REQUIRE(entered.get_future().wait_for(10s) == std::future_status::ready);
+  const auto start = std::chrono::steady_clock::now();
+  const std::string written =
+      test_support::clog_of([&] { server.shutdown(); }, "still runs", warned);
+  const auto took = std::chrono::steady_clock::now() - start;
+  BOOST_TEST(released_by_the_warning);
+  BOOST_TEST(took >= 1s);  // the notice comes no sooner
+  BOOST_TEST(written ==
+             "trap::net::UdpServer::shutdown(): a handler of a datagram from "
+             "127.0.0.1 port " +
+                 std::to_string(client.port()) +
+                 " still runs after 1000 ms; waiting for it to return\n");
+}
+
+// A server whose handler has returned shuts down without a word.
+BOOST_AUTO_TEST_CASE(shutdown_says_nothing_when_no_handler_runs) {
+  trap::net::UdpServerOptions o;
+  o.handler = [](const trap::net::Datagram&) {};
+  trap::net::UdpServer server(o);
+  UdpClient client;
+  client.send("quick", server.port());
+  BOOST_REQUIRE(server.wait_for_datagram());
+  std::promise<void> never;
+  BOOST_TEST(test_support::clog_of([&] { server.shutdown(); }, "still runs", never).empty());
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_leaves_nothing) {
