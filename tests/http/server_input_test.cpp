@@ -167,13 +167,13 @@ BOOST_AUTO_TEST_CASE(shutdown_names_a_handler_that_outlives_its_deadline) {
   BOOST_REQUIRE(entered.get_future().wait_for(10s) == std::future_status::ready);
   const auto start = std::chrono::steady_clock::now();
   decltype(server.shutdown()) report;
-  const std::string written = test_support::clog_of([&] { report = server.shutdown(100ms); },
+  const std::string written = test_support::clog_of([&] { report = server.shutdown(500ms); },
                                                     "deadline has passed", warned);
   const auto took = std::chrono::steady_clock::now() - start;
   BOOST_TEST(released_by_the_warning);
   BOOST_TEST(took >= 1s);  // the notice comes no sooner
   BOOST_TEST(written ==
-             "trap::http::Server::shutdown(): its 100 ms deadline has passed while a handler "
+             "trap::http::Server::shutdown(): its 500 ms deadline has passed while a handler "
              "still answers GET /slow; waiting for the handler to return\n");  // once
   // The request in flight was answered, then its connection closed.
   auto answer = read_response(c);
@@ -197,7 +197,9 @@ BOOST_AUTO_TEST_CASE(shutdown_says_nothing_when_no_handler_runs) {
   const std::string written =
       test_support::clog_of([&] { report = server.shutdown(0ms); }, "deadline", never);
   BOOST_TEST(written.empty());
-  BOOST_TEST(report.open.size() == 1u, report.describe());  // closed at once, not by the client
+  // The connection is idle (closed, not reported) or still finishing its
+  // answer (reported open), as the server's thread went: both are right.
+  BOOST_TEST(report.open.size() <= 1u, report.describe());
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_is_clean_when_clients_close) {
