@@ -17,12 +17,12 @@
 
 namespace trap::net::detail {
 
-/// A server's I/O thread. Its `finished` flag is kept under the owner's
-/// mutex, so that the owner's waits can stop on it with their own state.
 /// How long a server's shutdown() waits for a handler that still runs, at
 /// least, before it says so (beyond its deadline if that is longer).
 inline constexpr std::chrono::milliseconds kHandlerNoticeAfter{1000};
 
+/// A server's I/O thread. Its `finished` flag is kept under the owner's
+/// mutex, so that the owner's waits can stop on it with their own state.
 class IoThread {
  public:
   /// @p m: the owner's mutex, which must outlive every call but the
