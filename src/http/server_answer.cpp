@@ -50,11 +50,11 @@ Response Server::Impl::guarded(const Request& request, F&& f) {
     Server::Impl& server;
     Answering(Server::Impl& s, const Request& r) : server(s) {
       std::lock_guard lock(server.m);
-      server.answering = r.method + " " + r.target;
+      server.answering = &r;
     }
     ~Answering() {
       std::lock_guard lock(server.m);
-      server.answering.clear();
+      server.answering = nullptr;
     }
     Answering(const Answering&) = delete;
     Answering& operator=(const Answering&) = delete;

@@ -86,9 +86,10 @@ class Server::Impl final : public detail::Host {
   std::vector<Unmatched> unmatched;
   std::size_t open = 0;  // connections open
   std::optional<ShutdownReport> report;
-  // What a handler (or an expectation's answer) is answering now, as
-  // "GET /path"; empty when none runs.
-  std::string answering;
+  // The request a handler (or an expectation's answer) is answering now,
+  // null when none runs: shutdown() names it if it has to wait. Cleared
+  // under m before the request goes.
+  const Request* answering = nullptr;
 
  private:
   void add_connection(tcp::socket socket);

@@ -24,9 +24,9 @@ void Server::Impl::run_past_handler(F&& f, std::chrono::milliseconds after,
     std::string what;
     {
       std::lock_guard lock(m);
-      what = answering;
+      if (!answering) return;  // the thread is only slow to come round
+      what = answering->method + " " + answering->target;
     }
-    if (what.empty()) return;  // the thread is only slow to come round
     trap::warn("trap::http::Server::shutdown(): its " + std::to_string(deadline.count()) +
                " ms deadline has passed while a handler still answers " + what +
                "; waiting for the handler to return\n");

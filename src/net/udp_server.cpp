@@ -118,11 +118,11 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
       Impl& server;
       Answering(Impl& s, const Datagram& d) : server(s) {
         std::lock_guard lock(server.m);
-        server.answering = d.peeraddr + " port " + std::to_string(d.peerport);
+        server.answering = &d;
       }
       ~Answering() {
         std::lock_guard lock(server.m);
-        server.answering.clear();
+        server.answering = nullptr;
       }
       Answering(const Answering&) = delete;
       Answering& operator=(const Answering&) = delete;
@@ -173,7 +173,7 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
       std::string what;
       {
         std::lock_guard lock(m);
-        what = answering;
+        if (answering) what = answering->peeraddr + " port " + std::to_string(answering->peerport);
       }
       if (!what.empty())
         trap::warn("trap::net::UdpServer::shutdown(): a handler of a datagram from " + what +
@@ -209,9 +209,9 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
   std::vector<Datagram> log;
   std::size_t cursor = 0;
   bool finished = false;
-  // Whose datagram a handler handles now ("127.0.0.1 port 5353"), empty
-  // when none runs: what shutdown() names if it has to wait for it.
-  std::string answering;
+  // The datagram a handler handles now, null when none runs: shutdown()
+  // names its sender if it has to wait. Cleared under m before it goes.
+  const Datagram* answering = nullptr;
   UdpServer* self = nullptr;  // handed to the handler: set before the thread starts
 };
 
