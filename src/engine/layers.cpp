@@ -420,7 +420,12 @@ void warn(std::string_view message, trap::source_location where) {
     buf->add_whole(text);
     return;
   }
+  // A failed write (descriptor 2 closed, say) must not leave std::clog
+  // failed: every later warning, and the program's own std::clog output,
+  // would be dropped, even once descriptor 2 is open again.
+  const std::ios_base::iostate before = std::clog.rdstate();
   std::clog << text << std::flush;
+  std::clog.clear(before);
 }
 
 }  // namespace trap

@@ -320,6 +320,32 @@ BOOST_AUTO_TEST_CASE(warn_with_closed_stderr) {
   BOOST_TEST(std::cerr.good());
 }
 
+BOOST_AUTO_TEST_CASE(warn_outside_a_trap_with_closed_stderr_loses_only_that_warning) {
+  // Perl's warn with STDERR closed prints nothing, and the next warning,
+  // once STDERR is open again, is printed. A failed write must not leave
+  // std::clog failed: that would drop every later warning, and the
+  // program's own std::clog output, for good.
+  test_support::StderrAside aside;
+  aside.close();
+  trap::warn("lost: descriptor 2 is closed\n");
+  aside.to_file();
+  trap::warn("printed\n");
+  std::clog << "the program's own" << std::endl;
+  const bool clog_good = std::clog.good();
+  aside.restore();
+  BOOST_TEST(aside.text() == "printed\nthe program's own\n");
+  BOOST_TEST(clog_good);
+}
+
+BOOST_AUTO_TEST_CASE(warn_keeps_a_stream_the_program_silenced) {
+  // std::clog set failed on purpose (a common way to silence it) stays so.
+  std::clog.setstate(std::ios_base::badbit);
+  trap::warn("not printed\n");
+  const bool still_bad = std::clog.bad();
+  std::clog.clear();
+  BOOST_TEST(still_bad);
+}
+
 BOOST_AUTO_TEST_CASE(inner_trap_takes_its_own_warnings) {
   trap::Trap inner;
   auto outer = trap::trap([&] {

@@ -235,6 +235,45 @@ namespace test_support {
 /// Whether descriptor @p fd is open.
 inline bool is_open_fd(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
 
+/// Descriptor 2 pointed away for a while: closed, or at a scratch file
+/// (unlinked, made before 2 is closed, so that it is not made 2), and
+/// put back by restore() or the destructor. What the file got: text().
+class StderrAside {
+ public:
+  StderrAside() {
+    char name[] = "/tmp/trap-stderr-XXXXXX";
+    file_ = ::mkstemp(name);
+    if (file_ >= 0) ::unlink(name);
+    saved_ = ::dup(2);
+    BOOST_REQUIRE(file_ >= 0 && saved_ >= 0);
+  }
+  ~StderrAside() {
+    restore();
+    ::close(file_);
+  }
+  StderrAside(const StderrAside&) = delete;
+  StderrAside& operator=(const StderrAside&) = delete;
+  void close() { ::close(2); }
+  void to_file() { ::dup2(file_, 2); }
+  void restore() {
+    if (saved_ < 0) return;
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  /// What was written to the file so far.
+  std::string text() const {
+    std::string out(4096, '\0');
+    const ssize_t n = ::pread(file_, out.data(), out.size(), 0);
+    out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return out;
+  }
+
+ private:
+  int file_ = -1;
+  int saved_ = -1;
+};
+
 /// Raises this process's soft limit on open descriptors to @p needed when
 /// it is lower (up to the hard limit, which an unprivileged process cannot
 /// pass); says whether the limit now allows @p needed.
