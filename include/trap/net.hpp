@@ -231,7 +231,10 @@ struct TcpServerOptions {
   /// memory stays flat. Registrations and the handler see every event.
   std::size_t max_log = 100'000;
   /// Called on the server's thread for every event, after it is logged,
-  /// with the server (or without: see ServerHandler).
+  /// with the server (or without: see ServerHandler). An exception it (or
+  /// a registration's callback) throws is caught there and said on
+  /// std::cerr ("testd: a handler of testd_client_input threw: ..."); the
+  /// server goes on.
   ServerHandler handler{};
   /// Run on this context (its thread runs the handlers) instead of a thread
   /// of the server's own. It must outlive the server and be run by someone.
@@ -424,7 +427,9 @@ struct UdpServerOptions {
   bool ipv6 = true;
   /// Called on the server's thread for every datagram, after it is
   /// logged, with the server (to answer: `s.send_to(d.data, d.peeraddr,
-  /// d.peerport)`) or without.
+  /// d.peerport)`) or without. An exception it throws is caught there and
+  /// said on std::cerr ("trap::net::UdpServer: a handler of a datagram from
+  /// 127.0.0.1 port N threw: ..."); the server goes on.
   UdpHandler handler{};
 };
 

@@ -40,7 +40,9 @@ class Filter {
  public:
   virtual ~Filter() = default;
   /// Takes bytes read from the client; returns the messages they complete.
-  /// @throws FilterError for input it cannot accept.
+  /// @throws FilterError for input it cannot accept. The server drops
+  /// that client with a client_error event (operation "read") whose
+  /// message is what the exception says; it does so for anything thrown.
   virtual std::vector<std::string> get(std::string_view bytes) = 0;
   /// The bytes that send @p message.
   /// @throws FilterError for a message it cannot encode.

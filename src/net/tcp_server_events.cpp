@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "net/handler_failure.hpp"
 #include "net/tcp_server_impl.hpp"
 
 namespace trap::net {
@@ -94,11 +95,7 @@ void TcpServer::Impl::hand_out(Kind k, ServerEvent& e, const Registrations* targ
 }
 
 void TcpServer::Impl::run_handler(const ServerHandler& fn, const ServerEvent& e) {
-  try {
-    fn(*self, e);
-  } catch (const std::exception& ex) {
-    std::cerr << label << ": a handler of " << e.name << " threw: " << ex.what() << "\n";
-  }
+  detail::call_handler([&] { fn(*self, e); }, label, [&] { return e.name; });
 }
 
 void TcpServer::Impl::welcome(int id) {

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/write.hpp>
 
+#include "net/handler_failure.hpp"
 #include "posix/fd.hpp"
 
 namespace trap::net {
@@ -241,8 +242,10 @@ bool TcpServer::Impl::take_input(const std::shared_ptr<Client>& c, std::string_v
       c->appending->get_into(bytes, messages);
     else
       messages = c->in->get(bytes);
-  } catch (const std::exception& e) {  // FilterError, or a user filter's own
-    client_error(*c, "read", e.what());
+  } catch (abi::__forced_unwind&) {
+    throw;
+  } catch (...) {  // FilterError, or a user filter's own: anything it throws
+    client_error(*c, "read", detail::thrown_text());
     close_client(c, false);
     return false;
   }

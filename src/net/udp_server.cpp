@@ -20,6 +20,7 @@
 #include <trap/net.hpp>
 #include <trap/trap.hpp>
 
+#include "net/handler_failure.hpp"
 #include "net/io_thread.hpp"
 #include "posix/fd.hpp"
 
@@ -127,7 +128,9 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
       Answering(const Answering&) = delete;
       Answering& operator=(const Answering&) = delete;
     } answering_now(*this, d);
-    opt.handler(*self, d);
+    detail::call_handler(
+        [&] { opt.handler(*self, d); }, "trap::net::UdpServer",
+        [&] { return "a datagram from " + d.peeraddr + " port " + std::to_string(d.peerport); });
   }
 
   void start_thread() {

@@ -34,6 +34,7 @@ struct Words : trap::net::StructuredFilter {
     std::vector<Parts> out;
     for (auto& line : lines.get(bytes)) {
       if (line == "FAIL") throw std::runtime_error("no words for FAIL");
+      if (line == "FAIL 42") throw 42;
       Parts words;
       std::istringstream in(line);
       for (std::string w; in >> w;) words.push_back(w);
@@ -114,6 +115,19 @@ BOOST_AUTO_TEST_CASE(a_filter_that_throws_on_get_drops_its_client) {
   BOOST_TEST(server.wait_for_disconnection(err->client).has_value());
   BOOST_TEST(client.closed_by_server());
   for (auto& e : server.log()) BOOST_TEST(e.kind != "client_input");  // the read threw whole
+}
+
+BOOST_AUTO_TEST_CASE(a_filter_that_throws_something_else_on_get_drops_its_client_too) {
+  // Not a std::exception: still this client's error, not the program's end.
+  TcpServer server({.filter = Words{}});
+  Client client("127.0.0.1", server.port());
+  client.send("FAIL 42\n");
+  auto err = server.wait_for("client_error");
+  BOOST_REQUIRE(err);
+  BOOST_TEST(err->operation == "read");
+  BOOST_TEST(err->message == "an exception that is not a std::exception");
+  BOOST_TEST(server.wait_for_disconnection(err->client).has_value());
+  BOOST_TEST(client.closed_by_server());
 }
 
 BOOST_AUTO_TEST_CASE(a_filter_that_throws_on_put_sends_nothing_and_says_why) {

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -258,6 +259,36 @@ BOOST_AUTO_TEST_CASE(registrations_receive_what_they_asked_for) {
   server.wait_for_disconnection();
   BOOST_TEST(inputs == 2);
   BOOST_TEST(all == 5);  // its registered, connected, three inputs; not the disconnection
+}
+
+BOOST_AUTO_TEST_CASE(a_handler_that_throws_is_reported_and_stderr_stays_usable) {
+  // The exception is caught on the server's thread and said on std::cerr.
+  // With descriptor 2 closed the line is lost, but std::cerr is not left
+  // failed: the next one is written once descriptor 2 is open again.
+  test_support::StderrAside aside;
+  std::promise<void> first, second;
+  TcpServer server;
+  server.register_events({"client_input"}, [](const trap::net::ServerEvent& e) {
+    throw std::runtime_error("boom on " + e.input);
+  });
+  server.register_events({"client_input"}, [&](const trap::net::ServerEvent& e) {
+    (e.input == "a" ? first : second).set_value();  // after the throwing one
+  });
+  Client client("127.0.0.1", server.port());
+  // Accepted first: a descriptor made while 2 is closed would be made 2.
+  BOOST_REQUIRE(server.wait_for_connection());
+  aside.close();
+  client.send("a\n");
+  const bool first_ran = first.get_future().wait_for(30s) == std::future_status::ready;
+  aside.to_file();
+  client.send("b\n");
+  const bool second_ran = second.get_future().wait_for(30s) == std::future_status::ready;
+  const bool cerr_good = std::cerr.good();
+  aside.restore();
+  BOOST_TEST(first_ran);
+  BOOST_TEST(second_ran);
+  BOOST_TEST(aside.text() == "testd: a handler of testd_client_input threw: boom on b\n");
+  BOOST_TEST(cerr_good);
 }
 
 BOOST_AUTO_TEST_CASE(switching_a_client_filter) {

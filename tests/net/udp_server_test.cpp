@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <stdexcept>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -133,6 +134,31 @@ BOOST_AUTO_TEST_CASE(a_handler_is_given_its_server) {
   BOOST_TEST(!none);
   std::function<void(const trap::net::Datagram&)> empty;
   BOOST_TEST(!trap::net::UdpHandler(empty));
+}
+
+BOOST_AUTO_TEST_CASE(a_handler_that_throws_is_reported_and_the_server_serves_on) {
+  // As TcpServer: the server's thread catches it and says so on std::cerr;
+  // let out of the thread, it would end the program (std::terminate).
+  test_support::StderrAside aside;
+  std::promise<void> answered;
+  trap::net::UdpServer server({.handler = [&](const trap::net::Datagram& d) {
+    if (d.data == "throw") throw std::runtime_error("boom");
+    if (d.data == "throw 42") throw 42;
+    answered.set_value();
+  }});
+  UdpClient client;
+  aside.to_file();
+  client.send("throw", server.port());
+  client.send("throw 42", server.port());
+  client.send("then this", server.port());
+  const bool served_on = answered.get_future().wait_for(30s) == std::future_status::ready;
+  aside.restore();
+  BOOST_TEST(served_on);
+  const std::string from = "a datagram from 127.0.0.1 port " + std::to_string(client.port());
+  BOOST_TEST(aside.text() == "trap::net::UdpServer: a handler of " + from + " threw: boom\n" +
+                                 "trap::net::UdpServer: a handler of " + from +
+                                 " threw: an exception that is not a std::exception\n");
+  BOOST_TEST(server.log().size() == 3u);
 }
 
 // A handler runs on the server's thread and nothing can stop it:
