@@ -431,6 +431,10 @@ struct UdpServerOptions {
   /// said on std::cerr ("trap::net::UdpServer: a handler of a datagram from
   /// 127.0.0.1 port N threw: ..."); the server goes on.
   UdpHandler handler{};
+  /// The most datagrams the log keeps: beyond it the oldest go (log() and
+  /// wait_for_datagram() see the ones kept; sequence numbers go on), so a
+  /// long-running server's memory stays flat. The handler sees every one.
+  std::size_t max_log = 100'000;
 };
 
 /// A UDP server for tests: bound when constructed, logs every datagram
@@ -438,8 +442,8 @@ struct UdpServerOptions {
 /// destructor): its sockets closed and its thread joined.
 class UdpServer {
  public:
-  /// Binds. @throws trap::UsageError for a bad address,
-  /// std::system_error if a socket cannot be bound.
+  /// Binds. @throws trap::UsageError for a bad address or a max_log of
+  /// 0, std::system_error if a socket cannot be bound.
   explicit UdpServer(UdpServerOptions options = {});
   /// shutdown().
   ~UdpServer();
@@ -455,10 +459,11 @@ class UdpServer {
   /// after shutdown().
   void send_to(std::string_view data, const std::string& address, std::uint16_t port);
   /// The next datagram not yet returned by this helper, waiting up to
-  /// @p timeout for it.
+  /// @p timeout for it (the oldest one kept, if the log has dropped the
+  /// next one).
   std::optional<Datagram> wait_for_datagram(
       std::chrono::milliseconds timeout = TcpServer::kDefaultWait);
-  /// Every datagram so far, in order.
+  /// Every datagram the log keeps (the newest max_log), in order.
   std::vector<Datagram> log() const;
   /// Closes the sockets, joins the thread and destroys the io_context (its
   /// descriptors): once it returns nothing of the server is left, but

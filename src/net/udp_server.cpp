@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSL-1.0
 // trap::net::UdpServer on Boost.Asio: one socket per family, a receive loop
 // on the server's thread, a log the test's thread waits on.
+#include <algorithm>
 #include <array>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -109,8 +111,12 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
     d.peerport = s.from.port();
     {
       std::lock_guard lock(m);
-      d.sequence = log.size() + 1;
+      d.sequence = first_sequence + log.size();
       log.push_back(d);
+      if (log.size() > opt.max_log) {  // the oldest goes
+        log.pop_front();
+        ++first_sequence;
+      }
     }
     cv.notify_all();
     if (!opt.handler) return;
@@ -209,8 +215,9 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
   std::uint16_t port4 = 0, port6 = 0;  // kept after shutdown
   mutable std::mutex m;                // guards what follows
   std::condition_variable cv;
-  std::vector<Datagram> log;
-  std::size_t cursor = 0;
+  std::deque<Datagram> log;          // the newest opt.max_log datagrams
+  std::uint64_t first_sequence = 1;  // the sequence of log.front()
+  std::uint64_t cursor = 1;          // the sequence wait_for_datagram() returns next
   bool finished = false;
   // The datagram a handler handles now, null when none runs: shutdown()
   // names its sender if it has to wait. Cleared under m before it goes.
@@ -218,7 +225,9 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
   UdpServer* self = nullptr;  // handed to the handler: set before the thread starts
 };
 
-UdpServer::UdpServer(UdpServerOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
+UdpServer::UdpServer(UdpServerOptions options) {
+  if (options.max_log == 0) throw UsageError("UdpServer: max_log must be at least 1");
+  impl_ = std::make_shared<Impl>(std::move(options));
   impl_->self = this;
   impl_->bind_all();
   for (auto& s : impl_->sockets) impl_->receive(*s);
@@ -260,14 +269,17 @@ void UdpServer::send_to(std::string_view data, const std::string& address, std::
 
 std::optional<Datagram> UdpServer::wait_for_datagram(std::chrono::milliseconds timeout) {
   std::unique_lock lock(impl_->m);
-  if (!impl_->cv.wait_for(lock, timeout, [&] { return impl_->cursor < impl_->log.size(); }))
+  Impl& i = *impl_;
+  // The cursor is a sequence number: the log may have dropped its oldest.
+  if (!i.cv.wait_for(lock, timeout, [&] { return i.cursor < i.first_sequence + i.log.size(); }))
     return std::nullopt;
-  return impl_->log[impl_->cursor++];
+  i.cursor = std::max(i.cursor, i.first_sequence);
+  return i.log[i.cursor++ - i.first_sequence];
 }
 
 std::vector<Datagram> UdpServer::log() const {
   std::lock_guard lock(impl_->m);
-  return impl_->log;
+  return std::vector<Datagram>(impl_->log.begin(), impl_->log.end());
 }
 
 void UdpServer::shutdown() { impl_->shutdown(); }

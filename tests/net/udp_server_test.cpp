@@ -98,6 +98,36 @@ BOOST_AUTO_TEST_CASE(datagrams_logged_with_their_senders) {
   BOOST_TEST(!server.wait_for_datagram(50ms).has_value());
 }
 
+BOOST_AUTO_TEST_CASE(the_log_keeps_the_newest_datagrams_only) {
+  std::atomic<int> seen{0};
+  std::promise<void> all_seen;
+  trap::net::UdpServer server({.handler =
+                                   [&](const trap::net::Datagram&) {
+                                     if (++seen == 10) all_seen.set_value();
+                                   },
+                               .max_log = 3});
+  UdpClient client;
+  client.send("d0", server.port());
+  auto d0 = server.wait_for_datagram();
+  BOOST_REQUIRE(d0);
+  BOOST_TEST(d0->sequence == 1u);
+  for (int i = 1; i < 10; ++i) client.send("d" + std::to_string(i), server.port());
+  BOOST_REQUIRE(all_seen.get_future().wait_for(30s) == std::future_status::ready);
+  auto log = server.log();
+  BOOST_REQUIRE(log.size() == 3u);
+  BOOST_TEST(log.front().data == "d7");
+  BOOST_TEST(log.front().sequence == 8u);  // sequence numbers go on
+  BOOST_TEST(log.back().sequence == 10u);
+  // The next one was dropped: the wait gets the oldest one kept.
+  for (const char* want : {"d7", "d8", "d9"}) {
+    auto d = server.wait_for_datagram(0ms);
+    BOOST_REQUIRE(d);
+    BOOST_TEST(d->data == want);
+  }
+  BOOST_TEST(!server.wait_for_datagram(0ms).has_value());
+  BOOST_CHECK_THROW(trap::net::UdpServer({.max_log = 0}), trap::UsageError);
+}
+
 BOOST_AUTO_TEST_CASE(send_to_answers_a_client) {
   trap::net::UdpServer server;
   UdpClient client;
