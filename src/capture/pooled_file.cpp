@@ -87,7 +87,9 @@ struct OfferedFiles {
   int fds[2] = {-1, -1};
   std::size_t offsets[2] = {0, 0};
   int next = 2;
-} offered;
+};
+// Written by every child: on the page its fork handler writes anyway.
+OfferedFiles& offered = *new (posix::child_page_storage(sizeof(OfferedFiles))) OfferedFiles;
 
 bool take_offered(PooledFile& out) {
   while (offered.next < 2 && offered.pid == posix::self_pid()) {

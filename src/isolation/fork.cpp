@@ -39,6 +39,7 @@
 #include <cstring>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <optional>
 #include <ostream>
 #include <span>
@@ -59,6 +60,7 @@
 #include "posix/child_path.hpp"
 #include "posix/children.hpp"
 #include "posix/fd.hpp"
+#include "posix/fork_safe_mutex.hpp"
 #include "posix/stop_shield.hpp"
 #include "report/hub_internals.hpp"
 
@@ -78,7 +80,6 @@ struct SalvageSlot {
 };
 
 constexpr int kSlots = 32;
-SalvageSlot slots[kSlots];
 
 // Set in a child; read by the signal handler.
 struct ChildContext {
@@ -86,7 +87,19 @@ struct ChildContext {
   const void* owner = nullptr;
   int result_fd = -1;
   int handover_fd = -1;  // to hand the parent the capture files (see ChildSalvage)
-} child;
+};
+
+// The slots and the context are written by every child: on the page its
+// fork handler writes anyway (posix::child_page_storage()), not on a page
+// of their own (each page a child first writes is a page fault).
+// Made when the program starts, before any fork trap.
+SalvageSlot* make_slots() {
+  auto* at = static_cast<SalvageSlot*>(posix::child_page_storage(sizeof(SalvageSlot) * kSlots));
+  for (int i = 0; i < kSlots; ++i) new (at + i) SalvageSlot;
+  return at;
+}
+SalvageSlot* const slots = make_slots();
+ChildContext& child = *new (posix::child_page_storage(sizeof(ChildContext))) ChildContext;
 
 // What a child's captures announce (capture/salvage.hpp): fills the slots
 // its signal handler copies from. Installed as the child starts.
@@ -119,7 +132,8 @@ void rescue_and_die(int sig) {
     int saved_errno = errno;
     flush_if_free(stdout);
     flush_if_free(stderr);
-    for (auto& s : slots) {
+    for (int i = 0; i < kSlots; ++i) {
+      const SalvageSlot& s = slots[i];
       if (!s.used.load() || s.owner != child.owner) continue;
       posix::copy_region_signal_safe(s.fd, s.offset, child.result_fd, kSalvageHeader, s.name);
     }
@@ -190,6 +204,29 @@ constexpr const char* kRecordFailedLabel = "record-failed";
   posix::exit_now(0);
 }
 
+// Writes the record of the trap @p st to @p result_fd, with the exceptions
+// from the @p exceptions_before-th on. Straight from the trap's state, on
+// this stack: no allocation, and no heap page written (each would be a
+// copy-on-write fault) or reserved by the parent (where it shifts what the
+// parent writes after a fork). Not inlined: its room is taken once the
+// code has run, from stack pages the code used, not below the code's own
+// frames for the whole run (a page deeper, a page fault more).
+[[gnu::noinline]] TRAP_CHILD_PATH void write_record(const TrapState& st,
+                                                    std::size_t exceptions_before, int result_fd) {
+  try {
+    alignas(std::max_align_t) char room[kRecordRoom];
+    StringRoom arena{room, sizeof room};
+    RoomString buf{RoomAllocator<char>(&arena)};
+    buf.reserve(kRecordRoom - 1);
+    const std::size_t first = std::min(exceptions_before, st.exceptions.size());
+    std::string_view record = encode_fork_state(buf, st.leaveby, st.die_type,
+                                                std::span(st.exceptions).subspan(first), st.values);
+    posix::write_all(result_fd, record.data(), record.size());
+  } catch (const std::exception& e) {
+    send_failure(result_fd, e.what());
+  }
+}
+
 }  // namespace
 
 TRAP_CHILD_PATH void run_child(Trap& self, int result_fd, std::size_t teardowns_before,
@@ -229,21 +266,7 @@ TRAP_CHILD_PATH void run_child(Trap& self, int result_fd, std::size_t teardowns_
   flush_streams(1);
   flush_streams(2);
   child.active = 0;  // from here on the record says it all
-  try {
-    // Straight from the trap's state, on this stack: no allocation, and no
-    // heap page written (each would be a copy-on-write fault) or reserved
-    // by the parent (where it shifts what the parent writes after a fork).
-    alignas(std::max_align_t) char room[kRecordRoom];
-    StringRoom arena{room, sizeof room};
-    RoomString buf{RoomAllocator<char>(&arena)};
-    buf.reserve(kRecordRoom - 1);
-    const std::size_t first = std::min(exceptions_before, st->exceptions.size());
-    std::string_view record = encode_fork_state(
-        buf, st->leaveby, st->die_type, std::span(st->exceptions).subspan(first), st->values);
-    posix::write_all(result_fd, record.data(), record.size());
-  } catch (const std::exception& e) {
-    send_failure(result_fd, e.what());
-  }
+  write_record(*st, exceptions_before, result_fd);
   posix::exit_now(0);
 }
 

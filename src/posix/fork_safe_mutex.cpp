@@ -18,12 +18,12 @@ namespace {
 constexpr int kSlots = 12;
 constexpr int kSharedSlots = 2;
 constexpr std::size_t kPage = 4096;  // the smallest page size of Linux's ports
-constexpr std::size_t kRoom = 2048;
+constexpr std::size_t kAlign = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 
 // Everything trap writes around a fork, in one place: a fork trap's child
 // writes the pid cache, unlocks the mutexes and writes the objects of
 // child_page_storage(), on one page.
-struct ForkState {
+struct ForkStateHead {
   std::atomic<int> pid{0};
   std::atomic<unsigned long> forks{0};
   // Lets one fork at a time through its handlers (see ForkHandlers).
@@ -37,9 +37,16 @@ struct ForkState {
   std::atomic<int> used_shared{0};
   alignas(
       ForkSafeSharedMutex) unsigned char shared_slots[kSharedSlots][sizeof(ForkSafeSharedMutex)];
-  // child_page_storage(): bytes handed out, and the room they come from.
+  // child_page_storage(): bytes handed out from the room below.
   std::atomic<std::size_t> room_used{0};
-  alignas(__STDCPP_DEFAULT_NEW_ALIGNMENT__) unsigned char room[kRoom];
+};
+
+// The rest of the page.
+constexpr std::size_t kRoom =
+    (kPage - (sizeof(ForkStateHead) + kAlign - 1) / kAlign * kAlign) / kAlign * kAlign;
+
+struct ForkState : ForkStateHead {
+  alignas(kAlign) unsigned char room[kRoom];
 };
 
 // Trivially destructible, made before any code runs, one page of its own.
@@ -135,7 +142,6 @@ struct ForkHandlers {
 };
 
 void* child_page_storage(std::size_t size) {
-  constexpr std::size_t kAlign = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
   const std::size_t rounded = (size + kAlign - 1) / kAlign * kAlign;
   const std::size_t at = state.room_used.fetch_add(rounded, std::memory_order_relaxed);
   if (at <= kRoom && rounded <= kRoom - at) return state.room + at;
