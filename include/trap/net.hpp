@@ -280,7 +280,9 @@ class TcpServer {
   /// was never given that id) is no error, and returns false; its
   /// `disconnected` event, in the log, says why. Id 0, which events about
   /// no client carry, is a mistake in the test and throws.
-  /// @returns whether the client was connected (the message is queued).
+  /// @returns whether the client was connected and the message is queued:
+  /// false too if queueing it passed max_queued, which drops the client
+  /// (a client_error event).
   /// @throws trap::UsageError for id 0 or after shutdown(); FilterError if
   /// the output filter cannot encode the message (nothing is sent).
   bool send_to_client(ClientId id, std::string_view message);
@@ -291,7 +293,8 @@ class TcpServer {
   /// output filter's put_parts() (POE's nested array ref), as
   /// send_to_client() does.
   bool send_parts_to_client(ClientId id, const Parts& parts);
-  /// Sends @p message to every connected client. @returns how many.
+  /// Sends @p message to every connected client. @returns how many
+  /// (not counting one dropped for it: max_queued).
   /// @throws FilterError if a client's output filter cannot encode it:
   /// then no client is sent anything.
   std::size_t send_to_all_clients(std::string_view message);

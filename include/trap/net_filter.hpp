@@ -47,7 +47,10 @@ class Filter {
   /// The bytes that send @p message.
   /// @throws FilterError for a message it cannot encode.
   virtual std::string put(std::string_view message) = 0;
-  /// A new filter of the same kind and settings, with no state.
+  /// A new filter of the same kind and settings, with no state. The server
+  /// clones its filter for each client it accepts: what clone() throws
+  /// turns that connection away (a client_error event, operation
+  /// "accept"; no connected event).
   virtual std::unique_ptr<Filter> clone() const = 0;
   /// Takes bytes read from the client; returns the structured messages
   /// they complete. By default each message of get() as one part.

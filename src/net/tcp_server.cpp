@@ -83,21 +83,21 @@ bool TcpServer::send_to_client(ClientId id, std::string_view message) {
   return impl_->call([&] {
     auto c = impl_->find_connected(id);
     if (c) impl_->send_one(c, message);
-    return c != nullptr;
+    return c != nullptr && !c->closed;  // not dropped for it (max_queued)
   });
 }
 bool TcpServer::send_to_client(ClientId id, const std::vector<std::string>& messages) {
   return impl_->call([&] {
     auto c = impl_->find_connected(id);
     if (c) impl_->queue_encoded(c, Impl::encode(*c, messages));
-    return c != nullptr;
+    return c != nullptr && !c->closed;
   });
 }
 bool TcpServer::send_parts_to_client(ClientId id, const Parts& parts) {
   return impl_->call([&] {
     auto c = impl_->find_connected(id);
     if (c) impl_->queue_encoded(c, {c->out->put_parts(parts)});
-    return c != nullptr;
+    return c != nullptr && !c->closed;
   });
 }
 std::size_t TcpServer::send_to_all_clients(std::string_view message) {

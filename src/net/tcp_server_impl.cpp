@@ -173,8 +173,20 @@ void TcpServer::Impl::add_client(const std::shared_ptr<Client>& c) {
   c->info = {address_text(peer.address()), peer.port(), address_text(local.address()),
              local.port()};
   c->shared_info = std::make_shared<const ClientInfo>(c->info);
-  set_input(*c, make_filter(opt.input_filter));
-  c->out = make_filter(opt.output_filter);
+  try {
+    set_input(*c, make_filter(opt.input_filter));
+    c->out = make_filter(opt.output_filter);
+  } catch (abi::__forced_unwind&) {
+    throw;
+  } catch (...) {
+    // A filter of the user's whose clone() throws: this connection cannot
+    // be served. It is never connected (no handler sees it without its
+    // filters), and it is said why before it is closed.
+    client_error(*c, "accept", "its filter could not be made: " + detail::thrown_text());
+    error_code ignored;
+    c->socket.close(ignored);
+    return;
+  }
   clients.insert(c->id, c);
   deliver(Kind::connected, c.get(), [&](ServerEvent&) { ++open_clients; });  // under m
   read(c);
@@ -428,10 +440,15 @@ ShutdownReport TcpServer::Impl::close_all() {
   ShutdownReport rep;
   auto left = open_now();
   rep.unclosed.reserve(left.size());
-  for (auto& c : left) {
-    rep.unclosed.push_back(c->info);
-    close_client(c, false);
+  for (auto& c : left) rep.unclosed.push_back(c->info);
+  // Kept before any client is closed: a handler of the disconnected events
+  // below may call shutdown() again, which returns the first report, this
+  // one, not one of its own that finds every client closed already.
+  {
+    std::lock_guard lock(m);
+    if (!report) report = rep;
   }
+  for (auto& c : left) close_client(c, false);
   return rep;
 }
 

@@ -361,8 +361,12 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     std::vector<std::vector<std::string>> bytes;
     bytes.reserve(all.size());
     for (auto& c : all) bytes.push_back(encode(*c));
-    for (std::size_t i = 0; i < all.size(); ++i) queue_encoded(all[i], std::move(bytes[i]));
-    return all.size();
+    std::size_t sent = 0;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      queue_encoded(all[i], std::move(bytes[i]));
+      sent += !all[i]->closed;  // not dropped for it (max_queued)
+    }
+    return sent;
   }
 
   void after_enqueue(const std::shared_ptr<Client>& c);

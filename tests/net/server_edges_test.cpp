@@ -179,6 +179,45 @@ BOOST_AUTO_TEST_CASE(a_client_already_gone_is_not_reported_open) {
   BOOST_TEST(report->unclosed[0].peerport == first.local_port());
 }
 
+BOOST_AUTO_TEST_CASE(a_handler_that_shuts_down_on_every_disconnection_hides_no_open_client) {
+  // The synopsis's handler without its guard: the disconnected events that
+  // shutdown() itself gives call shutdown() again. The first report, the
+  // one listing the clients left open, is what every call returns.
+  TcpServer server;
+  std::vector<trap::net::ShutdownReport> nested;  // the server's thread's
+  server.register_events({"disconnected"}, [&](const trap::net::ServerEvent&) {
+    nested.push_back(server.shutdown());
+  });
+  Client a("127.0.0.1", server.port()), b("127.0.0.1", server.port()),
+      c("127.0.0.1", server.port());
+  for (int i = 0; i < 3; ++i) BOOST_REQUIRE(server.wait_for_connection());
+  const auto report = server.shutdown(200ms);  // the clients hold on
+  BOOST_TEST(report.unclosed.size() == 3u);
+  BOOST_REQUIRE(nested.size() == 3u);  // the thread is joined: read after it
+  for (auto& r : nested) BOOST_TEST(r.describe() == report.describe());
+}
+
+BOOST_AUTO_TEST_CASE(a_handler_shutdown_on_the_first_disconnection_reports_the_rest) {
+  // One client closes, the other stays: the handler's shutdown() closes
+  // it, and its disconnected event calls shutdown() again, inside the
+  // first. Every call reports the one that stayed.
+  TcpServer server;
+  std::vector<trap::net::ShutdownReport> nested;
+  server.register_events({"disconnected"}, [&](const trap::net::ServerEvent&) {
+    nested.push_back(server.shutdown());
+  });
+  Client leaves("127.0.0.1", server.port()), stays("127.0.0.1", server.port());
+  BOOST_REQUIRE(server.wait_for_connection());
+  BOOST_REQUIRE(server.wait_for_connection());
+  leaves.close();
+  BOOST_REQUIRE(stays.closed_by_server());
+  const auto report = server.shutdown();
+  BOOST_REQUIRE(report.unclosed.size() == 1u);
+  BOOST_TEST(report.unclosed[0].peerport == stays.local_port());
+  BOOST_REQUIRE(nested.size() == 2u);
+  for (auto& r : nested) BOOST_TEST(r.describe() == report.describe());
+}
+
 BOOST_AUTO_TEST_CASE(test_thread_waiting_in_shutdown_while_a_handler_shuts_down) {
   // The test's thread waits in shutdown() for the client; the client's
   // close makes the disconnected handler shut the server down too. Both

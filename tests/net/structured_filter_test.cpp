@@ -67,6 +67,17 @@ struct Counted : trap::net::Filter {
   std::shared_ptr<std::atomic<int>> clones;
 };
 
+// Cloned while *refuse is false; then its clone() throws.
+struct Refusing : Counted {
+  Refusing(std::shared_ptr<std::atomic<int>> n, std::shared_ptr<std::atomic<bool>> r)
+      : Counted(std::move(n)), refuse(std::move(r)) {}
+  std::unique_ptr<Filter> clone() const override {
+    if (*refuse) throw trap::net::FilterError("no clone today");
+    return Counted::clone();
+  }
+  std::shared_ptr<std::atomic<bool>> refuse;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(a_word_filter_gives_each_message_as_a_list) {
@@ -157,6 +168,33 @@ BOOST_AUTO_TEST_CASE(one_filter_object_serves_both_directions_cloned_per_client)
   server.wait_for_connection();
   server.wait_for_connection();
   BOOST_TEST(clones->load() == 4);  // two clients, two directions
+}
+
+BOOST_AUTO_TEST_CASE(a_filter_whose_clone_throws_turns_away_only_that_client) {
+  // The clone is made on the server's thread as a client is accepted: what
+  // it throws turns that connection away, with a client_error, and never
+  // reaches the thread's top (where it would end the program).
+  auto refuse = std::make_shared<std::atomic<bool>>(false);
+  trap::net::TcpServerOptions o;
+  o.filter = Refusing(std::make_shared<std::atomic<int>>(0), refuse);
+  TcpServer server(std::move(o));
+  Client first("127.0.0.1", server.port());
+  auto served = server.wait_for_connection();
+  BOOST_REQUIRE(served);
+  *refuse = true;
+  Client turned_away("127.0.0.1", server.port());
+  auto err = server.wait_for("client_error");
+  BOOST_REQUIRE(err);
+  BOOST_TEST(err->operation == "accept");
+  BOOST_TEST(err->message == "its filter could not be made: no clone today");
+  BOOST_TEST(err->info.peerport == turned_away.local_port());
+  BOOST_TEST(turned_away.closed_by_server());
+  BOOST_TEST(
+      !server.wait_for_connection(std::chrono::milliseconds(0)).has_value());  // it never connected
+  first.send("x");
+  BOOST_TEST(server.wait_for_input().value_or(trap::net::ServerEvent{}).input == "<x>");
+  BOOST_TEST(server.shutdown(std::chrono::milliseconds(0)).unclosed.size() ==
+             1u);  // the first only
 }
 
 BOOST_AUTO_TEST_CASE(input_and_output_filters_override_the_object) {
