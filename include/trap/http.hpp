@@ -85,7 +85,7 @@ class Headers {
 struct Request {
   std::string method;            ///< "GET"
   std::string target;            ///< the request target as sent: "/users?id=1"
-  std::string path;              ///< the target's path: "/users"
+  std::string path;              ///< the target's path: "/users" (also for "http://host/users")
   std::string query;             ///< the target's query, without '?': "id=1"
   unsigned version = 11;         ///< 10 for HTTP/1.0, 11 for HTTP/1.1
   Headers headers;               ///< in the order they came

@@ -218,6 +218,24 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   // ---------------------------------------------------------- answering
 
+  // The path and query of @p r's target. An absolute-form target (a
+  // client that takes the server for a proxy: "http://host/users?id=1",
+  // which RFC 9112 says a server must accept) has them after its
+  // authority: path "/users" ("/" if none), query "id=1".
+  static void split_target(Request& r) {
+    std::string_view rest = r.target;
+    if (const auto scheme = rest.find("://");
+        scheme != std::string_view::npos && rest.substr(0, 1) != "/") {
+      rest.remove_prefix(scheme + 3);
+      const auto path = rest.find_first_of("/?");
+      rest = path == std::string_view::npos ? std::string_view() : rest.substr(path);
+    }
+    const auto q = rest.find('?');
+    r.path = std::string(rest.substr(0, q));
+    if (r.path.empty() && r.target != rest) r.path = "/";
+    if (q != std::string_view::npos) r.query = std::string(rest.substr(q + 1));
+  }
+
   Request partial_request() {
     Request r;
     r.peeraddr = info_.peeraddr;
@@ -227,9 +245,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     auto& msg = parser_->get();
     r.method = std::string(msg.method_string());
     r.target = std::string(msg.target());
-    const auto q = r.target.find('?');
-    r.path = r.target.substr(0, q);
-    if (q != std::string::npos) r.query = r.target.substr(q + 1);
+    split_target(r);
     r.version = msg.version();
     for (const auto& field : msg)
       r.headers.add(std::string(field.name_string()), std::string(field.value()));

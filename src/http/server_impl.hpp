@@ -94,7 +94,8 @@ class Server::Impl final : public detail::Host {
  private:
   void add_connection(tcp::socket socket);
   void begin_shutdown();
-  std::vector<ConnectionInfo> close_remaining();
+  // Closes every connection but @p spared (0: none); returns those closed.
+  std::vector<ConnectionInfo> close_remaining(std::uint64_t spared);
   ShutdownReport settle(std::vector<ConnectionInfo> still_open);
   void release();
   // Runs @p f on the I/O thread; if a handler still runs there @p after

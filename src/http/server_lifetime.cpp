@@ -44,13 +44,21 @@ ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
     }
   }
   // No time to give, or no other thread to wait on (a handler calls):
-  // everything is closed at once.
-  const bool at_once = deadline.count() <= 0 || on_server_thread();
+  // everything is closed at once, but for the connection whose request the
+  // calling handler answers: its answer goes out, then it closes (no
+  // keep-alive while stopping). It is not a connection left open.
+  const bool from_handler = on_server_thread();
+  const bool at_once = deadline.count() <= 0 || from_handler;
+  std::uint64_t answered = 0;
+  if (from_handler) {
+    std::lock_guard lock(m);
+    if (answering) answered = answering->connection;
+  }
   std::optional<std::vector<ConnectionInfo>> still_open;
   run_past_handler(
       [&] {
         begin_shutdown();
-        if (at_once) still_open = close_remaining();
+        if (at_once) still_open = close_remaining(answered);
       },
       deadline, deadline);
   if (!still_open) {
@@ -59,7 +67,7 @@ ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
       cv.wait_for(lock, deadline, [&] { return open == 0 || io.finished(); });
     }
     // The deadline has passed by now.
-    run_past_handler([&] { still_open = close_remaining(); }, std::chrono::milliseconds(0),
+    run_past_handler([&] { still_open = close_remaining(0); }, std::chrono::milliseconds(0),
                      deadline);
   }
   ShutdownReport first = settle(still_open.value_or(std::vector<ConnectionInfo>{}));
@@ -77,10 +85,11 @@ void Server::Impl::begin_shutdown() {
     if (c->idle()) c->close();
 }
 
-std::vector<ConnectionInfo> Server::Impl::close_remaining() {
+std::vector<ConnectionInfo> Server::Impl::close_remaining(std::uint64_t spared) {
   std::vector<ConnectionInfo> left;
   auto now = connections;
   for (auto& [id, c] : now) {
+    if (id == spared) continue;
     left.push_back(c->info());
     c->close();
   }

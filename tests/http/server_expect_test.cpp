@@ -98,6 +98,24 @@ BOOST_AUTO_TEST_CASE(path_query_header_and_json_body_are_matched_and_answered) {
   BOOST_TEST(report.unmet.empty());
 }
 
+BOOST_AUTO_TEST_CASE(an_absolute_form_target_is_matched_by_its_path) {
+  // A client that takes the server for a proxy (curl -x) sends the whole
+  // URL: RFC 9112 has a server accept it. The path is the URL's.
+  Server server;
+  server.expect(Expectation::get("/users").with_query("id", "1").respond(Response::text(200, "u")));
+  server.expect(Expectation::get("/").respond(Response::text(200, "root")));
+  auto got = round_trip(server, get("http://example.test/users?id=1"));
+  BOOST_TEST(got.status == 200);
+  BOOST_TEST(got.body == "u");
+  BOOST_TEST(round_trip(server, get("http://example.test:8080")).body == "root");
+  auto log = server.requests();
+  BOOST_REQUIRE(log.size() == 2u);
+  BOOST_TEST(log[0].target == "http://example.test/users?id=1");  // as sent
+  BOOST_TEST(log[0].path == "/users");
+  BOOST_TEST(log[0].query == "id=1");
+  BOOST_TEST(log[1].path == "/");
+}
+
 BOOST_AUTO_TEST_CASE(a_json_body_that_differs_is_not_matched) {
   Server server;
   server.expect(Expectation::post("/users").with_json_body(R"({"name": "ada"})"));

@@ -5,6 +5,7 @@
 // descriptors: server_input_test.cpp; faults seen by curl:
 // server_faults_test.cpp. Every wait is bounded.
 #define BOOST_TEST_MODULE http_server
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -246,6 +247,37 @@ BOOST_AUTO_TEST_CASE(a_throwing_handler_gets_a_500_and_is_logged) {
   BOOST_TEST(server.unmatched()[0].why == "the handler threw: boom");
   c.send(get("/again"));  // and the server goes on
   BOOST_TEST(read_response(c)->status == 500);
+}
+
+BOOST_AUTO_TEST_CASE(a_handler_that_shuts_down_still_answers_its_request) {
+  // From the handler shutdown() cannot wait: it closes the other
+  // connections at once, but the request the handler answers gets its
+  // answer (and then the connection closes). It is no connection left open.
+  Server* self = nullptr;
+  std::optional<trap::http::ShutdownReport> inner;  // the server's thread's
+  ServerOptions o;
+  o.handler = [&](const trap::http::Request& r) {
+    if (r.path == "/stop") inner = self->shutdown();
+    return Response::text(200, "bye");
+  };
+  Server server(o);
+  self = &server;
+  Client idle("127.0.0.1", server.port());  // kept alive between requests
+  idle.send(get("/"));
+  BOOST_REQUIRE(read_response(idle));
+  Client stopping("127.0.0.1", server.port());
+  stopping.send(get("/stop"));
+  auto r = read_response(stopping);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->status == 200);
+  BOOST_TEST(r->body == "bye");
+  BOOST_TEST(r->header("Connection") == "close");
+  BOOST_TEST(stopping.closed_by_server());
+  BOOST_TEST(idle.closed_by_server());
+  const auto report = server.shutdown();  // joins: inner is written
+  BOOST_REQUIRE(inner);
+  BOOST_TEST(inner->clean(), inner->describe());
+  BOOST_TEST(report.describe() == inner->describe());
 }
 
 BOOST_AUTO_TEST_CASE(addresses_and_urls) {
