@@ -376,8 +376,11 @@ class TcpServer {
   /// whatever was registered for, to a session that ignores what it has no
   /// state for; a callback for other kinds would misread it.)
   /// @returns a registration for unregister().
+  /// @throws trap::UsageError for a name that is no kind ("input",
+  /// "testd_connected": kinds are named without the prefix).
   int register_events(const std::vector<std::string>& events, ServerHandler fn);
   /// Stops delivering @p events (all of them if empty) to registration @p id.
+  /// @throws trap::UsageError for a name that is no kind.
   void unregister_events(int id, const std::vector<std::string>& events = {});
 
   /// The next `connected` event not yet returned by this helper, waiting up
@@ -391,6 +394,8 @@ class TcpServer {
       std::optional<ClientId> client = std::nullopt,
       std::chrono::milliseconds timeout = kDefaultWait);
   /// The next event of kind @p kind (of client @p client, if given).
+  /// @throws trap::UsageError if @p kind is no kind (the wait could only
+  /// time out): "client_input", not "input" nor "testd_client_input".
   std::optional<ServerEvent> wait_for(std::string_view kind,
                                       std::optional<ClientId> client = std::nullopt,
                                       std::chrono::milliseconds timeout = kDefaultWait);

@@ -193,7 +193,7 @@ int TcpServer::register_events(const std::vector<std::string>& events, ServerHan
     if (e == "all")
       r.all = true;
     else
-      r.kinds |= tcp_detail::bit_of(e);  // a name of no kind: never delivered
+      r.kinds |= tcp_detail::checked_bit(impl_->label, e, true);  // names the kinds if none
   }
   r.fn = std::move(fn);
   int id;
@@ -217,8 +217,10 @@ void TcpServer::unregister_events(int id, const std::vector<std::string>& events
       next->list.erase(it);
     } else {
       for (auto& e : events) {
-        if (e == "all") it->all = false;
-        it->kinds &= ~tcp_detail::bit_of(e);
+        if (e == "all")
+          it->all = false;
+        else
+          it->kinds &= ~tcp_detail::checked_bit(impl_->label, e, false);
       }
     }
     break;

@@ -22,6 +22,16 @@ std::uint32_t tcp_detail::bit_of(std::string_view kind) {
   return 0;
 }
 
+std::uint32_t tcp_detail::checked_bit(const std::string& label, std::string_view kind,
+                                      bool all_too) {
+  if (all_too && kind == "all") return ~std::uint32_t{0};
+  if (std::uint32_t b = bit_of(kind)) return b;
+  std::string known = all_too ? "all" : "";
+  for (auto k : kKinds) known += (known.empty() ? "" : ", ") + std::string(k);
+  throw UsageError(label + ": no event kind \"" + std::string(kind) +
+                   "\" (the kinds, without the prefix: " + known + ")");
+}
+
 std::string tcp_detail::label_of(const std::string& prefix) {
   std::string_view p(prefix);
   while (p.size() > 1 && p.ends_with('_')) p.remove_suffix(1);
@@ -151,6 +161,7 @@ void TcpServer::Impl::client_error(Client& c, const char* operation, std::string
 std::optional<ServerEvent> TcpServer::Impl::wait_for(std::string_view kind,
                                                      std::optional<ClientId> client,
                                                      std::chrono::milliseconds timeout) {
+  tcp_detail::checked_bit(label, kind, false);
   const std::string key = std::string(kind) + "/" + (client ? std::to_string(*client) : "*");
   const auto deadline = Clock::now() + timeout;
   std::unique_lock lock(m);

@@ -53,6 +53,10 @@ namespace tcp_detail {
 constexpr std::uint32_t bit(Kind k) { return std::uint32_t{1} << index(k); }
 // The bit of the kind named @p kind (without prefix), 0 for no kind.
 std::uint32_t bit_of(std::string_view kind);
+// The bit of @p kind; @throws UsageError naming the kinds (and "all" if
+// @p all_too, where it is one) for a name of no kind: a wait for it would
+// only time out, a registration never be called.
+std::uint32_t checked_bit(const std::string& label, std::string_view kind, bool all_too);
 // The prefix as diagnostics print it: without the "_" that ends it.
 std::string label_of(const std::string& prefix);
 

@@ -291,6 +291,34 @@ BOOST_AUTO_TEST_CASE(a_handler_that_throws_is_reported_and_stderr_stays_usable) 
   BOOST_TEST(cerr_good);
 }
 
+BOOST_AUTO_TEST_CASE(a_kind_that_does_not_exist_is_a_usage_error) {
+  // A misspelt or prefixed kind would wait its whole timeout for nothing,
+  // or register a callback never called: the test is told at once.
+  TcpServer server;
+  const std::string kinds =
+      "registered, connected, disconnected, client_input, client_flushed, client_error, "
+      "listener_failed)";
+  try {
+    server.wait_for("input", std::nullopt, 0ms);
+    BOOST_FAIL("no UsageError");
+  } catch (const trap::UsageError& e) {
+    BOOST_TEST(std::string(e.what()) ==
+               "testd: no event kind \"input\" (the kinds, without the prefix: " + kinds);
+  }
+  try {
+    server.register_events({"connected", "testd_client_input"}, [](const auto&) {});
+    BOOST_FAIL("no UsageError");
+  } catch (const trap::UsageError& e) {
+    BOOST_TEST(std::string(e.what()) ==
+               "testd: no event kind \"testd_client_input\" (the kinds, without the prefix: "
+               "all, " +
+                   kinds);
+  }
+  const int id = server.register_events({"all"}, [](const auto&) {});
+  BOOST_CHECK_THROW(server.unregister_events(id, {"inputs"}), trap::UsageError);
+  BOOST_CHECK_NO_THROW(server.unregister_events(id, {"all", "client_input"}));
+}
+
 BOOST_AUTO_TEST_CASE(switching_a_client_filter) {
   TcpServer server;
   Client client("127.0.0.1", server.port());
