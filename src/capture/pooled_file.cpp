@@ -89,9 +89,16 @@ struct OfferedFiles {
   int next = 2;
 };
 // Written by every child: on the page its fork handler writes anyway.
-OfferedFiles& offered = *new (posix::child_page_storage(sizeof(OfferedFiles))) OfferedFiles;
+// Made on first use (a capture in another file's static initialiser may
+// come first), and when the program starts.
+TRAP_CHILD_PATH OfferedFiles& offered_files() {
+  static OfferedFiles& files = *new (posix::child_page_storage(sizeof(OfferedFiles))) OfferedFiles;
+  return files;
+}
+[[maybe_unused]] OfferedFiles& offered_files_at_start = offered_files();
 
 bool take_offered(PooledFile& out) {
+  OfferedFiles& offered = offered_files();
   while (offered.next < 2 && offered.pid == posix::self_pid()) {
     const int i = offered.next++;
     if (offered.fds[i] >= 0) {
@@ -108,6 +115,7 @@ bool take_offered(PooledFile& out) {
 
 TRAP_CHILD_PATH void offer_capture_files(const int (&fds)[2],
                                          const std::size_t (&offsets)[2]) noexcept {
+  OfferedFiles& offered = offered_files();
   offered.pid = posix::self_pid();
   for (int i = 0; i < 2; ++i) {
     offered.fds[i] = fds[i];

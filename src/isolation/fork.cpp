@@ -91,15 +91,18 @@ struct ChildContext {
 
 // The slots and the context are written by every child: on the page its
 // fork handler writes anyway (posix::child_page_storage()), not on a page
-// of their own (each page a child first writes is a page fault).
-// Made when the program starts, before any fork trap.
-SalvageSlot* make_slots() {
-  auto* at = static_cast<SalvageSlot*>(posix::child_page_storage(sizeof(SalvageSlot) * kSlots));
-  for (int i = 0; i < kSlots; ++i) new (at + i) SalvageSlot;
-  return at;
+// of their own (each page a child first writes is a page fault). Made on
+// first use (a trap in another file's static initialiser may come first),
+// and when the program starts.
+struct ChildState {
+  ChildContext context;
+  SalvageSlot slots[kSlots];
+};
+TRAP_CHILD_PATH ChildState& child_state() {
+  static ChildState& s = *new (posix::child_page_storage(sizeof(ChildState))) ChildState;
+  return s;
 }
-SalvageSlot* const slots = make_slots();
-ChildContext& child = *new (posix::child_page_storage(sizeof(ChildContext))) ChildContext;
+[[maybe_unused]] ChildState& child_state_at_start = child_state();
 
 // What a child's captures announce (capture/salvage.hpp): fills the slots
 // its signal handler copies from. Installed as the child starts.
@@ -128,12 +131,14 @@ void flush_if_free(FILE* f) {
 
 void rescue_and_die(int sig) {
   static std::atomic<bool> rescued{false};
+  ChildState& state = child_state();
+  const ChildContext& child = state.context;
   if (child.active && !rescued.exchange(true)) {
     int saved_errno = errno;
     flush_if_free(stdout);
     flush_if_free(stderr);
     for (int i = 0; i < kSlots; ++i) {
-      const SalvageSlot& s = slots[i];
+      const SalvageSlot& s = state.slots[i];
       if (!s.used.load() || s.owner != child.owner) continue;
       posix::copy_region_signal_safe(s.fd, s.offset, child.result_fd, kSalvageHeader, s.name);
     }
@@ -198,6 +203,7 @@ constexpr const char* kRecordFailedLabel = "record-failed";
     posix::truncate_rewind(result_fd);
     posix::write_all(result_fd, record.data(), record.size());
   } catch (...) {
+    const ChildContext& child = child_state().context;
     if (child.handover_fd >= 0) posix::hand_over(child.handover_fd, -1, kRecordFailedLabel);
     posix::exit_now(kRecordFailed);
   }
@@ -236,6 +242,7 @@ TRAP_CHILD_PATH void run_child(Trap& self, int result_fd, std::size_t teardowns_
   posix::no_core_files();
   forget_capture_pool();
   const std::size_t exceptions_before = st->exceptions.size();
+  ChildContext& child = child_state().context;
   child.owner = st;
   child.result_fd = result_fd;
   child.handover_fd = handover_fd;
@@ -472,9 +479,11 @@ namespace {
 
 TRAP_CHILD_PATH int ChildSalvage::keep(const Trap& owner, std::string_view accessor, int fd,
                                        off_t offset) noexcept {
+  ChildState& state = child_state();
+  const ChildContext& child = state.context;
   if (!child.active) return -1;
   for (int i = 0; i < kSlots; ++i) {
-    auto& s = slots[i];
+    auto& s = state.slots[i];
     if (s.used.load()) continue;
     s.owner = Registry::state(owner);
     std::size_t n = std::min(accessor.size(), sizeof s.name - 1);
@@ -502,7 +511,7 @@ TRAP_CHILD_PATH int ChildSalvage::keep(const Trap& owner, std::string_view acces
 }
 
 TRAP_CHILD_PATH void ChildSalvage::forget(int slot) noexcept {
-  if (slot >= 0 && slot < kSlots) slots[slot].used.store(false);
+  if (slot >= 0 && slot < kSlots) child_state().slots[slot].used.store(false);
 }
 
 }  // namespace
