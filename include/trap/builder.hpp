@@ -163,6 +163,7 @@ class UnwindPoint {
   bool shield_blocked_;
   void* caught_;
   unsigned int uncaught_;
+  std::size_t hub_scopes_;
 };
 
 /// Makes @p signo a *stop signal* on the calling thread: one whose handler

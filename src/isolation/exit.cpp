@@ -31,6 +31,7 @@
 #include "posix/child_path.hpp"
 #include "posix/children.hpp"
 #include "posix/fd.hpp"
+#include "report/hub_internals.hpp"
 
 namespace trap::detail {
 namespace {
@@ -81,6 +82,7 @@ void restore_before_real_exit() noexcept {
   if (frame && frame->pid == posix::self_pid()) {
     frame->code = code;
     abandon_traps_above(frame->depth);
+    HubInternals::abandon_scopes(frame->hub_scopes);
     end_catches_since(frame->caught, frame->uncaught);
     reset_shield(frame->shield);
     ::siglongjmp(frame->env, 1);
@@ -99,6 +101,7 @@ void restore_before_real_exit() noexcept {
       frame->code = code;
       current_frame = frame;
       abandon_traps_above(frame->depth);
+      HubInternals::abandon_scopes(frame->hub_scopes);
       end_catches_since(frame->caught, frame->uncaught);
       reset_shield(frame->shield);
       ::siglongjmp(frame->env, 1);
@@ -133,6 +136,7 @@ TRAP_CHILD_PATH ExitFrame* push_exit_frame(ExitFrame& frame) {
   frame.shield = shield_state();
   frame.caught = caught_exception();
   frame.uncaught = uncaught_count();
+  frame.hub_scopes = HubInternals::scope_depth();
   current_frame = &frame;
   return frame.prev;
 }
@@ -176,7 +180,8 @@ UnwindPoint::UnwindPoint()
       shield_depth_(detail::shield_state().depth),
       shield_blocked_(detail::shield_state().blocked),
       caught_(detail::caught_exception()),
-      uncaught_(detail::uncaught_count()) {}
+      uncaught_(detail::uncaught_count()),
+      hub_scopes_(detail::HubInternals::scope_depth()) {}
 
 void UnwindPoint::unwind() noexcept {
   detail::reset_shield({shield_depth_, shield_blocked_});
@@ -185,6 +190,7 @@ void UnwindPoint::unwind() noexcept {
     detail::abandon_traps_above(depth_);
   } catch (...) {
   }
+  detail::HubInternals::abandon_scopes(hub_scopes_);
   detail::reset_exit_frame(static_cast<detail::ExitFrame*>(exit_target_));
 }
 

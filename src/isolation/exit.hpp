@@ -19,9 +19,10 @@ struct ExitFrame {
   std::size_t depth = 0;                 // traps springing on this thread when it was set
   bool catches_underscore_exit = false;  // the fork layer's frame in its child
   ExitFrame* prev = nullptr;
-  ShieldState shield;         // this thread's stop shield when it was set
-  void* caught = nullptr;     // the exception being handled then, if any
-  unsigned int uncaught = 0;  // std::uncaught_exceptions() then
+  ShieldState shield;          // this thread's stop shield when it was set
+  void* caught = nullptr;      // the exception being handled then, if any
+  unsigned int uncaught = 0;   // std::uncaught_exceptions() then
+  std::size_t hub_scopes = 0;  // subtest(), intercept() and todo() calls then
 };
 
 /// Makes @p frame the target of exit() on this thread.

@@ -4,6 +4,8 @@
 // of results from a re-executed child. Tests use it to play a misbehaving child.
 #pragma once
 
+#include <cstddef>
+
 #include <trap/hub.hpp>
 
 namespace trap::detail {
@@ -21,6 +23,15 @@ struct HubInternals {
   static int ipc_fd(const Hub& hub);
   /// Takes in the results forked children have sent so far, in order.
   static void collect_children(Hub& hub);
+  /// How many subtest(), intercept() and todo() calls this thread is in.
+  static std::size_t scope_depth() noexcept;
+  /// After (or just before) a jump back to where scope_depth() was
+  /// @p depth, past the frames of the calls entered since: ends them as
+  /// they would have ended. The hub they report to is made current again,
+  /// a todo()'s filter removed, and a subtest reported to its parent as
+  /// failing (it never ended); the hubs they made, on skipped frames, are
+  /// freed.
+  static void abandon_scopes(std::size_t depth) noexcept;
   /// In a process started by a fork(exec) trap: from now on, results on
   /// this thread go to the parent's hub through @p fd (its children file).
   static void forward_to_parent(int fd);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // Using hubs: the root hub, intercept(), subtests, skip and todo, messages,
 // done_testing().
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <trap/hub.hpp>
 
 #include "capture/capture.hpp"
+#include "posix/child_path.hpp"
 #include "posix/fd.hpp"
 #include "report/hub_internals.hpp"
 #include "report/hub_state.hpp"
@@ -48,6 +50,29 @@ Hub& root_at_start = root_hub();
 
 thread_local Hub* private_hub = nullptr;
 
+// A subtest(), intercept() or todo() this thread is in. A jump back past it
+// (an exit() or a timeout that a trap catches) skips the code that ends it:
+// the trap's UnwindPoint ends it instead (HubInternals::abandon_scopes()).
+struct HubScope {
+  enum class Kind { subtest, intercept, todo } kind;
+  Hub* outer = nullptr;         // private_hub before it
+  Hub* hub = nullptr;           // todo: the hub filtered; subtest: the parent
+  Hub* made = nullptr;          // subtest, intercept: the hub it made (on its frame)
+  void* made_state = nullptr;   // ... and that hub's state (a Hub::State, on the heap)
+  HubHandle mark{};             // todo: its filter
+  std::string name;             // subtest
+  trap::source_location where;  // subtest
+};
+thread_local std::vector<HubScope> scopes;
+
+// Enters a scope for the life of a frame that returns or throws.
+struct InScope {
+  explicit InScope(HubScope s) { scopes.push_back(std::move(s)); }
+  ~InScope() { scopes.pop_back(); }
+  InScope(const InScope&) = delete;
+  InScope& operator=(const InScope&) = delete;
+};
+
 // intercept()'s formatter: keeps its hub's own events; a subtest's events
 // arrive inside the subtest's result.
 class Recorder final : public Formatter {
@@ -79,6 +104,12 @@ std::vector<Event> intercept(detail::FunctionRef<void()> fn) {
   std::vector<Event> events;
   Hub local(std::make_unique<Recorder>(events));
   Hub* outer = private_hub;
+  InScope scope({.kind = HubScope::Kind::intercept,
+                 .outer = outer,
+                 .made = &local,
+                 .made_state = &detail::HubInternals::state(local),
+                 .name = {},
+                 .where = {}});
   private_hub = &local;
   try {
     fn();
@@ -149,16 +180,25 @@ bool subtest(std::string_view name, detail::FunctionRef<void()> fn, trap::source
   Hub child(std::make_unique<Nested>([&parent](const Event& e) { parent.format_only(e); }, kept));
   child.inherit_from(parent);
   Hub* outer = private_hub;
-  private_hub = &child;
   std::vector<std::string> problems;
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    problems.push_back("    The subtest threw: " + std::string(e.what()));
-  } catch (...) {
-    problems.push_back("    The subtest threw an exception");
+  {
+    InScope scope({.kind = HubScope::Kind::subtest,
+                   .outer = outer,
+                   .hub = &parent,
+                   .made = &child,
+                   .made_state = child.s_.get(),
+                   .name = std::string(name),
+                   .where = where});
+    private_hub = &child;
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      problems.push_back("    The subtest threw: " + std::string(e.what()));
+    } catch (...) {
+      problems.push_back("    The subtest threw an exception");
+    }
+    private_hub = outer;
   }
-  private_hub = outer;
   const bool skipped = child.s_->plan_word == "SKIP";
   if (!child.planned() && !skipped) {
     Event plan;
@@ -198,6 +238,14 @@ void todo(std::string_view reason, detail::FunctionRef<void()> fn) {
     if (e.kind == Event::Kind::ok && e.todo.empty()) e.todo = why;
     return e;
   });
+  InScope scope({.kind = HubScope::Kind::todo,
+                 .outer = private_hub,
+                 .hub = &h,
+                 .made = nullptr,
+                 .made_state = nullptr,
+                 .mark = mark,
+                 .name = {},
+                 .where = {}});
   try {
     fn();
   } catch (...) {
@@ -352,5 +400,38 @@ void HubInternals::forward_to_parent(int fd) {
 }
 
 void HubInternals::collect_children(Hub& hub) { hub.collect_(); }
+
+TRAP_CHILD_PATH std::size_t HubInternals::scope_depth() noexcept { return scopes.size(); }
+
+void HubInternals::abandon_scopes(std::size_t depth) noexcept {
+  if (scopes.size() <= depth) return;
+  // The hubs the skipped scopes made are gone with their frames (or about
+  // to go): nothing is done to them but freeing their state.
+  std::vector<Hub*> gone;
+  for (std::size_t i = depth; i < scopes.size(); ++i)
+    if (scopes[i].made) gone.push_back(scopes[i].made);
+  auto alive = [&](Hub* h) { return std::find(gone.begin(), gone.end(), h) == gone.end(); };
+  for (std::size_t i = scopes.size(); i-- > depth;) {
+    HubScope& sc = scopes[i];
+    private_hub = sc.outer;
+    try {
+      if (sc.kind == HubScope::Kind::todo && alive(sc.hub)) sc.hub->unfilter(sc.mark);
+      if (sc.kind == HubScope::Kind::subtest && alive(sc.hub)) {
+        Event result;  // the subtest did not end: it fails
+        result.pass = false;
+        result.name = sc.name;
+        result.diagnostics = {
+            "    The subtest was left by a jump (an exit() or a timeout that a trap caught) "
+            "before it ended"};
+        result.where = sc.where;
+        sc.hub->send(std::move(result));
+      }
+    } catch (...) {
+      detail::report_hub_error("ending a subtest, intercept or todo left by a jump");
+    }
+    delete static_cast<Hub::State*>(sc.made_state);  // its hub's frame, its owner, is skipped
+  }
+  scopes.resize(depth);
+}
 
 }  // namespace trap::detail

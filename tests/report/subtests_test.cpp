@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: BSL-1.0
 // Subtests: a child hub whose results become one result of the parent,
-// the filters and listeners a subtest inherits, and subtests in TAP.
+// the filters and listeners a subtest inherits, subtests in TAP, and
+// subtests, intercepts and todos left by a jump out of a trap.
 #define BOOST_TEST_MODULE subtests
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
@@ -100,3 +105,97 @@ BOOST_AUTO_TEST_CASE(tap_shows_subtests_indented) {
              "not ok 2 - outer\n"
              "1..2\n");
 }
+
+// An exit() or a timeout that a trap catches jumps past the code that ends
+// a subtest(), intercept() or todo() inside the trap. Each is ended as it
+// would have been: no TODO mark, hub or dead subtest outlives the trap.
+BOOST_AUTO_TEST_SUITE(left_by_a_jump)
+
+BOOST_AUTO_TEST_CASE(todo_left_by_exit_marks_nothing_after_the_trap) {
+  auto events = trap::intercept([] {
+    auto r = trap::trap([] {
+      trap::todo("later", [] {
+        trap::ok(false, "inside");
+        std::exit(2);
+      });
+    });
+    BOOST_TEST(r.exit_code() == 2);
+    trap::ok(false, "after");
+  });
+  BOOST_REQUIRE_EQUAL(events.size(), 2u);
+  BOOST_TEST(events[0].todo == "later");
+  BOOST_TEST(events[1].name == "after");
+  BOOST_TEST(events[1].todo.empty());  // a failure that counts
+  BOOST_TEST(!events[1].pass);
+}
+
+BOOST_AUTO_TEST_CASE(subtest_left_by_exit_fails_and_the_parent_goes_on) {
+  auto events = trap::intercept([] {
+    auto r = trap::trap([] {
+      trap::subtest("dies", [] {
+        trap::ok(true, "inside");
+        std::exit(2);
+      });
+    });
+    BOOST_TEST(r.exit_code() == 2);
+    trap::ok(true, "after");
+  });
+  BOOST_REQUIRE_EQUAL(events.size(), 3u);
+  BOOST_TEST(events[0].name == "Subtest: dies");
+  BOOST_TEST(events[1].name == "dies");
+  BOOST_TEST(!events[1].pass);
+  BOOST_REQUIRE_EQUAL(events[1].diagnostics.size(), 1u);
+  BOOST_TEST(events[1].diagnostics[0] ==
+             "    The subtest was left by a jump (an exit() or a timeout that a trap caught) "
+             "before it ended");
+  BOOST_TEST(events[2].name == "after");  // reported here, not in the dead subtest
+  BOOST_TEST(events[2].nesting == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(subtest_left_by_a_timeout_fails) {
+  auto events = trap::intercept([] {
+    auto r = trap::trap(":timeout(50)", [] {
+      trap::subtest("slow", [] {
+        trap::ok(true, "inside");
+        for (;;) ::pause();  // until the timeout's signal jumps out
+      });
+    });
+    BOOST_TEST(r.leaveby() == "timeout");
+    trap::ok(true, "after");
+  });
+  BOOST_REQUIRE_EQUAL(events.size(), 3u);
+  BOOST_TEST(events[1].name == "slow");
+  BOOST_TEST(!events[1].pass);
+  BOOST_TEST(events[2].name == "after");
+}
+
+BOOST_AUTO_TEST_CASE(intercept_left_by_exit_gives_the_hub_back) {
+  auto outer = trap::intercept([] {
+    auto r = trap::trap([] {
+      (void)trap::intercept([] {
+        trap::ok(true, "kept by the inner intercept");
+        std::exit(2);
+      });
+    });
+    BOOST_TEST(r.exit_code() == 2);
+    trap::ok(true, "after");
+  });
+  BOOST_REQUIRE_EQUAL(outer.size(), 1u);
+  BOOST_TEST(outer[0].name == "after");
+}
+
+BOOST_AUTO_TEST_CASE(nothing_is_left_open) {
+  {
+    auto warm = trap::intercept([] { trap::ok(true); });
+  }
+  const int fds = test_support::count_fds();
+  for (int i = 0; i < 20; ++i) {
+    auto events = trap::intercept([] {
+      auto r = trap::trap(
+          [] { trap::subtest("s", [] { (void)trap::intercept([] { std::exit(2); }); }); });
+    });
+  }
+  BOOST_TEST(test_support::count_fds() == fds);  // each hub's results file closed
+}
+
+BOOST_AUTO_TEST_SUITE_END()
