@@ -27,7 +27,7 @@ struct Event {
     diag,  ///< a diagnostic message (shown on stderr in TAP)
     note,  ///< a note (shown on stdout in TAP)
     plan,  ///< a plan: `count` tests are expected
-    bail,  ///< give up the whole run
+    bail,  ///< give up the whole run: it fails (exit status 255, a JUnit failure)
   };
   Kind kind = Kind::ok;                  ///< what the event is
   bool pass = true;                      ///< for `ok`: did the test pass

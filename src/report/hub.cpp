@@ -221,6 +221,7 @@ void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
     event.number = ++count;
     if (!event.pass && event.todo.empty()) ++failed;
   }
+  if (event.kind == Event::Kind::bail) bailed = true;  // the run fails (Test::More: 255)
   if (formatter) {
     try {
       formatter->write(event);
@@ -308,7 +309,7 @@ std::size_t Hub::failed() const {
 bool Hub::is_passing() const {
   std::lock_guard lock(s_->mutex);
   const_cast<Hub*>(this)->collect_();
-  if (s_->failing || s_->failed > 0) return false;
+  if (s_->failing || s_->bailed || s_->failed > 0) return false;
   auto plan_ok = check_plan();
   return !plan_ok || *plan_ok;
 }

@@ -100,6 +100,7 @@ struct Hub::State {
   std::string plan_word;  // "SKIP" or "NO PLAN"
   bool ended = false;
   bool failing = false;  // set by is_passing(false)
+  bool bailed = false;   // a bail event came: the run gave up
   bool no_ending = false;
   bool active = false;
   // Results from forked children: they append records to this file, the

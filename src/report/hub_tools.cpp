@@ -293,7 +293,13 @@ void end_testing(Hub& h) {
 // Test::More's exit status for the root hub's results.
 int exit_status(const Hub& h) {
   if (host_framework(h)) return detail::unrecorded_hub_errors() > 0 ? 255 : 0;
-  const std::size_t failed = h.failed();
+  const std::size_t failed = h.failed();  // (children's results taken in first)
+  {
+    // Test::More's BAIL_OUT ends the program with 255.
+    auto& s = detail::HubInternals::state(h);
+    std::lock_guard lock(s.mutex);
+    if (s.bailed) return 255;
+  }
   if (failed > 0) return static_cast<int>(failed > 254 ? 254 : failed);
   auto plan_met = h.check_plan();
   if (plan_met && !*plan_met) return 255;

@@ -142,10 +142,19 @@ void write_report(const std::string& path, const std::string& suite, const Run& 
 HubHandle listen_and_report(Hub& hub, std::string path, std::string suite, bool standalone_only) {
   auto run = std::make_shared<Run>();
   HubHandle handle = hub.listen([run](Hub&, const Event& e, std::size_t) {
-    if (e.kind != Event::Kind::ok || e.nesting != 0) return;
+    if (e.nesting != 0) return;
+    if (e.kind != Event::Kind::ok && e.kind != Event::Kind::bail) return;
     std::lock_guard lock(run->mutex);
     const auto now = Clock::now();
     run->results.push_back({e, now - run->last});
+    if (e.kind == Event::Kind::bail) {  // the run gave up: a failure a reader sees
+      Event& failure = run->results.back().event;
+      failure.kind = Event::Kind::ok;
+      failure.pass = false;
+      failure.todo.clear();
+      failure.skip.clear();
+      failure.name = "Bail out! " + e.name;
+    }
     run->last = now;
   });
   hub.follow_up([run, path = std::move(path), suite = std::move(suite), standalone_only](Hub& h) {

@@ -153,6 +153,18 @@ const std::map<std::string, std::function<int()>> scenarios = {
        pass("a");
        return 0;
      }},
+    {"bails_out",
+     [] {
+       // A JUnit report where argv's scenario asks for one (TRAP_TEST_JUNIT).
+       if (const char* path = std::getenv("TRAP_TEST_JUNIT")) trap::junit_report(trap::hub(), path);
+       pass("a");
+       trap::Event bail;
+       bail.kind = trap::Event::Kind::bail;
+       bail.name = "the database is gone";
+       trap::hub().send(bail);
+       pass("b");
+       return 0;
+     }},
     {"listener_throws_in_intercept",
      [] {
        pass("a");

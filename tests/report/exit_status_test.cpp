@@ -2,6 +2,11 @@
 // A standalone program's exit status follows Test::More's END rules without
 // done_testing(), and prove judges each scenario as Test::More's would be.
 #define BOOST_TEST_MODULE exit_status
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -99,6 +104,24 @@ BOOST_AUTO_TEST_CASE(a_forked_childs_failure_fails_the_parent) {
   auto r = scenario("forked_child_fails");
   BOOST_TEST(r.exited(1));
   BOOST_TEST(r.out == "not ok 1 - in the child\nok 2 - in the parent\n1..2\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_bail_out_fails_the_program_with_255_and_the_junit_report) {
+  // Test::More's BAIL_OUT exits 255; a CI that reads the status or the
+  // JUnit report, not the TAP stream, must see the run fail too.
+  char name[] = "/tmp/trap-bail-XXXXXX";
+  const int fd = ::mkstemp(name);
+  BOOST_REQUIRE(fd >= 0);
+  ::close(fd);
+  auto r = run_program(
+      {"/usr/bin/env", std::string("TRAP_TEST_JUNIT=") + name, EXIT_STATUS_PROGRAM, "bails_out"});
+  std::ifstream in(name);
+  const std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ::unlink(name);
+  BOOST_TEST(r.exited(255));
+  BOOST_TEST(r.out.find("Bail out!  the database is gone\n") != std::string::npos, r.out);
+  BOOST_TEST(xml.find("failures=\"1\"") != std::string::npos, xml);
+  BOOST_TEST(xml.find("name=\"Bail out! the database is gone\"") != std::string::npos, xml);
 }
 
 BOOST_AUTO_TEST_CASE(a_report_that_cannot_be_written_fails_the_program) {

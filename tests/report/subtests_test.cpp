@@ -106,6 +106,21 @@ BOOST_AUTO_TEST_CASE(tap_shows_subtests_indented) {
              "1..2\n");
 }
 
+BOOST_AUTO_TEST_CASE(a_bail_out_inside_fails_the_subtest) {
+  auto events = trap::intercept([] {
+    trap::subtest("gives up", [] {
+      trap::ok(true, "fine so far");
+      trap::Event bail;
+      bail.kind = trap::Event::Kind::bail;
+      bail.name = "cannot go on";
+      trap::current_hub().send(bail);
+    });
+  });
+  BOOST_REQUIRE_EQUAL(events.size(), 2u);
+  BOOST_TEST(events[1].name == "gives up");
+  BOOST_TEST(!events[1].pass);
+}
+
 // An exit() or a timeout that a trap catches jumps past the code that ends
 // a subtest(), intercept() or todo() inside the trap. Each is ended as it
 // would have been: no TODO mark, hub or dead subtest outlives the trap.
