@@ -234,7 +234,9 @@ void skip(std::string_view reason, std::size_t count, trap::source_location wher
 void todo(std::string_view reason, detail::FunctionRef<void()> fn) {
   Hub& h = current_hub();
   const std::string why = reason.empty() ? std::string("not done yet") : std::string(reason);
-  HubHandle mark = h.filter([why](Hub&, Event e) -> std::optional<Event> {
+  // A pre-filter, as Test2::Todo's: in a forked child it marks the results
+  // there, before they are sent to the parent.
+  HubHandle mark = h.pre_filter([why](Hub&, Event e) -> std::optional<Event> {
     if (e.kind == Event::Kind::ok && e.todo.empty()) e.todo = why;
     return e;
   });
@@ -249,10 +251,10 @@ void todo(std::string_view reason, detail::FunctionRef<void()> fn) {
   try {
     fn();
   } catch (...) {
-    h.unfilter(mark);
+    h.pre_unfilter(mark);
     throw;
   }
-  h.unfilter(mark);
+  h.pre_unfilter(mark);
 }
 
 void diag(std::string_view message, trap::source_location where) {
@@ -421,7 +423,7 @@ void HubInternals::abandon_scopes(std::size_t depth) noexcept {
     HubScope& sc = scopes[i];
     private_hub = sc.outer;
     try {
-      if (sc.kind == HubScope::Kind::todo && alive(sc.hub)) sc.hub->unfilter(sc.mark);
+      if (sc.kind == HubScope::Kind::todo && alive(sc.hub)) sc.hub->pre_unfilter(sc.mark);
       if (sc.kind == HubScope::Kind::subtest && alive(sc.hub)) {
         Event result;  // the subtest did not end: it fails
         result.pass = false;

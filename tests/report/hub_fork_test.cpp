@@ -131,6 +131,33 @@ BOOST_AUTO_TEST_CASE(results_from_children_reach_intercept) {
   BOOST_TEST(events[1].name == "in the parent");
 }
 
+BOOST_AUTO_TEST_CASE(todo_skip_and_subtests_from_a_fork_trap_arrive_whole) {
+  // A TODO mark, a skip and a subtest's own results are set in the child:
+  // lost on the way, a TODO failure would count as a failure, a skip as a
+  // pass, and a JUnit report would not say which of the subtest's failed.
+  auto events = trap::intercept([] {
+    trap::trap(":fork", [] {
+      trap::todo("later", [] { trap::ok(false, "not yet"); });
+      trap::skip("no network", 1);
+      trap::subtest("inner", [] {
+        trap::ok(true, "c1");
+        trap::ok(false, "c2");
+      });
+    });
+  });
+  BOOST_REQUIRE_EQUAL(events.size(), 4u);  // the result, the skip, the note, the subtest
+  BOOST_TEST(events[0].todo == "later");
+  BOOST_TEST(!events[0].pass);
+  BOOST_TEST(events[1].skip == "no network");
+  BOOST_TEST(events[2].name == "Subtest: inner");
+  BOOST_TEST(events[3].name == "inner");
+  BOOST_TEST(!events[3].pass);
+  BOOST_REQUIRE_EQUAL(events[3].subevents.size(), 3u);  // c1, c2, the plan
+  BOOST_TEST(events[3].subevents[1].name == "c2");
+  BOOST_TEST(!events[3].subevents[1].pass);
+  BOOST_TEST(events[3].subevents[1].number == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(a_malformed_record_is_a_clear_error) {
   std::vector<trap::Event> seen;
   trap::Hub h(nullptr);
@@ -159,6 +186,13 @@ BOOST_AUTO_TEST_CASE(event_records_round_trip) {
   e.diagnostics = {"a", "b\nc"};
   e.count = 7;
   e.nesting = 2;
+  e.todo = "to\ndo";
+  e.skip = "skip";
+  trap::Event sub;
+  sub.name = "sub\nname";
+  sub.number = 3;
+  sub.subevents.push_back(sub);  // a subtest in a subtest
+  e.subevents = {sub, sub};
   auto record = trap::detail::encode_event(e);
   auto d = trap::detail::decode_events(record + record.substr(0, 5));
   BOOST_TEST(!d.malformed);
@@ -169,6 +203,13 @@ BOOST_AUTO_TEST_CASE(event_records_round_trip) {
   BOOST_TEST(d.events[0].count == 7u);
   BOOST_TEST(d.events[0].nesting == 2u);
   BOOST_TEST((d.events[0].kind == trap::Event::Kind::diag));
+  BOOST_TEST(d.events[0].todo == "to\ndo");
+  BOOST_TEST(d.events[0].skip == "skip");
+  BOOST_REQUIRE_EQUAL(d.events[0].subevents.size(), 2u);
+  BOOST_TEST(d.events[0].subevents[1].name == "sub\nname");
+  BOOST_TEST(d.events[0].subevents[1].number == 3u);
+  BOOST_REQUIRE_EQUAL(d.events[0].subevents[1].subevents.size(), 1u);
+  BOOST_TEST(d.events[0].subevents[1].subevents[0].name == "sub\nname");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
