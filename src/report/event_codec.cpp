@@ -50,7 +50,7 @@ bool number(std::string_view v, T& out) {
   return r.ec == std::errc() && r.ptr == v.data() + v.size();
 }
 
-bool decode_one(std::string_view payload, Event& e) {
+bool decode_one(std::string_view payload, Event& e, bool* display_only = nullptr) {
   std::string file = "", function = "";
   unsigned line = 0;
   int kind = -1;
@@ -62,7 +62,9 @@ bool decode_one(std::string_view payload, Event& e) {
     auto eq = field.find('=');
     if (eq == std::string_view::npos) return false;
     std::string_view key = field.substr(0, eq), value = field.substr(eq + 1);
-    if (key == "kind") {
+    if (key == "display" && display_only) {
+      *display_only = value == "1";
+    } else if (key == "kind") {
       if (!number(value, kind) || kind < 0 || kind > static_cast<int>(Event::Kind::bail))
         return false;
     } else if (key == "pass") {
@@ -126,8 +128,9 @@ std::string encode_fields(const Event& e) {
 
 }  // namespace
 
-std::string encode_event(const Event& e) {
-  std::string payload = encode_fields(e);
+std::string encode_event(const Event& e, bool display_only) {
+  std::string payload = display_only ? "display=1\n" : "";
+  payload += encode_fields(e);
   std::string out(kMagic);
   out += std::to_string(payload.size()) + "\n" + payload;
   return out;
@@ -155,11 +158,13 @@ Decoded decode_events(std::string_view bytes) {
     }
     if (rest.size() < nl + 1 + length) return d;  // the record is still coming
     Event e;
-    if (!decode_one(rest.substr(nl + 1, length), e)) {
+    bool display_only = false;
+    if (!decode_one(rest.substr(nl + 1, length), e, &display_only)) {
       d.malformed = true;
       return d;
     }
     d.events.push_back(std::move(e));
+    d.display_only.push_back(display_only);
     d.consumed += nl + 1 + length;
   }
   return d;

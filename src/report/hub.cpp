@@ -188,7 +188,12 @@ void Hub::State::read_children(Hub& hub, bool last) {
   if (bytes.empty()) return;
   detail::Decoded d = detail::decode_events(bytes);
   ipc_offset += d.consumed;
-  for (auto& e : d.events) process(hub, std::move(e), true);
+  for (std::size_t i = 0; i < d.events.size(); ++i) {
+    if (d.display_only[i])
+      show(d.events[i]);  // a subtest's event, as the child's format_only()
+    else
+      process(hub, std::move(d.events[i]), true);
+  }
   if (d.malformed) {
     ipc_offset += bytes.size() - d.consumed;  // cannot find the next record
     Event error;

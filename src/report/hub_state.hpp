@@ -113,6 +113,8 @@ struct Hub::State {
   // Takes in what forked children sent; @p last: no later look will come.
   void read_children(Hub& hub, bool last = false);
   void send_to_parent(Hub& hub, Event event);
+  // Gives @p event to the formatter only (Hub::format_only()).
+  void show(const Event& event);
 };
 
 }  // namespace trap

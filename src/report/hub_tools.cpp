@@ -16,6 +16,7 @@
 #include "capture/capture.hpp"
 #include "posix/child_path.hpp"
 #include "posix/fd.hpp"
+#include "report/event_codec.hpp"
 #include "report/hub_internals.hpp"
 #include "report/hub_state.hpp"
 #include "report/selection.hpp"
@@ -145,12 +146,29 @@ class Nested final : public Formatter {
 
 void Hub::format_only(const Event& event) {
   std::lock_guard lock(s_->mutex);
-  if (!s_->formatter) return;
+  if (posix::self_pid() != s_->owner_pid) {
+    // A forked child's subtest: shown by the parent, in order with the
+    // results the child sends it (the subtest's note before, its result
+    // after), not written out of turn from here.
+    if (!s_->ipc) return;
+    try {
+      std::string record = detail::encode_event(event, true);
+      posix::write_all(s_->ipc.get(), record.data(), record.size());  // one append
+    } catch (...) {
+      detail::report_hub_error("sending a subtest's result to the parent process");
+    }
+    return;
+  }
+  s_->show(event);
+}
+
+void Hub::State::show(const Event& event) {
+  if (!formatter) return;
   try {
-    s_->formatter->write(event);
+    formatter->write(event);
   } catch (...) {
     detail::report_hub_error("the formatter");
-    ++s_->failed;
+    ++failed;
   }
 }
 

@@ -12,7 +12,10 @@
 
 #include <atomic>
 #include <future>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -156,6 +159,29 @@ BOOST_AUTO_TEST_CASE(todo_skip_and_subtests_from_a_fork_trap_arrive_whole) {
   BOOST_TEST(events[3].subevents[1].name == "c2");
   BOOST_TEST(!events[3].subevents[1].pass);
   BOOST_TEST(events[3].subevents[1].number == 2u);
+}
+
+// Writes what a hub shows: one line per event, '>' per level of nesting.
+struct Lines final : trap::Formatter {
+  explicit Lines(std::vector<std::string>& o) : out(o) {}
+  void write(const trap::Event& e) override { out.push_back(std::string(e.nesting, '>') + e.name); }
+  std::vector<std::string>& out;
+};
+
+BOOST_AUTO_TEST_CASE(a_subtest_in_a_fork_trap_is_shown_in_order) {
+  // The child's subtest shows its results one level deeper: they go to the
+  // parent too, to be shown between the subtest's note and its result, not
+  // written by the child out of turn.
+  std::vector<std::string> lines;
+  auto before = trap::hub().format(std::make_unique<Lines>(lines));
+  trap::trap(":fork", [] {
+    trap::ok(true, "before");
+    trap::subtest("in the child", [] { trap::ok(true, "c1"); });
+  });
+  trap::hub().format(std::move(before));
+  BOOST_TEST(lines == (std::vector<std::string>{"before", "Subtest: in the child", ">c1", ">",
+                                                "in the child"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_record_is_a_clear_error) {
