@@ -231,10 +231,8 @@ struct TcpServerOptions {
   /// memory stays flat. Registrations and the handler see every event.
   std::size_t max_log = 100'000;
   /// Called on the server's thread for every event, after it is logged,
-  /// with the server (or without: see ServerHandler). An exception it (or
-  /// a registration's callback) throws is caught there and said on
-  /// std::cerr ("testd: a handler of testd_client_input threw: ..."); the
-  /// server goes on.
+  /// with the server (or without: see ServerHandler). What it (or a
+  /// registration) throws is said on std::cerr; the server goes on.
   ServerHandler handler{};
   /// Run on this context (its thread runs the handlers) instead of a thread
   /// of the server's own. It must outlive the server and be run by someone.
@@ -280,9 +278,8 @@ class TcpServer {
   /// was never given that id) is no error, and returns false; its
   /// `disconnected` event, in the log, says why. Id 0, which events about
   /// no client carry, is a mistake in the test and throws.
-  /// @returns whether the client was connected and the message is queued:
-  /// false too if queueing it passed max_queued, which drops the client
-  /// (a client_error event).
+  /// @returns whether the client was connected and the message queued
+  /// (not if it passed max_queued, which drops the client).
   /// @throws trap::UsageError for id 0 or after shutdown(); FilterError if
   /// the output filter cannot encode the message (nothing is sent).
   bool send_to_client(ClientId id, std::string_view message);
@@ -293,8 +290,8 @@ class TcpServer {
   /// output filter's put_parts() (POE's nested array ref), as
   /// send_to_client() does.
   bool send_parts_to_client(ClientId id, const Parts& parts);
-  /// Sends @p message to every connected client. @returns how many
-  /// (not counting one dropped for it: max_queued).
+  /// Sends @p message to every connected client. @returns how many (not
+  /// one dropped for it: max_queued).
   /// @throws FilterError if a client's output filter cannot encode it:
   /// then no client is sent anything.
   std::size_t send_to_all_clients(std::string_view message);
@@ -346,25 +343,22 @@ class TcpServer {
   /// our end of file), within the same deadline.
   /// Idempotent: later calls return the first report.
   ///
-  /// A handler runs on the server's thread and cannot be stopped: one
-  /// still running holds shutdown() until it returns, whatever the
-  /// deadline, and once the deadline has passed (and a second at least: a
-  /// handler merely finishing is no news) shutdown() says what it waits
-  /// for with trap::warn() ("testd: shutdown(): its 100 ms deadline has
+  /// A handler still running (nothing can stop one) holds shutdown() until
+  /// it returns; past the deadline, and a second at least, shutdown() says
+  /// so with trap::warn() ("testd: shutdown(): its 100 ms deadline has
   /// passed while a handler of client_input (client 1) still runs...").
   ///
-  /// Once it returns, nothing of the server is left: its thread is joined
-  /// and its io_context (with its descriptors) destroyed. log(), the
-  /// wait_for_... helpers and register_events() still work; the other
-  /// functions throw trap::UsageError ("testd: the server has shut down").
+  /// Once it returns, its thread is joined and its io_context (with its
+  /// descriptors) destroyed. log(), the wait_for_... helpers and
+  /// register_events() still work; the other functions throw
+  /// trap::UsageError ("testd: the server has shut down").
   ///
-  /// From a handler (the server's thread, which cannot wait for itself nor
-  /// join itself; Test::POE::Server::TCP's synopsis shuts down in its
+  /// From a handler (as Test::POE::Server::TCP's synopsis, in its
   /// `disconnected` handler) it does not wait: it reads what has come from
   /// each client, and the report lists the clients whose end of file had
-  /// not come yet. The thread ends after the handler returns and is joined
-  /// by the next shutdown() from another thread, or by the destructor.
-  /// Do not destroy the server from its own handler.
+  /// not come yet; a nested call returns that report. The thread is joined
+  /// by the next shutdown() from another thread, or by the destructor. Do
+  /// not destroy the server from its own handler.
   ShutdownReport shutdown(std::chrono::milliseconds deadline = std::chrono::milliseconds(1000));
 
   /// Calls @p fn on the server's thread for each event named in @p events
@@ -372,15 +366,12 @@ class TcpServer {
   /// "registered" (or "all") then gets a `registered` event of its own, on
   /// the server's thread (not logged: its sequence is 0; no other
   /// registration nor the handler sees it): before register_events()
-  /// returns, or, called from a handler, after that handler. (POE sends it
-  /// whatever was registered for, to a session that ignores what it has no
-  /// state for; a callback for other kinds would misread it.)
+  /// returns, or, called from a handler, after that handler (POE sends it
+  /// whatever was registered for; a callback for other kinds would misread it).
   /// @returns a registration for unregister().
-  /// @throws trap::UsageError for a name that is no kind ("input",
-  /// "testd_connected": kinds are named without the prefix).
+  /// @throws trap::UsageError for a name of no kind ("input"), as unregister_events().
   int register_events(const std::vector<std::string>& events, ServerHandler fn);
-  /// Stops delivering @p events (all of them if empty) to registration @p id.
-  /// @throws trap::UsageError for a name that is no kind.
+  /// Stops delivering @p events (all if empty) to registration @p id.
   void unregister_events(int id, const std::vector<std::string>& events = {});
 
   /// The next `connected` event not yet returned by this helper, waiting up
@@ -394,8 +385,7 @@ class TcpServer {
       std::optional<ClientId> client = std::nullopt,
       std::chrono::milliseconds timeout = kDefaultWait);
   /// The next event of kind @p kind (of client @p client, if given).
-  /// @throws trap::UsageError if @p kind is no kind (the wait could only
-  /// time out): "client_input", not "input" nor "testd_client_input".
+  /// @throws trap::UsageError for a name of no kind ("testd_client_input").
   std::optional<ServerEvent> wait_for(std::string_view kind,
                                       std::optional<ClientId> client = std::nullopt,
                                       std::chrono::milliseconds timeout = kDefaultWait);
@@ -435,13 +425,11 @@ struct UdpServerOptions {
   bool ipv6 = true;
   /// Called on the server's thread for every datagram, after it is
   /// logged, with the server (to answer: `s.send_to(d.data, d.peeraddr,
-  /// d.peerport)`) or without. An exception it throws is caught there and
-  /// said on std::cerr ("trap::net::UdpServer: a handler of a datagram from
-  /// 127.0.0.1 port N threw: ..."); the server goes on.
+  /// d.peerport)`) or without. What it throws is said on std::cerr; the
+  /// server goes on.
   UdpHandler handler{};
-  /// The most datagrams the log keeps: beyond it the oldest go (log() and
-  /// wait_for_datagram() see the ones kept; sequence numbers go on), so a
-  /// long-running server's memory stays flat. The handler sees every one.
+  /// The most datagrams the log keeps (older ones dropped; sequence
+  /// numbers go on). The handler sees every one.
   std::size_t max_log = 100'000;
 };
 
@@ -466,9 +454,8 @@ class UdpServer {
   /// @throws trap::UsageError if there is no socket of that family, or
   /// after shutdown().
   void send_to(std::string_view data, const std::string& address, std::uint16_t port);
-  /// The next datagram not yet returned by this helper, waiting up to
-  /// @p timeout for it (the oldest one kept, if the log has dropped the
-  /// next one).
+  /// The next datagram not yet returned by this helper (or the oldest kept),
+  /// waiting up to @p timeout for it.
   std::optional<Datagram> wait_for_datagram(
       std::chrono::milliseconds timeout = TcpServer::kDefaultWait);
   /// Every datagram the log keeps (the newest max_log), in order.

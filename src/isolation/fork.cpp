@@ -116,10 +116,6 @@ constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS,  SIGFPE,  SIGILL, SIG
                                  SIGSYS,  SIGTERM, SIGINT,  SIGQUIT, SIGHUP, SIGPIPE,
                                  SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ};
 
-// The signal the parent sends at a timeout deadline. A real-time signal:
-// no program expects it, and its default action ends the process.
-int rescue_signal() { return SIGRTMIN + 4; }
-
 void flush_if_free(FILE* f) {
   // Not async-signal-safe in general; safe when the stream's lock is free,
   // which is what a crash outside stdio leaves.
@@ -186,11 +182,6 @@ sigset_t install_rescue() {
 // The stack room a child builds its record in: a bigger one takes the
 // rest from the heap.
 constexpr std::size_t kRecordRoom = 2048;
-
-constexpr int kRecordFailed = 125;
-// Said on the handover socket before that exit: the program exec'd in the
-// child may exit with 125 too.
-constexpr const char* kRecordFailedLabel = "record-failed";
 
 // The record could not be written whole: in its place, a short one that
 // says why (the parent then throws it); if even that fails, an exit status
@@ -286,115 +277,7 @@ bool fork_disabled() {
   return v && *v && std::strcmp(v, "0") != 0;
 }
 
-// Waits for the child; at the deadline asks it to hand over its captures and
-// end, then kills its process group. Returns the wait status.
-int wait_for_child(const ForkedChild& c, const std::optional<Deadline>& deadline, bool& timed_out) {
-  const pid_t pid = c.pid;
-  std::optional<int> status = posix::wait_until(
-      pid, deadline ? std::optional(deadline->when) : std::nullopt, c.exited.get());
-  if (status) return *status;
-  timed_out = true;
-  posix::kill(pid, rescue_signal());
-  status = posix::wait_until(pid, Clock::now() + std::chrono::seconds(1), c.exited.get());
-  posix::kill(-pid, SIGKILL);  // with the grandchildren that kept running
-  if (!status) status = posix::wait_until(pid, std::nullopt);
-  return *status;
-}
-
 }  // namespace
-
-void apply(Trap& self, ForkResult& r, int status, bool timed_out,
-           const std::optional<Deadline>& deadline) {
-  auto* st = Registry::state(self);
-  if (r.complete) {
-    // Into the record's own storage: freeing it instead (it is larger than
-    // malloc's per-thread cache takes) writes the allocator's pages, each a
-    // page fault in a parent that has just forked.
-    st->values.clear();
-    std::move(r.values.begin(), r.values.end(), std::back_inserter(st->values));
-    st->leaveby = std::move(r.leaveby);
-    st->die_type = std::move(r.die_type);
-    for (auto& e : r.exceptions) st->exceptions.push_back(std::move(e));
-    return;
-  }
-  for (auto& [name, bytes] : r.salvaged) self.set(name, Value(std::move(bytes)));
-  if (timed_out && deadline) {
-    deadline->state->mark_passed();  // the timeout layer records it
-  } else if (auto end = posix::child_end(status)) {
-    self.set(end->how, Value(end->value));
-    self.set_leaveby(end->how);
-  }
-}
-
-namespace {
-
-// A child that ended without a record (it called exec, or was killed
-// outright): its captures are in the files it handed over. Returns whether
-// it said that its record could not be written.
-bool take_capture_files(Trap& self, int handover, ForkResult& r) {
-  bool record_failed = false;
-  try {
-    for (auto& [label, fd] : posix::take_handed_over(handover)) {
-      const auto space = label.rfind(' ');
-      if (label == kRecordFailedLabel) record_failed = true;
-      if (!fd || space == std::string::npos) continue;
-      std::string bytes;
-      posix::read_from(fd.get(), std::stoull(label.substr(space + 1)), bytes);
-      r.salvaged.emplace_back(label.substr(0, space), std::move(bytes));
-    }
-  } catch (const std::exception& e) {
-    self.exception(std::string("fork layer: ") + e.what());
-  }
-  return record_failed;
-}
-
-}  // namespace
-
-// The parent's side, once the child runs: waits, takes in the results it
-// reported and the record it wrote, and completes the trap.
-void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>& deadline,
-                      bool exec_style) {
-  bool timed_out = false;
-  int status = 0;
-  try {
-    // The wait may be stopped by an outer timeout: what it needs is the
-    // teardown's (the child is killed and reaped there), not this frame's.
-    StopGap open_to_stops;
-    status = wait_for_child(c, deadline, timed_out);
-    c.reaped = true;
-  } catch (const std::exception& e) {
-    posix::kill_and_reap(c.pid);
-    c.reaped = true;
-    self.exception(std::string("fork layer: ") + e.what());
-  }
-  c.exited.reset();
-  HubInternals::collect_children(current_hub());
-  ForkResult r;
-  try {
-    std::string bytes;
-    posix::read_from(c.result.get(), 0, bytes);
-    r = decode_fork_result(bytes);
-  } catch (const std::exception& e) {
-    self.exception(e.what());
-  }
-  // Without a record or a rescue: a plain child says on the handover
-  // socket whether its record failed (else it exec'd, or was killed); a
-  // fork(exec) re-run has only its exit status to say it.
-  const bool rescued = !r.salvaged.empty();
-  bool record_failed = !c.handover;
-  if (!r.complete && !rescued && c.handover)
-    record_failed = take_capture_files(self, c.handover.get(), r);
-  if (record_failed && !r.complete && !rescued && !timed_out && WIFEXITED(status) &&
-      WEXITSTATUS(status) == kRecordFailed)
-    self.exception("fork layer: the child process could not send its results (exit " +
-                   std::to_string(kRecordFailed) + ")");
-  if (exec_style && !r.complete && !timed_out && WIFEXITED(status) && r.salvaged.empty())
-    self.exception("fork(exec): the test, run again in a new process, ended (exit " +
-                   std::to_string(WEXITSTATUS(status)) +
-                   ") without reaching this trap: the code before it must take the same "
-                   "path each time");
-  apply(self, r, status, timed_out, deadline);
-}
 
 ForkedChild& forked_child(Trap& self, bool pooled) {
   // Only the teardown holds it: an outer timeout's jump past the layer
@@ -515,6 +398,8 @@ TRAP_CHILD_PATH void ChildSalvage::forget(int slot) noexcept {
 }
 
 }  // namespace
+
+int rescue_signal() { return SIGRTMIN + 4; }
 
 void register_fork_layer(Trapper& t) {
   auto& B = Builder::instance();

@@ -27,6 +27,17 @@ using Deadline = TimeoutDeadline;
 /// die with it: nobody reads it.
 inline constexpr int kOrphaned = 126;
 
+/// The exit status of a child that could not write even the short record
+/// that says its record failed.
+inline constexpr int kRecordFailed = 125;
+/// Said on the handover socket before that exit: the program exec'd in the
+/// child may exit with 125 too.
+inline constexpr const char* kRecordFailedLabel = "record-failed";
+
+/// The signal the parent sends at a timeout deadline. A real-time signal:
+/// no program expects it, and its default action ends the process.
+int rescue_signal();
+
 /// In the child: runs the layers below and the code, writes the record to
 /// @p result_fd and ends the process. The captures' files are handed over
 /// on @p handover_fd (see posix::hand_over) when it is not -1.
