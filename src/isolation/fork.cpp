@@ -399,8 +399,6 @@ TRAP_CHILD_PATH void ChildSalvage::forget(int slot) noexcept {
 
 }  // namespace
 
-int rescue_signal() { return SIGRTMIN + 4; }
-
 void register_fork_layer(Trapper& t) {
   auto& B = Builder::instance();
   B.layer(t, "fork", fork_layer, [](std::string_view style) {

@@ -3,6 +3,7 @@
 // with the plain one (fork.cpp): the child's run, the parent's wait.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -36,7 +37,8 @@ inline constexpr const char* kRecordFailedLabel = "record-failed";
 
 /// The signal the parent sends at a timeout deadline. A real-time signal:
 /// no program expects it, and its default action ends the process.
-int rescue_signal();
+/// Inline: the child's rescue set-up runs it, from trap's child-path code.
+inline int rescue_signal() { return SIGRTMIN + 4; }
 
 /// In the child: runs the layers below and the code, writes the record to
 /// @p result_fd and ends the process. The captures' files are handed over

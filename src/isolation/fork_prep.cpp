@@ -15,6 +15,7 @@
 #include "engine/state.hpp"
 #include "isolation/exit.hpp"
 #include "posix/children.hpp"
+#include "report/hub_internals.hpp"
 
 namespace trap::detail {
 namespace {
@@ -79,7 +80,8 @@ void prepare_thread_for_fork_traps(const Trap& self, bool warn) {
   const std::uint64_t now = Registry::get().generation.load(std::memory_order_acquire);
   if (!thread_prep.done || thread_prep.generation != now) {
     bind_child_calls();
-    (void)caught_exception();  // the child's exit frames find this thread's globals known
+    (void)caught_exception();           // the child's exit frames find this thread's globals known
+    (void)HubInternals::scope_depth();  // ... and its hub scopes made (a thread_local)
     thread_prep = {true, now, thread_prep.made + 1};
   }
   learn_capture_accessors(self);
