@@ -60,7 +60,7 @@ struct HubScope {
   Hub* hub = nullptr;           // todo: the hub filtered; subtest: the parent
   Hub* made = nullptr;          // subtest, intercept: the hub it made (on its frame)
   void* made_state = nullptr;   // ... and that hub's state (a Hub::State, on the heap)
-  HubHandle mark{};             // todo: its filter
+  HubHandle mark{};             // todo: its pre-filter
   std::string name;             // subtest
   trap::source_location where;  // subtest
 };
