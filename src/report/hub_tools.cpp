@@ -76,15 +76,15 @@ struct InScope {
 
 // intercept()'s formatter: keeps its hub's own events; a subtest's events
 // arrive inside the subtest's result.
+// It owns what it keeps: a jump out of intercept() frees it with the hub's
+// state (HubInternals::abandon_scopes()), where a vector on the skipped
+// frame would leak.
 class Recorder final : public Formatter {
  public:
-  explicit Recorder(std::vector<Event>& out) : out_(out) {}
   void write(const Event& e) override {
-    if (e.nesting == 0) out_.push_back(e);
+    if (e.nesting == 0) kept.push_back(e);
   }
-
- private:
-  std::vector<Event>& out_;
+  std::vector<Event> kept;
 };
 
 void send_text(Event::Kind kind, std::string_view message, trap::source_location where) {
@@ -102,8 +102,9 @@ Hub& hub() { return root_hub(); }
 Hub& current_hub() { return private_hub ? *private_hub : hub(); }
 
 std::vector<Event> intercept(detail::FunctionRef<void()> fn) {
-  std::vector<Event> events;
-  Hub local(std::make_unique<Recorder>(events));
+  auto recorder = std::make_unique<Recorder>();
+  std::vector<Event>& events = recorder->kept;
+  Hub local(std::move(recorder));
   Hub* outer = private_hub;
   InScope scope({.kind = HubScope::Kind::intercept,
                  .outer = outer,
@@ -119,27 +120,27 @@ std::vector<Event> intercept(detail::FunctionRef<void()> fn) {
     throw;
   }
   private_hub = outer;
-  return events;
+  return std::move(events);
 }
 
 namespace {
 
 // A subtest hub's formatter: shows its events through the parent hub's
 // formatter, one level deeper, and keeps them for the subtest's result.
+// It owns what it keeps, as Recorder does.
 class Nested final : public Formatter {
  public:
-  Nested(std::function<void(const Event&)> show, std::vector<Event>& kept)
-      : show_(std::move(show)), kept_(kept) {}
+  explicit Nested(std::function<void(const Event&)> show) : show_(std::move(show)) {}
   void write(const Event& e) override {
     Event deeper = e;
     ++deeper.nesting;
-    if (e.nesting == 0) kept_.push_back(e);
+    if (e.nesting == 0) kept.push_back(e);
     show_(deeper);
   }
+  std::vector<Event> kept;
 
  private:
   std::function<void(const Event&)> show_;
-  std::vector<Event>& kept_;
 };
 
 }  // namespace
@@ -192,10 +193,11 @@ bool subtest(std::string_view name, detail::FunctionRef<void()> fn, trap::source
   start.kind = Event::Kind::note;
   start.name = "Subtest: " + std::string(name);
   start.where = where;
-  parent.send(start);
+  parent.send(std::move(start));  // nothing of it left on this frame, which a jump may skip
 
-  std::vector<Event> kept;
-  Hub child(std::make_unique<Nested>([&parent](const Event& e) { parent.format_only(e); }, kept));
+  auto nested = std::make_unique<Nested>([&parent](const Event& e) { parent.format_only(e); });
+  std::vector<Event>& kept = nested->kept;
+  Hub child(std::move(nested));
   child.inherit_from(parent);
   Hub* outer = private_hub;
   std::vector<std::string> problems;
@@ -251,13 +253,15 @@ void skip(std::string_view reason, std::size_t count, trap::source_location wher
 
 void todo(std::string_view reason, detail::FunctionRef<void()> fn) {
   Hub& h = current_hub();
-  const std::string why = reason.empty() ? std::string("not done yet") : std::string(reason);
   // A pre-filter, as Test2::Todo's: in a forked child it marks the results
-  // there, before they are sent to the parent.
-  HubHandle mark = h.pre_filter([why](Hub&, Event e) -> std::optional<Event> {
-    if (e.kind == Event::Kind::ok && e.todo.empty()) e.todo = why;
-    return e;
-  });
+  // there, before they are sent to the parent. The reason lives in it only
+  // (a jump out of todo() removes it, and would leak a copy on this frame).
+  HubHandle mark =
+      h.pre_filter([why = reason.empty() ? std::string("not done yet") : std::string(reason)](
+                       Hub&, Event e) -> std::optional<Event> {
+        if (e.kind == Event::Kind::ok && e.todo.empty()) e.todo = why;
+        return e;
+      });
   InScope scope({.kind = HubScope::Kind::todo,
                  .outer = private_hub,
                  .hub = &h,
