@@ -92,6 +92,21 @@ void diag(std::string_view message, trap::source_location where = trap::source_l
 /// Sends a note (one event; the text may span lines).
 void note(std::string_view message, trap::source_location where = trap::source_location::current());
 
+/// Gives up the whole run, as Test::More's `BAIL_OUT`: sends a bail-out
+/// event for @p reason (TAP: `Bail out!  reason`, which stops `prove`).
+///
+/// On the root hub under TAP the program then ends at once with status 255,
+/// printing no plan or summary after the line; its JUnit report, if one was
+/// asked for, is still written, with the bail-out as a failing test case.
+/// Inside a trap whose layers catch `exit()`, that exit is caught like any
+/// other (Test::Trap's `trap { BAIL_OUT ... }` does the same). Inside a
+/// subtest, the bail-out goes up to the enclosing hub. Under trap::intercept()
+/// or a host framework's formatter (Boost.Test, GoogleTest, Catch2, doctest)
+/// it is only recorded, as a failure, and bail_out() returns. In a forked
+/// child, the parent gives up when it takes the event in.
+void bail_out(std::string_view reason,
+              trap::source_location where = trap::source_location::current());
+
 /// Declares that testing is done: prints the plan if none was declared
 /// (`1..N` under TAP), finishes the root hub and returns Test::More's exit
 /// status: the number of failed tests, capped at 254; else 255 if the plan

@@ -15,6 +15,7 @@
 #include "posix/fd.hpp"
 #include "posix/stop_shield.hpp"
 #include "report/event_codec.hpp"
+#include "report/hub_internals.hpp"
 #include "report/hub_state.hpp"
 
 namespace trap {
@@ -142,13 +143,25 @@ Hub::Hub(std::unique_ptr<Formatter> formatter) : s_(std::make_unique<State>()) {
 Hub::~Hub() = default;
 
 void Hub::send(Event event) {
-  std::lock_guard lock(s_->mutex);
-  if (posix::self_pid() != s_->owner_pid) {
-    s_->send_to_parent(*this, std::move(event));
-    return;
+  bool bail_first = false, bail = false;
+  {
+    std::lock_guard lock(s_->mutex);
+    if (posix::self_pid() != s_->owner_pid) {
+      s_->send_to_parent(*this, std::move(event));
+      return;
+    }
+    s_->read_children(*this);
+    bail_first = s_->take_bail();  // a forked child's, taken in here or before
+    if (!bail_first) {
+      s_->process(*this, std::move(event), false);
+      bail = s_->take_bail();
+    }
   }
-  s_->read_children(*this);
-  s_->process(*this, std::move(event), false);
+  if (!bail_first && !bail) return;
+  // As Test2's hub, the run gives up now, unless this hub only records
+  // bail-outs (see bail_out()); then the event goes on.
+  detail::HubInternals::bailed_out(*this);
+  if (bail_first) send(std::move(event));
 }
 
 void Hub::State::send_to_parent(Hub& hub, Event event) {
@@ -226,7 +239,11 @@ void Hub::State::process(Hub& hub, Event event, bool pre_filtered) {
     event.number = ++count;
     if (!event.pass && event.todo.empty()) ++failed;
   }
-  if (event.kind == Event::Kind::bail) bailed = true;  // the run fails (Test::More: 255)
+  if (event.kind == Event::Kind::bail) {  // the run fails (Test::More: 255)
+    ++bailed;
+    bail_reason = event.name;
+    bail_where = event.where;
+  }
   if (formatter) {
     try {
       formatter->write(event);
@@ -401,6 +418,7 @@ void Hub::reset_state() {
   s_->planned.reset();
   s_->plan_word.clear();
   s_->ended = s_->failing = false;
+  s_->bailed = s_->bails_acted_on = 0;
 }
 
 }  // namespace trap

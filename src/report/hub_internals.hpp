@@ -32,6 +32,11 @@ struct HubInternals {
   /// failing (it never ended); the hubs they made, on skipped frames, are
   /// freed.
   static void abandon_scopes(std::size_t depth) noexcept;
+  /// After @p hub took in a bail-out: a subtest's hub gives it to its
+  /// parent; the root hub, under a formatter that is not a host
+  /// framework's, ends the program with status 255. Other hubs (intercept(),
+  /// a host framework's, a hub of the program's own) only record it.
+  static void bailed_out(Hub& hub);
   /// In a process started by a fork(exec) trap: from now on, results on
   /// this thread go to the parent's hub through @p fd (its children file).
   static void forward_to_parent(int fd);

@@ -99,8 +99,11 @@ struct Hub::State {
   std::optional<std::size_t> planned;
   std::string plan_word;  // "SKIP" or "NO PLAN"
   bool ended = false;
-  bool failing = false;  // set by is_passing(false)
-  bool bailed = false;   // a bail event came: the run gave up
+  bool failing = false;    // set by is_passing(false)
+  std::size_t bailed = 0;  // bail events taken in: the run gave up
+  std::size_t bails_acted_on = 0;
+  std::string bail_reason;  // the last one's
+  trap::source_location bail_where;
   bool no_ending = false;
   bool active = false;
   // Results from forked children: they append records to this file, the
@@ -110,6 +113,12 @@ struct Hub::State {
   std::size_t ipc_offset = 0;
 
   void process(Hub& hub, Event event, bool pre_filtered);
+  // Whether a bail event came that the hub has not acted on (it now has).
+  bool take_bail() {
+    if (bailed == bails_acted_on) return false;
+    bails_acted_on = bailed;
+    return true;
+  }
   // Takes in what forked children sent; @p last: no later look will come.
   void read_children(Hub& hub, bool last = false);
   void send_to_parent(Hub& hub, Event event);

@@ -135,7 +135,7 @@ class Nested final : public Formatter {
     Event deeper = e;
     ++deeper.nesting;
     if (e.nesting == 0) kept.push_back(e);
-    show_(deeper);
+    if (e.kind != Event::Kind::bail) show_(deeper);  // a bail-out is shown by the parent
   }
   std::vector<Event> kept;
 
@@ -287,11 +287,21 @@ void note(std::string_view message, trap::source_location where) {
   send_text(Event::Kind::note, message, where);
 }
 
+void bail_out(std::string_view reason, trap::source_location where) {
+  send_text(Event::Kind::bail, reason, where);
+}
+
 namespace {
 
 bool owned_here(const Hub& h) { return detail::HubInternals::owned_here(h); }
 
 bool host_framework(const Hub& h) { return detail::HubInternals::host_framework(h); }
+
+bool bailed(const Hub& h) {
+  auto& s = detail::HubInternals::state(h);
+  std::lock_guard lock(s.mutex);
+  return s.bailed > 0;
+}
 
 // Test::More's "No tests run!": a plan was declared or done_testing() was
 // called, and no test ran (a SKIP plan aside).
@@ -305,7 +315,7 @@ bool no_tests_run(const Hub& h) {
 // Finishes the root hub, saying first that no test ran if so.
 void end_testing(Hub& h) {
   if (h.ended()) return;
-  if (!host_framework(h) && no_tests_run(h)) {
+  if (!host_framework(h) && !bailed(h) && no_tests_run(h)) {
     Event e;
     e.kind = Event::Kind::diag;
     e.name = "No tests run!";
@@ -318,12 +328,7 @@ void end_testing(Hub& h) {
 int exit_status(const Hub& h) {
   if (host_framework(h)) return detail::unrecorded_hub_errors() > 0 ? 255 : 0;
   const std::size_t failed = h.failed();  // (children's results taken in first)
-  {
-    // Test::More's BAIL_OUT ends the program with 255.
-    auto& s = detail::HubInternals::state(h);
-    std::lock_guard lock(s.mutex);
-    if (s.bailed) return 255;
-  }
+  if (bailed(h)) return 255;              // Test::More's BAIL_OUT ends the program with 255
   if (failed > 0) return static_cast<int>(failed > 254 ? 254 : failed);
   auto plan_met = h.check_plan();
   if (plan_met && !*plan_met) return 255;
@@ -430,6 +435,23 @@ void HubInternals::forward_to_parent(int fd) {
 }
 
 void HubInternals::collect_children(Hub& hub) { hub.collect_(); }
+
+void HubInternals::bailed_out(Hub& hub) {
+  Event up;
+  up.kind = Event::Kind::bail;
+  {
+    std::lock_guard lock(hub.s_->mutex);
+    up.name = hub.s_->bail_reason;
+    up.where = hub.s_->bail_where;
+  }
+  // A subtest's hub: its parent gives up too (Test2's subtest hub).
+  for (auto it = scopes.rbegin(); it != scopes.rend(); ++it)
+    if (it->kind == HubScope::Kind::subtest && it->made == &hub)
+      return it->hub->send(std::move(up));
+  if (&hub != &root_hub() || !owned_here(hub) || host_framework(hub)) return;
+  std::fflush(nullptr);
+  std::exit(255);  // the root hub finishes in end_of_program(), printing nothing more
+}
 
 TRAP_CHILD_PATH std::size_t HubInternals::scope_depth() noexcept { return scopes.size(); }
 

@@ -118,11 +118,13 @@ class TapFormatter final : public Formatter {
                                 : line_with_text("1.." + std::to_string(e.count) + " # ", e.name),
                             n));
       case Event::Kind::bail:
+        if (n == 0) bailed_ = true;
         return put(1, indented(line_with_text("Bail out!  ", e.name), n));
     }
   }
 
   void finish(const Hub& hub) override {
+    if (bailed_) return;  // as Test::More: nothing after "Bail out!"
     if (!planned_ && hub.count() > 0) put(1, "1.." + std::to_string(hub.count()) + "\n");
     if (auto planned = hub.planned(); planned && *planned != hub.count())
       put(2, "# Looks like you planned " + std::to_string(*planned) + " test" +
@@ -170,6 +172,7 @@ class TapFormatter final : public Formatter {
   bool tap14_;
   bool started_ = false;
   bool planned_ = false;
+  bool bailed_ = false;  // a top-level bail-out was written
 };
 
 }  // namespace

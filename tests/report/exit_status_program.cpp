@@ -162,6 +162,35 @@ const std::map<std::string, std::function<int()>> scenarios = {
        bail.kind = trap::Event::Kind::bail;
        bail.name = "the database is gone";
        trap::hub().send(bail);
+       pass("never");  // the bail-out ended the program
+       return 0;
+     }},
+    {"bails_out_in_a_subtest",
+     [] {
+       pass("a");
+       trap::subtest("s", [] {
+         pass("inner");
+         trap::bail_out("cannot go on");
+         pass("never");
+       });
+       pass("never");
+       return 0;
+     }},
+    {"bails_out_in_a_fork_trap",
+     [] {
+       pass("a");
+       trap::trap(":fork", [] {
+         trap::bail_out("from the child");
+         pass("the child goes on, as under Test2");
+       });
+       pass("never: the parent gives up before its next result");
+       return 0;
+     }},
+    {"bails_out_in_a_trap",
+     [] {
+       pass("a");
+       auto r = trap::trap([] { trap::bail_out("inside"); });
+       r.exit_is(255, "the bail-out's exit was caught");
        pass("b");
        return 0;
      }},

@@ -119,9 +119,36 @@ BOOST_AUTO_TEST_CASE(a_bail_out_fails_the_program_with_255_and_the_junit_report)
   const std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ::unlink(name);
   BOOST_TEST(r.exited(255));
-  BOOST_TEST(r.out.find("Bail out!  the database is gone\n") != std::string::npos, r.out);
+  // As Test::More's BAIL_OUT: the program ends there, with nothing after.
+  BOOST_TEST(r.out == "ok 1 - a\nBail out!  the database is gone\n");
+  BOOST_TEST(r.err == "");
   BOOST_TEST(xml.find("failures=\"1\"") != std::string::npos, xml);
   BOOST_TEST(xml.find("name=\"Bail out! the database is gone\"") != std::string::npos, xml);
+}
+
+BOOST_AUTO_TEST_CASE(a_bail_out_in_a_subtest_ends_the_program_at_the_top) {
+  // Test2: the subtest's hub hands the bail-out to its parent, which ends
+  // the run; the line is a top-level one, the only kind prove stops at.
+  auto r = scenario("bails_out_in_a_subtest");
+  BOOST_TEST(r.exited(255));
+  BOOST_TEST(r.out == "ok 1 - a\n# Subtest: s\n    ok 1 - inner\nBail out!  cannot go on\n");
+  BOOST_TEST(r.err == "");
+}
+
+BOOST_AUTO_TEST_CASE(a_bail_out_in_a_trap_is_an_exit_it_catches) {
+  // As `trap { BAIL_OUT ... }` under Test::Trap: the exit is trapped, the
+  // program goes on, and its status still says it gave up.
+  auto r = scenario("bails_out_in_a_trap");
+  BOOST_TEST(r.exited(255));
+  BOOST_TEST(r.out ==
+             "ok 1 - a\nBail out!  inside\nok 2 - the bail-out's exit was caught\nok 3 - b\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_bail_out_in_a_fork_trap_ends_the_parent_before_its_next_result) {
+  auto r = scenario("bails_out_in_a_fork_trap");
+  BOOST_TEST(r.exited(255));
+  BOOST_TEST(r.out ==
+             "ok 1 - a\nBail out!  from the child\nok 2 - the child goes on, as under Test2\n");
 }
 
 BOOST_AUTO_TEST_CASE(a_report_that_cannot_be_written_fails_the_program) {
@@ -161,8 +188,10 @@ BOOST_AUTO_TEST_CASE(prove_agrees) {
     auto r = run_program({PROVE_PROGRAM, "--exec", EXIT_STATUS_PROGRAM, green});
     BOOST_TEST(r.exited(0), green << ":\n" << r.out << r.err);
   }
-  for (const char* red : {"fails", "fails_after_done_testing", "plan_not_met", "plan_without_tests",
-                          "done_testing_without_tests", "forked_child_fails", "junit_unwritable"}) {
+  for (const char* red :
+       {"fails", "fails_after_done_testing", "plan_not_met", "plan_without_tests",
+        "done_testing_without_tests", "forked_child_fails", "junit_unwritable", "bails_out",
+        "bails_out_in_a_subtest", "bails_out_in_a_trap", "bails_out_in_a_fork_trap"}) {
     auto r = run_program({PROVE_PROGRAM, "--exec", EXIT_STATUS_PROGRAM, red});
     BOOST_TEST(!r.exited(0), red << ":\n" << r.out << r.err);
   }

@@ -4,7 +4,7 @@
 // marked "golden: failing_check" with trap's diagnostics, the message of an
 // EXPECT_EQ that fails inside a trap (not captured into the trap's stdout),
 // and a failing plain assertion (trap::is) as a GoogleTest failure; the
-// passing checks pass.
+// passing checks pass. A bail-out is a fatal GoogleTest failure.
 #include <iostream>
 
 #include <gtest/gtest.h>
@@ -27,6 +27,11 @@ TEST(Trap, ExpectInsideTrapIsShown) {
 
 TEST(Trap, PlainAssertion) {
   trap::is(1, 2, "plain is");  // golden: plain_is
+}
+
+TEST(Trap, BailOutIsAFatalFailureAndReturns) {
+  trap::bail_out("the database is gone");  // golden: bail_out
+  trap::ok(true, "bail_out() returned: GoogleTest ends the run, not trap");
 }
 
 TEST(Trap, Passes) {

@@ -110,15 +110,18 @@ BOOST_AUTO_TEST_CASE(a_bail_out_inside_fails_the_subtest) {
   auto events = trap::intercept([] {
     trap::subtest("gives up", [] {
       trap::ok(true, "fine so far");
-      trap::Event bail;
-      bail.kind = trap::Event::Kind::bail;
-      bail.name = "cannot go on";
-      trap::current_hub().send(bail);
+      trap::bail_out("cannot go on");
+      trap::ok(true, "intercept() does not end the program");
     });
   });
-  BOOST_REQUIRE_EQUAL(events.size(), 2u);
-  BOOST_TEST(events[1].name == "gives up");
-  BOOST_TEST(!events[1].pass);
+  // The subtest's hub hands the bail-out to intercept()'s, which records it.
+  BOOST_REQUIRE_EQUAL(events.size(), 3u);
+  BOOST_TEST((events[1].kind == trap::Event::Kind::bail));
+  BOOST_TEST(events[1].name == "cannot go on");
+  BOOST_TEST(events[2].name == "gives up");
+  BOOST_TEST(!events[2].pass);
+  BOOST_REQUIRE_EQUAL(events[2].subevents.size(), 4u);  // ok, bail, ok, plan
+  BOOST_TEST((events[2].subevents[1].kind == trap::Event::Kind::bail));
 }
 
 // An exit() or a timeout that a trap catches jumps past the code that ends
