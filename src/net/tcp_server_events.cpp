@@ -3,7 +3,6 @@
 // their slots, handed to the handler and the registrations on the
 // server's thread, and waited for from other threads.
 #include <algorithm>
-#include <iostream>
 
 #include "net/handler_failure.hpp"
 #include "net/tcp_server_impl.hpp"
