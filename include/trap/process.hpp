@@ -70,12 +70,15 @@ std::ostream& operator<<(std::ostream& os, const RunOptions& options);
 /// and `options` (the RunOptions, shown by diag_all() as the ones that were
 /// set). Every failing test method on it ends its diagnostics with what
 /// the program did (Trap::failure_context()): the command line, quoted
-/// only where needed so that a POSIX shell splits it back into @p argv
-/// (Python's shlex.join); how it ended ("exited with status 3", "killed by
-/// signal 9 (SIGKILL)", "timed out after 2 s", "could not start: No such
-/// file or directory"); and the last 10 lines of its stderr, headed
-/// "last 10 of 57 lines of stderr:" when there were more, each line cut to
-/// 200 bytes. Passing tests add nothing. In TAP:
+/// only where needed so that bash splits it back into @p argv (Python's
+/// shlex.join, but an argument that holds a newline, another control
+/// character or a byte that is not UTF-8 is written in `$'...'`, as
+/// `$'a\nb\x01'`, so that the command stays on one line of the report);
+/// how it ended ("exited with status 3", "killed by signal 9 (SIGKILL)",
+/// "timed out after 2 s", "could not start: No such file or directory");
+/// and the last 10 lines of its stderr, headed "last 10 of 57 lines of
+/// stderr:" when there were more, each line cut to 200 bytes. Passing
+/// tests add nothing. In TAP:
 /// @verbatim
 /// #   Failed test 'exit_is(0)'
 /// #   at t.cpp line 12.

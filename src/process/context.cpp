@@ -4,11 +4,13 @@
 #include "process/context.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <ostream>
 
 #include <trap/process.hpp>
 
 #include "posix/children.hpp"
+#include "report/report_text.hpp"
 
 namespace trap {
 namespace detail {
@@ -53,6 +55,52 @@ std::string ending(const RunRecord& run, const Trap& t) {
   return how.empty() ? std::string("did not end") : "left by " + how;
 }
 
+// The length of the character at @p at in @p arg if it is one to show as
+// it is: printable ASCII or valid UTF-8 other than a C1 control; 0 for a
+// byte to write as an escape (a control character, DEL, a byte that is not
+// UTF-8), which a report would show as "\xNN" inside plain quotes too.
+std::size_t printable_length(std::string_view arg, std::size_t at) {
+  const std::size_t n = utf8_length(arg, at);
+  if (n == 0) return 0;
+  const char32_t c = utf8_decode(arg, at, n);
+  return c < 0x20 || (c >= 0x7F && c <= 0x9F) ? 0 : n;
+}
+
+bool needs_ansi_c_quotes(std::string_view arg) {
+  for (std::size_t at = 0; at < arg.size();) {
+    const std::size_t n = printable_length(arg, at);
+    if (n == 0) return true;
+    at += n;
+  }
+  return false;
+}
+
+// @p arg in bash's $'...' quotes: each byte a line cannot show plainly as
+// an escape (\n, \t, \r or \xNN), `\` and `'` escaped, the rest as it is.
+std::string ansi_c_quoted(std::string_view arg) {
+  std::string out = "$'";
+  for (std::size_t at = 0; at < arg.size();) {
+    const std::size_t n = printable_length(arg, at);
+    const char c = arg[at];
+    if (n > 1 || (n == 1 && c != '\\' && c != '\'')) {
+      out.append(arg.substr(at, n));
+      at += n;
+      continue;
+    }
+    if (c == '\\' || c == '\'') {
+      out += {'\\', c};
+    } else if (c == '\n' || c == '\t' || c == '\r') {
+      out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r";
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02X", static_cast<unsigned char>(c));
+      out += hex;
+    }
+    ++at;
+  }
+  return out + "'";
+}
+
 }  // namespace
 
 std::string shell_quoted(std::string_view arg) {
@@ -61,6 +109,7 @@ std::string shell_quoted(std::string_view arg) {
            std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
   };
   if (!arg.empty() && std::all_of(arg.begin(), arg.end(), safe)) return std::string(arg);
+  if (needs_ansi_c_quotes(arg)) return ansi_c_quoted(arg);
   std::string out = "'";
   for (char c : arg) {
     if (c == '\'')

@@ -25,13 +25,16 @@ struct RunRecord {
   std::optional<std::string> start_error;
 };
 
-/// @p arg quoted for a POSIX shell only where needed, as Python's
-/// shlex.quote: as it is if it holds only `A-Za-z0-9_@%+=:,./-` (and is not
-/// empty), else in single quotes, each `'` written `'"'"'`.
+/// @p arg quoted for a shell only where needed: as it is if it holds only
+/// `A-Za-z0-9_@%+=:,./-` (and is not empty); in single quotes, each `'`
+/// written `'"'"'`, as Python's shlex.quote, if it holds only printable
+/// characters; else in bash's `$'...'` (POSIX.1-2024), a control character,
+/// DEL or a byte that is not UTF-8 written `\n`, `\t`, `\r` or `\xNN`, so
+/// that the line holds nothing a report would escape or break.
 std::string shell_quoted(std::string_view arg);
 
-/// @p argv as one command line a POSIX shell splits back into @p argv
-/// (Python's shlex.join).
+/// @p argv as one line that bash splits back into @p argv (Python's
+/// shlex.join but for the `$'...'` quotes).
 std::string shell_command(const std::vector<std::string>& argv);
 
 /// The last @p max lines of @p err as diagnostics: a heading ("stderr:",

@@ -176,19 +176,64 @@ BOOST_AUTO_TEST_CASE(quoted_only_where_needed) {
              "true 'a b' '' 'it'\"'\"'s' '$HOME' '*'");
 }
 
-BOOST_AUTO_TEST_CASE(a_shell_reproduces_the_argv) {
-  // A program that prints each of its arguments followed by a NUL byte.
-  const Lines print_args{"sh", "-c", "for a; do printf '%s\\0' \"$a\"; done; exit 1", "sh"};
-  const Lines hard{"a b",       "it's",  "\"double\"", "",    "$HOME", "`id`", "back\\slash",
-                   "new\nline", "tab\t", "*",          "ünï", "-n",    "'",    "''\"'"};
+// What bash makes of @p command: the argv it runs, each argument followed
+// by a NUL byte, and its exit status (1 when all went well).
+trap::Trap bash_split(const std::string& command) { return trap::run({"bash", "-c", command}); }
+
+// A program that prints each of its arguments followed by a NUL byte.
+const Lines print_args{"sh", "-c", "for a; do printf '%s\\0' \"$a\"; done; exit 1", "sh"};
+
+// @p hard after print_args, and the command line trap::run shows for it.
+std::pair<Lines, std::string> printing(const Lines& hard) {
   Lines argv = print_args;
   argv.insert(argv.end(), hard.begin(), hard.end());
-  const std::string command = command_line_of(argv);
-  std::string want;
-  for (auto& a : hard) want += a + '\0';
-  BOOST_TEST(trap::run(argv).out() == want);
-  auto through_shell = trap::run({"/bin/sh", "-c", command});
-  BOOST_TEST(through_shell.out() == want);
+  return {argv, command_line_of(argv)};
+}
+
+std::string nul_terminated(const Lines& args) {
+  std::string out;
+  for (auto& a : args) out += a + '\0';
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(a_shell_reproduces_the_argv) {
+  const Lines hard{"a b",       "it's",  "\"double\"", "",    "$HOME", "`id`", "back\\slash",
+                   "new\nline", "tab\t", "*",          "ünï", "-n",    "'",    "''\"'"};
+  const auto [argv, command] = printing(hard);
+  BOOST_TEST(trap::run(argv).out() == nul_terminated(hard));
+  auto through_shell = bash_split(command);
+  BOOST_TEST(through_shell.out() == nul_terminated(hard));
+  BOOST_TEST(through_shell.exit_code().value_or(-1) == 1);
+}
+
+// A newline, a carriage return, an escape sequence or a byte that is not
+// UTF-8 in single quotes would break the report's line or be shown there
+// as "\xNN", which reads back as four characters: such an argument is
+// written in $'...' with escapes, and the command line holds only
+// printable characters.
+BOOST_AUTO_TEST_CASE(control_characters_and_bytes_that_are_not_utf8_are_escaped) {
+  BOOST_TEST(command_line_of({"true", "new\nline", "it's\t\\", "\x1B[0m\r", "\xFF\xC3", "ü\x7F"}) ==
+             "true $'new\\nline' $'it\\'s\\t\\\\' $'\\x1B[0m\\r' $'\\xFF\\xC3' $'ü\\x7F'");
+  Lines hard{"\n",
+             "a\n# not ok 1\n",
+             "\xC2\x85",
+             "\\x41",
+             "$'x'",
+             "\x01"
+             "A",
+             "\xE2\x82"};
+  for (int byte = 1; byte < 256; ++byte) hard.push_back(std::string(1, static_cast<char>(byte)));
+  std::string every_byte;
+  for (int byte = 1; byte < 256; ++byte) every_byte += static_cast<char>(byte);
+  hard.push_back(every_byte);
+  const auto [argv, command] = printing(hard);
+  for (char c : command) {
+    const auto byte = static_cast<unsigned char>(c);
+    BOOST_TEST_REQUIRE((byte >= 0x20 && byte != 0x7F), "a control byte in: " << command);
+  }
+  BOOST_TEST(trap::run(argv).out() == nul_terminated(hard));
+  auto through_shell = bash_split(command);
+  BOOST_TEST(through_shell.out() == nul_terminated(hard));
   BOOST_TEST(through_shell.exit_code().value_or(-1) == 1);
 }
 
