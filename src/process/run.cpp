@@ -210,10 +210,12 @@ Launched& launched_for(Trap& t) {
 }
 
 void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions& o) {
-  const std::filesystem::path exe = executable(argv.front(), o);
   std::error_code dir_ec;
   if (!o.working_directory.empty() && !std::filesystem::is_directory(o.working_directory, dir_ec))
-    cannot_start(argv.front(), ENOENT, " in working directory \"" + o.working_directory + "\"");
+    cannot_start(argv.front(),
+                 std::filesystem::exists(o.working_directory, dir_ec) ? ENOTDIR : ENOENT,
+                 " in working directory \"" + o.working_directory + "\"");
+  const std::filesystem::path exe = executable(argv.front(), o);
   auto [in_r, in_w] = posix::pipe();
   auto [out_r, out_w] = posix::pipe();
   auto [err_r, err_w] = posix::pipe();

@@ -95,6 +95,12 @@ BOOST_AUTO_TEST_CASE(working_directory) {
   BOOST_TEST(missing.die().find("working directory \"/no/such/dir\"") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(a_working_directory_that_is_not_a_directory) {
+  auto r = trap::run({"pwd"}, {.working_directory = "/dev/null"});
+  BOOST_TEST(r.leaveby() == "die");
+  BOOST_TEST(r.die() == "cannot start \"pwd\" in working directory \"/dev/null\": Not a directory");
+}
+
 BOOST_AUTO_TEST_CASE(path_lookup) {
   BOOST_TEST(trap::run({"true"}).exit_code() == 0);
   auto none = trap::run({"true"}, {.path_lookup = false});
