@@ -36,6 +36,8 @@ struct RunOptions {
   /// Variables to remove.
   std::vector<std::string> unset_environment{};
   /// Where the program starts; empty: this process's working directory.
+  /// A relative program path (`./tool`, or any name PATH is not searched
+  /// for) is found there, as exec there finds it.
   std::string working_directory{};
   /// Stop the program (and every process in its process group) after this
   /// long: leaveby "timeout", the output written until then kept.

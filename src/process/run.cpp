@@ -101,9 +101,13 @@ std::vector<std::string> environment_of(const RunOptions& o) {
                           "cannot start \"" + program + "\"" + detail);
 }
 
-// The program to execute: argv[0], looked up in PATH if it has no slash.
+// The program to execute: argv[0], looked up in PATH if it has no slash,
+// else taken from the working directory the program starts in (as exec
+// there, and Python's subprocess, take it).
 std::filesystem::path executable(const std::string& name, const RunOptions& o) {
   std::filesystem::path exe = name;
+  if (!o.working_directory.empty() && exe.is_relative())
+    exe = std::filesystem::absolute(std::filesystem::path(o.working_directory) / exe);
   if (o.path_lookup && name.find('/') == std::string::npos) {
     if (auto p = o.environment.find("PATH"); p != o.environment.end()) {
       std::vector<bp::environment::key_value_pair> env{{"PATH", p->second}};

@@ -101,6 +101,20 @@ BOOST_AUTO_TEST_CASE(a_working_directory_that_is_not_a_directory) {
   BOOST_TEST(r.die() == "cannot start \"pwd\" in working directory \"/dev/null\": Not a directory");
 }
 
+// A relative program path names a file in the working directory, as exec
+// there (and Python's subprocess) take it, not in this process's.
+BOOST_AUTO_TEST_CASE(a_relative_program_is_found_in_the_working_directory) {
+  auto dot = trap::run({"./pwd"}, {.working_directory = "/usr/bin"});
+  BOOST_TEST(dot.leaveby() == "exit", dot.die());
+  BOOST_TEST(dot.out() == "/usr/bin\n");
+  auto nested = trap::run({"usr/bin/pwd"}, {.working_directory = "/"});
+  BOOST_TEST(nested.leaveby() == "exit", nested.die());
+  BOOST_TEST(nested.out() == "/\n");
+  auto bare = trap::run({"pwd"}, {.working_directory = "/usr/bin", .path_lookup = false});
+  BOOST_TEST(bare.leaveby() == "exit", bare.die());
+  BOOST_TEST(bare.out() == "/usr/bin\n");
+}
+
 BOOST_AUTO_TEST_CASE(path_lookup) {
   BOOST_TEST(trap::run({"true"}).exit_code() == 0);
   auto none = trap::run({"true"}, {.path_lookup = false});
