@@ -60,6 +60,12 @@ std::ostream& operator<<(std::ostream& os, const RunOptions& options);
 /// names the program and the OS error). Every test method works:
 /// `r.exit_is(0)`, `r.stdout_like("^ok")`, `r.did_signal()`.
 ///
+/// The program's exit status must reach this call: with SIGCHLD ignored
+/// in this process (SIG_IGN or SA_NOCLDWAIT), which makes the kernel
+/// discard it, the program is not started and the trap is a "die" saying
+/// so; a SIGCHLD handler of this process that reaps every child takes the
+/// status first, and the "die" says that (what the program wrote is kept).
+///
 /// The program runs in a process group of its own, started with vfork and
 /// exec (posix_spawn's technique), so starting it costs the same however
 /// large this process is. The call returns when the program exits (or the

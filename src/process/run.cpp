@@ -42,6 +42,7 @@
 #include <boost/process/v2/posix/vfork_launcher.hpp>
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
+#include <boost/system/system_error.hpp>
 // Header-only Boost.Process 1.81 leaves process_environment::on_setup
 // undefined unless its implementation file is included.
 #include <boost/process/v2/impl/environment.ipp>
@@ -213,7 +214,22 @@ Launched& launched_for(Trap& t) {
   return l;
 }
 
+// What a wait that fails because another took the program's status says.
+constexpr const char* kStatusTaken =
+    ": another wait in this process (a SIGCHLD handler's?) took the program's exit status";
+
+// With SIGCHLD ignored (SIG_IGN or SA_NOCLDWAIT) the kernel discards the
+// program's exit status: refused, rather than reported as a failed wait.
+void check_sigchld_kept(const std::string& program) {
+  struct sigaction sa {};
+  if (::sigaction(SIGCHLD, nullptr, &sa) != 0) return;
+  if (sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDWAIT) != 0)
+    cannot_start(program, ECHILD,
+                 " (SIGCHLD is ignored in this process, so its exit status would be lost)");
+}
+
 void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions& o) {
+  check_sigchld_kept(argv.front());
   std::error_code dir_ec;
   if (!o.working_directory.empty() && !std::filesystem::is_directory(o.working_directory, dir_ec))
     cannot_start(argv.front(),
@@ -236,12 +252,21 @@ void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions&
   // exec'd); with one, another thread's descriptors could take its
   // numbers, and closing it would close theirs.
   auto exec = l.launch_ctx->get_executor();
-  if (int e = posix::take_library_fault("posix_spawn"))
+  if (int e = posix::take_library_fault("posix_spawn")) {
     ec.assign(e, bp::system_category());
-  else
-    l.proc.emplace(launcher(
-        exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
-        bp::process_environment(environment_of(o)), ChildSetup{&o.working_directory, ::getpid()}));
+  } else {
+    try {
+      l.proc.emplace(launcher(exec, ec, exe, args,
+                              bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
+                              bp::process_environment(environment_of(o)),
+                              ChildSetup{&o.working_directory, ::getpid()}));
+    } catch (const boost::system::system_error&) {  // Asio's, not a std::system_error
+      if (launcher.pid <= 0) throw;
+      // Its pidfd could not be opened: it had already been reaped.
+      throw std::system_error(ECHILD, std::generic_category(),
+                              "pidfd_open(" + std::to_string(launcher.pid) + ")" + kStatusTaken);
+    }
+  }
   if (ec) {
     if (launcher.pid > 0) posix::kill_and_reap(launcher.pid);  // the child that could not exec
     cannot_start(argv.front(), ec.value(), " (spawn)");
@@ -267,16 +292,16 @@ int reap(Launched& l) {
   l.reaped = true;
   if (wait_ec) {
     posix::kill_and_reap(l.pid);  // no zombie left behind
-    throw std::system_error(wait_ec.value(), std::generic_category(),
-                            "waitpid(" + std::to_string(l.pid) + ")");
+    throw std::system_error(
+        wait_ec.value(), std::generic_category(),
+        "waitpid(" + std::to_string(l.pid) + ")" + (wait_ec.value() == ECHILD ? kStatusTaken : ""));
   }
   return l.proc->native_exit_code();
 }
 
 // Sets what the program wrote, and how it ended, on @p t.
-void record_outcome(Trap& t, detail::ProgramOutput& outcome, const Deadline& deadline, int status) {
-  t.set("stdout", Value(std::move(outcome.out)));
-  t.set("stderr", Value(std::move(outcome.err)));
+void record_outcome(Trap& t, const detail::ProgramOutput& outcome, const Deadline& deadline,
+                    int status) {
   if (outcome.timed_out && deadline.layer_state) {
     deadline.layer_state->mark_passed();  // the timeout layer records it
   } else if (outcome.timed_out) {
@@ -314,6 +339,9 @@ void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions
   }
   detail::ProgramOutput outcome =
       detail::follow_program(launched.pipes, launched.pid, o.input, deadline.when);
+  // Kept should the wait fail.
+  t.set("stdout", Value(std::move(outcome.out)));
+  t.set("stderr", Value(std::move(outcome.err)));
   const int status = reap(launched);
   record_outcome(t, outcome, deadline, status);
 }

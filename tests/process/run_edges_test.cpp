@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -181,6 +182,58 @@ BOOST_AUTO_TEST_CASE(threads_running_programs_at_once_each_get_their_output) {
   std::string why;
   for (auto& w : first_wrong) why += w;
   BOOST_TEST(wrong.load() == 0, why);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(sigchld)
+
+// Sets SIGCHLD's action for the scope; puts the old one back.
+struct SigchldAction {
+  struct sigaction old {};
+  explicit SigchldAction(void (*handler)(int), int flags = 0) {
+    struct sigaction sa {};
+    sa.sa_handler = handler;
+    sa.sa_flags = flags;
+    ::sigaction(SIGCHLD, &sa, &old);
+  }
+  ~SigchldAction() { ::sigaction(SIGCHLD, &old, nullptr); }
+};
+
+// The kernel discards a child's status when SIGCHLD is ignored: the call
+// says so, rather than "assign: Bad file descriptor" from deep in Asio or
+// a failed waitpid().
+BOOST_AUTO_TEST_CASE(ignored_sigchld_is_refused_with_the_reason) {
+  for (int flags : {0, SA_NOCLDWAIT}) {
+    SigchldAction ignored(flags ? SIG_DFL : SIG_IGN, flags);
+    auto r = trap::run({"sh", "-c", "exit 3"});
+    BOOST_TEST(r.leaveby() == "die");
+    BOOST_TEST(r.die() ==
+               "cannot start \"sh\" (SIGCHLD is ignored in this process, so its exit status "
+               "would be lost): No child processes");
+  }
+  BOOST_TEST((trap::run({"sh", "-c", "exit 3"}).exit_code() == 3));
+}
+
+void reap_every_child(int) {
+  const int saved = errno;
+  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+  errno = saved;
+}
+
+// A SIGCHLD handler of the program's own that reaps every child takes the
+// status first: the die says so, and what the program wrote is kept.
+BOOST_AUTO_TEST_CASE(a_handler_that_takes_the_status_is_named) {
+  SigchldAction reaping(reap_every_child);
+  for (int i = 0; i < 5; ++i) {
+    auto r = trap::run({"sh", "-c", "echo out; exit 3"});
+    BOOST_TEST(r.leaveby() == "die");
+    BOOST_TEST(r.die().find(": another wait in this process (a SIGCHLD handler's?) took the "
+                            "program's exit status: No child processes") != std::string::npos,
+               r.die());
+    if (r.die().starts_with("waitpid(")) BOOST_TEST(r.out() == "out\n");
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
