@@ -72,7 +72,9 @@ std::ostream& operator<<(std::ostream& os, const RunOptions& options);
 /// timeout kills it), with what it wrote until then; what it left running
 /// in its group is killed, and a process that left the group and keeps the
 /// output pipes open does not delay the call. The program is killed if
-/// this process dies first.
+/// this process dies first. It starts with no signal blocked and with
+/// SIGPIPE and SIGXFSZ at their defaults even if this process ignores them
+/// (Python's restore_signals); other ignored signals stay ignored.
 ///
 /// The trap also holds the accessors `argv` (an Array of the arguments)
 /// and `options` (the RunOptions, shown by diag_all() as the ones that were

@@ -62,14 +62,17 @@ using Clock = std::chrono::steady_clock;
 
 // Runs in the vforked child before exec: its own process group (so a
 // timeout kills its children too), killed if this process dies first (the
-// parent's pid checked after, in case it died before), and its working
-// directory.
+// parent's pid checked after, in case it died before), SIGPIPE and SIGXFSZ
+// at their defaults (as Python's restore_signals: this process may ignore
+// them, trap's capture under a file-size limit does), and its working
+// directory. The child has its own copy of the signal actions.
 struct ChildSetup {
   const std::string* dir;
   pid_t parent;
   template <class Launcher>
   bp::error_code on_exec_setup(Launcher&, const std::filesystem::path&, const char* const*&) {
     ::setpgid(0, 0);
+    for (int sig : {SIGPIPE, SIGXFSZ}) ::signal(sig, SIG_DFL);
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent)
       return bp::error_code(ECHILD, bp::system_category());
     if (!dir->empty() && ::chdir(dir->c_str()) != 0)

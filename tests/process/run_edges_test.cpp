@@ -237,3 +237,41 @@ BOOST_AUTO_TEST_CASE(a_handler_that_takes_the_status_is_named) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(signals)
+
+// The signals the program ignores, from its /proc/self/status.
+unsigned long long ignored_signals_of(const trap::Trap& r) {
+  const std::string& out = r.out();
+  const auto at = out.find("SigIgn:");
+  BOOST_REQUIRE(at != std::string::npos);
+  return std::stoull(out.substr(at + 7), nullptr, 16);
+}
+
+bool ignores(unsigned long long mask, int sig) { return (mask >> (sig - 1)) & 1U; }
+
+// A test program often ignores SIGPIPE, and trap's capture ignores
+// SIGXFSZ under a file-size limit: the program starts with both at their
+// defaults, as from a shell or Python's subprocess, so that it dies
+// writing to a closed pipe, and `yes | head` says nothing.
+BOOST_AUTO_TEST_CASE(sigpipe_and_sigxfsz_start_at_their_defaults) {
+  struct sigaction ign {
+  }, old_pipe{}, old_xfsz{}, old_usr{};
+  ign.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ign, &old_pipe);
+  ::sigaction(SIGXFSZ, &ign, &old_xfsz);
+  ::sigaction(SIGUSR2, &ign, &old_usr);
+  auto status = trap::run({"grep", "SigIgn", "/proc/self/status"});
+  auto pipeline = trap::run({"sh", "-c", "yes | head -c 2"});
+  ::sigaction(SIGPIPE, &old_pipe, nullptr);
+  ::sigaction(SIGXFSZ, &old_xfsz, nullptr);
+  ::sigaction(SIGUSR2, &old_usr, nullptr);
+  const auto mask = ignored_signals_of(status);
+  BOOST_TEST(!ignores(mask, SIGPIPE));
+  BOOST_TEST(!ignores(mask, SIGXFSZ));
+  BOOST_TEST(ignores(mask, SIGUSR2));  // others are inherited, as exec keeps them
+  BOOST_TEST(pipeline.out() == "y\n");
+  BOOST_TEST(pipeline.err() == "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
