@@ -278,7 +278,8 @@ class Server {
 
   /// Closes every session now; returns how many.
   std::size_t close_client_connections();
-  /// Stops accepting, lets a session finish the command it is in, waits up
+  /// Stops accepting (a client whose connect() has returned is still a
+  /// session), lets a session finish the command it is in, waits up
   /// to `deadline` for the clients to QUIT and close, tells the sessions
   /// left `421 4.3.2` (under TLS, then close_notify) and closes them, joins
   /// the server's thread and reports what was left.

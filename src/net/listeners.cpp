@@ -82,6 +82,19 @@ void Listeners::accept(Listener& l) {
   });
 }
 
+void Listeners::accept_queued() {
+  if (closed_ || !on_accept_) return;
+  for (auto& l : list_) {
+    error_code ec;
+    l->acceptor.non_blocking(true, ec);
+    while (!ec && l->acceptor.is_open()) {
+      tcp::socket socket(context_);
+      l->acceptor.accept(socket, ec);
+      if (!ec) on_accept_(std::move(socket));
+    }
+  }
+}
+
 void Listeners::close() {
   closed_ = true;
   for (auto& l : list_) {

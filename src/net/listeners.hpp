@@ -38,6 +38,11 @@ class Listeners {
   /// @p on_accept; an accept that fails (out of descriptors) is tried again
   /// a little later.
   void start(OnAccept on_accept);
+  /// Gives @p on_accept, without waiting, each connection the system has
+  /// queued and not yet accepted (on the io_context's thread, before
+  /// close() at a shutdown): a client whose connect() returned is a
+  /// session, not a reset.
+  void accept_queued();
   /// Stops accepting (on the io_context's thread).
   void close();
   /// Frees the listeners (once nothing runs on the io_context).

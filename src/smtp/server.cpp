@@ -96,6 +96,7 @@ ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
   std::optional<std::vector<SessionInfo>> still_open;
   io.run([&] {
     stopping_ = true;
+    listeners.accept_queued();  // connected already: told 421 and reported, as any session
     listeners.close();
     if (at_once) still_open = close_remaining();
   });

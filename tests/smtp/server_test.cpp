@@ -146,6 +146,25 @@ BOOST_AUTO_TEST_CASE(a_session_left_open_is_told_421_and_reported) {
   BOOST_TEST(server.shutdown() == report);
 }
 
+BOOST_AUTO_TEST_CASE(a_client_connected_just_before_shutdown_is_a_session_told_421) {
+  // Its connect() has returned, the server may not have accepted it yet:
+  // it is still a session, reported open and told 421, not reset.
+  for (int i = 0; i < 5; ++i) {
+    Server server;
+    test_net::Client c;
+    c.connect("127.0.0.1", server.port());
+    auto report = server.shutdown(50ms);
+    BOOST_TEST(report.open.size() == 1u, report.describe());
+    BOOST_TEST(server.session_count() == 1u);
+    auto greeting = test_smtp::read_reply(c);
+    BOOST_TEST_REQUIRE(greeting.has_value());
+    BOOST_TEST(greeting->code == 220);
+    auto goodbye = test_smtp::read_reply(c);
+    BOOST_TEST_REQUIRE(goodbye.has_value());
+    BOOST_TEST(goodbye->code == 421);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(shutdown_waits_for_a_session_to_quit) {
   Server server;
   auto c = open_session(server.port());
