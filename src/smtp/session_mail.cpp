@@ -21,17 +21,37 @@ bool is_address_byte(char c) {
   return u > 0x20 && u != 0x7f && c != '<' && c != '>';
 }
 
+// Where the address that follows a '<' ends (its '>'), or npos if it is
+// not one. A quoted local part may hold spaces, '<', '>' and
+// backslash-escaped bytes (RFC 5321 4.1.2: "john doe"@example.com).
+std::size_t address_end(std::string_view text) {
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (!quoted && c == '>') return i;
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (quoted && c == '\\') {
+      if (++i == text.size() || text[i] == '\x7f' || static_cast<unsigned char>(text[i]) < 0x20)
+        break;
+    } else if (quoted ? u < 0x20 || u == 0x7f : !is_address_byte(c)) {
+      break;
+    }
+  }
+  return std::string_view::npos;
+}
+
 // `keyword` ("FROM:", any case), maybe spaces, then <address> (<> only
 // when `null_ok`), then nothing or a space and the parameters.
 std::optional<Path> parse_path(std::string_view argument, std::string_view keyword, bool null_ok) {
   if (!same_word(argument.substr(0, keyword.size()), keyword)) return std::nullopt;
   std::string_view rest = trim(argument.substr(keyword.size()));
   if (!rest.starts_with('<')) return std::nullopt;
-  const auto close = rest.find('>');
-  if (close == std::string_view::npos) return std::nullopt;
-  const std::string_view address = rest.substr(1, close - 1);
-  for (char c : address)
-    if (!is_address_byte(c)) return std::nullopt;
+  const auto end = address_end(rest.substr(1));
+  if (end == std::string_view::npos) return std::nullopt;
+  const auto close = end + 1;
+  const std::string_view address = rest.substr(1, end);
   if (address.empty() && !null_ok) return std::nullopt;
   rest.remove_prefix(close + 1);
   if (!rest.empty() && rest.front() != ' ') return std::nullopt;

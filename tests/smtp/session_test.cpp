@@ -183,6 +183,24 @@ BOOST_AUTO_TEST_CASE(mail_errors) {
   BOOST_TEST(m.body_type == "7BIT");
 }
 
+BOOST_AUTO_TEST_CASE(a_quoted_local_part_may_hold_spaces_and_brackets) {
+  start();
+  ehlo();
+  // RFC 5321's Quoted-string (what Python's smtplib sends for "a b"@x).
+  BOOST_TEST(say("MAIL FROM:<\"a b\"@x> SIZE=10\r\n") == "250 2.1.0 OK\r\n");
+  BOOST_TEST(say("RCPT TO:<\"c>d\"@y>\r\n") == "250 2.1.5 OK\r\n");
+  BOOST_TEST(say("RCPT TO:<\"e\\\"f\"@y>\r\n") == "250 2.1.5 OK\r\n");
+  for (const char* bad : {"RCPT TO:<\"a b@y>\r\n", "RCPT TO:<a\"b c\"d e@y>\r\n",
+                          "RCPT TO:<\"a\tb\"@y>\r\n", "RCPT TO:<\"a\\\x01\"@y>\r\n"})
+    BOOST_TEST(say(bad) == "501 5.5.4 Syntax: RCPT TO:<address>\r\n", bad);
+  say("DATA\r\n\r\n.\r\n");
+  BOOST_REQUIRE(host.accepted_messages.size() == 1u);
+  const auto& m = host.accepted_messages[0];
+  BOOST_TEST(m.mail_from == "\"a b\"@x");
+  BOOST_TEST(m.mail_params == std::vector<std::string>{"SIZE=10"});
+  BOOST_TEST(m.rcpt_to == (std::vector<std::string>{"\"c>d\"@y", "\"e\\\"f\"@y"}));
+}
+
 BOOST_AUTO_TEST_CASE(mail_requires_tls_then_auth_when_told) {
   options.require_tls = true;
   options.require_auth = true;
