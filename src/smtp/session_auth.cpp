@@ -15,7 +15,8 @@ void Session::auth(std::string_view, std::string_view argument, Actions& actions
   const std::string mechanism = upper(argument.substr(0, space));
   std::string_view initial =
       space == std::string_view::npos ? std::string_view{} : trim(argument.substr(space + 1));
-  auth_input_ = "AUTH " + printable(mechanism, 32) + (initial.empty() ? "" : " ***");
+  auth_input_ = mechanism.empty() ? "AUTH" : "AUTH " + printable(mechanism, 32);
+  if (!initial.empty()) auth_input_ += " ***";
   const bool known = mechanism == "PLAIN" || mechanism == "LOGIN";
   const std::string_view input = auth_input_;
   if (options().credentials.empty())
@@ -27,6 +28,8 @@ void Session::auth(std::string_view, std::string_view argument, Actions& actions
   if (transaction_.begun)
     return refuse(actions, input, 503, "5.5.1 Error: MAIL transaction in progress",
                   "AUTH in a transaction");
+  if (mechanism.empty())
+    return refuse(actions, input, 501, "5.5.4 Syntax: AUTH mechanism", "AUTH without a mechanism");
   if (!known)
     return refuse(actions, input, 504, "5.5.4 Unrecognized authentication type",
                   "unknown AUTH mechanism");

@@ -134,6 +134,17 @@ BOOST_AUTO_TEST_CASE(out_of_order) {
   check_no_secret_in_problems();
 }
 
+BOOST_AUTO_TEST_CASE(without_a_mechanism_is_a_syntax_error) {
+  start();
+  ehlo();
+  BOOST_TEST(say("AUTH\r\n") == "501 5.5.4 Syntax: AUTH mechanism\r\n");
+  BOOST_TEST(say("AUTH   \r\n") == "501 5.5.4 Syntax: AUTH mechanism\r\n");
+  BOOST_TEST(host.whys() ==
+             (std::vector<std::string>{"AUTH without a mechanism", "AUTH without a mechanism"}));
+  BOOST_TEST(host.problems[0].input == "AUTH");
+  BOOST_TEST(say("AUTH PLAIN " + kPlain + "\r\n") == kOk);  // the session goes on
+}
+
 BOOST_AUTO_TEST_CASE(plain_with_an_initial_response) {
   start();
   ehlo();
