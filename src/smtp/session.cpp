@@ -105,7 +105,10 @@ void Session::command(std::string_view line, Actions& actions) {
 bool Session::simple_command(std::string_view verb, std::string_view line,
                              std::string_view argument, Actions& actions) {
   if (verb == "RSET") {
-    if (respond(Command::rset, argument, 250, "2.0.0 OK", actions)) transaction_ = {};
+    if (!argument.empty())
+      refuse(actions, line, 501, "5.5.4 Syntax: RSET", "RSET with an argument");
+    else if (respond(Command::rset, argument, 250, "2.0.0 OK", actions))
+      transaction_ = {};
   } else if (verb == "NOOP") {
     respond(Command::noop, argument, 250, "2.0.0 OK", actions);
   } else if (verb == "VRFY") {
@@ -148,7 +151,9 @@ std::string Session::ehlo_reply(std::string_view name) const {
   return text + "\nHELP";
 }
 
-void Session::quit(std::string_view, std::string_view argument, Actions& actions) {
+void Session::quit(std::string_view line, std::string_view argument, Actions& actions) {
+  if (!argument.empty())
+    return refuse(actions, line, 501, "5.5.4 Syntax: QUIT", "QUIT with an argument");
   if (!respond(Command::quit, argument, 221, "2.0.0 Bye", actions)) return;
   quit_ = true;
   close(actions);

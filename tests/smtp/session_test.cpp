@@ -386,6 +386,20 @@ BOOST_AUTO_TEST_CASE(rset_noop_vrfy_help_quit) {
   BOOST_TEST(host.whys() == std::vector<std::string>{"VRFY without an address"});
 }
 
+BOOST_AUTO_TEST_CASE(rset_and_quit_take_no_argument) {
+  start();
+  envelope();
+  // RFC 5321 4.1.1.5 and 4.1.1.10, as DATA: "RSET" CRLF, "QUIT" CRLF.
+  BOOST_TEST(say("RSET all\r\n") == "501 5.5.4 Syntax: RSET\r\n");
+  BOOST_TEST(!session->idle());  // the transaction goes on
+  BOOST_TEST(say("QUIT now\r\n") == "501 5.5.4 Syntax: QUIT\r\n");
+  BOOST_TEST(!last.close);
+  BOOST_TEST(host.whys() ==
+             (std::vector<std::string>{"RSET with an argument", "QUIT with an argument"}));
+  BOOST_TEST(host.problems[1].input == "QUIT now");
+  BOOST_TEST(say("RSET \r\nQUIT\r\n") == "250 2.0.0 OK\r\n221 2.0.0 Bye\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(unknown_commands_and_empty_lines) {
   start();
   BOOST_TEST(say("XYZ abc\r\n") == "500 5.5.2 Error: command \"XYZ\" not recognized\r\n");
