@@ -117,6 +117,9 @@ bool Session::simple_command(std::string_view verb, std::string_view line,
     else
       respond(Command::vrfy, argument, 252,
               "2.0.0 Cannot VRFY user, but will accept message and attempt delivery", actions);
+  } else if (verb == "EXPN") {
+    // RFC 5321 3.5.2 and 7.3: known, not implemented here (as aiosmtpd).
+    refuse(actions, line, 502, "5.5.1 Error: command not implemented", "EXPN not implemented");
   } else if (verb == "HELP") {
     send(actions, 250,
          "Supported commands: AUTH DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET STARTTLS VRFY");

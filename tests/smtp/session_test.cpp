@@ -400,6 +400,14 @@ BOOST_AUTO_TEST_CASE(rset_and_quit_take_no_argument) {
   BOOST_TEST(say("RSET \r\nQUIT\r\n") == "250 2.0.0 OK\r\n221 2.0.0 Bye\r\n");
 }
 
+BOOST_AUTO_TEST_CASE(expn_is_known_but_not_implemented) {
+  start();
+  ehlo();
+  BOOST_TEST(say("EXPN staff\r\n") == "502 5.5.1 Error: command not implemented\r\n");
+  BOOST_TEST(host.whys() == std::vector<std::string>{"EXPN not implemented"});
+  BOOST_TEST(host.problems[0].code == 502);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_commands_and_empty_lines) {
   start();
   BOOST_TEST(say("XYZ abc\r\n") == "500 5.5.2 Error: command \"XYZ\" not recognized\r\n");
