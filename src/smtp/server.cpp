@@ -93,33 +93,35 @@ ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
     }
   }
   const bool at_once = deadline.count() <= 0 || on_server_thread();
-  std::optional<std::vector<SessionInfo>> still_open;
+  bool closed = false;
   io.run([&] {
     stopping_ = true;
     listeners.accept_queued();  // connected already: told 421 and reported, as any session
     listeners.close();
-    if (at_once) still_open = close_remaining();
+    if (at_once) close_remaining(), closed = true;
   });
-  if (!still_open) {
+  if (!closed) {
     {
       std::unique_lock lock(m);
       cv.wait_for(lock, deadline, [&] { return open == 0 || io.finished(); });
     }
-    io.run([&] { still_open = close_remaining(); });
+    io.run([&] { close_remaining(); });
   }
-  ShutdownReport first = settle(still_open.value_or(std::vector<SessionInfo>{}));
+  ShutdownReport first = settle();
   release();
   return first;
 }
 
-std::vector<SessionInfo> Server::Impl::close_remaining() {
-  std::vector<SessionInfo> left;
+void Server::Impl::close_remaining() {
   auto now = connections;  // a close takes the connection out of the map
-  for (auto& [id, c] : now) {
-    if (!c->ending()) left.push_back(c->info());
-    c->close_with_goodbye();
+  {
+    // Kept before any is closed: a shutdown() on another thread, woken by
+    // those closes, reports them too.
+    std::lock_guard lock(m);
+    for (auto& [id, c] : now)
+      if (!c->ending()) left_open.push_back(c->info());
   }
-  return left;
+  for (auto& [id, c] : now) c->close_with_goodbye();
 }
 
 std::size_t Server::Impl::close_connections() {
@@ -132,7 +134,7 @@ std::size_t Server::Impl::close_connections() {
   return n;
 }
 
-ShutdownReport Server::Impl::settle(std::vector<SessionInfo> still_open) {
+ShutdownReport Server::Impl::settle() {
   ShutdownReport first;
   {
     std::lock_guard lock(m);
@@ -141,7 +143,7 @@ ShutdownReport Server::Impl::settle(std::vector<SessionInfo> still_open) {
       r.problems = problems;
       for (const Script& s : scripts)
         if (s.reply.count && s.used < *s.reply.count) r.unused.push_back(s.reply.describe());
-      r.open = std::move(still_open);
+      r.open = left_open;
       report = std::move(r);
     }
     first = *report;

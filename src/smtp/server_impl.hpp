@@ -97,14 +97,17 @@ class Server::Impl final : public detail::SessionHost {
   std::uint64_t next_take = 1;  // the sequence take_message() gives next
   std::vector<Script> scripts;
   std::vector<Problem> problems;
-  std::size_t open = 0;      // sessions not yet over for their clients (session_over())
-  std::size_t sessions = 0;  // sessions opened
+  std::size_t open = 0;                // sessions not yet over for their clients (session_over())
+  std::size_t sessions = 0;            // sessions opened
+  std::vector<SessionInfo> left_open;  // sessions shutdown() found open and closed
   std::optional<ShutdownReport> report;
 
  private:
   void add_connection(tcp::socket socket);
-  std::vector<SessionInfo> close_remaining();
-  ShutdownReport settle(std::vector<SessionInfo> still_open);
+  // Says 421 to the sessions not over and closes them, noting them in
+  // left_open (on the I/O thread).
+  void close_remaining();
+  ShutdownReport settle();
   void release();
 };
 
