@@ -233,7 +233,11 @@ class Server {
   /// How long the waiting calls wait when given no timeout.
   static constexpr std::chrono::milliseconds kDefaultWait{5000};
 
-  /// Listens when constructed; throws trap::TrapError if it cannot.
+  /// Listens when constructed; throws trap::UsageError for options that
+  /// cannot work (an `address` that is not one, `max_line_bytes` under 8,
+  /// an `idle_timeout` not positive, `require_auth` without `credentials`,
+  /// `require_tls` without `starttls`) and trap::TrapError if it cannot
+  /// listen or make its certificate.
   explicit Server(ServerOptions options = {});
   /// Shuts down if shutdown() was not called.
   ~Server();
