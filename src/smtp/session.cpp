@@ -121,8 +121,10 @@ bool Session::simple_command(std::string_view verb, std::string_view line,
     // RFC 5321 3.5.2 and 7.3: known, not implemented here (as aiosmtpd).
     refuse(actions, line, 502, "5.5.1 Error: command not implemented", "EXPN not implemented");
   } else if (verb == "HELP") {
-    send(actions, 250,
-         "Supported commands: AUTH DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET STARTTLS VRFY");
+    // RFC 5321 4.2.2: help is 214; RFC 2034: its text starts with a status.
+    send(actions, 214,
+         "2.0.0 Supported commands: AUTH DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET STARTTLS "
+         "VRFY");
   } else {
     return false;
   }

@@ -376,9 +376,10 @@ BOOST_AUTO_TEST_CASE(rset_noop_vrfy_help_quit) {
   BOOST_TEST(say("VRFY bob\r\n") ==
              "252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery\r\n");
   BOOST_TEST(say("VRFY\r\n").starts_with("501 5.5.4 "));
+  // 214, help (RFC 5321 4.2.2), with an enhanced status (RFC 2034).
   BOOST_TEST(say("HELP\r\n") ==
-             "250 Supported commands: AUTH DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET STARTTLS "
-             "VRFY\r\n");
+             "214 2.0.0 Supported commands: AUTH DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET "
+             "STARTTLS VRFY\r\n");
   BOOST_TEST(say("QUIT\r\nNOOP\r\n") == "221 2.0.0 Bye\r\n");
   BOOST_TEST(last.close);
   BOOST_TEST(session->quit());
