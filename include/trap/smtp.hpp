@@ -56,7 +56,10 @@ struct Message {
   std::vector<std::string> mail_params;  ///< MAIL's parameters as sent ("SIZE=120")
   std::vector<std::string> rcpt_to;      ///< the accepted forward-paths, without <>
   /// The content as the client meant it: dot-unstuffed, line ends as they
-  /// came, without the terminating ".".
+  /// came, without the terminating ".". Only CR LF ends an SMTP line: a
+  /// bare LF is content, so is a "." after one (only `<CRLF>.<CRLF>` ends
+  /// the data, RFC 5321), and a dot is unstuffed only where a CR LF line
+  /// starts.
   std::string data;
   std::vector<Header> headers;  ///< the header fields of `data`, in order
   std::string body;             ///< what follows the header block's empty line

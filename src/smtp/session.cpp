@@ -55,7 +55,10 @@ void Session::take(std::string_view piece, Actions& actions) {
   const std::size_t keep = std::max(options().max_line_bytes, kProblemInput + 2);
   if (line_.size() < keep) line_ += piece.substr(0, keep - line_.size());
   line_size_ += piece.size();
+  const bool cr_before = piece.size() > 1 ? piece[piece.size() - 2] == '\r' : cr_last_;
+  cr_last_ = piece.ends_with('\r');
   if (!piece.ends_with('\n')) return;
+  line_crlf_ = cr_before;
   line(actions);
   line_.clear();
   line_size_ = 0;
@@ -65,8 +68,9 @@ void Session::take(std::string_view piece, Actions& actions) {
 void Session::line(Actions& actions) {
   if (state_ == State::data) {
     // The terminator ends the data even under a limit too small for it.
-    if (line_ == ".\r\n" || line_ == ".\n") return end_of_data(actions);
-    return content(line_);
+    const bool line_start = std::exchange(data_line_start_, line_crlf_);
+    if (line_start && line_ == ".\r\n") return end_of_data(actions);
+    return content(line_, line_start);
   }
   std::string_view text = line_;
   text.remove_suffix(1);

@@ -129,7 +129,7 @@ class Session {
                    Actions& actions);
   void rcpt(std::string_view line, std::string_view argument, Actions& actions);
   void data(std::string_view line, std::string_view argument, Actions& actions);
-  void content(std::string_view raw_line);
+  void content(std::string_view raw_line, bool line_start);
   void end_of_data(Actions& actions);
   Message message(Transaction transaction, std::string data) const;
   // session_auth.cpp: AUTH PLAIN and LOGIN.
@@ -147,6 +147,13 @@ class Session {
   bool ended_ = false;
   std::string line_;           // the line being read, its first bytes only
   std::size_t line_size_ = 0;  // its whole size so far
+  bool cr_last_ = false;       // its last byte so far is a CR
+  bool line_crlf_ = false;     // it ends with CR LF (set once it is whole)
+  // In DATA: the line follows a CR LF, or the data's start. Only there is a
+  // dot stuffed, or "." the end (RFC 5321 4.1.1.4: <CRLF>.<CRLF>); a bare
+  // LF does not end an SMTP line (a client that sends a file as it is, as
+  // curl does, writes ".\n" as content, and smuggles nothing).
+  bool data_line_start_ = true;
   std::string helo_;
   bool esmtp_ = false;
   bool tls_ = false;

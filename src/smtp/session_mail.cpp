@@ -149,6 +149,7 @@ void Session::data(std::string_view line, std::string_view argument, Actions& ac
   constexpr std::string_view kGoAhead = "End data with <CR><LF>.<CR><LF>";
   const auto scripted = host_.scripted(Command::data, argument);
   content_ = {};
+  data_line_start_ = true;
   if (scripted && scripted->after == After::drop) {
     send(actions, 354, kGoAhead);  // and close in the middle of what follows
     content_.drop_after = scripted->drop_after_bytes;
@@ -159,10 +160,12 @@ void Session::data(std::string_view line, std::string_view argument, Actions& ac
 }
 
 // One line of content, with its line end; over a limit it is counted, not
-// kept: the data is read to its end and refused there.
-void Session::content(std::string_view raw_line) {
-  if (raw_line.starts_with('.')) raw_line.remove_prefix(1);
-  const std::size_t size = line_size_ - (line_.starts_with('.') ? 1 : 0);
+// kept: the data is read to its end and refused there. A dot that starts
+// an SMTP line (@p line_start) is a stuffed one.
+void Session::content(std::string_view raw_line, bool line_start) {
+  const bool stuffed = line_start && raw_line.starts_with('.');
+  if (stuffed) raw_line.remove_prefix(1);
+  const std::size_t size = line_size_ - (stuffed ? 1 : 0);
   content_.size += size;
   if (line_size_ > options().max_line_bytes) content_.line_too_long = true;
   if (content_.line_too_long || content_.size > options().max_message_bytes) {

@@ -109,6 +109,23 @@ BOOST_AUTO_TEST_CASE(curl_stuffs_dots_and_the_server_unstuffs_them) {
   BOOST_TEST(server.shutdown().clean());
 }
 
+// A file with bare LF line ends, sent as it is: curl stuffs no dot there
+// (its lines are not SMTP lines) and ends the data with CR LF . CR LF. Its
+// ".\n" line is content: the message is the whole file, curl's CR LF
+// after it, as aiosmtpd records it.
+BOOST_AUTO_TEST_CASE(a_file_with_bare_lf_line_ends_arrives_whole) {
+  Server server;
+  const std::string file = "Subject: d\n\n.\n..\nx\n.x\n";
+  auto r = curl(server, {}, file);
+  BOOST_TEST(r.exit == 0, r.err);
+  auto m = server.take_message();
+  BOOST_REQUIRE(m);
+  BOOST_TEST(m->data == file + "\r\n");
+  auto report = server.shutdown();
+  BOOST_TEST(report.problems.empty());
+  BOOST_TEST(report.clean());
+}
+
 BOOST_AUTO_TEST_CASE(over_ipv6) {
   Server server;
   if (server.port6() == 0) return;  // IPv6 is off here

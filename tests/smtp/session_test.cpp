@@ -254,16 +254,35 @@ BOOST_AUTO_TEST_CASE(dot_unstuffing_edge_cases) {
       "...\r\n"    // ".."
       "a.b\r\n"    // a dot in the middle stays
       " .\r\n"     // not at the start
-      "lf only\n"  // line ends as sent
       ".\r\r\n"    // not the terminator
       ". \r\n"     // not the terminator either
-      "..\n";      // LF-only, stuffed
+      "lf only\n"  // a bare LF ends no SMTP line (RFC 5321 2.3.8), so
+      ".\n"        // this is no terminator, and
+      "..\r\n"     // this dot no stuffed one: both in the line "lf only"
+      "..\n";      // but this one is (its line starts after a CR LF)
   BOOST_TEST(say(content) == "");
-  BOOST_TEST(say(".\n") == "250 2.0.0 OK: queued\r\n");  // an LF-only terminator
+  BOOST_TEST(say(".\n") == "");    // an LF-only terminator is content
+  BOOST_TEST(say(".\r\n") == "");  // after a bare LF: content too
+  BOOST_TEST(say("\r\n.\r\n") == "250 2.0.0 OK: queued\r\n");
   BOOST_REQUIRE(host.accepted_messages.size() == 1u);
-  BOOST_TEST(host.accepted_messages[0].data == ".\r\n..\r\na.b\r\n .\r\nlf only\n\r\r\n \r\n.\n");
+  BOOST_TEST(host.accepted_messages[0].data ==
+             ".\r\n..\r\na.b\r\n .\r\n\r\r\n \r\nlf only\n.\n..\r\n.\n.\n.\r\n\r\n");
   BOOST_TEST(host.accepted_messages[0].headers.empty());
   BOOST_TEST(host.accepted_messages[0].body == host.accepted_messages[0].data);
+}
+
+// SMTP smuggling: a client (or a relay) that takes "\n.\n" or
+// "\n.\r\n" for the end of data makes what follows a second message. Only
+// <CRLF>.<CRLF> ends the data here, as in RFC 5321 and Postfix.
+BOOST_AUTO_TEST_CASE(only_crlf_dot_crlf_ends_the_data) {
+  start();
+  envelope();
+  say("DATA\r\n");
+  BOOST_TEST(say("Subject: one\r\n\r\nline\n.\r\nMAIL FROM:<x@y>\r\n") == "");
+  BOOST_TEST(say("line\r\n.\n") == "");  // a stuffed dot, then a bare LF
+  BOOST_TEST(say("\r\n.\r\n") == "250 2.0.0 OK: queued\r\n");
+  BOOST_REQUIRE(host.accepted_messages.size() == 1u);
+  BOOST_TEST(host.accepted_messages[0].body == "line\n.\r\nMAIL FROM:<x@y>\r\nline\r\n\n\r\n");
 }
 
 BOOST_AUTO_TEST_CASE(the_terminator_split_over_feeds) {
