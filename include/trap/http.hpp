@@ -388,7 +388,9 @@ class Server {
   /// Close waits for its handlers), and once the deadline has passed (and
   /// a second at least: a handler merely finishing is no news) shutdown()
   /// says what it waits for with trap::warn() ("...its 100 ms deadline has
-  /// passed while a handler still answers GET /slow...").
+  /// passed while a handler still answers GET /slow..."). Once it returns
+  /// (from any thread but the server's own), every descriptor of the
+  /// server and its thread are gone; the log and the waits still answer.
   ShutdownReport shutdown(std::chrono::milliseconds deadline = std::chrono::milliseconds(1000));
 
   class Impl;

@@ -129,10 +129,14 @@ ShutdownReport Server::Impl::settle(std::vector<ConnectionInfo> still_open) {
 }
 
 void Server::Impl::release() {
-  // On the I/O thread nothing: the destructor joins.
+  // On the I/O thread nothing: the destructor joins. Then what was made on
+  // the context goes first, then the context (its epoll, eventfd and
+  // timerfd): a server shut down holds no descriptor, though it lives on
+  // (the http_server layer's, in trap::last()) for its log.
   io.join([this] {
     connections.clear();
     listeners.clear();
+    io.release_context();
   });
 }
 

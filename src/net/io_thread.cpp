@@ -11,10 +11,10 @@ thread_local const IoThread* serving = nullptr;
 }  // namespace
 
 void IoThread::start() {
-  work_.emplace(boost::asio::make_work_guard(ctx_));
+  work_.emplace(boost::asio::make_work_guard(*ctx_));
   thread_ = std::thread([this] {
     serving = this;
-    ctx_.run();
+    ctx_->run();
   });
 }
 
@@ -32,7 +32,7 @@ void IoThread::stop() {
     std::lock_guard lock(m_);
     finish();
   }
-  ctx_.stop();
+  ctx_->stop();
   thread_.join();
 }
 

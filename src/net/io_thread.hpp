@@ -34,7 +34,7 @@ class IoThread {
   IoThread& operator=(const IoThread&) = delete;
 
   /// The context the thread runs, for the server's sockets and timers.
-  boost::asio::io_context& context() { return ctx_; }
+  boost::asio::io_context& context() { return *ctx_; }
 
   /// Starts the thread, which runs the context until finish() and the
   /// end of what is queued then. @throws std::system_error if it cannot.
@@ -59,6 +59,11 @@ class IoThread {
     if (thread_.joinable()) thread_.join();
     then();
   }
+  /// From join()'s @p then, once everything made on the context is gone:
+  /// destroys the context (its epoll, eventfd and timerfd), so that a
+  /// server shut down holds no descriptor; context() may not be called
+  /// after it.
+  void release_context() { ctx_.reset(); }
   /// For the owner's destructor, before its sockets go: finishes, stops the
   /// context at once and joins; on the thread itself, detaches it.
   void stop();
@@ -86,7 +91,7 @@ class IoThread {
     if (finished_) return false;
     std::packaged_task<void()> task(std::forward<F>(f));
     auto done = task.get_future();
-    boost::asio::post(ctx_, [&task] { task(); });
+    boost::asio::post(*ctx_, [&task] { task(); });
     lock.unlock();
     if (after != std::chrono::milliseconds::max() &&
         done.wait_for(after) == std::future_status::timeout)
@@ -97,7 +102,7 @@ class IoThread {
 
  private:
   std::mutex& m_;
-  boost::asio::io_context ctx_{1};
+  std::optional<boost::asio::io_context> ctx_{std::in_place, 1};  // until release_context()
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;
   std::mutex join_m_;      // one thread joins, and frees what follows

@@ -257,6 +257,30 @@ BOOST_AUTO_TEST_CASE(start_shutdown_cycles_leave_no_descriptor_or_thread) {
   BOOST_TEST(test_support::settled_thread_count(tasks) == tasks);
 }
 
+// shutdown() gives back every descriptor (its reactor's epoll, eventfd and
+// timerfd too) and the thread as it returns, not when the server is
+// destroyed: a server kept for its log (the http_server layer's, which
+// trap::last() keeps) holds nothing.
+BOOST_AUTO_TEST_CASE(shutdown_returns_every_descriptor_before_the_destructor) {
+  const int fds = test_support::count_fds();
+  const int tasks = test_support::count_threads();
+  Server server(answering());
+  Client c("127.0.0.1", server.port());
+  c.send(get("/kept", "Connection: close\r\n"));
+  BOOST_REQUIRE(read_response(c));
+  BOOST_REQUIRE(c.closed_by_server());
+  c.close();
+  auto report = server.shutdown();
+  BOOST_TEST(report.clean(), report.describe());
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
+  BOOST_TEST(test_support::settled_thread_count(tasks) == tasks);
+  // What still answers after shutdown() does without them.
+  BOOST_TEST(server.take_request(0ms)->path == "/kept");
+  BOOST_TEST(server.close_client_connections() == 0u);
+  BOOST_TEST(server.shutdown().describe() == report.describe());
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
+}
+
 BOOST_AUTO_TEST_CASE(a_constructor_that_throws_leaves_nothing_behind) {
   const int fds = test_support::count_fds();
   const int tasks = test_support::count_threads();
