@@ -369,7 +369,8 @@ class Server {
   /// Expectations not yet met, described (WireMock's verify).
   std::vector<std::string> unmet() const;
 
-  /// The oldest request not yet taken, waiting at most `timeout` for one.
+  /// The oldest request not yet taken, waiting at most `timeout` for one
+  /// (`std::chrono::milliseconds::max()`: as long as it takes).
   std::optional<Request> take_request(std::chrono::milliseconds timeout = kDefaultWait);
   /// How many requests have been received.
   std::size_t request_count() const;
@@ -381,7 +382,8 @@ class Server {
   /// Closes every connection now (idle or not); returns how many.
   std::size_t close_client_connections();
   /// Stops accepting, lets in-flight requests finish, closes idle
-  /// connections, waits up to `deadline` for clients to close the others,
+  /// connections, waits up to `deadline` (`milliseconds::max()`: as long
+  /// as it takes) for clients to close the others,
   /// joins the server's thread and reports what was left. A handler runs
   /// on the server's thread and cannot be stopped: one still running holds
   /// shutdown() until it returns, whatever the deadline (as httptest's

@@ -9,6 +9,14 @@
 
 namespace trap::http {
 
+std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout) {
+  using Clock = std::chrono::steady_clock;
+  const auto now = Clock::now();
+  const auto room =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - now);
+  return timeout >= room ? Clock::time_point::max() : now + timeout;
+}
+
 // ------------------------------------------------------------ answering
 
 Response Server::Impl::answer(Request& request) {
@@ -126,7 +134,8 @@ std::vector<std::string> Server::unmet() const {
 std::optional<Request> Server::take_request(std::chrono::milliseconds timeout) {
   auto& s = *impl_;
   std::unique_lock lock(s.m);
-  s.cv.wait_for(lock, timeout, [&] { return s.next_take <= s.received || s.io.finished(); });
+  s.cv.wait_until(lock, deadline_after(timeout),
+                  [&] { return s.next_take <= s.received || s.io.finished(); });
   // Requests dropped from the log (max_log) are skipped.
   const std::uint64_t first = s.received - s.log.size() + 1;
   if (s.next_take < first) s.next_take = first;

@@ -34,6 +34,11 @@ namespace trap::http {
 
 class ServerTls;
 
+/// `timeout` from now, or the far future for a timeout beyond it
+/// (milliseconds::max(): as long as it takes), never an overflow into the
+/// past.
+std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout);
+
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;

@@ -64,7 +64,7 @@ ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
   if (!still_open) {
     {
       std::unique_lock lock(m);
-      cv.wait_for(lock, deadline, [&] { return open == 0 || io.finished(); });
+      cv.wait_until(lock, deadline_after(deadline), [&] { return open == 0 || io.finished(); });
     }
     // The deadline has passed by now.
     run_past_handler([&] { still_open = close_remaining(0); }, std::chrono::milliseconds(0),

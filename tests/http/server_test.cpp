@@ -5,6 +5,7 @@
 // descriptors: server_input_test.cpp; faults seen by curl:
 // server_faults_test.cpp. Every wait is bounded.
 #define BOOST_TEST_MODULE http_server
+#include <future>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -106,6 +107,33 @@ BOOST_AUTO_TEST_CASE(take_request_gives_the_oldest_and_times_out) {
   BOOST_TEST(server.take_request()->path == "/2");
   BOOST_TEST(!server.take_request(20ms));
   BOOST_TEST(server.requests().size() == 2u);  // taken ones stay in the log
+}
+
+// milliseconds::max() is as long as it takes (OkHttp's takeRequest() with
+// no timeout), not a deadline overflowed into the past: take_request() is
+// still waiting when the client comes, and shutdown() waits for the
+// connection the client holds.
+BOOST_AUTO_TEST_CASE(the_longest_timeout_waits_as_long_as_it_takes) {
+  constexpr auto forever = std::chrono::milliseconds::max();
+  Server server;
+  server.enqueue(Response::text(200, "late"));
+  auto taken = std::async(std::launch::async, [&] { return server.take_request(forever); });
+  BOOST_REQUIRE(taken.wait_for(200ms) == std::future_status::timeout);  // still waiting
+  Client held("127.0.0.1", server.port());
+  held.send("GET /half HTTP/1.1\r\n");   // held open until closed below
+  Client c("127.0.0.1", server.port());  // accepted after held
+  c.send(get("/late"));
+  BOOST_REQUIRE(read_response(c));
+  BOOST_REQUIRE(taken.wait_for(5s) == std::future_status::ready);
+  auto request = taken.get();
+  BOOST_REQUIRE(request);
+  BOOST_TEST(request->path == "/late");
+  auto report = std::async(std::launch::async, [&] { return server.shutdown(forever); });
+  BOOST_REQUIRE(report.wait_for(200ms) == std::future_status::timeout);  // still waiting
+  held.close();
+  BOOST_REQUIRE(report.wait_for(5s) == std::future_status::ready);
+  auto r = report.get();
+  BOOST_TEST(r.clean(), r.describe());
 }
 
 BOOST_AUTO_TEST_CASE(max_log_drops_the_oldest) {
