@@ -23,7 +23,10 @@
 /// what differed) and is recorded in unmatched().
 ///
 /// The server runs its sockets on an I/O thread of its own; every member
-/// function may be called from any thread. Its headers need neither
+/// function may be called from any thread. Code stopped by an in-process
+/// timeout (the `timeout` layer) while it waits in take_request() is
+/// stopped there (20 ms late at most), and the server is left whole; the
+/// other calls are trap's own code, which such a stop waits out. Its headers need neither
 /// Boost.Asio nor Boost.Beast: both are compiled into trap::http only.
 #pragma once
 

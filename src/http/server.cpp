@@ -85,14 +85,19 @@ Server Server::tls(ServerOptions options) {
 }
 
 Server::~Server() {
-  // Nothing is waited for: what is still open is closed now.
-  if (impl_) impl_->shutdown(std::chrono::milliseconds(0));
+  // Nothing is waited for: what is still open is closed now, and a stop of
+  // the code (an in-process timeout) comes once the server is gone.
+  trap::detail::StopShield shield;
+  if (!impl_) return;
+  impl_->shutdown(std::chrono::milliseconds(0));
+  impl_.reset();
 }
 
 Server::Server(Server&&) noexcept = default;
 
 Server& Server::operator=(Server&& other) noexcept {
   if (this == &other) return *this;
+  trap::detail::StopShield shield;
   if (impl_) impl_->shutdown(std::chrono::milliseconds(0));
   impl_ = std::move(other.impl_);
   return *this;
@@ -122,9 +127,15 @@ std::filesystem::path Server::ca_file() const {
   return impl_->tls->ca_file();
 }
 
-std::size_t Server::close_client_connections() { return impl_->close_connections(); }
+// These wait for the server's thread, which runs what they post on the
+// caller's stack: a stop of the code (an in-process timeout) comes after.
+std::size_t Server::close_client_connections() {
+  trap::detail::StopShield shield;
+  return impl_->close_connections();
+}
 
 ShutdownReport Server::shutdown(std::chrono::milliseconds deadline) {
+  trap::detail::StopShield shield;
   return impl_->shutdown(deadline);
 }
 

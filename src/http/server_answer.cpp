@@ -3,11 +3,20 @@
 // expectations, the queue and the handler, in that order; what none of
 // them answers, or a handler that throws, gets a 500 and an Unmatched.
 // Also the public calls that read the log and the expectations.
+#include <algorithm>
+#include <chrono>
 #include <exception>
 
 #include "http/server_impl.hpp"
 
 namespace trap::http {
+namespace {
+
+// How late a stop of the code (an in-process timeout) that comes while
+// take_request() waits is delivered, at most.
+constexpr std::chrono::milliseconds kStopSlice{20};
+
+}  // namespace
 
 std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout) {
   using Clock = std::chrono::steady_clock;
@@ -112,49 +121,58 @@ void Server::Impl::closed(std::uint64_t id) {
 // ------------------------------------------------- the public calls
 
 void Server::enqueue(Response response) {
-  std::lock_guard lock(impl_->m);
+  Held held(impl_->m);
   impl_->queue.push_back(std::move(response));
 }
 
 std::size_t Server::expect(Expectation expectation) {
-  std::lock_guard lock(impl_->m);
+  Held held(impl_->m);
   return impl_->matcher.add(std::move(expectation));
 }
 
 std::size_t Server::matched_count(std::size_t index) const {
-  std::lock_guard lock(impl_->m);
+  Held held(impl_->m);
   return impl_->matcher.matched_count(index);
 }
 
 std::vector<std::string> Server::unmet() const {
-  std::lock_guard lock(impl_->m);
+  Held held(impl_->m);
   return impl_->matcher.unmet();
 }
 
 std::optional<Request> Server::take_request(std::chrono::milliseconds timeout) {
+  using Clock = std::chrono::steady_clock;
   auto& s = *impl_;
-  std::unique_lock lock(s.m);
-  s.cv.wait_until(lock, deadline_after(timeout),
-                  [&] { return s.next_take <= s.received || s.io.finished(); });
-  // Requests dropped from the log (max_log) are skipped.
-  const std::uint64_t first = s.received - s.log.size() + 1;
-  if (s.next_take < first) s.next_take = first;
-  if (s.next_take > s.received) return std::nullopt;
-  return s.log[static_cast<std::size_t>(s.next_take++ - first)];
+  const auto until = deadline_after(timeout);
+  const auto ready = [&] { return s.next_take <= s.received || s.io.finished(); };
+  for (;;) {
+    Held held(s.m);
+    // A stop its shield holds off comes between two slices of the wait.
+    const auto slice =
+        trap::detail::shield_state().blocked ? std::min(until, Clock::now() + kStopSlice) : until;
+    if (s.cv.wait_until(held.lock(), slice, ready) || slice == until) return s.take_next();
+  }
+}
+
+std::optional<Request> Server::Impl::take_next() {
+  const std::uint64_t first = received - log.size() + 1;
+  if (next_take < first) next_take = first;
+  if (next_take > received) return std::nullopt;
+  return log[static_cast<std::size_t>(next_take++ - first)];
 }
 
 std::size_t Server::request_count() const {
-  std::lock_guard lock(impl_->m);
+  Held held(impl_->m);
   return static_cast<std::size_t>(impl_->received);
 }
 
 std::vector<Request> Server::requests() const {
-  std::lock_guard lock(impl_->m);
+  Held held(impl_->m);
   return {impl_->log.begin(), impl_->log.end()};
 }
 
 std::vector<Unmatched> Server::unmatched() const {
-  std::lock_guard lock(impl_->m);
+  Held held(impl_->m);
   return impl_->unmatched;
 }
 

@@ -29,10 +29,26 @@
 #include "http/matcher.hpp"
 #include "net/io_thread.hpp"
 #include "net/listeners.hpp"
+#include "posix/stop_shield.hpp"
 
 namespace trap::http {
 
 class ServerTls;
+
+/// A public call's hold of the server's lock: also a critical section for
+/// in-process stops (the timeout layer's jump), as a jump out of it would
+/// leave the lock held and the server deadlocked (glibc takes a condition
+/// variable's mutex back on a jump out of its wait, too). A stop that comes
+/// meanwhile is delivered as the call leaves.
+class Held {
+ public:
+  explicit Held(std::mutex& m) : lock_(m) {}
+  std::unique_lock<std::mutex>& lock() { return lock_; }
+
+ private:
+  trap::detail::StopShield shield_;  // first in, last out
+  std::unique_lock<std::mutex> lock_;
+};
 
 /// `timeout` from now, or the far future for a timeout beyond it
 /// (milliseconds::max(): as long as it takes), never an overflow into the
@@ -66,6 +82,9 @@ class Server::Impl final : public detail::Host {
   // Closes every connection (on the I/O thread); returns how many.
   std::size_t close_connections();
   bool on_server_thread() const { return io.on_thread(); }
+  // Under m: the oldest request not taken yet (those dropped from the log
+  // skipped), if any.
+  std::optional<Request> take_next();
 
   // ------------------------------------------------------------- state
 

@@ -4,7 +4,11 @@
 // `requests`, what nothing answered as `unmatched`, and a trap that fails
 // on an unclean teardown unless lenient.
 #define BOOST_TEST_MODULE http_server_layer
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
+#include <iostream>
 #include <latch>
 #include <string>
 #include <thread>
@@ -14,6 +18,8 @@
 #include <trap/boost_test.hpp>
 #include <trap/http.hpp>
 #include <trap/process.hpp>
+
+#include "support/child.hpp"
 
 using trap::http::Request;
 using trap::http::Response;
@@ -90,4 +96,32 @@ BOOST_AUTO_TEST_CASE(traps_on_two_threads_at_once_each_reach_their_own_server) {
   BOOST_TEST(leaveby[0] == "return ");
   BOOST_TEST(leaveby[1] == "return ");
   BOOST_TEST(std::getenv("TRAP_HTTP_URL") == nullptr);
+}
+
+// An in-process timeout stops the code while it waits in take_request()
+// (glibc takes a condition variable's mutex back on a jump out of its
+// wait): the stop comes at once, and the server, the code's own or the
+// layer's, is left whole: it answers, logs and shuts down. Before, its lock
+// stayed held, and the next call, or the layer's teardown, waited for ever.
+// In a child, which an alarm ends if it hangs.
+BOOST_AUTO_TEST_CASE(a_timeout_that_stops_take_request_leaves_the_server_whole) {
+  using namespace std::chrono_literals;
+  auto child = test_support::in_child([] {
+    ::alarm(15);
+    trap::http::Server server;
+    const auto start = std::chrono::steady_clock::now();
+    auto r = trap::trap(":flow:timeout(100)", [&](trap::Trap&) { (void)server.take_request(20s); });
+    const bool prompt = std::chrono::steady_clock::now() - start < 10s;
+    server.enqueue(Response::text(200, "after"));
+    const std::string out =
+        trap::run({"sh", "-c", TRAP_TEST_CURL " -sS " + server.url() + "/after"}).out();
+    const auto taken = server.take_request();
+    const bool clean = server.shutdown().clean();
+    auto layer = trap::trap(":flow:http_server:timeout(100)",
+                            [](trap::Trap& t) { (void)trap::http::server(t).take_request(20s); });
+    std::cout << r.leaveby() << " " << prompt << " " << out << " " << (taken ? taken->path : "none")
+              << " " << clean << " " << layer.leaveby() << std::flush;
+  });
+  BOOST_TEST(child.exited(0), child.status << " " << child.err);
+  BOOST_TEST(child.out == "timeout 1 after /after 1 timeout");
 }
