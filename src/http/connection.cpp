@@ -170,8 +170,11 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     read_body();
   }
 
+  // An HTTP/1.0 client knows no interim answer: its expectation is
+  // ignored (RFC 9110, 10.1.1), as Go's net/http does.
   bool expects_continue() const {
     auto& msg = parser_->get();
+    if (msg.version() < 11) return false;
     auto it = msg.find(bhttp::field::expect);
     return it != msg.end() && beast::iequals(it->value(), "100-continue");
   }

@@ -343,3 +343,15 @@ BOOST_AUTO_TEST_CASE(expect_100_continue_gets_its_interim_answer) {
   BOOST_TEST(r->body == "got it");
   BOOST_TEST(server.take_request()->body == "data");
 }
+
+// An HTTP/1.0 client knows no interim answer: its Expect: 100-continue is
+// ignored (RFC 9110, 10.1.1: a server MUST), and the first answer it reads
+// is the final one.
+BOOST_AUTO_TEST_CASE(expect_100_continue_from_http_1_0_is_ignored) {
+  Server server;
+  server.enqueue(Response::text(200, "got it"));
+  Client c("127.0.0.1", server.port());
+  c.send("PUT /old HTTP/1.0\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\ndata");
+  BOOST_TEST(c.read_line() == "HTTP/1.1 200 OK\r");
+  BOOST_TEST(server.take_request()->body == "data");
+}
