@@ -419,3 +419,23 @@ inline const bool http_server_layer_registered = register_http_server_layer();
 }  // namespace detail
 
 }  // namespace trap::http
+
+/// trap::http::Request comes back from a forked child whole: the
+/// `http_server` layer under `fork` (`:http_server:fork`) gives its
+/// `requests` as Request values there too.
+template <>
+struct trap::codec<trap::http::Request> {
+  /// Every member, in order.
+  static std::string encode(const trap::http::Request& request);
+  /// What encode() wrote. @throws std::invalid_argument otherwise.
+  static trap::http::Request decode(std::string_view bytes);
+};
+
+/// trap::http::Unmatched too (the `unmatched` accessor under `fork`).
+template <>
+struct trap::codec<trap::http::Unmatched> {
+  /// Why, then the request.
+  static std::string encode(const trap::http::Unmatched& unmatched);
+  /// What encode() wrote. @throws std::invalid_argument otherwise.
+  static trap::http::Unmatched decode(std::string_view bytes);
+};

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: BSL-1.0
 // trap::http's plain values: header lists, a request's query, the response
 // builders, and how each prints (one line, for Boost.Test's messages).
+#include <cstdint>
 #include <ostream>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <trap/http.hpp>
 
@@ -180,4 +184,69 @@ std::ostream& operator<<(std::ostream& out, const ShutdownReport& report) {
   return out << report.describe();
 }
 
+// ------------------------------------------- from a forked child and back
+
+namespace {
+
+using Fields = std::vector<std::string>;
+constexpr std::size_t kRequestFields = 11;  // then each header's name and value
+
+std::string number(unsigned long long n) { return trap::codec<unsigned long long>::encode(n); }
+
+unsigned long long number_of(const std::string& s, unsigned long long max) {
+  const unsigned long long n = trap::codec<unsigned long long>::decode(s);
+  if (n > max) throw std::invalid_argument("trap::codec<trap::http::Request>: " + s + " too big");
+  return n;
+}
+
+Fields fields_of(const trap::http::Request& r, Fields f = {}) {
+  f.insert(f.end(),
+           {r.method, r.target, r.path, r.query, number(r.version), r.body, number(r.chunked),
+            r.peeraddr, number(r.peerport), number(r.connection), number(r.sequence)});
+  for (const auto& h : r.headers.fields()) f.insert(f.end(), {h.name, h.value});
+  return f;
+}
+
+// The request in @p f from @p at on.
+trap::http::Request request_of(const Fields& f, std::size_t at) {
+  if (f.size() < at + kRequestFields || (f.size() - at - kRequestFields) % 2 != 0)
+    throw std::invalid_argument("trap::codec<trap::http::Request>: not a request");
+  const auto* p = f.data() + at;
+  trap::http::Request r;
+  r.method = p[0];
+  r.target = p[1];
+  r.path = p[2];
+  r.query = p[3];
+  r.version = static_cast<unsigned>(number_of(p[4], 99));
+  r.body = p[5];
+  r.chunked = number_of(p[6], 1) == 1;
+  r.peeraddr = p[7];
+  r.peerport = static_cast<std::uint16_t>(number_of(p[8], 65535));
+  r.connection = number_of(p[9], ~0ull);
+  r.sequence = number_of(p[10], ~0ull);
+  for (std::size_t i = at + kRequestFields; i < f.size(); i += 2) r.headers.add(f[i], f[i + 1]);
+  return r;
+}
+
+}  // namespace
+
 }  // namespace trap::http
+
+std::string trap::codec<trap::http::Request>::encode(const trap::http::Request& request) {
+  return codec<std::vector<std::string>>::encode(trap::http::fields_of(request));
+}
+
+trap::http::Request trap::codec<trap::http::Request>::decode(std::string_view bytes) {
+  return trap::http::request_of(codec<std::vector<std::string>>::decode(bytes), 0);
+}
+
+std::string trap::codec<trap::http::Unmatched>::encode(const trap::http::Unmatched& unmatched) {
+  return codec<std::vector<std::string>>::encode(
+      trap::http::fields_of(unmatched.request, {unmatched.why}));
+}
+
+trap::http::Unmatched trap::codec<trap::http::Unmatched>::decode(std::string_view bytes) {
+  const auto f = codec<std::vector<std::string>>::decode(bytes);
+  if (f.empty()) throw std::invalid_argument("trap::codec<trap::http::Unmatched>: empty");
+  return {trap::http::request_of(f, 1), f[0]};
+}

@@ -10,8 +10,10 @@
 #include <cstdlib>
 #include <iostream>
 #include <latch>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -124,4 +126,55 @@ BOOST_AUTO_TEST_CASE(a_timeout_that_stops_take_request_leaves_the_server_whole) 
   });
   BOOST_TEST(child.exited(0), child.status << " " << child.err);
   BOOST_TEST(child.out == "timeout 1 after /after 1 timeout");
+}
+
+// Under fork the layer's server and the code run in the child; what the
+// server received, and what nothing answered, come back to the parent as
+// Request and Unmatched values all the same (trap::codec), not as their
+// renderings only.
+BOOST_AUTO_TEST_CASE(requests_come_back_whole_from_a_forked_child) {
+  auto r = trap::trap(":http_server(lenient):fork", [](trap::Trap& t) {
+    trap::http::server(t).enqueue(Response::text(200, "hi"));
+    trap::run({"sh", "-c",
+               TRAP_TEST_CURL
+               " -sS -H 'X-Dup: a' -H 'x-dup: b' \"$TRAP_HTTP_URL/child?q=1\"; " TRAP_TEST_CURL
+               " -s \"$TRAP_HTTP_URL/none\""});
+  });
+  BOOST_TEST(r.leaveby() == "return", r.die());
+  BOOST_REQUIRE(r.get("requests") && r.get("requests")->array().size() == 2u);
+  const auto first = r.get("requests")->array()[0].as<Request>();
+  BOOST_TEST(first.path == "/child");
+  BOOST_TEST(first.query == "q=1");
+  BOOST_TEST(first.headers.get_all("X-DUP") == (std::vector<std::string>{"a", "b"}));
+  BOOST_TEST(first.peeraddr == "127.0.0.1");
+  BOOST_TEST(first.sequence == 1u);
+  BOOST_REQUIRE(r.get("unmatched") && r.get("unmatched")->array().size() == 1u);
+  const auto none = r.get("unmatched")->array()[0].as<trap::http::Unmatched>();
+  BOOST_TEST(none.request.path == "/none");
+  BOOST_TEST(none.why.find("no expectation") != std::string::npos, none.why);
+  BOOST_TEST(r.get("requests")->array()[1].as<Request>() == none.request);
+}
+
+// Every member travels, bytes of any value included; bytes that are not
+// an encoded request are an error, not a request.
+BOOST_AUTO_TEST_CASE(the_request_codec_keeps_every_member) {
+  Request q{.method = "POST",
+            .target = "http://h/p?x=%41",
+            .path = "/p",
+            .query = "x=%41",
+            .version = 10,
+            .headers = {{"A", "1"}, {"a", ""}},
+            .body = std::string("a\0:b\r\n", 6),
+            .chunked = true,
+            .peeraddr = "::1",
+            .peerport = 65535,
+            .connection = 7,
+            .sequence = 9};
+  using Codec = trap::codec<Request>;
+  BOOST_TEST(Codec::decode(Codec::encode(q)) == q);
+  trap::http::Unmatched u{q, "why: \"\""};
+  BOOST_TEST(trap::codec<trap::http::Unmatched>::decode(
+                 trap::codec<trap::http::Unmatched>::encode(u)) == u);
+  BOOST_CHECK_THROW(Codec::decode("3:abc"), std::invalid_argument);
+  BOOST_CHECK_THROW(Codec::decode("nonsense"), std::invalid_argument);
 }
