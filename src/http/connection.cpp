@@ -293,6 +293,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
         ++served_;
         return read_request();
       case After::close:
+        // Stopping: the answer is out, and the connection as good as idle.
+        if (host_.stopping()) return close();
         return linger();
       case After::reset:
         return reset();

@@ -43,6 +43,9 @@ ShutdownReport Server::Impl::shutdown(std::chrono::milliseconds deadline) {
       return first;
     }
   }
+  // Said now, not once the thread comes round to begin_shutdown(): a
+  // handler answering meanwhile has its answer say Connection: close.
+  stopping_ = true;
   // No time to give, or no other thread to wait on (a handler calls):
   // everything is closed at once, but for the connection whose request the
   // calling handler answers: its answer goes out, then it closes (no

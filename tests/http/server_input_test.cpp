@@ -183,6 +183,32 @@ BOOST_AUTO_TEST_CASE(shutdown_names_a_handler_that_outlives_its_deadline) {
   BOOST_TEST(report.clean(), report.describe());
 }
 
+// An answer that a handler gives once shutdown() has begun is the last on
+// its connection, and says so (Connection: close, as Go's Shutdown does),
+// rather than offering a keep-alive the server then breaks.
+BOOST_AUTO_TEST_CASE(an_answer_given_during_shutdown_says_connection_close) {
+  std::promise<void> entered, warned;
+  std::shared_future<void> go = warned.get_future().share();
+  ServerOptions o;
+  o.handler = [&](const trap::http::Request&) {
+    entered.set_value();
+    (void)go.wait_for(30s);  // bounded: released once shutdown() waits for it
+    return Response::text(200, "last");
+  };
+  Server server(o);
+  Client c("127.0.0.1", server.port());
+  c.send(get("/slow"));
+  BOOST_REQUIRE(entered.get_future().wait_for(10s) == std::future_status::ready);
+  decltype(server.shutdown()) report;
+  (void)test_support::clog_of([&] { report = server.shutdown(0ms); }, "deadline has passed",
+                              warned);
+  auto answer = read_response(c);
+  BOOST_REQUIRE(answer);
+  BOOST_TEST(answer->body == "last");
+  BOOST_TEST(answer->header("Connection") == "close");
+  BOOST_TEST(c.closed_by_server());
+}
+
 // The warning is for a handler that runs: a server whose handlers have
 // returned shuts down without a word, even with no time to give.
 BOOST_AUTO_TEST_CASE(shutdown_says_nothing_when_no_handler_runs) {
