@@ -107,7 +107,9 @@ struct Request {
 };
 
 /// Prints "GET /users?id=1 (connection 2, #5)", for BOOST_TEST_INFO and the
-/// failures of BOOST_TEST(a == b).
+/// failures of BOOST_TEST(a == b); one whose request line never came (a
+/// bad request, a failed TLS handshake in unmatched()) names its client:
+/// "no request line from 127.0.0.1:54321 (connection 3, #0)".
 std::ostream& operator<<(std::ostream& out, const Request& request);
 
 /// What goes wrong with a response on purpose (MockWebServer's

@@ -93,7 +93,12 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
 }
 
 std::ostream& operator<<(std::ostream& out, const Request& r) {
-  out << r.method << ' ' << r.target;
+  if (r.method.empty()) {  // a bad request or handshake: who sent it, then
+    out << "no request line from ";
+    net::detail::endpoint(out, r.peeraddr, r.peerport);
+  } else {
+    out << r.method << ' ' << r.target;
+  }
   if (!r.body.empty()) {
     out << " body ";
     quoted(out, r.body.size() > 80 ? std::string_view(r.body).substr(0, 80) : r.body);

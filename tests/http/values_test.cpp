@@ -38,6 +38,22 @@ BOOST_AUTO_TEST_CASE(a_long_body_is_cut_at_80_bytes) {
              "PUT / body \"" + std::string(80, 'a') + "\"... (100 bytes) (connection 0, #0)");
 }
 
+// A request whose request line never came (unmatched(): a bad start line,
+// a failed handshake) names its client rather than an empty method and
+// target, in a shutdown report too.
+BOOST_AUTO_TEST_CASE(a_request_without_a_request_line_names_its_client) {
+  Request r;
+  r.peeraddr = "::1";
+  r.peerport = 40003;
+  r.connection = 3;
+  BOOST_TEST(printed(r) == "no request line from [::1]:40003 (connection 3, #0)");
+  ShutdownReport report;
+  report.unmatched = {trap::http::Unmatched{r, "400 bad request: bad method"}};
+  BOOST_TEST(report.describe() ==
+             "unmatched request: no request line from [::1]:40003 (connection 3, #0): 400 bad "
+             "request: bad method");
+}
+
 BOOST_AUTO_TEST_CASE(open_connections_print_their_peers) {
   ShutdownReport report;
   report.open = {ConnectionInfo{1, "127.0.0.1", 40001}, ConnectionInfo{2, "::1", 40002}};
