@@ -82,8 +82,10 @@ std::ostream& operator<<(std::ostream& os, const RunOptions& options);
 /// the program did (Trap::failure_context()): the command line, quoted
 /// only where needed so that bash splits it back into @p argv (Python's
 /// shlex.join, but an argument that holds a newline, another control
-/// character or a byte that is not UTF-8 is written in `$'...'`, as
-/// `$'a\nb\x01'`, so that the command stays on one line of the report);
+/// character or a byte that is not UTF-8 is written in bash's `$'...'`
+/// quotes, with C's escapes for those bytes (a newline as backslash n,
+/// others as backslash x and two hex digits), so that the command stays on
+/// one line of the report);
 /// how it ended ("exited with status 3", "killed by signal 9 (SIGKILL)",
 /// "timed out after 2 s", "could not start: No such file or directory");
 /// and the last 10 lines of its stderr, headed "last 10 of 57 lines of
