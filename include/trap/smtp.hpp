@@ -23,7 +23,10 @@
 /// that closes, a drop in the middle of DATA) with reply().
 ///
 /// The server runs its sockets on an I/O thread of its own; every member
-/// function may be called from any thread. Its header needs no Boost.Asio.
+/// function may be called from any thread. Code stopped by an in-process
+/// timeout (the `timeout` layer) while it waits in take_message() is
+/// stopped there (20 ms late at most), and the server is left whole. Its
+/// header needs no Boost.Asio.
 #pragma once
 
 #include <chrono>

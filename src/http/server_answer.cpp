@@ -10,21 +10,6 @@
 #include "http/server_impl.hpp"
 
 namespace trap::http {
-namespace {
-
-// How late a stop of the code (an in-process timeout) that comes while
-// take_request() waits is delivered, at most.
-constexpr std::chrono::milliseconds kStopSlice{20};
-
-}  // namespace
-
-std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout) {
-  using Clock = std::chrono::steady_clock;
-  const auto now = Clock::now();
-  const auto room =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - now);
-  return timeout >= room ? Clock::time_point::max() : now + timeout;
-}
 
 // ------------------------------------------------------------ answering
 
@@ -141,17 +126,10 @@ std::vector<std::string> Server::unmet() const {
 }
 
 std::optional<Request> Server::take_request(std::chrono::milliseconds timeout) {
-  using Clock = std::chrono::steady_clock;
   auto& s = *impl_;
-  const auto until = deadline_after(timeout);
-  const auto ready = [&] { return s.next_take <= s.received || s.io.finished(); };
-  for (;;) {
-    Held held(s.m);
-    // A stop its shield holds off comes between two slices of the wait.
-    const auto slice =
-        trap::detail::shield_state().blocked ? std::min(until, Clock::now() + kStopSlice) : until;
-    if (s.cv.wait_until(held.lock(), slice, ready) || slice == until) return s.take_next();
-  }
+  return net::detail::wait_stoppable(
+      s.m, s.cv, deadline_after(timeout),
+      [&] { return s.next_take <= s.received || s.io.finished(); }, [&] { return s.take_next(); });
 }
 
 std::optional<Request> Server::Impl::take_next() {

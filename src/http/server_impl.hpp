@@ -29,31 +29,15 @@
 #include "http/matcher.hpp"
 #include "net/io_thread.hpp"
 #include "net/listeners.hpp"
+#include "net/stoppable_wait.hpp"
 #include "posix/stop_shield.hpp"
 
 namespace trap::http {
 
 class ServerTls;
 
-/// A public call's hold of the server's lock: also a critical section for
-/// in-process stops (the timeout layer's jump), as a jump out of it would
-/// leave the lock held and the server deadlocked (glibc takes a condition
-/// variable's mutex back on a jump out of its wait, too). A stop that comes
-/// meanwhile is delivered as the call leaves.
-class Held {
- public:
-  explicit Held(std::mutex& m) : lock_(m) {}
-  std::unique_lock<std::mutex>& lock() { return lock_; }
-
- private:
-  trap::detail::StopShield shield_;  // first in, last out
-  std::unique_lock<std::mutex> lock_;
-};
-
-/// `timeout` from now, or the far future for a timeout beyond it
-/// (milliseconds::max(): as long as it takes), never an overflow into the
-/// past.
-std::chrono::steady_clock::time_point deadline_after(std::chrono::milliseconds timeout);
+using net::detail::deadline_after;
+using net::detail::Held;
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;

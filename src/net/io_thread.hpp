@@ -15,6 +15,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "posix/stop_shield.hpp"
+
 namespace trap::net::detail {
 
 /// How long a server's shutdown() waits for a handler that still runs, at
@@ -87,6 +89,8 @@ class IoThread {
       f();
       return true;
     }
+    // The task refers to this frame: an in-process stop waits for its end.
+    trap::detail::StopShield shield;
     std::unique_lock lock(m_);
     if (finished_) return false;
     std::packaged_task<void()> task(std::forward<F>(f));

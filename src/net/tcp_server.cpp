@@ -43,6 +43,7 @@ TcpServer::TcpServer(TcpServerOptions options) : impl_(std::make_shared<Impl>(st
 }
 
 TcpServer::~TcpServer() {
+  trap::detail::StopShield shield;  // an in-process stop comes once it is gone
   try {
     impl_->shutdown(std::chrono::milliseconds(0));
   } catch (...) {
@@ -184,6 +185,7 @@ bool TcpServer::start_listener() {
   });
 }
 ShutdownReport TcpServer::shutdown(std::chrono::milliseconds deadline) {
+  trap::detail::StopShield shield;  // an in-process stop comes once it returns
   return impl_->shutdown(deadline);
 }
 
@@ -198,7 +200,7 @@ int TcpServer::register_events(const std::vector<std::string>& events, ServerHan
   r.fn = std::move(fn);
   int id;
   {
-    std::lock_guard lock(impl_->m);
+    detail::Held held(impl_->m);
     id = r.id = impl_->next_reg++;
     auto next = std::make_shared<Impl::Registrations>(*impl_->regs);
     next->list.push_back(std::move(r));
@@ -209,7 +211,7 @@ int TcpServer::register_events(const std::vector<std::string>& events, ServerHan
 }
 
 void TcpServer::unregister_events(int id, const std::vector<std::string>& events) {
-  std::lock_guard lock(impl_->m);
+  detail::Held held(impl_->m);
   auto next = std::make_shared<Impl::Registrations>(*impl_->regs);
   for (auto it = next->list.begin(); it != next->list.end(); ++it) {
     if (it->id != id) continue;
@@ -245,7 +247,7 @@ std::optional<ServerEvent> TcpServer::wait_for(std::string_view kind,
   return impl_->wait_for(kind, client, timeout);
 }
 std::vector<ServerEvent> TcpServer::log() const {
-  std::lock_guard lock(impl_->m);
+  detail::Held held(impl_->m);
   return impl_->events.copy([this](const auto& e) { return impl_->named(e); });
 }
 

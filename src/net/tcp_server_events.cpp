@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "net/handler_failure.hpp"
+#include "net/stoppable_wait.hpp"
 #include "net/tcp_server_impl.hpp"
 
 namespace trap::net {
@@ -162,8 +163,6 @@ std::optional<ServerEvent> TcpServer::Impl::wait_for(std::string_view kind,
                                                      std::chrono::milliseconds timeout) {
   tcp_detail::checked_bit(label, kind, false);
   const std::string key = std::string(kind) + "/" + (client ? std::to_string(*client) : "*");
-  const auto deadline = Clock::now() + timeout;
-  std::unique_lock lock(m);
   // Cursors are sequence numbers: the log may have dropped its oldest.
   auto scan = [&]() -> std::optional<ServerEvent> {
     std::uint64_t& next = cursors[key];
@@ -178,11 +177,15 @@ std::optional<ServerEvent> TcpServer::Impl::wait_for(std::string_view kind,
     next = first_sequence + events.size();
     return std::nullopt;
   };
-  tcp_detail::Waiting counted(waiting);
+  const auto until = detail::deadline_after(timeout);
   for (;;) {
+    detail::Held held(m);  // a slice of the wait: a stop comes between two
     if (auto e = scan()) return e;
+    const auto slice = detail::slice_end(until);
+    tcp_detail::Waiting counted(waiting);
     // One last look after the time runs out: an event may have just come.
-    if (cv.wait_until(lock, deadline) == std::cv_status::timeout) return scan();
+    if (cv.wait_until(held.lock(), slice) == std::cv_status::timeout && slice == until)
+      return scan();
   }
 }
 

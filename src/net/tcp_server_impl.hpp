@@ -41,6 +41,7 @@
 #include "net/filters.hpp"
 #include "net/handler_memory.hpp"
 #include "net/io_thread.hpp"
+#include "net/stoppable_wait.hpp"
 
 namespace trap::net {
 
@@ -146,6 +147,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
       f();
       return true;
     }
+    // The task refers to this frame: an in-process stop waits for its end.
+    trap::detail::StopShield shield;
     std::unique_lock lock(m);
     if (finished) return false;
     std::packaged_task<void()> task(std::forward<F>(f));

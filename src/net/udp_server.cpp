@@ -24,6 +24,7 @@
 
 #include "net/handler_failure.hpp"
 #include "net/io_thread.hpp"
+#include "net/stoppable_wait.hpp"
 #include "posix/fd.hpp"
 
 namespace trap::net {
@@ -234,12 +235,16 @@ UdpServer::UdpServer(UdpServerOptions options) {
   impl_->start_thread();
 }
 
-UdpServer::~UdpServer() { impl_->shutdown(); }
+UdpServer::~UdpServer() {
+  trap::detail::StopShield shield;
+  impl_->shutdown();
+}
 
 std::uint16_t UdpServer::port() const { return impl_->port4; }
 std::uint16_t UdpServer::port6() const { return impl_->port6; }
 
 void UdpServer::send_to(std::string_view data, const std::string& address, std::uint16_t port) {
+  trap::detail::StopShield shield;  // the task posted refers to this frame
   error_code ec;
   auto a = asio::ip::make_address(address, ec);
   if (ec) throw UsageError("UdpServer::send_to: not an address: \"" + address + "\"");
@@ -268,20 +273,27 @@ void UdpServer::send_to(std::string_view data, const std::string& address, std::
 }
 
 std::optional<Datagram> UdpServer::wait_for_datagram(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(impl_->m);
   Impl& i = *impl_;
   // The cursor is a sequence number: the log may have dropped its oldest.
-  if (!i.cv.wait_for(lock, timeout, [&] { return i.cursor < i.first_sequence + i.log.size(); }))
-    return std::nullopt;
-  i.cursor = std::max(i.cursor, i.first_sequence);
-  return i.log[i.cursor++ - i.first_sequence];
+  auto ready = [&] { return i.cursor < i.first_sequence + i.log.size(); };
+  return detail::wait_stoppable(i.m, i.cv, detail::deadline_after(timeout), ready,
+                                [&]() -> std::optional<Datagram> {
+                                  if (!ready()) return std::nullopt;
+                                  i.cursor = std::max(i.cursor, i.first_sequence);
+                                  return i.log[i.cursor++ - i.first_sequence];
+                                });
 }
 
 std::vector<Datagram> UdpServer::log() const {
-  std::lock_guard lock(impl_->m);
+  detail::Held held(impl_->m);
   return std::vector<Datagram>(impl_->log.begin(), impl_->log.end());
 }
 
-void UdpServer::shutdown() { impl_->shutdown(); }
+// The server's thread runs what these post on the caller's stack: an
+// in-process stop waits for their end.
+void UdpServer::shutdown() {
+  trap::detail::StopShield shield;
+  impl_->shutdown();
+}
 
 }  // namespace trap::net

@@ -154,10 +154,14 @@ ShutdownReport Server::Impl::settle() {
 }
 
 void Server::Impl::release() {
-  // On the I/O thread nothing: the destructor joins.
+  // On the I/O thread nothing: the destructor joins. Then what was made on
+  // the context goes first, then the context (its epoll, eventfd and
+  // timerfd): a server shut down holds no descriptor, though it lives on
+  // (the smtp_server layer's, in trap::last()) for its log.
   io.join([this] {
     connections.clear();
     listeners.clear();
+    io.release_context();
   });
 }
 
@@ -175,7 +179,11 @@ Server::Server(ServerOptions options) {
 }
 
 Server::~Server() {
-  if (impl_) impl_->shutdown(std::chrono::milliseconds(0));
+  // A stop of the code (an in-process timeout) comes once the server is gone.
+  trap::detail::StopShield shield;
+  if (!impl_) return;
+  impl_->shutdown(std::chrono::milliseconds(0));
+  impl_.reset();
 }
 
 Server::Server(Server&&) noexcept = default;
@@ -212,9 +220,15 @@ std::filesystem::path Server::ca_file() const {
   return impl_->tls->ca_file();
 }
 
-std::size_t Server::close_client_connections() { return impl_->close_connections(); }
+// These wait for the server's thread, which runs what they post on the
+// caller's stack: an in-process stop comes after.
+std::size_t Server::close_client_connections() {
+  trap::detail::StopShield shield;
+  return impl_->close_connections();
+}
 
 ShutdownReport Server::shutdown(std::chrono::milliseconds deadline) {
+  trap::detail::StopShield shield;
   return impl_->shutdown(deadline);
 }
 

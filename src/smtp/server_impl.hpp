@@ -27,6 +27,7 @@
 
 #include "net/io_thread.hpp"
 #include "net/listeners.hpp"
+#include "net/stoppable_wait.hpp"
 #include "smtp/session.hpp"
 
 namespace trap::http {

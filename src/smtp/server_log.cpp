@@ -59,12 +59,12 @@ void Server::reply(Reply reply) {
   if (reply.code < 200 || reply.code > 599)
     throw UsageError("trap::smtp::Server::reply: a reply code is 200 to 599, not " +
                      std::to_string(reply.code));
-  std::lock_guard lock(impl_->m);
+  net::detail::Held held(impl_->m);
   impl_->scripts.push_back(Impl::Script{std::move(reply), 0});
 }
 
 std::vector<std::string> Server::unused_replies() const {
-  std::lock_guard lock(impl_->m);
+  net::detail::Held held(impl_->m);
   std::vector<std::string> unused;
   for (const auto& s : impl_->scripts)
     if (s.reply.count && s.used < *s.reply.count) unused.push_back(s.reply.describe());
@@ -73,32 +73,35 @@ std::vector<std::string> Server::unused_replies() const {
 
 std::optional<Message> Server::take_message(std::chrono::milliseconds timeout) {
   auto& s = *impl_;
-  std::unique_lock lock(s.m);
-  s.cv.wait_for(lock, timeout, [&] { return s.next_take <= s.received || s.io.finished(); });
-  // Messages dropped from the log (max_log) are skipped.
-  const std::uint64_t first = s.received - s.log.size() + 1;
-  if (s.next_take < first) s.next_take = first;
-  if (s.next_take > s.received) return std::nullopt;
-  return s.log[static_cast<std::size_t>(s.next_take++ - first)];
+  return net::detail::wait_stoppable(
+      s.m, s.cv, net::detail::deadline_after(timeout),
+      [&] { return s.next_take <= s.received || s.io.finished(); },
+      [&]() -> std::optional<Message> {
+        // Messages dropped from the log (max_log) are skipped.
+        const std::uint64_t first = s.received - s.log.size() + 1;
+        if (s.next_take < first) s.next_take = first;
+        if (s.next_take > s.received) return std::nullopt;
+        return s.log[static_cast<std::size_t>(s.next_take++ - first)];
+      });
 }
 
 std::size_t Server::message_count() const {
-  std::lock_guard lock(impl_->m);
+  net::detail::Held held(impl_->m);
   return static_cast<std::size_t>(impl_->received);
 }
 
 std::vector<Message> Server::messages() const {
-  std::lock_guard lock(impl_->m);
+  net::detail::Held held(impl_->m);
   return {impl_->log.begin(), impl_->log.end()};
 }
 
 std::vector<Problem> Server::problems() const {
-  std::lock_guard lock(impl_->m);
+  net::detail::Held held(impl_->m);
   return impl_->problems;
 }
 
 std::size_t Server::session_count() const {
-  std::lock_guard lock(impl_->m);
+  net::detail::Held held(impl_->m);
   return impl_->sessions;
 }
 

@@ -28,6 +28,7 @@
 #include <trap/errors.hpp>
 #include <trap/net.hpp>
 
+#include "support/child.hpp"
 #include "support/client.hpp"
 #include "support/clog_watch.hpp"
 #include "support/test_support.hpp"
@@ -619,3 +620,28 @@ BOOST_AUTO_TEST_CASE(a_thousand_start_shutdown_cycles_leave_nothing) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// An in-process timeout stops the code while it waits on the server: the
+// stop comes at once, and the server is left whole (it serves, logs and
+// shuts down). Before, the wait's jump out left the server's lock held,
+// and the next call or the shutdown waited for ever. In a child, which an
+// alarm ends if it hangs.
+BOOST_AUTO_TEST_CASE(a_timeout_that_stops_wait_for_leaves_the_server_whole) {
+  auto child = test_support::in_child([] {
+    ::alarm(15);
+    trap::net::TcpServer server;
+    const auto start = std::chrono::steady_clock::now();
+    auto r = trap::trap(":flow:timeout(100)", [&](trap::Trap&) {
+      (void)server.wait_for("connected", std::nullopt, 20s);
+    });
+    const bool prompt = std::chrono::steady_clock::now() - start < 10s;
+    test_net::Client c("127.0.0.1", server.port());
+    const bool connected = server.wait_for("connected", std::nullopt, 10s).has_value();
+    c.close();
+    const bool gone = server.wait_for("disconnected", std::nullopt, 10s).has_value();
+    const bool clean = server.shutdown().clean();
+    std::cout << r.leaveby() << " " << prompt << connected << gone << clean << std::flush;
+  });
+  BOOST_TEST(child.exited(0), child.status << " " << child.err);
+  BOOST_TEST(child.out == "timeout 1111");
+}

@@ -18,6 +18,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/net.hpp>
 
+#include "support/child.hpp"
 #include "support/clog_watch.hpp"
 #include "support/test_support.hpp"
 
@@ -249,4 +250,28 @@ BOOST_AUTO_TEST_CASE(shutdown_leaves_nothing) {
   server.shutdown();
   server.shutdown();  // idempotent
   BOOST_CHECK_THROW(server.send_to("x", "127.0.0.1", 9), trap::UsageError);
+}
+
+// An in-process timeout stops the code while it waits on the server: the
+// stop comes at once, and the server is left whole (it serves, logs and
+// shuts down). Before, the wait's jump out left the server's lock held,
+// and the next call or the shutdown waited for ever. In a child, which an
+// alarm ends if it hangs.
+BOOST_AUTO_TEST_CASE(a_timeout_that_stops_wait_for_datagram_leaves_the_server_whole) {
+  auto child = test_support::in_child([] {
+    ::alarm(15);
+    trap::net::UdpServer server;
+    const auto start = std::chrono::steady_clock::now();
+    auto r =
+        trap::trap(":flow:timeout(100)", [&](trap::Trap&) { (void)server.wait_for_datagram(20s); });
+    const bool prompt = std::chrono::steady_clock::now() - start < 10s;
+    UdpClient client(false);
+    client.send("after", server.port());
+    const auto d = server.wait_for_datagram(10s);
+    server.shutdown();
+    std::cout << r.leaveby() << " " << prompt << " " << (d ? d->data : "none") << " "
+              << server.log().size() << std::flush;
+  });
+  BOOST_TEST(child.exited(0), child.status << " " << child.err);
+  BOOST_TEST(child.out == "timeout 1 after 1");
 }

@@ -19,6 +19,7 @@
 #include <trap/smtp.hpp>
 
 #include "smtp/raw_smtp.hpp"
+#include "support/child.hpp"
 #include "support/test_support.hpp"
 
 BOOST_TEST_DONT_PRINT_LOG_VALUE(std::optional<std::string>)
@@ -404,4 +405,55 @@ BOOST_AUTO_TEST_CASE(shutdown_still_waits_for_the_one_open_after_others_quit) {
   const auto report = done.get();
   BOOST_TEST(report.clean(), report.describe());
   BOOST_TEST(server.message_count() == 1u);
+}
+
+// shutdown() gives back every descriptor (its reactor's epoll, eventfd and
+// timerfd too) and the thread as it returns, not when the server is
+// destroyed: a server kept for its log (the smtp_server layer's, which
+// trap::last() keeps) holds nothing.
+BOOST_AUTO_TEST_CASE(shutdown_returns_every_descriptor_before_the_destructor) {
+  const int fds = test_support::count_fds();
+  const int tasks = test_support::count_threads();
+  Server server;
+  {
+    auto c = open_session(server.port());
+    BOOST_TEST(send_message(c, "a@x", {"b@y"}, kContent) == 250);
+    BOOST_TEST(command(c, "QUIT") == 221);
+  }
+  auto report = server.shutdown();
+  BOOST_TEST(report.clean(), report.describe());
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
+  BOOST_TEST(test_support::settled_thread_count(tasks) == tasks);
+  // What still answers after shutdown() does without them.
+  BOOST_TEST(server.take_message(0ms).has_value());
+  BOOST_TEST(server.close_client_connections() == 0u);
+  BOOST_TEST(server.shutdown().describe() == report.describe());
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
+}
+
+// An in-process timeout stops the code while it waits on the server: the
+// stop comes at once, and the server is left whole (it serves, logs and
+// shuts down). Before, the wait's jump out left the server's lock held,
+// and the next call or the shutdown waited for ever. In a child, which an
+// alarm ends if it hangs.
+BOOST_AUTO_TEST_CASE(a_timeout_that_stops_take_message_leaves_the_server_whole) {
+  auto child = test_support::in_child([] {
+    ::alarm(15);
+    Server server;
+    const auto start = std::chrono::steady_clock::now();
+    auto r = trap::trap(":flow:timeout(100)", [&](trap::Trap&) { (void)server.take_message(20s); });
+    const bool prompt = std::chrono::steady_clock::now() - start < 10s;
+    int code = 0;
+    {
+      auto c = open_session(server.port());
+      code = send_message(c, "a@x", {"b@y"}, kContent);
+      command(c, "QUIT");
+    }
+    const auto m = server.take_message(10s);
+    const bool clean = server.shutdown().clean();
+    std::cout << r.leaveby() << " " << prompt << " " << code << " " << (m ? m->mail_from : "none")
+              << " " << clean << std::flush;
+  });
+  BOOST_TEST(child.exited(0), child.status << " " << child.err);
+  BOOST_TEST(child.out == "timeout 1 250 a@x 1");
 }

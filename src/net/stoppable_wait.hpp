@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: BSL-1.0
+// The test servers' public calls against in-process stops (the timeout
+// layer's jump out of the code, from a signal handler): a call that holds
+// a server's lock, or waits on its condition variable, when the stop comes
+// would leave the lock held (glibc takes a condition variable's mutex back
+// on a jump out of its wait), and every later call, the server's own
+// thread and its shutdown wait for ever. Such a call is a critical section
+// (posix/stop_shield.hpp); a long wait is one slice at a time, so that the
+// stop still comes promptly, between two slices, with nothing held.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
+#include "posix/stop_shield.hpp"
+
+namespace trap::net::detail {
+
+using SteadyClock = std::chrono::steady_clock;
+
+/// @p timeout from now, or the far future for a timeout beyond it
+/// (milliseconds::max(): as long as it takes), never an overflow into the
+/// past.
+inline SteadyClock::time_point deadline_after(std::chrono::milliseconds timeout) {
+  const auto now = SteadyClock::now();
+  const auto room =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::time_point::max() - now);
+  return timeout >= room ? SteadyClock::time_point::max() : now + timeout;
+}
+
+/// A public call's hold of a server's lock: also a critical section for
+/// in-process stops. A stop that comes meanwhile is delivered as the call
+/// leaves, after the lock is released.
+class Held {
+ public:
+  explicit Held(std::mutex& m) : lock_(m) {}
+  std::unique_lock<std::mutex>& lock() { return lock_; }
+
+ private:
+  trap::detail::StopShield shield_;  // first in, last out
+  std::unique_lock<std::mutex> lock_;
+};
+
+/// How late a stop that comes during wait_stoppable() is delivered, at most.
+inline constexpr std::chrono::milliseconds kStopSlice{20};
+
+/// The end of the slice of a wait until @p until to take now, inside a
+/// Held: on a thread that in-process stops may reach (the Held's shield
+/// blocked them), kStopSlice from now at most; else @p until.
+inline SteadyClock::time_point slice_end(SteadyClock::time_point until) {
+  return trap::detail::shield_state().blocked ? std::min(until, SteadyClock::now() + kStopSlice)
+                                              : until;
+}
+
+/// Waits on @p cv with @p m held until @p ready() or @p until, then returns
+/// @p result(), both called with @p m held: slice by slice (slice_end()),
+/// each its own critical section, so that a stop is delivered between two.
+template <class Ready, class Result>
+auto wait_stoppable(std::mutex& m, std::condition_variable& cv, SteadyClock::time_point until,
+                    Ready ready, Result result) {
+  for (;;) {
+    Held held(m);
+    const auto slice = slice_end(until);
+    if (cv.wait_until(held.lock(), slice, ready) || slice == until) return result();
+  }
+}
+
+}  // namespace trap::net::detail
