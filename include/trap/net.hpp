@@ -30,9 +30,8 @@
 /// server has done what it says. Events (connected, client_input, ...) are
 /// logged in order, delivered to the handler and to registered callbacks on
 /// the server's thread, and can be waited for from the test's thread with a
-/// timeout that returns nothing rather than hanging. Code stopped by an
-/// in-process timeout (the `timeout` layer) while it waits on a server is
-/// stopped there (20 ms late at most), and the server is left whole.
+/// timeout that returns nothing rather than hanging, or that the `timeout`
+/// layer stops (20 ms late at most), leaving the server whole.
 ///
 /// The `tcp_server(...)` layer runs one for the trapped code: options in
 /// its argument (`tcp_server(filter=raw,address=::1)`), the server through
