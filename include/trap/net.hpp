@@ -11,10 +11,9 @@
 /// auto report = server.shutdown();                 // and gone, really
 /// @endcode
 ///
-/// A whole echo server in its options, its handler given the server as
-/// POE hands each event's sender over; filters (a name, or an object such
-/// as a LineFilter with POE::Filter::Line's literals, or a StructuredFilter
-/// whose messages are lists: see <trap/net_filter.hpp>) the same way:
+/// A whole echo server in its options, its handler given the server as POE
+/// hands each event's sender over; filters (a name, or an object such as a
+/// LineFilter, or a StructuredFilter: see <trap/net_filter.hpp>) likewise:
 /// @code
 /// trap::net::TcpServer echo({
 ///     .filter = trap::net::LineFilter({.output_literal = "\r\n"}),
