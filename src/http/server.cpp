@@ -88,7 +88,7 @@ Server::~Server() {
   // Nothing is waited for: what is still open is closed now, and a stop of
   // the code (an in-process timeout) comes once the server is gone.
   trap::detail::StopShield shield;
-  if (!impl_) return;
+  if (!impl_ || net::detail::left_in_child(impl_, impl_->io.owner())) return;
   impl_->shutdown(std::chrono::milliseconds(0));
   impl_.reset();
 }
@@ -98,7 +98,8 @@ Server::Server(Server&&) noexcept = default;
 Server& Server::operator=(Server&& other) noexcept {
   if (this == &other) return *this;
   trap::detail::StopShield shield;
-  if (impl_) impl_->shutdown(std::chrono::milliseconds(0));
+  if (impl_ && !net::detail::left_in_child(impl_, impl_->io.owner()))
+    impl_->shutdown(std::chrono::milliseconds(0));
   impl_ = std::move(other.impl_);
   return *this;
 }

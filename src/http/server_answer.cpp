@@ -106,11 +106,13 @@ void Server::Impl::closed(std::uint64_t id) {
 // ------------------------------------------------- the public calls
 
 void Server::enqueue(Response response) {
+  impl_->io.check_process();  // a forked child's copy would serve nothing
   Held held(impl_->m);
   impl_->queue.push_back(std::move(response));
 }
 
 std::size_t Server::expect(Expectation expectation) {
+  impl_->io.check_process();
   Held held(impl_->m);
   return impl_->matcher.add(std::move(expectation));
 }

@@ -76,7 +76,7 @@ class Server::Impl final : public detail::Host {
   std::unique_ptr<ServerTls> tls;  // under opt.tls: the PKI, context and CA file
   mutable std::mutex m;            // what the waiting calls sleep on (below)
   // Runs the context; `io.finished()` under m: the server has finished.
-  net::detail::IoThread io{m};
+  net::detail::IoThread io{m, "trap::http::Server"};
   net::detail::Listeners listeners{io.context(), "trap::http::Server"};
   std::uint16_t port4 = 0, port6 = 0;
   // The I/O thread's: the connections by id, the last id given.

@@ -15,7 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
-#include "posix/stop_shield.hpp"
+#include "net/stoppable_wait.hpp"
 
 namespace trap::net::detail {
 
@@ -29,7 +29,8 @@ class IoThread {
  public:
   /// @p m: the owner's mutex, which must outlive every call but the
   /// destructor's (run() takes it; finish() is called under it).
-  explicit IoThread(std::mutex& m) : m_(m) {}
+  /// @p who names the server in a UsageError (see run_noting()).
+  IoThread(std::mutex& m, std::string who) : m_(m), who_(std::move(who)) {}
   /// stop(), which does nothing once the owner's destructor called it.
   ~IoThread() { stop(); }
   IoThread(const IoThread&) = delete;
@@ -70,8 +71,15 @@ class IoThread {
   /// context at once and joins; on the thread itself, detaches it.
   void stop();
 
+  /// @throws UsageError in a forked child of the process that made this
+  /// (check_owner()): the thread does not run there.
+  void check_process() const { check_owner(pid_, who_); }
+  /// The process whose thread this is.
+  int owner() const { return pid_; }
+
   /// Runs @p f on the thread (at once if this is it) and waits for it,
   /// rethrowing what it threw; false, without running it, once finished.
+  /// @throws UsageError in a forked child (check_process()).
   /// The work guard goes only under the owner's mutex with `finished`
   /// set: a task posted before that runs before the thread ends.
   template <class F>
@@ -89,6 +97,7 @@ class IoThread {
       f();
       return true;
     }
+    check_process();
     // The task refers to this frame: an in-process stop waits for its end.
     trap::detail::StopShield shield;
     std::unique_lock lock(m_);
@@ -106,6 +115,8 @@ class IoThread {
 
  private:
   std::mutex& m_;
+  std::string who_;
+  int pid_ = posix::self_pid();  // the process whose thread this is
   std::optional<boost::asio::io_context> ctx_{std::in_place, 1};  // until release_context()
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread thread_;

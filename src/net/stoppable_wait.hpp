@@ -13,7 +13,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
 
+#include <trap/errors.hpp>
+
+#include "posix/fd.hpp"
 #include "posix/stop_shield.hpp"
 
 namespace trap::net::detail {
@@ -28,6 +34,30 @@ inline SteadyClock::time_point deadline_after(std::chrono::milliseconds timeout)
   const auto room =
       std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::time_point::max() - now);
   return timeout >= room ? SteadyClock::time_point::max() : now + timeout;
+}
+
+/// @throws UsageError naming @p who when called in a process other than
+/// @p owner, the one that made the server: a fork trap's child has a copy
+/// of the server without its thread, where a call would wait for ever for
+/// the thread's answer, or change the copy only.
+inline void check_owner(int owner, std::string_view who) {
+  const int here = posix::self_pid();
+  if (here == owner) return;
+  throw UsageError(std::string(who) + ": called in process " + std::to_string(here) +
+                   ", a forked child of process " + std::to_string(owner) +
+                   ", which made the server and alone runs its thread; call it there, or "
+                   "make the server in the child");
+}
+
+/// In a forked child of @p owner (a fork trap's, where a server made
+/// before the trap is destroyed), lets @p impl go without closing or
+/// joining anything (the child has a copy of the server without its
+/// thread, which a join would wait for for ever) and returns true.
+template <class Ptr>
+bool left_in_child(Ptr& impl, int owner) {
+  if (!impl || posix::self_pid() == owner) return false;
+  new Ptr(std::move(impl));  // kept until the child ends
+  return true;
 }
 
 /// A public call's hold of a server's lock: also a critical section for

@@ -44,6 +44,7 @@ TcpServer::TcpServer(TcpServerOptions options) : impl_(std::make_shared<Impl>(st
 
 TcpServer::~TcpServer() {
   trap::detail::StopShield shield;  // an in-process stop comes once it is gone
+  if (impl_ && detail::left_in_child(impl_, impl_->owner_pid)) return;
   try {
     impl_->shutdown(std::chrono::milliseconds(0));
   } catch (...) {

@@ -147,6 +147,7 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
       f();
       return true;
     }
+    detail::check_owner(owner_pid, label);  // its thread runs there only
     // The task refers to this frame: an in-process stop waits for its end.
     trap::detail::StopShield shield;
     std::unique_lock lock(m);
@@ -436,7 +437,8 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   ShutdownReport close_all();
 
   TcpServerOptions opt;
-  std::string label;          // opt.prefix for diagnostics ("bingosd_" -> "bingosd")
+  std::string label;                        // opt.prefix for diagnostics ("bingosd_" -> "bingosd")
+  const int owner_pid = posix::self_pid();  // the process that made it
   TcpServer* self = nullptr;  // the server handlers are given (set once, before start)
   tcp_detail::HandlerMemory handler_memory;  // goes after own's handlers
   std::unique_ptr<asio::io_context> own;     // gone after release()

@@ -223,7 +223,8 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
   // The datagram a handler handles now, null when none runs: shutdown()
   // names its sender if it has to wait. Cleared under m before it goes.
   const Datagram* answering = nullptr;
-  UdpServer* self = nullptr;  // handed to the handler: set before the thread starts
+  const int owner_pid = posix::self_pid();  // the process that made it
+  UdpServer* self = nullptr;                // handed to the handler: set before the thread starts
 };
 
 UdpServer::UdpServer(UdpServerOptions options) {
@@ -237,6 +238,7 @@ UdpServer::UdpServer(UdpServerOptions options) {
 
 UdpServer::~UdpServer() {
   trap::detail::StopShield shield;
+  if (impl_ && detail::left_in_child(impl_, impl_->owner_pid)) return;
   impl_->shutdown();
 }
 
@@ -244,6 +246,7 @@ std::uint16_t UdpServer::port() const { return impl_->port4; }
 std::uint16_t UdpServer::port6() const { return impl_->port6; }
 
 void UdpServer::send_to(std::string_view data, const std::string& address, std::uint16_t port) {
+  detail::check_owner(impl_->owner_pid, "trap::net::UdpServer");
   trap::detail::StopShield shield;  // the task posted refers to this frame
   error_code ec;
   auto a = asio::ip::make_address(address, ec);
@@ -292,6 +295,7 @@ std::vector<Datagram> UdpServer::log() const {
 // The server's thread runs what these post on the caller's stack: an
 // in-process stop waits for their end.
 void UdpServer::shutdown() {
+  detail::check_owner(impl_->owner_pid, "trap::net::UdpServer");
   trap::detail::StopShield shield;
   impl_->shutdown();
 }

@@ -181,7 +181,7 @@ Server::Server(ServerOptions options) {
 Server::~Server() {
   // A stop of the code (an in-process timeout) comes once the server is gone.
   trap::detail::StopShield shield;
-  if (!impl_) return;
+  if (!impl_ || net::detail::left_in_child(impl_, impl_->io.owner())) return;
   impl_->shutdown(std::chrono::milliseconds(0));
   impl_.reset();
 }
@@ -190,7 +190,9 @@ Server::Server(Server&&) noexcept = default;
 
 Server& Server::operator=(Server&& other) noexcept {
   if (this == &other) return *this;
-  if (impl_) impl_->shutdown(std::chrono::milliseconds(0));
+  trap::detail::StopShield shield;
+  if (impl_ && !net::detail::left_in_child(impl_, impl_->io.owner()))
+    impl_->shutdown(std::chrono::milliseconds(0));
   impl_ = std::move(other.impl_);
   return *this;
 }

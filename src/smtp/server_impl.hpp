@@ -83,7 +83,7 @@ class Server::Impl final : public detail::SessionHost {
   std::unique_ptr<http::ServerTls> tls;  // under opt.starttls
   mutable std::mutex m;                  // what the waiting calls sleep on (below)
   // Runs the context; `io.finished()` under m: the server has finished.
-  net::detail::IoThread io{m};
+  net::detail::IoThread io{m, "trap::smtp::Server"};
   net::detail::Listeners listeners{io.context(), "trap::smtp::Server"};
   std::uint16_t port4 = 0, port6 = 0;
   // The I/O thread's: the connections by id, the last id given.

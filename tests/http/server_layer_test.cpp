@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <latch>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -177,4 +178,21 @@ BOOST_AUTO_TEST_CASE(the_request_codec_keeps_every_member) {
                  trap::codec<trap::http::Unmatched>::encode(u)) == u);
   BOOST_CHECK_THROW(Codec::decode("3:abc"), std::invalid_argument);
   BOOST_CHECK_THROW(Codec::decode("nonsense"), std::invalid_argument);
+}
+
+// A fork trap's child has a copy of a server made before the trap, but not
+// its thread: an answer queued there would never be served, and a call that
+// needs the thread would wait for ever. Each is a usage error that says so,
+// and destroying the copy there lets it go without waiting.
+BOOST_AUTO_TEST_CASE(a_call_from_a_fork_traps_child_is_a_usage_error) {
+  std::optional<trap::http::Server> server(std::in_place);
+  auto r = trap::trap(":flow:fork", [&] { server->enqueue(Response::text(200, "never")); });
+  BOOST_TEST(r.leaveby() == "die");
+  BOOST_TEST(r.die().find("trap::http::Server: called in process ") == 0u, r.die());
+  auto closing = trap::trap(":flow:fork", [&] { server->close_client_connections(); });
+  BOOST_TEST(closing.die().find("trap::http::Server: called in process ") == 0u, closing.die());
+  auto gone = trap::trap(":flow:fork", [&] { server.reset(); });
+  BOOST_TEST(gone.leaveby() == "return");
+  BOOST_TEST(server.has_value());
+  BOOST_TEST(server->shutdown().clean());
 }

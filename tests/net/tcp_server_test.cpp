@@ -5,6 +5,7 @@
 // Only 127.0.0.1 and ::1; every wait is bounded.
 #define BOOST_TEST_MODULE tcp_server
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -644,4 +645,21 @@ BOOST_AUTO_TEST_CASE(a_timeout_that_stops_wait_for_leaves_the_server_whole) {
   });
   BOOST_TEST(child.exited(0), child.status << " " << child.err);
   BOOST_TEST(child.out == "timeout 1111");
+}
+
+// A fork trap's child has a copy of a server made before the trap, but not
+// its thread: a call there would wait for ever for the thread's answer (or
+// change the copy only). It is a usage error that says so, and destroying
+// the copy there lets it go without waiting.
+BOOST_AUTO_TEST_CASE(a_call_from_a_fork_traps_child_is_a_usage_error) {
+  std::optional<trap::net::TcpServer> server(std::in_place);
+  auto r = trap::trap(":flow:fork", [&] { server->send_to_all_clients("x"); });
+  BOOST_TEST(r.leaveby() == "die");
+  BOOST_TEST(r.die().find("testd: called in process ") == 0u, r.die());
+  BOOST_TEST(r.die().find("a forked child of process " + std::to_string(::getpid())) !=
+             std::string::npos);
+  auto gone = trap::trap(":flow:fork", [&] { server.reset(); });
+  BOOST_TEST(gone.leaveby() == "return");
+  BOOST_TEST(server.has_value());
+  BOOST_TEST(server->shutdown().clean());
 }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -274,4 +275,20 @@ BOOST_AUTO_TEST_CASE(a_timeout_that_stops_wait_for_datagram_leaves_the_server_wh
   });
   BOOST_TEST(child.exited(0), child.status << " " << child.err);
   BOOST_TEST(child.out == "timeout 1 after 1");
+}
+
+// A fork trap's child has a copy of a server made before the trap, but not
+// its thread: a call there would wait for ever for the thread's answer. It
+// is a usage error that says so, and destroying the copy there lets it go
+// without waiting.
+BOOST_AUTO_TEST_CASE(a_call_from_a_fork_traps_child_is_a_usage_error) {
+  std::optional<trap::net::UdpServer> server(std::in_place);
+  auto r = trap::trap(":flow:fork", [&] { server->send_to("x", "127.0.0.1", server->port()); });
+  BOOST_TEST(r.leaveby() == "die");
+  BOOST_TEST(r.die().find("trap::net::UdpServer: called in process ") == 0u, r.die());
+  auto gone = trap::trap(":flow:fork", [&] { server.reset(); });
+  BOOST_TEST(gone.leaveby() == "return");
+  BOOST_TEST(server.has_value());
+  server->shutdown();
+  BOOST_TEST(server->log().empty());
 }

@@ -457,3 +457,18 @@ BOOST_AUTO_TEST_CASE(a_timeout_that_stops_take_message_leaves_the_server_whole) 
   BOOST_TEST(child.exited(0), child.status << " " << child.err);
   BOOST_TEST(child.out == "timeout 1 250 a@x 1");
 }
+
+// A fork trap's child has a copy of a server made before the trap, but not
+// its thread: a call there would wait for ever for the thread's answer. It
+// is a usage error that says so, and destroying the copy there lets it go
+// without waiting.
+BOOST_AUTO_TEST_CASE(a_call_from_a_fork_traps_child_is_a_usage_error) {
+  std::optional<Server> server(std::in_place);
+  auto r = trap::trap(":flow:fork", [&] { server->close_client_connections(); });
+  BOOST_TEST(r.leaveby() == "die");
+  BOOST_TEST(r.die().find("trap::smtp::Server: called in process ") == 0u, r.die());
+  auto gone = trap::trap(":flow:fork", [&] { server.reset(); });
+  BOOST_TEST(gone.leaveby() == "return");
+  BOOST_TEST(server.has_value());
+  BOOST_TEST(server->shutdown().clean());
+}
