@@ -51,17 +51,20 @@ TcpServer::~TcpServer() {
   }
 }
 
+// Where the server listens: asked of its thread, or, in a fork trap's
+// child (whose code is the client the server waits for), read from the
+// listening sockets the child shares, the child's only thread.
 std::uint16_t TcpServer::port() const {
-  return impl_->call([this] { return impl_->port_of(false); });
+  return impl_->look([this] { return impl_->port_of(false); });
 }
 std::uint16_t TcpServer::port6() const {
-  return impl_->call([this] { return impl_->port_of(true); });
+  return impl_->look([this] { return impl_->port_of(true); });
 }
 std::pair<std::string, std::uint16_t> TcpServer::getsockname() const {
-  return impl_->call([this] { return impl_->name_of(false); });
+  return impl_->look([this] { return impl_->name_of(false); });
 }
 std::pair<std::string, std::uint16_t> TcpServer::getsockname6() const {
-  return impl_->call([this] { return impl_->name_of(true); });
+  return impl_->look([this] { return impl_->name_of(true); });
 }
 
 std::string TcpServer::address() const {

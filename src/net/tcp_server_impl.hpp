@@ -189,6 +189,13 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
     }
   }
 
+  // As call(), but in a forked child of the process that made the server
+  // @p f runs here: for what the child may read of its copy (the ports).
+  template <class F>
+  auto look(F f) -> decltype(f()) {
+    return posix::self_pid() == owner_pid ? call(std::move(f)) : f();
+  }
+
   // What a handler holds to keep the server alive until it has run: the
   // server itself on a context of the caller's, which may run it after the
   // server is gone; nothing on the server's own context, which release()

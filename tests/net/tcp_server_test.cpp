@@ -12,6 +12,7 @@
 #include <cctype>
 #include <chrono>
 #include <future>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -658,6 +659,9 @@ BOOST_AUTO_TEST_CASE(a_call_from_a_fork_traps_child_is_a_usage_error) {
   BOOST_TEST(r.die().find("testd: called in process ") == 0u, r.die());
   BOOST_TEST(r.die().find("a forked child of process " + std::to_string(::getpid())) !=
              std::string::npos);
+  // Where it listens the child may read: its code is often the client.
+  auto looked = trap::trap(":flow:stdout:fork", [&] { std::cout << server->port(); });
+  BOOST_TEST(looked.out() == std::to_string(server->port()));
   auto gone = trap::trap(":flow:fork", [&] { server.reset(); });
   BOOST_TEST(gone.leaveby() == "return");
   BOOST_TEST(server.has_value());
