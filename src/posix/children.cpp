@@ -171,6 +171,15 @@ void SigpipeBlock::restore() noexcept {
 std::string signal_name(int sig) {
   const char* abbrev = ::sigabbrev_np(sig);
   if (abbrev) return std::string("SIG") + abbrev;
+  // glibc has no abbreviation for the real-time signals: named as bash's
+  // `kill -l` and glibc's sig2str() name them, from the nearer end.
+  const int rtmin = SIGRTMIN;
+  const int rtmax = SIGRTMAX;
+  if (sig == rtmin) return "SIGRTMIN";
+  if (sig == rtmax) return "SIGRTMAX";
+  if (sig > rtmin && sig <= rtmin + (rtmax - rtmin) / 2)
+    return "SIGRTMIN+" + std::to_string(sig - rtmin);
+  if (sig > rtmin && sig < rtmax) return "SIGRTMAX-" + std::to_string(rtmax - sig);
   return "signal " + std::to_string(sig);
 }
 

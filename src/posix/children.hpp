@@ -92,7 +92,8 @@ class NoSigpipe {
   SigpipeBlock block_;
 };
 
-/// The name of signal @p sig ("SIGSEGV"), or "signal N".
+/// The name of signal @p sig ("SIGSEGV"; a real-time one as bash's `kill -l`
+/// names it: "SIGRTMIN", "SIGRTMIN+3", "SIGRTMAX-2"), or "signal N".
 std::string signal_name(int sig);
 
 /// No core file for this process (RLIMIT_CORE 0).

@@ -79,6 +79,26 @@ BOOST_AUTO_TEST_CASE(killed_by_a_signal) {
              boost::test_tools::per_element());
 }
 
+// A real-time signal is named as bash's `kill -l` (and glibc's sig2str())
+// name it, counted from the nearer end: SIGRTMIN, SIGRTMIN+1 .. SIGRTMIN+15,
+// SIGRTMAX-14 .. SIGRTMAX-1, SIGRTMAX. The program prints bash's name for
+// the signal, then kills itself with it; both descriptions must agree.
+BOOST_AUTO_TEST_CASE(killed_by_a_real_time_signal) {
+  const int middle = SIGRTMIN + (SIGRTMAX - SIGRTMIN) / 2;
+  for (int sig : {SIGRTMIN, SIGRTMIN + 3, middle, middle + 1, SIGRTMAX - 2, SIGRTMAX}) {
+    const std::string n = std::to_string(sig);
+    auto r = trap::run({"bash", "-c", "kill -l " + n + "; kill -" + n + " $$"});
+    BOOST_REQUIRE(r.signal() == sig);
+    BOOST_REQUIRE(r.out().size() > 1);
+    const std::string name = "SIG" + r.out().substr(0, r.out().size() - 1);
+    BOOST_TEST(name.starts_with("SIGRTM"));
+    auto e = failure_of([&] { r.exit_is(0); });
+    BOOST_TEST(e.diagnostics.front() ==
+               "    Expecting to exit(), but instead signal()ed with " + n + " (" + name + ")");
+    BOOST_TEST(context_of(e).at(1) == "    killed by signal " + n + " (" + name + ")");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_program_that_does_not_exist) {
   auto r = trap::run({"trap-no-such-program", "x"});
   auto e = failure_of([&] { r.did_exit(); });
