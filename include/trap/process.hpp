@@ -87,7 +87,9 @@ std::ostream& operator<<(std::ostream& os, const RunOptions& options);
 /// others as backslash x and two hex digits), so that the command stays on
 /// one line of the report);
 /// how it ended ("exited with status 3", "killed by signal 9 (SIGKILL)",
-/// "timed out after 2 s", "could not start: No such file or directory");
+/// "killed by signal 6 (SIGABRT) (core dumped)" when it dumped core, as a
+/// shell says, "timed out after 2 s", "could not start: No such file or
+/// directory");
 /// and the last 10 lines of its stderr, headed "last 10 of 57 lines of
 /// stderr:" when there were more, each line cut to 200 bytes. Passing
 /// tests add nothing. In TAP:

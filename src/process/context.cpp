@@ -45,7 +45,9 @@ std::string ending(const RunRecord& run, const Trap& t) {
   if (how == "exit" && t.exit_code()) return "exited with status " + std::to_string(*t.exit_code());
   if (how == "signal" && t.signal()) {
     const int sig = *t.signal();
-    return "killed by signal " + std::to_string(sig) + " (" + posix::signal_name(sig) + ")";
+    // As a shell reports it: "Quit (core dumped)".
+    return "killed by signal " + std::to_string(sig) + " (" + posix::signal_name(sig) + ")" +
+           (run.core_dumped ? " (core dumped)" : "");
   }
   if (how == "timeout")
     return run.timeout ? "timed out after " + duration(*run.timeout)

@@ -23,6 +23,9 @@ struct RunRecord {
   std::optional<std::chrono::milliseconds> timeout;
   /// When the program could not be started: the OS error's message.
   std::optional<std::string> start_error;
+  /// Whether the signal that ended the program made it dump core
+  /// (WCOREDUMP of its wait status).
+  bool core_dumped = false;
 };
 
 /// @p arg quoted for a shell only where needed: as it is if it holds only

@@ -346,6 +346,7 @@ void run_program(Trap& t, const std::vector<std::string>& argv, const RunOptions
   t.set("stdout", Value(std::move(outcome.out)));
   t.set("stderr", Value(std::move(outcome.err)));
   const int status = reap(launched);
+  record->core_dumped = WIFSIGNALED(status) && WCOREDUMP(status);
   record_outcome(t, outcome, deadline, status);
 }
 

@@ -4,9 +4,12 @@
 // tail of its stderr; diag_all() shows the argv and the options set.
 #define BOOST_TEST_MODULE process_diagnostics
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -97,6 +100,34 @@ BOOST_AUTO_TEST_CASE(killed_by_a_real_time_signal) {
                "    Expecting to exit(), but instead signal()ed with " + n + " (" + name + ")");
     BOOST_TEST(context_of(e).at(1) == "    killed by signal " + n + " (" + name + ")");
   }
+}
+
+// A shell reports a signal that dumped core (WCOREDUMP) as "Quit (core
+// dumped)". Whether the kernel writes a core here depends on its
+// core_pattern and on the hard RLIMIT_CORE, so the same script run through
+// system() says first whether it can; where it cannot, only the absence of
+// the note is checked. The cores are written in a temp dir, removed after.
+BOOST_AUTO_TEST_CASE(a_program_that_dumped_core) {
+  char templ[] = "/tmp/trap-core-XXXXXX";
+  BOOST_REQUIRE(::mkdtemp(templ) != nullptr);
+  const std::string dir = templ;
+  const std::string in_dir = "cd '" + dir + "' && ulimit -c ";
+  const std::string dumps = in_dir + "\"$(ulimit -H -c)\" && kill -QUIT $$";
+  const int reference = std::system(dumps.c_str());
+  auto dumped = trap::run({"sh", "-c", dumps});
+  auto not_dumped = trap::run({"sh", "-c", in_dir + "0 && kill -QUIT $$"});
+  std::filesystem::remove_all(dir);
+  BOOST_REQUIRE(WIFSIGNALED(reference));
+  BOOST_REQUIRE(WTERMSIG(reference) == SIGQUIT);
+  const std::string killed = "    killed by signal " + std::to_string(SIGQUIT) + " (SIGQUIT)";
+  if (WCOREDUMP(reference)) {
+    BOOST_TEST(context_of(failure_of([&] { dumped.exit_is(0); })).at(1) ==
+               killed + " (core dumped)");
+  } else {
+    BOOST_TEST_MESSAGE("no core dumped here (core_pattern, hard RLIMIT_CORE): its note untested");
+    BOOST_TEST(context_of(failure_of([&] { dumped.exit_is(0); })).at(1) == killed);
+  }
+  BOOST_TEST(context_of(failure_of([&] { not_dumped.exit_is(0); })).at(1) == killed);
 }
 
 BOOST_AUTO_TEST_CASE(a_program_that_does_not_exist) {
