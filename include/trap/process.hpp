@@ -42,7 +42,10 @@ struct RunOptions {
   /// Stop the program (and every process in its process group) after this
   /// long: leaveby "timeout", the output written until then kept.
   std::optional<std::chrono::milliseconds> timeout{};
-  /// Search PATH for a program name without a slash, as a shell does.
+  /// Search PATH for a program name without a slash, as execvp() does: the
+  /// PATH of the environment the program gets (the inherited one, with
+  /// `environment` and `unset_environment` applied) or, where that has
+  /// none, the system's default path, confstr(_CS_PATH) ("/bin:/usr/bin").
   bool path_lookup = true;
 };
 

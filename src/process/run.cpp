@@ -16,10 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <any>
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -105,20 +108,48 @@ std::vector<std::string> environment_of(const RunOptions& o) {
                           "cannot start \"" + program + "\"" + detail);
 }
 
-// The program to execute: argv[0], looked up in PATH if it has no slash,
-// else taken from the working directory the program starts in (as exec
-// there, and Python's subprocess, take it).
-std::filesystem::path executable(const std::string& name, const RunOptions& o) {
+// The PATH in @p env, the environment the program gets; where it has none,
+// the system's default, confstr(_CS_PATH) ("/bin:/usr/bin"), as execvp()
+// and posix_spawnp() search then.
+std::string search_path(const std::vector<std::string>& env) {
+  for (const std::string& kv : env)
+    if (kv.starts_with("PATH=")) return kv.substr(5);
+  std::string path(::confstr(_CS_PATH, nullptr, 0), '\0');
+  if (path.empty()) return "/bin:/usr/bin";
+  ::confstr(_CS_PATH, path.data(), path.size());
+  path.pop_back();  // its NUL
+  return path;
+}
+
+// The first executable file @p name in the directories of @p path (an
+// empty one is the working directory, as for execvp()); empty if none.
+// A relative directory is taken from the working directory the program
+// starts in.
+std::filesystem::path find_in_path(const std::string& name, std::string_view path,
+                                   const RunOptions& o) {
+  for (std::size_t at = 0; at <= path.size();) {
+    const std::size_t end = std::min(path.find(':', at), path.size());
+    std::filesystem::path dir = end == at ? "." : path.substr(at, end - at);
+    at = end + 1;
+    if (!o.working_directory.empty() && dir.is_relative()) dir = o.working_directory / dir;
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::absolute(dir / name, ec);
+    if (!ec && std::filesystem::is_regular_file(exe, ec) && ::access(exe.c_str(), X_OK) == 0)
+      return exe;
+  }
+  return {};
+}
+
+// The program to execute: argv[0], looked up in the PATH the program gets
+// if it has no slash, else taken from the working directory the program
+// starts in (as exec there, and Python's subprocess, take it).
+std::filesystem::path executable(const std::string& name, const RunOptions& o,
+                                 const std::vector<std::string>& env) {
   std::filesystem::path exe = name;
   if (!o.working_directory.empty() && exe.is_relative())
     exe = std::filesystem::absolute(std::filesystem::path(o.working_directory) / exe);
   if (o.path_lookup && name.find('/') == std::string::npos) {
-    if (auto p = o.environment.find("PATH"); p != o.environment.end()) {
-      std::vector<bp::environment::key_value_pair> env{{"PATH", p->second}};
-      exe = bp::environment::find_executable(name, env);
-    } else {
-      exe = bp::environment::find_executable(name);
-    }
+    exe = find_in_path(name, search_path(env), o);
     if (exe.empty()) cannot_start(name, ENOENT, " (not found in PATH)");
   }
   // Checked here, so that the child fails to exec only in a race.
@@ -238,7 +269,8 @@ void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions&
     cannot_start(argv.front(),
                  std::filesystem::exists(o.working_directory, dir_ec) ? ENOTDIR : ENOENT,
                  " in working directory \"" + o.working_directory + "\"");
-  const std::filesystem::path exe = executable(argv.front(), o);
+  const std::vector<std::string> env = environment_of(o);
+  const std::filesystem::path exe = executable(argv.front(), o, env);
   auto [in_r, in_w] = posix::pipe();
   auto [out_r, out_w] = posix::pipe();
   auto [err_r, err_w] = posix::pipe();
@@ -259,10 +291,9 @@ void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions&
     ec.assign(e, bp::system_category());
   } else {
     try {
-      l.proc.emplace(launcher(exec, ec, exe, args,
-                              bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
-                              bp::process_environment(environment_of(o)),
-                              ChildSetup{&o.working_directory, ::getpid()}));
+      l.proc.emplace(
+          launcher(exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
+                   bp::process_environment(env), ChildSetup{&o.working_directory, ::getpid()}));
     } catch (const boost::system::system_error&) {  // Asio's, not a std::system_error
       if (launcher.pid <= 0) throw;
       // Its pidfd could not be opened: it had already been reaped.

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -122,6 +123,32 @@ BOOST_AUTO_TEST_CASE(path_lookup) {
   auto custom = trap::run({"true"}, {.environment = {{"PATH", "/nonexistent"}}});
   BOOST_TEST(custom.leaveby() == "die");
   BOOST_TEST(custom.die().find("not found in PATH") != std::string::npos);
+}
+
+// Without PATH in the environment the program gets, the name is looked up
+// in the system's default path, confstr(_CS_PATH), as execvp() and
+// posix_spawnp() do (and Python's subprocess, with os.defpath).
+BOOST_AUTO_TEST_CASE(without_path_the_default_path_is_searched) {
+  const std::string saved = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::unsetenv("PATH");
+  auto unset_here = trap::run({"true"});
+  ::setenv("PATH", "/nonexistent", 1);
+  auto unset_for_it = trap::run({"true"}, {.unset_environment = {"PATH"}});
+  auto empty_env = trap::run({"true"}, {.inherit_environment = false});
+  ::setenv("PATH", saved.c_str(), 1);
+  for (auto* r : {&unset_here, &unset_for_it, &empty_env}) {
+    BOOST_TEST(r->leaveby() == "exit", r->die());
+    BOOST_TEST(r->exit_code() == 0);
+  }
+}
+
+// The PATH searched is the one the program gets, and an empty entry in it
+// is the working directory the program starts in, as for execvp() there.
+BOOST_AUTO_TEST_CASE(an_empty_path_entry_is_the_working_directory) {
+  auto r = trap::run({"pwd"},
+                     {.environment = {{"PATH", "/nonexistent:"}}, .working_directory = "/usr/bin"});
+  BOOST_TEST(r.leaveby() == "exit", r.die());
+  BOOST_TEST(r.out() == "/usr/bin\n");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
