@@ -11,6 +11,7 @@
 // teardown kills and reaps the program and closes its descriptors.
 #define BOOST_PROCESS_USE_STD_FS 1
 
+#include <dirent.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -19,7 +20,10 @@
 #include <algorithm>
 #include <any>
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -262,6 +266,41 @@ void check_sigchld_kept(const std::string& program) {
                  " (SIGCHLD is ignored in this process, so its exit status would be lost)");
 }
 
+// Closes the pidfds of @p pid this process holds: Boost.Process 1.81 leaks
+// the one it opened when making the process handle fails after it.
+void close_pidfds_of(pid_t pid) {
+  DIR* dir = ::opendir("/proc/self/fdinfo");
+  if (!dir) return;
+  std::vector<int> found;
+  const std::string want = "Pid:\t" + std::to_string(pid) + "\n";
+  while (const dirent* entry = ::readdir(dir)) {
+    const int fd = std::atoi(entry->d_name);
+    if (entry->d_name[0] < '0' || entry->d_name[0] > '9' || fd == ::dirfd(dir)) continue;
+    std::ifstream info(std::string("/proc/self/fdinfo/") + entry->d_name);
+    const std::string text((std::istreambuf_iterator<char>(info)), {});
+    if (text.find("\n" + want) != std::string::npos) found.push_back(fd);
+  }
+  ::closedir(dir);
+  for (int fd : found) ::close(fd);
+}
+
+// The launcher started @p pid but failed after the vfork, making the
+// handle that would own it (Asio's reactor, out of descriptors; or the
+// pidfd of a program another wait had already reaped): it is killed and
+// reaped here, its pidfd closed, and the call a die naming the cause.
+[[noreturn]] void abandon(pid_t pid, const std::string& program, const bp::error_code& error) {
+  close_pidfds_of(pid);
+  int status;
+  pid_t waited;
+  while ((waited = ::waitpid(pid, &status, WNOHANG)) < 0 && errno == EINTR) {
+  }
+  if (waited < 0 && errno == ECHILD)
+    throw std::system_error(ECHILD, std::generic_category(),
+                            "pidfd_open(" + std::to_string(pid) + ")" + kStatusTaken);
+  if (waited == 0) posix::kill_and_reap(pid);
+  cannot_start(program, error.value(), " (spawn)");
+}
+
 void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions& o) {
   check_sigchld_kept(argv.front());
   std::error_code dir_ec;
@@ -294,11 +333,10 @@ void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions&
       l.proc.emplace(
           launcher(exec, ec, exe, args, bp::process_stdio{in_r.get(), out_w.get(), err_w.get()},
                    bp::process_environment(env), ChildSetup{&o.working_directory, ::getpid()}));
-    } catch (const boost::system::system_error&) {  // Asio's, not a std::system_error
+    } catch (const boost::system::system_error& e) {  // Asio's, not a std::system_error
       if (launcher.pid <= 0) throw;
-      // Its pidfd could not be opened: it had already been reaped.
-      throw std::system_error(ECHILD, std::generic_category(),
-                              "pidfd_open(" + std::to_string(launcher.pid) + ")" + kStatusTaken);
+      for (posix::Fd* fd : {&in_r, &in_w, &out_r, &out_w, &err_r, &err_w}) fd->reset();
+      abandon(launcher.pid, argv.front(), e.code());
     }
   }
   if (ec) {
