@@ -12,8 +12,10 @@
 #define BOOST_PROCESS_USE_STD_FS 1
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -301,13 +303,26 @@ void close_pidfds_of(pid_t pid) {
   cannot_start(program, error.value(), " (spawn)");
 }
 
+// The program's working directory @p dir (none if empty), checked here as
+// the child's chdir() would check it, so that the die names it: a missing
+// one, one that is not a directory, one this process may not search
+// (Python's subprocess names the directory too).
+void check_working_directory(const std::string& program, const std::string& dir) {
+  if (dir.empty()) return;
+  struct stat st {};
+  int err = 0;
+  if (::stat(dir.c_str(), &st) != 0)
+    err = errno;
+  else if (!S_ISDIR(st.st_mode))
+    err = ENOTDIR;
+  else if (::faccessat(AT_FDCWD, dir.c_str(), X_OK, AT_EACCESS) != 0)
+    err = errno;
+  if (err != 0) cannot_start(program, err, " in working directory \"" + dir + "\"");
+}
+
 void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions& o) {
   check_sigchld_kept(argv.front());
-  std::error_code dir_ec;
-  if (!o.working_directory.empty() && !std::filesystem::is_directory(o.working_directory, dir_ec))
-    cannot_start(argv.front(),
-                 std::filesystem::exists(o.working_directory, dir_ec) ? ENOTDIR : ENOENT,
-                 " in working directory \"" + o.working_directory + "\"");
+  check_working_directory(argv.front(), o.working_directory);
   const std::vector<std::string> env = environment_of(o);
   const std::filesystem::path exe = executable(argv.front(), o, env);
   auto [in_r, in_w] = posix::pipe();

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -19,6 +20,7 @@
 #include <trap/boost_test.hpp>
 #include <trap/process.hpp>
 
+#include "support/child.hpp"
 #include "support/test_support.hpp"
 
 using namespace std::chrono_literals;
@@ -100,6 +102,34 @@ BOOST_AUTO_TEST_CASE(a_working_directory_that_is_not_a_directory) {
   auto r = trap::run({"pwd"}, {.working_directory = "/dev/null"});
   BOOST_TEST(r.leaveby() == "die");
   BOOST_TEST(r.die() == "cannot start \"pwd\" in working directory \"/dev/null\": Not a directory");
+}
+
+// A working directory the program may not search, or a path through one,
+// is named in the die, as Python's subprocess names it ("Permission
+// denied: '/dir'"); it was "(spawn): Permission denied", or "No such file
+// or directory" for the path through it. Root may search any directory,
+// so the calls run in a child that has become nobody where this is root.
+BOOST_AUTO_TEST_CASE(a_working_directory_without_search_permission) {
+  char templ[] = "/tmp/trap-nosearch-XXXXXX";
+  BOOST_REQUIRE(::mkdtemp(templ) != nullptr);
+  const std::string dir = templ;
+  BOOST_REQUIRE(::mkdir((dir + "/sub").c_str(), 0755) == 0);
+  BOOST_REQUIRE(::chmod(dir.c_str(), 0600) == 0);  // no search for anyone but root
+  auto child = test_support::in_child([&] {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    for (const std::string& wd : {dir, dir + "/sub"}) {
+      auto r = trap::run({"pwd"}, {.working_directory = wd});
+      std::cout << r.leaveby() << ": " << (r.leaveby() == "die" ? r.die() : r.out()) << "\n";
+    }
+  });
+  ::chmod(dir.c_str(), 0700);
+  ::rmdir((dir + "/sub").c_str());
+  ::rmdir(dir.c_str());
+  BOOST_REQUIRE(child.exited(0));
+  BOOST_TEST(child.out == "die: cannot start \"pwd\" in working directory \"" + dir +
+                              "\": Permission denied\n"
+                              "die: cannot start \"pwd\" in working directory \"" +
+                              dir + "/sub\": Permission denied\n");
 }
 
 // A relative program path names a file in the working directory, as exec
