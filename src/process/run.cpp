@@ -151,6 +151,8 @@ std::filesystem::path find_in_path(const std::string& name, std::string_view pat
 // starts in (as exec there, and Python's subprocess, take it).
 std::filesystem::path executable(const std::string& name, const RunOptions& o,
                                  const std::vector<std::string>& env) {
+  // No file has an empty name, wherever it is looked for (execvp()'s ENOENT).
+  if (name.empty()) cannot_start(name, ENOENT);
   std::filesystem::path exe = name;
   if (!o.working_directory.empty() && exe.is_relative())
     exe = std::filesystem::absolute(std::filesystem::path(o.working_directory) / exe);

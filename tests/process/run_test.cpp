@@ -194,6 +194,19 @@ BOOST_AUTO_TEST_CASE(unknown_program_is_a_die_naming_it) {
   r.did_die();
 }
 
+// An empty program name is no file, as execvp("") says (ENOENT at once,
+// POSIX); it was "Is a directory" in a working directory without lookup,
+// and "not found in PATH" with it.
+BOOST_AUTO_TEST_CASE(an_empty_program_name_is_no_such_file) {
+  for (bool lookup : {true, false}) {
+    for (const std::string wd : {"", "/"}) {
+      auto r = trap::run({""}, {.working_directory = wd, .path_lookup = lookup});
+      BOOST_TEST(r.die() == "cannot start \"\": No such file or directory",
+                 "path_lookup " << lookup << ", working directory \"" << wd << '"');
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(not_executable_is_a_die_with_the_os_error) {
   std::string path = "/tmp/trap-not-executable-" + std::to_string(::getpid());
   std::ofstream(path) << "#!/bin/sh\necho hi\n";
