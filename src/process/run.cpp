@@ -128,11 +128,13 @@ std::string search_path(const std::vector<std::string>& env) {
 }
 
 // The first executable file @p name in the directories of @p path (an
-// empty one is the working directory, as for execvp()); empty if none.
-// A relative directory is taken from the working directory the program
-// starts in.
+// empty one is the working directory, as for execvp()); else the first
+// such file that is not executable, which then fails with EACCES, as bash
+// and execvp() report it; empty if there is neither. A relative directory
+// is taken from the working directory the program starts in.
 std::filesystem::path find_in_path(const std::string& name, std::string_view path,
                                    const RunOptions& o) {
+  std::filesystem::path not_executable;
   for (std::size_t at = 0; at <= path.size();) {
     const std::size_t end = std::min(path.find(':', at), path.size());
     std::filesystem::path dir = end == at ? "." : path.substr(at, end - at);
@@ -140,10 +142,11 @@ std::filesystem::path find_in_path(const std::string& name, std::string_view pat
     if (!o.working_directory.empty() && dir.is_relative()) dir = o.working_directory / dir;
     std::error_code ec;
     const std::filesystem::path exe = std::filesystem::absolute(dir / name, ec);
-    if (!ec && std::filesystem::is_regular_file(exe, ec) && ::access(exe.c_str(), X_OK) == 0)
-      return exe;
+    if (ec || !std::filesystem::is_regular_file(exe, ec)) continue;
+    if (::access(exe.c_str(), X_OK) == 0) return exe;
+    if (not_executable.empty()) not_executable = exe;
   }
-  return {};
+  return not_executable;
 }
 
 // The program to execute: argv[0], looked up in the PATH the program gets

@@ -207,6 +207,22 @@ BOOST_AUTO_TEST_CASE(an_empty_program_name_is_no_such_file) {
   }
 }
 
+// A file found in PATH that is not executable, with no executable one
+// after it, is "Permission denied", as bash and execvp() say, not "not
+// found"; an executable one later in PATH is run.
+BOOST_AUTO_TEST_CASE(a_file_in_path_that_is_not_executable) {
+  char templ[] = "/tmp/trap-path-XXXXXX";
+  BOOST_REQUIRE(::mkdtemp(templ) != nullptr);
+  const std::string dir = templ;
+  std::ofstream(dir + "/true") << "#!/bin/sh\nexit 3\n";
+  auto alone = trap::run({"true"}, {.environment = {{"PATH", dir}}});
+  auto before_bin = trap::run({"true"}, {.environment = {{"PATH", dir + ":/bin:/usr/bin"}}});
+  ::unlink((dir + "/true").c_str());
+  ::rmdir(dir.c_str());
+  BOOST_TEST(alone.die() == "cannot start \"true\": Permission denied");
+  BOOST_TEST(before_bin.exit_code() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(not_executable_is_a_die_with_the_os_error) {
   std::string path = "/tmp/trap-not-executable-" + std::to_string(::getpid());
   std::ofstream(path) << "#!/bin/sh\necho hi\n";
