@@ -41,8 +41,10 @@ std::string left_with(const Trap& trap) {
   std::string how = trap.leaveby();
   const Value* v = how.empty() ? nullptr : trap.get(how);
   if (!v) return "undef";
-  if (how == "signal" && v->is_integer())
-    return v->str() + " (" + posix::signal_name(v->as<int>()) + ")";
+  if (how == "signal" && v->is_integer()) {
+    const std::string name = posix::signal_name(v->as<int>());
+    return name.starts_with("SIG") ? v->str() + " (" + name + ")" : v->str();
+  }
   return v->str();
 }
 

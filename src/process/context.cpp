@@ -45,8 +45,11 @@ std::string ending(const RunRecord& run, const Trap& t) {
   if (how == "exit" && t.exit_code()) return "exited with status " + std::to_string(*t.exit_code());
   if (how == "signal" && t.signal()) {
     const int sig = *t.signal();
-    // As a shell reports it: "Quit (core dumped)".
-    return "killed by signal " + std::to_string(sig) + " (" + posix::signal_name(sig) + ")" +
+    // Named where the signal has a name (not 32 or 33, which glibc keeps);
+    // a core dump said as a shell says it: "Quit (core dumped)".
+    const std::string name = posix::signal_name(sig);
+    return "killed by signal " + std::to_string(sig) +
+           (name.starts_with("SIG") ? " (" + name + ")" : "") +
            (run.core_dumped ? " (core dumped)" : "");
   }
   if (how == "timeout")

@@ -107,6 +107,16 @@ BOOST_AUTO_TEST_CASE(killed_by_a_real_time_signal) {
 // core_pattern and on the hard RLIMIT_CORE, so the same script run through
 // system() says first whether it can; where it cannot, only the absence of
 // the note is checked. The cores are written in a temp dir, removed after.
+// Signals 32 and 33, which glibc keeps for its threads, have no name: bash
+// says "Unknown signal 32"; the number alone is given, not "(signal 32)".
+BOOST_AUTO_TEST_CASE(killed_by_a_signal_without_a_name) {
+  auto r = trap::run({"sh", "-c", "kill -32 $$"});
+  BOOST_REQUIRE(r.signal() == 32);
+  auto e = failure_of([&] { r.exit_is(0); });
+  BOOST_TEST(e.diagnostics.front() == "    Expecting to exit(), but instead signal()ed with 32");
+  BOOST_TEST(context_of(e).at(1) == "    killed by signal 32");
+}
+
 BOOST_AUTO_TEST_CASE(a_program_that_dumped_core) {
   char templ[] = "/tmp/trap-core-XXXXXX";
   BOOST_REQUIRE(::mkdtemp(templ) != nullptr);
