@@ -126,9 +126,7 @@ bool Session::simple_command(std::string_view verb, std::string_view line,
     refuse(actions, line, 502, "5.5.1 Error: command not implemented", "EXPN not implemented");
   } else if (verb == "HELP") {
     // RFC 5321 4.2.2: help is 214; RFC 2034: its text starts with a status.
-    send(actions, 214,
-         "2.0.0 Supported commands: AUTH DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET STARTTLS "
-         "VRFY");
+    send(actions, 214, help_reply());
   } else {
     return false;
   }
@@ -158,6 +156,16 @@ std::string Session::ehlo_reply(std::string_view name) const {
   if (setup_.tls_available && !tls_) text += "\nSTARTTLS";
   if (!options().credentials.empty()) text += "\nAUTH PLAIN LOGIN";
   return text + "\nHELP";
+}
+
+// The commands this session can use now: AUTH and STARTTLS only where
+// EHLO offers them (as aiosmtpd's HELP lists only what it offers).
+std::string Session::help_reply() const {
+  std::string text = "2.0.0 Supported commands:";
+  if (!options().credentials.empty()) text += " AUTH";
+  text += " DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET";
+  if (setup_.tls_available && !tls_) text += " STARTTLS";
+  return text + " VRFY";
 }
 
 void Session::quit(std::string_view line, std::string_view argument, Actions& actions) {

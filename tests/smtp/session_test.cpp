@@ -127,6 +127,25 @@ BOOST_AUTO_TEST_CASE(ehlo_offers_starttls_and_auth_when_it_can) {
              "250-AUTH PLAIN LOGIN\r\n250 HELP\r\n");
 }
 
+// HELP lists AUTH and STARTTLS only where EHLO offers them, as aiosmtpd's
+// HELP lists only the commands it offers (STARTTLS without a TLS context).
+BOOST_AUTO_TEST_CASE(help_lists_only_what_ehlo_offers) {
+  const std::string plain = "DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET";
+  start();
+  BOOST_TEST(say("HELP\r\n") == "214 2.0.0 Supported commands: " + plain + " VRFY\r\n");
+  BOOST_TEST(say("EHLO x\r\n").find("STARTTLS") == std::string::npos);
+  tls_available = true;
+  start();
+  BOOST_TEST(say("HELP\r\n") == "214 2.0.0 Supported commands: " + plain + " STARTTLS VRFY\r\n");
+  session->tls_started();  // EHLO no longer offers STARTTLS, nor does HELP
+  BOOST_TEST(say("HELP\r\n") == "214 2.0.0 Supported commands: " + plain + " VRFY\r\n");
+  tls_available = false;
+  options.credentials = {{"u", "p"}};
+  start();
+  BOOST_TEST(say("HELP\r\n") == "214 2.0.0 Supported commands: AUTH " + plain + " VRFY\r\n");
+  BOOST_TEST(host.problems.empty());
+}
+
 BOOST_AUTO_TEST_CASE(helo_and_ehlo_need_a_name) {
   start();
   BOOST_TEST(say("EHLO\r\n") == "501 5.5.4 Syntax: EHLO hostname\r\n");
@@ -397,8 +416,7 @@ BOOST_AUTO_TEST_CASE(rset_noop_vrfy_help_quit) {
   BOOST_TEST(say("VRFY\r\n").starts_with("501 5.5.4 "));
   // 214, help (RFC 5321 4.2.2), with an enhanced status (RFC 2034).
   BOOST_TEST(say("HELP\r\n") ==
-             "214 2.0.0 Supported commands: AUTH DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET "
-             "STARTTLS VRFY\r\n");
+             "214 2.0.0 Supported commands: DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET VRFY\r\n");
   BOOST_TEST(say("QUIT\r\nNOOP\r\n") == "221 2.0.0 Bye\r\n");
   BOOST_TEST(last.close);
   BOOST_TEST(session->quit());
