@@ -71,8 +71,47 @@ std::optional<std::size_t> number(std::string_view text) {
   return n;
 }
 
-constexpr std::string_view kBadParams =
-    "5.5.4 MAIL FROM parameters not recognized or not implemented";
+// RFC 5321 4.1.2: esmtp-keyword ["=" esmtp-value], the keyword a letter
+// or digit then letters, digits and "-", the value one or more bytes from
+// 33 to 126 but "=".
+bool well_formed(std::string_view param) {
+  const auto eq = param.find('=');
+  const std::string_view key = param.substr(0, eq);
+  auto alnum = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
+  if (key.empty() || !alnum(key.front())) return false;
+  for (char c : key)
+    if (!alnum(c) && c != '-') return false;
+  if (eq == std::string_view::npos) return true;
+  const std::string_view value = param.substr(eq + 1);
+  if (value.empty()) return false;
+  for (char c : value)
+    if (c < 33 || c > 126 || c == '=') return false;
+  return true;
+}
+
+// Whether every parameter of `params` (space-separated) is well formed.
+bool all_well_formed(std::string_view params) {
+  while (!params.empty()) {
+    const auto space = params.find(' ');
+    if (!well_formed(params.substr(0, space))) return false;
+    params = space == std::string_view::npos ? std::string_view{} : trim(params.substr(space));
+  }
+  return true;
+}
+
+// How a MAIL parameter is refused.
+struct Refusal {
+  int code;
+  std::string_view text;
+  std::string_view why;
+};
+
+constexpr Refusal kMalformedParams{501, "5.5.4 Syntax: MAIL FROM:<address> [SP <mail-parameters>]",
+                                   "bad MAIL parameter syntax"};
+constexpr Refusal kUnknownParam{555, "5.5.4 MAIL FROM parameters not recognized or not implemented",
+                                "unknown MAIL parameter"};
 
 }  // namespace
 
@@ -97,29 +136,44 @@ void Session::mail(std::string_view line, std::string_view argument, Actions& ac
 }
 
 // MAIL's parameters into `t`; false (and refused) if one is not accepted.
+// A malformed one is a syntax error, 501 (RFC 5321 4.1.2 and RFC 1870's
+// size-value, as aiosmtpd answers "SIZE=", "SIZE=ten", "BODY=X" or
+// "SMTPUTF8=yes"); one well formed but unknown is 555.
 bool Session::mail_params(std::string_view line, std::string_view params, Transaction& t,
                           Actions& actions) {
-  if (!esmtp_) return refuse(actions, line, 555, kBadParams, "MAIL parameters after HELO"), false;
+  auto refused = [&](const Refusal& r) {
+    refuse(actions, line, r.code, r.text, std::string(r.why));
+    return false;
+  };
+  if (!esmtp_) return refused({555, kUnknownParam.text, "MAIL parameters after HELO"});
+  if (!all_well_formed(params)) return refused(kMalformedParams);
   while (!params.empty()) {
     const auto space = params.find(' ');
     const std::string_view param = params.substr(0, space);
     params = space == std::string_view::npos ? std::string_view{} : trim(params.substr(space));
     const auto eq = param.find('=');
     const std::string key = upper(param.substr(0, eq));
-    const std::string_view value =
-        eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1);
+    const bool valued = eq != std::string_view::npos;
+    const std::string_view value = valued ? param.substr(eq + 1) : std::string_view{};
     const std::string type = upper(value);
-    if (key == "SIZE" && number(value) && *number(value) > options().max_message_bytes) {
-      refuse(actions, line, 552, "5.3.4 Message size exceeds fixed maximum message size",
-             "SIZE over the limit");
-      return false;
-    }
-    if (key == "BODY" && (type == "7BIT" || type == "8BITMIME")) {
+    if (key == "SIZE") {
+      const auto size = number(value);
+      if (!size) return refused({501, "5.5.4 Syntax: SIZE=<size>", "bad SIZE value"});
+      if (*size > options().max_message_bytes)
+        return refused(
+            {552, "5.3.4 Message size exceeds fixed maximum message size", "SIZE over the limit"});
+    } else if (key == "BODY") {
+      if (type != "7BIT" && type != "8BITMIME")
+        return refused(
+            {501, "5.5.4 Error: BODY can only be one of 7BIT, 8BITMIME", "bad BODY value"});
       t.body_type = type;
-    } else if (!(key == "SIZE" && number(value)) && !(key == "SMTPUTF8" && value.empty()) &&
-               !(key == "AUTH" && !value.empty() && !options().credentials.empty())) {
-      refuse(actions, line, 555, kBadParams, "unknown MAIL parameter");
-      return false;
+    } else if (key == "SMTPUTF8") {
+      if (valued)
+        return refused({501, "5.5.4 Error: SMTPUTF8 takes no arguments", "SMTPUTF8 with a value"});
+    } else if (key != "AUTH" || options().credentials.empty()) {
+      return refused(kUnknownParam);
+    } else if (!valued) {
+      return refused({501, "5.5.4 Syntax: AUTH=<mailbox>", "bad AUTH value"});
     }
     t.mail_params.emplace_back(param);
   }
@@ -132,6 +186,9 @@ void Session::rcpt(std::string_view line, std::string_view argument, Actions& ac
   const auto path = parse_path(argument, "TO:", false);
   if (!path)
     return refuse(actions, line, 501, "5.5.4 Syntax: RCPT TO:<address>", "bad RCPT syntax");
+  if (!path->rest.empty() && !all_well_formed(path->rest))
+    return refuse(actions, line, 501, "5.5.4 Syntax: RCPT TO:<address> [SP <rcpt-parameters>]",
+                  "bad RCPT parameter syntax");
   if (!path->rest.empty())
     return refuse(actions, line, 555, "5.5.4 RCPT TO parameters not recognized or not implemented",
                   "unknown RCPT parameter");
