@@ -194,12 +194,16 @@ std::ostream& operator<<(std::ostream& out, const Problem& problem);
 /// wrong, every scripted reply was used and the clients had closed every
 /// session.
 struct ShutdownReport {
-  std::vector<Problem> problems;    ///< what the clients did wrong
-  std::vector<std::string> unused;  ///< scripted replies not used up, described
-  std::vector<SessionInfo> open;    ///< sessions still open at the end
+  std::vector<Problem> problems;     ///< what the clients did wrong (the newest max_log)
+  std::size_t problems_dropped = 0;  ///< the older problems not kept (ServerOptions::max_log)
+  std::vector<std::string> unused;   ///< scripted replies not used up, described
+  std::vector<SessionInfo> open;     ///< sessions still open at the end
   /// Whether nothing was left over.
-  bool clean() const { return problems.empty() && unused.empty() && open.empty(); }
-  /// One line per thing left over, or "clean".
+  bool clean() const {
+    return problems.empty() && problems_dropped == 0 && unused.empty() && open.empty();
+  }
+  /// One line per thing left over ("problem: 12 earlier problems dropped
+  /// (max_log)" first when some were not kept), or "clean".
   std::string describe() const;
   /// Member by member.
   bool operator==(const ShutdownReport&) const = default;
@@ -230,7 +234,10 @@ struct ServerOptions {
   bool require_auth = false;  ///< MAIL before AUTH gets 530
   /// A session silent this long gets 421 and is closed (a problem).
   std::chrono::milliseconds idle_timeout{30000};
-  std::size_t max_log = 100'000;  ///< messages kept in the log (older ones dropped)
+  /// The most messages the log keeps, and the most problems kept: beyond
+  /// it the oldest go (message_count() and problem_count() count them), so
+  /// a long-running server's memory stays flat.
+  std::size_t max_log = 100'000;
 };
 
 /// An ESMTP server on port 0 of 127.0.0.1 and ::1, for tests.
@@ -279,10 +286,13 @@ class Server {
   std::optional<Message> take_message(std::chrono::milliseconds timeout = kDefaultWait);
   /// How many messages have been accepted.
   std::size_t message_count() const;
-  /// Every message accepted, in order (also those taken).
+  /// Every message the log keeps (the newest ServerOptions::max_log), in
+  /// order, also those taken.
   std::vector<Message> messages() const;
-  /// What the clients did wrong, in order.
+  /// What the clients did wrong, in order: the newest ServerOptions::max_log.
   std::vector<Problem> problems() const;
+  /// How many problems there have been, those dropped from problems() included.
+  std::size_t problem_count() const;
   /// How many sessions have been opened.
   std::size_t session_count() const;
 

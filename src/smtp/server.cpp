@@ -140,7 +140,8 @@ ShutdownReport Server::Impl::settle() {
     std::lock_guard lock(m);
     if (!report) {
       ShutdownReport r;
-      r.problems = problems;
+      r.problems.assign(problems.begin(), problems.end());
+      r.problems_dropped = problems_seen - problems.size();
       for (const Script& s : scripts)
         if (s.reply.count && s.used < *s.reply.count) r.unused.push_back(s.reply.describe());
       r.open = left_open;

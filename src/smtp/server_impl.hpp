@@ -97,7 +97,8 @@ class Server::Impl final : public detail::SessionHost {
   std::uint64_t received = 0;   // messages logged, dropped ones included
   std::uint64_t next_take = 1;  // the sequence take_message() gives next
   std::vector<Script> scripts;
-  std::vector<Problem> problems;
+  std::deque<Problem> problems;        // the last max_log problems
+  std::size_t problems_seen = 0;       // problems reported, dropped ones included
   std::size_t open = 0;                // sessions not yet over for their clients (session_over())
   std::size_t sessions = 0;            // sessions opened
   std::vector<SessionInfo> left_open;  // sessions shutdown() found open and closed

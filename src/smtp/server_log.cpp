@@ -48,7 +48,9 @@ void Server::Impl::accepted(Message message) {
 void Server::Impl::problem(Problem problem) {
   {
     std::lock_guard lock(m);
+    ++problems_seen;
     problems.push_back(std::move(problem));
+    while (problems.size() > opt.max_log) problems.pop_front();  // the oldest goes
   }
   cv.notify_all();
 }
@@ -97,7 +99,12 @@ std::vector<Message> Server::messages() const {
 
 std::vector<Problem> Server::problems() const {
   net::detail::Held held(impl_->m);
-  return impl_->problems;
+  return {impl_->problems.begin(), impl_->problems.end()};
+}
+
+std::size_t Server::problem_count() const {
+  net::detail::Held held(impl_->m);
+  return impl_->problems_seen;
 }
 
 std::size_t Server::session_count() const {

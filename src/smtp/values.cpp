@@ -161,6 +161,11 @@ std::string ShutdownReport::describe() const {
   if (clean()) return "clean";
   std::ostringstream out;
   const char* sep = "";
+  if (problems_dropped != 0) {
+    out << "problem: " << problems_dropped << " earlier problem"
+        << (problems_dropped == 1 ? "" : "s") << " dropped (max_log)";
+    sep = "\n";
+  }
   for (const Problem& p : problems) {
     out << sep << "problem: " << p;
     sep = "\n";

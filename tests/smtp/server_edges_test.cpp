@@ -2,8 +2,8 @@
 // trap::smtp::Server at the edges users hit: standard descriptors closed
 // when it starts, a client that resets while the server writes (no
 // SIGPIPE), an idle timeout landing in the middle of DATA, a line that
-// never ends, a client in a fork trap's child, and the default layers
-// around it in several threads.
+// never ends, a client in a fork trap's child, the default layers around
+// it in several threads, and the logs bounded by max_log.
 #define BOOST_TEST_MODULE smtp_server_edges
 #include <fcntl.h>
 #include <unistd.h>
@@ -159,4 +159,36 @@ BOOST_AUTO_TEST_CASE(default_layers_in_several_threads_each_with_a_server) {
       return why;
     }));
   for (auto& r : runs) BOOST_TEST(r.get() == "");
+}
+
+// As trap::net::TcpServer and UdpServer bound their logs: the newest
+// max_log kept, the oldest dropped and counted, the report saying so.
+BOOST_AUTO_TEST_CASE(max_log_bounds_the_problems_and_the_messages) {
+  ServerOptions o;
+  o.max_log = 3;
+  Server server(o);
+  auto c = open_session(server.port());
+  for (int i = 1; i <= 5; ++i) BOOST_TEST(command(c, "BOGUS" + std::to_string(i)) == 500);
+  for (int i = 1; i <= 4; ++i)
+    BOOST_TEST(send_message(c, "a" + std::to_string(i) + "@x", {"b@y"}, kContent, i == 1) == 250);
+  BOOST_TEST(command(c, "QUIT") == 221);
+  BOOST_TEST(server.problem_count() == 5u);
+  const auto problems = server.problems();
+  BOOST_REQUIRE(problems.size() == 3u);
+  BOOST_TEST(problems.front().input == "BOGUS3");
+  BOOST_TEST(problems.back().input == "BOGUS5");
+  BOOST_TEST(server.message_count() == 4u);
+  const auto messages = server.messages();
+  BOOST_REQUIRE(messages.size() == 3u);
+  BOOST_TEST(messages.front().mail_from == "a2@x");
+  auto first = server.take_message();  // the oldest kept: #1 was dropped
+  BOOST_REQUIRE(first.has_value());
+  BOOST_TEST(first->sequence == 2u);
+  auto report = server.shutdown();
+  BOOST_TEST(!report.clean());
+  BOOST_TEST(report.problems == problems);
+  BOOST_TEST(report.problems_dropped == 2u);
+  BOOST_TEST(report.describe().starts_with("problem: 2 earlier problems dropped (max_log)\n"
+                                           "problem: session 1 "),
+             report.describe());
 }

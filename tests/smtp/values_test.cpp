@@ -123,3 +123,15 @@ BOOST_AUTO_TEST_CASE(a_shutdown_report_says_clean_or_one_line_each) {
              "session 2 ([::1]:3) still open");
   BOOST_TEST(printed(r) == r.describe());
 }
+
+BOOST_AUTO_TEST_CASE(a_shutdown_report_says_how_many_problems_were_dropped) {
+  ShutdownReport r;
+  r.problems_dropped = 1;  // with max_log 0 nothing else is kept: not clean all the same
+  BOOST_TEST(!r.clean());
+  BOOST_TEST(r.describe() == "problem: 1 earlier problem dropped (max_log)");
+  r.problems_dropped = 7;
+  r.problems = {{{1, "127.0.0.1", 2}, "", 0, "closed without QUIT"}};
+  BOOST_TEST(r.describe() ==
+             "problem: 7 earlier problems dropped (max_log)\n"
+             "problem: session 1 (127.0.0.1:2): closed without QUIT");
+}
