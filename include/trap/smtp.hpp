@@ -214,8 +214,9 @@ std::ostream& operator<<(std::ostream& out, const ShutdownReport& report);
 
 /// How a server is set up; every member has a default.
 struct ServerOptions {
-  /// Listen on this address only ("127.0.0.1", "::1"); empty: both
-  /// 127.0.0.1 and ::1 (::1 skipped where IPv6 is off).
+  /// Listen on this address only: a loopback one ("127.0.0.1", "::1",
+  /// another of 127.0.0.0/8); empty: both 127.0.0.1 and ::1 (::1 skipped
+  /// where IPv6 is off). Any other ("0.0.0.0", "::") is a trap::UsageError.
   std::string address{};
   std::string hostname = "trap.test";  ///< the name in the greeting and EHLO
   /// The SIZE the server announces; a larger MAIL SIZE= or message gets 552.
@@ -247,7 +248,8 @@ class Server {
   static constexpr std::chrono::milliseconds kDefaultWait{5000};
 
   /// Listens when constructed; throws trap::UsageError for options that
-  /// cannot work (an `address` that is not one, `max_line_bytes` under 8,
+  /// cannot work (an `address` that is not one or not a loopback one,
+  /// `max_line_bytes` under 8,
   /// an `idle_timeout` not positive, `require_auth` without `credentials`,
   /// `require_tls` without `starttls`) and trap::TrapError if it cannot
   /// listen or make its certificate.

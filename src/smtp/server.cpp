@@ -20,6 +20,28 @@ UsageError no_starttls(const char* call) {
   return UsageError(std::string("trap::smtp::Server: ") + call + ": STARTTLS is not offered");
 }
 
+// Options that cannot work are the caller's mistake, said before anything
+// is made. The server is for tests, on loopback only: an address of
+// another interface (0.0.0.0, ::, a LAN address) would open it to the
+// network. What is not an address at all, Listeners::open() says.
+void check(const ServerOptions& opt) {
+  if (opt.max_line_bytes < 8)
+    throw UsageError("trap::smtp::Server: max_line_bytes must be at least 8, not " +
+                     std::to_string(opt.max_line_bytes));
+  if (opt.idle_timeout.count() <= 0)
+    throw UsageError("trap::smtp::Server: idle_timeout must be positive");
+  if (opt.require_auth && opt.credentials.empty())
+    throw UsageError("trap::smtp::Server: require_auth without credentials: nobody could send");
+  if (opt.require_tls && !opt.starttls)
+    throw UsageError("trap::smtp::Server: require_tls without starttls: nobody could send");
+  error_code ec;
+  const auto address = asio::ip::make_address(opt.address, ec);
+  if (!opt.address.empty() && !ec && !address.is_loopback())
+    throw UsageError("trap::smtp::Server: \"" + opt.address +
+                     "\" is not a loopback address: the server listens on 127.0.0.1 or ::1 "
+                     "(or another address of 127.0.0.0/8) only");
+}
+
 }  // namespace
 
 Server::Impl::Impl(ServerOptions o) : opt(std::move(o)) {}
@@ -32,15 +54,7 @@ Server::Impl::~Impl() {
 // ------------------------------------------------------------ listeners
 
 void Server::Impl::start() {
-  if (opt.max_line_bytes < 8)
-    throw UsageError("trap::smtp::Server: max_line_bytes must be at least 8, not " +
-                     std::to_string(opt.max_line_bytes));
-  if (opt.idle_timeout.count() <= 0)
-    throw UsageError("trap::smtp::Server: idle_timeout must be positive");
-  if (opt.require_auth && opt.credentials.empty())
-    throw UsageError("trap::smtp::Server: require_auth without credentials: nobody could send");
-  if (opt.require_tls && !opt.starttls)
-    throw UsageError("trap::smtp::Server: require_tls without starttls: nobody could send");
+  check(opt);
   if (opt.starttls) {
     try {
       tls = std::make_unique<http::ServerTls>();

@@ -112,6 +112,12 @@ BOOST_AUTO_TEST_CASE(bad_options_are_usage_errors_naming_them) {
                  what);
     }
   }
+  // The server listens on loopback only: not on every interface.
+  BOOST_CHECK_EXCEPTION(trap::trap(":smtp_server(address=0.0.0.0)", [](trap::Trap&) {}),
+                        trap::UsageError, [](const trap::UsageError& e) {
+                          return std::string(e.what()).find(
+                                     "\"0.0.0.0\" is not a loopback address") != std::string::npos;
+                        });
   trap::Trap none = trap::trap([](trap::Trap&) {});
   BOOST_CHECK_THROW(trap::smtp::server(none), trap::UsageError);
 }
