@@ -221,8 +221,10 @@ struct ServerOptions {
   std::string hostname = "trap.test";  ///< the name in the greeting and EHLO
   /// The SIZE the server announces; a larger MAIL SIZE= or message gets 552.
   std::size_t max_message_bytes = 10 * 1024 * 1024;
-  /// The longest line, its CRLF included (RFC 5321: 512 for a command,
-  /// 1000 for text; one limit here); a longer one gets 500.
+  /// The longest line, its CRLF included (RFC 5321: 1000 for text); a
+  /// command line is held to RFC 5321's 512 too (after EHLO, MAIL's to 564
+  /// and, where AUTH is offered, 1064: what its extensions' parameters may
+  /// add), or to this limit if it is lower. A longer line gets 500.
   std::size_t max_line_bytes = 1000;
   std::size_t max_recipients = 100;  ///< more RCPTs get 452
   /// Offer STARTTLS with a certificate made at start for 127.0.0.1, ::1

@@ -106,6 +106,7 @@ class Session {
   bool stopped(const Actions& actions) const;
   void take(std::string_view piece, Actions& actions);
   void line(Actions& actions);
+  std::size_t line_limit(std::string_view line) const;
   void command(std::string_view line, Actions& actions);
   bool simple_command(std::string_view verb, std::string_view line, std::string_view argument,
                       Actions& actions);

@@ -420,6 +420,57 @@ BOOST_AUTO_TEST_CASE(a_command_line_over_the_limit) {
   BOOST_TEST(!session->quit());
 }
 
+// RFC 5321 4.5.3.1.4: a command line is 512 octets at most, its CRLF
+// included; after EHLO, MAIL's may be longer by what the extensions
+// offered add (RFC 1870 SIZE 26, RFC 1652 BODY 16, RFC 6531 SMTPUTF8 10,
+// RFC 4954 AUTH= 500). aiosmtpd answers a longer one 500 as well; a DATA
+// line keeps the 1000 of text lines.
+BOOST_AUTO_TEST_CASE(a_command_line_over_512_bytes) {
+  start();
+  const std::string too_long = "500 5.5.2 Error: line too long\r\n";
+  auto noop = [](std::size_t size) { return "NOOP " + std::string(size - 7, 'x') + "\r\n"; };
+  BOOST_TEST(say(noop(512)) == "250 2.0.0 OK\r\n");
+  BOOST_TEST(say(noop(513)) == too_long);
+  BOOST_TEST(say(noop(1000)) == too_long);
+  // MAIL before EHLO: no extension, 512.
+  auto mail = [](std::size_t size) {
+    const std::string start = "MAIL FROM:<";
+    return start + std::string(size - start.size() - 3, 'a') + ">\r\n";
+  };
+  BOOST_TEST(say(mail(513)) == too_long);
+  ehlo();
+  BOOST_TEST(say(mail(565)) == too_long);
+  BOOST_TEST(say(mail(564)).starts_with("250 "));
+  BOOST_TEST(say("RSET\r\nDATA\r\n").starts_with("250 2.0.0 OK\r\n503 "));
+  BOOST_TEST(host.whys() ==
+             (std::vector<std::string>{"line too long", "line too long", "line too long",
+                                       "line too long", "DATA before RCPT"}));
+  envelope();
+  const std::string text = std::string(998, 'y') + "\r\n";  // 1000
+  BOOST_TEST(say("DATA\r\n" + text + ".\r\n") ==
+             "354 End data with <CR><LF>.<CR><LF>\r\n250 2.0.0 OK: queued\r\n");
+  BOOST_REQUIRE(host.accepted_messages.size() == 1u);
+  BOOST_TEST(host.accepted_messages[0].data == text);
+}
+
+BOOST_AUTO_TEST_CASE(mail_may_be_longer_where_auth_is_offered) {
+  options.credentials = {{"u", "p"}};
+  options.max_line_bytes = 2000;  // RFC 4954's 500 more is the limit all the same
+  start();
+  ehlo();
+  auto mail = [](std::size_t size) {
+    const std::string start = "MAIL FROM:<a@b> AUTH=";
+    return start + std::string(size - start.size() - 2, 'x') + "\r\n";
+  };
+  BOOST_TEST(say(mail(1064)) == "250 2.1.0 OK\r\n");
+  BOOST_TEST(say("RSET\r\n" + mail(1065)) == "250 2.0.0 OK\r\n500 5.5.2 Error: line too long\r\n");
+  options.max_line_bytes = 1000;  // a lower limit holds for commands too
+  start();
+  ehlo();
+  BOOST_TEST(say(mail(1001)) == "500 5.5.2 Error: line too long\r\n");
+  BOOST_TEST(say(mail(1000)) == "250 2.1.0 OK\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(a_message_over_the_limit_is_read_to_its_end) {
   options.max_message_bytes = 10;
   start();
