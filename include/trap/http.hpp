@@ -311,7 +311,9 @@ struct ServerOptions {
   /// 127.0.0.1 and ::1 (::1 skipped where IPv6 is off).
   std::string address{};
   Handler handler{};  ///< answers what no expectation or queued response does
-  std::size_t max_header_bytes = 16 * 1024;      ///< a larger header block gets 431
+  /// A larger header block gets 431. Empty lines before a request line
+  /// are ignored (RFC 9112, 2.2), up to this many bytes of them: more get 400.
+  std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 8 * 1024 * 1024;  ///< a larger body gets 413
   /// A client that has not sent a whole header block in this time gets
   /// 408 and is closed (slowloris); a connection that sent nothing at all

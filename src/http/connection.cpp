@@ -44,6 +44,9 @@ constexpr std::chrono::milliseconds kLingerForClient{2000};
 // after sending its own, before it goes on with the TCP close.
 constexpr std::chrono::milliseconds kCloseNotifyWait{250};
 
+// How much a read for the start of a request asks for at most.
+constexpr std::size_t kReadSize = 4096;
+
 std::uint32_t limit_of(std::size_t n) {
   return static_cast<std::uint32_t>(
       std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
@@ -148,9 +151,38 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     header_timer_.async_wait([self = this->shared_from_this(), n = ++requests_](error_code ec) {
       if (!ec && n == self->requests_) self->on_header_timeout();
     });
-    bhttp::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+    skipped_ = 0;
+    skip_empty_lines();
+  }
+
+  // RFC 9112, 2.2: empty lines (CRLF, or a bare LF) before a request line
+  // are ignored, as nginx does, up to max_header_bytes of them: more is a
+  // 400. Beast's parser would take the first for a bad method.
+  void skip_empty_lines() {
+    const auto data = buffer_.data();
+    const char* p = static_cast<const char*>(data.data());
+    const std::size_t n = data.size();
+    std::size_t i = 0;
+    while (i < n && (p[i] == '\n' || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')))
+      i += p[i] == '\n' ? 1 : 2;
+    buffer_.consume(i);
+    skipped_ += i;
+    if (skipped_ > options().max_header_bytes) {
+      header_timer_.cancel();
+      return reject(400, "400 bad request: more than " +
+                             std::to_string(options().max_header_bytes) +
+                             " bytes of empty lines before the request line");
+    }
+    auto self = this->shared_from_this();
+    if (i < n && !(n - i == 1 && p[i] == '\r'))  // a request line begins
+      return bhttp::async_read_header(stream_, buffer_, *parser_,
+                                      [self](error_code ec, std::size_t) { self->on_header(ec); });
+    stream_.async_read_some(buffer_.prepare(kReadSize), [self](error_code ec, std::size_t got) {
+      if (self->state_ != State::reading) return;  // timed out, or closed
+      if (ec) return self->on_header(ec);
+      self->buffer_.commit(got);
+      self->skip_empty_lines();
+    });
   }
 
   void on_header(error_code ec) {
@@ -381,6 +413,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   State state_ = State::reading;
   std::size_t served_ = 0;
   std::uint64_t requests_ = 0;  // requests begun, for the header timer
+  std::size_t skipped_ = 0;     // bytes of empty lines before this request
   bool tcp_closing_ = false;    // closing: the close_notify is behind
 };
 
