@@ -130,7 +130,7 @@ std::ostream& operator<<(std::ostream& out, Fault fault);
 
 /// A response the server sends, and how it sends it.
 struct Response {
-  int status = 200;               ///< the status code
+  int status = 200;               ///< the status code, 100 to 999
   Headers headers;                ///< extra headers; Content-Length is added unless chunked
   std::string body;               ///< the body
   bool chunked = false;           ///< send the body with Transfer-Encoding: chunked
@@ -235,7 +235,8 @@ class Expectation {
   /// Matched only after every ordered expectation added before it is met.
   Expectation& ordered(bool in_order = true);
 
-  /// Answers with this response (default: 200, empty body).
+  /// Answers with this response (default: 200, empty body); throws
+  /// trap::UsageError naming a status outside 100 to 999.
   Expectation& respond(Response response);
   /// Answers with what this handler returns.
   Expectation& respond_with(Handler handler);
@@ -310,7 +311,10 @@ struct ServerOptions {
   /// Listen on this address only ("127.0.0.1", "::1"); empty: both
   /// 127.0.0.1 and ::1 (::1 skipped where IPv6 is off).
   std::string address{};
-  Handler handler{};  ///< answers what no expectation or queued response does
+  /// Answers what no expectation or queued response does. What it throws,
+  /// or an answer whose status is outside 100 to 999, is answered 500 and
+  /// recorded in Server::unmatched().
+  Handler handler{};
   /// A larger header block gets 431. Empty lines before a request line
   /// are ignored (RFC 9112, 2.2), up to this many bytes of them: more get 400.
   std::size_t max_header_bytes = 16 * 1024;
@@ -367,7 +371,8 @@ class Server {
   /// server is destroyed; throws trap::UsageError on a plain server.
   std::filesystem::path ca_file() const;
 
-  /// Queues a response for the next request no expectation answers.
+  /// Queues a response for the next request no expectation answers;
+  /// throws trap::UsageError naming a status outside 100 to 999.
   void enqueue(Response response);
   /// Adds an expectation; returns its index (0, 1, ...).
   std::size_t expect(Expectation expectation);

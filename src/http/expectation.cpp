@@ -10,6 +10,7 @@
 #include <trap/http.hpp>
 
 #include "http/criteria.hpp"
+#include "http/response_plan.hpp"
 
 namespace trap::http {
 namespace {
@@ -134,6 +135,8 @@ Expectation& Expectation::ordered(bool in_order) {
 }
 
 Expectation& Expectation::respond(Response response) {
+  if (!detail::valid_status(response.status))
+    throw UsageError("trap::http::Expectation::respond(): " + detail::bad_status(response.status));
   response_ = std::move(response);
   handler_ = nullptr;
   return *this;

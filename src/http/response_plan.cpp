@@ -117,6 +117,10 @@ After after_of(Fault fault, bool closing) {
 
 }  // namespace
 
+std::string bad_status(int status) {
+  return "status " + std::to_string(status) + " is not an HTTP status code (100 to 999)";
+}
+
 Plan plan_response(const Response& r, const PlanContext& c) {
   const Framing f = framing_of(r, c);
   Plan plan;

@@ -40,6 +40,13 @@ struct PlanContext {
   bool keep_alive = true;  ///< the client and the server want to go on
 };
 
+/// Whether a status line can carry `status`: three digits, 100 to 999 (as
+/// Go's net/http checks in WriteHeader).
+constexpr bool valid_status(int status) { return status >= 100 && status <= 999; }
+
+/// "status 1000 is not an HTTP status code (100 to 999)".
+std::string bad_status(int status);
+
 /// The plan for `response` answering a request of `context`.
 Plan plan_response(const Response& response, const PlanContext& context);
 

@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <string>
 
+#include <trap/errors.hpp>
+
+#include "http/response_plan.hpp"
 #include "http/server_impl.hpp"
 
 namespace trap::http {
@@ -64,7 +68,13 @@ Response Server::Impl::guarded(const Request& request, F&& f) {
   std::string what;
   try {
     Answering answering_now(*this, request);
-    return f();
+    Response response = f();
+    if (detail::valid_status(response.status)) return response;
+    // Said at run time, as a throw is: no status line can carry it.
+    record_unmatched(request, "the handler answered with status " +
+                                  std::to_string(response.status) +
+                                  ", not an HTTP status code (100 to 999)");
+    return Response::text(500, detail::bad_status(response.status));
   } catch (const std::exception& e) {
     what = e.what();
   } catch (...) {
@@ -106,6 +116,8 @@ void Server::Impl::closed(std::uint64_t id) {
 // ------------------------------------------------- the public calls
 
 void Server::enqueue(Response response) {
+  if (!detail::valid_status(response.status))
+    throw UsageError("trap::http::Server::enqueue(): " + detail::bad_status(response.status));
   impl_->io.check_process();  // a forked child's copy would serve nothing
   Held held(impl_->m);
   impl_->queue.push_back(std::move(response));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSL-1.0
 // trap::http::Server at the edges of HTTP/1.1 that a demanding client
-// reaches: empty lines before a request line (RFC 9112, 2.2). Every wait
-// is bounded.
+// reaches: empty lines before a request line (RFC 9112, 2.2), status codes
+// outside 100..999 (Go's net/http refuses them). Every wait is bounded.
 #define BOOST_TEST_MODULE http_server_edges
 
 #include <chrono>
@@ -10,6 +10,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
+#include <trap/errors.hpp>
 #include <trap/http.hpp>
 
 #include "http/raw_http.hpp"
@@ -19,6 +20,7 @@ using namespace std::chrono_literals;
 using test_http::get;
 using test_http::read_response;
 using test_net::Client;
+using trap::http::Expectation;
 using trap::http::Response;
 using trap::http::Server;
 using trap::http::ServerOptions;
@@ -34,6 +36,18 @@ ServerOptions answering(ServerOptions o = {}) {
 std::string body_of_next(Client& c) {
   auto r = read_response(c);
   return r ? std::to_string(r->status) + " " + r->body : "(none)";
+}
+
+// Whether @p f throws trap::UsageError whose message holds @p part.
+template <class F>
+bool usage_error_naming(F&& f, const std::string& part) {
+  try {
+    f();
+  } catch (const trap::UsageError& e) {
+    BOOST_TEST_MESSAGE(e.what());
+    return std::string(e.what()).find(part) != std::string::npos;
+  }
+  return false;
 }
 
 }  // namespace
@@ -91,4 +105,62 @@ BOOST_AUTO_TEST_CASE(a_flood_of_empty_lines_gets_400) {
   Client d("127.0.0.1", server.port());
   d.send(std::string(flood, 0, 1000) + get("/in-time"));
   BOOST_TEST(body_of_next(d) == "200 ok /in-time");
+}
+
+// ------------------------------------------------------ status codes
+
+// Go's net/http panics in WriteHeader ("invalid WriteHeader code 1000")
+// for a code outside 100..999: here it is a UsageError where the code is
+// given, naming it, not a malformed status line at run time.
+BOOST_AUTO_TEST_CASE(a_status_outside_100_to_999_is_a_usage_error_where_it_is_given) {
+  Server server;
+  for (int status : {-200, 0, 99, 1000, 70000}) {
+    BOOST_TEST_CONTEXT("status " << status) {
+      const std::string named = "status " + std::to_string(status);
+      BOOST_TEST(usage_error_naming([&] { server.enqueue(Response::status_only(status)); }, named));
+      BOOST_TEST(usage_error_naming(
+          [&] { Expectation::get("/").respond(Response::text(status, "x")); }, named));
+      Expectation e = Expectation::get("/");
+      BOOST_TEST(usage_error_naming([&] { e.respond(Response::json(status, "{}")); }, named));
+    }
+  }
+  server.enqueue(Response::status_only(100));  // the bounds themselves are codes
+  server.enqueue(Response::status_only(999));
+  Client c("127.0.0.1", server.port());
+  c.send(get("/a") + get("/b"));
+  BOOST_TEST(body_of_next(c) == "100 ");
+  auto last = read_response(c);
+  BOOST_REQUIRE(last);
+  BOOST_TEST(last->status == 999);
+  BOOST_TEST(last->head.rfind("HTTP/1.1 999 ", 0) == 0u, last->head);
+  c.close();
+  BOOST_TEST(server.shutdown().clean());
+}
+
+// A handler's answer comes at run time: one with such a code is answered
+// 500, and recorded in unmatched() naming the code, as a handler that
+// throws is (Go's server recovers the panic and drops the connection).
+BOOST_AUTO_TEST_CASE(a_handler_answering_with_a_bad_status_gets_500_and_is_recorded) {
+  ServerOptions o;
+  o.handler = [](const trap::http::Request&) { return Response::status_only(1000); };
+  Server server(o);
+  server.expect(Expectation::get("/x").respond_with(
+      [](const trap::http::Request&) { return Response::text(42, "x"); }));
+  Client c("127.0.0.1", server.port());
+  c.send(get("/x") + get("/y"));
+  auto x = read_response(c);
+  auto y = read_response(c);
+  BOOST_REQUIRE(x);
+  BOOST_REQUIRE(y);
+  BOOST_TEST(x->status == 500);
+  BOOST_TEST(y->status == 500);
+  auto unmatched = server.unmatched();
+  BOOST_REQUIRE(unmatched.size() == 2u);
+  BOOST_TEST(unmatched[0].why ==
+             "the handler answered with status 42, not an HTTP status code (100 to 999)");
+  BOOST_TEST(unmatched[1].why ==
+             "the handler answered with status 1000, not an HTTP status code (100 to 999)");
+  BOOST_TEST(x->body == "status 42 is not an HTTP status code (100 to 999)");
+  c.close();
+  BOOST_TEST(!server.shutdown().clean());
 }
