@@ -98,6 +98,9 @@ struct Request {
   std::uint16_t peerport = 0;    ///< the client's port
   std::uint64_t connection = 0;  ///< the connection it came on (1, 2, ...)
   std::uint64_t sequence = 0;    ///< its place in the server's log, from 1
+  /// The trailer fields that came after a chunked body, in the order they
+  /// came (Go's Request.Trailer); they are not in `headers`.
+  Headers trailers;
   /// The value of the first header of this name (any case), if any.
   std::optional<std::string> header(std::string_view name) const { return headers.get(name); }
   /// The first value of a query parameter, percent-decoded, if present.

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <type_traits>
 
@@ -144,6 +145,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   void read_request() {
     state_ = State::reading;
     parser_.emplace();
+    header_fields_ = std::numeric_limits<std::size_t>::max();
     parser_->header_limit(limit_of(options().max_header_bytes));
     parser_->body_limit(options().max_body_bytes);
     header_timer_.expires_after(options().header_timeout);
@@ -190,6 +192,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     header_timer_.cancel();
     if (ec) return on_read_error(ec);
     state_ = State::answering;
+    // Beast adds a chunked body's trailer fields to the message: those
+    // after these are trailers.
+    const auto& fields = parser_->get();
+    header_fields_ = static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
     if (parser_->is_done()) return dispatch();
     if (expects_continue()) {
       auto self = this->shared_from_this();
@@ -282,8 +288,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     r.target = std::string(msg.target());
     split_target(r);
     r.version = msg.version();
+    std::size_t n = 0;
     for (const auto& field : msg)
-      r.headers.add(std::string(field.name_string()), std::string(field.value()));
+      (n++ < header_fields_ ? r.headers : r.trailers)
+          .add(std::string(field.name_string()), std::string(field.value()));
     return r;
   }
 
@@ -415,6 +423,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   std::uint64_t requests_ = 0;  // requests begun, for the header timer
   std::size_t skipped_ = 0;     // bytes of empty lines before this request
   bool tcp_closing_ = false;    // closing: the close_notify is behind
+  // How many fields the header block had: those after them are trailers.
+  std::size_t header_fields_ = 0;
 };
 
 }  // namespace

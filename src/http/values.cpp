@@ -194,7 +194,8 @@ std::ostream& operator<<(std::ostream& out, const ShutdownReport& report) {
 namespace {
 
 using Fields = std::vector<std::string>;
-constexpr std::size_t kRequestFields = 11;  // then each header's name and value
+// Then each header's name and value, then each trailer's.
+constexpr std::size_t kRequestFields = 12;
 
 std::string number(unsigned long long n) { return trap::codec<unsigned long long>::encode(n); }
 
@@ -205,10 +206,11 @@ unsigned long long number_of(const std::string& s, unsigned long long max) {
 }
 
 Fields fields_of(const trap::http::Request& r, Fields f = {}) {
-  f.insert(f.end(),
-           {r.method, r.target, r.path, r.query, number(r.version), r.body, number(r.chunked),
-            r.peeraddr, number(r.peerport), number(r.connection), number(r.sequence)});
+  f.insert(f.end(), {r.method, r.target, r.path, r.query, number(r.version), r.body,
+                     number(r.chunked), r.peeraddr, number(r.peerport), number(r.connection),
+                     number(r.sequence), number(r.headers.size())});
   for (const auto& h : r.headers.fields()) f.insert(f.end(), {h.name, h.value});
+  for (const auto& h : r.trailers.fields()) f.insert(f.end(), {h.name, h.value});
   return f;
 }
 
@@ -229,7 +231,9 @@ trap::http::Request request_of(const Fields& f, std::size_t at) {
   r.peerport = static_cast<std::uint16_t>(number_of(p[8], 65535));
   r.connection = number_of(p[9], ~0ull);
   r.sequence = number_of(p[10], ~0ull);
-  for (std::size_t i = at + kRequestFields; i < f.size(); i += 2) r.headers.add(f[i], f[i + 1]);
+  const std::size_t headers = number_of(p[11], (f.size() - at - kRequestFields) / 2);
+  for (std::size_t i = at + kRequestFields, n = 0; i < f.size(); i += 2, ++n)
+    (n < headers ? r.headers : r.trailers).add(f[i], f[i + 1]);
   return r;
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
 // trap::http::Server at the edges of HTTP/1.1 that a demanding client
 // reaches: empty lines before a request line (RFC 9112, 2.2), status codes
-// outside 100..999 (Go's net/http refuses them). Every wait is bounded.
+// outside 100..999 (Go's net/http refuses them), chunked trailers kept
+// apart from the header fields (Go's Request.Trailer). Every wait is
+// bounded.
 #define BOOST_TEST_MODULE http_server_edges
 
 #include <chrono>
@@ -21,6 +23,7 @@ using test_http::get;
 using test_http::read_response;
 using test_net::Client;
 using trap::http::Expectation;
+using trap::http::Headers;
 using trap::http::Response;
 using trap::http::Server;
 using trap::http::ServerOptions;
@@ -163,4 +166,36 @@ BOOST_AUTO_TEST_CASE(a_handler_answering_with_a_bad_status_gets_500_and_is_recor
   BOOST_TEST(x->body == "status 42 is not an HTTP status code (100 to 999)");
   c.close();
   BOOST_TEST(!server.shutdown().clean());
+}
+
+// ---------------------------------------------------------- trailers
+
+// Go's Request.Trailer: the fields after a chunked body are trailers, kept
+// apart from the header fields, so that a test can tell one from the other.
+BOOST_AUTO_TEST_CASE(chunked_trailers_are_kept_apart_from_the_headers) {
+  Server server(answering());
+  Client c("127.0.0.1", server.port());
+  c.send(
+      "POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+      "5\r\nhello\r\n0\r\nX-Checksum: abc\r\nX-Note: two\r\n\r\n");
+  BOOST_TEST(body_of_next(c) == "200 ok /t");
+  c.send("POST /u HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  BOOST_TEST(body_of_next(c) == "200 ok /u");
+  auto t = server.take_request(0ms);
+  BOOST_REQUIRE(t);
+  BOOST_TEST(t->body == "hello");
+  BOOST_TEST(t->chunked);
+  BOOST_TEST((t->headers ==
+              Headers{{"Host", "t"}, {"Transfer-Encoding", "chunked"}, {"Trailer", "X-Checksum"}}));
+  BOOST_TEST(!t->header("X-Checksum"));
+  BOOST_TEST((t->trailers == Headers{{"X-Checksum", "abc"}, {"X-Note", "two"}}));
+  auto u = server.take_request(0ms);
+  BOOST_REQUIRE(u);
+  BOOST_TEST(u->trailers.size() == 0u);
+  // A forked child gives its requests back whole, trailers included.
+  BOOST_TEST((trap::codec<trap::http::Request>::decode(
+                  trap::codec<trap::http::Request>::encode(*t)) == *t));
+  trap::http::Unmatched un{*t, "why"};
+  BOOST_TEST((trap::codec<trap::http::Unmatched>::decode(
+                  trap::codec<trap::http::Unmatched>::encode(un)) == un));
 }

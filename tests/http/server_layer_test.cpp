@@ -170,7 +170,8 @@ BOOST_AUTO_TEST_CASE(the_request_codec_keeps_every_member) {
             .peeraddr = "::1",
             .peerport = 65535,
             .connection = 7,
-            .sequence = 9};
+            .sequence = 9,
+            .trailers = {{"X-Sum", "1"}, {"x-sum", ""}}};
   using Codec = trap::codec<Request>;
   BOOST_TEST(Codec::decode(Codec::encode(q)) == q);
   trap::http::Unmatched u{q, "why: \"\""};
