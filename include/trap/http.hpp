@@ -347,7 +347,10 @@ class Server {
   /// `options` as for the constructor, with `tls` set. A handshake that
   /// fails, or does not come within ServerOptions::header_timeout, is
   /// recorded in unmatched() ("tls handshake: ...") and its connection
-  /// closed; a client that connects and leaves without a word is not.
+  /// closed; a client that connects and leaves without a word is not. A
+  /// client that sends plain HTTP gets Go's answer, "HTTP/1.0 400 Bad
+  /// Request" with the body "Client sent an HTTP request to an HTTPS
+  /// server.", unencrypted, and is closed and recorded so.
   static Server tls(ServerOptions options = {});
   /// Shuts down if shutdown() was not called.
   ~Server();

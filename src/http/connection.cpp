@@ -26,6 +26,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "http/response_plan.hpp"
+#include "http/tls.hpp"
 
 namespace trap::http::detail {
 namespace {
@@ -120,8 +121,18 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       self->refuse_handshake("tls handshake: none in " +
                              std::to_string(self->options().header_timeout.count()) + " ms");
     });
-    stream_.async_handshake(asio::ssl::stream_base::server,
-                            [self](error_code ec) { self->on_handshake(ec); });
+    // The first bytes are looked at before OpenSSL takes them: plain HTTP
+    // gets Go's answer, where OpenSSL would send an alert to some of it.
+    socket().async_wait(tcp::socket::wait_read, [self](error_code ec) {
+      if (self->state_ != State::handshaking) return;
+      std::array<char, 5> first{};
+      std::size_t n = 0;
+      if (!ec) n = self->socket().receive(asio::buffer(first), tcp::socket::message_peek, ec);
+      if (!ec && n == first.size() && looks_like_plain_http({first.data(), n}))
+        return self->answer_plain_http();
+      self->stream_.async_handshake(asio::ssl::stream_base::server,
+                                    [self](error_code e) { self->on_handshake(e); });
+    });
   }
 
   void on_handshake(error_code ec) {
@@ -131,7 +142,24 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     // The client went before it said anything wrong: as a plain one that
     // connects and leaves, just closed.
     if (ec == asio::ssl::error::stream_truncated || ec == asio::error::eof) return close();
+    if (is_plain_http_error(ec)) return answer_plain_http();
     refuse_handshake("tls handshake: " + ec.message());
+  }
+
+  // Plain HTTP where TLS was due: Go's TLS server answers it a bare 400,
+  // unencrypted (nothing of TLS went out yet), and closes. Logged as a
+  // failed handshake.
+  void answer_plain_http() {
+    header_timer_.cancel();
+    host_.bad_request(partial_request(),
+                      "tls handshake: the client sent plain HTTP to an HTTPS server; answered 400");
+    arm_linger();
+    asio::async_write(socket(), asio::buffer(kPlainHttpAnswer),
+                      [self = this->shared_from_this()](error_code ec, std::size_t) {
+                        if (self->state_ != State::closing) return;
+                        if (ec) return self->close();
+                        self->linger_tcp();
+                      });
   }
 
   // Logs a handshake that failed or never came, and closes.
@@ -350,15 +378,20 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // within kCloseNotifyWait); the connection closes at the client's own
   // (or after kLingerForClient), what it still sends read and dropped.
   void linger() {
+    arm_linger();
+    if constexpr (kTls)
+      close_notify();
+    else
+      linger_tcp();
+  }
+
+  // Closing: closed at kLingerForClient at the latest.
+  void arm_linger() {
     state_ = State::closing;
     timer_.expires_after(kLingerForClient);
     timer_.async_wait([self = this->shared_from_this()](error_code ec) {
       if (!ec) self->close();
     });
-    if constexpr (kTls)
-      close_notify();
-    else
-      linger_tcp();
   }
 
   void close_notify() {

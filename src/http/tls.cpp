@@ -2,7 +2,9 @@
 #include "http/tls.hpp"
 
 #include <climits>
+#include <string_view>
 
+#include <boost/asio/ssl/error.hpp>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -55,6 +57,21 @@ void configure_server_context(boost::asio::ssl::context& context, std::string_vi
   use_certificate_chain(ctx, cert_pem);
   use_private_key(ctx, key_pem);
   must(SSL_CTX_check_private_key(ctx), "SSL_CTX_check_private_key");
+}
+
+const std::string_view kPlainHttpAnswer =
+    "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+
+bool looks_like_plain_http(std::string_view first) {
+  std::size_t letters = 0;
+  while (letters < first.size() && first[letters] >= 'A' && first[letters] <= 'Z') ++letters;
+  return letters > 0 && (letters == first.size() || first[letters] == ' ');
+}
+
+bool is_plain_http_error(const boost::system::error_code& error) {
+  if (error.category() != boost::asio::error::get_ssl_category()) return false;
+  const int reason = ERR_GET_REASON(static_cast<unsigned long>(error.value()));
+  return reason == SSL_R_HTTP_REQUEST || reason == SSL_R_HTTPS_PROXY_REQUEST;
 }
 
 boost::asio::ssl::context make_server_context(std::string_view cert_pem, std::string_view key_pem) {

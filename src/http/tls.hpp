@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include <boost/asio/ssl/context.hpp>
+#include <boost/system/error_code.hpp>
 
 #include "http/certificate.hpp"
 
@@ -23,6 +24,22 @@ namespace trap::http {
 /// that is not the certificate's ("SSL_CTX_use_PrivateKey").
 void configure_server_context(boost::asio::ssl::context& context, std::string_view cert_pem,
                               std::string_view key_pem);
+
+/// What Go's TLS server answers a client that sends plain HTTP, then
+/// closes: "HTTP/1.0 400 Bad Request", an empty line, "Client sent an HTTP
+/// request to an HTTPS server." and a newline.
+extern const std::string_view kPlainHttpAnswer;
+
+/// Whether @p first, the first bytes a client sent where a ClientHello was
+/// due, begin a plain HTTP request line: a method of capital letters, then
+/// a space or the end of @p first ("GET /", "OPTIO"; Go's net/http looks
+/// at five bytes so). A TLS record never begins with a letter.
+bool looks_like_plain_http(std::string_view first);
+
+/// Whether @p error, a failed server handshake, is OpenSSL finding an HTTP
+/// request ("GET ", "POST ", "HEAD ", "PUT ") or a proxy's CONNECT where a
+/// TLS record was due (no alert sent: the connection is still clean).
+bool is_plain_http_error(const boost::system::error_code& error);
 
 /// A new server-side context set up by configure_server_context().
 boost::asio::ssl::context make_server_context(std::string_view cert_pem, std::string_view key_pem);
