@@ -2,7 +2,8 @@
 // trap::http::Server at the edges of HTTP/1.1 that a demanding client
 // reaches: empty lines before a request line (RFC 9112, 2.2), status codes
 // outside 100..999 (Go's net/http refuses them), chunked trailers kept
-// apart from the header fields (Go's Request.Trailer). Every wait is
+// apart from the header fields (Go's Request.Trailer), a huge target,
+// many fields, pipelined bodies, a client that half-closes. Every wait is
 // bounded.
 #define BOOST_TEST_MODULE http_server_edges
 
@@ -198,4 +199,90 @@ BOOST_AUTO_TEST_CASE(chunked_trailers_are_kept_apart_from_the_headers) {
   trap::http::Unmatched un{*t, "why"};
   BOOST_TEST((trap::codec<trap::http::Unmatched>::decode(
                   trap::codec<trap::http::Unmatched>::encode(un)) == un));
+}
+
+// ------------------------------------------------ what clients push
+
+// A request line longer than max_header_bytes gets 431, as Go's net/http
+// counts the request line in MaxHeaderBytes; one within it is served.
+BOOST_AUTO_TEST_CASE(a_huge_target_gets_431_and_one_within_the_limit_is_served) {
+  ServerOptions o;
+  o.max_header_bytes = 4096;
+  Server server(answering(o));
+  Client c("127.0.0.1", server.port());
+  const std::string long_path = "/" + std::string(3000, 'a');
+  c.send(get(long_path));
+  BOOST_TEST(body_of_next(c) == "200 ok " + long_path);
+  Client d("127.0.0.1", server.port());
+  d.send(get("/" + std::string(5000, 'b')));
+  auto r = read_response(d);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->status == 431);
+  BOOST_TEST(d.closed_by_server());
+  BOOST_TEST(server.request_count() == 1u);
+}
+
+// Many header fields within the byte limit all come, in order (Go limits
+// bytes only, as here).
+BOOST_AUTO_TEST_CASE(many_header_fields_come_whole_and_in_order) {
+  Server server(answering());
+  std::string more;
+  for (int i = 0; i < 500; ++i)
+    more += "X-F" + std::to_string(i) + ": " + std::to_string(i) + "\r\n";
+  Client c("127.0.0.1", server.port());
+  c.send(get("/many", more));
+  BOOST_TEST(body_of_next(c) == "200 ok /many");
+  auto r = server.take_request(0ms);
+  BOOST_REQUIRE(r);
+  BOOST_REQUIRE(r->headers.size() == 501u);
+  BOOST_TEST(r->headers.fields()[500].name == "X-F499");
+  BOOST_TEST(r->headers.fields()[500].value == "499");
+}
+
+// Pipelined requests with bodies (Content-Length, chunked) and without,
+// in one write: each answered in order, each body its own.
+BOOST_AUTO_TEST_CASE(pipelined_requests_with_bodies_are_answered_in_order) {
+  ServerOptions o;
+  o.handler = [](const trap::http::Request& r) {
+    return Response::text(200, r.method + " " + r.path + " [" + r.body + "]");
+  };
+  Server server(o);
+  Client c("127.0.0.1", server.port());
+  c.send("POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nfirst" +
+         std::string("POST /b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "3\r\nsec\r\n3\r\nond\r\n0\r\n\r\n") +
+         get("/c") + "PUT /d HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+  BOOST_TEST(body_of_next(c) == "200 POST /a [first]");
+  BOOST_TEST(body_of_next(c) == "200 POST /b [second]");
+  BOOST_TEST(body_of_next(c) == "200 GET /c []");
+  BOOST_TEST(body_of_next(c) == "200 PUT /d []");
+  BOOST_TEST(server.request_count() == 4u);
+}
+
+// A client that half-closes after its requests (shutdown(SHUT_WR), as
+// `curl --no-keepalive` or netcat do) still gets every answer, then the
+// server's end of file, and the connection is not left open.
+BOOST_AUTO_TEST_CASE(a_client_that_half_closes_gets_every_answer) {
+  Server server(answering());
+  Client c("127.0.0.1", server.port());
+  c.send(get("/one") + "POST /two HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+  c.shutdown_write();
+  BOOST_TEST(body_of_next(c) == "200 ok /one");
+  BOOST_TEST(body_of_next(c) == "200 ok /two");
+  BOOST_TEST(c.closed_by_server());
+  auto report = server.shutdown();
+  BOOST_TEST(report.clean(), report.describe());
+}
+
+// A client that half-closes in the middle of a body: the request is not
+// whole, nothing is answered or logged, the connection closes.
+BOOST_AUTO_TEST_CASE(a_client_that_half_closes_mid_body_is_closed) {
+  Server server(answering());
+  Client c("127.0.0.1", server.port());
+  c.send("POST /cut HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
+  c.shutdown_write();
+  BOOST_TEST(c.closed_by_server());
+  BOOST_TEST(server.request_count() == 0u);
+  auto report = server.shutdown();
+  BOOST_TEST(report.open.empty(), report.describe());
 }
