@@ -224,6 +224,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     // after these are trailers.
     const auto& fields = parser_->get();
     header_fields_ = static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
+    if (auto why = must_refuse()) return reject(400, "400 bad request: " + *why);
     if (parser_->is_done()) return dispatch();
     if (expects_continue()) {
       auto self = this->shared_from_this();
@@ -234,6 +235,21 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       });
     }
     read_body();
+  }
+
+  // What RFC 9112 says a server must answer 400, and Beast lets through:
+  // an HTTP/1.1 request without exactly one Host (3.2), a Transfer-Encoding
+  // not ending in chunked, whose body has no length to know (6.3; read on,
+  // it would be taken for the next request). Go's net/http refuses both.
+  std::optional<std::string> must_refuse() const {
+    const auto& msg = parser_->get();
+    const std::size_t hosts = msg.count(bhttp::field::host);
+    if (hosts > 1) return "more than one Host header";
+    if (hosts == 0 && msg.version() >= 11) return "no Host header in an HTTP/1.1 request";
+    auto coding = msg.find(bhttp::field::transfer_encoding);
+    if (coding != msg.end() && !parser_->chunked())
+      return "Transfer-Encoding \"" + std::string(coding->value()) + "\" does not end in chunked";
+    return std::nullopt;
   }
 
   // An HTTP/1.0 client knows no interim answer: its expectation is

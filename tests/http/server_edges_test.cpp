@@ -3,8 +3,9 @@
 // reaches: empty lines before a request line (RFC 9112, 2.2), status codes
 // outside 100..999 (Go's net/http refuses them), chunked trailers kept
 // apart from the header fields (Go's Request.Trailer), a huge target,
-// many fields, pipelined bodies, a client that half-closes. Every wait is
-// bounded.
+// many fields, pipelined bodies, a client that half-closes, and what RFC
+// 9112 says a server must refuse (no Host, a Transfer-Encoding not ending
+// in chunked). Every wait is bounded.
 #define BOOST_TEST_MODULE http_server_edges
 
 #include <chrono>
@@ -40,6 +41,27 @@ ServerOptions answering(ServerOptions o = {}) {
 std::string body_of_next(Client& c) {
   auto r = read_response(c);
   return r ? std::to_string(r->status) + " " + r->body : "(none)";
+}
+
+// Sends @p bytes on a new connection; checks the answer's status, that the
+// server closed, that it logged why, and that it still serves.
+void rejected(Server& server, const std::string& bytes, int status, const std::string& why) {
+  BOOST_TEST_CONTEXT("expecting " << status << " " << why) {
+    Client c("127.0.0.1", server.port());
+    c.send(bytes);
+    auto r = read_response(c);
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->status == status);
+    BOOST_TEST(r->header("Connection") == "close");
+    BOOST_TEST(c.closed_by_server());
+    auto unmatched = server.unmatched();
+    BOOST_REQUIRE(!unmatched.empty());
+    BOOST_TEST(unmatched.back().why == why);
+    BOOST_TEST(r->body == why + "\n");
+    Client after("127.0.0.1", server.port());
+    after.send(get("/still"));
+    BOOST_TEST(body_of_next(after) == "200 ok /still");
+  }
 }
 
 // Whether @p f throws trap::UsageError whose message holds @p part.
@@ -285,4 +307,45 @@ BOOST_AUTO_TEST_CASE(a_client_that_half_closes_mid_body_is_closed) {
   BOOST_TEST(server.request_count() == 0u);
   auto report = server.shutdown();
   BOOST_TEST(report.open.empty(), report.describe());
+}
+
+// --------------------------------------------- what a server must refuse
+
+// RFC 9112, 3.2: a server MUST answer 400 to an HTTP/1.1 request without a
+// Host header, or with more than one (Go's net/http: "missing required
+// Host header", "too many Host headers"). HTTP/1.0 needs none.
+BOOST_AUTO_TEST_CASE(an_http_1_1_request_without_exactly_one_host_gets_400) {
+  Server server(answering());
+  rejected(server, "GET /nohost HTTP/1.1\r\n\r\n", 400,
+           "400 bad request: no Host header in an HTTP/1.1 request");
+  rejected(server, "GET /two HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n", 400,
+           "400 bad request: more than one Host header");
+  Client c("127.0.0.1", server.port());
+  c.send("GET /old HTTP/1.0\r\n\r\n");
+  BOOST_TEST(body_of_next(c) == "200 ok /old");
+  auto unmatched = server.unmatched();
+  BOOST_REQUIRE(unmatched.size() == 2u);
+  BOOST_TEST(unmatched[0].request.path == "/nohost");  // what was parsed is kept
+}
+
+// RFC 9112, 6.3: a request whose Transfer-Encoding does not end in
+// chunked has no length a server can know: it MUST answer 400 and close
+// (Go's net/http answers 501), or the body would be read as the next
+// request.
+BOOST_AUTO_TEST_CASE(a_transfer_encoding_not_ending_in_chunked_gets_400) {
+  Server server(answering());
+  rejected(server, "POST /gz HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\nabc", 400,
+           "400 bad request: Transfer-Encoding \"gzip\" does not end in chunked");
+  rejected(server,
+           "POST /cg HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+           "3\r\nabc\r\n0\r\n\r\n",
+           400, "400 bad request: Transfer-Encoding \"chunked, gzip\" does not end in chunked");
+  BOOST_TEST(server.request_count() == 2u);  // the two "after" requests only
+  // Ending in chunked, it is framed by its chunks: served, the body as sent.
+  Client c("127.0.0.1", server.port());
+  c.send(
+      "POST /gc HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+      "3\r\nabc\r\n0\r\n\r\n");
+  BOOST_TEST(body_of_next(c) == "200 ok /gc");
+  BOOST_TEST(server.requests().back().body == "abc");
 }
