@@ -33,6 +33,8 @@ Server::Impl::~Impl() {
 // ------------------------------------------------------------ listeners
 
 void Server::Impl::start() {
+  // Before the CA file is made: nothing to undo.
+  net::detail::Listeners::check_loopback("trap::http::Server", opt.address);
   if (opt.tls) {
     try {
       tls = std::make_unique<ServerTls>();

@@ -29,6 +29,15 @@ Listeners::Listeners(asio::io_context& context, std::string who)
 
 Listeners::~Listeners() = default;
 
+void Listeners::check_loopback(const std::string& who, const std::string& address) {
+  error_code ec;
+  const auto a = asio::ip::make_address(address, ec);
+  if (!address.empty() && !ec && !a.is_loopback())
+    throw UsageError(who + ": \"" + address +
+                     "\" is not a loopback address: the server listens on 127.0.0.1 or ::1 "
+                     "(or another address of 127.0.0.0/8) only");
+}
+
 void Listeners::open(const std::string& address) {
   if (address.empty()) {
     listen_on(asio::ip::address_v4::loopback(), false);

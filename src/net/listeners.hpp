@@ -29,6 +29,12 @@ class Listeners {
   Listeners(const Listeners&) = delete;
   Listeners& operator=(const Listeners&) = delete;
 
+  /// Refuses what open() would listen on beyond this host: an address
+  /// that is not loopback (127.0.0.0/8, ::1), "0.0.0.0" and "::" too. The
+  /// servers are for tests, and their certificates name only loopback.
+  /// What is not an address at all, open() says.
+  /// @throws trap::UsageError "WHO: "A" is not a loopback address: ...".
+  static void check_loopback(const std::string& who, const std::string& address);
   /// Listens on @p address, or with "" on 127.0.0.1 and on ::1 (skipped
   /// where IPv6 is off), each on a port of the system's choice.
   /// @throws trap::UsageError "WHO: not an address: "X"";

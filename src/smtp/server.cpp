@@ -34,12 +34,7 @@ void check(const ServerOptions& opt) {
     throw UsageError("trap::smtp::Server: require_auth without credentials: nobody could send");
   if (opt.require_tls && !opt.starttls)
     throw UsageError("trap::smtp::Server: require_tls without starttls: nobody could send");
-  error_code ec;
-  const auto address = asio::ip::make_address(opt.address, ec);
-  if (!opt.address.empty() && !ec && !address.is_loopback())
-    throw UsageError("trap::smtp::Server: \"" + opt.address +
-                     "\" is not a loopback address: the server listens on 127.0.0.1 or ::1 "
-                     "(or another address of 127.0.0.0/8) only");
+  net::detail::Listeners::check_loopback("trap::smtp::Server", opt.address);
 }
 
 }  // namespace

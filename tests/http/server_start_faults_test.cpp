@@ -10,8 +10,10 @@
 #define BOOST_TEST_MODULE http_server_start_faults
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <typeinfo>
 #include <vector>
@@ -86,12 +88,24 @@ Attempt start_under(rlim_t limit, const ServerOptions& options) {
   return a;
 }
 
+// What the temp directory holds (where a TLS server writes its CA file).
+std::vector<std::filesystem::path> temp_files() {
+  std::vector<std::filesystem::path> v;
+  std::error_code ec;
+  for (auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path(), ec))
+    v.push_back(e.path());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
 // The walk: from no descriptor free to enough for a server. Returns what
 // each step did, in order.
 std::vector<Attempt> walk(const ServerOptions& options) {
-  { Server warm(options); }  // what is made once per process exists from here on
+  test_support::PrivateTmpdir tmp;  // other programs' temp files are not counted
+  { Server warm(options); }         // what is made once per process exists from here on
   const int fds = test_support::count_fds();
   const int threads = test_support::count_threads();
+  const auto files = temp_files();
   const rlim_t first = lowest_free_fd();
   std::vector<Attempt> steps;
   for (rlim_t limit = first; limit < first + 64; ++limit) {
@@ -99,6 +113,7 @@ std::vector<Attempt> walk(const ServerOptions& options) {
     BOOST_TEST_INFO("limit " << limit << " (" << limit - first << " free): " << a.what);
     BOOST_TEST(test_support::settled_fd_count(fds) == fds);
     BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
+    BOOST_TEST((temp_files() == files), "no file left in the temp directory");
     steps.push_back(a);
     if (a.started) break;
   }
@@ -166,4 +181,52 @@ BOOST_AUTO_TEST_CASE(every_failed_start_is_a_trap_error,
   auto steps = walk({});
   for (std::size_t i = 0; i + 1 < steps.size(); ++i)
     BOOST_TEST(steps[i].trap_error, "step " << i << ": " << steps[i].what);
+}
+
+// With TLS the CA file is written first: every start that fails after it
+// (a listener or the reactor short of descriptors) takes it away again.
+BOOST_AUTO_TEST_CASE(a_tls_start_short_of_descriptors_leaves_no_ca_file,
+                     *boost::unit_test::precondition(not_sanitized)) {
+  ServerOptions tls;
+  tls.tls = true;
+  auto steps = walk(tls);
+  BOOST_REQUIRE(!steps.empty());
+  BOOST_TEST(steps.back().started);
+  BOOST_TEST(steps.size() >= 5u);
+}
+
+// The server promises 127.0.0.1 and ::1 only (its certificate names
+// nothing else): an address of every interface, or of another network,
+// is the caller's mistake, said before anything is made (no CA file, no
+// descriptor, no thread). Go's httptest listens on loopback only too.
+BOOST_AUTO_TEST_CASE(an_address_that_is_not_loopback_is_a_usage_error_naming_it) {
+  test_support::PrivateTmpdir tmp;
+  { Server warm; }
+  const int fds = test_support::count_fds();
+  const int threads = test_support::count_threads();
+  const auto files = temp_files();
+  for (std::string bad : {"0.0.0.0", "::", "8.8.8.8", "192.0.2.1", "::ffff:127.0.0.1"}) {
+    for (bool tls : {false, true}) {
+      ServerOptions o;
+      o.address = bad;
+      o.tls = tls;
+      std::string what = "no error";
+      try {
+        Server server(o);
+      } catch (const trap::UsageError& e) {
+        what = e.what();
+      }
+      BOOST_TEST(what == "trap::http::Server: \"" + bad +
+                             "\" is not a loopback address: the server listens on 127.0.0.1 "
+                             "or ::1 (or another address of 127.0.0.0/8) only");
+    }
+  }
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
+  BOOST_TEST(test_support::settled_thread_count(threads) <= threads);
+  BOOST_TEST((temp_files() == files), "no file left in the temp directory");
+  ServerOptions other;
+  other.address = "127.0.0.2";  // loopback too
+  Server server(other);
+  BOOST_TEST(server.port() != 0);
+  BOOST_TEST(server.shutdown().clean());
 }

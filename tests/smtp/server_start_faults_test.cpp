@@ -138,7 +138,8 @@ std::vector<std::filesystem::path> temp_files() {
 // The walk: from no descriptor free to enough for a server. Returns what
 // each step did, in order.
 std::vector<Attempt> walk(const ServerOptions& options) {
-  { Server warm(options); }  // what is made once per process exists from here on
+  test_support::PrivateTmpdir tmp;  // other programs' temp files are not counted
+  { Server warm(options); }         // what is made once per process exists from here on
   const int fds = test_support::count_fds();
   const int threads = test_support::count_threads();
   const auto files = temp_files();
@@ -278,6 +279,7 @@ std::string one_session(std::uint16_t port) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(start_shutdown_cycles_leave_descriptors_threads_and_files_as_they_were) {
+  test_support::PrivateTmpdir tmp;
   { Server warm(with_starttls()); }
   const int fds = test_support::count_fds();
   const int threads = test_support::count_threads();
@@ -375,6 +377,7 @@ BOOST_AUTO_TEST_CASE(an_address_that_is_not_loopback_is_a_usage_error_naming_it)
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_starttls_server_leaves_no_ca_file) {
+  test_support::PrivateTmpdir tmp;
   { Server warm(with_starttls()); }
   const auto files = temp_files();
   ServerOptions options = with_starttls();
