@@ -312,7 +312,8 @@ std::ostream& operator<<(std::ostream& out, const ShutdownReport& report);
 /// How a server is set up; every member has a default.
 struct ServerOptions {
   /// Listen on this address only ("127.0.0.1", "::1"); empty: both
-  /// 127.0.0.1 and ::1 (::1 skipped where IPv6 is off).
+  /// 127.0.0.1 and ::1 (::1 skipped where IPv6 is off). An address that
+  /// is not loopback ("0.0.0.0", "::") is a trap::UsageError.
   std::string address{};
   /// Answers what no expectation or queued response does. What it throws,
   /// or an answer whose status is outside 100 to 999, is answered 500 and
@@ -327,7 +328,8 @@ struct ServerOptions {
   /// in this time (a new one, or a keep-alive one between requests) is
   /// closed without an answer.
   std::chrono::milliseconds header_timeout{5000};
-  std::size_t max_log = 100'000;  ///< requests kept in the log (older ones dropped)
+  /// Requests kept in the log (older ones dropped); 0 is a trap::UsageError.
+  std::size_t max_log = 100'000;
   /// Serve HTTPS (see Server::tls()); the server's PKI is made at start
   /// and the constructor throws trap::TrapError if it cannot be.
   bool tls = false;

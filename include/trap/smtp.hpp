@@ -251,7 +251,7 @@ class Server {
 
   /// Listens when constructed; throws trap::UsageError for options that
   /// cannot work (an `address` that is not one or not a loopback one,
-  /// `max_line_bytes` under 8,
+  /// `max_line_bytes` under 8, a `max_log` of 0,
   /// an `idle_timeout` not positive, `require_auth` without `credentials`,
   /// `require_tls` without `starttls`) and trap::TrapError if it cannot
   /// listen or make its certificate.

@@ -35,6 +35,8 @@ Server::Impl::~Impl() {
 void Server::Impl::start() {
   // Before the CA file is made: nothing to undo.
   net::detail::Listeners::check_loopback("trap::http::Server", opt.address);
+  if (opt.max_log == 0)  // nothing would be kept: take_request() could never answer
+    throw UsageError("trap::http::Server: max_log must be at least 1");
   if (opt.tls) {
     try {
       tls = std::make_unique<ServerTls>();

@@ -28,6 +28,8 @@ void check(const ServerOptions& opt) {
   if (opt.max_line_bytes < 8)
     throw UsageError("trap::smtp::Server: max_line_bytes must be at least 8, not " +
                      std::to_string(opt.max_line_bytes));
+  if (opt.max_log == 0)  // nothing would be kept: take_message() could never answer
+    throw UsageError("trap::smtp::Server: max_log must be at least 1");
   if (opt.idle_timeout.count() <= 0)
     throw UsageError("trap::smtp::Server: idle_timeout must be positive");
   if (opt.require_auth && opt.credentials.empty())

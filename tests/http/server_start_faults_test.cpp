@@ -230,3 +230,17 @@ BOOST_AUTO_TEST_CASE(an_address_that_is_not_loopback_is_a_usage_error_naming_it)
   BOOST_TEST(server.port() != 0);
   BOOST_TEST(server.shutdown().clean());
 }
+
+// A log that keeps nothing could never answer take_request(): refused, as
+// trap::net::TcpServer and UdpServer refuse it.
+BOOST_AUTO_TEST_CASE(a_max_log_of_0_is_a_usage_error) {
+  ServerOptions o;
+  o.max_log = 0;
+  std::string what = "no error";
+  try {
+    Server server(o);
+  } catch (const trap::UsageError& e) {
+    what = e.what();
+  }
+  BOOST_TEST(what == "trap::http::Server: max_log must be at least 1");
+}

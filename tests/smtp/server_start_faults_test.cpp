@@ -385,3 +385,17 @@ BOOST_AUTO_TEST_CASE(a_refused_starttls_server_leaves_no_ca_file) {
   BOOST_CHECK_THROW(Server{options}, trap::UsageError);
   BOOST_TEST((temp_files() == files), "no file left in the temp directory");
 }
+
+// A log that keeps nothing could never answer take_message(): refused, as
+// trap::net::TcpServer and UdpServer refuse it.
+BOOST_AUTO_TEST_CASE(a_max_log_of_0_is_a_usage_error) {
+  ServerOptions o;
+  o.max_log = 0;
+  std::string what = "no error";
+  try {
+    Server server(o);
+  } catch (const trap::UsageError& e) {
+    what = e.what();
+  }
+  BOOST_TEST(what == "trap::smtp::Server: max_log must be at least 1");
+}
