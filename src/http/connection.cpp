@@ -25,6 +25,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "http/request_line.hpp"
 #include "http/response_plan.hpp"
 #include "http/tls.hpp"
 
@@ -46,13 +47,13 @@ constexpr std::chrono::milliseconds kLingerForClient{2000};
 // after sending its own, before it goes on with the TCP close.
 constexpr std::chrono::milliseconds kCloseNotifyWait{250};
 
-// How much a read for the start of a request asks for at most.
-constexpr std::size_t kReadSize = 4096;
-
 std::uint32_t limit_of(std::size_t n) {
   return static_cast<std::uint32_t>(
       std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
 }
+
+// How much a read for what follows a CR before a request line asks for.
+constexpr std::size_t kReadSize = 4096;
 
 template <class Stream>
 class Session : public Connection, public std::enable_shared_from_this<Session<Stream>> {
@@ -172,10 +173,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void read_request() {
     state_ = State::reading;
-    parser_.emplace();
-    header_fields_ = std::numeric_limits<std::size_t>::max();
-    parser_->header_limit(limit_of(options().max_header_bytes));
-    parser_->body_limit(options().max_body_bytes);
+    new_parser();
     header_timer_.expires_after(options().header_timeout);
     // A timer that expired as its header came is not this request's.
     header_timer_.async_wait([self = this->shared_from_this(), n = ++requests_](error_code ec) {
@@ -185,16 +183,32 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     skip_empty_lines();
   }
 
+  void new_parser() {
+    parser_.emplace();
+    header_fields_ = std::numeric_limits<std::size_t>::max();
+    parser_->header_limit(limit_of(options().max_header_bytes));
+    parser_->body_limit(options().max_body_bytes);
+  }
+
+  void read_header() {
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  std::string_view buffered() const {
+    const auto data = buffer_.data();
+    return {static_cast<const char*>(data.data()), data.size()};
+  }
+
   // RFC 9112, 2.2: empty lines (CRLF, or a bare LF) before a request line
   // are ignored, as nginx does, up to max_header_bytes of them: more is a
-  // 400. Beast's parser would take the first for a bad method.
+  // 400. Beast's parser takes the first for a bad method, and leaves it in
+  // the buffer: on_header comes here then, and the usual request costs one
+  // read. Beast takes a CR alone for a bad method too: what follows it is
+  // read here.
   void skip_empty_lines() {
-    const auto data = buffer_.data();
-    const char* p = static_cast<const char*>(data.data());
-    const std::size_t n = data.size();
-    std::size_t i = 0;
-    while (i < n && (p[i] == '\n' || (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')))
-      i += p[i] == '\n' ? 1 : 2;
+    const std::size_t i = empty_lines_at_start(buffered());
     buffer_.consume(i);
     skipped_ += i;
     if (skipped_ > options().max_header_bytes) {
@@ -203,27 +217,31 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                              std::to_string(options().max_header_bytes) +
                              " bytes of empty lines before the request line");
     }
-    auto self = this->shared_from_this();
-    if (i < n && !(n - i == 1 && p[i] == '\r'))  // a request line begins
-      return bhttp::async_read_header(stream_, buffer_, *parser_,
-                                      [self](error_code ec, std::size_t) { self->on_header(ec); });
-    stream_.async_read_some(buffer_.prepare(kReadSize), [self](error_code ec, std::size_t got) {
-      if (self->state_ != State::reading) return;  // timed out, or closed
-      if (ec) return self->on_header(ec);
-      self->buffer_.commit(got);
-      self->skip_empty_lines();
-    });
+    if (buffered() != "\r") return read_header();
+    stream_.async_read_some(buffer_.prepare(kReadSize),
+                            [self = this->shared_from_this()](error_code ec, std::size_t got) {
+                              if (self->state_ != State::reading) return;  // timed out, or closed
+                              if (ec) return self->on_header(ec);
+                              self->buffer_.commit(got);
+                              self->skip_empty_lines();
+                            });
   }
 
   void on_header(error_code ec) {
     if (state_ != State::reading) return;  // timed out, or closed
+    if (ec == bhttp::error::bad_method && starts_with_empty_line(buffered())) {
+      new_parser();
+      return skip_empty_lines();
+    }
     header_timer_.cancel();
     if (ec) return on_read_error(ec);
     state_ = State::answering;
     // Beast adds a chunked body's trailer fields to the message: those
     // after these are trailers.
-    const auto& fields = parser_->get();
-    header_fields_ = static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
+    if (parser_->chunked()) {
+      const auto& fields = parser_->get();
+      header_fields_ = static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
+    }
     if (auto why = must_refuse()) return reject(400, "400 bad request: " + *why);
     if (parser_->is_done()) return dispatch();
     if (expects_continue()) {
@@ -302,24 +320,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   // ---------------------------------------------------------- answering
-
-  // The path and query of @p r's target. An absolute-form target (a
-  // client that takes the server for a proxy: "http://host/users?id=1",
-  // which RFC 9112 says a server must accept) has them after its
-  // authority: path "/users" ("/" if none), query "id=1".
-  static void split_target(Request& r) {
-    std::string_view rest = r.target;
-    if (const auto scheme = rest.find("://");
-        scheme != std::string_view::npos && rest.substr(0, 1) != "/") {
-      rest.remove_prefix(scheme + 3);
-      const auto path = rest.find_first_of("/?");
-      rest = path == std::string_view::npos ? std::string_view() : rest.substr(path);
-    }
-    const auto q = rest.find('?');
-    r.path = std::string(rest.substr(0, q));
-    if (r.path.empty() && r.target != rest) r.path = "/";
-    if (q != std::string_view::npos) r.query = std::string(rest.substr(q + 1));
-  }
 
   Request partial_request() {
     Request r;

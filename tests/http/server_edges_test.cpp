@@ -106,6 +106,28 @@ BOOST_AUTO_TEST_CASE(empty_lines_before_a_request_line_are_ignored) {
   BOOST_TEST(server.shutdown().clean());
 }
 
+// A CR that no LF follows starts no empty line: the request line is bad,
+// whether the CR came alone or with what follows it.
+BOOST_AUTO_TEST_CASE(a_cr_without_its_lf_is_a_bad_request_line) {
+  Server server(answering());
+  rejected(server, "\rGET / HTTP/1.1\r\nHost: t\r\n\r\n", 400, "400 bad request: bad method");
+  Client c("127.0.0.1", server.port());
+  c.send("\r");
+  c.send("XGET / HTTP/1.1\r\nHost: t\r\n\r\n");
+  auto r = read_response(c);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->status == 400);
+  BOOST_TEST(c.closed_by_server());
+  // After empty lines, and after a keep-alive request.
+  rejected(server, "\r\n\r\rGET / HTTP/1.1\r\nHost: t\r\n\r\n", 400, "400 bad request: bad method");
+  Client d("127.0.0.1", server.port());
+  d.send(get("/one") + "\r\n\rX");
+  BOOST_TEST(body_of_next(d) == "200 ok /one");
+  auto bad = read_response(d);
+  BOOST_REQUIRE(bad);
+  BOOST_TEST(bad->status == 400);
+}
+
 // A flood of empty lines is not a request line: past max_header_bytes of
 // them the client gets a 400 and is closed, and nothing more is buffered.
 BOOST_AUTO_TEST_CASE(a_flood_of_empty_lines_gets_400) {
