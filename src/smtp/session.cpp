@@ -72,9 +72,10 @@ void Session::line(Actions& actions) {
     if (line_start && line_ == ".\r\n") return end_of_data(actions);
     return content(line_, line_start);
   }
+  // Without its LF and every CR before it, as aiosmtpd strips a line.
   std::string_view text = line_;
   text.remove_suffix(1);
-  if (text.ends_with('\r')) text.remove_suffix(1);
+  while (text.ends_with('\r')) text.remove_suffix(1);
   if (line_size_ > line_limit(text)) {
     // An AUTH exchange ends with it; its response is not quoted.
     const bool response = std::exchange(state_, State::command) != State::command;
@@ -140,8 +141,7 @@ bool Session::simple_command(std::string_view verb, std::string_view line,
     // RFC 5321 3.5.2 and 7.3: known, not implemented here (as aiosmtpd).
     refuse(actions, line, 502, "5.5.1 Error: command not implemented", "EXPN not implemented");
   } else if (verb == "HELP") {
-    // RFC 5321 4.2.2: help is 214; RFC 2034: its text starts with a status.
-    send(actions, 214, help_reply());
+    help(line, argument, actions);
   } else {
     return false;
   }
@@ -173,14 +173,57 @@ std::string Session::ehlo_reply(std::string_view name) const {
   return text + "\nHELP";
 }
 
-// The commands this session can use now: AUTH and STARTTLS only where
-// EHLO offers them (as aiosmtpd's HELP lists only what it offers).
-std::string Session::help_reply() const {
-  std::string text = "2.0.0 Supported commands:";
-  if (!options().credentials.empty()) text += " AUTH";
-  text += " DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET";
-  if (setup_.tls_available && !tls_) text += " STARTTLS";
-  return text + " VRFY";
+namespace {
+
+// Each command's syntax, as HELP <command> gives it: aiosmtpd's words,
+// and what an EHLO session may add to MAIL and RCPT.
+struct Syntax {
+  std::string_view verb, syntax, extended;
+};
+constexpr Syntax kSyntax[] = {
+    {"AUTH", "AUTH <mechanism>", ""},
+    {"DATA", "DATA", ""},
+    {"EHLO", "EHLO hostname", ""},
+    {"HELO", "HELO hostname", ""},
+    {"HELP", "HELP [command]", ""},
+    {"MAIL", "MAIL FROM: <address>", " [SP <mail-parameters>]"},
+    {"NOOP", "NOOP [ignored]", ""},
+    {"QUIT", "QUIT", ""},
+    {"RCPT", "RCPT TO: <address>", " [SP <mail-parameters>]"},
+    {"RSET", "RSET", ""},
+    {"STARTTLS", "STARTTLS", ""},
+    {"VRFY", "VRFY <address>", ""},
+};
+
+}  // namespace
+
+bool Session::offers(std::string_view verb) const {
+  if (verb == "AUTH") return !options().credentials.empty();
+  if (verb == "STARTTLS") return setup_.tls_available && !tls_;
+  return true;
+}
+
+// RFC 5321 4.2.2: help is 214; RFC 2034: its text starts with a status.
+// HELP lists the commands this session can use now, AUTH and STARTTLS only
+// where EHLO offers them; HELP <command> gives one's syntax. A command it
+// does not offer gets 501 and the list, as aiosmtpd answers (which says
+// 250 where RFC 5321 says 214).
+void Session::help(std::string_view line, std::string_view argument, Actions& actions) {
+  const std::string asked = upper(argument);
+  std::string list;
+  for (const Syntax& s : kSyntax) {
+    if (!offers(s.verb)) continue;
+    if (asked == s.verb) {
+      std::string text = "2.0.0 Syntax: " + std::string(s.syntax);
+      if (esmtp_) text += s.extended;
+      return send(actions, 214, text);
+    }
+    list += ' ';
+    list += s.verb;
+  }
+  if (argument.empty()) return send(actions, 214, "2.0.0 Supported commands:" + list);
+  refuse(actions, line, 501, "5.5.4 Supported commands:" + list,
+         "HELP for a command not offered: " + printable(argument, 64));
 }
 
 void Session::quit(std::string_view line, std::string_view argument, Actions& actions) {

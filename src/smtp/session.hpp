@@ -112,7 +112,8 @@ class Session {
                       Actions& actions);
   void helo(std::string_view line, std::string_view name, bool esmtp, Actions& actions);
   std::string ehlo_reply(std::string_view name) const;
-  std::string help_reply() const;
+  bool offers(std::string_view verb) const;
+  void help(std::string_view line, std::string_view argument, Actions& actions);
   void quit(std::string_view line, std::string_view argument, Actions& actions);
   void starttls(std::string_view line, std::string_view argument, Actions& actions);
   void send(Actions& actions, int code, std::string_view text) const;

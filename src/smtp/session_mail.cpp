@@ -91,13 +91,18 @@ bool well_formed(std::string_view param) {
   return true;
 }
 
-// Whether every parameter of `params` (space-separated) is well formed.
+// The next of the space-separated parameters in `rest`, taken off it.
+std::string_view next_param(std::string_view& rest) {
+  const auto space = rest.find(' ');
+  const std::string_view param = rest.substr(0, space);
+  rest = space == std::string_view::npos ? std::string_view{} : trim(rest.substr(space));
+  return param;
+}
+
+// Whether every parameter of `params` is well formed.
 bool all_well_formed(std::string_view params) {
-  while (!params.empty()) {
-    const auto space = params.find(' ');
-    if (!well_formed(params.substr(0, space))) return false;
-    params = space == std::string_view::npos ? std::string_view{} : trim(params.substr(space));
-  }
+  while (!params.empty())
+    if (!well_formed(next_param(params))) return false;
   return true;
 }
 
@@ -145,12 +150,12 @@ bool Session::mail_params(std::string_view line, std::string_view params, Transa
     refuse(actions, line, r.code, r.text, std::string(r.why));
     return false;
   };
-  if (!esmtp_) return refused({555, kUnknownParam.text, "MAIL parameters after HELO"});
+  // Parameters are ESMTP's: after HELO the line is bad syntax (as aiosmtpd).
+  if (!esmtp_)
+    return refused({501, "5.5.4 Syntax: MAIL FROM:<address>", "MAIL parameters after HELO"});
   if (!all_well_formed(params)) return refused(kMalformedParams);
   while (!params.empty()) {
-    const auto space = params.find(' ');
-    const std::string_view param = params.substr(0, space);
-    params = space == std::string_view::npos ? std::string_view{} : trim(params.substr(space));
+    const std::string_view param = next_param(params);
     const auto eq = param.find('=');
     const std::string key = upper(param.substr(0, eq));
     const bool valued = eq != std::string_view::npos;
@@ -186,6 +191,9 @@ void Session::rcpt(std::string_view line, std::string_view argument, Actions& ac
   const auto path = parse_path(argument, "TO:", false);
   if (!path)
     return refuse(actions, line, 501, "5.5.4 Syntax: RCPT TO:<address>", "bad RCPT syntax");
+  if (!path->rest.empty() && !esmtp_)
+    return refuse(actions, line, 501, "5.5.4 Syntax: RCPT TO:<address>",
+                  "RCPT parameters after HELO");
   if (!path->rest.empty() && !all_well_formed(path->rest))
     return refuse(actions, line, 501, "5.5.4 Syntax: RCPT TO:<address> [SP <rcpt-parameters>]",
                   "bad RCPT parameter syntax");

@@ -114,6 +114,11 @@ BOOST_AUTO_TEST_CASE(lf_alone_ends_a_line_and_commands_are_case_insensitive) {
              kEhlo + "250 2.1.0 OK\r\n250 2.1.5 OK\r\n250 2.0.0 OK\r\n");
   BOOST_TEST(say("Rset\r\n") == "250 2.0.0 OK\r\n");
   BOOST_TEST(say("rcpt to:<c@d>\r\n") == "503 5.5.1 Error: need MAIL command\r\n");
+  // Every CR before the LF goes with it, as aiosmtpd strips a line.
+  const auto problems = host.problems.size();
+  BOOST_TEST(say("NOOP\r\r\n") == "250 2.0.0 OK\r\n");
+  BOOST_TEST(say("MAIL FROM:<a@b>\r\r\r\n") == "250 2.1.0 OK\r\n");
+  BOOST_TEST(host.problems.size() == problems);
 }
 
 BOOST_AUTO_TEST_CASE(ehlo_offers_starttls_and_auth_when_it_can) {
@@ -146,6 +151,32 @@ BOOST_AUTO_TEST_CASE(help_lists_only_what_ehlo_offers) {
   BOOST_TEST(host.problems.empty());
 }
 
+// HELP <command> gives its syntax in aiosmtpd's words, MAIL's and RCPT's
+// parameters after EHLO; a command not offered gets 501 and the list, as
+// aiosmtpd answers "HELP FOO".
+BOOST_AUTO_TEST_CASE(help_with_a_command_gives_its_syntax) {
+  start();
+  BOOST_TEST(say("HELP mail\r\n") == "214 2.0.0 Syntax: MAIL FROM: <address>\r\n");
+  BOOST_TEST(say("HELP VRFY\r\n") == "214 2.0.0 Syntax: VRFY <address>\r\n");
+  BOOST_TEST(say("EHLO x\r\n").starts_with("250-"));
+  BOOST_TEST(say("HELP RCPT\r\n") ==
+             "214 2.0.0 Syntax: RCPT TO: <address> [SP <mail-parameters>]\r\n");
+  BOOST_TEST(say("HELP HELP\r\n") == "214 2.0.0 Syntax: HELP [command]\r\n");
+  const std::string list = "DATA EHLO HELO HELP MAIL NOOP QUIT RCPT RSET VRFY";
+  BOOST_TEST(say("HELP FOO\r\n") == "501 5.5.4 Supported commands: " + list + "\r\n");
+  // Neither AUTH without credentials nor STARTTLS without TLS is offered.
+  BOOST_TEST(say("HELP AUTH\r\n") == "501 5.5.4 Supported commands: " + list + "\r\n");
+  BOOST_TEST(say("HELP STARTTLS\r\n") == "501 5.5.4 Supported commands: " + list + "\r\n");
+  BOOST_TEST(host.whys() == (std::vector<std::string>{"HELP for a command not offered: FOO",
+                                                      "HELP for a command not offered: AUTH",
+                                                      "HELP for a command not offered: STARTTLS"}));
+  tls_available = true;
+  options.credentials = {{"u", "p"}};
+  start();
+  BOOST_TEST(say("HELP starttls\r\n") == "214 2.0.0 Syntax: STARTTLS\r\n");
+  BOOST_TEST(say("HELP AUTH\r\n") == "214 2.0.0 Syntax: AUTH <mechanism>\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(helo_and_ehlo_need_a_name) {
   start();
   BOOST_TEST(say("EHLO\r\n") == "501 5.5.4 Syntax: EHLO hostname\r\n");
@@ -161,9 +192,12 @@ BOOST_AUTO_TEST_CASE(helo_resets_the_transaction_and_says_no_esmtp) {
   envelope();
   BOOST_TEST(say("HELO old.test\r\nDATA\r\n") ==
              "250 trap.test\r\n503 5.5.1 Error: need RCPT command\r\n");
-  BOOST_TEST(say("MAIL FROM:<a@b> SIZE=10\r\n") ==
-             "555 5.5.4 MAIL FROM parameters not recognized or not implemented\r\n");
+  // ESMTP's parameters after HELO are bad syntax, as aiosmtpd answers.
+  BOOST_TEST(say("MAIL FROM:<a@b> SIZE=10\r\n") == "501 5.5.4 Syntax: MAIL FROM:<address>\r\n");
   BOOST_TEST(host.whys().back() == "MAIL parameters after HELO");
+  BOOST_TEST(say("MAIL FROM:<a@b>\r\nRCPT TO:<c@d> NOTIFY=NEVER\r\nRSET\r\n") ==
+             "250 2.1.0 OK\r\n501 5.5.4 Syntax: RCPT TO:<address>\r\n250 2.0.0 OK\r\n");
+  BOOST_TEST(host.whys().back() == "RCPT parameters after HELO");
   say("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nx\r\n.\r\n");
   BOOST_REQUIRE(host.accepted_messages.size() == 1u);
   BOOST_TEST(host.accepted_messages[0].helo == "old.test");
