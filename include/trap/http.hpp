@@ -90,7 +90,7 @@ struct Request {
   std::string target;            ///< the request target as sent: "/users?id=1"
   std::string path;              ///< the target's path: "/users" (also for "http://host/users")
   std::string query;             ///< the target's query, without '?': "id=1"
-  unsigned version = 11;         ///< 10 for HTTP/1.0, 11 for HTTP/1.1
+  unsigned version = 11;         ///< 10 HTTP/1.0, 11 HTTP/1.1, 12 to 19 a later 1.x, read as 1.1
   Headers headers;               ///< in the order they came
   std::string body;              ///< the body, chunks joined
   bool chunked = false;          ///< whether the body came chunked

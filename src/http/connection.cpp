@@ -25,7 +25,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "http/request_line.hpp"
+#include "http/request_head.hpp"
 #include "http/response_plan.hpp"
 #include "http/tls.hpp"
 
@@ -180,6 +180,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       if (!ec && n == self->requests_) self->on_header_timeout();
     });
     skipped_ = 0;
+    minor_version_ = 0;
     skip_empty_lines();
   }
 
@@ -233,6 +234,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       new_parser();
       return skip_empty_lines();
     }
+    if (ec == bhttp::error::bad_version && !minor_version_) return read_other_version();
     header_timer_.cancel();
     if (ec) return on_read_error(ec);
     state_ = State::answering;
@@ -242,9 +244,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       const auto& fields = parser_->get();
       header_fields_ = static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
     }
-    if (auto why = must_refuse()) return reject(400, "400 bad request: " + *why);
+    if (auto why = must_refuse(parser_->get(), parser_->chunked()))
+      return reject(400, "400 bad request: " + *why);
     if (parser_->is_done()) return dispatch();
-    if (expects_continue()) {
+    if (expects_continue(parser_->get())) {
       auto self = this->shared_from_this();
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       return asio::async_write(stream_, asio::buffer(kContinue), [self](error_code e, std::size_t) {
@@ -255,28 +258,25 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     read_body();
   }
 
-  // What RFC 9112 says a server must answer 400, and Beast lets through:
-  // an HTTP/1.1 request without exactly one Host (3.2), a Transfer-Encoding
-  // not ending in chunked, whose body has no length to know (6.3; read on,
-  // it would be taken for the next request). Go's net/http refuses both.
-  std::optional<std::string> must_refuse() const {
-    const auto& msg = parser_->get();
-    const std::size_t hosts = msg.count(bhttp::field::host);
-    if (hosts > 1) return "more than one Host header";
-    if (hosts == 0 && msg.version() >= 11) return "no Host header in an HTTP/1.1 request";
-    auto coding = msg.find(bhttp::field::transfer_encoding);
-    if (coding != msg.end() && !parser_->chunked())
-      return "Transfer-Encoding \"" + std::string(coding->value()) + "\" does not end in chunked";
-    return std::nullopt;
-  }
-
-  // An HTTP/1.0 client knows no interim answer: its expectation is
-  // ignored (RFC 9110, 10.1.1), as Go's net/http does.
-  bool expects_continue() const {
-    auto& msg = parser_->get();
-    if (msg.version() < 11) return false;
-    auto it = msg.find(bhttp::field::expect);
-    return it != msg.end() && beast::iequals(it->value(), "100-continue");
+  // Beast's parser knows HTTP/1.0 and 1.1 only. RFC 9110 2.5: a request
+  // of a higher 1.x is read as the highest minor version the server has
+  // (1.1; Request::version says which it was), and one of another major
+  // version gets 505 (15.6.6), as Go's net/http answers.
+  void read_other_version() {
+    const auto v = request_line_version(buffered());
+    if (v && v->major != 1) {
+      header_timer_.cancel();
+      return reject(505, "505 http version not supported: HTTP/" + std::to_string(v->major) + "." +
+                             std::to_string(v->minor));
+    }
+    if (!v || v->minor < 2) {
+      header_timer_.cancel();
+      return on_read_error(bhttp::error::bad_version);
+    }
+    minor_version_ = v->minor;
+    static_cast<char*>(buffer_.data().data())[v->minor_at] = '1';
+    new_parser();
+    read_header();
   }
 
   void read_body() {
@@ -331,7 +331,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     r.method = std::string(msg.method_string());
     r.target = std::string(msg.target());
     split_target(r);
-    r.version = msg.version();
+    r.version = minor_version_ ? 10u + static_cast<unsigned>(minor_version_) : msg.version();
     std::size_t n = 0;
     for (const auto& field : msg)
       (n++ < header_fields_ ? r.headers : r.trailers)
@@ -471,6 +471,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   std::size_t served_ = 0;
   std::uint64_t requests_ = 0;  // requests begun, for the header timer
   std::size_t skipped_ = 0;     // bytes of empty lines before this request
+  int minor_version_ = 0;       // of an HTTP/1.x above 1.1, read as 1.1
   bool tcp_closing_ = false;    // closing: the close_notify is behind
   // How many fields the header block had: those after them are trailers.
   std::size_t header_fields_ = 0;

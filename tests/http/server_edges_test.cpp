@@ -128,6 +128,47 @@ BOOST_AUTO_TEST_CASE(a_cr_without_its_lf_is_a_bad_request_line) {
   BOOST_TEST(bad->status == 400);
 }
 
+// ------------------------------------------------- versions
+
+// RFC 9110 2.5: a higher minor version of HTTP/1 is read as 1.1, the
+// highest the server has, and answered in 1.1; Request::version says what
+// the client sent (Go's net/http: ProtoMinor 2). The version may come in
+// a segment before its CRLF.
+BOOST_AUTO_TEST_CASE(a_higher_http_1_minor_version_is_read_as_1_1) {
+  Server server(answering());
+  Client c("127.0.0.1", server.port());
+  c.send("GET /v HTTP/1.2\r\nHost: t\r\n\r\n");
+  auto r = read_response(c);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->head.starts_with("HTTP/1.1 200 "));
+  BOOST_TEST(r->body == "ok /v");
+  c.send("GET /split HTTP/1.9");
+  c.send("\r\nHost: t\r\n\r\n" + get("/after"));  // kept alive, as 1.1
+  BOOST_TEST(body_of_next(c) == "200 ok /split");
+  BOOST_TEST(body_of_next(c) == "200 ok /after");
+  auto requests = server.requests();
+  BOOST_REQUIRE(requests.size() == 3u);
+  BOOST_TEST(requests[0].version == 12u);
+  BOOST_TEST(requests[0].target == "/v");
+  BOOST_TEST(requests[1].version == 19u);
+  BOOST_TEST(requests[2].version == 11u);
+  BOOST_TEST(server.unmatched().empty());
+}
+
+// RFC 9110 15.6.6: another major version gets 505, as Go's net/http
+// answers; a version that is not DIGIT "." DIGIT stays a bad request.
+BOOST_AUTO_TEST_CASE(another_major_version_gets_505) {
+  Server server(answering());
+  rejected(server, "GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505,
+           "505 http version not supported: HTTP/2.0");
+  rejected(server, "GET / HTTP/0.9\r\n\r\n", 505, "505 http version not supported: HTTP/0.9");
+  rejected(server, "GET / HTTP/3.1\r\nHost: t\r\n\r\n", 505,
+           "505 http version not supported: HTTP/3.1");
+  rejected(server, "GET / HTTP/1.2x\r\nHost: t\r\n\r\n", 400, "400 bad request: bad version");
+  rejected(server, "GET / HTTP/1.10\r\nHost: t\r\n\r\n", 400, "400 bad request: bad version");
+  for (const auto& r : server.requests()) BOOST_TEST(r.path == "/still");  // rejected()'s own
+}
+
 // A flood of empty lines is not a request line: past max_header_bytes of
 // them the client gets a 400 and is closed, and nothing more is buffered.
 BOOST_AUTO_TEST_CASE(a_flood_of_empty_lines_gets_400) {

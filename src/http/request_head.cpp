@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: BSL-1.0
+#include "http/request_head.hpp"
+
+#include <boost/beast/core/string.hpp>
+
+namespace trap::http::detail {
+
+std::size_t empty_lines_at_start(std::string_view bytes) {
+  std::size_t i = 0;
+  const std::size_t n = bytes.size();
+  while (i < n && (bytes[i] == '\n' || (bytes[i] == '\r' && i + 1 < n && bytes[i + 1] == '\n')))
+    i += bytes[i] == '\n' ? 1 : 2;
+  return i;
+}
+
+bool starts_with_empty_line(std::string_view bytes) {
+  if (bytes.empty()) return false;
+  return bytes[0] == '\n' || (bytes[0] == '\r' && (bytes.size() == 1 || bytes[1] == '\n'));
+}
+
+std::optional<LineVersion> request_line_version(std::string_view bytes) {
+  std::string_view line = bytes.substr(0, bytes.find('\n'));
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  constexpr std::string_view kPrefix = " HTTP/";
+  if (line.size() < kPrefix.size() + 3) return std::nullopt;
+  const std::size_t at = line.size() - 3;
+  const std::string_view digits = line.substr(at);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (line.substr(at - kPrefix.size(), kPrefix.size()) != kPrefix || !digit(digits[0]) ||
+      digits[1] != '.' || !digit(digits[2]))
+    return std::nullopt;
+  return LineVersion{digits[0] - '0', digits[2] - '0', at + 2};
+}
+
+namespace bhttp = boost::beast::http;
+
+std::optional<std::string> must_refuse(const bhttp::request_header<>& head, bool chunked) {
+  const std::size_t hosts = head.count(bhttp::field::host);
+  if (hosts > 1) return "more than one Host header";
+  if (hosts == 0 && head.version() >= 11) return "no Host header in an HTTP/1.1 request";
+  auto coding = head.find(bhttp::field::transfer_encoding);
+  if (coding != head.end() && !chunked)
+    return "Transfer-Encoding \"" + std::string(coding->value()) + "\" does not end in chunked";
+  return std::nullopt;
+}
+
+bool expects_continue(const bhttp::request_header<>& head) {
+  if (head.version() < 11) return false;
+  auto it = head.find(bhttp::field::expect);
+  return it != head.end() && boost::beast::iequals(it->value(), "100-continue");
+}
+
+void split_target(Request& r) {
+  std::string_view rest = r.target;
+  if (const auto scheme = rest.find("://");
+      scheme != std::string_view::npos && rest.substr(0, 1) != "/") {
+    rest.remove_prefix(scheme + 3);
+    const auto path = rest.find_first_of("/?");
+    rest = path == std::string_view::npos ? std::string_view() : rest.substr(path);
+  }
+  const auto q = rest.find('?');
+  r.path = std::string(rest.substr(0, q));
+  if (r.path.empty() && r.target != rest) r.path.assign(1, '/');
+  if (q != std::string_view::npos) r.query = std::string(rest.substr(q + 1));
+}
+
+}  // namespace trap::http::detail
