@@ -37,7 +37,9 @@ namespace bhttp = boost::beast::http;
 std::optional<std::string> must_refuse(const bhttp::request_header<>& head, bool chunked) {
   const std::size_t hosts = head.count(bhttp::field::host);
   if (hosts > 1) return "more than one Host header";
-  if (hosts == 0 && head.version() >= 11) return "no Host header in an HTTP/1.1 request";
+  // CONNECT's target is its authority: Go's net/http asks it for no Host.
+  if (hosts == 0 && head.version() >= 11 && head.method() != bhttp::verb::connect)
+    return "no Host header in an HTTP/1.1 request";
   auto coding = head.find(bhttp::field::transfer_encoding);
   if (coding != head.end() && !chunked)
     return "Transfer-Encoding \"" + std::string(coding->value()) + "\" does not end in chunked";

@@ -37,7 +37,8 @@ struct LineVersion {
 std::optional<LineVersion> request_line_version(std::string_view bytes);
 
 /// Why a request whose header `head` Beast's parser took must get a 400
-/// (RFC 9112): an HTTP/1.1 request without exactly one Host (3.2), or a
+/// (RFC 9112): an HTTP/1.1 request without exactly one Host (3.2; CONNECT
+/// may have none, as Go's net/http allows), or a
 /// Transfer-Encoding not ending in chunked, whose body has no length to
 /// know (6.3; read on, it would be taken for the next request). Go's
 /// net/http refuses both. `chunked`: whether the parser found it chunked.

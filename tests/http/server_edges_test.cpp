@@ -386,6 +386,11 @@ BOOST_AUTO_TEST_CASE(an_http_1_1_request_without_exactly_one_host_gets_400) {
   Client c("127.0.0.1", server.port());
   c.send("GET /old HTTP/1.0\r\n\r\n");
   BOOST_TEST(body_of_next(c) == "200 ok /old");
+  // CONNECT's target is its authority: Go's net/http asks it for no Host.
+  Client d("127.0.0.1", server.port());
+  d.send("CONNECT example.test:443 HTTP/1.1\r\n\r\n");
+  BOOST_TEST(body_of_next(d) == "200 ok example.test:443");
+  BOOST_TEST(server.requests().back().method == "CONNECT");
   auto unmatched = server.unmatched();
   BOOST_REQUIRE(unmatched.size() == 2u);
   BOOST_TEST(unmatched[0].request.path == "/nohost");  // what was parsed is kept
