@@ -14,8 +14,7 @@ std::size_t empty_lines_at_start(std::string_view bytes) {
 }
 
 bool starts_with_empty_line(std::string_view bytes) {
-  if (bytes.empty()) return false;
-  return bytes[0] == '\n' || (bytes[0] == '\r' && (bytes.size() == 1 || bytes[1] == '\n'));
+  return empty_lines_at_start(bytes) > 0 || bytes == "\r";
 }
 
 std::optional<LineVersion> request_line_version(std::string_view bytes) {

@@ -168,8 +168,8 @@ std::string Session::ehlo_reply(std::string_view name) const {
   std::string text = options().hostname + " Hello " + printable(name, 255);
   text += "\nPIPELINING\nSIZE " + std::to_string(options().max_message_bytes);
   text += "\n8BITMIME\nSMTPUTF8\nENHANCEDSTATUSCODES";
-  if (setup_.tls_available && !tls_) text += "\nSTARTTLS";
-  if (!options().credentials.empty()) text += "\nAUTH PLAIN LOGIN";
+  if (offers("STARTTLS")) text += "\nSTARTTLS";
+  if (offers("AUTH")) text += "\nAUTH PLAIN LOGIN";
   return text + "\nHELP";
 }
 
