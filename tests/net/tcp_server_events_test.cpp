@@ -163,6 +163,44 @@ BOOST_AUTO_TEST_CASE(an_event_in_a_reused_slot_has_nothing_of_the_old_one) {
   BOOST_TEST(log[1].name == "testd_disconnected");
 }
 
+// A long log is kept in blocks from the heap, then in 2 MiB mapped chunks
+// (64 events a block, 16 blocks from the heap, 315 blocks a chunk): past a
+// second chunk, and turning over once it is full, every event kept is
+// whole and in order, and each input's own buffer (longer than a string
+// holds in place) is freed with the log (the leak checker's builds).
+BOOST_AUTO_TEST_CASE(a_log_past_its_heap_blocks_and_two_chunks_keeps_every_event) {
+  constexpr int kLines = 25'000;
+  constexpr std::size_t kKept = 22'000;  // 1,024 on the heap, 20,160 a chunk
+  TcpServerOptions o;
+  o.max_log = kKept;
+  TcpServer server(o);
+  auto line = [](int i) { return "a line long enough to leave its string, " + std::to_string(i); };
+  {
+    Client c("127.0.0.1", server.port());
+    std::string batch;
+    for (int i = 0; i < kLines; ++i) batch += line(i) + "\n";
+    c.send(batch);
+    c.close();
+    BOOST_REQUIRE(server.wait_for_disconnection().has_value());
+  }
+  auto log = server.log();
+  BOOST_REQUIRE(log.size() == kKept);
+  // registered, connected, kLines inputs, disconnected: the newest kKept.
+  const std::uint64_t total = kLines + 3;
+  for (std::size_t i = 0; i + 1 < kKept; ++i) {
+    const ServerEvent& e = log[i];
+    const std::uint64_t sequence = total - kKept + 1 + i;
+    if (e.sequence != sequence || e.kind != "client_input" ||
+        e.input != line(static_cast<int>(sequence - 3)) || e.info.peeraddr != "127.0.0.1") {
+      BOOST_ERROR("event " << i << " is " << e.kind << " #" << e.sequence << " \"" << e.input
+                           << "\", not input #" << sequence);
+      break;
+    }
+  }
+  BOOST_TEST(log.back().kind == "disconnected");
+  BOOST_TEST(log.back().sequence == total);
+}
+
 BOOST_AUTO_TEST_CASE(an_immediate_shutdown_reads_what_came_and_closes_cleanly) {
   TcpServer server;
   std::vector<Client> clients;  // a: sends, b: silent, c: sends and ends, z: shuts down
