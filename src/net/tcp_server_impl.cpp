@@ -203,7 +203,10 @@ std::shared_ptr<Client> TcpServer::Impl::find(ClientId id) const {
 void TcpServer::Impl::read(const std::shared_ptr<Client>& c) {
   if (c->closed || c->reading || c->policy.stop_reading) return;
   c->reading = true;
-  auto done = [this, self = keep(), c](error_code ec, std::size_t n) mutable {
+  // `c = c`, not `c`: a plain capture of `c` (a reference to const) would
+  // be a const member, which each move of the handler through Asio copies
+  // instead of moving (two atomic operations each): four per read.
+  auto done = [this, self = keep(), c = c](error_code ec, std::size_t n) mutable {
     c->reading = false;
     if (c->closed) return;
     if (ec) return close_client(c, false);  // end of file, reset, ...
@@ -343,7 +346,7 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
     pause += std::chrono::milliseconds(100);
   if (pause.count() > 0) {
     c->timer.expires_after(pause);
-    c->timer.async_wait([this, self = keep(), c](error_code ec) {
+    c->timer.async_wait([this, self = keep(), c = c](error_code ec) {
       if (ec || c->closed) return;
       write(c);
     });
@@ -354,7 +357,8 @@ void TcpServer::Impl::flush(const std::shared_ptr<Client>& c) {
 
 void TcpServer::Impl::write(const std::shared_ptr<Client>& c) {
   const std::size_t n = next_chunk(*c);
-  auto done = [this, self = keep(), c](error_code ec, std::size_t n) { wrote(c, ec, n); };
+  // `c = c`: a member that can be moved (read()).
+  auto done = [this, self = keep(), c = c](error_code ec, std::size_t n) { wrote(c, ec, n); };
   asio::async_write(c->socket, asio::buffer(c->queue.front().data(), n),
                     tcp_detail::WithMemory(handler_allocator(), std::move(done)));
 }
