@@ -47,12 +47,7 @@ constexpr std::chrono::milliseconds kLingerForClient{2000};
 // after sending its own, before it goes on with the TCP close.
 constexpr std::chrono::milliseconds kCloseNotifyWait{250};
 
-std::uint32_t limit_of(std::size_t n) {
-  return static_cast<std::uint32_t>(
-      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
-}
-
-// How much a read for what follows a CR before a request line asks for.
+// How much a read of the header's own (read_more) asks for.
 constexpr std::size_t kReadSize = 4096;
 
 template <class Stream>
@@ -181,6 +176,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     });
     skipped_ = 0;
     minor_version_ = 0;
+    head_stream_.bare_lf = false;
     skip_empty_lines();
   }
 
@@ -193,7 +189,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void read_header() {
     bhttp::async_read_header(
-        stream_, buffer_, *parser_,
+        head_stream_, buffer_, *parser_,
         [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
   }
 
@@ -203,11 +199,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   // RFC 9112, 2.2: empty lines (CRLF, or a bare LF) before a request line
-  // are ignored, as nginx does, up to max_header_bytes of them: more is a
-  // 400. Beast's parser takes the first for a bad method, and leaves it in
-  // the buffer: on_header comes here then, and the usual request costs one
-  // read. Beast takes a CR alone for a bad method too: what follows it is
-  // read here.
+  // are ignored, as nginx does, up to max_header_bytes of them (more: 400).
+  // Beast's parser stops at the first (a bad method), or at a CR alone.
   void skip_empty_lines() {
     const std::size_t i = empty_lines_at_start(buffered());
     buffer_.consume(i);
@@ -219,13 +212,31 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
                              " bytes of empty lines before the request line");
     }
     if (buffered() != "\r") return read_header();
-    stream_.async_read_some(buffer_.prepare(kReadSize),
-                            [self = this->shared_from_this()](error_code ec, std::size_t got) {
-                              if (self->state_ != State::reading) return;  // timed out, or closed
-                              if (ec) return self->on_header(ec);
-                              self->buffer_.commit(got);
-                              self->skip_empty_lines();
-                            });
+    read_more(&Session::skip_empty_lines);
+  }
+
+  // Reads more into the buffer for a step of the header's, then @p then.
+  void read_more(void (Session::*then)()) {
+    stream_.async_read_some(buffer_.prepare(kReadSize), [self = this->shared_from_this(), then](
+                                                            error_code ec, std::size_t got) {
+      if (self->state_ != State::reading) return;  // timed out, or closed
+      if (ec) return self->on_header(ec);
+      self->buffer_.commit(got);
+      ((*self).*then)();
+    });
+  }
+
+  // RFC 9112, 2.2: a bare LF may end a line (Go's net/http, nginx, Python
+  // take it; Beast does not). A request line so ended is read here to its
+  // head's empty line, each bare LF given its CR, then parsed.
+  void read_lf_head() {
+    if (put_crlf_head(buffer_)) {
+      new_parser();
+      return read_header();
+    }
+    if (buffered().size() <= options().max_header_bytes) return read_more(&Session::read_lf_head);
+    header_timer_.cancel();
+    on_read_error(bhttp::error::header_limit);
   }
 
   void on_header(error_code ec) {
@@ -234,6 +245,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       new_parser();
       return skip_empty_lines();
     }
+    if (ec == bhttp::error::bad_line_ending && head_stream_.bare_lf) return read_lf_head();
     if (ec == bhttp::error::bad_version && !minor_version_) return read_other_version();
     header_timer_.cancel();
     if (ec) return on_read_error(ec);
@@ -264,6 +276,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // version gets 505 (15.6.6), as Go's net/http answers.
   void read_other_version() {
     const auto v = request_line_version(buffered());
+    if (v && line_ends_in_bare_lf(buffered())) return read_lf_head();  // (the line came whole)
     if (v && v->major != 1) {
       header_timer_.cancel();
       return reject(505, "505 http version not supported: HTTP/" + std::to_string(v->major) + "." +
@@ -323,19 +336,11 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   Request partial_request() {
     Request r;
+    if (parser_ && parser_->is_header_done())
+      r = request_of(parser_->get(), minor_version_, header_fields_);
     r.peeraddr = info_.peeraddr;
     r.peerport = info_.peerport;
     r.connection = info_.id;
-    if (!parser_ || !parser_->is_header_done()) return r;
-    auto& msg = parser_->get();
-    r.method = std::string(msg.method_string());
-    r.target = std::string(msg.target());
-    split_target(r);
-    r.version = minor_version_ ? 10u + static_cast<unsigned>(minor_version_) : msg.version();
-    std::size_t n = 0;
-    for (const auto& field : msg)
-      (n++ < header_fields_ ? r.headers : r.trailers)
-          .add(std::string(field.name_string()), std::string(field.value()));
     return r;
   }
 
@@ -464,6 +469,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   asio::steady_timer timer_;         // the plan's delays, the linger
   asio::steady_timer header_timer_;  // header_timeout
   beast::flat_buffer buffer_;
+  HeadStream<Stream> head_stream_{stream_, buffer_};  // what the header is read through
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Plan plan_;
   std::array<char, 4096> dropped_;

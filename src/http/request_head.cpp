@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: BSL-1.0
 #include "http/request_head.hpp"
 
+#include <algorithm>
+#include <limits>
+
+#include <boost/asio/buffer.hpp>
 #include <boost/beast/core/string.hpp>
 
 namespace trap::http::detail {
@@ -15,6 +19,42 @@ std::size_t empty_lines_at_start(std::string_view bytes) {
 
 bool starts_with_empty_line(std::string_view bytes) {
   return empty_lines_at_start(bytes) > 0 || bytes == "\r";
+}
+
+bool line_ends_in_bare_lf(std::string_view bytes) {
+  const auto lf = bytes.find('\n');
+  return lf != std::string_view::npos && (lf == 0 || bytes[lf - 1] != '\r');
+}
+
+CrlfHead crlf_head(std::string_view bytes) {
+  CrlfHead out;
+  while (!out.complete) {
+    const auto lf = bytes.find('\n', out.taken);
+    if (lf == std::string_view::npos) break;
+    const std::string_view line = bytes.substr(out.taken, lf - out.taken);
+    out.head.append(line);
+    out.head += line.ends_with('\r') ? "\n" : "\r\n";
+    out.taken = lf + 1;
+    out.complete = line.empty() || line == "\r";
+  }
+  return out;
+}
+
+bool put_crlf_head(boost::beast::flat_buffer& buffer) {
+  const auto data = buffer.data();
+  const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+  auto crlf = crlf_head(bytes);
+  if (crlf.head.size() != crlf.taken) {
+    const std::string all = crlf.head + std::string(bytes.substr(crlf.taken));
+    buffer.consume(buffer.size());
+    buffer.commit(boost::asio::buffer_copy(buffer.prepare(all.size()), boost::asio::buffer(all)));
+  }
+  return crlf.complete;
+}
+
+std::uint32_t limit_of(std::size_t n) {
+  return static_cast<std::uint32_t>(
+      std::min<std::size_t>(n, std::numeric_limits<std::uint32_t>::max()));
 }
 
 std::optional<LineVersion> request_line_version(std::string_view bytes) {
@@ -49,6 +89,19 @@ bool expects_continue(const bhttp::request_header<>& head) {
   if (head.version() < 11) return false;
   auto it = head.find(bhttp::field::expect);
   return it != head.end() && boost::beast::iequals(it->value(), "100-continue");
+}
+
+Request request_of(const bhttp::request_header<>& head, int minor, std::size_t fields) {
+  Request r;
+  r.method = std::string(head.method_string());
+  r.target = std::string(head.target());
+  split_target(r);
+  r.version = minor ? 10u + static_cast<unsigned>(minor) : head.version();
+  std::size_t n = 0;
+  for (const auto& field : head)
+    (n++ < fields ? r.headers : r.trailers)
+        .add(std::string(field.name_string()), std::string(field.value()));
+  return r;
 }
 
 void split_target(Request& r) {

@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: BSL-1.0
 // What the server checks of a request's head around Beast's parser:
-// empty lines to skip before it (RFC 9112, 2.2), the version of a line it
+// empty lines to skip before it and line ends of a bare LF (RFC 9112,
+// 2.2), the version of a line it
 // refused, what it lets through that RFC 9112 refuses, an expectation of
 // 100-continue, and the path and query of a target in origin or absolute
 // form.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 
 #include <trap/http.hpp>
@@ -23,6 +27,65 @@ std::size_t empty_lines_at_start(std::string_view bytes);
 /// Whether `bytes` starts with an empty line, or with a CR that may be the
 /// start of one (the last byte read so far).
 bool starts_with_empty_line(std::string_view bytes);
+
+/// Whether the first line of `bytes` ends in an LF without its CR.
+bool line_ends_in_bare_lf(std::string_view bytes);
+
+/// The head at the start of `bytes` with a CR put before each LF that
+/// lacks one, up to and with its empty line (RFC 9112, 2.2: a recipient
+/// may take a bare LF for a line's end); `taken`: how many bytes of
+/// `bytes` it stands for; `complete`: whether its empty line came.
+struct CrlfHead {
+  std::string head;
+  std::size_t taken = 0;
+  bool complete = false;
+};
+CrlfHead crlf_head(std::string_view bytes);
+
+/// Puts crlf_head() of what `buffer` holds in place of the bytes it
+/// stands for; @returns whether the head's empty line came.
+bool put_crlf_head(boost::beast::flat_buffer& buffer);
+
+/// @p n, or the largest limit Beast's parser takes.
+std::uint32_t limit_of(std::size_t n);
+
+/// The request whose header `head` the parser took, without its body:
+/// @p minor is the minor version of a later HTTP/1.x read as 1.1 (else 0);
+/// the first @p fields fields are the header's, those after them a
+/// chunked body's trailer.
+Request request_of(const boost::beast::http::request_header<>& head, int minor, std::size_t fields);
+
+/// What a request's header is read through: the stream, except that the
+/// read that brings a request line ended by a bare LF fails with
+/// bad_line_ending (`bare_lf` set, the bytes it read kept in the buffer),
+/// so that the head is given the CRs Beast's parser wants (put_crlf_head)
+/// before it is parsed. A line so ended that is already in the buffer is
+/// Beast's parser's bad version instead.
+template <class Stream>
+struct HeadStream {
+  using executor_type = typename Stream::executor_type;
+
+  Stream& next;
+  const boost::beast::flat_buffer& buffer;  // what a read of `next` goes after
+  bool bare_lf = false;
+
+  executor_type get_executor() { return next.get_executor(); }
+
+  template <class Buffers, class Handler>
+  void async_read_some(const Buffers& buffers, Handler&& handler) {
+    next.async_read_some(buffers, [this, h = std::forward<Handler>(handler)](
+                                      boost::system::error_code ec, std::size_t n) mutable {
+      if (!ec && !bare_lf) {
+        // The bytes read follow those buffered: a flat buffer is one block.
+        std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size() + n);
+        bytes.remove_prefix(empty_lines_at_start(bytes));
+        bare_lf = line_ends_in_bare_lf(bytes);
+        if (bare_lf) ec = boost::beast::http::error::bad_line_ending;
+      }
+      h(ec, n);
+    });
+  }
+};
 
 /// The HTTP-version that ends the request line at the start of `bytes`
 /// (all of it, or all that came of it), and where its minor digit is.

@@ -106,6 +106,49 @@ BOOST_AUTO_TEST_CASE(empty_lines_before_a_request_line_are_ignored) {
   BOOST_TEST(server.shutdown().clean());
 }
 
+// RFC 9112, 2.2: "a recipient MAY recognize a single LF as a line
+// terminator and ignore any preceding CR". Go's net/http, nginx and
+// Python's http.server answer a head whose lines end so; so does trap,
+// when its request line ends so. A body's LFs are its own.
+BOOST_AUTO_TEST_CASE(a_head_of_bare_lf_line_ends_is_read) {
+  Server server(answering());
+  Client c("127.0.0.1", server.port());
+  c.send("GET /lf HTTP/1.1\nHost: t\nX-A: 1\r\n\n");
+  BOOST_TEST(body_of_next(c) == "200 ok /lf");
+  // In pieces, each line apart, then a body with LFs of its own.
+  c.send("POST /body HTTP/1.1\n");
+  c.send("Host: t\nContent-Length: 7\n");
+  c.send("\nab\ncd\n\n");
+  BOOST_TEST(body_of_next(c) == "200 ok /body");
+  // Pipelined, then a later 1.x, then HTTP/1.0 (closed after it).
+  c.send("GET /p1 HTTP/1.1\nHost: t\n\nGET /p2 HTTP/1.1\r\nHost: t\r\n\r\n");
+  BOOST_TEST(body_of_next(c) == "200 ok /p1");
+  BOOST_TEST(body_of_next(c) == "200 ok /p2");
+  c.send(get("/p3") + "GET /p4 HTTP/1.1\nHost: t\n\n");  // behind one, in the buffer
+  BOOST_TEST(body_of_next(c) == "200 ok /p3");
+  BOOST_TEST(body_of_next(c) == "200 ok /p4");
+  c.send("GET /v HTTP/1.4\nHost: t\n\n");
+  BOOST_TEST(body_of_next(c) == "200 ok /v");
+  c.send("GET /old HTTP/1.0\n\n");
+  BOOST_TEST(body_of_next(c) == "200 ok /old");
+  BOOST_TEST(c.closed_by_server());
+  BOOST_TEST(server.unmatched().empty());
+  auto requests = server.requests();
+  BOOST_REQUIRE(requests.size() == 8u);
+  BOOST_TEST(requests[0].header("X-A").value_or("(none)") == "1");
+  BOOST_TEST(requests[0].headers.size() == 2u);
+  BOOST_TEST(requests[1].body == "ab\ncd\n\n");  // no CR given
+  BOOST_TEST(requests[5].header("Host").value_or("(none)") == "t");
+  BOOST_TEST(requests[6].version == 14u);
+  BOOST_TEST(requests[7].version == 10u);
+  // Too long a head before its empty line: as with CRLF, a 431.
+  ServerOptions small = answering();
+  small.max_header_bytes = 64;
+  Server tight(small);
+  rejected(tight, "GET / HTTP/1.1\nHost: t\nX: " + std::string(100, 'x') + "\n", 431,
+           "431 request header fields too large: header limit exceeded");
+}
+
 // A CR that no LF follows starts no empty line: the request line is bad,
 // whether the CR came alone or with what follows it.
 BOOST_AUTO_TEST_CASE(a_cr_without_its_lf_is_a_bad_request_line) {
