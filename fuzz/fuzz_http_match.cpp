@@ -7,6 +7,9 @@
 //   the same text; with_json_body() refuses exactly the invalid ones; cut
 //   in two at byte 0's value, json_equal is symmetric and agrees with the
 //   canonical forms;
+// - a request head as it comes over the wire: given CRs for its bare LFs
+//   (crlf_head), it has none left, differs from what it stands for only by
+//   those CRs, and is its own crlf_head; head_has_bare_lf agrees;
 // - a request ("METHOD TARGET", "Name: value" lines, a blank line, the
 //   body) matched three times against a few expectations: what answers
 //   satisfies its criteria and its count, ordered ones in order; what does
@@ -18,6 +21,7 @@
 #include "fuzz_check.hpp"
 #include "http/json.hpp"
 #include "http/matcher.hpp"
+#include "http/request_head.hpp"
 
 namespace {
 
@@ -166,10 +170,39 @@ void check_matching(const Request& r) {
 
 }  // namespace
 
+void check_head(std::string_view bytes) {
+  using trap::http::detail::crlf_head;
+  using trap::http::detail::head_has_bare_lf;
+  const auto crlf = crlf_head(bytes);
+  FUZZ_CHECK(crlf.taken <= bytes.size());
+  FUZZ_CHECK(!head_has_bare_lf(crlf.head));
+  std::string without;  // the head less the CRs given
+  std::size_t bare = 0;
+  for (std::size_t i = 0; i < crlf.taken; ++i)
+    if (bytes[i] == '\n' && (i == 0 || bytes[i - 1] != '\r')) ++bare;
+  FUZZ_CHECK(crlf.head.size() == crlf.taken + bare);
+  for (std::size_t i = 0; i < crlf.head.size(); ++i) {
+    const bool given = crlf.head[i] == '\r' && i + 1 < crlf.head.size() &&
+                       crlf.head[i + 1] == '\n' &&
+                       (without.size() >= crlf.taken || bytes[without.size()] != '\r');
+    if (!given) without += crlf.head[i];
+  }
+  FUZZ_CHECK(without == bytes.substr(0, crlf.taken));
+  const auto again = crlf_head(crlf.head);
+  FUZZ_CHECK(again.head == crlf.head && again.complete == crlf.complete);
+  // Up to its empty line, a head with no bare LF (the empty lines before
+  // it apart) is given nothing.
+  std::size_t bare_in_head = 0;
+  for (std::size_t i = trap::http::detail::empty_lines_at_start(bytes); i < crlf.taken; ++i)
+    if (bytes[i] == '\n' && (i == 0 || bytes[i - 1] != '\r')) ++bare_in_head;
+  if (crlf.complete) FUZZ_CHECK(head_has_bare_lf(bytes) == (bare_in_head > 0));
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text = trap::fuzz::as_text(data, size);
   try {
     check_json(text);
+    check_head(text);
     const std::size_t cut = size == 0 ? 0 : data[0] % size;
     check_pair(text.substr(0, cut), text.substr(cut));
     check_matching(request_of(text));

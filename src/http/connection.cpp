@@ -188,6 +188,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void read_header() {
+    if (!head_stream_.bare_lf && head_has_bare_lf(buffered())) return read_lf_head();  // pipelined
     bhttp::async_read_header(
         head_stream_, buffer_, *parser_,
         [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
@@ -227,9 +228,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   // RFC 9112, 2.2: a bare LF may end a line (Go's net/http, nginx, Python
-  // take it; Beast does not). A request line so ended is read here to its
-  // head's empty line, each bare LF given its CR, then parsed.
+  // take it; Beast does not). A head with one is read here to its empty
+  // line, each bare LF given its CR, then parsed.
   void read_lf_head() {
+    head_stream_.bare_lf = true;  // read no more through head_stream_'s check
     if (put_crlf_head(buffer_)) {
       new_parser();
       return read_header();
@@ -276,7 +278,6 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // version gets 505 (15.6.6), as Go's net/http answers.
   void read_other_version() {
     const auto v = request_line_version(buffered());
-    if (v && line_ends_in_bare_lf(buffered())) return read_lf_head();  // (the line came whole)
     if (v && v->major != 1) {
       header_timer_.cancel();
       return reject(505, "505 http version not supported: HTTP/" + std::to_string(v->major) + "." +

@@ -21,13 +21,20 @@ bool starts_with_empty_line(std::string_view bytes) {
   return empty_lines_at_start(bytes) > 0 || bytes == "\r";
 }
 
-bool line_ends_in_bare_lf(std::string_view bytes) {
-  const auto lf = bytes.find('\n');
-  return lf != std::string_view::npos && (lf == 0 || bytes[lf - 1] != '\r');
+bool head_has_bare_lf(std::string_view bytes) {
+  bytes.remove_prefix(empty_lines_at_start(bytes));
+  for (std::size_t at = 0;;) {
+    const auto lf = bytes.find('\n', at);
+    if (lf == std::string_view::npos) return false;
+    if (lf == 0 || bytes[lf - 1] != '\r') return true;
+    if (lf == at + 1) return false;  // the head's empty line, CRLF
+    at = lf + 1;
+  }
 }
 
 CrlfHead crlf_head(std::string_view bytes) {
   CrlfHead out;
+  bool begun = false;  // empty lines before the request line end nothing
   while (!out.complete) {
     const auto lf = bytes.find('\n', out.taken);
     if (lf == std::string_view::npos) break;
@@ -35,7 +42,9 @@ CrlfHead crlf_head(std::string_view bytes) {
     out.head.append(line);
     out.head += line.ends_with('\r') ? "\n" : "\r\n";
     out.taken = lf + 1;
-    out.complete = line.empty() || line == "\r";
+    const bool empty = line.empty() || line == "\r";
+    out.complete = begun && empty;
+    begun = begun || !empty;
   }
   return out;
 }

@@ -28,8 +28,9 @@ std::size_t empty_lines_at_start(std::string_view bytes);
 /// start of one (the last byte read so far).
 bool starts_with_empty_line(std::string_view bytes);
 
-/// Whether the first line of `bytes` ends in an LF without its CR.
-bool line_ends_in_bare_lf(std::string_view bytes);
+/// Whether a line of the head at the start of `bytes` (after empty lines),
+/// of what came of it, ends in an LF without its CR.
+bool head_has_bare_lf(std::string_view bytes);
 
 /// The head at the start of `bytes` with a CR put before each LF that
 /// lacks one, up to and with its empty line (RFC 9112, 2.2: a recipient
@@ -56,11 +57,11 @@ std::uint32_t limit_of(std::size_t n);
 Request request_of(const boost::beast::http::request_header<>& head, int minor, std::size_t fields);
 
 /// What a request's header is read through: the stream, except that the
-/// read that brings a request line ended by a bare LF fails with
+/// read that brings a line of the head ended by a bare LF fails with
 /// bad_line_ending (`bare_lf` set, the bytes it read kept in the buffer),
 /// so that the head is given the CRs Beast's parser wants (put_crlf_head)
-/// before it is parsed. A line so ended that is already in the buffer is
-/// Beast's parser's bad version instead.
+/// before it is parsed. (A head already in the buffer is looked at before
+/// Beast's parser reads it.)
 template <class Stream>
 struct HeadStream {
   using executor_type = typename Stream::executor_type;
@@ -77,9 +78,8 @@ struct HeadStream {
                                       boost::system::error_code ec, std::size_t n) mutable {
       if (!ec && !bare_lf) {
         // The bytes read follow those buffered: a flat buffer is one block.
-        std::string_view bytes(static_cast<const char*>(buffer.data().data()), buffer.size() + n);
-        bytes.remove_prefix(empty_lines_at_start(bytes));
-        bare_lf = line_ends_in_bare_lf(bytes);
+        bare_lf =
+            head_has_bare_lf({static_cast<const char*>(buffer.data().data()), buffer.size() + n});
         if (bare_lf) ec = boost::beast::http::error::bad_line_ending;
       }
       h(ec, n);

@@ -108,8 +108,8 @@ BOOST_AUTO_TEST_CASE(empty_lines_before_a_request_line_are_ignored) {
 
 // RFC 9112, 2.2: "a recipient MAY recognize a single LF as a line
 // terminator and ignore any preceding CR". Go's net/http, nginx and
-// Python's http.server answer a head whose lines end so; so does trap,
-// when its request line ends so. A body's LFs are its own.
+// Python's http.server answer a head whose lines end so, or some of them;
+// so does trap. A body's LFs are its own.
 BOOST_AUTO_TEST_CASE(a_head_of_bare_lf_line_ends_is_read) {
   Server server(answering());
   Client c("127.0.0.1", server.port());
@@ -127,6 +127,14 @@ BOOST_AUTO_TEST_CASE(a_head_of_bare_lf_line_ends_is_read) {
   c.send(get("/p3") + "GET /p4 HTTP/1.1\nHost: t\n\n");  // behind one, in the buffer
   BOOST_TEST(body_of_next(c) == "200 ok /p3");
   BOOST_TEST(body_of_next(c) == "200 ok /p4");
+  c.send("GET /m HTTP/1.1\r\nHost: t\nX-B: 2\n\n");  // after a CRLF request line
+  BOOST_TEST(body_of_next(c) == "200 ok /m");
+  c.send(get("/m2") + "GET /m3 HTTP/1.1\r\nHost: t\r\nX-C: 3\n\r\n");
+  BOOST_TEST(body_of_next(c) == "200 ok /m2");
+  BOOST_TEST(body_of_next(c) == "200 ok /m3");
+  c.send("\n\nGET /e HTTP/1.1\n");  // after empty lines, the rest later
+  c.send("Host: t\n\n");
+  BOOST_TEST(body_of_next(c) == "200 ok /e");
   c.send("GET /v HTTP/1.4\nHost: t\n\n");
   BOOST_TEST(body_of_next(c) == "200 ok /v");
   c.send("GET /old HTTP/1.0\n\n");
@@ -134,13 +142,15 @@ BOOST_AUTO_TEST_CASE(a_head_of_bare_lf_line_ends_is_read) {
   BOOST_TEST(c.closed_by_server());
   BOOST_TEST(server.unmatched().empty());
   auto requests = server.requests();
-  BOOST_REQUIRE(requests.size() == 8u);
+  BOOST_REQUIRE(requests.size() == 12u);
   BOOST_TEST(requests[0].header("X-A").value_or("(none)") == "1");
   BOOST_TEST(requests[0].headers.size() == 2u);
   BOOST_TEST(requests[1].body == "ab\ncd\n\n");  // no CR given
   BOOST_TEST(requests[5].header("Host").value_or("(none)") == "t");
-  BOOST_TEST(requests[6].version == 14u);
-  BOOST_TEST(requests[7].version == 10u);
+  BOOST_TEST(requests[6].header("X-B").value_or("(none)") == "2");
+  BOOST_TEST(requests[8].header("X-C").value_or("(none)") == "3");
+  BOOST_TEST(requests[10].version == 14u);
+  BOOST_TEST(requests[11].version == 10u);
   // Too long a head before its empty line: as with CRLF, a 431.
   ServerOptions small = answering();
   small.max_header_bytes = 64;
