@@ -188,6 +188,10 @@ void check_head(std::string_view bytes) {
     if (!given) without += crlf.head[i];
   }
   FUZZ_CHECK(without == bytes.substr(0, crlf.taken));
+  // After a request line the parser took, an empty line first ends it.
+  const auto after_line = crlf_head(bytes, true);
+  FUZZ_CHECK(!head_has_bare_lf(after_line.head, true));
+  FUZZ_CHECK(!after_line.complete || after_line.taken <= crlf.taken || !crlf.complete);
   const auto again = crlf_head(crlf.head);
   FUZZ_CHECK(again.head == crlf.head && again.complete == crlf.complete);
   // Up to its empty line, a head with no bare LF (the empty lines before

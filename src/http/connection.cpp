@@ -232,10 +232,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // line, each bare LF given its CR, then parsed.
   void read_lf_head() {
     head_stream_.bare_lf = true;  // read no more through head_stream_'s check
-    if (put_crlf_head(buffer_)) {
-      new_parser();
-      return read_header();
-    }
+    if (put_crlf_head(buffer_, parser_->got_some())) return read_header();
     if (buffered().size() <= options().max_header_bytes) return read_more(&Session::read_lf_head);
     header_timer_.cancel();
     on_read_error(bhttp::error::header_limit);
@@ -470,8 +467,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   asio::steady_timer timer_;         // the plan's delays, the linger
   asio::steady_timer header_timer_;  // header_timeout
   beast::flat_buffer buffer_;
-  HeadStream<Stream> head_stream_{stream_, buffer_};  // what the header is read through
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // What the header is read through.
+  HeadStream<Stream, bhttp::request_parser<bhttp::string_body>> head_stream_{stream_, buffer_,
+                                                                             parser_};
   Plan plan_;
   std::array<char, 4096> dropped_;
   State state_ = State::reading;

@@ -21,8 +21,8 @@ bool starts_with_empty_line(std::string_view bytes) {
   return empty_lines_at_start(bytes) > 0 || bytes == "\r";
 }
 
-bool head_has_bare_lf(std::string_view bytes) {
-  bytes.remove_prefix(empty_lines_at_start(bytes));
+bool head_has_bare_lf(std::string_view bytes, bool begun) {
+  if (!begun) bytes.remove_prefix(empty_lines_at_start(bytes));
   for (std::size_t at = 0;;) {
     const auto lf = bytes.find('\n', at);
     if (lf == std::string_view::npos) return false;
@@ -32,9 +32,8 @@ bool head_has_bare_lf(std::string_view bytes) {
   }
 }
 
-CrlfHead crlf_head(std::string_view bytes) {
+CrlfHead crlf_head(std::string_view bytes, bool begun) {
   CrlfHead out;
-  bool begun = false;  // empty lines before the request line end nothing
   while (!out.complete) {
     const auto lf = bytes.find('\n', out.taken);
     if (lf == std::string_view::npos) break;
@@ -49,10 +48,10 @@ CrlfHead crlf_head(std::string_view bytes) {
   return out;
 }
 
-bool put_crlf_head(boost::beast::flat_buffer& buffer) {
+bool put_crlf_head(boost::beast::flat_buffer& buffer, bool begun) {
   const auto data = buffer.data();
   const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
-  auto crlf = crlf_head(bytes);
+  auto crlf = crlf_head(bytes, begun);
   if (crlf.head.size() != crlf.taken) {
     const std::string all = crlf.head + std::string(bytes.substr(crlf.taken));
     buffer.consume(buffer.size());

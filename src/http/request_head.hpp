@@ -28,24 +28,28 @@ std::size_t empty_lines_at_start(std::string_view bytes);
 /// start of one (the last byte read so far).
 bool starts_with_empty_line(std::string_view bytes);
 
-/// Whether a line of the head at the start of `bytes` (after empty lines),
-/// of what came of it, ends in an LF without its CR.
-bool head_has_bare_lf(std::string_view bytes);
+/// Whether a line of the head at the start of `bytes`, of what came of it,
+/// ends in an LF without its CR. @p begun: whether the parser took the
+/// request line already (else empty lines first are skipped, as before a
+/// request line).
+bool head_has_bare_lf(std::string_view bytes, bool begun = false);
 
 /// The head at the start of `bytes` with a CR put before each LF that
 /// lacks one, up to and with its empty line (RFC 9112, 2.2: a recipient
 /// may take a bare LF for a line's end); `taken`: how many bytes of
-/// `bytes` it stands for; `complete`: whether its empty line came.
+/// `bytes` it stands for; `complete`: whether its empty line came. Unless
+/// @p begun (the parser took the request line), empty lines first are
+/// not its end.
 struct CrlfHead {
   std::string head;
   std::size_t taken = 0;
   bool complete = false;
 };
-CrlfHead crlf_head(std::string_view bytes);
+CrlfHead crlf_head(std::string_view bytes, bool begun = false);
 
 /// Puts crlf_head() of what `buffer` holds in place of the bytes it
 /// stands for; @returns whether the head's empty line came.
-bool put_crlf_head(boost::beast::flat_buffer& buffer);
+bool put_crlf_head(boost::beast::flat_buffer& buffer, bool begun);
 
 /// @p n, or the largest limit Beast's parser takes.
 std::uint32_t limit_of(std::size_t n);
@@ -60,14 +64,15 @@ Request request_of(const boost::beast::http::request_header<>& head, int minor, 
 /// read that brings a line of the head ended by a bare LF fails with
 /// bad_line_ending (`bare_lf` set, the bytes it read kept in the buffer),
 /// so that the head is given the CRs Beast's parser wants (put_crlf_head)
-/// before it is parsed. (A head already in the buffer is looked at before
-/// Beast's parser reads it.)
-template <class Stream>
+/// before its parser, left as it was, reads on. (A head already in the
+/// buffer is looked at before Beast's parser reads it.)
+template <class Stream, class Parser>
 struct HeadStream {
   using executor_type = typename Stream::executor_type;
 
   Stream& next;
   const boost::beast::flat_buffer& buffer;  // what a read of `next` goes after
+  const std::optional<Parser>& parser;      // what reads the head
   bool bare_lf = false;
 
   executor_type get_executor() { return next.get_executor(); }
@@ -79,7 +84,8 @@ struct HeadStream {
       if (!ec && !bare_lf) {
         // The bytes read follow those buffered: a flat buffer is one block.
         bare_lf =
-            head_has_bare_lf({static_cast<const char*>(buffer.data().data()), buffer.size() + n});
+            head_has_bare_lf({static_cast<const char*>(buffer.data().data()), buffer.size() + n},
+                             parser && parser->got_some());
         if (bare_lf) ec = boost::beast::http::error::bad_line_ending;
       }
       h(ec, n);
