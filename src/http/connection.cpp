@@ -14,6 +14,7 @@
 #include <iterator>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -176,7 +177,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     });
     skipped_ = 0;
     minor_version_ = 0;
-    head_stream_.bare_lf = false;
+    head_stream_.reset();
     skip_empty_lines();
   }
 
@@ -244,7 +245,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
       new_parser();
       return skip_empty_lines();
     }
-    if (ec == bhttp::error::bad_line_ending && head_stream_.bare_lf) return read_lf_head();
+    if (ec == bhttp::error::bad_line_ending && std::exchange(head_stream_.failed, false))
+      return read_lf_head();
     if (ec == bhttp::error::bad_version && !minor_version_) return read_other_version();
     header_timer_.cancel();
     if (ec) return on_read_error(ec);

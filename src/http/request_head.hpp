@@ -62,7 +62,8 @@ Request request_of(const boost::beast::http::request_header<>& head, int minor, 
 
 /// What a request's header is read through: the stream, except that the
 /// read that brings a line of the head ended by a bare LF fails with
-/// bad_line_ending (`bare_lf` set, the bytes it read kept in the buffer),
+/// bad_line_ending (`bare_lf` and `failed` set, the bytes it read kept in
+/// the buffer; the parser's own bad_line_ending leaves `failed` false),
 /// so that the head is given the CRs Beast's parser wants (put_crlf_head)
 /// before its parser, left as it was, reads on. (A head already in the
 /// buffer is looked at before Beast's parser reads it.)
@@ -73,9 +74,12 @@ struct HeadStream {
   Stream& next;
   const boost::beast::flat_buffer& buffer;  // what a read of `next` goes after
   const std::optional<Parser>& parser;      // what reads the head
-  bool bare_lf = false;
+  bool bare_lf = false;                     // found (no read is looked at once it is)
+  bool failed = false;                      // a read failed for it: the parser did not see it
 
   executor_type get_executor() { return next.get_executor(); }
+
+  void reset() { bare_lf = failed = false; }  // for the next request
 
   template <class Buffers, class Handler>
   void async_read_some(const Buffers& buffers, Handler&& handler) {
@@ -86,6 +90,7 @@ struct HeadStream {
         bare_lf =
             head_has_bare_lf({static_cast<const char*>(buffer.data().data()), buffer.size() + n},
                              parser && parser->got_some());
+        failed = bare_lf;
         if (bare_lf) ec = boost::beast::http::error::bad_line_ending;
       }
       h(ec, n);

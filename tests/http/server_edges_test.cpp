@@ -161,6 +161,14 @@ BOOST_AUTO_TEST_CASE(a_head_of_bare_lf_line_ends_is_read) {
   BOOST_TEST(requests[9].header("X-D").value_or("(none)") == "4");
   BOOST_TEST(requests[11].version == 14u);
   BOOST_TEST(requests[12].version == 10u);
+  // A head still bad once its CRs are given is the parser's to refuse, at
+  // once (it was read again, for ever, until the header timeout).
+  Client bad("127.0.0.1", server.port());
+  bad.send("GET /bad HTTP/1.1\nHost: t\rX: y\n\n");
+  auto refused = read_response(bad);
+  BOOST_REQUIRE(refused);
+  BOOST_TEST(refused->status == 400);
+  BOOST_TEST(server.unmatched().size() == 1u);
   // Too long a head before its empty line: as with CRLF, a 431.
   ServerOptions small = answering();
   small.max_header_bytes = 64;
