@@ -26,6 +26,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include "http/request_body.hpp"
 #include "http/request_head.hpp"
 #include "http/response_plan.hpp"
 #include "http/tls.hpp"
@@ -259,6 +260,9 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     }
     if (auto why = must_refuse(parser_->get(), parser_->chunked()))
       return reject(400, "400 bad request: " + *why);
+    body_stream_.reset(parser_->chunked());  // what came of the body is looked at first
+    if (auto why = body_stream_.framing ? body_stream_.framing->look(buffered()) : std::nullopt)
+      return reject(400, "400 bad request: " + *why);
     if (parser_->is_done()) return dispatch();
     if (expects_continue(parser_->get())) {
       auto self = this->shared_from_this();
@@ -293,7 +297,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void read_body() {
-    bhttp::async_read(stream_, buffer_, *parser_,
+    bhttp::async_read(body_stream_, buffer_, *parser_,
                       [self = this->shared_from_this()](error_code ec, std::size_t) {
                         if (self->state_ != State::answering) return;
                         if (ec) return self->on_read_error(ec);
@@ -313,15 +317,10 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void on_read_error(error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
-        ec.category() != bhttp::make_error_code(bhttp::error::end_of_stream).category() ||
-        ec == bhttp::error::partial_message)
-      return close();  // the client went (between requests, or mid-way), or the socket failed
-    if (ec == bhttp::error::header_limit)
-      return reject(431, "431 request header fields too large: " + ec.message());
-    if (ec == bhttp::error::body_limit)
-      return reject(413, "413 content too large: " + ec.message());
-    reject(400, "400 bad request: " + ec.message());
+    if (!body_stream_.why.empty()) return reject(400, "400 bad request: " + body_stream_.why);
+    auto refusal = refusal_of(ec);  // none: the client went, or the socket failed
+    if (!refusal) return close();
+    reject(refusal->status, std::move(refusal->why));
   }
 
   // Answers a request that is not HTTP enough to answer, and closes.
@@ -473,6 +472,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // What the header is read through.
   HeadStream<Stream, bhttp::request_parser<bhttp::string_body>> head_stream_{stream_, buffer_,
                                                                              parser_};
+  BodyStream<Stream> body_stream_{stream_, buffer_, {}, {}};  // what the body is read through
   Plan plan_;
   std::array<char, 4096> dropped_;
   State state_ = State::reading;

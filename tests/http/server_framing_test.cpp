@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: BSL-1.0
+// trap::http::Server against what a demanding client sends wrong and Go's
+// net/http server refuses (RFC 9112): chunked bodies whose lines end in a
+// bare LF. Each refusal is answered, closed, logged with its request line
+// in unmatched(), and survived. Every wait is bounded.
+#define BOOST_TEST_MODULE http_server_framing
+
+#include <string>
+
+#include <boost/test/unit_test.hpp>
+
+#include <trap/boost_test.hpp>
+#include <trap/http.hpp>
+
+#include "http/raw_http.hpp"
+#include "http/request_body.hpp"
+
+using test_http::get;
+using test_http::read_response;
+using test_net::Client;
+using trap::http::Response;
+using trap::http::Server;
+using trap::http::ServerOptions;
+
+namespace {
+
+ServerOptions answering(ServerOptions o = {}) {
+  o.handler = [](const trap::http::Request& r) {
+    return Response::text(200, "ok " + r.path + " " + r.body);
+  };
+  return o;
+}
+
+// Sends @p bytes on a new connection; checks the answer's status, that the
+// server closed, that it logged why, and that it still serves.
+void rejected(Server& server, const std::string& bytes, int status, const std::string& why) {
+  BOOST_TEST_CONTEXT("expecting " << status << " " << why) {
+    Client c("127.0.0.1", server.port());
+    c.send(bytes);
+    auto r = read_response(c);
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->status == status);
+    BOOST_TEST(r->header("Connection") == "close");
+    BOOST_TEST(c.closed_by_server());
+    auto unmatched = server.unmatched();
+    BOOST_REQUIRE(!unmatched.empty());
+    BOOST_TEST(unmatched.back().why == why);
+    BOOST_TEST(r->body == why + "\n");
+    Client after("127.0.0.1", server.port());
+    after.send(get("/still"));
+    auto ok = read_response(after);
+    BOOST_REQUIRE(ok);
+    BOOST_TEST(ok->body == "ok /still ");
+  }
+}
+
+const std::string kChunkedPost =
+    "POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+}  // namespace
+
+// ------------------------------------------------- chunked framing
+
+// RFC 9112, 7.1: the lines of a chunked body end in CRLF; a bare LF there
+// is not taken (erratum 7633), and Go's net/http refuses it. A last chunk
+// "0" LF used to leave the connection hanging.
+BOOST_AUTO_TEST_CASE(a_chunked_body_line_ending_in_a_bare_lf_gets_400) {
+  Server server(answering());
+  const std::string size_line = "400 bad request: a chunk-size line ends in a bare LF, not CRLF";
+  rejected(server, kChunkedPost + "3\nabc\r\n0\r\n\r\n", 400, size_line + " (RFC 9112, 7.1)");
+  rejected(server, kChunkedPost + "3\r\nabc\r\n0\n\r\n", 400, size_line + " (RFC 9112, 7.1)");
+  rejected(server, kChunkedPost + "3\r\nabc\n0\r\n\r\n", 400,
+           "400 bad request: a chunk's data ends in a bare LF, not CRLF (RFC 9112, 7.1)");
+  rejected(server, kChunkedPost + "3\r\nabc\r\n0\r\nX-T: 1\n\r\n", 400,
+           "400 bad request: a line of a chunked body's trailer ends in a bare LF, not CRLF "
+           "(RFC 9112, 7.1)");
+  rejected(server, kChunkedPost + "3\r\nabc\r\n0\r\n\n", 400,
+           "400 bad request: a line of a chunked body's trailer ends in a bare LF, not CRLF "
+           "(RFC 9112, 7.1)");
+  BOOST_TEST(server.unmatched().back().request.path == "/up");
+  // Well framed, with an extension and a trailer, and the request behind it.
+  Client c("127.0.0.1", server.port());
+  c.send(kChunkedPost + "3;x=1\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nX-T: 1\r\n\r\n" +
+         get("/next"));
+  auto r = read_response(c);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->body == "ok /up abc0123456789abcdef");
+  r = read_response(c);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->body == "ok /next ");
+}
+
+// The framing is followed across reads of any size: byte by byte here.
+BOOST_AUTO_TEST_CASE(chunk_framing_is_followed_across_pieces) {
+  auto faults_of = [](const std::string& body) {
+    trap::http::detail::ChunkFraming framing;
+    for (char c : body)
+      if (auto why = framing.look(std::string_view(&c, 1))) return *why;
+    return std::string("none");
+  };
+  BOOST_TEST(faults_of("3\r\nabc\r\n0\r\nA: b\r\n\r\n3\nxyz") == "none");  // after its end
+  BOOST_TEST(faults_of("a\r\n0123456789\r\n0\n").find("chunk-size line") != std::string::npos);
+  BOOST_TEST(faults_of("3\r\na\nc\r\n0\r\n\r\n") == "none");  // an LF in the data is data
+  BOOST_TEST(faults_of("x\r\nabc\n") == "none");              // no size: the parser's
+}
