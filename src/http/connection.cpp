@@ -254,10 +254,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     state_ = State::answering;
     // Beast adds a chunked body's trailer fields to the message: those
     // after these are trailers.
-    if (parser_->chunked()) {
-      const auto& fields = parser_->get();
-      header_fields_ = static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
-    }
+    if (parser_->chunked()) header_fields_ = field_count(parser_->get());
     if (auto why = must_refuse(parser_->get(), parser_->chunked()))
       return reject(400, "400 bad request: " + *why);
     body_stream_.reset(parser_->chunked());  // what came of the body is looked at first
@@ -337,6 +334,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     Request r;
     if (parser_ && parser_->is_header_done())
       r = request_of(parser_->get(), minor_version_, header_fields_);
+    else if (parser_)
+      r = request_begun(parser_->get(), buffered());
     r.peeraddr = info_.peeraddr;
     r.peerport = info_.peerport;
     r.connection = info_.id;

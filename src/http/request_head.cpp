@@ -2,6 +2,7 @@
 #include "http/request_head.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 #include <boost/asio/buffer.hpp>
@@ -109,6 +110,46 @@ Request request_of(const bhttp::request_header<>& head, int minor, std::size_t f
   for (const auto& field : head)
     (n++ < fields ? r.headers : r.trailers)
         .add(std::string(field.name_string()), std::string(field.value()));
+  return r;
+}
+
+std::size_t field_count(const bhttp::request_header<>& head) {
+  return static_cast<std::size_t>(std::distance(head.begin(), head.end()));
+}
+
+namespace {
+
+bool is_tchar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+}  // namespace
+
+Request request_begun(const bhttp::request_header<>& head, std::string_view bytes) {
+  Request r;
+  if (!head.method_string().empty()) {
+    r.method = std::string(head.method_string());
+    r.target = std::string(head.target());
+    r.version = head.version();
+  } else {
+    const std::string_view line = bytes.substr(0, bytes.find_first_of("\r\n"));
+    const auto sp = line.find(' ');
+    const auto sp2 = line.rfind(' ');
+    if (sp == 0 || sp == std::string_view::npos || sp2 == sp || sp2 + 1 == line.size() ||
+        line.substr(sp + 1, sp2 - sp - 1).find(' ') != std::string_view::npos)
+      return r;  // not three parts
+    const std::string_view method = line.substr(0, sp);
+    const std::string_view target = line.substr(sp + 1, sp2 - sp - 1);
+    auto control = [](char c) { return c < ' ' || c == 127; };
+    if (!std::all_of(method.begin(), method.end(), is_tchar) ||
+        std::any_of(line.begin(), line.end(), control))
+      return r;
+    r.method = std::string(method);
+    r.target = std::string(target);
+    if (const auto v = request_line_version(line)) r.version = v->major * 10u + v->minor;
+  }
+  split_target(r);
   return r;
 }
 

@@ -60,6 +60,16 @@ std::uint32_t limit_of(std::size_t n);
 /// chunked body's trailer.
 Request request_of(const boost::beast::http::request_header<>& head, int minor, std::size_t fields);
 
+/// How many fields `head` has (those after them, a chunked body's trailer).
+std::size_t field_count(const boost::beast::http::request_header<>& head);
+
+/// The request line of a request refused before its header was whole:
+/// method, target (path, query) and version as the parser took them (it
+/// takes a request line with the header's end), else as the line at the
+/// start of `bytes` gives them if it looks like one (METHOD SP TARGET SP
+/// VERSION, its method a token, no control characters), else none.
+Request request_begun(const boost::beast::http::request_header<>& head, std::string_view bytes);
+
 /// What a request's header is read through: the stream, except that the
 /// read that brings a line of the head ended by a bare LF fails with
 /// bad_line_ending (`bare_lf` and `failed` set, the bytes it read kept in

@@ -5,6 +5,7 @@
 // in unmatched(), and survived. Every wait is bounded.
 #define BOOST_TEST_MODULE http_server_framing
 
+#include <sstream>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -102,4 +103,38 @@ BOOST_AUTO_TEST_CASE(chunk_framing_is_followed_across_pieces) {
   BOOST_TEST(faults_of("a\r\n0123456789\r\n0\n").find("chunk-size line") != std::string::npos);
   BOOST_TEST(faults_of("3\r\na\nc\r\n0\r\n\r\n") == "none");  // an LF in the data is data
   BOOST_TEST(faults_of("x\r\nabc\n") == "none");              // no size: the parser's
+}
+
+// ------------------------------------------------- what a refusal logs
+
+// A request the server refuses itself is logged with the request line it
+// came with, so that a test sees what was refused: taken from the parser
+// when it read the line, else from the bytes when they look like one.
+BOOST_AUTO_TEST_CASE(a_refused_request_is_logged_with_its_request_line) {
+  Server server(answering());
+  auto last = [&] { return server.unmatched().back().request; };
+  rejected(server,
+           "POST /te HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+           400, "400 bad request: bad Transfer-Encoding");
+  BOOST_TEST(last().method == "POST");
+  BOOST_TEST(last().target == "/te");
+  BOOST_TEST(last().path == "/te");
+  rejected(server, "GET /field?q=1 HTTP/1.1\r\nBad Field\r\n\r\n", 400,
+           "400 bad request: bad field");
+  BOOST_TEST(last().method == "GET");
+  BOOST_TEST(last().query == "q=1");
+  rejected(server, "GET /v HTTP/1.x\r\nHost: t\r\n\r\n", 400, "400 bad request: bad version");
+  BOOST_TEST(last().method == "GET");
+  BOOST_TEST(last().target == "/v");
+  rejected(server, "GET /two HTTP/3.0\r\nHost: t\r\n\r\n", 505,
+           "505 http version not supported: HTTP/3.0");
+  BOOST_TEST(last().target == "/two");
+  std::ostringstream shown;
+  shown << server.unmatched().back();
+  BOOST_TEST(shown.str().rfind("GET /two (connection ", 0) == 0, shown.str());
+  // What is not a request line is not taken for one.
+  rejected(server, "NOT HTTP AT ALL\r\n\r\n", 400, "400 bad request: bad version");
+  BOOST_TEST(last().method == "");
+  BOOST_TEST(last().target == "");
 }
