@@ -82,7 +82,29 @@ std::optional<LineVersion> request_line_version(std::string_view bytes) {
 
 namespace bhttp = boost::beast::http;
 
+namespace {
+
+// RFC 9112, 3.2: origin form ("/path"), absolute form (scheme ":" ...,
+// scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), authority form
+// for CONNECT (Go's net/http takes any target there), "*" for OPTIONS.
+bool has_target_form(bhttp::verb method, std::string_view target) {
+  if (target.starts_with('/') || method == bhttp::verb::connect) return true;
+  if (target == "*") return method == bhttp::verb::options;
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  const auto colon = target.find(':');
+  if (colon == std::string_view::npos || colon == 0 || !alpha(target[0])) return false;
+  return std::all_of(
+      target.begin(), target.begin() + static_cast<std::ptrdiff_t>(colon), [&](char c) {
+        return alpha(c) || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
+      });
+}
+
+}  // namespace
+
 std::optional<std::string> must_refuse(const bhttp::request_header<>& head, bool chunked) {
+  if (!has_target_form(head.method(), head.target()))
+    return "request-target \"" + std::string(head.target()) +
+           "\" is not \"/path\", an absolute URI, or \"*\" for OPTIONS (RFC 9112, 3.2)";
   const std::size_t hosts = head.count(bhttp::field::host);
   if (hosts > 1) return "more than one Host header";
   // CONNECT's target is its authority: Go's net/http asks it for no Host.

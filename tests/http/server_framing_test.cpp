@@ -16,6 +16,7 @@
 #include "http/raw_http.hpp"
 #include "http/request_body.hpp"
 
+using namespace std::string_literals;
 using test_http::get;
 using test_http::read_response;
 using test_net::Client;
@@ -137,4 +138,36 @@ BOOST_AUTO_TEST_CASE(a_refused_request_is_logged_with_its_request_line) {
   rejected(server, "NOT HTTP AT ALL\r\n\r\n", 400, "400 bad request: bad version");
   BOOST_TEST(last().method == "");
   BOOST_TEST(last().target == "");
+}
+
+// ------------------------------------------------- the request line
+
+// RFC 9112, 3.2: a request-target is "/path" (origin form), an absolute
+// URI (absolute form), an authority for CONNECT, or "*" for OPTIONS. Go's
+// net/http answers any other 400.
+BOOST_AUTO_TEST_CASE(a_target_of_no_request_target_form_gets_400) {
+  Server server(answering());
+  const std::string forms =
+      "is not \"/path\", an absolute URI, or \"*\" for OPTIONS (RFC 9112, 3.2)";
+  rejected(server, get("foo"), 400, "400 bad request: request-target \"foo\" " + forms);
+  rejected(server, get("?q=1"), 400, "400 bad request: request-target \"?q=1\" " + forms);
+  rejected(server, get("1http://x/"), 400,
+           "400 bad request: request-target \"1http://x/\" " + forms);
+  rejected(server, get("*"), 400, "400 bad request: request-target \"*\" " + forms);
+  rejected(server, "OPTIONS x HTTP/1.1\r\nHost: t\r\n\r\n", 400,
+           "400 bad request: request-target \"x\" " + forms);
+  BOOST_TEST(server.unmatched().back().request.target == "x");
+  // Each form in its place is served.
+  Client c("127.0.0.1", server.port());
+  for (const std::string& request :
+       {get("/p"), get("http://h/a?b"), get("urn:x"), "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n"s,
+        "CONNECT h:443 HTTP/1.1\r\n\r\n"s}) {
+    BOOST_TEST_CONTEXT(request) {
+      c.send(request);
+      auto r = read_response(c);
+      BOOST_REQUIRE(r);
+      BOOST_TEST(r->status == 200);
+    }
+  }
+  BOOST_TEST(server.request_count() == 5u + 5u);  // the "after" ones and these
 }
