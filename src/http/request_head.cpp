@@ -99,6 +99,16 @@ bool has_target_form(bhttp::verb method, std::string_view target) {
       });
 }
 
+// The bytes of a Host (RFC 3986's uri-host [":" port]) as Go's net/http
+// takes them (httpguts.ValidHostHeader): any byte of a reg-name, an IP
+// literal, a zone or a port.
+bool valid_host(std::string_view host) {
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!$%&'()*+,-.:;=[]_~").find(c) != std::string_view::npos;
+  });
+}
+
 }  // namespace
 
 std::optional<std::string> must_refuse(const bhttp::request_header<>& head, bool chunked) {
@@ -107,6 +117,8 @@ std::optional<std::string> must_refuse(const bhttp::request_header<>& head, bool
            "\" is not \"/path\", an absolute URI, or \"*\" for OPTIONS (RFC 9112, 3.2)";
   const std::size_t hosts = head.count(bhttp::field::host);
   if (hosts > 1) return "more than one Host header";
+  if (const auto host = head[bhttp::field::host]; !valid_host(host))
+    return "malformed Host header \"" + std::string(host) + "\"";
   // CONNECT's target is its authority: Go's net/http asks it for no Host.
   if (hosts == 0 && head.version() >= 11 && head.method() != bhttp::verb::connect)
     return "no Host header in an HTTP/1.1 request";

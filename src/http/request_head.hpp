@@ -122,7 +122,8 @@ std::optional<LineVersion> request_line_version(std::string_view bytes);
 
 /// Why a request whose header `head` Beast's parser took must get a 400
 /// (RFC 9112): a request-target in none of the forms of 3.2 ("/path", an
-/// absolute URI, an authority for CONNECT, "*" for OPTIONS), an HTTP/1.1
+/// absolute URI, an authority for CONNECT, "*" for OPTIONS), a Host with
+/// a byte no host or port has (Go's net/http refuses it), an HTTP/1.1
 /// request without exactly one Host (3.2; CONNECT
 /// may have none, as Go's net/http allows), or a
 /// Transfer-Encoding not ending in chunked, whose body has no length to

@@ -171,3 +171,30 @@ BOOST_AUTO_TEST_CASE(a_target_of_no_request_target_form_gets_400) {
   }
   BOOST_TEST(server.request_count() == 5u + 5u);  // the "after" ones and these
 }
+
+// RFC 9112, 3.2 and RFC 3986, 3.2.2: a Host is uri-host [":" port]. Go's
+// net/http answers "400 Bad Request: malformed Host header" to a byte no
+// host or port has (a space, '"', '/', '@', a control, non-ASCII), in
+// HTTP/1.0 too; an empty Host is taken.
+BOOST_AUTO_TEST_CASE(a_malformed_host_header_gets_400) {
+  Server server(answering());
+  for (const std::string host : {"a b", "a\"b", "a/b", "a@b", "a\tb", "caf\xc3\xa9"}) {
+    rejected(server, "GET /h HTTP/1.1\r\nHost: " + host + "\r\n\r\n", 400,
+             "400 bad request: malformed Host header \"" + host + "\"");
+    BOOST_TEST(server.unmatched().back().request.path == "/h");
+  }
+  rejected(server, "GET /h HTTP/1.0\r\nHost: a b\r\n\r\n", 400,
+           "400 bad request: malformed Host header \"a b\"");
+  rejected(server, "GET /h HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400,
+           "400 bad request: more than one Host header");
+  Client c("127.0.0.1", server.port());
+  for (const std::string host :
+       {"", "example.com:8080", "[::1]:80", "a'~!$&()*+,;=_%-.b", "fe80::1%25eth0"}) {
+    BOOST_TEST_CONTEXT(host) {
+      c.send("GET /h HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+      auto r = read_response(c);
+      BOOST_REQUIRE(r);
+      BOOST_TEST(r->status == 200);
+    }
+  }
+}
