@@ -347,7 +347,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     auto& msg = parser_->get();
     request.body = std::move(msg.body());
     request.chunked = parser_->chunked();
-    PlanContext context{request.version, msg.method() == bhttp::verb::head, msg.keep_alive()};
+    PlanContext context{request.version, msg.method() == bhttp::verb::head,
+                        may_keep_alive(msg, msg.keep_alive())};
     Response response = host_.answer(request);
     if (state_ == State::closed) return;  // the handler closed it
     context.keep_alive = context.keep_alive && !host_.stopping();

@@ -128,6 +128,11 @@ std::optional<std::string> must_refuse(const bhttp::request_header<>& head, bool
   return std::nullopt;
 }
 
+bool may_keep_alive(const bhttp::request_header<>& head, bool asked) {
+  return asked &&
+         (head.version() >= 11 || head.find(bhttp::field::transfer_encoding) == head.end());
+}
+
 bool expects_continue(const bhttp::request_header<>& head) {
   if (head.version() < 11) return false;
   auto it = head.find(bhttp::field::expect);

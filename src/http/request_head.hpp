@@ -132,6 +132,11 @@ std::optional<LineVersion> request_line_version(std::string_view bytes);
 std::optional<std::string> must_refuse(const boost::beast::http::request_header<>& head,
                                        bool chunked);
 
+/// Whether the connection of `head` may stay open after its answer: it
+/// asks for it (@p asked: the message's keep_alive()), and is not an HTTP/1.0 message with a
+/// Transfer-Encoding, whose framing RFC 9112 (6.1) says is faulty.
+bool may_keep_alive(const boost::beast::http::request_header<>& head, bool asked);
+
 /// Whether `head` expects a 100 Continue. An HTTP/1.0 client knows no
 /// interim answer: its expectation is ignored (RFC 9110, 10.1.1), as Go's
 /// net/http does.

@@ -198,3 +198,31 @@ BOOST_AUTO_TEST_CASE(a_malformed_host_header_gets_400) {
     }
   }
 }
+
+// RFC 9112, 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
+// framing: the server answers it and closes the connection, even when it
+// asked for keep-alive, so that what follows is not taken for a request.
+BOOST_AUTO_TEST_CASE(an_http_1_0_request_with_transfer_encoding_is_answered_then_closed) {
+  Server server(answering());
+  Client c("127.0.0.1", server.port());
+  c.send(
+      "POST /old HTTP/1.0\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
+      "3\r\nabc\r\n0\r\n\r\n" +
+      get("/behind"));
+  auto r = read_response(c);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->status == 200);
+  BOOST_TEST(r->body == "ok /old abc");
+  BOOST_TEST(r->header("Connection") == "close");
+  BOOST_TEST(c.closed_by_server());
+  BOOST_TEST(server.request_count() == 1u);
+  // Without Transfer-Encoding, HTTP/1.0 keep-alive is kept.
+  Client k("127.0.0.1", server.port());
+  k.send("POST /k HTTP/1.0\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\nx" + get("/2"));
+  r = read_response(k);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->header("Connection") == "keep-alive");
+  r = read_response(k);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->body == "ok /2 ");
+}
