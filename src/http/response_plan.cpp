@@ -5,8 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
-
-#include <boost/beast/http/status.hpp>
+#include <iterator>
 
 namespace trap::http::detail {
 namespace {
@@ -21,10 +20,83 @@ bool same_name(std::string_view a, std::string_view b) {
 
 bool body_allowed(int status) { return status >= 200 && status != 204 && status != 304; }
 
+// The reason phrases of Go's net/http (StatusText).
+struct Reason {
+  int status;
+  const char* text;
+};
+constexpr Reason kReasons[] = {
+    {100, "Continue"},
+    {101, "Switching Protocols"},
+    {102, "Processing"},
+    {103, "Early Hints"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {203, "Non-Authoritative Information"},
+    {204, "No Content"},
+    {205, "Reset Content"},
+    {206, "Partial Content"},
+    {207, "Multi-Status"},
+    {208, "Already Reported"},
+    {226, "IM Used"},
+    {300, "Multiple Choices"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {303, "See Other"},
+    {304, "Not Modified"},
+    {305, "Use Proxy"},
+    {307, "Temporary Redirect"},
+    {308, "Permanent Redirect"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {402, "Payment Required"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {406, "Not Acceptable"},
+    {407, "Proxy Authentication Required"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {410, "Gone"},
+    {411, "Length Required"},
+    {412, "Precondition Failed"},
+    {413, "Request Entity Too Large"},
+    {414, "Request URI Too Long"},
+    {415, "Unsupported Media Type"},
+    {416, "Requested Range Not Satisfiable"},
+    {417, "Expectation Failed"},
+    {418, "I'm a teapot"},
+    {421, "Misdirected Request"},
+    {422, "Unprocessable Entity"},
+    {423, "Locked"},
+    {424, "Failed Dependency"},
+    {425, "Too Early"},
+    {426, "Upgrade Required"},
+    {428, "Precondition Required"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {451, "Unavailable For Legal Reasons"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
+    {505, "HTTP Version Not Supported"},
+    {506, "Variant Also Negotiates"},
+    {507, "Insufficient Storage"},
+    {508, "Loop Detected"},
+    {510, "Not Extended"},
+    {511, "Network Authentication Required"},
+};
+
+// As Go's net/http writes it: a code it has no text for is "status code N".
 std::string status_line(int status) {
-  auto reason =
-      boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
-  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
+  const auto* r = std::find_if(std::begin(kReasons), std::end(kReasons),
+                               [status](const Reason& x) { return x.status == status; });
+  const std::string code = std::to_string(status);
+  return "HTTP/1.1 " + code + " " + (r != std::end(kReasons) ? r->text : "status code " + code) +
+         "\r\n";
 }
 
 std::string hex(std::size_t n) {

@@ -226,3 +226,30 @@ BOOST_AUTO_TEST_CASE(an_http_1_0_request_with_transfer_encoding_is_answered_then
   BOOST_REQUIRE(r);
   BOOST_TEST(r->body == "ok /2 ");
 }
+
+// ------------------------------------------------- the status line
+
+// The reason phrase is Go's net/http's (StatusText), and a code it has
+// none for is sent as Go sends it: "599 status code 599".
+BOOST_AUTO_TEST_CASE(the_reason_phrase_is_gos_and_an_unknown_code_says_status_code) {
+  ServerOptions o;
+  o.handler = [](const trap::http::Request& r) {
+    return Response::text(std::stoi(r.path.substr(1)), "x");
+  };
+  Server server(o);
+  Client c("127.0.0.1", server.port());
+  auto status_line = [&](int status) {
+    c.send(get("/" + std::to_string(status)));
+    auto r = read_response(c);
+    return r ? r->head.substr(0, r->head.find("\r\n")) : "(none)";
+  };
+  BOOST_TEST(status_line(200) == "HTTP/1.1 200 OK");
+  BOOST_TEST(status_line(413) == "HTTP/1.1 413 Request Entity Too Large");
+  BOOST_TEST(status_line(418) == "HTTP/1.1 418 I'm a teapot");
+  BOOST_TEST(status_line(425) == "HTTP/1.1 425 Too Early");
+  BOOST_TEST(status_line(511) == "HTTP/1.1 511 Network Authentication Required");
+  BOOST_TEST(status_line(299) == "HTTP/1.1 299 status code 299");
+  BOOST_TEST(status_line(444) == "HTTP/1.1 444 status code 444");
+  BOOST_TEST(status_line(599) == "HTTP/1.1 599 status code 599");
+  BOOST_TEST(status_line(999) == "HTTP/1.1 999 status code 999");
+}
