@@ -257,8 +257,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     if (parser_->chunked()) header_fields_ = field_count(parser_->get());
     if (auto why = must_refuse(parser_->get(), parser_->chunked()))
       return reject(400, "400 bad request: " + *why);
-    body_stream_.reset(parser_->chunked());  // what came of the body is looked at first
-    if (auto why = body_stream_.framing ? body_stream_.framing->look(buffered()) : std::nullopt)
+    if (auto why = body_stream_.begin(parser_->chunked(), options().max_header_bytes, buffered()))
       return reject(400, "400 bad request: " + *why);
     if (parser_->is_done()) return dispatch();
     if (expects_continue(parser_->get())) {

@@ -50,6 +50,9 @@ std::optional<std::string> ChunkFraming::step(char c) {
   if (c == '\n') return end_line();
   ++line_;
   cr_ = c == '\r';
+  if (state_ == State::size_line && line_ > max_line_ && !(cr_ && line_ == max_line_ + 1))
+    return "a chunk-size line longer than " + std::to_string(max_line_) +
+           " bytes (max_header_bytes)";
   if (state_ == State::size_line && in_digits_) {
     const int d = hex_digit(c);
     in_digits_ = d >= 0;

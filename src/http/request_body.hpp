@@ -2,7 +2,8 @@
 // What the server checks of a chunked request body before Beast's parser
 // reads it (RFC 9112, 7.1): each chunk-size line, each chunk's end and
 // each trailer line ends in CRLF, not a bare LF (which Beast's parser
-// takes for some, or waits past, where Go's net/http answers 400).
+// takes for some, or waits past, where Go's net/http answers 400), and
+// each chunk-size line is no longer than max_header_bytes.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +31,9 @@ std::optional<Refusal> refusal_of(boost::system::error_code ec);
 /// it cannot follow (a bad chunk size) it leaves to the parser.
 class ChunkFraming {
  public:
+  /// Chunk-size lines of up to @p max_line bytes (their CRLF left out).
+  explicit ChunkFraming(std::size_t max_line) : max_line_(max_line) {}
+
   /// Looks at the next bytes of the body (bytes after its end are not
   /// looked at); @returns why the body must get a 400, the first time a
   /// fault is found.
@@ -40,6 +44,7 @@ class ChunkFraming {
   std::optional<std::string> step(char c);
   std::optional<std::string> end_line();
 
+  std::size_t max_line_;
   State state_ = State::size_line;
   std::uint64_t left_ = 0;  // of the chunk's data
   std::uint64_t size_ = 0;  // the chunk size read so far
@@ -63,11 +68,16 @@ struct BodyStream {
 
   executor_type get_executor() { return next.get_executor(); }
 
-  /// For the next request: a chunked body's framing followed from here.
-  void reset(bool chunked) {
+  /// For the body of the next request: a chunked body's framing followed
+  /// from here, its chunk-size lines up to @p max_line bytes long, and
+  /// what came of it already (@p buffered) looked at; @returns why it
+  /// must get a 400, if so.
+  std::optional<std::string> begin(bool chunked, std::size_t max_line, std::string_view buffered) {
     framing.reset();
-    if (chunked) framing.emplace();
     why.clear();
+    if (!chunked) return std::nullopt;
+    framing.emplace(max_line);
+    return framing->look(buffered);
   }
 
   template <class Buffers, class Handler>

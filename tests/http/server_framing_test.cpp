@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(a_chunked_body_line_ending_in_a_bare_lf_gets_400) {
 // The framing is followed across reads of any size: byte by byte here.
 BOOST_AUTO_TEST_CASE(chunk_framing_is_followed_across_pieces) {
   auto faults_of = [](const std::string& body) {
-    trap::http::detail::ChunkFraming framing;
+    trap::http::detail::ChunkFraming framing(100);
     for (char c : body)
       if (auto why = framing.look(std::string_view(&c, 1))) return *why;
     return std::string("none");
@@ -103,7 +103,10 @@ BOOST_AUTO_TEST_CASE(chunk_framing_is_followed_across_pieces) {
   BOOST_TEST(faults_of("3\r\nabc\r\n0\r\nA: b\r\n\r\n3\nxyz") == "none");  // after its end
   BOOST_TEST(faults_of("a\r\n0123456789\r\n0\n").find("chunk-size line") != std::string::npos);
   BOOST_TEST(faults_of("3\r\na\nc\r\n0\r\n\r\n") == "none");  // an LF in the data is data
-  BOOST_TEST(faults_of("x\r\nabc\n") == "none");              // no size: the parser's
+  // Up to max_line bytes before the CRLF; one more is refused as it comes.
+  BOOST_TEST(faults_of("1;" + std::string(98, 'e') + "\r\nx\r\n") == "none");
+  BOOST_TEST(faults_of("1;" + std::string(99, 'e')).find("longer than 100") != std::string::npos);
+  BOOST_TEST(faults_of("x\r\nabc\n") == "none");  // no size: the parser's
 }
 
 // ------------------------------------------------- what a refusal logs
@@ -252,4 +255,25 @@ BOOST_AUTO_TEST_CASE(the_reason_phrase_is_gos_and_an_unknown_code_says_status_co
   BOOST_TEST(status_line(444) == "HTTP/1.1 444 status code 444");
   BOOST_TEST(status_line(599) == "HTTP/1.1 599 status code 599");
   BOOST_TEST(status_line(999) == "HTTP/1.1 999 status code 999");
+}
+
+// A chunk-size line (its extensions with it) is held to max_header_bytes,
+// as a header line is: a longer one gets a 400 when its bytes come, not
+// once its end comes (Go's net/http holds it to 4096 bytes).
+BOOST_AUTO_TEST_CASE(a_chunk_size_line_over_max_header_bytes_gets_400) {
+  ServerOptions o;
+  o.max_header_bytes = 1024;
+  Server server(answering(o));
+  const std::string why =
+      "400 bad request: a chunk-size line longer than 1024 bytes "
+      "(max_header_bytes)";
+  rejected(server, kChunkedPost + "3;x=" + std::string(1100, 'y') + "\r\nabc\r\n0\r\n\r\n", 400,
+           why);
+  rejected(server, kChunkedPost + "3;x=" + std::string(4000, 'y'), 400, why);  // and no end
+  BOOST_TEST(server.unmatched().back().request.path == "/up");
+  Client c("127.0.0.1", server.port());
+  c.send(kChunkedPost + "3;x=" + std::string(1020, 'y') + "\r\nabc\r\n0\r\n\r\n");
+  auto r = read_response(c);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->body == "ok /up abc");
 }
