@@ -314,8 +314,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
 
   void on_read_error(error_code ec) {
     if (!body_stream_.why.empty()) return reject(400, "400 bad request: " + body_stream_.why);
-    auto refusal = refusal_of(ec);  // none: the client went, or the socket failed
-    if (!refusal) return close();
+    auto refusal = refusal_of(ec, parser_->get(), buffered());
+    if (!refusal) return close();  // the client went, or the socket failed
     reject(refusal->status, std::move(refusal->why));
   }
 

@@ -5,6 +5,8 @@
 
 #include <boost/asio/error.hpp>
 
+#include "http/request_head.hpp"
+
 namespace trap::http::detail {
 namespace {
 
@@ -17,8 +19,12 @@ int hex_digit(char c) {
 
 }  // namespace
 
-std::optional<Refusal> refusal_of(boost::system::error_code ec) {
+std::optional<Refusal> refusal_of(boost::system::error_code ec,
+                                  const boost::beast::http::request_header<>& head,
+                                  std::string_view rest) {
   namespace bhttp = boost::beast::http;
+  if (ec == bhttp::error::bad_transfer_encoding)
+    return Refusal{400, "400 bad request: " + transfer_encoding_refused(head, rest)};
   if (ec == bhttp::error::end_of_stream || ec == boost::asio::error::operation_aborted ||
       ec.category() != bhttp::make_error_code(bhttp::error::end_of_stream).category() ||
       ec == bhttp::error::partial_message)

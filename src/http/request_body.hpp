@@ -14,17 +14,21 @@
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
 
 namespace trap::http::detail {
 
 /// The answer a failed read of a request gets: 431, 413 or 400 with why
 /// (as "400 bad request: bad version"); nullopt where the client went
 /// (between requests, or mid-way) or the socket failed: just closed.
+/// `head`: what the parser took of the header; `rest`: what it left.
 struct Refusal {
   int status = 400;
   std::string why;
 };
-std::optional<Refusal> refusal_of(boost::system::error_code ec);
+std::optional<Refusal> refusal_of(boost::system::error_code ec,
+                                  const boost::beast::http::request_header<>& head,
+                                  std::string_view rest);
 
 /// Follows the framing of a chunked body through its bytes, given in
 /// order in any pieces, and finds the faults Beast's parser lets by. What

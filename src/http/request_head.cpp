@@ -7,6 +7,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 
 namespace trap::http::detail {
 
@@ -111,6 +112,31 @@ bool valid_host(std::string_view host) {
 
 }  // namespace
 
+namespace {
+
+std::size_t chunked_count(std::string_view value) {
+  std::size_t n = 0;
+  for (auto coding : bhttp::token_list{value}) n += boost::beast::iequals(coding, "chunked");
+  return n;
+}
+
+constexpr std::string_view kTwice = "Transfer-Encoding gives chunked more than once (RFC 9112, 7)";
+
+}  // namespace
+
+std::string transfer_encoding_refused(const bhttp::request_header<>& head, std::string_view rest) {
+  if (head.count(bhttp::field::content_length))
+    return "Transfer-Encoding with Content-Length (RFC 9112, 6.3)";
+  // The field refused: "Transfer-Encoding:" OWS value OWS CRLF.
+  std::string_view value = rest.substr(0, rest.find('\r'));
+  value.remove_prefix(std::min(value.size(), value.find(':') + 1));
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  if (chunked_count(value) > 0) return std::string(kTwice);
+  return "Transfer-Encoding \"" + std::string(value) +
+         "\" after chunked, which must be the last coding (RFC 9112, 6.1)";
+}
+
 std::optional<std::string> must_refuse(const bhttp::request_header<>& head, bool chunked) {
   if (!has_target_form(head.method(), head.target()))
     return "request-target \"" + std::string(head.target()) +
@@ -123,6 +149,7 @@ std::optional<std::string> must_refuse(const bhttp::request_header<>& head, bool
   if (hosts == 0 && head.version() >= 11 && head.method() != bhttp::verb::connect)
     return "no Host header in an HTTP/1.1 request";
   auto coding = head.find(bhttp::field::transfer_encoding);
+  if (coding != head.end() && chunked_count(coding->value()) > 1) return std::string(kTwice);
   if (coding != head.end() && !chunked)
     return "Transfer-Encoding \"" + std::string(coding->value()) + "\" does not end in chunked";
   return std::nullopt;

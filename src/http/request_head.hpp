@@ -132,6 +132,13 @@ std::optional<LineVersion> request_line_version(std::string_view bytes);
 std::optional<std::string> must_refuse(const boost::beast::http::request_header<>& head,
                                        bool chunked);
 
+/// Why Beast's parser refused a Transfer-Encoding field (bad_transfer_encoding)
+/// of a header whose fields before it are in `head`; `rest`: the header
+/// from that field on. Chunked given twice (RFC 9112, 7), a coding after
+/// chunked (6.1), or Transfer-Encoding with Content-Length (6.3).
+std::string transfer_encoding_refused(const boost::beast::http::request_header<>& head,
+                                      std::string_view rest);
+
 /// Whether the connection of `head` may stay open after its answer: it
 /// asks for it (@p asked: the message's keep_alive()), and is not an HTTP/1.0 message with a
 /// Transfer-Encoding, whose framing RFC 9112 (6.1) says is faulty.

@@ -120,7 +120,7 @@ BOOST_AUTO_TEST_CASE(a_refused_request_is_logged_with_its_request_line) {
   rejected(server,
            "POST /te HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
            "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-           400, "400 bad request: bad Transfer-Encoding");
+           400, "400 bad request: Transfer-Encoding gives chunked more than once (RFC 9112, 7)");
   BOOST_TEST(last().method == "POST");
   BOOST_TEST(last().target == "/te");
   BOOST_TEST(last().path == "/te");
@@ -276,4 +276,31 @@ BOOST_AUTO_TEST_CASE(a_chunk_size_line_over_max_header_bytes_gets_400) {
   auto r = read_response(c);
   BOOST_REQUIRE(r);
   BOOST_TEST(r->body == "ok /up abc");
+}
+
+// ------------------------------------------------- Transfer-Encoding
+
+// RFC 9112, 7: chunked is applied once; a body that says it twice has no
+// framing to trust. The 400 says so, where it said "bad Transfer-Encoding"
+// for two fields and "does not end in chunked" for "chunked, chunked".
+BOOST_AUTO_TEST_CASE(transfer_encoding_chunked_twice_gets_400_saying_so) {
+  Server server(answering());
+  const std::string twice =
+      "400 bad request: Transfer-Encoding gives chunked more than once "
+      "(RFC 9112, 7)";
+  const std::string head = "POST /te HTTP/1.1\r\nHost: t\r\n";
+  const std::string body = "\r\n3\r\nabc\r\n0\r\n\r\n";
+  rejected(server, head + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n" + body,
+           400, twice);
+  BOOST_TEST(server.unmatched().back().request.path == "/te");
+  rejected(server, head + "Transfer-Encoding: chunked, chunked\r\n" + body, 400, twice);
+  rejected(server,
+           head + "Transfer-Encoding: gzip, chunked\r\nTransfer-Encoding: chunked\r\n" + body, 400,
+           twice);
+  // A coding after chunked, or Content-Length with it, is named too.
+  rejected(server, head + "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n" + body, 400,
+           "400 bad request: Transfer-Encoding \"gzip\" after chunked, which must be the last "
+           "coding (RFC 9112, 6.1)");
+  rejected(server, head + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n" + body, 400,
+           "400 bad request: Transfer-Encoding with Content-Length (RFC 9112, 6.3)");
 }
