@@ -255,8 +255,8 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
     // Beast adds a chunked body's trailer fields to the message: those
     // after these are trailers.
     if (parser_->chunked()) header_fields_ = field_count(parser_->get());
-    if (auto why = must_refuse(parser_->get(), parser_->chunked()))
-      return reject(400, "400 bad request: " + *why);
+    if (auto refusal = must_refuse(parser_->get(), parser_->chunked()))
+      return reject(refusal->status, std::move(refusal->why));
     if (auto why = body_stream_.begin(parser_->chunked(), options().max_header_bytes, buffered()))
       return reject(400, "400 bad request: " + *why);
     if (parser_->is_done()) return dispatch();

@@ -16,16 +16,14 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 
+#include "http/request_head.hpp"
+
 namespace trap::http::detail {
 
 /// The answer a failed read of a request gets: 431, 413 or 400 with why
 /// (as "400 bad request: bad version"); nullopt where the client went
 /// (between requests, or mid-way) or the socket failed: just closed.
 /// `head`: what the parser took of the header; `rest`: what it left.
-struct Refusal {
-  int status = 400;
-  std::string why;
-};
 std::optional<Refusal> refusal_of(boost::system::error_code ec,
                                   const boost::beast::http::request_header<>& head,
                                   std::string_view rest);

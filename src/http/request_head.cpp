@@ -137,7 +137,15 @@ std::string transfer_encoding_refused(const bhttp::request_header<>& head, std::
          "\" after chunked, which must be the last coding (RFC 9112, 6.1)";
 }
 
-std::optional<std::string> must_refuse(const bhttp::request_header<>& head, bool chunked) {
+namespace {
+
+bool has_continue(std::string_view expect) {
+  for (auto token : bhttp::token_list{expect})
+    if (boost::beast::iequals(token, "100-continue")) return true;
+  return false;
+}
+
+std::optional<std::string> bad_request(const bhttp::request_header<>& head, bool chunked) {
   if (!has_target_form(head.method(), head.target()))
     return "request-target \"" + std::string(head.target()) +
            "\" is not \"/path\", an absolute URI, or \"*\" for OPTIONS (RFC 9112, 3.2)";
@@ -155,6 +163,17 @@ std::optional<std::string> must_refuse(const bhttp::request_header<>& head, bool
   return std::nullopt;
 }
 
+}  // namespace
+
+std::optional<Refusal> must_refuse(const bhttp::request_header<>& head, bool chunked) {
+  if (auto why = bad_request(head, chunked)) return Refusal{400, "400 bad request: " + *why};
+  const auto expect = head[bhttp::field::expect];
+  if (!expect.empty() && !has_continue(expect))
+    return Refusal{
+        417, "417 expectation failed: Expect \"" + std::string(expect) + "\" is not 100-continue"};
+  return std::nullopt;
+}
+
 bool may_keep_alive(const bhttp::request_header<>& head, bool asked) {
   return asked &&
          (head.version() >= 11 || head.find(bhttp::field::transfer_encoding) == head.end());
@@ -162,8 +181,7 @@ bool may_keep_alive(const bhttp::request_header<>& head, bool asked) {
 
 bool expects_continue(const bhttp::request_header<>& head) {
   if (head.version() < 11) return false;
-  auto it = head.find(bhttp::field::expect);
-  return it != head.end() && boost::beast::iequals(it->value(), "100-continue");
+  return has_continue(head[bhttp::field::expect]);
 }
 
 Request request_of(const bhttp::request_header<>& head, int minor, std::size_t fields) {

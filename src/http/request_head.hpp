@@ -120,8 +120,17 @@ struct LineVersion {
 /// in " HTTP/" DIGIT "." DIGIT; nullopt if it does not.
 std::optional<LineVersion> request_line_version(std::string_view bytes);
 
-/// Why a request whose header `head` Beast's parser took must get a 400
-/// (RFC 9112): a request-target in none of the forms of 3.2 ("/path", an
+/// An answer the server gives a request itself, and why ("400 bad
+/// request: bad version").
+struct Refusal {
+  int status = 400;
+  std::string why;
+};
+
+/// What a request whose header `head` Beast's parser took must get
+/// instead of an answer: a 417 for an Expect other than 100-continue (RFC
+/// 9110, 10.1.1: Go's net/http refuses any other, in HTTP/1.0 too), or a
+/// 400 (RFC 9112): a request-target in none of the forms of 3.2 ("/path", an
 /// absolute URI, an authority for CONNECT, "*" for OPTIONS), a Host with
 /// a byte no host or port has (Go's net/http refuses it), an HTTP/1.1
 /// request without exactly one Host (3.2; CONNECT
@@ -129,8 +138,7 @@ std::optional<LineVersion> request_line_version(std::string_view bytes);
 /// Transfer-Encoding not ending in chunked, whose body has no length to
 /// know (6.3; read on, it would be taken for the next request). Go's
 /// net/http refuses both. `chunked`: whether the parser found it chunked.
-std::optional<std::string> must_refuse(const boost::beast::http::request_header<>& head,
-                                       bool chunked);
+std::optional<Refusal> must_refuse(const boost::beast::http::request_header<>& head, bool chunked);
 
 /// Why Beast's parser refused a Transfer-Encoding field (bad_transfer_encoding)
 /// of a header whose fields before it are in `head`; `rest`: the header
@@ -144,9 +152,9 @@ std::string transfer_encoding_refused(const boost::beast::http::request_header<>
 /// Transfer-Encoding, whose framing RFC 9112 (6.1) says is faulty.
 bool may_keep_alive(const boost::beast::http::request_header<>& head, bool asked);
 
-/// Whether `head` expects a 100 Continue. An HTTP/1.0 client knows no
-/// interim answer: its expectation is ignored (RFC 9110, 10.1.1), as Go's
-/// net/http does.
+/// Whether `head` expects a 100 Continue (its Expect has the token). An
+/// HTTP/1.0 client knows no interim answer: its expectation is ignored
+/// (RFC 9110, 10.1.1), as Go's net/http does.
 bool expects_continue(const boost::beast::http::request_header<>& head);
 
 /// Sets `r.path` and `r.query` from `r.target`. An absolute-form target

@@ -304,3 +304,27 @@ BOOST_AUTO_TEST_CASE(transfer_encoding_chunked_twice_gets_400_saying_so) {
   rejected(server, head + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n" + body, 400,
            "400 bad request: Transfer-Encoding with Content-Length (RFC 9112, 6.3)");
 }
+
+// ------------------------------------------------- Expect
+
+// RFC 9110, 10.1.1: a server may answer 417 to an expectation it cannot
+// meet; Go's net/http does to any but 100-continue, in HTTP/1.0 too, and
+// closes without reading the body.
+BOOST_AUTO_TEST_CASE(an_expectation_other_than_100_continue_gets_417) {
+  Server server(answering());
+  rejected(server, get("/e", "Expect: foo\r\n"), 417,
+           "417 expectation failed: Expect \"foo\" is not 100-continue");
+  BOOST_TEST(server.unmatched().back().request.path == "/e");
+  rejected(server, "POST /e HTTP/1.0\r\nExpect: 200-ok\r\nContent-Length: 3\r\n\r\nabc", 417,
+           "417 expectation failed: Expect \"200-ok\" is not 100-continue");
+  // 100-continue (in any case, among other tokens) is met, in HTTP/1.0
+  // left alone; an empty Expect asks nothing.
+  Client c("127.0.0.1", server.port());
+  c.send(get("/a", "Expect: 100-Continue\r\n") + get("/b", "Expect: \r\n") +
+         "GET /c HTTP/1.0\r\nExpect: 100-continue\r\n\r\n");
+  for (const char* path : {"/a", "/b", "/c"}) {
+    auto r = read_response(c);
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->body == "ok "s + path + " ");
+  }
+}
