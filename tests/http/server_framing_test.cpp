@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: BSL-1.0
 // trap::http::Server against what a demanding client sends wrong and Go's
 // net/http server refuses (RFC 9112): chunked bodies whose lines end in a
-// bare LF. Each refusal is answered, closed, logged with its request line
-// in unmatched(), and survived. Every wait is bounded.
+// bare LF or run past max_header_bytes, a target in no request-target
+// form, a malformed Host, chunked given twice, an Expect other than
+// 100-continue; an HTTP/1.0 request with Transfer-Encoding closes its
+// connection, and status lines carry Go's reason phrases. Each refusal is
+// answered, closed, logged with its request line in unmatched(), and
+// survived. Every wait is bounded.
 #define BOOST_TEST_MODULE http_server_framing
 
 #include <sstream>
