@@ -10,17 +10,25 @@
 // - a request head as it comes over the wire: given CRs for its bare LFs
 //   (crlf_head), it has none left, differs from what it stands for only by
 //   those CRs, and is its own crlf_head; head_has_bare_lf agrees;
+// - a chunked request body: its framing's verdict (ChunkFraming) is the
+//   same however its bytes are cut; a bare LF is found only where an LF
+//   lacks its CR, a long line only where more bytes than the limit come
+//   without an LF;
 // - a request ("METHOD TARGET", "Name: value" lines, a blank line, the
 //   body) matched three times against a few expectations: what answers
 //   satisfies its criteria and its count, ordered ones in order; what does
 //   not gets a why that is one printable line of bounded size; unmet()
 //   agrees with the counts.
+#include <algorithm>
+#include <string>
+
 #include <trap/errors.hpp>
 #include <trap/http.hpp>
 
 #include "fuzz_check.hpp"
 #include "http/json.hpp"
 #include "http/matcher.hpp"
+#include "http/request_body.hpp"
 #include "http/request_head.hpp"
 
 namespace {
@@ -202,6 +210,31 @@ void check_head(std::string_view bytes) {
   if (crlf.complete) FUZZ_CHECK(head_has_bare_lf(bytes) == (bare_in_head > 0));
 }
 
+void check_chunk_framing(std::string_view bytes, std::size_t cut) {
+  constexpr std::size_t kMaxLine = 64;
+  auto verdict = [&](std::size_t step) {
+    trap::http::detail::ChunkFraming framing(kMaxLine);
+    for (std::size_t at = 0; at < bytes.size(); at += step)
+      if (auto why = framing.look(bytes.substr(at, step))) return *why;
+    return std::string();
+  };
+  const std::string whole = verdict(bytes.size() + 1);
+  FUZZ_CHECK(verdict(1) == whole);
+  trap::http::detail::ChunkFraming framing(kMaxLine);
+  auto two = framing.look(bytes.substr(0, cut));
+  if (!two) two = framing.look(bytes.substr(cut));
+  FUZZ_CHECK(two.value_or("") == whole);
+  bool bare_lf = false;
+  std::size_t longest = 0;  // bytes without an LF
+  for (std::size_t i = 0, run = 0; i < bytes.size(); ++i) {
+    bare_lf = bare_lf || (bytes[i] == '\n' && (i == 0 || bytes[i - 1] != '\r'));
+    run = bytes[i] == '\n' ? 0 : run + 1;
+    longest = std::max(longest, run);
+  }
+  if (whole.find("bare LF") != std::string::npos) FUZZ_CHECK(bare_lf);
+  if (whole.find("longer than") != std::string::npos) FUZZ_CHECK(longest > kMaxLine);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text = trap::fuzz::as_text(data, size);
   try {
@@ -209,6 +242,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check_head(text);
     const std::size_t cut = size == 0 ? 0 : data[0] % size;
     check_pair(text.substr(0, cut), text.substr(cut));
+    check_chunk_framing(text, cut);
     check_matching(request_of(text));
   } catch (const std::exception& e) {
     fuzz_unexpected(e.what());
