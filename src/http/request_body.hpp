@@ -3,7 +3,8 @@
 // reads it (RFC 9112, 7.1): each chunk-size line, each chunk's end and
 // each trailer line ends in CRLF, not a bare LF (which Beast's parser
 // takes for some, or waits past, where Go's net/http answers 400), and
-// each chunk-size line is no longer than max_header_bytes.
+// each chunk-size line is no longer than max_header_bytes; and the answer
+// a request whose read failed gets.
 #pragma once
 
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>

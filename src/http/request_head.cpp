@@ -110,10 +110,6 @@ bool valid_host(std::string_view host) {
   });
 }
 
-}  // namespace
-
-namespace {
-
 std::size_t chunked_count(std::string_view value) {
   std::size_t n = 0;
   for (auto coding : bhttp::token_list{value}) n += boost::beast::iequals(coding, "chunked");

@@ -127,17 +127,16 @@ struct Refusal {
   std::string why;
 };
 
-/// What a request whose header `head` Beast's parser took must get
-/// instead of an answer: a 417 for an Expect other than 100-continue (RFC
-/// 9110, 10.1.1: Go's net/http refuses any other, in HTTP/1.0 too), or a
-/// 400 (RFC 9112): a request-target in none of the forms of 3.2 ("/path", an
-/// absolute URI, an authority for CONNECT, "*" for OPTIONS), a Host with
-/// a byte no host or port has (Go's net/http refuses it), an HTTP/1.1
-/// request without exactly one Host (3.2; CONNECT
-/// may have none, as Go's net/http allows), or a
-/// Transfer-Encoding not ending in chunked, whose body has no length to
-/// know (6.3; read on, it would be taken for the next request). Go's
-/// net/http refuses both. `chunked`: whether the parser found it chunked.
+/// What a request whose header `head` Beast's parser took gets instead
+/// of an answer, if anything: a 400 (RFC 9112) for a request-target in
+/// none of the forms of 3.2 ("/path", an absolute URI, an authority for
+/// CONNECT, "*" for OPTIONS), a Host with a byte no host or port has, an
+/// HTTP/1.1 request without exactly one Host (3.2; CONNECT may have none),
+/// chunked given more than once (7), or a Transfer-Encoding not ending in
+/// chunked, whose body has no length to know (6.3; read on, it would be
+/// taken for the next request); else a 417 for an Expect other than
+/// 100-continue (RFC 9110, 10.1.1), in HTTP/1.0 too. Go's net/http refuses
+/// each. `chunked`: whether the parser found it chunked.
 std::optional<Refusal> must_refuse(const boost::beast::http::request_header<>& head, bool chunked);
 
 /// Why Beast's parser refused a Transfer-Encoding field (bad_transfer_encoding)
