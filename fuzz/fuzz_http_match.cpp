@@ -11,9 +11,9 @@
 //   (crlf_head), it has none left, differs from what it stands for only by
 //   those CRs, and is its own crlf_head; head_has_bare_lf agrees;
 // - a chunked request body: its framing's verdict (ChunkFraming) is the
-//   same however its bytes are cut; a bare LF is found only where an LF
-//   lacks its CR, a long line only where more bytes than the limit come
-//   without an LF;
+//   same however its bytes are cut; a line's bare LF is found only where
+//   an LF lacks its CR, a long line only where more bytes than the limit
+//   come without an LF;
 // - a request ("METHOD TARGET", "Name: value" lines, a blank line, the
 //   body) matched three times against a few expectations: what answers
 //   satisfies its criteria and its count, ordered ones in order; what does
@@ -231,7 +231,9 @@ void check_chunk_framing(std::string_view bytes, std::size_t cut) {
     run = bytes[i] == '\n' ? 0 : run + 1;
     longest = std::max(longest, run);
   }
-  if (whole.find("bare LF") != std::string::npos) FUZZ_CHECK(bare_lf);
+  // (A chunk's data may end in a CR: the LF after it is then bare too.)
+  if (whole.find("line") != std::string::npos && whole.find("bare LF") != std::string::npos)
+    FUZZ_CHECK(bare_lf);
   if (whole.find("longer than") != std::string::npos) FUZZ_CHECK(longest > kMaxLine);
 }
 
