@@ -111,7 +111,8 @@ struct Request {
 
 /// Prints "GET /users?id=1 (connection 2, #5)", for BOOST_TEST_INFO and the
 /// failures of BOOST_TEST(a == b); one whose request line never came (a
-/// bad request, a failed TLS handshake in unmatched()) names its client:
+/// bad request without one, a failed TLS handshake in unmatched()) names
+/// its client:
 /// "no request line from 127.0.0.1:54321 (connection 3, #0)".
 std::ostream& operator<<(std::ostream& out, const Request& request);
 
@@ -320,7 +321,8 @@ struct ServerOptions {
   /// recorded in Server::unmatched().
   Handler handler{};
   /// A larger header block gets 431. Empty lines before a request line
-  /// are ignored (RFC 9112, 2.2), up to this many bytes of them: more get 400.
+  /// are ignored (RFC 9112, 2.2), up to this many bytes of them: more get
+  /// 400, as does a chunk-size line of a chunked body longer than this.
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 8 * 1024 * 1024;  ///< a larger body gets 413
   /// A client that has not sent a whole header block in this time gets
