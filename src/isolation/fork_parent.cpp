@@ -6,11 +6,13 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <chrono>
 #include <exception>
 #include <iterator>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include <trap/builder.hpp>
@@ -29,19 +31,48 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A wait for child @p pid (see posix::wait_until) that finds it reaped by
+// another wait, or by the kernel with SIGCHLD ignored: the child has ended,
+// its status is lost (@p lost set, 0 returned).
+std::optional<int> wait_or_lost(pid_t pid, std::optional<Clock::time_point> deadline, int pidfd,
+                                bool& lost) {
+  try {
+    return posix::wait_until(pid, deadline, pidfd);
+  } catch (const std::system_error& e) {
+    // Gone for good only if no process has its pid left (else the wait
+    // itself failed: the caller kills and reaps it).
+    if (e.code() != std::errc::no_child_process || ::kill(pid, 0) == 0 || errno != ESRCH) throw;
+    lost = true;
+    return 0;
+  }
+}
+
 // Waits for the child; at the deadline asks it to hand over its captures and
-// end, then kills its process group. Returns the wait status.
-int wait_for_child(const ForkedChild& c, const std::optional<Deadline>& deadline, bool& timed_out) {
+// end, then kills its process group. Returns the wait status (0 with
+// @p lost set if another wait took it).
+int wait_for_child(const ForkedChild& c, const std::optional<Deadline>& deadline, bool& timed_out,
+                   bool& lost) {
   const pid_t pid = c.pid;
-  std::optional<int> status = posix::wait_until(
-      pid, deadline ? std::optional(deadline->when) : std::nullopt, c.exited.get());
+  std::optional<int> status = wait_or_lost(
+      pid, deadline ? std::optional(deadline->when) : std::nullopt, c.exited.get(), lost);
   if (status) return *status;
   timed_out = true;
   posix::kill(pid, rescue_signal());
-  status = posix::wait_until(pid, Clock::now() + std::chrono::seconds(1), c.exited.get());
+  status = wait_or_lost(pid, Clock::now() + std::chrono::seconds(1), c.exited.get(), lost);
   posix::kill(-pid, SIGKILL);  // with the grandchildren that kept running
-  if (!status) status = posix::wait_until(pid, std::nullopt);
+  if (!status) status = wait_or_lost(pid, std::nullopt, -1, lost);
   return *status;
+}
+
+// Why a child's exit status was lost: what SIGCHLD's disposition says.
+std::string lost_status_cause() {
+  struct sigaction sa {};
+  if (::sigaction(SIGCHLD, nullptr, &sa) == 0 && sa.sa_handler == SIG_IGN)
+    return "SIGCHLD is ignored (SIG_IGN) in this process, so the system discarded it";
+  if ((sa.sa_flags & SA_NOCLDWAIT) != 0)
+    return "SIGCHLD's handler has SA_NOCLDWAIT in this process, so the system discarded it";
+  return "the child was reaped by another wait in this process (waitpid(-1) or wait() on "
+         "another thread, or in a SIGCHLD handler)";
 }
 
 }  // namespace
@@ -98,12 +129,13 @@ bool take_capture_files(Trap& self, int handover, ForkResult& r) {
 void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>& deadline,
                       bool exec_style) {
   bool timed_out = false;
+  bool lost = false;
   int status = 0;
   try {
     // The wait may be stopped by an outer timeout: what it needs is the
     // teardown's (the child is killed and reaped there), not this frame's.
     StopGap open_to_stops;
-    status = wait_for_child(c, deadline, timed_out);
+    status = wait_for_child(c, deadline, timed_out, lost);
     c.reaped = true;
   } catch (const std::exception& e) {
     posix::kill_and_reap(c.pid);
@@ -120,6 +152,11 @@ void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>&
   } catch (const std::exception& e) {
     self.exception(e.what());
   }
+  // Only the record can tell how the child ended: without it, no status
+  // is made up.
+  if (lost && !r.complete && !timed_out)
+    self.exception("fork layer: the exit status of the child process " + std::to_string(c.pid) +
+                   " is lost: " + lost_status_cause());
   // Without a record or a rescue: a plain child says on the handover
   // socket whether its record failed (else it exec'd, or was killed); a
   // fork(exec) re-run has only its exit status to say it.
