@@ -164,7 +164,9 @@ sigset_t install_rescue() {
     if (old.sa_handler == SIG_IGN) ::sigaction(sig, &old, nullptr);
   };
   for (int sig : kFatalSignals) install(sig);
-  install(rescue_signal());
+  // trap's own: the parent's only way to have the captures handed over at
+  // a deadline, whatever the program did with it before the trap.
+  ::sigaction(rescue_signal(), &sa, nullptr);
   sigset_t fatal;
   sigemptyset(&fatal);
   for (int sig : kFatalSignals) sigaddset(&fatal, sig);

@@ -7,11 +7,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -144,6 +146,25 @@ BOOST_AUTO_TEST_CASE(child_that_ignores_the_request_is_killed) {
   BOOST_TEST(test_support::read_byte_within(ready[0]) == 'b', "it blocked signals in time");
   ::close(ready[0]);
   BOOST_TEST((Clock::now() - start < std::chrono::seconds(20)));
+}
+
+// A program that ignores every real-time signal before its trap (trap's
+// rescue signal among them): the child still rescues its captures at the
+// deadline, stdio's unflushed buffer with them.
+BOOST_AUTO_TEST_CASE(rescue_works_in_a_program_that_ignores_it) {
+  std::vector<struct sigaction> old(static_cast<std::size_t>(SIGRTMAX - SIGRTMIN + 1));
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig)
+    ::sigaction(sig, &ignore, &old[static_cast<std::size_t>(sig - SIGRTMIN)]);
+  auto r = trap::trap<":fork:timeout(2000)">([] {
+    std::printf("buffered");  // only a flush in the child saves it
+    for (;;) ::pause();
+  });
+  for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig)
+    ::sigaction(sig, &old[static_cast<std::size_t>(sig - SIGRTMIN)], nullptr);
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(r.out() == "buffered");
 }
 
 BOOST_AUTO_TEST_CASE(grandchild_holding_the_output_is_killed_with_the_group) {
