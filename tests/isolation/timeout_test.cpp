@@ -167,6 +167,22 @@ BOOST_AUTO_TEST_CASE(rescue_works_in_a_program_that_ignores_it) {
   BOOST_TEST(r.out() == "buffered");
 }
 
+// A child stopped (SIGSTOP, SIGTSTP) when the deadline comes: it is
+// continued after the rescue signal, and hands over its captures.
+BOOST_AUTO_TEST_CASE(stopped_child_is_continued_and_rescued) {
+  for (int stop : {SIGSTOP, SIGTSTP}) {
+    auto start = Clock::now();
+    auto r = trap::trap<":fork:timeout(1000)">([stop] {
+      std::printf("buffered");  // only the rescue's flush saves it
+      ::raise(stop);
+      for (;;) ::pause();
+    });
+    BOOST_TEST(r.leaveby() == "timeout");
+    BOOST_TEST(r.out() == "buffered");
+    BOOST_TEST((Clock::now() - start < std::chrono::seconds(20)));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(grandchild_holding_the_output_is_killed_with_the_group) {
   int pipefd[2];
   BOOST_REQUIRE(::pipe(pipefd) == 0);
