@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -266,6 +267,24 @@ void kill_and_reap(pid_t pid) noexcept {
 
 namespace trap::posix {
 
+namespace {
+
+// What is wrong with redirect @p r of @p all, whose file action failed
+// with @p err: under a low RLIMIT_NOFILE, a descriptor beyond it.
+std::string redirect_problem(const Redirect& r, const std::vector<Redirect>& all, int err) {
+  std::string what = ": descriptor " + std::to_string(r.to);
+  struct rlimit limit {};
+  if (err != EBADF || ::getrlimit(RLIMIT_NOFILE, &limit) != 0 ||
+      static_cast<rlim_t>(std::max(r.from, r.to)) < limit.rlim_cur)
+    return what;
+  int highest = 0;
+  for (const Redirect& each : all) highest = std::max({highest, each.from, each.to});
+  return what + " is beyond the descriptor limit RLIMIT_NOFILE " + std::to_string(limit.rlim_cur) +
+         " (ulimit -n; at least " + std::to_string(highest + 1) + " is needed)";
+}
+
+}  // namespace
+
 pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
             const std::vector<std::string>& env, const std::vector<Redirect>& redirects) {
   const std::string what = "posix_spawn \"" + path + "\"";
@@ -279,10 +298,15 @@ pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
   ::posix_spawn_file_actions_init(&actions);
   ::posix_spawnattr_init(&attr);
   for (auto& r : redirects) {
-    if (r.from < 0)
-      ::posix_spawn_file_actions_addopen(&actions, r.to, "/dev/null", O_RDWR, 0);
-    else
-      ::posix_spawn_file_actions_adddup2(&actions, r.from, r.to);
+    // A descriptor the file action cannot name is refused here (EBADF),
+    // and the action left out: the program would run without it.
+    const int rc = r.from < 0
+                       ? ::posix_spawn_file_actions_addopen(&actions, r.to, "/dev/null", O_RDWR, 0)
+                       : ::posix_spawn_file_actions_adddup2(&actions, r.from, r.to);
+    if (rc != 0) {
+      ::posix_spawn_file_actions_destroy(&actions);
+      fail(rc, what + redirect_problem(r, redirects, rc));
+    }
   }
   sigset_t none;
   sigemptyset(&none);

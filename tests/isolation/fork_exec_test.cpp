@@ -5,6 +5,7 @@
 #define BOOST_TEST_MODULE fork_exec
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -183,6 +184,29 @@ BOOST_AUTO_TEST_CASE(interrupted_spawn_is_retried_failed_one_is_a_trap_error) {
             std::string::npos,
         e.what());
   }
+  BOOST_TEST(test_support::settled_fd_count(fds) == fds);
+  BOOST_TEST(test_support::count_children() == 0);
+}
+
+// The re-run finds its files on descriptors 198 and 199: under a lower
+// RLIMIT_NOFILE (`ulimit -n 150`) the trap fails naming the limit.
+BOOST_AUTO_TEST_CASE(a_descriptor_limit_below_200_is_named) {
+  struct rlimit old {};
+  BOOST_REQUIRE(::getrlimit(RLIMIT_NOFILE, &old) == 0);
+  struct rlimit low = old;
+  low.rlim_cur = 150;
+  const int fds = test_support::count_fds();
+  BOOST_REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+  std::string what = "no TrapError";
+  try {
+    auto r = trap::trap<":fork(exec)">([] { return 5; });
+    what += ", leaveby " + r.leaveby();
+  } catch (const trap::TrapError& e) {
+    what = e.what();
+  }
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  BOOST_TEST(what.find("RLIMIT_NOFILE 150") != std::string::npos, what);
+  BOOST_TEST(what.find("at least 200 is needed") != std::string::npos, what);
   BOOST_TEST(test_support::settled_fd_count(fds) == fds);
   BOOST_TEST(test_support::count_children() == 0);
 }
