@@ -103,9 +103,21 @@ void apply(Trap& self, ForkResult& r, int status, bool timed_out,
 
 namespace {
 
+// Puts the capture @p name with @p bytes in @p r's rescued ones, in place
+// of what the rescue gave of it.
+void put_salvaged(ForkResult& r, std::string name, std::string bytes) {
+  for (auto& [had, had_bytes] : r.salvaged)
+    if (had == name) {
+      had_bytes = std::move(bytes);
+      return;
+    }
+  r.salvaged.emplace_back(std::move(name), std::move(bytes));
+}
+
 // A child that ended without a record (it called exec, or was killed
-// outright): its captures are in the files it handed over. Returns whether
-// it said that its record could not be written.
+// outright, or in the middle of its rescue): its captures are in the files
+// it handed over. Returns whether it said that its record could not be
+// written.
 bool take_capture_files(Trap& self, int handover, ForkResult& r) {
   bool record_failed = false;
   try {
@@ -115,7 +127,7 @@ bool take_capture_files(Trap& self, int handover, ForkResult& r) {
       if (!fd || space == std::string::npos) continue;
       std::string bytes;
       posix::read_from(fd.get(), std::stoull(label.substr(space + 1)), bytes);
-      r.salvaged.emplace_back(label.substr(0, space), std::move(bytes));
+      put_salvaged(r, label.substr(0, space), std::move(bytes));
     }
   } catch (const std::exception& e) {
     self.exception(std::string("fork layer: ") + e.what());
@@ -161,7 +173,9 @@ void finish_in_parent(Trap& self, ForkedChild& c, const std::optional<Deadline>&
   // Without a record or a rescue: a plain child says on the handover
   // socket whether its record failed (else it exec'd, or was killed); a
   // fork(exec) re-run has only its exit status to say it.
-  const bool rescued = !r.salvaged.empty();
+  // A rescue cut short has less than the files (it copies from them, after
+  // its flush of stdio).
+  const bool rescued = !r.salvaged.empty() && !r.rescue_cut_short;
   bool record_failed = !c.handover;
   if (!r.complete && !rescued && c.handover)
     record_failed = take_capture_files(self, c.handover.get(), r);

@@ -283,6 +283,7 @@ ForkResult decode_fork_result(std::string_view bytes) {
                           std::to_string(bytes.size()) + " of " + std::to_string(h.length) +
                           " bytes)");
         h.length = bytes.size();  // a rescue cut short: keep what came
+        r.rescue_cut_short = true;
       }
       std::string_view body = bytes.substr(0, h.length);
       bytes.remove_prefix(h.length);
@@ -292,6 +293,16 @@ ForkResult decode_fork_result(std::string_view bytes) {
         r.salvaged.emplace_back(std::string(h.name), std::string(body));
     }
   } catch (const CutShort&) {
+    // A rescue cut short in the header of a capture (not one of a state
+    // record, which comes after any rescue): what came before it.
+    const std::string_view salvage(kSalvageHeader);
+    const auto begins = [&](std::string_view word) {
+      return bytes.substr(0, word.size()) == word.substr(0, bytes.size());
+    };
+    if (begins(salvage) && (!begins(kStateHeader) || !r.salvaged.empty())) {
+      r.rescue_cut_short = true;
+      return r;
+    }
     throw TrapError("fork layer: the child's result record is truncated (" +
                     std::to_string(bytes.size()) + " bytes, the header incomplete)");
   } catch (const Malformed& e) {

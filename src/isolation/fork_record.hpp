@@ -25,6 +25,9 @@ struct ForkResult {
   std::vector<std::pair<std::string, Value>> values;
   // Rescued captures: accessor, bytes (from a child that died).
   std::vector<std::pair<std::string, std::string>> salvaged;
+  // The rescue was cut short (the child killed in the middle of it): a
+  // rescued capture, or the header of one, came only in part.
+  bool rescue_cut_short = false;
 };
 
 /// The header word of a rescued capture.

@@ -3,10 +3,12 @@
 // above a fork layer (the child's process group is killed at the deadline).
 #define BOOST_TEST_MODULE timeout
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -180,6 +182,29 @@ BOOST_AUTO_TEST_CASE(stopped_child_is_continued_and_rescued) {
     BOOST_TEST(r.leaveby() == "timeout");
     BOOST_TEST(r.out() == "buffered");
     BOOST_TEST((Clock::now() - start < std::chrono::seconds(20)));
+  }
+}
+
+// A child whose rescue copy of its captures is cut short (here by the file
+// size limit it set, as a kill in the middle of the copy would): the
+// parent reads the capture files the child handed over instead, whole.
+// With a limit of 5 bytes the copy's first header is cut; with 40000, the
+// copy of stdout.
+BOOST_AUTO_TEST_CASE(rescue_cut_short_falls_back_to_the_capture_files) {
+  for (rlim_t limit : {5, 40000}) {
+    auto r = trap::trap<":fork:timeout(2000)">([limit] {
+      const std::string line(99, 'x');
+      for (int i = 0; i < 1000; ++i) std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+      std::fprintf(stderr, "err");
+      std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails (EFBIG)
+      struct rlimit fsize = {limit, limit};
+      if (::setrlimit(RLIMIT_FSIZE, &fsize) != 0) std::abort();
+      for (;;) ::pause();
+    });
+    BOOST_TEST(r.leaveby() == "timeout");
+    BOOST_TEST(r.out().size() == 100000u);
+    BOOST_TEST(r.err() == "err");
   }
 }
 
