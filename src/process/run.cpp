@@ -130,10 +130,12 @@ std::string search_path(const std::vector<std::string>& env) {
 // The first executable file @p name in the directories of @p path (an
 // empty one is the working directory, as for execvp()); else the first
 // such file that is not executable, which then fails with EACCES, as bash
-// and execvp() report it; empty if there is neither. A relative directory
-// is taken from the working directory the program starts in.
+// and execvp() report it; empty if there is neither, with in @p denied the
+// first directory that may not be searched, if any (execvp()'s EACCES). A
+// relative directory is taken from the working directory the program
+// starts in.
 std::filesystem::path find_in_path(const std::string& name, std::string_view path,
-                                   const RunOptions& o) {
+                                   const RunOptions& o, std::filesystem::path& denied) {
   std::filesystem::path not_executable;
   for (std::size_t at = 0; at <= path.size();) {
     const std::size_t end = std::min(path.find(':', at), path.size());
@@ -142,7 +144,11 @@ std::filesystem::path find_in_path(const std::string& name, std::string_view pat
     if (!o.working_directory.empty() && dir.is_relative()) dir = o.working_directory / dir;
     std::error_code ec;
     const std::filesystem::path exe = std::filesystem::absolute(dir / name, ec);
-    if (ec || !std::filesystem::is_regular_file(exe, ec)) continue;
+    if (ec) continue;
+    if (!std::filesystem::is_regular_file(exe, ec)) {
+      if (ec == std::errc::permission_denied && denied.empty()) denied = dir;
+      continue;
+    }
     if (::access(exe.c_str(), X_OK) == 0) return exe;
     if (not_executable.empty()) not_executable = exe;
   }
@@ -160,7 +166,12 @@ std::filesystem::path executable(const std::string& name, const RunOptions& o,
   if (!o.working_directory.empty() && exe.is_relative())
     exe = std::filesystem::absolute(std::filesystem::path(o.working_directory) / exe);
   if (o.path_lookup && name.find('/') == std::string::npos) {
-    exe = find_in_path(name, search_path(env), o);
+    std::filesystem::path denied;
+    exe = find_in_path(name, search_path(env), o, denied);
+    if (exe.empty() && !denied.empty())
+      cannot_start(
+          name, EACCES,
+          " (not found in PATH, whose directory \"" + denied.string() + "\" may not be searched)");
     if (exe.empty()) cannot_start(name, ENOENT, " (not found in PATH)");
   }
   // Checked here, so that the child fails to exec only in a race.

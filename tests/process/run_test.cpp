@@ -223,6 +223,29 @@ BOOST_AUTO_TEST_CASE(a_file_in_path_that_is_not_executable) {
   BOOST_TEST(before_bin.exit_code() == 0);
 }
 
+// A directory in PATH that may not be searched, with the program found
+// nowhere else, is "Permission denied", as execvp() says (EACCES), naming
+// the directory; it was "not found in PATH". Found later in PATH, the
+// program runs. Root may search any directory, so the calls run in a child
+// that has become nobody where this is root.
+BOOST_AUTO_TEST_CASE(a_directory_in_path_without_search_permission) {
+  char templ[] = "/tmp/trap-path-XXXXXX";
+  BOOST_REQUIRE(::mkdtemp(templ) != nullptr);
+  const std::string dir = templ;
+  BOOST_REQUIRE(::chmod(dir.c_str(), 0600) == 0);  // no search for anyone but root
+  auto child = test_support::in_child([&] {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    for (const std::string& path : {dir, dir + ":/bin:/usr/bin"}) {
+      auto r = trap::run({"true"}, {.environment = {{"PATH", path}}});
+      std::cout << r.leaveby() << ": " << (r.leaveby() == "die" ? r.die() : r.out()) << "\n";
+    }
+  });
+  ::rmdir(dir.c_str());
+  BOOST_REQUIRE(child.exited(0));
+  BOOST_TEST(child.out == "die: cannot start \"true\" (not found in PATH, whose directory \"" +
+                              dir + "\" may not be searched): Permission denied\nexit: \n");
+}
+
 BOOST_AUTO_TEST_CASE(not_executable_is_a_die_with_the_os_error) {
   std::string path = "/tmp/trap-not-executable-" + std::to_string(::getpid());
   std::ofstream(path) << "#!/bin/sh\necho hi\n";
