@@ -66,14 +66,22 @@ void leave_shield() noexcept {
 StopShield::StopShield() noexcept { enter_shield(); }
 StopShield::~StopShield() { leave_shield(); }
 
+// Blocked before the gap, by the outer shield or by the program itself (a
+// thread that blocks every signal before its trap): the code in the gap
+// may be stopped all the same, and they are blocked again after it.
 TRAP_CHILD_PATH StopGap::StopGap() noexcept : outer_(shield) {
   shield = {};
-  if (outer_.blocked) unblock_stops();
+  sigset_t set;
+  if (!stop_set(set)) return;
+  sigset_t old;
+  ::pthread_sigmask(SIG_UNBLOCK, &set, &old);
+  for (int sig = 1; sig <= 64 && !reblock_; ++sig)
+    reblock_ = sigismember(&set, sig) == 1 && sigismember(&old, sig) == 1;
 }
 
 TRAP_CHILD_PATH StopGap::~StopGap() {
   sigset_t set;
-  if (outer_.blocked && stop_set(set)) block_stops(set);
+  if (reblock_ && stop_set(set)) block_stops(set);
   shield = outer_;
 }
 

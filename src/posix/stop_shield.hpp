@@ -38,6 +38,8 @@ void leave_shield() noexcept;
 
 /// Lets stops in again while trapped code runs inside a critical section
 /// (Trap::run): the code may be stopped; trap's own code around it may not.
+/// Also where the thread blocked them itself before the trap: they are
+/// blocked again when the gap ends.
 class StopGap {
  public:
   StopGap() noexcept;
@@ -47,6 +49,7 @@ class StopGap {
 
  private:
   ShieldState outer_;
+  bool reblock_ = false;  // they were blocked as the gap began
 };
 
 }  // namespace trap::detail

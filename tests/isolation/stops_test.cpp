@@ -238,6 +238,33 @@ BOOST_AUTO_TEST_CASE(a_timeout_while_the_code_blocks_every_signal_still_says_tim
   BOOST_TEST(same_mask(before, current_mask()));
 }
 
+// A thread that blocked every signal before its trap (a fixture's or a
+// framework's mask): the in-process timeout still stops the code at its
+// deadline, and the thread's mask is all blocked again after. The code
+// returns as soon as it sees the stop signal held back, pending: it does
+// only if the timeout could not stop it.
+BOOST_AUTO_TEST_CASE(a_timeout_in_a_thread_that_blocked_every_signal_stops_the_code) {
+  const sigset_t before = current_mask();
+  sigset_t all;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  const sigset_t blocked = current_mask();
+  bool finished = false;
+  auto r = trap::trap(":timeout(20)", [&finished] {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!any_pending() && std::chrono::steady_clock::now() < give_up) {
+    }
+    finished = true;
+    return 1;
+  });
+  const sigset_t after = current_mask();
+  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(!finished, "the code was stopped");
+  BOOST_TEST(same_mask(blocked, after));
+  BOOST_TEST(!any_pending());
+}
+
 BOOST_AUTO_TEST_CASE(the_first_timeout_of_a_process_is_cancelled_too) {
   // A fresh process's first timer may have the id 0: the code above, in a
   // child where it is the first timeout.
