@@ -130,12 +130,13 @@ std::string search_path(const std::vector<std::string>& env) {
 // The first executable file @p name in the directories of @p path (an
 // empty one is the working directory, as for execvp()); else the first
 // such file that is not executable, which then fails with EACCES, as bash
-// and execvp() report it; empty if there is neither, with in @p denied the
-// first directory that may not be searched, if any (execvp()'s EACCES). A
+// and execvp() report it; empty if there is neither, with in @p denied
+// why execvp() would fail with EACCES, if it would: the first directory
+// that may not be searched, or a directory of the program's name. A
 // relative directory is taken from the working directory the program
 // starts in.
 std::filesystem::path find_in_path(const std::string& name, std::string_view path,
-                                   const RunOptions& o, std::filesystem::path& denied) {
+                                   const RunOptions& o, std::string& denied) {
   std::filesystem::path not_executable;
   for (std::size_t at = 0; at <= path.size();) {
     const std::size_t end = std::min(path.find(':', at), path.size());
@@ -146,7 +147,11 @@ std::filesystem::path find_in_path(const std::string& name, std::string_view pat
     const std::filesystem::path exe = std::filesystem::absolute(dir / name, ec);
     if (ec) continue;
     if (!std::filesystem::is_regular_file(exe, ec)) {
-      if (ec == std::errc::permission_denied && denied.empty()) denied = dir;
+      if (!denied.empty()) continue;
+      if (ec == std::errc::permission_denied)
+        denied = "whose directory \"" + dir.string() + "\" may not be searched";
+      else if (std::filesystem::is_directory(exe, ec))
+        denied = "where \"" + exe.string() + "\" is a directory";
       continue;
     }
     if (::access(exe.c_str(), X_OK) == 0) return exe;
@@ -166,12 +171,10 @@ std::filesystem::path executable(const std::string& name, const RunOptions& o,
   if (!o.working_directory.empty() && exe.is_relative())
     exe = std::filesystem::absolute(std::filesystem::path(o.working_directory) / exe);
   if (o.path_lookup && name.find('/') == std::string::npos) {
-    std::filesystem::path denied;
+    std::string denied;
     exe = find_in_path(name, search_path(env), o, denied);
     if (exe.empty() && !denied.empty())
-      cannot_start(
-          name, EACCES,
-          " (not found in PATH, whose directory \"" + denied.string() + "\" may not be searched)");
+      cannot_start(name, EACCES, " (not found in PATH, " + denied + ")");
     if (exe.empty()) cannot_start(name, ENOENT, " (not found in PATH)");
   }
   // Checked here, so that the child fails to exec only in a race.

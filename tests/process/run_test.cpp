@@ -246,6 +246,24 @@ BOOST_AUTO_TEST_CASE(a_directory_in_path_without_search_permission) {
                               dir + "\" may not be searched): Permission denied\nexit: \n");
 }
 
+// A directory of the program's name in PATH, with the program found
+// nowhere else, is "Permission denied", as execvp() says (and Perl's exec,
+// Python's subprocess), naming it; it was "not found in PATH". Found later
+// in PATH, the program runs.
+BOOST_AUTO_TEST_CASE(a_directory_of_the_programs_name_in_path) {
+  char templ[] = "/tmp/trap-path-XXXXXX";
+  BOOST_REQUIRE(::mkdtemp(templ) != nullptr);
+  const std::string dir = templ;
+  BOOST_REQUIRE(::mkdir((dir + "/true").c_str(), 0755) == 0);
+  auto alone = trap::run({"true"}, {.environment = {{"PATH", dir}}});
+  auto before_bin = trap::run({"true"}, {.environment = {{"PATH", dir + ":/bin:/usr/bin"}}});
+  ::rmdir((dir + "/true").c_str());
+  ::rmdir(dir.c_str());
+  BOOST_TEST(alone.die() == "cannot start \"true\" (not found in PATH, where \"" + dir +
+                                "/true\" is a directory): Permission denied");
+  BOOST_TEST(before_bin.exit_code().value_or(-1) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(not_executable_is_a_die_with_the_os_error) {
   std::string path = "/tmp/trap-not-executable-" + std::to_string(::getpid());
   std::ofstream(path) << "#!/bin/sh\necho hi\n";
