@@ -64,6 +64,35 @@ std::optional<int> reap(pid_t pid, int flags) {
   }
 }
 
+// How many threads the processes of this process's user run, as
+// RLIMIT_NPROC counts them (from /proc: owners as it shows them).
+rlim_t user_threads() {
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return 0;
+  rlim_t n = 0;
+  const uid_t uid = ::getuid();
+  while (const dirent* e = ::readdir(proc)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    const std::string task = std::string("/proc/") + e->d_name + "/task";
+    struct stat st {};
+    if (::stat(task.c_str(), &st) == 0 && st.st_uid == uid && st.st_nlink > 2) n += st.st_nlink - 2;
+  }
+  ::closedir(proc);
+  return n;
+}
+
+// What fork() or posix_spawn() failed to start a process with @p err: with
+// EAGAIN, the process limit if that is what was reached (EAGAIN names no
+// cause; root is not held to it).
+std::string process_limit(int err) {
+  struct rlimit limit {};
+  if (err != EAGAIN || ::geteuid() == 0 || ::getrlimit(RLIMIT_NPROC, &limit) != 0 ||
+      limit.rlim_cur == RLIM_INFINITY || user_threads() < limit.rlim_cur)
+    return {};
+  return " (the process limit RLIMIT_NPROC " + std::to_string(limit.rlim_cur) +
+         " is reached: ulimit -u)";
+}
+
 }  // namespace
 
 Fd pidfd(pid_t pid) { return open_pidfd(pid); }
@@ -76,7 +105,8 @@ TRAP_CHILD_PATH pid_t fork() {
     else
       pid = ::fork();
     if (pid >= 0) return pid;
-    if (errno != EINTR) fail(errno, "fork");  // EAGAIN: a process limit, not worth a retry
+    // EAGAIN: a process limit, not worth a retry.
+    if (errno != EINTR) fail(errno, "fork" + process_limit(errno));
   }
 }
 
@@ -322,7 +352,7 @@ pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
   } while (rc == EINTR);
   ::posix_spawn_file_actions_destroy(&actions);
   ::posix_spawnattr_destroy(&attr);
-  if (rc != 0) fail(rc, what);
+  if (rc != 0) fail(rc, what + process_limit(rc));
   return pid;
 }
 

@@ -6,6 +6,7 @@
 // cause, never a made-up exit status.
 #define BOOST_TEST_MODULE hostile_parent
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 
 #include <trap/boost_test.hpp>
 #include <trap/trap.hpp>
+
+#include "support/child.hpp"
 
 namespace {
 
@@ -130,4 +133,27 @@ BOOST_AUTO_TEST_CASE(a_timed_out_child_reaped_elsewhere_is_a_timeout) {
   });
   BOOST_TEST(r.leaveby() == "timeout");
   BOOST_TEST(r.out() == "working");
+}
+
+// Under a process limit that is reached (RLIMIT_NPROC, `ulimit -u`) fork
+// fails with EAGAIN, which says nothing of it: the error names the limit.
+// Root is exempt from it, so the trap runs in a child that has become
+// nobody where this is root.
+BOOST_AUTO_TEST_CASE(a_process_limit_reached_is_named) {
+  auto child = test_support::in_child([] {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    struct rlimit one = {1, 1};
+    if (::setrlimit(RLIMIT_NPROC, &one) != 0) ::_exit(4);
+    try {
+      auto r = trap::trap<":fork">([] { return 1; });
+      std::cout << "leaveby " << r.leaveby();
+    } catch (const trap::TrapError& e) {
+      std::cout << e.what();
+    }
+  });
+  BOOST_REQUIRE(child.exited(0));
+  BOOST_TEST(child.out ==
+                 "fork layer: fork (the process limit RLIMIT_NPROC 1 is reached: ulimit -u): "
+                 "Resource temporarily unavailable",
+             child.out);
 }
