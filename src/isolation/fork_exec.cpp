@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <trap/detail/reexec.hpp>
@@ -39,6 +40,9 @@ std::atomic<int> exec_traps{0};
 // The descriptors a re-run process finds its result file and hub file on.
 constexpr int kExecResultFd = 198;
 constexpr int kExecHubFd = 199;
+// Where it hands over its capture files (posix::hand_over), as a plain
+// fork's child does: read if it ends without a rescue (killed outright).
+constexpr int kExecHandoverFd = 196;
 constexpr const char* kExecVariable = "TRAP_FORK_EXEC";
 
 // In a process started by a fork(exec) trap: the number of the trap to run
@@ -115,8 +119,9 @@ void replay(Trap& self, int number) {
   // Programs the code starts inherit nothing of it.
   posix::set_cloexec(kExecResultFd);
   posix::set_cloexec(kExecHubFd);
+  posix::set_cloexec(kExecHandoverFd);
   HubInternals::forward_to_parent(kExecHubFd);
-  run_child(self, kExecResultFd, Registry::state(self)->teardowns.size());
+  run_child(self, kExecResultFd, Registry::state(self)->teardowns.size(), kExecHandoverFd);
 }
 
 // The file of what the test's fork(exec) traps before trap @p number
@@ -162,6 +167,11 @@ void fork_exec_layer(Trap& self) {
   flush_streams(1);
   flush_streams(2);
   ForkedChild& c = forked_child(self);
+  try {
+    std::tie(c.handover, c.handover_child) = posix::handover_socket();
+  } catch (const std::exception& e) {
+    self.exception(std::string("fork(exec): ") + e.what());
+  }
   posix::Fd earlier = earlier_results(self, number);
   deadline = claim_timeout_deadline(self);
   pid_t pid = -1;
@@ -172,6 +182,7 @@ void fork_exec_layer(Trap& self) {
     std::vector<posix::Redirect> redirects{{-1, 0}, {-1, 1}, {-1, 2}};
     if (earlier) redirects.push_back({earlier.get(), kExecReplayFd});
     redirects.push_back({c.result.get(), kExecResultFd});
+    redirects.push_back({c.handover_child.get(), kExecHandoverFd});
     if (int hub_fd = HubInternals::ipc_fd(current_hub()); hub_fd >= 0)
       redirects.push_back({hub_fd, kExecHubFd});
     try {
@@ -183,6 +194,7 @@ void fork_exec_layer(Trap& self) {
   }
   c.pid = pid;
   c.exited = posix::pidfd(pid);
+  c.handover_child.reset();
   earlier.reset();
   finish_in_parent(self, c, deadline, true);
 }

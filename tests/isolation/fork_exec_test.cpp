@@ -106,6 +106,19 @@ BOOST_AUTO_TEST_CASE(timeout_above_fork_exec) {
   BOOST_TEST(r.out() == "waiting\n");
 }
 
+// A re-run whose code ignores every real-time signal (trap's rescue signal
+// among them) is killed at the deadline without rescuing its captures: the
+// parent reads the capture files it handed over, as for a plain fork.
+BOOST_AUTO_TEST_CASE(timeout_above_fork_exec_whose_code_ignores_the_rescue) {
+  auto r = trap::trap<":fork(exec):timeout(5000)">([] {
+    for (int sig = SIGRTMIN; sig <= SIGRTMAX; ++sig) ::signal(sig, SIG_IGN);
+    std::cout << "waiting" << std::endl;
+    for (;;) ::pause();
+  });
+  BOOST_TEST(r.leaveby() == "timeout");
+  BOOST_TEST(r.out() == "waiting\n");
+}
+
 BOOST_AUTO_TEST_CASE(without_a_framework_hook_it_is_a_trap_error) {
   trap::detail::set_reexec_arguments(nullptr);
   BOOST_CHECK_EXCEPTION(
