@@ -112,6 +112,17 @@ BOOST_AUTO_TEST_CASE(sigchld_ignored_gives_the_whole_trap_from_the_record) {
   check_lost_status_named("SIGCHLD is ignored");
 }
 
+BOOST_AUTO_TEST_CASE(sigchld_ignored_gives_a_fork_exec_trap_whole_too) {
+  ChildSignal ignored(SIG_IGN, 0);
+  auto r = trap::trap<":fork(exec)">([] {
+    std::cout << "out" << std::flush;
+    return 7;
+  });
+  BOOST_TEST(r.leaveby() == "return");
+  BOOST_TEST(r.return_value<int>() == 7);
+  BOOST_TEST(r.out() == "out");
+}
+
 BOOST_AUTO_TEST_CASE(sa_nocldwait_gives_the_whole_trap_from_the_record) {
   ChildSignal no_wait(ignore_signal, SA_NOCLDWAIT);
   check_whole_trap();
