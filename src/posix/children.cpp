@@ -81,10 +81,12 @@ rlim_t user_threads() {
   return n;
 }
 
+}  // namespace
+
 // What fork() or posix_spawn() failed to start a process with @p err: with
 // EAGAIN, the process limit if that is what was reached (EAGAIN names no
 // cause; root is not held to it).
-std::string process_limit(int err) {
+std::string process_limit_note(int err) {
   struct rlimit limit {};
   if (err != EAGAIN || ::geteuid() == 0 || ::getrlimit(RLIMIT_NPROC, &limit) != 0 ||
       limit.rlim_cur == RLIM_INFINITY || user_threads() < limit.rlim_cur)
@@ -92,8 +94,6 @@ std::string process_limit(int err) {
   return " (the process limit RLIMIT_NPROC " + std::to_string(limit.rlim_cur) +
          " is reached: ulimit -u)";
 }
-
-}  // namespace
 
 Fd pidfd(pid_t pid) { return open_pidfd(pid); }
 
@@ -106,7 +106,7 @@ TRAP_CHILD_PATH pid_t fork() {
       pid = ::fork();
     if (pid >= 0) return pid;
     // EAGAIN: a process limit, not worth a retry.
-    if (errno != EINTR) fail(errno, "fork" + process_limit(errno));
+    if (errno != EINTR) fail(errno, "fork" + process_limit_note(errno));
   }
 }
 
@@ -352,7 +352,7 @@ pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
   } while (rc == EINTR);
   ::posix_spawn_file_actions_destroy(&actions);
   ::posix_spawnattr_destroy(&attr);
-  if (rc != 0) fail(rc, what + process_limit(rc));
+  if (rc != 0) fail(rc, what + process_limit_note(rc));
   return pid;
 }
 

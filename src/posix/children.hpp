@@ -24,6 +24,11 @@ namespace trap::posix {
 /// fork(); 0 in the child. @throws std::system_error "fork"
 pid_t fork();
 
+/// For a failed fork(), posix_spawn() or vfork() with @p err: " (the
+/// process limit RLIMIT_NPROC N is reached: ulimit -u)" if that is what
+/// EAGAIN came of, else "".
+std::string process_limit_note(int err);
+
 /// Waits for child @p pid until @p deadline (none: for ever) and reaps it,
 /// with @p pidfd (its pidfd) if given, else with one of its own.
 /// @returns its wait status, or nothing if the deadline passed first.

@@ -319,7 +319,7 @@ void close_pidfds_of(pid_t pid) {
     throw std::system_error(ECHILD, std::generic_category(),
                             "pidfd_open(" + std::to_string(pid) + ")" + kStatusTaken);
   if (waited == 0) posix::kill_and_reap(pid);
-  cannot_start(program, error.value(), " (spawn)");
+  cannot_start(program, error.value(), " (spawn)" + posix::process_limit_note(error.value()));
 }
 
 // The program's working directory @p dir (none if empty), checked here as
@@ -375,7 +375,7 @@ void launch(Launched& l, const std::vector<std::string>& argv, const RunOptions&
   }
   if (ec) {
     if (launcher.pid > 0) posix::kill_and_reap(launcher.pid);  // the child that could not exec
-    cannot_start(argv.front(), ec.value(), " (spawn)");
+    cannot_start(argv.front(), ec.value(), " (spawn)" + posix::process_limit_note(ec.value()));
   }
   l.pid = l.proc->id();
   posix::set_process_group(l.pid);

@@ -338,3 +338,22 @@ BOOST_AUTO_TEST_CASE(every_call_under_a_low_limit_leaves_nothing_behind,
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Under a process limit that is reached (RLIMIT_NPROC, `ulimit -u`) the
+// program cannot be started (EAGAIN, which says nothing of it): the die
+// names the limit. Root is exempt from it, so the call runs in a child
+// that has become nobody where this is root.
+BOOST_AUTO_TEST_CASE(a_process_limit_reached_is_named) {
+  auto child = test_support::in_child([] {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    struct rlimit one = {1, 1};
+    if (::setrlimit(RLIMIT_NPROC, &one) != 0) ::_exit(4);
+    auto r = trap::run({"true"});
+    std::cout << r.leaveby() << ": " << r.die();
+  });
+  BOOST_REQUIRE(child.exited(0));
+  BOOST_TEST(child.out ==
+                 "die: cannot start \"true\" (spawn) (the process limit RLIMIT_NPROC 1 is "
+                 "reached: ulimit -u): Resource temporarily unavailable",
+             child.out);
+}
