@@ -58,8 +58,10 @@ class Reaper {
   ~Reaper() {
     stop_.store(true);
     // Its waitpid(-1) ends with the next child: one that exits at once.
-    if (pid_t pid = ::fork(); pid == 0) ::_exit(0);
+    const pid_t pid = ::fork();
+    if (pid == 0) ::_exit(0);
     thread_.join();
+    ::waitpid(pid, nullptr, 0);  // unless the thread reaped it
   }
   Reaper(const Reaper&) = delete;
   Reaper& operator=(const Reaper&) = delete;
