@@ -173,9 +173,11 @@ class UnwindPoint {
 /// reporting to a hub, holding a lock, recording a capture's output), and
 /// lets it in again as the thread leaves, so that a jump never lands where
 /// trap holds a lock or is halfway through its bookkeeping. The trapped code
-/// itself (Trap::run()) may be stopped. Call it on the thread that will
-/// receive the signal, before arming it (from a layer, say); calling it
-/// again is harmless. Threads that never call it pay nothing.
+/// itself (Trap::run()) may be stopped, even where the thread blocked the
+/// signal before the trap (it is blocked again after the code). Call it on
+/// the thread that will receive the signal, before arming it (from a
+/// layer, say); calling it again is harmless. Threads that never call it
+/// pay nothing.
 ///
 /// @throws UsageError if @p signo is not a signal number (1 to 64).
 void defer_stop_signal(int signo);
