@@ -41,6 +41,24 @@ bool xml_char(char32_t c) {
   return (c >= 0x20 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD) || c >= 0x10000;
 }
 
+// A quoted scalar made safe as a sequence item for YAMLish.
+std::string sequence_item_of(std::string item) {
+  // YAMLish reads `- WORD: ...` or `- WORD :...` as a mapping in a sequence
+  // (its test is /^- \s+ \S+ \s* : (\s|$)/): the scalar's first word, with
+  // its opening quote, must not be followed by a colon and a space.
+  std::size_t word_end = item.find(' ');
+  if (word_end == std::string::npos) return item;
+  std::size_t colon = word_end;
+  if (item[word_end - 1] != ':') {
+    colon = item.find_first_not_of(' ', word_end);
+    if (colon == std::string::npos || item[colon] != ':' || colon + 1 >= item.size() ||
+        item[colon + 1] != ' ')
+      return item;
+    ++colon;
+  }
+  return item.replace(colon, 1, "\\x20");
+}
+
 }  // namespace
 
 std::size_t utf8_length(std::string_view text, std::size_t at) {
@@ -138,21 +156,30 @@ std::string yaml_quoted(std::string_view text) {
 }
 
 std::string yaml_sequence_item(std::string_view text) {
-  std::string item = yaml_quoted(text);
-  // YAMLish reads `- WORD: ...` or `- WORD :...` as a mapping in a sequence
-  // (its test is /^- \s+ \S+ \s* : (\s|$)/): the scalar's first word, with
-  // its opening quote, must not be followed by a colon and a space.
-  std::size_t word_end = item.find(' ');
-  if (word_end == std::string::npos) return item;
-  std::size_t colon = word_end;
-  if (item[word_end - 1] != ':') {
-    colon = item.find_first_not_of(' ', word_end);
-    if (colon == std::string::npos || item[colon] != ':' || colon + 1 >= item.size() ||
-        item[colon + 1] != ' ')
-      return item;
-    ++colon;
+  return sequence_item_of(yaml_quoted(text));
+}
+
+std::vector<std::string> yaml_pieces(std::string_view text, std::size_t max_bytes) {
+  const std::string quoted = yaml_quoted(text);
+  const std::string_view body = std::string_view(quoted).substr(1, quoted.size() - 2);
+  // Each piece is whole escapes ("\xNN", "\n", ...) and whole characters.
+  auto token_length = [&](std::size_t at) -> std::size_t {
+    if (body[at] == '\\') return body[at + 1] == 'x' ? 4 : 2;
+    const std::size_t n = utf8_length(body, at);
+    return n == 0 ? 1 : n;
+  };
+  std::vector<std::string> pieces;
+  std::size_t start = 0, at = 0;
+  while (at < body.size()) {
+    const std::size_t n = token_length(at);
+    if (at > start && at + n - start > max_bytes) {
+      pieces.push_back(sequence_item_of("\"" + std::string(body.substr(start, at - start)) + "\""));
+      start = at;
+    }
+    at += n;
   }
-  return item.replace(colon, 1, "\\x20");
+  pieces.push_back(sequence_item_of("\"" + std::string(body.substr(start)) + "\""));
+  return pieces;
 }
 
 std::string xml_text(std::string_view text, bool attribute) {

@@ -42,6 +42,13 @@ std::string yaml_quoted(std::string_view text);
 /// YAMLish does not take the item for a mapping.
 std::string yaml_sequence_item(std::string_view text);
 
+/// @p text as YAML sequence items (yaml_sequence_item() each) of at most
+/// @p max_bytes or so, never cutting an escape or a UTF-8 character, that
+/// joined give @p text back: what a report writes for a text whose one
+/// scalar would be too long for TAP::Parser's YAMLish reader (it reads no
+/// quoted scalar past 65,533 characters). An empty text is one item.
+std::vector<std::string> yaml_pieces(std::string_view text, std::size_t max_bytes = 8192);
+
 /// @p text as XML 1.0 character data, or as an attribute value with
 /// @p attribute (then newline, carriage return and tab are character
 /// references, which attribute normalisation keeps): markup escaped, and

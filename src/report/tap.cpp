@@ -154,19 +154,30 @@ class TapFormatter final : public Formatter {
   // TAP 14: the failure's details as a YAML block under its test line.
   void write_yaml(const Event& e) {
     std::string y = "  ---\n";
-    y += "  message: " + detail::yaml_quoted(e.name.empty() ? "Failed test" : e.name) + "\n";
+    y += "  message:" + yaml_value(e.name.empty() ? "Failed test" : e.name, 4);
     y += std::string("  severity: ") + (e.todo.empty() ? "fail" : "todo") + "\n";
     y += "  at:\n";
-    y += "    file: " + detail::yaml_quoted(e.where.file_name()) + "\n";
+    y += "    file:" + yaml_value(e.where.file_name(), 6);
     y += "    line: " + std::to_string(e.where.line()) + "\n";
     if (!e.diagnostics.empty()) {
       // One quoted scalar per line: valid YAML whatever the lines hold
       // (indentation, "#", ": ", binary), and read back by YAMLish too.
       y += "  diagnostics:\n";
-      for (auto& d : e.diagnostics) y += "    - " + detail::yaml_sequence_item(d) + "\n";
+      for (auto& d : e.diagnostics) y += "    -" + yaml_value(d, 6, true);
     }
     y += "  ...\n";
     put(1, indented(y, e.nesting));
+  }
+
+  // What follows "key:" or "-" for @p text: " SCALAR\n", or a text too long
+  // for one line of YAMLish as a list of pieces, @p indent deep, that joined
+  // give the text.
+  static std::string yaml_value(std::string_view text, std::size_t indent, bool item = false) {
+    auto pieces = detail::yaml_pieces(text);
+    if (pieces.size() == 1) return " " + (item ? pieces.front() : detail::yaml_quoted(text)) + "\n";
+    std::string out = "\n";
+    for (auto& p : pieces) out += std::string(indent, ' ') + "- " + p + "\n";
+    return out;
   }
 
   bool tap14_;

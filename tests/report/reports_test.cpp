@@ -168,6 +168,22 @@ BOOST_AUTO_TEST_CASE(yaml_scalars_escape_what_yaml_cannot_hold) {
              "\"\\xC2\\x85 \\xEF\\xBF\\xBE \xc3\xa9\"");
 }
 
+BOOST_AUTO_TEST_CASE(yaml_pieces_cut_a_long_text_between_escapes_and_characters) {
+  BOOST_TEST(d::yaml_pieces("short") == std::vector<std::string>{"\"short\""});
+  BOOST_TEST(d::yaml_pieces("") == std::vector<std::string>{"\"\""});
+  // "\xFF" and "é" are never cut; each piece is a sequence item of its own.
+  BOOST_TEST((d::yaml_pieces("ab\xff\xc3\xa9 key: c", 6) ==
+              std::vector<std::string>{"\"ab\\xFF\"", "\"\xc3\xa9 key\"", "\":\\x20c\""}));
+  BOOST_TEST((d::yaml_pieces("xkey: value", 7) ==
+              std::vector<std::string>{"\"xkey:\\x20v\"", "\"alue\""}));
+  std::string joined;
+  for (auto& p : d::yaml_pieces(std::string(20000, 'x') + "\n", 8192)) {
+    BOOST_TEST(p.size() <= 8192 + 2);
+    joined += p.substr(1, p.size() - 2);
+  }
+  BOOST_TEST(joined == std::string(20000, 'x') + "\\n");
+}
+
 BOOST_AUTO_TEST_CASE(yaml_sequence_items_never_read_as_mappings_in_yamlish) {
   BOOST_TEST(d::yaml_sequence_item("key: value") == "\"key:\\x20value\"");
   BOOST_TEST(d::yaml_sequence_item("key : value") == "\"key :\\x20value\"");

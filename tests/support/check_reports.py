@@ -88,6 +88,20 @@ def yaml_blocks(lines):
     return blocks, not_ok
 
 
+def joined_pieces(data):
+    """A long text is written as a list of pieces (at most 8 KiB a line, so
+    that YAMLish reads it): joined here, after checking each is a string."""
+    def join(value):
+        if isinstance(value, list) and value and all(isinstance(p, str) for p in value):
+            return "".join(value)
+        return value
+    data = dict(data)
+    data["message"] = join(data.get("message"))
+    if isinstance(data.get("diagnostics"), list):
+        data["diagnostics"] = [join(d) for d in data["diagnostics"]]
+    return data
+
+
 def check_yaml(stream):
     lines = stream.split(b"\n")
     blocks, not_ok = yaml_blocks(lines)
@@ -100,11 +114,16 @@ def check_yaml(stream):
             announced[m.group(1).decode()] = m.group(2).decode()
     round_trips = 0
     for block in blocks:
+        longest = max(len(line) for line in block.split(b"\n"))
+        if longest > 8300:
+            problem("a YAML block has a line of %d bytes (a long text goes in pieces)" % longest)
         try:
             data = yaml.safe_load(block)
         except yaml.YAMLError as e:
             problem("PyYAML cannot read a block: %s\n%s" % (e, block.decode("utf-8", "replace")))
             continue
+        if isinstance(data, dict):
+            data = joined_pieces(data)
         shape = (isinstance(data, dict) and isinstance(data.get("message"), str)
                  and data.get("severity") in ("fail", "todo")
                  and isinstance(data.get("at", {}).get("file"), str)

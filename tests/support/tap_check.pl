@@ -48,7 +48,9 @@ while (my $r = $parser->next) {
     if (%round_trip) {
       push @problems, "YAMLish message differs from what was sent"
         unless $data->{message} eq $round_trip{message};
-      my $got = join "\n", map { unpack 'H*', $_ } @{ $data->{diagnostics} || [] };
+      # A long line comes as a list of pieces, to be joined.
+      my $got = join "\n", map { unpack 'H*', ref $_ ? join('', @$_) : $_ }
+        @{ $data->{diagnostics} || [] };
       my $want = join "\n", map { unpack 'H*', $_ } @{ $round_trip{diagnostics} };
       push @problems, "YAMLish diagnostics differ from what was sent:\n$got\n---\n$want"
         unless $got eq $want;
