@@ -29,7 +29,10 @@ namespace trap {
 /// end, with a UTC `timestamp` of this call and the `hostname`. The file is
 /// well-formed XML 1.0 in UTF-8 whatever the strings hold: control
 /// characters XML cannot hold and bytes that are not UTF-8 are written
-/// `\xNN`.
+/// `\xNN`. A text longer than 1 MiB (a failure's diagnostics, a TODO's
+/// output, a name or a reason) is cut there, at a character's start, and
+/// ends with a note of how many bytes were left out, so that libxml2-based
+/// readers, which reject a text past 10 MB, read the file.
 /// @code
 /// trap::junit_report(trap::hub(), "results.xml");
 /// @endcode

@@ -40,7 +40,22 @@ struct Run {
   std::vector<Result> results;
 };
 
-std::string attr(std::string_view text) { return detail::xml_text(text, true); }
+// A text of a report is cut at 1 MiB (at a character's start), with a note
+// of what was left out: libxml2 (xmllint, lxml, most CI servers) rejects a
+// text or an attribute value past 10 MB unless told otherwise.
+constexpr std::size_t kMaxText = 1 << 20;
+
+std::string capped(std::string_view text, bool attribute = false) {
+  if (text.size() <= kMaxText) return detail::xml_text(text, attribute);
+  std::size_t cut = kMaxText;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return detail::xml_text(text.substr(0, cut), attribute) +
+         detail::xml_text("\n[trap: " + std::to_string(text.size() - cut) + " more bytes of " +
+                              std::to_string(text.size()) + " left out]\n",
+                          attribute);
+}
+
+std::string attr(std::string_view text) { return capped(text, true); }
 
 std::string seconds(Clock::duration d) {
   char buf[32];
@@ -98,13 +113,13 @@ void write_case(std::ostream& out, const std::string& suite, const Result& r) {
   } else if (failed(e)) {
     std::string text;
     explain(e, text, "");
-    body = "      <failure message=\"" + attr(failure_message(e)) + "\">" + detail::xml_text(text) +
+    body = "      <failure message=\"" + attr(failure_message(e)) + "\">" + capped(text) +
            "</failure>\n";
   } else if (!e.todo.empty()) {
     // TAP counts a TODO test as passing, failed or not: so does the report.
     std::string text = std::string(e.pass ? "TODO passed: " : "TODO failed: ") + e.todo + "\n";
     explain(e, text, "");
-    body = "      <system-out>" + detail::xml_text(text) + "</system-out>\n";
+    body = "      <system-out>" + capped(text) + "</system-out>\n";
   }
   if (body.empty()) {
     out << "/>\n";
