@@ -37,7 +37,8 @@ namespace trap {
 /// trap::junit_report(trap::hub(), "results.xml");
 /// @endcode
 /// @throws UsageError for an empty path. A file that cannot be written is
-/// reported on stderr when testing ends, and counts as a failure.
+/// reported on stderr when testing ends, and counts as a failure; a
+/// standalone program then ends with status 255.
 HubHandle junit_report(Hub& hub, std::string path, std::string suite = "trap");
 
 }  // namespace trap

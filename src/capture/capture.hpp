@@ -77,8 +77,9 @@ void set_pass_through_streambuf(const std::streambuf* buf, bool (*holds_nothing)
 int original_fd(int fd);
 /// Writes @p text where @p fd pointed before the outermost capture (after
 /// flushing the program's own buffered output when nothing diverts it).
-/// Errors are ignored: this is for reports, which must not fail a trap.
-void write_original(int fd, std::string_view text);
+/// Never throws: this is for reports, which must not fail a trap. Returns
+/// 0, or the errno of a write that failed (the report's writer says so).
+int write_original(int fd, std::string_view text);
 /// Points @p fd at @p target and returns a descriptor for what @p fd pointed
 /// to; an invalid one, diverting nothing, if @p fd is closed. Atomic with
 /// respect to the diversions of other threads.

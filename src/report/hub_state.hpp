@@ -28,6 +28,13 @@ void report_hub_error(const char* what);
 /// Hub errors that no host framework recorded (see Formatter::hub_error).
 std::size_t unrecorded_hub_errors();
 
+/// Marks a report (the TAP stream, a JUnit file) as not written, or not
+/// whole: the program then ends with status 255, as Test::More's for a
+/// harness failure, whatever the results were.
+void mark_report_lost();
+/// Whether mark_report_lost() was called.
+bool report_lost();
+
 /// A hub's lock: recursive for the thread that holds it, and safe across
 /// fork(). In a forked child only the forking thread exists, so a lock that
 /// another thread held at the fork is free there (and its mutex may have

@@ -29,6 +29,7 @@ namespace {
 // hub errors are no longer handed to their formatters.
 std::atomic<bool> program_ending{false};
 std::atomic<std::size_t> unrecorded_errors{0};
+std::atomic<bool> lost_report{false};
 
 void end_of_program();
 
@@ -327,6 +328,7 @@ void end_testing(Hub& h) {
 // Test::More's exit status for the root hub's results.
 int exit_status(const Hub& h) {
   if (host_framework(h)) return detail::unrecorded_hub_errors() > 0 ? 255 : 0;
+  if (detail::report_lost()) return 255;  // a reader saw no result, or not all
   const std::size_t failed = h.failed();  // (children's results taken in first)
   if (bailed(h)) return 255;              // Test::More's BAIL_OUT ends the program with 255
   if (failed > 0) return static_cast<int>(failed > 254 ? 254 : failed);
@@ -405,6 +407,10 @@ void report_run_error(const std::string& message) {
 }
 
 std::size_t unrecorded_hub_errors() { return unrecorded_errors; }
+
+void mark_report_lost() { lost_report = true; }
+
+bool report_lost() { return lost_report; }
 
 Hub::State& HubInternals::state(const Hub& hub) { return *hub.s_; }
 

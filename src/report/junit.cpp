@@ -19,6 +19,7 @@
 #include <trap/junit.hpp>
 
 #include "report/hub_internals.hpp"
+#include "report/hub_state.hpp"
 #include "report/report_text.hpp"
 #include "report/selection.hpp"
 
@@ -140,7 +141,8 @@ void write_report(const std::string& path, const std::string& suite, const Run& 
                              seconds(Clock::now() - run.start) + "\"";
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out)
-    throw std::system_error(errno, std::generic_category(), "cannot write \"" + path + "\"");
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot write the JUnit report to \"" + path + "\"");
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       << "<testsuites " << counts << ">\n"
       << "  <testsuite name=\"" << attr(suite) << "\" " << counts << " timestamp=\""
@@ -149,7 +151,8 @@ void write_report(const std::string& path, const std::string& suite, const Run& 
   out << "  </testsuite>\n</testsuites>\n";
   out.flush();
   if (!out)
-    throw std::system_error(errno, std::generic_category(), "cannot write \"" + path + "\"");
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot write the JUnit report to \"" + path + "\"");
 }
 
 // Listens to @p hub; writes the report when testing ends, unless
@@ -175,7 +178,12 @@ HubHandle listen_and_report(Hub& hub, std::string path, std::string suite, bool 
   hub.follow_up([run, path = std::move(path), suite = std::move(suite), standalone_only](Hub& h) {
     if (standalone_only && detail::HubInternals::host_framework(h)) return;
     std::lock_guard lock(run->mutex);
-    write_report(path, suite, *run);
+    try {
+      write_report(path, suite, *run);
+    } catch (...) {
+      detail::mark_report_lost();
+      throw;  // said on stderr as the hub's error
+    }
   });
   return handle;
 }

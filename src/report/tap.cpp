@@ -2,9 +2,11 @@
 // The TAP formatter. Lines go to the original stdout and stderr even while a
 // capture diverts descriptors 1 and 2, so a test's own report is never
 // trapped.
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <system_error>
 
 #include <trap/detail/original_stream.hpp>
 #include <trap/hub.hpp>
@@ -12,12 +14,24 @@
 #include "capture/capture.hpp"
 #include "posix/fd.hpp"
 #include "report/diagnostics.hpp"
+#include "report/hub_state.hpp"
 #include "report/report_text.hpp"
+#include "report/selection.hpp"
 
 namespace trap {
 namespace {
 
-void put(int fd, const std::string& text) { detail::write_original(fd, text); }
+// Writes past the captures. A TAP stream that cannot be written (stdout
+// closed, a full disk, a reader gone) is said once on stderr, and ends the
+// program with status 255: a lost report is never a green run.
+void put(int fd, const std::string& text) {
+  const int err = detail::write_original(fd, text);
+  static std::atomic<bool> said{false};
+  if (err == 0 || fd != 1 || said.exchange(true)) return;
+  detail::mark_report_lost();
+  detail::report_run_error("cannot write the TAP report to stdout: " +
+                           std::generic_category().message(err));
+}
 
 // "# " before every line, as Test::More's diag does; every line made
 // visible (control characters and bytes that are not UTF-8 as "\xNN"), so

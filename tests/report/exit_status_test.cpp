@@ -153,11 +153,34 @@ BOOST_AUTO_TEST_CASE(a_bail_out_in_a_fork_trap_ends_the_parent_before_its_next_r
 
 BOOST_AUTO_TEST_CASE(a_report_that_cannot_be_written_fails_the_program) {
   auto r = scenario("junit_unwritable");
-  BOOST_TEST(!r.exited(0));
-  BOOST_TEST(
-      r.err.find("# trap: a follow-up threw: cannot write \"/nonexistent-dir/results.xml\"") !=
-          std::string::npos,
-      r.err);
+  BOOST_TEST(r.exited(255));
+  BOOST_TEST(r.err.find("# trap: a follow-up threw: cannot write the JUnit report to "
+                        "\"/nonexistent-dir/results.xml\": No such file or directory\n") !=
+                 std::string::npos,
+             r.err);
+}
+
+// A TAP stream that cannot be written is no green run: said on stderr, and
+// status 255 (Test::More's for a harness failure), whatever the results.
+BOOST_AUTO_TEST_CASE(a_tap_stream_that_cannot_be_written_exits_255) {
+  const std::string full = "exec \"$0\" \"$1\" >/dev/full";
+  for (const char* name : {"passes", "fails", "returns_done_testing"}) {
+    auto r = run_program({"/bin/sh", "-c", full, EXIT_STATUS_PROGRAM, name});
+    BOOST_TEST(r.exited(255), name);
+    BOOST_TEST(r.err.find("# trap: cannot write the TAP report to stdout: No space left on "
+                          "device\n") != std::string::npos,
+               r.err);
+  }
+  auto closed = run_program({"/bin/sh", "-c", "exec \"$0\" passes >&-", EXIT_STATUS_PROGRAM});
+  BOOST_TEST(closed.exited(255));
+  BOOST_TEST(closed.err == "# trap: cannot write the TAP report to stdout: Bad file descriptor\n");
+  // A reader gone, SIGPIPE ignored (as some runners leave it): EPIPE.
+  auto gone = run_program({"/usr/bin/perl", "-e",
+                           "$SIG{PIPE} = 'IGNORE'; pipe(my $r, my $w) or die; close $r; "
+                           "open(STDOUT, '>&', $w) or die; exec @ARGV or die",
+                           EXIT_STATUS_PROGRAM, "passes"});
+  BOOST_TEST(gone.exited(255));
+  BOOST_TEST(gone.err == "# trap: cannot write the TAP report to stdout: Broken pipe\n");
 }
 
 BOOST_AUTO_TEST_CASE(a_parent_whose_only_results_come_from_a_child_ends_the_hub) {

@@ -175,8 +175,8 @@ BOOST_AUTO_TEST_CASE(an_unwritable_report_is_reported) {
   });
   BOOST_TEST(child.out == "failed=1\n");
   BOOST_TEST(child.err ==
-             "# trap: a follow-up threw: cannot write \"/nonexistent/dir/results.xml\": No such "
-             "file or directory\n");
+             "# trap: a follow-up threw: cannot write the JUnit report to "
+             "\"/nonexistent/dir/results.xml\": No such file or directory\n");
   BOOST_CHECK_THROW(trap::junit_report(trap::hub(), ""), trap::UsageError);
 }
 
