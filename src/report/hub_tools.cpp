@@ -32,6 +32,7 @@ std::atomic<std::size_t> unrecorded_errors{0};
 std::atomic<bool> lost_report{false};
 
 void end_of_program();
+void end_of_program_quickly();
 
 Hub& root_hub() {
   // Never destroyed: code running at exit (static destructors, other atexit
@@ -39,6 +40,7 @@ Hub& root_hub() {
   static Hub* const root = [] {
     auto* h = new Hub;
     std::atexit(end_of_program);
+    std::at_quick_exit(end_of_program_quickly);
     detail::prepare_root_hub(*h);  // TRAP_LIST, XML_OUTPUT_FILE
     return h;
   }();
@@ -338,23 +340,38 @@ int exit_status(const Hub& h) {
   return 0;
 }
 
-// The root hub's END block, run by exit() (and so after main returns).
-void end_of_program() {
+// The root hub's END block: ends the hub and returns the status the
+// program must end with, or 0 to keep the one it chose.
+int end_root_hub() {
   Hub& h = root_hub();
-  if (!owned_here(h)) return;  // a forked child: its parent ends the hub
+  if (!owned_here(h)) return 0;  // a forked child: its parent ends the hub
   program_ending = true;
-  if (h.no_ending() || !detail::end_selection(h)) return;  // not ended, or listing
+  if (h.no_ending() || !detail::end_selection(h)) return 0;  // not ended, or listing
   // Results that only forked children sent make the hub active too.
   if (h.active() || detail::HubInternals::children_results_pending(h)) {
     h.set_active(true);
     end_testing(h);
   }
-  const int status = h.active() || detail::unrecorded_hub_errors() > 0 ? exit_status(h) : 0;
+  return h.active() || detail::unrecorded_hub_errors() > 0 ? exit_status(h) : 0;
+}
+
+// Run by exit() (and so after main returns).
+void end_of_program() {
+  const int status = end_root_hub();
   if (status == 0) return;
   // exit() again from its own handler: glibc runs the handlers still due
   // (static destructors, the stdio flush) and then ends with this status.
   std::fflush(nullptr);
   std::exit(status);
+}
+
+// Run by quick_exit(), which ends the program as _Exit() does once its
+// handlers ran: an exit() from here would be undefined.
+void end_of_program_quickly() {
+  const int status = end_root_hub();
+  if (status == 0) return;
+  std::fflush(nullptr);
+  std::_Exit(status);
 }
 
 }  // namespace

@@ -147,6 +147,18 @@ const std::map<std::string, std::function<int()>> scenarios = {
        trap::posix::inject_fault("pread", 1, EIO);
        return 0;
      }},
+    {"quick_exit_passes",
+     []() -> int {
+       pass("a");
+       pass("b");
+       std::quick_exit(0);
+     }},
+    {"quick_exit_fails",
+     []() -> int {
+       pass("a");
+       fail("b");
+       std::quick_exit(0);
+     }},
     {"junit_unwritable",
      [] {
        trap::junit_report(trap::hub(), "/nonexistent-dir/results.xml");

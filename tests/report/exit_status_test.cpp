@@ -35,6 +35,17 @@ BOOST_AUTO_TEST_CASE(a_failure_fails_the_program_even_when_main_returns_0) {
   BOOST_TEST(r.err.find("# Looks like you failed 1 test of 2.") != std::string::npos, r.err);
 }
 
+BOOST_AUTO_TEST_CASE(quick_exit_ends_testing_as_exit_does) {
+  auto r = scenario("quick_exit_passes");
+  BOOST_TEST(r.exited(0));
+  BOOST_TEST(r.out == "ok 1 - a\nok 2 - b\n1..2\n");
+  BOOST_TEST(r.err == "");
+  r = scenario("quick_exit_fails");
+  BOOST_TEST(r.exited(1));
+  BOOST_TEST(r.out == "ok 1 - a\nnot ok 2 - b\n1..2\n");
+  BOOST_TEST(r.err.find("# Looks like you failed 1 test of 2.") != std::string::npos, r.err);
+}
+
 BOOST_AUTO_TEST_CASE(failures_are_capped_at_254) { BOOST_TEST(scenario("fails_300").exited(254)); }
 
 BOOST_AUTO_TEST_CASE(a_result_of_done_testing_that_main_ignores_still_counts) {
