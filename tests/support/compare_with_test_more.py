@@ -7,6 +7,7 @@ and prove reads the same failures in both.
 
 Usage: compare_with_test_more.py --perl PERL --prove PROVE --script FILE.pl
        -- PROGRAM [ARGS...]
+The ARGS are given to the Perl script too.
 """
 import argparse
 import difflib
@@ -14,13 +15,14 @@ import re
 import subprocess
 import sys
 
-# "at FILE line N." in "#   Failed test ..." lines: the files differ, and
-# so do the lines (trap's own tests check the caller's line).
-WHERE = re.compile(r"\bat \S+ line \d+\.")
+# "at FILE line N" in "#   Failed test ..." lines and in messages: the
+# files differ, and so do the lines (trap's own tests check the caller's
+# line).
+WHERE = re.compile(r"\bat \S+ line \d+\b")
 
 
 def normalised(text):
-    return WHERE.sub("at FILE line N.", text)
+    return WHERE.sub("at FILE line N", text)
 
 
 def run(command):
@@ -28,10 +30,11 @@ def run(command):
     return p.returncode, normalised(p.stdout), normalised(p.stderr)
 
 
-def prove_failures(prove, command, is_program):
+def prove_failures(prove, command, is_program, test_args):
     args = [prove, "--exec", ""] if is_program else [prove, "--exec", command[0]]
-    target = command[-1] if not is_program else command[0]
-    p = subprocess.run(args + [target], capture_output=True, text=True, timeout=120)
+    target = command[1] if not is_program else command[0]
+    test_args = ["::"] + test_args if test_args else []
+    p = subprocess.run(args + [target] + test_args, capture_output=True, text=True, timeout=120)
     lines = [l.strip() for l in p.stdout.splitlines() if "Failed test" in l or "Non-zero" in l]
     return p.returncode, lines
 
@@ -50,21 +53,23 @@ def main():
     parser.add_argument("--perl", required=True)
     parser.add_argument("--prove", required=True)
     parser.add_argument("--script", required=True)
+    parser.add_argument("--passing", action="store_true",
+                        help="both runs pass: prove reads no failure in either")
     parser.add_argument("program", nargs="+")
     a = parser.parse_args()
     trap = run(a.program)
-    perl = run([a.perl, a.script])
+    perl = run([a.perl, a.script] + a.program[1:])
     same = compare("stdout", trap[1], perl[1])
     same = compare("stderr", trap[2], perl[2]) and same
     if trap[0] != perl[0]:
         sys.stderr.write(f"exit status {trap[0]}, Test::More's {perl[0]}\n")
         same = False
-    prove_trap = prove_failures(a.prove, a.program, True)
-    prove_perl = prove_failures(a.prove, [a.perl, a.script], False)
+    prove_trap = prove_failures(a.prove, a.program, True, a.program[1:])
+    prove_perl = prove_failures(a.prove, [a.perl, a.script], False, a.program[1:])
     if prove_trap != prove_perl:
         sys.stderr.write(f"prove reads {prove_trap}, Test::More's {prove_perl}\n")
         same = False
-    if not prove_trap[1]:
+    if not prove_trap[1] and not a.passing:
         sys.stderr.write("prove reported no failed tests at all\n")
         same = False
     return 0 if same else 1

@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: BSL-1.0
+# The scenarios of endings_program.cpp, with Test::More.
+use strict;
+use warnings;
+use Test::More;
+
+my %scenarios = (
+  fail_1_of_1 => sub { ok(0, 'a'); done_testing() },
+  fail_1_of_2 => sub { ok(0, 'a'); ok(1, 'b'); done_testing() },
+  fail_2_of_3 => sub { ok(0, 'a'); ok(1, 'b'); ok(0, 'c'); done_testing() },
+  planned_1_ran_2 => sub { plan tests => 1; ok(1, 'a'); ok(1, 'b') },
+  planned_3_ran_1_failing => sub { plan tests => 3; ok(0, 'a') },
+  ran_past_the_plan_failing => sub { plan tests => 1; ok(1, 'a'); ok(0, 'b'); ok(1, 'c') },
+  subtest_skip_all_without_reason => sub {
+    subtest x => sub { plan skip_all => '' };
+    ok(1, 'after');
+    done_testing();
+  },
+  done_testing_twice => sub { ok(1, 'a'); done_testing(); done_testing() },
+);
+my $scenario = $scenarios{ $ARGV[0] // '' } or exit 100;
+$scenario->();
