@@ -238,6 +238,9 @@ bool subtest(std::string_view name, detail::FunctionRef<void()> fn, trap::source
   Event result;
   result.pass = pass;
   result.name = std::string(name);
+  // A skipped subtest is a skip, as Test::Builder's: its reason is the
+  // plan's, and "1" where the plan gave none (Test2's stand-in).
+  if (skipped && pass) result.skip = "1";
   result.diagnostics = std::move(problems);
   result.where = where;
   result.subevents = std::move(kept);

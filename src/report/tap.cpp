@@ -72,7 +72,9 @@ TestLine test_line(const Event& e) {
     for (std::size_t i = 1; i < lines.size(); ++i) t.rest += commented(lines[i]);
     return lines.front();
   };
-  if (!e.name.empty()) t.line += " - " + escaped_name(first_and_rest(e.name));
+  // As Test::Builder, a skipped subtest's line has only its skip reason.
+  const bool skipped_subtest = !e.skip.empty() && !e.subevents.empty();
+  if (!e.name.empty() && !skipped_subtest) t.line += " - " + escaped_name(first_and_rest(e.name));
   if (!e.skip.empty()) t.line += " # skip " + detail::tap_visible(first_and_rest(e.skip));
   if (!e.todo.empty()) t.line += " # TODO " + detail::tap_visible(first_and_rest(e.todo));
   t.line += "\n";

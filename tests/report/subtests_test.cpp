@@ -53,6 +53,8 @@ BOOST_AUTO_TEST_CASE(empty_or_throwing_subtests_fail) {
   BOOST_TEST(!events[3].pass);
   BOOST_TEST(test_support::diagnostics(events[3]) == "    The subtest threw: oops\n");
   BOOST_TEST(events[5].pass);
+  BOOST_TEST(events[5].skip == "1");  // Test::Builder's reason for a skip without one
+  BOOST_TEST(events[5].name == "skipped");
 }
 
 BOOST_AUTO_TEST_CASE(inherited_filters_and_listeners_reach_subtests) {
