@@ -116,6 +116,12 @@ void bail_out(std::string_view reason,
 /// A standalone program need not return it: at program end, the root hub
 /// finishes by itself and sets the same status (see trap::hub()); calling it
 /// is how to say that every planned test ran, as Test::More's done_testing.
-int done_testing();
+///
+/// Called again, it is a failing test, as under Test::More: "done_testing()
+/// was already called at FILE line N", naming the first call (@p where,
+/// the caller's line by default). Results that come after testing ended
+/// (this one, or any test after done_testing()) are summed up again at
+/// program end ("# Looks like you planned 1 test but ran 2.").
+int done_testing(trap::source_location where = trap::source_location::current());
 
 }  // namespace trap

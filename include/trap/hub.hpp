@@ -51,7 +51,9 @@ class Formatter {
   /// from here.
   virtual void write(const Event& event) = 0;
   /// Called once when testing is done (trap::done_testing() or program end)
-  /// with the hub's final state; TAP prints its trailing plan here.
+  /// with the hub's final state; TAP prints its trailing plan here. Called
+  /// again at the root hub's end if results came after that (a test after
+  /// done_testing()), as Test::More sums up at END, with the counts then.
   virtual void finish(const Hub& hub);
   /// Reports an error of the hub itself: a filter, listener, follow-up or
   /// formatter that threw, or a report file that could not be written.

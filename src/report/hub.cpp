@@ -404,6 +404,7 @@ void Hub::finish() {
       ++s_->failed;
     }
   }
+  s_->count_at_finish = s_->count;
   if (!s_->formatter) return;
   try {
     s_->formatter->finish(*this);

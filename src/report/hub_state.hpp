@@ -95,7 +95,9 @@ class Chain {
 
 struct Hub::State {
   mutable detail::HubLock mutex;
-  bool done_testing = false;  // trap::done_testing() was called
+  bool done_testing = false;                 // trap::done_testing() was called
+  trap::source_location done_testing_where;  // ... there, the first time
+  std::size_t count_at_finish = 0;           // count when finish() ran
   std::unique_ptr<Formatter> formatter;
   detail::Chain<EventFilter> pre_filters, filters;
   detail::Chain<EventListener> listeners;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -318,9 +319,23 @@ bool no_tests_run(const Hub& h) {
   return s.planned.has_value() || s.done_testing;
 }
 
+// Results that came after the hub ended (a test after done_testing()): its
+// formatter sums up again with the counts now, as Test::More's END does.
+void sum_up_late_results(Hub& h) {
+  auto& s = detail::HubInternals::state(h);
+  std::lock_guard lock(s.mutex);
+  if (!s.ended || s.count == s.count_at_finish || !s.formatter || s.bailed > 0) return;
+  s.count_at_finish = s.count;
+  try {
+    s.formatter->finish(h);
+  } catch (...) {
+    detail::report_hub_error("the formatter");
+  }
+}
+
 // Finishes the root hub, saying first that no test ran if so.
 void end_testing(Hub& h) {
-  if (h.ended()) return;
+  if (h.ended()) return sum_up_late_results(h);
   if (!host_framework(h) && !bailed(h) && no_tests_run(h)) {
     Event e;
     e.kind = Event::Kind::diag;
@@ -379,14 +394,25 @@ void end_of_program_quickly() {
 
 }  // namespace
 
-int done_testing() {
+int done_testing(trap::source_location where) {
   Hub& h = hub();
   if (!detail::end_selection(h)) return 0;  // listing: no plan, no status
+  std::optional<trap::source_location> first;
   {
     auto& s = detail::HubInternals::state(h);
     std::lock_guard lock(s.mutex);
+    if (s.done_testing) first = s.done_testing_where;
     s.done_testing = true;
+    if (!first) s.done_testing_where = where;
     s.active = true;
+  }
+  if (first) {  // as Test::Builder: a failing test naming the first call
+    Event again;
+    again.pass = false;
+    again.name = std::string("done_testing() was already called at ") + first->file_name() +
+                 " line " + std::to_string(first->line());
+    again.where = where;
+    h.send(std::move(again));
   }
   // As Test::More's done_testing: the plan is what ran, unless one was set.
   if (!h.ended() && !h.planned() && detail::HubInternals::state(h).plan_word.empty())

@@ -61,6 +61,12 @@ const std::map<std::string, std::function<void()>> scenarios = {
        trap::done_testing();
        trap::done_testing();
      }},
+    {"failing_after_done_testing",
+     [] {
+       trap::ok(true, "a");
+       trap::done_testing();
+       trap::ok(false, "b");
+     }},
 };
 
 }  // namespace

@@ -17,6 +17,7 @@ my %scenarios = (
     done_testing();
   },
   done_testing_twice => sub { ok(1, 'a'); done_testing(); done_testing() },
+  failing_after_done_testing => sub { ok(1, 'a'); done_testing(); ok(0, 'b') },
 );
 my $scenario = $scenarios{ $ARGV[0] // '' } or exit 100;
 $scenario->();
