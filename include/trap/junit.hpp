@@ -12,7 +12,8 @@ namespace trap {
 /// Listens to @p hub and, when testing ends (done_testing() or program end),
 /// writes its top-level test results to @p path as JUnit XML, in one
 /// `<testsuite>` named @p suite. CI servers read it; the formatter is
-/// untouched.
+/// untouched. A result sent after that (a test after done_testing()) writes
+/// the file again with it, as TAP and the exit status count it.
 ///
 /// The counts are TAP's: `tests` is every result, `failures` the failed
 /// ones that are not TODO, `skipped` the skipped ones, `errors` 0. Each

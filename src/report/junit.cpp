@@ -39,6 +39,8 @@ struct Run {
   Clock::time_point last = start;
   std::time_t timestamp = std::time(nullptr);
   std::vector<Result> results;
+  std::string path, suite;
+  bool written = false;  // once written, a later result writes it again
 };
 
 // A text of a report is cut at 1 MiB (at a character's start), with a note
@@ -155,10 +157,22 @@ void write_report(const std::string& path, const std::string& suite, const Run& 
                             "cannot write the JUnit report to \"" + path + "\"");
 }
 
+// A report not written makes the program fail (status 255).
+void write_or_lose(const Run& run) {
+  try {
+    write_report(run.path, run.suite, run);
+  } catch (...) {
+    detail::mark_report_lost();
+    throw;  // said on stderr as the hub's error
+  }
+}
+
 // Listens to @p hub; writes the report when testing ends, unless
 // @p standalone_only and a host framework's formatter reports then.
 HubHandle listen_and_report(Hub& hub, std::string path, std::string suite, bool standalone_only) {
   auto run = std::make_shared<Run>();
+  run->path = std::move(path);
+  run->suite = std::move(suite);
   HubHandle handle = hub.listen([run](Hub&, const Event& e, std::size_t) {
     if (e.nesting != 0) return;
     if (e.kind != Event::Kind::ok && e.kind != Event::Kind::bail) return;
@@ -174,16 +188,15 @@ HubHandle listen_and_report(Hub& hub, std::string path, std::string suite, bool 
       failure.name = "Bail out! " + e.name;
     }
     run->last = now;
+    // A result after testing ended (a test after done_testing()): the
+    // report says it too, as TAP and the exit status do.
+    if (run->written) write_or_lose(*run);
   });
-  hub.follow_up([run, path = std::move(path), suite = std::move(suite), standalone_only](Hub& h) {
+  hub.follow_up([run, standalone_only](Hub& h) {
     if (standalone_only && detail::HubInternals::host_framework(h)) return;
     std::lock_guard lock(run->mutex);
-    try {
-      write_report(path, suite, *run);
-    } catch (...) {
-      detail::mark_report_lost();
-      throw;  // said on stderr as the hub's error
-    }
+    write_or_lose(*run);
+    run->written = true;
   });
   return handle;
 }

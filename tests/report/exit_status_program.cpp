@@ -159,6 +159,14 @@ const std::map<std::string, std::function<int()>> scenarios = {
        fail("b");
        std::quick_exit(0);
      }},
+    {"fails_after_done_testing_with_junit",
+     [] {
+       if (const char* path = std::getenv("TRAP_TEST_JUNIT")) trap::junit_report(trap::hub(), path);
+       pass("a");
+       trap::done_testing();
+       fail("b");
+       return 0;
+     }},
     {"junit_unwritable",
      [] {
        trap::junit_report(trap::hub(), "/nonexistent-dir/results.xml");

@@ -137,6 +137,22 @@ BOOST_AUTO_TEST_CASE(a_bail_out_fails_the_program_with_255_and_the_junit_report)
   BOOST_TEST(xml.find("name=\"Bail out! the database is gone\"") != std::string::npos, xml);
 }
 
+BOOST_AUTO_TEST_CASE(a_failure_after_done_testing_fails_the_junit_report_too) {
+  char name[] = "/tmp/trap-late-XXXXXX";
+  const int fd = ::mkstemp(name);
+  BOOST_REQUIRE(fd >= 0);
+  ::close(fd);
+  auto r = run_program({"/usr/bin/env", std::string("TRAP_TEST_JUNIT=") + name, EXIT_STATUS_PROGRAM,
+                        "fails_after_done_testing_with_junit"});
+  std::ifstream in(name);
+  const std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ::unlink(name);
+  BOOST_TEST(r.exited(1));
+  BOOST_TEST(r.out == "ok 1 - a\n1..1\nnot ok 2 - b\n");
+  BOOST_TEST(xml.find("<testsuites tests=\"2\" failures=\"1\"") != std::string::npos, xml);
+  BOOST_TEST(xml.find("name=\"b\"") != std::string::npos, xml);
+}
+
 BOOST_AUTO_TEST_CASE(a_bail_out_in_a_subtest_ends_the_program_at_the_top) {
   // Test2: the subtest's hub hands the bail-out to its parent, which ends
   // the run; the line is a top-level one, the only kind prove stops at.
