@@ -10,7 +10,8 @@
 namespace trap {
 
 /// Listens to @p hub and, when testing ends (done_testing() or program end),
-/// writes its top-level test results to @p path as JUnit XML, in one
+/// writes its top-level test results to @p path (a relative one taken from
+/// the working directory of this call) as JUnit XML, in one
 /// `<testsuite>` named @p suite. CI servers read it; the formatter is
 /// untouched. A result sent after that (a test after done_testing()) writes
 /// the file again with it, as TAP and the exit status count it.

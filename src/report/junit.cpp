@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -171,7 +172,11 @@ void write_or_lose(const Run& run) {
 // @p standalone_only and a host framework's formatter reports then.
 HubHandle listen_and_report(Hub& hub, std::string path, std::string suite, bool standalone_only) {
   auto run = std::make_shared<Run>();
-  run->path = std::move(path);
+  // Where the program is now: a test that changes directory (into a temp
+  // dir) must not leave the report there, and an old one where CI reads it.
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(path, ec);
+  run->path = ec ? std::move(path) : absolute.string();
   run->suite = std::move(suite);
   HubHandle handle = hub.listen([run](Hub&, const Event& e, std::size_t) {
     if (e.nesting != 0) return;

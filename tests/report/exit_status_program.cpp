@@ -167,6 +167,13 @@ const std::map<std::string, std::function<int()>> scenarios = {
        fail("b");
        return 0;
      }},
+    {"junit_then_chdir",
+     [] {
+       trap::junit_report(trap::hub(), std::getenv("TRAP_TEST_JUNIT"));
+       pass("a");
+       if (::chdir("sub") != 0) return 100;
+       return 0;
+     }},
     {"junit_unwritable",
      [] {
        trap::junit_report(trap::hub(), "/nonexistent-dir/results.xml");

@@ -2,6 +2,7 @@
 // A standalone program's exit status follows Test::More's END rules without
 // done_testing(), and prove judges each scenario as Test::More's would be.
 #define BOOST_TEST_MODULE exit_status
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -151,6 +152,26 @@ BOOST_AUTO_TEST_CASE(a_failure_after_done_testing_fails_the_junit_report_too) {
   BOOST_TEST(r.out == "ok 1 - a\n1..1\nnot ok 2 - b\n");
   BOOST_TEST(xml.find("<testsuites tests=\"2\" failures=\"1\"") != std::string::npos, xml);
   BOOST_TEST(xml.find("name=\"b\"") != std::string::npos, xml);
+}
+
+BOOST_AUTO_TEST_CASE(a_relative_junit_path_is_where_the_program_started) {
+  // A test that moves into another directory must not leave its report
+  // there (and an old one where CI reads it).
+  char dir[] = "/tmp/trap-cwd-XXXXXX";
+  BOOST_REQUIRE(::mkdtemp(dir));
+  const std::string top = dir, sub = top + "/sub";
+  BOOST_REQUIRE(::mkdir(sub.c_str(), 0700) == 0);
+  auto r =
+      run_program({"/bin/sh", "-c", "cd \"$1\" && exec env TRAP_TEST_JUNIT=r.xml \"$0\" \"$2\"",
+                   EXIT_STATUS_PROGRAM, top, "junit_then_chdir"});
+  std::ifstream in(top + "/r.xml");
+  const std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ::unlink((top + "/r.xml").c_str());
+  ::unlink((sub + "/r.xml").c_str());
+  ::rmdir(sub.c_str());
+  ::rmdir(top.c_str());
+  BOOST_TEST(r.exited(0), r.err);
+  BOOST_TEST(xml.find("<testsuites tests=\"1\" failures=\"0\"") != std::string::npos, xml);
 }
 
 BOOST_AUTO_TEST_CASE(a_bail_out_in_a_subtest_ends_the_program_at_the_top) {
