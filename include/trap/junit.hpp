@@ -14,7 +14,10 @@ namespace trap {
 /// the working directory of this call) as JUnit XML, in one
 /// `<testsuite>` named @p suite. CI servers read it; the formatter is
 /// untouched. A result sent after that (a test after done_testing()) writes
-/// the file again with it, as TAP and the exit status count it.
+/// the file again with it, as TAP and the exit status count it. Until
+/// testing ends, the file holds one failing case, "the test program did not
+/// end": a program that crashes, is killed or calls `_exit()` leaves that,
+/// not the report of an earlier run.
 ///
 /// The counts are TAP's: `tests` is every result, `failures` the failed
 /// ones that are not TODO, `skipped` the skipped ones, `errors` 0. Each

@@ -206,10 +206,29 @@ HubHandle listen_and_report(Hub& hub, std::string path, std::string suite, bool 
   return handle;
 }
 
+// Until testing ends, the report says that the program did not end: a
+// program that crashes, is killed or calls _exit() leaves a failure there,
+// not a report of an earlier run. A file that cannot be written now is
+// said when testing ends.
+void write_unfinished_report(const std::string& path, const std::string& suite) {
+  Run unfinished;
+  Event e;
+  e.pass = false;
+  e.name = "the test program did not end";
+  e.diagnostics = {
+      "It ended before its report was written: it crashed, was killed, or called _exit()."};
+  unfinished.results.push_back({std::move(e), Clock::duration{}});
+  try {
+    write_report(path, suite, unfinished);
+  } catch (...) {
+  }
+}
+
 }  // namespace
 
 HubHandle junit_report(Hub& hub, std::string path, std::string suite) {
   if (path.empty()) throw UsageError("junit_report(): no file name");
+  write_unfinished_report(path, suite);
   return listen_and_report(hub, std::move(path), std::move(suite), false);
 }
 

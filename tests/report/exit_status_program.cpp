@@ -174,6 +174,13 @@ const std::map<std::string, std::function<int()>> scenarios = {
        if (::chdir("sub") != 0) return 100;
        return 0;
      }},
+    {"junit_then_exit_at_once",
+     [] {
+       trap::junit_report(trap::hub(), std::getenv("TRAP_TEST_JUNIT"));
+       pass("a");
+       std::_Exit(0);
+       return 0;
+     }},
     {"junit_unwritable",
      [] {
        trap::junit_report(trap::hub(), "/nonexistent-dir/results.xml");

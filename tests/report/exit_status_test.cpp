@@ -174,6 +174,25 @@ BOOST_AUTO_TEST_CASE(a_relative_junit_path_is_where_the_program_started) {
   BOOST_TEST(xml.find("<testsuites tests=\"1\" failures=\"0\"") != std::string::npos, xml);
 }
 
+BOOST_AUTO_TEST_CASE(a_program_that_never_ends_leaves_a_failing_junit_report) {
+  // Not the green report of an earlier run: a crash, a kill or an _exit()
+  // before the end leaves one failure, which says so.
+  char name[] = "/tmp/trap-old-XXXXXX";
+  const int fd = ::mkstemp(name);
+  BOOST_REQUIRE(fd >= 0);
+  const std::string old = "<testsuites tests=\"5\" failures=\"0\"/>\n";
+  BOOST_REQUIRE(::write(fd, old.data(), old.size()) == static_cast<ssize_t>(old.size()));
+  ::close(fd);
+  auto r = run_program({"/usr/bin/env", std::string("TRAP_TEST_JUNIT=") + name, EXIT_STATUS_PROGRAM,
+                        "junit_then_exit_at_once"});
+  std::ifstream in(name);
+  const std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ::unlink(name);
+  BOOST_TEST(r.exited(0));
+  BOOST_TEST(xml.find("<testsuites tests=\"1\" failures=\"1\"") != std::string::npos, xml);
+  BOOST_TEST(xml.find("name=\"the test program did not end\"") != std::string::npos, xml);
+}
+
 BOOST_AUTO_TEST_CASE(a_bail_out_in_a_subtest_ends_the_program_at_the_top) {
   // Test2: the subtest's hub hands the bail-out to its parent, which ends
   // the run; the line is a top-level one, the only kind prove stops at.
