@@ -221,19 +221,6 @@ int original_fd(int fd) {
   return fd;
 }
 
-int write_original(int fd, std::string_view text) {
-  int target = original_fd(fd);
-  if (target == fd) flush_streams(fd);
-  try {
-    posix::write_all(target, text.data(), text.size());
-  } catch (const std::system_error& e) {
-    return e.code().value() != 0 ? e.code().value() : EIO;
-  } catch (...) {
-    return EIO;
-  }
-  return 0;
-}
-
 TRAP_CHILD_PATH posix::Fd divert(int fd, int target) {
   std::lock_guard lock(diversions_mutex());
   posix::Fd saved = posix::dup_if_open(fd);

@@ -23,6 +23,9 @@ struct HubInternals {
   static int ipc_fd(const Hub& hub);
   /// Takes in the results forked children have sent so far, in order.
   static void collect_children(Hub& hub);
+  /// If results came after @p hub ended (a test after done_testing()): its
+  /// formatter sums up again with the counts now, as Test::More's END does.
+  static void sum_up_late_results(Hub& hub);
   /// How many subtest(), intercept() and todo() calls this thread is in.
   static std::size_t scope_depth() noexcept;
   /// After (or just before) a jump back to where scope_depth() was

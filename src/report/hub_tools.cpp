@@ -29,8 +29,6 @@ namespace {
 // Set once the program is ending: host frameworks are torn down by then, so
 // hub errors are no longer handed to their formatters.
 std::atomic<bool> program_ending{false};
-std::atomic<std::size_t> unrecorded_errors{0};
-std::atomic<bool> lost_report{false};
 
 void end_of_program();
 void end_of_program_quickly();
@@ -319,23 +317,9 @@ bool no_tests_run(const Hub& h) {
   return s.planned.has_value() || s.done_testing;
 }
 
-// Results that came after the hub ended (a test after done_testing()): its
-// formatter sums up again with the counts now, as Test::More's END does.
-void sum_up_late_results(Hub& h) {
-  auto& s = detail::HubInternals::state(h);
-  std::lock_guard lock(s.mutex);
-  if (!s.ended || s.count == s.count_at_finish || !s.formatter || s.bailed > 0) return;
-  s.count_at_finish = s.count;
-  try {
-    s.formatter->finish(h);
-  } catch (...) {
-    detail::report_hub_error("the formatter");
-  }
-}
-
 // Finishes the root hub, saying first that no test ran if so.
 void end_testing(Hub& h) {
-  if (h.ended()) return sum_up_late_results(h);
+  if (h.ended()) return detail::HubInternals::sum_up_late_results(h);
   if (!host_framework(h) && !bailed(h) && no_tests_run(h)) {
     Event e;
     e.kind = Event::Kind::diag;
@@ -447,46 +431,12 @@ void report_hub_error(const char* what) {
   report_run_error(message);
 }
 
-void report_run_error(const std::string& message) {
-  ++unrecorded_errors;
-  write_original(2, "# trap: " + message + "\n");
-}
-
-std::size_t unrecorded_hub_errors() { return unrecorded_errors; }
-
-void mark_report_lost() { lost_report = true; }
-
-bool report_lost() { return lost_report; }
-
-Hub::State& HubInternals::state(const Hub& hub) { return *hub.s_; }
-
-bool HubInternals::owned_here(const Hub& hub) { return posix::self_pid() == hub.s_->owner_pid; }
-
-bool HubInternals::host_framework(const Hub& hub) {
-  std::lock_guard lock(hub.s_->mutex);
-  return hub.s_->formatter && hub.s_->formatter->host_framework();
-}
-
-bool HubInternals::children_results_pending(const Hub& hub) {
-  std::lock_guard lock(hub.s_->mutex);
-  if (!hub.s_->ipc || posix::fork_count() == 0) return false;
-  try {
-    return posix::file_size(hub.s_->ipc.get()) > hub.s_->ipc_offset;
-  } catch (const std::exception&) {
-    return true;  // let the end try, and say what fails
-  }
-}
-
-int HubInternals::ipc_fd(const Hub& hub) { return hub.s_->ipc.get(); }
-
 void HubInternals::forward_to_parent(int fd) {
   static Hub* forwarder = new Hub(nullptr);  // lives until the process ends
   forwarder->s_->ipc = posix::Fd(fd);
   forwarder->s_->owner_pid = -1;  // never this process: every event is sent on
   private_hub = forwarder;
 }
-
-void HubInternals::collect_children(Hub& hub) { hub.collect_(); }
 
 void HubInternals::bailed_out(Hub& hub) {
   Event up;

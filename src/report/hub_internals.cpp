@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: BSL-1.0
+// What the report area reads of a hub (HubInternals), and the errors of a
+// run that are printed instead of counted: they and a lost report set the
+// exit status.
+#include "report/hub_internals.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <string>
+
+#include <trap/hub.hpp>
+
+#include "capture/capture.hpp"
+#include "posix/fd.hpp"
+#include "report/hub_state.hpp"
+#include "report/selection.hpp"
+
+namespace trap::detail {
+namespace {
+
+std::atomic<std::size_t> unrecorded_errors{0};
+std::atomic<bool> lost_report{false};
+
+}  // namespace
+
+void report_run_error(const std::string& message) {
+  ++unrecorded_errors;
+  write_original(2, "# trap: " + message + "\n");
+}
+
+std::size_t unrecorded_hub_errors() { return unrecorded_errors; }
+
+void mark_report_lost() { lost_report = true; }
+
+bool report_lost() { return lost_report; }
+
+Hub::State& HubInternals::state(const Hub& hub) { return *hub.s_; }
+
+bool HubInternals::owned_here(const Hub& hub) { return posix::self_pid() == hub.s_->owner_pid; }
+
+bool HubInternals::host_framework(const Hub& hub) {
+  std::lock_guard lock(hub.s_->mutex);
+  return hub.s_->formatter && hub.s_->formatter->host_framework();
+}
+
+bool HubInternals::children_results_pending(const Hub& hub) {
+  std::lock_guard lock(hub.s_->mutex);
+  if (!hub.s_->ipc || posix::fork_count() == 0) return false;
+  try {
+    return posix::file_size(hub.s_->ipc.get()) > hub.s_->ipc_offset;
+  } catch (const std::exception&) {
+    return true;  // let the end try, and say what fails
+  }
+}
+
+int HubInternals::ipc_fd(const Hub& hub) { return hub.s_->ipc.get(); }
+
+void HubInternals::collect_children(Hub& hub) { hub.collect_(); }
+
+void HubInternals::sum_up_late_results(Hub& hub) {
+  auto& s = *hub.s_;
+  std::lock_guard lock(s.mutex);
+  if (!s.ended || s.count == s.count_at_finish || !s.formatter || s.bailed > 0) return;
+  s.count_at_finish = s.count;
+  try {
+    s.formatter->finish(hub);
+  } catch (...) {
+    report_hub_error("the formatter");
+  }
+}
+
+}  // namespace trap::detail
