@@ -413,6 +413,44 @@ void Hub::finish() {
   }
 }
 
+void Hub::format_only(const Event& event) {
+  std::lock_guard lock(s_->mutex);
+  if (posix::self_pid() != s_->owner_pid) {
+    // A forked child's subtest: shown by the parent, in order with the
+    // results the child sends it (the subtest's note before, its result
+    // after), not written out of turn from here.
+    if (!s_->ipc) return;
+    try {
+      std::string record = detail::encode_event(event, true);
+      posix::write_all(s_->ipc.get(), record.data(), record.size());  // one append
+    } catch (...) {
+      detail::report_hub_error("sending a subtest's result to the parent process");
+    }
+    return;
+  }
+  s_->show(event);
+}
+
+void Hub::State::show(const Event& event) {
+  if (!formatter) return;
+  try {
+    formatter->write(event);
+  } catch (...) {
+    detail::report_hub_error("the formatter");
+    ++failed;
+  }
+}
+
+void Hub::inherit_from(const Hub& parent) {
+  std::scoped_lock lock(s_->mutex, parent.s_->mutex);
+  for (auto& f : parent.s_->pre_filters.entries())
+    if (f.inherit) s_->pre_filters.add({++s_->next_id, f.fn, true});
+  for (auto& f : parent.s_->filters.entries())
+    if (f.inherit) s_->filters.add({++s_->next_id, f.fn, true});
+  for (auto& l : parent.s_->listeners.entries())
+    if (l.inherit) s_->listeners.add({++s_->next_id, l.fn, true});
+}
+
 void Hub::reset_state() {
   std::lock_guard lock(s_->mutex);
   s_->count = s_->failed = 0;

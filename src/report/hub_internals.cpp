@@ -7,6 +7,7 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <trap/hub.hpp>
 
@@ -56,6 +57,24 @@ bool HubInternals::children_results_pending(const Hub& hub) {
 int HubInternals::ipc_fd(const Hub& hub) { return hub.s_->ipc.get(); }
 
 void HubInternals::collect_children(Hub& hub) { hub.collect_(); }
+
+std::vector<std::string> looks_like(const Hub& hub) {
+  const auto tests = [](std::size_t n) {
+    return std::to_string(n) + (n == 1 ? " test" : " tests");
+  };
+  const auto planned = hub.planned();
+  const std::size_t count = hub.count(), failed = hub.failed();
+  const bool plan_missed = planned && *planned != count;
+  std::vector<std::string> lines;
+  if (plan_missed)
+    lines.push_back("Looks like you planned " + tests(*planned) + " but ran " +
+                    std::to_string(count) + ".");
+  // As Test::Builder: "of N run." when N is not what was planned.
+  if (failed > 0)
+    lines.push_back("Looks like you failed " + tests(failed) + " of " + std::to_string(count) +
+                    (plan_missed ? " run" : "") + ".");
+  return lines;
+}
 
 void HubInternals::sum_up_late_results(Hub& hub) {
   auto& s = *hub.s_;

@@ -35,6 +35,12 @@ void mark_report_lost();
 /// Whether mark_report_lost() was called.
 bool report_lost();
 
+/// Test::More's summary of an ended hub's run, as lines without "# ":
+/// "Looks like you planned N tests but ran M." and "Looks like you failed
+/// N tests of M[ run]." (" run" when M is not what was planned), singular
+/// for one test; none when the plan was met and nothing failed.
+std::vector<std::string> looks_like(const Hub& hub);
+
 /// A hub's lock: recursive for the thread that holds it, and safe across
 /// fork(). In a forked child only the forking thread exists, so a lock that
 /// another thread held at the fork is free there (and its mutex may have

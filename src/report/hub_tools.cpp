@@ -132,58 +132,34 @@ namespace {
 // It owns what it keeps, as Recorder does.
 class Nested final : public Formatter {
  public:
-  explicit Nested(std::function<void(const Event&)> show) : show_(std::move(show)) {}
+  Nested(std::function<void(const Event&)> show, bool sum_up)
+      : show_(std::move(show)), sum_up_(sum_up) {}
   void write(const Event& e) override {
     Event deeper = e;
     ++deeper.nesting;
     if (e.nesting == 0) kept.push_back(e);
     if (e.kind != Event::Kind::bail) show_(deeper);  // a bail-out is shown by the parent
   }
+  // As Test::More's subtest, its own summary, one level deeper (a host
+  // framework shows the subtest's failures already).
+  void finish(const Hub& hub) override {
+    if (!sum_up_) return;
+    for (auto& line : detail::looks_like(hub)) {
+      Event d;
+      d.kind = Event::Kind::diag;
+      d.name = line;
+      d.nesting = 1;
+      show_(d);
+    }
+  }
   std::vector<Event> kept;
 
  private:
   std::function<void(const Event&)> show_;
+  bool sum_up_;
 };
 
 }  // namespace
-
-void Hub::format_only(const Event& event) {
-  std::lock_guard lock(s_->mutex);
-  if (posix::self_pid() != s_->owner_pid) {
-    // A forked child's subtest: shown by the parent, in order with the
-    // results the child sends it (the subtest's note before, its result
-    // after), not written out of turn from here.
-    if (!s_->ipc) return;
-    try {
-      std::string record = detail::encode_event(event, true);
-      posix::write_all(s_->ipc.get(), record.data(), record.size());  // one append
-    } catch (...) {
-      detail::report_hub_error("sending a subtest's result to the parent process");
-    }
-    return;
-  }
-  s_->show(event);
-}
-
-void Hub::State::show(const Event& event) {
-  if (!formatter) return;
-  try {
-    formatter->write(event);
-  } catch (...) {
-    detail::report_hub_error("the formatter");
-    ++failed;
-  }
-}
-
-void Hub::inherit_from(const Hub& parent) {
-  std::scoped_lock lock(s_->mutex, parent.s_->mutex);
-  for (auto& f : parent.s_->pre_filters.entries())
-    if (f.inherit) s_->pre_filters.add({++s_->next_id, f.fn, true});
-  for (auto& f : parent.s_->filters.entries())
-    if (f.inherit) s_->filters.add({++s_->next_id, f.fn, true});
-  for (auto& l : parent.s_->listeners.entries())
-    if (l.inherit) s_->listeners.add({++s_->next_id, l.fn, true});
-}
 
 bool subtest(std::string_view name, detail::FunctionRef<void()> fn, trap::source_location where) {
   Hub& parent = current_hub();
@@ -197,7 +173,8 @@ bool subtest(std::string_view name, detail::FunctionRef<void()> fn, trap::source
   start.where = where;
   parent.send(std::move(start));  // nothing of it left on this frame, which a jump may skip
 
-  auto nested = std::make_unique<Nested>([&parent](const Event& e) { parent.format_only(e); });
+  auto nested = std::make_unique<Nested>([&parent](const Event& e) { parent.format_only(e); },
+                                         !detail::HubInternals::host_framework(hub()));
   std::vector<Event>& kept = nested->kept;
   Hub child(std::move(nested));
   child.inherit_from(parent);

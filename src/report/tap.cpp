@@ -142,16 +142,7 @@ class TapFormatter final : public Formatter {
   void finish(const Hub& hub) override {
     if (bailed_) return;  // as Test::More: nothing after "Bail out!"
     if (!planned_ && hub.count() > 0) put(1, "1.." + std::to_string(hub.count()) + "\n");
-    const auto planned = hub.planned();
-    const bool plan_missed = planned && *planned != hub.count();
-    if (plan_missed)
-      put(2, "# Looks like you planned " + std::to_string(*planned) + " test" +
-                 (*planned == 1 ? "" : "s") + " but ran " + std::to_string(hub.count()) + ".\n");
-    // As Test::Builder: "of N run." when N is not what was planned.
-    if (hub.failed() > 0)
-      put(2, "# Looks like you failed " + std::to_string(hub.failed()) + " test" +
-                 (hub.failed() == 1 ? "" : "s") + " of " + std::to_string(hub.count()) +
-                 (plan_missed ? " run" : "") + ".\n");
+    for (auto& line : detail::looks_like(hub)) put(2, "# " + line + "\n");
   }
 
  private:

@@ -61,6 +61,28 @@ const std::map<std::string, std::function<void()>> scenarios = {
        trap::done_testing();
        trap::done_testing();
      }},
+    {"failing_subtest",
+     [] {
+       trap::subtest("y", [] {
+         trap::ok(false, "bad");
+         trap::ok(true, "good");
+       });
+       trap::done_testing();
+     }},
+    {"done_testing_in_subtests",
+     [] {
+       trap::subtest("x", [] {
+         trap::ok(true, "in");
+         trap::done_testing();
+       });
+       trap::subtest("y", [] {
+         trap::ok(false, "bad");
+         trap::done_testing();
+         trap::done_testing();
+       });
+       trap::ok(true, "after");
+       trap::done_testing();
+     }},
     {"failing_after_done_testing",
      [] {
        trap::ok(true, "a");

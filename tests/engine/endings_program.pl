@@ -17,6 +17,16 @@ my %scenarios = (
     done_testing();
   },
   done_testing_twice => sub { ok(1, 'a'); done_testing(); done_testing() },
+  failing_subtest => sub {
+    subtest y => sub { ok(0, 'bad'); ok(1, 'good') };
+    done_testing();
+  },
+  done_testing_in_subtests => sub {
+    subtest x => sub { ok(1, 'in'); done_testing() };
+    subtest y => sub { ok(0, 'bad'); done_testing(); done_testing() };
+    ok(1, 'after');
+    done_testing();
+  },
   failing_after_done_testing => sub { ok(1, 'a'); done_testing(); ok(0, 'b') },
 );
 my $scenario = $scenarios{ $ARGV[0] // '' } or exit 100;
