@@ -117,6 +117,9 @@ void bail_out(std::string_view reason,
 /// finishes by itself and sets the same status (see trap::hub()); calling it
 /// is how to say that every planned test ran, as Test::More's done_testing.
 ///
+/// Inside a subtest, as Test::More's, it ends the subtest's plan only (the
+/// tests run so far), and returns its number of failed tests.
+///
 /// Called again, it is a failing test, as under Test::More: "done_testing()
 /// was already called at FILE line N", naming the first call (@p where,
 /// the caller's line by default). Results that come after testing ended

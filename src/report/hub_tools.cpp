@@ -355,9 +355,18 @@ void end_of_program_quickly() {
 
 }  // namespace
 
+// Whether @p h is the hub of a subtest this thread is in.
+bool subtest_hub(const Hub& h) {
+  return std::any_of(scopes.begin(), scopes.end(), [&h](const HubScope& s) {
+    return s.kind == HubScope::Kind::subtest && s.made == &h;
+  });
+}
+
 int done_testing(trap::source_location where) {
-  Hub& h = hub();
-  if (!detail::end_selection(h)) return 0;  // listing: no plan, no status
+  // In a subtest, as Test::More's: the subtest's plan, not the program's.
+  const bool in_subtest = subtest_hub(current_hub());
+  Hub& h = in_subtest ? current_hub() : hub();
+  if (!in_subtest && !detail::end_selection(h)) return 0;  // listing: no plan, no status
   std::optional<trap::source_location> first;
   {
     auto& s = detail::HubInternals::state(h);
@@ -378,6 +387,7 @@ int done_testing(trap::source_location where) {
   // As Test::More's done_testing: the plan is what ran, unless one was set.
   if (!h.ended() && !h.planned() && detail::HubInternals::state(h).plan_word.empty())
     h.plan(h.count());
+  if (in_subtest) return static_cast<int>(std::min<std::size_t>(h.failed(), 254));
   end_testing(h);
   return exit_status(h);
 }
