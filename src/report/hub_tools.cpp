@@ -167,11 +167,9 @@ bool subtest(std::string_view name, detail::FunctionRef<void()> fn, trap::source
   if (!private_hub && !detail::HubInternals::host_framework(parent) &&
       !detail::run_top_level_subtest(name))
     return true;
-  Event start;
-  start.kind = Event::Kind::note;
-  start.name = "Subtest: " + std::string(name);
-  start.where = where;
-  parent.send(std::move(start));  // nothing of it left on this frame, which a jump may skip
+  // To the parent (the current hub): nothing of it left on this frame, which a
+  // jump may skip.
+  send_text(Event::Kind::note, "Subtest: " + std::string(name), where);
 
   auto nested = std::make_unique<Nested>([&parent](const Event& e) { parent.format_only(e); },
                                          !detail::HubInternals::host_framework(hub()));
