@@ -326,7 +326,6 @@ pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
   posix_spawn_file_actions_t actions;
   posix_spawnattr_t attr;
   ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawnattr_init(&attr);
   for (auto& r : redirects) {
     // A descriptor the file action cannot name is refused here (EBADF),
     // and the action left out: the program would run without it.
@@ -338,6 +337,7 @@ pid_t spawn(const std::string& path, const std::vector<std::string>& argv,
       fail(rc, what + redirect_problem(r, redirects, rc));
     }
   }
+  ::posix_spawnattr_init(&attr);  // after the file actions, which may fail
   sigset_t none;
   sigemptyset(&none);
   ::posix_spawnattr_setsigmask(&attr, &none);
