@@ -57,8 +57,8 @@ int wait_for_child(const ForkedChild& c, const std::optional<Deadline>& deadline
       pid, deadline ? std::optional(deadline->when) : std::nullopt, c.exited.get(), lost);
   if (status) return *status;
   timed_out = true;
-  posix::kill(pid, rescue_signal());
-  posix::kill(pid, SIGCONT);  // a stopped child takes it only once continued
+  posix::kill(pid, rescue_signal(), c.exited.get());
+  posix::kill(pid, SIGCONT, c.exited.get());  // a stopped child takes it only once continued
   status = wait_or_lost(pid, Clock::now() + std::chrono::seconds(1), c.exited.get(), lost);
   posix::kill(-pid, SIGKILL);  // with the grandchildren that kept running
   if (!status) status = wait_or_lost(pid, std::nullopt, -1, lost);

@@ -42,6 +42,19 @@ Fd open_pidfd(pid_t pid) {
   return Fd();
 }
 
+// kill(), or pidfd_send_signal() with a pidfd (Linux 5.1; kill() where
+// the kernel has none).
+int send_signal(pid_t pid, int sig, int pidfd) {
+#ifdef SYS_pidfd_send_signal
+  if (pidfd >= 0) {
+    const long r = ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0);
+    if (r == 0 || errno != ENOSYS) return static_cast<int>(r);
+  }
+#endif
+  (void)pidfd;
+  return ::kill(pid, sig);
+}
+
 // Milliseconds left until the deadline, rounded up, for poll().
 int millis_left(std::chrono::steady_clock::time_point deadline) {
   auto left = deadline - std::chrono::steady_clock::now();
@@ -135,13 +148,13 @@ std::optional<int> wait_until(pid_t pid,
   }
 }
 
-void kill(pid_t pid, int sig) {
+void kill(pid_t pid, int sig, int pidfd) {
   for (;;) {
     int r = -1;
     if (int e = take_fault("kill"); e > 0)
       errno = e;
     else
-      r = ::kill(pid, sig);
+      r = send_signal(pid, sig, pidfd);
     if (r == 0 || errno == ESRCH) return;
     if (errno != EINTR)
       fail(errno, "kill(" + std::to_string(pid) + ", " + std::to_string(sig) + ")");

@@ -41,7 +41,10 @@ std::optional<int> wait_until(pid_t pid,
 Fd pidfd(pid_t pid);
 
 /// kill(@p pid, @p sig); a process that is gone already is not an error.
-void kill(pid_t pid, int sig);
+/// Given the child's @p pidfd (see pidfd()), the signal goes through it
+/// (pidfd_send_signal): it can never reach a process that took the pid of
+/// a child another wait reaped.
+void kill(pid_t pid, int sig, int pidfd = -1);
 
 /// Whether this is a child made by vfork (or any fork that ran no atfork
 /// handler): its pid differs from the one self_pid() keeps.
