@@ -127,7 +127,13 @@ class PrinterPastCaptures final : public testing::EmptyTestEventListener {
 #endif
   void OnTestStart(const testing::TestInfo& t) override { printer_->OnTestStart(t); }
   void OnTestDisabled(const testing::TestInfo& t) override { printer_->OnTestDisabled(t); }
-  void OnTestEnd(const testing::TestInfo& t) override { printer_->OnTestEnd(t); }
+  /// A test ends: the results its forked children sent are taken in
+  /// first (Hub::cull()), so that they count in this test and show before
+  /// its verdict.
+  void OnTestEnd(const testing::TestInfo& t) override {
+    hub().cull();
+    printer_->OnTestEnd(t);
+  }
   void OnTestSuiteEnd(const testing::TestSuite& s) override { printer_->OnTestSuiteEnd(s); }
   void OnEnvironmentsTearDownStart(const testing::UnitTest& u) override {
     printer_->OnEnvironmentsTearDownStart(u);
@@ -135,7 +141,10 @@ class PrinterPastCaptures final : public testing::EmptyTestEventListener {
   void OnEnvironmentsTearDownEnd(const testing::UnitTest& u) override {
     printer_->OnEnvironmentsTearDownEnd(u);
   }
+  /// The run ends: results forked children sent after their test ended
+  /// are taken in before the summary, and fail the run.
   void OnTestIterationEnd(const testing::UnitTest& u, int i) override {
+    hub().cull();
     printer_->OnTestIterationEnd(u, i);
   }
   void OnTestProgramEnd(const testing::UnitTest& u) override { printer_->OnTestProgramEnd(u); }
@@ -170,6 +179,11 @@ class GTestForkExec final : public testing::EmptyTestEventListener {
   GTestForkExec() { set_reexec_arguments(&arguments); }
   /// A test begins: its fork(exec) traps are counted from 1.
   void OnTestStart(const testing::TestInfo&) override { new_test_started(); }
+  /// A test ends: its forked children's results are taken in, in this test
+  /// (PrinterPastCaptures does it first when GoogleTest's printer is on).
+  void OnTestEnd(const testing::TestInfo&) override { hub().cull(); }
+  /// The run ends: late results of forked children fail the run.
+  void OnTestIterationEnd(const testing::UnitTest&, int) override { hub().cull(); }
   /// The arguments that run the current test alone.
   static std::vector<std::string> arguments() {
     std::vector<std::string> args = program_arguments();

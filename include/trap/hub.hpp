@@ -110,6 +110,14 @@ class Hub {
   /// child crashes afterwards (Test2's IPC).
   void send(Event event);
 
+  /// Takes in now the results that forked children of this process sent,
+  /// as Test2's `$hub->cull()`; otherwise they come in at the hub's next
+  /// send(), count(), failed(), is_passing() or finish(). The host
+  /// framework adapters call it when a test case ends, so that a child's
+  /// result is reported in the test case that made the child. Does nothing
+  /// in a process that does not own the hub. Thread-safe.
+  void cull();
+
   /// Adds a filter, run on every event after the pre-filters. With
   /// @p inherit, subtests' hubs get it too.
   HubHandle filter(EventFilter f, bool inherit = false);

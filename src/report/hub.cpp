@@ -269,6 +269,8 @@ void Hub::collect_() {
   if (posix::self_pid() == s_->owner_pid) s_->read_children(*this);
 }
 
+void Hub::cull() { collect_(); }
+
 HubHandle Hub::filter(EventFilter f, bool inherit) {
   return add_locked(*s_, &State::filters, std::move(f), inherit, "filter()");
 }

@@ -5,6 +5,7 @@
 #include "report/hub_internals.hpp"
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "capture/capture.hpp"
 #include "posix/fd.hpp"
 #include "report/hub_state.hpp"
+#include "report/report_text.hpp"
 #include "report/selection.hpp"
 
 namespace trap::detail {
@@ -74,6 +76,41 @@ std::vector<std::string> looks_like(const Hub& hub) {
     lines.push_back("Looks like you failed " + tests(failed) + " of " + std::to_string(count) +
                     (plan_missed ? " run" : "") + ".");
   return lines;
+}
+
+namespace {
+
+// The root hub's formatter once its host framework has ended: a failure
+// can no longer fail a test case there (and calling into the framework
+// may reach objects destroyed at exit), so it is a run error, which the
+// exit status shows; a pass is dropped, a message printed as a comment.
+class AfterHostFramework final : public Formatter {
+ public:
+  void write(const Event& e) override {
+    if (e.kind == Event::Kind::diag || e.kind == Event::Kind::note) {
+      std::string text;
+      for (auto line : text_lines(e.name)) text += "# " + tap_visible(line) + "\n";
+      write_original(e.kind == Event::Kind::diag ? 2 : 1, text);
+      return;
+    }
+    const bool failed = e.kind == Event::Kind::bail ||
+                        (e.kind == Event::Kind::ok && !e.pass && e.todo.empty() && e.skip.empty());
+    if (!failed) return;
+    std::string message = "a test failed after the test framework had ended: \"";
+    message += (e.kind == Event::Kind::bail ? "Bail out! " : "") + tap_visible(e.name) + "\"";
+    if (e.where.line() != 0)
+      message += std::string(" at ") + e.where.file_name() + " line " + std::to_string(e.where.line());
+    for (const auto& d : e.diagnostics)
+      for (auto line : text_lines(d)) message += "\n# " + tap_visible(line);
+    report_run_error(message);
+  }
+  bool host_framework() const override { return true; }
+};
+
+}  // namespace
+
+void HubInternals::leave_host_framework(Hub& hub) {
+  if (host_framework(hub)) hub.format(std::make_unique<AfterHostFramework>());
 }
 
 void HubInternals::sum_up_late_results(Hub& hub) {

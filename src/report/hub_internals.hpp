@@ -40,6 +40,11 @@ struct HubInternals {
   /// framework's, ends the program with status 255. Other hubs (intercept(),
   /// a host framework's, a hub of the program's own) only record it.
   static void bailed_out(Hub& hub);
+  /// At program end, after a host test framework (GoogleTest, Catch2,
+  /// doctest, Boost.Test) has ended: @p hub's results can no longer reach
+  /// it, so from now on a failed one is a run error, printed and shown in
+  /// the exit status (a forked child's result that came too late).
+  static void leave_host_framework(Hub& hub);
   /// In a process started by a fork(exec) trap: from now on, results on
   /// this thread go to the parent's hub through @p fd (its children file).
   static void forward_to_parent(int fd);

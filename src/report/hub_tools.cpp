@@ -327,6 +327,7 @@ int end_root_hub() {
   // Results that only forked children sent make the hub active too.
   if (h.active() || detail::HubInternals::children_results_pending(h)) {
     h.set_active(true);
+    detail::HubInternals::leave_host_framework(h);  // it ended before us
     end_testing(h);
   }
   return h.active() || detail::unrecorded_hub_errors() > 0 ? exit_status(h) : 0;

@@ -26,7 +26,7 @@ test_support::ChildResult boost_test(const std::string& test) {
 BOOST_AUTO_TEST_CASE(gtest_failure_inside_a_trap_is_shown_and_counted) {
   auto r = gtest("ExpectInsideTrapIsShown");
   BOOST_TEST(r.exited(1), r.out << r.err);
-  BOOST_TEST(has(r.out, "gtest_host_program.cpp:16: Failure\n"), r.out);
+  BOOST_TEST(has(r.out, "gtest_host_program.cpp:41: Failure\n"), r.out);
   BOOST_TEST(has(r.out, "a failure inside the trap"), r.out);
   BOOST_TEST(has(r.out, "[  FAILED  ] Host.ExpectInsideTrapIsShown"), r.out);
   // The trap's own check passed: the message did not land in out().
@@ -58,6 +58,21 @@ BOOST_AUTO_TEST_CASE(gtest_hub_error_at_the_end_fails_the_program) {
 BOOST_AUTO_TEST_CASE(gtest_passing_run_exits_0) {
   auto r = gtest("Passes");
   BOOST_TEST(r.exited(0), r.out << r.err);
+}
+
+BOOST_AUTO_TEST_CASE(gtest_raw_fork_child_fails_the_test_that_made_it) {
+  auto r = gtest("RawForkChildFails:Host.Passes");
+  BOOST_TEST(r.exited(1), r.out << r.err);
+  BOOST_TEST(has(r.out, "raw fork child\n[  FAILED  ] Host.RawForkChildFails ("), r.out);
+  BOOST_TEST(has(r.out, "[       OK ] Host.Passes ("), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(gtest_raw_fork_child_failing_after_the_run_fails_the_program) {
+  auto r = gtest("RawForkChildFailsAfterTheRun");
+  BOOST_TEST(r.exited(255), r.out << r.err);
+  BOOST_TEST(has(r.out, "[  PASSED  ] 1 test"), r.out);
+  BOOST_TEST(has(r.err, "# trap: a test failed after the test framework had ended: \"late child\" at "),
+             r.err);
 }
 
 BOOST_AUTO_TEST_CASE(boost_hub_error_fails_the_case) {
