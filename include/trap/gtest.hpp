@@ -8,7 +8,9 @@
 /// carries trap's diagnostics. trap::diag() and trap::note() are printed as
 /// `# ` lines past any capture, and so is the failure message of any
 /// GoogleTest assertion (`EXPECT_EQ`...) that fails inside trapped code: it
-/// is never captured into the trap's `out()`. A `fork(exec)` trap re-runs
+/// is never captured into the trap's `out()`. Such a failure inside a
+/// `fork` or `fork(exec)` trap, or a result a forked child reports, fails
+/// the test that made the child, in the parent. A `fork(exec)` trap re-runs
 /// the current test alone (`--gtest_filter=Suite.Name`, with the program's
 /// arguments that are not GoogleTest's). From examples/05-gtest.cpp:
 /// @snippet 05-gtest.cpp synopsis
@@ -22,6 +24,7 @@
 
 #include <gtest/gtest.h>
 
+#include <trap/detail/host_message.hpp>
 #include <trap/detail/original_stream.hpp>
 #include <trap/detail/reexec.hpp>
 #include <trap/hub.hpp>
@@ -104,6 +107,7 @@ class PrinterPastCaptures final : public testing::EmptyTestEventListener {
   /// message), on the original stdout.
   void OnTestPartResult(const testing::TestPartResult& result) override {
     if (result.type() == testing::TestPartResult::kSuccess) return;
+    if (result.failed() && results_go_to_parent()) return;  // the parent shows it
     std::ostream& os = original_ostream(1);
     os << testing::internal::FormatFileLocation(result.file_name(), result.line_number()) << ' '
        << (result.skipped() ? "Skipped\n" : "Failure\n") << result.message() << '\n';
@@ -179,6 +183,13 @@ class GTestForkExec final : public testing::EmptyTestEventListener {
   GTestForkExec() { set_reexec_arguments(&arguments); }
   /// A test begins: its fork(exec) traps are counted from 1.
   void OnTestStart(const testing::TestInfo&) override { new_test_started(); }
+  /// A failure made in a forked child (an `EXPECT_*` inside a fork trap)
+  /// goes to the parent, where it fails the test that runs there: the
+  /// child's own GoogleTest never reports.
+  void OnTestPartResult(const testing::TestPartResult& result) override {
+    if (result.failed())
+      send_failure_to_parent(result.message(), result.file_name(), result.line_number());
+  }
   /// A test ends: its forked children's results are taken in, in this test
   /// (PrinterPastCaptures does it first when GoogleTest's printer is on).
   void OnTestEnd(const testing::TestInfo&) override { hub().cull(); }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <trap/detail/host_message.hpp>
 #include <trap/hub.hpp>
 
 #include "capture/capture.hpp"
@@ -108,6 +109,18 @@ class AfterHostFramework final : public Formatter {
 };
 
 }  // namespace
+
+bool results_go_to_parent() noexcept { return !HubInternals::owned_here(current_hub()); }
+
+bool send_failure_to_parent(std::string_view message, const char* file, int line) {
+  if (!results_go_to_parent()) return false;
+  Event e;
+  e.pass = false;
+  e.name = std::string(message);
+  e.where = source_location(file ? file : "", line > 0 ? static_cast<unsigned>(line) : 0);
+  current_hub().send(std::move(e));
+  return true;
+}
 
 void HubInternals::leave_host_framework(Hub& hub) {
   if (host_framework(hub)) hub.format(std::make_unique<AfterHostFramework>());

@@ -79,6 +79,23 @@ TEST(Host, RawForkChildFailsAfterTheRun) {
   });
 }
 
+// A GoogleTest failure inside a fork trap fails the test in the parent.
+TEST(Host, ExpectInsideForkTrapFails) {
+  auto r = trap::trap<":fork">([] {
+    EXPECT_EQ(1, 2) << "a failure in the fork trap's child";
+    return 3;
+  });
+  r.return_is(3, "the child returned");
+}
+
+TEST(Host, ExpectInsideForkExecTrapFails) {
+  auto r = trap::trap<":fork(exec)">([] {
+    EXPECT_EQ(1, 2) << "a failure in the fork(exec) trap's child";
+    return 3;
+  });
+  r.return_is(3, "the child returned");
+}
+
 TEST(Host, Passes) {
   auto r = trap::trap([] { std::cout << "x"; });
   r.stdout_is("x", "passes");

@@ -75,6 +75,25 @@ BOOST_AUTO_TEST_CASE(gtest_raw_fork_child_failing_after_the_run_fails_the_progra
              r.err);
 }
 
+// A GoogleTest failure in a fork or fork(exec) trap's child fails the test
+// in the parent, shown once.
+void fork_trap_failure_fails_the_test(const std::string& test, const std::string& message) {
+  auto r = gtest(test + ":Host.Passes");
+  BOOST_TEST(r.exited(1), r.out << r.err);
+  BOOST_TEST(has(r.out, message + "\n[  FAILED  ] Host." + test + " ("), r.out);
+  BOOST_TEST(r.out.find(message) == r.out.rfind(message), r.out);
+  BOOST_TEST(has(r.out, "[       OK ] Host.Passes ("), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(gtest_failure_inside_a_fork_trap_fails_the_test) {
+  fork_trap_failure_fails_the_test("ExpectInsideForkTrapFails", "a failure in the fork trap's child");
+}
+
+BOOST_AUTO_TEST_CASE(gtest_failure_inside_a_fork_exec_trap_fails_the_test) {
+  fork_trap_failure_fails_the_test("ExpectInsideForkExecTrapFails",
+                                   "a failure in the fork(exec) trap's child");
+}
+
 BOOST_AUTO_TEST_CASE(boost_hub_error_fails_the_case) {
   auto r = boost_test("listener_error_fails_the_case");
   BOOST_TEST(!r.exited(0), r.out << r.err);
