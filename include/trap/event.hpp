@@ -50,8 +50,11 @@ struct Event {
 /// as Test::More's END block does: an active hub prints its trailing plan
 /// and runs its follow-ups, and, under a formatter that is not a host
 /// framework's, the exit status becomes the one trap::done_testing() gives
-/// whenever that is not 0, whatever `main` returned. A forked child never
-/// finishes its parent's hub.
+/// whenever that is not 0 and the program ended with 0 (or with what
+/// trap::done_testing() returned). A status of the program's own is kept,
+/// as under Test::More: the hub then prints no plan and no summary but
+/// "# Looks like your test exited with 3 just after 2." (255 for a status
+/// past 255). A forked child never finishes its parent's hub.
 Hub& hub();
 
 /// The hub test methods currently report to on this thread: the root hub, or

@@ -41,6 +41,23 @@ bool report_lost();
 /// for one test; none when the plan was met and nothing failed.
 std::vector<std::string> looks_like(const Hub& hub);
 
+/// Test::More's END block for the root hub, run by exit() (on_exit()) with
+/// the program's status: ends the hub, and exits again if the status must
+/// change. A status of the program's own (not 0, not what done_testing()
+/// returned) is kept, and said as Test::Builder says it.
+void end_of_program(int status, void*);
+/// The same, run by quick_exit(), which tells no status.
+void end_of_program_quickly();
+/// Whether end_of_program() or end_of_program_quickly() has begun.
+bool program_ending();
+/// Records the status the root hub's done_testing() returned.
+void gave_status(int status);
+/// Ends the root hub @p h, saying first "No tests run!" if so; if it had
+/// ended, sums up the results that came since.
+void end_testing(Hub& h);
+/// Test::More's exit status for the root hub's results.
+int exit_status(const Hub& h);
+
 /// A hub's lock: recursive for the thread that holds it, and safe across
 /// fork(). In a forked child only the forking thread exists, so a lock that
 /// another thread held at the fork is free there (and its mutex may have
@@ -121,6 +138,7 @@ struct Hub::State {
   trap::source_location bail_where;
   bool no_ending = false;
   bool active = false;
+  int program_status = 0;  // the root hub's: the program exited with this status of its own
   // Results from forked children: they append records to this file, the
   // hub's own process reads them in at its next look (Test2's IPC).
   int owner_pid = 0;

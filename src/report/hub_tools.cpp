@@ -2,7 +2,6 @@
 // Using hubs: the root hub, intercept(), subtests, skip and todo, messages,
 // done_testing().
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -26,20 +25,14 @@ namespace trap {
 
 namespace {
 
-// Set once the program is ending: host frameworks are torn down by then, so
-// hub errors are no longer handed to their formatters.
-std::atomic<bool> program_ending{false};
-
-void end_of_program();
-void end_of_program_quickly();
-
 Hub& root_hub() {
   // Never destroyed: code running at exit (static destructors, other atexit
   // handlers, threads) may still report.
   static Hub* const root = [] {
     auto* h = new Hub;
-    std::atexit(end_of_program);
-    std::at_quick_exit(end_of_program_quickly);
+    // on_exit(): Test::More's END sees the status the program exits with.
+    ::on_exit(detail::end_of_program, nullptr);
+    std::at_quick_exit(detail::end_of_program_quickly);
     detail::prepare_root_hub(*h);  // TRAP_LIST, XML_OUTPUT_FILE
     return h;
   }();
@@ -271,89 +264,6 @@ void bail_out(std::string_view reason, trap::source_location where) {
   send_text(Event::Kind::bail, reason, where);
 }
 
-namespace {
-
-bool owned_here(const Hub& h) { return detail::HubInternals::owned_here(h); }
-
-bool host_framework(const Hub& h) { return detail::HubInternals::host_framework(h); }
-
-bool bailed(const Hub& h) {
-  auto& s = detail::HubInternals::state(h);
-  std::lock_guard lock(s.mutex);
-  return s.bailed > 0;
-}
-
-// Test::More's "No tests run!": a plan was declared or done_testing() was
-// called, and no test ran (a SKIP plan aside).
-bool no_tests_run(const Hub& h) {
-  auto& s = detail::HubInternals::state(h);
-  std::lock_guard lock(s.mutex);
-  if (s.count > 0 || s.plan_word == "SKIP") return false;
-  return s.planned.has_value() || s.done_testing;
-}
-
-// Finishes the root hub, saying first that no test ran if so.
-void end_testing(Hub& h) {
-  if (h.ended()) return detail::HubInternals::sum_up_late_results(h);
-  if (!host_framework(h) && !bailed(h) && no_tests_run(h)) {
-    Event e;
-    e.kind = Event::Kind::diag;
-    e.name = "No tests run!";
-    h.send(std::move(e));
-  }
-  h.finish();
-}
-
-// Test::More's exit status for the root hub's results.
-int exit_status(const Hub& h) {
-  if (host_framework(h)) return detail::unrecorded_hub_errors() > 0 ? 255 : 0;
-  if (detail::report_lost()) return 255;  // a reader saw no result, or not all
-  const std::size_t failed = h.failed();  // (children's results taken in first)
-  if (bailed(h)) return 255;              // Test::More's BAIL_OUT ends the program with 255
-  if (failed > 0) return static_cast<int>(failed > 254 ? 254 : failed);
-  auto plan_met = h.check_plan();
-  if (plan_met && !*plan_met) return 255;
-  if (no_tests_run(h) || detail::unrecorded_hub_errors() > 0) return 255;
-  return 0;
-}
-
-// The root hub's END block: ends the hub and returns the status the
-// program must end with, or 0 to keep the one it chose.
-int end_root_hub() {
-  Hub& h = root_hub();
-  if (!owned_here(h)) return 0;  // a forked child: its parent ends the hub
-  program_ending = true;
-  if (h.no_ending() || !detail::end_selection(h)) return 0;  // not ended, or listing
-  // Results that only forked children sent make the hub active too.
-  if (h.active() || detail::HubInternals::children_results_pending(h)) {
-    h.set_active(true);
-    detail::HubInternals::leave_host_framework(h);  // it ended before us
-    end_testing(h);
-  }
-  return h.active() || detail::unrecorded_hub_errors() > 0 ? exit_status(h) : 0;
-}
-
-// Run by exit() (and so after main returns).
-void end_of_program() {
-  const int status = end_root_hub();
-  if (status == 0) return;
-  // exit() again from its own handler: glibc runs the handlers still due
-  // (static destructors, the stdio flush) and then ends with this status.
-  std::fflush(nullptr);
-  std::exit(status);
-}
-
-// Run by quick_exit(), which ends the program as _Exit() does once its
-// handlers ran: an exit() from here would be undefined.
-void end_of_program_quickly() {
-  const int status = end_root_hub();
-  if (status == 0) return;
-  std::fflush(nullptr);
-  std::_Exit(status);
-}
-
-}  // namespace
-
 // Whether @p h is the hub of a subtest this thread is in.
 bool subtest_hub(const Hub& h) {
   return std::any_of(scopes.begin(), scopes.end(), [&h](const HubScope& s) {
@@ -387,8 +297,10 @@ int done_testing(trap::source_location where) {
   if (!h.ended() && !h.planned() && detail::HubInternals::state(h).plan_word.empty())
     h.plan(h.count());
   if (in_subtest) return static_cast<int>(std::min<std::size_t>(h.failed(), 254));
-  end_testing(h);
-  return exit_status(h);
+  detail::end_testing(h);
+  const int status = detail::exit_status(h);
+  detail::gave_status(status);
+  return status;
 }
 
 }  // namespace trap
@@ -406,7 +318,7 @@ void report_hub_error(const char* what) {
   }
   Hub& root = root_hub();
   // A host framework records the error while it runs, in its own process.
-  if (!program_ending && HubInternals::owned_here(root)) {
+  if (!program_ending() && HubInternals::owned_here(root)) {
     auto& s = HubInternals::state(root);
     std::lock_guard lock(s.mutex);
     try {

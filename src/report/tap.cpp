@@ -14,6 +14,7 @@
 #include "capture/capture.hpp"
 #include "posix/fd.hpp"
 #include "report/diagnostics.hpp"
+#include "report/hub_internals.hpp"
 #include "report/hub_state.hpp"
 #include "report/report_text.hpp"
 #include "report/selection.hpp"
@@ -141,6 +142,9 @@ class TapFormatter final : public Formatter {
 
   void finish(const Hub& hub) override {
     if (bailed_) return;  // as Test::More: nothing after "Bail out!"
+    // As Test::Builder: a program that exited with a status of its own
+    // gets no plan and no summary, its ending says how it ended.
+    if (detail::HubInternals::state(hub).program_status != 0) return;
     if (!planned_ && hub.count() > 0) put(1, "1.." + std::to_string(hub.count()) + "\n");
     for (auto& line : detail::looks_like(hub)) put(2, "# " + line + "\n");
   }

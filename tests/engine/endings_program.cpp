@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSL-1.0
 // How a test program ends: its failure summary, a plan not met, a skipped
-// subtest, done_testing() called twice. Each scenario (argv[1]) is compared
-// with Perl's Test::More running the same one (endings_program.pl) by
+// subtest, done_testing() called twice, an exit status of its own. Each scenario (argv[1]) is
+// compared with Perl's Test::More running the same one (endings_program.pl) by
 // support/compare_with_test_more.py: stdout, stderr and exit status.
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <string>
@@ -11,6 +12,8 @@
 #include <trap/trap.hpp>
 
 namespace {
+
+int status = 0;  // what main returns
 
 const std::map<std::string, std::function<void()>> scenarios = {
     {"fail_1_of_1",
@@ -89,6 +92,57 @@ const std::map<std::string, std::function<void()>> scenarios = {
        trap::done_testing();
        trap::ok(false, "b");
      }},
+    // An exit status of the program's own is kept, and said.
+    {"exit_3_after_2",
+     [] {
+       trap::ok(true, "a");
+       trap::ok(true, "b");
+       std::exit(3);
+     }},
+    {"exit_3_after_a_failure",
+     [] {
+       trap::ok(false, "a");
+       trap::ok(true, "b");
+       std::exit(3);
+     }},
+    {"exit_3_planned_3_ran_2",
+     [] {
+       trap::hub().plan(3);
+       trap::ok(true, "a");
+       trap::ok(true, "b");
+       std::exit(3);
+     }},
+    {"exit_3_after_done_testing",
+     [] {
+       trap::ok(true, "a");
+       trap::ok(true, "b");
+       trap::done_testing();
+       std::exit(3);
+     }},
+    {"exit_3_planned_before_any_test",
+     [] {
+       trap::hub().plan(2);
+       std::exit(3);
+     }},
+    {"exit_3_without_tests", [] { std::exit(3); }},
+    {"exit_256_after_done_testing",
+     [] {
+       trap::ok(true, "a");
+       trap::done_testing();
+       std::exit(256);
+     }},
+    {"return_3_from_main",
+     [] {
+       trap::hub().plan(2);
+       trap::ok(true, "a");
+       status = 3;
+     }},
+    {"exit_0_after_a_failure",
+     [] {
+       trap::hub().plan(2);
+       trap::ok(false, "a");
+       std::exit(0);
+     }},
 };
 
 }  // namespace
@@ -96,5 +150,5 @@ const std::map<std::string, std::function<void()>> scenarios = {
 int main(int argc, char** argv) {
   if (argc != 2 || !scenarios.count(argv[1])) return 100;
   scenarios.at(argv[1])();
-  return 0;
+  return status;
 }

@@ -28,6 +28,15 @@ my %scenarios = (
     done_testing();
   },
   failing_after_done_testing => sub { ok(1, 'a'); done_testing(); ok(0, 'b') },
+  exit_3_after_2 => sub { ok(1, 'a'); ok(1, 'b'); exit 3 },
+  exit_3_after_a_failure => sub { ok(0, 'a'); ok(1, 'b'); exit 3 },
+  exit_3_planned_3_ran_2 => sub { plan tests => 3; ok(1, 'a'); ok(1, 'b'); exit 3 },
+  exit_3_after_done_testing => sub { ok(1, 'a'); ok(1, 'b'); done_testing(); exit 3 },
+  exit_3_planned_before_any_test => sub { plan tests => 2; exit 3 },
+  exit_3_without_tests => sub { exit 3 },
+  exit_256_after_done_testing => sub { ok(1, 'a'); done_testing(); exit 256 },
+  return_3_from_main => sub { plan tests => 2; ok(1, 'a'); exit 3 },
+  exit_0_after_a_failure => sub { plan tests => 2; ok(0, 'a'); exit 0 },
 );
 my $scenario = $scenarios{ $ARGV[0] // '' } or exit 100;
 $scenario->();

@@ -108,6 +108,23 @@ const std::map<std::string, std::function<int()>> scenarios = {
        pass("after the fork");
        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 99;
      }},
+    // A plain fork() child that exits with a status of its own: its
+    // parent's hub is not its own to end, or to say how it ended.
+    {"forked_child_exits_3",
+     [] {
+       pass("before the fork");
+       pid_t pid = ::fork();
+       if (pid == 0) std::exit(3);
+       int status = 0;
+       ::waitpid(pid, &status, 0);
+       pass("after the fork");
+       return WIFEXITED(status) && WEXITSTATUS(status) == 3 ? 0 : 99;
+     }},
+    {"exit_7_after_failing",
+     []() -> int {
+       fail("a");
+       std::exit(7);
+     }},
     // A result reported in a forked child reaches the parent and counts.
     {"forked_child_fails",
      [] {

@@ -87,10 +87,20 @@ BOOST_AUTO_TEST_CASE(a_skipped_run_and_an_unused_hub_exit_0) {
   BOOST_TEST(nothing.err == "");
 }
 
-BOOST_AUTO_TEST_CASE(a_passing_run_keeps_the_status_the_program_chose) {
+// As Test::Builder's END: a status of the program's own is kept, and said
+// instead of a plan and a summary, whether the tests passed or not.
+BOOST_AUTO_TEST_CASE(a_status_the_program_chose_is_kept_and_said) {
+  const std::string said =
+      "# Tests were run but no plan was declared and done_testing() was not seen.\n"
+      "# Looks like your test exited with 7 just after 1.\n";
   auto r = scenario("exit_7_after_passing");
   BOOST_TEST(r.exited(7));
-  BOOST_TEST(r.out == "ok 1 - a\n1..1\n");
+  BOOST_TEST(r.out == "ok 1 - a\n");
+  BOOST_TEST(r.err == said);
+  r = scenario("exit_7_after_failing");
+  BOOST_TEST(r.exited(7));
+  BOOST_TEST(r.out == "not ok 1 - a\n");
+  BOOST_TEST(r.err.ends_with(said), r.err);
 }
 
 BOOST_AUTO_TEST_CASE(no_ending_leaves_the_end_alone) {
@@ -108,6 +118,13 @@ BOOST_AUTO_TEST_CASE(a_todo_failure_does_not_fail_the_run) {
 BOOST_AUTO_TEST_CASE(a_forked_child_does_not_end_its_parents_hub) {
   auto r = scenario("forked_child_exits");
   BOOST_TEST(r.exited(0));  // 99: the child did not exit 0
+  BOOST_TEST(r.out == "ok 1 - before the fork\nok 2 - after the fork\n1..2\n");
+  BOOST_TEST(r.err == "");
+}
+
+BOOST_AUTO_TEST_CASE(a_forked_child_exiting_with_its_own_status_leaves_the_hub_alone) {
+  auto r = scenario("forked_child_exits_3");
+  BOOST_TEST(r.exited(0));  // 99: the child did not exit 3
   BOOST_TEST(r.out == "ok 1 - before the fork\nok 2 - after the fork\n1..2\n");
   BOOST_TEST(r.err == "");
 }
