@@ -158,6 +158,12 @@ class Hub {
   /// "NO PLAN". @throws UsageError "You tried to plan twice", or for
   /// another word.
   void plan(std::string_view directive);
+  /// Declares a "SKIP" plan with its reason, as Test::More's
+  /// `plan skip_all => reason`: TAP's `1..0 # SKIP reason`, and a subtest
+  /// so planned is reported as skipped for this reason (Test::Builder's "1"
+  /// when it is empty). @throws UsageError as plan(directive), or for a
+  /// @p directive other than "SKIP".
+  void plan(std::string_view directive, std::string_view reason);
   /// The number of tests planned, if a numeric plan was set.
   std::optional<std::size_t> planned() const;
   /// Null until testing ended with a plan; then whether the plan was met.

@@ -356,18 +356,27 @@ void Hub::plan(std::string_view directive) {
   if (directive != "SKIP" && directive != "NO PLAN")
     throw UsageError("plan(): \"" + std::string(directive) +
                      "\" is not a plan; use a number, \"SKIP\" or \"NO PLAN\"");
+  if (directive == "SKIP") return plan(directive, "");
+  std::lock_guard lock(s_->mutex);
+  if (s_->planned || !s_->plan_word.empty()) throw UsageError("You tried to plan twice");
+  s_->plan_word = std::string(directive);
+}
+
+void Hub::plan(std::string_view directive, std::string_view reason) {
+  if (directive != "SKIP")
+    throw UsageError("plan(): \"" + std::string(directive) +
+                     "\" takes no reason; only \"SKIP\" does");
   {
     std::lock_guard lock(s_->mutex);
     if (s_->planned || !s_->plan_word.empty()) throw UsageError("You tried to plan twice");
-    s_->plan_word = std::string(directive);
+    s_->plan_word = "SKIP";
+    s_->skip_reason = std::string(reason);
   }
-  if (directive == "SKIP") {
-    Event e;
-    e.kind = Event::Kind::plan;
-    e.count = 0;
-    e.name = "SKIP";
-    send(std::move(e));
-  }
+  Event e;
+  e.kind = Event::Kind::plan;
+  e.count = 0;
+  e.name = reason.empty() ? std::string("SKIP") : "SKIP " + std::string(reason);
+  send(std::move(e));
 }
 
 std::optional<std::size_t> Hub::planned() const { return read_locked(*s_, &State::planned); }
@@ -458,6 +467,7 @@ void Hub::reset_state() {
   s_->count = s_->failed = 0;
   s_->planned.reset();
   s_->plan_word.clear();
+  s_->skip_reason.clear();
   s_->ended = s_->failing = false;
   s_->bailed = s_->bails_acted_on = 0;
 }

@@ -129,7 +129,8 @@ struct Hub::State {
   std::size_t count = 0;
   std::size_t failed = 0;
   std::optional<std::size_t> planned;
-  std::string plan_word;  // "SKIP" or "NO PLAN"
+  std::string plan_word;    // "SKIP" or "NO PLAN"
+  std::string skip_reason;  // a "SKIP" plan's
   bool ended = false;
   bool failing = false;    // set by is_passing(false)
   std::size_t bailed = 0;  // bail events taken in: the run gave up

@@ -207,7 +207,7 @@ bool subtest(std::string_view name, detail::FunctionRef<void()> fn, trap::source
   result.name = std::string(name);
   // A skipped subtest is a skip, as Test::Builder's: its reason is the
   // plan's, and "1" where the plan gave none (Test2's stand-in).
-  if (skipped && pass) result.skip = "1";
+  if (skipped && pass) result.skip = child.s_->skip_reason.empty() ? "1" : child.s_->skip_reason;
   result.diagnostics = std::move(problems);
   result.where = where;
   result.subevents = std::move(kept);

@@ -58,6 +58,13 @@ const std::map<std::string, std::function<void()>> scenarios = {
        trap::ok(true, "after");
        trap::done_testing();
      }},
+    {"subtest_skip_all_with_reason",
+     [] {
+       trap::subtest("x", [] { trap::current_hub().plan("SKIP", "no database"); });
+       trap::subtest("y", [] { trap::current_hub().plan("SKIP", "a # b"); });
+       trap::ok(true, "after");
+       trap::done_testing();
+     }},
     {"done_testing_twice",
      [] {
        trap::ok(true, "a");

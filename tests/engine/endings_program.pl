@@ -16,6 +16,12 @@ my %scenarios = (
     ok(1, 'after');
     done_testing();
   },
+  subtest_skip_all_with_reason => sub {
+    subtest x => sub { plan skip_all => 'no database' };
+    subtest y => sub { plan skip_all => 'a # b' };
+    ok(1, 'after');
+    done_testing();
+  },
   done_testing_twice => sub { ok(1, 'a'); done_testing(); done_testing() },
   failing_subtest => sub {
     subtest y => sub { ok(0, 'bad'); ok(1, 'good') };

@@ -246,6 +246,13 @@ BOOST_AUTO_TEST_CASE(plans_and_check_plan) {
   skip.finish();
   BOOST_TEST(skip.check_plan() == std::optional<bool>(true));
   BOOST_CHECK_THROW(trap::Hub(nullptr).plan("MAYBE"), trap::UsageError);
+  BOOST_CHECK_EXCEPTION(
+      trap::Hub(nullptr).plan("NO PLAN", "why"), trap::UsageError, [](const trap::UsageError& e) {
+        return std::string(e.what()) == "plan(): \"NO PLAN\" takes no reason; only \"SKIP\" does";
+      });
+  trap::Hub skip_why(nullptr);
+  skip_why.plan("SKIP", "no database");
+  BOOST_CHECK_THROW(skip_why.plan("SKIP", "again"), trap::UsageError);
 
   trap::Hub none(nullptr);
   none.plan("NO PLAN");

@@ -57,6 +57,18 @@ BOOST_AUTO_TEST_CASE(empty_or_throwing_subtests_fail) {
   BOOST_TEST(events[5].name == "skipped");
 }
 
+// As Test::More's `plan skip_all => reason` in a subtest: the subtest's
+// plan and its result carry the reason.
+BOOST_AUTO_TEST_CASE(a_subtest_skipped_with_a_reason_is_a_skip_for_that_reason) {
+  auto events = trap::intercept(
+      [] { trap::subtest("skipped", [] { trap::current_hub().plan("SKIP", "no database"); }); });
+  BOOST_REQUIRE_EQUAL(events.size(), 2u);
+  BOOST_TEST(events[1].pass);
+  BOOST_TEST(events[1].skip == "no database");
+  BOOST_REQUIRE_EQUAL(events[1].subevents.size(), 1u);
+  BOOST_TEST(events[1].subevents[0].name == "SKIP no database");
+}
+
 BOOST_AUTO_TEST_CASE(inherited_filters_and_listeners_reach_subtests) {
   int inherited = 0, local = 0;
   auto r = trap::trap([] {});
