@@ -42,6 +42,7 @@ struct Run {
   std::vector<Result> results;
   std::string path, suite;
   bool written = false;  // once written, a later result writes it again
+  bool started = false;  // a first event came
 };
 
 // A text of a report is cut at 1 MiB (at a character's start), with a note
@@ -168,6 +169,35 @@ void write_or_lose(const Run& run) {
   }
 }
 
+// Until testing ends, the report says that the program did not end: a
+// program that crashes, is killed or calls _exit() leaves a failure there,
+// not a report of an earlier run. A file that cannot be written now is
+// said when testing ends.
+void write_unfinished_report(const std::string& path, const std::string& suite) {
+  Run unfinished;
+  Event e;
+  e.pass = false;
+  e.name = "the test program did not end";
+  e.diagnostics = {
+      "It ended before its report was written: it crashed, was killed, or called _exit()."};
+  unfinished.results.push_back({std::move(e), Clock::duration{}});
+  try {
+    write_report(path, suite, unfinished);
+  } catch (...) {
+  }
+}
+
+// XML_OUTPUT_FILE's report, at the first event of the run: the report that
+// says the program did not end, as junit_report() writes it, unless a host
+// framework reports instead (which is known by then, not when the root hub
+// is made).
+void start_standalone(Hub& hub, Run& run) {
+  if (run.started || run.written) return;
+  run.started = true;
+  if (detail::HubInternals::owned_here(hub) && !detail::HubInternals::host_framework(hub))
+    write_unfinished_report(run.path, run.suite);
+}
+
 // Listens to @p hub; writes the report when testing ends, unless
 // @p standalone_only and a host framework's formatter reports then.
 HubHandle listen_and_report(Hub& hub, std::string path, std::string suite, bool standalone_only) {
@@ -178,10 +208,11 @@ HubHandle listen_and_report(Hub& hub, std::string path, std::string suite, bool 
   auto absolute = std::filesystem::absolute(path, ec);
   run->path = ec ? std::move(path) : absolute.string();
   run->suite = std::move(suite);
-  HubHandle handle = hub.listen([run](Hub&, const Event& e, std::size_t) {
+  HubHandle handle = hub.listen([run, standalone_only](Hub& h, const Event& e, std::size_t) {
     if (e.nesting != 0) return;
-    if (e.kind != Event::Kind::ok && e.kind != Event::Kind::bail) return;
     std::lock_guard lock(run->mutex);
+    if (standalone_only) start_standalone(h, *run);
+    if (e.kind != Event::Kind::ok && e.kind != Event::Kind::bail) return;
     const auto now = Clock::now();
     run->results.push_back({e, now - run->last});
     if (e.kind == Event::Kind::bail) {  // the run gave up: a failure a reader sees
@@ -204,24 +235,6 @@ HubHandle listen_and_report(Hub& hub, std::string path, std::string suite, bool 
     run->written = true;
   });
   return handle;
-}
-
-// Until testing ends, the report says that the program did not end: a
-// program that crashes, is killed or calls _exit() leaves a failure there,
-// not a report of an earlier run. A file that cannot be written now is
-// said when testing ends.
-void write_unfinished_report(const std::string& path, const std::string& suite) {
-  Run unfinished;
-  Event e;
-  e.pass = false;
-  e.name = "the test program did not end";
-  e.diagnostics = {
-      "It ended before its report was written: it crashed, was killed, or called _exit()."};
-  unfinished.results.push_back({std::move(e), Clock::duration{}});
-  try {
-    write_report(path, suite, unfinished);
-  } catch (...) {
-  }
 }
 
 }  // namespace

@@ -198,6 +198,13 @@ const std::map<std::string, std::function<int()>> scenarios = {
        std::_Exit(0);
        return 0;
      }},
+    // Under Bazel (XML_OUTPUT_FILE), no report of its own.
+    {"exit_at_once",
+     [] {
+       pass("a");
+       std::_Exit(0);
+       return 0;
+     }},
     {"junit_unwritable",
      [] {
        trap::junit_report(trap::hub(), "/nonexistent-dir/results.xml");
