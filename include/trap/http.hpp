@@ -326,8 +326,11 @@ struct ServerOptions {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 8 * 1024 * 1024;  ///< a larger body gets 413
   /// A client that has not sent a whole header block in this time gets
-  /// 408 and is closed (slowloris); a connection that sent nothing at all
-  /// in this time (a new one, or a keep-alive one between requests) is
+  /// 408 and is closed (slowloris), as does one whose body stops coming:
+  /// no byte of it in this time (a Content-Length body short of its
+  /// length, a chunked body without its last chunk); either is recorded
+  /// in Server::unmatched(). A connection that sent nothing at all in
+  /// this time (a new one, or a keep-alive one between requests) is
   /// closed without an answer.
   std::chrono::milliseconds header_timeout{5000};
   /// Requests kept in the log (older ones dropped); 0 is a trap::UsageError.

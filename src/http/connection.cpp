@@ -313,7 +313,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   }
 
   void on_read_error(error_code ec) {
-    if (!body_stream_.why.empty()) return reject(400, "400 bad request: " + body_stream_.why);
+    if (auto refusal = body_stream_.refusal()) return reject(refusal->status, refusal->why);
     auto refusal = refusal_of(ec, parser_->get(), buffered());
     if (!refusal) return close();  // the client went, or the socket failed
     reject(refusal->status, std::move(refusal->why));
@@ -471,7 +471,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // What the header is read through.
   HeadStream<Stream, bhttp::request_parser<bhttp::string_body>> head_stream_{stream_, buffer_,
                                                                              parser_};
-  BodyStream<Stream> body_stream_{stream_, buffer_, {}, {}};  // what the body is read through
+  BodyStream<Stream> body_stream_{stream_, buffer_, host_.options().header_timeout};  // the body's
   Plan plan_;
   std::array<char, 4096> dropped_;
   State state_ = State::reading;

@@ -3,18 +3,23 @@
 // reads it (RFC 9112, 7.1): each chunk-size line, each chunk's end and
 // each trailer line ends in CRLF, not a bare LF (which Beast's parser
 // takes for some, or waits past, where Go's net/http answers 400), and
-// each chunk-size line is no longer than max_header_bytes; and the answer
-// a request whose read failed gets.
+// each chunk-size line is no longer than max_header_bytes; that a body
+// does not stop coming (header_timeout); and the answer a request whose
+// read failed gets.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 
@@ -60,45 +65,102 @@ class ChunkFraming {
 
 /// What a request's body is read through: the stream, except that a read
 /// bringing a fault of `framing` (when set: the body is chunked) fails
-/// with bad_chunk and says why in `why`.
+/// with bad_chunk, and a read that brings no byte in `timeout` is
+/// cancelled and fails (operation_aborted); refusal() says why.
+///
+/// The timeout is on each read, not on the whole body: a body that stops
+/// coming (a Content-Length body short of its length, a chunked body
+/// without its last chunk) is refused once nothing came for that long,
+/// while one that a client sends slowly but steadily (a throttled upload)
+/// is read, its length being bounded by max_body_bytes anyway.
 template <class Stream>
-struct BodyStream {
+class BodyStream {
+ public:
   using executor_type = typename Stream::executor_type;
 
-  Stream& next;
-  const boost::beast::flat_buffer& buffer;  // what a read of `next` goes after
-  std::optional<ChunkFraming> framing;
-  std::string why;
+  BodyStream(Stream& next, const boost::beast::flat_buffer& buffer,
+             std::chrono::milliseconds timeout)
+      : next_(next),
+        buffer_(buffer),
+        timeout_(timeout),
+        watch_(std::make_shared<Watch>(next.get_executor())) {}
 
-  executor_type get_executor() { return next.get_executor(); }
+  executor_type get_executor() { return next_.get_executor(); }
 
   /// For the body of the next request: a chunked body's framing followed
   /// from here, its chunk-size lines up to @p max_line bytes long, and
   /// what came of it already (@p buffered) looked at; @returns why it
   /// must get a 400, if so.
   std::optional<std::string> begin(bool chunked, std::size_t max_line, std::string_view buffered) {
-    framing.reset();
-    why.clear();
+    framing_.reset();
+    why_.clear();
+    watch_->timed_out = false;
     if (!chunked) return std::nullopt;
-    framing.emplace(max_line);
-    return framing->look(buffered);
+    framing_.emplace(max_line);
+    return framing_->look(buffered);
+  }
+
+  /// Why a read of this body failed, when it was this stream's doing: a
+  /// fault of its framing (400) or no byte in the timeout (408).
+  std::optional<Refusal> refusal() const {
+    if (!why_.empty()) return Refusal{400, "400 bad request: " + why_};
+    if (watch_->timed_out)
+      return Refusal{408, "408 request timeout: no byte of the body in " +
+                              std::to_string(timeout_.count()) + " ms"};
+    return std::nullopt;
   }
 
   template <class Buffers, class Handler>
   void async_read_some(const Buffers& buffers, Handler&& handler) {
-    next.async_read_some(buffers, [this, h = std::forward<Handler>(handler)](
-                                      boost::system::error_code ec, std::size_t n) mutable {
-      if (!ec && framing) {
+    arm();
+    next_.async_read_some(buffers, [this, h = std::forward<Handler>(handler)](
+                                       boost::system::error_code ec, std::size_t n) mutable {
+      ++watch_->reads;  // the timer is no longer this read's
+      watch_->timer.cancel();
+      if (!ec) watch_->timed_out = false;  // the bytes came as the timer went off
+      if (!ec && framing_) {
         // The bytes read follow those buffered: a flat buffer is one block.
-        const char* got = static_cast<const char*>(buffer.data().data()) + buffer.size();
-        if (auto fault = framing->look({got, n})) {
-          why = std::move(*fault);
+        const char* got = static_cast<const char*>(buffer_.data().data()) + buffer_.size();
+        if (auto fault = framing_->look({got, n})) {
+          why_ = std::move(*fault);
           ec = boost::beast::http::error::bad_chunk;
         }
       }
       h(ec, n);
     });
   }
+
+ private:
+  // Shared with the timer's wait, which may run after this stream is gone
+  // (its expiry queued as the read ended): it touches the stream only
+  // while the read it was set for is pending, which keeps the stream's
+  // owner alive.
+  struct Watch {
+    explicit Watch(const executor_type& executor) : timer(executor) {}
+    boost::asio::steady_timer timer;
+    std::uint64_t reads = 0;  // reads ended
+    bool timed_out = false;
+  };
+
+  // Cancels the read about to begin if no byte comes in timeout_.
+  void arm() {
+    watch_->timer.expires_after(timeout_);
+    watch_->timer.async_wait(
+        [watch = watch_, read = watch_->reads,
+         socket = &boost::beast::get_lowest_layer(next_)](boost::system::error_code ec) {
+          if (ec || read != watch->reads) return;
+          watch->timed_out = true;
+          boost::system::error_code ignored;
+          socket->cancel(ignored);
+        });
+  }
+
+  Stream& next_;
+  const boost::beast::flat_buffer& buffer_;  // what a read of `next_` goes after
+  std::chrono::milliseconds timeout_;
+  std::optional<ChunkFraming> framing_;
+  std::string why_;
+  std::shared_ptr<Watch> watch_;
 };
 
 }  // namespace trap::http::detail

@@ -102,6 +102,34 @@ BOOST_AUTO_TEST_CASE(slowloris_gets_408) {
   BOOST_TEST(server.unmatched().size() == 1u);
 }
 
+// A body that stops coming, the client keeping the connection open, gets
+// 408 once no byte of it came in header_timeout, as a head that stalls
+// does, and is logged with its head. The answer is awaited, not slept on.
+BOOST_AUTO_TEST_CASE(a_body_that_stops_gets_408) {
+  ServerOptions o;
+  o.header_timeout = 200ms;
+  Server server(answering(o));
+  const std::string why = "408 request timeout: no byte of the body in 200 ms";
+  rejected(server, "POST /short HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc", 408, why);
+  BOOST_TEST(server.unmatched().back().request.method == "POST");
+  BOOST_TEST(server.unmatched().back().request.path == "/short");
+  rejected(server,
+           "POST /chunks HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+           408, why);
+  BOOST_TEST(server.unmatched().back().request.path == "/chunks");
+  // The same after 100 Continue, which the client waits for.
+  Client c("127.0.0.1", server.port());
+  c.send("POST /wait HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+  BOOST_TEST(c.read_line() == "HTTP/1.1 100 Continue\r");
+  BOOST_TEST(c.read_line() == "\r");
+  auto r = read_response(c);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->status == 408);
+  BOOST_TEST(c.closed_by_server());
+  BOOST_TEST(server.unmatched().size() == 3u);
+  BOOST_TEST(server.unmatched().back().why == why);
+}
+
 BOOST_AUTO_TEST_CASE(pipelined_garbage_gets_400_after_the_good_request) {
   Server server(answering());
   Client c("127.0.0.1", server.port());

@@ -223,20 +223,19 @@ BOOST_AUTO_TEST_CASE(a_client_that_never_shakes_hands_is_closed_after_header_tim
   BOOST_TEST(report.open.empty());
 }
 
-// Python's ssl with a bare TCP close an error (SSLEOFError): the 408 comes whole and
-// the connection ends with a close_notify, not a bare TCP close.
-BOOST_AUTO_TEST_CASE(a_slow_header_gets_408_and_a_close_notify) {
-  ServerOptions options;
-  options.tls = true;
-  options.header_timeout = 200ms;
-  Server server(options);
+namespace {
+
+// Sends @p bytes over TLS with Python's ssl, for which a bare TCP close is
+// an error (SSLEOFError), and reads to the end: prints the answer's status
+// line, then "close_notify" if the connection ended with one.
+Run send_and_read_over_tls(const Server& server, const std::string& bytes) {
   const std::string script = R"(
 import socket, ssl, sys
 ctx = ssl.create_default_context(cafile=sys.argv[2])
 ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF  # a bare TCP close is an error
 raw = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
 s = ctx.wrap_socket(raw, server_hostname="127.0.0.1", suppress_ragged_eofs=False)
-s.sendall(b"GET /slow HTTP/1.1\r\nHost: t\r\n")
+s.sendall(sys.argv[3].encode())
 data = b""
 while True:
     chunk = s.recv(4096)
@@ -246,12 +245,40 @@ while True:
 print(data.split(b"\r\n")[0].decode())
 print("close_notify")
 )";
-  auto r = run({TRAP_TEST_PYTHON3, "-c", script, port_of(server), server.ca_file().string()});
+  return run({TRAP_TEST_PYTHON3, "-c", script, port_of(server), server.ca_file().string(), bytes});
+}
+
+}  // namespace
+
+// The 408 comes whole and the connection ends with a close_notify, not a
+// bare TCP close.
+BOOST_AUTO_TEST_CASE(a_slow_header_gets_408_and_a_close_notify) {
+  ServerOptions options;
+  options.tls = true;
+  options.header_timeout = 200ms;
+  Server server(options);
+  auto r = send_and_read_over_tls(server, "GET /slow HTTP/1.1\r\nHost: t\r\n");
   BOOST_TEST(r.exit == 0, r.err);
   BOOST_TEST(r.out == "HTTP/1.1 408 Request Timeout\nclose_notify\n");
   auto report = server.shutdown();
   BOOST_REQUIRE(report.unmatched.size() == 1u);
   BOOST_TEST(report.unmatched[0].why.rfind("408 request timeout", 0) == 0u);
+}
+
+// So does a body that stops coming, its read cancelled under TLS.
+BOOST_AUTO_TEST_CASE(a_body_that_stops_gets_408_and_a_close_notify) {
+  ServerOptions options;
+  options.tls = true;
+  options.header_timeout = 200ms;
+  Server server(options);
+  auto r = send_and_read_over_tls(
+      server, "POST /short HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc");
+  BOOST_TEST(r.exit == 0, r.err);
+  BOOST_TEST(r.out == "HTTP/1.1 408 Request Timeout\nclose_notify\n");
+  auto report = server.shutdown();
+  BOOST_REQUIRE(report.unmatched.size() == 1u);
+  BOOST_TEST(report.unmatched[0].why == "408 request timeout: no byte of the body in 200 ms");
+  BOOST_TEST(report.unmatched[0].request.path == "/short");
 }
 
 BOOST_AUTO_TEST_CASE(a_client_that_connects_and_leaves_is_not_logged) {
