@@ -13,7 +13,7 @@
 // - a chunked request body: its framing's verdict (ChunkFraming) is the
 //   same however its bytes are cut; a line's bare LF is found only where
 //   an LF lacks its CR, a long line only where more bytes than the limit
-//   come without an LF;
+//   come without an LF, a long trailer only where the body is longer;
 // - a request ("METHOD TARGET", "Name: value" lines, a blank line, the
 //   body) matched three times against a few expectations: what answers
 //   satisfies its criteria and its count, ordered ones in order; what does
@@ -234,7 +234,10 @@ void check_chunk_framing(std::string_view bytes, std::size_t cut) {
   // (A chunk's data may end in a CR: the LF after it is then bare too.)
   if (whole.find("line") != std::string::npos && whole.find("bare LF") != std::string::npos)
     FUZZ_CHECK(bare_lf);
-  if (whole.find("longer than") != std::string::npos) FUZZ_CHECK(longest > kMaxLine);
+  if (whole.find("line longer than") != std::string::npos) FUZZ_CHECK(longest > kMaxLine);
+  // A trailer comes after a last chunk's line ("0" CRLF at least).
+  if (whole.find("trailer longer than") != std::string::npos)
+    FUZZ_CHECK(bytes.size() > kMaxLine + 3);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

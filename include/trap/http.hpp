@@ -322,7 +322,9 @@ struct ServerOptions {
   Handler handler{};
   /// A larger header block gets 431. Empty lines before a request line
   /// are ignored (RFC 9112, 2.2), up to this many bytes of them: more get
-  /// 400, as does a chunk-size line of a chunked body longer than this.
+  /// 400, as does a chunk-size line of a chunked body longer than this,
+  /// or its trailer (the fields after the last chunk, as Go's net/http
+  /// refuses a "suspiciously long trailer").
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 8 * 1024 * 1024;  ///< a larger body gets 413
   /// A client that has not sent a whole header block in this time gets

@@ -53,6 +53,10 @@ std::optional<std::string> ChunkFraming::look(std::string_view bytes) {
 }
 
 std::optional<std::string> ChunkFraming::step(char c) {
+  // The trailer is a header section: held to max_header_bytes as it comes.
+  if (state_ == State::trailer_line && ++trailer_ > max_line_)
+    return "a chunked body's trailer longer than " + std::to_string(max_line_) +
+           " bytes (max_header_bytes)";
   if (c == '\n') return end_line();
   ++line_;
   cr_ = c == '\r';

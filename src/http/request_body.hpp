@@ -3,9 +3,9 @@
 // reads it (RFC 9112, 7.1): each chunk-size line, each chunk's end and
 // each trailer line ends in CRLF, not a bare LF (which Beast's parser
 // takes for some, or waits past, where Go's net/http answers 400), and
-// each chunk-size line is no longer than max_header_bytes; that a body
-// does not stop coming (header_timeout); and the answer a request whose
-// read failed gets.
+// each chunk-size line, and the trailer, is no longer than
+// max_header_bytes; that a body does not stop coming (header_timeout);
+// and the answer a request whose read failed gets.
 #pragma once
 
 #include <chrono>
@@ -40,7 +40,8 @@ std::optional<Refusal> refusal_of(boost::system::error_code ec,
 /// it cannot follow (a bad chunk size) it leaves to the parser.
 class ChunkFraming {
  public:
-  /// Chunk-size lines of up to @p max_line bytes (their CRLF left out).
+  /// Chunk-size lines of up to @p max_line bytes (their CRLF left out),
+  /// and a trailer of up to as many (its CRLFs and empty line counted).
   explicit ChunkFraming(std::size_t max_line) : max_line_(max_line) {}
 
   /// Looks at the next bytes of the body (bytes after its end are not
@@ -55,12 +56,13 @@ class ChunkFraming {
 
   std::size_t max_line_;
   State state_ = State::size_line;
-  std::uint64_t left_ = 0;  // of the chunk's data
-  std::uint64_t size_ = 0;  // the chunk size read so far
-  std::size_t line_ = 0;    // bytes of the line so far, without its LF
-  std::size_t digits_ = 0;  // of the chunk size
-  bool in_digits_ = true;   // still in the chunk size's hex digits
-  bool cr_ = false;         // the last byte was a CR
+  std::uint64_t left_ = 0;   // of the chunk's data
+  std::uint64_t size_ = 0;   // the chunk size read so far
+  std::size_t line_ = 0;     // bytes of the line so far, without its LF
+  std::size_t trailer_ = 0;  // bytes of the trailer so far
+  std::size_t digits_ = 0;   // of the chunk size
+  bool in_digits_ = true;    // still in the chunk size's hex digits
+  bool cr_ = false;          // the last byte was a CR
 };
 
 /// What a request's body is read through: the stream, except that a read

@@ -111,6 +111,10 @@ BOOST_AUTO_TEST_CASE(chunk_framing_is_followed_across_pieces) {
   BOOST_TEST(faults_of("1;" + std::string(98, 'e') + "\r\nx\r\n") == "none");
   BOOST_TEST(faults_of("1;" + std::string(99, 'e')).find("longer than 100") != std::string::npos);
   BOOST_TEST(faults_of("x\r\nabc\n") == "none");  // no size: the parser's
+  // A trailer of up to max_line bytes, its CRLFs counted.
+  BOOST_TEST(faults_of("0\r\nA: " + std::string(93, 'b') + "\r\n\r\n") == "none");
+  BOOST_TEST(faults_of("0\r\nA: " + std::string(94, 'b') + "\r\n\r\n").find("longer than 100") !=
+             std::string::npos);
 }
 
 // ------------------------------------------------- what a refusal logs
@@ -280,6 +284,34 @@ BOOST_AUTO_TEST_CASE(a_chunk_size_line_over_max_header_bytes_gets_400) {
   auto r = read_response(c);
   BOOST_REQUIRE(r);
   BOOST_TEST(r->body == "ok /up abc");
+}
+
+// The trailer after a chunked body's last chunk is a header section, held
+// to max_header_bytes as the head is (its line ends and its closing empty
+// line counted): a longer one gets a 400 as its bytes come, not once its
+// end comes. Go's net/http refuses a trailer past its read buffer (4096
+// bytes) as a fault of the body: "suspiciously long trailer after
+// chunked body".
+BOOST_AUTO_TEST_CASE(a_trailer_over_max_header_bytes_gets_400) {
+  ServerOptions o;
+  o.max_header_bytes = 1024;
+  Server server(answering(o));
+  const std::string why =
+      "400 bad request: a chunked body's trailer longer than 1024 bytes (max_header_bytes)";
+  const std::string body = "3\r\nabc\r\n0\r\n";
+  rejected(server, kChunkedPost + body + "X-T: " + std::string(1016, 'y') + "\r\n\r\n", 400, why);
+  std::string lines;  // short lines, and no end
+  for (int i = 0; i < 200; ++i) lines += "X-T" + std::to_string(i) + ": 1\r\n";
+  rejected(server, kChunkedPost + body + lines, 400, why);
+  BOOST_TEST(server.unmatched().back().request.path == "/up");
+  Client c("127.0.0.1", server.port());
+  c.send(kChunkedPost + body + "X-T: " + std::string(1015, 'y') + "\r\n\r\n" + get("/next"));
+  auto r = read_response(c);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->body == "ok /up abc");
+  r = read_response(c);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->body == "ok /next ");
 }
 
 // ------------------------------------------------- Transfer-Encoding
