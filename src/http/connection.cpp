@@ -471,7 +471,7 @@ class Session : public Connection, public std::enable_shared_from_this<Session<S
   // What the header is read through.
   HeadStream<Stream, bhttp::request_parser<bhttp::string_body>> head_stream_{stream_, buffer_,
                                                                              parser_};
-  BodyStream<Stream> body_stream_{stream_, buffer_, host_.options().header_timeout};  // the body's
+  BodyStream<Stream> body_stream_{stream_, host_.options().header_timeout};  // the body's
   Plan plan_;
   std::array<char, 4096> dropped_;
   State state_ = State::reading;

@@ -8,6 +8,7 @@
 // and the answer a request whose read failed gets.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -17,8 +18,8 @@
 #include <string_view>
 #include <utility>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
@@ -80,12 +81,8 @@ class BodyStream {
  public:
   using executor_type = typename Stream::executor_type;
 
-  BodyStream(Stream& next, const boost::beast::flat_buffer& buffer,
-             std::chrono::milliseconds timeout)
-      : next_(next),
-        buffer_(buffer),
-        timeout_(timeout),
-        watch_(std::make_shared<Watch>(next.get_executor())) {}
+  BodyStream(Stream& next, std::chrono::milliseconds timeout)
+      : next_(next), timeout_(timeout), watch_(std::make_shared<Watch>(next.get_executor())) {}
 
   executor_type get_executor() { return next_.get_executor(); }
 
@@ -115,19 +112,12 @@ class BodyStream {
   template <class Buffers, class Handler>
   void async_read_some(const Buffers& buffers, Handler&& handler) {
     arm();
-    next_.async_read_some(buffers, [this, h = std::forward<Handler>(handler)](
+    next_.async_read_some(buffers, [this, buffers, h = std::forward<Handler>(handler)](
                                        boost::system::error_code ec, std::size_t n) mutable {
       ++watch_->reads;  // the timer is no longer this read's
       watch_->timer.cancel();
       if (!ec) watch_->timed_out = false;  // the bytes came as the timer went off
-      if (!ec && framing_) {
-        // The bytes read follow those buffered: a flat buffer is one block.
-        const char* got = static_cast<const char*>(buffer_.data().data()) + buffer_.size();
-        if (auto fault = framing_->look({got, n})) {
-          why_ = std::move(*fault);
-          ec = boost::beast::http::error::bad_chunk;
-        }
-      }
+      if (!ec && framing_ && look(buffers, n)) ec = boost::beast::http::error::bad_chunk;
       h(ec, n);
     });
   }
@@ -144,6 +134,23 @@ class BodyStream {
     bool timed_out = false;
   };
 
+  // Looks at the @p n bytes a read brought, in the buffers it was given
+  // (in order, as many as it filled); @returns whether they have a fault.
+  template <class Buffers>
+  bool look(const Buffers& buffers, std::size_t n) {
+    const auto end = boost::asio::buffer_sequence_end(buffers);
+    for (auto it = boost::asio::buffer_sequence_begin(buffers); n > 0 && it != end; ++it) {
+      const boost::asio::const_buffer piece(*it);
+      const std::size_t size = std::min(n, piece.size());
+      n -= size;
+      if (auto fault = framing_->look({static_cast<const char*>(piece.data()), size})) {
+        why_ = std::move(*fault);
+        return true;
+      }
+    }
+    return false;
+  }
+
   // Cancels the read about to begin if no byte comes in timeout_.
   void arm() {
     watch_->timer.expires_after(timeout_);
@@ -158,7 +165,6 @@ class BodyStream {
   }
 
   Stream& next_;
-  const boost::beast::flat_buffer& buffer_;  // what a read of `next_` goes after
   std::chrono::milliseconds timeout_;
   std::optional<ChunkFraming> framing_;
   std::string why_;

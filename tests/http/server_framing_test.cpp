@@ -9,9 +9,15 @@
 // survived. Every wait is bounded.
 #define BOOST_TEST_MODULE http_server_framing
 
+#include <array>
+#include <chrono>
 #include <sstream>
 #include <string>
 
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <trap/boost_test.hpp>
@@ -20,6 +26,7 @@
 #include "http/raw_http.hpp"
 #include "http/request_body.hpp"
 
+using namespace std::chrono_literals;
 using namespace std::string_literals;
 using test_http::get;
 using test_http::read_response;
@@ -62,6 +69,21 @@ void rejected(Server& server, const std::string& bytes, int status, const std::s
 
 const std::string kChunkedPost =
     "POST /up HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+// A stream whose one read brings `bytes` at once into the buffers it is
+// given, and completes on the context.
+struct ScriptedStream {
+  using executor_type = boost::asio::io_context::executor_type;
+  boost::asio::io_context& io;
+  std::string bytes;
+  executor_type get_executor() { return io.get_executor(); }
+  void cancel(boost::system::error_code&) {}
+  template <class Buffers, class Handler>
+  void async_read_some(const Buffers& buffers, Handler&& handler) {
+    const std::size_t n = boost::asio::buffer_copy(buffers, boost::asio::buffer(bytes));
+    boost::asio::post(io, [h = std::forward<Handler>(handler), n]() mutable { h({}, n); });
+  }
+};
 
 }  // namespace
 
@@ -115,6 +137,31 @@ BOOST_AUTO_TEST_CASE(chunk_framing_is_followed_across_pieces) {
   BOOST_TEST(faults_of("0\r\nA: " + std::string(93, 'b') + "\r\n\r\n") == "none");
   BOOST_TEST(faults_of("0\r\nA: " + std::string(94, 'b') + "\r\n\r\n").find("longer than 100") !=
              std::string::npos);
+}
+
+// A read of the body is looked at in the buffers it was read into, however
+// many (here three, the fault in the second), whatever the buffer the
+// parser reads from holds.
+BOOST_AUTO_TEST_CASE(a_body_read_is_looked_at_in_the_buffers_it_went_into) {
+  boost::asio::io_context io;
+  ScriptedStream next{io, "3\r\nabc\n0\r\n\r\n"};  // the fault in the second piece
+  trap::http::detail::BodyStream<ScriptedStream> body(next, 1s);
+  BOOST_TEST(!body.begin(true, 100, ""));
+  std::array<char, 4> a{}, b{}, c{};
+  const std::array<boost::asio::mutable_buffer, 3> pieces{
+      boost::asio::buffer(a), boost::asio::buffer(b), boost::asio::buffer(c)};
+  boost::system::error_code got;
+  std::size_t n = 0;
+  body.async_read_some(pieces, [&](boost::system::error_code ec, std::size_t bytes) {
+    got = ec;
+    n = bytes;
+  });
+  io.run();
+  BOOST_TEST(n == 12u);
+  BOOST_TEST(got.message() == make_error_code(boost::beast::http::error::bad_chunk).message());
+  BOOST_REQUIRE(body.refusal());
+  BOOST_TEST(body.refusal()->why ==
+             "400 bad request: a chunk's data ends in a bare LF, not CRLF (RFC 9112, 7.1)");
 }
 
 // ------------------------------------------------- what a refusal logs
