@@ -41,9 +41,9 @@
 /// throw TrapError ("unclean teardown: 1 client connection still open from
 /// 127.0.0.1:54321"), unless the layer is `lenient`: then the accessor
 /// `teardown` holds that report (it is "" after a clean teardown), for
-/// `r.test("teardown_like", "^unclean")`. While the trap runs,
-/// the environment has TRAP_TCP_SERVER_PORT (and _PORT6) for programs
-/// started by trap::run.
+/// `r.test("teardown_like", "^unclean")`. What a handler threw (handler_failures()) fails the
+/// trap as well, a line each after that report. While the trap runs, the environment has
+/// TRAP_TCP_SERVER_PORT (and _PORT6) for programs started by trap::run.
 #pragma once
 
 #include <chrono>
@@ -232,7 +232,7 @@ struct TcpServerOptions {
   std::size_t max_log = 100'000;
   /// Called on the server's thread for every event, after it is logged,
   /// with the server (or without: see ServerHandler). What it (or a
-  /// registration) throws is said on std::cerr; the server goes on.
+  /// registration) throws goes to std::cerr and TcpServer::handler_failures(); it serves on.
   ServerHandler handler{};
   /// Run on this context (its thread runs the handlers) instead of a thread
   /// of the server's own. It must outlive the server and be run by someone.
@@ -286,17 +286,14 @@ class TcpServer {
   /// Sends each message to client @p id, as send_to_client() does; if
   /// the filter refuses one of them, none is sent.
   bool send_to_client(ClientId id, const std::vector<std::string>& messages);
-  /// Sends the structured message @p parts to client @p id, through its
-  /// output filter's put_parts() (POE's nested array ref), as
-  /// send_to_client() does.
+  /// Sends the structured message @p parts to client @p id, through its output filter's
+  /// put_parts() (POE's nested array ref), as send_to_client() does.
   bool send_parts_to_client(ClientId id, const Parts& parts);
-  /// Sends @p message to every connected client. @returns how many (not
-  /// one dropped for it: max_queued).
-  /// @throws FilterError if a client's output filter cannot encode it:
-  /// then no client is sent anything.
+  /// Sends @p message to every connected client. @returns how many (not one dropped for it:
+  /// max_queued). @throws FilterError if a client's output filter cannot encode it: then no
+  /// client is sent anything.
   std::size_t send_to_all_clients(std::string_view message);
-  /// Sends each message to every connected client, all or nothing as
-  /// above. @returns how many.
+  /// Sends each message to every connected client, all or nothing as above. @returns how many.
   std::size_t send_to_all_clients(const std::vector<std::string>& messages);
   /// Sends the structured message @p parts to every connected client, all
   /// or nothing as above. @returns how many.
@@ -391,6 +388,9 @@ class TcpServer {
                                       std::chrono::milliseconds timeout = kDefaultWait);
   /// The events the log keeps (every one, up to max_log), in order.
   std::vector<ServerEvent> log() const;
+  /// What the handler and registrations threw, in order (the first 100), as said on std::cerr:
+  /// "testd: a handler of testd_client_input threw: boom" (no newline). Kept after shutdown().
+  std::vector<std::string> handler_failures() const;
 
   class Impl;
 

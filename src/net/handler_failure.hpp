@@ -25,28 +25,32 @@ inline std::string thrown_text() {
 }
 
 /// Says "@p who: a handler of @p what threw: MESSAGE" on std::cerr, for the
-/// exception being handled. A failed write (descriptor 2 closed) leaves
-/// std::cerr as it was, not failed for the rest of the program.
-inline void report_handler_threw(std::string_view who, std::string_view what) {
-  const std::string line =
-      std::string(who) + ": a handler of " + std::string(what) + " threw: " + thrown_text() + "\n";
+/// exception being handled, and returns it (without the newline). A failed
+/// write (descriptor 2 closed) leaves std::cerr as it was, not failed for
+/// the rest of the program.
+inline std::string report_handler_threw(std::string_view who, std::string_view what) {
+  std::string line =
+      std::string(who) + ": a handler of " + std::string(what) + " threw: " + thrown_text();
   const std::ios_base::iostate before = std::cerr.rdstate();
-  std::cerr << line << std::flush;
+  std::cerr << line + "\n" << std::flush;
   std::cerr.clear(before);
+  return line;
 }
 
 /// Calls @p handler(); an exception it throws is reported with
 /// report_handler_threw(@p who, @p what()) instead of leaving the thread.
-/// A thread's forced unwinding (pthread_cancel) goes on.
+/// A thread's forced unwinding (pthread_cancel) goes on. @returns the line
+/// reported, or "" if the handler returned.
 template <class Handler, class What>
-void call_handler(Handler&& handler, std::string_view who, What&& what) {
+std::string call_handler(Handler&& handler, std::string_view who, What&& what) {
   try {
     handler();
   } catch (abi::__forced_unwind&) {
     throw;
   } catch (...) {
-    report_handler_threw(who, what());
+    return report_handler_threw(who, what());
   }
+  return {};
 }
 
 }  // namespace trap::net::detail

@@ -144,8 +144,12 @@ void tcp_server_layer(Trap& self, std::string_view arg) {
     ShutdownReport report = server->shutdown(settings.wait);  // the thread is gone after
     t.set("received", Value(std::move(seen->received)));
     t.set("connections", Value(std::move(seen->connections)));
-    t.set("teardown", report.describe());  // kept for a lenient layer's tests
-    if (!report.clean() && !settings.lenient) throw TrapError(report.describe());
+    // What a handler threw would otherwise be a line in the trap's stderr.
+    std::string said = report.describe();
+    for (const std::string& line : server->handler_failures())
+      said += (said.empty() ? "" : "\n") + line;
+    t.set("teardown", said);  // kept for a lenient layer's tests
+    if (!said.empty() && !settings.lenient) throw TrapError(said);
   });
   export_for_trap(self, "TRAP_TCP_SERVER_PORT", server->port());
   export_for_trap(self, "TRAP_TCP_SERVER_PORT6", server->port6());

@@ -250,6 +250,11 @@ std::optional<ServerEvent> TcpServer::wait_for(std::string_view kind,
                                                std::chrono::milliseconds timeout) {
   return impl_->wait_for(kind, client, timeout);
 }
+std::vector<std::string> TcpServer::handler_failures() const {
+  detail::Held held(impl_->m);
+  return impl_->failures;
+}
+
 std::vector<ServerEvent> TcpServer::log() const {
   detail::Held held(impl_->m);
   return impl_->events.copy([this](const auto& e) { return impl_->named(e); });

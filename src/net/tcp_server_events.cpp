@@ -105,7 +105,10 @@ void TcpServer::Impl::hand_out(Kind k, ServerEvent& e, const Registrations* targ
 }
 
 void TcpServer::Impl::run_handler(const ServerHandler& fn, const ServerEvent& e) {
-  detail::call_handler([&] { fn(*self, e); }, label, [&] { return e.name; });
+  std::string failure = detail::call_handler([&] { fn(*self, e); }, label, [&] { return e.name; });
+  if (failure.empty()) return;
+  std::lock_guard lock(m);
+  if (failures.size() < 100) failures.push_back(std::move(failure));
 }
 
 void TcpServer::Impl::welcome(int id) {

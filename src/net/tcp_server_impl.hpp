@@ -488,6 +488,7 @@ class TcpServer::Impl : public std::enable_shared_from_this<TcpServer::Impl> {
   std::atomic<ClientId> handling_client{0};
   int next_reg = 1;
   std::optional<ShutdownReport> report;
+  std::vector<std::string> failures;  // what handlers threw: the first 100
   // Set under m; read without it on the server's thread (run_on_thread).
   std::atomic<bool> finished = false;
   std::size_t waiting = 0;  // threads waiting on cv: nobody, no notify

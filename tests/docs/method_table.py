@@ -43,7 +43,7 @@ ACCESSORS = {
     "timeout": ("true when the code was stopped at its deadline", "`timeout`"),
     "received": ("array: every line the clients sent", "`tcp_server`"),
     "connections": ("array: one record per connection", "`tcp_server`"),
-    "teardown": ("the unclean-teardown report (`\"\"` when clean)", "`tcp_server(lenient)`"),
+    "teardown": ("the unclean-teardown report and what handlers threw (`\"\"` when clean)", "`tcp_server(lenient)`"),
 }
 
 # Typed methods with no name-callable twin.

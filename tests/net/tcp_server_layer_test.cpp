@@ -3,7 +3,9 @@
 // `received`, who connected as `connections`, and Twisted Trial's rule that
 // a connection left open fails the test.
 #define BOOST_TEST_MODULE tcp_server_layer
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -66,6 +68,62 @@ BOOST_AUTO_TEST_CASE(lenient_layer_lets_it_pass) {
   });
   BOOST_TEST(r.leaveby() == "return");
   r.test("connections_ok", 0);
+}
+
+namespace {
+// The code of a trap whose server has a handler that throws on input.
+void code_whose_handler_throws(trap::Trap& t) {
+  auto& server = trap::net::server(t);
+  server.register_events({"client_input"}, [](const trap::net::ServerEvent& e) {
+    throw std::runtime_error("boom on " + e.input);
+  });
+  Client client("127.0.0.1", server.port());
+  client.send("hello\n");
+  client.close();
+  server.wait_for_disconnection();  // after the handlers of the input
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_handler_that_throws_fails_the_trap) {
+  // As an exception in a POE handler ends the kernel's run, and so the
+  // trap: not only a line in the trap's own stderr capture.
+  try {
+    trap::trap(":tcp_server", code_whose_handler_throws);
+    BOOST_FAIL("no TrapError");
+  } catch (const trap::TrapError& e) {
+    BOOST_TEST(
+        std::string(e.what()).find("testd: a handler of testd_client_input threw: boom on hello") !=
+        std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_lenient_layer_keeps_what_a_handler_threw) {
+  auto r = trap::trap(":tcp_server(lenient)", code_whose_handler_throws);
+  BOOST_TEST(r.leaveby() == "return");
+  const trap::Value* teardown = r.get("teardown");
+  BOOST_REQUIRE(teardown);
+  BOOST_TEST(teardown->string() == "testd: a handler of testd_client_input threw: boom on hello");
+}
+
+BOOST_AUTO_TEST_CASE(a_server_lists_what_its_handlers_threw) {
+  test_support::StderrAside aside;  // where it is also said
+  aside.to_file();
+  trap::net::TcpServer server;
+  server.register_events({"client_input"}, [](const trap::net::ServerEvent& e) {
+    throw std::runtime_error("boom on " + e.input);
+  });
+  BOOST_TEST(server.handler_failures().empty());
+  Client client("127.0.0.1", server.port());
+  client.send("a\nb\n");
+  client.close();
+  BOOST_REQUIRE(server.wait_for_disconnection());
+  server.shutdown();
+  aside.restore();
+  const std::vector<std::string> expected{
+      "testd: a handler of testd_client_input threw: boom on a",
+      "testd: a handler of testd_client_input threw: boom on b"};
+  BOOST_TEST(server.handler_failures() == expected, boost::test_tools::per_element());
+  BOOST_TEST(aside.text() == expected[0] + "\n" + expected[1] + "\n");
 }
 
 BOOST_AUTO_TEST_CASE(options_in_the_argument) {
