@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 
 #include "net/handler_failure.hpp"
+#include "net/standard_fds.hpp"
 #include "posix/fd.hpp"
 
 namespace trap::net {
@@ -48,6 +49,7 @@ std::string address_text(const asio::ip::address& a) {
 // --------------------------------------------------------- listeners
 
 void TcpServer::Impl::plan_listeners() {
+  detail::StandardFdsHeld held;  // for the reactor the first listener makes
   const bool v6 = opt.ipv6;
   auto add = [&](asio::ip::address a) {
     listeners.push_back(std::make_unique<Listener>(*ctx, tcp::endpoint(a, opt.port)));
@@ -73,6 +75,7 @@ bool TcpServer::Impl::open(Listener& l) {
   error_code ec = injected("socket");
   if (!ec) l.acceptor.open(l.where.protocol(), ec);
   if (ec) return listener_failed("socket", ec), false;
+  detail::keep_off_standard_fds(l.acceptor, l.where.protocol());
   l.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (l.where.address().is_v6()) l.acceptor.set_option(asio::ip::v6_only(true), ec);
   ec = injected("bind");
@@ -103,6 +106,7 @@ void TcpServer::Impl::accept(Listener& l) {
       });
       return;
     }
+    detail::keep_off_standard_fds(c->socket, l.where.protocol());
     if (paused) {
       l.held.push_back(c);  // completed as we paused: shown on resume
       return;
@@ -434,6 +438,7 @@ void TcpServer::Impl::take_in_backlog() {
       }
       auto c = std::make_shared<Client>(*ctx);
       c->socket = std::move(socket);
+      detail::keep_off_standard_fds(c->socket, l->where.protocol());
       add_client(c);
     }
     close(*l);

@@ -2,10 +2,12 @@
 // The test servers at their edges: shut down from their own handler (as
 // Test::POE::Server::TCP's synopsis does in its disconnected handler) and
 // destroyed afterwards; nothing of a server left once shutdown() returns;
-// what the public API does after it; and the tcp_server layer's lenient
-// teardown kept as the `teardown` accessor.
+// what the public API does after it; the tcp_server layer's lenient
+// teardown kept as the `teardown` accessor; and a server's descriptors kept
+// off a closed stdin and stdout.
 #define BOOST_TEST_MODULE server_edges
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -363,3 +365,85 @@ BOOST_AUTO_TEST_CASE(a_clean_teardown_is_an_empty_report) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// Closes descriptors 0 and 1 while it lives, and opens them again after
+// (Boost.Test reports on 1: checks come after restore()).
+class StdinStdoutClosed {
+ public:
+  StdinStdoutClosed() {
+    for (int i = 0; i < 2; ++i) {
+      saved_[i] = ::fcntl(i, F_DUPFD_CLOEXEC, 3);
+      ::close(i);
+    }
+  }
+  ~StdinStdoutClosed() { restore(); }
+  StdinStdoutClosed(const StdinStdoutClosed&) = delete;
+  StdinStdoutClosed& operator=(const StdinStdoutClosed&) = delete;
+  void restore() {
+    for (int i = 0; i < 2; ++i)
+      if (saved_[i] >= 0) ::dup2(saved_[i], i), ::close(saved_[i]), saved_[i] = -1;
+  }
+  // Whether nothing took 0 or 1 meanwhile.
+  static bool still_closed() { return ::fcntl(0, F_GETFD) == -1 && ::fcntl(1, F_GETFD) == -1; }
+
+ private:
+  int saved_[2] = {-1, -1};
+};
+
+// Connects @p fd, a socket made before 0 and 1 were closed, to 127.0.0.1.
+bool connect_made(int fd, std::uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+}
+
+}  // namespace
+
+// With stdin or stdout closed, a descriptor made takes its number, and a
+// capture of stdout (which captures an open descriptor 1) takes it over:
+// the server's thread then waited for a wake-up written into the capture,
+// and a `tcp_server` trap hung. Nothing of the server takes 0 or 1.
+BOOST_AUTO_TEST_CASE(tcp_server_made_with_stdin_and_stdout_closed_takes_neither) {
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  BOOST_REQUIRE(client > 2);
+  bool made_closed = false, accepted_closed = false, connected = false;
+  {
+    StdinStdoutClosed closed;
+    TcpServer server;  // its reactor and its listeners
+    made_closed = StdinStdoutClosed::still_closed();
+    connected = connect_made(client, server.port()) && server.wait_for_connection(30s);
+    accepted_closed = StdinStdoutClosed::still_closed();
+    ::close(client);
+    server.shutdown();
+    closed.restore();
+  }
+  BOOST_TEST(connected);
+  BOOST_TEST(made_closed);
+  BOOST_TEST(accepted_closed);
+}
+
+BOOST_AUTO_TEST_CASE(a_client_accepted_with_stdin_and_stdout_closed_takes_neither) {
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  BOOST_REQUIRE(client > 2);
+  TcpServer server;
+  bool accepted_closed = false, connected = false, echoed = false;
+  {
+    StdinStdoutClosed closed;
+    connected = connect_made(client, server.port()) && server.wait_for_connection(30s);
+    accepted_closed = StdinStdoutClosed::still_closed();
+    closed.restore();
+  }
+  if (connected) {  // and the connection works
+    server.send_to_client(1, "hello");
+    char got[6] = {};
+    echoed = ::recv(client, got, sizeof got, MSG_WAITALL) == 6 && std::string(got, 6) == "hello\n";
+  }
+  ::close(client);
+  BOOST_TEST(connected);
+  BOOST_TEST(accepted_closed);
+  BOOST_TEST(echoed);
+}
