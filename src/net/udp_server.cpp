@@ -24,6 +24,7 @@
 
 #include "net/handler_failure.hpp"
 #include "net/io_thread.hpp"
+#include "net/standard_fds.hpp"
 #include "net/stoppable_wait.hpp"
 #include "posix/fd.hpp"
 
@@ -56,6 +57,7 @@ class UdpServer::Impl : public std::enable_shared_from_this<UdpServer::Impl> {
         work(asio::make_work_guard(*ctx)) {}
 
   void bind_all() {
+    detail::StandardFdsHeld held;  // for the reactor and the sockets made here
     std::vector<asio::ip::address> where;
     if (opt.address.empty() || opt.address == "localhost") {
       where.push_back(asio::ip::address_v4::loopback());

@@ -447,3 +447,25 @@ BOOST_AUTO_TEST_CASE(a_client_accepted_with_stdin_and_stdout_closed_takes_neithe
   BOOST_TEST(accepted_closed);
   BOOST_TEST(echoed);
 }
+
+BOOST_AUTO_TEST_CASE(udp_server_made_with_stdin_and_stdout_closed_takes_neither) {
+  const int client = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  BOOST_REQUIRE(client > 2);
+  bool made_closed = false;
+  std::optional<trap::net::Datagram> got;
+  {
+    StdinStdoutClosed closed;
+    UdpServer server;  // its reactor and its sockets
+    made_closed = StdinStdoutClosed::still_closed();
+    closed.restore();
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(server.port());
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::sendto(client, "ping", 4, 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    got = server.wait_for_datagram(30s);  // the server works with 0 and 1 back
+  }
+  ::close(client);
+  BOOST_TEST(made_closed);
+  BOOST_TEST((got && got->data == "ping"));
+}
