@@ -2,6 +2,10 @@
 // The I/O thread of trap::http's and trap::smtp's servers (io_thread.hpp).
 #include "net/io_thread.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+
+#include "net/standard_fds.hpp"
+
 namespace trap::net::detail {
 namespace {
 
@@ -9,6 +13,13 @@ namespace {
 thread_local const IoThread* serving = nullptr;
 
 }  // namespace
+
+IoThread::IoThread(std::mutex& m, std::string who) : m_(m), who_(std::move(who)) {
+  // The reactor (its epoll, eventfd and timerfd) comes with the first
+  // socket or timer: this one, made while 0, 1 and 2 are held.
+  StandardFdsHeld held;
+  boost::asio::steady_timer first(*ctx_);
+}
 
 void IoThread::start() {
   work_.emplace(boost::asio::make_work_guard(*ctx_));

@@ -30,7 +30,9 @@ class IoThread {
   /// @p m: the owner's mutex, which must outlive every call but the
   /// destructor's (run() takes it; finish() is called under it).
   /// @p who names the server in a UsageError (see run_noting()).
-  IoThread(std::mutex& m, std::string who) : m_(m), who_(std::move(who)) {}
+  /// The io_context's reactor is made at once, kept off a closed 0, 1 or 2
+  /// (see standard_fds.hpp).
+  IoThread(std::mutex& m, std::string who);
   /// stop(), which does nothing once the owner's destructor called it.
   ~IoThread() { stop(); }
   IoThread(const IoThread&) = delete;

@@ -7,6 +7,8 @@
 
 #include <trap/errors.hpp>
 
+#include "net/standard_fds.hpp"
+
 namespace trap::net::detail {
 namespace {
 
@@ -56,6 +58,7 @@ void Listeners::listen_on(const asio::ip::address& a, bool optional) {
   const char* call = "socket";
   error_code ec;
   l->acceptor.open(where.protocol(), ec);
+  keep_off_standard_fds(l->acceptor, where.protocol());
   if (!ec && a.is_v6()) l->acceptor.set_option(asio::ip::v6_only(true), ec);
   if (!ec) call = "bind", l->acceptor.bind(where, ec);
   if (!ec) call = "listen", l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
@@ -80,6 +83,7 @@ void Listeners::accept(Listener& l) {
   l.acceptor.async_accept([this, &l](error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || closed_ || !l.acceptor.is_open()) return;
     if (!ec) {
+      keep_off_standard_fds(socket);
       on_accept_(std::move(socket));
       return accept(l);
     }
@@ -99,7 +103,9 @@ void Listeners::accept_queued() {
     while (!ec && l->acceptor.is_open()) {
       tcp::socket socket(context_);
       l->acceptor.accept(socket, ec);
-      if (!ec) on_accept_(std::move(socket));
+      if (ec) break;
+      keep_off_standard_fds(socket);
+      on_accept_(std::move(socket));
     }
   }
 }

@@ -58,4 +58,13 @@ void keep_off_standard_fds(Socket& s, const Protocol& protocol) {
   if (ec) ::close(moved);  // the socket is closed: its next use fails
 }
 
+/// As above, for an accepted socket, of the protocol it was accepted with.
+template <class Socket>
+void keep_off_standard_fds(Socket& s) {
+  if (!s.is_open() || s.native_handle() > 2) return;
+  boost::system::error_code ec;
+  const auto local = s.local_endpoint(ec);
+  if (!ec) keep_off_standard_fds(s, local.protocol());
+}
+
 }  // namespace trap::net::detail
