@@ -16,7 +16,10 @@ thread_local const IoThread* serving = nullptr;
 
 IoThread::IoThread(std::mutex& m, std::string who) : m_(m), who_(std::move(who)) {
   // The reactor (its epoll, eventfd and timerfd) comes with the first
-  // socket or timer: this one, made while 0, 1 and 2 are held.
+  // socket or timer. With 0, 1 or 2 closed, it comes now, with a timer
+  // made while they are held; otherwise with the owner's first listener,
+  // after what the owner makes first (SMTP's CA file).
+  if (posix::open_standard_fds() == 0b111) return;
   StandardFdsHeld held;
   boost::asio::steady_timer first(*ctx_);
 }
