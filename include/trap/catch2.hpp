@@ -21,7 +21,9 @@
 /// (the reporter's stream, when it is stdout, writes to what stdout was
 /// before any capture). Catch2's `-o file` is left as it is. With the
 /// JUnit or XML reporter, which capture std::cout themselves, a trap sees
-/// no output from std::cout.
+/// no output from std::cout. A `CHECK` that fails inside a `fork` trap is
+/// shown by the child and then fails the test case in the parent, as a
+/// failure "in a forked child: ...".
 ///
 /// A test method called outside a test case (no Catch2 run in progress)
 /// is a hub error: it is printed as a `# trap:` line on stderr and makes
@@ -169,6 +171,20 @@ struct Catch2ForkExec final : Catch::TestEventListenerBase {
   void testCaseStarting(const Catch::TestCaseInfo& info) override {
     TestEventListenerBase::testCaseStarting(info);
     new_test_started();
+  }
+  /// A failure made in a forked child (a `CHECK` inside a fork trap) goes
+  /// to the parent, where it fails the test case that runs there: the
+  /// child's own Catch2 run never reports.
+  bool assertionEnded(const Catch::AssertionStats& stats) override {
+    const Catch::AssertionResult& a = stats.assertionResult;
+    if (a.isOk() || !results_go_to_parent()) return false;
+    std::string text = a.hasExpression() ? a.getExpressionInMacro() : std::string();
+    if (a.hasExpandedExpression()) text += "\nwith expansion:\n  " + a.getExpandedExpression();
+    if (a.hasMessage()) text += (text.empty() ? "" : "\n") + a.getMessage();
+    for (const auto& info : stats.infoMessages) text += "\n" + info.message;
+    const Catch::SourceLineInfo where = a.getSourceInfo();
+    send_failure_to_parent("in a forked child: " + text, where.file, static_cast<int>(where.line));
+    return false;
   }
   /// The arguments that run the current test case alone.
   static std::vector<std::string> arguments() {

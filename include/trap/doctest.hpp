@@ -20,7 +20,9 @@
 /// instead of `DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN` in one file, before
 /// including this header, or call trap::report_past_captures() on the
 /// `doctest::Context` of your own main. With doctest's own main the report
-/// is written to std::cout, which a trap captures.
+/// is written to std::cout, which a trap captures. A `CHECK` that fails
+/// inside a `fork` trap is shown by the child and then fails the test case
+/// in the parent, as an error "in a forked child: ...".
 ///
 /// A `fork(exec)` trap re-runs the current test case alone
 /// (`--test-case=` and `--test-suite=` with its names, commas escaped).
@@ -179,7 +181,20 @@ class DoctestForkExec final : public doctest::IReporter {
   void test_case_exception(const doctest::TestCaseException&) override {}
   void subcase_start(const doctest::SubcaseSignature&) override {}
   void subcase_end() override {}
-  void log_assert(const doctest::AssertData&) override {}
+  /// A failure made in a forked child (a `CHECK` inside a fork trap) goes
+  /// to the parent, where it fails the test case that runs there: the
+  /// child's own doctest run never reports.
+  void log_assert(const doctest::AssertData& a) override {
+    if (!a.m_failed || !results_go_to_parent()) return;
+    std::string text = std::string("in a forked child: ") + doctest::assertString(a.m_at) + "( " +
+                       a.m_expr + " ) is NOT correct!";
+    if (a.m_threw)
+      text += std::string("\n  threw exception: ") + a.m_exception.c_str();
+    else
+      text += std::string("\n  values: ") + doctest::assertString(a.m_at) + "( " +
+              a.m_decomp.c_str() + " )";
+    send_failure_to_parent(text, a.m_file, a.m_line);
+  }
   void log_message(const doctest::MessageData&) override {}
   void test_case_skipped(const doctest::TestCaseData&) override {}
 

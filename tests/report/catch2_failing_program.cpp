@@ -64,3 +64,13 @@ struct ReportOutside {
   }
 } report_outside;
 }  // namespace
+
+// Hidden, run by name: a CHECK that fails in a fork trap's child fails the
+// test case in the parent.
+TEST_CASE("a CHECK in a fork trap", "[.]") {
+  auto r = trap::trap<":fork">([] {
+    CHECK(1 == 2);
+    return 3;
+  });
+  r.return_is(3, "the child returned");
+}
