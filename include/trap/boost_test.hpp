@@ -6,7 +6,9 @@
 /// you do) and link `trap::boost_test`: every test method (`r.stdout_is(...)`)
 /// becomes one Boost.Test check at the caller's file and line, and a failure
 /// carries trap's diagnostics. trap::diag() and trap::note() become log
-/// messages. From examples/04-boost-test.cpp:
+/// messages. A `BOOST_CHECK` that fails inside a `fork` trap is logged by
+/// the child and then fails the test case in the parent. From
+/// examples/04-boost-test.cpp:
 /// @snippet 04-boost-test.cpp synopsis
 #pragma once
 
@@ -20,6 +22,7 @@
 #include <boost/test/unit_test.hpp>
 #include <boost/test/unit_test_parameters.hpp>
 
+#include <trap/detail/host_message.hpp>
 #include <trap/detail/original_stream.hpp>
 #include <trap/detail/reexec.hpp>
 #include <trap/hub.hpp>
@@ -116,6 +119,15 @@ struct BoostForkExec : boost::unit_test::global_configuration {
   BoostForkExec() { set_reexec_arguments(&arguments); }
   void test_unit_start(const boost::unit_test::test_unit& unit) override {
     if (unit.p_type == boost::unit_test::TUT_CASE) new_test_started();
+  }
+  // A check that fails in a forked child (a BOOST_CHECK inside a fork
+  // trap) goes to the parent, where it fails the test case that runs
+  // there: the child's own run never reports. Boost.Test tells an observer
+  // no more than that it failed; the child's log shows which, above.
+  void assertion_result(boost::unit_test::assertion_result result) override {
+    if (result == boost::unit_test::AR_FAILED && results_go_to_parent())
+      send_failure_to_parent("in a forked child: a Boost.Test check failed (the child's log above says which)",
+                             "", 0);
   }
   static std::vector<std::string> arguments() {
     const auto& test = boost::unit_test::framework::current_test_case();

@@ -30,3 +30,11 @@ BOOST_AUTO_TEST_CASE(passes) {
   auto r = trap::trap([] { return 1; });
   r.did_return("passes");
 }
+
+BOOST_AUTO_TEST_CASE(check_inside_a_fork_trap_fails) {
+  auto r = trap::trap<":fork">([] {
+    BOOST_CHECK_EQUAL(1, 2);
+    return 3;
+  });
+  r.return_is(3, "the child returned");
+}

@@ -113,3 +113,11 @@ BOOST_AUTO_TEST_CASE(boost_passing_run_exits_0) {
   BOOST_TEST(r.exited(0), r.out << r.err);
   BOOST_TEST(r.out.find("1..") == std::string::npos, r.out);  // no TAP plan
 }
+
+BOOST_AUTO_TEST_CASE(boost_check_inside_a_fork_trap_fails_the_case) {
+  auto r = boost_test("check_inside_a_fork_trap_fails,passes");
+  BOOST_TEST(!r.exited(0), r.out << r.err);
+  BOOST_TEST(has(r.out + r.err, "check 1 == 2 has failed [1 != 2]"), r.out << r.err);
+  BOOST_TEST(has(r.out + r.err, "in a forked child: a Boost.Test check failed"), r.out << r.err);
+  BOOST_TEST(has(r.out + r.err, "1 failure is detected"), r.out << r.err);
+}
