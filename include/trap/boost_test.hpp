@@ -126,8 +126,8 @@ struct BoostForkExec : boost::unit_test::global_configuration {
   // no more than that it failed; the child's log shows which, above.
   void assertion_result(boost::unit_test::assertion_result result) override {
     if (result == boost::unit_test::AR_FAILED && results_go_to_parent())
-      send_failure_to_parent("in a forked child: a Boost.Test check failed (the child's log above says which)",
-                             "", 0);
+      send_failure_to_parent(
+          "in a forked child: a Boost.Test check failed (the child's log above says which)", "", 0);
   }
   static std::vector<std::string> arguments() {
     const auto& test = boost::unit_test::framework::current_test_case();

@@ -100,7 +100,8 @@ class AfterHostFramework final : public Formatter {
     std::string message = "a test failed after the test framework had ended: \"";
     message += (e.kind == Event::Kind::bail ? "Bail out! " : "") + tap_visible(e.name) + "\"";
     if (e.where.line() != 0)
-      message += std::string(" at ") + e.where.file_name() + " line " + std::to_string(e.where.line());
+      message +=
+          std::string(" at ") + e.where.file_name() + " line " + std::to_string(e.where.line());
     for (const auto& d : e.diagnostics)
       for (auto line : text_lines(d)) message += "\n# " + tap_visible(line);
     report_run_error(message);

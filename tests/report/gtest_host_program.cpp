@@ -2,12 +2,12 @@
 // A GoogleTest program whose failures come from inside traps and from the
 // hub itself: the host-framework test runs each test alone and checks that
 // GoogleTest shows and counts every one.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <stdexcept>
-
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 

@@ -71,8 +71,9 @@ BOOST_AUTO_TEST_CASE(gtest_raw_fork_child_failing_after_the_run_fails_the_progra
   auto r = gtest("RawForkChildFailsAfterTheRun");
   BOOST_TEST(r.exited(255), r.out << r.err);
   BOOST_TEST(has(r.out, "[  PASSED  ] 1 test"), r.out);
-  BOOST_TEST(has(r.err, "# trap: a test failed after the test framework had ended: \"late child\" at "),
-             r.err);
+  BOOST_TEST(
+      has(r.err, "# trap: a test failed after the test framework had ended: \"late child\" at "),
+      r.err);
 }
 
 // A GoogleTest failure in a fork or fork(exec) trap's child fails the test
@@ -86,7 +87,8 @@ void fork_trap_failure_fails_the_test(const std::string& test, const std::string
 }
 
 BOOST_AUTO_TEST_CASE(gtest_failure_inside_a_fork_trap_fails_the_test) {
-  fork_trap_failure_fails_the_test("ExpectInsideForkTrapFails", "a failure in the fork trap's child");
+  fork_trap_failure_fails_the_test("ExpectInsideForkTrapFails",
+                                   "a failure in the fork trap's child");
 }
 
 BOOST_AUTO_TEST_CASE(gtest_failure_inside_a_fork_exec_trap_fails_the_test) {
