@@ -125,7 +125,10 @@ struct Framing {
 Framing framing_of(const Response& r, const PlanContext& c) {
   Framing f;
   f.has_body = body_allowed(r.status);
-  f.chunked = f.has_body && ((r.chunked && c.version >= 11) || r.fault == Fault::malformed_chunk);
+  // Each of these faults needs its framing: a Content-Length that lies,
+  // a chunk that is malformed.
+  f.chunked = f.has_body && r.fault != Fault::wrong_content_length &&
+              ((r.chunked && c.version >= 11) || r.fault == Fault::malformed_chunk);
   auto connection = r.headers.get("Connection");
   f.closing = !c.keep_alive || r.close || (connection && same_name(*connection, "close")) ||
               r.fault != Fault::none;

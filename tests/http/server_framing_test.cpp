@@ -411,3 +411,24 @@ BOOST_AUTO_TEST_CASE(an_expectation_other_than_100_continue_gets_417) {
     BOOST_TEST(r->body == "ok "s + path + " ");
   }
 }
+
+// ------------------------------------------------- faults and framing
+
+// Fault::wrong_content_length breaks a response that asked for chunks too:
+// it goes with a Content-Length 16 bytes over its body, not as whole
+// chunks a client reads without a fault.
+BOOST_AUTO_TEST_CASE(a_wrong_content_length_is_sent_for_a_chunked_response_too) {
+  Server server;
+  Response r = Response::text(200, "abcdef");
+  r.chunked = true;
+  r.fault = trap::http::Fault::wrong_content_length;
+  server.enqueue(r);
+  Client c("127.0.0.1", server.port());
+  c.send(get("/w"));
+  auto head = read_response(c, true);
+  BOOST_REQUIRE(head);
+  BOOST_TEST(!head->header("Transfer-Encoding"));
+  BOOST_TEST(head->header("Content-Length") == "22");
+  BOOST_TEST(c.read_bytes(6) == "abcdef");
+  BOOST_TEST(c.closed_by_server());
+}
