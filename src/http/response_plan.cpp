@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
+#include <string_view>
 
 namespace trap::http::detail {
 namespace {
@@ -16,6 +17,25 @@ bool same_name(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return (x | 0x20) == (y | 0x20);
          });
+}
+
+// Whether a Connection field among these has the "close" option (a
+// comma-separated list, any case).
+bool says_close(const Headers& headers) {
+  for (const auto& value : headers.get_all("Connection")) {
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string_view token = rest.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t'))
+        token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+        token.remove_suffix(1);
+      if (same_name(token, "close")) return true;
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  return false;
 }
 
 bool body_allowed(int status) { return status >= 200 && status != 204 && status != 304; }
@@ -129,15 +149,18 @@ Framing framing_of(const Response& r, const PlanContext& c) {
   // a chunk that is malformed.
   f.chunked = f.has_body && r.fault != Fault::wrong_content_length &&
               ((r.chunked && c.version >= 11) || r.fault == Fault::malformed_chunk);
-  auto connection = r.headers.get("Connection");
-  f.closing = !c.keep_alive || r.close || (connection && same_name(*connection, "close")) ||
-              r.fault != Fault::none;
+  f.closing = !c.keep_alive || r.close || says_close(r.headers) || r.fault != Fault::none;
   return f;
 }
 
 std::string head_of(const Response& r, const PlanContext& c, const Framing& f) {
   std::string head = status_line(r.status);
-  for (const auto& h : r.headers.fields()) head += h.name + ": " + h.value + "\r\n";
+  // Closing, it says so: a Connection field that does not is replaced, as
+  // Go's net/http replaces it.
+  const bool replace_connection = f.closing && !says_close(r.headers);
+  for (const auto& h : r.headers.fields())
+    if (!replace_connection || !same_name(h.name, "Connection"))
+      head += h.name + ": " + h.value + "\r\n";
   if (f.chunked) {
     head += "Transfer-Encoding: chunked\r\n";
   } else if (f.has_body && !r.headers.contains("Content-Length")) {
@@ -145,10 +168,9 @@ std::string head_of(const Response& r, const PlanContext& c, const Framing& f) {
     if (r.fault == Fault::wrong_content_length) length += 16;
     head += "Content-Length: " + std::to_string(length) + "\r\n";
   }
-  if (!r.headers.contains("Connection")) {
-    if (f.closing) head += "Connection: close\r\n";
-    if (!f.closing && c.version < 11) head += "Connection: keep-alive\r\n";
-  }
+  if (replace_connection) head += "Connection: close\r\n";
+  if (!f.closing && c.version < 11 && !r.headers.contains("Connection"))
+    head += "Connection: keep-alive\r\n";
   return head + "\r\n";
 }
 

@@ -432,3 +432,47 @@ BOOST_AUTO_TEST_CASE(a_wrong_content_length_is_sent_for_a_chunked_response_too) 
   BOOST_TEST(c.read_bytes(6) == "abcdef");
   BOOST_TEST(c.closed_by_server());
 }
+
+// A server whose idle connections outlast any wait of these tests: a close
+// seen is one the server decided on.
+ServerOptions keeping_idle_connections() {
+  ServerOptions o;
+  o.header_timeout = std::chrono::minutes(1);
+  return o;
+}
+
+// A response after which the server closes says Connection: close, in place
+// of the Connection header it was given (as Go's net/http replaces it): a
+// client told keep-alive would send its next request into a closed socket.
+BOOST_AUTO_TEST_CASE(a_response_that_closes_says_connection_close_over_its_own) {
+  Server server(keeping_idle_connections());
+  Response closing = Response::text(200, "a").with_header("Connection", "keep-alive");
+  closing.close = true;
+  server.enqueue(closing);
+  server.enqueue(Response::text(200, "b").with_header("Connection", "keep-alive"));
+  for (const std::string more : {"", "Connection: close\r\n"}) {
+    BOOST_TEST_CONTEXT("request header " << more) {
+      Client c("127.0.0.1", server.port());
+      c.send(get("/c", more));
+      auto r = read_response(c);
+      BOOST_REQUIRE(r);
+      BOOST_TEST(r->header("Connection") == "close");
+      BOOST_TEST(r->head.find("keep-alive") == std::string::npos);
+      BOOST_TEST(c.closed_by_server());
+    }
+  }
+}
+
+// A Connection header given with "close" among its options closes, and is
+// sent as given.
+BOOST_AUTO_TEST_CASE(a_connection_header_listing_close_closes) {
+  Server server(keeping_idle_connections());
+  server.enqueue(Response::text(200, "a").with_header("Connection", "x-trace, Close"));
+  Client c("127.0.0.1", server.port());
+  c.send(get("/c"));
+  auto r = read_response(c);
+  BOOST_REQUIRE(r);
+  BOOST_TEST(r->header("Connection") == "x-trace, Close");
+  BOOST_TEST(r->head.find("Connection: close") == std::string::npos);
+  BOOST_TEST(c.closed_by_server());
+}
