@@ -19,9 +19,7 @@ IoThread::IoThread(std::mutex& m, std::string who) : m_(m), who_(std::move(who))
   // socket or timer. With 0, 1 or 2 closed, it comes now, with a timer
   // made while they are held; otherwise with the owner's first listener,
   // after what the owner makes first (SMTP's CA file).
-  if (posix::open_standard_fds() == 0b111) return;
-  StandardFdsHeld held;
-  boost::asio::steady_timer first(*ctx_);
+  if (StandardFdsHeld held; held.holding()) boost::asio::steady_timer first(*ctx_);
 }
 
 void IoThread::start() {

@@ -37,6 +37,8 @@ class StandardFdsHeld {
     for (int i = 0; i < 3; ++i)
       if (held_ & (1 << i)) ::close(i);
   }
+  /// Whether it holds any (0, 1 or 2 was closed).
+  bool holding() const noexcept { return held_ != 0; }
   StandardFdsHeld(const StandardFdsHeld&) = delete;
   StandardFdsHeld& operator=(const StandardFdsHeld&) = delete;
 

@@ -89,9 +89,7 @@ class AfterHostFramework final : public Formatter {
  public:
   void write(const Event& e) override {
     if (e.kind == Event::Kind::diag || e.kind == Event::Kind::note) {
-      std::string text;
-      for (auto line : text_lines(e.name)) text += "# " + tap_visible(line) + "\n";
-      write_original(e.kind == Event::Kind::diag ? 2 : 1, text);
+      write_original(e.kind == Event::Kind::diag ? 2 : 1, tap_commented(e.name));
       return;
     }
     const bool failed = e.kind == Event::Kind::bail ||

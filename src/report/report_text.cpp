@@ -129,6 +129,12 @@ std::string tap_visible(std::string_view line) {
   return out;
 }
 
+std::string tap_commented(std::string_view text) {
+  std::string out;
+  for (auto line : text_lines(text)) out += line.empty() ? "#\n" : "# " + tap_visible(line) + "\n";
+  return out;
+}
+
 std::string yaml_quoted(std::string_view text) {
   std::string out = "\"";
   for_each_char(

@@ -30,6 +30,11 @@ std::vector<std::string_view> text_lines(std::string_view text);
 /// UTF-8 written "\xNN".
 std::string tap_visible(std::string_view line);
 
+/// @p text as TAP comment lines, as Test::More's diag writes them: "# "
+/// before every line ("#" alone for an empty one), each made tap_visible(),
+/// so nothing in the text can end the comment or look like a test line.
+std::string tap_commented(std::string_view text);
+
 /// A YAML double-quoted scalar holding @p text, on one line, that both
 /// PyYAML and TAP::Parser's YAMLish reader read back: `"` and `\` escaped,
 /// newline, tab and carriage return as `\n`, `\t`, `\r`, and what YAML may

@@ -34,16 +34,6 @@ void put(int fd, const std::string& text) {
                            std::generic_category().message(err));
 }
 
-// "# " before every line, as Test::More's diag does; every line made
-// visible (control characters and bytes that are not UTF-8 as "\xNN"), so
-// nothing in the text can end the comment or look like a test line.
-std::string commented(std::string_view text) {
-  std::string out;
-  for (auto line : detail::text_lines(text))
-    out += line.empty() ? "#\n" : "# " + detail::tap_visible(line) + "\n";
-  return out;
-}
-
 // The first line of a test's name on its test line, as Test2's TAP
 // formatter writes it: "#" as "\#" (and then "\" as "\\") so the name can
 // never start a directive.
@@ -70,7 +60,7 @@ TestLine test_line(const Event& e) {
   t.line += std::to_string(e.number);
   auto first_and_rest = [&t](std::string_view text) {
     auto lines = detail::text_lines(text);
-    for (std::size_t i = 1; i < lines.size(); ++i) t.rest += commented(lines[i]);
+    for (std::size_t i = 1; i < lines.size(); ++i) t.rest += detail::tap_commented(lines[i]);
     return lines.front();
   };
   // As Test::Builder, a skipped subtest's line has only its skip reason.
@@ -87,7 +77,7 @@ TestLine test_line(const Event& e) {
 std::string line_with_text(const std::string& start, std::string_view text) {
   auto lines = detail::text_lines(text);
   std::string out = start + detail::tap_visible(lines.front()) + "\n";
-  for (std::size_t i = 1; i < lines.size(); ++i) out += commented(lines[i]);
+  for (std::size_t i = 1; i < lines.size(); ++i) out += detail::tap_commented(lines[i]);
   return out;
 }
 
@@ -124,9 +114,9 @@ class TapFormatter final : public Formatter {
       case Event::Kind::ok:
         return write_ok(e);
       case Event::Kind::diag:
-        return put(2, indented(commented(e.name), n));
+        return put(2, indented(detail::tap_commented(e.name), n));
       case Event::Kind::note:
-        return put(1, indented(commented(e.name), n));
+        return put(1, indented(detail::tap_commented(e.name), n));
       case Event::Kind::plan:
         if (n == 0) planned_ = true;
         return put(1,
@@ -160,9 +150,9 @@ class TapFormatter final : public Formatter {
     const std::string failed = e.todo.empty() ? "Failed test" : "Failed (TODO) test";
     const std::string at =
         std::string("at ") + e.where.file_name() + " line " + std::to_string(e.where.line()) + ".";
-    std::string d = commented(e.name.empty() ? "  " + failed + " " + at
-                                             : "  " + failed + " '" + e.name + "'\n  " + at);
-    for (auto& line : e.diagnostics) d += commented(line);
+    std::string d = detail::tap_commented(
+        e.name.empty() ? "  " + failed + " " + at : "  " + failed + " '" + e.name + "'\n  " + at);
+    for (auto& line : e.diagnostics) d += detail::tap_commented(line);
     put(e.todo.empty() ? 2 : 1, indented(d, e.nesting));
   }
 
